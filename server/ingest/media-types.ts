@@ -1,0 +1,61 @@
+/**
+ * The one table of media types the store accepts: sniffed type → kind (which extractor) and extension.
+ * Anything not listed here is refused with 415. HTML and SVG are never accepted (they would run
+ * script if served from our origin).
+ */
+import type { MediaKind } from '../db/schema.ts';
+
+export interface MediaTypeInfo {
+  mediaType: string;
+  kind: MediaKind;
+  ext: string;
+  /** Human label (Vietnamese) for messages and the UI. */
+  label: string;
+}
+
+const T = (mediaType: string, kind: MediaKind, ext: string, label: string): MediaTypeInfo => ({ mediaType, kind, ext, label });
+
+export const MEDIA_TYPES: readonly MediaTypeInfo[] = [
+  T('application/pdf', 'pdf', 'pdf', 'Tài liệu PDF'),
+  T('image/jpeg', 'image', 'jpg', 'Ảnh JPEG'),
+  T('image/png', 'image', 'png', 'Ảnh PNG'),
+  T('image/tiff', 'image', 'tif', 'Ảnh TIFF'),
+  T('image/webp', 'image', 'webp', 'Ảnh WebP'),
+  T('image/gif', 'image', 'gif', 'Ảnh GIF'),
+  T('image/bmp', 'image', 'bmp', 'Ảnh BMP'),
+  T('image/heic', 'image', 'heic', 'Ảnh HEIC'),
+  T('image/heif', 'image', 'heif', 'Ảnh HEIF'),
+  T('image/avif', 'image', 'avif', 'Ảnh AVIF'),
+  T('image/jp2', 'image', 'jp2', 'Ảnh JPEG 2000'),
+  T('video/mp4', 'video', 'mp4', 'Video MP4'),
+  T('video/webm', 'video', 'webm', 'Video WebM'),
+  T('video/quicktime', 'video', 'mov', 'Video QuickTime'),
+  T('video/x-matroska', 'video', 'mkv', 'Video Matroska'),
+  T('video/x-msvideo', 'video', 'avi', 'Video AVI'),
+  T('video/mpeg', 'video', 'mpg', 'Video MPEG'),
+  T('video/mp2t', 'video', 'ts', 'Video MPEG-TS'),
+  T('video/3gpp', 'video', '3gp', 'Video 3GP'),
+  T('audio/mpeg', 'audio', 'mp3', 'Âm thanh MP3'),
+  T('audio/mp4', 'audio', 'm4a', 'Âm thanh M4A'),
+  T('audio/x-m4a', 'audio', 'm4a', 'Âm thanh M4A'),
+  T('audio/ogg', 'audio', 'ogg', 'Âm thanh Ogg'),
+  T('audio/opus', 'audio', 'opus', 'Âm thanh Opus'),
+  T('audio/flac', 'audio', 'flac', 'Âm thanh FLAC'),
+  T('audio/wav', 'audio', 'wav', 'Âm thanh WAV'),
+  T('audio/aac', 'audio', 'aac', 'Âm thanh AAC'),
+  T('audio/amr', 'audio', 'amr', 'Âm thanh AMR'),
+  T('application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'office', 'docx', 'Văn bản Word (DOCX)'),
+  T('application/vnd.oasis.opendocument.text', 'office', 'odt', 'Văn bản OpenDocument (ODT)'),
+  T('application/msword', 'office', 'doc', 'Văn bản Word 97–2003 (DOC)'),
+  T('text/plain', 'text', 'txt', 'Văn bản thuần'),
+];
+
+const byType = new Map(MEDIA_TYPES.map((m) => [m.mediaType, m]));
+
+export function mediaTypeInfo(mediaType: string): MediaTypeInfo | undefined {
+  return byType.get(mediaType);
+}
+export const isImage = (mediaType: string) => byType.get(mediaType)?.kind === 'image';
+export const isVideo = (mediaType: string) => byType.get(mediaType)?.kind === 'video';
+export const isAudio = (mediaType: string) => byType.get(mediaType)?.kind === 'audio';
+export const isPdf = (mediaType: string) => mediaType === 'application/pdf';
