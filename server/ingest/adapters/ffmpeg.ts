@@ -1,0 +1,169 @@
+/**
+ * The only module that spawns ffmpeg/ffprobe. Binaries come from the npm installers by default;
+ * config (FFMPEG_PATH/FFPROBE_PATH) passes other paths through `ExtractLimits`.
+ * Every run has a wall-clock limit (killed with SIGKILL past it) and a cap on captured output.
+ */
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { PermanentExtractError } from '../extractors/types.ts';
+
+const require = createRequire(import.meta.url);
+
+/** Path of the ffmpeg binary installed by @ffmpeg-installer/ffmpeg. */
+export function defaultFfmpegPath(): string {
+  return (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+}
+
+/** Path of the ffprobe binary installed by @ffprobe-installer/ffprobe. */
+export function defaultFfprobePath(): string {
+  return (require('@ffprobe-installer/ffprobe') as { path: string }).path;
+}
+
+export interface RunResult {
+  stdout: Buffer;
+  stderr: string;
+  code: number | null;
+}
+
+export interface RunOptions {
+  /** Absolute deadline (ms since epoch); the process is killed after it. */
+  deadline: number;
+  maxStdoutBytes?: number;
+}
+
+/** Runs a binary, collecting stdout (bounded) and the tail of stderr. */
+export function run(bin: string, args: string[], opts: RunOptions): Promise<RunResult> {
+  const maxOut = opts.maxStdoutBytes ?? 64 * 1024 * 1024;
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    let outBytes = 0;
+    let err = '';
+    let killedFor: string | null = null;
+    const ms = Math.max(1, opts.deadline - Date.now());
+    const timer = setTimeout(() => {
+      killedFor = 'TIMEOUT';
+      child.kill('SIGKILL');
+    }, ms);
+    child.stdout.on('data', (c: Buffer) => {
+      outBytes += c.length;
+      if (outBytes > maxOut) {
+        killedFor = 'OUTPUT';
+        child.kill('SIGKILL');
+        return;
+      }
+      chunks.push(c);
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      err = (err + c.toString('utf8')).slice(-8192);
+    });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`Cannot run ${bin}: ${e.message}`));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (killedFor === 'TIMEOUT') return reject(new PermanentExtractError('TIMEOUT', `${bin.split('/').pop()} did not finish in time`));
+      if (killedFor === 'OUTPUT') return reject(new PermanentExtractError('MEDIA_MALFORMED', `${bin.split('/').pop()} produced more output than allowed`));
+      resolve({ stdout: Buffer.concat(chunks), stderr: err, code });
+    });
+  });
+}
+
+/** The parts of `ffprobe -show_format -show_streams` we read. */
+export interface ProbeStream {
+  index: number;
+  codec_type?: string;
+  codec_name?: string;
+  profile?: string;
+  width?: number;
+  height?: number;
+  sample_aspect_ratio?: string;
+  pix_fmt?: string;
+  r_frame_rate?: string;
+  avg_frame_rate?: string;
+  sample_rate?: string;
+  channels?: number;
+  channel_layout?: string;
+  bit_rate?: string;
+  duration?: string;
+  nb_frames?: string;
+  disposition?: Record<string, number>;
+  tags?: Record<string, string>;
+  side_data_list?: Array<Record<string, unknown>>;
+}
+export interface ProbeResult {
+  streams: ProbeStream[];
+  format: { format_name?: string; format_long_name?: string; duration?: string; bit_rate?: string; size?: string; tags?: Record<string, string> };
+}
+
+/** Probes container and streams. Fails with MEDIA_MALFORMED when ffprobe cannot read the file. */
+export async function probe(path: string, ffprobePath: string, deadline: number): Promise<ProbeResult> {
+  const r = await run(ffprobePath, ['-v', 'error', '-hide_banner', '-show_format', '-show_streams', '-of', 'json', '-i', path], { deadline, maxStdoutBytes: 8 * 1024 * 1024 });
+  let parsed: Partial<ProbeResult> = {};
+  try {
+    parsed = JSON.parse(r.stdout.toString('utf8') || '{}') as Partial<ProbeResult>;
+  } catch {
+    /* handled below */
+  }
+  if (r.code !== 0 || !parsed.format) {
+    throw new PermanentExtractError('MEDIA_MALFORMED', `The media file could not be read: ${lastLine(r.stderr) || 'unknown format'}`);
+  }
+  return { streams: parsed.streams ?? [], format: parsed.format };
+}
+
+/**
+ * Measures what is really decodable: decodes the given stream type to the null muxer and returns
+ * the last timestamp reached (seconds), or null when nothing decodes.
+ */
+export async function measureDecodedDuration(path: string, ffmpegPath: string, stream: 'a' | 'v', deadline: number): Promise<number | null> {
+  const r = await run(ffmpegPath, ['-hide_banner', '-nostdin', '-v', 'info', '-i', path, '-map', `0:${stream}:0`, '-f', 'null', '-'], { deadline, maxStdoutBytes: 1024 });
+  const times = [...r.stderr.matchAll(/time=(\d+):(\d+):(\d+(?:\.\d+)?)/g)];
+  if (!times.length) return null;
+  const [, h, m, s] = times[times.length - 1];
+  return Number(h) * 3600 + Number(m) * 60 + Number(s);
+}
+
+/** One video frame at `seconds` as PNG, rotation applied, square pixels, long side ≤ maxSide. */
+export async function grabFrame(path: string, ffmpegPath: string, seconds: number, maxSide: number, deadline: number): Promise<Buffer | null> {
+  const scale = `scale='trunc(iw*sar/2)*2':ih,setsar=1,scale='if(gt(iw,ih),min(${maxSide},iw),-2)':'if(gt(iw,ih),-2,min(${maxSide},ih))'`;
+  const args = ['-hide_banner', '-nostdin', '-v', 'error', '-ss', seconds.toFixed(3), '-i', path, '-map', '0:v:0', '-frames:v', '1', '-vf', scale, '-f', 'image2pipe', '-vcodec', 'png', '-'];
+  const r = await run(ffmpegPath, args, { deadline });
+  return r.stdout.length > 0 ? r.stdout : null;
+}
+
+/** The attached picture (cover art) stream of a file, as encoded (usually JPEG or PNG). */
+export async function extractAttachedPicture(path: string, ffmpegPath: string, streamIndex: number, deadline: number): Promise<Buffer | null> {
+  const r = await run(ffmpegPath, ['-hide_banner', '-nostdin', '-v', 'error', '-i', path, '-map', `0:${streamIndex}`, '-frames:v', '1', '-f', 'image2pipe', '-vcodec', 'png', '-'], { deadline });
+  return r.stdout.length > 0 ? r.stdout : null;
+}
+
+/**
+ * Peak levels of the first audio stream: `buckets` values in 0..1, from mono 8 kHz samples.
+ * Returns null when no audio decodes.
+ */
+export async function audioPeaks(path: string, ffmpegPath: string, buckets: number, deadline: number): Promise<number[] | null> {
+  const rate = 8000;
+  // 8 kHz mono s16 is 16 kB/s: enough for 4 hours within the output cap.
+  const r = await run(ffmpegPath, ['-hide_banner', '-nostdin', '-v', 'error', '-i', path, '-map', '0:a:0', '-ac', '1', '-ar', String(rate), '-f', 's16le', '-acodec', 'pcm_s16le', '-'], { deadline, maxStdoutBytes: 256 * 1024 * 1024 });
+  const samples = Math.floor(r.stdout.length / 2);
+  if (samples === 0) return null;
+  const peaks = new Array<number>(buckets).fill(0);
+  const per = samples / buckets;
+  for (let i = 0; i < samples; i++) {
+    const b = Math.min(buckets - 1, Math.floor(i / per));
+    const v = Math.abs(r.stdout.readInt16LE(i * 2)) / 32768;
+    if (v > peaks[b]) peaks[b] = v;
+  }
+  return peaks;
+}
+
+/** Decodes a still image ffmpeg can read but libvips cannot (BMP, JPEG 2000) to PNG. */
+export async function decodeStillToPng(path: string, ffmpegPath: string, deadline: number): Promise<Buffer | null> {
+  const r = await run(ffmpegPath, ['-hide_banner', '-nostdin', '-v', 'error', '-i', path, '-frames:v', '1', '-f', 'image2pipe', '-vcodec', 'png', '-'], { deadline, maxStdoutBytes: 1024 * 1024 * 1024 });
+  return r.code === 0 && r.stdout.length > 0 ? r.stdout : null;
+}
+
+function lastLine(s: string): string {
+  return s.trim().split('\n').pop()?.trim() ?? '';
+}

@@ -1,0 +1,194 @@
+/**
+ * The only module that imports sharp. Everything pixel-related goes through here: header probes,
+ * WebP thumbnails at THUMB_SIZES, rendering raw pixel buffers (PDF pages, video frames, waveforms,
+ * decoded HEIC) and the neutral placeholders.
+ *
+ * Decoding rules: `limitInputPixels` is always the configured pixel cap (pixel bombs are refused
+ * before decoding), EXIF orientation is applied, everything is converted to sRGB 8-bit (CMYK via
+ * its ICC profile, 16-bit, CIELab), only the first page/frame is decoded, and the source is
+ * decoded once: the 1024 px image is made first and the 256 px one is resized from it.
+ */
+import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
+import { join } from 'node:path';
+import { PermanentExtractError, THUMB_SIZES, thumbName, type DerivativeFile } from '../extractors/types.ts';
+
+// One process per core runs jobs: more libvips threads per process only oversubscribe the CPU,
+// and the operation cache only costs memory in a process that handles each file once.
+sharp.cache(false);
+if (process.env.KHO_SHARP_THREADS) sharp.concurrency(Number(process.env.KHO_SHARP_THREADS));
+
+/** Header facts of an image, before any pixel is decoded. */
+export interface ImageHeader {
+  format: string;
+  width: number;
+  height: number;
+  /** Width/height after EXIF orientation. */
+  orientedWidth: number;
+  orientedHeight: number;
+  orientation: number;
+  space: string;
+  channels: number;
+  depth: string;
+  bitsPerSample: number | null;
+  hasAlpha: boolean;
+  hasProfile: boolean;
+  pages: number;
+  compression: string | null;
+  density: number | null;
+  exif?: Buffer;
+  iptc?: Buffer;
+  xmp?: Buffer;
+}
+
+/** Raw interleaved 8-bit pixels (e.g. a rendered PDF page or a decoded HEIC). */
+export interface RawPixels {
+  data: Uint8Array | Buffer;
+  width: number;
+  height: number;
+  channels: 1 | 2 | 3 | 4;
+}
+
+export type ImageSource = { path: string } | { buffer: Buffer } | { raw: RawPixels };
+
+const DEPTH_BITS: Record<string, number> = { uchar: 8, char: 8, ushort: 16, short: 16, uint: 32, int: 32, float: 32, complex: 64, double: 64, dpcomplex: 128 };
+
+function isPixelLimitError(err: unknown): boolean {
+  return err instanceof Error && /pixel limit/i.test(err.message);
+}
+
+/** Turns libvips decode errors into permanent failures with a stable code. */
+export function mapSharpError(err: unknown, what = 'image'): never {
+  if (err instanceof PermanentExtractError) throw err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (isPixelLimitError(err)) throw new PermanentExtractError('IMAGE_TOO_LARGE', `The ${what} has more pixels than the configured limit`);
+  if (/heif|hevc|compression format .* not built|bad seek|unsupported/i.test(message) && /heif|heic|hevc/i.test(message)) {
+    throw new PermanentExtractError('HEIC_UNSUPPORTED', `HEIC/HEVC images cannot be decoded here: ${message}`);
+  }
+  throw new PermanentExtractError('IMAGE_MALFORMED', `The ${what} could not be decoded: ${message.split('\n')[0]}`);
+}
+
+/** Reads the header only (no pixel decoding). Refuses pixel bombs by the claimed dimensions. */
+export async function readImageHeader(path: string, maxPixels: number): Promise<ImageHeader> {
+  let m: Metadata;
+  try {
+    // The header is read with no pixel limit so that a bomb gets a precise message, not a decode error.
+    m = await sharp(path, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    mapSharpError(err);
+  }
+  const width = m.width ?? 0;
+  const height = m.height ?? 0;
+  if (!width || !height) throw new PermanentExtractError('IMAGE_MALFORMED', 'The image has no dimensions');
+  if (width * height > maxPixels) {
+    throw new PermanentExtractError('IMAGE_TOO_LARGE', `The image claims ${width}×${height} pixels, more than the limit of ${maxPixels}`);
+  }
+  const orientation = m.orientation ?? 1;
+  const swap = orientation >= 5 && orientation <= 8;
+  return {
+    format: m.format ?? 'unknown',
+    width,
+    height,
+    orientedWidth: m.autoOrient?.width ?? (swap ? height : width),
+    orientedHeight: m.autoOrient?.height ?? (swap ? width : height),
+    orientation,
+    space: m.space ?? 'unknown',
+    channels: m.channels ?? 0,
+    depth: m.depth ?? 'uchar',
+    bitsPerSample: m.bitsPerSample ?? DEPTH_BITS[m.depth ?? 'uchar'] ?? null,
+    hasAlpha: m.hasAlpha ?? false,
+    hasProfile: m.hasProfile ?? false,
+    pages: m.pages ?? 1,
+    compression: m.compression ?? null,
+    density: m.density ?? null,
+    exif: m.exif,
+    iptc: m.iptc,
+    xmp: m.xmp,
+  };
+}
+
+export interface ThumbnailOptions {
+  maxPixels: number;
+  /** Decode what is there in a truncated/corrupt file instead of failing. */
+  lenient?: boolean;
+}
+
+function open(source: ImageSource, opts: ThumbnailOptions): Sharp {
+  const common: SharpOptions = {
+    limitInputPixels: opts.maxPixels,
+    failOn: opts.lenient ? 'none' : 'truncated',
+    sequentialRead: true,
+    pages: 1,
+    page: 0,
+  };
+  if ('path' in source) return sharp(source.path, common);
+  if ('buffer' in source) return sharp(source.buffer, common);
+  const { data, width, height, channels } = source.raw;
+  return sharp(data, { ...common, raw: { width, height, channels } });
+}
+
+async function writeWebp(img: Sharp, workDir: string, size: number): Promise<DerivativeFile> {
+  const path = join(workDir, thumbName(size));
+  const info = await img.webp({ quality: size <= 256 ? 75 : 80, effort: 2 }).toFile(path);
+  return { name: thumbName(size), path, mediaType: 'image/webp', width: info.width, height: info.height };
+}
+
+/**
+ * Writes `thumb-256.webp` and `thumb-1024.webp` into workDir (long side ≤ size, never enlarged,
+ * oriented, sRGB). The source is decoded once.
+ */
+export async function writeThumbnails(source: ImageSource, workDir: string, opts: ThumbnailOptions): Promise<DerivativeFile[]> {
+  const [small, large] = [Math.min(...THUMB_SIZES), Math.max(...THUMB_SIZES)];
+  try {
+    const { data, info } = await open(source, opts)
+      .autoOrient()
+      .resize({ width: large, height: large, fit: 'inside', withoutEnlargement: true })
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    const raw = { width: info.width, height: info.height, channels: info.channels as 1 | 2 | 3 | 4 };
+    const fromRaw = () => sharp(data, { raw });
+    return await Promise.all([
+      writeWebp(fromRaw(), workDir, large),
+      writeWebp(fromRaw().resize({ width: small, height: small, fit: 'inside', withoutEnlargement: true }), workDir, small),
+    ]);
+  } catch (err) {
+    mapSharpError(err);
+  }
+}
+
+/** Encodes raw pixels as PNG (tests, placeholders, waveform images). */
+export async function rawToPng(raw: RawPixels): Promise<Buffer> {
+  return sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } }).png().toBuffer();
+}
+
+/** A flat image with a centred pictogram drawn from raw pixels (no SVG), as PNG. */
+export async function flatPng(width: number, height: number, background: [number, number, number], mask: RawPixels | null, ink: [number, number, number]): Promise<Buffer> {
+  const data = Buffer.alloc(width * height * 3);
+  for (let i = 0; i < width * height; i++) data.set(background, i * 3);
+  if (mask) {
+    const ox = Math.floor((width - mask.width) / 2);
+    const oy = Math.floor((height - mask.height) / 2);
+    for (let y = 0; y < mask.height; y++) {
+      for (let x = 0; x < mask.width; x++) {
+        if (!mask.data[y * mask.width + x]) continue;
+        const i = ((oy + y) * width + ox + x) * 3;
+        data.set(ink, i);
+      }
+    }
+  }
+  return sharp(data, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 9, palette: true }).toBuffer();
+}
+
+/** Decoded pixel facts of an image file or buffer (used by tests and checks). */
+export async function probePixels(input: string | Buffer): Promise<{ format: string; width: number; height: number; channels: number }> {
+  const m = await sharp(input).metadata();
+  return { format: m.format ?? 'unknown', width: m.width ?? 0, height: m.height ?? 0, channels: m.channels ?? 0 };
+}
+
+/** Mean colour of an image (tests: orientation and colour conversion checks). */
+export async function regionMeans(input: string | Buffer, region?: { left: number; top: number; width: number; height: number }): Promise<number[]> {
+  let img = sharp(input);
+  if (region) img = img.extract(region);
+  const s = await img.stats();
+  return s.channels.map((c) => c.mean);
+}

@@ -1,0 +1,39 @@
+/** Small helpers shared by the extractors. */
+import { stat } from 'node:fs/promises';
+import { PermanentExtractError, type ExtractInput } from './types.ts';
+
+/** Fails with EMPTY_FILE for a zero-byte blob (nothing to extract, never worth a retry). */
+export async function assertNotEmpty(input: ExtractInput): Promise<number> {
+  const s = await stat(input.path);
+  if (s.size === 0) throw new PermanentExtractError('EMPTY_FILE', 'The file is empty (0 bytes)');
+  return s.size;
+}
+
+/** Throws TIMEOUT once the soft deadline has passed. */
+export function checkDeadline(input: Pick<ExtractInput, 'limits'>, what: string): void {
+  if (Date.now() > input.limits.deadline) {
+    throw new PermanentExtractError('TIMEOUT', `Time limit reached while ${what}`);
+  }
+}
+
+/** NFC, no NULs, unified line ends, trailing spaces trimmed per line. */
+export function cleanText(s: string): string {
+  return s
+    .normalize('NFC')
+    .replace(/\r\n?/g, '\n')
+    // C0/C1 controls other than tab and newline are glyph-mapping debris, not text.
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '')
+    .replace(/[ \t]+\n/g, '\n')
+    .trim();
+}
+
+/** Drops undefined/null/'' values so metadata JSON stays small and stable. */
+export function compact<T extends Record<string, unknown>>(o: T): Partial<T> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (v === undefined || v === null || v === '') continue;
+    if (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0) continue;
+    out[k] = v;
+  }
+  return out as Partial<T>;
+}

@@ -1,0 +1,215 @@
+/**
+ * Small, defensive readers for the photo metadata blocks sharp hands back as raw buffers:
+ * EXIF (TIFF IFDs), IPTC-IIM (inside a Photoshop 8BIM block or bare) and XMP (RDF/XML).
+ * Only the basics a catalogue needs are read; any malformed structure yields fewer fields, never a throw.
+ */
+
+export interface ExifBasics {
+  dateTaken?: string;
+  make?: string;
+  model?: string;
+  software?: string;
+  artist?: string;
+  copyright?: string;
+  description?: string;
+  orientation?: number;
+  gps?: { lat: number; lon: number; alt?: number };
+}
+
+const MAX_ENTRIES = 512;
+
+/** Reads IFD0, the Exif sub-IFD and the GPS IFD. Accepts a buffer with or without the `Exif\0\0` prefix. */
+export function parseExif(buf: Buffer | undefined): ExifBasics {
+  const out: ExifBasics = {};
+  if (!buf || buf.length < 14) return out;
+  let base = 0;
+  if (buf.toString('latin1', 0, 4) === 'Exif') base = 6;
+  const order = buf.toString('latin1', base, base + 2);
+  if (order !== 'II' && order !== 'MM') return out;
+  const le = order === 'II';
+  const u16 = (o: number) => (o + 2 <= buf.length ? (le ? buf.readUInt16LE(o) : buf.readUInt16BE(o)) : 0);
+  const u32 = (o: number) => (o + 4 <= buf.length ? (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o)) : 0);
+  const SIZES: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 7: 1, 9: 4, 10: 8 };
+
+  type Entry = { type: number; count: number; valueOffset: number };
+  const readIfd = (off: number): Map<number, Entry> => {
+    const tags = new Map<number, Entry>();
+    const start = base + off;
+    if (off <= 0 || start + 2 > buf.length) return tags;
+    const n = Math.min(u16(start), MAX_ENTRIES);
+    for (let i = 0; i < n; i++) {
+      const e = start + 2 + i * 12;
+      if (e + 12 > buf.length) break;
+      const type = u16(e + 2);
+      const count = u32(e + 4);
+      const size = (SIZES[type] ?? 1) * count;
+      tags.set(u16(e), { type, count, valueOffset: size <= 4 ? e + 8 : base + u32(e + 8) });
+    }
+    return tags;
+  };
+  const str = (e: Entry | undefined) => {
+    if (!e || e.type !== 2) return undefined;
+    const end = Math.min(e.valueOffset + e.count, buf.length);
+    const s = buf.toString('utf8', e.valueOffset, end).replace(/\0+$/, '').trim();
+    return s || undefined;
+  };
+  const num = (e: Entry | undefined) => (e && (e.type === 3 ? u16(e.valueOffset) : e.type === 4 ? u32(e.valueOffset) : undefined));
+  const rationals = (e: Entry | undefined): number[] => {
+    if (!e || (e.type !== 5 && e.type !== 10)) return [];
+    const vals: number[] = [];
+    for (let i = 0; i < Math.min(e.count, 4); i++) {
+      const o = e.valueOffset + i * 8;
+      if (o + 8 > buf.length) break;
+      const d = u32(o + 4);
+      vals.push(d ? u32(o) / d : 0);
+    }
+    return vals;
+  };
+
+  const ifd0 = readIfd(u32(base + 4));
+  out.make = str(ifd0.get(0x010f));
+  out.model = str(ifd0.get(0x0110));
+  out.software = str(ifd0.get(0x0131));
+  out.artist = str(ifd0.get(0x013b));
+  out.copyright = str(ifd0.get(0x8298));
+  out.description = str(ifd0.get(0x010e));
+  out.orientation = num(ifd0.get(0x0112));
+  const exifPtr = ifd0.get(0x8769);
+  const exifIfd = exifPtr ? readIfd(u32(exifPtr.valueOffset)) : new Map<number, Entry>();
+  const rawDate = str(exifIfd.get(0x9003)) ?? str(exifIfd.get(0x9004)) ?? str(ifd0.get(0x0132));
+  out.dateTaken = exifDateToIso(rawDate);
+  const gpsPtr = ifd0.get(0x8825);
+  if (gpsPtr) {
+    const gps = readIfd(u32(gpsPtr.valueOffset));
+    const dms = (v: number[]) => (v.length >= 3 ? v[0] + v[1] / 60 + v[2] / 3600 : v.length ? v[0] : NaN);
+    const lat = dms(rationals(gps.get(2)));
+    const lon = dms(rationals(gps.get(4)));
+    if (Number.isFinite(lat) && Number.isFinite(lon)) {
+      const latRef = str(gps.get(1));
+      const lonRef = str(gps.get(3));
+      const altRef = gps.get(5) ? buf[gps.get(5)!.valueOffset] : 0;
+      const alt = rationals(gps.get(6))[0];
+      out.gps = {
+        lat: round6(latRef === 'S' ? -lat : lat),
+        lon: round6(lonRef === 'W' ? -lon : lon),
+        ...(alt !== undefined ? { alt: Math.round((altRef === 1 ? -alt : alt) * 100) / 100 } : {}),
+      };
+    }
+  }
+  for (const k of Object.keys(out) as Array<keyof ExifBasics>) if (out[k] === undefined) delete out[k];
+  return out;
+}
+
+const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
+
+/** `2016:07:02 07:34:02` → `2016-07-02T07:34:02` (no zone: EXIF local time). */
+export function exifDateToIso(s: string | undefined): string | undefined {
+  if (!s) return undefined;
+  const m = /^(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})/.exec(s);
+  if (!m || m[1] === '0000') return undefined;
+  return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}`;
+}
+
+export interface IptcBasics {
+  objectName?: string;
+  caption?: string;
+  credit?: string;
+  byline?: string;
+  copyright?: string;
+  source?: string;
+  city?: string;
+  country?: string;
+  keywords?: string[];
+  dateCreated?: string;
+}
+
+const IPTC_FIELDS: Record<number, keyof IptcBasics> = {
+  5: 'objectName', 25: 'keywords', 55: 'dateCreated', 80: 'byline', 90: 'city', 101: 'country',
+  110: 'credit', 115: 'source', 116: 'copyright', 120: 'caption',
+};
+
+/** Finds the IIM data (8BIM resource 0x0404) and reads record-2 datasets. */
+export function parseIptc(buf: Buffer | undefined): IptcBasics {
+  const out: IptcBasics = {};
+  if (!buf || buf.length < 5) return out;
+  let iim: Buffer | undefined;
+  if (buf[0] === 0x1c) iim = buf;
+  else {
+    let p = buf.indexOf('8BIM', 0, 'latin1');
+    while (p >= 0 && p + 12 <= buf.length) {
+      const id = buf.readUInt16BE(p + 4);
+      const nameLen = buf[p + 6];
+      let q = p + 6 + 1 + nameLen;
+      if ((1 + nameLen) % 2) q++;
+      if (q + 4 > buf.length) break;
+      const size = buf.readUInt32BE(q);
+      const data = buf.subarray(q + 4, Math.min(q + 4 + size, buf.length));
+      if (id === 0x0404) { iim = data; break; }
+      p = buf.indexOf('8BIM', q + 4 + size + (size % 2), 'latin1');
+    }
+  }
+  if (!iim) return out;
+  // Coded character set (1:90) ESC % G means UTF-8; most modern writers use UTF-8 anyway.
+  let p = 0;
+  let guard = 0;
+  while (p + 5 <= iim.length && iim[p] === 0x1c && guard++ < 4096) {
+    const record = iim[p + 1];
+    const dataset = iim[p + 2];
+    const len = iim.readUInt16BE(p + 3);
+    if (len & 0x8000) break; // extended length: not used for the text fields we want
+    const value = iim.toString('utf8', p + 5, Math.min(p + 5 + len, iim.length)).trim();
+    p += 5 + len;
+    const key = record === 2 ? IPTC_FIELDS[dataset] : undefined;
+    if (!key || !value) continue;
+    if (key === 'keywords') (out.keywords ??= []).push(value);
+    else if (key === 'dateCreated') out.dateCreated = /^\d{8}$/.test(value) ? `${value.slice(0, 4)}-${value.slice(4, 6)}-${value.slice(6)}` : value;
+    else (out as Record<string, string>)[key] = value;
+  }
+  return out;
+}
+
+export interface XmpBasics {
+  title?: string;
+  description?: string;
+  creator?: string;
+  rights?: string;
+  credit?: string;
+  createDate?: string;
+  creatorTool?: string;
+  rating?: number;
+  subject?: string[];
+}
+
+const decodeEntities = (s: string) =>
+  s.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-f]+);/gi, (_, e: string) =>
+    e === 'lt' ? '<' : e === 'gt' ? '>' : e === 'amp' ? '&' : e === 'quot' ? '"' : e === 'apos' ? "'" :
+    String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)));
+
+/** Reads a few well-known XMP properties, as attributes or as (Alt/Seq/Bag) elements. */
+export function parseXmp(buf: Buffer | undefined): XmpBasics {
+  const out: XmpBasics = {};
+  if (!buf || !buf.length) return out;
+  const xml = buf.toString('utf8').slice(0, 1_000_000);
+  const values = (name: string): string[] => {
+    const attr = new RegExp(`\\s${name}="([^"]*)"`).exec(xml);
+    if (attr) return [decodeEntities(attr[1]).trim()].filter(Boolean);
+    const el = new RegExp(`<${name}(?:\\s[^>]*)?>([\\s\\S]*?)</${name}>`).exec(xml);
+    if (!el) return [];
+    const items = [...el[1].matchAll(/<rdf:li(?:\s[^>]*)?>([\s\S]*?)<\/rdf:li>/g)].map((m) => m[1]);
+    return (items.length ? items : [el[1]]).map((v) => decodeEntities(v.replace(/<[^>]+>/g, '')).trim()).filter(Boolean);
+  };
+  const one = (name: string) => values(name)[0];
+  out.title = one('dc:title');
+  out.description = one('dc:description');
+  out.creator = values('dc:creator').join('; ') || undefined;
+  out.rights = one('dc:rights');
+  out.credit = one('photoshop:Credit');
+  out.createDate = one('xmp:CreateDate') ?? one('photoshop:DateCreated');
+  out.creatorTool = one('xmp:CreatorTool');
+  const rating = Number(one('xmp:Rating'));
+  if (Number.isFinite(rating) && one('xmp:Rating') !== undefined) out.rating = rating;
+  const subject = values('dc:subject');
+  if (subject.length) out.subject = subject;
+  for (const k of Object.keys(out) as Array<keyof XmpBasics>) if (out[k] === undefined) delete out[k];
+  return out;
+}

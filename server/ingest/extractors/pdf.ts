@@ -1,0 +1,63 @@
+/**
+ * PDF extractor.
+ *
+ * Metadata keys: `pages`, `pdfVersion`, `encrypted` (false for readable files; an owner-password-only
+ * file that opens is `true`), `title`, `author`, `subject`, `keywords`, `creator`, `producer`,
+ * `createdAt`, `modifiedAt` (ISO 8601), `language`, `attachments` (embedded files count),
+ * `textChars` (characters of text found), `pagesWithoutText`, `failedPages` (pages that could not
+ * be read; present only when some failed).
+ *
+ * Text: one entry per page (NFC); an empty page is stored as ''. Thumbnail: page 1 rendered at
+ * 1024 px on the long side, on white.
+ * Failures: EMPTY_FILE, PDF_ENCRYPTED (user password), PDF_MALFORMED (unreadable, or no page
+ * readable), PDF_TOO_MANY_PAGES (more than MAX_PDF_PAGES claimed), TIMEOUT.
+ */
+import { MAX_PDF_PAGES, openPdf, readPdfInfo, readPdfPages, renderPage } from '../adapters/pdf.ts';
+import { writeThumbnails } from '../adapters/sharp.ts';
+import { assertNotEmpty, checkDeadline, cleanText, compact } from './common.ts';
+import { PermanentExtractError, THUMB_SIZES, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
+
+export { MAX_PDF_PAGES };
+
+export const pdfExtractor: Extractor = {
+  kind: 'pdf',
+
+  async extract(input: ExtractInput): Promise<ExtractResult> {
+    await assertNotEmpty(input);
+    const doc = await openPdf(input.path);
+    try {
+      const info = await readPdfInfo(doc);
+      checkDeadline(input, 'reading the PDF');
+      const raw = await readPdfPages(doc, input.path, input.limits.deadline);
+      const timedOut = raw.filter((p) => p.error === 'TIMEOUT').length;
+      if (timedOut) throw new PermanentExtractError('TIMEOUT', `Time limit reached after ${raw.length - timedOut} of ${raw.length} pages`);
+      const failed = raw.filter((p) => p.error).map((p) => p.page);
+      if (failed.length === raw.length && raw.length > 0) {
+        throw new PermanentExtractError('PDF_MALFORMED', `No page of the PDF could be read (${raw[0].error})`);
+      }
+      const pages = raw.map((p) => ({ page: p.page, text: cleanText(p.text) }));
+      const metadata = compact({
+        ...info,
+        textChars: pages.reduce((n, p) => n + p.text.length, 0),
+        pagesWithoutText: pages.filter((p) => !p.text).length,
+        failedPages: failed.length ? failed.slice(0, 100) : undefined,
+      });
+      // `encrypted: false` must survive compact().
+      return { metadata: { ...metadata, encrypted: info.encrypted }, pages };
+    } finally {
+      await doc.destroy().catch(() => {});
+    }
+  },
+
+  async thumbnail(input: ExtractInput): Promise<ThumbnailResult> {
+    await assertNotEmpty(input);
+    const doc = await openPdf(input.path);
+    try {
+      await readPdfInfo(doc); // enforces the page-count limit before any rendering
+      const raw = await renderPage(doc, 1, Math.max(...THUMB_SIZES));
+      return { derivatives: await writeThumbnails({ raw }, input.workDir, { maxPixels: input.limits.maxImagePixels }) };
+    } finally {
+      await doc.destroy().catch(() => {});
+    }
+  },
+};
