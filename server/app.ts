@@ -1,0 +1,64 @@
+/**
+ * `buildApp(config)` returns a ready Fastify instance and never listens (server/server.ts does).
+ * Loading order: ecosystem plugins, then the app's own plugins (events, services, auth, errors),
+ * then routes.
+ */
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Config } from './config.ts';
+import authPlugin from './plugins/auth.ts';
+import errorsPlugin from './plugins/errors.ts';
+import eventsPlugin from './plugins/events.ts';
+import servicesPlugin from './plugins/services.ts';
+import fileRoutes from './routes/files.ts';
+import healthRoutes from './routes/health.ts';
+import productUploadRoutes from './routes/products-upload.ts';
+import productRoutes from './routes/products.ts';
+
+export interface BuildOptions {
+  /** pino options or false; defaults to JSON logs at config.logLevel. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? { level: config.logLevel },
+    trustProxy: config.trustProxy,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    requestIdHeader: false,
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  // Ecosystem plugins.
+  await app.register(cookie);
+  await app.register(formbody);
+  await app.register(multipart, { limits: { fileSize: config.upload.maxFileBytes, files: config.upload.maxFiles } });
+
+  // The app's own plugins.
+  await app.register(errorsPlugin);
+  await app.register(eventsPlugin);
+  await app.register(servicesPlugin, { config });
+  await app.register(authPlugin);
+
+  // Routes.
+  await app.register(healthRoutes);
+  await app.register(productUploadRoutes);
+  await app.register(productRoutes);
+  await app.register(fileRoutes);
+
+  await app.ready();
+  return app;
+}

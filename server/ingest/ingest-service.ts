@@ -1,0 +1,135 @@
+/**
+ * Committing an upload: received temp files go into the blob store (fsync + link), then ONE
+ * database transaction writes the product, its blobs and files, one queued job per derivative
+ * and an audit entry. A crash before the commit leaves at most an unreferenced blob (swept by
+ * fixity as an orphan), never a record pointing at a missing blob.
+ */
+import type Database from 'better-sqlite3';
+import { unlink } from 'node:fs/promises';
+import type { Principal } from '../auth/principal.ts';
+import type { ProductInsert } from '../catalogue/product-fields.ts';
+import { JOB_KINDS } from '../db/schema.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { ReceivedFile } from './receive-file.ts';
+
+export interface DuplicateInfo {
+  sha256: string;
+  fileName: string;
+  /** Products that already hold these exact bytes. */
+  existingProductIds: number[];
+}
+
+export interface CommitResult {
+  productId: number;
+  duplicates: DuplicateInfo[];
+  /** Blobs written for the first time by this upload. */
+  newBlobs: string[];
+}
+
+export interface IngestService {
+  /** Products already holding any of these blobs, per sha256. */
+  findExisting(sha256s: string[]): Map<string, number[]>;
+  commit(principal: Principal | null, fields: ProductInsert, files: ReceivedFile[]): Promise<CommitResult>;
+  /** Remove temp files of an upload that will not be committed. */
+  discard(files: ReceivedFile[]): Promise<void>;
+}
+
+export interface IngestDeps {
+  sqlite: Database.Database;
+  blobStore: BlobStore;
+  maxAttempts: number;
+  /** Called after the commit (jobs were queued). */
+  onCommitted?: (result: CommitResult) => void;
+}
+
+export function createIngestService(deps: IngestDeps): IngestService {
+  const { sqlite, blobStore } = deps;
+  const existingStmt = sqlite.prepare('SELECT DISTINCT product_id AS id FROM product_files WHERE sha256 = ? ORDER BY product_id');
+  const insertBlob = sqlite.prepare(
+    'INSERT INTO blobs (sha256, size, media_type, kind) VALUES (@sha256, @size, @mediaType, @kind) ON CONFLICT(sha256) DO NOTHING',
+  );
+  const insertFile = sqlite.prepare(
+    'INSERT INTO product_files (product_id, sha256, original_name, client_media_type, position) VALUES (?, ?, ?, ?, ?)',
+  );
+  const insertJob = sqlite.prepare(
+    'INSERT INTO jobs (sha256, kind, max_attempts) VALUES (?, ?, ?) ON CONFLICT(sha256, kind) DO NOTHING',
+  );
+  const insertAudit = sqlite.prepare(
+    'INSERT INTO audit_log (actor_user_id, actor, action, entity, entity_id, changes) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+
+  const findExisting = (sha256s: string[]) => {
+    const out = new Map<string, number[]>();
+    for (const sha of sha256s) {
+      const ids = (existingStmt.all(sha) as { id: number }[]).map((r) => r.id);
+      if (ids.length > 0) out.set(sha, ids);
+    }
+    return out;
+  };
+
+  const writeRecord = sqlite.transaction(
+    (principal: Principal | null, fields: ProductInsert, files: ReceivedFile[], duplicates: DuplicateInfo[]) => {
+      const cols = Object.entries(fields).filter(([, v]) => v !== undefined);
+      const colNames = cols.map(([k]) => toSnake(k));
+      if (principal?.userId != null) {
+        colNames.push('created_by');
+        cols.push(['createdBy', principal.userId]);
+      }
+      if (duplicates.length > 0) {
+        colNames.push('duplicate_flags');
+        cols.push([
+          'duplicateFlags',
+          JSON.stringify(
+            duplicates.flatMap((d) => d.existingProductIds.map((productId) => ({ kind: 'same_file', productId, sha256: d.sha256, detail: d.fileName }))),
+          ),
+        ]);
+      }
+      const info = sqlite
+        .prepare(`INSERT INTO products (${colNames.join(', ')}) VALUES (${colNames.map(() => '?').join(', ')})`)
+        .run(...cols.map(([, v]) => v as unknown));
+      const productId = Number(info.lastInsertRowid);
+      files.forEach((f, i) => {
+        insertBlob.run({ sha256: f.sha256, size: f.size, mediaType: f.info.mediaType, kind: f.info.kind });
+        insertFile.run(productId, f.sha256, f.originalName, f.clientMediaType, i);
+        for (const kind of JOB_KINDS) insertJob.run(f.sha256, kind, deps.maxAttempts);
+      });
+      insertAudit.run(
+        principal?.userId ?? null,
+        principal?.username ?? 'anonymous',
+        'create',
+        'product',
+        String(productId),
+        JSON.stringify({
+          title: [null, fields.title],
+          type: [null, fields.type],
+          files: [null, files.map((f) => ({ name: f.originalName, sha256: f.sha256, size: f.size, mediaType: f.info.mediaType }))],
+        }),
+      );
+      return productId;
+    },
+  );
+
+  return {
+    findExisting,
+    async commit(principal, fields, files) {
+      const newBlobs: string[] = [];
+      for (const f of files) {
+        const { created } = await blobStore.putFile(f.tempPath, f.sha256);
+        if (created) newBlobs.push(f.sha256);
+      }
+      const existing = findExisting(files.map((f) => f.sha256));
+      const duplicates: DuplicateInfo[] = files
+        .filter((f) => existing.has(f.sha256))
+        .map((f) => ({ sha256: f.sha256, fileName: f.originalName, existingProductIds: existing.get(f.sha256)! }));
+      const productId = writeRecord(principal, fields, files, duplicates);
+      const result = { productId, duplicates, newBlobs };
+      deps.onCommitted?.(result);
+      return result;
+    },
+    async discard(files) {
+      await Promise.all(files.map((f) => unlink(f.tempPath).catch(() => {})));
+    },
+  };
+}
+
+export const toSnake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

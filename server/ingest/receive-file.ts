@@ -1,0 +1,123 @@
+/**
+ * Streaming one uploaded file to `tmp/` while computing its SHA-256 and size and sniffing its type
+ * from the first bytes. Writes are batched into 1 MiB buffers (few syscalls); the file is fsynced
+ * before it is handed on. On any failure the temp file is removed.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { open, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { err } from '../errors.ts';
+import type { MediaTypeInfo } from './media-types.ts';
+import { SNIFF_BYTES, sniffFile, sniffHead, type SniffResult } from './sniff.ts';
+
+export interface ReceivedFile {
+  tempPath: string;
+  sha256: string;
+  size: number;
+  info: MediaTypeInfo;
+  originalName: string;
+  clientMediaType: string | null;
+}
+
+const WRITE_BATCH = 1024 * 1024;
+
+export interface ReceiveOptions {
+  tmpDir: string;
+  originalName: string;
+  clientMediaType: string | null;
+  maxFileBytes: number;
+  /** True once the source stopped because it hit the size limit (multipart's `file.truncated`). */
+  isTruncated: () => boolean;
+}
+
+export function newTempPath(tmpDir: string, prefix = 'upload'): string {
+  return join(tmpDir, `${prefix}-${Date.now()}-${randomBytes(6).toString('hex')}`);
+}
+
+/** Receive `source` into a temp file. Throws AppError (413/415/400) for refusals. */
+export async function receiveFile(source: Readable, opts: ReceiveOptions): Promise<ReceivedFile> {
+  const tempPath = newTempPath(opts.tmpDir);
+  const fh = await open(tempPath, 'wx');
+  const hash = createHash('sha256');
+  let size = 0;
+  let head: Buffer | null = null;
+  const headParts: Buffer[] = [];
+  let headLen = 0;
+  let sniffed: SniffResult | 'pending' | null = null;
+  let batch: Buffer[] = [];
+  let batchLen = 0;
+  let closed = false;
+
+  const flush = async () => {
+    if (batchLen === 0) return;
+    const buf = batch.length === 1 ? batch[0] : Buffer.concat(batch, batchLen);
+    batch = [];
+    batchLen = 0;
+    await fh.write(buf, 0, buf.length);
+  };
+
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      size += chunk.length;
+      if (headLen < SNIFF_BYTES) {
+        headParts.push(chunk);
+        headLen += chunk.length;
+        if (headLen >= SNIFF_BYTES) {
+          head = Buffer.concat(headParts).subarray(0, SNIFF_BYTES);
+          sniffed = await sniffHead(head);
+          // Refuse an unsupported type before reading the rest of a possibly huge file.
+          if (sniffed !== 'pending' && !sniffed.ok) throw unsupported(sniffed.detected, opts.originalName);
+        }
+      }
+      batch.push(chunk);
+      batchLen += chunk.length;
+      if (batchLen >= WRITE_BATCH) await flush();
+    }
+    await flush();
+    if (opts.isTruncated() || size > opts.maxFileBytes) {
+      throw err.tooLarge('FILE_TOO_LARGE', `File "${opts.originalName}" is larger than the limit of ${formatBytes(opts.maxFileBytes)}`, {
+        limitBytes: opts.maxFileBytes,
+        fileName: opts.originalName,
+      });
+    }
+    if (size === 0) throw err.badRequest('EMPTY_FILE', `File "${opts.originalName}" is empty`, { fileName: opts.originalName });
+    if (head === null) head = Buffer.concat(headParts);
+    if (sniffed === null) sniffed = await sniffHead(head);
+    await fh.sync();
+    await fh.close();
+    closed = true;
+    // Containers (ZIP/CFB) need the whole file: decide from disk.
+    if (sniffed === 'pending') sniffed = await sniffFile(tempPath, head);
+    if (!sniffed.ok) throw unsupported(sniffed.detected, opts.originalName);
+    return {
+      tempPath,
+      sha256: hash.digest('hex'),
+      size,
+      info: sniffed.info,
+      originalName: opts.originalName,
+      clientMediaType: opts.clientMediaType,
+    };
+  } catch (e) {
+    if (!closed) await fh.close().catch(() => {});
+    await unlink(tempPath).catch(() => {});
+    // Drain what is left of this part so the multipart parser can report the next error cleanly.
+    source.resume();
+    throw e;
+  }
+}
+
+function unsupported(detected: string | null, name: string) {
+  return err.unsupportedType(
+    detected ? `File "${name}" is of an unsupported type (${detected})` : `File "${name}" is of an unknown or unsupported type`,
+    { detected, fileName: name },
+  );
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(n % 1024 ** 3 === 0 ? 0 : 1)} GiB`;
+  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(n % 1024 ** 2 === 0 ? 0 : 1)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(0)} KiB`;
+  return `${n} B`;
+}

@@ -1,0 +1,106 @@
+/**
+ * Sniffing the real media type from a file's bytes — never from its name or the client's claim.
+ * file-type recognises binary formats by magic numbers (and looks inside ZIP/CFB containers for
+ * DOCX/ODT/DOC); text is recognised when no format matched and the head decodes as text.
+ */
+import { open } from 'node:fs/promises';
+import { fileTypeFromBuffer, fileTypeFromFile } from 'file-type';
+import { mediaTypeInfo, type MediaTypeInfo } from './media-types.ts';
+
+/** Bytes of the head kept for sniffing while the upload streams. */
+export const SNIFF_BYTES = 64 * 1024;
+
+export type SniffResult =
+  | { ok: true; info: MediaTypeInfo }
+  | { ok: false; detected: string | null };
+
+/** Map file-type's answers onto our table (aliases and container refinements). */
+function normalise(mime: string): string {
+  switch (mime) {
+    case 'audio/x-flac':
+      return 'audio/flac';
+    case 'audio/vnd.wave':
+    case 'audio/x-wav':
+      return 'audio/wav';
+    case 'audio/x-m4a':
+      return 'audio/mp4';
+    case 'video/x-m4v':
+      return 'video/mp4';
+    case 'image/x-ms-bmp':
+      return 'image/bmp';
+    case 'image/heic-sequence':
+      return 'image/heic';
+    case 'image/heif-sequence':
+      return 'image/heif';
+    case 'application/x-cfb':
+      return 'application/x-cfb';
+    default:
+      return mime;
+  }
+}
+
+/**
+ * Text when the head has no NUL bytes (except a UTF-16 BOM file), and almost no control characters.
+ * A lone truncated multi-byte sequence at the very end of the head is allowed.
+ */
+export function looksLikeText(head: Uint8Array): boolean {
+  if (head.length === 0) return false;
+  if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) return true;
+  let control = 0;
+  for (const b of head) {
+    if (b === 0) return false;
+    if (b < 0x09 || (b > 0x0d && b < 0x20 && b !== 0x1b)) control++;
+  }
+  if (control > head.length / 100) return false;
+  // Refuse markup that browsers would run: HTML and SVG are never stored as text.
+  const start = new TextDecoder('utf-8', { fatal: false }).decode(head.subarray(0, 1024)).trimStart().toLowerCase();
+  if (/^(<!doctype html|<html|<svg|<\?xml[^>]*>\s*<svg|<script)/.test(start)) return false;
+  return true;
+}
+
+async function finish(mime: string | undefined, head: Uint8Array): Promise<SniffResult> {
+  if (mime === undefined) {
+    if (looksLikeText(head)) return { ok: true, info: mediaTypeInfo('text/plain')! };
+    return { ok: false, detected: null };
+  }
+  const info = mediaTypeInfo(normalise(mime));
+  return info ? { ok: true, info } : { ok: false, detected: mime };
+}
+
+/** Is the head alone enough to decide? ZIP and CFB containers need the whole file (DOCX, ODT, DOC). */
+export function needsWholeFile(mime: string | undefined): boolean {
+  return mime === 'application/zip' || mime === 'application/x-cfb';
+}
+
+/** Sniff from the head of an upload in flight. Returns `pending` when the container needs the whole file. */
+export async function sniffHead(head: Uint8Array): Promise<SniffResult | 'pending'> {
+  const ft = await fileTypeFromBuffer(head);
+  if (ft && needsWholeFile(ft.mime)) return 'pending';
+  if (ft === undefined && head.length >= SNIFF_BYTES) {
+    // A large head with no magic: text or unknown; decide now.
+    return finish(undefined, head);
+  }
+  return finish(ft?.mime, head);
+}
+
+/** Sniff from a complete file on disk. */
+export async function sniffFile(path: string, head: Uint8Array): Promise<SniffResult> {
+  const ft = await fileTypeFromFile(path);
+  if (ft?.mime === 'application/x-cfb') {
+    // OLE compound file: Word 97-2003 has a "WordDocument" stream named in its directory.
+    return (await cfbHasStream(path, 'WordDocument')) ? finish('application/msword', head) : finish(ft.mime, head);
+  }
+  return finish(ft?.mime, head);
+}
+
+async function cfbHasStream(path: string, name: string): Promise<boolean> {
+  const needle = Buffer.from(name, 'utf16le');
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(4 * 1024 * 1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead).includes(needle);
+  } finally {
+    await fh.close();
+  }
+}

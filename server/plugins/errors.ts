@@ -1,0 +1,76 @@
+/**
+ * One error format for the whole API: `{ statusCode, code, error, message, field? }`.
+ * Known client errors keep their status and get a stable code; anything unexpected is a logged 500
+ * whose body reveals nothing internal.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { STATUS_CODES } from 'node:http';
+import { AppError, type ApiErrorBody } from '../errors.ts';
+
+/** Fastify / plugin error codes → our stable codes (and status where theirs is wrong for us). */
+const MAPPED: Record<string, { status: number; code: string; message?: string }> = {
+  FST_FILES_LIMIT: { status: 413, code: 'TOO_MANY_FILES' },
+  FST_PARTS_LIMIT: { status: 413, code: 'TOO_MANY_PARTS' },
+  FST_FIELDS_LIMIT: { status: 413, code: 'TOO_MANY_FIELDS' },
+  FST_REQ_FILE_TOO_LARGE: { status: 413, code: 'FILE_TOO_LARGE' },
+  FST_PROTO_VIOLATION: { status: 400, code: 'BAD_MULTIPART' },
+  FST_INVALID_MULTIPART_CONTENT_TYPE: { status: 415, code: 'NOT_MULTIPART', message: 'The request must be multipart/form-data' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'BODY_TOO_LARGE' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_CONTENT_TYPE' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'INVALID_JSON' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'INVALID_JSON' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'BAD_CONTENT_LENGTH' },
+  FST_ERR_VALIDATION: { status: 400, code: 'VALIDATION_FAILED' },
+  FST_ERR_BAD_URL: { status: 400, code: 'BAD_URL' },
+  FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: 'BAD_REQUEST' },
+  ERR_RATE_LIMIT: { status: 429, code: 'RATE_LIMITED' },
+};
+
+export function errorBody(statusCode: number, code: string, message: string, extra: Record<string, unknown> = {}): ApiErrorBody {
+  return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message, ...extra };
+}
+
+/** Field name from a fastify/ajv validation error (`/title` → `title`, `querystring/size` → `size`). */
+function validationField(e: FastifyError): string | undefined {
+  const v = e.validation?.[0];
+  if (!v) return undefined;
+  const missing = (v.params as { missingProperty?: string; additionalProperty?: string } | undefined);
+  if (missing?.missingProperty) return missing.missingProperty;
+  if (missing?.additionalProperty) return missing.additionalProperty;
+  const path = v.instancePath?.replace(/^\//, '').replace(/\//g, '.');
+  return path || undefined;
+}
+
+export default fp(
+  async function errorsPlugin(app: FastifyInstance) {
+    app.setErrorHandler((error: FastifyError | AppError, req: FastifyRequest, reply: FastifyReply) => {
+      if (error instanceof AppError) {
+        if (error.statusCode === 416 && typeof error.details.size === 'number') reply.header('Content-Range', `bytes */${error.details.size}`);
+        return reply.code(error.statusCode).send(errorBody(error.statusCode, error.code, error.message, error.details));
+      }
+      const fe = error as FastifyError;
+      const mapped = fe.code ? MAPPED[fe.code] : undefined;
+      if (fe.validation) {
+        const field = validationField(fe);
+        return reply.code(400).send(errorBody(400, 'VALIDATION_FAILED', fe.message, field ? { field } : {}));
+      }
+      if (mapped) return reply.code(mapped.status).send(errorBody(mapped.status, mapped.code, mapped.message ?? fe.message));
+      const status = fe.statusCode ?? 500;
+      if (status >= 400 && status < 500) {
+        return reply.code(status).send(errorBody(status, fe.code ?? 'BAD_REQUEST', fe.message));
+      }
+      // A client that went away mid-request is not a server fault.
+      if (req.raw.destroyed || req.raw.readableAborted) {
+        req.log.info({ err: error }, 'request aborted by the client');
+        return reply.code(400).send(errorBody(400, 'REQUEST_ABORTED', 'The request was aborted'));
+      }
+      req.log.error({ err: error }, 'unhandled error');
+      return reply.code(500).send(errorBody(500, 'INTERNAL_ERROR', 'Internal server error'));
+    });
+    app.setNotFoundHandler((req, reply) => {
+      reply.code(404).send(errorBody(404, 'ROUTE_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}`));
+    });
+  },
+  { name: 'errors' },
+);

@@ -1,0 +1,121 @@
+/**
+ * POST /api/products — a new product with one or more files (multipart/form-data).
+ * Metadata fields come first, then file parts named `file`. Fields are validated before the first
+ * file is read; each file streams to tmp/ (hash, size, sniffed type), limits give 413, unknown
+ * types 415; then the ingest service commits everything in one transaction and answers 201.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { visibilitySql } from '../catalogue/visibility.ts';
+import { parseNewProductFields, type ProductInsert, type RawFields } from '../catalogue/product-fields.ts';
+import { readProduct } from '../catalogue/product-read.ts';
+import { err } from '../errors.ts';
+import { receiveFile, type ReceivedFile } from '../ingest/receive-file.ts';
+import { requireRole } from '../plugins/auth.ts';
+import { ErrorSchema } from './schemas.ts';
+
+export default async function productUploadRoutes(app: FastifyInstance) {
+  const { sqlite } = app.db;
+
+  app.post(
+    '/api/products',
+    {
+      schema: {
+        tags: ['products'],
+        summary: 'Submit a product with its files (multipart/form-data: fields first, then `file` parts)',
+        consumes: ['multipart/form-data'],
+        querystring: Type.Object({ onDuplicate: Type.Optional(Type.Union([Type.Literal('flag'), Type.Literal('reject')])) }),
+        response: {
+          201: Type.Object({}, { additionalProperties: true, description: 'The new record, with `duplicates`' }),
+          400: ErrorSchema,
+          401: ErrorSchema,
+          403: ErrorSchema,
+          409: ErrorSchema,
+          413: ErrorSchema,
+          415: ErrorSchema,
+        },
+      },
+    },
+    async (req, reply) => {
+      const principal = requireRole(req, 'admin', 'archivist', 'agency');
+      if (!req.isMultipart()) throw err.unsupportedType('The request must be multipart/form-data', { code: 'NOT_MULTIPART' });
+      const limits = app.config.upload;
+      const raw: RawFields = {};
+      const received: ReceivedFile[] = [];
+      let fields: ProductInsert | null = null;
+      try {
+        const parts = req.parts({
+          limits: { fileSize: limits.maxFileBytes, files: limits.maxFiles, fieldSize: limits.maxFieldBytes, fields: 200, parts: limits.maxFiles + 200 },
+        });
+        for await (const part of parts) {
+          if (part.type === 'field') {
+            if (part.fieldnameTruncated || part.valueTruncated) throw err.tooLarge('FIELD_TOO_LARGE', `Field "${part.fieldname}" is too long`, { field: part.fieldname });
+            (raw[part.fieldname] ??= []).push(String(part.value));
+            continue;
+          }
+          if (part.fieldname !== 'file') {
+            part.file.resume();
+            throw err.validation(part.fieldname, `Unexpected file field "${part.fieldname}": files must be sent as "file"`, 'UNEXPECTED_FILE_FIELD');
+          }
+          // Refuse bad metadata before reading a possibly large file.
+          fields ??= parseNewProductFields(raw, { sqlite, principal });
+          const file = part.file;
+          received.push(
+            await receiveFile(file, {
+              tmpDir: app.paths.tmpDir,
+              originalName: sanitiseName(part.filename),
+              clientMediaType: part.mimetype || null,
+              maxFileBytes: limits.maxFileBytes,
+              isTruncated: () => file.truncated,
+            }),
+          );
+        }
+        if (received.length === 0) throw err.validation('file', 'At least one file is required (multipart part named "file")', 'NO_FILES');
+        fields ??= parseNewProductFields(raw, { sqlite, principal });
+
+        const onDuplicate = (req.query as { onDuplicate?: string }).onDuplicate ?? raw.onDuplicate?.at(-1) ?? 'flag';
+        if (onDuplicate === 'reject') {
+          const existing = app.ingest.findExisting(received.map((f) => f.sha256));
+          if (existing.size > 0) {
+            throw err.conflict('DUPLICATE_FILE', 'These exact bytes are already in the store', {
+              duplicates: describeDuplicates(received, existing, principal),
+            });
+          }
+        }
+        const result = await app.ingest.commit(principal, fields, received);
+        app.events.emit('product-changed', result.productId);
+        const record = readProduct(sqlite, result.productId)!;
+        const existing = new Map(result.duplicates.map((d) => [d.sha256, d.existingProductIds]));
+        reply.code(201).header('location', `/api/products/${result.productId}`).header('etag', `"v${record.version}"`);
+        return { ...record, duplicates: describeDuplicates(received, existing, principal) };
+      } catch (e) {
+        await app.ingest.discard(received);
+        throw e;
+      }
+    },
+  );
+
+  /** Name the products that already hold the bytes; titles only where the uploader may see them. */
+  function describeDuplicates(files: ReceivedFile[], existing: Map<string, number[]>, principal: Parameters<typeof visibilitySql>[0]) {
+    const vis = visibilitySql(principal, 'p');
+    const stmt = sqlite.prepare(`SELECT p.id, p.title, (${vis.where}) AS visible FROM products p WHERE p.id = @id`);
+    return files
+      .filter((f) => existing.has(f.sha256))
+      .map((f) => ({
+        sha256: f.sha256,
+        fileName: f.originalName,
+        existingProducts: existing.get(f.sha256)!.map((id) => {
+          const row = stmt.get({ id, ...vis.params }) as { id: number; title: string; visible: number };
+          return row.visible ? { id, title: row.title, url: `/api/products/${id}` } : { id, title: null, url: null };
+        }),
+      }));
+  }
+}
+
+/** Keep the name a user gave, minus path parts and control characters; NFC. */
+export function sanitiseName(name: string | undefined): string {
+  const base = (name ?? '').normalize('NFC').split(/[\\/]/).pop() ?? '';
+  // eslint-disable-next-line no-control-regex
+  const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 255);
+  return clean === '' || clean === '.' || clean === '..' ? 'file' : clean;
+}

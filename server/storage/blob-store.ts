@@ -1,0 +1,153 @@
+/**
+ * The blob store: immutable, content-addressed originals (`blobs/ab/cd/<sha256>`) with their
+ * derivatives stored beside them (`blobs/ab/cd/<sha256>.d/<name>`). Each distinct content is stored once.
+ *
+ * `BlobStore` is the seam for other back-ends (an S3-compatible store implements the same calls;
+ * `localPath` would then download to a cache). `createLocalBlobStore` is the local-folder one.
+ */
+import { createReadStream, type ReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, link, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+
+export interface ByteRange {
+  /** Inclusive start and end offsets. */
+  start: number;
+  end: number;
+}
+
+export interface BlobStore {
+  /**
+   * Move a fully written temp file (already fsynced) into the store under `sha256`.
+   * If the content is already stored, the temp file is removed and `created` is false.
+   */
+  putFile(tempPath: string, sha256: string): Promise<{ created: boolean }>;
+  /** Size in bytes, or null when absent. */
+  stat(sha256: string): Promise<{ size: number } | null>;
+  /** Read the original, whole or a byte range. */
+  read(sha256: string, range?: ByteRange): Readable;
+  /** A local path to the original for tools that need a file (sharp, ffmpeg, pdf.js). */
+  localPath(sha256: string): Promise<string>;
+  /** Store a derivative file (moved from `tempPath`) beside its blob, replacing an older one. */
+  putDerivative(sha256: string, name: string, tempPath: string): Promise<void>;
+  statDerivative(sha256: string, name: string): Promise<{ size: number } | null>;
+  readDerivative(sha256: string, name: string): Readable;
+  /** Every stored blob's name (for fixity checks and orphan detection). */
+  list(): AsyncIterable<string>;
+  /** Remove a blob and its derivatives (used only for orphans by admins). */
+  remove(sha256: string): Promise<void>;
+}
+
+export const SHA256_RE = /^[0-9a-f]{64}$/;
+const DERIVATIVE_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+function assertSha(sha256: string): void {
+  if (!SHA256_RE.test(sha256)) throw new Error(`not a sha256: ${sha256}`);
+}
+
+/** fsync a directory so a rename into it survives a crash. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export function createLocalBlobStore(root: string): BlobStore {
+  const blobPath = (sha: string) => join(root, sha.slice(0, 2), sha.slice(2, 4), sha);
+  const derivDir = (sha: string) => `${blobPath(sha)}.d`;
+  const derivPath = (sha: string, name: string) => {
+    if (!DERIVATIVE_RE.test(name)) throw new Error(`bad derivative name: ${name}`);
+    return join(derivDir(sha), name);
+  };
+
+  const statOrNull = async (p: string) => {
+    try {
+      const s = await stat(p);
+      return s.isFile() ? { size: s.size } : null;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  };
+
+  return {
+    async putFile(tempPath, sha256) {
+      assertSha(sha256);
+      const dest = blobPath(sha256);
+      const dir = join(root, sha256.slice(0, 2), sha256.slice(2, 4));
+      await mkdir(dir, { recursive: true });
+      // link() fails if the destination exists, so two concurrent uploads of the same bytes
+      // never replace each other's file: the first wins, the second learns it is a duplicate.
+      try {
+        await link(tempPath, dest);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+          await unlink(tempPath).catch(() => {});
+          return { created: false };
+        }
+        throw e;
+      }
+      await unlink(tempPath);
+      await fsyncDir(dir);
+      return { created: true };
+    },
+    async stat(sha256) {
+      assertSha(sha256);
+      return statOrNull(blobPath(sha256));
+    },
+    read(sha256, range): ReadStream {
+      assertSha(sha256);
+      return createReadStream(blobPath(sha256), range ? { start: range.start, end: range.end, highWaterMark: 256 * 1024 } : { highWaterMark: 256 * 1024 });
+    },
+    async localPath(sha256) {
+      assertSha(sha256);
+      return blobPath(sha256);
+    },
+    async putDerivative(sha256, name, tempPath) {
+      assertSha(sha256);
+      const dest = derivPath(sha256, name);
+      await mkdir(derivDir(sha256), { recursive: true });
+      const fh = await open(tempPath, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tempPath, dest);
+      await fsyncDir(derivDir(sha256));
+    },
+    async statDerivative(sha256, name) {
+      assertSha(sha256);
+      return statOrNull(derivPath(sha256, name));
+    },
+    readDerivative(sha256, name) {
+      assertSha(sha256);
+      return createReadStream(derivPath(sha256, name));
+    },
+    async *list() {
+      let level1: string[];
+      try {
+        level1 = await readdir(root);
+      } catch {
+        return;
+      }
+      for (const a of level1.sort()) {
+        if (!/^[0-9a-f]{2}$/.test(a)) continue;
+        for (const b of (await readdir(join(root, a))).sort()) {
+          if (!/^[0-9a-f]{2}$/.test(b)) continue;
+          for (const name of (await readdir(join(root, a, b))).sort()) {
+            if (SHA256_RE.test(name)) yield name;
+          }
+        }
+      }
+    },
+    async remove(sha256) {
+      assertSha(sha256);
+      await rm(derivDir(sha256), { recursive: true, force: true });
+      await rm(blobPath(sha256), { force: true });
+    },
+  };
+}

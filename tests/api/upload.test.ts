@@ -1,0 +1,164 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
+import { makeJpeg, makePdf, makePng, randomBinary } from '../helpers/samples.ts';
+
+async function countFiles(dir: string): Promise<number> {
+  let n = 0;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) n++;
+  return n;
+}
+
+describe('POST /api/products (upload)', () => {
+  let t: TestApp;
+  let pdf: Buffer;
+  let png: Buffer;
+  beforeAll(async () => {
+    // No workers: these tests look at the store and the queue, not at extraction.
+    t = await makeTestApp({ jobs: { workers: 0 }, upload: { maxFileBytes: 256 * 1024, maxFiles: 3 } });
+    pdf = await makePdf(2, 'Dia ly - Lich su tinh Cao Bang');
+    png = await makePng(80, 60);
+  });
+  afterAll(() => t.close());
+
+  const upload = (fields: Record<string, string | string[]>, files: Parameters<typeof multipartBody>[1], headers: Record<string, string> = auth(), url = '/api/products') => {
+    const { body, headers: h } = multipartBody(fields, files);
+    return t.app.inject({ method: 'POST', url, payload: body, headers: { ...h, ...headers } });
+  };
+
+  it('stores several files, sniffs their types and queues one job per derivative', async () => {
+    const res = await upload({ title: 'Địa lý - Lịch sử tỉnh Cao Bằng', type: 'book', year: '2023', language: 'vi', description: 'Sách dùng cho các trường phổ thông' }, [
+      { filename: 'Địa lý – Lịch sử.pdf', contentType: 'application/pdf', data: pdf },
+      { filename: 'bìa sách.png', contentType: 'image/png', data: png },
+    ]);
+    expect(res.statusCode).toBe(201);
+    const rec = res.json();
+    expect(res.headers.location).toBe(`/api/products/${rec.id}`);
+    expect(rec.title).toBe('Địa lý - Lịch sử tỉnh Cao Bằng');
+    expect(rec.type).toBe('book');
+    expect(rec.year).toBe(2023);
+    expect(rec.state).toBe('submitted');
+    expect(rec.duplicates).toEqual([]);
+    expect(rec.files).toHaveLength(2);
+    expect(rec.files[0]).toMatchObject({ originalName: 'Địa lý – Lịch sử.pdf', mediaType: 'application/pdf', kind: 'pdf', size: pdf.length });
+    expect(rec.files[1]).toMatchObject({ originalName: 'bìa sách.png', mediaType: 'image/png', kind: 'image', size: png.length });
+    expect(rec.files[0].derivatives.map((d: { kind: string; state: string }) => [d.kind, d.state])).toEqual([
+      ['extract', 'queued'],
+      ['thumbnail', 'queued'],
+    ]);
+    const jobs = t.app.db.sqlite.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number };
+    expect(jobs.n).toBe(4);
+    const audit = t.app.db.sqlite.prepare(`SELECT action, actor FROM audit_log WHERE entity = 'product' AND entity_id = ?`).all(String(rec.id));
+    expect(audit).toEqual([{ action: 'create', actor: 'admin-token' }]);
+
+    const get = await t.app.inject({ url: `/api/products/${rec.id}`, headers: auth() });
+    expect(get.statusCode).toBe(200);
+    expect(get.json().files.map((f: { sha256: string }) => f.sha256)).toEqual(rec.files.map((f: { sha256: string }) => f.sha256));
+  });
+
+  it('stores the same bytes once and tells the second uploader which product has them', async () => {
+    const jpeg = await makeJpeg(40, 40, 7);
+    const first = await upload({ title: 'Tờ gấp du lịch văn minh', type: 'flyer' }, [{ filename: 'to-gap.jpg', data: jpeg }]);
+    expect(first.statusCode).toBe(201);
+    const blobsBefore = await countFiles(join(t.dataDir, 'blobs'));
+    const second = await upload({ title: 'Tờ gấp du lịch văn minh (bản 2)', type: 'flyer' }, [{ filename: 'ban-sao.jpg', data: jpeg }]);
+    expect(second.statusCode).toBe(201);
+    const body = second.json();
+    expect(body.duplicates).toEqual([
+      {
+        sha256: first.json().files[0].sha256,
+        fileName: 'ban-sao.jpg',
+        existingProducts: [{ id: first.json().id, title: 'Tờ gấp du lịch văn minh', url: `/api/products/${first.json().id}` }],
+      },
+    ]);
+    expect(body.duplicateFlags).toEqual([expect.objectContaining({ kind: 'same_file', productId: first.json().id })]);
+    expect(await countFiles(join(t.dataDir, 'blobs'))).toBe(blobsBefore);
+
+    const rejected = await upload({ title: 'Lần 3', type: 'flyer' }, [{ filename: 'x.jpg', data: jpeg }], auth(), '/api/products?onDuplicate=reject');
+    expect(rejected.statusCode).toBe(409);
+    expect(rejected.json()).toMatchObject({ code: 'DUPLICATE_FILE', duplicates: [expect.objectContaining({ sha256: first.json().files[0].sha256 })] });
+  });
+
+  it('sniffs the real type: a PNG named .jpg is a PNG', async () => {
+    const res = await upload({ title: 'Ảnh đặt tên sai', type: 'photo' }, [{ filename: 'anh.jpg', contentType: 'image/jpeg', data: await makePng(10, 10, 3) }]);
+    expect(res.statusCode).toBe(201);
+    expect(res.json().files[0]).toMatchObject({ mediaType: 'image/png', originalName: 'anh.jpg' });
+  });
+
+  it('accepts plain Vietnamese text as text/plain', async () => {
+    const res = await upload({ title: 'Văn bản', type: 'document' }, [{ filename: 'van-ban.txt', data: Buffer.from('Đổi mới công tác tuyên truyền, giáo dục truyền thống\n'.repeat(50)) }]);
+    expect(res.statusCode).toBe(201);
+    expect(res.json().files[0].mediaType).toBe('text/plain');
+  });
+
+  it.each([
+    ['unknown binary', randomBinary(5000), 'blob.pdf'],
+    ['HTML', Buffer.from('<!DOCTYPE html><html><script>alert(1)</script></html>'), 'trang.html'],
+    ['SVG', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), 'hinh.svg'],
+    ['ZIP archive', Buffer.from('504b0506000000000000000000000000000000000000', 'hex'), 'kho.zip'],
+  ])('refuses %s with 415 and keeps nothing', async (_label, data, filename) => {
+    const before = (t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
+    const res = await upload({ title: 'Không hỗ trợ', type: 'other' }, [{ filename, data }]);
+    expect(res.statusCode).toBe(415);
+    expect(res.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect((t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(before);
+    expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+  });
+
+  it('refuses a file over the size limit with 413 (multipart would truncate silently)', async () => {
+    const big = Buffer.concat([await makePdf(1), randomBinary(300 * 1024)]);
+    const res = await upload({ title: 'Quá lớn', type: 'book' }, [{ filename: 'lon.pdf', data: big }]);
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toMatchObject({ code: 'FILE_TOO_LARGE', limitBytes: 256 * 1024 });
+    expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+  });
+
+  it('refuses too many files with 413', async () => {
+    const files = await Promise.all([1, 2, 3, 4].map(async (i) => ({ filename: `anh-${i}.png`, data: await makePng(8, 8, 100 + i) })));
+    const res = await upload({ title: 'Nhiều tệp', type: 'photo' }, files);
+    expect(res.statusCode).toBe(413);
+    expect(res.json().code).toBe('TOO_MANY_FILES');
+    expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+  });
+
+  it('refuses a zero-byte file', async () => {
+    const res = await upload({ title: 'Rỗng', type: 'document' }, [{ filename: 'empty.pdf', data: Buffer.alloc(0) }]);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBe('EMPTY_FILE');
+  });
+
+  it('refuses an upload without files', async () => {
+    const res = await upload({ title: 'Không có tệp', type: 'book' }, []);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'NO_FILES', field: 'file' });
+  });
+
+  it.each([
+    [{ type: 'book' }, 'title'],
+    [{ title: '   ', type: 'book' }, 'title'],
+    [{ title: 'Sách' }, 'type'],
+    [{ title: 'Sách', type: 'novel' }, 'type'],
+    [{ title: 'Sách', type: 'book', year: '20x3' }, 'year'],
+    [{ title: 'Sách', type: 'book', agency: 'khong-ton-tai' }, 'agency'],
+  ])('names the bad field %j → %s', async (fields, field) => {
+    const res = await upload(fields as Record<string, string>, [{ filename: 'a.pdf', data: pdf }]);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', field });
+  });
+
+  it('needs a valid token', async () => {
+    const none = await upload({ title: 'x', type: 'book' }, [{ filename: 'a.pdf', data: pdf }], {});
+    expect(none.statusCode).toBe(401);
+    expect(none.json().code).toBe('UNAUTHORIZED');
+    const bad = await upload({ title: 'x', type: 'book' }, [{ filename: 'a.pdf', data: pdf }], { authorization: 'Bearer not-the-token-at-all' });
+    expect(bad.statusCode).toBe(401);
+    expect(bad.json().code).toBe('INVALID_TOKEN');
+  });
+
+  it('refuses a non-multipart request with 415', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/api/products', headers: { ...auth(), 'content-type': 'application/json' }, payload: { title: 'x' } });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().code).toMatch(/NOT_MULTIPART|UNSUPPORTED/);
+  });
+});
