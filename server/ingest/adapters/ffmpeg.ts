@@ -167,3 +167,12 @@ export async function decodeStillToPng(path: string, ffmpegPath: string, deadlin
 function lastLine(s: string): string {
   return s.trim().split('\n').pop()?.trim() ?? '';
 }
+
+/** Whether any audio decodes from `seconds` on (cheap check that a claimed duration is really there). */
+export async function decodesAudioAt(path: string, ffmpegPath: string, seconds: number, deadline: number): Promise<boolean> {
+  const r = await run(ffmpegPath, ['-hide_banner', '-nostdin', '-v', 'info', '-ss', seconds.toFixed(3), '-i', path, '-map', '0:a:0', '-t', '2', '-f', 'null', '-'], { deadline, maxStdoutBytes: 1024 });
+  const times = [...r.stderr.matchAll(/time=(\d+):(\d+):(\d+(?:\.\d+)?)/g)];
+  if (!times.length) return false;
+  const [, h, m, s] = times[times.length - 1];
+  return Number(h) * 3600 + Number(m) * 60 + Number(s) > 0.05;
+}

@@ -192,3 +192,9 @@ export async function regionMeans(input: string | Buffer, region?: { left: numbe
   const s = await img.stats();
   return s.channels.map((c) => c.mean);
 }
+
+/** Mean and spread of an image's grey levels (0–255): used to skip black or blank video frames. */
+export async function greyStats(input: Buffer): Promise<{ mean: number; stdev: number }> {
+  const s = await sharp(input).greyscale().stats();
+  return { mean: s.channels[0].mean, stdev: s.channels[0].stdev };
+}

@@ -3,10 +3,18 @@ import type { MediaKind } from '../../db/schema.ts';
 import type { Extractor } from './types.ts';
 import { imageExtractor } from './image.ts';
 import { pdfExtractor } from './pdf.ts';
+import { videoExtractor } from './video.ts';
+import { audioExtractor } from './audio.ts';
+import { officeExtractor } from './office.ts';
+import { textExtractor } from './text.ts';
 
-const EXTRACTORS: Partial<Record<MediaKind, Extractor>> = {
+const EXTRACTORS: Record<MediaKind, Extractor> = {
   image: imageExtractor,
   pdf: pdfExtractor,
+  video: videoExtractor,
+  audio: audioExtractor,
+  office: officeExtractor,
+  text: textExtractor,
 };
 
 export function getExtractor(kind: MediaKind): Extractor {

@@ -1,0 +1,81 @@
+/**
+ * Audio extractor (music-metadata for facts and tags, ffmpeg for checks and waveforms).
+ *
+ * Metadata keys: `durationSec` (what really decodes), `container`, `codec`, `sampleRate`, `channels`,
+ * `bitRate`, `bitsPerSample`, `lossless`, `tagTypes` (ID3v1, ID3v2.3, vorbis, iTunes…),
+ * `tags: {title, artist, album, albumArtist, year, date, genre[], comment, track, composer,
+ * copyright, language, rating (0–5)}`, `hasCover`; for a truncated file whose header claims more:
+ * `truncated: true` and `claimedDurationSec`.
+ *
+ * Thumbnail: the embedded cover art when there is one, else a waveform drawn from peak levels.
+ * Failures: EMPTY_FILE, MEDIA_MALFORMED (unreadable, or no audio decodes), TIMEOUT.
+ */
+import { readAudioTags } from '../adapters/audio-tags.ts';
+import { audioPeaks, decodesAudioAt, measureDecodedDuration, type ProbeResult } from '../adapters/ffmpeg.ts';
+import { writeThumbnails } from '../adapters/sharp.ts';
+import { assertNotEmpty, compact } from './common.ts';
+import { PermanentExtractError, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
+import { drawWaveform } from './waveform.ts';
+
+/** Cover art if any, else a waveform. Also used by the video extractor for audio-only files. */
+export async function audioThumbnail(input: ExtractInput, _probe?: ProbeResult): Promise<ThumbnailResult> {
+  const { ffmpegPath, deadline, maxImagePixels } = input.limits;
+  const facts = await readAudioTags(input.path, { withPicture: true }).catch(() => null);
+  if (facts?.picture) {
+    try {
+      return { derivatives: await writeThumbnails({ buffer: facts.picture.data }, input.workDir, { maxPixels: maxImagePixels }) };
+    } catch {
+      // A broken cover is not fatal: fall through to the waveform.
+    }
+  }
+  const peaks = await audioPeaks(input.path, ffmpegPath, 1024, deadline);
+  if (!peaks) throw new PermanentExtractError('MEDIA_MALFORMED', 'No audio could be decoded for a waveform');
+  return { derivatives: await writeThumbnails({ raw: drawWaveform(peaks) }, input.workDir, { maxPixels: maxImagePixels }), note: 'waveform' };
+}
+
+export const audioExtractor: Extractor = {
+  kind: 'audio',
+
+  async extract(input: ExtractInput): Promise<ExtractResult> {
+    await assertNotEmpty(input);
+    const { ffmpegPath, deadline } = input.limits;
+    const f = await readAudioTags(input.path);
+    let durationSec = f.durationSec;
+    let truncated: { truncated: true; claimedDurationSec: number } | undefined;
+    // A header can claim more than the file holds (cut-off upload): check that the end decodes,
+    // and if not, measure what does.
+    if (durationSec !== undefined && durationSec > 3) {
+      const endOk = await decodesAudioAt(input.path, ffmpegPath, Math.max(0, durationSec - 2.5), deadline);
+      if (!endOk) {
+        const measured = await measureDecodedDuration(input.path, ffmpegPath, 'a', deadline);
+        if (measured === null || measured <= 0) throw new PermanentExtractError('MEDIA_MALFORMED', 'No audio in this file can be decoded');
+        if (measured < durationSec - 1) {
+          truncated = { truncated: true, claimedDurationSec: durationSec };
+          durationSec = Math.round(measured * 1000) / 1000;
+        }
+      }
+    } else if (durationSec === undefined) {
+      const measured = await measureDecodedDuration(input.path, ffmpegPath, 'a', deadline);
+      if (measured === null) throw new PermanentExtractError('MEDIA_MALFORMED', 'No audio in this file can be decoded');
+      durationSec = Math.round(measured * 1000) / 1000;
+    }
+    const metadata = compact({
+      durationSec,
+      container: f.container,
+      codec: f.codec,
+      sampleRate: f.sampleRate,
+      channels: f.channels,
+      bitRate: f.bitRate,
+      bitsPerSample: f.bitsPerSample,
+      lossless: f.lossless,
+      tagTypes: f.tagTypes.length ? f.tagTypes : undefined,
+      tags: compact(f.tags),
+      hasCover: undefined,
+      ...truncated,
+    });
+    const cover = await readAudioTags(input.path, { withPicture: true }).then((x) => Boolean(x.picture)).catch(() => false);
+    return { metadata: { ...metadata, hasCover: cover }, pages: [] };
+  },
+
+  thumbnail: (input) => audioThumbnail(input),
+};

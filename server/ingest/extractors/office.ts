@@ -1,0 +1,112 @@
+/**
+ * Office documents: DOCX (mammoth), ODT (content.xml), legacy .doc (word-extractor).
+ *
+ * Metadata keys: `format` (docx | odt | doc), `title`, `subject`, `author`, `keywords`,
+ * `description`, `lastModifiedBy`, `createdAt`, `modifiedAt`, `application`, `company`,
+ * `pageCount` (as saved by the editor), `wordCount`, `chars` (text extracted).
+ *
+ * Text: the whole document as page 1 (word processors do not store reliable page breaks).
+ * Thumbnail: the preview the editor saved (docProps/thumbnail.jpeg, Thumbnails/thumbnail.png)
+ * when present and decodable; otherwise none (placeholder).
+ * Failures: EMPTY_FILE, OFFICE_MALFORMED (damaged archive), OFFICE_TOO_LARGE (entry expands past
+ * the cap), DOC_NOT_EXTRACTED (.doc text not extractable).
+ */
+import { readFile } from 'node:fs/promises';
+import { docxText, legacyDocText, odfText, parseXml, readZipEntries } from '../adapters/office.ts';
+import { writeThumbnails } from '../adapters/sharp.ts';
+import { assertNotEmpty, cleanText, compact } from './common.ts';
+import { PermanentExtractError, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
+
+type Format = 'docx' | 'odt' | 'doc';
+
+function formatOf(input: ExtractInput): Format {
+  if (input.mediaType === 'application/msword') return 'doc';
+  if (input.mediaType === 'application/vnd.oasis.opendocument.text') return 'odt';
+  return 'docx';
+}
+
+/** Text content of a parsed XML node (string, {#text}, or the first of an array). */
+function val(v: unknown): string | undefined {
+  if (Array.isArray(v)) return v.map(val).filter(Boolean).join('; ') || undefined;
+  if (typeof v === 'string' || typeof v === 'number') return String(v).trim().normalize('NFC') || undefined;
+  if (v && typeof v === 'object' && '#text' in v) return val((v as Record<string, unknown>)['#text']);
+  return undefined;
+}
+const int = (v: unknown) => {
+  const n = Number(val(v));
+  return Number.isFinite(n) && val(v) !== undefined ? n : undefined;
+};
+const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+
+const DOCX_PARTS = new Set(['word/document.xml', 'docProps/core.xml', 'docProps/app.xml']);
+const ODT_PARTS = new Set(['content.xml', 'meta.xml']);
+const THUMBS = ['docProps/thumbnail.jpeg', 'docProps/thumbnail.jpg', 'docProps/thumbnail.png', 'Thumbnails/thumbnail.png'];
+
+async function extractDocx(zip: Buffer) {
+  const parts = readZipEntries(zip, (n) => DOCX_PARTS.has(n));
+  if (!parts.has('word/document.xml')) throw new PermanentExtractError('OFFICE_MALFORMED', 'The DOCX has no word/document.xml');
+  const core = obj(parseXml(parts.get('docProps/core.xml')).coreProperties);
+  const app = obj(parseXml(parts.get('docProps/app.xml')).Properties);
+  const text = (await docxText(zip)).replace(/\n\n/g, '\n');
+  return {
+    text,
+    props: {
+      title: val(core.title), subject: val(core.subject), author: val(core.creator), keywords: val(core.keywords),
+      description: val(core.description), lastModifiedBy: val(core.lastModifiedBy),
+      createdAt: val(core.created), modifiedAt: val(core.modified),
+      application: val(app.Application), company: val(app.Company), pageCount: int(app.Pages), wordCount: int(app.Words),
+    },
+  };
+}
+
+function extractOdt(zip: Buffer) {
+  const parts = readZipEntries(zip, (n) => ODT_PARTS.has(n));
+  const content = parts.get('content.xml');
+  if (!content) throw new PermanentExtractError('OFFICE_MALFORMED', 'The ODT has no content.xml');
+  const meta = obj(obj(parseXml(parts.get('meta.xml'))['document-meta']).meta);
+  const stats = obj(meta['document-statistic']);
+  return {
+    text: odfText(content),
+    props: {
+      title: val(meta.title), subject: val(meta.subject), author: val(meta['initial-creator']) ?? val(meta.creator),
+      keywords: val(meta.keyword), description: val(meta.description), lastModifiedBy: val(meta.creator),
+      createdAt: val(meta['creation-date']), modifiedAt: val(meta.date), application: val(meta.generator),
+      pageCount: int(stats['@page-count']), wordCount: int(stats['@word-count']),
+    },
+  };
+}
+
+export const officeExtractor: Extractor = {
+  kind: 'office',
+
+  async extract(input: ExtractInput): Promise<ExtractResult> {
+    await assertNotEmpty(input);
+    const format = formatOf(input);
+    let text: string;
+    let props: Record<string, unknown> = {};
+    if (format === 'doc') {
+      const d = await legacyDocText(input.path);
+      text = d.body + (d.footnotes.trim() ? `\n${d.footnotes}` : '');
+    } else {
+      const zip = await readFile(input.path);
+      ({ text, props } = format === 'odt' ? extractOdt(zip) : await extractDocx(zip));
+    }
+    const clean = cleanText(text);
+    return { metadata: { format, ...compact(props), chars: clean.length }, pages: [{ page: 1, text: clean }] };
+  },
+
+  async thumbnail(input: ExtractInput): Promise<ThumbnailResult> {
+    await assertNotEmpty(input);
+    if (formatOf(input) === 'doc') return { derivatives: [], note: 'no picture for this kind' };
+    const entries = readZipEntries(await readFile(input.path), (n) => THUMBS.includes(n), 16 * 1024 * 1024);
+    const preview = THUMBS.map((n) => entries.get(n)).find(Boolean);
+    if (preview) {
+      try {
+        return { derivatives: await writeThumbnails({ buffer: Buffer.from(preview) }, input.workDir, { maxPixels: input.limits.maxImagePixels }) };
+      } catch {
+        /* an undecodable preview (e.g. EMF) means no picture */
+      }
+    }
+    return { derivatives: [], note: 'no picture for this kind' };
+  },
+};
