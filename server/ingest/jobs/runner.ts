@@ -55,6 +55,8 @@ export interface JobRunner {
   drain(timeoutMs?: number): Promise<void>;
   /** Live view for /metrics and /readyz. */
   stats(): { workers: number; busy: number; completed: number; failed: number; killed: number };
+  /** Process ids of the live workers (metrics, tests). */
+  workerPids(): number[];
 }
 
 interface Slot {
@@ -110,7 +112,8 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
 
   function spawn(slot: Slot): void {
     const child = fork(WORKER_ENTRY, [], {
-      execArgv: ['--import', TSX_LOADER, `--max-old-space-size=${options.memoryLimitMb}`],
+      // The V8 heap limit only guards the JS heap; the RSS poll below is the real cap (native memory counts too).
+      execArgv: ['--import', TSX_LOADER, `--max-old-space-size=${Math.max(256, options.memoryLimitMb)}`],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -304,6 +307,9 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
         if (Date.now() > until) throw new Error(`jobs still pending after ${timeoutMs} ms: ${JSON.stringify(c)}`);
         await new Promise((r) => setTimeout(r, 50));
       }
+    },
+    workerPids() {
+      return slots.map((s) => s.child?.pid).filter((p): p is number => typeof p === 'number');
     },
     stats() {
       return { workers: slots.filter((s) => s.child).length, busy: slots.filter((s) => s.job).length, ...counters };

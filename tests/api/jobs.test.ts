@@ -1,0 +1,106 @@
+/**
+ * The job runner with real worker processes: results land in the record, thumbnails are served,
+ * and a job that hangs, eats memory or kills its worker fails with a reason while the server stays up.
+ */
+import sharp from 'sharp';
+import { afterEach, describe, expect, it } from 'vitest';
+import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
+import { makePdf, makePng } from '../helpers/samples.ts';
+
+let t: TestApp | null = null;
+afterEach(async () => {
+  await t?.close();
+  t = null;
+});
+
+async function upload(app: TestApp['app'], title: string, files: Parameters<typeof multipartBody>[1]) {
+  const { body, headers } = multipartBody({ title, type: 'document' }, files);
+  const res = await app.inject({ method: 'POST', url: '/api/products', payload: body, headers: { ...headers, ...auth() } });
+  expect(res.statusCode).toBe(201);
+  return res.json();
+}
+
+describe('job runner', () => {
+  it('extracts facts and text, makes thumbnails, and serves them', async () => {
+    t = await makeTestApp({ jobs: { workers: 2 } });
+    const rec = await upload(t.app, 'Kế hoạch 199-KH/TU', [
+      { filename: 'ke-hoach.pdf', data: await makePdf(3, 'Ke hoach tuyen truyen') },
+      { filename: 'anh.png', data: await makePng(600, 400) },
+    ]);
+    await t.app.jobRunner.drain(60_000);
+    const res = await t.app.inject({ url: `/api/products/${rec.id}`, headers: auth() });
+    const after = res.json();
+    expect(after.processing).toBe('done');
+    const [pdf, png] = after.files;
+    expect(pdf.metadata.pages).toBe(3);
+    expect(pdf.pageCount).toBe(3);
+    expect(png.metadata).toMatchObject({ width: 600, height: 400 });
+    const text = t.app.db.sqlite.prepare('SELECT page, text FROM blob_texts WHERE sha256 = ? ORDER BY page').all(pdf.sha256) as { page: number; text: string }[];
+    expect(text.map((r) => r.page)).toEqual([1, 2, 3]);
+    expect(text[1].text).toContain('page 2');
+
+    for (const size of [256, 1024] as const) {
+      const thumb = await t.app.inject({ url: `/api/files/${png.sha256}/thumbnail?size=${size}`, headers: auth() });
+      expect(thumb.statusCode).toBe(200);
+      expect(thumb.headers['content-type']).toBe('image/webp');
+      const meta = await sharp(thumb.rawPayload).metadata();
+      expect(Math.max(meta.width!, meta.height!)).toBe(Math.min(size, 600));
+      const again = await t.app.inject({ url: `/api/files/${png.sha256}/thumbnail?size=${size}`, headers: { ...auth(), 'if-none-match': thumb.headers.etag as string } });
+      expect(again.statusCode).toBe(304);
+    }
+  });
+
+  it('answers 404 THUMBNAIL_NOT_READY while the thumbnail job is queued', async () => {
+    t = await makeTestApp({ jobs: { workers: 0 } });
+    const rec = await upload(t.app, 'Ảnh chờ xử lý', [{ filename: 'a.png', data: await makePng(30, 30, 9) }]);
+    const res = await t.app.inject({ url: `/api/files/${rec.files[0].sha256}/thumbnail?size=256`, headers: auth() });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().code).toBe('THUMBNAIL_NOT_READY');
+  });
+
+  it('fails a job that runs past the time limit with TIMEOUT, and keeps serving', async () => {
+    t = await makeTestApp({ jobs: { workers: 1, timeoutMs: 1 } });
+    const rec = await upload(t.app, 'Sách quá hạn', [{ filename: 'sach.pdf', data: await makePdf(2) }]);
+    await t.app.jobRunner.drain(60_000);
+    const after = (await t.app.inject({ url: `/api/products/${rec.id}`, headers: auth() })).json();
+    expect(after.files[0].derivatives).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'extract', state: 'failed', errorCode: 'TIMEOUT', reason: expect.stringMatching(/longer than/) })]),
+    );
+    expect((await t.app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    // The blob is kept even though its derivatives failed.
+    expect((await t.app.inject({ url: `/api/files/${rec.files[0].sha256}`, headers: auth() })).statusCode).toBe(200);
+  });
+
+  it('kills a worker past the memory cap with MEMORY_LIMIT', async () => {
+    // A Node worker with pdf.js loaded and parsing is well above 64 MB resident.
+    t = await makeTestApp({ jobs: { workers: 1, memoryLimitMb: 64 } });
+    const rec = await upload(t.app, 'Sách dày', [{ filename: 'day.pdf', data: await makePdf(200, 'Trang') }]);
+    await t.app.jobRunner.drain(60_000);
+    const after = (await t.app.inject({ url: `/api/products/${rec.id}`, headers: auth() })).json();
+    expect(after.files[0].derivatives.map((d: { errorCode: string }) => d.errorCode)).toContain('MEMORY_LIMIT');
+  });
+
+  it('retries a job whose worker died, and finishes it', async () => {
+    t = await makeTestApp({ jobs: { workers: 1 } });
+    const app = t.app;
+    const rec = await upload(app, 'Tài liệu', [{ filename: 'tl.pdf', data: await makePdf(40, 'Trang dai') }]);
+    // Kill the worker process as soon as a job is running.
+    const deadline = Date.now() + 20_000;
+    let killed = false;
+    while (!killed && Date.now() < deadline) {
+      const running = app.db.sqlite.prepare(`SELECT count(*) AS n FROM jobs WHERE state = 'running'`).get() as { n: number };
+      if (running.n > 0) {
+        const pids = app.jobRunner.workerPids();
+        for (const pid of pids) process.kill(pid, 'SIGKILL');
+        killed = pids.length > 0;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(killed).toBe(true);
+    await app.jobRunner.drain(60_000);
+    const after = (await app.inject({ url: `/api/products/${rec.id}`, headers: auth() })).json();
+    expect(after.processing).toBe('done');
+    const attempts = after.files[0].derivatives.map((d: { attempts: number }) => d.attempts);
+    expect(Math.max(...attempts)).toBeGreaterThanOrEqual(2);
+  });
+});
