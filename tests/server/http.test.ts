@@ -1,0 +1,155 @@
+/**
+ * Against a real listening server on 127.0.0.1: multipart uploads from a real HTTP client,
+ * byte-identical downloads, Range requests, UTF-8 file names, truncated and aborted uploads.
+ */
+import { createHash } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
+import { makePdf, randomBinary } from '../helpers/samples.ts';
+
+const sha = (b: Buffer | Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+describe('real HTTP server', () => {
+  let t: TestApp;
+  let base: string;
+  let pdf: Buffer;
+  let rec: { id: number; files: Array<{ sha256: string; originalName: string; size: number }> };
+
+  beforeAll(async () => {
+    t = await makeTestApp({ jobs: { workers: 0 }, upload: { maxFileBytes: 8 * 1024 * 1024 } });
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = t.app.server.address() as { port: number };
+    base = `http://127.0.0.1:${addr.port}`;
+    // A PDF padded to ~1 MB so ranges fall inside real content.
+    pdf = Buffer.concat([await makePdf(3, 'Cao Bang thuc luc'), Buffer.from('\n%' + 'x'.repeat(1024 * 1024) + '\n')]);
+    const form = new FormData();
+    form.append('title', 'Cao Bằng thực lục');
+    form.append('type', 'book');
+    form.append('year', '2022');
+    form.append('file', new Blob([pdf], { type: 'application/pdf' }), 'Cao Bằng thực lục – bản in.pdf');
+    form.append('file', new Blob([Buffer.from('Đất và người Cao Bằng\n')], { type: 'text/plain' }), 'ghi chú.txt');
+    const res = await fetch(`${base}/api/products`, { method: 'POST', body: form, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.status).toBe(201);
+    rec = await res.json();
+  });
+  afterAll(() => t.close());
+
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    fetch(`${base}${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...headers } });
+
+  it('uploads several files over HTTP and downloads them byte-identical', async () => {
+    expect(rec.files.map((f) => f.originalName)).toEqual(['Cao Bằng thực lục – bản in.pdf', 'ghi chú.txt']);
+    const res = await get(`/api/files/${rec.files[0].sha256}`);
+    expect(res.status).toBe(200);
+    const body = Buffer.from(await res.arrayBuffer());
+    expect(sha(body)).toBe(sha(pdf));
+    expect(res.headers.get('content-type')).toBe('application/pdf');
+    expect(res.headers.get('etag')).toBe(`"${sha(pdf)}"`);
+    expect(res.headers.get('accept-ranges')).toBe('bytes');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-disposition')).toBe(
+      `inline; filename="Cao Bang thuc luc _ ban in.pdf"; filename*=UTF-8''${encodeURIComponent('Cao Bằng thực lục – bản in.pdf')}`,
+    );
+    const txt = await get(`/api/files/${rec.files[1].sha256}`);
+    expect(txt.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(txt.headers.get('content-disposition')).toMatch(/^attachment;/);
+    expect(await txt.text()).toBe('Đất và người Cao Bằng\n');
+  });
+
+  it.each([
+    ['first byte', 'bytes=0-0', 0, 0],
+    ['middle', 'bytes=1000-1999', 1000, 1999],
+    ['open-ended', 'bytes=500000-', 500000, -1],
+    ['suffix', 'bytes=-500', -500, -1],
+    ['end past the size', 'bytes=10-99999999', 10, -1],
+  ])('serves a Range: %s', async (_label, range, start, end) => {
+    const size = pdf.length;
+    const s = start < 0 ? size + start : start;
+    const e = end < 0 ? size - 1 : end;
+    const res = await get(`/api/files/${rec.files[0].sha256}`, { range });
+    expect(res.status).toBe(206);
+    expect(res.headers.get('content-range')).toBe(`bytes ${s}-${e}/${size}`);
+    expect(Number(res.headers.get('content-length'))).toBe(e - s + 1);
+    expect(Buffer.from(await res.arrayBuffer()).equals(pdf.subarray(s, e + 1))).toBe(true);
+  });
+
+  it('answers 416 for a range past the end, with the size', async () => {
+    const res = await get(`/api/files/${rec.files[0].sha256}`, { range: `bytes=${pdf.length}-` });
+    expect(res.status).toBe(416);
+    expect(res.headers.get('content-range')).toBe(`bytes */${pdf.length}`);
+    expect((await res.json()).code).toBe('RANGE_NOT_SATISFIABLE');
+  });
+
+  it('ignores a Range when If-Range names another version, and honours If-None-Match', async () => {
+    const full = await get(`/api/files/${rec.files[0].sha256}`, { range: 'bytes=0-9', 'if-range': '"other"' });
+    expect(full.status).toBe(200);
+    await full.arrayBuffer();
+    const cached = await get(`/api/files/${rec.files[0].sha256}`, { 'if-none-match': `"${rec.files[0].sha256}"` });
+    expect(cached.status).toBe(304);
+  });
+
+  it('answers HEAD with the length and no body', async () => {
+    const res = await fetch(`${base}/api/files/${rec.files[0].sha256}`, { method: 'HEAD', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.status).toBe(200);
+    expect(Number(res.headers.get('content-length'))).toBe(pdf.length);
+  });
+
+  it('hides files of records the requester may not see', async () => {
+    const res = await fetch(`${base}/api/files/${rec.files[0].sha256}`);
+    expect(res.status).toBe(404);
+    expect((await res.json()).code).toBe('FILE_NOT_FOUND');
+  });
+
+  it('refuses a truncated multipart body (no closing boundary) and keeps nothing', async () => {
+    const before = (t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
+    const { body, headers } = multipartBody({ title: 'Bị cắt', type: 'book' }, [{ filename: 'cut.pdf', data: await makePdf(2, 'cut') }]);
+    const cut = body.subarray(0, body.length - 200);
+    const res = await fetch(`${base}/api/products`, { method: 'POST', body: cut, headers: { ...headers, authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.status).toBe(400);
+    expect((await res.json()).code).toMatch(/BAD_MULTIPART|REQUEST_ABORTED|UPLOAD_INCOMPLETE/);
+    expect((t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(before);
+    expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+  });
+
+  it('leaves no temp file and no record when the client aborts mid-upload', async () => {
+    const before = (t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
+    const big = Buffer.concat([await makePdf(1, 'abort'), randomBinary(4 * 1024 * 1024, 9)]);
+    const { body, headers } = multipartBody({ title: 'Bị huỷ', type: 'book' }, [{ filename: 'abort.pdf', data: big }]);
+    const url = new URL(`${base}/api/products`);
+    let sawTempFile = false;
+    await new Promise<void>((resolve) => {
+      const req = request({
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(body.length), authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      req.on('error', () => resolve());
+      req.on('close', () => resolve());
+      // Send a third of the body, wait until the server is writing the temp file, then cut the connection.
+      req.write(body.subarray(0, Math.floor(body.length / 3)));
+      const wait = async () => {
+        for (let i = 0; i < 200; i++) {
+          if ((await readdir(join(t.dataDir, 'tmp'))).length > 0) {
+            sawTempFile = true;
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        req.destroy();
+      };
+      void wait();
+    });
+    expect(sawTempFile).toBe(true);
+    // The server notices the abort asynchronously.
+    for (let i = 0; i < 200 && (await readdir(join(t.dataDir, 'tmp'))).length > 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+    expect((t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(before);
+    // And the server still answers.
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+});
