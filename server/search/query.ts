@@ -1,0 +1,62 @@
+/**
+ * Query parsing. Everything the user typed is text: FTS syntax, quotes, `*`, control characters and
+ * very long input are reduced to plain tokens, so no input can reach SQL or the FTS parser unquoted.
+ */
+import { clean, fold, hasMarks, tokenize } from './fold.ts';
+
+export const MAX_QUERY_CHARS = 256;
+export const MAX_QUERY_TOKENS = 12;
+const MAX_TOKEN_CHARS = 40;
+
+export interface QueryTerm {
+  folded: string;
+  exact: string;
+  /** The user typed marks (or đ): an exact-spelling match deserves a bonus. */
+  marked: boolean;
+  /** Last token while typing (no trailing space): also matches as a prefix. */
+  prefix: boolean;
+  /** Part of a quoted phrase. */
+  quoted: boolean;
+}
+
+export interface ParsedQuery {
+  terms: QueryTerm[];
+  /** Quoted phrases, as lists of folded tokens (two or more). */
+  phrases: string[][];
+  /** The display form of the cleaned query. */
+  text: string;
+}
+
+/** Parse raw user input. `allowPrefix` makes the final unquoted token a prefix when no space follows it. */
+export function parseQuery(raw: string, allowPrefix = true): ParsedQuery {
+  let s = clean(String(raw ?? ''));
+  if (s.length > MAX_QUERY_CHARS) s = s.slice(0, MAX_QUERY_CHARS);
+  // Typographic quotes count as quotes.
+  s = s.replace(/[“”„‟«»]/g, '"');
+  const terms: QueryTerm[] = [];
+  const phrases: string[][] = [];
+  const parts = s.split('"');
+  // Odd segments are inside quotes; an unbalanced trailing quote leaves its text unquoted.
+  const balanced = parts.length % 2 === 1;
+  parts.forEach((part, i) => {
+    const quoted = i % 2 === 1 && (balanced || i < parts.length - 1);
+    const toks = tokenize(part).filter((t) => t.text.length <= MAX_TOKEN_CHARS);
+    const phrase: string[] = [];
+    for (const t of toks) {
+      if (terms.length >= MAX_QUERY_TOKENS) break;
+      terms.push({ folded: t.folded, exact: t.exact, marked: hasMarks(t.text), prefix: false, quoted });
+      phrase.push(t.folded);
+    }
+    if (quoted && phrase.length >= 2) phrases.push(phrase);
+  });
+  const last = terms[terms.length - 1];
+  if (allowPrefix && last !== undefined && !last.quoted && /[\p{L}\p{M}\p{N}]$/u.test(s)) last.prefix = true;
+  return { terms, phrases, text: s.trim() };
+}
+
+/** Quote a folded token for an FTS5 expression (tokens never hold quotes, but be strict anyway). */
+export function ftsQuote(token: string): string {
+  return `"${token.replace(/"/g, '""')}"`;
+}
+
+export { fold };

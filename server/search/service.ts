@@ -1,0 +1,904 @@
+/**
+ * The search service: catalogue fields in memory (FieldIndex), extracted file text in SQLite FTS5
+ * (document level to match and rank, page level to locate the passage), a folded syllable vocabulary
+ * for typo correction and prefix expansion. See docs/search.md for the design and measurements.
+ */
+import type Database from 'better-sqlite3';
+import type { Principal } from '../auth/principal.ts';
+import { canSee } from '../catalogue/visibility.ts';
+import { fold, foldForIndex } from './fold.ts';
+import { FieldIndex, createFoldMemo, type Alt, type StoredDoc } from './field-index.ts';
+import { parseQuery, ftsQuote, type ParsedQuery } from './query.ts';
+import { makeSnippet, escapeHtml, type TermMatcher } from './snippets.ts';
+import { INDEX_VERSION, PAGE_SHIFT, createTables, dropTables, fingerprint, getMeta, setMeta } from './store.ts';
+import type { HitAgency, SearchHit, SearchParams, SearchResponse, Snippet, Suggestion } from './types.ts';
+import { Vocabulary } from './vocabulary.ts';
+
+export interface SearchService {
+  /** Re-read one product (fields, agency name, its files' texts) from the DB and (re)index it. Sync, called right after the write commits (or inside the same transaction). */
+  indexProduct(productId: number): void;
+  removeProduct(productId: number): void;
+  /** A blob's extracted text has just been stored: reindex every product holding it. */
+  indexBlob(sha256: string): void;
+  search(params: SearchParams, viewer: Principal | null): SearchResponse;
+  suggest(q: string, viewer: Principal | null, limit?: number): Suggestion[];
+  /** Drop and rebuild everything from the DB. */
+  rebuild(onProgress?: (done: number, total: number) => void): { products: number; pages: number; ms: number };
+  /** At start-up: cheap check (index version + a fingerprint) and rebuild only when needed. */
+  ensureReady(): { rebuilt: boolean; ms: number };
+  close(): void;
+}
+
+export interface SearchDeps {
+  sqlite: Database.Database;
+  logger?: { info: Function; warn: Function };
+}
+
+/** Vietnamese labels of product types and languages, indexed with the record so `sách` or `tiếng Tày` find them. */
+const TYPE_LABELS: Record<string, string> = {
+  book: 'sách', leaflet: 'tờ rơi', flyer: 'tờ gấp', map: 'bản đồ', video: 'phim video clip', audio: 'âm thanh phát thanh',
+  photo: 'ảnh', document: 'tài liệu văn bản', other: '',
+};
+const LANGUAGE_LABELS: Record<string, string> = { vi: 'tiếng Việt', tay: 'tiếng Tày', nung: 'tiếng Nùng', hmn: "tiếng H'Mông Mông", dao: 'tiếng Dao', en: 'tiếng Anh' };
+
+const TOKEN_RE = /[\p{L}\p{M}\p{N}]+/gu;
+const tokensOf = (s: string | null | undefined): string => (s ? (s.normalize('NFC').toLowerCase().match(TOKEN_RE) ?? []).join(' ') : '');
+const joinParts = (parts: Array<string | null | undefined>): string => parts.map(tokensOf).filter((s) => s.length > 0).join(' | ');
+
+const MAX_LIMIT = 100;
+const MAX_WINDOW = 2000;
+/** Weight of a full-text bm25 score relative to the catalogue-field score. */
+const TEXT_WEIGHT = 0.6;
+const PHRASE_BOOST = 1.5;
+const EXACT_BOOST = 0.8;
+const TEXT_PHRASE_BONUS = 6;
+const TEXT_NEAR_BONUS = 3;
+const TEXT_SCATTERED = 0.3;
+
+interface Attr {
+  title: string;
+  type: string;
+  agencyId: number | null;
+  year: number | null;
+  langs: string[];
+  state: string;
+  access: string;
+  /** Sort key for `date`: release date, else year, else creation time. */
+  date: string;
+  titleKey: string;
+  thumb: string | null;
+}
+
+interface BlobInfo {
+  sha: string;
+  paged: boolean;
+  pages: number;
+}
+
+interface ProductRow {
+  id: number;
+  title: string;
+  alt_title: string | null;
+  type: string;
+  description: string | null;
+  agency_id: number | null;
+  co_issuers: string;
+  release_date: string | null;
+  year: number | null;
+  publisher: string | null;
+  identifier: string | null;
+  isbn: string | null;
+  languages: string;
+  subjects: string;
+  plan_task_title: string | null;
+  access: string;
+  state: string;
+  created_at: string;
+}
+
+const PRODUCT_SELECT = `SELECT p.id, p.title, p.alt_title, p.type, p.description, p.agency_id, p.co_issuers, p.release_date, p.year,
+  p.publisher, p.identifier, p.isbn, p.languages, p.subjects, t.title AS plan_task_title, p.access, p.state, p.created_at
+  FROM products p LEFT JOIN plan_tasks t ON t.id = p.plan_task_id`;
+
+function jsonArray(s: string | null): unknown[] {
+  if (!s) return [];
+  try {
+    const v = JSON.parse(s);
+    return Array.isArray(v) ? v : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Plan of one query: which syllables, with which alternatives, and what the text index is asked. */
+interface QueryPlan {
+  parsed: ParsedQuery;
+  groups: Alt[][];
+  boosts: Alt[];
+  /** FTS5 expressions for the text tables, null when there is nothing to ask. */
+  ftsAnd: string | null;
+  ftsOr: string | null;
+  ftsPhrase: string | null;
+  /** All syllables within a few words of each other (proximity evidence inside long texts). */
+  ftsNear: string | null;
+  /** Query syllables that take part in matching (unknown ones are left out). */
+  nTerms: number;
+  matcher: TermMatcher;
+  corrections: Array<{ from: string; to: string }>;
+  ignored: string[];
+}
+
+export function createSearchService(deps: SearchDeps): SearchService {
+  const { sqlite } = deps;
+  const log = deps.logger ?? { info: () => {}, warn: () => {} };
+  const fields = new FieldIndex();
+  let vocab = new Vocabulary();
+  let attrs: Array<Attr | undefined> = [];
+  let agencies = new Map<number, HitAgency>();
+  let agencyByCode = new Map<string, number>();
+  let agencyFold = new Map<number, string>();
+  const blobIdBySha = new Map<string, number>();
+  const blobInfo = new Map<number, BlobInfo>();
+  const blobProducts = new Map<number, Set<number>>();
+  const productBlobs = new Map<number, number[]>();
+  /** Subject (as written) → products carrying it, for suggestions. */
+  let subjects = new Map<string, { folded: string; ids: Set<number> }>();
+  const foldTok = createFoldMemo();
+  let ready = false;
+
+  createTables(sqlite);
+
+  const st = {
+    product: sqlite.prepare(`${PRODUCT_SELECT} WHERE p.id = ?`),
+    productFiles: sqlite.prepare('SELECT sha256 FROM product_files WHERE product_id = ? ORDER BY position, id'),
+    upsertDoc: sqlite.prepare(
+      'INSERT INTO search_docs(product_id, title, agency, subjects, meta) VALUES (@id, @title, @agency, @subjects, @meta) ON CONFLICT(product_id) DO UPDATE SET title = excluded.title, agency = excluded.agency, subjects = excluded.subjects, meta = excluded.meta',
+    ),
+    deleteDoc: sqlite.prepare('DELETE FROM search_docs WHERE product_id = ?'),
+    blobMeta: sqlite.prepare('SELECT media_type FROM blobs WHERE sha256 = ?'),
+    blobPages: sqlite.prepare('SELECT page, text FROM blob_texts WHERE sha256 = ? ORDER BY page'),
+    blobHasText: sqlite.prepare('SELECT 1 FROM blob_texts WHERE sha256 = ? LIMIT 1'),
+    blobId: sqlite.prepare('SELECT id, paged, pages FROM search_blob_ids WHERE sha256 = ?'),
+    insBlobId: sqlite.prepare('INSERT INTO search_blob_ids(sha256, paged, pages) VALUES (?, ?, ?)'),
+    updBlobId: sqlite.prepare('UPDATE search_blob_ids SET paged = ?, pages = ? WHERE id = ?'),
+    insBlob: sqlite.prepare('INSERT INTO search_blob(rowid, body) VALUES (?, ?)'),
+    delBlob: sqlite.prepare('DELETE FROM search_blob WHERE rowid = ?'),
+    insPage: sqlite.prepare('INSERT INTO search_page(rowid, body) VALUES (?, ?)'),
+    delPages: sqlite.prepare('DELETE FROM search_page WHERE rowid >= ? AND rowid < ?'),
+    holders: sqlite.prepare('SELECT DISTINCT product_id FROM product_files WHERE sha256 = ?'),
+    matchBlobs: sqlite.prepare('SELECT rowid AS id, bm25(search_blob) AS s FROM search_blob WHERE search_blob MATCH ?').raw(),
+    matchBlobIds: sqlite.prepare('SELECT rowid FROM search_blob WHERE search_blob MATCH ?').pluck(),
+    bestPages: sqlite.prepare(
+      'SELECT rowid FROM search_page WHERE search_page MATCH ? AND rowid >= ? AND rowid < ? ORDER BY rank LIMIT ?',
+    ).pluck(),
+    pageText: sqlite.prepare('SELECT text FROM blob_texts WHERE sha256 = ? AND page = ?').pluck(),
+    productText: sqlite.prepare(
+      'SELECT p.title, p.alt_title, p.description, p.subjects, a.name AS agency FROM products p LEFT JOIN agencies a ON a.id = p.agency_id WHERE p.id = ?',
+    ),
+  };
+
+  // ---------- loading ----------
+
+  function loadAgencies(): void {
+    agencies = new Map();
+    agencyByCode = new Map();
+    agencyFold = new Map();
+    const rows = sqlite.prepare('SELECT id, code, name, short_name FROM agencies').all() as Array<{ id: number; code: string; name: string; short_name: string | null }>;
+    for (const r of rows) {
+      agencies.set(r.id, { id: r.id, code: r.code, name: r.name });
+      agencyByCode.set(r.code.toLowerCase(), r.id);
+      agencyFold.set(r.id, foldForIndex(`${r.name} ${r.short_name ?? ''} ${r.code}`));
+    }
+  }
+
+  function storedDoc(p: ProductRow): StoredDoc {
+    const a = p.agency_id !== null ? agencies.get(p.agency_id) : undefined;
+    const aRow = p.agency_id !== null ? agencyShort.get(p.agency_id) : undefined;
+    const co = jsonArray(p.co_issuers)
+      .map((x) => agencies.get(Number(x))?.name)
+      .filter((x): x is string => typeof x === 'string');
+    const langs = jsonArray(p.languages).map((l) => LANGUAGE_LABELS[String(l)] ?? String(l));
+    return {
+      id: p.id,
+      title: joinParts([p.title, p.alt_title]),
+      agency: joinParts([a?.name, aRow, a?.code.replace(/-/g, ' '), ...co]),
+      subjects: joinParts(jsonArray(p.subjects).map(String)),
+      meta: joinParts([p.description, p.publisher, p.identifier, p.isbn, TYPE_LABELS[p.type] ?? p.type, ...langs, p.plan_task_title, p.year !== null ? String(p.year) : null]),
+    };
+  }
+
+  let agencyShort = new Map<number, string>();
+  function loadAgencyShort(): void {
+    agencyShort = new Map();
+    for (const r of sqlite.prepare('SELECT id, short_name FROM agencies WHERE short_name IS NOT NULL').all() as Array<{ id: number; short_name: string }>) {
+      agencyShort.set(r.id, r.short_name);
+    }
+  }
+
+  function attrOf(p: ProductRow, thumb: string | null): Attr {
+    return {
+      title: p.title,
+      type: p.type,
+      agencyId: p.agency_id,
+      year: p.year,
+      langs: jsonArray(p.languages).map(String),
+      state: p.state,
+      access: p.access,
+      date: p.release_date ?? (p.year !== null ? `${p.year}` : '') + '|' + p.created_at,
+      titleKey: fold(p.title),
+      thumb,
+    };
+  }
+
+  const thumbUrl = (sha: string | undefined): string | null => (sha ? `/api/files/${sha}/thumbnail?size=256` : null);
+
+  function addSubjects(id: number, p: ProductRow): void {
+    for (const s of jsonArray(p.subjects)) {
+      const text = String(s).normalize('NFC').trim();
+      if (!text) continue;
+      let e = subjects.get(text);
+      if (e === undefined) subjects.set(text, (e = { folded: foldForIndex(text), ids: new Set() }));
+      e.ids.add(id);
+    }
+  }
+
+  function dropSubjects(id: number): void {
+    for (const [k, e] of subjects) {
+      if (e.ids.delete(id) && e.ids.size === 0) subjects.delete(k);
+    }
+  }
+
+  function linkBlob(productId: number, blobId: number): void {
+    let s = blobProducts.get(blobId);
+    if (s === undefined) blobProducts.set(blobId, (s = new Set()));
+    s.add(productId);
+    const list = productBlobs.get(productId) ?? [];
+    if (!list.includes(blobId)) list.push(blobId);
+    productBlobs.set(productId, list);
+  }
+
+  function unlinkProduct(productId: number): void {
+    for (const b of productBlobs.get(productId) ?? []) blobProducts.get(b)?.delete(productId);
+    productBlobs.delete(productId);
+  }
+
+  /** Load every in-memory structure from the search tables and the catalogue (no re-analysis of texts). */
+  function loadMemory(): void {
+    loadAgencies();
+    loadAgencyShort();
+    attrs = [];
+    subjects = new Map();
+    const firstFile = new Map<number, string>();
+    for (const r of sqlite.prepare('SELECT product_id, sha256 FROM product_files ORDER BY product_id, position, id').raw().iterate() as Iterable<[number, string]>) {
+      if (!firstFile.has(r[0])) firstFile.set(r[0], r[1]);
+    }
+    for (const p of sqlite.prepare(PRODUCT_SELECT).iterate() as Iterable<ProductRow>) {
+      attrs[p.id] = attrOf(p, thumbUrl(firstFile.get(p.id)));
+      addSubjects(p.id, p);
+    }
+    fields.load(
+      (function* () {
+        for (const r of sqlite.prepare('SELECT product_id AS id, title, agency, subjects, meta FROM search_docs ORDER BY product_id').iterate() as Iterable<StoredDoc>) {
+          if (attrs[r.id] !== undefined) yield r;
+        }
+      })(),
+    );
+    blobIdBySha.clear();
+    blobInfo.clear();
+    blobProducts.clear();
+    productBlobs.clear();
+    for (const r of sqlite.prepare('SELECT id, sha256, paged, pages FROM search_blob_ids').all() as Array<{ id: number; sha256: string; paged: number; pages: number }>) {
+      blobIdBySha.set(r.sha256, r.id);
+      blobInfo.set(r.id, { sha: r.sha256, paged: r.paged === 1, pages: r.pages });
+    }
+    for (const [pid, sha] of sqlite.prepare('SELECT DISTINCT product_id, sha256 FROM product_files').raw().iterate() as Iterable<[number, string]>) {
+      const b = blobIdBySha.get(sha);
+      if (b !== undefined) linkBlob(pid, b);
+    }
+    vocab = new Vocabulary();
+    for (const [t, n] of fields.unigrams()) vocab.add(t, n);
+    for (const [t, n] of sqlite.prepare('SELECT term, doc FROM search_blob_vocab').raw().iterate() as Iterable<[string, number]>) vocab.add(t, n);
+    vocab.seal();
+    ready = true;
+  }
+
+  // ---------- writing ----------
+
+  /** (Re)index the text of one blob in the FTS tables. Returns its search id, or null when it has no text. */
+  function indexBlobText(sha: string, force: boolean): number | null {
+    const existing = st.blobId.get(sha) as { id: number; paged: number; pages: number } | undefined;
+    if (existing !== undefined && !force) return existing.id;
+    const pages = st.blobPages.all(sha) as Array<{ page: number; text: string }>;
+    if (pages.length === 0 && existing === undefined) return null;
+    const media = (st.blobMeta.get(sha) as { media_type: string } | undefined)?.media_type ?? '';
+    const paged = media === 'application/pdf' ? 1 : 0;
+    let id: number;
+    if (existing !== undefined) {
+      id = existing.id;
+      st.delBlob.run(id);
+      st.delPages.run(id * PAGE_SHIFT, (id + 1) * PAGE_SHIFT);
+      st.updBlobId.run(paged, pages.length, id);
+    } else {
+      id = Number(st.insBlobId.run(sha, paged, pages.length).lastInsertRowid);
+    }
+    const bodies: string[] = [];
+    for (const p of pages) {
+      if (p.page < 0 || p.page >= PAGE_SHIFT) continue;
+      const body = foldForIndex(p.text);
+      bodies.push(body);
+      if (body.length > 0) st.insPage.run(id * PAGE_SHIFT + p.page, body);
+      for (const t of new Set(body.split(' '))) if (t && !vocab.has(t)) vocab.add(t, 1);
+    }
+    st.insBlob.run(id, bodies.join(' '));
+    blobIdBySha.set(sha, id);
+    blobInfo.set(id, { sha, paged: paged === 1, pages: pages.length });
+    return id;
+  }
+
+  const indexProductTx = sqlite.transaction((productId: number) => {
+    const p = st.product.get(productId) as ProductRow | undefined;
+    if (p === undefined) {
+      removeProductNow(productId);
+      return;
+    }
+    if (agencies.size === 0 || (p.agency_id !== null && !agencies.has(p.agency_id))) {
+      loadAgencies();
+      loadAgencyShort();
+    }
+    const doc = storedDoc(p);
+    st.upsertDoc.run(doc);
+    fields.upsert(doc);
+    const files = st.productFiles.all(productId) as Array<{ sha256: string }>;
+    attrs[productId] = attrOf(p, thumbUrl(files[0]?.sha256));
+    dropSubjects(productId);
+    addSubjects(productId, p);
+    unlinkProduct(productId);
+    for (const f of files) {
+      const b = indexBlobText(f.sha256, false);
+      if (b !== null) linkBlob(productId, b);
+    }
+    for (const f of ['title', 'agency', 'subjects', 'meta'] as const) {
+      for (const tok of doc[f].split(' ')) {
+        if (tok === '|' || tok === '') continue;
+        const t = foldTok(tok);
+        if (!vocab.has(t)) vocab.add(t, 1);
+      }
+    }
+  });
+
+  function removeProductNow(productId: number): void {
+    st.deleteDoc.run(productId);
+    fields.remove(productId);
+    attrs[productId] = undefined;
+    dropSubjects(productId);
+    unlinkProduct(productId);
+  }
+
+  function maybeCompact(): void {
+    // Re-indexed documents live in a delta map; fold them into the typed arrays once it grows.
+    if (fields.deltaSize > 20_000) {
+      const t0 = performance.now();
+      loadMemory();
+      log.info({ ms: Math.round(performance.now() - t0) }, 'search: compacted in-memory index');
+    }
+  }
+
+  function ensureLoaded(): void {
+    if (!ready) ensureReady();
+  }
+
+  function indexProduct(productId: number): void {
+    ensureLoaded();
+    indexProductTx(productId);
+    maybeCompact();
+  }
+
+  function removeProduct(productId: number): void {
+    ensureLoaded();
+    removeProductNow(productId);
+  }
+
+  function indexBlob(sha256: string): void {
+    ensureLoaded();
+    sqlite.transaction(() => {
+      const id = indexBlobText(sha256, true);
+      if (id === null) return;
+      for (const r of st.holders.all(sha256) as Array<{ product_id: number }>) linkBlob(r.product_id, id);
+    })();
+    vocab.seal();
+  }
+
+  function rebuild(onProgress?: (done: number, total: number) => void): { products: number; pages: number; ms: number } {
+    const t0 = performance.now();
+    let products = 0;
+    let pages = 0;
+    dropTables(sqlite);
+    createTables(sqlite);
+    loadAgencies();
+    loadAgencyShort();
+    const total = (sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
+    const read = sqlite.prepare(PRODUCT_SELECT + ' ORDER BY p.id');
+    // Read fully before writing: better-sqlite3 forbids writes while an iterator is open on the connection.
+    const all = read.all() as ProductRow[];
+    const batch = 5000;
+    for (let i = 0; i < all.length; i += batch) {
+      sqlite.transaction(() => {
+        for (const p of all.slice(i, i + batch)) {
+          st.upsertDoc.run(storedDoc(p));
+          products++;
+        }
+      })();
+      onProgress?.(products, total);
+    }
+    const shas = sqlite.prepare('SELECT DISTINCT t.sha256 FROM blob_texts t').pluck().all() as string[];
+    let inTx = 0;
+    sqlite.exec('BEGIN');
+    try {
+      for (const sha of shas) {
+        indexBlobText(sha, true);
+        pages += (blobInfo.get(blobIdBySha.get(sha)!)?.pages ?? 0);
+        if (++inTx >= 200) {
+          sqlite.exec('COMMIT');
+          sqlite.exec('BEGIN');
+          inTx = 0;
+        }
+      }
+      sqlite.exec('COMMIT');
+    } catch (e) {
+      if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+      throw e;
+    }
+    sqlite.exec("INSERT INTO search_blob(search_blob) VALUES('optimize'); INSERT INTO search_page(search_page) VALUES('optimize');");
+    loadMemory();
+    setMeta(sqlite, 'search_index_version', INDEX_VERSION);
+    setMeta(sqlite, 'search_fingerprint', fingerprint(sqlite));
+    const ms = Math.round(performance.now() - t0);
+    log.info({ products, pages, ms }, 'search: index rebuilt');
+    return { products, pages, ms };
+  }
+
+  function ensureReady(): { rebuilt: boolean; ms: number } {
+    const t0 = performance.now();
+    const version = getMeta(sqlite, 'search_index_version');
+    const fp = getMeta(sqlite, 'search_fingerprint');
+    if (version !== INDEX_VERSION || fp === null || fp !== fingerprint(sqlite)) {
+      rebuild();
+      return { rebuilt: true, ms: Math.round(performance.now() - t0) };
+    }
+    loadMemory();
+    // The stored fingerprint is consumed: until a clean close() writes it again, a crash forces a rebuild.
+    sqlite.prepare("DELETE FROM meta WHERE key = 'search_fingerprint'").run();
+    return { rebuilt: false, ms: Math.round(performance.now() - t0) };
+  }
+
+  function close(): void {
+    if (!ready) return;
+    try {
+      if (sqlite.open) setMeta(sqlite, 'search_fingerprint', fingerprint(sqlite));
+    } catch (e) {
+      log.warn({ err: e }, 'search: could not store the index fingerprint');
+    }
+    ready = false;
+  }
+
+  // ---------- querying ----------
+
+  function plan(parsed: ParsedQuery): QueryPlan {
+    const groups: Alt[][] = [];
+    const boosts: Alt[] = [];
+    const corrections: Array<{ from: string; to: string }> = [];
+    const matcher: TermMatcher = { terms: new Set(), prefixes: [], exact: new Set() };
+    const ftsGroups: string[] = [];
+    const primary: string[] = [];
+    const dropped: string[] = [];
+    const kept: ParsedQuery['terms'] = [];
+    for (const t of parsed.terms) {
+      const alts: Alt[] = [];
+      const known = vocab.has(t.folded);
+      if (known) alts.push({ term: t.folded, factor: 1 });
+      if (t.prefix && (t.folded.length >= 2 || parsed.terms.length >= 2)) {
+        for (const c of vocab.expansions(t.folded, 20)) alts.push({ term: c.term, factor: 0.8 });
+        matcher.prefixes.push(t.folded);
+      }
+      if (alts.length === 0) {
+        const cands = vocab.corrections(t.folded, 3);
+        for (const c of cands) alts.push({ term: c.term, factor: c.distance === 1 ? 0.7 : 0.45 });
+        if (cands.length > 0) corrections.push({ from: t.folded, to: cands[0].term });
+      }
+      // A syllable found nowhere (and with no close spelling) cannot match: it is left out of the AND.
+      if (alts.length === 0) {
+        dropped.push(t.folded);
+        continue;
+      }
+      for (const a of alts) matcher.terms.add(a.term);
+      groups.push(alts);
+      kept.push(t);
+      primary.push(alts[0].term);
+      if (t.marked) {
+        boosts.push({ term: '=' + t.exact, factor: EXACT_BOOST });
+        matcher.exact!.add(t.exact);
+      }
+      // The text index has no prefix index: only the few most frequent expansions go there.
+      ftsGroups.push('(' + alts.slice(0, 6).map((a) => ftsQuote(a.term)).join(' OR ') + ')');
+    }
+    // Adjacent syllables standing together (Vietnamese words are mostly two syllables) earn a boost.
+    const terms = kept;
+    for (let i = 0; i + 1 < terms.length; i++) {
+      const a = groups[i];
+      const b = groups[i + 1];
+      for (const x of a.slice(0, 2)) for (const y of b.slice(0, 3)) boosts.push({ term: `${x.term} ${y.term}`, factor: PHRASE_BOOST * x.factor * y.factor });
+    }
+    // Quoted phrases are required: each adjacent pair of the phrase must be present.
+    const phraseFts: string[] = [];
+    let idx = 0;
+    for (const ph of parsed.phrases) {
+      const pos = terms.findIndex((t, i) => i >= idx && t.quoted && t.folded === ph[0]);
+      const base = pos >= 0 ? pos : 0;
+      const words = ph.map((_, k) => groups[base + k]?.[0]?.term ?? ph[k]);
+      for (let k = 0; k + 1 < words.length; k++) groups.push([{ term: `${words[k]} ${words[k + 1]}`, factor: 0.5 }]);
+      phraseFts.push(ftsQuote(words.join(' ')));
+      idx = base + ph.length;
+    }
+    const hasTerms = ftsGroups.length > 0;
+    const ftsAnd = hasTerms ? [...ftsGroups, ...phraseFts].join(' AND ') : null;
+    const ftsOr = hasTerms ? ftsGroups.join(' OR ') : null;
+    const ftsPhrase = primary.length >= 2 && parsed.phrases.length === 0 ? ftsQuote(primary.join(' ')) : null;
+    const ftsNear = primary.length >= 2 ? `NEAR(${primary.map(ftsQuote).join(' ')}, ${primary.length + 8})` : null;
+    return { parsed, groups, boosts, ftsAnd, ftsOr, ftsPhrase, ftsNear, matcher, corrections, ignored: dropped, nTerms: kept.length };
+  }
+
+  /** Full-text matches: product → score, and product → best blob. */
+  function idSet(expr: string | null): Set<number> | null {
+    if (expr === null) return null;
+    try {
+      return new Set(st.matchBlobIds.all(expr) as number[]);
+    } catch {
+      return null;
+    }
+  }
+
+  function textMatches(expr: string | null, phrase: string | null, near: string | null): { score: Map<number, number>; blob: Map<number, number> } {
+    const score = new Map<number, number>();
+    const blob = new Map<number, number>();
+    if (expr === null || blobInfo.size === 0) return { score, blob };
+    let rows: Array<[number, number]>;
+    try {
+      rows = st.matchBlobs.all(expr) as Array<[number, number]>;
+    } catch (e) {
+      log.warn({ err: e, expr }, 'search: text query refused');
+      return { score, blob };
+    }
+    const phraseSet = rows.length > 0 ? idSet(phrase) : null;
+    const nearSet = rows.length > 0 ? idSet(near) : null;
+    for (const [id, bm] of rows) {
+      // Syllables scattered over a long text are weak evidence; together (NEAR) or as a phrase, strong.
+      let s = -bm * TEXT_WEIGHT;
+      if (phraseSet?.has(id)) s += TEXT_PHRASE_BONUS;
+      else if (nearSet?.has(id)) s += TEXT_NEAR_BONUS;
+      else if (near !== null) s *= TEXT_SCATTERED;
+      for (const pid of blobProducts.get(id) ?? []) {
+        if (s > (score.get(pid) ?? -Infinity)) {
+          score.set(pid, s);
+          blob.set(pid, id);
+        }
+      }
+    }
+    return { score, blob };
+  }
+
+  function parseList(s: string | undefined): string[] {
+    if (s === undefined || s === null) return [];
+    return String(s)
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0)
+      .slice(0, 50);
+  }
+
+  interface Candidate {
+    id: number;
+    score: number;
+  }
+
+  /** Rank, filter and facet. Shared by search() and title suggestions. */
+  function run(params: SearchParams, viewer: Principal | null, withFacets: boolean) {
+    const parsed = parseQuery(params.q ?? '', true);
+    const qp = plan(parsed);
+    let mode: 'and' | 'or' | 'all' = 'all';
+    let ids: Int32Array;
+    let scores: Float64Array;
+    let n: number;
+    let text = { score: new Map<number, number>(), blob: new Map<number, number>() };
+    if (parsed.terms.length > 0 && qp.nTerms === 0) {
+      mode = 'and';
+      ids = new Int32Array(0);
+      scores = new Float64Array(0);
+      n = 0;
+    } else if (parsed.terms.length === 0) {
+      const all: number[] = [];
+      for (let i = 0; i < attrs.length; i++) if (attrs[i] !== undefined) all.push(i);
+      ids = Int32Array.from(all);
+      scores = new Float64Array(all.length);
+      n = all.length;
+    } else {
+      mode = 'and';
+      let fm = fields.match(qp.groups, qp.boosts, 'and');
+      text = textMatches(qp.ftsAnd, qp.ftsPhrase, qp.ftsNear);
+      if (fm.n === 0 && text.score.size === 0 && qp.groups.length >= 2) {
+        mode = 'or';
+        const k = qp.nTerms;
+        fm = fields.match(qp.groups.slice(0, k), qp.boosts, 'or', Math.max(1, Math.ceil(k / 2)));
+        text = textMatches(qp.ftsOr, null, null);
+      }
+      ids = fm.ids;
+      scores = fm.scores;
+      n = fm.n;
+      if (text.score.size > 0) {
+        const seen = new Set<number>();
+        for (let i = 0; i < n; i++) {
+          const t = text.score.get(ids[i]);
+          if (t !== undefined) {
+            scores[i] += t;
+            seen.add(ids[i]);
+          }
+        }
+        const extra: number[] = [];
+        for (const pid of text.score.keys()) if (!seen.has(pid) && attrs[pid] !== undefined) extra.push(pid);
+        if (extra.length > 0) {
+          const ids2 = new Int32Array(n + extra.length);
+          const sc2 = new Float64Array(n + extra.length);
+          ids2.set(ids.subarray(0, n));
+          sc2.set(scores.subarray(0, n));
+          extra.forEach((pid, k) => {
+            ids2[n + k] = pid;
+            sc2[n + k] = text.score.get(pid)!;
+          });
+          ids = ids2;
+          scores = sc2;
+          n += extra.length;
+        }
+      }
+    }
+
+    // Filters.
+    const types = new Set(parseList(params.type));
+    const agencyIds = new Set<number>();
+    const agencyParam = parseList(params.agency);
+    for (const a of agencyParam) {
+      const byCode = agencyByCode.get(a.toLowerCase());
+      if (byCode !== undefined) agencyIds.add(byCode);
+      else if (/^\d+$/.test(a)) agencyIds.add(Number(a));
+      else agencyIds.add(-1); // unknown agency: matches nothing
+    }
+    const lang = parseList(params.language);
+    const state = parseList(params.state);
+    const year = params.year ?? null;
+    const yFrom = params.yearFrom ?? null;
+    const yTo = params.yearTo ?? null;
+    const yearActive = year !== null || yFrom !== null || yTo !== null;
+
+    const fType: Record<string, number> = {};
+    const fAgency: Record<string, number> = {};
+    const fYear: Record<string, number> = {};
+    const fLang: Record<string, number> = {};
+    const kept: Candidate[] = [];
+    // Visibility checks through the one rule (canSee), memoised per (state, access, agency) triple.
+    const visMemo = new Map<string, boolean>();
+    for (let i = 0; i < n; i++) {
+      const id = ids[i];
+      const a = attrs[id];
+      if (a === undefined) continue;
+      const vk = `${a.state}|${a.access}|${a.agencyId}`;
+      let vis = visMemo.get(vk);
+      if (vis === undefined) visMemo.set(vk, (vis = canSee(viewer, { state: a.state, access: a.access, agencyId: a.agencyId })));
+      if (!vis) continue;
+      if (state.length > 0 && !state.includes(a.state)) continue;
+      const okType = types.size === 0 || types.has(a.type);
+      const okAgency = agencyIds.size === 0 || (a.agencyId !== null && agencyIds.has(a.agencyId));
+      const okYear =
+        !yearActive ||
+        (a.year !== null && (year === null || a.year === year) && (yFrom === null || a.year >= yFrom) && (yTo === null || a.year <= yTo));
+      const okLang = lang.length === 0 || a.langs.some((l) => lang.includes(l));
+      if (withFacets) {
+        if (okAgency && okYear && okLang) fType[a.type] = (fType[a.type] ?? 0) + 1;
+        if (okType && okYear && okLang && a.agencyId !== null) {
+          const code = agencies.get(a.agencyId)?.code ?? String(a.agencyId);
+          fAgency[code] = (fAgency[code] ?? 0) + 1;
+        }
+        if (okType && okAgency && okLang && a.year !== null) fYear[a.year] = (fYear[a.year] ?? 0) + 1;
+        if (okType && okAgency && okYear) for (const l of a.langs) fLang[l] = (fLang[l] ?? 0) + 1;
+      }
+      if (okType && okAgency && okYear && okLang) kept.push({ id, score: scores[i] });
+    }
+    return { parsed, qp, mode, kept, text, facets: { type: fType, agency: fAgency, year: fYear, language: fLang } };
+  }
+
+  function order(kept: Candidate[], sort: string, need: number): Candidate[] {
+    const byScore = (x: Candidate, y: Candidate) => y.score - x.score || x.id - y.id;
+    const byDate = (x: Candidate, y: Candidate) => {
+      const a = attrs[x.id]!.date;
+      const b = attrs[y.id]!.date;
+      return a < b ? 1 : a > b ? -1 : byScore(x, y);
+    };
+    const byTitle = (x: Candidate, y: Candidate) => {
+      const a = attrs[x.id]!.titleKey;
+      const b = attrs[y.id]!.titleKey;
+      return a < b ? -1 : a > b ? 1 : byScore(x, y);
+    };
+    const cmp = sort === 'date' ? byDate : sort === 'title' ? byTitle : byScore;
+    return topK(kept, need, cmp);
+  }
+
+  function snippetsFor(id: number, qp: QueryPlan, blobId: number | undefined): Snippet[] {
+    const out: Snippet[] = [];
+    if (qp.parsed.terms.length === 0) return out;
+    const row = st.productText.get(id) as { title: string; alt_title: string | null; description: string | null; subjects: string; agency: string | null } | undefined;
+    if (row !== undefined) {
+      const candidates: Array<[Snippet['field'], string | null]> = [
+        ['description', row.description],
+        ['altTitle', row.alt_title],
+        ['subjects', jsonArray(row.subjects).map(String).join('; ')],
+        ['agency', row.agency],
+        ['title', row.title],
+      ];
+      let best: { field: Snippet['field']; html: string; d: number } | null = null;
+      for (const [field, value] of candidates) {
+        if (!value) continue;
+        const s = makeSnippet(value, qp.matcher, 30);
+        if (s !== null && (best === null || s.distinct > best.d)) best = { field, html: s.html, d: s.distinct };
+      }
+      if (best !== null) out.push({ text: best.html, field: best.field });
+    }
+    if (blobId !== undefined && qp.ftsAnd !== null) {
+      const info = blobInfo.get(blobId);
+      if (info !== undefined) {
+        let pageRows: number[] = [];
+        const expr = qp.ftsPhrase !== null ? `(${qp.ftsPhrase}) OR (${qp.ftsAnd})` : qp.ftsAnd;
+        try {
+          pageRows = st.bestPages.all(expr, blobId * PAGE_SHIFT, (blobId + 1) * PAGE_SHIFT, 2) as number[];
+          if (pageRows.length === 0 && qp.ftsOr !== null) pageRows = st.bestPages.all(qp.ftsOr, blobId * PAGE_SHIFT, (blobId + 1) * PAGE_SHIFT, 2) as number[];
+        } catch (e) {
+          log.warn({ err: e }, 'search: page query refused');
+        }
+        for (const r of pageRows) {
+          const page = r - blobId * PAGE_SHIFT;
+          const txt = st.pageText.get(info.sha, page) as string | undefined;
+          if (txt === undefined) continue;
+          const s = makeSnippet(txt, qp.matcher, 36);
+          if (s === null) continue;
+          out.push(info.paged ? { text: s.html, page, sha256: info.sha, field: 'text' } : { text: s.html, sha256: info.sha, field: 'text' });
+        }
+      }
+    }
+    return out;
+  }
+
+  function search(params: SearchParams, viewer: Principal | null): SearchResponse {
+    ensureLoaded();
+    const t0 = performance.now();
+    const limit = Math.min(Math.max(1, Math.floor(params.limit ?? 20)), MAX_LIMIT);
+    const page = Math.max(1, Math.floor(params.page ?? 1));
+    const offset = (page - 1) * limit;
+    const r = run(params, viewer, true);
+    const sort = params.sort ?? (r.parsed.terms.length === 0 ? 'date' : 'relevance');
+    const hits: SearchHit[] = [];
+    if (offset < MAX_WINDOW) {
+      const top = order(r.kept, sort, Math.min(offset + limit, MAX_WINDOW));
+      for (const c of top.slice(offset, offset + limit)) {
+        const a = attrs[c.id]!;
+        hits.push({
+          id: c.id,
+          title: a.title,
+          type: a.type,
+          agency: a.agencyId !== null ? (agencies.get(a.agencyId) ?? null) : null,
+          year: a.year,
+          score: Math.round(c.score * 1000) / 1000,
+          thumbnail: a.thumb,
+          snippets: snippetsFor(c.id, r.qp, r.text.blob.get(c.id)),
+        });
+      }
+    }
+    return {
+      total: r.kept.length,
+      page,
+      limit,
+      hits,
+      facets: r.facets,
+      corrections: r.qp.corrections,
+      ignored: r.qp.ignored,
+      mode: r.mode,
+      tookMs: Math.round((performance.now() - t0) * 100) / 100,
+    };
+  }
+
+  function suggest(q: string, viewer: Principal | null, limit = 8): Suggestion[] {
+    ensureLoaded();
+    const lim = Math.min(Math.max(1, Math.floor(limit)), 20);
+    const parsed = parseQuery(q ?? '', true);
+    if (parsed.terms.length === 0) return [];
+    const qt = parsed.terms.map((t) => t.folded);
+    // Every query syllable must start a syllable of the candidate, in order of appearance not required.
+    const fits = (folded: string): number => {
+      const toks = folded.split(' ');
+      let score = 0;
+      for (const q1 of qt) {
+        const i = toks.findIndex((t) => t === q1 || t.startsWith(q1));
+        if (i < 0) return -1;
+        score += toks[i] === q1 ? 2 : 1;
+      }
+      return score;
+    };
+    const out: Suggestion[] = [];
+    const agencyHits: Array<[number, string]> = [];
+    for (const [id, f] of agencyFold) {
+      const s = fits(f);
+      if (s >= 0) agencyHits.push([s, agencies.get(id)!.name]);
+    }
+    agencyHits.sort((a, b) => b[0] - a[0] || a[1].length - b[1].length);
+    for (const [, name] of agencyHits.slice(0, 2)) out.push({ text: name, kind: 'agency' });
+    const subjectHits: Array<[number, string]> = [];
+    for (const [text, e] of subjects) {
+      const s = fits(e.folded);
+      if (s < 0) continue;
+      let visible = 0;
+      for (const id of e.ids) {
+        const a = attrs[id];
+        if (a !== undefined && canSee(viewer, { state: a.state, access: a.access, agencyId: a.agencyId })) visible++;
+        if (visible >= 50) break;
+      }
+      if (visible > 0) subjectHits.push([s * 100 + visible, text]);
+    }
+    subjectHits.sort((a, b) => b[0] - a[0] || a[1].localeCompare(b[1]));
+    for (const [, text] of subjectHits.slice(0, 3)) out.push({ text, kind: 'subject' });
+    const r = run({ q }, viewer, false);
+    const top = order(r.kept, 'relevance', lim);
+    for (const c of top) {
+      if (out.length >= lim) break;
+      out.push({ text: attrs[c.id]!.title, productId: c.id, kind: 'title' });
+    }
+    return out.slice(0, lim);
+  }
+
+  return { indexProduct, removeProduct, indexBlob, search, suggest, rebuild, ensureReady, close };
+}
+
+/** The best `k` of `items` under `cmp` (ascending = better first), without sorting everything. */
+export function topK<T>(items: T[], k: number, cmp: (a: T, b: T) => number): T[] {
+  if (k <= 0) return [];
+  if (items.length <= k * 4 || items.length < 256) return [...items].sort(cmp).slice(0, k);
+  // Max-heap on "worst kept" of size k.
+  const heap: T[] = [];
+  const up = (i: number) => {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (cmp(heap[i], heap[p]) > 0) {
+        [heap[i], heap[p]] = [heap[p], heap[i]];
+        i = p;
+      } else break;
+    }
+  };
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && cmp(heap[l], heap[m]) > 0) m = l;
+      if (r < heap.length && cmp(heap[r], heap[m]) > 0) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m], heap[i]];
+      i = m;
+    }
+  };
+  for (const it of items) {
+    if (heap.length < k) {
+      heap.push(it);
+      up(heap.length - 1);
+    } else if (cmp(it, heap[0]) < 0) {
+      heap[0] = it;
+      down(0);
+    }
+  }
+  return heap.sort(cmp);
+}
+
+export { escapeHtml };

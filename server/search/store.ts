@@ -1,0 +1,65 @@
+/**
+ * The search module's own tables inside the catalogue database (derived state, prefix `search_`).
+ * They are created here with IF NOT EXISTS, not by drizzle migrations, and carry a format version
+ * in `meta`: a different version drops and rebuilds them.
+ *
+ *   search_docs      one row per product: analysed catalogue fields (lower-case NFC token streams)
+ *   search_blob_ids  numeric id per blob with extracted text (FTS rowids are integers)
+ *   search_blob      FTS5, one row per blob: the folded text of all its pages (document-level match)
+ *   search_page      FTS5, one row per page: rowid = blobId * 2^20 + page (page location for snippets)
+ * The FTS tables are contentless: snippets are cut from `blob_texts`, in the original spelling.
+ */
+import type Database from 'better-sqlite3';
+
+export const INDEX_VERSION = '3';
+export const PAGE_SHIFT = 1 << 20;
+
+export function createTables(sqlite: Database.Database): void {
+  sqlite.exec(`
+    CREATE TABLE IF NOT EXISTS search_docs (
+      product_id INTEGER PRIMARY KEY,
+      title TEXT NOT NULL, agency TEXT NOT NULL, subjects TEXT NOT NULL, meta TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS search_blob_ids (
+      id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE, paged INTEGER NOT NULL DEFAULT 0, pages INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE VIRTUAL TABLE IF NOT EXISTS search_blob USING fts5(body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0');
+    CREATE VIRTUAL TABLE IF NOT EXISTS search_page USING fts5(body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0');
+    CREATE VIRTUAL TABLE IF NOT EXISTS search_blob_vocab USING fts5vocab(search_blob, 'row');
+  `);
+}
+
+export function dropTables(sqlite: Database.Database): void {
+  sqlite.exec(`
+    DROP TABLE IF EXISTS search_blob_vocab;
+    DROP TABLE IF EXISTS search_blob;
+    DROP TABLE IF EXISTS search_page;
+    DROP TABLE IF EXISTS search_blob_ids;
+    DROP TABLE IF EXISTS search_docs;
+  `);
+}
+
+export function getMeta(sqlite: Database.Database, key: string): string | null {
+  const row = sqlite.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+  return row?.value ?? null;
+}
+
+export function setMeta(sqlite: Database.Database, key: string, value: string): void {
+  sqlite.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+}
+
+/**
+ * A cheap fingerprint of what the index is derived from. Every catalogue write bumps a product's
+ * `version` or `updated_at`, and new texts add `blob_texts` rows, so a change anywhere changes it.
+ */
+export function fingerprint(sqlite: Database.Database): string {
+  const p = sqlite
+    .prepare('SELECT count(*) AS n, coalesce(max(id), 0) AS mx, coalesce(total(version), 0) AS v, coalesce(max(updated_at), \'\') AS u FROM products')
+    .get() as { n: number; mx: number; v: number; u: string };
+  const f = sqlite.prepare('SELECT count(*) AS n, coalesce(max(id), 0) AS mx FROM product_files').get() as { n: number; mx: number };
+  const t = sqlite.prepare('SELECT count(*) AS n FROM blob_texts').get() as { n: number };
+  const a = sqlite.prepare("SELECT count(*) AS n, coalesce(group_concat(id || ':' || name || ':' || code, ','), '') AS s FROM agencies").get() as { n: number; s: string };
+  let h = 0;
+  for (let i = 0; i < a.s.length; i++) h = (Math.imul(h, 31) + a.s.charCodeAt(i)) | 0;
+  return [p.n, p.mx, p.v, p.u, f.n, f.mx, t.n, a.n, h].join('/');
+}

@@ -1,0 +1,77 @@
+/** Public types of the search service (the HTTP schemas in server/routes/search.ts mirror them). */
+
+export type SortOrder = 'relevance' | 'date' | 'title';
+
+export interface SearchParams {
+  q?: string;
+  /** Product type(s): one value or a comma-separated list. */
+  type?: string;
+  /** Agency code or numeric id (comma-separated list allowed). */
+  agency?: string;
+  year?: number;
+  yearFrom?: number;
+  yearTo?: number;
+  /** Language code (vi, tay, nung, hmn, dao, …). */
+  language?: string;
+  /** Workflow state; only meaningful for viewers who can see unpublished records. */
+  state?: string;
+  /** 1-based. */
+  page?: number;
+  limit?: number;
+  sort?: SortOrder;
+}
+
+export interface Snippet {
+  /** HTML-safe passage in the original spelling; matched words wrapped in `<mark>…</mark>`. */
+  text: string;
+  /** 1-based page of a paged file (PDF) the passage comes from. */
+  page?: number;
+  /** The file (blob) the passage comes from, when it is from extracted text. */
+  sha256?: string;
+  /** `text` for extracted file text, otherwise the catalogue field it was cut from. */
+  field: 'text' | 'title' | 'description' | 'altTitle' | 'subjects' | 'agency';
+}
+
+export interface HitAgency {
+  id: number;
+  code: string;
+  name: string;
+}
+
+export interface SearchHit {
+  id: number;
+  title: string;
+  type: string;
+  agency: HitAgency | null;
+  year: number | null;
+  score: number;
+  thumbnail: string | null;
+  snippets: Snippet[];
+}
+
+export interface SearchResponse {
+  total: number;
+  page: number;
+  limit: number;
+  hits: SearchHit[];
+  /** Counts over the matching set with every other filter applied. `agency` is keyed by agency code. */
+  facets: {
+    type: Record<string, number>;
+    agency: Record<string, number>;
+    year: Record<string, number>;
+    language: Record<string, number>;
+  };
+  /** Query syllables that were replaced by close spellings from the vocabulary (typo tolerance). */
+  corrections: Array<{ from: string; to: string }>;
+  /** Query syllables found nowhere in the index (nor any close spelling): left out of matching. */
+  ignored: string[];
+  /** `and`: every syllable matched; `or`: nothing matched all of them, so partial matches are shown. */
+  mode: 'and' | 'or' | 'all';
+  tookMs: number;
+}
+
+export interface Suggestion {
+  text: string;
+  productId?: number;
+  kind: 'title' | 'agency' | 'subject';
+}
