@@ -1,0 +1,86 @@
+/**
+ * npm run import -- <folder> --manifest items.csv [--dry-run] [--report out.json] [--concurrency 4]
+ *                   [--process] [--data-dir storage] [--quiet]
+ * See docs/operations.md ("Bulk import").
+ */
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EXIT, UsageError, runCli, scriptConfig } from '../server/ops/cli.ts';
+import { formatImportReport, importExitCode, runImport } from '../server/ops/import.ts';
+import { createProgress } from '../server/ops/progress.ts';
+import { openStore, startRunner, systemPrincipal } from '../server/ops/store.ts';
+
+const USAGE = `usage: npm run import -- <folder> --manifest <items.csv> [options]
+  --manifest <file>    CSV manifest (UTF-8; Vietnamese or English headers; see docs/import-template.csv)
+  --dry-run            check every row and file, report all problems, write nothing
+  --report <file>      where to write the JSON report (default: import-report-<time>.json); a .txt summary is written beside it
+  --concurrency <n>    rows read at the same time (default 4)
+  --process            also run extraction/thumbnail jobs here and wait for them (use when the server is stopped);
+                       otherwise the running server's job runner picks the queued jobs up
+  --data-dir <dir>     data directory (default: DATA_DIR or ./storage)
+  --quiet              no progress bar
+exit codes: 0 all rows imported or already in, 1 some rows failed or the manifest is bad, 2 bad usage`;
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      manifest: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      report: { type: 'string' },
+      concurrency: { type: 'string', default: '4' },
+      process: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1) throw new UsageError('exactly one <folder> is required');
+  if (!values.manifest) throw new UsageError('--manifest is required');
+  const concurrency = Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError('--concurrency must be 1..64');
+  const config = scriptConfig(values['data-dir']);
+
+  let notify = () => {};
+  const store = await openStore(config, { onCommitted: () => notify() });
+  const runner = values.process && !values['dry-run'] ? startRunner(store, config) : null;
+  if (runner) notify = () => runner.notify();
+  const progress = createProgress({ label: values['dry-run'] ? 'checking' : 'importing', total: 0, silent: values.quiet });
+  try {
+    const report = await runImport(
+      {
+        folder: positionals[0],
+        manifestPath: values.manifest,
+        dryRun: values['dry-run'],
+        concurrency,
+        maxFileBytes: config.upload.maxFileBytes,
+        principal: systemPrincipal('import'),
+        progress,
+      },
+      { sqlite: store.db.sqlite, ingest: store.ingest, tmpDir: store.paths.tmpDir },
+    );
+    progress.done();
+    if (runner) {
+      console.error('waiting for extraction jobs to finish…');
+      await runner.drain(24 * 3600 * 1000);
+    }
+    const stamp = report.startedAt.replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+    const reportPath = resolve(values.report ?? `import-report-${stamp}.json`);
+    const text = formatImportReport(report);
+    await writeFile(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(reportPath.replace(/\.json$/i, '') + '.txt', `${text}\n`);
+    console.log(text);
+    console.log(`report: ${reportPath}`);
+    return importExitCode(report);
+  } finally {
+    await runner?.stop(10_000);
+    store.close();
+  }
+}
+
+runCli(main, USAGE);

@@ -1,0 +1,36 @@
+/** Small shared pieces of the operator scripts: config from env + `--data-dir`, usage errors, exit codes. */
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+
+/** Exit codes of every operator script. */
+export const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
+
+export class UsageError extends Error {}
+
+/** Load the config from the environment; `dataDir` (from `--data-dir`) overrides DATA_DIR. */
+export function scriptConfig(dataDir?: string): Config {
+  const config = loadConfig(process.env);
+  if (dataDir) {
+    if (dataDir.split(/[\\/]/).includes('..')) throw new UsageError('--data-dir must not contain ".."');
+    config.dataDir = isAbsolute(dataDir) ? dataDir : resolve(dataDir);
+  }
+  return config;
+}
+
+/** Run a script's main, mapping usage and config errors to exit code 2 and anything else to 1. */
+export function runCli(main: () => Promise<number>, usage: string): void {
+  main()
+    .then((code) => process.exit(code))
+    .catch((e: unknown) => {
+      if (e instanceof UsageError || (e as { code?: string })?.code?.startsWith?.('ERR_PARSE_ARGS')) {
+        console.error(`error: ${(e as Error).message}\n\n${usage}`);
+        process.exit(EXIT.usage);
+      }
+      if (e instanceof ConfigError) {
+        console.error(e.message);
+        process.exit(EXIT.usage);
+      }
+      console.error(`error: ${(e as Error)?.stack ?? String(e)}`);
+      process.exit(EXIT.problems);
+    });
+}

@@ -1,0 +1,159 @@
+/**
+ * The bulk-import manifest: a UTF-8 CSV whose header names (Vietnamese or English, with or without
+ * diacritics, any case) map onto record fields. One row = one product; its `file` cell names one or
+ * more files (relative to the import folder) separated by `;` or `|`.
+ * See docs/operations.md and docs/import-template.csv.
+ */
+import { parse } from 'csv-parse/sync';
+
+/** Canonical manifest columns and the raw form-field name each one feeds (as an upload would send it). */
+export const MANIFEST_COLUMNS = {
+  file: { field: null, headers: ['file', 'files', 'tep', 'tep tin', 'ten tep', 'duong dan'] },
+  title: { field: 'title', headers: ['title', 'tieu de', 'ten', 'ten san pham'] },
+  altTitle: { field: 'altTitle', headers: ['alt title', 'alternative title', 'ten khac', 'tieu de khac'] },
+  type: { field: 'type', headers: ['type', 'loai', 'loai san pham'] },
+  description: { field: 'description', headers: ['description', 'mo ta', 'tom tat'] },
+  agency: { field: 'agency', headers: ['agency', 'co quan', 'co quan ban hanh', 'don vi'] },
+  coIssuers: { field: 'coIssuers', headers: ['co issuers', 'co quan phoi hop', 'dong ban hanh'] },
+  releaseDate: { field: 'releaseDate', headers: ['release date', 'ngay phat hanh', 'ngay ban hanh'] },
+  year: { field: 'year', headers: ['year', 'nam', 'nam phat hanh'] },
+  publisher: { field: 'publisher', headers: ['publisher', 'nha xuat ban', 'don vi xuat ban'] },
+  identifier: { field: 'identifier', headers: ['identifier', 'ma so', 'ky hieu'] },
+  isbn: { field: 'isbn', headers: ['isbn'] },
+  printRun: { field: 'printRun', headers: ['print run', 'so luong in', 'so ban in'] },
+  languages: { field: 'languages', headers: ['language', 'languages', 'ngon ngu'] },
+  subjects: { field: 'subjects', headers: ['subjects', 'subject', 'keywords', 'chu de', 'tu khoa'] },
+  planTask: { field: 'planTask', headers: ['plan task', 'nhiem vu', 'nhiem vu ke hoach'] },
+  copyReceivedOn: { field: 'copyReceivedOn', headers: ['copy received on', 'ngay nhan', 'ngay nhan ban luu'] },
+  copyCondition: { field: 'copyCondition', headers: ['copy condition', 'tinh trang', 'tinh trang ban luu'] },
+  copyShelf: { field: 'copyShelf', headers: ['copy shelf', 'vi tri', 'vi tri luu tru', 'ke'] },
+  access: { field: 'access', headers: ['access', 'quyen truy cap', 'muc do truy cap'] },
+  state: { field: 'state', headers: ['state', 'trang thai'] },
+} as const;
+
+export type ManifestColumn = keyof typeof MANIFEST_COLUMNS;
+
+/** Vietnamese labels accepted in the `type` column, mapped onto PRODUCT_TYPES. */
+export const TYPE_ALIASES: Record<string, string> = {
+  sach: 'book', 'to roi': 'leaflet', 'to gap': 'flyer', 'ban do': 'map', phim: 'video', video: 'video', 'video clip': 'video',
+  'phim video': 'video', 'am thanh': 'audio', 'ghi am': 'audio', anh: 'photo', 'hinh anh': 'photo', 'tai lieu': 'document',
+  'van ban': 'document', khac: 'other',
+};
+
+/** Vietnamese values accepted in the `access` and `state` columns. */
+export const ACCESS_ALIASES: Record<string, string> = { 'cong khai': 'public', 'noi bo': 'internal' };
+export const STATE_ALIASES: Record<string, string> = { 'da cong bo': 'published', 'cong bo': 'published', 'moi nop': 'submitted', 'da tiep nhan': 'accepted' };
+
+/** Lower-case, strip diacritics (đ → d), collapse separators: "Tiêu đề" → "tieu de", "release_date" → "release date". */
+export function foldKey(s: string): string {
+  return s
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .replace(/[đĐ]/g, 'd')
+    .toLowerCase()
+    .replace(/[\s_\-./]+/g, ' ')
+    .trim();
+}
+
+const HEADER_INDEX = new Map<string, ManifestColumn>();
+for (const [col, def] of Object.entries(MANIFEST_COLUMNS) as Array<[ManifestColumn, { headers: readonly string[] }]>) {
+  for (const h of def.headers) HEADER_INDEX.set(h, col);
+  HEADER_INDEX.set(foldKey(col.replace(/([A-Z])/g, ' $1')), col);
+}
+
+export interface ManifestRow {
+  /** 1-based line number of the row in the CSV (header is line 1). */
+  line: number;
+  values: Partial<Record<ManifestColumn, string>>;
+  /** File paths as written in the manifest (relative to the folder). */
+  files: string[];
+}
+
+export interface ManifestProblem {
+  line: number;
+  code: string;
+  message: string;
+}
+
+export interface Manifest {
+  columns: ManifestColumn[];
+  rows: ManifestRow[];
+  /** Problems with the manifest as a whole (encoding, headers). Rows are not imported when any exists. */
+  problems: ManifestProblem[];
+}
+
+function detectDelimiter(headerLine: string): string {
+  const counts = [',', ';', '\t'].map((d) => [d, headerLine.split(d).length - 1] as const);
+  counts.sort((a, b) => b[1] - a[1]);
+  return counts[0][1] > 0 ? counts[0][0] : ',';
+}
+
+/** Parse and check a manifest's bytes. Never throws for bad input: problems are returned. */
+export function parseManifest(bytes: Buffer): Manifest {
+  const problems: ManifestProblem[] = [];
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return { columns: [], rows: [], problems: [{ line: 0, code: 'NOT_UTF8', message: 'The manifest is not UTF-8 text: save it as "CSV UTF-8" and try again' }] };
+  }
+  text = text.replace(/^\uFEFF/, '');
+  const firstLine = text.split(/\r?\n/, 1)[0] ?? '';
+  let records: Array<{ record: string[]; info: { lines: number } }>;
+  try {
+    records = parse(text, { delimiter: detectDelimiter(firstLine), relax_column_count: true, skip_empty_lines: true, info: true, trim: true }) as unknown as typeof records;
+  } catch (e) {
+    return { columns: [], rows: [], problems: [{ line: 0, code: 'CSV_SYNTAX', message: `The manifest is not valid CSV: ${(e as Error).message}` }] };
+  }
+  if (records.length === 0) return { columns: [], rows: [], problems: [{ line: 1, code: 'EMPTY_MANIFEST', message: 'The manifest has no header row' }] };
+
+  const header = records[0].record;
+  const columns: Array<ManifestColumn | null> = header.map((h) => {
+    const col = HEADER_INDEX.get(foldKey(h.normalize('NFC')));
+    if (!col && h.trim() !== '') problems.push({ line: 1, code: 'UNKNOWN_COLUMN', message: `Unknown column "${h}" (see docs/import-template.csv for the accepted names)` });
+    return col ?? null;
+  });
+  const seen = new Set<ManifestColumn>();
+  for (const c of columns) {
+    if (c === null) continue;
+    if (seen.has(c)) problems.push({ line: 1, code: 'DUPLICATE_COLUMN', message: `Column "${c}" appears twice` });
+    seen.add(c);
+  }
+  for (const required of ['file', 'title', 'type'] as const) {
+    if (!seen.has(required)) problems.push({ line: 1, code: 'MISSING_COLUMN', message: `Required column "${required}" is missing` });
+  }
+
+  const rows: ManifestRow[] = [];
+  for (const { record, info } of records.slice(1)) {
+    if (record.every((v) => v.trim() === '')) continue;
+    const values: ManifestRow['values'] = {};
+    record.forEach((v, i) => {
+      const col = columns[i];
+      if (col && v.trim() !== '') values[col] = v.normalize('NFC').trim();
+    });
+    const files = (values.file ?? '').split(/[;|]/).map((s) => s.trim()).filter(Boolean);
+    rows.push({ line: info.lines, values, files });
+  }
+  return { columns: [...seen], rows, problems };
+}
+
+/** The raw form fields of a row, as an upload would send them (aliases resolved to codes). */
+export function rowToRawFields(row: ManifestRow): Record<string, string[]> {
+  const raw: Record<string, string[]> = {};
+  for (const [col, value] of Object.entries(row.values) as Array<[ManifestColumn, string]>) {
+    const field = MANIFEST_COLUMNS[col].field;
+    if (field === null || value === undefined) continue;
+    let v = value;
+    if (col === 'type') v = TYPE_ALIASES[foldKey(v)] ?? v;
+    if (col === 'access') v = ACCESS_ALIASES[foldKey(v)] ?? v;
+    if (col === 'state') v = STATE_ALIASES[foldKey(v)] ?? v;
+    if (col === 'subjects' || col === 'languages' || col === 'coIssuers') {
+      // Lists in a cell: `;` or `,` separated.
+      raw[field] = v.split(/[;,]/).map((s) => s.trim()).filter(Boolean);
+      continue;
+    }
+    raw[field] = [v];
+  }
+  return raw;
+}

@@ -1,0 +1,70 @@
+/**
+ * Opening the store from an operator script (outside the server): its own SQLite connection
+ * (WAL, busy timeout, so it can run beside a live server), the blob store, the job queue and the
+ * ingest service. `startRunner` adds a job runner for scripts given `--process`.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { Principal } from '../auth/principal.ts';
+import type { Config } from '../config.ts';
+import { openDatabase, type Database_ } from '../db/client.ts';
+import { defaultFfmpegPath, defaultFfprobePath } from '../ingest/adapters/ffmpeg.ts';
+import { createIngestService, type IngestService } from '../ingest/ingest-service.ts';
+import { createJobQueue, type JobQueue } from '../ingest/jobs/queue.ts';
+import { createJobRunner, type JobRunner } from '../ingest/jobs/runner.ts';
+import { dataPaths, type DataPaths } from '../plugins/services.ts';
+import { createLocalBlobStore, type BlobStore } from '../storage/blob-store.ts';
+
+export interface OpsStore {
+  paths: DataPaths;
+  db: Database_;
+  blobStore: BlobStore;
+  queue: JobQueue;
+  ingest: IngestService;
+  close(): void;
+}
+
+/** The principal recorded in the audit log for work done by operator scripts. */
+export function systemPrincipal(username = 'import'): Principal {
+  return { userId: null, username, role: 'admin', agencyId: null, canSeeInternal: true, via: 'admin-token' };
+}
+
+export async function openStore(config: Config, opts: { onCommitted?: () => void } = {}): Promise<OpsStore> {
+  const paths = dataPaths(config.dataDir);
+  await mkdir(paths.blobsDir, { recursive: true });
+  await mkdir(paths.tmpDir, { recursive: true });
+  const db = openDatabase(paths.dbFile, { busyTimeoutMs: 15_000 });
+  const blobStore = createLocalBlobStore(paths.blobsDir);
+  const queue = createJobQueue(db.sqlite);
+  const ingest = createIngestService({ sqlite: db.sqlite, blobStore, maxAttempts: config.jobs.maxAttempts, onCommitted: opts.onCommitted });
+  return { paths, db, blobStore, queue, ingest, close: () => db.close() };
+}
+
+const quietLogger = {
+  info: () => {},
+  warn: (obj: object, msg?: string) => console.error(msg ?? '', JSON.stringify(obj)),
+  error: (obj: object, msg?: string) => console.error(msg ?? '', JSON.stringify(obj)),
+};
+
+/**
+ * A job runner inside the script (for `--process`). Use it when the server is stopped: at start it
+ * re-queues jobs marked running, which would include jobs a live server is working on.
+ */
+export function startRunner(store: OpsStore, config: Config): JobRunner {
+  const runner = createJobRunner({
+    sqlite: store.db.sqlite,
+    blobStore: store.blobStore,
+    queue: store.queue,
+    tmpDir: store.paths.tmpDir,
+    logger: quietLogger,
+    options: {
+      workers: Math.max(1, config.jobs.workers),
+      timeoutMs: config.jobs.timeoutMs,
+      memoryLimitMb: config.jobs.memoryLimitMb,
+      maxImagePixels: config.media.maxImagePixels,
+      ffmpegPath: config.media.ffmpegPath ?? defaultFfmpegPath(),
+      ffprobePath: config.media.ffprobePath ?? defaultFfprobePath(),
+    },
+  });
+  runner.start();
+  return runner;
+}

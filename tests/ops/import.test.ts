@@ -1,0 +1,204 @@
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../server/db/client.ts';
+import { parseManifest, rowToRawFields } from '../../server/ops/manifest.ts';
+import { formatImportReport, runImport, type ImportReport } from '../../server/ops/import.ts';
+import { openStore, systemPrincipal, type OpsStore } from '../../server/ops/store.ts';
+import { makeDataDir, testConfig } from '../helpers/app.ts';
+import { makeJpeg, makePdf, makePng, randomBinary } from '../helpers/samples.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+function seedAgencies(dbFile: string) {
+  const db = openDatabase(dbFile);
+  db.sqlite
+    .prepare(`INSERT OR IGNORE INTO agencies (code, name, category) VALUES
+      ('so-vhttdl', 'Sở Văn hoá, Thể thao và Du lịch', 'department'),
+      ('bao-cao-bang', 'Báo Cao Bằng', 'press')`)
+    .run();
+  db.close();
+}
+
+async function run(store: OpsStore, folder: string, manifest: string, dryRun = false): Promise<ImportReport> {
+  return runImport(
+    { folder, manifestPath: manifest, dryRun, concurrency: 3, maxFileBytes: 1024 * 1024, principal: systemPrincipal() },
+    { sqlite: store.db.sqlite, ingest: store.ingest, tmpDir: store.paths.tmpDir },
+  );
+}
+
+describe('manifest parsing', () => {
+  it('accepts Vietnamese headers with diacritics, a semicolon delimiter and a BOM', () => {
+    const csv = '\uFEFFTệp;Tiêu đề;Loại;Cơ quan;Năm;Chủ đề;Ngôn ngữ\n"a.pdf|b.png";Lịch sử Đảng bộ tỉnh Cao Bằng;sách;so-vhttdl;2022;lịch sử, truyền thống;vi,tay\n';
+    const m = parseManifest(Buffer.from(csv, 'utf8'));
+    expect(m.problems).toEqual([]);
+    expect(m.rows).toHaveLength(1);
+    expect(m.rows[0].files).toEqual(['a.pdf', 'b.png']);
+    const raw = rowToRawFields(m.rows[0]);
+    expect(raw.title).toEqual(['Lịch sử Đảng bộ tỉnh Cao Bằng']);
+    expect(raw.type).toEqual(['book']);
+    expect(raw.subjects).toEqual(['lịch sử', 'truyền thống']);
+    expect(raw.languages).toEqual(['vi', 'tay']);
+  });
+
+  it('accepts English snake_case and camelCase headers', () => {
+    const m = parseManifest(Buffer.from('file,title,type,release_date,printRun\nx.pdf,T,book,2023-01-02,500\n'));
+    expect(m.problems).toEqual([]);
+    expect(m.rows[0].values).toMatchObject({ releaseDate: '2023-01-02', printRun: '500' });
+  });
+
+  it('reports unknown and missing columns and non-UTF-8 bytes at once', () => {
+    const m = parseManifest(Buffer.from('file,tiêu đề,màu sắc\nx.pdf,T,xanh\n'));
+    expect(m.problems.map((p) => p.code).sort()).toEqual(['MISSING_COLUMN', 'UNKNOWN_COLUMN']);
+    const latin1 = Buffer.from('file,title,type\nx.pdf,Ti\xeau \xf0\xe8,book\n', 'latin1');
+    expect(parseManifest(latin1).problems[0].code).toBe('NOT_UTF8');
+  });
+});
+
+describe('bulk import', () => {
+  let dataDir: string;
+  let folder: string;
+  let store: OpsStore;
+  let manifest: string;
+
+  beforeAll(async () => {
+    dataDir = await makeDataDir();
+    folder = join(dataDir, 'backlog');
+    await mkdir(join(folder, 'sách'), { recursive: true });
+    const pdf = await makePdf(3, 'Lich su Dang bo tinh Cao Bang');
+    await writeFile(join(folder, 'sách', 'Lịch sử Đảng bộ.pdf'), pdf);
+    await writeFile(join(folder, 'ảnh Thác Bản Giốc.png'), await makePng(90, 60, 3));
+    await writeFile(join(folder, 'bìa.jpg'), await makeJpeg(40, 40, 7));
+    await writeFile(join(folder, 'bản sao.pdf'), pdf); // same bytes as the first PDF
+    await writeFile(join(folder, 'lạ.bin'), randomBinary(5000));
+    manifest = join(dataDir, 'items.csv');
+    await writeFile(
+      manifest,
+      [
+        'Tệp,Tiêu đề,Loại,Cơ quan,Năm,Chủ đề,Ngôn ngữ,Nhà xuất bản',
+        '"sách/Lịch sử Đảng bộ.pdf;bìa.jpg",Lịch sử Đảng bộ tỉnh Cao Bằng,sách,so-vhttdl,2022,"lịch sử; truyền thống",vi,NXB Chính trị Quốc gia',
+        'ảnh Thác Bản Giốc.png,Thác Bản Giốc mùa thu,ảnh,bao-cao-bang,2023,du lịch,vi,',
+        'không có.pdf,Tờ gấp bị thiếu tệp,tờ gấp,so-vhttdl,2023,,vi,',
+        'ảnh Thác Bản Giốc.png,Cơ quan không tồn tại,ảnh,so-khong-ton-tai,2023,,vi,',
+        'bản sao.pdf,Bản sao trùng nội dung,sách,so-vhttdl,2022,,vi,',
+        'lạ.bin,Tệp không rõ định dạng,khác,so-vhttdl,2021,,vi,',
+        ',Thiếu cả tiêu đề tệp,loại-lạ,so-vhttdl,1700,,vi,',
+      ].join('\n'),
+    );
+    const config = testConfig(dataDir, { jobs: { workers: 0 } });
+    store = await openStore(config);
+    seedAgencies(store.paths.dbFile);
+  });
+  afterAll(async () => {
+    store.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('dry run reports every problem of every row and writes nothing', async () => {
+    const r = await run(store, folder, manifest, true);
+    expect(r.totals).toMatchObject({ rows: 7, valid: 2, skipped: 1, failed: 4, imported: 0 });
+    const byLine = new Map(r.rows.map((row) => [row.line, row]));
+    expect(byLine.get(4)!.problems.map((p) => p.code)).toEqual(['FILE_MISSING']);
+    expect(byLine.get(5)!.problems).toEqual([expect.objectContaining({ field: 'agency', message: expect.stringContaining('so-khong-ton-tai') })]);
+    expect(byLine.get(6)!.problems.map((p) => p.code)).toEqual(['DUPLICATE_IN_MANIFEST']);
+    expect(byLine.get(7)!.problems.map((p) => p.code)).toEqual(['UNSUPPORTED_MEDIA_TYPE']);
+    // A row with several problems lists them all (bad type, no file).
+    expect(byLine.get(8)!.problems).toEqual([expect.objectContaining({ field: 'type' }), expect.objectContaining({ code: 'NO_FILES' })]);
+    expect((store.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(0);
+    expect((store.db.sqlite.prepare('SELECT count(*) AS n FROM blobs').get() as { n: number }).n).toBe(0);
+  });
+
+  it('imports good rows, skips the duplicate and fails bad rows with reasons', async () => {
+    const r = await run(store, folder, manifest);
+    expect(r.totals).toMatchObject({ rows: 7, imported: 2, skipped: 1, failed: 4 });
+    const first = r.rows.find((row) => row.line === 2)!;
+    expect(first, JSON.stringify(first)).toMatchObject({ status: 'imported' });
+    const p = store.db.sqlite.prepare('SELECT * FROM products WHERE id = ?').get(first.productId) as Record<string, unknown>;
+    expect(p.title).toBe('Lịch sử Đảng bộ tỉnh Cao Bằng');
+    expect(p.type).toBe('book');
+    expect(p.year).toBe(2022);
+    expect(JSON.parse(p.subjects as string)).toEqual(['lịch sử', 'truyền thống']);
+    expect(p.publisher).toBe('NXB Chính trị Quốc gia');
+    const files = store.db.sqlite.prepare('SELECT original_name FROM product_files WHERE product_id = ? ORDER BY position').all(first.productId) as { original_name: string }[];
+    expect(files.map((f) => f.original_name)).toEqual(['Lịch sử Đảng bộ.pdf', 'bìa.jpg']);
+    // Same pipeline as an upload: jobs queued, audit entry written, blobs in the store.
+    const jobs = store.db.sqlite.prepare(`SELECT count(*) AS n FROM jobs WHERE state = 'queued'`).get() as { n: number };
+    expect(jobs.n).toBe(6); // 3 blobs × (extract, thumbnail)
+    const audit = store.db.sqlite.prepare(`SELECT actor FROM audit_log WHERE action = 'create'`).all() as { actor: string }[];
+    expect(audit).toHaveLength(2);
+    expect(audit[0].actor).toBe('import');
+    const text = formatImportReport(r);
+    expect(text).toContain('imported: 2, skipped: 1, failed: 4');
+    expect(text).toMatch(/line 4 FAILED \[FILE_MISSING\] không có\.pdf:/);
+  });
+
+  it('a re-run skips everything already in, by SHA-256', async () => {
+    const r = await run(store, folder, manifest);
+    expect(r.totals).toMatchObject({ imported: 0, skipped: 3, failed: 4 });
+    expect(r.rows.filter((row) => row.status === 'skipped').every((row) => row.problems[0].code === 'ALREADY_IMPORTED')).toBe(true);
+    expect((store.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(2);
+  });
+});
+
+describe('import script killed half-way', () => {
+  it('a re-run completes the import without duplicating anything', async () => {
+    const dataDir = await makeDataDir();
+    try {
+      const folder = join(dataDir, 'in');
+      await mkdir(folder);
+      const N = 60;
+      const lines = ['file,title,type,agency,year'];
+      for (let i = 0; i < N; i++) {
+        const name = `tờ rơi ${String(i).padStart(3, '0')}.png`;
+        await writeFile(join(folder, name), await makePng(300 + i, 200, i));
+        lines.push(`${name},Tờ rơi tuyên truyền số ${i},leaflet,so-vhttdl,2023`);
+      }
+      const manifest = join(dataDir, 'items.csv');
+      await writeFile(manifest, lines.join('\n'));
+      const dbFile = join(dataDir, 'data', 'kho.sqlite');
+      seedAgencies(dbFile);
+      const env = { ...process.env, DATA_DIR: join(dataDir, 'data'), LOG_LEVEL: 'silent' };
+      const args = ['--import', 'tsx', join(ROOT, 'scripts/import.ts'), folder, '--manifest', manifest, '--concurrency', '1', '--report', join(dataDir, 'r1.json')];
+
+      const count = () => {
+        const db = openDatabase(dbFile, { migrate: false });
+        try {
+          return (db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
+        } finally {
+          db.close();
+        }
+      };
+      const child = spawn(process.execPath, args, { env, cwd: ROOT, stdio: 'ignore' });
+      const exited = new Promise<void>((res) => child.on('exit', () => res()));
+      const deadline = Date.now() + 30_000;
+      while (count() < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 15));
+      child.kill('SIGKILL');
+      await exited;
+      const atKill = count();
+      expect(atKill).toBeGreaterThanOrEqual(8);
+      expect(atKill).toBeLessThan(N);
+
+      const second = spawn(process.execPath, [...args.slice(0, -1), join(dataDir, 'r2.json'), '--quiet'], { env, cwd: ROOT, stdio: 'pipe' });
+      let out = '';
+      second.stdout.on('data', (d) => (out += d));
+      const code = await new Promise<number | null>((res) => second.on('exit', res));
+      expect(code).toBe(0);
+      expect(out).toContain(`imported: ${N - atKill}, skipped: ${atKill}, failed: 0`);
+      const report = JSON.parse(await readFile(join(dataDir, 'r2.json'), 'utf8')) as ImportReport;
+      expect(report.totals.imported + report.totals.skipped).toBe(N);
+      expect(await readFile(join(dataDir, 'r2.txt'), 'utf8')).toContain('imported:');
+
+      const db = openDatabase(dbFile, { migrate: false });
+      const products = (db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
+      const dupes = db.sqlite.prepare('SELECT sha256, count(*) AS n FROM product_files GROUP BY sha256 HAVING n > 1').all();
+      const titles = (db.sqlite.prepare('SELECT count(DISTINCT title) AS n FROM products').get() as { n: number }).n;
+      db.close();
+      expect(products).toBe(N);
+      expect(titles).toBe(N);
+      expect(dupes).toEqual([]);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
