@@ -64,6 +64,8 @@ interface Slot {
   child: ChildProcess | null;
   ready: boolean;
   job: JobRow | null;
+  /** True while a finished job's results are being saved: the slot takes no new job yet. */
+  settling: boolean;
   workDir: string | null;
   startedAt: number;
   timer: NodeJS.Timeout | null;
@@ -197,6 +199,9 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
     const job = slot.job;
     if (!job) return;
     slot.job = null;
+    slot.settling = true;
+    const workDir = slot.workDir;
+    slot.workDir = null;
     clearTimers(slot);
     const ms = Date.now() - slot.startedAt;
     let state: 'done' | 'queued' | 'failed';
@@ -226,10 +231,8 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
     else if (state === 'failed') counters.failed++;
     (state === 'done' ? logger.info : logger.warn).call(logger, { jobId: job.id, kind: job.kind, sha256: job.sha256, state, ms, ...(outcome.ok ? {} : { code: outcome.code, reason: outcome.message }) }, 'job settled');
     deps.onJobSettled?.(job, state, ms);
-    if (slot.workDir) {
-      await rm(slot.workDir, { recursive: true, force: true }).catch(() => {});
-      slot.workDir = null;
-    }
+    if (workDir) await rm(workDir, { recursive: true, force: true }).catch(() => {});
+    slot.settling = false;
     pump();
   }
 
@@ -246,7 +249,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
   function pump() {
     if (stopping || !started) return;
     for (const slot of slots) {
-      if (!slot.ready || slot.job || !slot.child) continue;
+      if (!slot.ready || slot.job || slot.settling || !slot.child) continue;
       const job = queue.claim();
       if (!job) break;
       void dispatch(slot, job);
@@ -271,7 +274,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       const resumed = queue.resumeInterrupted();
       if (resumed > 0) logger.info({ resumed }, 'resumed jobs interrupted by a previous stop');
       for (let i = 0; i < options.workers; i++) {
-        const slot: Slot = { id: i, child: null, ready: false, job: null, workDir: null, startedAt: 0, timer: null, memTimer: null, killedFor: null };
+        const slot: Slot = { id: i, child: null, ready: false, job: null, settling: false, workDir: null, startedAt: 0, timer: null, memTimer: null, killedFor: null };
         slots.push(slot);
         spawn(slot);
       }
