@@ -1,0 +1,50 @@
+/**
+ * npm run backup -- <dest> [--data-dir storage] [--concurrency 4] [--quiet] [--json]
+ * A consistent snapshot of a running (or stopped) store: SQLite online backup + incremental blobs
+ * + manifest of checksums. See docs/operations.md ("Backup and restore").
+ */
+import { parseArgs } from 'node:util';
+import { backup } from '../server/ops/backup.ts';
+import { EXIT, UsageError, runCli, scriptConfig } from '../server/ops/cli.ts';
+import { createProgress } from '../server/ops/progress.ts';
+import { formatBytes } from '../server/ingest/receive-file.ts';
+
+const USAGE = `usage: npm run backup -- <dest> [--data-dir <dir>] [--concurrency <n>] [--quiet] [--json]
+  <dest>             backup folder (created if needed); snapshots share its content-addressed blobs/
+  --data-dir <dir>   data directory to back up (default: DATA_DIR or ./storage)
+exit codes: 0 ok, 1 problems (missing or corrupt blobs in the store: the snapshot is kept but not marked LATEST), 2 bad usage`;
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      'data-dir': { type: 'string' },
+      concurrency: { type: 'string', default: '4' },
+      quiet: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1) throw new UsageError('exactly one <dest> folder is required');
+  const config = scriptConfig(values['data-dir']);
+  const progress = createProgress({ label: 'backup', total: 0, silent: values.quiet });
+  const r = await backup({ dataDir: config.dataDir, dest: positionals[0], concurrency: Number(values.concurrency) || 4, progress });
+  progress.done();
+  if (values.json) {
+    console.log(JSON.stringify({ ...r, manifest: { ...r.manifest, blobs: undefined, derivatives: undefined } }, null, 2));
+  } else {
+    const m = r.manifest;
+    console.log(`snapshot ${r.stamp} → ${r.snapshotDir}`);
+    console.log(`database: ${formatBytes(m.database.size)} sha256 ${m.database.sha256}; ${m.counts.products} products, ${m.counts.blobs} blobs (${formatBytes(m.counts.bytes)}), ${m.counts.derivatives} derivatives`);
+    console.log(`copied: ${r.copied.blobs} blobs, ${r.copied.derivatives} derivatives, ${formatBytes(r.copied.bytes)}; already in the backup: ${r.reused.blobs} blobs, ${r.reused.derivatives} derivatives`);
+    console.log(`took ${r.seconds.toFixed(1)} s`);
+    for (const p of r.problems) console.log(`PROBLEM [${p.code}] ${p.message}`);
+  }
+  return r.problems.length > 0 ? EXIT.problems : EXIT.ok;
+}
+
+runCli(main, USAGE);

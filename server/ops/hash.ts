@@ -1,0 +1,69 @@
+/** Hashing and verified copying of store files. */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat, utimes } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+
+/** SHA-256 (hex) and size of a file, streamed. */
+export async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+export class ChecksumMismatch extends Error {
+  constructor(
+    public readonly path: string,
+    public readonly expected: string,
+    public readonly actual: string,
+  ) {
+    super(`checksum mismatch for ${path}: expected ${expected}, got ${actual}`);
+    this.name = 'ChecksumMismatch';
+  }
+}
+
+/**
+ * Copy `src` to `dest` through a temp file in the same folder, hashing on the way; fsync; rename.
+ * When `expectedSha256` is given and the bytes differ, nothing is written and ChecksumMismatch is thrown.
+ * The source's mtime is kept (incremental copies of derivatives compare it).
+ */
+export async function copyVerified(src: string, dest: string, expectedSha256?: string): Promise<{ sha256: string; size: number }> {
+  await mkdir(dirname(dest), { recursive: true });
+  const tmp = `${dest}.tmp-${randomBytes(4).toString('hex')}`;
+  const hash = createHash('sha256');
+  let size = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  try {
+    await pipeline(createReadStream(src, { highWaterMark: 1024 * 1024 }), tap, createWriteStream(tmp, { flags: 'wx' }));
+    const sha256 = hash.digest('hex');
+    if (expectedSha256 !== undefined && sha256 !== expectedSha256) throw new ChecksumMismatch(src, expectedSha256, sha256);
+    const fh = await open(tmp, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    const st = await stat(src);
+    await utimes(tmp, st.atime, st.mtime);
+    await rename(tmp, dest);
+    return { sha256, size };
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Path of a blob inside a blobs folder (`ab/cd/<sha>`), same layout as the blob store. */
+export const blobRel = (sha: string) => `${sha.slice(0, 2)}/${sha.slice(2, 4)}/${sha}`;
