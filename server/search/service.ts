@@ -50,7 +50,7 @@ const MAX_WINDOW = 2000;
 /** Weight of a full-text bm25 score relative to the catalogue-field score. */
 const TEXT_WEIGHT = 0.6;
 const PHRASE_BOOST = 1.5;
-const EXACT_BOOST = 0.8;
+const EXACT_BOOST = 2;
 const TEXT_PHRASE_BONUS = 6;
 const TEXT_NEAR_BONUS = 3;
 const TEXT_SCATTERED = 0.3;
@@ -466,8 +466,6 @@ export function createSearchService(deps: SearchDeps): SearchService {
       return { rebuilt: true, ms: Math.round(performance.now() - t0) };
     }
     loadMemory();
-    // The stored fingerprint is consumed: until a clean close() writes it again, a crash forces a rebuild.
-    sqlite.prepare("DELETE FROM meta WHERE key = 'search_fingerprint'").run();
     return { rebuilt: false, ms: Math.round(performance.now() - t0) };
   }
 
@@ -526,7 +524,13 @@ export function createSearchService(deps: SearchDeps): SearchService {
     for (let i = 0; i + 1 < terms.length; i++) {
       const a = groups[i];
       const b = groups[i + 1];
-      for (const x of a.slice(0, 2)) for (const y of b.slice(0, 3)) boosts.push({ term: `${x.term} ${y.term}`, factor: PHRASE_BOOST * x.factor * y.factor });
+      // Every alternative pair that actually occurs as a pair (prefix expansions included): `bao va` → `bao vat`.
+      for (const x of a.slice(0, 3)) {
+        for (const y of b) {
+          const pair = `${x.term} ${y.term}`;
+          if (fields.df(pair) > 0) boosts.push({ term: pair, factor: PHRASE_BOOST * x.factor * y.factor });
+        }
+      }
     }
     // Quoted phrases are required: each adjacent pair of the phrase must be present.
     const phraseFts: string[] = [];

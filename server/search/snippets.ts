@@ -67,7 +67,7 @@ export function makeSnippet(text: string, m: TermMatcher, window = 28): SnippetR
   const from = bestStart - lead;
   const to = Math.min(toks.length, from + window) - 1;
   let html = from > 0 ? '… ' : '';
-  let pos = toks[from].start;
+  let pos = from === 0 ? 0 : toks[from].start;
   for (let j = from; j <= to; j++) {
     const t = toks[j];
     html += escapeHtml(src.slice(pos, t.start).replace(/\s+/g, ' '));
@@ -75,5 +75,6 @@ export function makeSnippet(text: string, m: TermMatcher, window = 28): SnippetR
     pos = t.end;
   }
   if (to < toks.length - 1) html += ' …';
+  else html += escapeHtml(src.slice(pos, Math.min(src.length, pos + 40)).replace(/\s+/g, ' ').trimEnd());
   return { html, distinct: bestDistinct, hits: bestHits };
 }

@@ -64,7 +64,7 @@ export interface SearchResponse {
   /** Query syllables that were replaced by close spellings from the vocabulary (typo tolerance). */
   corrections: Array<{ from: string; to: string }>;
   /** Query syllables found nowhere in the index (nor any close spelling): left out of matching. */
-  ignored: string[];
+  ignored?: string[];
   /** `and`: every syllable matched; `or`: nothing matched all of them, so partial matches are shown. */
   mode: 'and' | 'or' | 'all';
   tookMs: number;

@@ -1,0 +1,116 @@
+/**
+ * Search routes: GET /api/search (ranked hits, snippets, facets) and GET /api/suggest (as-you-type).
+ * Thin: validation here, everything else in the search service (`app.search`). The viewer is
+ * `req.principal`, so the catalogue's visibility rule applies to hits, totals, facets and suggestions.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
+import type { SearchService } from '../search/index.ts';
+import { ErrorSchema } from './schemas.ts';
+
+/**
+ * The service is decorated as `app.search`. Fastify's own `search()` (the HTTP SEARCH route
+ * shorthand) already owns that name in the FastifyInstance type, so it cannot be declared by module
+ * augmentation; it is read through this accessor instead.
+ */
+export function searchServiceOf(app: FastifyInstance): SearchService {
+  const s = (app as unknown as { search?: SearchService }).search;
+  if (s === undefined || typeof (s as SearchService).search !== 'function') throw new Error('search service is not decorated on the app (app.search)');
+  return s;
+}
+
+const Counts = Type.Record(Type.String(), Type.Integer());
+
+export const SearchQuery = Type.Object({
+  q: Type.Optional(Type.String({ maxLength: 4096, description: 'Free text; diacritics optional; "quoted phrases" are exact' })),
+  type: Type.Optional(Type.String({ maxLength: 500, description: 'Product type, or several separated by commas' })),
+  agency: Type.Optional(Type.String({ maxLength: 500, description: 'Agency code or id, or several separated by commas' })),
+  year: Type.Optional(Type.Integer({ minimum: 0, maximum: 9999 })),
+  yearFrom: Type.Optional(Type.Integer({ minimum: 0, maximum: 9999 })),
+  yearTo: Type.Optional(Type.Integer({ minimum: 0, maximum: 9999 })),
+  language: Type.Optional(Type.String({ maxLength: 200, description: 'Language code (vi, tay, nung, hmn, dao, …)' })),
+  state: Type.Optional(Type.String({ maxLength: 200, description: 'Workflow state (only changes anything for staff)' })),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  sort: Type.Optional(Type.Union([Type.Literal('relevance'), Type.Literal('date'), Type.Literal('title')])),
+});
+
+const SnippetSchema = Type.Object({
+  text: Type.String({ description: 'HTML-safe passage; matched words in <mark>' }),
+  page: Type.Optional(Type.Integer({ description: '1-based PDF page of the passage' })),
+  sha256: Type.Optional(Type.String()),
+  field: Type.String(),
+});
+
+export const SearchResponseSchema = Type.Object({
+  total: Type.Integer(),
+  page: Type.Integer(),
+  limit: Type.Integer(),
+  hits: Type.Array(
+    Type.Object({
+      id: Type.Integer(),
+      title: Type.String(),
+      type: Type.String(),
+      agency: Type.Union([Type.Object({ id: Type.Integer(), code: Type.String(), name: Type.String() }), Type.Null()]),
+      year: Type.Union([Type.Integer(), Type.Null()]),
+      score: Type.Number(),
+      thumbnail: Type.Union([Type.String(), Type.Null()]),
+      snippets: Type.Array(SnippetSchema),
+    }),
+  ),
+  facets: Type.Object({ type: Counts, agency: Counts, year: Counts, language: Counts }, { description: 'agency is keyed by agency code' }),
+  corrections: Type.Array(Type.Object({ from: Type.String(), to: Type.String() })),
+  ignored: Type.Optional(Type.Array(Type.String())),
+  mode: Type.String(),
+  tookMs: Type.Number(),
+});
+
+export const SuggestQuery = Type.Object({
+  q: Type.String({ maxLength: 4096 }),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, default: 8 })),
+});
+
+const SuggestResponseSchema = Type.Object({
+  suggestions: Type.Array(
+    Type.Object({
+      text: Type.String(),
+      productId: Type.Optional(Type.Integer()),
+      kind: Type.Union([Type.Literal('title'), Type.Literal('agency'), Type.Literal('subject')]),
+    }),
+  ),
+});
+
+export default async function searchRoutes(app: FastifyInstance) {
+  const service = () => searchServiceOf(app);
+  app.get(
+    '/api/search',
+    {
+      schema: {
+        tags: ['search'],
+        summary: 'Search the catalogue and the extracted text of its files (Vietnamese, with or without diacritics)',
+        querystring: SearchQuery,
+        response: { 200: SearchResponseSchema, 400: ErrorSchema },
+      },
+    },
+    async (req: FastifyRequest<{ Querystring: Static<typeof SearchQuery> }>, reply) => {
+      reply.header('cache-control', 'private, no-cache');
+      return service().search(req.query, req.principal ?? null);
+    },
+  );
+
+  app.get(
+    '/api/suggest',
+    {
+      schema: {
+        tags: ['search'],
+        summary: 'As-you-type suggestions: titles, agencies and subjects matching the typed prefix',
+        querystring: SuggestQuery,
+        response: { 200: SuggestResponseSchema, 400: ErrorSchema },
+      },
+    },
+    async (req: FastifyRequest<{ Querystring: Static<typeof SuggestQuery> }>, reply) => {
+      reply.header('cache-control', 'private, no-cache');
+      return { suggestions: service().suggest(req.query.q, req.principal ?? null, req.query.limit ?? 8) };
+    },
+  );
+}

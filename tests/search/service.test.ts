@@ -1,0 +1,249 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Principal } from '../../server/auth/principal.ts';
+import { openDatabase, type Database_ } from '../../server/db/client.ts';
+import { createSearchService, fold, type SearchService } from '../../server/search/index.ts';
+import { loadCatalogue, type LoadedCatalogue } from './relevance/fixture.ts';
+
+const archivist: Principal = { userId: 1, username: 'luu-tru', role: 'archivist', agencyId: null, canSeeInternal: true, via: 'session' };
+
+let db: Database_;
+let cat: LoadedCatalogue;
+let search: SearchService;
+
+beforeEach(() => {
+  db = openDatabase(':memory:');
+  cat = loadCatalogue(db.sqlite, 40);
+  search = createSearchService({ sqlite: db.sqlite });
+  search.ensureReady();
+});
+afterEach(() => {
+  search.close();
+  db.close();
+});
+
+const keysOf = (q: string, extra: Record<string, unknown> = {}, viewer: Principal | null = null) =>
+  search.search({ q, limit: 50, ...extra }, viewer).hits.map((h) => cat.keys.get(h.id));
+
+describe('matching Vietnamese with and without marks', () => {
+  it('finds marked text from unmarked, upper-case and NFD queries alike', () => {
+    expect(keysOf('cao bang thuc luc')[0]).toBe('thuc-luc');
+    expect(keysOf('dang')).toEqual(expect.arrayContaining(['lich-su-dang-bo', 'dang-vien-tre', 'cong-trinh-dang-xay']));
+    expect(keysOf('ĐỀ ÁN')).toEqual(expect.arrayContaining(['de-an-19', 'de-an-so-hoa']));
+    const nfc = search.search({ q: 'Đội thanh niên xung kích' }, null);
+    const nfd = search.search({ q: 'Đội thanh niên xung kích'.normalize('NFD') }, null);
+    expect(nfd.total).toBe(nfc.total);
+    expect(nfd.hits.map((h) => h.id)).toEqual(nfc.hits.map((h) => h.id));
+  });
+
+  it('ranks an exact-diacritic match above a folded-only one', () => {
+    const bang = keysOf('bằng');
+    expect(bang.indexOf('bang-khen')).toBeLessThan(bang.indexOf('cay-bang'));
+    expect(bang.indexOf('bang-chung')).toBeLessThan(bang.indexOf('bang-tin'));
+    expect(keysOf('bàng')[0]).toBe('cay-bang');
+    expect(keysOf('bảng')[0]).toBe('bang-tin');
+    const deAn = keysOf('đề án');
+    expect(deAn.indexOf('de-an-so-hoa')).toBeLessThan(deAn.indexOf('huong-dan-an-toan'));
+    expect(keysOf('để an')[0]).toBe('huong-dan-an-toan');
+  });
+
+  it('prefers syllables standing together, and quoted phrases are exact', () => {
+    const loose = keysOf('giáo dục truyền thống');
+    expect(loose).toContain('truyen-thong-van-hoa');
+    expect(loose.indexOf('gd-tt-cach-mang')).toBeLessThan(loose.indexOf('truyen-thong-van-hoa'));
+    const quoted = keysOf('"giáo dục truyền thống"');
+    expect(quoted).toContain('gd-tt-cach-mang');
+    expect(quoted).not.toContain('truyen-thong-van-hoa');
+  });
+
+  it('tolerates typos and completes prefixes', () => {
+    const r = search.search({ q: 'thuc lucc' }, null);
+    expect(cat.keys.get(r.hits[0].id)).toBe('thuc-luc');
+    expect(r.corrections).toEqual([{ from: 'lucc', to: 'luc' }]);
+    expect(keysOf('bao va')[0]).toBe('bao-vat');
+    expect(keysOf('Cao Bàng thuc luc')[0]).toBe('thuc-luc');
+    expect(keysOf('truyen thon')).toContain('gd-tt-cach-mang');
+    expect(keysOf('dan ca tya')[0]).toBe('dan-ca-tay');
+  });
+
+  it('returns nothing for a syllable found nowhere', () => {
+    const r = search.search({ q: 'qxzvw' }, null);
+    expect(r.total).toBe(0);
+    expect(r.hits).toEqual([]);
+  });
+});
+
+describe('full text and snippets', () => {
+  it('names the page of a hit inside a long PDF, with the passage marked', () => {
+    const r = search.search({ q: 'chien thang dong khe' }, null);
+    const hit = r.hits.find((h) => cat.keys.get(h.id) === 'long-book');
+    expect(hit).toBeDefined();
+    const snip = hit!.snippets.find((s) => s.page !== undefined);
+    expect(snip?.page).toBe(199);
+    expect(snip?.text).toContain('<mark>Chiến</mark> <mark>thắng</mark> <mark>Đông</mark> <mark>Khê</mark>');
+    expect(snip?.sha256).toBe(cat.blobs.get('long-book'));
+  });
+
+  it('gives no page number for unpaged text', () => {
+    const r = search.search({ q: 'thông tư bộ luật lao động nuôi con' }, null);
+    const hit = r.hits.find((h) => cat.keys.get(h.id) === 'thong-tu-10')!;
+    const text = hit.snippets.find((s) => s.field === 'text');
+    expect(text).toBeDefined();
+    expect(text!.page).toBeUndefined();
+  });
+
+  it('keeps snippets HTML-safe', async () => {
+    const id = Number(
+      db.sqlite.prepare("INSERT INTO products(title, type, description, state) VALUES ('Tờ rơi <script>alert(1)</script>', 'leaflet', 'Mô tả <img src=x onerror=alert(1)> tờ rơi', 'published')").run().lastInsertRowid,
+    );
+    search.indexProduct(id);
+    const hit = search.search({ q: 'alert to roi' }, null).hits.find((h) => h.id === id)!;
+    for (const s of hit.snippets) {
+      expect(s.text).not.toMatch(/<(?!\/?mark>)/);
+    }
+  });
+
+  it('reports the thumbnail of the first file', () => {
+    const hit = search.search({ q: 'an le the chap' }, null).hits[0];
+    expect(hit.thumbnail).toBe(`/api/files/${cat.blobs.get('an-le-43')}/thumbnail?size=256`);
+  });
+});
+
+describe('filters, facets and visibility', () => {
+  it('computes each facet over the matching set with the other filters applied', () => {
+    const q = 'cao bang';
+    const base = { agency: 'so-vhttdl' };
+    const r = search.search({ q, ...base, type: 'map' }, null);
+    expect(r.hits.every((h) => h.type === 'map' && h.agency?.code === 'so-vhttdl')).toBe(true);
+    // The type facet ignores the type filter but keeps the agency filter.
+    for (const [type, n] of Object.entries(r.facets.type)) expect(search.search({ q, ...base, type }, null).total).toBe(n);
+    // The agency facet ignores the agency filter but keeps the type filter.
+    for (const [agency, n] of Object.entries(r.facets.agency)) expect(search.search({ q, type: 'map', agency }, null).total).toBe(n);
+    for (const [year, n] of Object.entries(r.facets.year)) expect(search.search({ q, ...base, type: 'map', year: Number(year) }, null).total).toBe(n);
+    for (const [language, n] of Object.entries(r.facets.language)) expect(search.search({ q, ...base, type: 'map', language }, null).total).toBe(n);
+    expect(Object.keys(r.facets.type).length).toBeGreaterThan(1);
+  });
+
+  it('applies year ranges and several types', () => {
+    const r = search.search({ q: 'du lich', type: 'leaflet,flyer', yearFrom: 2023, yearTo: 2023, limit: 50 }, null);
+    expect(r.total).toBeGreaterThan(0);
+    for (const h of r.hits) {
+      expect(['leaflet', 'flyer']).toContain(h.type);
+      expect(h.year).toBe(2023);
+    }
+  });
+
+  it('shows the public only published public records, staff everything', () => {
+    expect(keysOf('kinh phi de an')).not.toContain('bao-cao-noi-bo');
+    expect(keysOf('ban thao non nuoc')).not.toContain('ban-thao');
+    expect(keysOf('kinh phi de an', {}, archivist)).toContain('bao-cao-noi-bo');
+    expect(keysOf('ban thao non nuoc', {}, archivist)).toContain('ban-thao');
+    const agencyUser: Principal = { userId: 2, username: 'vhttdl', role: 'agency', agencyId: cat.agencyIds.get('so-vhttdl')!, canSeeInternal: false, via: 'session' };
+    expect(keysOf('ban thao non nuoc', {}, agencyUser)).toContain('ban-thao');
+    // Totals and facets follow the same rule.
+    const pub = search.search({ q: '' }, null);
+    const all = search.search({ q: '' }, archivist);
+    expect(all.total - pub.total).toBe(2);
+    expect(Object.values(pub.facets.type).reduce((a, b) => a + b, 0)).toBe(pub.total);
+    const onlySubmitted = search.search({ q: '', state: 'submitted' }, archivist);
+    expect(onlySubmitted.hits.map((h) => cat.keys.get(h.id))).toEqual(['ban-thao']);
+  });
+
+  it('pages and sorts', () => {
+    const p1 = search.search({ q: 'cao bang', limit: 5, page: 1 }, null);
+    const p2 = search.search({ q: 'cao bang', limit: 5, page: 2 }, null);
+    expect(p2.total).toBe(p1.total);
+    expect(p1.hits.map((h) => h.id).filter((id) => p2.hits.some((x) => x.id === id))).toEqual([]);
+    const byTitle = search.search({ q: 'cao bang', sort: 'title', limit: 50 }, null).hits.map((h) => h.title);
+    // Title order compares folded titles (marks ignored), so `Bản đồ` sorts before `Bằng chứng`.
+    expect(byTitle.map(fold)).toEqual(byTitle.map(fold).sort());
+    const byDate = search.search({ q: 'cao bang', sort: 'date', limit: 50 }, null).hits.map((h) => h.year ?? 0);
+    expect(byDate).toEqual([...byDate].sort((a, b) => b - a));
+  });
+});
+
+describe('index maintenance', () => {
+  it('reflects create, edit, publish and delete immediately', () => {
+    const ins = db.sqlite.prepare("INSERT INTO products(title, type, state, access, languages) VALUES (?, 'book', 'submitted', 'public', '[\"vi\"]')");
+    const id = Number(ins.run('Non nước Trùng Khánh hùng vĩ').lastInsertRowid);
+    search.indexProduct(id);
+    expect(search.search({ q: 'trung khanh hung vi' }, archivist).hits.map((h) => h.id)).toContain(id);
+    expect(search.search({ q: 'trung khanh hung vi' }, null).total).toBe(0);
+    db.sqlite.prepare("UPDATE products SET state = 'published', title = 'Thác nước Bản Giốc mùa thu', version = version + 1 WHERE id = ?").run(id);
+    search.indexProduct(id);
+    expect(search.search({ q: 'trung khanh hung vi' }, archivist).hits.map((h) => h.id)).not.toContain(id);
+    expect(search.search({ q: 'ban gioc mua thu' }, null).hits[0].id).toBe(id);
+    db.sqlite.prepare('DELETE FROM products WHERE id = ?').run(id);
+    search.removeProduct(id);
+    expect(search.search({ q: 'ban gioc mua thu' }, null).hits.map((h) => h.id)).not.toContain(id);
+  });
+
+  it('indexes new extracted text when a blob is announced', () => {
+    const id = cat.ids.get('cay-bang')!;
+    const sha = 'a'.repeat(64);
+    db.sqlite.prepare("INSERT INTO blobs(sha256, size, media_type, kind) VALUES (?, 10, 'application/pdf', 'pdf')").run(sha);
+    db.sqlite.prepare("INSERT INTO product_files(product_id, sha256, original_name) VALUES (?, ?, 'anh.pdf')").run(id, sha);
+    search.indexProduct(id);
+    expect(search.search({ q: 'phuong bac son' }, null).hits.map((h) => h.id)).not.toContain(id);
+    db.sqlite.prepare('INSERT INTO blob_texts(sha256, page, text) VALUES (?, 1, ?), (?, 2, ?)').run(sha, 'Trang đầu.', sha, 'Cây bàng ở phường Bắc Sơn được trồng năm 1960.');
+    search.indexBlob(sha);
+    const hit = search.search({ q: 'phuong bac son' }, null).hits[0];
+    expect(hit.id).toBe(id);
+    expect(hit.snippets.find((s) => s.field === 'text')?.page).toBe(2);
+  });
+
+  it('reloads without rebuilding after a clean close, rebuilds after unindexed changes or a new format', () => {
+    search.close();
+    const again = createSearchService({ sqlite: db.sqlite });
+    expect(again.ensureReady().rebuilt).toBe(false);
+    expect(again.search({ q: 'cao bang thuc luc' }, null).hits[0].id).toBe(cat.ids.get('thuc-luc'));
+    again.close();
+    db.sqlite.prepare("UPDATE products SET title = 'Cao Bằng thực lục (tái bản)', version = version + 1 WHERE id = ?").run(cat.ids.get('thuc-luc'));
+    const third = createSearchService({ sqlite: db.sqlite });
+    expect(third.ensureReady().rebuilt).toBe(true);
+    expect(third.search({ q: 'tai ban' }, null).hits[0].id).toBe(cat.ids.get('thuc-luc'));
+    third.close();
+    db.sqlite.prepare("UPDATE meta SET value = 'old' WHERE key = 'search_index_version'").run();
+    const fourth = createSearchService({ sqlite: db.sqlite });
+    expect(fourth.ensureReady().rebuilt).toBe(true);
+    // A change indexed incrementally and no clean close (a crash): the next start rebuilds, to be safe.
+    db.sqlite.prepare("UPDATE products SET title = 'Cao Bằng thực lục', version = version + 1 WHERE id = ?").run(cat.ids.get('thuc-luc'));
+    fourth.indexProduct(cat.ids.get('thuc-luc')!);
+    const fifth = createSearchService({ sqlite: db.sqlite });
+    expect(fifth.ensureReady().rebuilt).toBe(true);
+    search = fifth;
+  });
+
+  it('rebuild reports counts and keeps answers the same', () => {
+    const before = search.search({ q: 'giáo dục truyền thống' }, null);
+    const r = search.rebuild();
+    expect(r.products).toBe(cat.ids.size);
+    expect(r.pages).toBeGreaterThan(352);
+    const after = search.search({ q: 'giáo dục truyền thống' }, null);
+    expect(after.hits.map((h) => h.id)).toEqual(before.hits.map((h) => h.id));
+  });
+});
+
+describe('hostile queries', () => {
+  const hostile = [
+    '"', '""', '"""', '*', '**', 'cao*', '"cao bang', 'NEAR(cao bang)', 'cao AND OR NOT bang', 'title:cao', '{title}: x', '^cao', '-bang',
+    "'; DROP TABLE products; --", '\u0000\u0001\u001f\u007f', '\u202e\u200b\ufeff', 'a'.repeat(5000), 'cao '.repeat(3000), '😀 🇻🇳', '%', '_', '\\', '(', ')', '[', ']',
+    'x'.repeat(45), 'Đ'.repeat(200),
+  ];
+  it.each(hostile.map((q) => [JSON.stringify(q).slice(0, 40), q]))('%s is plain text', (_label, q) => {
+    const r = search.search({ q }, null);
+    expect(r.total).toBeGreaterThanOrEqual(0);
+    expect(Array.isArray(search.suggest(q, null))).toBe(true);
+  });
+});
+
+describe('suggestions', () => {
+  it('completes titles, agencies and subjects without leaking hidden records', () => {
+    const s = search.suggest('bao va', null);
+    expect(s.find((x) => x.kind === 'title')?.productId).toBe(cat.ids.get('bao-vat'));
+    expect(search.suggest('so van hoa', null).some((x) => x.kind === 'agency' && x.text === 'Sở Văn hóa, Thể thao và Du lịch')).toBe(true);
+    expect(search.suggest('du li', null).some((x) => x.kind === 'subject' && x.text === 'du lịch')).toBe(true);
+    expect(search.suggest('ban thao', null).some((x) => x.productId === cat.ids.get('ban-thao'))).toBe(false);
+    expect(search.suggest('ban thao', archivist).some((x) => x.productId === cat.ids.get('ban-thao'))).toBe(true);
+    expect(search.suggest('', null)).toEqual([]);
+  });
+});
