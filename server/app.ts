@@ -13,13 +13,20 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { randomUUID } from 'node:crypto';
 import type { Config } from './config.ts';
 import authPlugin from './plugins/auth.ts';
+import cataloguePlugin from './plugins/catalogue.ts';
+import csrfPlugin from './plugins/csrf.ts';
 import errorsPlugin from './plugins/errors.ts';
 import eventsPlugin from './plugins/events.ts';
+import searchPlugin from './plugins/search.ts';
 import servicesPlugin from './plugins/services.ts';
+import agencyRoutes from './routes/agencies.ts';
+import authRoutes from './routes/auth.ts';
 import fileRoutes from './routes/files.ts';
 import healthRoutes from './routes/health.ts';
 import productUploadRoutes from './routes/products-upload.ts';
 import productRoutes from './routes/products.ts';
+import reportRoutes from './routes/reports.ts';
+import userRoutes from './routes/users.ts';
 
 export interface BuildOptions {
   /** pino options or false; defaults to JSON logs at config.logLevel. */
@@ -63,12 +70,19 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(eventsPlugin);
   await app.register(servicesPlugin, { config });
   await app.register(authPlugin);
+  await app.register(searchPlugin);
+  await app.register(csrfPlugin);
+  await app.register(cataloguePlugin);
 
   // Routes.
   await app.register(healthRoutes);
   await app.register(productUploadRoutes);
   await app.register(productRoutes);
   await app.register(fileRoutes);
+  await app.register(authRoutes);
+  await app.register(userRoutes);
+  await app.register(agencyRoutes);
+  await app.register(reportRoutes);
 
   await app.ready();
   return app;

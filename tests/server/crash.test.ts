@@ -61,7 +61,7 @@ describe('crash safety', () => {
         const form = new FormData();
         form.append('title', `Sản phẩm số ${i} — Cao Bằng`);
         form.append('type', i % 3 === 0 ? 'book' : 'photo');
-        form.append('file', new Blob([files[i]]), `tep-${i}.${i % 3 === 0 ? 'pdf' : 'png'}`);
+        form.append('file', new Blob([new Uint8Array(files[i])]), `tep-${i}.${i % 3 === 0 ? 'pdf' : 'png'}`);
         try {
           const res = await fetch(`${first.base}/api/products`, { method: 'POST', body: form, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
           if (res.status === 201) {

@@ -29,8 +29,8 @@ describe('real HTTP server', () => {
     form.append('title', 'Cao Bằng thực lục');
     form.append('type', 'book');
     form.append('year', '2022');
-    form.append('file', new Blob([pdf], { type: 'application/pdf' }), 'Cao Bằng thực lục – bản in.pdf');
-    form.append('file', new Blob([Buffer.from('Đất và người Cao Bằng\n')], { type: 'text/plain' }), 'ghi chú.txt');
+    form.append('file', new Blob([new Uint8Array(pdf)], { type: 'application/pdf' }), 'Cao Bằng thực lục – bản in.pdf');
+    form.append('file', new Blob([new TextEncoder().encode("Đất và người Cao Bằng\n")], { type: 'text/plain' }), 'ghi chú.txt');
     const res = await fetch(`${base}/api/products`, { method: 'POST', body: form, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(res.status).toBe(201);
     rec = await res.json();
@@ -107,7 +107,7 @@ describe('real HTTP server', () => {
     const before = (t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
     const { body, headers } = multipartBody({ title: 'Bị cắt', type: 'book' }, [{ filename: 'cut.pdf', data: await makePdf(2, 'cut') }]);
     const cut = body.subarray(0, body.length - 200);
-    const res = await fetch(`${base}/api/products`, { method: 'POST', body: cut, headers: { ...headers, authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const res = await fetch(`${base}/api/products`, { method: 'POST', body: new Uint8Array(cut), headers: { ...headers, authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(res.status).toBe(400);
     expect((await res.json()).code).toMatch(/BAD_MULTIPART|REQUEST_ABORTED|UPLOAD_INCOMPLETE/);
     expect((t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(before);

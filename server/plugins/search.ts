@@ -1,0 +1,38 @@
+/**
+ * The search index as a service on the app (`app.searchIndex` — `app.search` is Fastify's SEARCH-method shorthand): made ready at start-up (rebuilt only
+ * when the index is missing or stale), and kept in step with the catalogue through app events,
+ * synchronously, so a change is searchable as soon as the API call that made it returns.
+ */
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { createSearchService, type SearchService } from '../search/index.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    searchIndex: SearchService;
+  }
+}
+
+export default fp(
+  async function searchPlugin(app: FastifyInstance) {
+    const search = createSearchService({ sqlite: app.db.sqlite, logger: app.log });
+    const { rebuilt, ms } = search.ensureReady();
+    app.log.info({ rebuilt, ms }, rebuilt ? 'search index rebuilt' : 'search index up to date');
+    app.decorate('searchIndex', search);
+
+    // A failure to index must not fail the write that already committed; it is logged, and the
+    // start-up check rebuilds a stale index.
+    const guard = (what: string, fn: () => void) => {
+      try {
+        fn();
+      } catch (e) {
+        app.log.error({ err: e }, `search index update failed (${what})`);
+      }
+    };
+    app.events.on('product-changed', (id) => guard('product-changed', () => search.indexProduct(id)));
+    app.events.on('product-deleted', (id) => guard('product-deleted', () => search.removeProduct(id)));
+    app.events.on('blob-extracted', (sha) => guard('blob-extracted', () => search.indexBlob(sha)));
+    app.addHook('onClose', async () => search.close());
+  },
+  { name: 'search', dependencies: ['services', 'events'] },
+);
