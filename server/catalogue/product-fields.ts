@@ -1,11 +1,12 @@
 /**
  * Parsing and validating the catalogue fields of a product, from multipart form fields (upload)
- * or JSON (edits). Each problem is a 400 naming the field.
+ * or JSON (PATCH). Each problem is a 400 naming the field (`field` in the error body); a field
+ * the caller's role may not set is a 403 FIELD_NOT_ALLOWED naming it.
  */
 import type Database from 'better-sqlite3';
-import type { Principal } from '../auth/principal.ts';
-import { PRODUCT_TYPES, type products } from '../db/schema.ts';
-import { err } from '../errors.ts';
+import { isStaff, type Principal } from '../auth/principal.ts';
+import { ACCESS_LEVELS, PRODUCT_TYPES, type products } from '../db/schema.ts';
+import { AppError, err } from '../errors.ts';
 
 export type ProductInsert = typeof products.$inferInsert;
 
@@ -19,6 +20,25 @@ export interface FieldContext {
 
 const MAX_TITLE = 500;
 const MAX_TEXT = 20_000;
+const MAX_SHORT = 500;
+const MAX_LIST = 50;
+
+/** The editable catalogue fields, as the API names them. */
+export const EDITABLE_FIELDS = [
+  'title', 'altTitle', 'type', 'description', 'agency', 'coIssuers', 'releaseDate', 'year', 'publisher', 'identifier',
+  'isbn', 'printRun', 'languages', 'subjects', 'planTask', 'copyReceivedOn', 'copyCondition', 'copyShelf', 'access',
+] as const;
+export type EditableField = (typeof EDITABLE_FIELDS)[number];
+
+/** Fields only archivists and admins may set. */
+export const STAFF_ONLY_FIELDS: readonly EditableField[] = ['copyReceivedOn', 'copyCondition', 'copyShelf'];
+
+/** Multipart names accepted for list fields (repeated and/or comma separated). */
+const LIST_ALIASES: Partial<Record<EditableField, string[]>> = {
+  languages: ['language', 'languages'],
+  subjects: ['subject', 'subjects'],
+  coIssuers: ['coIssuer', 'coIssuers'],
+};
 
 const one = (raw: RawFields, name: string): string | undefined => {
   const v = raw[name];
@@ -34,45 +54,226 @@ export const list = (raw: RawFields, ...names: string[]): string[] | undefined =
   return [...new Set(vals.flatMap((v) => v.normalize('NFC').split(',')).map((s) => s.trim()).filter(Boolean))];
 };
 
-/** Parse the fields of a new product sent with an upload. */
+/** Today's date in Cao Bằng (Asia/Ho_Chi_Minh, UTC+7, no DST), YYYY-MM-DD. */
+export const todayVn = (now = Date.now()): string => new Date(now + 7 * 3600_000).toISOString().slice(0, 10);
+
+export function isValidDate(s: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
+
+/** Normalise an ISBN (drop hyphens/spaces) and check its ISBN-10 or ISBN-13 checksum; null when invalid. */
+export function normaliseIsbn(input: string): string | null {
+  const s = input.replace(/^ISBN(-1[03])?:?\s*/i, '').replace(/[\s-]/g, '').toUpperCase();
+  if (/^\d{9}[\dX]$/.test(s)) {
+    let sum = 0;
+    for (let i = 0; i < 10; i++) sum += (s[i] === 'X' ? 10 : Number(s[i])) * (10 - i);
+    return sum % 11 === 0 ? s : null;
+  }
+  if (/^97[89]\d{10}$/.test(s)) {
+    let sum = 0;
+    for (let i = 0; i < 13; i++) sum += Number(s[i]) * (i % 2 === 0 ? 1 : 3);
+    return sum % 10 === 0 ? s : null;
+  }
+  return null;
+}
+
+const str = (field: string, v: unknown): string | null => {
+  if (v === null) return null;
+  if (typeof v === 'number') return String(v);
+  if (typeof v !== 'string') throw err.validation(field, `${field} must be a string`);
+  const t = v.normalize('NFC').trim();
+  return t === '' ? null : t;
+};
+
+const strList = (field: string, v: unknown): string[] => {
+  if (v === null) return [];
+  const arr = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : [v];
+  const out: string[] = [];
+  for (const x of arr) {
+    if (typeof x !== 'string' && typeof x !== 'number') throw err.validation(field, `${field} must be a list of strings`);
+    const t = String(x).normalize('NFC').trim();
+    if (t !== '' && !out.includes(t)) out.push(t);
+  }
+  if (out.length > MAX_LIST) throw err.validation(field, `${field} may hold at most ${MAX_LIST} values`);
+  return out;
+};
+
+const requiredText = (field: string, v: unknown, max: number): string => {
+  const s = str(field, v);
+  if (s === null) throw err.validation(field, `${field} is required`);
+  if (s.length > max) throw err.validation(field, `${field} must be at most ${max} characters`);
+  return s;
+};
+const optText = (field: string, v: unknown, max: number): string | null => {
+  const s = str(field, v);
+  if (s !== null && s.length > max) throw err.validation(field, `${field} must be at most ${max} characters`);
+  return s;
+};
+
+function pastDate(field: string, v: unknown): string | null {
+  const s = str(field, v);
+  if (s === null) return null;
+  if (!isValidDate(s)) throw err.validation(field, `${field} must be a date written YYYY-MM-DD`);
+  if (s > todayVn()) throw err.validation(field, `${field} ${s} is in the future`);
+  return s;
+}
+
+function agencyId(ctx: FieldContext, field: string, v: string | number): number {
+  const row = ctx.sqlite.prepare('SELECT id FROM agencies WHERE code = ? OR CAST(id AS TEXT) = ?').get(String(v), String(v)) as { id: number } | undefined;
+  if (!row) throw err.validation(field, `unknown agency "${v}"`);
+  return row.id;
+}
+
+/**
+ * Validate a set of catalogue fields given as JSON-like values (strings from forms are accepted
+ * for numbers and lists). Returns the columns to write (camelCase drizzle names).
+ * `currentAgencyId`: the record's agency (for checking its plan task on a PATCH).
+ */
+export function validateFields(input: Partial<Record<EditableField, unknown>>, ctx: FieldContext, mode: 'create' | 'patch', currentAgencyId: number | null = null): Partial<ProductInsert> {
+  const p = ctx.principal;
+  const staff = isStaff(p);
+  const out: Partial<ProductInsert> = {};
+  const has = (f: EditableField) => input[f] !== undefined;
+
+  for (const f of STAFF_ONLY_FIELDS) {
+    if (has(f) && !staff && input[f] !== null && input[f] !== '') {
+      throw new AppError(403, 'FIELD_NOT_ALLOWED', `${f} is recorded by the archivists`, { field: f });
+    }
+  }
+
+  if (mode === 'create' || has('title')) out.title = requiredText('title', input.title, MAX_TITLE);
+  if (mode === 'create' || has('type')) {
+    const t = str('type', input.type);
+    if (t === null) throw err.validation('type', `type is required (one of ${PRODUCT_TYPES.join(', ')})`);
+    if (!(PRODUCT_TYPES as readonly string[]).includes(t)) throw err.validation('type', `type must be one of ${PRODUCT_TYPES.join(', ')}`);
+    out.type = t;
+  }
+  if (has('altTitle')) out.altTitle = optText('altTitle', input.altTitle, MAX_TITLE);
+  if (has('description')) out.description = optText('description', input.description, MAX_TEXT);
+  if (has('publisher')) out.publisher = optText('publisher', input.publisher, MAX_SHORT);
+  if (has('identifier')) out.identifier = optText('identifier', input.identifier, 200);
+  if (has('copyCondition')) out.copyCondition = optText('copyCondition', input.copyCondition, MAX_SHORT);
+  if (has('copyShelf')) out.copyShelf = optText('copyShelf', input.copyShelf, 100);
+  if (has('copyReceivedOn')) out.copyReceivedOn = pastDate('copyReceivedOn', input.copyReceivedOn);
+
+  if (has('isbn')) {
+    const s = str('isbn', input.isbn);
+    if (s === null) out.isbn = null;
+    else {
+      const n = normaliseIsbn(s);
+      if (n === null) throw err.validation('isbn', `isbn "${s}" is not a valid ISBN-10 or ISBN-13 (bad length or checksum)`);
+      out.isbn = n;
+    }
+  }
+  if (has('printRun')) {
+    const v = input.printRun;
+    if (v === null || v === '') out.printRun = null;
+    else {
+      const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+      if (!Number.isInteger(n) || n < 1 || n > 100_000_000) throw err.validation('printRun', 'printRun must be a whole number of copies (1–100000000)');
+      out.printRun = n;
+    }
+  }
+  if (has('year')) {
+    const v = input.year;
+    if (v === null || v === '') out.year = null;
+    else {
+      const s = String(v).trim();
+      if (!/^\d{4}$/.test(s)) throw err.validation('year', 'year must be a four-digit year');
+      const y = Number(s);
+      const thisYear = Number(todayVn().slice(0, 4));
+      if (y < 1800 || y > thisYear) throw err.validation('year', `year must be between 1800 and ${thisYear}`);
+      out.year = y;
+    }
+  }
+  if (has('releaseDate')) {
+    out.releaseDate = pastDate('releaseDate', input.releaseDate);
+    if (out.releaseDate) {
+      const y = Number(out.releaseDate.slice(0, 4));
+      if (out.year != null && out.year !== y) throw err.validation('year', `year ${out.year} does not match releaseDate ${out.releaseDate}`);
+      if (!has('year') || out.year == null) out.year = y;
+    }
+  }
+  if (mode === 'create' || has('languages')) {
+    const langs = has('languages') ? strList('languages', input.languages) : [];
+    const final = langs.length ? langs : mode === 'create' ? ['vi'] : [];
+    for (const l of final) {
+      if (!/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/.test(l)) throw err.validation('languages', `language "${l}" is not a language code (e.g. vi, tay, nut, hmn, dao)`);
+    }
+    out.languages = JSON.stringify(final);
+  }
+  if (has('subjects')) {
+    const subjects = strList('subjects', input.subjects);
+    if (subjects.some((s) => s.length > 200)) throw err.validation('subjects', 'each subject must be at most 200 characters');
+    out.subjects = JSON.stringify(subjects);
+  }
+  if (has('access')) {
+    const a = str('access', input.access);
+    if (a === null || !(ACCESS_LEVELS as readonly string[]).includes(a)) throw err.validation('access', `access must be one of ${ACCESS_LEVELS.join(', ')}`);
+    out.access = a;
+  }
+
+  // Agency: agency submitters always submit for their own agency.
+  let effectiveAgency = currentAgencyId;
+  if (p?.role === 'agency') {
+    if (has('agency') && input.agency !== null && agencyId(ctx, 'agency', input.agency as string) !== p.agencyId) {
+      throw err.validation('agency', 'agency submitters submit for their own agency only');
+    }
+    if (mode === 'create') out.agencyId = p.agencyId;
+    effectiveAgency = p.agencyId;
+  } else if (has('agency')) {
+    const v = input.agency;
+    out.agencyId = v === null || v === '' ? null : agencyId(ctx, 'agency', v as string);
+    effectiveAgency = out.agencyId;
+  } else if (mode === 'create') {
+    out.agencyId = null;
+  }
+  if (has('coIssuers')) {
+    const ids = strList('coIssuers', input.coIssuers).map((c) => agencyId(ctx, 'coIssuers', c));
+    out.coIssuers = JSON.stringify([...new Set(ids)].filter((id) => id !== effectiveAgency));
+  }
+  if (has('planTask')) {
+    const v = input.planTask;
+    if (v === null || v === '') out.planTaskId = null;
+    else {
+      const row = ctx.sqlite.prepare('SELECT id, agency_id FROM plan_tasks WHERE code = ? OR CAST(id AS TEXT) = ?').get(String(v), String(v)) as
+        | { id: number; agency_id: number }
+        | undefined;
+      if (!row) throw err.validation('planTask', `unknown plan task "${v}"`);
+      if (p?.role === 'agency' && row.agency_id !== p.agencyId) throw err.validation('planTask', `plan task "${v}" belongs to another agency`);
+      out.planTaskId = row.id;
+    }
+  }
+  return out;
+}
+
+/** Parse the fields of a new product sent with an upload (multipart form fields). */
 export function parseNewProductFields(raw: RawFields, ctx: FieldContext): ProductInsert {
-  const title = one(raw, 'title');
-  if (!title) throw err.validation('title', 'title is required');
-  if (title.length > MAX_TITLE) throw err.validation('title', `title must be at most ${MAX_TITLE} characters`);
-  const type = one(raw, 'type');
-  if (!type) throw err.validation('type', `type is required (one of ${PRODUCT_TYPES.join(', ')})`);
-  if (!(PRODUCT_TYPES as readonly string[]).includes(type)) {
-    throw err.validation('type', `type must be one of ${PRODUCT_TYPES.join(', ')}`);
+  const input: Partial<Record<EditableField, unknown>> = {};
+  for (const f of EDITABLE_FIELDS) {
+    const aliases = LIST_ALIASES[f];
+    if (aliases) {
+      const v = list(raw, ...aliases);
+      if (v !== undefined) input[f] = v;
+    } else {
+      const v = one(raw, f);
+      if (v !== undefined) input[f] = v;
+    }
   }
-  const description = one(raw, 'description');
-  if (description && description.length > MAX_TEXT) throw err.validation('description', `description must be at most ${MAX_TEXT} characters`);
-  const yearRaw = one(raw, 'year');
-  let year: number | undefined;
-  if (yearRaw !== undefined) {
-    if (!/^\d{4}$/.test(yearRaw)) throw err.validation('year', 'year must be a four-digit year');
-    year = Number(yearRaw);
-    const thisYear = new Date().getUTCFullYear();
-    if (year < 1800 || year > thisYear) throw err.validation('year', `year must be between 1800 and ${thisYear}`);
+  return validateFields(input, ctx, 'create') as ProductInsert;
+}
+
+/** Parse a JSON PATCH body (a partial record using the API's field names). Unknown names are a 400. */
+export function parsePatch(body: unknown, ctx: FieldContext, currentAgencyId: number | null): Partial<ProductInsert> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw err.badRequest('INVALID_BODY', 'The body must be a JSON object of fields to change');
+  const input: Partial<Record<EditableField, unknown>> = {};
+  for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+    if (k === '_csrf') continue;
+    if (!(EDITABLE_FIELDS as readonly string[]).includes(k)) throw err.validation(k, `unknown or read-only field "${k}"`);
+    input[k as EditableField] = v;
   }
-  const languages = list(raw, 'language', 'languages') ?? ['vi'];
-  for (const l of languages) {
-    if (!/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/.test(l)) throw err.validation('language', `language "${l}" is not a language code (e.g. vi, tay, nut, hmn, dao)`);
-  }
-  let agencyId: number | null = ctx.principal?.role === 'agency' ? ctx.principal.agencyId : null;
-  const agency = one(raw, 'agency');
-  if (agency !== undefined && ctx.principal?.role !== 'agency') {
-    const row = ctx.sqlite
-      .prepare('SELECT id FROM agencies WHERE code = ? OR CAST(id AS TEXT) = ?')
-      .get(agency, agency) as { id: number } | undefined;
-    if (!row) throw err.validation('agency', `unknown agency "${agency}"`);
-    agencyId = row.id;
-  }
-  return {
-    title,
-    type,
-    description: description ?? null,
-    year: year ?? null,
-    languages: JSON.stringify(languages),
-    agencyId,
-  };
+  if (Object.keys(input).length === 0) throw err.badRequest('EMPTY_PATCH', 'Nothing to change');
+  return validateFields(input, ctx, 'patch', currentAgencyId);
 }

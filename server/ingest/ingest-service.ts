@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import { unlink } from 'node:fs/promises';
 import type { Principal } from '../auth/principal.ts';
+import { findLikelyDuplicates } from '../catalogue/duplicates.ts';
 import type { ProductInsert } from '../catalogue/product-fields.ts';
 import { JOB_KINDS } from '../db/schema.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
@@ -75,14 +76,13 @@ export function createIngestService(deps: IngestDeps): IngestService {
         colNames.push('created_by');
         cols.push(['createdBy', principal.userId]);
       }
-      if (duplicates.length > 0) {
+      const sameFile = duplicates.flatMap((d) => d.existingProductIds.map((productId) => ({ kind: 'same_file', productId, sha256: d.sha256, detail: d.fileName })));
+      // Title-similarity and same-plan-task flags (catalogue/duplicates.ts).
+      const likely = findLikelyDuplicates(sqlite, { title: fields.title, planTaskId: fields.planTaskId ?? null }, null, new Set(sameFile.map((f) => f.productId)));
+      const flags = [...sameFile, ...likely];
+      if (flags.length > 0) {
         colNames.push('duplicate_flags');
-        cols.push([
-          'duplicateFlags',
-          JSON.stringify(
-            duplicates.flatMap((d) => d.existingProductIds.map((productId) => ({ kind: 'same_file', productId, sha256: d.sha256, detail: d.fileName }))),
-          ),
-        ]);
+        cols.push(['duplicateFlags', JSON.stringify(flags)]);
       }
       const info = sqlite
         .prepare(`INSERT INTO products (${colNames.join(', ')}) VALUES (${colNames.map(() => '?').join(', ')})`)

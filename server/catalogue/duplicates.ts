@@ -1,0 +1,54 @@
+/**
+ * Likely-duplicate flags for the archivist: beside the same-file flags the ingest service sets
+ * (same SHA-256), a record is flagged when its title closely matches another record's
+ * (folded trigram similarity ≥ SIMILAR_TITLE_THRESHOLD) and when another record already answers
+ * the same plan task. Withdrawn records are ignored. Flags are advisory: nothing is rejected.
+ */
+import type Database from 'better-sqlite3';
+import { titleSimilarity } from './fold.ts';
+
+export interface DuplicateFlag {
+  kind: 'same_file' | 'similar_title' | 'same_plan_task';
+  productId: number;
+  sha256?: string;
+  detail?: string;
+  score?: number;
+}
+
+export const SIMILAR_TITLE_THRESHOLD = 0.6;
+const MAX_FLAGS_PER_KIND = 10;
+
+/** Title and plan-task flags for a record with these fields (excluding `selfId`). */
+export function findLikelyDuplicates(
+  sqlite: Database.Database,
+  rec: { title: string; planTaskId?: number | null },
+  selfId: number | null = null,
+  /** Products already flagged for a stronger reason (same file): not flagged again. */
+  skip: ReadonlySet<number> = new Set(),
+): DuplicateFlag[] {
+  const flags: DuplicateFlag[] = [];
+  const rows = sqlite
+    .prepare(`SELECT id, title FROM products WHERE state <> 'withdrawn' AND id <> ?`)
+    .all(selfId ?? -1) as Array<{ id: number; title: string }>;
+  const similar = rows
+    .map((r) => ({ r, score: titleSimilarity(rec.title, r.title) }))
+    .filter((x) => x.score >= SIMILAR_TITLE_THRESHOLD && !skip.has(x.r.id))
+    .sort((a, b) => b.score - a.score || a.r.id - b.r.id)
+    .slice(0, MAX_FLAGS_PER_KIND);
+  for (const { r, score } of similar) {
+    flags.push({ kind: 'similar_title', productId: r.id, score: Math.round(score * 100) / 100, detail: r.title });
+  }
+  if (rec.planTaskId != null) {
+    const same = sqlite
+      .prepare(`SELECT id, title FROM products WHERE plan_task_id = ? AND state <> 'withdrawn' AND id <> ? ORDER BY id LIMIT ?`)
+      .all(rec.planTaskId, selfId ?? -1, MAX_FLAGS_PER_KIND) as Array<{ id: number; title: string }>;
+    for (const r of same) if (!skip.has(r.id)) flags.push({ kind: 'same_plan_task', productId: r.id, detail: r.title });
+  }
+  return flags;
+}
+
+/** Recompute the title/task flags of an existing record, keeping its same-file flags. */
+export function refreshFlags(sqlite: Database.Database, productId: number, current: DuplicateFlag[], rec: { title: string; planTaskId: number | null }): DuplicateFlag[] {
+  const sameFile = current.filter((f) => f.kind === 'same_file');
+  return [...sameFile, ...findLikelyDuplicates(sqlite, rec, productId, new Set(sameFile.map((f) => f.productId)))];
+}
