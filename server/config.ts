@@ -40,6 +40,8 @@ export interface Config {
   };
   /** Free disk space below which /readyz reports not ready, bytes. */
   minFreeDiskBytes: number;
+  /** Hours between scheduled fixity runs in the server (0 = no schedule). */
+  fixityIntervalHours: number;
 }
 
 export class ConfigError extends Error {
@@ -64,6 +66,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     jobs: { workers: Math.max(1, availableParallelism()), timeoutMs: 120_000, memoryLimitMb: 1024, maxAttempts: 3 },
     media: { maxImagePixels: 268_402_689, ffmpegPath: null, ffprobePath: null },
     minFreeDiskBytes: 512 * MiB,
+    fixityIntervalHours: 0,
   };
   return {
     ...base,
@@ -92,6 +95,7 @@ export const ENV_DOC: Array<[name: string, defaultValue: string, meaning: string
   ['FFMPEG_PATH', '(bundled)', 'ffmpeg binary to use instead of the one installed by npm'],
   ['FFPROBE_PATH', '(bundled)', 'ffprobe binary to use instead of the one installed by npm'],
   ['MIN_FREE_DISK_MB', '512', 'Free space under DATA_DIR below which /readyz fails'],
+  ['FIXITY_INTERVAL_HOURS', '0', 'Hours between scheduled fixity (integrity) runs in the server; 0 = off'],
 ];
 
 /** Read and validate the configuration from an environment object (usually `process.env`). */
@@ -167,6 +171,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ffprobePath: env.FFPROBE_PATH?.trim() || null,
     },
     minFreeDiskBytes: int('MIN_FREE_DISK_MB', d.minFreeDiskBytes / MiB, 0, 1024 * 1024) * MiB,
+    fixityIntervalHours: int('FIXITY_INTERVAL_HOURS', d.fixityIntervalHours, 0, 24 * 366),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
