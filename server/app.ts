@@ -18,6 +18,7 @@ import csrfPlugin from './plugins/csrf.ts';
 import errorsPlugin from './plugins/errors.ts';
 import eventsPlugin from './plugins/events.ts';
 import searchPlugin from './plugins/search.ts';
+import securityHeadersPlugin from './plugins/security-headers.ts';
 import servicesPlugin from './plugins/services.ts';
 import agencyRoutes from './routes/agencies.ts';
 import authRoutes from './routes/auth.ts';
@@ -27,6 +28,7 @@ import productUploadRoutes from './routes/products-upload.ts';
 import productRoutes from './routes/products.ts';
 import reportRoutes from './routes/reports.ts';
 import userRoutes from './routes/users.ts';
+import webRoutes from './web/routes.ts';
 
 export interface BuildOptions {
   /** pino options or false; defaults to JSON logs at config.logLevel. */
@@ -67,6 +69,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
 
   // The app's own plugins.
   await app.register(errorsPlugin);
+  await app.register(securityHeadersPlugin);
   await app.register(eventsPlugin);
   await app.register(servicesPlugin, { config });
   await app.register(authPlugin);
@@ -83,6 +86,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(userRoutes);
   await app.register(agencyRoutes);
   await app.register(reportRoutes);
+  await app.register(webRoutes);
 
   await app.ready();
   return app;

@@ -1,0 +1,100 @@
+/**
+ * The page shell: skip link, header with the navigation for the user's role, language switch,
+ * login/logout, a `main` landmark, footer. No inline script or style (the CSP forbids them).
+ */
+import type { PageCtx } from './context.ts';
+import { html, type SafeHtml } from './html.ts';
+import type { MsgKey } from './i18n.ts';
+
+export interface PageOptions {
+  title: string;
+  body: SafeHtml;
+  /** Static JS modules this page needs (file names in server/web/static). */
+  scripts?: string[];
+  /** Extra class on <body>. */
+  bodyClass?: string;
+  status?: number;
+}
+
+interface NavItem {
+  href: string;
+  key: MsgKey;
+}
+
+function navItems(ctx: PageCtx): NavItem[] {
+  const items: NavItem[] = [{ href: '/', key: 'nav.search' }];
+  const role = ctx.principal?.role;
+  if (role === 'agency') items.push({ href: '/nop', key: 'nav.upload' }, { href: '/cua-toi', key: 'nav.mine' });
+  if (role === 'archivist' || role === 'admin') {
+    items.push({ href: '/nop', key: 'nav.upload' }, { href: '/tham-dinh', key: 'nav.desk' }, { href: '/bao-cao', key: 'nav.report' });
+  }
+  if (role === 'admin') items.push({ href: '/quan-tri', key: 'nav.admin' });
+  return items;
+}
+
+/** The current URL with `lang` switched. */
+function switchLangHref(ctx: PageCtx): string {
+  const other = ctx.lang === 'vi' ? 'en' : 'vi';
+  const sp = new URLSearchParams();
+  for (const [k, v] of Object.entries(ctx.query)) {
+    if (k === 'lang' || v === undefined) continue;
+    for (const x of Array.isArray(v) ? v : [v]) sp.append(k, x);
+  }
+  sp.set('lang', other);
+  return `${ctx.path}?${sp.toString()}`;
+}
+
+export function layout(ctx: PageCtx, opts: PageOptions): SafeHtml {
+  const { t } = ctx;
+  const current = (href: string) => (href === '/' ? ctx.path === '/' : ctx.path.startsWith(href));
+  const who = ctx.principal;
+  return html`<!doctype html>
+<html lang="${ctx.lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="csrf-token" content="${ctx.csrf}">
+<title>${opts.title} — ${t('app.name')}</title>
+<link rel="stylesheet" href="${ctx.asset('app.css')}">
+${(opts.scripts ?? []).map((s) => html`<script type="module" src="${ctx.asset(s)}"></script>`)}
+</head>
+<body class="${opts.bodyClass ?? ''}">
+<a class="skip-link" href="#main">${t('nav.skip')}</a>
+<header class="site-header">
+  <div class="brand"><a href="/">${t('app.name')}</a><span class="tagline">${t('app.tagline')}</span></div>
+  <nav aria-label="${t('nav.main')}" class="main-nav">
+    <ul>
+      ${navItems(ctx).map((i) => html`<li><a href="${i.href}"${current(i.href) ? html` aria-current="page"` : ''}>${t(i.key)}</a></li>`)}
+    </ul>
+  </nav>
+  <div class="user-box">
+    <a class="lang-switch" href="${switchLangHref(ctx)}" hreflang="${ctx.lang === 'vi' ? 'en' : 'vi'}" lang="${ctx.lang === 'vi' ? 'en' : 'vi'}">${t('lang.switchTo')}</a>
+    ${who
+      ? html`<span class="who">${t('nav.signedInAs', { name: who.username })}</span>
+        <form method="post" action="/dang-xuat" class="inline-form"><input type="hidden" name="_csrf" value="${ctx.csrf}"><button type="submit" class="link-button">${t('nav.logout')}</button></form>`
+      : html`<a href="/dang-nhap?next=${encodeURIComponent(ctx.req.url)}">${t('nav.login')}</a>`}
+  </div>
+</header>
+<main id="main" tabindex="-1">
+${opts.body}
+</main>
+<footer class="site-footer"><p>${t('app.tagline')} · <a href="/docs">${t('footer.api')}</a></p></footer>
+</body>
+</html>
+`;
+}
+
+/** Send a page with the right headers. */
+export function sendPage(ctx: PageCtx, opts: PageOptions) {
+  return ctx.reply
+    .code(opts.status ?? ctx.reply.statusCode)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('cache-control', String(ctx.reply.getHeader('cache-control') ?? 'private, no-cache'))
+    .header('vary', 'Cookie')
+    .send(layout(ctx, opts).value);
+}
+
+/** A short message box (role=status for success, role=alert for problems). */
+export function notice(kind: 'ok' | 'error' | 'info', text: string | SafeHtml): SafeHtml {
+  return html`<div class="notice notice-${kind}" role="${kind === 'error' ? 'alert' : 'status'}">${text}</div>`;
+}

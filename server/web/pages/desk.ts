@@ -1,0 +1,90 @@
+/**
+ * `/tham-dinh` — the archivist's desk: the review queue (oldest first, duplicates flagged) and
+ * bulk actions on the selected records (POST /api/products/bulk-transitions, no JS needed; desk.js
+ * only adds "select all").
+ */
+import type { FastifyInstance } from 'fastify';
+import { ACTIONS } from '../../catalogue/workflow.ts';
+import { apiError, callApi } from '../api.ts';
+import { csrfOk, formatDateTime, q1, type PageCtx } from '../context.ts';
+import { DESK_STATES, reviewQueue } from '../data.ts';
+import { html, type SafeHtml } from '../html.ts';
+import { notice, sendPage } from '../layout.ts';
+import { stateBadge } from './record.ts';
+import { refusalMessage } from './transition.ts';
+
+const BULK_ACTIONS = ['start_review', 'accept', 'publish', 'return', 'withdraw'] as const;
+
+export async function deskPage(app: FastifyInstance, ctx: PageCtx, flash: SafeHtml | null = null) {
+  const { t } = ctx;
+  const filter = q1(ctx.query.trang_thai);
+  const states = (DESK_STATES as readonly string[]).includes(filter) ? [filter] : [...DESK_STATES];
+  const rows = reviewQueue(app.db.sqlite, states);
+  const body = html`<h1>${t('desk.title')}</h1>
+${flash ?? ''}
+<nav class="tabs" aria-label="${t('desk.filter')}"><ul>
+  <li><a href="/tham-dinh"${filter === '' ? html` aria-current="page"` : ''}>${t('desk.all')}</a></li>
+  ${DESK_STATES.map((s) => html`<li><a href="/tham-dinh?trang_thai=${s}"${filter === s ? html` aria-current="page"` : ''}>${t(`state.${s}`)}</a></li>`)}
+</ul></nav>
+<form method="post" action="/tham-dinh" class="desk-form">
+  <input type="hidden" name="_csrf" value="${ctx.csrf}">
+  <h2>${t('desk.queue')}</h2>
+  ${rows.length === 0
+    ? html`<p class="empty">${t('desk.empty')}</p>`
+    : html`<div class="table-wrap" tabindex="0"><table class="queue">
+    <thead><tr>
+      <th scope="col"><input type="checkbox" id="select-all" aria-label="${t('desk.selectAll')}" hidden></th>
+      <th scope="col">${t('record.title')}</th><th scope="col">${t('record.agency')}</th><th scope="col">${t('common.state')}</th><th scope="col">${t('record.submittedAt')}</th>
+    </tr></thead>
+    <tbody>${rows.map(
+      (r) => html`<tr>
+      <td><input type="checkbox" name="ids" value="${r.id}" id="sel-${r.id}" aria-label="${t('desk.select', { title: r.title })}"></td>
+      <td><a href="/san-pham/${r.id}">${r.title}</a> <span class="muted">(${t(`type.${r.type}`)}, ${r.files})</span>${r.duplicateFlags > 0 ? html` <span class="badge dup-flag">${t('desk.dupFlag')}</span>` : ''}</td>
+      <td>${r.agencyName ?? '—'}</td>
+      <td>${stateBadge(ctx, r.state)}</td>
+      <td>${formatDateTime(r.submittedAt, ctx.lang)}</td>
+    </tr>`,
+    )}</tbody>
+  </table></div>
+  <fieldset class="bulk">
+    <legend>${t('desk.bulk')}</legend>
+    <div class="form-row"><label for="bulk-action">${t('desk.bulkAction')}</label>
+      <select id="bulk-action" name="action">${BULK_ACTIONS.map((a) => html`<option value="${a}">${t(`action.${a}`)}</option>`)}</select></div>
+    <div class="form-row"><label for="bulk-reason">${t('record.reason')}</label>
+      <input id="bulk-reason" name="reason" aria-describedby="bulk-reason-help"><p class="help" id="bulk-reason-help">${t('record.reasonHelp')}</p></div>
+    <button type="submit">${t('desk.bulkSubmit')}</button>
+  </fieldset>`}
+</form>`;
+  return sendPage(ctx, { title: t('desk.title'), body, scripts: ['desk.js'], bodyClass: 'page-desk' });
+}
+
+export async function deskBulkPost(app: FastifyInstance, ctx: PageCtx) {
+  const { t } = ctx;
+  const b = (ctx.req.body ?? {}) as Record<string, unknown>;
+  if (!csrfOk(ctx, b._csrf)) {
+    ctx.reply.code(403);
+    return deskPage(app, ctx, notice('error', t('err.CSRF')));
+  }
+  const ids = [b.ids].flat().map((x) => Number(x)).filter((n) => Number.isSafeInteger(n) && n > 0);
+  const action = typeof b.action === 'string' ? b.action : '';
+  const reason = typeof b.reason === 'string' ? b.reason.trim() : '';
+  if (ids.length === 0) {
+    ctx.reply.code(400);
+    return deskPage(app, ctx, notice('error', t('desk.noneSelected')));
+  }
+  if (!(ACTIONS as readonly string[]).includes(action)) return deskPage(app, ctx, notice('error', t('err.ILLEGAL_TRANSITION')));
+  if (action === 'return' && !reason) {
+    ctx.reply.code(400);
+    return deskPage(app, ctx, notice('error', t('err.REASON_REQUIRED')));
+  }
+  const res = await callApi(app, ctx, 'POST', '/api/products/bulk-transitions', { ids, action, ...(reason ? { reason } : {}) });
+  if (res.status >= 400) {
+    const e = apiError(res);
+    ctx.reply.code(res.status);
+    return deskPage(app, ctx, notice('error', refusalMessage(ctx, e.code, e.message)));
+  }
+  const results = ((res.body as { results?: Array<{ ok?: boolean; status?: number; error?: unknown }> }).results ?? []) as Array<{ ok?: boolean; status?: number; error?: unknown }>;
+  const failed = results.filter((r) => r.ok === false || (typeof r.status === 'number' && r.status >= 400) || r.error).length;
+  const ok = results.length ? results.length - failed : ids.length;
+  return deskPage(app, ctx, notice(failed ? 'info' : 'ok', t('desk.bulkDone', { ok, failed })));
+}

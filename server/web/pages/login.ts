@@ -1,0 +1,74 @@
+/**
+ * `/dang-nhap` and `/dang-xuat`. The login form posts here; the page asks POST /api/auth/login
+ * in-process and hands its session cookie to the browser. The anonymous form is protected by a
+ * double-submit CSRF cookie.
+ */
+import type { FastifyInstance } from 'fastify';
+import { callApi } from '../api.ts';
+import { csrfOk, q1, type PageCtx } from '../context.ts';
+import { html, type SafeHtml } from '../html.ts';
+import { notice, sendPage } from '../layout.ts';
+
+/** Only local paths are allowed as the place to go after login. */
+export function safeNext(next: string): string {
+  return next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') && !next.startsWith('/dang-') ? next : '/';
+}
+
+export function loginPage(ctx: PageCtx, opts: { error?: string; username?: string; status?: number; info?: string } = {}) {
+  const { t } = ctx;
+  const next = safeNext(q1(ctx.query.next) || '/');
+  const body: SafeHtml = html`<section class="narrow">
+  <h1>${t('login.title')}</h1>
+  ${opts.info ? notice('info', opts.info) : ''}
+  ${opts.error ? notice('error', opts.error) : ''}
+  <form method="post" action="/dang-nhap?next=${encodeURIComponent(next)}" class="stack">
+    <input type="hidden" name="_csrf" value="${ctx.csrf}">
+    <div class="form-row"><label for="username">${t('login.username')}</label>
+      <input id="username" name="username" autocomplete="username" required value="${opts.username ?? ''}"${opts.error ? html` aria-invalid="true"` : ''}></div>
+    <div class="form-row"><label for="password">${t('login.password')}</label>
+      <input id="password" name="password" type="password" autocomplete="current-password" required></div>
+    <button type="submit">${t('login.submit')}</button>
+  </form>
+</section>`;
+  return sendPage(ctx, { title: t('login.title'), body, status: opts.status ?? 200 });
+}
+
+export async function loginPost(app: FastifyInstance, ctx: PageCtx) {
+  const { t } = ctx;
+  const b = (ctx.req.body ?? {}) as Record<string, unknown>;
+  const username = typeof b.username === 'string' ? b.username.trim() : '';
+  const password = typeof b.password === 'string' ? b.password : '';
+  if (!csrfOk(ctx, b._csrf)) return loginPage(ctx, { error: t('err.CSRF'), username, status: 403 });
+  const res = await callApi(app, ctx, 'POST', '/api/auth/login', { username, password });
+  if (res.status === 200) {
+    const cookies = res.headers['set-cookie'];
+    for (const c of Array.isArray(cookies) ? cookies : cookies ? [String(cookies)] : []) ctx.reply.header('set-cookie', c);
+    return ctx.reply.redirect(safeNext(q1(ctx.query.next) || '/'), 303);
+  }
+  if (res.status === 429) return loginPage(ctx, { error: t('login.throttled'), username, status: 429 });
+  if (res.status === 404) return loginPage(ctx, { error: t('admin.unavailable'), username, status: 503 });
+  return loginPage(ctx, { error: t('login.failed'), username, status: 401 });
+}
+
+export function logoutPage(ctx: PageCtx) {
+  const { t } = ctx;
+  if (!ctx.principal) return loginPage(ctx, { info: t('logout.done') });
+  return sendPage(ctx, {
+    title: t('nav.logout'),
+    body: html`<section class="narrow"><h1>${t('nav.logout')}</h1>
+<form method="post" action="/dang-xuat"><input type="hidden" name="_csrf" value="${ctx.csrf}"><button type="submit">${t('logout.submit')}</button></form></section>`,
+  });
+}
+
+export async function logoutPost(app: FastifyInstance, ctx: PageCtx) {
+  const b = (ctx.req.body ?? {}) as Record<string, unknown>;
+  if (ctx.principal && !csrfOk(ctx, b._csrf)) return logoutPage(ctx);
+  if (ctx.principal) {
+    const res = await callApi(app, ctx, 'POST', '/api/auth/logout', {});
+    const cookies = res.headers['set-cookie'];
+    for (const c of Array.isArray(cookies) ? cookies : cookies ? [String(cookies)] : []) ctx.reply.header('set-cookie', c);
+  }
+  // Clear the session cookie in any case (the API may already have).
+  if (!ctx.reply.hasHeader('set-cookie')) ctx.reply.clearCookie('kho_session', { path: '/' });
+  return ctx.reply.redirect('/dang-nhap?da-dang-xuat=1', 303);
+}

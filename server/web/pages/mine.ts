@@ -1,0 +1,29 @@
+/** `/cua-toi` — an agency's submissions with their state, the archivist's reasons, and edit links while allowed. */
+import type { FastifyInstance } from 'fastify';
+import { formatDateTime, type PageCtx } from '../context.ts';
+import { agencyProducts, userProducts } from '../data.ts';
+import { html } from '../html.ts';
+import { sendPage } from '../layout.ts';
+import { stateBadge } from './record.ts';
+
+export async function minePage(app: FastifyInstance, ctx: PageCtx) {
+  const { t } = ctx;
+  const p = ctx.principal!;
+  const rows = p.role === 'agency' && p.agencyId !== null ? agencyProducts(app.db.sqlite, p.agencyId) : p.userId !== null ? userProducts(app.db.sqlite, p.userId) : [];
+  const editable = (state: string) => p.role !== 'agency' || state === 'submitted' || state === 'returned';
+  const body = html`<h1>${t('mine.title')}</h1>
+<p>${t('mine.intro')}</p>
+${rows.length === 0
+  ? html`<p class="empty">${t('mine.empty')}</p>`
+  : html`<ul class="cards">
+  ${rows.map(
+    (r) => html`<li class="card state-row-${r.state}">
+    <h2 class="card-title"><a href="/san-pham/${r.id}">${r.title}</a></h2>
+    <p class="card-meta">${stateBadge(ctx, r.state)} · ${t(`type.${r.type}`)}${r.year ? html` · ${r.year}` : ''} · ${t('common.updated')}: ${formatDateTime(r.updatedAt, ctx.lang)}</p>
+    ${r.state === 'returned' && r.returnReason ? html`<p class="reason"><strong>${t('record.returnReason')}:</strong> ${r.returnReason}</p>` : ''}
+    ${editable(r.state) ? html`<p><a class="button small${r.state === 'returned' ? '' : ' secondary'}" href="/san-pham/${r.id}/sua">${r.state === 'returned' ? t('mine.fix') : t('mine.edit')}</a></p>` : ''}
+  </li>`,
+  )}
+</ul>`}`;
+  return sendPage(ctx, { title: t('mine.title'), body, bodyClass: 'page-mine' });
+}

@@ -1,0 +1,208 @@
+/**
+ * `/san-pham/:id` — a record: every catalogue field, each file with its facts, a preview (zoomable
+ * image, PDF at `#page=N`, video/audio players, DOCX text) and a download link, the plan task,
+ * workflow actions for those allowed, and the history for staff.
+ */
+import type { FastifyInstance } from 'fastify';
+import { isStaff } from '../../auth/principal.ts';
+import { readHistory } from '../../catalogue/audit.ts';
+import { readProduct, type ProductFile, type ProductRecord } from '../../catalogue/product-read.ts';
+import { canSee } from '../../catalogue/visibility.ts';
+import { TRANSITIONS, type Action } from '../../catalogue/workflow.ts';
+import { formatBytes, formatDate, formatDateTime, formatDuration, q1, type PageCtx } from '../context.ts';
+import { blobText } from '../data.ts';
+import { html, type SafeHtml } from '../html.ts';
+import { notice, sendPage } from '../layout.ts';
+import { notFoundPage } from './errors.ts';
+
+/** Actions the viewer may take on the record now, in display order. */
+export function allowedActions(ctx: PageCtx, rec: ProductRecord): Action[] {
+  const p = ctx.principal;
+  if (!p) return [];
+  const staff = p.role === 'admin' || p.role === 'archivist';
+  const own = p.role === 'agency' && p.agencyId !== null && rec.agency?.id === p.agencyId;
+  return (Object.keys(TRANSITIONS) as Action[]).filter((a) => {
+    const rule = TRANSITIONS[a];
+    if (!rule.from.includes(rec.state as never)) return false;
+    if (staff) return true;
+    return own && rule.agency && (rule.agencyFrom ?? rule.from).includes(rec.state as never);
+  });
+}
+
+/** Whether the viewer may edit the record's fields now. */
+export function canEdit(ctx: PageCtx, rec: ProductRecord): boolean {
+  const p = ctx.principal;
+  if (!p) return false;
+  if (p.role === 'admin' || p.role === 'archivist') return true;
+  return p.role === 'agency' && p.agencyId !== null && rec.agency?.id === p.agencyId && (rec.state === 'submitted' || rec.state === 'returned');
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+function facts(ctx: PageCtx, f: ProductFile): string[] {
+  const { t } = ctx;
+  const m = f.metadata ?? {};
+  const out: string[] = [];
+  const pages = num(m.pages) ?? num(m.pageCount) ?? (f.kind === 'pdf' ? f.pageCount : null);
+  if (pages) out.push(t('record.pages', { n: pages }));
+  const w = num(m.width);
+  const h = num(m.height);
+  if (w && h) out.push(t('record.dimensions', { w, h }));
+  const d = num(m.durationSec);
+  if (d !== null) out.push(t('record.duration', { d: formatDuration(d) }));
+  out.push(t('record.size', { s: formatBytes(f.size, ctx.lang) }));
+  out.push(f.mediaType);
+  return out;
+}
+
+function preview(app: FastifyInstance, ctx: PageCtx, rec: ProductRecord, f: ProductFile, index: number, page: number | null): SafeHtml {
+  const { t } = ctx;
+  const id = `file-${index + 1}`;
+  switch (f.kind) {
+    case 'image': {
+      const src = f.thumbnails.size1024 ?? f.url;
+      return html`<figure class="image-preview">
+  <div class="zoom-box" id="${id}-zoom"><a href="${f.url}" class="zoom-link"><img src="${src}" data-full="${f.url}" alt="${rec.title}" loading="lazy" decoding="async"${num(f.metadata?.width) ? html` width="${String(f.metadata?.width)}" height="${String(f.metadata?.height)}"` : ''}></a></div>
+  <button type="button" class="zoom-toggle" aria-controls="${id}-zoom" aria-pressed="false" hidden>${t('record.zoom')}</button>
+</figure>`;
+    }
+    case 'pdf': {
+      const n = page && page > 0 ? page : 1;
+      const src = `${f.url}#page=${n}`;
+      return html`<div class="pdf-preview">
+  <iframe src="${src}" title="${f.originalName}" loading="lazy" class="pdf-frame"></iframe>
+  <p class="hint"><a href="${src}" class="open-at-page">${t('search.openAtPage', { n })}</a></p>
+</div>`;
+    }
+    case 'video':
+      return html`<video class="player" controls preload="metadata" src="${f.url}"${f.thumbnails.size1024 ? html` poster="${f.thumbnails.size1024}"` : ''} aria-label="${f.originalName}"></video>`;
+    case 'audio':
+      return html`<div class="audio-preview">${f.thumbnails.size256 ? html`<img src="${f.thumbnails.size256}" alt="" loading="lazy" width="256" height="256">` : ''}<audio class="player" controls preload="metadata" src="${f.url}" aria-label="${f.originalName}"></audio></div>`;
+    case 'office':
+    case 'text': {
+      const text = blobText(app.db.sqlite, f.sha256);
+      return text
+        ? html`<details class="doc-text" open><summary>${t('record.docText')}</summary><div class="doc-text-body" tabindex="0">${text}</div></details>`
+        : html`<p class="hint">${t('record.noPreview')}</p>`;
+    }
+    default:
+      return html`<p class="hint">${t('record.noPreview')}</p>`;
+  }
+}
+
+const field = (label: string, value: SafeHtml | string | number | null | undefined): SafeHtml =>
+  value === null || value === undefined || value === '' ? html`` : html`<div class="field"><dt>${label}</dt><dd>${value}</dd></div>`;
+
+export function processingBadge(ctx: PageCtx, state: string): SafeHtml {
+  return html`<span class="badge processing-${state}">${ctx.t(`processing.${state}`)}</span>`;
+}
+
+export function stateBadge(ctx: PageCtx, state: string): SafeHtml {
+  return html`<span class="badge state-${state}">${ctx.t(`state.${state}`)}</span>`;
+}
+
+export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number, flash: SafeHtml | null = null) {
+  const { t } = ctx;
+  const rec = Number.isSafeInteger(id) && id > 0 ? readProduct(app.db.sqlite, id) : null;
+  if (!rec || !canSee(ctx.principal, { state: rec.state, access: rec.access, agencyId: rec.agency?.id ?? null })) {
+    return notFoundPage(ctx, t('record.notFound'));
+  }
+  const pageParam = Number.parseInt(q1(ctx.query.trang), 10);
+  const page = Number.isSafeInteger(pageParam) && pageParam > 0 ? pageParam : null;
+  const fileParam = q1(ctx.query.tep);
+  const pdfTarget = rec.files.find((f) => f.kind === 'pdf' && (!fileParam || f.sha256 === fileParam)) ?? rec.files.find((f) => f.kind === 'pdf');
+
+  const staff = isStaff(ctx.principal);
+  const done = q1(ctx.query.da);
+  if (!flash && done && done in TRANSITIONS) flash = notice('ok', t('action.done', { action: t(`action.${done}`) }));
+  if (!flash && q1(ctx.query.luu) === '1') flash = notice('ok', t('edit.saved'));
+  const actions = allowedActions(ctx, rec);
+  const failed = rec.files.flatMap((f) => f.derivatives.filter((d) => d.state === 'failed').map((d) => `${f.originalName}: ${d.reason ?? d.errorCode ?? ''}`));
+
+  const filesBlock = rec.files.map(
+    (f, i) => html`<section class="file" id="file-${i + 1}" aria-labelledby="file-${i + 1}-name">
+  <h3 id="file-${i + 1}-name" class="file-name">${f.originalName}</h3>
+  <p class="facts">${facts(ctx, f).join(' · ')} · ${processingBadge(ctx, f.processing)}</p>
+  ${preview(app, ctx, rec, f, i, f === pdfTarget ? page : null)}
+  <p><a class="download" href="${f.url}?download=1" download>${t('record.download', { name: f.originalName })}</a></p>
+</section>`,
+  );
+
+  const lang = (c: string) => (t(`language.${c}`) === `language.${c}` ? c : t(`language.${c}`));
+  const fields = html`<dl class="fields">
+  ${field(t('record.title'), rec.title)}
+  ${field(t('record.altTitle'), rec.altTitle)}
+  ${field(t('record.type'), t(`type.${rec.type}`))}
+  ${field(t('record.agency'), rec.agency?.name)}
+  ${field(t('record.coIssuers'), rec.coIssuers.map((a) => a.name).join('; '))}
+  ${field(t('record.releaseDate'), formatDate(rec.releaseDate, ctx.lang))}
+  ${field(t('record.year'), rec.year)}
+  ${field(t('record.publisher'), rec.publisher)}
+  ${field(t('record.identifier'), rec.identifier)}
+  ${field(t('record.isbn'), rec.isbn)}
+  ${field(t('record.printRun'), rec.printRun)}
+  ${field(t('record.languages'), rec.languages.map(lang).join(', '))}
+  ${field(t('record.subjects'), rec.subjects.join('; '))}
+  ${field(t('record.planTask'), rec.planTask ? html`${rec.planTask.title} <span class="muted">(${t('record.planTaskDeadline', { date: formatDate(rec.planTask.deadline, ctx.lang) })})</span>` : null)}
+  ${field(t('record.description'), rec.description ? html`<span class="prewrap">${rec.description}</span>` : null)}
+  ${field(t('record.copyReceivedOn'), formatDate(rec.physicalCopy.receivedOn, ctx.lang))}
+  ${field(t('record.copyCondition'), rec.physicalCopy.condition)}
+  ${field(t('record.copyShelf'), rec.physicalCopy.shelf)}
+  ${field(t('record.access'), t(`access.${rec.access}`))}
+  ${ctx.principal ? field(t('record.state'), stateBadge(ctx, rec.state)) : ''}
+  ${field(t('record.submittedAt'), ctx.principal ? formatDateTime(rec.submittedAt, ctx.lang) : null)}
+  ${field(t('record.publishedAt'), formatDateTime(rec.publishedAt, ctx.lang))}
+</dl>`;
+
+  const workflow = actions.length || canEdit(ctx, rec)
+    ? html`<section class="workflow" aria-labelledby="wf-h">
+  <h2 id="wf-h">${t('record.workflow')}</h2>
+  ${canEdit(ctx, rec) ? html`<p><a class="button secondary" href="/san-pham/${rec.id}/sua">${t('record.edit')}</a></p>` : ''}
+  ${actions.length
+    ? html`<form method="post" action="/san-pham/${rec.id}/chuyen" class="transition-form">
+    <input type="hidden" name="_csrf" value="${ctx.csrf}">
+    ${actions.includes('return') ? html`<div class="form-row"><label for="reason">${t('record.reason')}</label>
+      <textarea id="reason" name="reason" rows="2" aria-describedby="reason-help"></textarea>
+      <p class="help" id="reason-help">${t('record.reasonHelp')}</p></div>` : ''}
+    <div class="button-row">${actions.map((a) => html`<button type="submit" name="action" value="${a}" class="${a === 'return' || a === 'withdraw' ? 'secondary' : ''}">${t(`action.${a}`)}</button>`)}</div>
+  </form>`
+    : ''}
+</section>`
+    : html``;
+
+  const history = staff
+    ? html`<section class="history" aria-labelledby="hist-h"><h2 id="hist-h">${t('record.history')}</h2>
+  <div class="table-wrap" tabindex="0"><table>
+    <thead><tr><th scope="col">${t('record.history.at')}</th><th scope="col">${t('record.history.actor')}</th><th scope="col">${t('record.history.action')}</th><th scope="col">${t('record.history.detail')}</th></tr></thead>
+    <tbody>${readHistory(app.db.sqlite, 'product', rec.id).map(
+      (h) => html`<tr><td>${formatDateTime(h.at, ctx.lang)}</td><td>${h.actor}</td><td>${h.action}</td><td class="small">${h.note ?? ''}${h.changes ? html` <code>${JSON.stringify(h.changes).slice(0, 300)}</code>` : ''}</td></tr>`,
+    )}</tbody>
+  </table></div></section>`
+    : html``;
+
+  const processingNote = rec.processing === 'queued' || rec.processing === 'running'
+    ? html`<p class="processing-status" role="status" aria-live="polite" data-poll="/api/products/${rec.id}" data-label-done="${t('record.processingDone')}">${t('record.processing')}</p>`
+    : failed.length && ctx.principal
+      ? notice('error', t('record.processingFailed', { reason: failed.join('; ') }))
+      : html``;
+
+  const body = html`<article class="record">
+  <header class="record-head">
+    <p class="kicker"><span class="badge">${t(`type.${rec.type}`)}</span>${rec.agency ? html` · ${rec.agency.name}` : ''}${rec.year ? html` · ${rec.year}` : ''}</p>
+    <h1>${rec.title}</h1>
+    ${rec.altTitle ? html`<p class="alt-title">${rec.altTitle}</p>` : ''}
+  </header>
+  ${flash ?? ''}
+  ${rec.state === 'returned' && rec.returnReason && ctx.principal ? notice('info', html`<strong>${t('record.returnReason')}:</strong> ${rec.returnReason}`) : ''}
+  ${staff && rec.duplicateFlags.length
+    ? notice('info', html`${t('record.duplicates')}: ${rec.duplicateFlags.map((d) => html`<a href="/san-pham/${d.productId}">#${d.productId}</a> `)}`)
+    : ''}
+  ${processingNote}
+  <div class="record-layout">
+    <section class="files" aria-labelledby="files-h"><h2 id="files-h">${t('record.files')}</h2>${filesBlock}</section>
+    <section class="meta" aria-labelledby="fields-h"><h2 id="fields-h">${t('record.fields')}</h2>${fields}${workflow}</section>
+  </div>
+  ${history}
+</article>`;
+  return sendPage(ctx, { title: rec.title, body, scripts: ['record.js'], bodyClass: 'page-record' });
+}

@@ -1,0 +1,190 @@
+/**
+ * `/` — search and browse. The query, filters, sort and page live in the URL; facets with counts
+ * toggle filters; active filters show as removable chips. An empty query lists the newest
+ * published products. The search service is called in-process.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { SearchParams, SearchResponse } from '../../search/index.ts';
+import { searcher } from '../search-access.ts';
+import { q1, urlWith, type PageCtx } from '../context.ts';
+import { listAgencies } from '../data.ts';
+import { html, markedSnippet, type SafeHtml } from '../html.ts';
+import { sendPage } from '../layout.ts';
+
+const FACETS = ['type', 'agency', 'year', 'language'] as const;
+type Facet = (typeof FACETS)[number];
+/** Facets where several values may be chosen at once (OR within the facet). */
+const MULTI: Record<Facet, boolean> = { type: true, agency: true, year: false, language: false };
+const SORTS = ['relevance', 'date', 'title'] as const;
+const PAGE_SIZE = 20;
+
+export interface SearchState {
+  q: string;
+  filters: Record<Facet, string[]>;
+  sort: (typeof SORTS)[number] | '';
+  page: number;
+}
+
+export function readState(query: PageCtx['query']): SearchState {
+  const list = (k: string): string[] => {
+    const v = query[k];
+    const arr = Array.isArray(v) ? v : v ? [v] : [];
+    return [...new Set(arr.flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x !== '' && x.length <= 100))].slice(0, 20);
+  };
+  const filters = { type: list('type'), agency: list('agency'), year: list('year').filter((y) => /^\d{4}$/.test(y)).slice(-1), language: list('language').slice(-1) };
+  const sortRaw = q1(query.sort);
+  const page = Math.min(Math.max(1, Number.parseInt(q1(query.page), 10) || 1), 100);
+  return { q: q1(query.q).slice(0, 300).trim(), filters, sort: (SORTS as readonly string[]).includes(sortRaw) ? (sortRaw as SearchState['sort']) : '', page };
+}
+
+/** The URL of a state (stable parameter order, so links are shareable). */
+export function stateUrl(s: SearchState, change: Partial<SearchState> = {}): string {
+  const n = { ...s, ...change, filters: { ...s.filters, ...(change.filters ?? {}) } };
+  const sp = new URLSearchParams();
+  if (n.q) sp.set('q', n.q);
+  for (const f of FACETS) for (const v of n.filters[f]) sp.append(f, v);
+  if (n.sort) sp.set('sort', n.sort);
+  if (n.page > 1) sp.set('page', String(n.page));
+  const str = sp.toString();
+  return str ? `/?${str}` : '/';
+}
+
+function toggle(s: SearchState, f: Facet, v: string): string {
+  const cur = s.filters[f];
+  const next = cur.includes(v) ? cur.filter((x) => x !== v) : MULTI[f] ? [...cur, v] : [v];
+  return stateUrl(s, { filters: { ...s.filters, [f]: next }, page: 1 });
+}
+
+function runSearch(app: FastifyInstance, ctx: PageCtx, s: SearchState): SearchResponse {
+  const params: SearchParams = {
+    page: s.page,
+    limit: PAGE_SIZE,
+    sort: s.sort || (s.q ? 'relevance' : 'date'),
+  };
+  if (s.q) params.q = s.q;
+  if (s.filters.type.length) params.type = s.filters.type.join(',');
+  if (s.filters.agency.length) params.agency = s.filters.agency.join(',');
+  if (s.filters.year.length) params.year = Number(s.filters.year[0]);
+  if (s.filters.language.length) params.language = s.filters.language[0];
+  // Staff searching the public page see what the public sees: published records only.
+  params.state = 'published';
+  return searcher(app).search(params, ctx.principal);
+}
+
+export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
+  const t0 = process.hrtime.bigint();
+  const { t } = ctx;
+  const s = readState(ctx.query);
+  const res = runSearch(app, ctx, s);
+  const t1 = process.hrtime.bigint();
+  const agencies = new Map(listAgencies(app.db.sqlite).map((a) => [a.code, a]));
+
+  const label = (f: Facet, v: string): string => {
+    if (f === 'type') return t(`type.${v}`);
+    if (f === 'language') return t(`language.${v}`) === `language.${v}` ? v : t(`language.${v}`);
+    if (f === 'agency') return agencies.get(v)?.shortName || agencies.get(v)?.name || v;
+    return v;
+  };
+
+  const facetBlock = (f: Facet): SafeHtml => {
+    const counts = Object.entries(res.facets[f] ?? {}).filter(([, n]) => n > 0);
+    const selected = s.filters[f];
+    // Selected values stay listed even when another filter leaves them at zero, so they can be removed.
+    for (const v of selected) if (!counts.some(([k]) => k === v)) counts.push([v, 0]);
+    if (counts.length === 0) return html``;
+    counts.sort((a, b) => (f === 'year' ? Number(b[0]) - Number(a[0]) : b[1] - a[1] || label(f, a[0]).localeCompare(label(f, b[0]), 'vi')));
+    return html`<section class="facet" aria-labelledby="facet-${f}">
+  <h3 id="facet-${f}">${t(`facet.${f}`)}</h3>
+  <ul>
+    ${counts.slice(0, 30).map(([v, n]) => {
+      const on = selected.includes(v);
+      return html`<li><a href="${toggle(s, f, v)}" class="facet-link${on ? ' is-on' : ''}" data-facet="${f}" data-value="${v}" aria-pressed="${on ? 'true' : 'false'}" role="button"><span class="facet-label">${label(f, v)}</span> <span class="count">${n}</span></a></li>`;
+    })}
+  </ul>
+</section>`;
+  };
+
+  const chips = FACETS.flatMap((f) => s.filters[f].map((v) => ({ f, v })));
+  const chipsBlock = chips.length
+    ? html`<div class="chips" aria-label="${t('search.activeFilters')}">
+  <span class="chips-title">${t('search.activeFilters')}:</span>
+  ${chips.map(({ f, v }) => html`<a class="chip" href="${toggle(s, f, v)}" aria-label="${t('search.removeFilter', { label: `${t(`facet.${f}`)}: ${label(f, v)}` })}">${t(`facet.${f}`)}: ${label(f, v)} <span aria-hidden="true">×</span></a>`)}
+  <a class="chip chip-clear" href="${stateUrl({ ...s, filters: { type: [], agency: [], year: [], language: [] }, page: 1 })}">${t('search.clearFilters')}</a>
+</div>`
+    : html``;
+
+  const effectiveSort = s.sort || (s.q ? 'relevance' : 'date');
+  const sortBlock = html`<nav class="sort" aria-label="${t('search.sort')}"><span>${t('search.sort')}:</span>
+  ${SORTS.map((o) => (o === effectiveSort ? html`<strong aria-current="true">${t(`search.sort.${o}`)}</strong>` : html`<a href="${stateUrl(s, { sort: o, page: 1 })}">${t(`search.sort.${o}`)}</a>`))}
+</nav>`;
+
+  const hits = res.hits.map((h) => {
+    const snippet = h.snippets[0];
+    const page = snippet?.page;
+    const href = page ? urlWith(`/san-pham/${h.id}`, { trang: page }) : `/san-pham/${h.id}`;
+    return html`<li class="hit">
+  <a class="hit-thumb" href="${href}" tabindex="-1" aria-hidden="true">${h.thumbnail
+    ? html`<img src="${h.thumbnail}" alt="" loading="lazy" decoding="async" width="96" height="96">`
+    : html`<span class="thumb-placeholder">${t(`type.${h.type}`)}</span>`}</a>
+  <div class="hit-body">
+    <h3 class="hit-title"><a href="${href}">${h.title}</a></h3>
+    <p class="hit-meta"><span class="badge">${t(`type.${h.type}`)}</span>${h.agency ? html` · <span>${h.agency.name}</span>` : ''}${h.year ? html` · <span>${h.year}</span>` : ''}</p>
+    ${h.snippets
+      .filter((sn) => sn.field !== 'title')
+      .slice(0, 2)
+      .map((sn) => html`<p class="snippet">${markedSnippet(sn.text)}${sn.page ? html` <a class="page-link" href="${urlWith(`/san-pham/${h.id}`, { trang: sn.page })}">(${t('search.onPage', { n: sn.page })})</a>` : ''}</p>`)}
+  </div>
+</li>`;
+  });
+
+  const pages = Math.max(1, Math.ceil(res.total / PAGE_SIZE));
+  const lastPage = Math.min(pages, 100);
+  const pageLinks: number[] = [];
+  for (let p = Math.max(1, s.page - 2); p <= Math.min(lastPage, s.page + 2); p++) pageLinks.push(p);
+  const paging = lastPage > 1
+    ? html`<nav class="paging" aria-label="${t('search.paging')}"><ul>
+  ${s.page > 1 ? html`<li><a rel="prev" href="${stateUrl(s, { page: s.page - 1 })}">${t('search.prev')}</a></li>` : ''}
+  ${pageLinks.map((p) => (p === s.page ? html`<li><span aria-current="page">${p}</span></li>` : html`<li><a href="${stateUrl(s, { page: p })}" aria-label="${t('search.page', { n: p })}">${p}</a></li>`))}
+  ${s.page < lastPage ? html`<li><a rel="next" href="${stateUrl(s, { page: s.page + 1 })}">${t('search.next')}</a></li>` : ''}
+</ul></nav>`
+    : html``;
+
+  const hidden = FACETS.flatMap((f) => s.filters[f].map((v) => html`<input type="hidden" name="${f}" value="${v}">`));
+  const isBrowse = !s.q && chips.length === 0;
+  const heading = isBrowse ? t('search.newest') : t('search.results', { n: res.total.toLocaleString(ctx.lang === 'vi' ? 'vi-VN' : 'en-GB') });
+
+  const body = html`<h1 class="visually-hidden">${t('search.title')}</h1>
+<form class="search-form" role="search" method="get" action="/">
+  <label for="q">${t('search.label')}</label>
+  <div class="search-row">
+    <div class="combo">
+      <input id="q" name="q" type="search" value="${s.q}" placeholder="${t('search.placeholder')}" autocomplete="off"
+        role="combobox" aria-autocomplete="list" aria-expanded="false" aria-controls="q-suggestions" data-suggest="/api/suggest">
+      <ul id="q-suggestions" role="listbox" aria-label="${t('search.suggestions')}" hidden></ul>
+    </div>
+    ${hidden}
+    ${s.sort ? html`<input type="hidden" name="sort" value="${s.sort}">` : ''}
+    <button type="submit">${t('search.submit')}</button>
+  </div>
+</form>
+<div class="search-layout">
+  <aside class="facets" aria-label="${t('search.filters')}">
+    <h2 class="facets-title">${t('search.filters')}</h2>
+    ${FACETS.map(facetBlock)}
+  </aside>
+  <section class="results" aria-labelledby="results-heading">
+    <div class="results-head">
+      <h2 id="results-heading">${heading}</h2>
+      ${sortBlock}
+    </div>
+    ${res.corrections?.length ? html`<p class="info">${t('search.corrected', { q: res.corrections.map((c) => c.to).join(' ') })}</p>` : ''}
+    ${res.mode === 'or' ? html`<p class="info">${t('search.partial')}</p>` : ''}
+    ${chipsBlock}
+    ${res.hits.length ? html`<ol class="hits" start="${(s.page - 1) * PAGE_SIZE + 1}">${hits}</ol>` : html`<p class="empty">${t('search.noResults')}</p>`}
+    ${paging}
+  </section>
+</div>`;
+  const t2 = process.hrtime.bigint();
+  ctx.reply.header('server-timing', `search;dur=${(Number(t1 - t0) / 1e6).toFixed(1)}, render;dur=${(Number(t2 - t1) / 1e6).toFixed(1)}`);
+  return sendPage(ctx, { title: s.q ? `${s.q} — ${t('search.title')}` : t('search.title'), body, scripts: ['suggest.js'], bodyClass: 'page-search' });
+}

@@ -1,0 +1,129 @@
+/**
+ * The web UI: server-rendered pages in Vietnamese (English via `?lang=en`), static CSS/JS with
+ * content-hash versions, and HTML error pages. Registered as an encapsulated plugin so its error
+ * handler (HTML) does not touch the JSON API's.
+ *
+ * URLs: `/` search · `/san-pham/:id` record · `/san-pham/:id/sua` edit · `/nop` upload ·
+ * `/cua-toi` my submissions · `/tham-dinh` archivist desk · `/bao-cao` compliance ·
+ * `/quan-tri` admin · `/dang-nhap`, `/dang-xuat`.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Role } from '../db/schema.ts';
+import { errorBody } from '../plugins/errors.ts';
+import { loadAssets } from './assets.ts';
+import { pageCtx, type PageCtx } from './context.ts';
+import { adminPage, adminPost } from './pages/admin.ts';
+import { deskBulkPost, deskPage } from './pages/desk.ts';
+import { editPage, editPost } from './pages/edit.ts';
+import { errorPage, forbiddenPage, notFoundPage } from './pages/errors.ts';
+import { loginPage, loginPost, logoutPage, logoutPost } from './pages/login.ts';
+import { minePage } from './pages/mine.ts';
+import { recordPage } from './pages/record.ts';
+import { reportPage } from './pages/report.ts';
+import { searchPage } from './pages/search.ts';
+import { transitionPost } from './pages/transition.ts';
+import { uploadPage } from './pages/upload.ts';
+
+export const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'static');
+
+export default async function webRoutes(app: FastifyInstance) {
+  const assets = loadAssets(STATIC_DIR);
+  const ctxOf = (req: FastifyRequest, reply: FastifyReply): PageCtx => pageCtx(req, reply, assets.url);
+  const hide = { schema: { hide: true } };
+
+  /** Gate a page to roles: anonymous → login page with `next`, wrong role → 403 page. */
+  const gate = (ctx: PageCtx, roles: Role[]): FastifyReply | null => {
+    if (!ctx.principal) return ctx.reply.redirect(`/dang-nhap?next=${encodeURIComponent(ctx.req.url)}`, 303);
+    if (!roles.includes(ctx.principal.role)) return forbiddenPage(ctx);
+    return null;
+  };
+
+  app.setErrorHandler((error: FastifyError, req, reply) => {
+    const ctx = ctxOf(req, reply);
+    const status = error.statusCode ?? 500;
+    if (status === 401) return reply.redirect(`/dang-nhap?next=${encodeURIComponent(req.url)}`, 303);
+    if (status === 403) return errorPage(ctx, 403, error.code === 'CSRF_TOKEN_INVALID' ? ctx.t('err.CSRF') : ctx.t('forbidden.body'));
+    if (status === 404) return notFoundPage(ctx);
+    if (status >= 400 && status < 500) return errorPage(ctx, status, ctx.t('err.generic', { message: error.message }));
+    req.log.error({ err: error }, 'page failed');
+    return errorPage(ctx, 500);
+  });
+
+  app.get('/static/:name', hide, async (req: FastifyRequest<{ Params: { name: string } }>, reply) => {
+    const a = assets.get(req.params.name);
+    if (!a) return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
+    const etag = `"${a.hash}"`;
+    const versioned = (req.query as { v?: string }).v === a.hash;
+    reply
+      .header('etag', etag)
+      .header('cache-control', versioned ? 'public, max-age=31536000, immutable' : 'public, max-age=0, must-revalidate')
+      .type(a.contentType);
+    if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+    return reply.send(a.body);
+  });
+
+  app.get('/', hide, async (req, reply) => searchPage(app, ctxOf(req, reply)));
+  app.get('/tim-kiem', hide, async (req, reply) => reply.redirect(req.url.replace(/^\/tim-kiem/, '/'), 301));
+
+  app.get('/san-pham/:id', hide, async (req: FastifyRequest<{ Params: { id: string } }>, reply) => recordPage(app, ctxOf(req, reply), Number(req.params.id)));
+  app.post('/san-pham/:id/chuyen', hide, async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const ctx = ctxOf(req, reply);
+    return gate(ctx, ['admin', 'archivist', 'agency']) ?? transitionPost(app, ctx, Number(req.params.id));
+  });
+  app.get('/san-pham/:id/sua', hide, async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const ctx = ctxOf(req, reply);
+    return gate(ctx, ['admin', 'archivist', 'agency']) ?? editPage(app, ctx, Number(req.params.id));
+  });
+  app.post('/san-pham/:id/sua', hide, async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const ctx = ctxOf(req, reply);
+    return gate(ctx, ['admin', 'archivist', 'agency']) ?? editPost(app, ctx, Number(req.params.id));
+  });
+
+  app.get('/nop', hide, async (req, reply) => {
+    const ctx = ctxOf(req, reply);
+    return gate(ctx, ['admin', 'archivist', 'agency']) ?? uploadPage(app, ctx);
+  });
+  app.get('/cua-toi', hide, async (req, reply) => {
+    const ctx = ctxOf(req, reply);
+    return gate(ctx, ['admin', 'archivist', 'agency']) ?? minePage(app, ctx);
+  });
+  app.get('/tham-dinh', hide, async (req, reply) => {
+    const ctx = ctxOf(req, reply);
+    return gate(ctx, ['admin', 'archivist']) ?? deskPage(app, ctx);
+  });
+  app.post('/tham-dinh', hide, async (req, reply) => {
+    const ctx = ctxOf(req, reply);
+    return gate(ctx, ['admin', 'archivist']) ?? deskBulkPost(app, ctx);
+  });
+  app.get('/bao-cao', hide, async (req, reply) => {
+    const ctx = ctxOf(req, reply);
+    return gate(ctx, ['admin', 'archivist']) ?? reportPage(app, ctx);
+  });
+  app.get('/quan-tri', hide, async (req, reply) => {
+    const ctx = ctxOf(req, reply);
+    return gate(ctx, ['admin']) ?? adminPage(app, ctx);
+  });
+  app.post('/quan-tri', hide, async (req, reply) => {
+    const ctx = ctxOf(req, reply);
+    return gate(ctx, ['admin']) ?? adminPost(app, ctx);
+  });
+
+  app.get('/dang-nhap', hide, async (req, reply) => {
+    const ctx = ctxOf(req, reply);
+    return loginPage(ctx, 'da-dang-xuat' in (ctx.query ?? {}) ? { info: ctx.t('logout.done') } : {});
+  });
+  app.post('/dang-nhap', hide, async (req, reply) => loginPost(app, ctxOf(req, reply)));
+  app.get('/dang-xuat', hide, async (req, reply) => logoutPage(ctxOf(req, reply)));
+  app.post('/dang-xuat', hide, async (req, reply) => logoutPost(app, ctxOf(req, reply)));
+
+  // Any other GET: a friendly page for people, the usual JSON for API clients.
+  app.get('/*', hide, async (req, reply) => {
+    const path = req.url.split('?')[0];
+    if (path.startsWith('/api/') || path === '/api') {
+      return reply.code(404).send(errorBody(404, 'ROUTE_NOT_FOUND', `No route GET ${path}`));
+    }
+    return notFoundPage(ctxOf(req, reply));
+  });
+}

@@ -1,0 +1,39 @@
+// Record page: image zoom toggle, and the processing state followed without reloading.
+for (const btn of document.querySelectorAll('.zoom-toggle')) {
+  const box = document.getElementById(btn.getAttribute('aria-controls'));
+  const img = box?.querySelector('img');
+  if (!box || !img) continue;
+  btn.hidden = false;
+  const toggle = (e) => {
+    e?.preventDefault();
+    const on = !box.classList.contains('zoomed');
+    box.classList.toggle('zoomed', on);
+    btn.setAttribute('aria-pressed', on ? 'true' : 'false');
+    if (on && img.dataset.full && img.src !== new URL(img.dataset.full, location.href).href) img.src = img.dataset.full;
+  };
+  btn.addEventListener('click', toggle);
+  box.querySelector('.zoom-link')?.addEventListener('click', toggle);
+}
+
+const status = document.querySelector('[data-poll]');
+if (status) {
+  const url = status.dataset.poll;
+  const started = Date.now();
+  const tick = async () => {
+    try {
+      const res = await fetch(url, { headers: { accept: 'application/json' } });
+      if (res.ok) {
+        const rec = await res.json();
+        if (rec.processing === 'done' || rec.processing === 'failed') {
+          // The previews (thumbnails, page counts) are ready now: show them.
+          location.reload();
+          return;
+        }
+      }
+    } catch {
+      /* try again */
+    }
+    if (Date.now() - started < 10 * 60 * 1000) setTimeout(tick, 1500);
+  };
+  setTimeout(tick, 1500);
+}

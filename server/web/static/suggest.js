@@ -1,0 +1,88 @@
+// Search suggestions as you type: an ARIA combobox over GET /api/suggest?q=.
+// Enter on a title suggestion opens the record; on other kinds it searches for the text.
+const input = document.getElementById('q');
+const list = document.getElementById('q-suggestions');
+if (input && list) {
+  let items = [];
+  let active = -1;
+  let timer = 0;
+  let seq = 0;
+
+  const close = () => {
+    list.hidden = true;
+    list.replaceChildren();
+    input.setAttribute('aria-expanded', 'false');
+    input.removeAttribute('aria-activedescendant');
+    items = [];
+    active = -1;
+  };
+  const choose = (s) => {
+    if (s.kind === 'title' && s.productId) {
+      location.href = `/san-pham/${s.productId}`;
+      return;
+    }
+    input.value = s.text;
+    close();
+    input.form.requestSubmit();
+  };
+  const highlight = (i) => {
+    active = i;
+    [...list.children].forEach((li, j) => li.setAttribute('aria-selected', j === i ? 'true' : 'false'));
+    if (i >= 0) input.setAttribute('aria-activedescendant', list.children[i].id);
+    else input.removeAttribute('aria-activedescendant');
+  };
+  const render = (suggestions) => {
+    items = suggestions;
+    list.replaceChildren(
+      ...suggestions.map((s, i) => {
+        const li = document.createElement('li');
+        li.id = `q-sugg-${i}`;
+        li.setAttribute('role', 'option');
+        li.setAttribute('aria-selected', 'false');
+        li.textContent = s.text; // text only: never HTML from the server
+        li.addEventListener('mousedown', (e) => {
+          e.preventDefault();
+          choose(s);
+        });
+        return li;
+      }),
+    );
+    const open = suggestions.length > 0;
+    list.hidden = !open;
+    input.setAttribute('aria-expanded', open ? 'true' : 'false');
+    active = -1;
+  };
+  const fetchSuggestions = async () => {
+    const q = input.value.trim();
+    if (q.length < 2) return close();
+    const mine = ++seq;
+    try {
+      const res = await fetch(`${input.dataset.suggest}?q=${encodeURIComponent(q)}&limit=8`, { headers: { accept: 'application/json' } });
+      if (!res.ok || mine !== seq) return;
+      const body = await res.json();
+      if (mine === seq) render(Array.isArray(body.suggestions) ? body.suggestions : []);
+    } catch {
+      /* suggestions are a convenience: stay quiet */
+    }
+  };
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(fetchSuggestions, 150);
+  });
+  input.addEventListener('keydown', (e) => {
+    if (list.hidden) return;
+    if (e.key === 'ArrowDown') {
+      e.preventDefault();
+      highlight((active + 1) % items.length);
+    } else if (e.key === 'ArrowUp') {
+      e.preventDefault();
+      highlight(active <= 0 ? items.length - 1 : active - 1);
+    } else if (e.key === 'Enter' && active >= 0) {
+      e.preventDefault();
+      choose(items[active]);
+    } else if (e.key === 'Escape') {
+      close();
+    }
+  });
+  input.addEventListener('blur', () => setTimeout(close, 100));
+}

@@ -1,0 +1,250 @@
+// Upload page: choose or drop several files, send the record and all its files in one multipart
+// request (the API takes a product with its files at once) with a progress bar per file — the
+// file whose byte range the upload has reached fills up — then follow the processing state.
+document.documentElement.classList.add('js');
+const form = document.getElementById('upload-form');
+if (form) {
+  const M = JSON.parse(document.getElementById('upload-messages').textContent);
+  const fmt = (s, p) => s.replace(/\{(\w+)\}/g, (m, k) => (k in p ? String(p[k]) : m));
+  const maxBytes = Number(form.dataset.maxBytes);
+  const maxFiles = Number(form.dataset.maxFiles);
+  const input = document.getElementById('file-input');
+  const drop = document.getElementById('dropzone');
+  const listEl = document.getElementById('file-list');
+  const errorsEl = document.getElementById('upload-errors');
+  const statusEl = document.getElementById('upload-status');
+  const submit = document.getElementById('upload-submit');
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  /** @type {{file: File, li: HTMLLIElement, bar: HTMLProgressElement, status: HTMLElement, problem: string}[]} */
+  let entries = [];
+  let busy = false;
+
+  const sizeText = (n) => {
+    const u = ['B', 'KB', 'MB', 'GB'];
+    let i = 0;
+    while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
+    return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
+  };
+  const el = (tag, props = {}, ...children) => {
+    const e = Object.assign(document.createElement(tag), props);
+    e.append(...children);
+    return e;
+  };
+
+  const problemOf = (f) => {
+    if (f.size > maxBytes) return fmt(M.FILE_TOO_LARGE, { name: f.name, size: M.maxSize });
+    if (f.size === 0) return fmt(M.EMPTY_FILE, { name: f.name });
+    return '';
+  };
+
+  const addFiles = (files) => {
+    if (busy) return;
+    for (const file of files) {
+      if (entries.some((e) => e.file.name === file.name && e.file.size === file.size && e.file.lastModified === file.lastModified)) continue;
+      const idx = entries.length;
+      const bar = el('progress', { max: 100, value: 0 });
+      bar.setAttribute('aria-label', fmt(M.progress, { name: file.name }));
+      const status = el('span', { className: 'file-status' });
+      const remove = el('button', { type: 'button', className: 'small secondary', textContent: '×' });
+      remove.setAttribute('aria-label', fmt(M.remove, { name: file.name }));
+      const li = el('li', { className: 'file-item' }, el('span', { className: 'name', textContent: `${file.name} (${sizeText(file.size)})` }), remove, bar, status);
+      li.dataset.index = String(idx);
+      const entry = { file, li, bar, status, problem: problemOf(file) };
+      remove.addEventListener('click', () => {
+        entries = entries.filter((e) => e !== entry);
+        li.remove();
+        refresh();
+      });
+      entries.push(entry);
+      listEl.append(li);
+    }
+    refresh();
+  };
+
+  const refresh = () => {
+    for (const e of entries) {
+      e.li.classList.toggle('is-error', !!e.problem);
+      e.status.textContent = e.problem;
+    }
+  };
+
+  input.addEventListener('change', () => {
+    addFiles([...input.files]);
+    input.value = '';
+  });
+  for (const ev of ['dragenter', 'dragover']) drop.addEventListener(ev, (e) => { e.preventDefault(); drop.classList.add('dragover'); });
+  for (const ev of ['dragleave', 'drop']) drop.addEventListener(ev, () => drop.classList.remove('dragover'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    if (e.dataTransfer?.files?.length) addFiles([...e.dataTransfer.files]);
+  });
+
+  const clearFieldErrors = () => {
+    for (const p of form.querySelectorAll('.field-error.js-added')) p.remove();
+    for (const c of form.querySelectorAll('[aria-invalid="true"]')) {
+      c.removeAttribute('aria-invalid');
+      c.removeAttribute('aria-describedby');
+    }
+  };
+  const fieldError = (name, text) => {
+    const control = form.elements.namedItem(name);
+    if (!control || !(control instanceof HTMLElement)) return false;
+    const p = el('p', { className: 'field-error js-added', id: `${name}-error`, textContent: text });
+    control.insertAdjacentElement('afterend', p);
+    control.setAttribute('aria-invalid', 'true');
+    control.setAttribute('aria-describedby', p.id);
+    control.focus();
+    return true;
+  };
+  const showErrors = (items) => {
+    errorsEl.replaceChildren(...(items.length ? [el('ul', {}, ...items.map((i) => el('li', {}, ...[i].flat())))] : []));
+  };
+
+  const describeError = (status, body) => {
+    const code = body?.code || '';
+    const name = body?.fileName || '';
+    switch (code) {
+      case 'FILE_TOO_LARGE':
+        return fmt(M.FILE_TOO_LARGE, { name, size: M.maxSize });
+      case 'TOO_MANY_FILES':
+        return M.TOO_MANY_FILES;
+      case 'UNSUPPORTED_MEDIA_TYPE':
+        return fmt(M.UNSUPPORTED_MEDIA_TYPE, { name });
+      case 'EMPTY_FILE':
+        return fmt(M.EMPTY_FILE, { name });
+      case 'NO_FILES':
+        return M.NO_FILES;
+      case 'CSRF_TOKEN_INVALID':
+        return M.CSRF;
+      case 'DUPLICATE_FILE':
+        return (body.duplicates || []).map((d) => [
+          fmt(M.DUPLICATE_FILE, { name: d.fileName }), ' ',
+          ...d.existingProducts.map((p) => (p.title
+            ? el('a', { href: `/san-pham/${p.id}`, textContent: p.title })
+            : fmt(M.DUPLICATE_HIDDEN, { id: p.id }))),
+        ]);
+      default:
+        if (status === 401) return M.UNAUTHORIZED;
+        if (status === 403) return M.FORBIDDEN;
+        return fmt(M.generic, { message: body?.message || status });
+    }
+  };
+
+  const follow = (id) => {
+    const tick = async () => {
+      let rec;
+      try {
+        const res = await fetch(`/api/products/${id}`, { headers: { accept: 'application/json' } });
+        if (res.ok) rec = await res.json();
+      } catch { /* retry */ }
+      if (rec) {
+        rec.files.forEach((f, i) => {
+          const e = entries[i];
+          if (e) {
+            e.status.textContent = fmt(M.processingState, { state: M[`processing.${f.processing}`] || f.processing });
+            e.li.dataset.processing = f.processing;
+          }
+        });
+        const state = document.getElementById('processing-state');
+        if (state) {
+          state.textContent = fmt(M.processingState, { state: M[`processing.${rec.processing}`] || rec.processing });
+          state.dataset.state = rec.processing;
+        }
+        if (rec.processing === 'done' || rec.processing === 'failed') return;
+      }
+      setTimeout(tick, 1000);
+    };
+    tick();
+  };
+
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (busy) return;
+    clearFieldErrors();
+    showErrors([]);
+    statusEl.replaceChildren();
+    const problems = entries.filter((e) => e.problem).map((e) => e.problem);
+    if (entries.length === 0) problems.push(M.NO_FILES);
+    if (entries.length > maxFiles) problems.push(M.TOO_MANY_FILES);
+    if (!form.elements.namedItem('type').value) fieldError('type', M['field.type']) && problems.push(M['field.type']);
+    if (!form.elements.namedItem('title').value.trim()) fieldError('title', M['field.title']) && problems.push(M['field.title']);
+    if (problems.length) {
+      showErrors(problems);
+      return;
+    }
+
+    // Fields first, then the files: the API validates the record before reading any file.
+    const data = new FormData();
+    let fieldBytes = 0;
+    const enc = new TextEncoder();
+    for (const c of form.elements) {
+      if (!c.name || c.type === 'file' || c.name === '_csrf' || c.disabled) continue;
+      if (c.value === '') continue;
+      data.append(c.name, c.value);
+      fieldBytes += enc.encode(c.value).length + c.name.length + 90;
+    }
+    const ranges = [];
+    let offset = fieldBytes;
+    for (const e of entries) {
+      data.append('file', e.file, e.file.name);
+      const start = offset + enc.encode(e.file.name).length + 170;
+      ranges.push([start, start + e.file.size]);
+      offset = start + e.file.size + 2;
+    }
+    const estimated = offset + 60;
+
+    busy = true;
+    submit.disabled = true;
+    statusEl.textContent = M.uploading;
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/api/products?onDuplicate=reject');
+    xhr.setRequestHeader('x-csrf-token', csrf);
+    xhr.setRequestHeader('accept', 'application/json');
+    xhr.upload.onprogress = (e) => {
+      if (!e.lengthComputable) return;
+      const pos = e.loaded * (estimated / e.total);
+      entries.forEach((en, i) => {
+        const [a, b] = ranges[i];
+        const frac = b === a ? (pos >= a ? 1 : 0) : Math.min(1, Math.max(0, (pos - a) / (b - a)));
+        en.bar.value = Math.round(frac * 100);
+      });
+    };
+    xhr.onerror = () => {
+      busy = false;
+      submit.disabled = false;
+      statusEl.replaceChildren();
+      showErrors([M.NETWORK]);
+    };
+    xhr.onload = () => {
+      busy = false;
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
+      if (xhr.status === 201 && body) {
+        for (const e of entries) e.bar.value = 100;
+        for (const c of form.elements) if (c.tagName !== 'FIELDSET') c.disabled = true;
+        const link = el('a', { href: `/san-pham/${body.id}`, textContent: M.viewRecord, id: 'new-record-link' });
+        statusEl.replaceChildren(
+          el('p', { textContent: fmt(M.success, { id: body.id }) }),
+          el('p', { id: 'processing-state', textContent: fmt(M.processingState, { state: M[`processing.${body.processing}`] || body.processing }) }),
+          el('p', {}, link),
+        );
+        follow(body.id);
+        return;
+      }
+      submit.disabled = false;
+      statusEl.replaceChildren();
+      for (const e of entries) e.bar.value = 0;
+      if (body?.field && fieldError(body.field === 'languages' ? 'languages' : body.field, M[`field.${body.field}`] || body.message)) {
+        showErrors([M[`field.${body.field}`] || body.message]);
+        return;
+      }
+      const msg = describeError(xhr.status, body);
+      if (body?.fileName) {
+        const e = entries.find((x) => x.file.name === body.fileName);
+        if (e) { e.problem = Array.isArray(msg) ? '' : msg; refresh(); }
+      }
+      showErrors(Array.isArray(msg) && body?.code === 'DUPLICATE_FILE' ? msg : [msg]);
+    };
+    xhr.send(data);
+  });
+}
