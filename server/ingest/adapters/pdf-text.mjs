@@ -80,16 +80,18 @@ export async function extractRange(doc, from, to, deadline) {
   return pages;
 }
 
-// Worker entry: { path, from, to, deadline } → posts { pages } or { error }.
+// Worker entry: a long-lived helper thread; each message { id, path, from, to, deadline } is
+// answered with { id, pages } or { id, error }. One request at a time (pdf.ts queues them).
 if (!isMainThread && workerData && workerData.kind === 'kho-pdf-text') {
-  const { path, from, to, deadline } = workerData;
-  let doc;
-  try {
-    doc = await openDocument(new Uint8Array(await readFile(path)));
-    parentPort.postMessage({ pages: await extractRange(doc, from, to, deadline) });
-  } catch (err) {
-    parentPort.postMessage({ error: { name: err?.name ?? 'Error', message: String(err?.message ?? err) } });
-  } finally {
-    await doc?.destroy().catch(() => {});
-  }
+  parentPort.on('message', async ({ id, path, from, to, deadline }) => {
+    let doc;
+    try {
+      doc = await openDocument(new Uint8Array(await readFile(path)));
+      parentPort.postMessage({ id, pages: await extractRange(doc, from, to, deadline) });
+    } catch (err) {
+      parentPort.postMessage({ id, error: { name: err?.name ?? 'Error', message: String(err?.message ?? err) } });
+    } finally {
+      await doc?.destroy().catch(() => {});
+    }
+  });
 }

@@ -11,6 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { inflateSync, constants as zlibConstants } from 'node:zlib';
 import type { PDFDocumentProxy } from 'pdfjs-dist/types/src/display/api.d.ts';
 import { extractRange, openDocument, type RangePage } from './pdf-text.mjs';
 import { PermanentExtractError } from '../extractors/types.ts';
@@ -51,9 +52,52 @@ function mapPdfError(err: unknown): never {
   throw err instanceof Error ? err : new Error(message);
 }
 
+/** One non-image stream may expand to at most this much; all of them together to MAX_TOTAL_INFLATE. */
+export const MAX_STREAM_INFLATE = 64 * 1024 * 1024;
+export const MAX_TOTAL_INFLATE = 512 * 1024 * 1024;
+
+/**
+ * pdf.js inflates a page's content stream whole and then interprets every operator, so a small
+ * file with a huge content stream pins a core and gigabytes of memory. Before opening, every
+ * FlateDecode stream that is not an image is inflated with an output cap (cheap: a bomb stops at
+ * the cap; image streams are bounded by pdf.js's maxImageSize when rendering).
+ */
+export function assertNoDecompressionBomb(buf: Buffer): void {
+  let pos = 0;
+  let total = 0;
+  for (;;) {
+    const s = buf.indexOf('stream', pos, 'latin1');
+    if (s < 0) return;
+    pos = s + 6;
+    if (s >= 3 && buf.toString('latin1', s - 3, s) === 'end') continue;
+    let start = s + 6;
+    if (buf[start] === 0x0d) start++;
+    if (buf[start] === 0x0a) start++;
+    else if (buf[start - 1] !== 0x0d) continue;
+    const dict = buf.toString('latin1', Math.max(0, s - 2048), s);
+    const lastObj = dict.lastIndexOf(' obj');
+    const own = lastObj >= 0 ? dict.slice(lastObj) : dict;
+    if (!/\/FlateDecode|\/Fl\b/.test(own) || /\/Subtype\s*\/Image/.test(own)) continue;
+    const end = buf.indexOf('endstream', start, 'latin1');
+    if (end < 0) return;
+    pos = end + 9;
+    const limit = Math.min(MAX_STREAM_INFLATE, MAX_TOTAL_INFLATE - total);
+    try {
+      total += inflateSync(buf.subarray(start, end), { maxOutputLength: limit, finishFlush: zlibConstants.Z_SYNC_FLUSH }).length;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
+        throw new PermanentExtractError('PDF_DECOMPRESSION_BOMB', `A compressed stream of the PDF expands beyond ${Math.round(limit / 1048576)} MB (decompression bomb)`);
+      }
+      // Encrypted or damaged stream: pdf.js decides what to do with it.
+    }
+  }
+}
+
 /** Opens a PDF from disk; the caller must `destroy()` it. */
 export async function openPdf(path: string): Promise<PDFDocumentProxy> {
-  const data = new Uint8Array(await readFile(path));
+  const file = await readFile(path);
+  assertNoDecompressionBomb(file);
+  const data = new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
   try {
     return await openDocument(data);
   } catch (err) {
@@ -105,34 +149,71 @@ export async function readPdfInfo(doc: PDFDocumentProxy): Promise<PdfDocumentInf
   }
 }
 
-function rangeInWorker(path: string, from: number, to: number, deadline: number): Promise<RangePage[]> {
-  return new Promise((resolve, reject) => {
+/**
+ * A helper thread kept warm between jobs of the same worker process (pdf.js loaded and JIT-compiled
+ * once). It never keeps the process alive, serves one request at a time, and is terminated and
+ * forgotten on any error or timeout.
+ */
+let helper: { worker: Worker; busy: Promise<unknown> } | null = null;
+let nextId = 1;
+
+function getHelper() {
+  if (!helper) {
     const worker = new Worker(new URL('./pdf-text.mjs', import.meta.url), {
-      workerData: { kind: 'kho-pdf-text', path, from, to, deadline },
+      workerData: { kind: 'kho-pdf-text' },
       // Plain JS worker: never inherit a TypeScript loader or test-runner flags.
       execArgv: [],
       resourceLimits: { maxOldGenerationSizeMb: 512 },
     });
-    const timer = setTimeout(() => {
-      void worker.terminate();
-      reject(new PermanentExtractError('TIMEOUT', 'Time limit reached while reading PDF text'));
-    }, Math.max(1, deadline - Date.now()) + 2000);
-    worker.once('message', (msg: { pages?: RangePage[]; error?: { name: string; message: string } }) => {
+    worker.unref();
+    const h = { worker, busy: Promise.resolve() as Promise<unknown> };
+    worker.on('error', () => { if (helper === h) helper = null; });
+    worker.on('exit', () => { if (helper === h) helper = null; });
+    helper = h;
+  }
+  return helper;
+}
+
+/** Stops the warm helper thread (tests, shutdown). */
+export async function stopPdfHelper(): Promise<void> {
+  const h = helper;
+  helper = null;
+  if (h) await h.worker.terminate();
+}
+
+function rangeInWorker(path: string, from: number, to: number, deadline: number): Promise<RangePage[]> {
+  const h = getHelper();
+  const run = h.busy.catch(() => {}).then(() => new Promise<RangePage[]>((resolve, reject) => {
+    const id = nextId++;
+    const { worker } = h;
+    const cleanup = () => {
       clearTimeout(timer);
-      void worker.terminate();
-      if (msg.pages) resolve(msg.pages);
-      else reject(Object.assign(new Error(msg.error?.message ?? 'PDF worker failed'), { name: msg.error?.name ?? 'Error' }));
-    });
-    worker.once('error', (err) => {
-      clearTimeout(timer);
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    const kill = (err: Error) => {
+      cleanup();
+      if (helper === h) helper = null;
       void worker.terminate();
       reject(err);
-    });
-    worker.once('exit', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new PermanentExtractError('PDF_MALFORMED', `The PDF text reader stopped (exit ${code}); the file is probably hostile or damaged`));
-    });
-  });
+    };
+    const timer = setTimeout(() => kill(new PermanentExtractError('TIMEOUT', 'Time limit reached while reading PDF text')), Math.max(1, deadline - Date.now()) + 2000);
+    const onMessage = (msg: { id: number; pages?: RangePage[]; error?: { name: string; message: string } }) => {
+      if (msg.id !== id) return;
+      cleanup();
+      if (msg.pages) resolve(msg.pages);
+      else reject(Object.assign(new Error(msg.error?.message ?? 'PDF worker failed'), { name: msg.error?.name ?? 'Error' }));
+    };
+    const onError = (err: Error) => kill(new PermanentExtractError('PDF_MALFORMED', `The PDF text reader failed: ${err.message}`));
+    const onExit = (code: number) => kill(new PermanentExtractError('PDF_MALFORMED', `The PDF text reader stopped (exit ${code}); the file is probably hostile or damaged`));
+    worker.on('message', onMessage);
+    worker.once('error', onError);
+    worker.once('exit', onExit);
+    worker.postMessage({ id, path, from, to, deadline });
+  }));
+  h.busy = run;
+  return run;
 }
 
 /**
@@ -144,8 +225,8 @@ export async function readPdfPages(doc: PDFDocumentProxy, path: string, deadline
   const parallel = (opts.parallel ?? true) && n >= PARALLEL_MIN_PAGES && availableParallelism() > 1;
   try {
     if (!parallel) return await extractRange(doc, 1, n, deadline);
-    // The worker needs time to start and parse, so it takes the smaller, later share.
-    const split = Math.ceil(n * 0.55);
+    // Half here, half in the helper thread (which re-opens the file: pdf.js documents cannot be shared).
+    const split = Math.ceil(n * 0.5);
     const [head, tail] = await Promise.all([extractRange(doc, 1, split, deadline), rangeInWorker(path, split + 1, n, deadline)]);
     return head.concat(tail);
   } catch (err) {

@@ -185,14 +185,6 @@ export async function probePixels(input: string | Buffer): Promise<{ format: str
   return { format: m.format ?? 'unknown', width: m.width ?? 0, height: m.height ?? 0, channels: m.channels ?? 0 };
 }
 
-/** Mean colour of an image (tests: orientation and colour conversion checks). */
-export async function regionMeans(input: string | Buffer, region?: { left: number; top: number; width: number; height: number }): Promise<number[]> {
-  let img = sharp(input);
-  if (region) img = img.extract(region);
-  const s = await img.stats();
-  return s.channels.map((c) => c.mean);
-}
-
 /** Mean and spread of an image's grey levels (0–255): used to skip black or blank video frames. */
 export async function greyStats(input: Buffer): Promise<{ mean: number; stdev: number }> {
   const s = await sharp(input).greyscale().stats();

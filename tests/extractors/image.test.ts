@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { getExtractor } from '../../server/ingest/extractors/index.ts';
+import { PermanentExtractError } from '../../server/ingest/extractors/types.ts';
+import { ffmpeg, inputFor, makeExifJpeg, makeOrientedJpeg, tempDir } from '../helpers/fixtures.ts';
+
+const image = getExtractor('image');
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeAll(async () => ({ dir, cleanup } = await tempDir()));
+afterAll(() => cleanup());
+
+const input = (path: string, mediaType = 'image/jpeg', limits = {}) => inputFor(path, 'image', mediaType, dir, limits);
+
+/** Mean colour of a region (stats() alone would read the whole input, so crop first). */
+async function regionMean(path: string, region: { left: number; top: number; width: number; height: number }) {
+  const crop = await sharp(path).extract(region).png().toBuffer();
+  return (await sharp(crop).stats()).channels.map((c) => c.mean);
+}
+
+async function failure(p: Promise<unknown>): Promise<PermanentExtractError> {
+  const err = await p.then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(PermanentExtractError);
+  return err as PermanentExtractError;
+}
+
+describe('image extractor', () => {
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('EXIF orientation %i: facts and thumbnails are upright', async (orientation) => {
+    const path = join(dir, `o${orientation}.jpg`);
+    await makeOrientedJpeg(path, orientation);
+    const inp = await input(path);
+    const { metadata } = await image.extract(inp);
+    expect(metadata).toMatchObject({ format: 'jpeg', width: 300, height: 200, orientation });
+    const { derivatives } = await image.thumbnail(inp);
+    expect(derivatives.map((d) => d.name).sort()).toEqual(['thumb-1024.webp', 'thumb-256.webp']);
+    const big = derivatives.find((d) => d.name === 'thumb-1024.webp')!;
+    const small = derivatives.find((d) => d.name === 'thumb-256.webp')!;
+    // Never upscaled: the 1024 thumbnail of a 300×200 picture stays 300×200.
+    expect(await sharp(big.path).metadata()).toMatchObject({ format: 'webp', width: 300, height: 200 });
+    expect(await sharp(small.path).metadata()).toMatchObject({ format: 'webp', width: 256, height: 171 });
+    // Red quadrant top-left, blue bottom-right, in the thumbnail as displayed.
+    const tl = await regionMean(big.path, { left: 20, top: 20, width: 100, height: 60 });
+    const br = await regionMean(big.path, { left: 180, top: 120, width: 100, height: 60 });
+    expect(tl[0]).toBeGreaterThan(180);
+    expect(tl[2]).toBeLessThan(80);
+    expect(br[2]).toBeGreaterThan(180);
+    expect(br[0]).toBeLessThan(80);
+  });
+
+  it('reads EXIF camera, date and GPS', async () => {
+    const path = join(dir, 'exif.jpg');
+    await makeExifJpeg(path);
+    const { metadata } = await image.extract(await input(path));
+    expect(metadata.exif).toMatchObject({ make: 'KhoCam', model: 'Model 7', dateTaken: '2023-03-30T10:15:00' });
+    const gps = (metadata.exif as { gps: { lat: number; lon: number } }).gps;
+    expect(gps.lat).toBeCloseTo(22.6667, 3);
+    expect(gps.lon).toBeCloseTo(106.25, 3);
+  });
+
+  it('converts CMYK to sRGB colours in the thumbnail', async () => {
+    const path = join(dir, 'cmyk.jpg');
+    await sharp({ create: { width: 400, height: 300, channels: 3, background: { r: 220, g: 30, b: 30 } } }).toColourspace('cmyk').jpeg().toFile(path);
+    const inp = await input(path);
+    expect((await image.extract(inp)).metadata).toMatchObject({ colorSpace: 'cmyk', channels: 4 });
+    const big = (await image.thumbnail(inp)).derivatives.find((d) => d.name === 'thumb-1024.webp')!;
+    const m = await sharp(big.path).metadata();
+    expect(m.space).toBe('srgb');
+    const [r, g, b] = (await sharp(big.path).stats()).channels.map((c) => c.mean);
+    expect(r).toBeGreaterThan(150);
+    expect(g).toBeLessThan(100);
+    expect(b).toBeLessThan(100);
+  });
+
+  it('handles 16-bit PNG with alpha and reports bit depth', async () => {
+    const path = join(dir, 'deep.png');
+    await sharp({ create: { width: 64, height: 48, channels: 4, background: { r: 10, g: 200, b: 30, alpha: 0.5 } } }).toColourspace('rgb16').png().toFile(path);
+    const inp = await input(path, 'image/png');
+    expect((await image.extract(inp)).metadata).toMatchObject({ format: 'png', width: 64, height: 48, bitDepth: 16, hasAlpha: true });
+    const t = (await image.thumbnail(inp)).derivatives[0];
+    expect(await sharp(t.path).metadata()).toMatchObject({ format: 'webp', width: 64, height: 48, hasAlpha: true });
+  });
+
+  it('animated GIF: counts frames and thumbnails the first one', async () => {
+    const frames = [[255, 0, 0], [0, 255, 0], [0, 0, 255]];
+    const raw = Buffer.concat(frames.map((c) => Buffer.alloc(40 * 30 * 3, Buffer.from(c))));
+    const path = join(dir, 'anim.gif');
+    await sharp(raw, { raw: { width: 40, height: 90, channels: 3, pageHeight: 30 } as never }).gif({ loop: 0 }).toFile(path);
+    const inp = await input(path, 'image/gif');
+    expect((await image.extract(inp)).metadata).toMatchObject({ format: 'gif', width: 40, height: 30, pages: 3 });
+    const t = (await image.thumbnail(inp)).derivatives[0];
+    const [r, g] = (await sharp(t.path).stats()).channels.map((c) => c.mean);
+    expect(await sharp(t.path).metadata()).toMatchObject({ width: 40, height: 30 });
+    expect(r).toBeGreaterThan(200);
+    expect(g).toBeLessThan(60);
+  });
+
+  it('refuses a pixel bomb by the configured pixel limit, before decoding', async () => {
+    const path = join(dir, 'bomb.png');
+    await sharp({ create: { width: 4000, height: 4000, channels: 3, background: '#000' } }).png().toFile(path);
+    const inp = await input(path, 'image/png', { maxImagePixels: 1_000_000 });
+    expect((await failure(image.extract(inp))).code).toBe('IMAGE_TOO_LARGE');
+    expect((await failure(image.thumbnail(inp))).code).toBe('IMAGE_TOO_LARGE');
+  });
+
+  it('very large map (24,000 px wide) is thumbnailed within a modest memory budget', async () => {
+    const path = join(dir, 'map.png');
+    await sharp({ create: { width: 24_000, height: 6_000, channels: 3, background: '#3a7' } }).png({ compressionLevel: 1 }).toFile(path);
+    const inp = await input(path, 'image/png');
+    const before = process.memoryUsage().rss;
+    const { derivatives } = await image.thumbnail(inp);
+    const grown = (process.memoryUsage().rss - before) / 1024 / 1024;
+    const big = derivatives.find((d) => d.name === 'thumb-1024.webp')!;
+    expect([big.width, big.height]).toEqual([1024, 256]);
+    expect(grown).toBeLessThan(400);
+  });
+
+  it('truncated JPEG: thumbnail of what is there, with a note', async () => {
+    const whole = join(dir, 'whole.jpg');
+    await sharp({ create: { width: 800, height: 600, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg().toFile(whole);
+    const bytes = await readFile(whole);
+    const path = join(dir, 'cut.jpg');
+    await writeFile(path, bytes.subarray(0, Math.floor(bytes.length / 3)));
+    const inp = await input(path);
+    expect((await image.extract(inp)).metadata).toMatchObject({ width: 800, height: 600 });
+    const r = await image.thumbnail(inp);
+    expect(r.note).toMatch(/truncated|damaged/i);
+    expect(await sharp(r.derivatives[0].path).metadata()).toMatchObject({ format: 'webp' });
+  });
+
+  it('BMP (no libvips loader) goes through ffmpeg', async () => {
+    const png = join(dir, 'src.png');
+    await sharp({ create: { width: 120, height: 80, channels: 3, background: '#c00' } }).png().toFile(png);
+    const path = join(dir, 'pic.bmp');
+    await ffmpeg(['-i', png, path]);
+    const inp = await input(path, 'image/bmp');
+    expect((await image.extract(inp)).metadata).toMatchObject({ format: 'bmp', width: 120, height: 80 });
+    const t = (await image.thumbnail(inp)).derivatives.find((d) => d.name === 'thumb-1024.webp')!;
+    expect([t.width, t.height]).toEqual([120, 80]);
+  });
+
+  it('garbage and empty files fail clearly', async () => {
+    const junk = join(dir, 'junk.jpg');
+    await writeFile(junk, Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(5000, 7)]));
+    expect((await failure(image.extract(await input(junk)))).code).toBe('IMAGE_MALFORMED');
+    expect((await failure(image.thumbnail(await input(junk)))).code).toBe('IMAGE_MALFORMED');
+    const empty = join(dir, 'empty.png');
+    await writeFile(empty, '');
+    expect((await failure(image.extract(await input(empty, 'image/png')))).code).toBe('EMPTY_FILE');
+  });
+});

@@ -1,0 +1,292 @@
+/**
+ * Fixture makers for the extractor tests: real files generated on the fly (pdf-lib, hand-written
+ * PDF objects with an embedded TrueType font, sharp, the bundled ffmpeg, fflate), so the project's
+ * tests need nothing from ../shared.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { deflateSync } from 'node:zlib';
+import sharp, { type Sharp } from 'sharp';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { strToU8, zipSync } from 'fflate';
+import type { MediaKind } from '../../server/db/schema.ts';
+import { defaultFfmpegPath, defaultFfprobePath } from '../../server/ingest/adapters/ffmpeg.ts';
+import type { ExtractInput } from '../../server/ingest/extractors/types.ts';
+
+const run = promisify(execFile);
+
+export async function tempDir(prefix = 'kho-ext-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** An ExtractInput for a file, with a fresh work dir inside `dir`. */
+export async function inputFor(path: string, kind: MediaKind, mediaType: string, dir: string, limits: Partial<ExtractInput['limits']> = {}): Promise<ExtractInput> {
+  const workDir = await mkdtemp(join(dir, 'work-'));
+  return {
+    path, sha256: '0'.repeat(64), size: 0, mediaType, kind, workDir,
+    limits: { maxImagePixels: 268_402_689, ffmpegPath: defaultFfmpegPath(), ffprobePath: defaultFfprobePath(), deadline: Date.now() + 60_000, ...limits },
+  };
+}
+
+export async function ffmpeg(args: string[]): Promise<void> {
+  await run(defaultFfmpegPath(), ['-hide_banner', '-nostdin', '-v', 'error', '-y', ...args], { maxBuffer: 16 * 1024 * 1024 });
+}
+
+// ---------- PDF ----------
+
+/** A text PDF made with pdf-lib (standard Helvetica: Latin-1 text only). */
+export async function makeSimplePdf(path: string, pageTexts: string[], props: { title?: string; author?: string; subject?: string; keywords?: string[] } = {}): Promise<void> {
+  const doc = await PDFDocument.create();
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  for (const text of pageTexts) {
+    const page = doc.addPage([595, 842]);
+    text.split('\n').forEach((line, i) => page.drawText(line, { x: 50, y: 780 - i * 16, size: 12, font }));
+  }
+  if (props.title) doc.setTitle(props.title);
+  if (props.author) doc.setAuthor(props.author);
+  if (props.subject) doc.setSubject(props.subject);
+  if (props.keywords) doc.setKeywords(props.keywords);
+  doc.setCreationDate(new Date('2023-03-30T08:00:00Z'));
+  doc.setModificationDate(new Date('2023-04-01T09:30:00Z'));
+  await writeFile(path, await doc.save());
+}
+
+/** Serialises PDF objects (numbered from 1) with a correct xref table. */
+export function buildRawPdf(objects: Array<string | Buffer>, opts: { root?: number; info?: number; header?: string } = {}): Buffer {
+  const parts: Buffer[] = [Buffer.from(`${opts.header ?? '%PDF-1.7'}\n%\xe2\xe3\xcf\xd3\n`, 'latin1')];
+  let offset = parts[0].length;
+  const offsets: number[] = [];
+  objects.forEach((body, i) => {
+    offsets.push(offset);
+    const b = Buffer.concat([Buffer.from(`${i + 1} 0 obj\n`, 'latin1'), Buffer.isBuffer(body) ? body : Buffer.from(body, 'latin1'), Buffer.from('\nendobj\n', 'latin1')]);
+    parts.push(b);
+    offset += b.length;
+  });
+  const xref = [`xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`, ...offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`)].join('');
+  const trailer = `trailer\n<< /Size ${objects.length + 1} /Root ${opts.root ?? 1} 0 R${opts.info ? ` /Info ${opts.info} 0 R` : ''} >>\nstartxref\n${offset}\n%%EOF\n`;
+  parts.push(Buffer.from(xref + trailer, 'latin1'));
+  return Buffer.concat(parts);
+}
+
+export function streamObject(dict: string, data: Buffer, compress = true): Buffer {
+  const body = compress ? deflateSync(data) : data;
+  return Buffer.concat([Buffer.from(`<< ${dict} /Length ${body.length}${compress ? ' /Filter /FlateDecode' : ''} >>\nstream\n`, 'latin1'), body, Buffer.from('\nendstream', 'latin1')]);
+}
+
+export const DEJAVU = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+export const hasDejaVu = () => existsSync(DEJAVU);
+
+/** Unicode code point → glyph id from a TrueType cmap (format 4, BMP). */
+function ttfCmap(ttf: Buffer): Map<number, number> {
+  const numTables = ttf.readUInt16BE(4);
+  let cmapOff = 0;
+  for (let i = 0; i < numTables; i++) {
+    const rec = 12 + i * 16;
+    if (ttf.toString('latin1', rec, rec + 4) === 'cmap') cmapOff = ttf.readUInt32BE(rec + 8);
+  }
+  const map = new Map<number, number>();
+  const n = ttf.readUInt16BE(cmapOff + 2);
+  for (let i = 0; i < n; i++) {
+    const rec = cmapOff + 4 + i * 8;
+    const sub = cmapOff + ttf.readUInt32BE(rec + 4);
+    if (ttf.readUInt16BE(sub) !== 4) continue;
+    const segX2 = ttf.readUInt16BE(sub + 6);
+    const ends = sub + 14, starts = ends + segX2 + 2, deltas = starts + segX2, ranges = deltas + segX2;
+    for (let s = 0; s < segX2 / 2; s++) {
+      const end = ttf.readUInt16BE(ends + s * 2), start = ttf.readUInt16BE(starts + s * 2);
+      const delta = ttf.readInt16BE(deltas + s * 2), rangeOff = ttf.readUInt16BE(ranges + s * 2);
+      for (let c = start; c <= end && c !== 0xffff; c++) {
+        let g: number;
+        if (rangeOff === 0) g = (c + delta) & 0xffff;
+        else {
+          const gi = ranges + s * 2 + rangeOff + (c - start) * 2;
+          g = ttf.readUInt16BE(gi);
+          if (g) g = (g + delta) & 0xffff;
+        }
+        if (g) map.set(c, g);
+      }
+    }
+    if (map.size) break;
+  }
+  return map;
+}
+
+/**
+ * A PDF whose pages show Unicode text (e.g. Vietnamese) in DejaVu Sans, embedded as a CID font.
+ * `form: 'NFD'` draws every accented letter as a base glyph followed by combining-mark glyphs (as
+ * fonts of the legacy Vietnamese era and some TeX setups do), so the text comes out decomposed
+ * and extraction must NFC-normalise to get the source back.
+ */
+export function makeUnicodePdf(path: string, pageTexts: string[], opts: { form?: 'NFC' | 'NFD'; title?: string } = {}): Promise<void> {
+  const ttf = readFileSync(DEJAVU);
+  const cmap = ttfCmap(ttf);
+  const used = new Map<number, string>();
+  const encode = (line: string) =>
+    [...line.normalize(opts.form ?? 'NFC')].map((ch) => {
+      const g = cmap.get(ch.codePointAt(0)!) ?? 0;
+      used.set(g, ch);
+      return g.toString(16).padStart(4, '0');
+    }).join('');
+  const contents = pageTexts.map((t) => {
+    const lines = t.split('\n').map((l, i) => `BT /F1 9 Tf 40 ${780 - i * 14} Td <${encode(l)}> Tj ET`);
+    return Buffer.from(lines.join('\n'), 'latin1');
+  });
+  const utf16 = (s: string) => Buffer.from(s, 'utf16le').swap16().toString('hex');
+  const bf = [...used].map(([g, ch]) => `<${g.toString(16).padStart(4, '0')}> <${utf16(ch)}>`);
+  const chunks: string[] = [];
+  for (let i = 0; i < bf.length; i += 100) chunks.push(`${bf.slice(i, i + 100).length} beginbfchar\n${bf.slice(i, i + 100).join('\n')}\nendbfchar`);
+  const toUnicode = `/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def /CMapName /Adobe-Identity-UCS def /CMapType 2 def 1 begincodespacerange <0000> <FFFF> endcodespacerange\n${chunks.join('\n')}\nendcmap CMapName currentdict /CMap defineresource pop end end`;
+  const n = pageTexts.length;
+  // 1 catalog, 2 pages, 3 Type0 font, 4 CIDFont, 5 descriptor, 6 font file, 7 ToUnicode, 8 info, then page+content pairs.
+  const kids = Array.from({ length: n }, (_, i) => `${9 + i * 2} 0 R`).join(' ');
+  const objects: Array<string | Buffer> = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    `<< /Type /Pages /Kids [${kids}] /Count ${n} >>`,
+    '<< /Type /Font /Subtype /Type0 /BaseFont /DejaVuSans /Encoding /Identity-H /DescendantFonts [4 0 R] /ToUnicode 7 0 R >>',
+    '<< /Type /Font /Subtype /CIDFontType2 /BaseFont /DejaVuSans /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor 5 0 R /DW 600 /CIDToGIDMap /Identity >>',
+    '<< /Type /FontDescriptor /FontName /DejaVuSans /Flags 32 /FontBBox [-1021 -463 1793 1232] /ItalicAngle 0 /Ascent 928 /Descent -236 /CapHeight 729 /StemV 80 /FontFile2 6 0 R >>',
+    streamObject(`/Length1 ${ttf.length}`, ttf),
+    streamObject('', Buffer.from(toUnicode, 'latin1')),
+    `<< /Title <feff${utf16(opts.title ?? '')}> /Producer (kho fixtures) >>`,
+  ];
+  contents.forEach((c, i) => {
+    objects.push(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents ${10 + i * 2} 0 R >>`);
+    objects.push(streamObject('', c));
+  });
+  return writeFile(path, buildRawPdf(objects, { root: 1, info: 8 }));
+}
+
+/** Hostile PDFs: a page tree that points to itself, a page count claim of a billion, a content-stream bomb. */
+export async function makeHostilePdfs(dir: string): Promise<{ cycle: string; hugeCount: string; bomb: string; notPdf: string }> {
+  const cycle = join(dir, 'cycle.pdf');
+  await writeFile(cycle, buildRawPdf(['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>', '<< /Type /Pages /Parent 2 0 R /Kids [2 0 R] /Count 1 >>']));
+  const hugeCount = join(dir, 'huge-count.pdf');
+  await writeFile(hugeCount, buildRawPdf(['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [3 0 R] /Count 1000000000 >>', '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] >>']));
+  const bomb = join(dir, 'bomb.pdf');
+  // 160 MB of repeated operators in a ~160 kB FlateDecode stream.
+  const payload = Buffer.alloc(160 * 1024 * 1024, ' 0 0 m ');
+  await writeFile(bomb, buildRawPdf(['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [3 0 R] /Count 1 >>', '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] /Contents 4 0 R >>', streamObject('', payload)]));
+  const notPdf = join(dir, 'garbage.pdf');
+  await writeFile(notPdf, Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(2000, 0x41)]));
+  return { cycle, hugeCount, bomb, notPdf };
+}
+
+// ---------- Images ----------
+
+/** The displayed picture every orientation fixture must come back to: 300×200, red top-left quadrant, blue elsewhere. */
+export function referencePicture() {
+  const width = 300, height = 200;
+  const data = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) data.set(x < 150 && y < 100 ? [230, 20, 20] : [20, 40, 220], (y * width + x) * 3);
+  }
+  return sharp(data, { raw: { width, height, channels: 3 } });
+}
+
+/**
+ * A JPEG tagged with EXIF `orientation` whose stored pixels are the reference picture transformed
+ * by the inverse of that orientation, so a correct reader shows the reference picture.
+ */
+export async function makeOrientedJpeg(path: string, orientation: number): Promise<void> {
+  const ref = await referencePicture().png().toBuffer();
+  const step = (b: Buffer, f: (s: Sharp) => Sharp) => f(sharp(b)).png().toBuffer();
+  let stored: Buffer;
+  switch (orientation) {
+    case 1: stored = ref; break;
+    case 2: stored = await step(ref, (s) => s.flop()); break;
+    case 3: stored = await step(ref, (s) => s.rotate(180)); break;
+    case 4: stored = await step(ref, (s) => s.flip()); break;
+    case 5: stored = await step(await step(ref, (s) => s.rotate(90)), (s) => s.flop()); break; // transpose (self-inverse)
+    case 6: stored = await step(ref, (s) => s.rotate(270)); break;
+    case 7: stored = await step(await step(ref, (s) => s.rotate(90)), (s) => s.flip()); break; // transverse (self-inverse)
+    case 8: stored = await step(ref, (s) => s.rotate(90)); break;
+    default: throw new Error(`bad orientation ${orientation}`);
+  }
+  await sharp(stored).jpeg({ quality: 92 }).withMetadata({ orientation }).toFile(path);
+}
+
+/** A JPEG with EXIF camera/date/GPS, built by sharp's withExif. */
+export async function makeExifJpeg(path: string): Promise<void> {
+  await sharp({ create: { width: 640, height: 480, channels: 3, background: '#808080' } })
+    .jpeg()
+    .withExif({
+      IFD0: { Make: 'KhoCam', Model: 'Model 7', Copyright: 'Sở VHTTDL' },
+      IFD2: { DateTimeOriginal: '2023:03:30 10:15:00' },
+      IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '22/1 40/1 0/1', GPSLongitudeRef: 'E', GPSLongitude: '106/1 15/1 0/1' },
+    })
+    .toFile(path);
+}
+
+// ---------- Video / audio ----------
+
+/** H.264+AAC MP4: `seconds` long, optional black lead-in, optional rotate tag (clockwise degrees). */
+export async function makeVideo(path: string, opts: { seconds?: number; width?: number; height?: number; rotate?: number; blackLeadSec?: number } = {}): Promise<void> {
+  const { seconds = 4, width = 320, height = 240, rotate, blackLeadSec = 0 } = opts;
+  const src = `testsrc=size=${width}x${height}:rate=25:duration=${seconds - blackLeadSec}`;
+  const video = blackLeadSec > 0
+    ? ['-f', 'lavfi', '-i', `color=c=black:size=${width}x${height}:rate=25:duration=${blackLeadSec}`, '-f', 'lavfi', '-i', src]
+    : ['-f', 'lavfi', '-i', src];
+  const audioIdx = blackLeadSec > 0 ? 2 : 1;
+  const filter = blackLeadSec > 0 ? ['-filter_complex', '[0:v][1:v]concat=n=2:v=1:a=0[v]', '-map', '[v]'] : ['-map', '0:v'];
+  await ffmpeg([
+    ...video, '-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`,
+    ...filter, '-map', `${audioIdx}:a`, '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest',
+    ...(rotate !== undefined ? ['-metadata:s:v:0', `rotate=${rotate}`] : []), '-movflags', '+faststart', path,
+  ]);
+}
+
+export interface AudioTags { title?: string; artist?: string; album?: string; date?: string; comment?: string }
+
+const tagArgs = (t: AudioTags) => Object.entries(t).flatMap(([k, v]) => ['-metadata', `${k}=${v}`]);
+
+/** A sine tone in the container implied by the extension (.mp3 ID3v2.3, .ogg/.opus/.flac Vorbis comments, .m4a MP4 atoms, .wav). */
+export async function makeAudio(path: string, opts: { seconds?: number; tags?: AudioTags; coverJpeg?: string } = {}): Promise<void> {
+  const { seconds = 3, tags = {}, coverJpeg } = opts;
+  const ext = path.split('.').pop();
+  const codec: Record<string, string[]> = {
+    mp3: ['-c:a', 'libmp3lame', '-b:a', '64k', '-id3v2_version', '3'],
+    ogg: ['-c:a', 'libvorbis'],
+    opus: ['-c:a', 'libopus'],
+    flac: ['-c:a', 'flac'],
+    m4a: ['-c:a', 'aac', '-movflags', '+faststart'],
+    wav: ['-c:a', 'pcm_s16le'],
+  };
+  const cover = coverJpeg ? ['-i', coverJpeg, '-map', '0:a', '-map', '1:v', '-c:v', 'mjpeg', '-disposition:v:0', 'attached_pic'] : [];
+  await ffmpeg(['-f', 'lavfi', '-i', `sine=frequency=330:sample_rate=44100:duration=${seconds}`, ...cover, ...(codec[ext ?? ''] ?? []), ...tagArgs(tags), path]);
+}
+
+// ---------- Office / text ----------
+
+const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** A minimal but valid DOCX: one paragraph per line, core properties. */
+export async function makeDocx(path: string, paragraphs: string[], props: { title?: string; creator?: string } = {}): Promise<void> {
+  const body = paragraphs.map((p) => `<w:p><w:r><w:t xml:space="preserve">${xmlEscape(p)}</w:t></w:r></w:p>`).join('');
+  await writeFile(path, zipSync({
+    '[Content_Types].xml': strToU8('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/></Types>'),
+    '_rels/.rels': strToU8('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/></Relationships>'),
+    'word/document.xml': strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${body}</w:body></w:document>`),
+    'docProps/core.xml': strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:title>${xmlEscape(props.title ?? '')}</dc:title><dc:creator>${xmlEscape(props.creator ?? '')}</dc:creator><dcterms:created xsi:type="dcterms:W3CDTF">2023-03-30T08:00:00Z</dcterms:created></cp:coreProperties>`),
+  }));
+}
+
+/** A minimal ODT with paragraphs, a tab and repeated spaces, meta.xml and a thumbnail PNG. */
+export async function makeOdt(path: string, paragraphs: string[], props: { title?: string; creator?: string } = {}): Promise<void> {
+  const body = paragraphs.map((p) => `<text:p text:style-name="P1">${xmlEscape(p)}</text:p>`).join('');
+  const thumb = await sharp({ create: { width: 181, height: 256, channels: 3, background: '#ffffff' } }).png().toBuffer();
+  await writeFile(path, zipSync({
+    mimetype: [strToU8('application/vnd.oasis.opendocument.text'), { level: 0 }],
+    'content.xml': strToU8(`<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:text>${body}<text:p>A<text:tab/>B<text:s text:c="3"/>C</text:p></office:text></office:body></office:document-content>`),
+    'meta.xml': strToU8(`<?xml version="1.0" encoding="UTF-8"?><office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><office:meta><dc:title>${xmlEscape(props.title ?? '')}</dc:title><meta:initial-creator>${xmlEscape(props.creator ?? '')}</meta:initial-creator><meta:document-statistic meta:page-count="1" meta:word-count="12"/></office:meta></office:document-meta>`),
+    'Thumbnails/thumbnail.png': thumb,
+    'META-INF/manifest.xml': strToU8('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/></manifest:manifest>'),
+  }));
+}
+
+/** Vietnamese sample text used across fixtures (NFC). */
+export const VI_TEXT = 'Kho tư liệu chung của Đề án: sản phẩm tuyên truyền, giáo dục truyền thống tỉnh Cao Bằng.\nNgày 30 tháng 3 năm 2023 – Ban Tuyên giáo Tỉnh uỷ.';
