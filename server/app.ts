@@ -20,6 +20,9 @@ import eventsPlugin from './plugins/events.ts';
 import searchPlugin from './plugins/search.ts';
 import securityHeadersPlugin from './plugins/security-headers.ts';
 import servicesPlugin from './plugins/services.ts';
+import metricsPlugin from './plugins/metrics.ts';
+import adminOpsRoutes from './routes/admin-ops.ts';
+import metricsRoutes from './routes/metrics.ts';
 import agencyRoutes from './routes/agencies.ts';
 import authRoutes from './routes/auth.ts';
 import fileRoutes from './routes/files.ts';
@@ -73,12 +76,15 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(eventsPlugin);
   await app.register(servicesPlugin, { config });
   await app.register(authPlugin);
+  await app.register(metricsPlugin);
   await app.register(searchPlugin);
   await app.register(csrfPlugin);
   await app.register(cataloguePlugin);
 
   // Routes.
   await app.register(healthRoutes);
+  await app.register(metricsRoutes);
+  await app.register(adminOpsRoutes);
   await app.register(productUploadRoutes);
   await app.register(productRoutes);
   await app.register(fileRoutes);

@@ -18,7 +18,7 @@ describe('backup and restore of a running server under upload load', () => {
     form.set('title', `Ảnh tư liệu phong trào thi đua số ${i} — Hà Quảng`);
     form.set('type', 'photo');
     form.set('year', '2023');
-    form.append('file', new Blob([await makePng(64 + (i % 50), 48 + Math.floor(i / 50), i)], { type: 'image/png' }), `ảnh ${i}.png`);
+    form.append('file', new Blob([new Uint8Array(await makePng(64 + (i % 50), 48 + Math.floor(i / 50), i))], { type: 'image/png' }), `ảnh ${i}.png`);
     const res = await fetch(`${base}/api/products`, { method: 'POST', body: form, headers: auth() });
     if (res.status !== 201) throw new Error(`upload ${i}: ${res.status} ${await res.text()}`);
     uploads++;
@@ -34,7 +34,7 @@ describe('backup and restore of a running server under upload load', () => {
     const form = new FormData();
     form.set('title', 'Lịch sử Đảng bộ huyện Trùng Khánh');
     form.set('type', 'book');
-    form.append('file', new Blob([await makePdf(2, 'Trung Khanh')], { type: 'application/pdf' }), 'Trùng Khánh.pdf');
+    form.append('file', new Blob([new Uint8Array(await makePdf(2, 'Trung Khanh'))], { type: 'application/pdf' }), 'Trùng Khánh.pdf');
     expect((await fetch(`${base}/api/products`, { method: 'POST', body: form, headers: auth() })).status).toBe(201);
     for (let i = 0; i < 6; i++) await upload(i);
     await t.app.jobRunner.drain(60_000);
