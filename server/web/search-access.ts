@@ -1,7 +1,7 @@
 /**
- * The pages call the search service in-process (`app.search`). Until that plugin is registered
- * (or when it is not, e.g. in a stripped-down app), a plain SQL listing stands in: newest
- * visible records, title substring match, facet counts over the same set.
+ * The pages call the search service in-process (`app.searchIndex`). When that plugin is not
+ * registered (a stripped-down app), a plain SQL listing stands in: newest visible records, title
+ * substring match, facet counts over the same set.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Principal } from '../auth/principal.ts';
@@ -11,8 +11,7 @@ import type { SearchParams, SearchResponse, SearchService, Suggestion } from '..
 type Searcher = Pick<SearchService, 'search' | 'suggest'>;
 
 export function searcher(app: FastifyInstance): Searcher {
-  const s = (app as unknown as { search?: Searcher }).search;
-  return s && typeof s.search === 'function' ? s : sqlFallback(app);
+  return app.hasDecorator('searchIndex') ? app.searchIndex : sqlFallback(app);
 }
 
 function sqlFallback(app: FastifyInstance): Searcher {

@@ -1,0 +1,243 @@
+/** Inject-level tests of the web UI: escaping, CSP, CSRF on every form, 404 page, language switch, login, static caching, workflow forms. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auth, makeTestApp, type TestApp } from '../helpers/app.ts';
+import { createUser, firstAgency, login, makeProduct, postForms, PASSWORD, type Session } from './helpers.ts';
+
+const XSS = '<script>alert(1)</script><img src=x onerror=alert(2)>';
+
+describe('web pages', () => {
+  let t: TestApp;
+  let archivist: Session;
+  let agencyUser: Session;
+  let admin: Session;
+  let xssId: number;
+  let agencyCode: string;
+
+  beforeAll(async () => {
+    t = await makeTestApp({ jobs: { workers: 0 } });
+    const agency = await firstAgency(t.app);
+    agencyCode = agency.code;
+    await createUser(t.app, 'luu-tru', 'archivist');
+    await createUser(t.app, 'co-quan', 'agency', agency.code);
+    await createUser(t.app, 'quan-tri', 'admin');
+    archivist = await login(t.app, 'luu-tru');
+    agencyUser = await login(t.app, 'co-quan');
+    admin = await login(t.app, 'quan-tri');
+    xssId = await makeProduct(t.app, { title: `Sổ tay ${XSS}`, description: `Mô tả ${XSS}`, agency: agency.code, year: '2023' }, { publish: true });
+  });
+  afterAll(async () => t?.close());
+
+  const get = (url: string, s?: Session, headers: Record<string, string> = {}) =>
+    t.app.inject({ method: 'GET', url, headers: { ...(s ? { cookie: s.cookie } : {}), ...headers } });
+
+  it('shows a record titled with markup as text on the search page and the record page', async () => {
+    for (const url of ['/', `/?q=${encodeURIComponent('so tay')}`, `/san-pham/${xssId}`]) {
+      const res = await get(url);
+      expect(res.statusCode, url).toBe(200);
+      expect(res.body, url).not.toContain('<script>alert(1)');
+      expect(res.body, url).not.toContain('<img src=x');
+      expect(res.body, url).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    }
+  });
+
+  it('sends a strict CSP and other security headers with every page', async () => {
+    const res = await get('/');
+    const csp = String(res.headers['content-security-policy']);
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("object-src 'none'");
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['referrer-policy']).toBe('same-origin');
+    // No inline scripts or styles anywhere: only external modules and JSON data blocks.
+    for (const url of ['/', `/san-pham/${xssId}`, '/nop', '/tham-dinh', '/bao-cao', '/quan-tri', '/dang-nhap']) {
+      const page = (await get(url, admin)).body;
+      for (const m of page.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)) {
+        if (/type="application\/json"/.test(m[1])) continue;
+        expect(m[1], url).toMatch(/src="\/static\//);
+        expect(m[2].trim(), url).toBe('');
+      }
+      expect(page, url).not.toMatch(/<style|\sstyle="/);
+      expect(page, url).not.toMatch(/\son[a-z]+="/);
+    }
+  });
+
+  it('puts a CSRF token in every form that posts', async () => {
+    const pages: Array<[string, Session | undefined]> = [
+      ['/dang-nhap', undefined],
+      [`/san-pham/${xssId}`, archivist],
+      [`/san-pham/${xssId}/sua`, archivist],
+      ['/tham-dinh', archivist],
+      ['/quan-tri', admin],
+      ['/cua-toi', agencyUser],
+      ['/nop', agencyUser],
+      ['/', archivist],
+    ];
+    let forms = 0;
+    for (const [url, s] of pages) {
+      const res = await get(url, s);
+      expect(res.statusCode, url).toBe(200);
+      const token = s ? s.csrf : undefined;
+      for (const f of postForms(res.body)) {
+        forms++;
+        const m = /name="_csrf" value="([^"]+)"/.exec(f);
+        expect(m, `${url}: ${f.slice(0, 80)}`).not.toBeNull();
+        if (token) expect(m![1]).toBe(token);
+      }
+    }
+    expect(forms).toBeGreaterThan(10);
+    // Multipart upload form: the token travels as a header from upload.js, and the page carries it in the meta tag.
+    const up = await get('/nop', agencyUser);
+    expect(up.body).toContain(`<meta name="csrf-token" content="${agencyUser.csrf}">`);
+  });
+
+  it('refuses form posts with a wrong or missing CSRF token', async () => {
+    const id = await makeProduct(t.app, { title: 'Tờ gấp kiểm tra CSRF', agency: agencyCode });
+    const bad = await t.app.inject({
+      method: 'POST', url: `/san-pham/${id}/chuyen`, headers: { cookie: archivist.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'action=start_review&_csrf=wrong',
+    });
+    expect(bad.statusCode).toBe(403);
+    expect(bad.headers['content-type']).toMatch(/text\/html/);
+    const state = () => (t.app.db.sqlite.prepare('SELECT state FROM products WHERE id = ?').get(id) as { state: string }).state;
+    expect(state()).toBe('submitted');
+    const good = await t.app.inject({
+      method: 'POST', url: `/san-pham/${id}/chuyen`, headers: { cookie: archivist.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `action=start_review&_csrf=${encodeURIComponent(archivist.csrf)}`,
+    });
+    expect(good.statusCode).toBe(303);
+    expect(good.headers.location).toBe(`/san-pham/${id}?da=start_review`);
+    expect(state()).toBe('in_review');
+    // Anonymous login form: double-submit cookie.
+    const noToken = await t.app.inject({ method: 'POST', url: '/dang-nhap', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `username=luu-tru&password=${PASSWORD}` });
+    expect(noToken.statusCode).toBe(403);
+    expect(noToken.cookies.find((c) => c.name === 'kho_session')).toBeUndefined();
+  });
+
+  it('returns a record with a reason through the form, and refuses an empty reason in Vietnamese', async () => {
+    const id = await makeProduct(t.app, { title: 'Bản đồ du lịch Cao Bằng', agency: agencyCode });
+    const post = (body: string) => t.app.inject({ method: 'POST', url: `/san-pham/${id}/chuyen`, headers: { cookie: archivist.cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: `${body}&_csrf=${encodeURIComponent(archivist.csrf)}` });
+    const empty = await post('action=return&reason=');
+    expect(empty.statusCode).toBe(400);
+    expect(empty.body).toContain('Hãy ghi lý do trả lại.');
+    const ok = await post(`action=return&reason=${encodeURIComponent('Thiếu trang bìa')}`);
+    expect(ok.statusCode).toBe(303);
+    const mine = await get('/cua-toi', agencyUser);
+    expect(mine.body).toContain('Bản đồ du lịch Cao Bằng');
+    expect(mine.body).toContain('Thiếu trang bìa');
+    expect(mine.body).toContain(`/san-pham/${id}/sua`);
+  });
+
+  it('logs in through the form and out again', async () => {
+    const page = await get('/dang-nhap?next=/cua-toi');
+    const csrfCookie = page.cookies.find((c) => c.name === 'kho_csrf')!;
+    const token = /name="_csrf" value="([^"]+)"/.exec(page.body)![1];
+    expect(token).toBe(csrfCookie.value);
+    const wrong = await t.app.inject({ method: 'POST', url: '/dang-nhap?next=/cua-toi', headers: { cookie: `kho_csrf=${token}`, 'content-type': 'application/x-www-form-urlencoded' }, payload: `_csrf=${token}&username=co-quan&password=sai-mat-khau-000` });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.body).toContain('Sai tên đăng nhập hoặc mật khẩu.');
+    const res = await t.app.inject({ method: 'POST', url: '/dang-nhap?next=/cua-toi', headers: { cookie: `kho_csrf=${token}`, 'content-type': 'application/x-www-form-urlencoded' }, payload: `_csrf=${token}&username=co-quan&password=${PASSWORD}` });
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/cua-toi');
+    const session = res.cookies.find((c) => c.name === 'kho_session')!;
+    expect(session.httpOnly).toBe(true);
+    const mine = await get('/cua-toi', { cookie: `kho_session=${session.value}`, csrf: '' });
+    expect(mine.statusCode).toBe(200);
+    expect(mine.body).toContain('Sản phẩm của tôi');
+    const csrf = /name="csrf-token" content="([^"]+)"/.exec(mine.body)![1];
+    const out = await t.app.inject({ method: 'POST', url: '/dang-xuat', headers: { cookie: `kho_session=${session.value}`, 'content-type': 'application/x-www-form-urlencoded' }, payload: `_csrf=${csrf}` });
+    expect(out.statusCode).toBe(303);
+    const after = await get('/cua-toi', { cookie: `kho_session=${session.value}`, csrf: '' });
+    expect(after.statusCode).toBe(303);
+    expect(after.headers.location).toMatch(/^\/dang-nhap\?next=/);
+  });
+
+  it('keeps unsafe redirects out of login', async () => {
+    const page = await get('/dang-nhap?next=//evil.example/x');
+    expect(page.body).toContain('action="/dang-nhap?next=%2F"');
+  });
+
+  it('gates pages by role', async () => {
+    expect((await get('/tham-dinh')).statusCode).toBe(303);
+    expect((await get('/tham-dinh', agencyUser)).statusCode).toBe(403);
+    expect((await get('/quan-tri', archivist)).statusCode).toBe(403);
+    expect((await get('/tham-dinh', archivist)).statusCode).toBe(200);
+  });
+
+  it('answers unknown pages with a friendly HTML 404 and unknown API routes with JSON', async () => {
+    const page = await get('/khong-co-trang-nay');
+    expect(page.statusCode).toBe(404);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.body).toContain('Không tìm thấy trang');
+    expect(page.body).toContain('<html lang="vi">');
+    const api = await get('/api/khong-co');
+    expect(api.statusCode).toBe(404);
+    expect(api.json().code).toBe('ROUTE_NOT_FOUND');
+    const rec = await get('/san-pham/999999');
+    expect(rec.statusCode).toBe(404);
+    expect(rec.body).toContain('Không tìm thấy sản phẩm này');
+  });
+
+  it('switches language with ?lang= and remembers it in a cookie', async () => {
+    const vi = await get('/');
+    expect(vi.body).toContain('<html lang="vi">');
+    expect(vi.body).toContain('Tra cứu');
+    const en = await get('/?lang=en');
+    expect(en.body).toContain('<html lang="en">');
+    expect(en.body).toContain('Newest published products');
+    const cookie = en.cookies.find((c) => c.name === 'lang');
+    expect(cookie?.value).toBe('en');
+    const again = await get('/dang-nhap', undefined, { cookie: 'lang=en' });
+    expect(again.body).toContain('<html lang="en">');
+    expect(again.body).toContain('Log in');
+    // The switch link keeps the current query.
+    const withQuery = await get('/?q=sach&type=book');
+    expect(withQuery.body).toMatch(/href="\/\?q=sach&amp;type=book&amp;lang=en"/);
+  });
+
+  it('serves static assets with a strong ETag and immutable caching for the versioned URL', async () => {
+    const page = (await get('/')).body;
+    const href = /href="(\/static\/app\.css\?v=[0-9a-f]+)"/.exec(page)![1];
+    const css = await get(href);
+    expect(css.statusCode).toBe(200);
+    expect(css.headers['cache-control']).toContain('immutable');
+    const etag = String(css.headers.etag);
+    const again = await get(href, undefined, { 'if-none-match': etag });
+    expect(again.statusCode).toBe(304);
+    const unversioned = await get('/static/app.css');
+    expect(unversioned.headers['cache-control']).not.toContain('immutable');
+  });
+
+  it('filters by facets kept in the URL and shows removable chips', async () => {
+    await makeProduct(t.app, { title: 'Video clip di sản Cao Bằng', type: 'video', agency: agencyCode, year: '2022' }, { publish: true });
+    const res = await get(`/?type=book&year=2023`);
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('Sổ tay');
+    expect(res.body).not.toContain('Video clip di sản');
+    expect(res.body).toMatch(/class="chip" href="\/\?year=2023"/); // removing the type filter keeps the year
+    expect(res.body).toMatch(/class="chip" href="\/\?type=book"/);
+  });
+
+  it('renders the admin, desk and report pages for staff', async () => {
+    const adminPage = await get('/quan-tri', admin);
+    expect(adminPage.body).toContain('co-quan');
+    const desk = await get('/tham-dinh', archivist);
+    expect(desk.body).toContain('Hàng chờ thẩm định');
+    const report = await get('/bao-cao?nam=2023', archivist);
+    expect(report.statusCode).toBe(200);
+    expect(report.body).toContain('<svg');
+    expect(report.body).toContain('/api/reports/compliance?year=2023&amp;format=csv');
+  });
+
+  it('creates an API token from the admin page and shows it once', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/quan-tri', headers: { cookie: admin.cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: `op=create_token&user=co-quan&name=script&_csrf=${encodeURIComponent(admin.csrf)}` });
+    expect(res.statusCode).toBe(200);
+    const secret = /id="new-token">([^<]+)</.exec(res.body)?.[1];
+    expect(secret).toBeTruthy();
+    const works = await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: auth(secret!) });
+    expect(works.statusCode).toBe(200);
+    const later = await get('/quan-tri', admin);
+    expect(later.body).not.toContain(secret!);
+  });
+});
