@@ -236,8 +236,10 @@ export async function makeVideo(path: string, opts: { seconds?: number; width?: 
   await ffmpeg([
     ...video, '-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`,
     ...filter, '-map', `${audioIdx}:a`, '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest',
-    ...(rotate !== undefined ? ['-metadata:s:v:0', `rotate=${rotate}`] : []), '-movflags', '+faststart', path,
+    '-movflags', '+faststart', rotate !== undefined ? `${path}.plain.mp4` : path,
   ]);
+  // The display matrix is only written when remuxing (stream copy) with a rotate tag.
+  if (rotate !== undefined) await ffmpeg(['-i', `${path}.plain.mp4`, '-c', 'copy', '-metadata:s:v:0', `rotate=${rotate}`, path]);
 }
 
 export interface AudioTags { title?: string; artist?: string; album?: string; date?: string; comment?: string }

@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { getExtractor } from '../../server/ingest/extractors/index.ts';
+import { PermanentExtractError } from '../../server/ingest/extractors/types.ts';
+import { inputFor, makeAudio, makeVideo, tempDir } from '../helpers/fixtures.ts';
+
+const video = getExtractor('video');
+const audio = getExtractor('audio');
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeAll(async () => ({ dir, cleanup } = await tempDir()));
+afterAll(() => cleanup());
+
+async function failure(p: Promise<unknown>): Promise<PermanentExtractError> {
+  const err = await p.then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(PermanentExtractError);
+  return err as PermanentExtractError;
+}
+const thumb = (d: { name: string; path: string }[], size: number) => d.find((x) => x.name === `thumb-${size}.webp`)!.path;
+
+describe('video extractor', () => {
+  it('reads duration, codecs, size, frame rate and audio tracks; thumbnail is a frame', async () => {
+    const path = join(dir, 'plain.mp4');
+    await makeVideo(path, { seconds: 4, width: 320, height: 240 });
+    const inp = await inputFor(path, 'video', 'video/mp4', dir);
+    const { metadata } = await video.extract(inp);
+    expect(metadata).toMatchObject({ videoCodec: 'h264', width: 320, height: 240, rotation: 0, frameRate: 25 });
+    expect(metadata.container).toMatch(/mp4/);
+    expect(metadata.durationSec as number).toBeGreaterThan(3.9);
+    expect(metadata.durationSec as number).toBeLessThan(4.2);
+    expect(metadata.audioTracks).toEqual([expect.objectContaining({ codec: 'aac', channels: 1, sampleRate: 44100 })]);
+    const { derivatives } = await video.thumbnail(inp);
+    expect(await sharp(thumb(derivatives, 1024)).metadata()).toMatchObject({ format: 'webp', width: 320, height: 240 });
+    expect(await sharp(thumb(derivatives, 256)).metadata()).toMatchObject({ width: 256, height: 192 });
+  });
+
+  it('rotation metadata: displayed size and thumbnail are portrait', async () => {
+    const path = join(dir, 'rotated.mp4');
+    await makeVideo(path, { seconds: 2, width: 320, height: 240, rotate: 90 });
+    const inp = await inputFor(path, 'video', 'video/mp4', dir);
+    const { metadata } = await video.extract(inp);
+    expect(metadata).toMatchObject({ width: 240, height: 320, codedWidth: 320, codedHeight: 240 });
+    expect([90, 270]).toContain(metadata.rotation);
+    const { derivatives } = await video.thumbnail(inp);
+    expect(await sharp(thumb(derivatives, 1024)).metadata()).toMatchObject({ width: 240, height: 320 });
+  });
+
+  it('skips a black lead-in for the poster frame', async () => {
+    const path = join(dir, 'black-start.mp4');
+    await makeVideo(path, { seconds: 10, blackLeadSec: 2 });
+    const { derivatives } = await video.thumbnail(await inputFor(path, 'video', 'video/mp4', dir));
+    const s = await sharp(thumb(derivatives, 256)).greyscale().stats();
+    expect(s.channels[0].mean).toBeGreaterThan(40);
+  });
+
+  it('garbage fails with MEDIA_MALFORMED', async () => {
+    const path = join(dir, 'junk.mp4');
+    await writeFile(path, Buffer.concat([Buffer.from('\0\0\0\x18ftypmp42'), Buffer.alloc(4000, 0x55)]));
+    const inp = await inputFor(path, 'video', 'video/mp4', dir);
+    expect((await failure(video.extract(inp))).code).toBe('MEDIA_MALFORMED');
+    expect((await failure(video.thumbnail(inp))).code).toBe('MEDIA_MALFORMED');
+  });
+});
+
+describe('audio extractor', () => {
+  const vi = { title: 'Quốc ca Việt Nam', artist: 'Đài Phát thanh Cao Bằng', album: 'Loa truyền thanh cơ sở', date: '2023', comment: 'Bản ghi thử – tiếng Tày' };
+
+  it.each(['mp3', 'ogg', 'flac', 'm4a', 'opus'])('%s: duration, codec and Vietnamese tags', async (ext) => {
+    const path = join(dir, `tone.${ext}`);
+    await makeAudio(path, { seconds: 3, tags: vi });
+    const { metadata } = await audio.extract(await inputFor(path, 'audio', `audio/${ext}`, dir));
+    expect(metadata.durationSec as number).toBeGreaterThan(2.9);
+    expect(metadata.durationSec as number).toBeLessThan(3.2);
+    // MP4 sample entries of AAC often say 2 channels whatever the stream holds.
+    if (ext !== 'm4a') expect(metadata.channels).toBe(1);
+    expect(metadata.tags).toMatchObject({ title: vi.title, artist: vi.artist, album: vi.album, year: 2023 });
+    expect((metadata.tags as { comment?: string }).comment ?? vi.comment).toBe(vi.comment);
+    expect(metadata.hasCover).toBe(false);
+  });
+
+  it('embedded cover art becomes the thumbnail', async () => {
+    const cover = join(dir, 'cover.jpg');
+    await sharp({ create: { width: 500, height: 500, channels: 3, background: '#d03030' } }).jpeg().toFile(cover);
+    const path = join(dir, 'with-cover.mp3');
+    await makeAudio(path, { seconds: 2, tags: { title: 'Có ảnh bìa' }, coverJpeg: cover });
+    const inp = await inputFor(path, 'audio', 'audio/mpeg', dir);
+    expect((await audio.extract(inp)).metadata.hasCover).toBe(true);
+    const { derivatives } = await audio.thumbnail(inp);
+    expect(await sharp(thumb(derivatives, 1024)).metadata()).toMatchObject({ width: 500, height: 500 });
+    const [r, g] = (await sharp(thumb(derivatives, 256)).stats()).channels.map((c) => c.mean);
+    expect(r).toBeGreaterThan(150);
+    expect(g).toBeLessThan(90);
+  });
+
+  it('no cover: a waveform picture', async () => {
+    const path = join(dir, 'wave.ogg');
+    await makeAudio(path, { seconds: 2 });
+    const r = await audio.thumbnail(await inputFor(path, 'audio', 'audio/ogg', dir));
+    expect(r.note).toBe('waveform');
+    const m = await sharp(thumb(r.derivatives, 1024)).metadata();
+    expect([m.width, m.height]).toEqual([1024, 256]);
+    // The tone is loud: the middle row is ink, the top row background.
+    const raw = await sharp(thumb(r.derivatives, 1024)).greyscale().raw().toBuffer();
+    expect(raw[128 * 1024 + 512]).toBeLessThan(150);
+    expect(raw[2 * 1024 + 512]).toBeGreaterThan(200);
+  });
+
+  it('truncated WAV whose header claims 10 s: reports what is really there', async () => {
+    const whole = join(dir, 'long.wav');
+    await makeAudio(whole, { seconds: 10 });
+    const bytes = await readFile(whole);
+    const path = join(dir, 'cut.wav');
+    await writeFile(path, bytes.subarray(0, Math.floor(bytes.length * 0.4)));
+    const { metadata } = await audio.extract(await inputFor(path, 'audio', 'audio/wav', dir));
+    expect(metadata.durationSec as number).toBeGreaterThan(3.5);
+    expect(metadata.durationSec as number).toBeLessThan(4.5);
+    if (metadata.truncated) expect(metadata.claimedDurationSec as number).toBeGreaterThan(9.9);
+  });
+
+  it('truncated M4A (header says 10 s): real duration or a clear failure', async () => {
+    const whole = join(dir, 'long.m4a');
+    await makeAudio(whole, { seconds: 10 });
+    const bytes = await readFile(whole);
+    const path = join(dir, 'cut.m4a');
+    await writeFile(path, bytes.subarray(0, Math.floor(bytes.length * 0.5)));
+    const r = await audio.extract(await inputFor(path, 'audio', 'audio/mp4', dir)).then((x) => x, (e: unknown) => e);
+    if (r instanceof PermanentExtractError) expect(r.code).toBe('MEDIA_MALFORMED');
+    else {
+      const md = (r as { metadata: Record<string, number | boolean> }).metadata;
+      expect(md.truncated).toBe(true);
+      expect(md.claimedDurationSec as number).toBeGreaterThan(9.9);
+      expect(md.durationSec as number).toBeLessThan(7);
+    }
+  });
+
+  it('garbage and empty files fail clearly', async () => {
+    const junk = join(dir, 'junk.mp3');
+    await writeFile(junk, Buffer.alloc(3000, 0x11));
+    const e1 = await failure(audio.extract(await inputFor(junk, 'audio', 'audio/mpeg', dir)));
+    expect(e1.code).toBe('MEDIA_MALFORMED');
+    const empty = join(dir, 'empty.mp3');
+    await writeFile(empty, '');
+    expect((await failure(audio.extract(await inputFor(empty, 'audio', 'audio/mpeg', dir)))).code).toBe('EMPTY_FILE');
+  });
+});

@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { getExtractor } from '../../server/ingest/extractors/index.ts';
+import { stopPdfHelper } from '../../server/ingest/adapters/pdf.ts';
+import { PermanentExtractError } from '../../server/ingest/extractors/types.ts';
+import { hasDejaVu, inputFor, makeHostilePdfs, makeSimplePdf, makeUnicodePdf, tempDir, VI_TEXT } from '../helpers/fixtures.ts';
+
+const pdf = getExtractor('pdf');
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeAll(async () => ({ dir, cleanup } = await tempDir()));
+afterAll(async () => {
+  await stopPdfHelper();
+  await cleanup();
+});
+
+const input = (path: string, limits = {}) => inputFor(path, 'pdf', 'application/pdf', dir, limits);
+async function failure(p: Promise<unknown>): Promise<PermanentExtractError> {
+  const err = await p.then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(PermanentExtractError);
+  return err as PermanentExtractError;
+}
+
+describe('pdf extractor', () => {
+  it('reads properties, page count and text per page', async () => {
+    const path = join(dir, 'props.pdf');
+    await makeSimplePdf(path, ['First page line one\nline two', 'Second page', 'Third page'], { title: 'Ke hoach 199', author: 'Ban Tuyen giao', subject: 'Tuyen truyen', keywords: ['kho', 'tu lieu'] });
+    const { metadata, pages } = await pdf.extract(await input(path));
+    expect(metadata).toMatchObject({
+      pages: 3, title: 'Ke hoach 199', author: 'Ban Tuyen giao', subject: 'Tuyen truyen', encrypted: false,
+      createdAt: '2023-03-30T08:00:00.000Z', modifiedAt: '2023-04-01T09:30:00.000Z', producer: expect.stringMatching(/pdf-lib/),
+    });
+    expect(metadata.pdfVersion).toMatch(/^1\.\d$/);
+    expect(metadata.keywords).toContain('kho');
+    expect(pages).toEqual([
+      { page: 1, text: 'First page line one\nline two' },
+      { page: 2, text: 'Second page' },
+      { page: 3, text: 'Third page' },
+    ]);
+  });
+
+  it.skipIf(!hasDejaVu())('Vietnamese text drawn precomposed (NFC) or decomposed (NFD) comes out as the NFC source', async () => {
+    for (const form of ['NFC', 'NFD'] as const) {
+      const path = join(dir, `vi-${form}.pdf`);
+      await makeUnicodePdf(path, [VI_TEXT, 'Trang hai: người Tày, Nùng, H’Mông, Dao'], { form, title: 'Tờ gấp tuyên truyền' });
+      const { metadata, pages } = await pdf.extract(await input(path));
+      expect(metadata.title).toBe('Tờ gấp tuyên truyền');
+      expect(pages[0].text).toBe(VI_TEXT);
+      expect(pages[1].text).toBe('Trang hai: người Tày, Nùng, H’Mông, Dao');
+      expect(pages[0].text).toBe(pages[0].text.normalize('NFC'));
+    }
+  });
+
+  it('long document (page range split between two threads): every page comes back, in order', async () => {
+    const path = join(dir, 'long.pdf');
+    const n = 150;
+    await makeSimplePdf(path, Array.from({ length: n }, (_, i) => `Page marker ${i + 1}\nSome body text for page ${i + 1}.`));
+    const { metadata, pages } = await pdf.extract(await input(path));
+    expect(metadata.pages).toBe(n);
+    expect(pages.map((p) => p.page)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    pages.forEach((p, i) => expect(p.text.split('\n')[0]).toBe(`Page marker ${i + 1}`));
+  });
+
+  it('thumbnail: first page at 1024 and 256 px on the long side, portrait for A4', async () => {
+    const path = join(dir, 'thumb.pdf');
+    await makeSimplePdf(path, ['Hello thumbnail', 'page two']);
+    const { derivatives } = await pdf.thumbnail(await input(path));
+    const byName = Object.fromEntries(derivatives.map((d) => [d.name, d]));
+    const big = await sharp(byName['thumb-1024.webp'].path).metadata();
+    const small = await sharp(byName['thumb-256.webp'].path).metadata();
+    expect(big).toMatchObject({ format: 'webp', height: 1024 });
+    expect(big.width).toBeGreaterThan(700);
+    expect(big.width).toBeLessThan(760);
+    expect(small).toMatchObject({ format: 'webp', height: 256 });
+    // White page with some dark text pixels.
+    const s = await sharp(byName['thumb-1024.webp'].path).greyscale().stats();
+    expect(s.channels[0].mean).toBeGreaterThan(240);
+    expect(s.channels[0].min).toBeLessThan(100);
+  });
+
+  it('hostile files fail with a clear code, quickly', async () => {
+    const h = await makeHostilePdfs(dir);
+    const t0 = Date.now();
+    expect((await failure(pdf.extract(await input(h.cycle)))).code).toBe('PDF_MALFORMED');
+    expect((await failure(pdf.thumbnail(await input(h.cycle)))).code).toBe('PDF_MALFORMED');
+    expect((await failure(pdf.extract(await input(h.bomb)))).code).toBe('PDF_DECOMPRESSION_BOMB');
+    expect((await failure(pdf.thumbnail(await input(h.bomb)))).code).toBe('PDF_DECOMPRESSION_BOMB');
+    expect((await failure(pdf.extract(await input(h.notPdf)))).code).toBe('PDF_MALFORMED');
+    // A page count claim of a billion is not believed: pdf.js counts the real leaves.
+    const huge = await pdf.extract(await input(h.hugeCount));
+    expect(huge.metadata.pages).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    const empty = join(dir, 'empty.pdf');
+    await writeFile(empty, '');
+    expect((await failure(pdf.extract(await input(empty)))).code).toBe('EMPTY_FILE');
+  });
+
+  it('past the deadline: TIMEOUT', async () => {
+    const path = join(dir, 'late.pdf');
+    await makeSimplePdf(path, ['a', 'b']);
+    expect((await failure(pdf.extract(await input(path, { deadline: Date.now() - 1 })))).code).toBe('TIMEOUT');
+  });
+});
