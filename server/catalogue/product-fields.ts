@@ -122,7 +122,7 @@ function pastDate(field: string, v: unknown): string | null {
 
 function agencyId(ctx: FieldContext, field: string, v: string | number): number {
   const row = ctx.sqlite.prepare('SELECT id FROM agencies WHERE code = ? OR CAST(id AS TEXT) = ?').get(String(v), String(v)) as { id: number } | undefined;
-  if (!row) throw err.validation(field, `unknown agency "${v}"`);
+  if (!row) throw err.validation(field, `${field}: unknown agency "${v}"`);
   return row.id;
 }
 
@@ -200,7 +200,7 @@ export function validateFields(input: Partial<Record<EditableField, unknown>>, c
     const langs = has('languages') ? strList('languages', input.languages) : [];
     const final = langs.length ? langs : mode === 'create' ? ['vi'] : [];
     for (const l of final) {
-      if (!/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/.test(l)) throw err.validation('languages', `language "${l}" is not a language code (e.g. vi, tay, nut, hmn, dao)`);
+      if (!/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/.test(l)) throw err.validation('languages', `languages: "${l}" is not a language code (e.g. vi, tay, nut, hmn, dao)`);
     }
     out.languages = JSON.stringify(final);
   }
@@ -241,8 +241,8 @@ export function validateFields(input: Partial<Record<EditableField, unknown>>, c
       const row = ctx.sqlite.prepare('SELECT id, agency_id FROM plan_tasks WHERE code = ? OR CAST(id AS TEXT) = ?').get(String(v), String(v)) as
         | { id: number; agency_id: number }
         | undefined;
-      if (!row) throw err.validation('planTask', `unknown plan task "${v}"`);
-      if (p?.role === 'agency' && row.agency_id !== p.agencyId) throw err.validation('planTask', `plan task "${v}" belongs to another agency`);
+      if (!row) throw err.validation('planTask', `planTask: unknown plan task "${v}"`);
+      if (p?.role === 'agency' && row.agency_id !== p.agencyId) throw err.validation('planTask', `planTask: plan task "${v}" belongs to another agency`);
       out.planTaskId = row.id;
     }
   }
