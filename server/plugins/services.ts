@@ -90,6 +90,11 @@ export default fp(
     app.decorate('jobRunner', jobRunner);
     app.decorate('ingest', ingest);
 
+    // A successful write is acknowledged only once it is durable on disk (group-committed WAL fsync).
+    app.addHook('onSend', async (req, reply) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS' && reply.statusCode < 400) await db.syncWal();
+    });
+
     app.addHook('onReady', async () => {
       jobRunner.start();
     });

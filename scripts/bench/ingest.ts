@@ -1,0 +1,186 @@
+/**
+ * Ingest benchmark (issue "The service and its store"):
+ * 1. One large upload over loopback until durable (201), vs the physical floor of one hash pass and
+ *    one write: `openssl dgst -sha256 f && cp f dest && sync`. Also the server's peak RSS at
+ *    100 MiB and at the large size (a fresh server per size, so VmHWM belongs to that size).
+ * 2. Acknowledged uploads per second: N files of ~200 KB from 8 concurrent clients, vs a bare
+ *    Fastify + multipart server that only hashes, writes and fsyncs (scripts/bench/bare-upload-server.ts).
+ * Extraction workers are off (JOB_WORKERS=0): this measures the road, not the extractors.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomFillSync } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fmt, freePort, median, memoryOf, startNode, stopProcess } from './util.ts';
+
+const TOKEN = 'bench-admin-token-0123456789abcdef';
+
+export interface IngestReport {
+  large: { sizeMiB: number; reps: number; pipelineSec: number[]; floorSec: number[]; medianPipelineSec: number; medianFloorSec: number; ratio: number; mibPerSec: number };
+  rss: Record<string, number>;
+  small: { files: number; clients: number; sizeKiB: number; oursPerSec: number; barePerSec: number; ratio: number };
+}
+
+/** A file that sniffs as PDF: a PDF header, then random bytes (incompressible, no dedupe). */
+function makeFile(path: string, bytes: number, seed: number) {
+  const fd = openSync(path, 'w');
+  const chunk = Buffer.alloc(16 * 1024 * 1024);
+  let written = 0;
+  const header = Buffer.from(`%PDF-1.4\n%bench ${seed}\n`);
+  writeSync(fd, header);
+  written += header.length;
+  while (written < bytes) {
+    const n = Math.min(chunk.length, bytes - written);
+    randomFillSync(chunk, 0, n);
+    writeSync(fd, chunk, 0, n);
+    written += n;
+  }
+  closeSync(fd);
+}
+
+function curlUpload(url: string, file: string): number {
+  const t0 = process.hrtime.bigint();
+  const out = execFileSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-H', `Authorization: Bearer ${TOKEN}`, '-F', 'title=Phim tài liệu Cao Bằng', '-F', 'type=video', '-F', `file=@${file};type=application/octet-stream`, url]).toString();
+  const sec = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (out !== '201') throw new Error(`upload answered ${out}`);
+  return sec;
+}
+
+function floorRun(file: string, dest: string): number {
+  rmSync(dest, { force: true });
+  spawnSync('sync');
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('bash', ['-c', `openssl dgst -sha256 "${file}" >/dev/null && cp "${file}" "${dest}" && sync`]);
+  if (r.status !== 0) throw new Error('floor command failed');
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+async function startOurs(dataDir: string) {
+  const port = await freePort();
+  const proc = await startNode('server/server.ts', { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ADMIN_TOKEN: TOKEN, JOB_WORKERS: '0', LOG_LEVEL: 'warn', MAX_FILE_MB: '8192', MAX_FILES: '20' }, `http://127.0.0.1:${port}/healthz`);
+  return { proc, base: `http://127.0.0.1:${port}` };
+}
+
+async function manyUploads(url: string, files: Buffer[], clients: number, fieldName: string, withFields: boolean): Promise<number> {
+  let next = 0;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < files.length) {
+        const i = next++;
+        const form = new FormData();
+        if (withFields) {
+          form.append('title', `Tờ rơi số ${i}`);
+          form.append('type', 'leaflet');
+        }
+        form.append(fieldName, new Blob([new Uint8Array(files[i])]), `to-roi-${i}.pdf`);
+        const res = await fetch(url, { method: 'POST', body: form, headers: { authorization: `Bearer ${TOKEN}` } });
+        if (res.status !== 201) throw new Error(`upload ${i} answered ${res.status}: ${await res.text()}`);
+        await res.arrayBuffer();
+      }
+    }),
+  );
+  const sec = Number(process.hrtime.bigint() - t0) / 1e9;
+  return files.length / sec;
+}
+
+export async function runIngestBench(opts: { largeMiB?: number; reps?: number; smallCount?: number } = {}): Promise<IngestReport> {
+  const largeMiB = opts.largeMiB ?? 1024;
+  const reps = opts.reps ?? 3;
+  const smallCount = opts.smallCount ?? 1000;
+  const work = mkdtempSync(join(tmpdir(), 'kho-bench-ingest-'));
+  const log = (s: string) => process.stderr.write(`[ingest] ${s}\n`);
+  try {
+    // 1. Large upload vs the floor, and peak RSS per size.
+    const rss: Record<string, number> = {};
+    let large: IngestReport['large'] | null = null;
+    for (const sizeMiB of [100, largeMiB]) {
+      const file = join(work, `big-${sizeMiB}.bin`);
+      log(`making a ${sizeMiB} MiB file`);
+      makeFile(file, sizeMiB * 1024 * 1024, sizeMiB);
+      const dataDir = join(work, `data-${sizeMiB}`);
+      const { proc, base } = await startOurs(dataDir);
+      const pipelineSec: number[] = [];
+      const floorSec: number[] = [];
+      try {
+        for (let r = 0; r < (sizeMiB === largeMiB ? reps : 1); r++) {
+          floorSec.push(floorRun(file, join(work, 'floor-copy.bin')));
+          pipelineSec.push(curlUpload(`${base}/api/products`, file));
+          log(`${sizeMiB} MiB rep ${r + 1}: pipeline ${fmt(pipelineSec.at(-1)!)} s, floor ${fmt(floorSec.at(-1)!)} s`);
+        }
+        rss[`${sizeMiB}MiB`] = memoryOf(proc.pid!).peakMb;
+      } finally {
+        await stopProcess(proc);
+        rmSync(dataDir, { recursive: true, force: true });
+        rmSync(join(work, 'floor-copy.bin'), { force: true });
+      }
+      if (sizeMiB === largeMiB) {
+        const mp = median(pipelineSec);
+        const mf = median(floorSec);
+        large = { sizeMiB, reps, pipelineSec, floorSec, medianPipelineSec: mp, medianFloorSec: mf, ratio: mp / mf, mibPerSec: sizeMiB / mp };
+      }
+      rmSync(file, { force: true });
+    }
+
+    // 2. Many small uploads from 8 clients: ours vs the bare baseline.
+    log(`making ${smallCount} files of ~200 KB`);
+    const files: Buffer[] = [];
+    for (let i = 0; i < smallCount; i++) {
+      const b = Buffer.alloc(200 * 1024 + (i % 97) * 64);
+      randomFillSync(b);
+      Buffer.from(`%PDF-1.4\n%${i}\n`).copy(b);
+      files.push(b);
+    }
+    const clients = 8;
+    const barePort = await freePort();
+    const bare = await startNode('scripts/bench/bare-upload-server.ts', { BARE_DIR: join(work, 'bare'), PORT: String(barePort) }, `http://127.0.0.1:${barePort}/healthz`);
+    let bareRates: number[] = [];
+    let ourRates: number[] = [];
+    const ours = await startOurs(join(work, 'data-small'));
+    try {
+      // Alternate the two servers, three rounds each, on fresh halves of the work.
+      const rounds = 3;
+      const per = Math.floor(files.length / rounds);
+      for (let r = 0; r < rounds; r++) {
+        const slice = files.slice(r * per, (r + 1) * per);
+        bareRates.push(await manyUploads(`http://127.0.0.1:${barePort}/upload`, slice, clients, 'file', false));
+        // Distinct bytes for ours (the bare server does not dedupe, ours would).
+        const mine = slice.map((b) => {
+          const c = Buffer.from(b);
+          c[c.length - 1] ^= 0xff;
+          return c;
+        });
+        ourRates.push(await manyUploads(`${ours.base}/api/products`, mine, clients, 'file', true));
+        log(`round ${r + 1}: ours ${fmt(ourRates.at(-1)!, 0)}/s, bare ${fmt(bareRates.at(-1)!, 0)}/s`);
+      }
+    } finally {
+      await stopProcess(bare);
+      await stopProcess(ours.proc);
+    }
+    const oursPerSec = median(ourRates);
+    const barePerSec = median(bareRates);
+    return {
+      large: large!,
+      rss,
+      small: { files: smallCount, clients, sizeKiB: 200, oursPerSec, barePerSec, ratio: oursPerSec / barePerSec },
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export function printIngestReport(r: IngestReport): string {
+  return [
+    `Ingest — ${r.large.sizeMiB} MiB upload until durable (median of ${r.large.reps}): pipeline ${fmt(r.large.medianPipelineSec)} s (${fmt(r.large.mibPerSec, 0)} MiB/s), floor (openssl dgst + cp + sync) ${fmt(r.large.medianFloorSec)} s, ratio ${fmt(r.large.ratio)} (target ≤ 1.2)`,
+    `Ingest — server peak RSS: ${Object.entries(r.rss).map(([k, v]) => `${k} ${fmt(v, 0)} MB`).join(', ')} (target ≤ 150 MB)`,
+    `Ingest — ${r.small.files} uploads of ~${r.small.sizeKiB} KB, ${r.small.clients} clients: ${fmt(r.small.oursPerSec, 0)} acknowledged/s vs bare multipart-to-disk ${fmt(r.small.barePerSec, 0)}/s, ratio ${fmt(r.small.ratio)} (target ≥ 400/s)`,
+  ].join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const largeMiB = Number(process.env.BENCH_LARGE_MIB ?? 1024);
+  const r = await runIngestBench({ largeMiB, smallCount: Number(process.env.BENCH_SMALL_COUNT ?? 1000) });
+  console.log(printIngestReport(r));
+  console.log(JSON.stringify(r));
+}
