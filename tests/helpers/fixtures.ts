@@ -292,3 +292,15 @@ export async function makeOdt(path: string, paragraphs: string[], props: { title
 
 /** Vietnamese sample text used across fixtures (NFC). */
 export const VI_TEXT = 'Kho tư liệu chung của Đề án: sản phẩm tuyên truyền, giáo dục truyền thống tỉnh Cao Bằng.\nNgày 30 tháng 3 năm 2023 – Ban Tuyên giáo Tỉnh uỷ.';
+
+/** Vietnamese text that the legacy 8-bit code pages (TCVN3, VISCII, Windows-1258) can all represent. */
+export const VI_LEGACY_TEXT = 'Kho tư liệu chung của Đề án tỉnh Cao Bằng, ngày 30 tháng 3 năm 2023.\nBan Tuyên giáo Tỉnh uỷ: sản phẩm tuyên truyền, giáo dục truyền thống; người Tày, Nùng.';
+
+/** Windows-1258 spelling: letters with circumflex/breve/horn precomposed, tone marks as combining characters. */
+export function toCp1258Form(s: string): string {
+  const tones = /[\u0300\u0301\u0303\u0309\u0323]/g;
+  return [...s.normalize('NFC')].map((ch) => {
+    const d = ch.normalize('NFD');
+    return d.replace(tones, '').normalize('NFC') + (d.match(tones)?.join('') ?? '');
+  }).join('');
+}

@@ -14,8 +14,11 @@ import { PermanentExtractError } from '../extractors/types.ts';
 
 const require = createRequire(import.meta.url);
 
-/** Largest decompressed size of one ZIP entry we read. */
-export const MAX_ENTRY_BYTES = 256 * 1024 * 1024;
+/**
+ * Largest decompressed size of one ZIP entry we read. mammoth builds a DOM of document.xml, which
+ * costs several times its size, so this stays well under the worker's memory cap.
+ */
+export const MAX_ENTRY_BYTES = 48 * 1024 * 1024;
 
 /** Decompresses the wanted entries of a ZIP, each capped at maxBytes. Missing entries are absent from the map. */
 export function readZipEntries(zip: Uint8Array, wanted: (name: string) => boolean, maxBytes = MAX_ENTRY_BYTES): Map<string, Uint8Array> {

@@ -16,16 +16,32 @@ export interface DecodedText {
   confidence: number;
 }
 
-const VI_LETTERS = /[ăâđêôơưĂÂĐÊÔƠƯàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]/gu;
-const SUSPICIOUS = /[\u0080-\u009f\ufffd\u0000-\u0008\u000e-\u001f]|[ÃÂ][\u0080-\u00bf]/gu;
+const TONE_MARKS = /[\u0300\u0301\u0303\u0309\u0323]/g;
+/** One Vietnamese syllable without its tone mark: onset, 1–3 vowels, coda. */
+const SYLLABLE = /^(ngh|ng|gh|gi|kh|nh|ph|qu|th|tr|ch|[bcdđghklmnpqrstvx])?[aăâeêioôơuưy]{1,3}(ch|ng|nh|[cmnpt])?$/;
+const SUSPICIOUS = /[\u0080-\u009f\ufffd\u0000-\u0008\u000e-\u001f]/gu;
 
-/** Higher is more plausible text. Vietnamese letters count for, control/replacement debris against. */
+/**
+ * Higher is more plausible text. Every word with a non-ASCII letter is checked as a Vietnamese
+ * syllable (at most one tone mark, valid onset/vowels/coda, no capital after a small letter). Wrong
+ * legacy decodings put diacritics in impossible places, so they score low; control/replacement
+ * debris counts against. Non-Vietnamese text scores about the same for every decoding, so the
+ * caller keeps chardet's choice then.
+ */
 export function plausibility(text: string): number {
   const sample = text.slice(0, 200_000).normalize('NFC');
-  const vi = sample.match(VI_LETTERS)?.length ?? 0;
-  const bad = sample.match(SUSPICIOUS)?.length ?? 0;
-  const letters = sample.match(/\p{L}/gu)?.length ?? 0;
-  return (vi * 2 + letters * 0.01 - bad * 5) / Math.max(1, sample.length);
+  let good = 0;
+  let bad = 0;
+  for (const word of sample.match(/\p{L}+/gu) ?? []) {
+    if (/^[a-zA-Z]+$/.test(word)) continue;
+    const d = word.toLowerCase().normalize('NFD');
+    const tones = d.match(TONE_MARKS)?.length ?? 0;
+    const bare = d.replace(TONE_MARKS, '').normalize('NFC');
+    if (tones <= 1 && !/\p{Ll}\p{Lu}/u.test(word) && SYLLABLE.test(bare)) good++;
+    else bad++;
+  }
+  const debris = sample.match(SUSPICIOUS)?.length ?? 0;
+  return (good - 2 * bad - 5 * debris) / Math.max(1, good + bad);
 }
 
 const LEGACY_VI = ['windows-1258', 'tcvn', 'viscii'];
@@ -53,13 +69,16 @@ export function decodeText(buf: Buffer): DecodedText {
     const enc = utf16.name.toLowerCase();
     return { text: iconv.decode(buf, enc).normalize('NFC'), encoding: enc, bom: false, confidence: utf16.confidence / 100 };
   }
-  const candidates = [...new Set([...LEGACY_VI, ...guesses.map((g) => g.name.toLowerCase()).filter((n) => iconv.encodingExists(n) && !/^utf-(16|32)/.test(n))])];
+  // chardet's guesses first, in its order; a legacy Vietnamese code page must do clearly better to win.
+  const candidates = [...new Set([...guesses.map((g) => g.name.toLowerCase()).filter((n) => iconv.encodingExists(n) && !/^utf-(16|32)/.test(n)), ...LEGACY_VI])];
   let best: DecodedText | null = null;
   let bestScore = -Infinity;
   for (const enc of candidates) {
     const text = iconv.decode(buf, enc);
     const score = plausibility(text);
-    if (score > bestScore) {
+    // A legacy Vietnamese page must look clearly Vietnamese (most accented words are valid syllables).
+    const eligible = !LEGACY_VI.includes(enc) || score >= 0.5 || best === null;
+    if (eligible && score > bestScore + 0.05) {
       bestScore = score;
       best = { text: text.normalize('NFC'), encoding: enc, bom: false, confidence: Math.max(0, Math.min(1, score * 5)) };
     }

@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import iconv from 'iconv-lite';
+import { Zip, ZipDeflate, strToU8 } from 'fflate';
+import { getExtractor } from '../../server/ingest/extractors/index.ts';
+import { PermanentExtractError } from '../../server/ingest/extractors/types.ts';
+import { paginate } from '../../server/ingest/extractors/text.ts';
+import { placeholderImage } from '../../server/ingest/placeholder.ts';
+import { MEDIA_KINDS } from '../../server/db/schema.ts';
+import { inputFor, makeDocx, makeOdt, tempDir, toCp1258Form, VI_LEGACY_TEXT, VI_TEXT } from '../helpers/fixtures.ts';
+
+const office = getExtractor('office');
+const text = getExtractor('text');
+const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeAll(async () => ({ dir, cleanup } = await tempDir()));
+afterAll(() => cleanup());
+
+async function failure(p: Promise<unknown>): Promise<PermanentExtractError> {
+  const err = await p.then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(PermanentExtractError);
+  return err as PermanentExtractError;
+}
+
+describe('office extractor', () => {
+  it('DOCX: Vietnamese text exactly, and core properties', async () => {
+    const path = join(dir, 'a.docx');
+    const paras = VI_TEXT.split('\n');
+    await makeDocx(path, paras, { title: 'Kế hoạch 199-KH/TU', creator: 'Ban Tuyên giáo' });
+    const { metadata, pages } = await office.extract(await inputFor(path, 'office', DOCX, dir));
+    expect(metadata).toMatchObject({ format: 'docx', title: 'Kế hoạch 199-KH/TU', author: 'Ban Tuyên giáo', createdAt: '2023-03-30T08:00:00Z' });
+    expect(pages).toEqual([{ page: 1, text: VI_TEXT }]);
+  });
+
+  it('DOCX written in NFD comes out NFC', async () => {
+    const path = join(dir, 'nfd.docx');
+    await makeDocx(path, [VI_TEXT.normalize('NFD')]);
+    const { pages } = await office.extract(await inputFor(path, 'office', DOCX, dir));
+    expect(pages[0].text).toBe(VI_TEXT);
+  });
+
+  it('ODT: text with tabs and repeated spaces, properties, saved preview as thumbnail', async () => {
+    const path = join(dir, 'a.odt');
+    await makeOdt(path, VI_TEXT.split('\n'), { title: 'Tờ rơi', creator: 'Sở VHTTDL' });
+    const inp = await inputFor(path, 'office', 'application/vnd.oasis.opendocument.text', dir);
+    const { metadata, pages } = await office.extract(inp);
+    expect(metadata).toMatchObject({ format: 'odt', title: 'Tờ rơi', author: 'Sở VHTTDL', pageCount: 1, wordCount: 12 });
+    expect(pages[0].text).toBe(`${VI_TEXT}\nA\tB   C`);
+    const t = await office.thumbnail(inp);
+    expect(t.derivatives).toHaveLength(2);
+    expect(await sharp(t.derivatives[0].path).metadata()).toMatchObject({ format: 'webp' });
+  });
+
+  it('DOCX without preview: no derivatives, a note', async () => {
+    const path = join(dir, 'b.docx');
+    await makeDocx(path, ['x']);
+    const t = await office.thumbnail(await inputFor(path, 'office', DOCX, dir));
+    expect(t.derivatives).toEqual([]);
+    expect(t.note).toBeTruthy();
+  });
+
+  it('zip bomb (document.xml expanding past the cap) is refused, not inflated', async () => {
+    const path = join(dir, 'bomb.docx');
+    const chunks: Uint8Array[] = [];
+    const zip = new Zip((err, data) => {
+      if (err) throw err;
+      chunks.push(data);
+    });
+    const entry = new ZipDeflate('word/document.xml', { level: 1 });
+    zip.add(entry);
+    entry.push(strToU8('<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'));
+    const block = new Uint8Array(8 * 1024 * 1024).fill(0x20);
+    for (let i = 0; i < 8; i++) entry.push(block); // 64 MB of spaces, past the 48 MB cap
+    entry.push(strToU8('</w:body></w:document>'), true);
+    zip.end();
+    await writeFile(path, Buffer.concat(chunks));
+    const before = process.memoryUsage().rss;
+    expect((await failure(office.extract(await inputFor(path, 'office', DOCX, dir)))).code).toBe('OFFICE_TOO_LARGE');
+    expect((process.memoryUsage().rss - before) / 1048576).toBeLessThan(200);
+  });
+
+  it('broken archive and unreadable .doc fail clearly', async () => {
+    const broken = join(dir, 'broken.docx');
+    await writeFile(broken, Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(500, 1)]));
+    expect((await failure(office.extract(await inputFor(broken, 'office', DOCX, dir)))).code).toMatch(/^OFFICE_MALFORMED$/);
+    const doc = join(dir, 'old.doc');
+    await writeFile(doc, Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(1024, 0)]));
+    expect((await failure(office.extract(await inputFor(doc, 'office', 'application/msword', dir)))).code).toBe('DOC_NOT_EXTRACTED');
+  });
+});
+
+describe('text extractor', () => {
+  const cases: Array<[string, Buffer, string]> = [
+    ['utf-8', Buffer.from(VI_TEXT, 'utf8'), 'utf-8'],
+    ['utf-8 with BOM', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(VI_TEXT)]), 'utf-8'],
+    ['utf-16le with BOM', Buffer.concat([Buffer.from([0xff, 0xfe]), iconv.encode(VI_TEXT, 'utf-16le')]), 'utf-16le'],
+    ['utf-16be with BOM', Buffer.concat([Buffer.from([0xfe, 0xff]), iconv.encode(VI_TEXT, 'utf-16be')]), 'utf-16be'],
+  ];
+  it.each(cases)('%s: decoded to the NFC source', async (_name, bytes, encoding) => {
+    const path = join(dir, `t-${encoding}-${bytes.length}.txt`);
+    await writeFile(path, bytes);
+    const { metadata, pages } = await text.extract(await inputFor(path, 'text', 'text/plain', dir));
+    expect(metadata.encoding).toBe(encoding);
+    expect(pages.map((p) => p.text).join('')).toBe(VI_TEXT);
+    expect(metadata).toMatchObject({ lines: 2 });
+  });
+
+  const legacy: Array<[string, Buffer]> = [
+    ['windows-1258', iconv.encode(toCp1258Form(VI_LEGACY_TEXT), 'windows-1258')],
+    ['tcvn', iconv.encode(VI_LEGACY_TEXT, 'tcvn')],
+    ['viscii', iconv.encode(VI_LEGACY_TEXT, 'viscii')],
+  ];
+  it.each(legacy)('legacy Vietnamese %s is detected and decoded to the NFC source', async (encoding, bytes) => {
+    const path = join(dir, `legacy-${encoding}.txt`);
+    await writeFile(path, bytes);
+    const { metadata, pages } = await text.extract(await inputFor(path, 'text', 'text/plain', dir));
+    expect(metadata.encoding).toBe(encoding);
+    expect(pages[0].text).toBe(VI_LEGACY_TEXT);
+  });
+
+  it('Western Latin-1 text is not taken for a Vietnamese code page', async () => {
+    const de = 'Größere Änderungen für die Bürger: über Straße und Fußgänger. Ça va très bien, garçon, à côté de l’église.'.replace('’', "'");
+    const path = join(dir, 'latin1.txt');
+    await writeFile(path, iconv.encode(de, 'latin1'));
+    const { metadata, pages } = await text.extract(await inputFor(path, 'text', 'text/plain', dir));
+    expect(metadata.encoding).toMatch(/iso-8859-1|windows-1252/);
+    expect(pages[0].text).toBe(de);
+  });
+
+  it('CRLF becomes LF; form feeds make pages', async () => {
+    const path = join(dir, 'ff.txt');
+    await writeFile(path, 'một\r\nhai\fba\r\n');
+    const { pages } = await text.extract(await inputFor(path, 'text', 'text/plain', dir));
+    expect(pages).toEqual([{ page: 1, text: 'một\nhai' }, { page: 2, text: 'ba\n' }]);
+  });
+
+  it('long text without form feeds is cut at line ends into pages', () => {
+    const line = 'Dòng văn bản tiếng Việt có dấu.\n';
+    const pages = paginate(line.repeat(1000), 3000);
+    expect(pages.length).toBeGreaterThan(9);
+    expect(pages.map((p) => p.text).join('')).toBe(line.repeat(1000));
+    for (const p of pages.slice(0, -1)) expect(p.text.endsWith('.')).toBe(true);
+  });
+
+  it('empty file: EMPTY_FILE; no thumbnail for text', async () => {
+    const path = join(dir, 'empty.txt');
+    await writeFile(path, '');
+    const inp = await inputFor(path, 'text', 'text/plain', dir);
+    expect((await failure(text.extract(inp))).code).toBe('EMPTY_FILE');
+    expect((await text.thumbnail(inp)).derivatives).toEqual([]);
+  });
+});
+
+describe('placeholder', () => {
+  it.each(MEDIA_KINDS.map((k) => [k]))('%s: a PNG of the requested size, cached', async (kind) => {
+    for (const size of [256, 1024]) {
+      const p = await placeholderImage(kind, size);
+      expect(p.mediaType).toBe('image/png');
+      expect(await sharp(p.data).metadata()).toMatchObject({ format: 'png', width: size, height: size });
+      expect(p.data.length).toBeLessThan(20_000);
+      expect(await placeholderImage(kind, size)).toBe(p);
+    }
+  });
+});
