@@ -118,7 +118,7 @@ describe('image extractor', () => {
 
   it('truncated JPEG: thumbnail of what is there, with a note', async () => {
     const whole = join(dir, 'whole.jpg');
-    await sharp({ create: { width: 800, height: 600, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg().toFile(whole);
+    await sharp({ create: { width: 800, height: 600, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg().toFile(whole);
     const bytes = await readFile(whole);
     const path = join(dir, 'cut.jpg');
     await writeFile(path, bytes.subarray(0, Math.floor(bytes.length / 3)));
