@@ -1,6 +1,6 @@
 /**
  * Catalogue start-up: loads the plan seed (agencies, plan tasks, store deadlines) on first start,
- * creates the first admin when there are no users, and keeps the table of registered routes
+ * creates the first admin when there is no admin account, and keeps the table of registered routes
  * (`app.routeTable`, collected by an onRoute hook) that the authorisation matrix test checks.
  *
  * First admin: username `admin`, a random password printed once to the log (warn level) and written
@@ -41,8 +41,10 @@ export default fp(
       if (result.loaded) app.log.info(result, 'loaded the plan seed');
     }
 
-    const users = (sqlite.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n;
-    if (users === 0) {
+    const admins = (sqlite.prepare(`SELECT count(*) AS n FROM users WHERE role = 'admin'`).get() as { n: number }).n;
+    const nameTaken = sqlite.prepare(`SELECT 1 FROM users WHERE username = 'admin'`).get() !== undefined;
+    if (admins === 0 && nameTaken) app.log.warn('there is no admin account and the username "admin" is taken: create one with `npm run user -- create --role admin`');
+    if (admins === 0 && !nameTaken) {
       const password = randomPassword();
       const hash = await hashPassword(password);
       sqlite

@@ -1,0 +1,88 @@
+/**
+ * API tokens from the command line (opens DATA_DIR/kho.sqlite directly).
+ *
+ *   npm run token -- create --user x --name ci [--days 90 | --no-expiry]   (the secret is printed once)
+ *   npm run token -- list [--user x]
+ *   npm run token -- revoke --id 12
+ */
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createToken, getUser, listTokens, revokeToken } from '../server/catalogue/accounts.ts';
+import { loadConfig } from '../server/config.ts';
+import { loadPlanSeed, readPlanSeed } from '../server/catalogue/seed.ts';
+import { openDatabase } from '../server/db/client.ts';
+import { AppError } from '../server/errors.ts';
+import { dataPaths } from '../server/plugins/services.ts';
+
+const USAGE = `usage:
+  npm run token -- create --user <name> --name <label> [--days <n> | --no-expiry]
+  npm run token -- list [--user <name>]
+  npm run token -- revoke --id <token id>`;
+
+export async function main(argv: string[], env: Record<string, string | undefined>, out: (s: string) => void = console.log): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      user: { type: 'string' },
+      name: { type: 'string' },
+      days: { type: 'string' },
+      'no-expiry': { type: 'boolean' },
+      id: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const cmd = positionals[0];
+  if (!cmd || values.help) {
+    out(USAGE);
+    return cmd ? 0 : 2;
+  }
+  const db = openDatabase(dataPaths(loadConfig(env).dataDir).dbFile);
+  // Agencies must exist before agency accounts are made, even if the server never started.
+  loadPlanSeed(db.sqlite, readPlanSeed());
+  try {
+    switch (cmd) {
+      case 'create': {
+        if (!values.user || !values.name) throw new AppError(400, 'USAGE', `--user and --name are required\n${USAGE}`);
+        const days = values['no-expiry'] ? null : values.days === undefined ? 90 : /^\d+$/.test(values.days) ? Number(values.days) : NaN;
+        const { token, secret } = createToken(db.sqlite, { user: values.user, name: values.name, days });
+        out(`token ${token.id} for ${token.username} "${token.name}", expires ${token.expiresAt ?? 'never'}`);
+        out(`secret: ${secret}   (shown once; use as "Authorization: Bearer <secret>")`);
+        return 0;
+      }
+      case 'list': {
+        let userId: number | undefined;
+        if (values.user) {
+          const u = getUser(db.sqlite, values.user);
+          if (!u) throw new AppError(404, 'USER_NOT_FOUND', `no user "${values.user}"`);
+          userId = u.id;
+        }
+        for (const t of listTokens(db.sqlite, userId)) {
+          out([t.id, t.username, t.name, `${t.prefix}…`, t.status, `expires ${t.expiresAt ?? 'never'}`, `last used ${t.lastUsedAt ?? 'never'}`].join('\t'));
+        }
+        return 0;
+      }
+      case 'revoke': {
+        if (!values.id || !/^\d+$/.test(values.id)) throw new AppError(400, 'USAGE', `--id is required\n${USAGE}`);
+        const t = revokeToken(db.sqlite, Number(values.id));
+        out(`token ${t.id} (${t.username} "${t.name}") revoked at ${t.revokedAt}`);
+        return 0;
+      }
+      default:
+        out(USAGE);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof AppError) {
+      out(`error: ${e.message}${e.details.field ? ` (${String(e.details.field)})` : ''}`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    db.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2), process.env).then((code) => process.exit(code));
+}

@@ -1,0 +1,109 @@
+/**
+ * Accounts from the command line (opens DATA_DIR/kho.sqlite directly; the server may be running).
+ *
+ *   npm run user -- create --username x --role archivist|admin|agency|researcher [--agency code] [--password ...] [--name "Tên"] [--internal]
+ *   npm run user -- list
+ *   npm run user -- set-password --username x [--password ...]     (random when omitted, printed once)
+ *   npm run user -- disable --username x      |  enable --username x
+ */
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createUser, getUser, listUsers, updateUser } from '../server/catalogue/accounts.ts';
+import { randomPassword } from '../server/auth/passwords.ts';
+import { loadConfig } from '../server/config.ts';
+import { loadPlanSeed, readPlanSeed } from '../server/catalogue/seed.ts';
+import { openDatabase } from '../server/db/client.ts';
+import { dataPaths } from '../server/plugins/services.ts';
+import { AppError } from '../server/errors.ts';
+
+const USAGE = `usage:
+  npm run user -- create --username <name> --role <admin|archivist|agency|researcher> [--agency <code>] [--password <pw>] [--name <display name>] [--internal]
+  npm run user -- list
+  npm run user -- set-password --username <name> [--password <pw>]
+  npm run user -- disable --username <name>
+  npm run user -- enable --username <name>`;
+
+export async function main(argv: string[], env: Record<string, string | undefined>, out: (s: string) => void = console.log): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      username: { type: 'string' },
+      role: { type: 'string' },
+      agency: { type: 'string' },
+      password: { type: 'string' },
+      name: { type: 'string' },
+      internal: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const cmd = positionals[0];
+  if (!cmd || values.help) {
+    out(USAGE);
+    return cmd ? 0 : 2;
+  }
+  const db = openDatabase(dataPaths(loadConfig(env).dataDir).dbFile);
+  // Agencies must exist before agency accounts are made, even if the server never started.
+  loadPlanSeed(db.sqlite, readPlanSeed());
+  try {
+    const need = (v: string | undefined, name: string) => {
+      if (!v) throw new AppError(400, 'USAGE', `--${name} is required\n${USAGE}`);
+      return v;
+    };
+    const userByName = (name: string) => {
+      const u = getUser(db.sqlite, name);
+      if (!u) throw new AppError(404, 'USER_NOT_FOUND', `no user "${name}"`);
+      return u;
+    };
+    switch (cmd) {
+      case 'create': {
+        const r = await createUser(db.sqlite, {
+          username: need(values.username, 'username'),
+          role: need(values.role, 'role'),
+          agency: values.agency,
+          password: values.password,
+          displayName: values.name,
+          canSeeInternal: values.internal,
+        });
+        out(`created ${r.user.username} (${r.user.role}${r.user.agency ? `, ${r.user.agency.code}` : ''}) id=${r.user.id}`);
+        if (r.generatedPassword) out(`password: ${r.generatedPassword}   (shown once)`);
+        return 0;
+      }
+      case 'list':
+        for (const u of listUsers(db.sqlite)) {
+          out([u.id, u.username, u.role, u.agency?.code ?? '-', u.active ? 'active' : 'disabled', u.canSeeInternal ? 'internal' : ''].join('\t'));
+        }
+        return 0;
+      case 'set-password': {
+        const u = userByName(need(values.username, 'username'));
+        const password = values.password ?? randomPassword();
+        await updateUser(db.sqlite, u.id, { password });
+        out(`password of ${u.username} changed; sessions ended`);
+        if (!values.password) out(`password: ${password}   (shown once)`);
+        return 0;
+      }
+      case 'disable':
+      case 'enable': {
+        const u = userByName(need(values.username, 'username'));
+        await updateUser(db.sqlite, u.id, { active: cmd === 'enable' });
+        out(`${u.username} ${cmd}d`);
+        return 0;
+      }
+      default:
+        out(USAGE);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof AppError) {
+      out(`error: ${e.message}${e.details.field ? ` (${String(e.details.field)})` : ''}`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    db.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2), process.env).then((code) => process.exit(code));
+}
