@@ -23,6 +23,8 @@ import servicesPlugin from './plugins/services.ts';
 import metricsPlugin from './plugins/metrics.ts';
 import adminOpsRoutes from './routes/admin-ops.ts';
 import metricsRoutes from './routes/metrics.ts';
+import oaiRoutes from './routes/oai.ts';
+import exchangeRoutes from './routes/exchange.ts';
 import agencyRoutes from './routes/agencies.ts';
 import authRoutes from './routes/auth.ts';
 import fileRoutes from './routes/files.ts';
@@ -85,6 +87,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(healthRoutes);
   await app.register(metricsRoutes);
   await app.register(adminOpsRoutes);
+  await app.register(oaiRoutes);
+  await app.register(exchangeRoutes);
   await app.register(productUploadRoutes);
   await app.register(productRoutes);
   await app.register(fileRoutes);

@@ -42,6 +42,8 @@ export interface Config {
   minFreeDiskBytes: number;
   /** Hours between scheduled fixity runs in the server (0 = no schedule). */
   fixityIntervalHours: number;
+  /** Contact address announced by OAI-PMH Identify. */
+  oaiAdminEmail: string;
 }
 
 export class ConfigError extends Error {
@@ -67,6 +69,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     media: { maxImagePixels: 268_402_689, ffmpegPath: null, ffprobePath: null },
     minFreeDiskBytes: 512 * MiB,
     fixityIntervalHours: 0,
+    oaiAdminEmail: 'kho-tu-lieu@localhost.localdomain',
   };
   return {
     ...base,
@@ -96,6 +99,7 @@ export const ENV_DOC: Array<[name: string, defaultValue: string, meaning: string
   ['FFPROBE_PATH', '(bundled)', 'ffprobe binary to use instead of the one installed by npm'],
   ['MIN_FREE_DISK_MB', '512', 'Free space under DATA_DIR below which /readyz fails'],
   ['FIXITY_INTERVAL_HOURS', '0', 'Hours between scheduled fixity (integrity) runs in the server; 0 = off'],
+  ['OAI_ADMIN_EMAIL', 'kho-tu-lieu@localhost.localdomain', 'Contact e-mail announced to harvesters by OAI-PMH Identify'],
 ];
 
 /** Read and validate the configuration from an environment object (usually `process.env`). */
@@ -172,7 +176,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     minFreeDiskBytes: int('MIN_FREE_DISK_MB', d.minFreeDiskBytes / MiB, 0, 1024 * 1024) * MiB,
     fixityIntervalHours: int('FIXITY_INTERVAL_HOURS', d.fixityIntervalHours, 0, 24 * 366),
+    oaiAdminEmail: env.OAI_ADMIN_EMAIL?.trim() || d.oaiAdminEmail,
   };
+  if (!/^\S+@(\S+\.)+\S+$/.test(config.oaiAdminEmail)) problems.push(`OAI_ADMIN_EMAIL must be an e-mail address, got "${config.oaiAdminEmail}"`);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
