@@ -137,8 +137,9 @@ const EXPECTED: Record<string, Expect> = {
   'iphone-gps-rotated.heic': { kind: 'image', mediaType: 'image/heic', thumb: [768, 1024], extract: (r) => {
     expect(r.metadata).toMatchObject({ format: 'heif', width: 3024, height: 4032 });
     expect(r.metadata.exif).toMatchObject({ make: 'Apple', model: 'iPhone 7 Plus' });
-    expect(r.metadata.exif.gps.lat).toBeCloseTo(42.7749, 3);
-    expect(r.metadata.exif.gps.lon).toBeCloseTo(-71.0769, 3);
+    const gps = (r.metadata as Md).exif.gps as { lat: number; lon: number };
+    expect(gps.lat).toBeCloseTo(42.7749, 3);
+    expect(gps.lon).toBeCloseTo(-71.0769, 3);
   } },
   'bmp-24bit.bmp': { kind: 'image', mediaType: 'image/bmp', thumb: [200, 133], extract: (r) => {
     expect(r.metadata).toMatchObject({ format: 'bmp', width: 200, height: 133 });
