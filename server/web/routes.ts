@@ -14,6 +14,7 @@ import type { Role } from '../db/schema.ts';
 import { errorBody } from '../plugins/errors.ts';
 import { loadAssets } from './assets.ts';
 import { pageCtx, type PageCtx } from './context.ts';
+import { searcher } from './search-access.ts';
 import { adminPage, adminPost } from './pages/admin.ts';
 import { deskBulkPost, deskPage } from './pages/desk.ts';
 import { editPage, editPost } from './pages/edit.ts';
@@ -65,6 +66,12 @@ export default async function webRoutes(app: FastifyInstance) {
   });
 
   app.get('/', hide, async (req, reply) => searchPage(app, ctxOf(req, reply)));
+  // Suggestions for the search box, from the search service in-process (same data as /api/suggest).
+  app.get('/goi-y', hide, async (req, reply) => {
+    const q = String((req.query as { q?: unknown }).q ?? '').slice(0, 100);
+    reply.header('cache-control', 'private, no-cache');
+    return { suggestions: q.trim().length < 2 ? [] : searcher(app).suggest(q, req.principal, 8) };
+  });
   app.get('/tim-kiem', hide, async (req, reply) => reply.redirect(req.url.replace(/^\/tim-kiem/, '/'), 301));
 
   app.get('/san-pham/:id', hide, async (req: FastifyRequest<{ Params: { id: string } }>, reply) => recordPage(app, ctxOf(req, reply), Number(req.params.id)));

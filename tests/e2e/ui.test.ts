@@ -144,7 +144,7 @@ e2e('web UI in a real browser', () => {
     // Facts and download link.
     await expect.poll(() => page.locator('.file .facts').first().textContent()).toContain('4 trang');
     expect(await page.locator('a.download').first().getAttribute('href')).toMatch(/\?download=1$/);
-    await shot(page, 'record-desktop');
+    await shot(page, 'record-pdf-desktop');
     expect(errors).toEqual([]);
     await ctx.close();
   });
@@ -367,6 +367,13 @@ e2e('web UI in a real browser', () => {
     await shot(admin.page, 'admin-desktop');
     await admin.page.goto('/dang-nhap');
     await shot(admin.page, 'login-desktop');
+    await admin.page.goto(`/san-pham/${ids.youth}`);
+    await admin.page.locator('.zoom-box img').waitFor();
+    await expect.poll(() => admin.page.locator('.zoom-box img').evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth > 0)).toBe(true);
+    await shot(admin.page, 'record-desktop');
+    // Zoom toggles with the button (keyboard reachable) and loads the original.
+    await admin.page.getByRole('button', { name: 'Phóng to / thu nhỏ ảnh' }).click();
+    expect(await admin.page.locator('.zoom-box').getAttribute('class')).toContain('zoomed');
     const en = await newContext(h, DESKTOP);
     await en.page.goto('/?lang=en');
     expect(await en.page.locator('html').getAttribute('lang')).toBe('en');

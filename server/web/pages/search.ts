@@ -159,7 +159,7 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
   <div class="search-row">
     <div class="combo">
       <input id="q" name="q" type="search" value="${s.q}" placeholder="${t('search.placeholder')}" autocomplete="off"
-        role="combobox" aria-autocomplete="list" aria-expanded="false" aria-controls="q-suggestions" data-suggest="/api/suggest">
+        role="combobox" aria-autocomplete="list" aria-expanded="false" aria-controls="q-suggestions" data-suggest="/goi-y">
       <ul id="q-suggestions" role="listbox" aria-label="${t('search.suggestions')}" hidden></ul>
     </div>
     ${hidden}

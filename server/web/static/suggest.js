@@ -1,4 +1,4 @@
-// Search suggestions as you type: an ARIA combobox over GET /api/suggest?q=.
+// Search suggestions as you type: an ARIA combobox over GET /goi-y?q= (the search service's suggest).
 // Enter on a title suggestion opens the record; on other kinds it searches for the text.
 const input = document.getElementById('q');
 const list = document.getElementById('q-suggestions');
@@ -57,7 +57,7 @@ if (input && list) {
     if (q.length < 2) return close();
     const mine = ++seq;
     try {
-      const res = await fetch(`${input.dataset.suggest}?q=${encodeURIComponent(q)}&limit=8`, { headers: { accept: 'application/json' } });
+      const res = await fetch(`${input.dataset.suggest}?q=${encodeURIComponent(q)}`, { headers: { accept: 'application/json' } });
       if (!res.ok || mine !== seq) return;
       const body = await res.json();
       if (mine === seq) render(Array.isArray(body.suggestions) ? body.suggestions : []);
@@ -81,6 +81,8 @@ if (input && list) {
       e.preventDefault();
       choose(items[active]);
     } else if (e.key === 'Escape') {
+      // Close the list only; without preventDefault a search input would also clear its text.
+      e.preventDefault();
       close();
     }
   });
