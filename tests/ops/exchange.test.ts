@@ -51,7 +51,7 @@ describe('Dublin Core and search export', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('application/xml');
     expect(res.body).toContain('<dc:title xml:lang="vi">Lịch sử Cao Bằng, tập 2 &quot;kháng chiến&quot;</dc:title>');
-    const files = Object.fromEntries(await Promise.all(['oai_dc.xsd', 'simpledc20021212.xsd', 'xml.xsd'].map(async (f) => [f, await readFile(join(SCHEMA_DIR, f), 'utf8')])));
+    const files: Record<string, string> = Object.fromEntries(await Promise.all(['oai_dc.xsd', 'simpledc20021212.xsd', 'xml.xsd'].map(async (f) => [f, await readFile(join(SCHEMA_DIR, f), 'utf8')] as const)));
     const v = await validateXML({ xml: [{ fileName: 'dc.xml', contents: res.body }], schema: [files['oai_dc.xsd']], preload: Object.entries(files).map(([fileName, contents]) => ({ fileName, contents })) });
     expect(v.valid, v.rawOutput).toBe(true);
     for (const key of ['internal', 'draft']) {

@@ -1,0 +1,50 @@
+import { spawnSync } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../server/db/client.ts';
+import { auth, makeDataDir, makeTestApp, multipartBody } from '../helpers/app.ts';
+import { makePdf, makePng } from '../helpers/samples.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+describe('rederive script', () => {
+  it('re-queues failed jobs of one kind and runs them with --process', async () => {
+    const dataDir = await makeDataDir();
+    try {
+      // Two products, jobs left queued (no workers), then marked as failed/done as after an old extractor.
+      const t = await makeTestApp({ jobs: { workers: 0 } }, dataDir);
+      const shas: Record<string, string> = {};
+      for (const [name, data] of [['ảnh bìa.png', await makePng(120, 80, 4)], ['tài liệu.pdf', await makePdf(2, 'Rederive')]] as const) {
+        const { body, headers } = multipartBody({ title: `Tư liệu ${name}`, type: 'document' }, [{ filename: name, data }]);
+        const res = await t.app.inject({ method: 'POST', url: '/api/products', payload: body, headers: { ...headers, ...auth() } });
+        expect(res.statusCode).toBe(201);
+        shas[name] = res.json().files[0].sha256;
+      }
+      t.app.db.sqlite.prepare(`UPDATE jobs SET state = 'failed', error_code = 'OLD_EXTRACTOR', error_message = 'failed with the old extractor', attempts = 3`).run();
+      await t.app.close();
+
+      const run = (...args: string[]) =>
+        spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/rederive.ts'), '--data-dir', dataDir, '--quiet', ...args], {
+          cwd: ROOT,
+          encoding: 'utf8',
+          env: { ...process.env, JOB_WORKERS: '1', LOG_LEVEL: 'silent' },
+          timeout: 120_000,
+        });
+      expect(run('--kind', 'spreadsheet').status).toBe(2);
+
+      const r = run('--failed-only', '--kind', 'image', '--process');
+      expect(r.stdout, r.stderr).toContain('re-queued 2 job(s)');
+      expect(r.status, r.stderr).toBe(0);
+
+      const db = openDatabase(join(dataDir, 'kho.sqlite'), { migrate: false });
+      const jobs = db.sqlite.prepare('SELECT j.sha256, j.kind, j.state FROM jobs j ORDER BY j.sha256, j.kind').all() as Array<{ sha256: string; kind: string; state: string }>;
+      const thumbs = db.sqlite.prepare('SELECT name FROM derivatives WHERE sha256 = ?').all(shas['ảnh bìa.png']) as Array<{ name: string }>;
+      db.close();
+      for (const j of jobs) expect(j.state, `${j.kind} of ${j.sha256}`).toBe(j.sha256 === shas['ảnh bìa.png'] ? 'done' : 'failed');
+      expect(thumbs.length).toBeGreaterThan(0);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
