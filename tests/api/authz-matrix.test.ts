@@ -82,7 +82,16 @@ export const MATRIX: Record<string, Entry> = {
   'GET /api/admin/fixity/:id': { optional: true, cases: [{ req: () => ({ url: '/api/admin/fixity/999999' }), expect: adminOnly(404), note: 'no such run: admins learn 404, others 403' }] },
   'POST /api/admin/fixity': { optional: true, cases: [{ req: () => ({ url: '/api/admin/fixity' }), expect: adminOnly([202, 409]), note: '409 while a run is in progress' }] },
   'GET /oai': { optional: true, cases: [{ req: () => ({ url: '/oai?verb=Identify' }), expect: everyone(200) }] },
+  'POST /oai': {
+    optional: true,
+    cases: [{ req: () => ({ url: '/oai', payload: 'verb=Identify', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), expect: everyone(200) }],
+  },
+
+  // Search and exchange (results filtered by the visibility rule, so open to everyone).
   'GET /api/search': { optional: true, cases: [{ req: () => ({ url: '/api/search?q=Cao%20B%E1%BA%B1ng' }), expect: everyone(200) }] },
+  'GET /api/suggest': { optional: true, cases: [{ req: () => ({ url: '/api/suggest?q=cao' }), expect: everyone(200) }] },
+  'GET /api/search/export': { optional: true, cases: [{ req: () => ({ url: '/api/search/export?q=cao&format=json' }), expect: everyone(200) }] },
+  'GET /api/products/:id/dublin-core': { optional: true, cases: [{ req: (f) => ({ url: `/api/products/${f.product()}/dublin-core` }), expect: onRecord(200, 404, 404) }] },
 
   // Products.
   'POST /api/products': {
