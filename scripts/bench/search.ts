@@ -11,6 +11,7 @@
  * the indexes; a fresh child process measures start-up, RSS and latencies (in-process), then serves
  * HTTP for autocannon (16 connections) so the load generator never shares the server's event loop.
  */
+// @ts-expect-error autocannon ships no type declarations
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { spawn } from 'node:child_process';

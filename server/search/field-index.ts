@@ -73,11 +73,31 @@ export function analyse(doc: StoredDoc, foldTok: (t: string) => string): { tf: M
   return { tf, len };
 }
 
+interface TokInfo {
+  /** Term id of the folded syllable. */
+  u: number;
+  /** Term id of the exact marked spelling, or -1 when the token has no marks. */
+  x: number;
+}
+
+/**
+ * Postings are kept in CSR form (one offsets array, one doc-id array, one weight array for all
+ * terms): a bulk load allocates three typed arrays instead of one pair per term, which keeps a
+ * 100,000-record start-up in about a second. Documents changed afterwards live in a small delta.
+ */
 export class FieldIndex {
-  private termIds = new Map<string, number>();
-  private terms: string[] = [];
-  private postDocs: Int32Array[] = [];
-  private postW: Float32Array[] = [];
+  private uniIds = new Map<string, number>();
+  private uniNames: string[] = [];
+  private uniTerm: number[] = [];
+  private exactIds = new Map<string, number>();
+  /** First syllable's term id → second syllable's term id → pair term id (small-integer keys only). */
+  private pairIds = new Map<number, Map<number, number>>();
+  private nTerms = 0;
+  private tokInfo = new Map<string, TokInfo>();
+  private off = new Int32Array(1);
+  private pDocs = new Int32Array(0);
+  private pW = new Float32Array(0);
+  private mainTerms = 0;
   private mainValid = new Uint8Array(0);
   private docLen = new Float32Array(0);
   private present = new Uint8Array(0);
@@ -101,16 +121,108 @@ export class FieldIndex {
     return this.deltaDocs.size;
   }
 
-  private termId(t: string): number {
-    let id = this.termIds.get(t);
+  private uni(f: string): number {
+    let id = this.uniIds.get(f);
     if (id === undefined) {
-      id = this.terms.length;
-      this.terms.push(t);
-      this.termIds.set(t, id);
-      this.postDocs.push(new Int32Array(0));
-      this.postW.push(new Float32Array(0));
+      id = this.nTerms++;
+      this.uniIds.set(f, id);
+      this.uniNames.push(f);
+      this.uniTerm.push(id);
     }
     return id;
+  }
+
+  private info(tok: string): TokInfo {
+    let i = this.tokInfo.get(tok);
+    if (i === undefined) {
+      const f = this.foldTok(tok);
+      let x = -1;
+      if (f !== tok) {
+        const key = tok;
+        let e = this.exactIds.get(key);
+        if (e === undefined) {
+          e = this.nTerms++;
+          this.exactIds.set(key, e);
+        }
+        x = e;
+      }
+      i = { u: this.uni(f), x };
+      if (this.tokInfo.size < 1_000_000) this.tokInfo.set(tok, i);
+    }
+    return i;
+  }
+
+  private pair(a: number, b: number): number {
+    let m = this.pairIds.get(a);
+    if (m === undefined) this.pairIds.set(a, (m = new Map()));
+    let id = m.get(b);
+    if (id === undefined) {
+      id = this.nTerms++;
+      m.set(b, id);
+    }
+    return id;
+  }
+
+  /** Term id of a query term (`cao`, `cao bang`, `=bằng`), or undefined when it never occurs. */
+  private resolve(term: string): number | undefined {
+    if (term.charCodeAt(0) === 61 /* = */) return this.exactIds.get(term.slice(1));
+    const sp = term.indexOf(' ');
+    if (sp < 0) return this.uniIds.get(term);
+    const a = this.uniIds.get(term.slice(0, sp));
+    const b = this.uniIds.get(term.slice(sp + 1));
+    if (a === undefined || b === undefined) return undefined;
+    return this.pairIds.get(a)?.get(b);
+  }
+
+  /** Weighted term frequencies of one document, by term id. */
+  private scratch = new Float64Array(1 << 16);
+  private scratchIds: number[] = [];
+
+  private bump(t: number, w: number): void {
+    if (t >= this.scratch.length) {
+      const s2 = new Float64Array(Math.max(this.scratch.length * 2, t + 1));
+      s2.set(this.scratch);
+      this.scratch = s2;
+    }
+    if (this.scratch[t] === 0) this.scratchIds.push(t);
+    this.scratch[t] += w;
+  }
+
+  private analyse(doc: StoredDoc): { tf: Map<number, number>; len: number } {
+    const tf = new Map<number, number>();
+    this.analyseScratch(doc, (t, w) => tf.set(t, w));
+    return { tf, len: this.lastLen };
+  }
+
+  private lastLen = 0;
+
+  /** Analyse into the scratch array, then hand each (term, weight) to `emit` and clear the scratch. */
+  private analyseScratch(doc: StoredDoc, emit: (t: number, w: number) => void): void {
+    let len = 0;
+    for (const field of FIELDS) {
+      const w = FIELD_WEIGHTS[field];
+      const s = doc[field];
+      if (!s) continue;
+      let prev = -1;
+      for (const tok of s.split(' ')) {
+        if (tok === '' || tok === '|') {
+          prev = -1;
+          continue;
+        }
+        const i = this.info(tok);
+        this.bump(i.u, w);
+        if (i.x >= 0) this.bump(i.x, w);
+        if (prev >= 0) this.bump(this.pair(prev, i.u), w);
+        prev = i.u;
+        len += w;
+      }
+    }
+    for (const t of this.scratchIds) {
+      emit(t, this.scratch[t]);
+      this.scratch[t] = 0;
+    }
+    this.scratchIds.length = 0;
+    this.lastLen = len;
   }
 
   private ensureCapacity(maxId: number): void {
@@ -130,12 +242,15 @@ export class FieldIndex {
     this.touched = new Int32Array(cap);
   }
 
-  /** Replace everything with `docs` (two passes: count, then fill typed arrays). */
+  /** Replace everything with `docs` (two passes: count, then fill the CSR arrays). */
   load(docs: Iterable<StoredDoc>): void {
-    this.termIds = new Map();
-    this.terms = [];
-    this.postDocs = [];
-    this.postW = [];
+    this.uniIds = new Map();
+    this.uniNames = [];
+    this.uniTerm = [];
+    this.exactIds = new Map();
+    this.pairIds = new Map();
+    this.tokInfo = new Map();
+    this.nTerms = 0;
     this.deltaPost = new Map();
     this.deltaDocs = new Map();
     this.mainValid = new Uint8Array(0);
@@ -147,47 +262,50 @@ export class FieldIndex {
     let entTerm = new Int32Array(1 << 20);
     let entW = new Float32Array(1 << 20);
     let nEnt = 0;
+    let counts = new Int32Array(1 << 16);
     const docIds: number[] = [];
     const docEnd: number[] = [];
     const lens: number[] = [];
-    const counts: number[] = [];
-    for (const doc of docs) {
-      const { tf, len } = analyse(doc, this.foldTok);
-      if (nEnt + tf.size > entTerm.length) {
-        const n = Math.max(entTerm.length * 2, nEnt + tf.size);
-        const t2 = new Int32Array(n);
+    const emit = (t: number, w: number) => {
+      if (nEnt >= entTerm.length) {
+        const t2 = new Int32Array(entTerm.length * 2);
         t2.set(entTerm);
         entTerm = t2;
-        const w2 = new Float32Array(n);
+        const w2 = new Float32Array(entW.length * 2);
         w2.set(entW);
         entW = w2;
       }
-      for (const [t, w] of tf) {
-        const id = this.termId(t);
-        counts[id] = (counts[id] ?? 0) + 1;
-        entTerm[nEnt] = id;
-        entW[nEnt] = w;
-        nEnt++;
+      if (t >= counts.length) {
+        const c2 = new Int32Array(Math.max(counts.length * 2, t + 1));
+        c2.set(counts);
+        counts = c2;
       }
+      counts[t]++;
+      entTerm[nEnt] = t;
+      entW[nEnt] = w;
+      nEnt++;
+    };
+    for (const doc of docs) {
+      this.analyseScratch(doc, emit);
       docIds.push(doc.id);
       docEnd.push(nEnt);
-      lens.push(len);
+      lens.push(this.lastLen);
       if (doc.id > this.maxId) this.maxId = doc.id;
     }
     this.ensureCapacity(this.maxId);
-    const fill = new Int32Array(this.terms.length);
-    for (let t = 0; t < this.terms.length; t++) {
-      this.postDocs[t] = new Int32Array(counts[t] ?? 0);
-      this.postW[t] = new Float32Array(counts[t] ?? 0);
-    }
+    const T = this.nTerms;
+    const off = new Int32Array(T + 1);
+    for (let t = 0; t < T; t++) off[t + 1] = off[t] + counts[t];
+    const fill = off.slice(0, T);
+    const pDocs = new Int32Array(nEnt);
+    const pW = new Float32Array(nEnt);
     let start = 0;
     for (let i = 0; i < docIds.length; i++) {
       const d = docIds[i];
       for (let e = start; e < docEnd[i]; e++) {
-        const t = entTerm[e];
-        const k = fill[t]++;
-        this.postDocs[t][k] = d;
-        this.postW[t][k] = entW[e];
+        const k = fill[entTerm[e]]++;
+        pDocs[k] = d;
+        pW[k] = entW[e];
       }
       start = docEnd[i];
       if (!this.present[d]) this.nDocs++;
@@ -196,21 +314,24 @@ export class FieldIndex {
       this.docLen[d] = lens[i];
       this.totalLen += lens[i];
     }
+    this.off = off;
+    this.pDocs = pDocs;
+    this.pW = pW;
+    this.mainTerms = T;
   }
 
   /** Add or replace one document (kept in the delta until the next bulk load). */
   upsert(doc: StoredDoc): void {
     this.remove(doc.id);
-    const { tf, len } = analyse(doc, this.foldTok);
+    const { tf, len } = this.analyse(doc);
     if (doc.id > this.maxId) this.maxId = doc.id;
     this.ensureCapacity(doc.id);
     const termList: number[] = [];
     for (const [t, w] of tf) {
-      const id = this.termId(t);
-      let m = this.deltaPost.get(id);
-      if (m === undefined) this.deltaPost.set(id, (m = new Map()));
+      let m = this.deltaPost.get(t);
+      if (m === undefined) this.deltaPost.set(t, (m = new Map()));
       m.set(doc.id, w);
-      termList.push(id);
+      termList.push(t);
     }
     this.deltaDocs.set(doc.id, termList);
     this.present[doc.id] = 1;
@@ -236,25 +357,27 @@ export class FieldIndex {
     return id < this.present.length && this.present[id] === 1;
   }
 
-  /** Document frequency of a term (main postings may hold stale entries of re-indexed documents). */
+  private dfOf(id: number): number {
+    const main = id < this.mainTerms ? this.off[id + 1] - this.off[id] : 0;
+    return main + (this.deltaPost.get(id)?.size ?? 0);
+  }
+
+  /** Document frequency of a term (main postings may still count re-indexed documents). */
   df(term: string): number {
-    const id = this.termIds.get(term);
-    if (id === undefined) return 0;
-    return this.postDocs[id].length + (this.deltaPost.get(id)?.size ?? 0);
+    const id = this.resolve(term);
+    return id === undefined ? 0 : this.dfOf(id);
   }
 
   /** Distinct single-syllable folded terms with their document frequency (the typo vocabulary). */
   *unigrams(): Iterable<[string, number]> {
-    for (let id = 0; id < this.terms.length; id++) {
-      const t = this.terms[id];
-      if (t.charCodeAt(0) === 61 /* = */ || t.includes(' ')) continue;
-      const n = this.postDocs[id].length + (this.deltaPost.get(id)?.size ?? 0);
-      if (n > 0) yield [t, n];
+    for (let i = 0; i < this.uniNames.length; i++) {
+      const n = this.dfOf(this.uniTerm[i]);
+      if (n > 0) yield [this.uniNames[i], n];
     }
   }
 
   private idf(id: number): number {
-    const df = this.postDocs[id].length + (this.deltaPost.get(id)?.size ?? 0);
+    const df = this.dfOf(id);
     const N = Math.max(this.nDocs, 1);
     return Math.log(1 + (N - df + 0.5) / (df + 0.5));
   }
@@ -265,51 +388,60 @@ export class FieldIndex {
    */
   match(groups: Alt[][], boosts: Alt[], mode: 'and' | 'or', minMatch = 1): FieldMatch {
     this.ensureCapacity(this.maxId);
-    const { acc, cnt, stamp, touched, mainValid, docLen } = this;
+    const { acc, cnt, stamp, touched, mainValid, docLen, off, pDocs, pW } = this;
     const avg = this.nDocs > 0 ? this.totalLen / this.nDocs : 1;
+    const norm0 = K1 * (1 - B);
+    const normB = (K1 * B) / avg;
     let nt = 0;
     const ng = Math.min(groups.length, 250);
     for (let g = 0; g < ng; g++) {
-      const mark = (g % 250) + 1;
+      const mark = g + 1;
       for (const alt of groups[g]) {
-        const id = this.termIds.get(alt.term);
+        const id = this.resolve(alt.term);
         if (id === undefined) continue;
-        const idf = this.idf(id) * alt.factor;
-        const visit = (d: number, w: number) => {
-          if (stamp[d] === mark) return;
-          if (mode === 'and') {
-            if (cnt[d] !== g) return;
-          }
-          if (cnt[d] === 0 && g === 0) touched[nt++] = d;
-          else if (cnt[d] === 0 && mode === 'or') touched[nt++] = d;
+        const idf = this.idf(id) * alt.factor * (K1 + 1);
+        const from = id < this.mainTerms ? off[id] : 0;
+        const to = id < this.mainTerms ? off[id + 1] : 0;
+        for (let i = from; i < to; i++) {
+          const d = pDocs[i];
+          if (mainValid[d] !== 1 || stamp[d] === mark) continue;
+          if (mode === 'and' && cnt[d] !== g) continue;
+          if (cnt[d] === 0) touched[nt++] = d;
           stamp[d] = mark;
           cnt[d]++;
-          acc[d] += (idf * w * (K1 + 1)) / (w + K1 * (1 - B + (B * docLen[d]) / avg));
-        };
-        const docs = this.postDocs[id];
-        const ws = this.postW[id];
-        for (let i = 0; i < docs.length; i++) {
-          const d = docs[i];
-          if (mainValid[d] === 1) visit(d, ws[i]);
+          const w = pW[i];
+          acc[d] += (idf * w) / (w + norm0 + normB * docLen[d]);
         }
         const delta = this.deltaPost.get(id);
-        if (delta !== undefined) for (const [d, w] of delta) visit(d, w);
+        if (delta !== undefined) {
+          for (const [d, w] of delta) {
+            if (stamp[d] === mark) continue;
+            if (mode === 'and' && cnt[d] !== g) continue;
+            if (cnt[d] === 0) touched[nt++] = d;
+            stamp[d] = mark;
+            cnt[d]++;
+            acc[d] += (idf * w) / (w + norm0 + normB * docLen[d]);
+          }
+        }
       }
     }
     const need = mode === 'and' ? ng : Math.max(1, minMatch);
     for (const alt of boosts) {
-      const id = this.termIds.get(alt.term);
+      const id = this.resolve(alt.term);
       if (id === undefined) continue;
-      const idf = this.idf(id) * alt.factor;
-      const visit = (d: number, w: number) => {
-        if (cnt[d] < need) return;
-        acc[d] += (idf * w * (K1 + 1)) / (w + K1 * (1 - B + (B * docLen[d]) / avg));
-      };
-      const docs = this.postDocs[id];
-      const ws = this.postW[id];
-      for (let i = 0; i < docs.length; i++) if (mainValid[docs[i]] === 1) visit(docs[i], ws[i]);
+      const idf = this.idf(id) * alt.factor * (K1 + 1);
+      const from = id < this.mainTerms ? off[id] : 0;
+      const to = id < this.mainTerms ? off[id + 1] : 0;
+      for (let i = from; i < to; i++) {
+        const d = pDocs[i];
+        if (mainValid[d] !== 1 || cnt[d] < need) continue;
+        const w = pW[i];
+        acc[d] += (idf * w) / (w + norm0 + normB * docLen[d]);
+      }
       const delta = this.deltaPost.get(id);
-      if (delta !== undefined) for (const [d, w] of delta) visit(d, w);
+      if (delta !== undefined) {
+        for (const [d, w] of delta) if (cnt[d] >= need) acc[d] += (idf * w) / (w + norm0 + normB * docLen[d]);
+      }
     }
     const ids = new Int32Array(nt);
     const scores = new Float64Array(nt);

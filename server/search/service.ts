@@ -10,7 +10,7 @@ import { fold, foldForIndex } from './fold.ts';
 import { FieldIndex, createFoldMemo, type Alt, type StoredDoc } from './field-index.ts';
 import { parseQuery, ftsQuote, type ParsedQuery } from './query.ts';
 import { makeSnippet, escapeHtml, type TermMatcher } from './snippets.ts';
-import { INDEX_VERSION, PAGE_SHIFT, createTables, dropTables, fingerprint, getMeta, setMeta } from './store.ts';
+import { INDEX_VERSION, PAGE_SHIFT, createTables, dropTables, fingerprint, getMeta, setMeta, withPairs } from './store.ts';
 import type { HitAgency, SearchHit, SearchParams, SearchResponse, Snippet, Suggestion } from './types.ts';
 import { Vocabulary } from './vocabulary.ts';
 
@@ -119,7 +119,7 @@ interface QueryPlan {
   ftsAnd: string | null;
   ftsOr: string | null;
   ftsPhrase: string | null;
-  /** All syllables within a few words of each other (proximity evidence inside long texts). */
+  /** At least one consecutive pair of the query syllables standing together in the text. */
   ftsNear: string | null;
   /** Query syllables that take part in matching (unknown ones are left out). */
   nTerms: number;
@@ -168,9 +168,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
     holders: sqlite.prepare('SELECT DISTINCT product_id FROM product_files WHERE sha256 = ?'),
     matchBlobs: sqlite.prepare('SELECT rowid AS id, bm25(search_blob) AS s FROM search_blob WHERE search_blob MATCH ?').raw(),
     matchBlobIds: sqlite.prepare('SELECT rowid FROM search_blob WHERE search_blob MATCH ?').pluck(),
-    bestPages: sqlite.prepare(
-      'SELECT rowid FROM search_page WHERE search_page MATCH ? AND rowid >= ? AND rowid < ? ORDER BY rank LIMIT ?',
-    ).pluck(),
+    pagesIn: sqlite.prepare('SELECT rowid FROM search_page WHERE search_page MATCH ? AND rowid >= ? AND rowid < ? LIMIT ?').pluck(),
+    vocabGet: sqlite.prepare('SELECT df FROM search_text_vocab WHERE term = ?').pluck(),
+    vocabBump: sqlite.prepare('INSERT INTO search_text_vocab(term, df) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET df = df + excluded.df'),
     pageText: sqlite.prepare('SELECT text FROM blob_texts WHERE sha256 = ? AND page = ?').pluck(),
     productText: sqlite.prepare(
       'SELECT p.title, p.alt_title, p.description, p.subjects, a.name AS agency FROM products p LEFT JOIN agencies a ON a.id = p.agency_id WHERE p.id = ?',
@@ -297,7 +297,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     }
     vocab = new Vocabulary();
     for (const [t, n] of fields.unigrams()) vocab.add(t, n);
-    for (const [t, n] of sqlite.prepare('SELECT term, doc FROM search_blob_vocab').raw().iterate() as Iterable<[string, number]>) vocab.add(t, n);
+    for (const [t, n] of sqlite.prepare('SELECT term, df FROM search_text_vocab').raw().iterate() as Iterable<[string, number]>) vocab.add(t, n);
     vocab.seal();
     ready = true;
   }
@@ -322,14 +322,23 @@ export function createSearchService(deps: SearchDeps): SearchService {
       id = Number(st.insBlobId.run(sha, paged, pages.length).lastInsertRowid);
     }
     const bodies: string[] = [];
+    const terms = new Set<string>();
     for (const p of pages) {
       if (p.page < 0 || p.page >= PAGE_SHIFT) continue;
-      const body = foldForIndex(p.text);
+      const folded = foldForIndex(p.text);
+      if (folded.length === 0) continue;
+      const body = withPairs(folded);
       bodies.push(body);
-      if (body.length > 0) st.insPage.run(id * PAGE_SHIFT + p.page, body);
-      for (const t of new Set(body.split(' '))) if (t && !vocab.has(t)) vocab.add(t, 1);
+      st.insPage.run(id * PAGE_SHIFT + p.page, body);
+      for (const t of folded.split(' ')) terms.add(t);
     }
     st.insBlob.run(id, bodies.join(' '));
+    // Re-indexing the same blob counts its syllables again: harmless for a typo vocabulary; rebuild resets it.
+    for (const t of terms) {
+      if (t.length > 40) continue;
+      st.vocabBump.run(t, 1);
+      vocab.add(t, 1);
+    }
     blobIdBySha.set(sha, id);
     blobInfo.set(id, { sha, paged: paged === 1, pages: pages.length });
     return id;
@@ -539,15 +548,20 @@ export function createSearchService(deps: SearchDeps): SearchService {
       const pos = terms.findIndex((t, i) => i >= idx && t.quoted && t.folded === ph[0]);
       const base = pos >= 0 ? pos : 0;
       const words = ph.map((_, k) => groups[base + k]?.[0]?.term ?? ph[k]);
-      for (let k = 0; k + 1 < words.length; k++) groups.push([{ term: `${words[k]} ${words[k + 1]}`, factor: 0.5 }]);
-      phraseFts.push(ftsQuote(words.join(' ')));
+      for (let k = 0; k + 1 < words.length; k++) {
+        groups.push([{ term: `${words[k]} ${words[k + 1]}`, factor: 0.5 }]);
+        phraseFts.push(ftsQuote(`${words[k]}_${words[k + 1]}`));
+      }
       idx = base + ph.length;
     }
     const hasTerms = ftsGroups.length > 0;
     const ftsAnd = hasTerms ? [...ftsGroups, ...phraseFts].join(' AND ') : null;
     const ftsOr = hasTerms ? ftsGroups.join(' OR ') : null;
-    const ftsPhrase = primary.length >= 2 && parsed.phrases.length === 0 ? ftsQuote(primary.join(' ')) : null;
-    const ftsNear = primary.length >= 2 ? `NEAR(${primary.map(ftsQuote).join(' ')}, ${primary.length + 8})` : null;
+    // Text adjacency: every consecutive pair present (≈ the phrase), or at least one pair.
+    const pairs: string[] = [];
+    for (let i = 0; i + 1 < primary.length; i++) pairs.push(ftsQuote(`${primary[i]}_${primary[i + 1]}`));
+    const ftsPhrase = pairs.length > 0 ? pairs.join(' AND ') : null;
+    const ftsNear = pairs.length > 1 ? pairs.join(' OR ') : null;
     return { parsed, groups, boosts, ftsAnd, ftsOr, ftsPhrase, ftsNear, matcher, corrections, ignored: dropped, nTerms: kept.length };
   }
 
@@ -579,7 +593,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       let s = -bm * TEXT_WEIGHT;
       if (phraseSet?.has(id)) s += TEXT_PHRASE_BONUS;
       else if (nearSet?.has(id)) s += TEXT_NEAR_BONUS;
-      else if (near !== null) s *= TEXT_SCATTERED;
+      else if (phrase !== null) s *= TEXT_SCATTERED;
       for (const pid of blobProducts.get(id) ?? []) {
         if (s > (score.get(pid) ?? -Infinity)) {
           score.set(pid, s);
@@ -756,21 +770,30 @@ export function createSearchService(deps: SearchDeps): SearchService {
     if (blobId !== undefined && qp.ftsAnd !== null) {
       const info = blobInfo.get(blobId);
       if (info !== undefined) {
+        // The most specific evidence first: all pairs together, then all syllables, then any of them.
+        const lo = blobId * PAGE_SHIFT;
+        const hi = (blobId + 1) * PAGE_SHIFT;
         let pageRows: number[] = [];
-        const expr = qp.ftsPhrase !== null ? `(${qp.ftsPhrase}) OR (${qp.ftsAnd})` : qp.ftsAnd;
-        try {
-          pageRows = st.bestPages.all(expr, blobId * PAGE_SHIFT, (blobId + 1) * PAGE_SHIFT, 2) as number[];
-          if (pageRows.length === 0 && qp.ftsOr !== null) pageRows = st.bestPages.all(qp.ftsOr, blobId * PAGE_SHIFT, (blobId + 1) * PAGE_SHIFT, 2) as number[];
-        } catch (e) {
-          log.warn({ err: e }, 'search: page query refused');
+        for (const expr of [qp.ftsPhrase, qp.ftsAnd, qp.ftsOr]) {
+          if (expr === null) continue;
+          try {
+            pageRows = st.pagesIn.all(expr, lo, hi, 4) as number[];
+          } catch (e) {
+            log.warn({ err: e }, 'search: page query refused');
+          }
+          if (pageRows.length > 0) break;
         }
+        const scored: Array<{ page: number; html: string; rank: number }> = [];
         for (const r of pageRows) {
-          const page = r - blobId * PAGE_SHIFT;
+          const page = r - lo;
           const txt = st.pageText.get(info.sha, page) as string | undefined;
           if (txt === undefined) continue;
           const s = makeSnippet(txt, qp.matcher, 36);
-          if (s === null) continue;
-          out.push(info.paged ? { text: s.html, page, sha256: info.sha, field: 'text' } : { text: s.html, sha256: info.sha, field: 'text' });
+          if (s !== null) scored.push({ page, html: s.html, rank: s.score });
+        }
+        scored.sort((a, b) => b.rank - a.rank || a.page - b.page);
+        for (const c of scored.slice(0, 2)) {
+          out.push(info.paged ? { text: c.html, page: c.page, sha256: info.sha, field: 'text' } : { text: c.html, sha256: info.sha, field: 'text' });
         }
       }
     }

@@ -26,6 +26,8 @@ export interface SnippetResult {
   html: string;
   /** Distinct matched syllables in the window. */
   distinct: number;
+  /** Window quality (distinct matches, adjacency, exact spellings), to compare passages. */
+  score: number;
   hits: number;
 }
 
@@ -40,6 +42,7 @@ export function makeSnippet(text: string, m: TermMatcher, window = 28): SnippetR
   let bestStart = 0;
   let bestDistinct = 0;
   let bestHits = 0;
+  let bestScore = 0;
   for (let i = 0; i < toks.length; i++) {
     if (!hit[i]) continue;
     const seen = new Set<string>();
@@ -61,6 +64,7 @@ export function makeSnippet(text: string, m: TermMatcher, window = 28): SnippetR
       bestStart = i;
       bestDistinct = seen.size;
       bestHits = hits;
+      bestScore = score;
     }
   }
   const lead = Math.min(4, bestStart);
@@ -76,5 +80,5 @@ export function makeSnippet(text: string, m: TermMatcher, window = 28): SnippetR
   }
   if (to < toks.length - 1) html += ' …';
   else html += escapeHtml(src.slice(pos, Math.min(src.length, pos + 40)).replace(/\s+/g, ' ').trimEnd());
-  return { html, distinct: bestDistinct, hits: bestHits };
+  return { html, distinct: bestDistinct, hits: bestHits, score: bestScore };
 }
