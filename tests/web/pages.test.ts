@@ -241,3 +241,47 @@ describe('web pages', () => {
     expect(later.body).not.toContain(secret!);
   });
 });
+
+describe('record editor', () => {
+  let t: TestApp;
+  let archivist: Session;
+  let id: number;
+  beforeAll(async () => {
+    t = await makeTestApp({ jobs: { workers: 0 } });
+    await createUser(t.app, 'bien-tap', 'archivist');
+    archivist = await login(t.app, 'bien-tap');
+    id = await makeProduct(t.app, { title: 'Sách ảnh Cao Bằng', year: '2021' });
+  });
+  afterAll(async () => t?.close());
+
+  const post = (body: Record<string, string>) =>
+    t.app.inject({
+      method: 'POST', url: `/san-pham/${id}/sua`, headers: { cookie: archivist.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ _csrf: archivist.csrf, ...body }).toString(),
+    });
+  const version = () => (t.app.db.sqlite.prepare('SELECT version FROM products WHERE id = ?').get(id) as { version: number }).version;
+
+  it('shows a validation message next to the field', async () => {
+    const res = await post({ version: String(version()), type: 'book', title: 'Sách ảnh Cao Bằng', year: '20x1' });
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toMatch(/id="f-year"[^>]*aria-describedby="year-error"[^>]*aria-invalid="true"/);
+    expect(res.body).toContain('<p class="field-error" id="year-error">Năm phải gồm 4 chữ số và không ở tương lai.</p>');
+    expect(res.body).toContain('value="20x1"'); // the user's input is kept
+  });
+
+  it('saves a change and warns about a stale edit, showing the latest values', async () => {
+    const v = version();
+    const ok = await post({ version: String(v), type: 'book', title: 'Sách ảnh Cao Bằng xưa và nay', year: '2021' });
+    expect(ok.statusCode).toBe(303);
+    expect(ok.headers.location).toBe(`/san-pham/${id}?luu=1`);
+    // Someone else edits meanwhile; this form still carries the old version.
+    const stale = await post({ version: String(v), type: 'book', title: 'Sách ảnh Cao Bằng (bản của tôi)', year: '2021' });
+    expect(stale.statusCode).toBe(409);
+    expect(stale.body).toContain('Hồ sơ vừa được người khác sửa');
+    expect(stale.body).toContain('Giá trị mới nhất: <q>Sách ảnh Cao Bằng xưa và nay</q>');
+    expect(stale.body).toContain('value="Sách ảnh Cao Bằng (bản của tôi)"');
+    expect(stale.body).toContain(`name="version" value="${version()}"`);
+    const title = (t.app.db.sqlite.prepare('SELECT title FROM products WHERE id = ?').get(id) as { title: string }).title;
+    expect(title).toBe('Sách ảnh Cao Bằng xưa và nay');
+  });
+});

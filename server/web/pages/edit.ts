@@ -58,23 +58,23 @@ export async function editPost(app: FastifyInstance, ctx: PageCtx, id: number) {
   const { t } = ctx;
   const b = (ctx.req.body ?? {}) as Record<string, unknown>;
   const staff = isStaff(ctx.principal);
+  const before = readProduct(app.db.sqlite, id);
+  if (!before) return notFoundPage(ctx, t('record.notFound'));
+  const current = valuesOf(before);
+  // Fields the form did not send keep their current value.
   const values: FormValues = {};
-  for (const k of formFieldNames(staff)) values[k] = typeof b[k] === 'string' ? (b[k] as string) : '';
+  for (const k of formFieldNames(staff)) values[k] = typeof b[k] === 'string' ? (b[k] as string) : (current[k] ?? '');
   const version = Number(b.version);
   if (!csrfOk(ctx, b._csrf)) {
     ctx.reply.code(403);
     return editPage(app, ctx, id, { values, version, flash: notice('error', t('err.CSRF')) });
   }
-  const before = readProduct(app.db.sqlite, id);
-  if (!before) return notFoundPage(ctx, t('record.notFound'));
   // Send only what changed compared with the record as it is now: unchanged fields stay untouched.
-  const current = valuesOf(before);
   const patch: Record<string, unknown> = {};
   for (const [k, val] of Object.entries(values)) {
     if (val.trim() === (current[k] ?? '').trim()) continue;
     patch[k] = val.trim() === '' ? null : val;
   }
-  let saved = true;
   if (Object.keys(patch).length > 0) {
     const res = await callApi(app, ctx, 'PATCH', `/api/products/${id}`, patch, { 'if-match': `"v${Number.isFinite(version) ? version : 0}"` });
     if (res.status === 412) {
@@ -87,8 +87,6 @@ export async function editPost(app: FastifyInstance, ctx: PageCtx, id: number) {
       const errors: FieldErrors = e.field ? { [e.field]: fieldMessage(ctx, e.field, e.message) } : {};
       return editPage(app, ctx, id, { values, errors, version, flash: notice('error', e.field ? t('err.VALIDATION_FAILED') : refusalMessage(ctx, e.code, e.message)) });
     }
-  } else if (before.version !== version) {
-    saved = true;
   }
   if (b.then === 'resubmit') {
     const res = await callApi(app, ctx, 'POST', `/api/products/${id}/transitions`, { action: 'resubmit' });
@@ -99,5 +97,5 @@ export async function editPost(app: FastifyInstance, ctx: PageCtx, id: number) {
     }
     return ctx.reply.redirect(`/san-pham/${id}?da=resubmit`, 303);
   }
-  return ctx.reply.redirect(`/san-pham/${id}?luu=${saved ? 1 : 0}`, 303);
+  return ctx.reply.redirect(`/san-pham/${id}?luu=1`, 303);
 }

@@ -228,6 +228,8 @@ if (form) {
           el('p', { id: 'processing-state', textContent: fmt(M.processingState, { state: M[`processing.${body.processing}`] || body.processing }) }),
           el('p', {}, link),
         );
+        statusEl.scrollIntoView({ block: 'nearest' });
+        link.focus();
         follow(body.id);
         return;
       }
