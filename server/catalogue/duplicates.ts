@@ -5,7 +5,7 @@
  * the same plan task. Withdrawn records are ignored. Flags are advisory: nothing is rejected.
  */
 import type Database from 'better-sqlite3';
-import { titleSimilarity } from './fold.ts';
+import { foldVi, titleSimilarity } from './fold.ts';
 
 export interface DuplicateFlag {
   kind: 'same_file' | 'similar_title' | 'same_plan_task';
@@ -30,7 +30,13 @@ export function findLikelyDuplicates(
   const rows = sqlite
     .prepare(`SELECT id, title FROM products WHERE state <> 'withdrawn' AND id <> ?`)
     .all(selfId ?? -1) as Array<{ id: number; title: string }>;
+  // Jaccard ≥ t needs comparable sizes: skip titles whose folded length is far off before computing trigrams.
+  const len = foldVi(rec.title).length;
   const similar = rows
+    .filter((r) => {
+      const l = foldVi(r.title).length;
+      return l >= len * SIMILAR_TITLE_THRESHOLD * 0.8 && l <= len / (SIMILAR_TITLE_THRESHOLD * 0.8);
+    })
     .map((r) => ({ r, score: titleSimilarity(rec.title, r.title) }))
     .filter((x) => x.score >= SIMILAR_TITLE_THRESHOLD && !skip.has(x.r.id))
     .sort((a, b) => b.score - a.score || a.r.id - b.r.id)

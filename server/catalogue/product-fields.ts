@@ -131,7 +131,13 @@ function agencyId(ctx: FieldContext, field: string, v: string | number): number 
  * for numbers and lists). Returns the columns to write (camelCase drizzle names).
  * `currentAgencyId`: the record's agency (for checking its plan task on a PATCH).
  */
-export function validateFields(input: Partial<Record<EditableField, unknown>>, ctx: FieldContext, mode: 'create' | 'patch', currentAgencyId: number | null = null): Partial<ProductInsert> {
+export function validateFields(
+  input: Partial<Record<EditableField, unknown>>,
+  ctx: FieldContext,
+  mode: 'create' | 'patch',
+  currentAgencyId: number | null = null,
+  currentReleaseDate: string | null = null,
+): Partial<ProductInsert> {
   const p = ctx.principal;
   const staff = isStaff(p);
   const out: Partial<ProductInsert> = {};
@@ -195,6 +201,8 @@ export function validateFields(input: Partial<Record<EditableField, unknown>>, c
       if (out.year != null && out.year !== y) throw err.validation('year', `year ${out.year} does not match releaseDate ${out.releaseDate}`);
       if (!has('year') || out.year == null) out.year = y;
     }
+  } else if (has('year') && out.year != null && currentReleaseDate && Number(currentReleaseDate.slice(0, 4)) !== out.year) {
+    throw err.validation('year', `year ${out.year} does not match the record's releaseDate ${currentReleaseDate}`);
   }
   if (mode === 'create' || has('languages')) {
     const langs = has('languages') ? strList('languages', input.languages) : [];
@@ -266,7 +274,7 @@ export function parseNewProductFields(raw: RawFields, ctx: FieldContext): Produc
 }
 
 /** Parse a JSON PATCH body (a partial record using the API's field names). Unknown names are a 400. */
-export function parsePatch(body: unknown, ctx: FieldContext, currentAgencyId: number | null): Partial<ProductInsert> {
+export function parsePatch(body: unknown, ctx: FieldContext, current: { agencyId: number | null; releaseDate: string | null }): Partial<ProductInsert> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw err.badRequest('INVALID_BODY', 'The body must be a JSON object of fields to change');
   const input: Partial<Record<EditableField, unknown>> = {};
   for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
@@ -275,5 +283,5 @@ export function parsePatch(body: unknown, ctx: FieldContext, currentAgencyId: nu
     input[k as EditableField] = v;
   }
   if (Object.keys(input).length === 0) throw err.badRequest('EMPTY_PATCH', 'Nothing to change');
-  return validateFields(input, ctx, 'patch', currentAgencyId);
+  return validateFields(input, ctx, 'patch', current.agencyId, current.releaseDate);
 }

@@ -38,7 +38,7 @@ export function updateProduct(sqlite: Database.Database, p: Principal, id: numbe
       throw err.conflict('RECORD_LOCKED', `The record is ${row.state}: the agency may edit it only while submitted or returned`, { state: row.state });
     }
     checkIfMatch(ifMatch, row.version, true);
-    const fields = parsePatch(body, { sqlite, principal: p }, row.agency_id);
+    const fields = parsePatch(body, { sqlite, principal: p }, { agencyId: row.agency_id, releaseDate: (row.release_date as string | null) ?? null });
     const changes: Record<string, [unknown, unknown]> = {};
     const sets: string[] = [];
     const values: unknown[] = [];

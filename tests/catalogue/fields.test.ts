@@ -125,9 +125,11 @@ describe('catalogue fields through the API', () => {
     [{ access: 'secret' }, 'access'],
     [{ title: '' }, 'title'],
     [{ year: 2020, releaseDate: '2023-01-05' }, 'year'],
+    [{ year: 2021 }, 'year'],
     [{ state: 'published' }, 'state'],
   ])('PATCH %j → 400 naming %s', async (payload, field) => {
-    const id = insertProduct(t.app.db.sqlite, { title: 'Sách kiểm tra', agencyId: a.agencyA });
+    const id = insertProduct(t.app.db.sqlite, { title: 'Sách kiểm tra', agencyId: a.agencyA, year: 2022 });
+    t.app.db.sqlite.prepare(`UPDATE products SET release_date = '2022-09-02' WHERE id = ?`).run(id);
     const res = await t.app.inject({ method: 'PATCH', url: `/api/products/${id}`, headers: { ...a.archivist.headers, 'if-match': '"v1"' }, payload });
     expect(res.statusCode, res.body).toBe(400);
     expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', field });
