@@ -30,7 +30,8 @@ export interface Harness {
 
 export async function startHarness(): Promise<Harness> {
   assertChromium();
-  const t = await makeTestApp({});
+  // A small file limit so the UI's "too large" refusal can be shown with a modest file.
+  const t = await makeTestApp({ upload: { maxFileBytes: 6 * 1024 * 1024 } });
   await t.app.listen({ host: '127.0.0.1', port: 0 });
   const addr = t.app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;

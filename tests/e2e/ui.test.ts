@@ -258,6 +258,27 @@ e2e('web UI in a real browser', () => {
     await ctx.close();
   });
 
+  it('explains refused files in Vietnamese: too large, unsupported type', async () => {
+    const { ctx, page, errors } = await newContext(h);
+    await uiLogin(page, 'vhttdl');
+    await page.goto('/nop');
+    await page.getByLabel('Loại *').selectOption('document');
+    await page.getByLabel('Tên sản phẩm *').fill('Tài liệu thử từ chối');
+    await page.locator('#file-input').setInputFiles([{ name: 'qua-lon.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(7 * 1024 * 1024, 65) }]);
+    expect(await page.locator('.file-item .file-status').textContent()).toContain('quá lớn');
+    await page.getByRole('button', { name: 'Nộp sản phẩm' }).click();
+    await expect.poll(() => page.locator('#upload-errors').textContent()).toContain('Tệp “qua-lon.pdf” quá lớn: mỗi tệp không được vượt quá 6 MB.');
+    await page.getByRole('button', { name: 'Bỏ tệp qua-lon.pdf' }).click();
+    const binary = Buffer.alloc(4096);
+    for (let i = 0; i < binary.length; i++) binary[i] = (i * 7919) % 251;
+    await page.locator('#file-input').setInputFiles([{ name: 'chuong-trinh.exe', mimeType: 'application/octet-stream', buffer: binary }]);
+    await page.getByRole('button', { name: 'Nộp sản phẩm' }).click();
+    await expect.poll(() => page.locator('#upload-errors').textContent()).toContain('Không nhận loại tệp của “chuong-trinh.exe”');
+    await shot(page, 'upload-refused-desktop');
+    expect(errors).toEqual([]);
+    await ctx.close();
+  });
+
   it('takes a record through return with a reason, the agency fix, and publication into the public search', async () => {
     expect(uploadedId).toBeGreaterThan(0);
     const arch = await newContext(h);
