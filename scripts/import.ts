@@ -18,6 +18,8 @@ const USAGE = `usage: npm run import -- <folder> --manifest <items.csv> [options
   --concurrency <n>    rows read at the same time (default 4)
   --process            also run extraction/thumbnail jobs here and wait for them (use when the server is stopped);
                        otherwise the running server's job runner picks the queued jobs up
+  --durable            fsync the database at every row (default: at checkpoints; files are always fsynced;
+                       a power cut may lose the last rows, which a re-run imports again)
   --data-dir <dir>     data directory (default: DATA_DIR or ./storage)
   --quiet              no progress bar
 exit codes: 0 all rows imported or already in, 1 some rows failed or the manifest is bad, 2 bad usage`;
@@ -31,6 +33,7 @@ async function main(): Promise<number> {
       report: { type: 'string' },
       concurrency: { type: 'string', default: '4' },
       process: { type: 'boolean', default: false },
+      durable: { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -47,7 +50,8 @@ async function main(): Promise<number> {
   const config = scriptConfig(values['data-dir']);
 
   let notify = () => {};
-  const store = await openStore(config, { onCommitted: () => notify() });
+  // Resumable by design, so commits need not each wait for the disk (see OpenStoreOptions); --durable restores it.
+  const store = await openStore(config, { onCommitted: () => notify(), synchronous: values.durable ? 'FULL' : 'NORMAL' });
   const runner = values.process && !values['dry-run'] ? startRunner(store, config) : null;
   if (runner) notify = () => runner.notify();
   const progress = createProgress({ label: values['dry-run'] ? 'checking' : 'importing', total: 0, silent: values.quiet });

@@ -244,6 +244,8 @@ async function importRow(
   }
   // Claim synchronously (no await since the check) so concurrent rows see it.
   for (const s of shas) claimed.set(s, row.line);
+  // The duplicate decision is made; later rows may decide theirs while this one commits.
+  turn.done();
 
   if (opts.dryRun) {
     result.status = 'valid';

@@ -28,11 +28,22 @@ export function systemPrincipal(username = 'import'): Principal {
   return { userId: null, username, role: 'admin', agencyId: null, canSeeInternal: true, via: 'admin-token' };
 }
 
-export async function openStore(config: Config, opts: { onCommitted?: () => void } = {}): Promise<OpsStore> {
+export interface OpenStoreOptions {
+  onCommitted?: () => void;
+  /**
+   * `NORMAL` skips the WAL fsync at each commit (still durable across a crash of the process, not
+   * across power loss). Bulk import uses it: its rows are re-imported by a re-run if a power cut
+   * loses the last commits, and blob files are still fsynced before their rows are written.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+export async function openStore(config: Config, opts: OpenStoreOptions = {}): Promise<OpsStore> {
   const paths = dataPaths(config.dataDir);
   await mkdir(paths.blobsDir, { recursive: true });
   await mkdir(paths.tmpDir, { recursive: true });
   const db = openDatabase(paths.dbFile, { busyTimeoutMs: 15_000 });
+  if (opts.synchronous === 'NORMAL') db.sqlite.pragma('synchronous = NORMAL');
   const blobStore = createLocalBlobStore(paths.blobsDir);
   const queue = createJobQueue(db.sqlite);
   const ingest = createIngestService({ sqlite: db.sqlite, blobStore, maxAttempts: config.jobs.maxAttempts, onCommitted: opts.onCommitted });
