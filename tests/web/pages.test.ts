@@ -1,6 +1,6 @@
 /** Inject-level tests of the web UI: escaping, CSP, CSRF on every form, 404 page, language switch, login, static caching, workflow forms. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, makeTestApp, type TestApp } from '../helpers/app.ts';
+import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
 import { createUser, firstAgency, login, makeProduct, postForms, PASSWORD, type Session } from './helpers.ts';
 
 const XSS = '<script>alert(1)</script><img src=x onerror=alert(2)>';
@@ -283,5 +283,33 @@ describe('record editor', () => {
     expect(stale.body).toContain(`name="version" value="${version()}"`);
     const title = (t.app.db.sqlite.prepare('SELECT title FROM products WHERE id = ?').get(id) as { title: string }).title;
     expect(title).toBe('Sách ảnh Cao Bằng xưa và nay');
+  });
+});
+
+describe('uploaded active content', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await makeTestApp({ jobs: { workers: 0 } });
+  });
+  afterAll(async () => t?.close());
+
+  it('never serves uploaded HTML or SVG inline from the app origin', async () => {
+    const files = [
+      { filename: 'trang.html', data: Buffer.from('<!doctype html><html><body><script>alert(document.cookie)</script></body></html>') },
+      { filename: 'hinh.svg', data: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><rect width="10" height="10"/></svg>') },
+    ];
+    for (const f of files) {
+      const mp = multipartBody({ title: `Tệp ${f.filename}`, type: 'document' }, [f]);
+      const up = await t.app.inject({ method: 'POST', url: '/api/products', headers: { ...auth(), ...mp.headers }, payload: mp.body });
+      if (up.statusCode === 415) continue; // refused outright: fine
+      expect(up.statusCode).toBe(201);
+      const sha = up.json().files[0].sha256 as string;
+      const res = await t.app.inject({ method: 'GET', url: `/api/files/${sha}` });
+      const type = String(res.headers['content-type']);
+      const inline = !String(res.headers['content-disposition']).startsWith('attachment');
+      expect(inline && /html|svg|xml/.test(type), `${f.filename}: ${type} ${res.headers['content-disposition']}`).toBe(false);
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(String(res.headers['content-security-policy'])).toContain('sandbox');
+    }
   });
 });

@@ -103,10 +103,10 @@ ${res.status !== 200 && res.status !== 404 ? notice('error', t('err.generic', { 
   <li class="cell status-late"><span class="status-label">${t('report.late')}</span> ${counts.late}</li>
   <li class="cell status-missing"><span class="status-label">${t('report.missing')}</span> ${counts.missing}</li>
 </ul>
-${matrix}
 <div class="charts">
   ${barChart('chart-month', `${t('report.byMonth')} (${year})`, byMonth.map((v, i) => ({ label: String(i + 1), value: v })), { width: 560 })}
   ${barChart('chart-agency', `${t('report.byAgency')} (${year})`, agencyBars, { rotate: true })}
-</div>`;
+</div>
+${matrix}`;
   return sendPage(ctx, { title: t('report.title'), body, bodyClass: 'page-report' });
 }
