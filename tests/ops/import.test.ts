@@ -42,6 +42,17 @@ describe('manifest parsing', () => {
     expect(raw.languages).toEqual(['vi', 'tay']);
   });
 
+  it('parses the documented template (docs/import-template.csv)', async () => {
+    const m = parseManifest(await readFile(join(ROOT, 'docs/import-template.csv')));
+    expect(m.problems).toEqual([]);
+    expect(m.rows).toHaveLength(3);
+    expect(m.rows[0].files).toEqual(['sach/Lich su Dang bo tinh Cao Bang.pdf', 'sach/bia.jpg']);
+    const raw = rowToRawFields(m.rows[0]);
+    expect(raw).toMatchObject({ type: ['book'], access: ['public'], state: ['published'], releaseDate: ['15/03/2022'], copyShelf: ['Kệ A2-05'], subjects: ['lịch sử', 'Đảng bộ', 'truyền thống'] });
+    expect(rowToRawFields(m.rows[1])).toMatchObject({ type: ['flyer'], languages: ['vi', 'tay'], coIssuers: ['bao-cao-bang'], planTask: ['2023-to-roi-du-lich-van-minh'] });
+    expect(rowToRawFields(m.rows[2])).toMatchObject({ type: ['photo'], access: ['internal'] });
+  });
+
   it('accepts English snake_case and camelCase headers', () => {
     const m = parseManifest(Buffer.from('file,title,type,release_date,printRun\nx.pdf,T,book,2023-01-02,500\n'));
     expect(m.problems).toEqual([]);
