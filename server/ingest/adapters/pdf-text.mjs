@@ -6,7 +6,19 @@ import { readFile } from 'node:fs/promises';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
+
+// The legacy build (the one for Node) bundles core-js, which swaps the native Array.prototype.push
+// and JSON.parse for spec-pedantic JavaScript versions, process-wide. They made text extraction
+// about a third slower (and everything else in the worker process with it). pdf.js does not need
+// them: load both halves of pdf.js now (the "fake worker" half is taken from globalThis.pdfjsWorker)
+// and put the native functions back.
+const nativePush = Array.prototype.push;
+const nativeJsonParse = JSON.parse;
+const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+globalThis.pdfjsWorker ??= await import('pdfjs-dist/legacy/build/pdf.worker.mjs');
+for (const [owner, name, fn] of [[Array.prototype, 'push', nativePush], [JSON, 'parse', nativeJsonParse]]) {
+  if (owner[name] !== fn) Object.defineProperty(owner, name, { value: fn, writable: true, configurable: true, enumerable: false });
+}
 
 const require = createRequire(import.meta.url);
 const pdfjsRoot = dirname(require.resolve('pdfjs-dist/package.json'));
