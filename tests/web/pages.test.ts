@@ -313,3 +313,31 @@ describe('uploaded active content', () => {
     }
   });
 });
+
+describe('admin: roles', () => {
+  let t: TestApp;
+  let admin: Session;
+  beforeAll(async () => {
+    t = await makeTestApp({ jobs: { workers: 0 } });
+    await createUser(t.app, 'quan-tri', 'admin');
+    await createUser(t.app, 'nghien-cuu', 'researcher');
+    admin = await login(t.app, 'quan-tri');
+  });
+  afterAll(async () => t?.close());
+
+  it('creates a user and changes a role from the admin page', async () => {
+    const agency = await firstAgency(t.app);
+    const post = (body: Record<string, string>) =>
+      t.app.inject({ method: 'POST', url: '/quan-tri', headers: { cookie: admin.cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ _csrf: admin.csrf, ...body }).toString() });
+    const created = await post({ op: 'create_user', username: 'can-bo-moi', displayName: 'Cán bộ mới', role: 'agency', agency: agency.code, password: PASSWORD });
+    expect(created.statusCode).toBe(200);
+    expect(created.body).toContain('Đã lưu.');
+    const bad = await post({ op: 'create_user', username: 'x', role: 'agency', agency: '' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('notice-error');
+    const id = (t.app.db.sqlite.prepare("SELECT id FROM users WHERE username = 'nghien-cuu'").get() as { id: number }).id;
+    const changed = await post({ op: 'set_role', id: String(id), role: 'archivist', agency: '' });
+    expect(changed.statusCode).toBe(200);
+    expect((t.app.db.sqlite.prepare('SELECT role FROM users WHERE id = ?').get(id) as { role: string }).role).toBe('archivist');
+  });
+});

@@ -38,7 +38,13 @@ ${flash ?? ''}
     <thead><tr><th scope="col">${t('admin.username')}</th><th scope="col">${t('admin.displayName')}</th><th scope="col">${t('admin.role')}</th><th scope="col">${t('admin.agency')}</th><th scope="col">${t('admin.active')}</th><th scope="col">${t('common.actions')}</th></tr></thead>
     <tbody>${userList.map(
       (u) => html`<tr><td>${u.username}</td><td>${u.displayName}</td><td>${t(`role.${u.role}`)}</td><td>${u.agency?.name ?? '—'}</td><td>${u.active ? t('common.yes') : t('common.no')}</td>
-      <td><form method="post" action="/quan-tri" class="inline-form">${csrf}<input type="hidden" name="op" value="set_active"><input type="hidden" name="id" value="${u.id}"><input type="hidden" name="active" value="${u.active ? '0' : '1'}">
+      <td><form method="post" action="/quan-tri" class="inline-form role-form">${csrf}<input type="hidden" name="op" value="set_role"><input type="hidden" name="id" value="${u.id}">
+        <label class="visually-hidden" for="role-${u.id}">${t('admin.changeRole')} ${u.username}</label>
+        <select id="role-${u.id}" name="role">${ROLES.map((r) => html`<option value="${r}"${r === u.role ? html` selected` : ''}>${t(`role.${r}`)}</option>`)}</select>
+        <label class="visually-hidden" for="agency-${u.id}">${t('admin.agency')} ${u.username}</label>
+        <select id="agency-${u.id}" name="agency"><option value="">—</option>${agencies.map((a) => html`<option value="${a.code}"${a.code === u.agency?.code ? html` selected` : ''}>${a.shortName || a.name}</option>`)}</select>
+        <button type="submit" class="small">${t('admin.apply')}<span class="visually-hidden"> ${u.username}</span></button></form>
+      <form method="post" action="/quan-tri" class="inline-form">${csrf}<input type="hidden" name="op" value="set_active"><input type="hidden" name="id" value="${u.id}"><input type="hidden" name="active" value="${u.active ? '0' : '1'}">
       <button type="submit" class="small secondary">${u.active ? (ctx.lang === 'vi' ? 'Khoá' : 'Disable') : (ctx.lang === 'vi' ? 'Mở khoá' : 'Enable')}<span class="visually-hidden"> ${u.username}</span></button></form></td></tr>`,
     )}</tbody>
   </table></div>
@@ -127,6 +133,9 @@ export async function adminPost(app: FastifyInstance, ctx: PageCtx) {
   switch (b.op) {
     case 'create_user':
       res = await callApi(app, ctx, 'POST', '/api/users', { username: s('username'), displayName: opt('displayName'), role: s('role'), agency: opt('agency') ?? null, password: opt('password') });
+      break;
+    case 'set_role':
+      res = await callApi(app, ctx, 'PATCH', `/api/users/${Number(s('id'))}`, { role: s('role'), agency: s('role') === 'agency' ? (opt('agency') ?? null) : null });
       break;
     case 'set_active':
       res = await callApi(app, ctx, 'PATCH', `/api/users/${Number(s('id'))}`, { active: s('active') === '1' });

@@ -12,6 +12,7 @@ export function refusalMessage(ctx: PageCtx, code: string, message: string): str
   const known = ['ILLEGAL_TRANSITION', 'STALE_WRITE', 'UNAUTHORIZED', 'FORBIDDEN', 'REASON_REQUIRED'];
   if (known.includes(code)) return t(`err.${code}`);
   if (code === 'CSRF_TOKEN_INVALID') return t('err.CSRF');
+  if (code === 'RECORD_LOCKED') return t('edit.notAllowed');
   if (code === 'VALIDATION_FAILED' && /reason/i.test(message)) return t('err.REASON_REQUIRED');
   return t('err.generic', { message });
 }
