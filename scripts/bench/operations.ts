@@ -42,10 +42,12 @@ export interface OperationsReport {
     blobs: number;
     fullSec: number[];
     cpSec: number[];
+    cpSyncSec: number[];
     incrementalNoChangeSec: number[];
     incrementalOnePercentSec: number[];
     fullMibPerSec: number;
     ratioFullVsCp: number;
+    ratioFullVsCpSync: number;
   };
 }
 
@@ -214,6 +216,7 @@ export async function runOperationsBench(opts: OperationsOptions = {}): Promise<
     rmSync(bigFolder, { recursive: true, force: true });
     const fullSec: number[] = [];
     const cpStoreSec: number[] = [];
+    const cpSyncStoreSec: number[] = [];
     const incNoChange: number[] = [];
     const incOnePct: number[] = [];
     const dest = join(root, 'backup');
@@ -227,7 +230,13 @@ export async function runOperationsBench(opts: OperationsOptions = {}): Promise<
       execFileSync('sync');
       cpStoreSec.push(timeCmd('cp', ['-r', storeDir, cpDest]));
       rmSync(cpDest, { recursive: true, force: true });
-      log(`  rep ${r + 1}: full backup ${fmt(b.seconds)} s (${b.copied.blobs} blobs), cp -r of the data dir ${fmt(cpStoreSec[r])} s`);
+      execFileSync('sync');
+      const t0 = process.hrtime.bigint();
+      execFileSync('cp', ['-r', storeDir, cpDest]);
+      execFileSync('sync');
+      cpSyncStoreSec.push(Number(process.hrtime.bigint() - t0) / 1e9);
+      rmSync(cpDest, { recursive: true, force: true });
+      log(`  rep ${r + 1}: full backup ${fmt(b.seconds)} s (${b.copied.blobs} blobs), cp -r of the data dir ${fmt(cpStoreSec[r])} s, cp -r + sync ${fmt(cpSyncStoreSec[r])} s`);
     }
     for (let r = 0; r < reps; r++) {
       const b = await backup({ dataDir: storeDir, dest, stamp: `inc0-${r}` });
@@ -256,13 +265,15 @@ export async function runOperationsBench(opts: OperationsOptions = {}): Promise<
       blobs: nBig,
       fullSec,
       cpSec: cpStoreSec,
+      cpSyncSec: cpSyncStoreSec,
       incrementalNoChangeSec: incNoChange,
       incrementalOnePercentSec: incOnePct,
       fullMibPerSec: (storeGiB * 1024) / median(fullSec),
       ratioFullVsCp: median(fullSec) / median(cpStoreSec),
+      ratioFullVsCpSync: median(fullSec) / median(cpSyncStoreSec),
     };
     log(
-      `backup of ${fmt(storeGiB)} GiB (${nBig} blobs): full median ${fmt(median(fullSec))} s (${fmt(backupReport.fullMibPerSec, 0)} MiB/s, ×${fmt(backupReport.ratioFullVsCp, 2)} of cp -r); ` +
+      `backup of ${fmt(storeGiB)} GiB (${nBig} blobs): full median ${fmt(median(fullSec))} s (${fmt(backupReport.fullMibPerSec, 0)} MiB/s; ×${fmt(backupReport.ratioFullVsCp, 2)} of cp -r, ×${fmt(backupReport.ratioFullVsCpSync, 2)} of cp -r + sync); ` +
         `incremental with nothing new ${fmt(median(incNoChange), 3)} s; after +1 % ${fmt(median(incOnePct))} s`,
     );
     return { import: importReport, backup: backupReport };
