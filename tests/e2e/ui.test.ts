@@ -63,7 +63,10 @@ e2e('web UI in a real browser', () => {
     await createUser(app, 'quantri', 'admin');
     const pdf = await pdfWithPages(['Mo dau: lich su hinh thanh', 'Chuong 1: khang chien', 'Thac Ban Gioc va khu di tich', 'Ket luan']);
     ids.pdf = await makeProduct(app, { title: 'Lịch sử Đảng bộ tỉnh Cao Bằng 1930–2020', type: 'book', agency: 'ban-tuyen-giao', year: '2023', description: 'Sách lịch sử Đảng bộ tỉnh, dùng cho tuyên truyền và giáo dục truyền thống.' }, { publish: true, files: [{ filename: 'lich-su-dang-bo.pdf', data: pdf }] });
-    ids.youth = await makeProduct(app, { title: 'Lịch sử phong trào thanh niên Cao Bằng', type: 'book', agency: 'tinh-doan', year: '2022' }, { publish: true, files: [{ filename: 'bia-sach.png', data: await makePng(600, 800, 3) }] });
+    const youthCover = await makePng(600, 800, 3);
+    ids.youth = await makeProduct(app, { title: 'Lịch sử phong trào thanh niên Cao Bằng', type: 'book', agency: 'tinh-doan', year: '2022' }, { publish: true, files: [{ filename: 'bia-sach.png', data: youthCover }] });
+    // Same bytes handed in again: flagged as a possible duplicate on the desk.
+    ids.dup = await makeProduct(app, { title: 'Phong trào thanh niên (bản nộp lại)', type: 'book', agency: 'tinh-doan', year: '2022' }, { files: [{ filename: 'bia.png', data: youthCover }] });
     ids.video = await makeProduct(app, { title: 'Phim tư liệu: Lịch sử cách mạng ở Pác Bó', type: 'video', agency: 'dai-ptth', year: '2023' }, { publish: true, files: [{ filename: 'pac-bo.mp4', data: await makeVideo(dir) }] });
     ids.flyer = await makeProduct(app, { title: 'Tờ gấp “Cao Bằng – điểm đến an toàn, thân thiện”', type: 'flyer', agency: 'so-vhttdl', year: '2023', languages: 'vi,en' }, { publish: true, files: [{ filename: 'to-gap.png', data: (flyerPng = await makePng(800, 600, 7)) }] });
     ids.xss = await makeProduct(app, { title: XSS_TITLE, type: 'leaflet', agency: 'so-vhttdl', year: '2023' }, { publish: true, files: [{ filename: 'to-roi.png', data: await makePng(400, 300, 9) }] });
@@ -284,6 +287,7 @@ e2e('web UI in a real browser', () => {
     const arch = await newContext(h);
     await uiLogin(arch.page, 'luutru');
     await arch.page.goto('/tham-dinh');
+    expect(await arch.page.locator('tr', { hasText: 'Phong trào thanh niên (bản nộp lại)' }).locator('.dup-flag').textContent()).toBe('Nghi trùng');
     const row = arch.page.locator('tr', { hasText: UPLOAD_TITLE });
     await row.getByRole('checkbox').check();
     await arch.page.getByLabel('Thao tác', { exact: true }).selectOption('start_review');
