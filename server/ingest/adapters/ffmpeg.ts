@@ -158,9 +158,13 @@ export async function audioPeaks(path: string, ffmpegPath: string, buckets: numb
   return peaks;
 }
 
-/** Decodes a still image ffmpeg can read but libvips cannot (BMP, JPEG 2000) to PNG. */
-export async function decodeStillToPng(path: string, ffmpegPath: string, deadline: number): Promise<Buffer | null> {
-  const r = await run(ffmpegPath, ['-hide_banner', '-nostdin', '-v', 'error', '-i', path, '-frames:v', '1', '-f', 'image2pipe', '-vcodec', 'png', '-'], { deadline, maxStdoutBytes: 1024 * 1024 * 1024 });
+/**
+ * Decodes a still image ffmpeg can read but libvips cannot (BMP, JPEG 2000) to PNG, already shrunk
+ * to `maxSide` on the long side (never enlarged) so no full-size copy crosses the pipe.
+ */
+export async function decodeStillToPng(path: string, ffmpegPath: string, deadline: number, maxSide = 1024): Promise<Buffer | null> {
+  const scale = `scale='if(gt(iw,ih),min(${maxSide},iw),-1)':'if(gt(iw,ih),-1,min(${maxSide},ih))'`;
+  const r = await run(ffmpegPath, ['-hide_banner', '-nostdin', '-v', 'error', '-i', path, '-frames:v', '1', '-vf', scale, '-f', 'image2pipe', '-vcodec', 'png', '-'], { deadline, maxStdoutBytes: 64 * 1024 * 1024 });
   return r.code === 0 && r.stdout.length > 0 ? r.stdout : null;
 }
 

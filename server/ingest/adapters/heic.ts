@@ -11,10 +11,17 @@ import type { RawPixels } from './sharp.ts';
 type HeicDecode = (opts: { buffer: Uint8Array }) => Promise<{ width: number; height: number; data: Uint8ClampedArray }>;
 
 const require = createRequire(import.meta.url);
+
+/**
+ * The WebAssembly decoder holds the bitstream, its own frame buffers and the RGBA result at once
+ * (about 3× the RGBA size), so HEIC gets a tighter pixel cap than other formats.
+ */
+export const MAX_HEIC_PIXELS = 64_000_000;
 let decoder: HeicDecode | undefined;
 
 /** Decodes the primary image of a HEIC/HEIF file to RGBA; refuses more than maxPixels. */
-export async function decodeHeic(path: string, maxPixels: number, claimed: { width: number; height: number }): Promise<RawPixels> {
+export async function decodeHeic(path: string, limit: number, claimed: { width: number; height: number }): Promise<RawPixels> {
+  const maxPixels = Math.min(limit, MAX_HEIC_PIXELS);
   if (claimed.width * claimed.height > maxPixels) {
     throw new PermanentExtractError('IMAGE_TOO_LARGE', `The image claims ${claimed.width}×${claimed.height} pixels, more than the limit of ${maxPixels}`);
   }
