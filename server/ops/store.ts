@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { Principal } from '../auth/principal.ts';
 import type { Config } from '../config.ts';
+import { DEFAULT_PLAN_FILE, loadPlanSeed, readPlanSeed } from '../catalogue/seed.ts';
 import { openDatabase, type Database_ } from '../db/client.ts';
 import { defaultFfmpegPath, defaultFfprobePath } from '../ingest/adapters/ffmpeg.ts';
 import { createIngestService, type IngestService } from '../ingest/ingest-service.ts';
@@ -36,6 +37,8 @@ export interface OpenStoreOptions {
    * loses the last commits, and blob files are still fsynced before their rows are written.
    */
   synchronous?: 'FULL' | 'NORMAL';
+  /** Load the plan seed (agencies, plan tasks) if this data dir never had it, as the server's first start does (default true). */
+  seed?: boolean;
 }
 
 export async function openStore(config: Config, opts: OpenStoreOptions = {}): Promise<OpsStore> {
@@ -44,6 +47,8 @@ export async function openStore(config: Config, opts: OpenStoreOptions = {}): Pr
   await mkdir(paths.tmpDir, { recursive: true });
   const db = openDatabase(paths.dbFile, { busyTimeoutMs: 15_000 });
   if (opts.synchronous === 'NORMAL') db.sqlite.pragma('synchronous = NORMAL');
+  // An import into a new data dir must know the agencies and plan tasks codes (idempotent).
+  if (opts.seed ?? true) loadPlanSeed(db.sqlite, readPlanSeed(DEFAULT_PLAN_FILE));
   const blobStore = createLocalBlobStore(paths.blobsDir);
   const queue = createJobQueue(db.sqlite);
   const ingest = createIngestService({ sqlite: db.sqlite, blobStore, maxAttempts: config.jobs.maxAttempts, onCommitted: opts.onCommitted });
