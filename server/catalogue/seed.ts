@@ -100,3 +100,14 @@ export function loadPlanSeed(sqlite: Database.Database, seed: PlanSeed): SeedRes
     return { loaded: true, agencies, tasks };
   })();
 }
+
+/** Add or replace one store deadline (admin edits: other years, other plans). */
+export function upsertStoreDeadline(sqlite: Database.Database, d: StoreDeadline & { year: number }): StoreDeadline[] {
+  return sqlite.transaction(() => {
+    const list = getStoreDeadlines(sqlite).filter((x) => x.code !== d.code);
+    list.push(d);
+    list.sort((a, b) => (a.year ?? 0) - (b.year ?? 0) || (a.deadline ?? '9999').localeCompare(b.deadline ?? '9999') || a.code.localeCompare(b.code));
+    sqlite.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(STORE_DEADLINES_KEY, JSON.stringify(list));
+    return list;
+  })();
+}

@@ -2,6 +2,7 @@
  * Agencies and plan tasks: public reads, admin edits.
  * - GET /api/agencies[?all=true] (inactive ones for staff only), POST /api/agencies, PATCH /api/agencies/:id
  * - GET /api/plan-tasks[?year=&agency=], GET /api/plan-tasks/:id, POST /api/plan-tasks, PATCH /api/plan-tasks/:id
+ * - GET /api/store-deadlines[?year=], PUT /api/store-deadlines/:code (admin; add or replace)
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -10,9 +11,12 @@ import {
   AGENCY_CATEGORIES, createAgency, createPlanTask, getPlanTask, listAgencies, listPlanTasks, updateAgency, updatePlanTask,
   type AgencyInput, type PlanTaskInput,
 } from '../catalogue/agencies.ts';
+import { writeAudit } from '../catalogue/audit.ts';
+import { getStoreDeadlines, upsertStoreDeadline, type StoreDeadline } from '../catalogue/seed.ts';
 import { PRODUCT_TYPES } from '../db/schema.ts';
 import { err } from '../errors.ts';
 import { requireRole } from '../plugins/auth.ts';
+import { isValidDate } from '../catalogue/product-fields.ts';
 import { ErrorSchema, IdParams } from './schemas.ts';
 
 const Agency = Type.Object({
@@ -149,5 +153,62 @@ export default async function agencyRoutes(app: FastifyInstance) {
       },
     },
     async (req: FastifyRequest<{ Params: { id: number }; Body: PlanTaskInput }>) => updatePlanTask(sqlite, requireRole(req, 'admin'), req.params.id, req.body),
+  );
+
+  const Deadline = Type.Object({
+    code: Type.String(),
+    kind: Type.String(),
+    label: Type.String(),
+    deadline: Type.Union([Type.String(), Type.Null()]),
+    year: Type.Optional(Type.Integer()),
+    productYearsUpTo: Type.Optional(Type.Integer()),
+    productYearsFrom: Type.Optional(Type.Integer()),
+  });
+
+  app.get(
+    '/api/store-deadlines',
+    {
+      schema: {
+        tags: ['catalogue'],
+        summary: 'Store-wide deadlines of the plans (backlog, after printing, yearly report)',
+        querystring: Type.Object({ year: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100 })) }),
+        response: { 200: Type.Array(Deadline) },
+      },
+    },
+    async (req: FastifyRequest<{ Querystring: { year?: number } }>) => getStoreDeadlines(sqlite).filter((d) => req.query.year === undefined || d.year === req.query.year),
+  );
+
+  app.put(
+    '/api/store-deadlines/:code',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Add or replace a store deadline (kind backlog: products released up to productYearsUpTo are due by the deadline)',
+        params: Type.Object({ code: Code }),
+        body: Type.Object({
+          year: Type.Integer({ minimum: 2000, maximum: 2100 }),
+          kind: Type.Union([Type.Literal('backlog'), Type.Literal('after_printing'), Type.Literal('annual_report'), Type.Literal('other')]),
+          label: Type.String({ minLength: 1, maxLength: 1000 }),
+          deadline: Type.Union([DateStr, Type.Null()]),
+          productYearsUpTo: Type.Optional(Type.Integer({ minimum: 1800, maximum: 2100 })),
+          productYearsFrom: Type.Optional(Type.Integer({ minimum: 1800, maximum: 2100 })),
+          _csrf: Type.Optional(Type.String()),
+        }, { additionalProperties: false }),
+        response: { 200: Type.Array(Deadline), ...Errors },
+      },
+    },
+    async (req: FastifyRequest<{ Params: { code: string }; Body: Omit<StoreDeadline, 'code'> & { year: number; _csrf?: string } }>) => {
+      const p = requireRole(req, 'admin');
+      const { _csrf, ...body } = req.body;
+      void _csrf;
+      if (body.deadline !== null && !isValidDate(body.deadline)) throw err.validation('deadline', 'deadline must be a date written YYYY-MM-DD');
+      if (body.kind === 'backlog' && (body.deadline === null || body.productYearsUpTo === undefined)) {
+        throw err.validation(body.deadline === null ? 'deadline' : 'productYearsUpTo', 'a backlog deadline needs a deadline date and productYearsUpTo');
+      }
+      const before = getStoreDeadlines(sqlite).find((d) => d.code === req.params.code) ?? null;
+      const list = upsertStoreDeadline(sqlite, { ...body, label: body.label.normalize('NFC').trim(), code: req.params.code });
+      writeAudit(sqlite, p, { action: before ? 'update' : 'create', entity: 'store_deadline', entityId: req.params.code, changes: { deadline: [before?.deadline ?? null, body.deadline], label: [before?.label ?? null, body.label] } });
+      return list;
+    },
   );
 }

@@ -152,6 +152,14 @@ export const MATRIX: Record<string, Entry> = {
   },
   'PATCH /api/plan-tasks/:id': { cases: [{ req: (f) => ({ url: `/api/plan-tasks/${f.taskId}`, ...json({ deadlineLabel: 'Quý II/2023' }) }), expect: adminOnly(200) }] },
 
+  'GET /api/store-deadlines': { cases: [{ req: () => ({ url: '/api/store-deadlines?year=2023' }), expect: everyone(200) }] },
+  'PUT /api/store-deadlines/:code': {
+    cases: [{
+      req: () => ({ url: '/api/store-deadlines/2024-annual-report', ...json({ year: 2024, kind: 'annual_report', label: 'Báo cáo năm 2024 trước ngày 10/12/2024', deadline: '2024-12-10' }) }),
+      expect: adminOnly(200),
+    }],
+  },
+
   // Reports: agencies see their own agency's rows only.
   'GET /api/reports/compliance': { cases: [{ req: () => ({ url: '/api/reports/compliance?year=2023' }), expect: { ...staff(200), agency: 200, otherAgency: 200 } }] },
 };

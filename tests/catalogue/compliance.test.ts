@@ -127,6 +127,20 @@ describe('compliance report for the 2023 plan', () => {
     const r2024 = (await report('year=2024')).json();
     expect(r2024.tasks.map((x: { task: { code: string }; status: string }) => [x.task.code, x.status])).toEqual([['2024-dat-va-nguoi', 'missing']]);
     expect(r2024.storeDeadlines).toEqual([]);
+    // The 2024 plan's backlog rule: products released in 2023 or earlier are due by 31/3/2024.
+    const put = await t.app.inject({
+      method: 'PUT',
+      url: '/api/store-deadlines/2024-backlog',
+      headers: a.admin.headers,
+      payload: { year: 2024, kind: 'backlog', label: 'Sản phẩm từ năm 2023 trở về trước: gửi trước ngày 31/3/2024', deadline: '2024-03-31', productYearsUpTo: 2023 },
+    });
+    expect(put.statusCode, put.body).toBe(200);
+    const bad = await t.app.inject({ method: 'PUT', url: '/api/store-deadlines/x-1', headers: a.admin.headers, payload: { year: 2024, kind: 'backlog', label: 'x', deadline: '2024-02-30', productYearsUpTo: 2023 } });
+    expect(bad.json()).toMatchObject({ statusCode: 400, field: 'deadline' });
+    const vh2024 = (await report('year=2024')).json().agencies.find((r: { agency: { code: string } }) => r.agency.code === 'so-vhttdl');
+    // Released ≤ 2023 and not withdrawn: the four 2023 task products, the three older films/books/flyers and the 2022 bulletin
+    // (the photo without a year and the withdrawn records do not count); all were handed in before 31/3/2024.
+    expect(vh2024.backlog).toMatchObject({ deadline: '2024-03-31', total: 8, onTime: 8, late: 0 });
   });
 
   it('shows an agency its own rows only; researchers may not read it', async () => {
