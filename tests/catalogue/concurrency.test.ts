@@ -16,6 +16,8 @@ describe('optimistic concurrency on record edits', () => {
 
   it('two archivists edit the same record: one wins, the other gets 412, nothing is silently overwritten', async () => {
     const id = insertProduct(t.app.db.sqlite, { title: 'Bản đồ du lịch Cao Bằng', type: 'map', agencyId: a.agencyA });
+    const changed: number[] = [];
+    t.app.events.on('product-changed', (x) => changed.push(x));
     const [r1, r2] = await Promise.all([
       t.app.inject({ url: `/api/products/${id}`, headers: a.archivist.headers }),
       t.app.inject({ url: `/api/products/${id}`, headers: a.archivist2.headers }),
@@ -31,6 +33,8 @@ describe('optimistic concurrency on record edits', () => {
     const winner = w1.statusCode === 200 ? w1 : w2;
     const loser = w1.statusCode === 200 ? w2 : w1;
     expect(loser.json()).toMatchObject({ code: 'STALE_WRITE', currentVersion: 2, currentEtag: '"v2"' });
+    // Only the committed edit is announced (the search index listens).
+    expect(changed).toEqual([id]);
     const now = (await t.app.inject({ url: `/api/products/${id}`, headers: a.archivist.headers })).json();
     expect(now.title).toBe(winner.json().title);
     expect(now.version).toBe(2);
