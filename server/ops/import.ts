@@ -164,12 +164,32 @@ async function importRow(
   // 1. Catalogue fields, exactly as an upload validates them (plus the columns only an import sets).
   let fields: ProductInsert | null = null;
   const raw = rowToRawFields(row);
-  try {
-    fields = parseNewProductFields(raw, { sqlite: deps.sqlite, principal: opts.principal });
-    completeFields(fields, raw, deps.sqlite);
-  } catch (e) {
-    problems.push(toProblem(e));
-    // Keep going: report the file problems of this row too.
+  // The catalogue parser stops at the first bad field: drop that field and parse again, so every
+  // bad field of the row is reported at once (the row still fails).
+  const seenFields = new Set<string>();
+  for (let attempt = 0; attempt < 12; attempt++) {
+    try {
+      const parsed = parseNewProductFields(raw, { sqlite: deps.sqlite, principal: opts.principal });
+      completeFields(parsed, raw, deps.sqlite);
+      if (problems.length === 0) fields = parsed;
+      break;
+    } catch (e) {
+      const p = toProblem(e);
+      if (p.field !== undefined && seenFields.has(p.field)) break;
+      problems.push(p);
+      if (p.field === undefined) break;
+      seenFields.add(p.field);
+      const before = Object.keys(raw).length;
+      for (const key of [p.field, `${p.field}s`, p.field.replace(/s$/, '')]) delete raw[key];
+      // A required field cannot be dropped to look further (it would only be reported again as missing).
+      if (Object.keys(raw).length === before || ['title', 'type'].includes(p.field)) {
+        if (p.field === 'title' || p.field === 'type') {
+          raw[p.field] = [p.field === 'type' ? 'other' : 'placeholder'];
+          continue;
+        }
+        break;
+      }
+    }
   }
   if (row.files.length === 0) problems.push({ code: 'NO_FILES', message: 'The row names no file', field: 'file' });
 

@@ -115,7 +115,8 @@ describe('bulk import', () => {
     expect(byLine.get(6)!.problems.map((p) => p.code)).toEqual(['DUPLICATE_IN_MANIFEST']);
     expect(byLine.get(7)!.problems.map((p) => p.code)).toEqual(['UNSUPPORTED_MEDIA_TYPE']);
     // A row with several problems lists them all (bad type, no file).
-    expect(byLine.get(8)!.problems).toEqual([expect.objectContaining({ field: 'type' }), expect.objectContaining({ code: 'NO_FILES' })]);
+    // Bad type AND bad year are both reported, and the missing file.
+    expect(byLine.get(8)!.problems).toEqual([expect.objectContaining({ field: 'type' }), expect.objectContaining({ field: 'year' }), expect.objectContaining({ code: 'NO_FILES' })]);
     expect((store.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(0);
     expect((store.db.sqlite.prepare('SELECT count(*) AS n FROM blobs').get() as { n: number }).n).toBe(0);
   });
