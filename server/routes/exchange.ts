@@ -128,7 +128,6 @@ export default async function exchangeRoutes(app: FastifyInstance) {
       if (!search) throw err.unavailable('SEARCH_UNAVAILABLE', 'The search index is not available');
       const { format = 'csv', ...params } = req.query;
       const viewer = req.principal ?? null;
-      const started = process.hrtime.bigint();
       const hits: Array<{ id: number; score: number }> = [];
       let total = 0;
       for (let page = 1; hits.length < EXPORT_MAX_ROWS; page++) {
@@ -137,7 +136,6 @@ export default async function exchangeRoutes(app: FastifyInstance) {
         for (const h of res.hits) hits.push({ id: h.id, score: h.score });
         if (res.hits.length < PAGE || hits.length >= total) break;
       }
-      app.metrics?.searchSeconds.observe({ route: '/api/search/export' }, Number(process.hrtime.bigint() - started) / 1e9);
       const records: Array<{ rec: ProductRecord; score: number }> = [];
       for (const h of hits.slice(0, EXPORT_MAX_ROWS)) {
         const rec = readProduct(sqlite, h.id);

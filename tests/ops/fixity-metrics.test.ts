@@ -102,3 +102,20 @@ describe('fixity: verify script, admin API, metrics', () => {
     expect(admin.statusCode).toBe(200);
   });
 });
+
+describe('scheduled fixity in the server', () => {
+  it('runs every FIXITY_INTERVAL_HOURS and records the run for admins', async () => {
+    // 0.0003 h ≈ 1.1 s.
+    const t = await makeTestApp({ jobs: { workers: 0 }, fixityIntervalHours: 0.0003 });
+    try {
+      let runs: Array<{ trigger: string; running: boolean; ok: boolean | null }> = [];
+      for (let i = 0; i < 100 && !runs.some((r) => !r.running); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        runs = (await t.app.inject({ method: 'GET', url: '/api/admin/fixity', headers: auth() })).json().runs;
+      }
+      expect(runs[0]).toMatchObject({ trigger: 'schedule', ok: true });
+    } finally {
+      await t.close();
+    }
+  });
+});
