@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { unzipSync, strFromU8 } from 'fflate';
 import type { MediaKind } from '../../server/db/schema.ts';
 import { getExtractor } from '../../server/ingest/extractors/index.ts';
-import { stopPdfHelper } from '../../server/ingest/adapters/pdf.ts';
+import { stopPdfHelpers } from '../../server/ingest/adapters/pdf.ts';
 import { PermanentExtractError, type ExtractResult, type ThumbnailResult } from '../../server/ingest/extractors/types.ts';
 import { inputFor, tempDir } from '../helpers/fixtures.ts';
 
@@ -199,7 +199,7 @@ describe.skipIf(!CORPUS)('corpus: extractors', () => {
   let cleanup: () => Promise<void>;
   beforeAll(async () => ({ dir, cleanup } = await tempDir('kho-corpus-')));
   afterAll(async () => {
-    await stopPdfHelper();
+    await stopPdfHelpers();
     await cleanup?.();
   });
 

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { getExtractor } from '../../server/ingest/extractors/index.ts';
-import { stopPdfHelper } from '../../server/ingest/adapters/pdf.ts';
+import { stopPdfHelpers } from '../../server/ingest/adapters/pdf.ts';
 import { PermanentExtractError } from '../../server/ingest/extractors/types.ts';
 import { hasDejaVu, inputFor, makeHostilePdfs, makeSimplePdf, makeUnicodePdf, tempDir, VI_TEXT } from '../helpers/fixtures.ts';
 
@@ -12,7 +12,7 @@ let dir: string;
 let cleanup: () => Promise<void>;
 beforeAll(async () => ({ dir, cleanup } = await tempDir()));
 afterAll(async () => {
-  await stopPdfHelper();
+  await stopPdfHelpers();
   await cleanup();
 });
 

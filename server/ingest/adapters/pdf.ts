@@ -1,26 +1,28 @@
 /**
- * The only module that drives pdf.js (pdfjs-dist, the engine pdf-parse v2 wraps; used directly for
- * per-page control, deadlines and page-range parallelism). Its helper `pdf-text.mjs` holds the
- * text loop so the same code runs in this thread or in a worker thread.
+ * The only module that talks to pdf.js (pdfjs-dist, the engine pdf-parse v2 wraps; used directly
+ * for per-page control, deadlines and parallelism). pdf.js itself runs in `pdf-worker.mjs` threads:
  *
- * - one pdf.js document per file, always destroyed (a document is unusable after a failure);
- * - long documents: the page range is split in two, one half in a worker thread, one here, so a
- *   350-page book uses both cores; the worker is terminated on error or past the deadline;
- * - errors map to PDF_ENCRYPTED / PDF_MALFORMED / PDF_TOO_MANY_PAGES / TIMEOUT.
+ * - up to two helper threads per process, started on first use and kept warm between jobs
+ *   (unref'd: they never keep the process alive), 512 MB heap cap each;
+ * - long documents: the page range is split over both threads, so a book uses both cores;
+ * - a request past its deadline terminates its thread (even inside one endless page);
+ * - before pdf.js sees a file, non-image Flate streams are inflated with a cap (decompression bombs);
+ * - errors map to PDF_ENCRYPTED / PDF_MALFORMED / PDF_TOO_MANY_PAGES / PDF_DECOMPRESSION_BOMB / TIMEOUT.
  */
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { inflateSync, constants as zlibConstants } from 'node:zlib';
-import type { PDFDocumentProxy } from 'pdfjs-dist/types/src/display/api.d.ts';
-import { extractRange, openDocument, type RangePage } from './pdf-text.mjs';
+import { readFile } from 'node:fs/promises';
 import { PermanentExtractError } from '../extractors/types.ts';
 import type { RawPixels } from './sharp.ts';
 
-/** More claimed pages than this is treated as hostile. */
+/** More pages than this is treated as hostile. */
 export const MAX_PDF_PAGES = 10_000;
-/** Below this many pages, starting a worker thread costs more than it saves. */
+/** Below this many pages, a second thread costs more than it saves. */
 const PARALLEL_MIN_PAGES = 24;
+/** One non-image stream may expand to at most this much; all of them together to MAX_TOTAL_INFLATE. */
+export const MAX_STREAM_INFLATE = 64 * 1024 * 1024;
+export const MAX_TOTAL_INFLATE = 512 * 1024 * 1024;
 
 export interface PdfDocumentInfo {
   pages: number;
@@ -38,6 +40,12 @@ export interface PdfDocumentInfo {
   attachments: number;
 }
 
+export interface PdfPageText {
+  page: number;
+  text: string;
+  error?: string;
+}
+
 function mapPdfError(err: unknown): never {
   if (err instanceof PermanentExtractError) throw err;
   const e = err as { name?: string; message?: string };
@@ -46,21 +54,20 @@ function mapPdfError(err: unknown): never {
   if (name === 'PasswordException' || /password/i.test(message)) {
     throw new PermanentExtractError('PDF_ENCRYPTED', 'The PDF is password-protected; its text and preview cannot be read');
   }
+  if (/out of memory|ERR_WORKER_OUT_OF_MEMORY/i.test(message + name)) {
+    throw new PermanentExtractError('PDF_MALFORMED', 'Reading the PDF needed more memory than allowed; the file is probably hostile or damaged');
+  }
   if (name === 'InvalidPDFException' || name === 'FormatError' || name === 'UnknownErrorException' || name === 'MissingPDFException' || /invalid pdf|circular|xref|bad|unexpected|format/i.test(message)) {
     throw new PermanentExtractError('PDF_MALFORMED', `The PDF is damaged and cannot be read: ${message.slice(0, 200)}`);
   }
   throw err instanceof Error ? err : new Error(message);
 }
 
-/** One non-image stream may expand to at most this much; all of them together to MAX_TOTAL_INFLATE. */
-export const MAX_STREAM_INFLATE = 64 * 1024 * 1024;
-export const MAX_TOTAL_INFLATE = 512 * 1024 * 1024;
-
 /**
  * pdf.js inflates a page's content stream whole and then interprets every operator, so a small
- * file with a huge content stream pins a core and gigabytes of memory. Before opening, every
- * FlateDecode stream that is not an image is inflated with an output cap (cheap: a bomb stops at
- * the cap; image streams are bounded by pdf.js's maxImageSize when rendering).
+ * file with a huge content stream pins a core and gigabytes of memory. Every FlateDecode stream
+ * that is not an image is inflated here with an output cap first (cheap: a bomb stops at the cap;
+ * image streams are bounded by pdf.js's maxImageSize when rendering).
  */
 export function assertNoDecompressionBomb(buf: Buffer): void {
   let pos = 0;
@@ -93,17 +100,81 @@ export function assertNoDecompressionBomb(buf: Buffer): void {
   }
 }
 
-/** Opens a PDF from disk; the caller must `destroy()` it. */
-export async function openPdf(path: string): Promise<PDFDocumentProxy> {
-  const file = await readFile(path);
-  assertNoDecompressionBomb(file);
-  const data = new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
-  try {
-    return await openDocument(data);
-  } catch (err) {
-    mapPdfError(err);
-  }
+// ---------- helper threads ----------
+
+interface Helper {
+  worker: Worker;
+  busy: Promise<unknown>;
 }
+const helpers: Array<Helper | null> = [null, null];
+let nextId = 1;
+
+function helper(i: number): Helper {
+  const existing = helpers[i];
+  if (existing) return existing;
+  const worker = new Worker(new URL('./pdf-worker.mjs', import.meta.url), {
+    // Plain JS worker: never inherit a TypeScript loader or test-runner flags.
+    execArgv: [],
+    resourceLimits: { maxOldGenerationSizeMb: 512 },
+  });
+  worker.unref();
+  const h: Helper = { worker, busy: Promise.resolve() };
+  const forget = () => {
+    if (helpers[i] === h) helpers[i] = null;
+  };
+  worker.on('error', forget);
+  worker.on('exit', forget);
+  helpers[i] = h;
+  return h;
+}
+
+function request<T>(i: number, msg: Record<string, unknown>, deadline: number): Promise<T> {
+  const h = helper(i);
+  const run = h.busy.catch(() => {}).then(() => new Promise<T>((resolve, reject) => {
+    const id = nextId++;
+    const { worker } = h;
+    const done = () => {
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    const kill = (err: Error) => {
+      done();
+      if (helpers[i] === h) helpers[i] = null;
+      void worker.terminate();
+      reject(err);
+    };
+    const timer = setTimeout(() => kill(new PermanentExtractError('TIMEOUT', 'Time limit reached while reading the PDF')), Math.max(1, deadline - Date.now()) + 1000);
+    const onMessage = (m: { id: number; result?: T; error?: { name: string; message: string } }) => {
+      if (m.id !== id) return;
+      done();
+      if (m.error) reject(Object.assign(new Error(m.error.message), { name: m.error.name }));
+      else resolve(m.result as T);
+    };
+    const onError = (err: Error) => kill(Object.assign(new Error(err.message), { name: (err as { code?: string }).code ?? err.name }));
+    const onExit = (code: number) => kill(new PermanentExtractError('PDF_MALFORMED', `The PDF reader stopped (exit ${code}); the file is probably hostile or damaged`));
+    worker.on('message', onMessage);
+    worker.once('error', onError);
+    worker.once('exit', onExit);
+    worker.postMessage({ ...msg, id });
+  }));
+  h.busy = run;
+  return run;
+}
+
+/** Stops the helper threads (tests, shutdown). */
+export async function stopPdfHelpers(): Promise<void> {
+  const hs = helpers.splice(0, helpers.length, null, null);
+  await Promise.all(hs.map((h) => h?.worker.terminate()));
+}
+
+/** Lets the helper threads drop the document of the finished job (memory), keeping pdf.js loaded. */
+export async function releasePdf(): Promise<void> {
+  await Promise.all(helpers.map((h, i) => (h ? request(i, { op: 'close' }, Date.now() + 5000).catch(() => {}) : undefined)));
+}
+
+// ---------- operations ----------
 
 /** `D:20230101120000+07'00'` → ISO 8601; undefined when unparseable. */
 export function pdfDateToIso(s: unknown): string | undefined {
@@ -118,142 +189,63 @@ export function pdfDateToIso(s: unknown): string | undefined {
 
 const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.replace(/\u0000/g, '').trim().normalize('NFC') : undefined);
 
-/** Document properties from the Info dictionary, falling back to XMP. */
-export async function readPdfInfo(doc: PDFDocumentProxy): Promise<PdfDocumentInfo> {
-  if (doc.numPages > MAX_PDF_PAGES) {
-    throw new PermanentExtractError('PDF_TOO_MANY_PAGES', `The PDF claims ${doc.numPages} pages (limit ${MAX_PDF_PAGES})`);
-  }
+async function checkedFile(path: string): Promise<void> {
+  assertNoDecompressionBomb(await readFile(path));
+}
+
+/** Opens the PDF (after the bomb check) and reads its properties and page count. */
+export async function readPdfInfo(path: string, deadline: number): Promise<PdfDocumentInfo> {
+  await checkedFile(path);
+  let r: { numPages: number; info: Record<string, unknown>; xmp: Record<string, string>; encrypted: boolean; attachments: number };
   try {
-    const { info, metadata } = await doc.getMetadata();
-    const i = (info ?? {}) as Record<string, unknown>;
-    const xmp = (k: string) => str(metadata?.get(k));
-    const permissions = await doc.getPermissions().catch(() => null);
-    const attachments = await doc.getAttachments().catch(() => null);
-    return {
-      pages: doc.numPages,
-      pdfVersion: str(i.PDFFormatVersion),
-      encrypted: permissions !== null || Boolean(i.IsEncrypted),
-      title: str(i.Title) ?? xmp('dc:title'),
-      author: str(i.Author) ?? xmp('dc:creator'),
-      subject: str(i.Subject) ?? xmp('dc:description'),
-      keywords: str(i.Keywords) ?? xmp('pdf:keywords'),
-      creator: str(i.Creator) ?? xmp('xmp:creatortool'),
-      producer: str(i.Producer) ?? xmp('pdf:producer'),
-      createdAt: pdfDateToIso(i.CreationDate) ?? str(xmp('xmp:createdate')),
-      modifiedAt: pdfDateToIso(i.ModDate) ?? str(xmp('xmp:modifydate')),
-      language: str(i.Language),
-      attachments: attachments ? Object.keys(attachments).length : 0,
-    };
+    r = await request(0, { op: 'open', path }, deadline);
   } catch (err) {
     mapPdfError(err);
   }
-}
-
-/**
- * A helper thread kept warm between jobs of the same worker process (pdf.js loaded and JIT-compiled
- * once). It never keeps the process alive, serves one request at a time, and is terminated and
- * forgotten on any error or timeout.
- */
-let helper: { worker: Worker; busy: Promise<unknown> } | null = null;
-let nextId = 1;
-
-function getHelper() {
-  if (!helper) {
-    const worker = new Worker(new URL('./pdf-text.mjs', import.meta.url), {
-      workerData: { kind: 'kho-pdf-text' },
-      // Plain JS worker: never inherit a TypeScript loader or test-runner flags.
-      execArgv: [],
-      resourceLimits: { maxOldGenerationSizeMb: 512 },
-    });
-    worker.unref();
-    const h = { worker, busy: Promise.resolve() as Promise<unknown> };
-    worker.on('error', () => { if (helper === h) helper = null; });
-    worker.on('exit', () => { if (helper === h) helper = null; });
-    helper = h;
+  if (r.numPages > MAX_PDF_PAGES) {
+    throw new PermanentExtractError('PDF_TOO_MANY_PAGES', `The PDF has ${r.numPages} pages (limit ${MAX_PDF_PAGES})`);
   }
-  return helper;
+  const i = r.info;
+  const x = (k: string) => str(r.xmp[k]);
+  return {
+    pages: r.numPages,
+    pdfVersion: str(i.PDFFormatVersion),
+    encrypted: r.encrypted || Boolean(i.IsEncrypted),
+    title: str(i.Title) ?? x('dc:title'),
+    author: str(i.Author) ?? x('dc:creator'),
+    subject: str(i.Subject) ?? x('dc:description'),
+    keywords: str(i.Keywords) ?? x('pdf:keywords'),
+    creator: str(i.Creator) ?? x('xmp:creatortool'),
+    producer: str(i.Producer) ?? x('pdf:producer'),
+    createdAt: pdfDateToIso(i.CreationDate) ?? x('xmp:createdate'),
+    modifiedAt: pdfDateToIso(i.ModDate) ?? x('xmp:modifydate'),
+    language: str(i.Language),
+    attachments: r.attachments,
+  };
 }
 
-/** Stops the warm helper thread (tests, shutdown). */
-export async function stopPdfHelper(): Promise<void> {
-  const h = helper;
-  helper = null;
-  if (h) await h.worker.terminate();
-}
-
-function rangeInWorker(path: string, from: number, to: number, deadline: number): Promise<RangePage[]> {
-  const h = getHelper();
-  const run = h.busy.catch(() => {}).then(() => new Promise<RangePage[]>((resolve, reject) => {
-    const id = nextId++;
-    const { worker } = h;
-    const cleanup = () => {
-      clearTimeout(timer);
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-    };
-    const kill = (err: Error) => {
-      cleanup();
-      if (helper === h) helper = null;
-      void worker.terminate();
-      reject(err);
-    };
-    const timer = setTimeout(() => kill(new PermanentExtractError('TIMEOUT', 'Time limit reached while reading PDF text')), Math.max(1, deadline - Date.now()) + 2000);
-    const onMessage = (msg: { id: number; pages?: RangePage[]; error?: { name: string; message: string } }) => {
-      if (msg.id !== id) return;
-      cleanup();
-      if (msg.pages) resolve(msg.pages);
-      else reject(Object.assign(new Error(msg.error?.message ?? 'PDF worker failed'), { name: msg.error?.name ?? 'Error' }));
-    };
-    const onError = (err: Error) => kill(new PermanentExtractError('PDF_MALFORMED', `The PDF text reader failed: ${err.message}`));
-    const onExit = (code: number) => kill(new PermanentExtractError('PDF_MALFORMED', `The PDF text reader stopped (exit ${code}); the file is probably hostile or damaged`));
-    worker.on('message', onMessage);
-    worker.once('error', onError);
-    worker.once('exit', onExit);
-    worker.postMessage({ id, path, from, to, deadline });
-  }));
-  h.busy = run;
-  return run;
-}
-
-/**
- * Text of every page (NFC). Uses a second core for long documents. Pages that fail are returned
- * with `error`; the caller decides whether that is fatal.
- */
-export async function readPdfPages(doc: PDFDocumentProxy, path: string, deadline: number, opts: { parallel?: boolean } = {}): Promise<RangePage[]> {
-  const n = doc.numPages;
-  const parallel = (opts.parallel ?? true) && n >= PARALLEL_MIN_PAGES && availableParallelism() > 1;
+/** Text of every page (NFC), over two threads for long documents. Call after readPdfInfo. */
+export async function readPdfPages(path: string, pages: number, deadline: number, opts: { parallel?: boolean } = {}): Promise<PdfPageText[]> {
+  const parallel = (opts.parallel ?? true) && pages >= PARALLEL_MIN_PAGES && availableParallelism() > 1;
   try {
-    if (!parallel) return await extractRange(doc, 1, n, deadline);
-    // Half here, half in the helper thread (which re-opens the file: pdf.js documents cannot be shared).
-    const split = Math.ceil(n * 0.5);
-    const [head, tail] = await Promise.all([extractRange(doc, 1, split, deadline), rangeInWorker(path, split + 1, n, deadline)]);
+    if (!parallel) return await request<PdfPageText[]>(0, { op: 'text', path, from: 1, to: pages, deadline }, deadline);
+    // Thread 0 has the document open already; thread 1 parses it first, so it takes a bit less.
+    const split = Math.ceil(pages * 0.52);
+    const [head, tail] = await Promise.all([
+      request<PdfPageText[]>(0, { op: 'text', path, from: 1, to: split, deadline }, deadline),
+      request<PdfPageText[]>(1, { op: 'text', path, from: split + 1, to: pages, deadline }, deadline),
+    ]);
     return head.concat(tail);
   } catch (err) {
     mapPdfError(err);
   }
 }
 
-/** Renders page `n` with its long side at `longSide` px, on white, as RGBA. */
-export async function renderPage(doc: PDFDocumentProxy, n: number, longSide: number): Promise<RawPixels> {
+/** Renders page `n` with its long side at `longSide` px, on white, as RGBA. Call after readPdfInfo. */
+export async function renderPdfPage(path: string, n: number, longSide: number, deadline: number): Promise<RawPixels> {
   try {
-    const page = await doc.getPage(n);
-    try {
-      const base = page.getViewport({ scale: 1 });
-      const scale = longSide / Math.max(base.width, base.height, 1);
-      const viewport = page.getViewport({ scale });
-      const width = Math.max(1, Math.round(viewport.width));
-      const height = Math.max(1, Math.round(viewport.height));
-      const factory = (doc as unknown as { canvasFactory: { create(w: number, h: number): { canvas: unknown; context: CanvasRenderingContext2D } } }).canvasFactory;
-      const { canvas, context } = factory.create(width, height);
-      context.fillStyle = '#ffffff';
-      context.fillRect(0, 0, width, height);
-      await page.render({ canvasContext: context, canvas: canvas as HTMLCanvasElement, viewport, background: 'rgb(255,255,255)' }).promise;
-      const img = context.getImageData(0, 0, width, height);
-      return { data: Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), width, height, channels: 4 };
-    } finally {
-      page.cleanup();
-    }
+    const r = await request<{ width: number; height: number; data: ArrayBuffer }>(0, { op: 'render', path, page: n, longSide }, deadline);
+    return { data: Buffer.from(r.data), width: r.width, height: r.height, channels: 4 };
   } catch (err) {
     mapPdfError(err);
   }

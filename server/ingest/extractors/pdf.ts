@@ -12,7 +12,7 @@
  * Failures: EMPTY_FILE, PDF_ENCRYPTED (user password), PDF_MALFORMED (unreadable, or no page
  * readable), PDF_TOO_MANY_PAGES (more than MAX_PDF_PAGES claimed), TIMEOUT.
  */
-import { MAX_PDF_PAGES, openPdf, readPdfInfo, readPdfPages, renderPage } from '../adapters/pdf.ts';
+import { MAX_PDF_PAGES, readPdfInfo, readPdfPages, releasePdf, renderPdfPage } from '../adapters/pdf.ts';
 import { writeThumbnails } from '../adapters/sharp.ts';
 import { assertNotEmpty, checkDeadline, cleanText, compact } from './common.ts';
 import { PermanentExtractError, THUMB_SIZES, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
@@ -24,11 +24,11 @@ export const pdfExtractor: Extractor = {
 
   async extract(input: ExtractInput): Promise<ExtractResult> {
     await assertNotEmpty(input);
-    const doc = await openPdf(input.path);
+    const { deadline } = input.limits;
     try {
-      const info = await readPdfInfo(doc);
+      const info = await readPdfInfo(input.path, deadline);
       checkDeadline(input, 'reading the PDF');
-      const raw = await readPdfPages(doc, input.path, input.limits.deadline);
+      const raw = await readPdfPages(input.path, info.pages, deadline);
       const timedOut = raw.filter((p) => p.error === 'TIMEOUT').length;
       if (timedOut) throw new PermanentExtractError('TIMEOUT', `Time limit reached after ${raw.length - timedOut} of ${raw.length} pages`);
       const failed = raw.filter((p) => p.error).map((p) => p.page);
@@ -45,19 +45,19 @@ export const pdfExtractor: Extractor = {
       // `encrypted: false` must survive compact().
       return { metadata: { ...metadata, encrypted: info.encrypted }, pages };
     } finally {
-      await doc.destroy().catch(() => {});
+      await releasePdf();
     }
   },
 
   async thumbnail(input: ExtractInput): Promise<ThumbnailResult> {
     await assertNotEmpty(input);
-    const doc = await openPdf(input.path);
+    const { deadline, maxImagePixels } = input.limits;
     try {
-      await readPdfInfo(doc); // enforces the page-count limit before any rendering
-      const raw = await renderPage(doc, 1, Math.max(...THUMB_SIZES));
-      return { derivatives: await writeThumbnails({ raw }, input.workDir, { maxPixels: input.limits.maxImagePixels }) };
+      await readPdfInfo(input.path, deadline); // bomb and page-count checks before any rendering
+      const raw = await renderPdfPage(input.path, 1, Math.max(...THUMB_SIZES), deadline);
+      return { derivatives: await writeThumbnails({ raw }, input.workDir, { maxPixels: maxImagePixels }) };
     } finally {
-      await doc.destroy().catch(() => {});
+      await releasePdf();
     }
   },
 };

@@ -1,0 +1,163 @@
+// pdf.js (pdfjs-dist, the engine inside pdf-parse v2) runs only here, in worker threads started by
+// pdf.ts. Plain JavaScript on purpose: a worker must not depend on its parent's TypeScript loader,
+// and loading pdf.js through a transpiling loader costs hundreds of MB per process. Running it in
+// threads also means a page that never ends can be stopped (Worker.terminate) and its memory capped.
+//
+// Protocol, one request at a time: { id, op, ... } → { id, result } | { id, error: { name, message } }
+//   open   { path }                     → { numPages, info, xmp, encrypted, attachments }
+//   text   { path, from, to, deadline } → [{ page, text, error? }]
+//   render { path, page, longSide }     → { width, height, data: ArrayBuffer (RGBA, transferred) }
+//   close  {}                           → releases the open document
+import { readFile } from 'node:fs/promises';
+import { isMainThread, parentPort } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+// The legacy build (the one for Node) bundles core-js, which swaps the native Array.prototype.push
+// and JSON.parse for slower JavaScript versions for the whole thread. pdf.js does not need them:
+// load both halves of pdf.js (the "fake worker" half is taken from globalThis.pdfjsWorker) and put
+// the native functions back.
+const nativePush = Array.prototype.push;
+const nativeJsonParse = JSON.parse;
+const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+globalThis.pdfjsWorker ??= await import('pdfjs-dist/legacy/build/pdf.worker.mjs');
+for (const [owner, name, fn] of [[Array.prototype, 'push', nativePush], [JSON, 'parse', nativeJsonParse]]) {
+  if (owner[name] !== fn) Object.defineProperty(owner, name, { value: fn, writable: true, configurable: true, enumerable: false });
+}
+
+const require = createRequire(import.meta.url);
+const pdfjsRoot = dirname(require.resolve('pdfjs-dist/package.json'));
+
+function documentOptions(data) {
+  return {
+    data,
+    verbosity: 0,
+    isEvalSupported: false,
+    disableFontFace: true,
+    useSystemFonts: false,
+    stopAtErrors: false,
+    // Images above 64 Mpx are skipped when rendering (image bombs).
+    maxImageSize: 64 * 1024 * 1024,
+    cMapUrl: join(pdfjsRoot, 'cmaps') + '/',
+    cMapPacked: true,
+    standardFontDataUrl: join(pdfjsRoot, 'standard_fonts') + '/',
+    wasmUrl: join(pdfjsRoot, 'wasm') + '/',
+  };
+}
+
+/** Joins text items into lines: a new line when the baseline moves, a space across a visible gap. */
+function itemsToText(items) {
+  let out = '';
+  let lastY = null;
+  let lastXEnd = null;
+  for (const it of items) {
+    if (typeof it.str !== 'string') continue;
+    const x = it.transform[4];
+    const y = it.transform[5];
+    const h = Math.abs(it.height || it.transform[3] || 10);
+    if (lastY !== null && Math.abs(y - lastY) > Math.max(1, h * 0.5)) {
+      if (!out.endsWith('\n')) out += '\n';
+    } else if (lastXEnd !== null && x - lastXEnd > h * 0.2 && it.str && !/\s$/.test(out) && !/^\s/.test(it.str)) {
+      out += ' ';
+    }
+    out += it.str;
+    if (it.hasEOL && !out.endsWith('\n')) out += '\n';
+    lastY = y;
+    lastXEnd = x + (it.width || 0);
+  }
+  return out.normalize('NFC');
+}
+
+let current = null; // { path, doc }
+
+async function docFor(path) {
+  if (current?.path === path) return current.doc;
+  await close();
+  const data = await readFile(path);
+  const doc = await pdfjs.getDocument(documentOptions(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))).promise;
+  current = { path, doc };
+  return doc;
+}
+
+async function close() {
+  const c = current;
+  current = null;
+  await c?.doc.destroy().catch(() => {});
+}
+
+const XMP_KEYS = ['dc:title', 'dc:creator', 'dc:description', 'pdf:keywords', 'pdf:producer', 'xmp:creatortool', 'xmp:createdate', 'xmp:modifydate'];
+
+async function open({ path }) {
+  const doc = await docFor(path);
+  const { info, metadata } = await doc.getMetadata();
+  const xmp = {};
+  for (const k of XMP_KEYS) {
+    const v = metadata?.get(k);
+    if (v !== null && v !== undefined) xmp[k] = Array.isArray(v) ? v.join('; ') : String(v);
+  }
+  const permissions = await doc.getPermissions().catch(() => null);
+  const attachments = await doc.getAttachments().catch(() => null);
+  return { numPages: doc.numPages, info: info ?? {}, xmp, encrypted: permissions !== null, attachments: attachments ? Object.keys(attachments).length : 0 };
+}
+
+/** Text of pages [from, to]; a failing page is reported, not fatal; past the deadline pages are marked. */
+async function text({ path, from, to, deadline }) {
+  const doc = await docFor(path);
+  const pages = [];
+  for (let n = from; n <= to; n++) {
+    if (Date.now() > deadline) {
+      pages.push({ page: n, text: '', error: 'TIMEOUT' });
+      continue;
+    }
+    let page;
+    try {
+      page = await doc.getPage(n);
+      const content = await page.getTextContent({ includeMarkedContent: false });
+      pages.push({ page: n, text: itemsToText(content.items) });
+    } catch (err) {
+      pages.push({ page: n, text: '', error: String(err?.message ?? err).slice(0, 200) });
+    } finally {
+      page?.cleanup();
+    }
+  }
+  return pages;
+}
+
+/** Page `page` with its long side at `longSide` px, on white, as RGBA. */
+async function render({ path, page: n, longSide }) {
+  const doc = await docFor(path);
+  const page = await doc.getPage(n);
+  try {
+    const base = page.getViewport({ scale: 1 });
+    const viewport = page.getViewport({ scale: longSide / Math.max(base.width, base.height, 1) });
+    const width = Math.max(1, Math.round(viewport.width));
+    const height = Math.max(1, Math.round(viewport.height));
+    const { canvas, context } = doc.canvasFactory.create(width, height);
+    context.fillStyle = '#ffffff';
+    context.fillRect(0, 0, width, height);
+    await page.render({ canvasContext: context, canvas, viewport, background: 'rgb(255,255,255)' }).promise;
+    const img = context.getImageData(0, 0, width, height);
+    const data = img.data.buffer.slice(img.data.byteOffset, img.data.byteOffset + img.data.byteLength);
+    return { result: { width, height, data }, transfer: [data] };
+  } finally {
+    page.cleanup();
+  }
+}
+
+const OPS = { open, text, render, close };
+
+if (!isMainThread && parentPort) {
+  let chain = Promise.resolve();
+  parentPort.on('message', (msg) => {
+    chain = chain.then(async () => {
+      try {
+        const out = await OPS[msg.op](msg);
+        if (out && out.transfer) parentPort.postMessage({ id: msg.id, result: out.result }, out.transfer);
+        else parentPort.postMessage({ id: msg.id, result: out ?? null });
+      } catch (err) {
+        if (msg.op !== 'close') await close();
+        parentPort.postMessage({ id: msg.id, error: { name: err?.name ?? 'Error', message: String(err?.message ?? err) } });
+      }
+    });
+  });
+}
