@@ -134,7 +134,7 @@ e2e('web UI in a real browser', () => {
     await page.goto('/?q=ban+gioc');
     const pageLink = page.locator('.hit').filter({ hasText: 'Lịch sử Đảng bộ' }).locator('a.page-link');
     await expect.poll(() => pageLink.textContent()).toContain('trang 3');
-    await Promise.all([page.waitForURL(/\/san-pham\/\d+\?trang=3/), pageLink.click()]);
+    await Promise.all([page.waitForURL(/\/san-pham\/\d+\?trang=3&tep=[0-9a-f]{64}$/), pageLink.click()]);
     const frame = page.locator('iframe.pdf-frame');
     const src = await frame.getAttribute('src');
     expect(src).toMatch(/^\/api\/files\/[0-9a-f]{64}#page=3$/);
@@ -311,6 +311,8 @@ e2e('web UI in a real browser', () => {
     await agency.page.getByLabel('Tên sản phẩm *').fill(`${UPLOAD_TITLE} (tái bản)`);
     await Promise.all([agency.page.waitForURL(/da=resubmit/), agency.page.getByRole('button', { name: 'Sửa và gửi lại' }).click()]);
     expect(await agency.page.locator('h1').textContent()).toBe(`${UPLOAD_TITLE} (tái bản)`);
+    // The text file's extracted text is shown on the record page.
+    expect(await agency.page.locator('.doc-text-body').first().textContent()).toContain('động Ngườm Ngao');
 
     await arch.page.goto(`/san-pham/${uploadedId}`);
     for (const [button, state] of [['Bắt đầu thẩm định', 'start_review'], ['Chấp nhận', 'accept'], ['Công bố', 'publish']]) {

@@ -121,7 +121,7 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
   const hits = res.hits.map((h) => {
     const snippet = h.snippets[0];
     const page = snippet?.page;
-    const href = page ? urlWith(`/san-pham/${h.id}`, { trang: page }) : `/san-pham/${h.id}`;
+    const href = page ? urlWith(`/san-pham/${h.id}`, { trang: page, tep: snippet?.sha256 }) : `/san-pham/${h.id}`;
     return html`<li class="hit">
   <a class="hit-thumb" href="${href}" tabindex="-1" aria-hidden="true">${h.thumbnail
     ? html`<img src="${h.thumbnail}" alt="" loading="lazy" decoding="async" width="96" height="96">`
@@ -132,7 +132,7 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
     ${h.snippets
       .filter((sn) => sn.field !== 'title')
       .slice(0, 2)
-      .map((sn) => html`<p class="snippet">${markedSnippet(sn.text)}${sn.page ? html` <a class="page-link" href="${urlWith(`/san-pham/${h.id}`, { trang: sn.page })}">(${t('search.onPage', { n: sn.page })})</a>` : ''}</p>`)}
+      .map((sn) => html`<p class="snippet">${markedSnippet(sn.text)}${sn.page ? html` <a class="page-link" href="${urlWith(`/san-pham/${h.id}`, { trang: sn.page, tep: sn.sha256 })}">(${t('search.onPage', { n: sn.page })})</a>` : ''}</p>`)}
   </div>
 </li>`;
   });
