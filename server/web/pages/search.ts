@@ -168,13 +168,14 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
   </div>
 </form>
 <div class="search-layout">
-  <aside class="facets" aria-label="${t('search.filters')}">
+  <aside class="facets" id="bo-loc" aria-label="${t('search.filters')}" tabindex="-1">
     <h2 class="facets-title">${t('search.filters')}</h2>
     ${FACETS.map(facetBlock)}
   </aside>
   <section class="results" aria-labelledby="results-heading">
     <div class="results-head">
       <h2 id="results-heading">${heading}</h2>
+      <a class="phone-only jump-filters" href="#bo-loc">${t('search.filters')}${chips.length ? ` (${chips.length})` : ''}</a>
       ${sortBlock}
     </div>
     ${res.corrections?.length ? html`<p class="info">${t('search.corrected', { q: res.corrections.map((c) => c.to).join(' ') })}</p>` : ''}
