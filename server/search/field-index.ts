@@ -320,6 +320,94 @@ export class FieldIndex {
     this.mainTerms = T;
   }
 
+  /** Fold the delta into the CSR arrays (documents re-indexed since the last load). */
+  compact(): void {
+    if (this.deltaDocs.size === 0 && this.deltaPost.size === 0) return;
+    const T = this.nTerms;
+    const counts = new Int32Array(T);
+    for (let t = 0; t < this.mainTerms; t++) {
+      for (let i = this.off[t]; i < this.off[t + 1]; i++) if (this.mainValid[this.pDocs[i]] === 1) counts[t]++;
+    }
+    for (const [t, m] of this.deltaPost) counts[t] += m.size;
+    const off = new Int32Array(T + 1);
+    for (let t = 0; t < T; t++) off[t + 1] = off[t] + counts[t];
+    const docs = new Int32Array(off[T]);
+    const ws = new Float32Array(off[T]);
+    for (let t = 0; t < T; t++) {
+      let k = off[t];
+      if (t < this.mainTerms) {
+        for (let i = this.off[t]; i < this.off[t + 1]; i++) {
+          const d = this.pDocs[i];
+          if (this.mainValid[d] === 1) {
+            docs[k] = d;
+            ws[k++] = this.pW[i];
+          }
+        }
+      }
+      const m = this.deltaPost.get(t);
+      if (m !== undefined) for (const [d, w] of m) {
+        docs[k] = d;
+        ws[k++] = w;
+      }
+    }
+    this.off = off;
+    this.pDocs = docs;
+    this.pW = ws;
+    this.mainTerms = T;
+    this.mainValid.set(this.present);
+    this.deltaPost = new Map();
+    this.deltaDocs = new Map();
+  }
+
+  /** Everything needed to restore this index without re-analysing the documents. */
+  snapshot(): FieldSnapshot {
+    this.compact();
+    const pairs: number[] = [];
+    for (const [a, m] of this.pairIds) for (const [b, id] of m) pairs.push(a, b, id);
+    return {
+      meta: JSON.stringify({ nTerms: this.nTerms, nDocs: this.nDocs, totalLen: this.totalLen, maxId: this.maxId, uni: this.uniNames, uniTerm: this.uniTerm, exact: [...this.exactIds] }),
+      off: asBuffer(this.off),
+      docs: asBuffer(this.pDocs),
+      w: asBuffer(this.pW),
+      len: asBuffer(this.docLen.subarray(0, this.maxId + 1)),
+      present: asBuffer(this.present.subarray(0, this.maxId + 1)),
+      pairs: asBuffer(Int32Array.from(pairs)),
+    };
+  }
+
+  restore(s: FieldSnapshot): void {
+    const meta = JSON.parse(s.meta) as { nTerms: number; nDocs: number; totalLen: number; maxId: number; uni: string[]; uniTerm: number[]; exact: Array<[string, number]> };
+    this.nTerms = meta.nTerms;
+    this.nDocs = meta.nDocs;
+    this.totalLen = meta.totalLen;
+    this.maxId = meta.maxId;
+    this.uniNames = meta.uni;
+    this.uniTerm = meta.uniTerm;
+    this.uniIds = new Map(meta.uni.map((u, i) => [u, meta.uniTerm[i]]));
+    this.exactIds = new Map(meta.exact);
+    this.pairIds = new Map();
+    const pairs = viewOf(s.pairs, Int32Array);
+    for (let i = 0; i < pairs.length; i += 3) {
+      let m = this.pairIds.get(pairs[i]);
+      if (m === undefined) this.pairIds.set(pairs[i], (m = new Map()));
+      m.set(pairs[i + 1], pairs[i + 2]);
+    }
+    this.tokInfo = new Map();
+    this.deltaPost = new Map();
+    this.deltaDocs = new Map();
+    this.off = viewOf(s.off, Int32Array);
+    this.pDocs = viewOf(s.docs, Int32Array);
+    this.pW = viewOf(s.w, Float32Array);
+    this.mainTerms = this.off.length - 1;
+    this.mainValid = new Uint8Array(0);
+    this.present = new Uint8Array(0);
+    this.docLen = new Float32Array(0);
+    this.ensureCapacity(this.maxId);
+    this.present.set(viewOf(s.present, Uint8Array));
+    this.mainValid.set(this.present);
+    this.docLen.set(viewOf(s.len, Float32Array));
+  }
+
   /** Add or replace one document (kept in the delta until the next bulk load). */
   upsert(doc: StoredDoc): void {
     this.remove(doc.id);
@@ -459,4 +547,26 @@ export class FieldIndex {
     }
     return { ids, scores, n };
   }
+}
+
+/** Serialised form of a FieldIndex (see FieldIndex.snapshot / FieldIndex.restore). */
+export interface FieldSnapshot {
+  meta: string;
+  off: Buffer;
+  docs: Buffer;
+  w: Buffer;
+  len: Buffer;
+  present: Buffer;
+  pairs: Buffer;
+}
+
+export const asBuffer = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+/** A typed array over a Buffer's bytes (copied when the Buffer is not aligned for the element size). */
+export function viewOf<T>(buf: Buffer, C: { new (b: ArrayBuffer, o: number, n: number): T; BYTES_PER_ELEMENT: number }): T {
+  const size = C.BYTES_PER_ELEMENT;
+  if (buf.byteOffset % size === 0) return new C(buf.buffer as ArrayBuffer, buf.byteOffset, buf.byteLength / size);
+  const copy = new ArrayBuffer(buf.byteLength);
+  new Uint8Array(copy).set(buf);
+  return new C(copy, 0, buf.byteLength / size);
 }

@@ -39,13 +39,25 @@ export interface Token {
   exact: string;
 }
 
+// Syllables repeat endlessly; folding each one through NFD is the cost worth caching.
+const foldMemo = new Map<string, string>();
+function foldToken(t: string): string {
+  let f = foldMemo.get(t);
+  if (f === undefined) {
+    f = fold(t);
+    if (foldMemo.size > 200_000) foldMemo.clear();
+    foldMemo.set(t, f);
+  }
+  return f;
+}
+
 /** Tokens of `s` (normalised to NFC first) with offsets into the NFC string. */
 export function tokenize(s: string): Token[] {
   const src = s.normalize('NFC');
   const out: Token[] = [];
   for (const m of src.matchAll(TOKEN_RE)) {
     const text = m[0];
-    out.push({ text, start: m.index!, end: m.index! + text.length, folded: fold(text), exact: text.toLowerCase() });
+    out.push({ text, start: m.index!, end: m.index! + text.length, folded: foldToken(text), exact: text.toLowerCase() });
   }
   return out;
 }

@@ -7,12 +7,13 @@ import type Database from 'better-sqlite3';
 import type { Principal } from '../auth/principal.ts';
 import { canSee } from '../catalogue/visibility.ts';
 import { fold, foldForIndex } from './fold.ts';
-import { FieldIndex, createFoldMemo, type Alt, type StoredDoc } from './field-index.ts';
+import { FieldIndex, createFoldMemo, type Alt, type FieldSnapshot, type StoredDoc } from './field-index.ts';
 import { parseQuery, ftsQuote, type ParsedQuery } from './query.ts';
 import { makeSnippet, escapeHtml, type TermMatcher } from './snippets.ts';
-import { INDEX_VERSION, PAGE_SHIFT, createTables, dropTables, fingerprint, getMeta, setMeta, withPairs } from './store.ts';
+import { INDEX_VERSION, PAGE_SHIFT, createTables, dropTables, fingerprint, getMeta, loadSnapshot, saveSnapshot, setMeta, withPairs } from './store.ts';
 import type { HitAgency, SearchHit, SearchParams, SearchResponse, Snippet, Suggestion } from './types.ts';
 import { Vocabulary } from './vocabulary.ts';
+import { FacetTable } from './facets.ts';
 
 export interface SearchService {
   /** Re-read one product (fields, agency name, its files' texts) from the DB and (re)index it. Sync, called right after the write commits (or inside the same transaction). */
@@ -32,6 +33,8 @@ export interface SearchService {
 export interface SearchDeps {
   sqlite: Database.Database;
   logger?: { info: Function; warn: Function };
+  /** Accumulate per-phase timings (see `phaseTimings`); for benchmarks. */
+  profile?: boolean;
 }
 
 /** Vietnamese labels of product types and languages, indexed with the record so `sách` or `tiếng Tày` find them. */
@@ -134,6 +137,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
   const fields = new FieldIndex();
   let vocab = new Vocabulary();
   let attrs: Array<Attr | undefined> = [];
+  let facetTable = new FacetTable();
   let agencies = new Map<number, HitAgency>();
   let agencyByCode = new Map<string, number>();
   let agencyFold = new Map<number, string>();
@@ -147,6 +151,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
   let ready = false;
 
   createTables(sqlite);
+  // The text index reads long doclists; SQLite's default 2 MB page cache thrashes on them.
+  const cache = Number(sqlite.pragma('cache_size', { simple: true }));
+  if (cache > -65536 && cache < 16384) sqlite.pragma('cache_size = -65536');
 
   const st = {
     product: sqlite.prepare(`${PRODUCT_SELECT} WHERE p.id = ?`),
@@ -263,20 +270,26 @@ export function createSearchService(deps: SearchDeps): SearchService {
   }
 
   /** Load every in-memory structure from the search tables and the catalogue (no re-analysis of texts). */
-  function loadMemory(): void {
+  function loadMemory(fp?: string): void {
     loadAgencies();
     loadAgencyShort();
     attrs = [];
+    facetTable = new FacetTable();
     subjects = new Map();
     const firstFile = new Map<number, string>();
     for (const r of sqlite.prepare('SELECT product_id, sha256 FROM product_files ORDER BY product_id, position, id').raw().iterate() as Iterable<[number, string]>) {
       if (!firstFile.has(r[0])) firstFile.set(r[0], r[1]);
     }
     for (const p of sqlite.prepare(PRODUCT_SELECT).iterate() as Iterable<ProductRow>) {
-      attrs[p.id] = attrOf(p, thumbUrl(firstFile.get(p.id)));
+      const a = attrOf(p, thumbUrl(firstFile.get(p.id)));
+      attrs[p.id] = a;
+      facetTable.set(p.id, a);
       addSubjects(p.id, p);
     }
-    fields.load(
+    const snap = fp === undefined ? null : loadSnapshot(sqlite, fp);
+    if (snap !== null) {
+      fields.restore({ ...(snap as unknown as FieldSnapshot), meta: snap.meta.toString('utf8') });
+    } else fields.load(
       (function* () {
         for (const r of sqlite.prepare('SELECT product_id AS id, title, agency, subjects, meta FROM search_docs ORDER BY product_id').iterate() as Iterable<StoredDoc>) {
           if (attrs[r.id] !== undefined) yield r;
@@ -358,7 +371,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
     st.upsertDoc.run(doc);
     fields.upsert(doc);
     const files = st.productFiles.all(productId) as Array<{ sha256: string }>;
-    attrs[productId] = attrOf(p, thumbUrl(files[0]?.sha256));
+    const a = attrOf(p, thumbUrl(files[0]?.sha256));
+    attrs[productId] = a;
+    facetTable.set(productId, a);
     dropSubjects(productId);
     addSubjects(productId, p);
     unlinkProduct(productId);
@@ -379,15 +394,16 @@ export function createSearchService(deps: SearchDeps): SearchService {
     st.deleteDoc.run(productId);
     fields.remove(productId);
     attrs[productId] = undefined;
+    facetTable.clear(productId);
     dropSubjects(productId);
     unlinkProduct(productId);
   }
 
   function maybeCompact(): void {
     // Re-indexed documents live in a delta map; fold them into the typed arrays once it grows.
-    if (fields.deltaSize > 20_000) {
+    if (fields.deltaSize > 5_000) {
       const t0 = performance.now();
-      loadMemory();
+      fields.compact();
       log.info({ ms: Math.round(performance.now() - t0) }, 'search: compacted in-memory index');
     }
   }
@@ -460,7 +476,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     sqlite.exec("INSERT INTO search_blob(search_blob) VALUES('optimize'); INSERT INTO search_page(search_page) VALUES('optimize');");
     loadMemory();
     setMeta(sqlite, 'search_index_version', INDEX_VERSION);
-    setMeta(sqlite, 'search_fingerprint', fingerprint(sqlite));
+    writeSnapshot();
     const ms = Math.round(performance.now() - t0);
     log.info({ products, pages, ms }, 'search: index rebuilt');
     return { products, pages, ms };
@@ -474,14 +490,22 @@ export function createSearchService(deps: SearchDeps): SearchService {
       rebuild();
       return { rebuilt: true, ms: Math.round(performance.now() - t0) };
     }
-    loadMemory();
+    loadMemory(fp);
     return { rebuilt: false, ms: Math.round(performance.now() - t0) };
+  }
+
+  /** Persist the field index with the fingerprint of the catalogue it reflects. */
+  function writeSnapshot(): void {
+    const fp = fingerprint(sqlite);
+    const snap = fields.snapshot();
+    saveSnapshot(sqlite, { ...snap }, fp);
+    setMeta(sqlite, 'search_fingerprint', fp);
   }
 
   function close(): void {
     if (!ready) return;
     try {
-      if (sqlite.open) setMeta(sqlite, 'search_fingerprint', fingerprint(sqlite));
+      if (sqlite.open) writeSnapshot();
     } catch (e) {
       log.warn({ err: e }, 'search: could not store the index fingerprint');
     }
@@ -619,7 +643,23 @@ export function createSearchService(deps: SearchDeps): SearchService {
   }
 
   /** Rank, filter and facet. Shared by search() and title suggestions. */
+  /** Optional phase timings (deps.profile), for the benchmark's breakdown. */
+  const phases = new Map<string, number>();
+  let lastMark = 0;
+  const prof = {
+    start: () => {
+      if (deps.profile) lastMark = performance.now();
+    },
+    mark: (name: string) => {
+      if (!deps.profile) return;
+      const now = performance.now();
+      phases.set(name, (phases.get(name) ?? 0) + now - lastMark);
+      lastMark = now;
+    },
+  };
+
   function run(params: SearchParams, viewer: Principal | null, withFacets: boolean) {
+    prof.start();
     const parsed = parseQuery(params.q ?? '', true);
     const qp = plan(parsed);
     let mode: 'and' | 'or' | 'all' = 'all';
@@ -640,8 +680,11 @@ export function createSearchService(deps: SearchDeps): SearchService {
       n = all.length;
     } else {
       mode = 'and';
+      prof.mark('plan');
       let fm = fields.match(qp.groups, qp.boosts, 'and');
+      prof.mark('fields');
       text = textMatches(qp.ftsAnd, qp.ftsPhrase, qp.ftsNear);
+      prof.mark('text');
       if (fm.n === 0 && text.score.size === 0 && qp.groups.length >= 2) {
         mode = 'or';
         const k = qp.nTerms;
@@ -678,60 +721,147 @@ export function createSearchService(deps: SearchDeps): SearchService {
       }
     }
 
-    // Filters.
-    const types = new Set(parseList(params.type));
-    const agencyIds = new Set<number>();
+    prof.mark('merge');
+    // Filters, as code tables over the typed attribute arrays.
+    const ft = facetTable;
+    const typeList = parseList(params.type);
+    const typeSel = new Uint8Array(256);
+    for (const t of typeList) {
+      const c = ft.types.find(t);
+      if (c !== undefined) typeSel[c] = 1;
+    }
+    const typeAll = typeList.length === 0;
     const agencyParam = parseList(params.agency);
+    const agencySel = new Set<number>();
     for (const a of agencyParam) {
       const byCode = agencyByCode.get(a.toLowerCase());
-      if (byCode !== undefined) agencyIds.add(byCode);
-      else if (/^\d+$/.test(a)) agencyIds.add(Number(a));
-      else agencyIds.add(-1); // unknown agency: matches nothing
+      if (byCode !== undefined) agencySel.add(byCode);
+      else if (/^\d+$/.test(a)) agencySel.add(Number(a));
     }
-    const lang = parseList(params.language);
-    const state = parseList(params.state);
+    const agencyAll = agencyParam.length === 0;
+    let langMask = 0;
+    const langList = parseList(params.language);
+    for (const l of langList) {
+      const c = ft.languages.find(l);
+      if (c !== undefined) langMask |= 1 << (c - 1);
+    }
+    const langAll = langList.length === 0;
+    const stateList = parseList(params.state);
+    const stateSel = new Uint8Array(256);
+    for (const x of stateList) {
+      const c = ft.states.find(x);
+      if (c !== undefined) stateSel[c] = 1;
+    }
+    const stateAll = stateList.length === 0;
     const year = params.year ?? null;
     const yFrom = params.yearFrom ?? null;
     const yTo = params.yearTo ?? null;
-    const yearActive = year !== null || yFrom !== null || yTo !== null;
+    const yearAll = year === null && yFrom === null && yTo === null;
+    const yLo = Math.max(year ?? -Infinity, yFrom ?? -Infinity);
+    const yHi = Math.min(year ?? Infinity, yTo ?? Infinity);
 
+    // Visibility through the one rule (canSee), tabulated per (state, access) for the viewer's own
+    // agency and for any other agency.
+    const nA = ft.accesses.size;
+    const visOther = new Uint8Array(ft.states.size * nA);
+    const visOwn = new Uint8Array(ft.states.size * nA);
+    const ownAgency = viewer?.agencyId ?? null;
+    for (let si = 0; si < ft.states.size; si++) {
+      for (let ai = 0; ai < nA; ai++) {
+        const rec = { state: ft.states.names[si], access: ft.accesses.names[ai] };
+        visOther[si * nA + ai] = canSee(viewer, { ...rec, agencyId: null }) ? 1 : 0;
+        visOwn[si * nA + ai] = ownAgency !== null && canSee(viewer, { ...rec, agencyId: ownAgency }) ? 1 : 0;
+      }
+    }
+    const cType = new Int32Array(256);
+    const cLang = new Int32Array(33);
+    const cAgency = new Map<number, number>();
+    const cYear = new Int32Array(10_000);
+    const keptIds = new Int32Array(n);
+    const keptScores = new Float64Array(n);
+    let nk = 0;
+    const { present, type: tArr, state: sArr, access: aArr, agency: agArr, year: yArr, langs: lArr } = ft;
+    for (let i = 0; i < n; i++) {
+      const d = ids[i];
+      if (d >= present.length || present[d] !== 1) continue;
+      const k = sArr[d] * nA + aArr[d];
+      const ag = agArr[d];
+      if ((ownAgency !== null && ag === ownAgency ? visOwn[k] : visOther[k]) !== 1) continue;
+      if (!stateAll && stateSel[sArr[d]] !== 1) continue;
+      const okType = typeAll || typeSel[tArr[d]] === 1;
+      const okAgency = agencyAll || agencySel.has(ag);
+      const y = yArr[d];
+      const okYear = yearAll || (y !== 0 && y >= yLo && y <= yHi);
+      const lm = lArr[d];
+      const okLang = langAll || (lm & langMask) !== 0;
+      if (withFacets) {
+        if (okAgency && okYear && okLang) cType[tArr[d]]++;
+        if (okType && okYear && okLang && ag >= 0) cAgency.set(ag, (cAgency.get(ag) ?? 0) + 1);
+        if (okType && okAgency && okLang && y > 0 && y < 10_000) cYear[y]++;
+        if (okType && okAgency && okYear && lm !== 0) for (let b = 0; b < 32; b++) if (lm & (1 << b)) cLang[b + 1]++;
+      }
+      if (okType && okAgency && okYear && okLang) {
+        keptIds[nk] = d;
+        keptScores[nk] = scores[i];
+        nk++;
+      }
+    }
+    const kept = { ids: keptIds, scores: keptScores, n: nk };
     const fType: Record<string, number> = {};
     const fAgency: Record<string, number> = {};
     const fYear: Record<string, number> = {};
     const fLang: Record<string, number> = {};
-    const kept: Candidate[] = [];
-    // Visibility checks through the one rule (canSee), memoised per (state, access, agency) triple.
-    const visMemo = new Map<string, boolean>();
-    for (let i = 0; i < n; i++) {
-      const id = ids[i];
-      const a = attrs[id];
-      if (a === undefined) continue;
-      const vk = `${a.state}|${a.access}|${a.agencyId}`;
-      let vis = visMemo.get(vk);
-      if (vis === undefined) visMemo.set(vk, (vis = canSee(viewer, { state: a.state, access: a.access, agencyId: a.agencyId })));
-      if (!vis) continue;
-      if (state.length > 0 && !state.includes(a.state)) continue;
-      const okType = types.size === 0 || types.has(a.type);
-      const okAgency = agencyIds.size === 0 || (a.agencyId !== null && agencyIds.has(a.agencyId));
-      const okYear =
-        !yearActive ||
-        (a.year !== null && (year === null || a.year === year) && (yFrom === null || a.year >= yFrom) && (yTo === null || a.year <= yTo));
-      const okLang = lang.length === 0 || a.langs.some((l) => lang.includes(l));
-      if (withFacets) {
-        if (okAgency && okYear && okLang) fType[a.type] = (fType[a.type] ?? 0) + 1;
-        if (okType && okYear && okLang && a.agencyId !== null) {
-          const code = agencies.get(a.agencyId)?.code ?? String(a.agencyId);
-          fAgency[code] = (fAgency[code] ?? 0) + 1;
-        }
-        if (okType && okAgency && okLang && a.year !== null) fYear[a.year] = (fYear[a.year] ?? 0) + 1;
-        if (okType && okAgency && okYear) for (const l of a.langs) fLang[l] = (fLang[l] ?? 0) + 1;
-      }
-      if (okType && okAgency && okYear && okLang) kept.push({ id, score: scores[i] });
+    if (withFacets) {
+      for (let c = 1; c < ft.types.size; c++) if (cType[c] > 0) fType[ft.types.names[c]] = cType[c];
+      for (const [ag, cnt] of [...cAgency].sort((a, b) => b[1] - a[1])) fAgency[agencies.get(ag)?.code ?? String(ag)] = cnt;
+      for (let y = 9999; y > 0; y--) if (cYear[y] > 0) fYear[String(y)] = cYear[y];
+      for (let c = 1; c < ft.languages.size; c++) if (cLang[c] > 0) fLang[ft.languages.names[c]] = cLang[c];
     }
+    prof.mark('facets');
     return { parsed, qp, mode, kept, text, facets: { type: fType, agency: fAgency, year: fYear, language: fLang } };
   }
 
-  function order(kept: Candidate[], sort: string, need: number): Candidate[] {
+  function order(kept: { ids: Int32Array; scores: Float64Array; n: number }, sort: string, need: number): Candidate[] {
+    const { ids, scores, n } = kept;
+    if (sort === 'relevance') {
+      // Top `need` by score with a bounded selection over the typed arrays (no per-match objects).
+      const k = Math.min(need, n);
+      const heapIdx: number[] = [];
+      const worse = (a: number, b: number) => scores[a] < scores[b] || (scores[a] === scores[b] && ids[a] > ids[b]);
+      const siftUp = (i: number) => {
+        while (i > 0) {
+          const p = (i - 1) >> 1;
+          if (worse(heapIdx[i], heapIdx[p])) {
+            [heapIdx[i], heapIdx[p]] = [heapIdx[p], heapIdx[i]];
+            i = p;
+          } else break;
+        }
+      };
+      const siftDown = (i: number) => {
+        for (;;) {
+          const l = 2 * i + 1;
+          const r = l + 1;
+          let m = i;
+          if (l < heapIdx.length && worse(heapIdx[l], heapIdx[m])) m = l;
+          if (r < heapIdx.length && worse(heapIdx[r], heapIdx[m])) m = r;
+          if (m === i) return;
+          [heapIdx[i], heapIdx[m]] = [heapIdx[m], heapIdx[i]];
+          i = m;
+        }
+      };
+      for (let i = 0; i < n; i++) {
+        if (heapIdx.length < k) {
+          heapIdx.push(i);
+          siftUp(heapIdx.length - 1);
+        } else if (k > 0 && worse(heapIdx[0], i)) {
+          heapIdx[0] = i;
+          siftDown(0);
+        }
+      }
+      return heapIdx.map((i) => ({ id: ids[i], score: scores[i] })).sort((x, y) => y.score - x.score || x.id - y.id);
+    }
+    const items: Candidate[] = new Array(n);
+    for (let i = 0; i < n; i++) items[i] = { id: ids[i], score: scores[i] };
     const byScore = (x: Candidate, y: Candidate) => y.score - x.score || x.id - y.id;
     const byDate = (x: Candidate, y: Candidate) => {
       const a = attrs[x.id]!.date;
@@ -743,11 +873,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
       const b = attrs[y.id]!.titleKey;
       return a < b ? -1 : a > b ? 1 : byScore(x, y);
     };
-    const cmp = sort === 'date' ? byDate : sort === 'title' ? byTitle : byScore;
-    return topK(kept, need, cmp);
+    return topK(items, need, sort === 'date' ? byDate : byTitle);
   }
 
-  function snippetsFor(id: number, qp: QueryPlan, blobId: number | undefined): Snippet[] {
+  function snippetsFor(id: number, qp: QueryPlan, blobId: number | undefined, mode: string): Snippet[] {
     const out: Snippet[] = [];
     if (qp.parsed.terms.length === 0) return out;
     const row = st.productText.get(id) as { title: string; alt_title: string | null; description: string | null; subjects: string; agency: string | null } | undefined;
@@ -774,10 +903,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
         const lo = blobId * PAGE_SHIFT;
         const hi = (blobId + 1) * PAGE_SHIFT;
         let pageRows: number[] = [];
-        for (const expr of [qp.ftsPhrase, qp.ftsAnd, qp.ftsOr]) {
+        for (const expr of mode === 'or' ? [qp.ftsOr] : [qp.ftsPhrase, qp.ftsAnd]) {
           if (expr === null) continue;
           try {
-            pageRows = st.pagesIn.all(expr, lo, hi, 4) as number[];
+            pageRows = st.pagesIn.all(expr, lo, hi, 3) as number[];
           } catch (e) {
             log.warn({ err: e }, 'search: page query refused');
           }
@@ -808,6 +937,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const offset = (page - 1) * limit;
     const r = run(params, viewer, true);
     const sort = params.sort ?? (r.parsed.terms.length === 0 ? 'date' : 'relevance');
+    prof.start();
     const hits: SearchHit[] = [];
     if (offset < MAX_WINDOW) {
       const top = order(r.kept, sort, Math.min(offset + limit, MAX_WINDOW));
@@ -821,12 +951,13 @@ export function createSearchService(deps: SearchDeps): SearchService {
           year: a.year,
           score: Math.round(c.score * 1000) / 1000,
           thumbnail: a.thumb,
-          snippets: snippetsFor(c.id, r.qp, r.text.blob.get(c.id)),
+          snippets: snippetsFor(c.id, r.qp, r.text.blob.get(c.id), r.mode),
         });
       }
     }
+    prof.mark('hits+snippets');
     return {
-      total: r.kept.length,
+      total: r.kept.n,
       page,
       limit,
       hits,
@@ -886,7 +1017,18 @@ export function createSearchService(deps: SearchDeps): SearchService {
     return out.slice(0, lim);
   }
 
-  return { indexProduct, removeProduct, indexBlob, search, suggest, rebuild, ensureReady, close };
+  const service: SearchService & { phaseTimings(): Record<string, number> } = {
+    indexProduct,
+    removeProduct,
+    indexBlob,
+    search,
+    suggest,
+    rebuild,
+    ensureReady,
+    close,
+    phaseTimings: () => Object.fromEntries([...phases].map(([k, v]) => [k, Math.round(v)])),
+  };
+  return service;
 }
 
 /** The best `k` of `items` under `cmp` (ascending = better first), without sorting everything. */

@@ -8,6 +8,8 @@
  *   search_blob      FTS5, one row per blob: folded syllables and syllable pairs of all its pages
  *   search_page      FTS5, one row per page (rowid = blobId * 2^20 + page): the same, to locate pages
  *   search_text_vocab  folded syllables of the texts with their blob counts (typo vocabulary)
+ *   search_snapshot  the in-memory field index as typed-array bytes, written at a clean close together
+ *                    with the fingerprint it matches, so a start-up restores it instead of re-analysing
  * The FTS tables are contentless and `detail=none`: they only answer "which rows hold all these
  * terms". Adjacency is indexed as pair tokens (`giao_duc`), so phrase and proximity questions are
  * plain term lookups too: with positions, a phrase over 1,000 books of 50–300 pages cost 25–80 ms,
@@ -30,6 +32,7 @@ export function createTables(sqlite: Database.Database): void {
     CREATE VIRTUAL TABLE IF NOT EXISTS search_blob USING fts5(body, content='', contentless_delete=1, detail=none, tokenize="unicode61 remove_diacritics 0 tokenchars '_'");
     CREATE VIRTUAL TABLE IF NOT EXISTS search_page USING fts5(body, content='', contentless_delete=1, detail=none, tokenize="unicode61 remove_diacritics 0 tokenchars '_'");
     CREATE TABLE IF NOT EXISTS search_text_vocab (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS search_snapshot (name TEXT PRIMARY KEY, data BLOB NOT NULL);
   `);
 }
 
@@ -37,6 +40,7 @@ export function dropTables(sqlite: Database.Database): void {
   sqlite.exec(`
     DROP TABLE IF EXISTS search_blob_vocab;
     DROP TABLE IF EXISTS search_text_vocab;
+    DROP TABLE IF EXISTS search_snapshot;
     DROP TABLE IF EXISTS search_blob;
     DROP TABLE IF EXISTS search_page;
     DROP TABLE IF EXISTS search_blob_ids;
@@ -76,4 +80,21 @@ export function withPairs(folded: string): string {
   const pairs: string[] = new Array(Math.max(0, toks.length - 1));
   for (let i = 0; i + 1 < toks.length; i++) pairs[i] = toks[i] + '_' + toks[i + 1];
   return folded + ' ' + pairs.join(' ');
+}
+
+export function saveSnapshot(sqlite: Database.Database, parts: Record<string, Buffer | string>, fp: string): void {
+  const put = sqlite.prepare('INSERT INTO search_snapshot(name, data) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET data = excluded.data');
+  sqlite.transaction(() => {
+    sqlite.prepare('DELETE FROM search_snapshot').run();
+    for (const [k, v] of Object.entries(parts)) put.run(k, typeof v === 'string' ? Buffer.from(v, 'utf8') : v);
+    put.run('fingerprint', Buffer.from(fp, 'utf8'));
+  })();
+}
+
+/** The snapshot parts when one exists for exactly this fingerprint, else null. */
+export function loadSnapshot(sqlite: Database.Database, fp: string): Record<string, Buffer> | null {
+  const rows = sqlite.prepare('SELECT name, data FROM search_snapshot').all() as Array<{ name: string; data: Buffer }>;
+  const parts = Object.fromEntries(rows.map((r) => [r.name, r.data]));
+  if (parts.fingerprint === undefined || parts.fingerprint.toString('utf8') !== fp) return null;
+  return parts;
 }

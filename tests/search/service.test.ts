@@ -192,9 +192,15 @@ describe('index maintenance', () => {
   });
 
   it('reloads without rebuilding after a clean close, rebuilds after unindexed changes or a new format', () => {
+    // Incremental changes before the close must survive the snapshot.
+    const extra = Number(db.sqlite.prepare("INSERT INTO products(title, type, state) VALUES ('Sơ đồ hang Ngườm Ngao', 'map', 'published')").run().lastInsertRowid);
+    search.indexProduct(extra);
+    const probe = ['cao bang', 'giáo dục truyền thống', 'bằng', 'thuc lucc', 'bao va', 'nguom ngao', '"quê hương cách mạng"'];
+    const before = probe.map((q) => search.search({ q, limit: 50 }, null).hits.map((h) => [h.id, h.score]));
     search.close();
     const again = createSearchService({ sqlite: db.sqlite });
     expect(again.ensureReady().rebuilt).toBe(false);
+    expect(probe.map((q) => again.search({ q, limit: 50 }, null).hits.map((h) => [h.id, h.score]))).toEqual(before);
     expect(again.search({ q: 'cao bang thuc luc' }, null).hits[0].id).toBe(cat.ids.get('thuc-luc'));
     again.close();
     db.sqlite.prepare("UPDATE products SET title = 'Cao Bằng thực lục (tái bản)', version = version + 1 WHERE id = ?").run(cat.ids.get('thuc-luc'));
