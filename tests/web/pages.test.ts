@@ -219,6 +219,17 @@ describe('web pages', () => {
     expect(res.body).toMatch(/class="chip" href="\/\?type=book"/);
   });
 
+  it('offers an agency only its own plan tasks on the upload page', async () => {
+    const page = (await get('/nop', agencyUser)).body;
+    const own = t.app.db.sqlite.prepare('SELECT title FROM plan_tasks WHERE agency_id = (SELECT id FROM agencies WHERE code = ?)').all(agencyCode) as Array<{ title: string }>;
+    const others = t.app.db.sqlite.prepare('SELECT title FROM plan_tasks WHERE agency_id != (SELECT id FROM agencies WHERE code = ?)').all(agencyCode) as Array<{ title: string }>;
+    const options = [...page.matchAll(/<option value="\d+"[^>]*>([^<]*)<\/option>/g)].map((m) => m[1]);
+    expect(options.length).toBe(own.length);
+    for (const o of others) expect(page).not.toContain(o.title.replace(/"/g, '&quot;').replace(/'/g, '&#39;'));
+    expect(page).not.toContain('id="f-agency"'); // agency staff submit for their own agency
+    expect(page).toContain('<label for="file-input"');
+  });
+
   it('renders the admin, desk and report pages for staff', async () => {
     const adminPage = await get('/quan-tri', admin);
     expect(adminPage.body).toContain('co-quan');

@@ -131,6 +131,7 @@ if (form) {
   };
 
   const follow = (id) => {
+    const until = Date.now() + 30 * 60 * 1000;
     const tick = async () => {
       let rec;
       try {
@@ -152,7 +153,7 @@ if (form) {
         }
         if (rec.processing === 'done' || rec.processing === 'failed') return;
       }
-      setTimeout(tick, 1000);
+      if (Date.now() < until) setTimeout(tick, 1000);
     };
     tick();
   };
