@@ -25,6 +25,30 @@ for (const [owner, name, fn] of [[Array.prototype, 'push', nativePush], [JSON, '
   if (owner[name] !== fn) Object.defineProperty(owner, name, { value: fn, writable: true, configurable: true, enumerable: false });
 }
 
+// pdf.js's "fake worker" (its core running in this same thread) still passes every message
+// through structuredClone, which was about a third of text-extraction time: text content is
+// thousands of small plain objects. While a `text` request runs, plain objects and arrays are
+// copied by a plain JavaScript walk instead (the sender reuses its arrays, so a copy is needed);
+// anything else (typed arrays, class instances, deep nesting) still goes to the native clone.
+// Rendering keeps the native clone throughout, and a document that served text is reopened
+// before it renders.
+const nativeClone = globalThis.structuredClone;
+let fastCloneOn = false;
+function plainCopy(v, depth) {
+  if (v === null || typeof v !== 'object') return v;
+  if (depth > 32) return nativeClone(v);
+  if (Array.isArray(v)) {
+    const out = new Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = plainCopy(v[i], depth + 1);
+    return out;
+  }
+  if (Object.getPrototypeOf(v) !== Object.prototype) return nativeClone(v);
+  const out = {};
+  for (const k of Object.keys(v)) out[k] = plainCopy(v[k], depth + 1);
+  return out;
+}
+globalThis.structuredClone = (value, options) => (fastCloneOn && !options?.transfer?.length ? plainCopy(value, 0) : nativeClone(value, options));
+
 const require = createRequire(import.meta.url);
 const pdfjsRoot = dirname(require.resolve('pdfjs-dist/package.json'));
 
@@ -68,14 +92,14 @@ function itemsToText(items) {
   return out.normalize('NFC');
 }
 
-let current = null; // { path, doc }
+let current = null; // { path, doc, sharedObjects }
 
-async function docFor(path) {
-  if (current?.path === path) return current.doc;
+async function docFor(path, { forRendering = false } = {}) {
+  if (current?.path === path && !(forRendering && current.sharedObjects)) return current.doc;
   await close();
   const data = await readFile(path);
   const doc = await pdfjs.getDocument(documentOptions(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))).promise;
-  current = { path, doc };
+  current = { path, doc, sharedObjects: false };
   return doc;
 }
 
@@ -103,6 +127,16 @@ async function open({ path }) {
 /** Text of pages [from, to]; a failing page is reported, not fatal; past the deadline pages are marked. */
 async function text({ path, from, to, deadline }) {
   const doc = await docFor(path);
+  current.sharedObjects = true;
+  fastCloneOn = true;
+  try {
+    return await textPages(doc, from, to, deadline);
+  } finally {
+    fastCloneOn = false;
+  }
+}
+
+async function textPages(doc, from, to, deadline) {
   const pages = [];
   for (let n = from; n <= to; n++) {
     if (Date.now() > deadline) {
@@ -125,7 +159,7 @@ async function text({ path, from, to, deadline }) {
 
 /** Page `page` with its long side at `longSide` px, on white, as RGBA. */
 async function render({ path, page: n, longSide }) {
-  const doc = await docFor(path);
+  const doc = await docFor(path, { forRendering: true });
   const page = await doc.getPage(n);
   try {
     const base = page.getViewport({ scale: 1 });
