@@ -35,6 +35,8 @@ export interface SearchDeps {
   logger?: { info: Function; warn: Function };
   /** Accumulate per-phase timings (see `phaseTimings`); for benchmarks. */
   profile?: boolean;
+  /** Answers kept for repeated identical queries (cleared by every index change); 0 disables. Default 1000. */
+  cacheSize?: number;
 }
 
 /** Vietnamese labels of product types and languages, indexed with the record so `sách` or `tiếng Tày` find them. */
@@ -68,7 +70,8 @@ interface Attr {
   access: string;
   /** Sort key for `date`: release date, else year, else creation time. */
   date: string;
-  titleKey: string;
+  /** Folded title for `sort=title`, computed on first use. */
+  titleKey?: string;
   thumb: string | null;
 }
 
@@ -147,6 +150,14 @@ export function createSearchService(deps: SearchDeps): SearchService {
   const productBlobs = new Map<number, number[]>();
   /** Subject (as written) → products carrying it, for suggestions. */
   let subjects = new Map<string, { folded: string; ids: Set<number> }>();
+  /** The subject map is only needed by suggestions: built on their first use. */
+  let subjectsReady = false;
+  function ensureSubjects(): void {
+    if (subjectsReady) return;
+    subjects = new Map();
+    for (const p of sqlite.prepare('SELECT id, subjects FROM products').iterate() as Iterable<{ id: number; subjects: string }>) addSubjects(p.id, p);
+    subjectsReady = true;
+  }
   const foldTok = createFoldMemo();
   let ready = false;
 
@@ -222,24 +233,34 @@ export function createSearchService(deps: SearchDeps): SearchService {
     }
   }
 
-  function attrOf(p: ProductRow, thumb: string | null): Attr {
+  const titleKeyOf = (a: Attr): string => (a.titleKey ??= fold(a.title));
+  const langMemo = new Map<string, string[]>();
+  const langsOf = (s: string): string[] => {
+    let l = langMemo.get(s);
+    if (l === undefined) {
+      l = jsonArray(s).map(String);
+      if (langMemo.size < 10_000) langMemo.set(s, l);
+    }
+    return l;
+  };
+
+  function attrOf(p: Pick<ProductRow, 'title' | 'type' | 'agency_id' | 'year' | 'languages' | 'state' | 'access' | 'release_date' | 'created_at'>, thumb: string | null): Attr {
     return {
       title: p.title,
       type: p.type,
       agencyId: p.agency_id,
       year: p.year,
-      langs: jsonArray(p.languages).map(String),
+      langs: langsOf(p.languages),
       state: p.state,
       access: p.access,
       date: p.release_date ?? (p.year !== null ? `${p.year}` : '') + '|' + p.created_at,
-      titleKey: fold(p.title),
       thumb,
     };
   }
 
   const thumbUrl = (sha: string | undefined): string | null => (sha ? `/api/files/${sha}/thumbnail?size=256` : null);
 
-  function addSubjects(id: number, p: ProductRow): void {
+  function addSubjects(id: number, p: { subjects: string }): void {
     for (const s of jsonArray(p.subjects)) {
       const text = String(s).normalize('NFC').trim();
       if (!text) continue;
@@ -280,12 +301,13 @@ export function createSearchService(deps: SearchDeps): SearchService {
     for (const r of sqlite.prepare('SELECT product_id, sha256 FROM product_files ORDER BY product_id, position, id').raw().iterate() as Iterable<[number, string]>) {
       if (!firstFile.has(r[0])) firstFile.set(r[0], r[1]);
     }
-    for (const p of sqlite.prepare(PRODUCT_SELECT).iterate() as Iterable<ProductRow>) {
+    const slim = 'SELECT id, title, type, agency_id, year, languages, state, access, release_date, created_at FROM products';
+    for (const p of sqlite.prepare(slim).iterate() as Iterable<ProductRow>) {
       const a = attrOf(p, thumbUrl(firstFile.get(p.id)));
       attrs[p.id] = a;
       facetTable.set(p.id, a);
-      addSubjects(p.id, p);
     }
+    subjectsReady = false;
     const snap = fp === undefined ? null : loadSnapshot(sqlite, fp);
     if (snap !== null) {
       fields.restore({ ...(snap as unknown as FieldSnapshot), meta: snap.meta.toString('utf8') });
@@ -334,18 +356,19 @@ export function createSearchService(deps: SearchDeps): SearchService {
     } else {
       id = Number(st.insBlobId.run(sha, paged, pages.length).lastInsertRowid);
     }
-    const bodies: string[] = [];
+    // detail=none keeps presence only, so the document-level row needs each token once.
+    const blobTokens = new Set<string>();
     const terms = new Set<string>();
     for (const p of pages) {
       if (p.page < 0 || p.page >= PAGE_SHIFT) continue;
       const folded = foldForIndex(p.text);
       if (folded.length === 0) continue;
       const body = withPairs(folded);
-      bodies.push(body);
       st.insPage.run(id * PAGE_SHIFT + p.page, body);
+      for (const t of body.split(' ')) blobTokens.add(t);
       for (const t of folded.split(' ')) terms.add(t);
     }
-    st.insBlob.run(id, bodies.join(' '));
+    st.insBlob.run(id, [...blobTokens].join(' '));
     // Re-indexing the same blob counts its syllables again: harmless for a typo vocabulary; rebuild resets it.
     for (const t of terms) {
       if (t.length > 40) continue;
@@ -374,8 +397,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const a = attrOf(p, thumbUrl(files[0]?.sha256));
     attrs[productId] = a;
     facetTable.set(productId, a);
-    dropSubjects(productId);
-    addSubjects(productId, p);
+    if (subjectsReady) {
+      dropSubjects(productId);
+      addSubjects(productId, p);
+    }
     unlinkProduct(productId);
     for (const f of files) {
       const b = indexBlobText(f.sha256, false);
@@ -395,7 +420,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     fields.remove(productId);
     attrs[productId] = undefined;
     facetTable.clear(productId);
-    dropSubjects(productId);
+    if (subjectsReady) dropSubjects(productId);
     unlinkProduct(productId);
   }
 
@@ -414,17 +439,20 @@ export function createSearchService(deps: SearchDeps): SearchService {
 
   function indexProduct(productId: number): void {
     ensureLoaded();
+    invalidate();
     indexProductTx(productId);
     maybeCompact();
   }
 
   function removeProduct(productId: number): void {
     ensureLoaded();
+    invalidate();
     removeProductNow(productId);
   }
 
   function indexBlob(sha256: string): void {
     ensureLoaded();
+    invalidate();
     sqlite.transaction(() => {
       const id = indexBlobText(sha256, true);
       if (id === null) return;
@@ -437,6 +465,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const t0 = performance.now();
     let products = 0;
     let pages = 0;
+    invalidate();
     dropTables(sqlite);
     createTables(sqlite);
     loadAgencies();
@@ -773,9 +802,12 @@ export function createSearchService(deps: SearchDeps): SearchService {
         visOwn[si * nA + ai] = ownAgency !== null && canSee(viewer, { ...rec, agencyId: ownAgency }) ? 1 : 0;
       }
     }
+    let maxAgencyId = 0;
+    for (const id of agencies.keys()) if (id > maxAgencyId) maxAgencyId = id;
+    if (maxAgencyId > 1_000_000) maxAgencyId = 1_000_000;
     const cType = new Int32Array(256);
     const cLang = new Int32Array(33);
-    const cAgency = new Map<number, number>();
+    const cAgency = new Int32Array(maxAgencyId + 1);
     const cYear = new Int32Array(10_000);
     const keptIds = new Int32Array(n);
     const keptScores = new Float64Array(n);
@@ -796,7 +828,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       const okLang = langAll || (lm & langMask) !== 0;
       if (withFacets) {
         if (okAgency && okYear && okLang) cType[tArr[d]]++;
-        if (okType && okYear && okLang && ag >= 0) cAgency.set(ag, (cAgency.get(ag) ?? 0) + 1);
+        if (okType && okYear && okLang && ag >= 0 && ag <= maxAgencyId) cAgency[ag]++;
         if (okType && okAgency && okLang && y > 0 && y < 10_000) cYear[y]++;
         if (okType && okAgency && okYear && lm !== 0) for (let b = 0; b < 32; b++) if (lm & (1 << b)) cLang[b + 1]++;
       }
@@ -813,7 +845,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const fLang: Record<string, number> = {};
     if (withFacets) {
       for (let c = 1; c < ft.types.size; c++) if (cType[c] > 0) fType[ft.types.names[c]] = cType[c];
-      for (const [ag, cnt] of [...cAgency].sort((a, b) => b[1] - a[1])) fAgency[agencies.get(ag)?.code ?? String(ag)] = cnt;
+      const agList: Array<[number, number]> = [];
+      for (let ag = 0; ag <= maxAgencyId; ag++) if (cAgency[ag] > 0) agList.push([ag, cAgency[ag]]);
+      for (const [ag, cnt] of agList.sort((a, b) => b[1] - a[1])) fAgency[agencies.get(ag)?.code ?? String(ag)] = cnt;
       for (let y = 9999; y > 0; y--) if (cYear[y] > 0) fYear[String(y)] = cYear[y];
       for (let c = 1; c < ft.languages.size; c++) if (cLang[c] > 0) fLang[ft.languages.names[c]] = cLang[c];
     }
@@ -869,8 +903,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
       return a < b ? 1 : a > b ? -1 : byScore(x, y);
     };
     const byTitle = (x: Candidate, y: Candidate) => {
-      const a = attrs[x.id]!.titleKey;
-      const b = attrs[y.id]!.titleKey;
+      const a = titleKeyOf(attrs[x.id]!);
+      const b = titleKeyOf(attrs[y.id]!);
       return a < b ? -1 : a > b ? 1 : byScore(x, y);
     };
     return topK(items, need, sort === 'date' ? byDate : byTitle);
@@ -889,10 +923,12 @@ export function createSearchService(deps: SearchDeps): SearchService {
         ['title', row.title],
       ];
       let best: { field: Snippet['field']; html: string; d: number } | null = null;
+      const want = qp.nTerms;
       for (const [field, value] of candidates) {
         if (!value) continue;
         const s = makeSnippet(value, qp.matcher, 30);
         if (s !== null && (best === null || s.distinct > best.d)) best = { field, html: s.html, d: s.distinct };
+        if (best !== null && best.d >= want) break;
       }
       if (best !== null) out.push({ text: best.html, field: best.field });
     }
@@ -929,7 +965,29 @@ export function createSearchService(deps: SearchDeps): SearchService {
     return out;
   }
 
+  // Repeated identical queries (the front page, popular searches, paging back and forth) are answered
+  // from a small LRU. Any index change clears it, so an answer never outlives a write.
+  const cacheMax = deps.cacheSize ?? 1000;
+  const answers = new Map<string, SearchResponse>();
+  const invalidate = () => answers.clear();
+  const viewerKey = (v: Principal | null) => (v === null ? 'anon' : `${v.role}|${v.agencyId ?? ''}|${v.canSeeInternal ? 1 : 0}`);
+
   function search(params: SearchParams, viewer: Principal | null): SearchResponse {
+    if (cacheMax <= 0) return searchUncached(params, viewer);
+    const key = `${viewerKey(viewer)}\u0001${params.q ?? ''}\u0001${params.type ?? ''}\u0001${params.agency ?? ''}\u0001${params.year ?? ''}\u0001${params.yearFrom ?? ''}\u0001${params.yearTo ?? ''}\u0001${params.language ?? ''}\u0001${params.state ?? ''}\u0001${params.page ?? ''}\u0001${params.limit ?? ''}\u0001${params.sort ?? ''}`;
+    const hit = answers.get(key);
+    if (hit !== undefined) {
+      answers.delete(key);
+      answers.set(key, hit);
+      return { ...hit, tookMs: 0 };
+    }
+    const r = searchUncached(params, viewer);
+    answers.set(key, r);
+    if (answers.size > cacheMax) answers.delete(answers.keys().next().value!);
+    return r;
+  }
+
+  function searchUncached(params: SearchParams, viewer: Principal | null): SearchResponse {
     ensureLoaded();
     const t0 = performance.now();
     const limit = Math.min(Math.max(1, Math.floor(params.limit ?? 20)), MAX_LIMIT);
@@ -994,6 +1052,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     }
     agencyHits.sort((a, b) => b[0] - a[0] || a[1].length - b[1].length);
     for (const [, name] of agencyHits.slice(0, 2)) out.push({ text: name, kind: 'agency' });
+    ensureSubjects();
     const subjectHits: Array<[number, string]> = [];
     for (const [text, e] of subjects) {
       const s = fits(e.folded);
@@ -1017,7 +1076,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
     return out.slice(0, lim);
   }
 
-  const service: SearchService & { phaseTimings(): Record<string, number> } = {
+  const service: SearchService & { phaseTimings(): Record<string, number>; searchUncached: typeof searchUncached } = {
+    searchUncached,
     indexProduct,
     removeProduct,
     indexBlob,
