@@ -51,6 +51,8 @@ const tokensOf = (s: string | null | undefined): string => (s ? (s.normalize('NF
 const joinParts = (parts: Array<string | null | undefined>): string => parts.map(tokensOf).filter((s) => s.length > 0).join(' | ');
 
 const MAX_LIMIT = 100;
+/** Text hits per response whose page passage is looked up (see snippetsFor). */
+const MAX_PAGE_LOOKUPS = 5;
 const MAX_WINDOW = 2000;
 /** Weight of a full-text bm25 score relative to the catalogue-field score. */
 const TEXT_WEIGHT = 0.6;
@@ -910,6 +912,11 @@ export function createSearchService(deps: SearchDeps): SearchService {
     return topK(items, need, sort === 'date' ? byDate : byTitle);
   }
 
+  /**
+   * Locating the page inside a long text costs an FTS range query (1–5 ms over 170,000 pages for
+   * common syllables), so only the best MAX_PAGE_LOOKUPS text hits of a response get page passages;
+   * the others show their catalogue-field passage.
+   */
   function snippetsFor(id: number, qp: QueryPlan, blobId: number | undefined, mode: string): Snippet[] {
     const out: Snippet[] = [];
     if (qp.parsed.terms.length === 0) return out;
@@ -942,7 +949,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
         for (const expr of mode === 'or' ? [qp.ftsOr] : [qp.ftsPhrase, qp.ftsAnd]) {
           if (expr === null) continue;
           try {
-            pageRows = st.pagesIn.all(expr, lo, hi, 3) as number[];
+            pageRows = st.pagesIn.all(expr, lo, hi, 2) as number[];
           } catch (e) {
             log.warn({ err: e }, 'search: page query refused');
           }
@@ -999,8 +1006,11 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const hits: SearchHit[] = [];
     if (offset < MAX_WINDOW) {
       const top = order(r.kept, sort, Math.min(offset + limit, MAX_WINDOW));
+      let lookups = 0;
       for (const c of top.slice(offset, offset + limit)) {
         const a = attrs[c.id]!;
+        let blob = r.text.blob.get(c.id);
+        if (blob !== undefined && lookups++ >= MAX_PAGE_LOOKUPS) blob = undefined;
         hits.push({
           id: c.id,
           title: a.title,
@@ -1009,7 +1019,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
           year: a.year,
           score: Math.round(c.score * 1000) / 1000,
           thumbnail: a.thumb,
-          snippets: snippetsFor(c.id, r.qp, r.text.blob.get(c.id), r.mode),
+          snippets: snippetsFor(c.id, r.qp, blob, r.mode),
         });
       }
     }
