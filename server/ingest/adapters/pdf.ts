@@ -12,7 +12,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { inflateSync, constants as zlibConstants } from 'node:zlib';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { PermanentExtractError } from '../extractors/types.ts';
 import type { RawPixels } from './sharp.ts';
 
@@ -20,6 +20,12 @@ import type { RawPixels } from './sharp.ts';
 export const MAX_PDF_PAGES = 10_000;
 /** Below this many pages, a second thread costs more than it saves. */
 const PARALLEL_MIN_PAGES = 24;
+/**
+ * Each pdf.js thread holds the whole file in memory, and so does the bomb scan: above this size
+ * (scanned books) only one thread reads it and the scan is skipped (bombs are small files; a big
+ * one still meets the worker's memory cap).
+ */
+const BIG_FILE_BYTES = 128 * 1024 * 1024;
 /** One non-image stream may expand to at most this much; all of them together to MAX_TOTAL_INFLATE. */
 export const MAX_STREAM_INFLATE = 64 * 1024 * 1024;
 export const MAX_TOTAL_INFLATE = 512 * 1024 * 1024;
@@ -189,8 +195,10 @@ export function pdfDateToIso(s: unknown): string | undefined {
 
 const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.replace(/\u0000/g, '').trim().normalize('NFC') : undefined);
 
-async function checkedFile(path: string): Promise<void> {
-  assertNoDecompressionBomb(await readFile(path));
+async function checkedFile(path: string): Promise<number> {
+  const { size } = await stat(path);
+  if (size <= BIG_FILE_BYTES) assertNoDecompressionBomb(await readFile(path));
+  return size;
 }
 
 /** Opens the PDF (after the bomb check) and reads its properties and page count. */
@@ -226,7 +234,8 @@ export async function readPdfInfo(path: string, deadline: number): Promise<PdfDo
 
 /** Text of every page (NFC), over two threads for long documents. Call after readPdfInfo. */
 export async function readPdfPages(path: string, pages: number, deadline: number, opts: { parallel?: boolean } = {}): Promise<PdfPageText[]> {
-  const parallel = (opts.parallel ?? true) && pages >= PARALLEL_MIN_PAGES && availableParallelism() > 1;
+  const { size } = await stat(path);
+  const parallel = (opts.parallel ?? true) && pages >= PARALLEL_MIN_PAGES && availableParallelism() > 1 && size <= BIG_FILE_BYTES;
   try {
     if (!parallel) return await request<PdfPageText[]>(0, { op: 'text', path, from: 1, to: pages, deadline }, deadline);
     // Thread 0 has the document open already; thread 1 parses it first, so it takes a bit less.

@@ -39,7 +39,7 @@ export const audioExtractor: Extractor = {
   async extract(input: ExtractInput): Promise<ExtractResult> {
     await assertNotEmpty(input);
     const { ffmpegPath, deadline } = input.limits;
-    const f = await readAudioTags(input.path);
+    const f = await readAudioTags(input.path, { withPicture: true });
     let durationSec = f.durationSec;
     let truncated: { truncated: true; claimedDurationSec: number } | undefined;
     // A header can claim more than the file holds (cut-off upload): check that the end decodes,
@@ -70,11 +70,9 @@ export const audioExtractor: Extractor = {
       lossless: f.lossless,
       tagTypes: f.tagTypes.length ? f.tagTypes : undefined,
       tags: compact(f.tags),
-      hasCover: undefined,
       ...truncated,
     });
-    const cover = await readAudioTags(input.path, { withPicture: true }).then((x) => Boolean(x.picture)).catch(() => false);
-    return { metadata: { ...metadata, hasCover: cover }, pages: [] };
+    return { metadata: { ...metadata, hasCover: Boolean(f.picture) }, pages: [] };
   },
 
   thumbnail: (input) => audioThumbnail(input),
