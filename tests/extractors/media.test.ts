@@ -45,6 +45,14 @@ describe('video extractor', () => {
     expect([90, 270]).toContain(metadata.rotation);
     const { derivatives } = await video.thumbnail(inp);
     expect(await sharp(thumb(derivatives, 1024)).metadata()).toMatchObject({ width: 240, height: 320 });
+    // The poster is the unrotated video's poster turned by the reported clockwise rotation.
+    const plain = await video.thumbnail(await inputFor(`${path}.plain.mp4`, 'video', 'video/mp4', dir));
+    const expected = await sharp(thumb(plain.derivatives, 1024)).rotate(metadata.rotation as number).raw().toBuffer();
+    const actual = await sharp(thumb(derivatives, 1024)).raw().toBuffer();
+    expect(actual.length).toBe(expected.length);
+    let diff = 0;
+    for (let i = 0; i < actual.length; i++) diff += Math.abs(actual[i] - expected[i]);
+    expect(diff / actual.length).toBeLessThan(12);
   });
 
   it('skips a black lead-in for the poster frame', async () => {

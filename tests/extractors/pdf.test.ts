@@ -97,6 +97,32 @@ describe('pdf extractor', () => {
     expect((await failure(pdf.extract(await input(empty)))).code).toBe('EMPTY_FILE');
   });
 
+  it('a 360-page book finishes well within the job limits', async () => {
+    const path = join(dir, 'book.pdf');
+    const body = 'Kho tu lieu chung cua De an: san pham tuyen truyen, giao duc truyen thong tinh Cao Bang.';
+    await makeSimplePdf(path, Array.from({ length: 360 }, (_, i) => Array.from({ length: 30 }, (_, l) => `${i + 1}.${l + 1} ${body}`).join('\n')));
+    const t0 = Date.now();
+    const { metadata, pages } = await pdf.extract(await input(path));
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(metadata.pages).toBe(360);
+    expect(pages[359].text.split('\n')[29]).toBe(`360.30 ${body}`);
+  });
+
+  it('a PDF that needs more than the time left fails with TIMEOUT, and the next job still works', async () => {
+    // 60 MB of path operators: under the bomb cap, but seconds of pdf.js work.
+    const { buildRawPdf, streamObject } = await import('../helpers/fixtures.ts');
+    const path = join(dir, 'slow.pdf');
+    await writeFile(path, buildRawPdf(['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [3 0 R] /Count 1 >>', '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] /Contents 4 0 R >>', streamObject('', Buffer.alloc(60 * 1024 * 1024, ' 1 1 m '))]));
+    const t0 = Date.now();
+    const err = await failure(pdf.extract(await input(path, { deadline: Date.now() + 600 })));
+    expect(err.code).toBe('TIMEOUT');
+    expect(Date.now() - t0).toBeLessThan(6000);
+    // The next job gets a fresh thread and works.
+    const ok = join(dir, 'after.pdf');
+    await makeSimplePdf(ok, ['still works']);
+    expect((await pdf.extract(await input(ok))).pages[0].text).toBe('still works');
+  });
+
   it('past the deadline: TIMEOUT', async () => {
     const path = join(dir, 'late.pdf');
     await makeSimplePdf(path, ['a', 'b']);
