@@ -1,7 +1,8 @@
 /**
  * `npm run reindex`: drop and rebuild the search index of DATA_DIR/kho.sqlite from the catalogue.
- * The index is derived state; this is safe to run at any time the server is stopped (or running:
- * SQLite serialises the writes, and the server reloads on its next start).
+ * The index is derived state. Run it with the server stopped: a running server keeps its in-memory
+ * part (and its ids of text rows) until restarted. Not needed for routine start-ups, which rebuild
+ * by themselves when the index format or the catalogue fingerprint changed.
  */
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../server/config.ts';

@@ -468,6 +468,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
     let products = 0;
     let pages = 0;
     invalidate();
+    // A crash half-way through must not leave a fingerprint that vouches for half-built tables.
+    sqlite.prepare("DELETE FROM meta WHERE key IN ('search_fingerprint', 'search_index_version')").run();
     dropTables(sqlite);
     createTables(sqlite);
     loadAgencies();
