@@ -69,11 +69,14 @@ export function readZipEntries(zip: Uint8Array, wanted: (name: string) => boolea
 
 const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', removeNSPrefix: true, parseTagValue: false, processEntities: true, htmlEntities: true });
 
-/** Parses small XML (document properties) to a plain object; {} when unparseable. */
+/**
+ * Parses small XML (document properties) to a plain object; {} when unparseable. OOXML and ODF
+ * never use a DTD, so any DOCTYPE is dropped first (no entity-expansion tricks).
+ */
 export function parseXml(bytes: Uint8Array | undefined): Record<string, unknown> {
   if (!bytes) return {};
   try {
-    return xml.parse(strFromU8(bytes)) as Record<string, unknown>;
+    return xml.parse(strFromU8(bytes).replace(/<!DOCTYPE[\s\S]*?(\[[\s\S]*?\]\s*)?>/i, '')) as Record<string, unknown>;
   } catch {
     return {};
   }

@@ -14,7 +14,8 @@ import { decodeText } from '../adapters/text-encoding.ts';
 import { assertNotEmpty } from './common.ts';
 import type { ExtractedPage, ExtractInput, ExtractResult, Extractor } from './types.ts';
 
-export const MAX_TEXT_BYTES = 64 * 1024 * 1024;
+/** Bytes of a text file read (decoding, NFC and pages make several copies: keep well under the memory cap). */
+export const MAX_TEXT_BYTES = 32 * 1024 * 1024;
 export const PAGE_CHARS = 100_000;
 
 /** Form feeds make pages; otherwise pages of about `pageChars`, cut at a line end. */
