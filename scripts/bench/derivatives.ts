@@ -43,6 +43,9 @@ export interface DerivativesReport {
     pipelineTextColdMs: number;
     pdftotextMs: number | null;
     pdfParseGetTextMs: number;
+    /** CPU ms (all threads) of the pipeline's text job, and of pdftotext: independent of other load. */
+    pipelineTextCpuMs: number;
+    pdftotextCpuMs: number | null;
     /** pipeline / pdftotext (target <= 2). */
     textRatio: number | null;
     pipelineThumbMs: number;
@@ -102,6 +105,7 @@ async function child(): Promise<void> {
   });
   process.on('message', async (job: ChildJob & { id: number }) => {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     let extra: Record<string, unknown> = {};
     try {
       if (job.op === 'pipeline-thumb') {
@@ -115,7 +119,8 @@ async function child(): Promise<void> {
         extra = { pages: r.pages.length };
       }
       const cpu = process.cpuUsage();
-      process.send!({ id: job.id, ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024, ...extra });
+      const jobCpu = process.cpuUsage(c0);
+      process.send!({ id: job.id, ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, jobCpuMs: (jobCpu.user + jobCpu.system) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024, ...extra });
     } catch (err) {
       process.send!({ id: job.id, error: String((err as Error).message ?? err) });
     }
@@ -123,7 +128,7 @@ async function child(): Promise<void> {
   process.send!({ ready: true });
 }
 
-interface Reply { id: number; ms: number; cpuMs: number; maxRssMb: number; error?: string; pages?: number }
+interface Reply { id: number; ms: number; cpuMs: number; jobCpuMs: number; maxRssMb: number; error?: string; pages?: number }
 
 class Pool {
   private procs: ChildProcess[] = [];
@@ -242,6 +247,14 @@ async function timeCmd(cmd: string, args: string[]): Promise<number> {
   return performance.now() - t0;
 }
 
+/** CPU ms (user + system) a command used, from the shell's `times` builtin. */
+async function cpuOfCmd(cmd: string, args: string[]): Promise<number> {
+  const quoted = [cmd, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const { stdout } = await run('bash', ['-c', `${quoted} >/dev/null; times`]);
+  const m = [...stdout.trim().split('\n').pop()!.matchAll(/(\d+)m([\d.]+)s/g)].map((x) => Number(x[1]) * 60_000 + Number(x[2]) * 1000);
+  return (m[0] ?? 0) + (m[1] ?? 0);
+}
+
 // ---------- the bench ----------
 
 export async function runDerivativesBench(opts: { images?: number; rounds?: number; bookPages?: number } = {}): Promise<DerivativesReport> {
@@ -283,12 +296,16 @@ export async function runDerivativesBench(opts: { images?: number; rounds?: numb
 
     // PDF text: one warm process, like a pool worker that already ran a job.
     const cold = await pool.send(0, { op: 'pdf-extract', path: book });
-    const text: number[] = [], ptt: number[] = [], thumb: number[] = [], ppm: number[] = [];
+    const text: number[] = [], textCpu: number[] = [], ptt: number[] = [], pttCpu: number[] = [], thumb: number[] = [], ppm: number[] = [];
     for (let r = 0; r < Math.max(3, rounds); r++) {
       const t = await pool.send(0, { op: 'pdf-extract', path: book });
       if (t.pages !== bookPages) throw new Error(`pipeline returned ${t.pages} pages`);
       text.push(t.ms);
-      if (hasPoppler) ptt.push(await timeCmd('pdftotext', [book, join(dir, 'book.txt')]));
+      textCpu.push(t.jobCpuMs);
+      if (hasPoppler) {
+        ptt.push(await timeCmd('pdftotext', [book, join(dir, 'book.txt')]));
+        pttCpu.push(await cpuOfCmd('pdftotext', [book, join(dir, 'book.txt')]));
+      }
       thumb.push((await pool.send(0, { op: 'pipeline-thumb', kind: 'pdf', path: book, mediaType: 'application/pdf' })).ms);
       if (hasPoppler) ppm.push(await timeCmd('pdftoppm', ['-f', '1', '-l', '1', '-scale-to', '1024', '-png', book, join(dir, 'page')]));
     }
@@ -311,6 +328,8 @@ export async function runDerivativesBench(opts: { images?: number; rounds?: numb
         pipelineTextColdMs: round(cold.ms, 1),
         pdftotextMs: hasPoppler ? m(ptt) : null,
         pdfParseGetTextMs: round(pdfParseMs, 1),
+        pipelineTextCpuMs: m(textCpu),
+        pdftotextCpuMs: hasPoppler ? m(pttCpu) : null,
         textRatio: hasPoppler ? round(median(text) / median(ptt)) : null,
         pipelineThumbMs: m(thumb),
         pdftoppmMs: hasPoppler ? m(ppm) : null,
@@ -334,6 +353,7 @@ export function printDerivativesReport(r: DerivativesReport): string {
     `  vipsthumbnail ${i.vipsthumbnailMsPerImage ?? 'n/a'} ms/image → pipeline at ${i.pipelineVsVips ?? 'n/a'}x of vipsthumbnail speed`,
     `Derivatives — PDF (${p.pages} pages):`,
     `  text: pipeline ${p.pipelineTextMs} ms (cold ${p.pipelineTextColdMs} ms), pdftotext ${p.pdftotextMs ?? 'n/a'} ms → ${p.textRatio ?? 'n/a'}x (target ≤ 2); pdf-parse getText ${p.pdfParseGetTextMs} ms`,
+    `  text CPU time (all threads): pipeline ${p.pipelineTextCpuMs} ms, pdftotext ${p.pdftotextCpuMs ?? 'n/a'} ms`,
     `  first-page thumbnail: pipeline ${p.pipelineThumbMs} ms, pdftoppm ${p.pdftoppmMs ?? 'n/a'} ms → ${p.thumbRatio ?? 'n/a'}x (target ≤ 1.2)`,
     `Peak RSS of a pool worker process (pipeline jobs only): ${r.peakRssMb} MB`,
     ...r.notes.map((n) => `  note: ${n}`),
