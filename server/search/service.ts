@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import type { Principal } from '../auth/principal.ts';
 import { canSee } from '../catalogue/visibility.ts';
 import { fold, foldForIndex } from './fold.ts';
-import { FieldIndex, createFoldMemo, type Alt, type FieldSnapshot, type StoredDoc } from './field-index.ts';
+import { FieldIndex, createFoldMemo, viewOf, type Alt, type FieldSnapshot, type StoredDoc } from './field-index.ts';
 import { parseQuery, ftsQuote, type ParsedQuery } from './query.ts';
 import { makeSnippet, escapeHtml, type TermMatcher } from './snippets.ts';
 import { INDEX_VERSION, PAGE_SHIFT, createTables, dropTables, fingerprint, getMeta, loadSnapshot, saveSnapshot, setMeta, withPairs } from './store.ts';
@@ -183,12 +183,12 @@ export function createSearchService(deps: SearchDeps): SearchService {
     updBlobId: sqlite.prepare('UPDATE search_blob_ids SET paged = ?, pages = ? WHERE id = ?'),
     insBlob: sqlite.prepare('INSERT INTO search_blob(rowid, body) VALUES (?, ?)'),
     delBlob: sqlite.prepare('DELETE FROM search_blob WHERE rowid = ?'),
-    insPage: sqlite.prepare('INSERT INTO search_page(rowid, body) VALUES (?, ?)'),
-    delPages: sqlite.prepare('DELETE FROM search_page WHERE rowid >= ? AND rowid < ?'),
+    insPageTerm: sqlite.prepare('INSERT INTO search_page_terms(blob_id, term, pages) VALUES (?, ?, ?)'),
+    delPageTerms: sqlite.prepare('DELETE FROM search_page_terms WHERE blob_id = ?'),
+    pageTerm: sqlite.prepare('SELECT pages FROM search_page_terms WHERE blob_id = ? AND term = ?').pluck(),
     holders: sqlite.prepare('SELECT DISTINCT product_id FROM product_files WHERE sha256 = ?'),
     matchBlobs: sqlite.prepare('SELECT rowid AS id, bm25(search_blob) AS s FROM search_blob WHERE search_blob MATCH ?').raw(),
     matchBlobIds: sqlite.prepare('SELECT rowid FROM search_blob WHERE search_blob MATCH ?').pluck(),
-    pagesIn: sqlite.prepare('SELECT rowid FROM search_page WHERE search_page MATCH ? AND rowid >= ? AND rowid < ? LIMIT ?').pluck(),
     vocabGet: sqlite.prepare('SELECT df FROM search_text_vocab WHERE term = ?').pluck(),
     vocabBump: sqlite.prepare('INSERT INTO search_text_vocab(term, df) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET df = df + excluded.df'),
     pageText: sqlite.prepare('SELECT text FROM blob_texts WHERE sha256 = ? AND page = ?').pluck(),
@@ -353,24 +353,29 @@ export function createSearchService(deps: SearchDeps): SearchService {
     if (existing !== undefined) {
       id = existing.id;
       st.delBlob.run(id);
-      st.delPages.run(id * PAGE_SHIFT, (id + 1) * PAGE_SHIFT);
+      st.delPageTerms.run(id);
       st.updBlobId.run(paged, pages.length, id);
     } else {
       id = Number(st.insBlobId.run(sha, paged, pages.length).lastInsertRowid);
     }
     // detail=none keeps presence only, so the document-level row needs each token once.
     const blobTokens = new Set<string>();
-    const terms = new Set<string>();
+    const termPages = new Map<string, number[]>();
     for (const p of pages) {
-      if (p.page < 0 || p.page >= PAGE_SHIFT) continue;
+      if (p.page < 1 || p.page > 65535) continue;
       const folded = foldForIndex(p.text);
       if (folded.length === 0) continue;
-      const body = withPairs(folded);
-      st.insPage.run(id * PAGE_SHIFT + p.page, body);
-      for (const t of body.split(' ')) blobTokens.add(t);
-      for (const t of folded.split(' ')) terms.add(t);
+      for (const t of withPairs(folded).split(' ')) blobTokens.add(t);
+      for (const t of folded.split(' ')) {
+        if (t.length > 40) continue;
+        const list = termPages.get(t);
+        if (list === undefined) termPages.set(t, [p.page]);
+        else if (list[list.length - 1] !== p.page) list.push(p.page);
+      }
     }
     st.insBlob.run(id, [...blobTokens].join(' '));
+    for (const [t, list] of termPages) st.insPageTerm.run(id, t, Buffer.from(Uint16Array.from(list).buffer));
+    const terms = termPages.keys();
     // Re-indexing the same blob counts its syllables again: harmless for a typo vocabulary; rebuild resets it.
     for (const t of terms) {
       if (t.length > 40) continue;
@@ -506,7 +511,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
       throw e;
     }
-    sqlite.exec("INSERT INTO search_blob(search_blob) VALUES('optimize'); INSERT INTO search_page(search_page) VALUES('optimize');");
+    sqlite.exec("INSERT INTO search_blob(search_blob) VALUES('optimize');");
     loadMemory();
     setMeta(sqlite, 'search_index_version', INDEX_VERSION);
     writeSnapshot();
@@ -944,22 +949,24 @@ export function createSearchService(deps: SearchDeps): SearchService {
     if (blobId !== undefined && qp.ftsAnd !== null) {
       const info = blobInfo.get(blobId);
       if (info !== undefined) {
-        // The most specific evidence first: all pairs together, then all syllables, then any of them.
-        const lo = blobId * PAGE_SHIFT;
-        const hi = (blobId + 1) * PAGE_SHIFT;
-        let pageRows: number[] = [];
-        for (const expr of mode === 'or' ? [qp.ftsOr] : [qp.ftsPhrase, qp.ftsAnd]) {
-          if (expr === null) continue;
-          try {
-            pageRows = st.pagesIn.all(expr, lo, hi, 2) as number[];
-          } catch (e) {
-            log.warn({ err: e }, 'search: page query refused');
+        // Pages holding the most query syllables (any spelling alternative), from the page map.
+        const perPage = new Map<number, number>();
+        for (const g of qp.groups.slice(0, qp.nTerms)) {
+          const seen = new Set<number>();
+          for (const alt of g.slice(0, 4)) {
+            const buf = st.pageTerm.get(blobId, alt.term) as Buffer | undefined;
+            if (buf === undefined) continue;
+            for (const page of viewOf(buf, Uint16Array)) seen.add(page);
           }
-          if (pageRows.length > 0) break;
+          for (const page of seen) perPage.set(page, (perPage.get(page) ?? 0) + 1);
         }
+        const pageRows = [...perPage]
+          .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+          .slice(0, 4)
+          .filter((e, _i, arr) => e[1] === arr[0][1])
+          .map((e) => e[0]);
         const scored: Array<{ page: number; html: string; rank: number }> = [];
-        for (const r of pageRows) {
-          const page = r - lo;
+        for (const page of pageRows) {
           const txt = st.pageText.get(info.sha, page) as string | undefined;
           if (txt === undefined) continue;
           const s = makeSnippet(txt, qp.matcher, 36);
