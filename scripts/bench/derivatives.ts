@@ -96,7 +96,10 @@ type ChildJob =
 async function child(): Promise<void> {
   const { getExtractor } = await import('../../server/ingest/extractors/index.ts');
   const { defaultFfmpegPath, defaultFfprobePath } = await import('../../server/ingest/adapters/ffmpeg.ts');
+  const { configureSharp } = await import('../../server/ingest/adapters/sharp.ts');
   const sharp = (await import('sharp')).default;
+  const threads = process.argv.find((a) => a.startsWith('--sharp-threads='));
+  if (threads) configureSharp({ threads: Number(threads.split('=')[1]) });
   const scratch = await mkdtemp(join(tmpdir(), 'kho-bench-child-'));
   let n = 0;
   const input = (path: string, kind: 'image' | 'pdf', mediaType: string) => ({
@@ -136,9 +139,9 @@ class Pool {
   private id = 1;
   peakRssMb = 0;
 
-  async start(size: number): Promise<void> {
+  async start(size: number, sharpThreads?: number): Promise<void> {
     for (let i = 0; i < size; i++) {
-      const p = fork(SELF, ['--child'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const p = fork(SELF, ['--child', ...(sharpThreads ? [`--sharp-threads=${sharpThreads}`] : [])], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       await new Promise<void>((res, rej) => {
         p.once('message', () => res());
         p.once('exit', (c) => rej(new Error(`bench child exited ${c}`)));
@@ -257,8 +260,8 @@ async function cpuOfCmd(cmd: string, args: string[]): Promise<number> {
 
 // ---------- the bench ----------
 
-export async function runDerivativesBench(opts: { images?: number; rounds?: number; bookPages?: number } = {}): Promise<DerivativesReport> {
-  const { images = 24, rounds = 3, bookPages = 350 } = opts;
+export async function runDerivativesBench(opts: { images?: number; rounds?: number; bookPages?: number; sharpThreads?: number } = {}): Promise<DerivativesReport> {
+  const { images = 24, rounds = 3, bookPages = 350, sharpThreads } = opts;
   const notes = await ensurePeers();
   const hasVips = await which('vipsthumbnail');
   const hasPoppler = (await which('pdftotext')) && (await which('pdftoppm'));
@@ -268,7 +271,7 @@ export async function runDerivativesBench(opts: { images?: number; rounds?: numb
     const { paths, mp } = await makeJpegs(dir, images);
     const book = join(dir, 'book.pdf');
     await makeBook(book, bookPages);
-    await pool.start(2);
+    await pool.start(2, sharpThreads);
 
     // Images: warm up once, then alternate the three contenders round by round.
     const pipeJobs: ChildJob[] = paths.map((path) => ({ op: 'pipeline-thumb', kind: 'image', path, mediaType: 'image/jpeg' }));
@@ -363,7 +366,8 @@ export function printDerivativesReport(r: DerivativesReport): string {
 if (process.argv.includes('--child')) {
   void child();
 } else if (process.argv[1] === SELF) {
-  runDerivativesBench().then((r) => {
+  const threads = process.argv.find((a) => a.startsWith('--sharp-threads='));
+  runDerivativesBench({ sharpThreads: threads ? Number(threads.split('=')[1]) : undefined }).then((r) => {
     console.log(printDerivativesReport(r));
     console.log(JSON.stringify(r, null, 2));
   }, (err) => {
