@@ -10,7 +10,7 @@ import { fold, foldForIndex } from './fold.ts';
 import { FieldIndex, createFoldMemo, viewOf, type Alt, type FieldSnapshot, type StoredDoc } from './field-index.ts';
 import { parseQuery, ftsQuote, type ParsedQuery } from './query.ts';
 import { makeSnippet, escapeHtml, type TermMatcher } from './snippets.ts';
-import { INDEX_VERSION, PAGE_SHIFT, createTables, dropTables, fingerprint, getMeta, loadSnapshot, saveSnapshot, setMeta, withPairs } from './store.ts';
+import { INDEX_VERSION, createTables, dropTables, fingerprint, getMeta, loadSnapshot, saveSnapshot, setMeta, withPairs } from './store.ts';
 import type { HitAgency, SearchHit, SearchParams, SearchResponse, Snippet, Suggestion } from './types.ts';
 import { Vocabulary } from './vocabulary.ts';
 import { FacetTable } from './facets.ts';
@@ -465,7 +465,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       if (id === null) return;
       for (const r of st.holders.all(sha256) as Array<{ product_id: number }>) linkBlob(r.product_id, id);
     })();
-    vocab.seal();
+    if (vocab.recentCount > 5_000) vocab.seal();
   }
 
   function rebuild(onProgress?: (done: number, total: number) => void): { products: number; pages: number; ms: number } {
@@ -924,7 +924,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
    * common syllables), so only the best MAX_PAGE_LOOKUPS text hits of a response get page passages;
    * the others show their catalogue-field passage.
    */
-  function snippetsFor(id: number, qp: QueryPlan, blobId: number | undefined, mode: string): Snippet[] {
+  function snippetsFor(id: number, qp: QueryPlan, blobId: number | undefined): Snippet[] {
     const out: Snippet[] = [];
     if (qp.parsed.terms.length === 0) return out;
     const row = st.productText.get(id) as { title: string; alt_title: string | null; description: string | null; subjects: string; agency: string | null } | undefined;
@@ -1028,7 +1028,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
           year: a.year,
           score: Math.round(c.score * 1000) / 1000,
           thumbnail: a.thumb,
-          snippets: snippetsFor(c.id, r.qp, blob, r.mode),
+          snippets: snippetsFor(c.id, r.qp, blob),
         });
       }
     }

@@ -20,7 +20,6 @@
 import type Database from 'better-sqlite3';
 
 export const INDEX_VERSION = '5';
-export const PAGE_SHIFT = 1 << 20;
 
 export function createTables(sqlite: Database.Database): void {
   sqlite.exec(`

@@ -67,6 +67,11 @@ export class Vocabulary {
     return this.df.size;
   }
 
+  /** Terms added since the last seal (scanned linearly by prefix lookups). */
+  get recentCount(): number {
+    return this.recent.length;
+  }
+
   has(term: string): boolean {
     return this.df.has(term);
   }
