@@ -12,10 +12,9 @@ import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { join } from 'node:path';
 import { PermanentExtractError, THUMB_SIZES, thumbName, type DerivativeFile } from '../extractors/types.ts';
 
-// The job runner runs one worker process per core, so one libvips thread per process keeps both
-// cores busy without oversubscribing them (measured: 2 processes × 1 thread used 1.9 cores and
-// were ~30 % faster than 2 × 2 threads). The operation cache only costs memory in a process that
-// handles each file once.
+// The job runner runs one worker process per core, so one libvips thread per process keeps the
+// cores busy without oversubscribing them (bench: 2 × 1 thread at least as fast as 2 × 2). The
+// operation cache only costs memory in a process that handles each file once.
 sharp.cache(false);
 sharp.concurrency(1);
 
