@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import iconv from 'iconv-lite';
 import { getExtractor } from '../../server/ingest/extractors/index.ts';
+import { repairLegacyTag } from '../../server/ingest/extractors/audio.ts';
 import { PermanentExtractError } from '../../server/ingest/extractors/types.ts';
 import { inputFor, makeAudio, makeVideo, tempDir } from '../helpers/fixtures.ts';
 
@@ -86,6 +88,23 @@ describe('audio extractor', () => {
     expect(metadata.tags).toMatchObject({ title: vi.title, artist: vi.artist, album: vi.album, year: 2023 });
     expect((metadata.tags as { comment?: string }).comment ?? vi.comment).toBe(vi.comment);
     expect(metadata.hasCover).toBe(false);
+  });
+
+  it('ID3v1 tags written in a legacy Vietnamese code page (TCVN3) come out as Unicode', async () => {
+    const plain = join(dir, 'plain.mp3');
+    await makeAudio(plain, { seconds: 2 });
+    const field = (s: string, n: number) => {
+      const b = Buffer.alloc(n);
+      iconv.encode(s, 'tcvn').copy(b);
+      return b;
+    };
+    const id3v1 = Buffer.concat([Buffer.from('TAG'), field('Bài ca Cao Bằng', 30), field('Đài truyền thanh huyện', 30), field('Tuyên truyền', 30), Buffer.from('2023'), field('', 30), Buffer.from([255])]);
+    const path = join(dir, 'id3v1-tcvn.mp3');
+    await writeFile(path, Buffer.concat([await readFile(plain), id3v1]));
+    const { metadata } = await audio.extract(await inputFor(path, 'audio', 'audio/mpeg', dir));
+    expect(metadata.tags).toMatchObject({ title: 'Bài ca Cao Bằng', artist: 'Đài truyền thanh huyện', album: 'Tuyên truyền', year: 2023 });
+    // Genuine Latin-1 tags are left alone.
+    for (const t of ['Café del Mar', 'Motörhead', 'Ça ira', 'Déjà vu', 'Sigur Rós', 'Señorita']) expect(repairLegacyTag(t)).toBe(t);
   });
 
   it('embedded cover art becomes the thumbnail', async () => {

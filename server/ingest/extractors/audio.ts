@@ -13,9 +13,34 @@
 import { readAudioTags } from '../adapters/audio-tags.ts';
 import { audioPeaks, decodesAudioAt, measureDecodedDuration, type ProbeResult } from '../adapters/ffmpeg.ts';
 import { writeThumbnails } from '../adapters/sharp.ts';
+import { decodeText } from '../adapters/text-encoding.ts';
 import { assertNotEmpty, compact } from './common.ts';
 import { PermanentExtractError, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
 import { drawWaveform } from './waveform.ts';
+
+const LEGACY_VI = new Set(['windows-1258', 'tcvn', 'viscii']);
+
+/**
+ * ID3v1 (and ID3v2 frames marked ISO-8859-1) were often written from legacy Vietnamese code pages
+ * (TCVN3, VISCII, Windows-1258) and come out as Latin-1 mojibake. A string made only of Latin-1
+ * characters is re-read as bytes and kept re-decoded when the encoding detector is sure it is
+ * Vietnamese; anything else is left as it is.
+ */
+export function repairLegacyTag(s: string): string {
+  if (!/[\u0080-\u00ff]/.test(s) || /[^\u0000-\u00ff]/.test(s)) return s;
+  const d = decodeText(Buffer.from(s, 'latin1'));
+  // Short strings are weak evidence: want at least two accented words ("Ça ira" is French, not "ầa ira").
+  const accented = d.text.match(/\p{L}*[^\p{ASCII}\s\d\p{P}]\p{L}*/gu)?.length ?? 0;
+  return LEGACY_VI.has(d.encoding) && accented >= 2 ? d.text : s;
+}
+
+function repairTags<T extends Record<string, unknown>>(tags: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(tags)) {
+    out[k] = typeof v === 'string' ? repairLegacyTag(v) : Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? repairLegacyTag(x) : x)) : v;
+  }
+  return out as T;
+}
 
 /** Cover art if any, else a waveform. Also used by the video extractor for audio-only files. */
 export async function audioThumbnail(input: ExtractInput, _probe?: ProbeResult): Promise<ThumbnailResult> {
@@ -69,7 +94,7 @@ export const audioExtractor: Extractor = {
       bitsPerSample: f.bitsPerSample,
       lossless: f.lossless,
       tagTypes: f.tagTypes.length ? f.tagTypes : undefined,
-      tags: compact(f.tags),
+      tags: compact(repairTags(f.tags)),
       ...truncated,
     });
     return { metadata: { ...metadata, hasCover: Boolean(f.picture) }, pages: [] };
