@@ -13,6 +13,7 @@
  * The same file is the pool's child process when started with `--child`.
  */
 import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,6 +102,10 @@ async function child(): Promise<void> {
   const threads = process.argv.find((a) => a.startsWith('--sharp-threads='));
   if (threads) configureSharp({ threads: Number(threads.split('=')[1]) });
   const scratch = await mkdtemp(join(tmpdir(), 'kho-bench-child-'));
+  process.once('SIGTERM', () => {
+    rmSync(scratch, { recursive: true, force: true });
+    process.exit(0);
+  });
   let n = 0;
   const input = (path: string, kind: 'image' | 'pdf', mediaType: string) => ({
     path, sha256: '', size: 0, mediaType, kind, workDir: scratch,
