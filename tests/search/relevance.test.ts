@@ -1,7 +1,8 @@
 /**
  * The judged relevance set (tests/search/relevance/queries.json, 75 queries over a fixed Vietnamese
- * catalogue). Thresholds sit just below the level reached when they were set (MRR 1.0, nDCG@10 0.984,
- * page accuracy 1.0): a ranking change that loses relevance fails here.
+ * catalogue). Thresholds are the level reached when they were set (MRR 1.0, nDCG@10 0.9868, lowest
+ * class nDCG@10 0.968, page accuracy 1.0), minus rounding slack: a ranking change that loses relevance
+ * fails here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database_ } from '../../server/db/client.ts';
@@ -9,7 +10,7 @@ import { createSearchService, type SearchService } from '../../server/search/ind
 import { loadCatalogue, type LoadedCatalogue } from './relevance/fixture.ts';
 import { evaluate, judgedQueries, type Evaluation } from './relevance/evaluate.ts';
 
-export const RELEVANCE_THRESHOLDS = { mrr: 0.98, ndcg10: 0.97, pageAccuracy: 1, perClassNdcg10: 0.9 };
+export const RELEVANCE_THRESHOLDS = { mrr: 1, ndcg10: 0.985, pageAccuracy: 1, perClassNdcg10: 0.965 };
 
 let db: Database_;
 let search: SearchService;
