@@ -337,7 +337,7 @@ async function child(dbFile: string, queriesFile: string): Promise<void> {
   for (const [cls, e] of byClass) inProcess[cls] = { service: latency(e.s), baseline: latency(e.b), avgTotal: Math.round(e.total / e.s.length) };
 
   const app = Fastify({ logger: false });
-  app.decorate('search', service as never);
+  app.decorate('searchIndex', service as never);
   app.decorateRequest('principal', null);
   await app.register(searchRoutes);
   app.get('/bench/baseline', async (req) => base(req.query as SearchParams));

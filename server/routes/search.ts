@@ -1,6 +1,6 @@
 /**
  * Search routes: GET /api/search (ranked hits, snippets, facets) and GET /api/suggest (as-you-type).
- * Thin: validation here, everything else in the search service (`app.search`). The viewer is
+ * Thin: validation here, everything else in the search service (`app.searchIndex`). The viewer is
  * `req.principal`, so the catalogue's visibility rule applies to hits, totals, facets and suggestions.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -9,14 +9,13 @@ import type { SearchService } from '../search/index.ts';
 import { ErrorSchema } from './schemas.ts';
 
 /**
- * The service is decorated as `app.search`. Fastify's own `search()` (the HTTP SEARCH route
- * shorthand) already owns that name in the FastifyInstance type, so it cannot be declared by module
- * augmentation; it is read through this accessor instead.
+ * The service is decorated as `app.searchIndex` by server/plugins/search.ts (`app.search` is Fastify's
+ * own SEARCH-method route shorthand). A bare app that decorated `search` with the service also works.
  */
 export function searchServiceOf(app: FastifyInstance): SearchService {
-  const s = (app as unknown as { search?: SearchService }).search;
-  if (s === undefined || typeof (s as SearchService).search !== 'function') throw new Error('search service is not decorated on the app (app.search)');
-  return s;
+  const candidates = [(app as unknown as { searchIndex?: SearchService }).searchIndex, (app as unknown as { search?: SearchService }).search];
+  for (const s of candidates) if (s !== undefined && s !== null && typeof (s as SearchService).suggest === 'function') return s;
+  throw new Error('search service is not decorated on the app (app.searchIndex)');
 }
 
 const Counts = Type.Record(Type.String(), Type.Integer());

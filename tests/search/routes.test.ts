@@ -17,9 +17,9 @@ beforeAll(async () => {
   cat = loadCatalogue(db.sqlite, 20);
   service = createSearchService({ sqlite: db.sqlite });
   service.ensureReady();
-  // A bare app standing in for buildApp: the service decorated as `app.search`, a toy auth hook.
+  // A bare app standing in for buildApp: the service decorated as `app.searchIndex`, a toy auth hook.
   app = Fastify();
-  app.decorate('search', service as never);
+  app.decorate('searchIndex', service as never);
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (req) => {
     (req as unknown as { principal: Principal | null }).principal = req.headers['x-test-role'] === 'archivist' ? archivist : null;
