@@ -32,6 +32,7 @@ import healthRoutes from './routes/health.ts';
 import productUploadRoutes from './routes/products-upload.ts';
 import productRoutes from './routes/products.ts';
 import reportRoutes from './routes/reports.ts';
+import searchRoutes from './routes/search.ts';
 import userRoutes from './routes/users.ts';
 import webRoutes from './web/routes.ts';
 
@@ -96,6 +97,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(userRoutes);
   await app.register(agencyRoutes);
   await app.register(reportRoutes);
+  await app.register(searchRoutes);
   await app.register(webRoutes);
 
   await app.ready();
