@@ -1,10 +1,8 @@
-/** Vietnamese folding for comparisons: NFC → strip combining marks, đ→d, lower case, words only. */
+import { fold } from '../search/fold.ts';
+
+/** Vietnamese folding for comparisons (the search module's fold: marks stripped, đ→d, lower case), words only. */
 export function foldVi(s: string): string {
-  return s
-    .normalize('NFD')
-    .replace(/\p{M}+/gu, '')
-    .replace(/[đĐ]/g, 'd')
-    .toLowerCase()
+  return fold(s)
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim();
 }
