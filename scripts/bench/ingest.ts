@@ -9,7 +9,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fmt, freePort, median, memoryOf, startNode, stopProcess } from './util.ts';
@@ -17,7 +17,7 @@ import { fmt, freePort, median, memoryOf, startNode, stopProcess } from './util.
 const TOKEN = 'bench-admin-token-0123456789abcdef';
 
 export interface IngestReport {
-  large: { sizeMiB: number; reps: number; pipelineSec: number[]; floorSec: number[]; medianPipelineSec: number; medianFloorSec: number; ratio: number; mibPerSec: number };
+  large: { sizeMiB: number; reps: number; pipelineSec: number[]; floorSec: number[]; bareSec: number[]; medianPipelineSec: number; medianFloorSec: number; medianBareSec: number; ratio: number; ratioVsBare: number; mibPerSec: number };
   rss: Record<string, number>;
   small: { files: number; clients: number; sizeKiB: number; oursPerSec: number; barePerSec: number; ratio: number };
 }
@@ -101,16 +101,27 @@ export async function runIngestBench(opts: { largeMiB?: number; reps?: number; s
       makeFile(file, sizeMiB * 1024 * 1024, sizeMiB);
       const dataDir = join(work, `data-${sizeMiB}`);
       const { proc, base } = await startOurs(dataDir);
+      const isLarge = sizeMiB === largeMiB;
+      // The bare multipart-to-disk server on the same file shows what any Fastify + multipart pipeline costs here.
+      const barePort = await freePort();
+      const bare = isLarge ? await startNode('scripts/bench/bare-upload-server.ts', { BARE_DIR: join(work, 'bare-large'), PORT: String(barePort) }, `http://127.0.0.1:${barePort}/healthz`) : null;
       const pipelineSec: number[] = [];
       const floorSec: number[] = [];
+      const bareSec: number[] = [];
       try {
-        for (let r = 0; r < (sizeMiB === largeMiB ? reps : 1); r++) {
+        for (let r = 0; r < (isLarge ? reps : 1); r++) {
           floorSec.push(floorRun(file, join(work, 'floor-copy.bin')));
           pipelineSec.push(curlUpload(`${base}/api/products`, file));
-          log(`${sizeMiB} MiB rep ${r + 1}: pipeline ${fmt(pipelineSec.at(-1)!)} s, floor ${fmt(floorSec.at(-1)!)} s`);
+          if (bare) {
+            bareSec.push(curlUpload(`http://127.0.0.1:${barePort}/upload`, file));
+            rmSync(join(work, 'bare-large'), { recursive: true, force: true });
+            mkdirSync(join(work, 'bare-large'), { recursive: true });
+          }
+          log(`${sizeMiB} MiB rep ${r + 1}: pipeline ${fmt(pipelineSec.at(-1)!)} s, floor ${fmt(floorSec.at(-1)!)} s${bare ? `, bare multipart ${fmt(bareSec.at(-1)!)} s` : ''}`);
         }
         rss[`${sizeMiB}MiB`] = memoryOf(proc.pid!).peakMb;
       } finally {
+        if (bare) await stopProcess(bare);
         await stopProcess(proc);
         rmSync(dataDir, { recursive: true, force: true });
         rmSync(join(work, 'floor-copy.bin'), { force: true });
@@ -118,7 +129,8 @@ export async function runIngestBench(opts: { largeMiB?: number; reps?: number; s
       if (sizeMiB === largeMiB) {
         const mp = median(pipelineSec);
         const mf = median(floorSec);
-        large = { sizeMiB, reps, pipelineSec, floorSec, medianPipelineSec: mp, medianFloorSec: mf, ratio: mp / mf, mibPerSec: sizeMiB / mp };
+        const mb = median(bareSec);
+        large = { sizeMiB, reps, pipelineSec, floorSec, bareSec, medianPipelineSec: mp, medianFloorSec: mf, medianBareSec: mb, ratio: mp / mf, ratioVsBare: mp / mb, mibPerSec: sizeMiB / mp };
       }
       rmSync(file, { force: true });
     }
@@ -172,7 +184,7 @@ export async function runIngestBench(opts: { largeMiB?: number; reps?: number; s
 
 export function printIngestReport(r: IngestReport): string {
   return [
-    `Ingest — ${r.large.sizeMiB} MiB upload until durable (median of ${r.large.reps}): pipeline ${fmt(r.large.medianPipelineSec)} s (${fmt(r.large.mibPerSec, 0)} MiB/s), floor (openssl dgst + cp + sync) ${fmt(r.large.medianFloorSec)} s, ratio ${fmt(r.large.ratio)} (target ≤ 1.2)`,
+    `Ingest — ${r.large.sizeMiB} MiB upload until durable (median of ${r.large.reps}): pipeline ${fmt(r.large.medianPipelineSec)} s (${fmt(r.large.mibPerSec, 0)} MiB/s), floor (openssl dgst + cp + sync) ${fmt(r.large.medianFloorSec)} s, ratio ${fmt(r.large.ratio)} (target ≤ 1.2); bare Fastify + multipart to disk ${fmt(r.large.medianBareSec)} s, ratio ${fmt(r.large.ratioVsBare)}`,
     `Ingest — server peak RSS: ${Object.entries(r.rss).map(([k, v]) => `${k} ${fmt(v, 0)} MB`).join(', ')} (target ≤ 150 MB)`,
     `Ingest — ${r.small.files} uploads of ~${r.small.sizeKiB} KB, ${r.small.clients} clients: ${fmt(r.small.oursPerSec, 0)} acknowledged/s vs bare multipart-to-disk ${fmt(r.small.barePerSec, 0)}/s, ratio ${fmt(r.small.ratio)} (target ≥ 400/s)`,
   ].join('\n');
