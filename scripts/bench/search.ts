@@ -4,6 +4,7 @@
  *
  *   node --import tsx scripts/bench/search.ts            (standalone; `runSearchBench()` for npm run bench)
  *   BENCH_SEARCH_RECORDS=20000 BENCH_SEARCH_HTTP_SECONDS=3 …   (smaller, faster runs)
+ *   BENCH_SEARCH_DIR=/tmp/sb BENCH_SEARCH_REUSE=1 …   (keep the data in a directory; measure again without regenerating)
  *
  * Text comes from a syllable bigram model trained on the project's own Vietnamese test texts
  * (tests/search/relevance/texts.json: Plan 199-KH/TU, a circular, two court precedents), so syllable
@@ -15,7 +16,7 @@
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +39,7 @@ interface BenchOptions {
   connections: number;
   dir?: string;
   keep?: boolean;
+  reuse?: boolean;
 }
 
 type QueryClass = '1-syllable' | '2-syllable' | '4-syllable' | 'phrase' | 'typo' | 'prefix' | 'filtered';
@@ -374,9 +376,12 @@ export async function runSearchBench(partial: Partial<BenchOptions> = {}): Promi
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'kho-search-bench-'));
   mkdirSync(dir, { recursive: true });
   const dbFile = join(dir, 'kho.sqlite');
-  rmSync(dbFile, { force: true });
-  rmSync(dbFile + '-wal', { force: true });
-  rmSync(dbFile + '-shm', { force: true });
+  const queriesFile = join(dir, 'queries.json');
+  // BENCH_SEARCH_REUSE=1 with BENCH_SEARCH_DIR: measure again on the database (and queries) of an earlier kept run.
+  const reuse = opts.reuse === true && existsSync(dbFile) && existsSync(queriesFile) && existsSync(join(dir, 'build.json'));
+  if (!reuse) rmSync(dbFile, { force: true });
+  if (!reuse) rmSync(dbFile + '-wal', { force: true });
+  if (!reuse) rmSync(dbFile + '-shm', { force: true });
 
   // Relevance on the judged set (small, in memory).
   const rel = (() => {
@@ -391,26 +396,35 @@ export async function runSearchBench(partial: Partial<BenchOptions> = {}): Promi
   })();
   log(`relevance: ${rel.queries} queries, MRR ${rel.mrr}, nDCG@10 ${rel.ndcg10}, page accuracy ${rel.pageAccuracy}`);
 
-  const db = openDatabase(dbFile);
-  db.sqlite.pragma('synchronous = NORMAL');
-  let t = performance.now();
-  const gen = generate(db.sqlite, buildModel(), opts);
-  const generateMs = Math.round(performance.now() - t);
-  log(`generated ${opts.records} records, ${gen.textRecords} with ${gen.textPages} pages of text in ${(generateMs / 1000).toFixed(1)} s`);
-  const service = createSearchService({ sqlite: db.sqlite });
-  t = performance.now();
-  service.rebuild();
-  const buildMs = Math.round(performance.now() - t);
-  log(`index built in ${(buildMs / 1000).toFixed(1)} s`);
-  service.close();
-  const baselineBuildMs = Math.round(buildBaseline(db.sqlite));
-  log(`baseline FTS5 built in ${(baselineBuildMs / 1000).toFixed(1)} s`);
-  const queries = makeQueries(db.sqlite, opts);
-  db.sqlite.pragma('wal_checkpoint(TRUNCATE)');
-  const dbBytes = (db.sqlite.prepare('SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()').pluck().get() as number) ?? 0;
-  db.close();
-  const queriesFile = join(dir, 'queries.json');
-  writeFileSync(queriesFile, JSON.stringify(queries));
+  let build: { gen: { textRecords: number; textPages: number }; generateMs: number; buildMs: number; baselineBuildMs: number; dbBytes: number };
+  if (reuse) {
+    build = JSON.parse(readFileSync(join(dir, 'build.json'), 'utf8'));
+    log(`reusing ${dbFile} (built earlier: ${(build.buildMs / 1000).toFixed(1)} s)`);
+  } else {
+    const db = openDatabase(dbFile);
+    db.sqlite.pragma('synchronous = NORMAL');
+    let t = performance.now();
+    const gen = generate(db.sqlite, buildModel(), opts);
+    const generateMs = Math.round(performance.now() - t);
+    log(`generated ${opts.records} records, ${gen.textRecords} with ${gen.textPages} pages of text in ${(generateMs / 1000).toFixed(1)} s`);
+    const service = createSearchService({ sqlite: db.sqlite });
+    t = performance.now();
+    service.rebuild();
+    const buildMs = Math.round(performance.now() - t);
+    log(`index built in ${(buildMs / 1000).toFixed(1)} s`);
+    service.close();
+    const baselineBuildMs = Math.round(buildBaseline(db.sqlite));
+    log(`baseline FTS5 built in ${(baselineBuildMs / 1000).toFixed(1)} s`);
+    const queries = makeQueries(db.sqlite, opts);
+    db.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    const dbBytes = (db.sqlite.prepare('SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()').pluck().get() as number) ?? 0;
+    db.close();
+    writeFileSync(queriesFile, JSON.stringify(queries));
+    build = { gen, generateMs, buildMs, baselineBuildMs, dbBytes };
+    writeFileSync(join(dir, 'build.json'), JSON.stringify(build));
+  }
+  const { gen, generateMs, buildMs, baselineBuildMs, dbBytes } = build;
+  const queries = JSON.parse(readFileSync(queriesFile, 'utf8')) as BenchQuery[];
 
   const proc = spawn(process.execPath, ['--import', 'tsx', SELF, '--child', dbFile, queriesFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const first = await new Promise<string>((res, rej) => {
@@ -484,7 +498,7 @@ if (isMain) {
   if (process.argv[2] === '--child') {
     await child(process.argv[3], process.argv[4]);
   } else {
-    const r = await runSearchBench({ keep: process.env.BENCH_SEARCH_KEEP === '1' });
+    const r = await runSearchBench({ keep: process.env.BENCH_SEARCH_KEEP === '1', dir: process.env.BENCH_SEARCH_DIR || undefined, reuse: process.env.BENCH_SEARCH_REUSE === '1' });
     console.log(formatSearchBench(r));
     mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench-results/search.json'), JSON.stringify(r, null, 2) + '\n');
