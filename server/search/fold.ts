@@ -41,7 +41,7 @@ export interface Token {
 
 // Syllables repeat endlessly; folding each one through NFD is the cost worth caching.
 const foldMemo = new Map<string, string>();
-function foldToken(t: string): string {
+export function foldToken(t: string): string {
   let f = foldMemo.get(t);
   if (f === undefined) {
     f = fold(t);

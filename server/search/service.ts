@@ -77,6 +77,15 @@ interface Attr {
   thumb: string | null;
 }
 
+interface ProductTextRow {
+  id: number;
+  title: string;
+  alt_title: string | null;
+  description: string | null;
+  subjects: string;
+  agency: string | null;
+}
+
 interface BlobInfo {
   sha: string;
   paged: boolean;
@@ -696,6 +705,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
     },
   };
 
+  let textScratch = new Float64Array(0);
+  let textState = new Uint8Array(0);
+
   function run(params: SearchParams, viewer: Principal | null, withFacets: boolean) {
     prof.start();
     const parsed = parseQuery(params.q ?? '', true);
@@ -733,16 +745,31 @@ export function createSearchService(deps: SearchDeps): SearchService {
       scores = fm.scores;
       n = fm.n;
       if (text.score.size > 0) {
-        const seen = new Set<number>();
+        // Text scores through a per-product scratch array instead of a Map lookup per field match.
+        let maxPid = 0;
+        for (const pid of text.score.keys()) if (pid > maxPid) maxPid = pid;
+        if (textScratch.length <= maxPid) {
+          textScratch = new Float64Array(Math.max(maxPid + 1, textScratch.length * 2));
+          textState = new Uint8Array(textScratch.length);
+        }
+        const tS = textScratch;
+        const tState = textState;
+        for (const [pid, sc] of text.score) {
+          tS[pid] = sc;
+          tState[pid] = 1;
+        }
         for (let i = 0; i < n; i++) {
-          const t = text.score.get(ids[i]);
-          if (t !== undefined) {
-            scores[i] += t;
-            seen.add(ids[i]);
+          const d = ids[i];
+          if (d < tState.length && tState[d] !== 0) {
+            scores[i] += tS[d];
+            tState[d] = 2;
           }
         }
         const extra: number[] = [];
-        for (const pid of text.score.keys()) if (!seen.has(pid) && attrs[pid] !== undefined) extra.push(pid);
+        for (const pid of text.score.keys()) {
+          if (tState[pid] !== 2 && attrs[pid] !== undefined) extra.push(pid);
+          tState[pid] = 0;
+        }
         if (extra.length > 0) {
           const ids2 = new Int32Array(n + extra.length);
           const sc2 = new Float64Array(n + extra.length);
@@ -839,7 +866,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
         if (okAgency && okYear && okLang) cType[tArr[d]]++;
         if (okType && okYear && okLang && ag >= 0 && ag <= maxAgencyId) cAgency[ag]++;
         if (okType && okAgency && okLang && y > 0 && y < 10_000) cYear[y]++;
-        if (okType && okAgency && okYear && lm !== 0) for (let b = 0; b < 32; b++) if (lm & (1 << b)) cLang[b + 1]++;
+        if (okType && okAgency && okYear && lm !== 0) {
+          for (let rest = lm; rest !== 0; rest &= rest - 1) cLang[32 - Math.clz32(rest & -rest)]++;
+        }
       }
       if (okType && okAgency && okYear && okLang) {
         keptIds[nk] = d;
@@ -924,21 +953,22 @@ export function createSearchService(deps: SearchDeps): SearchService {
    * common syllables), so only the best MAX_PAGE_LOOKUPS text hits of a response get page passages;
    * the others show their catalogue-field passage.
    */
-  function snippetsFor(id: number, qp: QueryPlan, blobId: number | undefined): Snippet[] {
+  function snippetsFor(id: number, qp: QueryPlan, blobId: number | undefined, rows?: Map<number, ProductTextRow>): Snippet[] {
     const out: Snippet[] = [];
     if (qp.parsed.terms.length === 0) return out;
-    const row = st.productText.get(id) as { title: string; alt_title: string | null; description: string | null; subjects: string; agency: string | null } | undefined;
+    const row = rows !== undefined ? rows.get(id) : (st.productText.get(id) as ProductTextRow | undefined);
     if (row !== undefined) {
-      const candidates: Array<[Snippet['field'], string | null]> = [
+      const candidates: Array<[Snippet['field'], string | null | (() => string)]> = [
         ['description', row.description],
         ['altTitle', row.alt_title],
-        ['subjects', jsonArray(row.subjects).map(String).join('; ')],
+        ['subjects', () => jsonArray(row.subjects).map(String).join('; ')],
         ['agency', row.agency],
         ['title', row.title],
       ];
       let best: { field: Snippet['field']; html: string; d: number } | null = null;
       const want = qp.nTerms;
-      for (const [field, value] of candidates) {
+      for (const [field, v] of candidates) {
+        const value = typeof v === 'function' ? v() : v;
         if (!value) continue;
         const s = makeSnippet(value, qp.matcher, 30);
         if (s !== null && (best === null || s.distinct > best.d)) best = { field, html: s.html, d: s.distinct };
@@ -981,6 +1011,20 @@ export function createSearchService(deps: SearchDeps): SearchService {
     return out;
   }
 
+  const productTextStmts = new Map<number, Database.Statement>();
+  function productTexts(ids: number[]): Map<number, ProductTextRow> {
+    let stmt = productTextStmts.get(ids.length);
+    if (stmt === undefined) {
+      stmt = sqlite.prepare(
+        `SELECT p.id, p.title, p.alt_title, p.description, p.subjects, a.name AS agency FROM products p LEFT JOIN agencies a ON a.id = p.agency_id WHERE p.id IN (${ids.map(() => '?').join(',')})`,
+      );
+      productTextStmts.set(ids.length, stmt);
+    }
+    const out = new Map<number, ProductTextRow>();
+    for (const row of stmt.all(...ids) as ProductTextRow[]) out.set(row.id, row);
+    return out;
+  }
+
   // Repeated identical queries (the front page, popular searches, paging back and forth) are answered
   // from a small LRU. Any index change clears it, so an answer never outlives a write.
   const cacheMax = deps.cacheSize ?? 1000;
@@ -1016,7 +1060,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
     if (offset < MAX_WINDOW) {
       const top = order(r.kept, sort, Math.min(offset + limit, MAX_WINDOW));
       let lookups = 0;
-      for (const c of top.slice(offset, offset + limit)) {
+      const pageOf = top.slice(offset, offset + limit);
+      // The catalogue text of every hit of the page in one statement rather than one per hit.
+      const rows = r.parsed.terms.length > 0 && pageOf.length > 0 ? productTexts(pageOf.map((c) => c.id)) : undefined;
+      for (const c of pageOf) {
         const a = attrs[c.id]!;
         let blob = r.text.blob.get(c.id);
         if (blob !== undefined && lookups++ >= MAX_PAGE_LOOKUPS) blob = undefined;
@@ -1028,7 +1075,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
           year: a.year,
           score: Math.round(c.score * 1000) / 1000,
           thumbnail: a.thumb,
-          snippets: snippetsFor(c.id, r.qp, blob),
+          snippets: snippetsFor(c.id, r.qp, blob, rows),
         });
       }
     }

@@ -2,7 +2,7 @@
  * Snippets: the best-matching window of a text, in its original spelling, HTML-escaped, with the
  * matched words wrapped in <mark>. Matching is by folded syllable so `cao bang` marks "Cao Bằng".
  */
-import { tokenize } from './fold.ts';
+import { fold, foldToken } from './fold.ts';
 
 export interface TermMatcher {
   /** Folded syllables that count as a match. */
@@ -15,6 +15,38 @@ export interface TermMatcher {
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ESC[c]);
+
+/**
+ * Folded first letters that can start a match (by char code), or null when any token may match.
+ * Most tokens of a passage start with another letter: they are rejected without folding them.
+ */
+const firstMemo = new WeakMap<TermMatcher, Uint8Array | null>();
+function firstLetters(m: TermMatcher): Uint8Array | null {
+  let f = firstMemo.get(m);
+  if (f !== undefined) return f;
+  f = new Uint8Array(0x2000);
+  for (const t of [...m.terms, ...m.prefixes]) {
+    const c = t.charCodeAt(0);
+    if (t.length === 0 || c >= 0x2000) {
+      f = null;
+      break;
+    }
+    f[c] = 1;
+  }
+  firstMemo.set(m, f);
+  return f;
+}
+/** Folded form of a lone first character (by char code < 0x2000), -1 when it is not one character of that range. */
+const firstFold = new Int32Array(0x2000).fill(-2);
+function foldedFirst(c: number): number {
+  let r = firstFold[c];
+  if (r === -2) {
+    const f = fold(String.fromCharCode(c));
+    r = f.length === 1 && f.charCodeAt(0) < 0x2000 ? f.charCodeAt(0) : -1;
+    firstFold[c] = r;
+  }
+  return r;
+}
 
 function matches(m: TermMatcher, folded: string): boolean {
   if (m.terms.has(folded)) return true;
@@ -31,54 +63,102 @@ export interface SnippetResult {
   hits: number;
 }
 
-/** Cut a window of about `window` tokens around the densest match. Returns null when nothing matches. */
+const TOKEN_RE = /[\p{L}\p{M}\p{N}]+/gu;
+
+/**
+ * Cut a window of about `window` tokens around the densest match. Returns null when nothing matches.
+ * Same tokens as `tokenize()` (NFC, letters/marks/digits), kept as offsets and flags rather than one
+ * object per token: a page passage scans a few hundred tokens for each of up to 20 pages per query.
+ */
 export function makeSnippet(text: string, m: TermMatcher, window = 28): SnippetResult | null {
   const src = text.normalize('NFC');
   // Long pages: look at most at the first 200k characters (the page-level index already chose the page).
-  const toks = tokenize(src.length > 200_000 ? src.slice(0, 200_000) : src);
-  const hit = toks.map((t) => matches(m, t.folded));
-  if (!hit.some(Boolean)) return null;
+  const scan = src.length > 200_000 ? src.slice(0, 200_000) : src;
+  const starts: number[] = [];
+  const ends: number[] = [];
+  /** Per token: -1 when it does not match, else the id of its folded form among the matched ones. */
+  const hitId: number[] = [];
+  /** Per token: 1 when it matches and is spelt exactly as a marked query syllable. */
+  const exactHit: number[] = [];
+  const ids = new Map<string, number>();
+  const exactSet = m.exact !== undefined && m.exact.size > 0 ? m.exact : null;
+  let any = false;
+  TOKEN_RE.lastIndex = 0;
+  const first = firstLetters(m);
+  for (let r = TOKEN_RE.exec(scan); r !== null; r = TOKEN_RE.exec(scan)) {
+    const t = r[0];
+    starts.push(r.index);
+    ends.push(r.index + t.length);
+    const c0 = t.charCodeAt(0);
+    const ff = first !== null && c0 < 0x2000 ? foldedFirst(c0) : -1;
+    // A token whose first letter folds to one no query syllable starts with cannot match.
+    if (ff >= 0 && first![ff] === 0) {
+      hitId.push(-1);
+      exactHit.push(0);
+      continue;
+    }
+    const folded = foldToken(t);
+    if (matches(m, folded)) {
+      let id = ids.get(folded);
+      if (id === undefined) ids.set(folded, (id = ids.size));
+      hitId.push(id);
+      exactHit.push(exactSet !== null && exactSet.has(t.toLowerCase()) ? 1 : 0);
+      any = true;
+    } else {
+      hitId.push(-1);
+      exactHit.push(0);
+    }
+  }
+  if (!any) return null;
+  const n = starts.length;
+  const seenAt = new Int32Array(ids.size).fill(-1);
   let best = -1;
   let bestStart = 0;
   let bestDistinct = 0;
   let bestHits = 0;
   let bestScore = 0;
-  for (let i = 0; i < toks.length; i++) {
-    if (!hit[i]) continue;
-    const seen = new Set<string>();
+  const half = window >> 1;
+  for (let i = 0; i < n; i++) {
+    if (hitId[i] < 0) continue;
+    let distinct = 0;
     let hits = 0;
     let adj = 0;
     let exact = 0;
     // Only the first half of the window counts: the passage should open near its matches.
-    for (let j = i; j < Math.min(toks.length, i + (window >> 1)); j++) {
-      if (hit[j]) {
-        seen.add(toks[j].folded);
+    const end = Math.min(n, i + half);
+    for (let j = i; j < end; j++) {
+      const id = hitId[j];
+      if (id >= 0) {
+        if (seenAt[id] !== i) {
+          seenAt[id] = i;
+          distinct++;
+        }
         hits++;
-        if (j > i && hit[j - 1]) adj++;
-        if (m.exact?.has(toks[j].exact)) exact++;
+        if (j > i && hitId[j - 1] >= 0) adj++;
+        exact += exactHit[j];
       }
     }
-    const score = seen.size * 10 + adj * 8 + exact * 4 + hits;
+    const score = distinct * 10 + adj * 8 + exact * 4 + hits;
     if (score > best) {
       best = score;
       bestStart = i;
-      bestDistinct = seen.size;
+      bestDistinct = distinct;
       bestHits = hits;
       bestScore = score;
     }
   }
   const lead = Math.min(4, bestStart);
   const from = bestStart - lead;
-  const to = Math.min(toks.length, from + window) - 1;
+  const to = Math.min(n, from + window) - 1;
   let html = from > 0 ? '… ' : '';
-  let pos = from === 0 ? 0 : toks[from].start;
+  let pos = from === 0 ? 0 : starts[from];
   for (let j = from; j <= to; j++) {
-    const t = toks[j];
-    html += escapeHtml(src.slice(pos, t.start).replace(/\s+/g, ' '));
-    html += hit[j] ? `<mark>${escapeHtml(t.text)}</mark>` : escapeHtml(t.text);
-    pos = t.end;
+    const t = src.slice(starts[j], ends[j]);
+    html += escapeHtml(src.slice(pos, starts[j]).replace(/\s+/g, ' '));
+    html += hitId[j] >= 0 ? `<mark>${escapeHtml(t)}</mark>` : escapeHtml(t);
+    pos = ends[j];
   }
-  if (to < toks.length - 1) html += ' …';
+  if (to < n - 1) html += ' …';
   else html += escapeHtml(src.slice(pos, Math.min(src.length, pos + 40)).replace(/\s+/g, ' ').trimEnd());
   return { html, distinct: bestDistinct, hits: bestHits, score: bestScore };
 }
