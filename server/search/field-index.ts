@@ -481,6 +481,7 @@ export class FieldIndex {
     const norm0 = K1 * (1 - B);
     const normB = (K1 * B) / avg;
     let nt = 0;
+    const isAnd = mode === 'and';
     const ng = Math.min(groups.length, 250);
     for (let g = 0; g < ng; g++) {
       const mark = g + 1;
@@ -492,9 +493,11 @@ export class FieldIndex {
         const to = id < this.mainTerms ? off[id + 1] : 0;
         for (let i = from; i < to; i++) {
           const d = pDocs[i];
+          // `and`: most postings of a later syllable miss the documents still in the running; test that first.
+          const c = cnt[d];
+          if (isAnd && c !== g) continue;
           if (mainValid[d] !== 1 || stamp[d] === mark) continue;
-          if (mode === 'and' && cnt[d] !== g) continue;
-          if (cnt[d] === 0) touched[nt++] = d;
+          if (c === 0) touched[nt++] = d;
           stamp[d] = mark;
           cnt[d]++;
           const w = pW[i];
@@ -522,7 +525,7 @@ export class FieldIndex {
       const to = id < this.mainTerms ? off[id + 1] : 0;
       for (let i = from; i < to; i++) {
         const d = pDocs[i];
-        if (mainValid[d] !== 1 || cnt[d] < need) continue;
+        if (cnt[d] < need || mainValid[d] !== 1) continue;
         const w = pW[i];
         acc[d] += (idf * w) / (w + norm0 + normB * docLen[d]);
       }
