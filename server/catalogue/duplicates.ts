@@ -5,7 +5,7 @@
  * the same plan task. Withdrawn records are ignored. Flags are advisory: nothing is rejected.
  */
 import type Database from 'better-sqlite3';
-import { foldVi, titleSimilarity } from './fold.ts';
+import { similarTitles } from './title-index.ts';
 
 export interface DuplicateFlag {
   kind: 'same_file' | 'similar_title' | 'same_plan_task';
@@ -27,18 +27,12 @@ export function findLikelyDuplicates(
   skip: ReadonlySet<number> = new Set(),
 ): DuplicateFlag[] {
   const flags: DuplicateFlag[] = [];
-  const rows = sqlite
-    .prepare(`SELECT id, title FROM products WHERE state <> 'withdrawn' AND id <> ?`)
-    .all(selfId ?? -1) as Array<{ id: number; title: string }>;
-  // Jaccard ≥ t needs comparable sizes: skip titles whose folded length is far off before computing trigrams.
-  const len = foldVi(rec.title).length;
-  const similar = rows
-    .filter((r) => {
-      const l = foldVi(r.title).length;
-      return l >= len * SIMILAR_TITLE_THRESHOLD * 0.8 && l <= len / (SIMILAR_TITLE_THRESHOLD * 0.8);
-    })
-    .map((r) => ({ r, score: titleSimilarity(rec.title, r.title) }))
-    .filter((x) => x.score >= SIMILAR_TITLE_THRESHOLD && !skip.has(x.r.id))
+  const found = similarTitles(sqlite, rec.title, SIMILAR_TITLE_THRESHOLD).filter((x) => x.id !== selfId && !skip.has(x.id));
+  // The index may lag a delete or a withdrawal made by another process: confirm against the table.
+  const check = sqlite.prepare(`SELECT id, title FROM products WHERE id = ? AND state <> 'withdrawn'`);
+  const similar = found
+    .map((x) => ({ r: check.get(x.id) as { id: number; title: string } | undefined, score: x.score }))
+    .filter((x): x is { r: { id: number; title: string }; score: number } => x.r !== undefined)
     .sort((a, b) => b.score - a.score || a.r.id - b.r.id)
     .slice(0, MAX_FLAGS_PER_KIND);
   for (const { r, score } of similar) {

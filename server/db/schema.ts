@@ -145,6 +145,8 @@ export const products = sqliteTable('products', {
   index('products_agency_idx').on(t.agencyId, t.state),
   index('products_plan_task_idx').on(t.planTaskId),
   index('products_year_idx').on(t.year),
+  // Incremental catch-up of in-memory structures (e.g. the title-similarity index).
+  index('products_updated_idx').on(t.updatedAt),
 ]);
 
 /** One stored content (blob), named by its SHA-256: shared by every product that holds the same bytes. */

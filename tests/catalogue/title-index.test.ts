@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { findLikelyDuplicates } from '../../server/catalogue/duplicates.ts';
+import { titleSimilarity } from '../../server/catalogue/fold.ts';
+import { similarTitles } from '../../server/catalogue/title-index.ts';
+import { openDatabase } from '../../server/db/client.ts';
+
+describe('title-similarity index', () => {
+  const { sqlite } = openDatabase(':memory:');
+  const add = (title: string, updatedAt: string) =>
+    Number(sqlite.prepare(`INSERT INTO products (title, type, updated_at) VALUES (?, 'book', ?)`).run(title, updatedAt).lastInsertRowid);
+  const a = add('Địa lý - Lịch sử tỉnh Cao Bằng', '2023-01-01T00:00:00.000Z');
+  const b = add('Bản đồ du lịch Cao Bằng', '2023-01-02T00:00:00.000Z');
+  // Filler so the prefix filter has common and rare trigrams to choose between.
+  for (let i = 0; i < 300; i++) add(`Tờ rơi tuyên truyền số ${i} về ứng xử văn minh du lịch`, '2023-01-03T00:00:00.000Z');
+
+  it('finds exactly the titles a full comparison would find', () => {
+    const query = 'Dia ly lich su tinh Cao Bang (tai ban)';
+    const all = (sqlite.prepare('SELECT id, title FROM products').all() as { id: number; title: string }[])
+      .filter((r) => titleSimilarity(query, r.title) >= 0.6)
+      .map((r) => r.id)
+      .sort((x, y) => x - y);
+    expect(similarTitles(sqlite, query, 0.6).map((x) => x.id).sort((x, y) => x - y)).toEqual(all);
+    expect(all).toEqual([a]);
+    const leaflet = 'Tờ rơi tuyên truyền số 7 về ứng xử văn minh du lịch';
+    const brute = (sqlite.prepare('SELECT id, title FROM products').all() as { id: number; title: string }[]).filter((r) => titleSimilarity(leaflet, r.title) >= 0.6).length;
+    expect(similarTitles(sqlite, leaflet, 0.6)).toHaveLength(brute);
+  });
+
+  it('catches up with edits, withdrawals and deletions', () => {
+    sqlite.prepare(`UPDATE products SET title = 'Bảo vật quốc gia ở Cao Bằng', updated_at = '2023-02-01T00:00:00.000Z' WHERE id = ?`).run(b);
+    expect(similarTitles(sqlite, 'Bảo vật quốc gia ở Cao Bằng', 0.6).map((x) => x.id)).toEqual([b]);
+    expect(similarTitles(sqlite, 'Bản đồ du lịch Cao Bằng', 0.6).map((x) => x.id)).not.toContain(b);
+    sqlite.prepare(`UPDATE products SET state = 'withdrawn', updated_at = '2023-02-02T00:00:00.000Z' WHERE id = ?`).run(a);
+    expect(similarTitles(sqlite, 'Địa lý - Lịch sử tỉnh Cao Bằng', 0.6)).toEqual([]);
+    sqlite.prepare('DELETE FROM products WHERE id = ?').run(b);
+    expect(findLikelyDuplicates(sqlite, { title: 'Bảo vật quốc gia ở Cao Bằng' })).toEqual([]);
+  });
+});
