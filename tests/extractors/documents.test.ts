@@ -5,11 +5,10 @@ import sharp from 'sharp';
 import iconv from 'iconv-lite';
 import { Zip, ZipDeflate, strToU8 } from 'fflate';
 import { getExtractor } from '../../server/ingest/extractors/index.ts';
-import { PermanentExtractError } from '../../server/ingest/extractors/types.ts';
 import { paginate } from '../../server/ingest/extractors/text.ts';
 import { placeholderImage } from '../../server/ingest/placeholder.ts';
 import { MEDIA_KINDS } from '../../server/db/schema.ts';
-import { inputFor, makeDocx, makeOdt, tempDir, toCp1258Form, VI_LEGACY_TEXT, VI_TEXT } from '../helpers/fixtures.ts';
+import { inputFor, makeDocx, makeOdt, tempDir, toCp1258Form, VI_LEGACY_TEXT, VI_TEXT, failure } from '../helpers/fixtures.ts';
 
 const office = getExtractor('office');
 const text = getExtractor('text');
@@ -18,12 +17,6 @@ let dir: string;
 let cleanup: () => Promise<void>;
 beforeAll(async () => ({ dir, cleanup } = await tempDir()));
 afterAll(() => cleanup());
-
-async function failure(p: Promise<unknown>): Promise<PermanentExtractError> {
-  const err = await p.then(() => null, (e: unknown) => e);
-  expect(err).toBeInstanceOf(PermanentExtractError);
-  return err as PermanentExtractError;
-}
 
 describe('office extractor', () => {
   it('DOCX: Vietnamese text exactly, and core properties', async () => {

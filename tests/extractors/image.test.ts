@@ -3,8 +3,7 @@ import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { getExtractor } from '../../server/ingest/extractors/index.ts';
-import { PermanentExtractError } from '../../server/ingest/extractors/types.ts';
-import { ffmpeg, inputFor, makeExifJpeg, makeOrientedJpeg, tempDir } from '../helpers/fixtures.ts';
+import { ffmpeg, inputFor, makeExifJpeg, makeOrientedJpeg, tempDir, failure } from '../helpers/fixtures.ts';
 
 const image = getExtractor('image');
 let dir: string;
@@ -18,12 +17,6 @@ const input = (path: string, mediaType = 'image/jpeg', limits = {}) => inputFor(
 async function regionMean(path: string, region: { left: number; top: number; width: number; height: number }) {
   const crop = await sharp(path).extract(region).png().toBuffer();
   return (await sharp(crop).stats()).channels.map((c) => c.mean);
-}
-
-async function failure(p: Promise<unknown>): Promise<PermanentExtractError> {
-  const err = await p.then(() => null, (e: unknown) => e);
-  expect(err).toBeInstanceOf(PermanentExtractError);
-  return err as PermanentExtractError;
 }
 
 describe('image extractor', () => {

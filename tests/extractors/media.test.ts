@@ -6,7 +6,7 @@ import iconv from 'iconv-lite';
 import { getExtractor } from '../../server/ingest/extractors/index.ts';
 import { repairLegacyTag } from '../../server/ingest/extractors/audio.ts';
 import { PermanentExtractError } from '../../server/ingest/extractors/types.ts';
-import { inputFor, makeAudio, makeVideo, tempDir } from '../helpers/fixtures.ts';
+import { inputFor, makeAudio, makeVideo, tempDir, failure } from '../helpers/fixtures.ts';
 
 const video = getExtractor('video');
 const audio = getExtractor('audio');
@@ -15,11 +15,6 @@ let cleanup: () => Promise<void>;
 beforeAll(async () => ({ dir, cleanup } = await tempDir()));
 afterAll(() => cleanup());
 
-async function failure(p: Promise<unknown>): Promise<PermanentExtractError> {
-  const err = await p.then(() => null, (e: unknown) => e);
-  expect(err).toBeInstanceOf(PermanentExtractError);
-  return err as PermanentExtractError;
-}
 const thumb = (d: { name: string; path: string }[], size: number) => d.find((x) => x.name === `thumb-${size}.webp`)!.path;
 
 describe('video extractor', () => {

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { getExtractor } from '../../server/ingest/extractors/index.ts';
 import { stopPdfHelpers } from '../../server/ingest/adapters/pdf.ts';
-import { PermanentExtractError } from '../../server/ingest/extractors/types.ts';
-import { hasDejaVu, inputFor, makeHostilePdfs, makeSimplePdf, makeUnicodePdf, tempDir, VI_TEXT } from '../helpers/fixtures.ts';
+import { hasDejaVu, inputFor, makeHostilePdfs, makeSimplePdf, makeUnicodePdf, tempDir, VI_TEXT, failure } from '../helpers/fixtures.ts';
 
 const pdf = getExtractor('pdf');
 let dir: string;
@@ -17,12 +16,6 @@ afterAll(async () => {
 });
 
 const input = (path: string, limits = {}) => inputFor(path, 'pdf', 'application/pdf', dir, limits);
-async function failure(p: Promise<unknown>): Promise<PermanentExtractError> {
-  const err = await p.then(() => null, (e: unknown) => e);
-  expect(err).toBeInstanceOf(PermanentExtractError);
-  return err as PermanentExtractError;
-}
-
 describe('pdf extractor', () => {
   it('reads properties, page count and text per page', async () => {
     const path = join(dir, 'props.pdf');

@@ -13,6 +13,8 @@ import { deflateSync } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { strToU8, zipSync } from 'fflate';
+import { expect } from 'vitest';
+import { PermanentExtractError } from '../../server/ingest/extractors/types.ts';
 import type { MediaKind } from '../../server/db/schema.ts';
 import { defaultFfmpegPath, defaultFfprobePath } from '../../server/ingest/adapters/ffmpeg.ts';
 import type { ExtractInput } from '../../server/ingest/extractors/types.ts';
@@ -303,4 +305,11 @@ export function toCp1258Form(s: string): string {
     const d = ch.normalize('NFD');
     return d.replace(tones, '').normalize('NFC') + (d.match(tones)?.join('') ?? '');
   }).join('');
+}
+
+/** Await an extractor call that must fail permanently, and return the error (for its code). */
+export async function failure(p: Promise<unknown>): Promise<PermanentExtractError> {
+  const err = await p.then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(PermanentExtractError);
+  return err as PermanentExtractError;
 }
