@@ -8,11 +8,8 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createToken, getUser, listTokens, revokeToken } from '../server/catalogue/accounts.ts';
-import { loadConfig } from '../server/config.ts';
-import { loadPlanSeed, readPlanSeed } from '../server/catalogue/seed.ts';
-import { openDatabase } from '../server/db/client.ts';
 import { AppError } from '../server/errors.ts';
-import { dataPaths } from '../server/plugins/services.ts';
+import { withCatalogueDb } from '../server/ops/cli.ts';
 
 const USAGE = `usage:
   npm run token -- create --user <name> --name <label> [--days <n> | --no-expiry]
@@ -37,10 +34,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     out(USAGE);
     return cmd ? 0 : 2;
   }
-  const db = openDatabase(dataPaths(loadConfig(env).dataDir).dbFile);
-  // Agencies must exist before agency accounts are made, even if the server never started.
-  loadPlanSeed(db.sqlite, readPlanSeed());
-  try {
+  return withCatalogueDb(env, out, async (db) => {
     switch (cmd) {
       case 'create': {
         if (!values.user || !values.name) throw new AppError(400, 'USAGE', `--user and --name are required\n${USAGE}`);
@@ -72,15 +66,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
         out(USAGE);
         return 2;
     }
-  } catch (e) {
-    if (e instanceof AppError) {
-      out(`error: ${e.message}${e.details.field ? ` (${String(e.details.field)})` : ''}`);
-      return 1;
-    }
-    throw e;
-  } finally {
-    db.close();
-  }
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -10,10 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createUser, getUser, listUsers, updateUser } from '../server/catalogue/accounts.ts';
 import { randomPassword } from '../server/auth/passwords.ts';
-import { loadConfig } from '../server/config.ts';
-import { loadPlanSeed, readPlanSeed } from '../server/catalogue/seed.ts';
-import { openDatabase } from '../server/db/client.ts';
-import { dataPaths } from '../server/plugins/services.ts';
+import { withCatalogueDb } from '../server/ops/cli.ts';
 import { AppError } from '../server/errors.ts';
 
 const USAGE = `usage:
@@ -42,10 +39,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     out(USAGE);
     return cmd ? 0 : 2;
   }
-  const db = openDatabase(dataPaths(loadConfig(env).dataDir).dbFile);
-  // Agencies must exist before agency accounts are made, even if the server never started.
-  loadPlanSeed(db.sqlite, readPlanSeed());
-  try {
+  return withCatalogueDb(env, out, async (db) => {
     const need = (v: string | undefined, name: string) => {
       if (!v) throw new AppError(400, 'USAGE', `--${name} is required\n${USAGE}`);
       return v;
@@ -93,15 +87,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
         out(USAGE);
         return 2;
     }
-  } catch (e) {
-    if (e instanceof AppError) {
-      out(`error: ${e.message}${e.details.field ? ` (${String(e.details.field)})` : ''}`);
-      return 1;
-    }
-    throw e;
-  } finally {
-    db.close();
-  }
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

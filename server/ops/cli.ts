@@ -1,6 +1,10 @@
 /** Small shared pieces of the operator scripts: config from env + `--data-dir`, usage errors, exit codes. */
 import { isAbsolute, resolve } from 'node:path';
+import { loadPlanSeed, readPlanSeed } from '../catalogue/seed.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { openDatabase, type Database_ } from '../db/client.ts';
+import { AppError } from '../errors.ts';
+import { dataPaths } from '../plugins/services.ts';
 
 /** Exit codes of every operator script. */
 export const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
@@ -33,4 +37,25 @@ export function runCli(main: () => Promise<number>, usage: string): void {
       console.error(`error: ${(e as Error)?.stack ?? String(e)}`);
       process.exit(EXIT.problems);
     });
+}
+
+/**
+ * Open the catalogue of DATA_DIR for an account script (user, token): the plan seed is loaded
+ * first so agencies exist even if the server never started; an AppError is printed and gives
+ * exit code 1; the database is always closed.
+ */
+export async function withCatalogueDb(env: Record<string, string | undefined>, out: (s: string) => void, run: (db: Database_) => Promise<number>): Promise<number> {
+  const db = openDatabase(dataPaths(loadConfig(env).dataDir).dbFile);
+  loadPlanSeed(db.sqlite, readPlanSeed());
+  try {
+    return await run(db);
+  } catch (e) {
+    if (e instanceof AppError) {
+      out(`error: ${e.message}${e.details.field ? ` (${String(e.details.field)})` : ''}`);
+      return EXIT.problems;
+    }
+    throw e;
+  } finally {
+    db.close();
+  }
 }
