@@ -12,6 +12,7 @@ import { randomFillSync } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build, SERVER_ENTRY, SERVER_NODE_ARGS } from '../build.mjs';
 import { fmt, freePort, median, memoryOf, startNode, stopProcess } from './util.ts';
 
 const TOKEN = 'bench-admin-token-0123456789abcdef';
@@ -58,7 +59,8 @@ function floorRun(file: string, dest: string): number {
 
 async function startOurs(dataDir: string) {
   const port = await freePort();
-  const proc = await startNode('server/server.ts', { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ADMIN_TOKEN: TOKEN, JOB_WORKERS: '0', LOG_LEVEL: 'warn', MAX_FILE_MB: '8192', MAX_FILES: '20' }, `http://127.0.0.1:${port}/healthz`);
+  // The server as `npm start` runs it: the built bundle with the same Node flags.
+  const proc = await startNode({ args: [...SERVER_NODE_ARGS, SERVER_ENTRY] }, { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ADMIN_TOKEN: TOKEN, JOB_WORKERS: '0', LOG_LEVEL: 'warn', MAX_FILE_MB: '8192', MAX_FILES: '20' }, `http://127.0.0.1:${port}/healthz`);
   return { proc, base: `http://127.0.0.1:${port}` };
 }
 
@@ -89,6 +91,7 @@ export async function runIngestBench(opts: { largeMiB?: number; reps?: number; s
   const largeMiB = opts.largeMiB ?? 1024;
   const reps = opts.reps ?? 3;
   const smallCount = opts.smallCount ?? 1000;
+  build();
   const work = mkdtempSync(join(tmpdir(), 'kho-bench-ingest-'));
   const log = (s: string) => process.stderr.write(`[ingest] ${s}\n`);
   try {

@@ -36,18 +36,24 @@ export function memoryOf(pid: number): { peakMb: number; rssMb: number } {
 }
 
 /** Start `node --import tsx <script>` with env; resolves when `GET <url>/healthz`-like probe answers. */
-export async function startNode(script: string, env: Record<string, string>, probeUrl: string): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+/**
+ * Start a Node process and wait until `probeUrl` answers. `script` is a TypeScript file run under
+ * tsx, or `{ args }` for a ready command line (the built server, as `npm start` runs it).
+ */
+export async function startNode(script: string | { args: string[] }, env: Record<string, string>, probeUrl: string): Promise<ChildProcess> {
+  const args = typeof script === 'string' ? ['--import', 'tsx', script] : script.args;
+  const name = typeof script === 'string' ? script : args.join(' ');
+  const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   const until = Date.now() + 60_000;
   for (;;) {
-    if (proc.exitCode !== null) throw new Error(`${script} exited with ${proc.exitCode}`);
+    if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}`);
     try {
       const r = await fetch(probeUrl);
       if (r.ok) return proc;
     } catch {
       /* not up yet */
     }
-    if (Date.now() > until) throw new Error(`${script} did not start`);
+    if (Date.now() > until) throw new Error(`${name} did not start`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

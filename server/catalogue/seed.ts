@@ -5,10 +5,10 @@
  */
 import type Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { DATA_FILES_DIR } from '../paths.ts';
 
-export const DEFAULT_PLAN_FILE = resolve(dirname(fileURLToPath(import.meta.url)), '../../data/plan-199-KH-TU-2023.json');
+export const DEFAULT_PLAN_FILE = join(DATA_FILES_DIR, 'plan-199-KH-TU-2023.json');
 
 export interface SeedAgency {
   code: string;

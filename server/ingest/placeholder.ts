@@ -4,7 +4,7 @@
  * sharp adapter, and cached per kind and size for the life of the process.
  */
 import type { MediaKind } from '../db/schema.ts';
-import { flatPng, type RawPixels } from './adapters/sharp.ts';
+import type { RawPixels } from './adapters/sharp.ts';
 
 export interface PlaceholderImage {
   mediaType: 'image/png';
@@ -59,12 +59,10 @@ export function placeholderImage(kind: MediaKind, size: number): Promise<Placeho
   const key = `${k}:${side}`;
   let hit = cache.get(key);
   if (!hit) {
-    hit = flatPng(side, side, [0xec, 0xee, 0xf1], mask(SHAPES[k], Math.round(side * 0.5)), [0x8a, 0x94, 0xa3]).then((data) => ({
-      mediaType: 'image/png' as const,
-      data,
-      width: side,
-      height: side,
-    }));
+    // sharp is loaded on first use: the server process does not pay for libvips until it draws one.
+    hit = import('./adapters/sharp.ts')
+      .then(({ flatPng }) => flatPng(side, side, [0xec, 0xee, 0xf1], mask(SHAPES[k], Math.round(side * 0.5)), [0x8a, 0x94, 0xa3]))
+      .then((data) => ({ mediaType: 'image/png' as const, data, width: side, height: side }));
     hit.catch(() => cache.delete(key));
     cache.set(key, hit);
   }

@@ -8,8 +8,7 @@
  * `/quan-tri` admin · `/dang-nhap`, `/dang-xuat`.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { WEB_STATIC_DIR } from '../paths.ts';
 import type { Role } from '../db/schema.ts';
 import { errorBody } from '../plugins/errors.ts';
 import { loadAssets } from './assets.ts';
@@ -27,7 +26,7 @@ import { searchPage } from './pages/search.ts';
 import { transitionPost } from './pages/transition.ts';
 import { uploadPage } from './pages/upload.ts';
 
-export const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'static');
+export const STATIC_DIR = WEB_STATIC_DIR;
 
 export default async function webRoutes(app: FastifyInstance) {
   const assets = loadAssets(STATIC_DIR);

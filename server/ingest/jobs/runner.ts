@@ -9,8 +9,8 @@ import type Database from 'better-sqlite3';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { RUNNING_BUNDLED, WORKER_ENTRY } from '../../paths.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import type { ExtractInput, ExtractResult, ThumbnailResult } from '../extractors/types.ts';
 import { newTempPath } from '../receive-file.ts';
@@ -74,8 +74,8 @@ interface Slot {
   killedFor: { code: string; message: string } | null;
 }
 
-const WORKER_ENTRY = resolve(dirname(fileURLToPath(import.meta.url)), 'worker-process.ts');
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+/** From the sources, workers run the TypeScript entry under the tsx loader; from the bundle, plain JS. */
+const LOADER_ARGS = RUNNING_BUNDLED ? [] : ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href];
 
 async function rssMb(pid: number): Promise<number> {
   try {
@@ -115,7 +115,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
   function spawn(slot: Slot): void {
     const child = fork(WORKER_ENTRY, [], {
       // The V8 heap limit only guards the JS heap; the RSS poll below is the real cap (native memory counts too).
-      execArgv: ['--import', TSX_LOADER, `--max-old-space-size=${Math.max(256, options.memoryLimitMb)}`],
+      execArgv: [...LOADER_ARGS, `--max-old-space-size=${Math.max(256, options.memoryLimitMb)}`],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
