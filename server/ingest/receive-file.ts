@@ -1,10 +1,13 @@
 /**
  * Streaming one uploaded file to `tmp/` while computing its SHA-256 and size and sniffing its type
- * from the first bytes. Writes are batched into 1 MiB buffers (few syscalls); the file is fsynced
- * before it is handed on. On any failure the temp file is removed.
+ * from the first bytes. Writes are batched into 1 MiB buffers (few syscalls) and pipelined: up to
+ * `MAX_WRITES_IN_FLIGHT` positioned writes run on the thread pool while the main thread goes on
+ * parsing and hashing. Every `WRITEBACK_EVERY` bytes a background fdatasync starts the disk
+ * writeback early, so the final fsync (before the file is handed on) only flushes the tail
+ * instead of the whole file. On any failure the temp file is removed.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { open, unlink } from 'node:fs/promises';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { err } from '../errors.ts';
@@ -21,6 +24,10 @@ export interface ReceivedFile {
 }
 
 const WRITE_BATCH = 1024 * 1024;
+/** Writes allowed in flight at once (bounded memory: at most this many batches are held). */
+const MAX_WRITES_IN_FLIGHT = 4;
+/** Start a background fdatasync after this many new bytes (the kernel would otherwise wait). */
+const WRITEBACK_EVERY = 64 * 1024 * 1024;
 
 export interface ReceiveOptions {
   tmpDir: string;
@@ -48,13 +55,47 @@ export async function receiveFile(source: Readable, opts: ReceiveOptions): Promi
   let batch: Buffer[] = [];
   let batchLen = 0;
   let closed = false;
+  let written = 0;
+  let sinceWriteback = 0;
+  const inFlight = new Set<Promise<unknown>>();
+  let writeError: unknown = null;
+  let writeback: Promise<void> | null = null;
 
+  const track = (p: Promise<unknown>) => {
+    const t = p.then(
+      () => {
+        inFlight.delete(t);
+      },
+      (e) => {
+        inFlight.delete(t);
+        writeError ??= e;
+      },
+    );
+    inFlight.add(t);
+  };
+  const drain = async (max: number) => {
+    while (inFlight.size > max) await Promise.race(inFlight);
+    if (writeError) throw writeError;
+  };
   const flush = async () => {
     if (batchLen === 0) return;
-    const buf = batch.length === 1 ? batch[0] : Buffer.concat(batch, batchLen);
+    // writev: the parser's chunks go to disk as they are, without a copy into one big buffer.
+    const bufs = batch;
+    const len = batchLen;
     batch = [];
     batchLen = 0;
-    await fh.write(buf, 0, buf.length);
+    const position = written;
+    written += len;
+    sinceWriteback += len;
+    track(writeAll(fh, bufs, len, position));
+    if (sinceWriteback >= WRITEBACK_EVERY && writeback === null) {
+      sinceWriteback = 0;
+      writeback = fh.datasync().finally(() => {
+        writeback = null;
+      });
+      track(writeback);
+    }
+    await drain(MAX_WRITES_IN_FLIGHT - 1);
   };
 
   try {
@@ -76,6 +117,7 @@ export async function receiveFile(source: Readable, opts: ReceiveOptions): Promi
       if (batchLen >= WRITE_BATCH) await flush();
     }
     await flush();
+    await drain(0);
     if (opts.isTruncated() || size > opts.maxFileBytes) {
       throw err.tooLarge('FILE_TOO_LARGE', `File "${opts.originalName}" is larger than the limit of ${formatBytes(opts.maxFileBytes)}`, {
         limitBytes: opts.maxFileBytes,
@@ -100,11 +142,21 @@ export async function receiveFile(source: Readable, opts: ReceiveOptions): Promi
       clientMediaType: opts.clientMediaType,
     };
   } catch (e) {
+    await Promise.allSettled([...inFlight]);
     if (!closed) await fh.close().catch(() => {});
     await unlink(tempPath).catch(() => {});
     // Drain what is left of this part so the multipart parser can report the next error cleanly.
     source.resume();
     throw e;
+  }
+}
+
+/** writev until every byte is written (a short write is legal, if rare, for regular files). */
+async function writeAll(fh: FileHandle, bufs: Buffer[], len: number, position: number): Promise<void> {
+  let done = (await fh.writev(bufs, position)).bytesWritten;
+  if (done < len) {
+    const all = Buffer.concat(bufs, len);
+    while (done < len) done += (await fh.write(all, done, len - done, position + done)).bytesWritten;
   }
 }
 
