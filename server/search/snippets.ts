@@ -63,54 +63,112 @@ export interface SnippetResult {
   hits: number;
 }
 
-const TOKEN_RE = /[\p{L}\p{M}\p{N}]+/gu;
+/**
+ * Token characters, the same set as `/[\p{L}\p{M}\p{N}]+/u` (letters, marks, digits; code points, so
+ * astral letters count and lone surrogates do not), looked up per character code in a table filled on
+ * first use: a regex exec per token cost ~200 ns, a table lookup per character a few.
+ */
+const ONE_TOKEN_CHAR = /^[\p{L}\p{M}\p{N}]$/u;
+/** Per BMP code unit: 0 not looked up yet, 1 token character, 2 not. */
+const bmpClass = new Uint8Array(0x10000);
+const astralClass = new Map<number, boolean>();
+function isTokenUnit(c: number): boolean {
+  let v = bmpClass[c];
+  if (v === 0) {
+    v = c >= 0xd800 && c <= 0xdfff ? 2 : ONE_TOKEN_CHAR.test(String.fromCharCode(c)) ? 1 : 2;
+    bmpClass[c] = v;
+  }
+  return v === 1;
+}
+function isTokenAstral(cp: number): boolean {
+  let v = astralClass.get(cp);
+  if (v === undefined) {
+    v = ONE_TOKEN_CHAR.test(String.fromCodePoint(cp));
+    if (astralClass.size < 10_000) astralClass.set(cp, v);
+  }
+  return v;
+}
+/** Width (1 or 2 code units) of the token character at `i`, or 0 when none starts there. */
+function tokenCharAt(s: string, i: number, c: number): number {
+  if (c < 0xd800 || c > 0xdbff) return isTokenUnit(c) ? 1 : 0;
+  if (i + 1 >= s.length) return 0;
+  const d = s.charCodeAt(i + 1);
+  if (d < 0xdc00 || d > 0xdfff) return 0;
+  return isTokenAstral(((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000) ? 2 : 0;
+}
+
+// Per-token scratch (makeSnippet is synchronous and not re-entrant), grown as needed.
+let tStart = new Int32Array(1024);
+let tEnd = new Int32Array(1024);
+/** Per token: -1 when it does not match, else the id of its folded form among the matched ones. */
+let tHit = new Int32Array(1024);
+/** Per token: 1 when it matches and is spelt exactly as a marked query syllable. */
+let tExact = new Uint8Array(1024);
+function growTokens(): void {
+  const n = tStart.length * 2;
+  const g = <T extends Int32Array | Uint8Array>(a: T, C: new (n: number) => T): T => {
+    const b = new C(n);
+    b.set(a);
+    return b;
+  };
+  tStart = g(tStart, Int32Array);
+  tEnd = g(tEnd, Int32Array);
+  tHit = g(tHit, Int32Array);
+  tExact = g(tExact, Uint8Array);
+}
 
 /**
  * Cut a window of about `window` tokens around the densest match. Returns null when nothing matches.
- * Same tokens as `tokenize()` (NFC, letters/marks/digits), kept as offsets and flags rather than one
- * object per token: a page passage scans a few hundred tokens for each of up to 20 pages per query.
+ * Same tokens as `tokenize()` (NFC, letters/marks/digits), kept as offsets and flags in typed scratch
+ * arrays rather than one object per token: a page passage scans a few hundred tokens for each of up to
+ * 20 pages per query.
  */
 export function makeSnippet(text: string, m: TermMatcher, window = 28): SnippetResult | null {
   const src = text.normalize('NFC');
   // Long pages: look at most at the first 200k characters (the page-level index already chose the page).
   const scan = src.length > 200_000 ? src.slice(0, 200_000) : src;
-  const starts: number[] = [];
-  const ends: number[] = [];
-  /** Per token: -1 when it does not match, else the id of its folded form among the matched ones. */
-  const hitId: number[] = [];
-  /** Per token: 1 when it matches and is spelt exactly as a marked query syllable. */
-  const exactHit: number[] = [];
+  const len = scan.length;
   const ids = new Map<string, number>();
   const exactSet = m.exact !== undefined && m.exact.size > 0 ? m.exact : null;
   let any = false;
-  TOKEN_RE.lastIndex = 0;
   const first = firstLetters(m);
-  for (let r = TOKEN_RE.exec(scan); r !== null; r = TOKEN_RE.exec(scan)) {
-    const t = r[0];
-    starts.push(r.index);
-    ends.push(r.index + t.length);
-    const c0 = t.charCodeAt(0);
-    const ff = first !== null && c0 < 0x2000 ? foldedFirst(c0) : -1;
-    // A token whose first letter folds to one no query syllable starts with cannot match.
-    if (ff >= 0 && first![ff] === 0) {
-      hitId.push(-1);
-      exactHit.push(0);
+  let n = 0;
+  let i = 0;
+  while (i < len) {
+    const c0 = scan.charCodeAt(i);
+    let w = tokenCharAt(scan, i, c0);
+    if (w === 0) {
+      i++;
       continue;
     }
-    const folded = foldToken(t);
-    if (matches(m, folded)) {
-      let id = ids.get(folded);
-      if (id === undefined) ids.set(folded, (id = ids.size));
-      hitId.push(id);
-      exactHit.push(exactSet !== null && exactSet.has(t.toLowerCase()) ? 1 : 0);
-      any = true;
-    } else {
-      hitId.push(-1);
-      exactHit.push(0);
+    const start = i;
+    i += w;
+    while (i < len && (w = tokenCharAt(scan, i, scan.charCodeAt(i))) !== 0) i += w;
+    if (n === tStart.length) growTokens();
+    tStart[n] = start;
+    tEnd[n] = i;
+    tHit[n] = -1;
+    tExact[n] = 0;
+    const ff = first !== null && c0 < 0x2000 ? foldedFirst(c0) : -1;
+    // A token whose first letter folds to one no query syllable starts with cannot match.
+    if (ff < 0 || first![ff] !== 0) {
+      const t = scan.slice(start, i);
+      const folded = foldToken(t);
+      if (matches(m, folded)) {
+        let id = ids.get(folded);
+        if (id === undefined) ids.set(folded, (id = ids.size));
+        tHit[n] = id;
+        tExact[n] = exactSet !== null && exactSet.has(t.toLowerCase()) ? 1 : 0;
+        any = true;
+      }
     }
+    n++;
   }
+  const starts = tStart;
+  const ends = tEnd;
+  const hitId = tHit;
+  const exactHit = tExact;
   if (!any) return null;
-  const n = starts.length;
   const seenAt = new Int32Array(ids.size).fill(-1);
   let best = -1;
   let bestStart = 0;
@@ -153,9 +211,12 @@ export function makeSnippet(text: string, m: TermMatcher, window = 28): SnippetR
   let html = from > 0 ? '… ' : '';
   let pos = from === 0 ? 0 : starts[from];
   for (let j = from; j <= to; j++) {
+    // Tokens are letters, marks and digits only: nothing in them needs escaping.
     const t = src.slice(starts[j], ends[j]);
-    html += escapeHtml(src.slice(pos, starts[j]).replace(/\s+/g, ' '));
-    html += hitId[j] >= 0 ? `<mark>${escapeHtml(t)}</mark>` : escapeHtml(t);
+    const gap = src.slice(pos, starts[j]);
+    if (gap === ' ') html += ' ';
+    else if (gap.length > 0) html += escapeHtml(gap.replace(/\s+/g, ' '));
+    html += hitId[j] >= 0 ? `<mark>${t}</mark>` : t;
     pos = ends[j];
   }
   if (to < n - 1) html += ' …';
