@@ -127,17 +127,24 @@ function jsonArray(s: string | null): unknown[] {
   }
 }
 
+/**
+ * A boolean question for the text index: every group must match, a group matches when any of its
+ * tokens (folded syllables, `a_b` pair tokens) is in the file. Evaluated over cached per-token blob
+ * lists (see `blobsOf`), with the same rows as the equivalent FTS5 expression `("a" OR "b") AND "c"`.
+ */
+type TextExpr = string[][];
+
 /** Plan of one query: which syllables, with which alternatives, and what the text index is asked. */
 interface QueryPlan {
   parsed: ParsedQuery;
   groups: Alt[][];
   boosts: Alt[];
-  /** FTS5 expressions for the text tables, null when there is nothing to ask. */
-  ftsAnd: string | null;
-  ftsOr: string | null;
-  ftsPhrase: string | null;
+  /** Questions for the text index (AND of groups, each an OR of FTS tokens), null when there is nothing to ask. */
+  ftsAnd: TextExpr | null;
+  ftsOr: TextExpr | null;
+  ftsPhrase: TextExpr | null;
   /** At least one consecutive pair of the query syllables standing together in the text. */
-  ftsNear: string | null;
+  ftsNear: TextExpr | null;
   /** Query syllables that take part in matching (unknown ones are left out). */
   nTerms: number;
   matcher: TermMatcher;
@@ -302,6 +309,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
 
   /** Load every in-memory structure from the search tables and the catalogue (no re-analysis of texts). */
   function loadMemory(fp?: string): void {
+    clearTokenBlobs();
     loadAgencies();
     loadAgencyShort();
     attrs = [];
@@ -382,6 +390,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       }
     }
     st.insBlob.run(id, [...blobTokens].join(' '));
+    clearTokenBlobs();
     for (const [t, list] of termPages) st.insPageTerm.run(id, t, Buffer.from(Uint16Array.from(list).buffer));
     const terms = termPages.keys();
     // Re-indexing the same blob counts its syllables again: harmless for a typo vocabulary; rebuild resets it.
@@ -565,7 +574,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const boosts: Alt[] = [];
     const corrections: Array<{ from: string; to: string }> = [];
     const matcher: TermMatcher = { terms: new Set(), prefixes: [], exact: new Set() };
-    const ftsGroups: string[] = [];
+    const ftsGroups: string[][] = [];
     const primary: string[] = [];
     const dropped: string[] = [];
     const kept: ParsedQuery['terms'] = [];
@@ -596,7 +605,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
         matcher.exact!.add(t.exact);
       }
       // The text index has no prefix index: only the few most frequent expansions go there.
-      ftsGroups.push('(' + alts.slice(0, 6).map((a) => ftsQuote(a.term)).join(' OR ') + ')');
+      ftsGroups.push(alts.slice(0, 6).map((a) => a.term));
     }
     // Adjacent syllables standing together (Vietnamese words are mostly two syllables) earn a boost.
     const terms = kept;
@@ -612,7 +621,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       }
     }
     // Quoted phrases are required: each adjacent pair of the phrase must be present.
-    const phraseFts: string[] = [];
+    const phraseFts: string[][] = [];
     let idx = 0;
     for (const ph of parsed.phrases) {
       const pos = terms.findIndex((t, i) => i >= idx && t.quoted && t.folded === ph[0]);
@@ -620,32 +629,105 @@ export function createSearchService(deps: SearchDeps): SearchService {
       const words = ph.map((_, k) => groups[base + k]?.[0]?.term ?? ph[k]);
       for (let k = 0; k + 1 < words.length; k++) {
         groups.push([{ term: `${words[k]} ${words[k + 1]}`, factor: 0.5 }]);
-        phraseFts.push(ftsQuote(`${words[k]}_${words[k + 1]}`));
+        phraseFts.push([`${words[k]}_${words[k + 1]}`]);
       }
       idx = base + ph.length;
     }
     const hasTerms = ftsGroups.length > 0;
-    const ftsAnd = hasTerms ? [...ftsGroups, ...phraseFts].join(' AND ') : null;
-    const ftsOr = hasTerms ? ftsGroups.join(' OR ') : null;
+    const ftsAnd = hasTerms ? [...ftsGroups, ...phraseFts] : null;
+    const ftsOr = hasTerms ? [ftsGroups.flat()] : null;
     // Text adjacency: every consecutive pair present (≈ the phrase), or at least one pair.
     const pairs: string[] = [];
-    for (let i = 0; i + 1 < primary.length; i++) pairs.push(ftsQuote(`${primary[i]}_${primary[i + 1]}`));
-    const ftsPhrase = pairs.length > 0 ? pairs.join(' AND ') : null;
-    const ftsNear = pairs.length > 1 ? pairs.join(' OR ') : null;
+    for (let i = 0; i + 1 < primary.length; i++) pairs.push(`${primary[i]}_${primary[i + 1]}`);
+    const ftsPhrase = pairs.length > 0 ? pairs.map((p) => [p]) : null;
+    const ftsNear = pairs.length > 1 ? [pairs] : null;
     return { parsed, groups, boosts, ftsAnd, ftsOr, ftsPhrase, ftsNear, matcher, corrections, ignored: dropped, nTerms: kept.length };
   }
 
+  /**
+   * Blob ids holding one FTS token, ascending. Every text query asks about a handful of tokens, and
+   * with few thousand distinct syllables the same tokens come back in most queries; FTS5 itself
+   * answers a token held by 1,000 files in ~0.1 ms, most of it handing the rows to JS, so the lists
+   * are kept (LRU, bounded by their total length) and dropped whenever the text index changes.
+   */
+  const tokenBlobs = new Map<string, Int32Array>();
+  let tokenBlobsLen = 0;
+  const TOKEN_BLOBS_MAX = 4_000_000;
+  function clearTokenBlobs(): void {
+    tokenBlobs.clear();
+    tokenBlobsLen = 0;
+  }
+  function blobsOf(token: string): Int32Array {
+    let a = tokenBlobs.get(token);
+    if (a !== undefined) {
+      tokenBlobs.delete(token);
+      tokenBlobs.set(token, a);
+      return a;
+    }
+    const rows = st.matchBlobIds.all(ftsQuote(token)) as number[];
+    a = Int32Array.from(rows);
+    // FTS5 returns rowids in ascending order; keep the lists sorted whatever it does.
+    for (let i = 1; i < a.length; i++) if (a[i] < a[i - 1]) {
+      a.sort();
+      break;
+    }
+    while (tokenBlobsLen + a.length > TOKEN_BLOBS_MAX && tokenBlobs.size > 0) {
+      const [k, v] = tokenBlobs.entries().next().value!;
+      tokenBlobs.delete(k);
+      tokenBlobsLen -= v.length;
+    }
+    tokenBlobs.set(token, a);
+    tokenBlobsLen += a.length;
+    return a;
+  }
+
+  let exprCount = new Int32Array(0);
+  /** Blob ids (ascending) matching every group of `expr` (a group: any of its tokens). */
+  function evalText(expr: TextExpr): Int32Array {
+    if (expr.length === 0) return new Int32Array(0);
+    let maxId = 0;
+    for (const b of blobInfo.keys()) if (b > maxId) maxId = b;
+    if (exprCount.length <= maxId) exprCount = new Int32Array(maxId + 1);
+    const count = exprCount;
+    const cand: number[] = [];
+    for (let g = 0; g < expr.length; g++) {
+      for (const tok of expr[g]) {
+        const list = blobsOf(tok);
+        for (let i = 0; i < list.length; i++) {
+          const b = list[i];
+          if (b > maxId || count[b] !== g) continue;
+          if (g === 0) cand.push(b);
+          count[b] = g + 1;
+        }
+      }
+    }
+    const ng = expr.length;
+    let n = 0;
+    for (const b of cand) if (count[b] === ng) n++;
+    const out = new Int32Array(n);
+    n = 0;
+    for (const b of cand) {
+      if (count[b] === ng) out[n++] = b;
+      count[b] = 0;
+    }
+    if (expr[0].length > 1) out.sort();
+    return out;
+  }
+
   /** Full-text matches: product → score, and product → best blob. */
-  function idSet(expr: string | null): Set<number> | null {
+  function idSet(expr: TextExpr | null): Uint8Array | null {
     if (expr === null) return null;
     try {
-      return new Set(st.matchBlobIds.all(expr) as number[]);
+      const ids = evalText(expr);
+      const flags = new Uint8Array(ids.length > 0 ? ids[ids.length - 1] + 1 : 0);
+      for (let i = 0; i < ids.length; i++) flags[ids[i]] = 1;
+      return flags;
     } catch {
       return null;
     }
   }
 
-  function textMatches(expr: string | null, phrase: string | null, near: string | null): { score: Map<number, number>; blob: Map<number, number> } {
+  function textMatches(expr: TextExpr | null, phrase: TextExpr | null, near: TextExpr | null): { score: Map<number, number>; blob: Map<number, number> } {
     const score = new Map<number, number>();
     const blob = new Map<number, number>();
     if (expr === null || blobInfo.size === 0) return { score, blob };
@@ -653,9 +735,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
     // frequency of 0 for every phrase (checked on the 100k bench data: 557,355 matching rows, none
     // non-zero). Calling it cost ~0.8 ms per query (1,000 matching files) for nothing; the text score
     // is its bonuses below. `bm` stays in the formula so the scores are the same numbers (-0 included).
-    let rows: number[];
+    let rows: Int32Array;
     try {
-      rows = st.matchBlobIds.all(expr) as number[];
+      rows = evalText(expr);
     } catch (e) {
       log.warn({ err: e, expr }, 'search: text query refused');
       return { score, blob };
@@ -666,8 +748,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
     for (const id of rows) {
       // Syllables scattered over a long text are weak evidence; together (NEAR) or as a phrase, strong.
       let s = -bm * TEXT_WEIGHT;
-      if (phraseSet?.has(id)) s += TEXT_PHRASE_BONUS;
-      else if (nearSet?.has(id)) s += TEXT_NEAR_BONUS;
+      if (phraseSet !== null && phraseSet[id] === 1) s += TEXT_PHRASE_BONUS;
+      else if (nearSet !== null && nearSet[id] === 1) s += TEXT_NEAR_BONUS;
       else if (phrase !== null) s *= TEXT_SCATTERED;
       for (const pid of blobProducts.get(id) ?? []) {
         if (s > (score.get(pid) ?? -Infinity)) {

@@ -189,6 +189,12 @@ describe('index maintenance', () => {
     const hit = search.search({ q: 'phuong bac son' }, null).hits[0];
     expect(hit.id).toBe(id);
     expect(hit.snippets.find((s) => s.field === 'text')?.page).toBe(2);
+    // Re-extracted text replaces the old one at once (the per-token text lists are dropped).
+    db.sqlite.prepare('DELETE FROM blob_texts WHERE sha256 = ?').run(sha);
+    db.sqlite.prepare('INSERT INTO blob_texts(sha256, page, text) VALUES (?, 1, ?)').run(sha, 'Thác Bản Giốc mùa thu.');
+    search.indexBlob(sha);
+    expect(search.search({ q: 'phuong bac son' }, null).hits.map((h) => h.id)).not.toContain(id);
+    expect(search.search({ q: 'thac ban gioc' }, null).hits.map((h) => h.id)).toContain(id);
   });
 
   it('reloads without rebuilding after a clean close, rebuilds after unindexed changes or a new format', () => {
