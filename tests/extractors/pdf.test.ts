@@ -46,7 +46,7 @@ describe('pdf extractor', () => {
     }
   });
 
-  it('long document (page range split between two threads): every page comes back, in order', async () => {
+  it('long document (pages shared out between two threads): every page comes back, in order', async () => {
     const path = join(dir, 'long.pdf');
     const n = 150;
     await makeSimplePdf(path, Array.from({ length: n }, (_, i) => `Page marker ${i + 1}\nSome body text for page ${i + 1}.`));
@@ -114,6 +114,30 @@ describe('pdf extractor', () => {
     const ok = join(dir, 'after.pdf');
     await makeSimplePdf(ok, ['still works']);
     expect((await pdf.extract(await input(ok))).pages[0].text).toBe('still works');
+  });
+
+  it('long document with one endless page: TIMEOUT for the job (the other thread stops taking pages), the next long job works', async () => {
+    // 30 pages (read by both threads); page 25 holds 60 MB of path operators (seconds of pdf.js work).
+    const { buildRawPdf, streamObject } = await import('../helpers/fixtures.ts');
+    const n = 30;
+    const objects: Array<string | Buffer> = [
+      '<< /Type /Catalog /Pages 2 0 R >>',
+      `<< /Type /Pages /Kids [${Array.from({ length: n }, (_, i) => `${4 + i * 2} 0 R`).join(' ')}] /Count ${n} >>`,
+      '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+    ];
+    for (let i = 1; i <= n; i++) {
+      objects.push(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 300] /Resources << /Font << /F1 3 0 R >> >> /Contents ${5 + (i - 1) * 2} 0 R >>`);
+      objects.push(streamObject('', i === 25 ? Buffer.alloc(60 * 1024 * 1024, ' 1 1 m ') : Buffer.from(`BT /F1 12 Tf 20 250 Td (Page ${i}) Tj ET`)));
+    }
+    const path = join(dir, 'slow-long.pdf');
+    await writeFile(path, buildRawPdf(objects));
+    const t0 = Date.now();
+    const err = await failure(pdf.extract(await input(path, { deadline: Date.now() + 800 })));
+    expect(err.code).toBe('TIMEOUT');
+    expect(Date.now() - t0).toBeLessThan(6000);
+    const ok = join(dir, 'after-long.pdf');
+    await makeSimplePdf(ok, Array.from({ length: 40 }, (_, i) => `Page ${i + 1}`));
+    expect((await pdf.extract(await input(ok))).pages.map((p) => p.text)).toEqual(Array.from({ length: 40 }, (_, i) => `Page ${i + 1}`));
   });
 
   it('past the deadline: TIMEOUT', async () => {

@@ -5,7 +5,10 @@
 //
 // Protocol, one request at a time: { id, op, ... } → { id, result } | { id, error: { name, message } }
 //   open   { path }                     → { numPages, info, xmp, encrypted, attachments }
-//   text   { path, from, to, deadline } → [{ page, text, error? }]
+//   text   { path, from, to, deadline, claim? } → [{ page, text, error? }]
+//          claim: a SharedArrayBuffer (one Int32, the next page to take) shared by the threads that
+//          split the document: each takes pages from it until it passes `to`, so a thread that runs
+//          faster (or starts earlier) takes more pages. Without it the thread reads [from, to] alone.
 //   render { path, page, longSide }     → { width, height, data: ArrayBuffer (RGBA, transferred) }
 //   close  {}                           → releases the open document
 import { readFile } from 'node:fs/promises';
@@ -72,25 +75,33 @@ function documentOptions(data) {
 /** Joins text items into lines: a new line when the baseline moves, a space across a visible gap. */
 function itemsToText(items) {
   let out = '';
+  // The last character of `out`, kept aside: testing the end of the growing string with a regular
+  // expression flattens it on every item (quadratic in the page's length).
+  let last = '';
   let lastY = null;
   let lastXEnd = null;
   for (const it of items) {
-    if (typeof it.str !== 'string') continue;
+    const s = it.str;
+    if (typeof s !== 'string') continue;
     const x = it.transform[4];
     const y = it.transform[5];
     const h = Math.abs(it.height || it.transform[3] || 10);
     if (lastY !== null && Math.abs(y - lastY) > Math.max(1, h * 0.5)) {
-      if (!out.endsWith('\n')) out += '\n';
-    } else if (lastXEnd !== null && x - lastXEnd > h * 0.2 && it.str && !/\s$/.test(out) && !/^\s/.test(it.str)) {
-      out += ' ';
+      if (last !== '\n') out += last = '\n';
+    } else if (lastXEnd !== null && x - lastXEnd > h * 0.2 && s && !WHITESPACE.test(last) && !WHITESPACE.test(s[0])) {
+      out += last = ' ';
     }
-    out += it.str;
-    if (it.hasEOL && !out.endsWith('\n')) out += '\n';
+    if (s) {
+      out += s;
+      last = s[s.length - 1];
+    }
+    if (it.hasEOL && last !== '\n') out += last = '\n';
     lastY = y;
     lastXEnd = x + (it.width || 0);
   }
   return out.normalize('NFC');
 }
+const WHITESPACE = /^\s$/;
 
 let current = null; // { path, doc, sharedObjects }
 
@@ -125,20 +136,23 @@ async function open({ path }) {
 }
 
 /** Text of pages [from, to]; a failing page is reported, not fatal; past the deadline pages are marked. */
-async function text({ path, from, to, deadline }) {
+async function text({ path, from, to, deadline, claim }) {
   const doc = await docFor(path);
   current.sharedObjects = true;
   fastCloneOn = true;
   try {
-    return await textPages(doc, from, to, deadline);
+    return await textPages(doc, from, to, claim ? new Int32Array(claim) : null, deadline);
   } finally {
     fastCloneOn = false;
   }
 }
 
-async function textPages(doc, from, to, deadline) {
+async function textPages(doc, from, to, claim, deadline) {
   const pages = [];
-  for (let n = from; n <= to; n++) {
+  let own = from;
+  for (;;) {
+    const n = claim ? Atomics.add(claim, 0, 1) : own++;
+    if (n > to) break;
     if (Date.now() > deadline) {
       pages.push({ page: n, text: '', error: 'TIMEOUT' });
       continue;

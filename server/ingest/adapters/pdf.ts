@@ -4,7 +4,7 @@
  *
  * - up to two helper threads per process, started on first use and kept warm between jobs
  *   (unref'd: they never keep the process alive), 512 MB heap cap each;
- * - long documents: the page range is split over both threads, so a book uses both cores;
+ * - long documents: both threads take pages from one shared counter, so a book uses both cores;
  * - a request past its deadline terminates its thread (even inside one endless page);
  * - before pdf.js sees a file, non-image Flate streams are inflated with a cap (decompression bombs);
  * - errors map to PDF_ENCRYPTED / PDF_MALFORMED / PDF_TOO_MANY_PAGES / PDF_DECOMPRESSION_BOMB / TIMEOUT.
@@ -232,19 +232,36 @@ export async function readPdfInfo(path: string, deadline: number): Promise<PdfDo
   };
 }
 
-/** Text of every page (NFC), over two threads for long documents. Call after readPdfInfo. */
+/** Written to a shared page counter to make every thread stop taking pages (far above any page number). */
+const STOP_CLAIMING = 1 << 30;
+
+/**
+ * Text of every page (NFC), in page order; over both threads for long documents. Call after
+ * readPdfInfo (thread 0 has the document open then; thread 1 parses it first).
+ *
+ * The threads share one page counter and each takes the next page from it, so the pages balance
+ * themselves: thread 0 starts at once, thread 1 joins when it has parsed the document, and a thread
+ * slowed down by other load on the machine simply takes fewer pages. If one thread fails (error,
+ * time limit: then it is terminated), the counter is set past the end so the other stops after its
+ * current page, and the job fails with the mapped code.
+ */
 export async function readPdfPages(path: string, pages: number, deadline: number, opts: { parallel?: boolean } = {}): Promise<PdfPageText[]> {
   const { size } = await stat(path);
   const parallel = (opts.parallel ?? true) && pages >= PARALLEL_MIN_PAGES && availableParallelism() > 1 && size <= BIG_FILE_BYTES;
   try {
     if (!parallel) return await request<PdfPageText[]>(0, { op: 'text', path, from: 1, to: pages, deadline }, deadline);
-    // Thread 0 has the document open already; thread 1 parses it first, so it takes a bit less.
-    const split = Math.ceil(pages * 0.52);
-    const [head, tail] = await Promise.all([
-      request<PdfPageText[]>(0, { op: 'text', path, from: 1, to: split, deadline }, deadline),
-      request<PdfPageText[]>(1, { op: 'text', path, from: split + 1, to: pages, deadline }, deadline),
-    ]);
-    return head.concat(tail);
+    const claim = new Int32Array(new SharedArrayBuffer(4));
+    claim[0] = 1;
+    const msg = { op: 'text', path, from: 1, to: pages, deadline, claim: claim.buffer };
+    const parts = await Promise.all([0, 1].map((i) => request<PdfPageText[]>(i, msg, deadline).catch((err: unknown) => {
+      Atomics.store(claim, 0, STOP_CLAIMING);
+      throw err;
+    })));
+    const out = parts.flat().sort((a, b) => a.page - b.page);
+    if (out.length !== pages || out.some((p, i) => p.page !== i + 1)) {
+      throw new Error(`PDF text threads returned ${out.length} pages for ${pages}`);
+    }
+    return out;
   } catch (err) {
     mapPdfError(err);
   }
