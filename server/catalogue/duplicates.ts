@@ -5,6 +5,7 @@
  * the same plan task. Withdrawn records are ignored. Flags are advisory: nothing is rejected.
  */
 import type Database from 'better-sqlite3';
+import { cached } from '../db/statements.ts';
 import { similarTitles } from './title-index.ts';
 
 export interface DuplicateFlag {
@@ -27,20 +28,19 @@ export function findLikelyDuplicates(
   skip: ReadonlySet<number> = new Set(),
 ): DuplicateFlag[] {
   const flags: DuplicateFlag[] = [];
-  const found = similarTitles(sqlite, rec.title, SIMILAR_TITLE_THRESHOLD).filter((x) => x.id !== selfId && !skip.has(x.id));
-  // The index may lag a delete or a withdrawal made by another process: confirm against the table.
-  const check = sqlite.prepare(`SELECT id, title FROM products WHERE id = ? AND state <> 'withdrawn'`);
-  const similar = found
-    .map((x) => ({ r: check.get(x.id) as { id: number; title: string } | undefined, score: x.score }))
-    .filter((x): x is { r: { id: number; title: string }; score: number } => x.r !== undefined)
-    .sort((a, b) => b.score - a.score || a.r.id - b.r.id)
-    .slice(0, MAX_FLAGS_PER_KIND);
-  for (const { r, score } of similar) {
-    flags.push({ kind: 'similar_title', productId: r.id, score: Math.round(score * 100) / 100, detail: r.title });
+  const found = similarTitles(sqlite, rec.title, SIMILAR_TITLE_THRESHOLD)
+    .filter((x) => x.id !== selfId && !skip.has(x.id))
+    .sort((a, b) => b.score - a.score || a.id - b.id);
+  // The index may lag a delete or a withdrawal made by another process: confirm against the table,
+  // best first, until enough are confirmed (a catalogue of near-identical titles stays cheap).
+  const check = cached(sqlite, `SELECT id, title FROM products WHERE id = ? AND state <> 'withdrawn'`);
+  for (const x of found) {
+    if (flags.length >= MAX_FLAGS_PER_KIND) break;
+    const r = check.get(x.id) as { id: number; title: string } | undefined;
+    if (r) flags.push({ kind: 'similar_title', productId: r.id, score: Math.round(x.score * 100) / 100, detail: r.title });
   }
   if (rec.planTaskId != null) {
-    const same = sqlite
-      .prepare(`SELECT id, title FROM products WHERE plan_task_id = ? AND state <> 'withdrawn' AND id <> ? ORDER BY id LIMIT ?`)
+    const same = cached(sqlite, `SELECT id, title FROM products WHERE plan_task_id = ? AND state <> 'withdrawn' AND id <> ? ORDER BY id LIMIT ?`)
       .all(rec.planTaskId, selfId ?? -1, MAX_FLAGS_PER_KIND) as Array<{ id: number; title: string }>;
     for (const r of same) if (!skip.has(r.id)) flags.push({ kind: 'same_plan_task', productId: r.id, detail: r.title });
   }

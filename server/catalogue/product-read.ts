@@ -3,6 +3,7 @@
  * catalogue fields, agency, plan task, and each file with its blob facts and derivative states.
  */
 import type Database from 'better-sqlite3';
+import { cached } from '../db/statements.ts';
 
 export interface DerivativeState {
   kind: string;
@@ -79,24 +80,24 @@ type Row = Record<string, unknown>;
 
 /** Read one product as the API shows it, or null. Visibility is the caller's business. */
 export function readProduct(sqlite: Database.Database, id: number): ProductRecord | null {
-  const p = sqlite.prepare('SELECT * FROM products WHERE id = ?').get(id) as Row | undefined;
+  const p = cached(sqlite, 'SELECT * FROM products WHERE id = ?').get(id) as Row | undefined;
   if (!p) return null;
-  const agency = p.agency_id == null ? null : (sqlite.prepare('SELECT id, code, name FROM agencies WHERE id = ?').get(p.agency_id) as ProductRecord['agency']) ?? null;
+  const agency = p.agency_id == null ? null : (cached(sqlite, 'SELECT id, code, name FROM agencies WHERE id = ?').get(p.agency_id) as ProductRecord['agency']) ?? null;
   const coIds = parseJson<number[]>(p.co_issuers as string, []);
   const coIssuers = coIds.length
-    ? (sqlite.prepare(`SELECT id, code, name FROM agencies WHERE id IN (${coIds.map(() => '?').join(',')})`).all(...coIds) as ProductRecord['coIssuers'])
+    ? (cached(sqlite, `SELECT id, code, name FROM agencies WHERE id IN (${coIds.map(() => '?').join(',')})`).all(...coIds) as ProductRecord['coIssuers'])
     : [];
   const planTask = p.plan_task_id == null
     ? null
-    : ((sqlite.prepare('SELECT id, code, title, deadline FROM plan_tasks WHERE id = ?').get(p.plan_task_id) as ProductRecord['planTask']) ?? null);
-  const fileRows = sqlite
-    .prepare(
+    : ((cached(sqlite, 'SELECT id, code, title, deadline FROM plan_tasks WHERE id = ?').get(p.plan_task_id) as ProductRecord['planTask']) ?? null);
+  const fileRows = cached(
+    sqlite, 
       `SELECT f.id, f.sha256, f.original_name, b.size, b.media_type, b.kind, b.metadata, b.page_count
        FROM product_files f JOIN blobs b ON b.sha256 = f.sha256 WHERE f.product_id = ? ORDER BY f.position, f.id`,
     )
     .all(id) as Row[];
-  const jobStmt = sqlite.prepare('SELECT kind, state, attempts, error_code, error_message, finished_at FROM jobs WHERE sha256 = ? ORDER BY kind');
-  const derivStmt = sqlite.prepare('SELECT name FROM derivatives WHERE sha256 = ?');
+  const jobStmt = cached(sqlite, 'SELECT kind, state, attempts, error_code, error_message, finished_at FROM jobs WHERE sha256 = ? ORDER BY kind');
+  const derivStmt = cached(sqlite, 'SELECT name FROM derivatives WHERE sha256 = ?');
   const files: ProductFile[] = fileRows.map((f) => {
     const sha = f.sha256 as string;
     const derivatives = (jobStmt.all(sha) as Row[]).map((j) => ({

@@ -7,6 +7,7 @@
  * computed for those. Deleted or withdrawn records are dropped by the caller's final check.
  */
 import type Database from 'better-sqlite3';
+import { cached } from '../db/statements.ts';
 import { foldVi, trigrams } from './fold.ts';
 
 interface Entry {
@@ -45,8 +46,7 @@ function catchUp(sqlite: Database.Database): TitleIndex {
     ix = { entries: new Map(), postings: new Map(), since: '' };
     indexes.set(sqlite, ix);
   }
-  const rows = sqlite
-    .prepare('SELECT id, title, state, updated_at FROM products WHERE updated_at >= ? ORDER BY updated_at')
+  const rows = cached(sqlite, 'SELECT id, title, state, updated_at FROM products WHERE updated_at >= ? ORDER BY updated_at')
     .all(ix.since) as Array<{ id: number; title: string; state: string; updated_at: string }>;
   for (const r of rows) {
     put(ix, r.id, r.state === 'withdrawn' ? null : r.title);

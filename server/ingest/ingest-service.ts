@@ -10,6 +10,7 @@ import type { Principal } from '../auth/principal.ts';
 import { findLikelyDuplicates } from '../catalogue/duplicates.ts';
 import type { ProductInsert } from '../catalogue/product-fields.ts';
 import { JOB_KINDS } from '../db/schema.ts';
+import { cached } from '../db/statements.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { ReceivedFile } from './receive-file.ts';
 
@@ -84,8 +85,7 @@ export function createIngestService(deps: IngestDeps): IngestService {
         colNames.push('duplicate_flags');
         cols.push(['duplicateFlags', JSON.stringify(flags)]);
       }
-      const info = sqlite
-        .prepare(`INSERT INTO products (${colNames.join(', ')}) VALUES (${colNames.map(() => '?').join(', ')})`)
+      const info = cached(sqlite, `INSERT INTO products (${colNames.join(', ')}) VALUES (${colNames.map(() => '?').join(', ')})`)
         .run(...cols.map(([, v]) => v as unknown));
       const productId = Number(info.lastInsertRowid);
       files.forEach((f, i) => {

@@ -9,6 +9,7 @@ import { Type } from 'typebox';
 import { visibilitySql } from '../catalogue/visibility.ts';
 import { parseNewProductFields, type ProductInsert, type RawFields } from '../catalogue/product-fields.ts';
 import { readProduct } from '../catalogue/product-read.ts';
+import { cached } from '../db/statements.ts';
 import { err } from '../errors.ts';
 import { receiveFile, type ReceivedFile } from '../ingest/receive-file.ts';
 import { requireRole } from '../plugins/auth.ts';
@@ -98,7 +99,7 @@ export default async function productUploadRoutes(app: FastifyInstance) {
   /** Name the products that already hold the bytes; titles only where the uploader may see them. */
   function describeDuplicates(files: ReceivedFile[], existing: Map<string, number[]>, principal: Parameters<typeof visibilitySql>[0]) {
     const vis = visibilitySql(principal, 'p');
-    const stmt = sqlite.prepare(`SELECT p.id, p.title, (${vis.where}) AS visible FROM products p WHERE p.id = @id`);
+    const stmt = cached(sqlite, `SELECT p.id, p.title, (${vis.where}) AS visible FROM products p WHERE p.id = @id`);
     return files
       .filter((f) => existing.has(f.sha256))
       .map((f) => ({
