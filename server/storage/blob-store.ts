@@ -73,16 +73,30 @@ export function createLocalBlobStore(root: string): BlobStore {
     }
   };
 
+  /** Shard folders known to exist (at most 65,536): no mkdir round trip per upload. */
+  const knownDirs = new Set<string>();
+
   return {
     async putFile(tempPath, sha256) {
       assertSha(sha256);
       const dest = blobPath(sha256);
       const dir = join(root, sha256.slice(0, 2), sha256.slice(2, 4));
-      await mkdir(dir, { recursive: true });
       // link() fails if the destination exists, so two concurrent uploads of the same bytes
       // never replace each other's file: the first wins, the second learns it is a duplicate.
       try {
-        await link(tempPath, dest);
+        if (!knownDirs.has(dir)) {
+          await mkdir(dir, { recursive: true });
+          knownDirs.add(dir);
+        }
+        try {
+          await link(tempPath, dest);
+        } catch (e) {
+          // The shard folder was removed behind our back: make it again, once.
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+          knownDirs.delete(dir);
+          await mkdir(dir, { recursive: true });
+          await link(tempPath, dest);
+        }
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
           await unlink(tempPath).catch(() => {});
