@@ -792,6 +792,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
   };
 
   let textScratch = new Float64Array(0);
+  let keptIdsScratch = new Int32Array(0);
+  let keptScoresScratch = new Float64Array(0);
   let textState = new Uint8Array(0);
 
   function run(params: SearchParams, viewer: Principal | null, withFacets: boolean) {
@@ -931,8 +933,13 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const cLang = new Int32Array(33);
     const cAgency = new Int32Array(maxAgencyId + 1);
     const cYear = new Int32Array(10_000);
-    const keptIds = new Int32Array(n);
-    const keptScores = new Float64Array(n);
+    if (keptIdsScratch.length < n) {
+      keptIdsScratch = new Int32Array(Math.max(n, keptIdsScratch.length * 2));
+      keptScoresScratch = new Float64Array(keptIdsScratch.length);
+    }
+    // Scratch reused by every query (read by `order` before the next query runs).
+    const keptIds = keptIdsScratch;
+    const keptScores = keptScoresScratch;
     let nk = 0;
     const { present, type: tArr, state: sArr, access: aArr, agency: agArr, year: yArr, langs: lArr } = ft;
     for (let i = 0; i < n; i++) {
