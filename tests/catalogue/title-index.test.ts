@@ -35,4 +35,24 @@ describe('title-similarity index', () => {
     sqlite.prepare('DELETE FROM products WHERE id = ?').run(b);
     expect(findLikelyDuplicates(sqlite, { title: 'Bảo vật quốc gia ở Cao Bằng' })).toEqual([]);
   });
+
+  it('agrees with a full comparison on random titles, scores included', () => {
+    const db = openDatabase(':memory:').sqlite;
+    const syl = ['tuyên', 'truyền', 'Cao', 'Bằng', 'đề', 'án', 'giáo', 'dục', 'lịch', 'sử', 'văn', 'hoá', 'Pác', 'Bó', 'số', 'tờ', 'rơi', 'bản', 'đồ', 'du'];
+    let x = 7;
+    const rnd = (n: number) => ((x = (x * 1103515245 + 12345) & 0x7fffffff) % n);
+    const title = () => Array.from({ length: 2 + rnd(6) }, () => syl[rnd(syl.length)]).join(' ') + (rnd(3) === 0 ? ` ${rnd(50)}` : '');
+    for (let i = 0; i < 400; i++) db.prepare(`INSERT INTO products (title, type, updated_at) VALUES (?, 'book', ?)`).run(title(), `2023-01-01T00:00:${String(i % 60).padStart(2, '0')}.000Z`);
+    const rows = db.prepare('SELECT id, title FROM products').all() as { id: number; title: string }[];
+    for (let k = 0; k < 60; k++) {
+      const q = k % 4 === 0 ? rows[rnd(rows.length)].title : `${title()} qzx`;
+      const brute = rows
+        .map((r) => ({ id: r.id, score: titleSimilarity(q, r.title) }))
+        .filter((r) => r.score >= 0.6)
+        .sort((a, b) => a.id - b.id);
+      const got = similarTitles(db, q, 0.6).sort((a, b) => a.id - b.id);
+      expect(got.map((r) => r.id)).toEqual(brute.map((r) => r.id));
+      got.forEach((r, i) => expect(r.score).toBeCloseTo(brute[i].score, 10));
+    }
+  });
 });
