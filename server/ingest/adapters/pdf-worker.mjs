@@ -10,6 +10,7 @@
 //          split the document: each takes pages from it until it passes `to`, so a thread that runs
 //          faster (or starts earlier) takes more pages. Without it the thread reads [from, to] alone.
 //   render { path, page, longSide }     → { width, height, data: ArrayBuffer (RGBA, transferred) }
+//   load   { path }                     → null; parses the document ahead of a `text` request
 //   close  {}                           → releases the open document
 import { readFile } from 'node:fs/promises';
 import { isMainThread, parentPort } from 'node:worker_threads';
@@ -31,10 +32,18 @@ for (const [owner, name, fn] of [[Array.prototype, 'push', nativePush], [JSON, '
 // pdf.js's "fake worker" (its core running in this same thread) still passes every message
 // through structuredClone, which was about a third of text-extraction time: text content is
 // thousands of small plain objects. While a `text` request runs, plain objects and arrays are
-// copied by a plain JavaScript walk instead (the sender reuses its arrays, so a copy is needed);
-// anything else (typed arrays, class instances, deep nesting) still goes to the native clone.
-// Rendering keeps the native clone throughout, and a document that served text is reopened
-// before it renders.
+// copied by a plain JavaScript walk instead (the sender reassigns fields of objects it has sent, so
+// a copy is needed); anything else (typed arrays, class instances, deep nesting) still goes to the
+// native clone. Rendering keeps the native clone throughout, and a document that served text is
+// reopened before it renders.
+//
+// Text-content chunks (stream messages whose `chunk` has an `items` array) are copied one level
+// deep only: after sending one, the evaluator (PartialEvaluator.getTextContent, pdfjs-dist 5.4)
+// gives the chunk object a new `items` array and `styles` object instead of changing the sent
+// ones, never changes an item after pushing it, and the receiving side (PDFPageProxy.getTextContent)
+// only reads them. Copying the items as well cost 5-8 % of the CPU time of a 350-page book (A/B
+// runs). The corpus and extractor tests compare the text of every page, so a pdf.js upgrade that
+// broke this would show there.
 const nativeClone = globalThis.structuredClone;
 let fastCloneOn = false;
 function plainCopy(v, depth) {
@@ -50,7 +59,14 @@ function plainCopy(v, depth) {
   for (const k of Object.keys(v)) out[k] = plainCopy(v[k], depth + 1);
   return out;
 }
-globalThis.structuredClone = (value, options) => (fastCloneOn && !options?.transfer?.length ? plainCopy(value, 0) : nativeClone(value, options));
+function textMessageCopy(value) {
+  const chunk = value?.chunk;
+  if (chunk && Array.isArray(chunk.items) && Object.getPrototypeOf(value) === Object.prototype && Object.getPrototypeOf(chunk) === Object.prototype) {
+    return { ...value, chunk: { ...chunk } };
+  }
+  return plainCopy(value, 0);
+}
+globalThis.structuredClone = (value, options) => (fastCloneOn && !options?.transfer?.length ? textMessageCopy(value) : nativeClone(value, options));
 
 const require = createRequire(import.meta.url);
 const pdfjsRoot = dirname(require.resolve('pdfjs-dist/package.json'));
@@ -192,7 +208,12 @@ async function render({ path, page: n, longSide }) {
   }
 }
 
-const OPS = { open, text, render, close };
+async function load({ path }) {
+  await docFor(path);
+  return null;
+}
+
+const OPS = { open, load, text, render, close };
 
 if (!isMainThread && parentPort) {
   let chain = Promise.resolve();
