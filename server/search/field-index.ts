@@ -473,6 +473,88 @@ export class FieldIndex {
     return Math.log(1 + (N - df + 0.5) / (df + 0.5));
   }
 
+  /** Per query group, a document's score contribution (only read for documents matching every group). */
+  private contrib: Float64Array[] = [];
+
+  /** Postings of a group, all alternatives together (an upper bound on its matches). */
+  private groupSize(alts: Alt[]): number {
+    let n = 0;
+    for (const alt of alts) {
+      const id = this.resolve(alt.term);
+      if (id === undefined) continue;
+      n += id < this.mainTerms ? this.off[id + 1] - this.off[id] : 0;
+      n += this.deltaPost.get(id)?.size ?? 0;
+    }
+    return n;
+  }
+
+  /**
+   * `and` with several groups: the order to intersect them in, rarest first, or null when that is the
+   * given order anyway (or there are too many groups to keep a contribution array for each).
+   */
+  private rarestFirst(groups: Alt[][], ng: number): number[] | null {
+    if (ng < 2 || ng > 16) return null;
+    const sizes = groups.slice(0, ng).map((alts) => this.groupSize(alts));
+    const order = sizes.map((_, g) => g).sort((a, b) => sizes[a] - sizes[b] || a - b);
+    // Only worth it when the first group is clearly not the smallest.
+    if (sizes[order[0]] * 1.25 >= sizes[0]) return null;
+    return order;
+  }
+
+  /**
+   * `and` matching in the order `order` (rarest group first): only the documents of the rarest group
+   * are ever touched, later groups only test the running count of each posting. Contributions are
+   * kept per group and summed afterwards in the groups' own order, so every score is the same
+   * floating-point number as when intersecting in the given order (0 + c0 + c1 + … in that order).
+   * Leaves acc/cnt set for the touched documents like the plain loop; returns how many were touched.
+   */
+  private matchAndReordered(groups: Alt[][], order: number[], norm0: number, normB: number): number {
+    const { acc, cnt, touched, mainValid, docLen, off, pDocs, pW } = this;
+    const ng = order.length;
+    while (this.contrib.length < ng) this.contrib.push(new Float64Array(0));
+    for (let g = 0; g < ng; g++) if (this.contrib[g].length < acc.length) this.contrib[g] = new Float64Array(acc.length);
+    let nt = 0;
+    for (let k = 0; k < ng; k++) {
+      const g = order[k];
+      const contrib = this.contrib[g];
+      for (const alt of groups[g]) {
+        const id = this.resolve(alt.term);
+        if (id === undefined) continue;
+        const idf = this.idf(id) * alt.factor * (K1 + 1);
+        const from = id < this.mainTerms ? off[id] : 0;
+        const to = id < this.mainTerms ? off[id + 1] : 0;
+        // A document is in the running while its count is k; once an alternative of this group has
+        // matched it, its count is k + 1 and the group's other alternatives pass it by (as the stamp does).
+        for (let i = from; i < to; i++) {
+          const d = pDocs[i];
+          if (cnt[d] !== k || mainValid[d] !== 1) continue;
+          if (k === 0) touched[nt++] = d;
+          cnt[d] = k + 1;
+          const w = pW[i];
+          contrib[d] = (idf * w) / (w + norm0 + normB * docLen[d]);
+        }
+        const delta = this.deltaPost.get(id);
+        if (delta !== undefined) {
+          for (const [d, w] of delta) {
+            if (cnt[d] !== k) continue;
+            if (k === 0) touched[nt++] = d;
+            cnt[d] = k + 1;
+            contrib[d] = (idf * w) / (w + norm0 + normB * docLen[d]);
+          }
+        }
+      }
+    }
+    const contribs = this.contrib;
+    for (let i = 0; i < nt; i++) {
+      const d = touched[i];
+      if (cnt[d] !== ng) continue;
+      let sum = acc[d];
+      for (let g = 0; g < ng; g++) sum += contribs[g][d];
+      acc[d] = sum;
+    }
+    return nt;
+  }
+
   /**
    * Match `groups` (each a list of alternatives for one query syllable). mode `and`: a document must
    * match every group; `or`: at least `minMatch` groups. `boosts` only add score to matches.
@@ -489,7 +571,9 @@ export class FieldIndex {
     let nt = 0;
     const isAnd = mode === 'and';
     const ng = Math.min(groups.length, 250);
-    for (let g = 0; g < ng; g++) {
+    const rarestFirst = isAnd ? this.rarestFirst(groups, ng) : null;
+    if (rarestFirst !== null) nt = this.matchAndReordered(groups, rarestFirst, norm0, normB);
+    else for (let g = 0; g < ng; g++) {
       const mark = g + 1;
       for (const alt of groups[g]) {
         const id = this.resolve(alt.term);
