@@ -10,7 +10,6 @@
 //          split the document: each takes pages from it until it passes `to`, so a thread that runs
 //          faster (or starts earlier) takes more pages. Without it the thread reads [from, to] alone.
 //   render { path, page, longSide }     → { width, height, data: ArrayBuffer (RGBA, transferred) }
-//   load   { path }                     → null; parses the document ahead of a `text` request
 //   close  {}                           → releases the open document
 import { readFile } from 'node:fs/promises';
 import { isMainThread, parentPort } from 'node:worker_threads';
@@ -208,12 +207,7 @@ async function render({ path, page: n, longSide }) {
   }
 }
 
-async function load({ path }) {
-  await docFor(path);
-  return null;
-}
-
-const OPS = { open, load, text, render, close };
+const OPS = { open, text, render, close };
 
 if (!isMainThread && parentPort) {
   let chain = Promise.resolve();

@@ -21,12 +21,6 @@ export const MAX_PDF_PAGES = 10_000;
 /** Below this many pages, a second thread costs more than it saves. */
 const PARALLEL_MIN_PAGES = 24;
 /**
- * Files from this size on are parsed by the second thread while the first reads the properties
- * (before the page count is known): a 24-page text-only PDF is already about this big, and parsing
- * a short document in vain costs little on the other core.
- */
-const PREFETCH_MIN_BYTES = 32 * 1024;
-/**
  * Each pdf.js thread holds the whole file in memory, and so does the bomb scan: above this size
  * (scanned books) only one thread reads it and the scan is skipped (bombs are small files; a big
  * one still meets the worker's memory cap).
@@ -207,20 +201,9 @@ async function checkedFile(path: string): Promise<number> {
   return size;
 }
 
-/** Whether a document of this size can have its pages read by both threads (see readPdfPages). */
-const canSplit = (size: number) => availableParallelism() > 1 && size <= BIG_FILE_BYTES;
-
-/**
- * Opens the PDF (after the bomb check) and reads its properties and page count.
- * `forText`: the page text is read next; a file big enough to be a long document is then parsed by
- * thread 1 at the same time as thread 0 reads the properties, so both start on the pages together.
- */
-export async function readPdfInfo(path: string, deadline: number, opts: { forText?: boolean } = {}): Promise<PdfDocumentInfo> {
-  const size = await checkedFile(path);
-  if (opts.forText && size >= PREFETCH_MIN_BYTES && canSplit(size)) {
-    // Errors are not lost: the text request queued behind this one on thread 1 meets them again.
-    request(1, { op: 'load', path }, deadline).catch(() => {});
-  }
+/** Opens the PDF (after the bomb check) and reads its properties and page count. */
+export async function readPdfInfo(path: string, deadline: number): Promise<PdfDocumentInfo> {
+  await checkedFile(path);
   let r: { numPages: number; info: Record<string, unknown>; xmp: Record<string, string>; encrypted: boolean; attachments: number };
   try {
     r = await request(0, { op: 'open', path }, deadline);
@@ -264,7 +247,7 @@ const STOP_CLAIMING = 1 << 30;
  */
 export async function readPdfPages(path: string, pages: number, deadline: number, opts: { parallel?: boolean } = {}): Promise<PdfPageText[]> {
   const { size } = await stat(path);
-  const parallel = (opts.parallel ?? true) && pages >= PARALLEL_MIN_PAGES && canSplit(size);
+  const parallel = (opts.parallel ?? true) && pages >= PARALLEL_MIN_PAGES && availableParallelism() > 1 && size <= BIG_FILE_BYTES;
   try {
     if (!parallel) return await request<PdfPageText[]>(0, { op: 'text', path, from: 1, to: pages, deadline }, deadline);
     const claim = new Int32Array(new SharedArrayBuffer(4));

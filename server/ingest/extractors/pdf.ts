@@ -26,7 +26,7 @@ export const pdfExtractor: Extractor = {
     await assertNotEmpty(input);
     const { deadline } = input.limits;
     try {
-      const info = await readPdfInfo(input.path, deadline, { forText: true });
+      const info = await readPdfInfo(input.path, deadline);
       checkDeadline(input, 'reading the PDF');
       const raw = await readPdfPages(input.path, info.pages, deadline);
       const timedOut = raw.filter((p) => p.error === 'TIMEOUT').length;
