@@ -49,6 +49,11 @@ export class FacetTable {
   agency = new Int32Array(0);
   year = new Int32Array(0);
   langs = new Uint32Array(0);
+  /**
+   * type | state << 8 | access << 16 | present << 24 in one word (codes are below 256), so the
+   * per-match loop of a query reads one array where it read four.
+   */
+  packed = new Uint32Array(0);
 
   private grow(id: number): void {
     if (id < this.present.length) return;
@@ -65,6 +70,7 @@ export class FacetTable {
     this.agency = g(this.agency, Int32Array);
     this.year = g(this.year, Int32Array);
     this.langs = g(this.langs, Uint32Array);
+    this.packed = g(this.packed, Uint32Array);
   }
 
   set(id: number, a: FacetAttrs): void {
@@ -81,10 +87,14 @@ export class FacetTable {
       if (c > 0) mask |= 1 << (c - 1);
     }
     this.langs[id] = mask >>> 0;
+    this.packed[id] = (this.type[id] | (this.state[id] << 8) | (this.access[id] << 16) | (1 << 24)) >>> 0;
   }
 
   clear(id: number): void {
-    if (id < this.present.length) this.present[id] = 0;
+    if (id < this.present.length) {
+      this.present[id] = 0;
+      this.packed[id] = 0;
+    }
   }
 
   has(id: number): boolean {

@@ -941,22 +941,48 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const keptIds = keptIdsScratch;
     const keptScores = keptScoresScratch;
     let nk = 0;
-    const { present, type: tArr, state: sArr, access: aArr, agency: agArr, year: yArr, langs: lArr } = ft;
-    for (let i = 0; i < n; i++) {
+    const { agency: agArr, year: yArr, langs: lArr, packed } = ft;
+    if (withFacets && typeAll && agencyAll && yearAll && langAll) {
+      // No filter but visibility (and state): the loop below with every `ok…` true, written out so the
+      // per-match work is only the counting (the usual case: a query without filters).
+      for (let i = 0; i < n; i++) {
+        const d = ids[i];
+        if (d >= packed.length) continue;
+        const pk = packed[d];
+        if (pk >>> 24 !== 1) continue;
+        const sc = (pk >>> 8) & 0xff;
+        const k = sc * nA + ((pk >>> 16) & 0xff);
+        const ag = agArr[d];
+        if ((ownAgency !== null && ag === ownAgency ? visOwn[k] : visOther[k]) !== 1) continue;
+        if (!stateAll && stateSel[sc] !== 1) continue;
+        cType[pk & 0xff]++;
+        if (ag >= 0 && ag <= maxAgencyId) cAgency[ag]++;
+        const y = yArr[d];
+        if (y > 0 && y < 10_000) cYear[y]++;
+        for (let rest = lArr[d]; rest !== 0; rest &= rest - 1) cLang[32 - Math.clz32(rest & -rest)]++;
+        keptIds[nk] = d;
+        keptScores[nk] = scores[i];
+        nk++;
+      }
+    } else for (let i = 0; i < n; i++) {
       const d = ids[i];
-      if (d >= present.length || present[d] !== 1) continue;
-      const k = sArr[d] * nA + aArr[d];
+      if (d >= packed.length) continue;
+      const pk = packed[d];
+      if (pk >>> 24 !== 1) continue;
+      const sc = (pk >>> 8) & 0xff;
+      const tc = pk & 0xff;
+      const k = sc * nA + ((pk >>> 16) & 0xff);
       const ag = agArr[d];
       if ((ownAgency !== null && ag === ownAgency ? visOwn[k] : visOther[k]) !== 1) continue;
-      if (!stateAll && stateSel[sArr[d]] !== 1) continue;
-      const okType = typeAll || typeSel[tArr[d]] === 1;
+      if (!stateAll && stateSel[sc] !== 1) continue;
+      const okType = typeAll || typeSel[tc] === 1;
       const okAgency = agencyAll || agencySel.has(ag);
       const y = yArr[d];
       const okYear = yearAll || (y !== 0 && y >= yLo && y <= yHi);
       const lm = lArr[d];
       const okLang = langAll || (lm & langMask) !== 0;
       if (withFacets) {
-        if (okAgency && okYear && okLang) cType[tArr[d]]++;
+        if (okAgency && okYear && okLang) cType[tc]++;
         if (okType && okYear && okLang && ag >= 0 && ag <= maxAgencyId) cAgency[ag]++;
         if (okType && okAgency && okLang && y > 0 && y < 10_000) cYear[y]++;
         if (okType && okAgency && okYear && lm !== 0) {
