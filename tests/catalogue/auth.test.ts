@@ -137,6 +137,19 @@ describe('sessions, CSRF and tokens', () => {
     expect(JSON.stringify((await t.app.inject({ url: '/api/tokens', headers: a.admin.headers })).json())).not.toContain(secret);
     const use = () => t.app.inject({ url: '/api/auth/me', headers: { authorization: `Bearer ${secret}` } });
     expect((await use()).json()).toMatchObject({ username: 'luu-tru-vien', via: 'api-token' });
+    // Last use is recorded to the minute: a second use within the same minute writes nothing.
+    const lastUsed = () => (t.app.db.sqlite.prepare('SELECT last_used_at FROM api_tokens WHERE id = ?').get(token.id) as { last_used_at: string | null }).last_used_at;
+    const first = lastUsed();
+    expect(first).not.toBeNull();
+    expect(Date.now() - Date.parse(first!)).toBeLessThan(60_000);
+    expect((await use()).statusCode).toBe(200);
+    if (new Date().toISOString().slice(0, 16) === first!.slice(0, 16)) {
+      expect(lastUsed()).toBe(first);
+    }
+    // A stale mark is refreshed.
+    t.app.db.sqlite.prepare(`UPDATE api_tokens SET last_used_at = '2020-01-01T00:00:00.000Z' WHERE id = ?`).run(token.id);
+    expect((await use()).statusCode).toBe(200);
+    expect(lastUsed()!.slice(0, 4)).not.toBe('2020');
     const revoke = await t.app.inject({ method: 'DELETE', url: `/api/tokens/${token.id}`, headers: a.admin.headers });
     expect(revoke.json().status).toBe('revoked');
     expect((await use()).json()).toMatchObject({ statusCode: 401, code: 'INVALID_TOKEN' });
