@@ -302,10 +302,12 @@ export async function runDerivativesBench(opts: { images?: number; rounds?: numb
       }
     }
 
-    // PDF text: one warm process, like a pool worker that already ran a job.
+    // PDF text: the steady state of a pool worker that has already run a few jobs (V8 has
+    // optimised pdf.js by then); the first, cold run is reported on its own.
     const cold = await pool.send(0, { op: 'pdf-extract', path: book });
+    for (let w = 0; w < 2; w++) await pool.send(0, { op: 'pdf-extract', path: book });
     const text: number[] = [], textCpu: number[] = [], ptt: number[] = [], pttCpu: number[] = [], thumb: number[] = [], ppm: number[] = [];
-    for (let r = 0; r < Math.max(3, rounds); r++) {
+    for (let r = 0; r < Math.max(5, rounds); r++) {
       const t = await pool.send(0, { op: 'pdf-extract', path: book });
       if (t.pages !== bookPages) throw new Error(`pipeline returned ${t.pages} pages`);
       text.push(t.ms);
