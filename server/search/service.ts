@@ -648,37 +648,58 @@ export function createSearchService(deps: SearchDeps): SearchService {
    * Blob ids holding one FTS token, ascending. Every text query asks about a handful of tokens, and
    * with few thousand distinct syllables the same tokens come back in most queries; FTS5 itself
    * answers a token held by 1,000 files in ~0.1 ms, most of it handing the rows to JS, so the lists
-   * are kept (LRU, bounded by their total length) and dropped whenever the text index changes.
+   * are kept (LRU, bounded by their total size: 16 MB, a bitset for a token held by many files) and
+   * dropped whenever the text index changes.
    */
-  const tokenBlobs = new Map<string, Int32Array>();
-  let tokenBlobsLen = 0;
-  const TOKEN_BLOBS_MAX = 4_000_000;
+  /** One token's files: ascending ids, or a bitset over blob ids when that is smaller (common syllables). */
+  interface TokenBlobs {
+    ids: Int32Array | null;
+    bits: Uint32Array | null;
+    bytes: number;
+  }
+  const tokenBlobs = new Map<string, TokenBlobs>();
+  let tokenBlobsBytes = 0;
+  const TOKEN_BLOBS_MAX_BYTES = 16 * 2 ** 20;
   function clearTokenBlobs(): void {
     tokenBlobs.clear();
-    tokenBlobsLen = 0;
+    tokenBlobsBytes = 0;
   }
-  function blobsOf(token: string): Int32Array {
-    let a = tokenBlobs.get(token);
-    if (a !== undefined) {
+  function blobsOf(token: string): TokenBlobs {
+    let e = tokenBlobs.get(token);
+    if (e !== undefined) {
       tokenBlobs.delete(token);
-      tokenBlobs.set(token, a);
-      return a;
+      tokenBlobs.set(token, e);
+      return e;
     }
     const rows = st.matchBlobIds.all(ftsQuote(token)) as number[];
-    a = Int32Array.from(rows);
-    // FTS5 returns rowids in ascending order; keep the lists sorted whatever it does.
-    for (let i = 1; i < a.length; i++) if (a[i] < a[i - 1]) {
-      a.sort();
-      break;
+    let max = 0;
+    let min = 0;
+    for (const b of rows) {
+      if (b > max) max = b;
+      if (b < min) min = b;
     }
-    while (tokenBlobsLen + a.length > TOKEN_BLOBS_MAX && tokenBlobs.size > 0) {
+    const words = Math.floor(max / 32) + 1;
+    if (rows.length > 0 && min >= 0 && words < rows.length) {
+      const bits = new Uint32Array(words);
+      for (const b of rows) if (b >= 0) bits[b >>> 5] |= 1 << (b & 31);
+      e = { ids: null, bits, bytes: words * 4 };
+    } else {
+      const a = Int32Array.from(rows);
+      // FTS5 returns rowids in ascending order; keep the lists sorted whatever it does.
+      for (let i = 1; i < a.length; i++) if (a[i] < a[i - 1]) {
+        a.sort();
+        break;
+      }
+      e = { ids: a, bits: null, bytes: a.length * 4 };
+    }
+    while (tokenBlobsBytes + e.bytes > TOKEN_BLOBS_MAX_BYTES && tokenBlobs.size > 0) {
       const [k, v] = tokenBlobs.entries().next().value!;
       tokenBlobs.delete(k);
-      tokenBlobsLen -= v.length;
+      tokenBlobsBytes -= v.bytes;
     }
-    tokenBlobs.set(token, a);
-    tokenBlobsLen += a.length;
-    return a;
+    tokenBlobs.set(token, e);
+    tokenBlobsBytes += e.bytes;
+    return e;
   }
 
   let exprCount = new Int32Array(0);
@@ -692,12 +713,25 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const cand: number[] = [];
     for (let g = 0; g < expr.length; g++) {
       for (const tok of expr[g]) {
-        const list = blobsOf(tok);
-        for (let i = 0; i < list.length; i++) {
-          const b = list[i];
-          if (b > maxId || count[b] !== g) continue;
-          if (g === 0) cand.push(b);
-          count[b] = g + 1;
+        const e = blobsOf(tok);
+        if (e.bits !== null) {
+          const bits = e.bits;
+          for (let w = 0; w < bits.length; w++) {
+            for (let x = bits[w]; x !== 0; x &= x - 1) {
+              const b = (w << 5) + 31 - Math.clz32(x & -x);
+              if (b > maxId || count[b] !== g) continue;
+              if (g === 0) cand.push(b);
+              count[b] = g + 1;
+            }
+          }
+        } else {
+          const list = e.ids!;
+          for (let i = 0; i < list.length; i++) {
+            const b = list[i];
+            if (b > maxId || count[b] !== g) continue;
+            if (g === 0) cand.push(b);
+            count[b] = g + 1;
+          }
         }
       }
     }
