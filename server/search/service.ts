@@ -761,10 +761,37 @@ export function createSearchService(deps: SearchDeps): SearchService {
     }
   }
 
-  function textMatches(expr: TextExpr | null, phrase: TextExpr | null, near: TextExpr | null): { score: Map<number, number>; blob: Map<number, number> } {
-    const score = new Map<number, number>();
-    const blob = new Map<number, number>();
-    if (expr === null || blobInfo.size === 0) return { score, blob };
+  /**
+   * Text matches of the current query: products in first-seen order, with their best text score and
+   * the file it came from, in typed arrays indexed by product id (scratch reused by every query,
+   * cleared by `textMatches`); `has[pid]` is 1 for a text match.
+   */
+  interface TextHits {
+    n: number;
+    pids: Int32Array;
+    score: Float64Array;
+    blob: Int32Array;
+    has: Uint8Array;
+  }
+  const th: TextHits = { n: 0, pids: new Int32Array(0), score: new Float64Array(0), blob: new Int32Array(0), has: new Uint8Array(0) };
+  function growTextHits(pid: number): void {
+    const cap = Math.max(pid + 1, th.has.length * 2, 1024);
+    const g = <T extends Int32Array | Float64Array | Uint8Array>(a: T, C: new (n: number) => T): T => {
+      const b = new C(cap);
+      b.set(a);
+      return b;
+    };
+    th.pids = g(th.pids, Int32Array);
+    th.score = g(th.score, Float64Array);
+    th.blob = g(th.blob, Int32Array);
+    th.has = g(th.has, Uint8Array);
+  }
+  const textBlobOf = (pid: number): number | undefined => (pid < th.has.length && th.has[pid] !== 0 ? th.blob[pid] : undefined);
+
+  function textMatches(expr: TextExpr | null, phrase: TextExpr | null, near: TextExpr | null): TextHits {
+    for (let i = 0; i < th.n; i++) th.has[th.pids[i]] = 0;
+    th.n = 0;
+    if (expr === null || blobInfo.size === 0) return th;
     // bm25() over this detail=none table is always 0: FTS5 keeps no instance data, so bm25 sees a
     // frequency of 0 for every phrase (checked on the 100k bench data: 557,355 matching rows, none
     // non-zero). Calling it cost ~0.8 ms per query (1,000 matching files) for nothing; the text score
@@ -774,7 +801,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       rows = evalText(expr);
     } catch (e) {
       log.warn({ err: e, expr }, 'search: text query refused');
-      return { score, blob };
+      return th;
     }
     const bm = 0;
     const phraseSet = rows.length > 0 ? idSet(phrase) : null;
@@ -785,14 +812,22 @@ export function createSearchService(deps: SearchDeps): SearchService {
       if (phraseSet !== null && phraseSet[id] === 1) s += TEXT_PHRASE_BONUS;
       else if (nearSet !== null && nearSet[id] === 1) s += TEXT_NEAR_BONUS;
       else if (phrase !== null) s *= TEXT_SCATTERED;
-      for (const pid of blobProducts.get(id) ?? []) {
-        if (s > (score.get(pid) ?? -Infinity)) {
-          score.set(pid, s);
-          blob.set(pid, id);
+      const holders = blobProducts.get(id);
+      if (holders === undefined) continue;
+      for (const pid of holders) {
+        if (pid >= th.has.length) growTextHits(pid);
+        if (th.has[pid] === 0) {
+          th.has[pid] = 1;
+          th.pids[th.n++] = pid;
+          th.score[pid] = s;
+          th.blob[pid] = id;
+        } else if (s > th.score[pid]) {
+          th.score[pid] = s;
+          th.blob[pid] = id;
         }
       }
     }
-    return { score, blob };
+    return th;
   }
 
   function parseList(s: string | undefined): string[] {
@@ -825,10 +860,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
     },
   };
 
-  let textScratch = new Float64Array(0);
   let keptIdsScratch = new Int32Array(0);
   let keptScoresScratch = new Float64Array(0);
-  let textState = new Uint8Array(0);
 
   function run(params: SearchParams, viewer: Principal | null, withFacets: boolean) {
     prof.start();
@@ -838,7 +871,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     let ids: Int32Array;
     let scores: Float64Array;
     let n: number;
-    let text = { score: new Map<number, number>(), blob: new Map<number, number>() };
+    let text = textMatches(null, null, null);
     if (parsed.terms.length > 0 && qp.nTerms === 0) {
       mode = 'and';
       ids = new Int32Array(0);
@@ -857,7 +890,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       prof.mark('fields');
       text = textMatches(qp.ftsAnd, qp.ftsPhrase, qp.ftsNear);
       prof.mark('text');
-      if (fm.n === 0 && text.score.size === 0 && qp.groups.length >= 2) {
+      if (fm.n === 0 && text.n === 0 && qp.groups.length >= 2) {
         mode = 'or';
         const k = qp.nTerms;
         fm = fields.match(qp.groups.slice(0, k), qp.boosts, 'or', Math.max(1, Math.ceil(k / 2)));
@@ -866,31 +899,21 @@ export function createSearchService(deps: SearchDeps): SearchService {
       ids = fm.ids;
       scores = fm.scores;
       n = fm.n;
-      if (text.score.size > 0) {
-        // Text scores through a per-product scratch array instead of a Map lookup per field match.
-        let maxPid = 0;
-        for (const pid of text.score.keys()) if (pid > maxPid) maxPid = pid;
-        if (textScratch.length <= maxPid) {
-          textScratch = new Float64Array(Math.max(maxPid + 1, textScratch.length * 2));
-          textState = new Uint8Array(textScratch.length);
-        }
-        const tS = textScratch;
-        const tState = textState;
-        for (const [pid, sc] of text.score) {
-          tS[pid] = sc;
-          tState[pid] = 1;
-        }
+      if (text.n > 0) {
+        // Text scores are read from the per-product arrays; `has` marks the merged ones with 2.
+        const { pids, score: tS, has } = text;
         for (let i = 0; i < n; i++) {
           const d = ids[i];
-          if (d < tState.length && tState[d] !== 0) {
+          if (d < has.length && has[d] !== 0) {
             scores[i] += tS[d];
-            tState[d] = 2;
+            has[d] = 2;
           }
         }
         const extra: number[] = [];
-        for (const pid of text.score.keys()) {
-          if (tState[pid] !== 2 && attrs[pid] !== undefined) extra.push(pid);
-          tState[pid] = 0;
+        for (let k = 0; k < text.n; k++) {
+          const pid = pids[k];
+          if (has[pid] !== 2 && attrs[pid] !== undefined) extra.push(pid);
+          has[pid] = 1;
         }
         if (extra.length > 0) {
           const ids2 = new Int32Array(n + extra.length);
@@ -899,7 +922,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
           sc2.set(scores.subarray(0, n));
           extra.forEach((pid, k) => {
             ids2[n + k] = pid;
-            sc2[n + k] = text.score.get(pid)!;
+            sc2[n + k] = tS[pid];
           });
           ids = ids2;
           scores = sc2;
@@ -1218,7 +1241,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       const rows = r.parsed.terms.length > 0 && pageOf.length > 0 ? productTexts(pageOf.map((c) => c.id)) : undefined;
       for (const c of pageOf) {
         const a = attrs[c.id]!;
-        let blob = r.text.blob.get(c.id);
+        let blob = textBlobOf(c.id);
         if (blob !== undefined && lookups++ >= MAX_PAGE_LOOKUPS) blob = undefined;
         hits.push({
           id: c.id,
