@@ -2,7 +2,7 @@
  * Ingest benchmark (issue "The service and its store"):
  * 1. One large upload over loopback until durable (201), vs the physical floor of one hash pass and
  *    one write: `openssl dgst -sha256 f && cp f dest && sync`. Also the server's peak RSS at
- *    100 MiB and at the large size (a fresh server per size, so VmHWM belongs to that size).
+ *    100 MiB and at the large size (a fresh server per upload, peak VmHWM over the reps).
  * 2. Acknowledged uploads per second: N files of ~200 KB from 8 concurrent clients, vs a bare
  *    Fastify + multipart server that only hashes, writes and fsyncs (scripts/bench/bare-upload-server.ts).
  * Extraction workers are off (JOB_WORKERS=0): this measures the road, not the extractors.
@@ -120,31 +120,47 @@ export async function runIngestBench(opts: { largeMiB?: number; reps?: number; s
       const file = join(work, `big-${sizeMiB}.bin`);
       log(`making a ${sizeMiB} MiB file`);
       makeFile(file, sizeMiB * 1024 * 1024, sizeMiB);
-      const dataDir = join(work, `data-${sizeMiB}`);
-      const { proc, base } = await startOurs(dataDir);
       const isLarge = sizeMiB === largeMiB;
       // The bare multipart-to-disk server on the same file shows what any Fastify + multipart pipeline costs here.
       const barePort = await freePort();
-      const bare = isLarge ? await startNode('scripts/bench/bare-upload-server.ts', { BARE_DIR: join(work, 'bare-large'), PORT: String(barePort) }, `http://127.0.0.1:${barePort}/healthz`) : null;
+      const bareDir = join(work, 'bare-large');
+      const bare = isLarge ? await startNode('scripts/bench/bare-upload-server.ts', { BARE_DIR: bareDir, PORT: String(barePort) }, `http://127.0.0.1:${barePort}/healthz`) : null;
       const pipelineSec: number[] = [];
       const floorSec: number[] = [];
       const bareSec: number[] = [];
+      let peakMb = 0;
+      let dataDir: string | null = null;
       try {
         for (let r = 0; r < (isLarge ? reps : 1); r++) {
           floorSec.push(floorRun(file, join(work, 'floor-copy.bin')));
-          pipelineSec.push(curlUpload(`${base}/api/products`, file));
+          // Same footing as the floor, which removes its previous copy and syncs before its clock
+          // starts: each contender's previous output is removed and synced first. On this VM, writing
+          // a GiB into page-cache pages that were just freed cost 0.34-0.37 s of system CPU, and
+          // 1.1-3.6 s into pages that were not (measured with a plain write loop), so without this the
+          // order of the contenders decides the result. Ours gets a fresh server and data dir per rep.
+          if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+          spawnSync('sync');
+          dataDir = join(work, `data-${sizeMiB}-${r}`);
+          const ours = await startOurs(dataDir);
+          try {
+            pipelineSec.push(curlUpload(`${ours.base}/api/products`, file));
+            peakMb = Math.max(peakMb, memoryOf(ours.proc.pid!).peakMb);
+          } finally {
+            await stopProcess(ours.proc);
+          }
           if (bare) {
+            rmSync(bareDir, { recursive: true, force: true });
+            mkdirSync(bareDir, { recursive: true });
+            spawnSync('sync');
             bareSec.push(curlUpload(`http://127.0.0.1:${barePort}/upload`, file));
-            rmSync(join(work, 'bare-large'), { recursive: true, force: true });
-            mkdirSync(join(work, 'bare-large'), { recursive: true });
           }
           log(`${sizeMiB} MiB rep ${r + 1}: pipeline ${fmt(pipelineSec.at(-1)!)} s, floor ${fmt(floorSec.at(-1)!)} s${bare ? `, bare multipart ${fmt(bareSec.at(-1)!)} s` : ''}`);
         }
-        rss[`${sizeMiB}MiB`] = memoryOf(proc.pid!).peakMb;
+        rss[`${sizeMiB}MiB`] = peakMb;
       } finally {
         if (bare) await stopProcess(bare);
-        await stopProcess(proc);
-        rmSync(dataDir, { recursive: true, force: true });
+        if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+        rmSync(bareDir, { recursive: true, force: true });
         rmSync(join(work, 'floor-copy.bin'), { force: true });
       }
       if (sizeMiB === largeMiB) {
