@@ -59,6 +59,18 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     reply.header('x-request-id', req.id);
   });
 
+  // Shutting down: close() drops the keep-alive connections idle at that moment, but one whose
+  // response was still finishing would linger until its keep-alive timeout (72 s). Sweep them as
+  // they become idle until the server has closed.
+  let idleSweep: NodeJS.Timeout | null = null;
+  app.addHook('preClose', async () => {
+    idleSweep = setInterval(() => app.server.closeIdleConnections(), 100);
+    idleSweep.unref();
+  });
+  app.addHook('onClose', async () => {
+    if (idleSweep) clearInterval(idleSweep);
+  });
+
   // Ecosystem plugins.
   await app.register(cookie);
   await app.register(formbody);
