@@ -13,6 +13,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Readable } from 'node:stream';
 import { err } from '../errors.ts';
+import { openDirect } from './direct-writer.ts';
 import type { MediaTypeInfo } from './media-types.ts';
 import { SNIFF_BYTES, sniffFile, sniffHead, type SniffResult } from './sniff.ts';
 
@@ -48,7 +49,18 @@ export interface ReceiveOptions {
   maxFileBytes: number;
   /** True once the source stopped because it hit the size limit (multipart's `file.truncated`). */
   isTruncated: () => boolean;
+  /**
+   * Write with O_DIRECT (direct-writer.ts) instead of through the page cache: for files known to be
+   * large (the caller sees the request's length). Falls back to the page cache where refused.
+   */
+  direct?: boolean;
 }
+
+/** Requests at least this long have their files written with O_DIRECT. */
+export const DIRECT_WRITE_MIN_BYTES = 16 * 1024 * 1024;
+
+/** How files were written since start-up (for tests and operators). */
+export const writeStats = { direct: 0, directRefused: 0, buffered: 0 };
 
 export function newTempPath(tmpDir: string, prefix = 'upload'): string {
   return join(tmpDir, `${prefix}-${Date.now()}-${randomBytes(6).toString('hex')}`);
@@ -57,7 +69,11 @@ export function newTempPath(tmpDir: string, prefix = 'upload'): string {
 /** Receive `source` into a temp file. Throws AppError (413/415/400) for refusals. */
 export async function receiveFile(source: Readable, opts: ReceiveOptions): Promise<ReceivedFile> {
   const tempPath = newTempPath(opts.tmpDir);
-  const fh = await open(tempPath, 'wx');
+  const direct = opts.direct ? await openDirect(tempPath) : null;
+  const fh = direct ? direct.handle : await open(tempPath, 'wx');
+  if (direct) writeStats.direct++;
+  else if (opts.direct) writeStats.directRefused++;
+  else writeStats.buffered++;
   const hash = createHash('sha256');
   let size = 0;
   let head: Buffer | null = null;
@@ -130,9 +146,22 @@ export async function receiveFile(source: Readable, opts: ReceiveOptions): Promi
           if (sniffed !== 'pending' && !sniffed.ok) throw unsupported(sniffed.detected, opts.originalName);
         }
       }
+      if (direct) {
+        await direct.write(chunk);
+        sinceGc += chunk.length;
+        if (sinceGc >= GC_EVERY) {
+          sinceGc = 0;
+          minorGc({ type: 'minor' });
+        }
+        continue;
+      }
       batch.push(chunk);
       batchLen += chunk.length;
       if (batchLen >= WRITE_BATCH) await flush();
+    }
+    if (direct) {
+      await direct.finish();
+      await direct.release();
     }
     await flush();
     await drain(0);
@@ -160,6 +189,7 @@ export async function receiveFile(source: Readable, opts: ReceiveOptions): Promi
       clientMediaType: opts.clientMediaType,
     };
   } catch (e) {
+    await direct?.release().catch(() => {});
     await Promise.allSettled([...inFlight]);
     if (!closed) await fh.close().catch(() => {});
     await unlink(tempPath).catch(() => {});

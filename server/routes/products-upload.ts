@@ -11,7 +11,7 @@ import { parseNewProductFields, type ProductInsert, type RawFields } from '../ca
 import { readProduct } from '../catalogue/product-read.ts';
 import { cached } from '../db/statements.ts';
 import { err } from '../errors.ts';
-import { receiveFile, type ReceivedFile } from '../ingest/receive-file.ts';
+import { DIRECT_WRITE_MIN_BYTES, receiveFile, type ReceivedFile } from '../ingest/receive-file.ts';
 import { requireRole } from '../plugins/auth.ts';
 import { ErrorSchema } from './schemas.ts';
 
@@ -68,6 +68,7 @@ export default async function productUploadRoutes(app: FastifyInstance) {
               clientMediaType: part.mimetype || null,
               maxFileBytes: limits.maxFileBytes,
               isTruncated: () => file.truncated,
+              direct: Number(req.headers['content-length'] ?? 0) >= DIRECT_WRITE_MIN_BYTES,
             }),
           );
         }

@@ -8,6 +8,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, makeTestApp, type TestApp } from '../helpers/app.ts';
+import { writeStats } from '../../server/ingest/receive-file.ts';
 import { makePdf, randomBinary } from '../helpers/samples.ts';
 
 const sha = (b: Buffer | Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -22,7 +23,8 @@ describe('large upload over HTTP', () => {
   });
   afterAll(() => t.close());
 
-  it('stores 150 MiB byte-identical', async () => {
+  it('stores 150 MiB byte-identical (written with O_DIRECT)', async () => {
+    const before = { ...writeStats };
     // Random bytes with an odd tail so the last batch is a partial one.
     const data = Buffer.concat([await makePdf(1, 'Phim tai lieu'), randomBinary(150 * 1024 * 1024 + 12_345, 42)]);
     const form = new FormData();
@@ -34,10 +36,29 @@ describe('large upload over HTTP', () => {
     const rec = (await res.json()) as { files: Array<{ sha256: string; size: number }> };
     expect(rec.files[0].sha256).toBe(sha(data));
     expect(rec.files[0].size).toBe(data.length);
+    // A request this large is written direct (or, where the file system refuses, counted as refused).
+    expect(writeStats.direct + writeStats.directRefused).toBe(before.direct + before.directRefused + 1);
+    expect(writeStats.buffered).toBe(before.buffered);
     const h = rec.files[0].sha256;
     expect((await stat(join(t.dataDir, 'blobs', h.slice(0, 2), h.slice(2, 4), h))).size).toBe(data.length);
     const down = await fetch(`${base}/api/files/${h}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(sha(Buffer.from(await down.arrayBuffer()))).toBe(h);
     expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
   }, 120_000);
+
+  it('writes through the page cache below the threshold, byte-identical', async () => {
+    const before = { ...writeStats };
+    const data = Buffer.concat([await makePdf(1, 'To roi'), randomBinary(3 * 1024 * 1024 + 7, 5)]);
+    const form = new FormData();
+    form.append('title', 'Tờ rơi tuyên truyền');
+    form.append('type', 'leaflet');
+    form.append('file', new Blob([new Uint8Array(data)]), 'tờ-rơi.pdf');
+    const res = await fetch(`${base}/api/products`, { method: 'POST', body: form, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.status).toBe(201);
+    const h = ((await res.json()) as { files: Array<{ sha256: string }> }).files[0].sha256;
+    expect(h).toBe(sha(data));
+    expect(writeStats.buffered).toBe(before.buffered + 1);
+    const down = await fetch(`${base}/api/files/${h}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(sha(Buffer.from(await down.arrayBuffer()))).toBe(h);
+  });
 });

@@ -1,0 +1,57 @@
+/** O_DIRECT writing of large uploads (server/ingest/direct-writer.ts): every byte lands, whatever the chunking. */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DIRECT_BLOCK, openDirect } from '../../server/ingest/direct-writer.ts';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+// Probe once: on a file system that refuses O_DIRECT the writer returns null (the caller then
+// writes through the page cache, tested in large-upload.test.ts) and these tests are skipped.
+const probeDir = await mkdtemp(join(process.cwd(), '.vitest-tmp-direct-'));
+const probe = await openDirect(join(probeDir, 'probe'));
+if (probe) {
+  await probe.release();
+  await probe.handle.close();
+}
+await rm(probeDir, { recursive: true, force: true });
+
+describe.runIf(probe !== null)('direct writer', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  // Sizes: a partial block only, whole slots, a partial last block, one byte past a slot.
+  it.each([1, 4095, DIRECT_BLOCK, 3 * 1024 * 1024, 5 * 1024 * 1024 + 13, 9 * 1024 * 1024 + 1])('writes %i bytes exactly, in uneven chunks', async (size) => {
+    const dir = await mkdtemp(join(process.cwd(), '.vitest-tmp-direct-'));
+    dirs.push(dir);
+    const path = join(dir, 'f');
+    const data = randomBytes(size);
+    const w = (await openDirect(path))!;
+    let off = 0;
+    let k = 0;
+    while (off < size) {
+      const n = Math.min(size - off, [1, 65536, 100_000, 7, 1024 * 1024 + 3][k++ % 5]);
+      await w.write(data.subarray(off, off + n));
+      off += n;
+    }
+    await w.finish();
+    await w.release();
+    await w.handle.sync();
+    await w.handle.close();
+    expect((await stat(path)).size).toBe(size);
+    expect(sha(await readFile(path))).toBe(sha(data));
+  });
+
+  it('refuses to overwrite an existing file', async () => {
+    const dir = await mkdtemp(join(process.cwd(), '.vitest-tmp-direct-'));
+    dirs.push(dir);
+    const w = (await openDirect(join(dir, 'f')))!;
+    await w.release();
+    await w.handle.close();
+    await expect(openDirect(join(dir, 'f'))).rejects.toMatchObject({ code: 'EEXIST' });
+  });
+});
