@@ -23,8 +23,11 @@ const pool: WebAssembly.Memory[] = [];
 const POOL_MAX = 4;
 
 export interface DirectWriter {
-  /** Copy `chunk` in; resolves when its bytes are queued (waits only when all four slots are busy). */
-  write(chunk: Buffer): Promise<void>;
+  /**
+   * Copy `chunk` in. Returns undefined when its bytes are queued at once, or a promise when it had
+   * to wait for a slot (all four busy): no promise per chunk on the fast path.
+   */
+  write(chunk: Buffer): Promise<void> | undefined;
   /** Write what is left (the partial last block through a normal descriptor) and wait for every write. */
   finish(): Promise<void>;
   /** The direct descriptor: fsync it (it flushes the whole file, tail included), then close it. */
@@ -68,6 +71,28 @@ export async function openDirect(path: string): Promise<DirectWriter | null> {
     busy[slot] = null;
     if (errored) throw errored;
   };
+  /** Copy from `off` on; when the next slot is still being written, continue after it is free. */
+  const copyFrom = (chunk: Buffer, off: number): Promise<void> | undefined => {
+    while (off < chunk.length) {
+      if (fill === 0) {
+        if (busy[current]) {
+          const from = off;
+          return claim(current).then(() => copyFrom(chunk, from));
+        }
+        if (errored) throw errored;
+      }
+      const n = Math.min(SLOT - fill, chunk.length - off);
+      chunk.copy(slots[current], fill, off, off + n);
+      fill += n;
+      off += n;
+      if (fill === SLOT) {
+        submit(current, SLOT);
+        current = (current + 1) % SLOTS;
+        fill = 0;
+      }
+    }
+    return undefined;
+  };
   const settle = async () => {
     await Promise.all(busy.filter(Boolean));
     busy.fill(null);
@@ -75,20 +100,8 @@ export async function openDirect(path: string): Promise<DirectWriter | null> {
 
   return {
     handle,
-    async write(chunk) {
-      let off = 0;
-      while (off < chunk.length) {
-        if (fill === 0) await claim(current);
-        const n = Math.min(SLOT - fill, chunk.length - off);
-        chunk.copy(slots[current], fill, off, off + n);
-        fill += n;
-        off += n;
-        if (fill === SLOT) {
-          submit(current, SLOT);
-          current = (current + 1) % SLOTS;
-          fill = 0;
-        }
-      }
+    write(chunk) {
+      return copyFrom(chunk, 0);
     },
     async finish() {
       const whole = fill - (fill % DIRECT_BLOCK);

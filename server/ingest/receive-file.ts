@@ -147,7 +147,8 @@ export async function receiveFile(source: Readable, opts: ReceiveOptions): Promi
         }
       }
       if (direct) {
-        await direct.write(chunk);
+        const waiting = direct.write(chunk);
+        if (waiting) await waiting;
         sinceGc += chunk.length;
         if (sinceGc >= GC_EVERY) {
           sinceGc = 0;
