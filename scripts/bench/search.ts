@@ -15,6 +15,7 @@
 // @ts-expect-error autocannon ships no type declarations
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
+import { SERVER_NODE_ARGS } from '../build.mjs';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -433,7 +434,8 @@ export async function runSearchBench(partial: Partial<BenchOptions> = {}): Promi
   const { gen, generateMs, buildMs, baselineBuildMs, dbBytes } = build;
   const queries = JSON.parse(readFileSync(queriesFile, 'utf8')) as BenchQuery[];
 
-  const proc = spawn(process.execPath, ['--import', 'tsx', SELF, '--child', dbFile, queriesFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  // The measured process runs with the Node flags `npm start` gives the server (SERVER_NODE_ARGS).
+  const proc = spawn(process.execPath, [...SERVER_NODE_ARGS, '--import', 'tsx', SELF, '--child', dbFile, queriesFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const first = await new Promise<string>((res, rej) => {
     let buf = '';
     proc.stdout.on('data', (d: Buffer) => {
