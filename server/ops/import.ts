@@ -18,7 +18,7 @@ import { parseNewProductFields, type ProductInsert } from '../catalogue/product-
 import { ACCESS_LEVELS } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
-import { formatBytes, receiveFile, type ReceivedFile } from '../ingest/receive-file.ts';
+import { formatBytes, DIRECT_WRITE_MIN_BYTES, receiveFile, type ReceivedFile } from '../ingest/receive-file.ts';
 import { SNIFF_BYTES, sniffFile, sniffHead } from '../ingest/sniff.ts';
 import { parseManifest, rowToRawFields, type ManifestProblem, type ManifestRow } from './manifest.ts';
 import { createProgress, type Progress } from './progress.ts';
@@ -227,6 +227,7 @@ async function importRow(
           clientMediaType: null,
           maxFileBytes: opts.maxFileBytes,
           isTruncated: () => false,
+          direct: st.size >= DIRECT_WRITE_MIN_BYTES,
         });
         received.push(rec);
         f.sha256 = rec.sha256;
