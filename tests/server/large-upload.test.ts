@@ -23,42 +23,39 @@ describe('large upload over HTTP', () => {
   });
   afterAll(() => t.close());
 
-  it('stores 150 MiB byte-identical (written with O_DIRECT)', async () => {
-    const before = { ...writeStats };
-    // Random bytes with an odd tail so the last batch is a partial one.
-    const data = Buffer.concat([await makePdf(1, 'Phim tai lieu'), randomBinary(150 * 1024 * 1024 + 12_345, 42)]);
+  /** Upload one file over HTTP, check the answer names its bytes, download it back and compare. */
+  async function roundTrip(data: Buffer, title: string, type: string, name: string): Promise<string> {
     const form = new FormData();
-    form.append('title', 'Phim tài liệu: Đường lên Pác Bó');
-    form.append('type', 'video');
-    form.append('file', new Blob([new Uint8Array(data)]), 'đường-lên-pác-bó.pdf');
+    form.append('title', title);
+    form.append('type', type);
+    form.append('file', new Blob([new Uint8Array(data)]), name);
     const res = await fetch(`${base}/api/products`, { method: 'POST', body: form, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(res.status).toBe(201);
-    const rec = (await res.json()) as { files: Array<{ sha256: string; size: number }> };
-    expect(rec.files[0].sha256).toBe(sha(data));
-    expect(rec.files[0].size).toBe(data.length);
-    // A request this large is written direct (or, where the file system refuses, counted as refused).
-    expect(writeStats.direct + writeStats.directRefused).toBe(before.direct + before.directRefused + 1);
-    expect(writeStats.buffered).toBe(before.buffered);
-    const h = rec.files[0].sha256;
+    const file = ((await res.json()) as { files: Array<{ sha256: string; size: number }> }).files[0];
+    expect(file.sha256).toBe(sha(data));
+    expect(file.size).toBe(data.length);
+    const h = file.sha256;
     expect((await stat(join(t.dataDir, 'blobs', h.slice(0, 2), h.slice(2, 4), h))).size).toBe(data.length);
     const down = await fetch(`${base}/api/files/${h}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(sha(Buffer.from(await down.arrayBuffer()))).toBe(h);
     expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+    return h;
+  }
+
+  it('stores 150 MiB byte-identical (written with O_DIRECT)', async () => {
+    const before = { ...writeStats };
+    // Random bytes with an odd tail so the last block is a partial one.
+    const data = Buffer.concat([await makePdf(1, 'Phim tai lieu'), randomBinary(150 * 1024 * 1024 + 12_345, 42)]);
+    await roundTrip(data, 'Phim tài liệu: Đường lên Pác Bó', 'video', 'đường-lên-pác-bó.pdf');
+    // A request this large is written direct (or, where the file system refuses, counted as refused).
+    expect(writeStats.direct + writeStats.directRefused).toBe(before.direct + before.directRefused + 1);
+    expect(writeStats.buffered).toBe(before.buffered);
   }, 120_000);
 
   it('writes through the page cache below the threshold, byte-identical', async () => {
     const before = { ...writeStats };
     const data = Buffer.concat([await makePdf(1, 'To roi'), randomBinary(3 * 1024 * 1024 + 7, 5)]);
-    const form = new FormData();
-    form.append('title', 'Tờ rơi tuyên truyền');
-    form.append('type', 'leaflet');
-    form.append('file', new Blob([new Uint8Array(data)]), 'tờ-rơi.pdf');
-    const res = await fetch(`${base}/api/products`, { method: 'POST', body: form, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-    expect(res.status).toBe(201);
-    const h = ((await res.json()) as { files: Array<{ sha256: string }> }).files[0].sha256;
-    expect(h).toBe(sha(data));
+    await roundTrip(data, 'Tờ rơi tuyên truyền', 'leaflet', 'tờ-rơi.pdf');
     expect(writeStats.buffered).toBe(before.buffered + 1);
-    const down = await fetch(`${base}/api/files/${h}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-    expect(sha(Buffer.from(await down.arrayBuffer()))).toBe(h);
   });
 });
