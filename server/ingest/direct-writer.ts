@@ -12,7 +12,7 @@
  * file systems) `openDirect` returns null and the caller writes through the page cache.
  */
 import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 
 export const DIRECT_BLOCK = 4096;
 const SLOT = 1024 * 1024;
@@ -46,7 +46,15 @@ export async function openDirect(path: string): Promise<DirectWriter | null> {
     if ((e as NodeJS.ErrnoException).code === 'EINVAL') return null;
     throw e;
   }
-  const memory = pool.pop() ?? new WebAssembly.Memory({ initial: (SLOTS * SLOT) / 65536 });
+  let memory: WebAssembly.Memory;
+  try {
+    memory = pool.pop() ?? new WebAssembly.Memory({ initial: (SLOTS * SLOT) / 65536 });
+  } catch {
+    // No WebAssembly (e.g. node --jitless): no aligned buffers, so write through the page cache.
+    await handle.close();
+    await unlink(path).catch(() => {});
+    return null;
+  }
   const slots = Array.from({ length: SLOTS }, (_, i) => Buffer.from(memory.buffer, i * SLOT, SLOT));
   const busy: Array<Promise<void> | null> = Array(SLOTS).fill(null);
   let errored: unknown = null;

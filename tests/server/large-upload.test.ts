@@ -5,9 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, makeTestApp, type TestApp } from '../helpers/app.ts';
+import { ADMIN_TOKEN, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
 import { writeStats } from '../../server/ingest/receive-file.ts';
 import { makePdf, randomBinary } from '../helpers/samples.ts';
 
@@ -51,6 +52,34 @@ describe('large upload over HTTP', () => {
     expect(writeStats.direct + writeStats.directRefused).toBe(before.direct + before.directRefused + 1);
     expect(writeStats.buffered).toBe(before.buffered);
   }, 120_000);
+
+  it('leaves no temp file and no record when a large upload is cut off mid-way', async () => {
+    const count = () => (t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
+    const before = count();
+    const directBefore = writeStats.direct + writeStats.directRefused;
+    const { body, headers } = multipartBody({ title: 'Phim bị huỷ', type: 'video' }, [{ filename: 'huy.pdf', data: Buffer.concat([await makePdf(1, 'huy'), randomBinary(40 * 1024 * 1024, 3)]) }]);
+    const url = new URL(`${base}/api/products`);
+    let sawTempFile = false;
+    await new Promise<void>((resolve) => {
+      const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...headers, 'content-length': String(body.length), authorization: `Bearer ${ADMIN_TOKEN}` } });
+      req.on('error', () => resolve());
+      req.on('close', () => resolve());
+      req.write(body.subarray(0, Math.floor(body.length / 2)));
+      void (async () => {
+        for (let i = 0; i < 200 && !sawTempFile; i++) {
+          sawTempFile = (await readdir(join(t.dataDir, 'tmp'))).length > 0;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        req.destroy();
+      })();
+    });
+    expect(sawTempFile).toBe(true);
+    for (let i = 0; i < 200 && (await readdir(join(t.dataDir, 'tmp'))).length > 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+    expect(count()).toBe(before);
+    expect(writeStats.direct + writeStats.directRefused).toBe(directBefore + 1);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
 
   it('writes through the page cache below the threshold, byte-identical', async () => {
     const before = { ...writeStats };
