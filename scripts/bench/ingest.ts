@@ -2,7 +2,7 @@
  * Ingest benchmark (issue "The service and its store"):
  * 1. One large upload over loopback until durable (201), vs the physical floor of one hash pass and
  *    one write: `openssl dgst -sha256 f && cp f dest && sync`. Also the server's peak RSS at
- *    100 MiB and at the large size (a fresh server per upload, peak VmHWM over the reps).
+ *    100 MiB and at the large size (one server per size, VmHWM after all its uploads).
  * 2. Acknowledged uploads per second: N files of ~200 KB from 8 concurrent clients, vs a bare
  *    Fastify + multipart server that only hashes, writes and fsyncs (scripts/bench/bare-upload-server.ts).
  * Extraction workers are off (JOB_WORKERS=0): this measures the road, not the extractors.
@@ -128,26 +128,20 @@ export async function runIngestBench(opts: { largeMiB?: number; reps?: number; s
       const pipelineSec: number[] = [];
       const floorSec: number[] = [];
       const bareSec: number[] = [];
-      let peakMb = 0;
-      let dataDir: string | null = null;
+      // One server takes every rep, so its peak RSS covers several uploads (the reps repeat the same
+      // bytes: each later upload still streams and writes the whole file, then finds it stored).
+      const dataDir = join(work, `data-${sizeMiB}`);
+      const ours = await startOurs(dataDir);
       try {
-        for (let r = 0; r < (isLarge ? reps : 1); r++) {
+        for (let r = 0; r < reps; r++) {
           floorSec.push(floorRun(file, join(work, 'floor-copy.bin')));
           // Same footing as the floor, which removes its previous copy and syncs before its clock
-          // starts: each contender's previous output is removed and synced first. On this VM, writing
-          // a GiB into page-cache pages that were just freed cost 0.34-0.37 s of system CPU, and
-          // 1.1-3.6 s into pages that were not (measured with a plain write loop), so without this the
-          // order of the contenders decides the result. Ours gets a fresh server and data dir per rep.
-          if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+          // starts: the bare server's previous output is removed and synced first. On this VM,
+          // writing a GiB into page-cache pages that were just freed cost 0.34-0.37 s of system CPU,
+          // and 1.1-3.6 s into pages that were not (a plain write loop). Ours writes large files
+          // with O_DIRECT, past the page cache.
           spawnSync('sync');
-          dataDir = join(work, `data-${sizeMiB}-${r}`);
-          const ours = await startOurs(dataDir);
-          try {
-            pipelineSec.push(curlUpload(`${ours.base}/api/products`, file));
-            peakMb = Math.max(peakMb, memoryOf(ours.proc.pid!).peakMb);
-          } finally {
-            await stopProcess(ours.proc);
-          }
+          pipelineSec.push(curlUpload(`${ours.base}/api/products`, file));
           if (bare) {
             rmSync(bareDir, { recursive: true, force: true });
             mkdirSync(bareDir, { recursive: true });
@@ -156,10 +150,11 @@ export async function runIngestBench(opts: { largeMiB?: number; reps?: number; s
           }
           log(`${sizeMiB} MiB rep ${r + 1}: pipeline ${fmt(pipelineSec.at(-1)!)} s, floor ${fmt(floorSec.at(-1)!)} s${bare ? `, bare multipart ${fmt(bareSec.at(-1)!)} s` : ''}`);
         }
-        rss[`${sizeMiB}MiB`] = peakMb;
+        rss[`${sizeMiB}MiB`] = memoryOf(ours.proc.pid!).peakMb;
       } finally {
+        await stopProcess(ours.proc);
         if (bare) await stopProcess(bare);
-        if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+        rmSync(dataDir, { recursive: true, force: true });
         rmSync(bareDir, { recursive: true, force: true });
         rmSync(join(work, 'floor-copy.bin'), { force: true });
       }
