@@ -1,6 +1,6 @@
 /** O_DIRECT writing of large uploads (server/ingest/direct-writer.ts): every byte lands, whatever the chunking. */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,9 +8,13 @@ import { DIRECT_BLOCK, openDirect } from '../../server/ingest/direct-writer.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
+// Under the project (a real disk, like storage/), in the ignored .vitest-tmp/ folder: /tmp may be tmpfs.
+const TMP_ROOT = join(process.cwd(), '.vitest-tmp');
+await mkdir(TMP_ROOT, { recursive: true });
+
 // Probe once: on a file system that refuses O_DIRECT the writer returns null (the caller then
 // writes through the page cache, tested in large-upload.test.ts) and these tests are skipped.
-const probeDir = await mkdtemp(join(process.cwd(), '.vitest-tmp-direct-'));
+const probeDir = await mkdtemp(join(TMP_ROOT, 'direct-'));
 const probe = await openDirect(join(probeDir, 'probe'));
 if (probe) {
   await probe.release();
@@ -26,7 +30,7 @@ describe.runIf(probe !== null)('direct writer', () => {
 
   // Sizes: a partial block only, whole slots, a partial last block, one byte past a slot.
   it.each([1, 4095, DIRECT_BLOCK, 3 * 1024 * 1024, 5 * 1024 * 1024 + 13, 9 * 1024 * 1024 + 1])('writes %i bytes exactly, in uneven chunks', async (size) => {
-    const dir = await mkdtemp(join(process.cwd(), '.vitest-tmp-direct-'));
+    const dir = await mkdtemp(join(TMP_ROOT, 'direct-'));
     dirs.push(dir);
     const path = join(dir, 'f');
     const data = randomBytes(size);
@@ -47,7 +51,7 @@ describe.runIf(probe !== null)('direct writer', () => {
   });
 
   it('refuses to overwrite an existing file', async () => {
-    const dir = await mkdtemp(join(process.cwd(), '.vitest-tmp-direct-'));
+    const dir = await mkdtemp(join(TMP_ROOT, 'direct-'));
     dirs.push(dir);
     const w = (await openDirect(join(dir, 'f')))!;
     await w.release();
