@@ -118,11 +118,6 @@ export async function receiveFile(source: Readable, opts: ReceiveOptions): Promi
     const position = written;
     written += len;
     sinceWriteback += len;
-    sinceGc += len;
-    if (sinceGc >= GC_EVERY) {
-      sinceGc = 0;
-      minorGc({ type: 'minor' });
-    }
     track(writeAll(fh, bufs, len, position));
     if (sinceWriteback >= WRITEBACK_EVERY && writeback === null) {
       sinceWriteback = 0;
@@ -138,6 +133,11 @@ export async function receiveFile(source: Readable, opts: ReceiveOptions): Promi
     for await (const chunk of source as AsyncIterable<Buffer>) {
       hash.update(chunk);
       size += chunk.length;
+      sinceGc += chunk.length;
+      if (sinceGc >= GC_EVERY) {
+        sinceGc = 0;
+        minorGc({ type: 'minor' });
+      }
       if (headLen < SNIFF_BYTES) {
         headParts.push(chunk);
         headLen += chunk.length;
@@ -151,11 +151,6 @@ export async function receiveFile(source: Readable, opts: ReceiveOptions): Promi
       if (direct) {
         const waiting = direct.write(chunk);
         if (waiting) await waiting;
-        sinceGc += chunk.length;
-        if (sinceGc >= GC_EVERY) {
-          sinceGc = 0;
-          minorGc({ type: 'minor' });
-        }
         continue;
       }
       batch.push(chunk);
