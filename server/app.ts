@@ -5,7 +5,6 @@
  */
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -17,6 +16,7 @@ import cataloguePlugin from './plugins/catalogue.ts';
 import csrfPlugin from './plugins/csrf.ts';
 import errorsPlugin from './plugins/errors.ts';
 import eventsPlugin from './plugins/events.ts';
+import multipartPlugin from './plugins/multipart.ts';
 import searchPlugin from './plugins/search.ts';
 import securityHeadersPlugin from './plugins/security-headers.ts';
 import servicesPlugin from './plugins/services.ts';
@@ -71,10 +71,10 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     if (idleSweep) clearInterval(idleSweep);
   });
 
-  // Ecosystem plugins.
+  // Ecosystem plugins (and our multipart content type: the upload route streams those bodies itself).
   await app.register(cookie);
   await app.register(formbody);
-  await app.register(multipart, { limits: { fileSize: config.upload.maxFileBytes, files: config.upload.maxFiles } });
+  await app.register(multipartPlugin);
   // OpenAPI 3 generated from the route schemas; interactive UI at /docs.
   await app.register(swagger, {
     openapi: {

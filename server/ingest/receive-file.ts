@@ -11,7 +11,6 @@ import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { Readable } from 'node:stream';
 import { err } from '../errors.ts';
 import { openDirect } from './direct-writer.ts';
 import type { MediaTypeInfo } from './media-types.ts';
@@ -48,9 +47,8 @@ export interface ReceiveOptions {
   tmpDir: string;
   originalName: string;
   clientMediaType: string | null;
+  /** Larger files are refused (413); the source may also enforce it earlier (multipart.ts does). */
   maxFileBytes: number;
-  /** True once the source stopped because it hit the size limit (multipart's `file.truncated`). */
-  isTruncated: () => boolean;
   /**
    * Write with O_DIRECT (direct-writer.ts) instead of through the page cache: for files known to be
    * large (the caller sees the request's length). Falls back to the page cache where refused.
@@ -69,7 +67,7 @@ export function newTempPath(tmpDir: string, prefix = 'upload'): string {
 }
 
 /** Receive `source` into a temp file. Throws AppError (413/415/400) for refusals. */
-export async function receiveFile(source: Readable, opts: ReceiveOptions): Promise<ReceivedFile> {
+export async function receiveFile(source: AsyncIterable<Buffer>, opts: ReceiveOptions): Promise<ReceivedFile> {
   const tempPath = newTempPath(opts.tmpDir);
   const direct = opts.direct ? await openDirect(tempPath) : null;
   const fh = direct ? direct.handle : await open(tempPath, 'wx');
@@ -130,7 +128,7 @@ export async function receiveFile(source: Readable, opts: ReceiveOptions): Promi
   };
 
   try {
-    for await (const chunk of source as AsyncIterable<Buffer>) {
+    for await (const chunk of source) {
       hash.update(chunk);
       size += chunk.length;
       sinceGc += chunk.length;
@@ -163,12 +161,7 @@ export async function receiveFile(source: Readable, opts: ReceiveOptions): Promi
     }
     await flush();
     await drain(0);
-    if (opts.isTruncated() || size > opts.maxFileBytes) {
-      throw err.tooLarge('FILE_TOO_LARGE', `File "${opts.originalName}" is larger than the limit of ${formatBytes(opts.maxFileBytes)}`, {
-        limitBytes: opts.maxFileBytes,
-        fileName: opts.originalName,
-      });
-    }
+    if (size > opts.maxFileBytes) throw fileTooLarge(opts.originalName, opts.maxFileBytes);
     if (size === 0) throw err.badRequest('EMPTY_FILE', `File "${opts.originalName}" is empty`, { fileName: opts.originalName });
     if (head === null) head = Buffer.concat(headParts);
     if (sniffed === null) sniffed = await sniffHead(head);
@@ -191,8 +184,6 @@ export async function receiveFile(source: Readable, opts: ReceiveOptions): Promi
     await Promise.allSettled([...inFlight]);
     if (!closed) await fh.close().catch(() => {});
     await unlink(tempPath).catch(() => {});
-    // Drain what is left of this part so the multipart parser can report the next error cleanly.
-    source.resume();
     throw e;
   }
 }
@@ -204,6 +195,10 @@ async function writeAll(fh: FileHandle, bufs: Buffer[], len: number, position: n
     const all = Buffer.concat(bufs, len);
     while (done < len) done += (await fh.write(all, done, len - done, position + done)).bytesWritten;
   }
+}
+
+export function fileTooLarge(fileName: string, limitBytes: number) {
+  return err.tooLarge('FILE_TOO_LARGE', `File "${fileName}" is larger than the limit of ${formatBytes(limitBytes)}`, { limitBytes, fileName });
 }
 
 function unsupported(detected: string | null, name: string) {

@@ -226,7 +226,6 @@ async function importRow(
           originalName: basename(f.path).normalize('NFC'),
           clientMediaType: null,
           maxFileBytes: opts.maxFileBytes,
-          isTruncated: () => false,
           direct: st.size >= DIRECT_WRITE_MIN_BYTES,
         });
         received.push(rec);

@@ -10,12 +10,6 @@ import { AppError, type ApiErrorBody } from '../errors.ts';
 
 /** Fastify / plugin error codes → our stable codes (and status where theirs is wrong for us). */
 const MAPPED: Record<string, { status: number; code: string; message?: string }> = {
-  FST_FILES_LIMIT: { status: 413, code: 'TOO_MANY_FILES' },
-  FST_PARTS_LIMIT: { status: 413, code: 'TOO_MANY_PARTS' },
-  FST_FIELDS_LIMIT: { status: 413, code: 'TOO_MANY_FIELDS' },
-  FST_REQ_FILE_TOO_LARGE: { status: 413, code: 'FILE_TOO_LARGE' },
-  FST_PROTO_VIOLATION: { status: 400, code: 'BAD_MULTIPART' },
-  FST_INVALID_MULTIPART_CONTENT_TYPE: { status: 415, code: 'NOT_MULTIPART', message: 'The request must be multipart/form-data' },
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'BODY_TOO_LARGE' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_CONTENT_TYPE' },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'INVALID_JSON' },

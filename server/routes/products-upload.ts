@@ -11,6 +11,7 @@ import { parseNewProductFields, type ProductInsert, type RawFields } from '../ca
 import { readProduct } from '../catalogue/product-read.ts';
 import { cached } from '../db/statements.ts';
 import { err } from '../errors.ts';
+import { multipartBoundary, readMultipart } from '../ingest/multipart.ts';
 import { DIRECT_WRITE_MIN_BYTES, receiveFile, type ReceivedFile } from '../ingest/receive-file.ts';
 import { requireRole } from '../plugins/auth.ts';
 import { ErrorSchema } from './schemas.ts';
@@ -39,35 +40,40 @@ export default async function productUploadRoutes(app: FastifyInstance) {
     },
     async (req, reply) => {
       const principal = requireRole(req, 'admin', 'archivist', 'agency');
-      if (!req.isMultipart()) throw err.unsupportedType('The request must be multipart/form-data', { code: 'NOT_MULTIPART' });
+      const boundary = multipartBoundary(req.headers['content-type']);
+      if (boundary === null) throw err.unsupportedType('The request must be multipart/form-data (with a boundary)', { code: 'NOT_MULTIPART' });
       const limits = app.config.upload;
       const raw: RawFields = {};
       const received: ReceivedFile[] = [];
       let fields: ProductInsert | null = null;
+      // The body is read here, as it arrives (server/plugins/multipart.ts leaves it unread). Stopping
+      // early must not destroy the socket the answer goes out on.
+      const body = req.raw.iterator({ destroyOnReturn: false })[Symbol.asyncIterator]();
       try {
-        const parts = req.parts({
-          limits: { fileSize: limits.maxFileBytes, files: limits.maxFiles, fieldSize: limits.maxFieldBytes, fields: 200, parts: limits.maxFiles + 200 },
+        const parts = readMultipart(body, boundary, {
+          maxFileBytes: limits.maxFileBytes,
+          maxFiles: limits.maxFiles,
+          maxFieldBytes: limits.maxFieldBytes,
+          maxFields: 200,
+          maxParts: limits.maxFiles + 200,
         });
         for await (const part of parts) {
+          if (part.nameTruncated) throw err.tooLarge('FIELD_TOO_LARGE', `Field name "${part.name}…" is too long`, { field: part.name });
           if (part.type === 'field') {
-            if (part.fieldnameTruncated || part.valueTruncated) throw err.tooLarge('FIELD_TOO_LARGE', `Field "${part.fieldname}" is too long`, { field: part.fieldname });
-            (raw[part.fieldname] ??= []).push(String(part.value));
+            (raw[part.name] ??= []).push(part.value);
             continue;
           }
-          if (part.fieldname !== 'file') {
-            part.file.resume();
-            throw err.validation(part.fieldname, `Unexpected file field "${part.fieldname}": files must be sent as "file"`, 'UNEXPECTED_FILE_FIELD');
+          if (part.name !== 'file') {
+            throw err.validation(part.name, `Unexpected file field "${part.name}": files must be sent as "file"`, 'UNEXPECTED_FILE_FIELD');
           }
           // Refuse bad metadata before reading a possibly large file.
           fields ??= parseNewProductFields(raw, { sqlite, principal });
-          const file = part.file;
           received.push(
-            await receiveFile(file, {
+            await receiveFile(part.data, {
               tmpDir: app.paths.tmpDir,
               originalName: sanitiseName(part.filename),
               clientMediaType: part.mimetype || null,
               maxFileBytes: limits.maxFileBytes,
-              isTruncated: () => file.truncated,
               direct: Number(req.headers['content-length'] ?? 0) >= DIRECT_WRITE_MIN_BYTES,
             }),
           );
@@ -91,6 +97,11 @@ export default async function productUploadRoutes(app: FastifyInstance) {
         reply.code(201).header('location', `/api/products/${result.productId}`).header('etag', `"v${record.version}"`);
         return { ...record, duplicates: describeDuplicates(received, existing, principal) };
       } catch (e) {
+        // Whatever the client still sends is read and dropped, so the answer reaches it and a
+        // keep-alive connection stays usable.
+        // (The iterator is closed first: a stream with a 'readable' listener does not resume.)
+        await body.return?.();
+        if (!req.raw.complete) req.raw.resume();
         await app.ingest.discard(received);
         throw e;
       }

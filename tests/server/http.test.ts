@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
@@ -112,6 +112,37 @@ describe('real HTTP server', () => {
     expect((await res.json()).code).toMatch(/BAD_MULTIPART|REQUEST_ABORTED|UPLOAD_INCOMPLETE/);
     expect((t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(before);
     expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+  });
+
+  it('answers 413 for a file or a field over its limit and keeps the keep-alive connection usable', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const post = (body: Buffer, headers: Record<string, string>) =>
+      new Promise<{ status: number; json: { code?: string }; socket: unknown }>((resolve, reject) => {
+        const req = request(`${base}/api/products`, { method: 'POST', agent, headers: { ...headers, authorization: `Bearer ${ADMIN_TOKEN}`, 'content-length': String(body.length) } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(Buffer.concat(chunks).toString()), socket: req.socket }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      const tooBig = multipartBody({ title: 'Quá lớn', type: 'book' }, [{ filename: 'lon.pdf', data: Buffer.concat([await makePdf(1, 'lon'), randomBinary(9 * 1024 * 1024, 3)]) }]);
+      const first = await post(tooBig.body, tooBig.headers);
+      expect(first.status).toBe(413);
+      expect(first.json.code).toBe('FILE_TOO_LARGE');
+      const longField = multipartBody({ title: 'Đ'.repeat(40_000), type: 'book' }, [{ filename: 'a.pdf', data: await makePdf(1, 'field') }]);
+      const second = await post(longField.body, longField.headers);
+      expect(second.status).toBe(413);
+      expect(second.json.code).toBe('FIELD_TOO_LARGE');
+      const ok = multipartBody({ title: 'Sau lỗi vẫn gửi được', type: 'book' }, [{ filename: 'sau-loi.pdf', data: await makePdf(1, 'after the refusal') }]);
+      const third = await post(ok.body, ok.headers);
+      expect(third.status).toBe(201);
+      expect(third.socket).toBe(first.socket); // the same connection served all three
+      expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('leaves no temp file and no record when the client aborts mid-upload', async () => {
