@@ -46,6 +46,7 @@ export interface IngestDeps {
 
 export function createIngestService(deps: IngestDeps): IngestService {
   const { sqlite, blobStore } = deps;
+  const blobKnownStmt = sqlite.prepare('SELECT 1 FROM blobs WHERE sha256 = ?').pluck();
   const existingStmt = sqlite.prepare('SELECT DISTINCT product_id AS id FROM product_files WHERE sha256 = ? ORDER BY product_id');
   const insertBlob = sqlite.prepare(
     'INSERT INTO blobs (sha256, size, media_type, kind) VALUES (@sha256, @size, @mediaType, @kind) ON CONFLICT(sha256) DO NOTHING',
@@ -114,7 +115,7 @@ export function createIngestService(deps: IngestDeps): IngestService {
     async commit(principal, fields, files) {
       const newBlobs: string[] = [];
       for (const f of files) {
-        const { created } = await blobStore.putFile(f.tempPath, f.sha256);
+        const { created } = await blobStore.putFile(f.tempPath, f.sha256, { absentFromCatalogue: blobKnownStmt.get(f.sha256) === undefined });
         if (created) newBlobs.push(f.sha256);
       }
       const existing = findExisting(files.map((f) => f.sha256));

@@ -62,8 +62,12 @@ export const DIRECT_WRITE_MIN_BYTES = 16 * 1024 * 1024;
 /** How files were written since start-up (for tests and operators). */
 export const writeStats = { direct: 0, directRefused: 0, buffered: 0 };
 
+/** Unique within this process (a counter) and across processes and restarts (pid, start-up nonce). */
+const TEMP_NONCE = `${process.pid}-${randomBytes(4).toString('hex')}`;
+let tempCounter = 0;
+
 export function newTempPath(tmpDir: string, prefix = 'upload'): string {
-  return join(tmpDir, `${prefix}-${Date.now()}-${randomBytes(6).toString('hex')}`);
+  return join(tmpDir, `${prefix}-${TEMP_NONCE}-${++tempCounter}`);
 }
 
 /** Receive `source` into a temp file. Throws AppError (413/415/400) for refusals. */

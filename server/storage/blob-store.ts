@@ -16,12 +16,21 @@ export interface ByteRange {
   end: number;
 }
 
+export interface PutOptions {
+  /**
+   * The caller knows no record refers to this content (no `blobs` row): a file already at the
+   * destination can only be the orphan of an interrupted upload of the same bytes, so the temp
+   * file replaces it (one rename instead of link + unlink). `created` is then true.
+   */
+  absentFromCatalogue?: boolean;
+}
+
 export interface BlobStore {
   /**
    * Move a fully written temp file (already fsynced) into the store under `sha256`.
    * If the content is already stored, the temp file is removed and `created` is false.
    */
-  putFile(tempPath: string, sha256: string): Promise<{ created: boolean }>;
+  putFile(tempPath: string, sha256: string, opts?: PutOptions): Promise<{ created: boolean }>;
   /** Size in bytes, or null when absent. */
   stat(sha256: string): Promise<{ size: number } | null>;
   /** Read the original, whole or a byte range. */
@@ -77,10 +86,27 @@ export function createLocalBlobStore(root: string): BlobStore {
   const knownDirs = new Set<string>();
 
   return {
-    async putFile(tempPath, sha256) {
+    async putFile(tempPath, sha256, opts = {}) {
       assertSha(sha256);
       const dest = blobPath(sha256);
       const dir = join(root, sha256.slice(0, 2), sha256.slice(2, 4));
+      if (opts.absentFromCatalogue) {
+        if (!knownDirs.has(dir)) {
+          await mkdir(dir, { recursive: true });
+          knownDirs.add(dir);
+        }
+        try {
+          await rename(tempPath, dest);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+          // The shard folder was removed behind our back: make it again, once.
+          knownDirs.delete(dir);
+          await mkdir(dir, { recursive: true });
+          await rename(tempPath, dest);
+        }
+        await fsyncDir(dir);
+        return { created: true };
+      }
       // link() fails if the destination exists, so two concurrent uploads of the same bytes
       // never replace each other's file: the first wins, the second learns it is a duplicate.
       try {
