@@ -7,6 +7,7 @@
  *
  *   dist/server.js            the listening entry (server/server.ts)
  *   dist/worker-process.js    the job worker (server/ingest/jobs/worker-process.ts)
+ *   dist/search-worker.js     the search query worker thread (server/search/worker.ts)
  *   dist/*.mjs                plain-JS worker-thread files from server/ (loaded by URL, next to the bundle)
  */
 import { buildSync } from 'esbuild';
@@ -30,7 +31,7 @@ export function build() {
   mkdirSync(join(OUT, 'chunks'), { recursive: true });
   buildSync({
     absWorkingDir: ROOT,
-    entryPoints: { server: 'server/server.ts', 'worker-process': 'server/ingest/jobs/worker-process.ts' },
+    entryPoints: { server: 'server/server.ts', 'worker-process': 'server/ingest/jobs/worker-process.ts', 'search-worker': 'server/search/worker.ts' },
     outdir: OUT,
     bundle: true,
     // Dynamic imports become chunks loaded on first use (e.g. sharp for placeholder pictures).

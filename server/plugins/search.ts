@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { createSearchService, type SearchService } from '../search/index.ts';
+import { createSearchService, defaultSearchWorkers, type SearchService } from '../search/index.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -15,7 +15,8 @@ declare module 'fastify' {
 
 export default fp(
   async function searchPlugin(app: FastifyInstance) {
-    const search = createSearchService({ sqlite: app.db.sqlite, logger: app.log });
+    // Query worker threads (SEARCH_WORKERS, default one per CPU beyond the first): see server/search/query-workers.ts.
+    const search = createSearchService({ sqlite: app.db.sqlite, logger: app.log, workers: defaultSearchWorkers() });
     const { rebuilt, ms } = search.ensureReady();
     app.log.info({ rebuilt, ms }, rebuilt ? 'search index rebuilt' : 'search index up to date');
     app.decorate('searchIndex', search);

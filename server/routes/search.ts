@@ -93,7 +93,9 @@ export default async function searchRoutes(app: FastifyInstance) {
     },
     async (req: FastifyRequest<{ Querystring: Static<typeof SearchQuery> }>, reply) => {
       reply.header('cache-control', 'private, no-cache');
-      return service().search(req.query, req.principal ?? null);
+      // searchAsync: on a query worker thread when the service has one with room (see query-workers.ts).
+      const s = service();
+      return typeof s.searchAsync === 'function' ? s.searchAsync(req.query, req.principal ?? null) : s.search(req.query, req.principal ?? null);
     },
   );
 

@@ -378,6 +378,28 @@ export class FieldIndex {
     };
   }
 
+  /**
+   * Moves the postings (offsets, doc ids, weights) into SharedArrayBuffers, so query workers can read
+   * the same bytes instead of a copy of their own (they are never written in place: `compact` and
+   * `load` make new arrays). Returns the snapshot for `restore` in a worker, whose `off`, `docs` and
+   * `w` are views over the shared memory; the other parts are copies (each index keeps its own).
+   */
+  shareArrays(): FieldSnapshot {
+    this.compact();
+    const share = <T extends Int32Array | Float32Array>(a: T, C: new (b: SharedArrayBuffer) => T): T => {
+      if (a.buffer instanceof SharedArrayBuffer) return a;
+      const b = new C(new SharedArrayBuffer(a.byteLength));
+      b.set(a);
+      return b;
+    };
+    this.off = share(this.off, Int32Array);
+    this.pDocs = share(this.pDocs, Int32Array);
+    this.pW = share(this.pW, Float32Array);
+    const snap = this.snapshot();
+    const copy = (b: Buffer): Buffer => Buffer.from(Uint8Array.prototype.slice.call(b));
+    return { ...snap, len: copy(snap.len), present: copy(snap.present), pairs: copy(snap.pairs) };
+  }
+
   restore(s: FieldSnapshot): void {
     const meta = JSON.parse(s.meta) as { nTerms: number; nDocs: number; totalLen: number; maxId: number; uni: string[]; uniTerm: number[]; exact: Array<[string, number]> };
     this.nTerms = meta.nTerms;
@@ -661,7 +683,7 @@ export interface FieldSnapshot {
 export const asBuffer = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 /** A typed array over a Buffer's bytes (copied when the Buffer is not aligned for the element size). */
-export function viewOf<T>(buf: Buffer, C: { new (b: ArrayBuffer, o: number, n: number): T; BYTES_PER_ELEMENT: number }): T {
+export function viewOf<T>(buf: Uint8Array, C: { new (b: ArrayBuffer, o: number, n: number): T; BYTES_PER_ELEMENT: number }): T {
   const size = C.BYTES_PER_ELEMENT;
   if (buf.byteOffset % size === 0) return new C(buf.buffer as ArrayBuffer, buf.byteOffset, buf.byteLength / size);
   const copy = new ArrayBuffer(buf.byteLength);

@@ -14,6 +14,7 @@ import { INDEX_VERSION, createTables, dropTables, fingerprint, getMeta, loadSnap
 import type { HitAgency, SearchHit, SearchParams, SearchResponse, Snippet, Suggestion } from './types.ts';
 import { Vocabulary } from './vocabulary.ts';
 import { FacetTable } from './facets.ts';
+import { QueryWorkers } from './query-workers.ts';
 
 export interface SearchService {
   /** Re-read one product (fields, agency name, its files' texts) from the DB and (re)index it. Sync, called right after the write commits (or inside the same transaction). */
@@ -22,6 +23,8 @@ export interface SearchService {
   /** A blob's extracted text has just been stored: reindex every product holding it. */
   indexBlob(sha256: string): void;
   search(params: SearchParams, viewer: Principal | null): SearchResponse;
+  /** `search` on a query worker thread when there is one with room (deps.workers), else here. */
+  searchAsync(params: SearchParams, viewer: Principal | null, useCache?: boolean): Promise<SearchResponse>;
   suggest(q: string, viewer: Principal | null, limit?: number): Suggestion[];
   /** Drop and rebuild everything from the DB. */
   rebuild(onProgress?: (done: number, total: number) => void): { products: number; pages: number; ms: number };
@@ -37,7 +40,22 @@ export interface SearchDeps {
   profile?: boolean;
   /** Answers kept for repeated identical queries (cleared by every index change); 0 disables. Default 1000. */
   cacheSize?: number;
+  /**
+   * Query worker threads to start once the index is ready (see query-workers.ts); 0 or absent: none.
+   * Only for a database file (a worker opens its own read-only connection to it).
+   */
+  workers?: number;
+  /** Searches one worker may have queued before the next one runs on the calling thread instead. Default 8. */
+  workerInflight?: number;
+  /**
+   * Replica mode (inside a query worker): the field index comes from this snapshot (its postings in
+   * shared memory), nothing is written to the database, and changes arrive through `applyChange`.
+   */
+  replica?: { snapshot: FieldSnapshot };
 }
+
+/** A change to replay in a query worker's copy of the in-memory index (see `applyChange`). */
+export type IndexChange = { op: 'product'; id: number } | { op: 'remove'; id: number } | { op: 'blob'; sha: string };
 
 /** Vietnamese labels of product types and languages, indexed with the record so `sách` or `tiếng Tày` find them. */
 const TYPE_LABELS: Record<string, string> = {
@@ -179,7 +197,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
   const foldTok = createFoldMemo();
   let ready = false;
 
-  createTables(sqlite);
+  const replica = deps.replica;
+  if (replica === undefined) createTables(sqlite);
   // The text index reads long doclists; SQLite's default 2 MB page cache thrashes on them.
   const cache = Number(sqlite.pragma('cache_size', { simple: true }));
   if (cache > -65536 && cache < 16384) sqlite.pragma('cache_size = -65536');
@@ -202,6 +221,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     insPageTerm: sqlite.prepare('INSERT INTO search_page_terms(blob_id, term, pages) VALUES (?, ?, ?)'),
     delPageTerms: sqlite.prepare('DELETE FROM search_page_terms WHERE blob_id = ?'),
     pageTerm: sqlite.prepare('SELECT pages FROM search_page_terms WHERE blob_id = ? AND term = ?').pluck(),
+    blobTerms: sqlite.prepare('SELECT term FROM search_page_terms WHERE blob_id = ?').pluck(),
     holders: sqlite.prepare('SELECT DISTINCT product_id FROM product_files WHERE sha256 = ?'),
     matchBlobIds: sqlite.prepare('SELECT rowid FROM search_blob WHERE search_blob MATCH ?').pluck(),
     vocabGet: sqlite.prepare('SELECT df FROM search_text_vocab WHERE term = ?').pluck(),
@@ -308,7 +328,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
   }
 
   /** Load every in-memory structure from the search tables and the catalogue (no re-analysis of texts). */
-  function loadMemory(fp?: string): void {
+  function loadMemory(fp?: string, given?: FieldSnapshot): void {
     clearTokenBlobs();
     loadAgencies();
     loadAgencyShort();
@@ -326,8 +346,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
       facetTable.set(p.id, a);
     }
     subjectsReady = false;
-    const snap = fp === undefined ? null : loadSnapshot(sqlite, fp);
-    if (snap !== null) {
+    const snap = given !== undefined ? null : fp === undefined ? null : loadSnapshot(sqlite, fp);
+    if (given !== undefined) fields.restore(given);
+    else if (snap !== null) {
       fields.restore({ ...(snap as unknown as FieldSnapshot), meta: snap.meta.toString('utf8') });
     } else fields.load(
       (function* () {
@@ -441,6 +462,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
 
   function removeProductNow(productId: number): void {
     st.deleteDoc.run(productId);
+    removeFromMemory(productId);
+  }
+
+  function removeFromMemory(productId: number): void {
     fields.remove(productId);
     attrs[productId] = undefined;
     facetTable.clear(productId);
@@ -461,32 +486,160 @@ export function createSearchService(deps: SearchDeps): SearchService {
     if (!ready) ensureReady();
   }
 
+  function noWrites(): void {
+    if (replica !== undefined) throw new Error('search: a query worker does not write the index');
+  }
+
   function indexProduct(productId: number): void {
+    noWrites();
     ensureLoaded();
     invalidate();
-    indexProductTx(productId);
-    maybeCompact();
+    try {
+      indexProductTx(productId);
+      maybeCompact();
+    } finally {
+      propagate({ op: 'product', id: productId });
+    }
   }
 
   function removeProduct(productId: number): void {
+    noWrites();
     ensureLoaded();
     invalidate();
-    removeProductNow(productId);
+    try {
+      removeProductNow(productId);
+    } finally {
+      propagate({ op: 'remove', id: productId });
+    }
   }
 
   function indexBlob(sha256: string): void {
+    noWrites();
     ensureLoaded();
     invalidate();
-    sqlite.transaction(() => {
-      const id = indexBlobText(sha256, true);
-      if (id === null) return;
-      for (const r of st.holders.all(sha256) as Array<{ product_id: number }>) linkBlob(r.product_id, id);
-    })();
-    if (vocab.recentCount > 5_000) vocab.seal();
+    try {
+      sqlite.transaction(() => {
+        const id = indexBlobText(sha256, true);
+        if (id === null) return;
+        for (const r of st.holders.all(sha256) as Array<{ product_id: number }>) linkBlob(r.product_id, id);
+      })();
+      if (vocab.recentCount > 5_000) vocab.seal();
+    } finally {
+      propagate({ op: 'blob', sha: sha256 });
+    }
+  }
+
+  // ---------- query workers ----------
+
+  let workers: QueryWorkers | null = null;
+
+  /**
+   * Every query worker applies a change before the write that made it returns (the workers read the
+   * committed rows through their own connections). Inside an open transaction they could not see the
+   * rows yet: then the workers are stopped and every search runs here, which is slower but correct.
+   */
+  function propagate(change: IndexChange): void {
+    if (workers === null) return;
+    if (sqlite.inTransaction) {
+      log.warn({ change }, 'search: index change inside an open transaction; query workers stopped');
+      stopWorkers();
+      return;
+    }
+    workers.apply(change);
+    if (workers.live === 0) stopWorkers();
+  }
+
+  function startWorkers(): void {
+    const n = Math.floor(deps.workers ?? 0);
+    if (n <= 0 || replica !== undefined || workers !== null) return;
+    const file = sqlite.name;
+    if (!file || file === ':memory:' || sqlite.memory) return;
+    const t0 = performance.now();
+    const shared = fields.shareArrays();
+    const w = new QueryWorkers({ file, snapshot: shared, count: n, inflight: deps.workerInflight ?? 8, log });
+    if (w.live > 0) {
+      workers = w;
+      log.info({ workers: w.live, ms: Math.round(performance.now() - t0) }, 'search: query workers ready');
+    } else {
+      w.close();
+      log.warn('search: no query worker could start; searches run on the main thread');
+    }
+  }
+
+  function stopWorkers(): void {
+    workers?.close();
+    workers = null;
+  }
+
+  /** Replica mode: replay a change the main index has just made (reads the committed rows, writes nothing). */
+  function applyChange(change: IndexChange): void {
+    if (replica === undefined) throw new Error('search: applyChange is for query workers');
+    ensureLoaded();
+    invalidate();
+    if (change.op === 'remove') removeFromMemory(change.id);
+    else if (change.op === 'product') {
+      replayProduct(change.id);
+      maybeCompact();
+    } else {
+      const row = st.blobId.get(change.sha) as { id: number; paged: number; pages: number } | undefined;
+      if (row === undefined) return;
+      registerBlob(change.sha, row);
+      for (const r of st.holders.all(change.sha) as Array<{ product_id: number }>) linkBlob(r.product_id, row.id);
+      if (vocab.recentCount > 5_000) vocab.seal();
+    }
+  }
+
+  /** Replica mode: what indexBlobText changed in memory for a blob it (re)indexed. */
+  function registerBlob(sha: string, row: { id: number; paged: number; pages: number }): void {
+    clearTokenBlobs();
+    for (const t of st.blobTerms.all(row.id) as string[]) vocab.add(t, 1);
+    blobIdBySha.set(sha, row.id);
+    blobInfo.set(row.id, { sha, paged: row.paged === 1, pages: row.pages });
+  }
+
+  /** Replica mode: the in-memory part of indexProductTx, in the same order. */
+  function replayProduct(productId: number): void {
+    const p = st.product.get(productId) as ProductRow | undefined;
+    if (p === undefined) {
+      removeFromMemory(productId);
+      return;
+    }
+    if (agencies.size === 0 || (p.agency_id !== null && !agencies.has(p.agency_id))) {
+      loadAgencies();
+      loadAgencyShort();
+    }
+    const doc = storedDoc(p);
+    fields.upsert(doc);
+    const files = st.productFiles.all(productId) as Array<{ sha256: string }>;
+    const a = attrOf(p, thumbUrl(files[0]?.sha256));
+    attrs[productId] = a;
+    facetTable.set(productId, a);
+    if (subjectsReady) {
+      dropSubjects(productId);
+      addSubjects(productId, p);
+    }
+    unlinkProduct(productId);
+    for (const f of files) {
+      const row = st.blobId.get(f.sha256) as { id: number; paged: number; pages: number } | undefined;
+      if (row === undefined) continue;
+      // Not known here yet: the main index has just indexed its text (indexBlobText, not forced).
+      if (blobIdBySha.get(f.sha256) !== row.id) registerBlob(f.sha256, row);
+      linkBlob(productId, row.id);
+    }
+    for (const f of ['title', 'agency', 'subjects', 'meta'] as const) {
+      for (const tok of doc[f].split(' ')) {
+        if (tok === '|' || tok === '') continue;
+        const t = foldTok(tok);
+        if (!vocab.has(t)) vocab.add(t, 1);
+      }
+    }
   }
 
   function rebuild(onProgress?: (done: number, total: number) => void): { products: number; pages: number; ms: number } {
+    noWrites();
     const t0 = performance.now();
+    const hadWorkers = workers !== null;
+    stopWorkers();
     let products = 0;
     let pages = 0;
     invalidate();
@@ -532,6 +685,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     loadMemory();
     setMeta(sqlite, 'search_index_version', INDEX_VERSION);
     writeSnapshot();
+    if (hadWorkers) startWorkers();
     const ms = Math.round(performance.now() - t0);
     log.info({ products, pages, ms }, 'search: index rebuilt');
     return { products, pages, ms };
@@ -539,13 +693,19 @@ export function createSearchService(deps: SearchDeps): SearchService {
 
   function ensureReady(): { rebuilt: boolean; ms: number } {
     const t0 = performance.now();
+    if (replica !== undefined) {
+      loadMemory(undefined, replica.snapshot);
+      return { rebuilt: false, ms: Math.round(performance.now() - t0) };
+    }
     const version = getMeta(sqlite, 'search_index_version');
     const fp = getMeta(sqlite, 'search_fingerprint');
     if (version !== INDEX_VERSION || fp === null || fp !== fingerprint(sqlite)) {
       rebuild();
+      startWorkers();
       return { rebuilt: true, ms: Math.round(performance.now() - t0) };
     }
     loadMemory(fp);
+    startWorkers();
     return { rebuilt: false, ms: Math.round(performance.now() - t0) };
   }
 
@@ -558,7 +718,12 @@ export function createSearchService(deps: SearchDeps): SearchService {
   }
 
   function close(): void {
+    stopWorkers();
     if (!ready) return;
+    if (replica !== undefined) {
+      ready = false;
+      return;
+    }
     try {
       if (sqlite.open) writeSnapshot();
     } catch (e) {
@@ -1205,21 +1370,70 @@ export function createSearchService(deps: SearchDeps): SearchService {
   // from a small LRU. Any index change clears it, so an answer never outlives a write.
   const cacheMax = deps.cacheSize ?? 1000;
   const answers = new Map<string, SearchResponse>();
-  const invalidate = () => answers.clear();
+  /** Bumped by every index change: an answer computed by a worker before a change is not cached after it. */
+  let generation = 0;
+  const invalidate = () => {
+    answers.clear();
+    generation++;
+  };
   const viewerKey = (v: Principal | null) => (v === null ? 'anon' : `${v.role}|${v.agencyId ?? ''}|${v.canSeeInternal ? 1 : 0}`);
+  const cacheKey = (params: SearchParams, viewer: Principal | null): string =>
+    `${viewerKey(viewer)}\u0001${params.q ?? ''}\u0001${params.type ?? ''}\u0001${params.agency ?? ''}\u0001${params.year ?? ''}\u0001${params.yearFrom ?? ''}\u0001${params.yearTo ?? ''}\u0001${params.language ?? ''}\u0001${params.state ?? ''}\u0001${params.page ?? ''}\u0001${params.limit ?? ''}\u0001${params.sort ?? ''}`;
+  function cached(key: string): SearchResponse | undefined {
+    const hit = answers.get(key);
+    if (hit === undefined) return undefined;
+    answers.delete(key);
+    answers.set(key, hit);
+    return { ...hit, tookMs: 0 };
+  }
+  function remember(key: string, r: SearchResponse): void {
+    answers.set(key, r);
+    if (answers.size > cacheMax) answers.delete(answers.keys().next().value!);
+  }
 
   function search(params: SearchParams, viewer: Principal | null): SearchResponse {
     if (cacheMax <= 0) return searchUncached(params, viewer);
-    const key = `${viewerKey(viewer)}\u0001${params.q ?? ''}\u0001${params.type ?? ''}\u0001${params.agency ?? ''}\u0001${params.year ?? ''}\u0001${params.yearFrom ?? ''}\u0001${params.yearTo ?? ''}\u0001${params.language ?? ''}\u0001${params.state ?? ''}\u0001${params.page ?? ''}\u0001${params.limit ?? ''}\u0001${params.sort ?? ''}`;
-    const hit = answers.get(key);
-    if (hit !== undefined) {
-      answers.delete(key);
-      answers.set(key, hit);
-      return { ...hit, tookMs: 0 };
-    }
+    const key = cacheKey(params, viewer);
+    const hit = cached(key);
+    if (hit !== undefined) return hit;
     const r = searchUncached(params, viewer);
-    answers.set(key, r);
-    if (answers.size > cacheMax) answers.delete(answers.keys().next().value!);
+    remember(key, r);
+    return r;
+  }
+
+  /**
+   * `search` that may run on a query worker thread (when there are workers and one has room), so
+   * searches use more than one core; otherwise, or when the worker fails, on this thread.
+   * `useCache: false` bypasses the answer cache (the benchmark's uncached route).
+   */
+  async function searchAsync(params: SearchParams, viewer: Principal | null, useCache = true): Promise<SearchResponse> {
+    const caching = useCache && cacheMax > 0;
+    const key = caching ? cacheKey(params, viewer) : '';
+    if (caching) {
+      const hit = cached(key);
+      if (hit !== undefined) return hit;
+    }
+    const w = workers;
+    if (w !== null && w.hasRoom()) {
+      const gen = generation;
+      const plain: SearchParams = {
+        q: params.q, type: params.type, agency: params.agency, year: params.year, yearFrom: params.yearFrom, yearTo: params.yearTo,
+        language: params.language, state: params.state, page: params.page, limit: params.limit, sort: params.sort,
+      };
+      let r: SearchResponse | null = null;
+      try {
+        r = await w.search(plain, viewer === null ? null : { ...viewer });
+      } catch (e) {
+        log.warn({ err: e }, 'search: query worker failed; searching on the main thread');
+      }
+      if (r !== null) {
+        if (caching && gen === generation) remember(key, r);
+        return r;
+      }
+    }
+    if (!caching) return searchUncached(params, viewer);
+    const r = searchUncached(params, viewer);
+    remember(key, r);
     return r;
   }
 
@@ -1318,8 +1532,11 @@ export function createSearchService(deps: SearchDeps): SearchService {
     return out.slice(0, lim);
   }
 
-  const service: SearchService & { phaseTimings(): Record<string, number>; searchUncached: typeof searchUncached } = {
+  const service: SearchService & { phaseTimings(): Record<string, number>; searchUncached: typeof searchUncached; applyChange: typeof applyChange; workersLive(): number } = {
     searchUncached,
+    searchAsync,
+    applyChange,
+    workersLive: () => workers?.live ?? 0,
     indexProduct,
     removeProduct,
     indexBlob,

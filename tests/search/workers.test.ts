@@ -1,0 +1,113 @@
+/**
+ * Query workers (server/search/query-workers.ts): a worker thread answers exactly what the main
+ * thread answers, and sees every change once the write that made it has returned.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Principal } from '../../server/auth/principal.ts';
+import { openDatabase, type Database_ } from '../../server/db/client.ts';
+import { createSearchService, defaultSearchWorkers, type SearchParams, type SearchResponse, type SearchService } from '../../server/search/index.ts';
+import { loadCatalogue, type LoadedCatalogue } from './relevance/fixture.ts';
+
+const archivist: Principal = { userId: 1, username: 'luu-tru', role: 'archivist', agencyId: null, canSeeInternal: true, via: 'session' };
+const agencyUser = (agencyId: number): Principal => ({ userId: 2, username: 'don-vi', role: 'agency', agencyId, canSeeInternal: false, via: 'session' });
+
+type Service = SearchService & { searchUncached: SearchService['search']; workersLive(): number };
+
+let dir: string;
+let db: Database_;
+let cat: LoadedCatalogue;
+let search: Service;
+const same = (r: SearchResponse) => JSON.stringify({ ...r, tookMs: 0 });
+
+beforeAll(() => {
+  dir = mkdtempSync(join(import.meta.dirname, '../../.vitest-tmp/search-workers-'));
+  db = openDatabase(join(dir, 'kho.sqlite'));
+  cat = loadCatalogue(db.sqlite, 120);
+  // workerInflight: every search below goes to the worker (one at a time), none runs here.
+  search = createSearchService({ sqlite: db.sqlite, workers: 1, workerInflight: 1000 }) as Service;
+  search.ensureReady();
+}, 60_000);
+afterAll(() => {
+  search?.close();
+  db?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The answer of the worker (searchAsync, cache bypassed) and of the main thread, as JSON. */
+async function both(params: SearchParams, viewer: Principal | null): Promise<[string, string]> {
+  const w = await search.searchAsync(params, viewer, false);
+  return [same(w), same(search.searchUncached(params, viewer))];
+}
+
+describe('query workers', () => {
+  it('start only when asked (SEARCH_WORKERS), never under vitest by default', () => {
+    expect(defaultSearchWorkers({ VITEST: 'true' })).toBe(0);
+    expect(defaultSearchWorkers({ VITEST: 'true', SEARCH_WORKERS: '2' })).toBe(2);
+    expect(defaultSearchWorkers({ SEARCH_WORKERS: '0' })).toBe(0);
+    expect(defaultSearchWorkers({ SEARCH_WORKERS: 'x' })).toBe(0);
+  });
+
+  it('answer the judged queries exactly as the main thread, for every kind of viewer', async () => {
+    expect(search.workersLive()).toBe(1);
+    const judged = JSON.parse(readFileSync(join(import.meta.dirname, 'relevance/queries.json'), 'utf8')) as Array<{ q: string; type?: string; agency?: string }>;
+    const ownAgency = [...cat.agencyIds.values()][0];
+    let n = 0;
+    for (const j of judged) {
+      for (const viewer of [null, archivist, agencyUser(ownAgency)]) {
+        const params: SearchParams = { q: j.q, type: j.type, agency: j.agency };
+        const [w, m] = await both(params, viewer);
+        expect(w).toBe(m);
+        n++;
+      }
+    }
+    for (const params of [{ q: '' }, { q: 'cao bang', sort: 'date' as const, page: 2, limit: 5 }, { q: 'lich su', yearFrom: 2000, yearTo: 2020, language: 'vi' }]) {
+      const [w, m] = await both(params, null);
+      expect(w).toBe(m);
+    }
+    expect(n).toBeGreaterThan(200);
+  }, 60_000);
+
+  it('see a create, edit, publish, delete and new text as soon as the write returns', async () => {
+    const hits = async (q: string, viewer: Principal | null = null) => (await search.searchAsync({ q }, viewer, false)).hits.map((h) => h.id);
+    const id = Number(
+      db.sqlite.prepare("INSERT INTO products(title, type, state, access, languages) VALUES ('Hang Pác Bó mùa xuân', 'book', 'submitted', 'public', '[\"vi\"]')").run().lastInsertRowid,
+    );
+    search.indexProduct(id);
+    expect(await hits('pac bo mua xuan')).not.toContain(id);
+    expect(await hits('pac bo mua xuan', archivist)).toContain(id);
+    db.sqlite.prepare("UPDATE products SET state = 'published', title = 'Thác Bản Giốc mùa thu', version = version + 1 WHERE id = ?").run(id);
+    search.indexProduct(id);
+    expect(await hits('ban gioc mua thu')).toContain(id);
+    expect(await hits('pac bo mua xuan', archivist)).not.toContain(id);
+
+    const sha = 'f'.repeat(64);
+    db.sqlite.prepare("INSERT INTO blobs(sha256, size, media_type, kind) VALUES (?, 10, 'application/pdf', 'pdf')").run(sha);
+    db.sqlite.prepare("INSERT INTO product_files(product_id, sha256, original_name) VALUES (?, ?, 'sach.pdf')").run(id, sha);
+    search.indexProduct(id);
+    db.sqlite.prepare('INSERT INTO blob_texts(sha256, page, text) VALUES (?, 1, ?), (?, 2, ?)').run(sha, 'Trang đầu.', sha, 'Nhà sàn của đồng bào Tày ở xã Xuân Trường.');
+    search.indexBlob(sha);
+    const r = await search.searchAsync({ q: 'nha san xuan truong' }, null, false);
+    const hit = r.hits.find((h) => h.id === id);
+    expect(hit?.snippets.some((s) => s.page === 2)).toBe(true);
+    const [w, m] = await both({ q: 'nha san xuan truong' }, null);
+    expect(w).toBe(m);
+
+    search.removeProduct(id);
+    db.sqlite.prepare('DELETE FROM product_files WHERE product_id = ?').run(id);
+    db.sqlite.prepare('DELETE FROM products WHERE id = ?').run(id);
+    expect(await hits('ban gioc mua thu')).not.toContain(id);
+    const [w2, m2] = await both({ q: 'ban gioc' }, archivist);
+    expect(w2).toBe(m2);
+    expect(search.workersLive()).toBe(1);
+  }, 60_000);
+
+  it('keep the answer cache correct: an answer computed before a change is not served after it', async () => {
+    const id = Number(db.sqlite.prepare("INSERT INTO products(title, type, state, access) VALUES ('Bản đồ hồ Ba Bể', 'map', 'published', 'public')").run().lastInsertRowid);
+    const pending = search.searchAsync({ q: 'ho ba be' }, null);
+    search.indexProduct(id);
+    await pending;
+    expect((await search.searchAsync({ q: 'ho ba be' }, null)).hits.map((h) => h.id)).toContain(id);
+  });
+});
