@@ -5,6 +5,7 @@
  *   node --import tsx scripts/bench/search.ts            (standalone; `runSearchBench()` for npm run bench)
  *   BENCH_SEARCH_RECORDS=20000 BENCH_SEARCH_HTTP_SECONDS=3 …   (smaller, faster runs)
  *   BENCH_SEARCH_DIR=/tmp/sb BENCH_SEARCH_REUSE=1 …   (keep the data in a directory; measure again without regenerating)
+ *   BENCH_SEARCH_WORKERS=0 …   (query worker threads of the measured server; default as the server's: SEARCH_WORKERS, else one per CPU beyond the first)
  *
  * Text comes from a syllable bigram model trained on the project's own Vietnamese test texts
  * (tests/search/relevance/texts.json: Plan 199-KH/TU, a circular, two court precedents), so syllable
@@ -24,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
 import { openDatabase } from '../../server/db/client.ts';
 import searchRoutes from '../../server/routes/search.ts';
-import { createSearchService, foldForIndex, type SearchParams } from '../../server/search/index.ts';
+import { createSearchService, defaultSearchWorkers, foldForIndex, type SearchParams } from '../../server/search/index.ts';
 import { parseQuery } from '../../server/search/query.ts';
 import { loadCatalogue, lcg } from '../../tests/search/relevance/fixture.ts';
 import { evaluate } from '../../tests/search/relevance/evaluate.ts';
@@ -73,6 +74,8 @@ export interface SearchBenchResult {
   dbBytes: number;
   startupMs: number;
   startupRebuilt: boolean;
+  /** Query worker threads of the measured server (see server/search/query-workers.ts). */
+  workers: number;
   rssAfterStartupMb: number;
   rssPeakMb: number;
   inProcess: Record<string, { service: Latency; baseline: Latency; avgTotal: number }>;
@@ -310,7 +313,9 @@ async function cannon(url: string, paths: string[], seconds: number, connections
 async function child(dbFile: string, queriesFile: string): Promise<void> {
   const t0 = performance.now();
   const db = openDatabase(dbFile);
-  const service = createSearchService({ sqlite: db.sqlite, profile: true }) as ReturnType<typeof createSearchService> & {
+  // Query worker threads as the server runs them (server/plugins/search.ts); BENCH_SEARCH_WORKERS overrides.
+  const workers = Number(process.env.BENCH_SEARCH_WORKERS ?? defaultSearchWorkers());
+  const service = createSearchService({ sqlite: db.sqlite, profile: true, workers, workerInflight: process.env.BENCH_SEARCH_INFLIGHT ? Number(process.env.BENCH_SEARCH_INFLIGHT) : undefined }) as ReturnType<typeof createSearchService> & {
     searchUncached: ReturnType<typeof createSearchService>['search'];
     phaseTimings(): Record<string, number>;
   };
@@ -347,7 +352,7 @@ async function child(dbFile: string, queriesFile: string): Promise<void> {
     cached.decorate('searchIndex', service as never);
     await cached.register(searchRoutes);
   });
-  const uncached = { ...service, search: service.searchUncached };
+  const uncached = { ...service, search: service.searchUncached, searchAsync: (p: SearchParams, v: null) => service.searchAsync(p, v, false) };
   await app.register(
     async (scope) => {
       scope.decorate('searchIndex', uncached as never);
@@ -358,7 +363,7 @@ async function child(dbFile: string, queriesFile: string): Promise<void> {
   app.get('/bench/baseline', async (req) => base(req.query as SearchParams));
   app.get('/bench/rss', async () => ({ rss: process.memoryUsage().rss, maxRss: process.resourceUsage().maxRSS * 1024 }));
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
-  process.stdout.write(JSON.stringify({ address, startupMs, startupRebuilt: ready.rebuilt, rssAfterStartupMb, inProcess, phases: service.phaseTimings() }) + '\n');
+  process.stdout.write(JSON.stringify({ address, startupMs, workers: (service as unknown as { workersLive(): number }).workersLive(), startupRebuilt: ready.rebuilt, rssAfterStartupMb, inProcess, phases: service.phaseTimings() }) + '\n');
   process.on('SIGTERM', () => {
     void app.close().then(() => {
       service.close();
@@ -445,7 +450,7 @@ export async function runSearchBench(partial: Partial<BenchOptions> = {}): Promi
     });
     proc.on('exit', (code) => rej(new Error(`bench child exited with ${code}`)));
   });
-  const info = JSON.parse(first) as { address: string; startupMs: number; startupRebuilt: boolean; rssAfterStartupMb: number; inProcess: SearchBenchResult['inProcess']; phases: Record<string, number> };
+  const info = JSON.parse(first) as { address: string; startupMs: number; workers: number; startupRebuilt: boolean; rssAfterStartupMb: number; inProcess: SearchBenchResult['inProcess']; phases: Record<string, number> };
   log(`child start-up ${info.startupMs} ms (rebuilt: ${info.startupRebuilt}), RSS ${info.rssAfterStartupMb} MB; HTTP at ${info.address}`);
   const http: SearchBenchResult['http'] = {};
   try {
@@ -474,6 +479,7 @@ export async function runSearchBench(partial: Partial<BenchOptions> = {}): Promi
     dbBytes,
     startupMs: info.startupMs,
     startupRebuilt: info.startupRebuilt,
+    workers: info.workers,
     rssAfterStartupMb: info.rssAfterStartupMb,
     rssPeakMb: Math.round(rss.maxRss / 2 ** 20),
     inProcess: info.inProcess,
@@ -486,14 +492,15 @@ export async function runSearchBench(partial: Partial<BenchOptions> = {}): Promi
 export function formatSearchBench(r: SearchBenchResult): string {
   const lines: string[] = [];
   lines.push(`Search bench: ${r.records} records, ${r.textRecords} with full text (${r.textPages} pages), DB ${(r.dbBytes / 2 ** 20).toFixed(0)} MB`);
-  lines.push(`  index build ${(r.buildMs / 1000).toFixed(1)} s (baseline FTS5 ${(r.baselineBuildMs / 1000).toFixed(1)} s); start-up ${r.startupMs} ms (rebuilt: ${r.startupRebuilt}); RSS after start-up ${r.rssAfterStartupMb} MB, peak ${r.rssPeakMb} MB`);
+  lines.push(`  index build ${(r.buildMs / 1000).toFixed(1)} s (baseline FTS5 ${(r.baselineBuildMs / 1000).toFixed(1)} s); start-up ${r.startupMs} ms (rebuilt: ${r.startupRebuilt}, ${r.workers} query worker(s)); RSS after start-up ${r.rssAfterStartupMb} MB, peak ${r.rssPeakMb} MB`);
   lines.push(`  relevance: ${r.relevance.queries} judged queries, MRR ${r.relevance.mrr}, nDCG@10 ${r.relevance.ndcg10}, page accuracy ${r.relevance.pageAccuracy}`);
   lines.push('  in-process latency, ms (median / p95 / p99)      service                 plain FTS5 baseline     avg total');
   for (const [cls, v] of Object.entries(r.inProcess)) {
     const f = (l: Latency) => `${l.median} / ${l.p95} / ${l.p99}`.padEnd(24);
     lines.push(`    ${cls.padEnd(44)} ${f(v.service)}${f(v.baseline)}${v.avgTotal}`);
   }
-  lines.push('  HTTP, 16 connections: req/s (p50 / p97.5 / p99 ms); each class cycles through its queries, so "cached" repeats them');
+  lines.push('  HTTP, 16 connections: req/s (p50 / p97.5 / p99 ms); each class cycles through its queries, so "cached" repeats them;');
+  lines.push('  "uncached" bypasses the answer cache (searches on the query workers and the main thread)');
   const h = (x: HttpRun) => `${String(x.rps).padStart(6)} (${x.p50} / ${x.p97_5} / ${x.p99})`.padEnd(26);
   for (const [cls, v] of Object.entries(r.http)) {
     lines.push(`    ${cls.padEnd(12)} cached ${h(v.service)} uncached ${h(v.uncached)} baseline ${h(v.baseline)} errors ${v.service.errors + v.service.non2xx + v.uncached.errors + v.uncached.non2xx}`);
