@@ -13,6 +13,7 @@
  */
 import { constants } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { sharedHash, type SharedHash } from './hash-worker.ts';
 
 export const DIRECT_BLOCK = 4096;
 const SLOT = 1024 * 1024;
@@ -21,6 +22,16 @@ const SLOTS = 4;
 /** Reused aligned memories (each 4 slots): at most a few large uploads run at once. */
 const pool: WebAssembly.Memory[] = [];
 const POOL_MAX = 4;
+
+/** A shared memory where the platform allows it (the hash thread reads the slots in place), else a plain one. */
+function newMemory(): WebAssembly.Memory {
+  const pages = (SLOTS * SLOT) / 65536;
+  try {
+    return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  } catch {
+    return new WebAssembly.Memory({ initial: pages });
+  }
+}
 
 export interface DirectWriter {
   /**
@@ -34,6 +45,13 @@ export interface DirectWriter {
   readonly handle: FileHandle;
   /** Wait for writes in flight and give the buffers back (also after a failure). */
   release(): Promise<void>;
+  /**
+   * True when this writer computes the SHA-256 of what it writes, on the hash thread
+   * (hash-worker.ts), over its shared slots: the caller then does not hash, and asks `digest()`.
+   */
+  readonly hashing: boolean;
+  /** The SHA-256 (hex) of every byte written, after `finish()`. */
+  digest(): Promise<string>;
 }
 
 /** Open `path` (created, must not exist) for direct writes, or null when the file system refuses O_DIRECT. */
@@ -48,28 +66,33 @@ export async function openDirect(path: string): Promise<DirectWriter | null> {
   }
   let memory: WebAssembly.Memory;
   try {
-    memory = pool.pop() ?? new WebAssembly.Memory({ initial: (SLOTS * SLOT) / 65536 });
+    memory = pool.pop() ?? newMemory();
   } catch {
     // No WebAssembly (e.g. node --jitless): no aligned buffers, so write through the page cache.
     await handle.close();
     await unlink(path).catch(() => {});
     return null;
   }
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer ? memory.buffer : null;
+  const hash: SharedHash | null = shared ? sharedHash() : null;
   const slots = Array.from({ length: SLOTS }, (_, i) => Buffer.from(memory.buffer, i * SLOT, SLOT));
-  const busy: Array<Promise<void> | null> = Array(SLOTS).fill(null);
+  const busy: Array<Promise<unknown> | null> = Array(SLOTS).fill(null);
   let errored: unknown = null;
   let current = 0;
   let fill = 0;
   let position = 0;
   let released = false;
 
-  const submit = (slot: number, length: number) => {
+  /** Write the slot's first `length` bytes at the current position, and hash its first `hashLength` (in order). */
+  const submit = (slot: number, length: number, hashLength = length) => {
     const at = position;
     position += length;
-    busy[slot] = (async () => {
+    const write = (async () => {
       let done = 0;
       while (done < length) done += (await handle.write(slots[slot], done, length - done, at + done)).bytesWritten;
-    })().catch((e) => {
+    })();
+    // The slot is free again once it is both written and hashed.
+    busy[slot] = Promise.all([write, hash && hashLength > 0 ? hash.update(shared!, slot * SLOT, hashLength) : null]).catch((e) => {
       errored ??= e;
     });
   };
@@ -114,7 +137,8 @@ export async function openDirect(path: string): Promise<DirectWriter | null> {
     async finish() {
       const whole = fill - (fill % DIRECT_BLOCK);
       const tail = fill - whole;
-      if (whole > 0) submit(current, whole);
+      // The whole blocks go direct; the hash takes the tail too, since it follows them.
+      if (fill > 0) submit(current, whole, fill);
       await settle();
       if (errored) throw errored;
       if (tail > 0) {
@@ -135,7 +159,15 @@ export async function openDirect(path: string): Promise<DirectWriter | null> {
       if (released) return;
       released = true;
       await settle();
+      hash?.drop();
       if (pool.length < POOL_MAX) pool.push(memory);
+    },
+    hashing: hash !== null,
+    async digest() {
+      if (!hash) throw new Error('this direct writer does not hash');
+      await settle();
+      if (errored) throw errored;
+      return hash.digest();
     },
   };
 }

@@ -78,7 +78,8 @@ export async function receiveFile(source: AsyncIterable<Buffer>, opts: ReceiveOp
   if (direct) writeStats.direct++;
   else if (opts.direct) writeStats.directRefused++;
   else writeStats.buffered++;
-  const hash = createHash('sha256');
+  // Large files are hashed by the direct writer on the hash thread, over the bytes it writes.
+  const hash = direct?.hashing ? null : createHash('sha256');
   let size = 0;
   let head: Buffer | null = null;
   const headParts: Buffer[] = [];
@@ -133,7 +134,7 @@ export async function receiveFile(source: AsyncIterable<Buffer>, opts: ReceiveOp
 
   try {
     for await (const chunk of source) {
-      hash.update(chunk);
+      hash?.update(chunk);
       size += chunk.length;
       sinceGc += chunk.length;
       if (sinceGc >= GC_EVERY) {
@@ -159,8 +160,10 @@ export async function receiveFile(source: AsyncIterable<Buffer>, opts: ReceiveOp
       batchLen += chunk.length;
       if (batchLen >= WRITE_BATCH) await flush();
     }
+    let sha256: string | null = null;
     if (direct) {
       await direct.finish();
+      if (direct.hashing) sha256 = await direct.digest();
       await direct.release();
     }
     await flush();
@@ -177,7 +180,7 @@ export async function receiveFile(source: AsyncIterable<Buffer>, opts: ReceiveOp
     if (!sniffed.ok) throw unsupported(sniffed.detected, opts.originalName);
     return {
       tempPath,
-      sha256: hash.digest('hex'),
+      sha256: sha256 ?? hash!.digest('hex'),
       size,
       info: sniffed.info,
       originalName: opts.originalName,

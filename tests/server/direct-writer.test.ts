@@ -43,11 +43,39 @@ describe.runIf(probe !== null)('direct writer', () => {
       off += n;
     }
     await w.finish();
+    // The writer hashes what it writes on the hash thread, reading its shared slots in place.
+    expect(w.hashing).toBe(true);
+    expect(await w.digest()).toBe(sha(data));
     await w.release();
     await w.handle.sync();
     await w.handle.close();
     expect((await stat(path)).size).toBe(size);
     expect(sha(await readFile(path))).toBe(sha(data));
+  });
+
+  it('hashes concurrent uploads apart, each in its own order, on the one hash thread', async () => {
+    const dir = await mkdtemp(join(TMP_ROOT, 'direct-'));
+    dirs.push(dir);
+    const datas = [randomBytes(6 * 1024 * 1024 + 5), randomBytes(4 * 1024 * 1024 + 4097), randomBytes(2 * 1024 * 1024)];
+    const writers = await Promise.all(datas.map((_, i) => openDirect(join(dir, `f${i}`)).then((w) => w!)));
+    const offsets = datas.map(() => 0);
+    // Interleave the three uploads chunk by chunk.
+    for (let step = 0; offsets.some((o, i) => o < datas[i].length); step++) {
+      await Promise.all(
+        writers.map(async (w, i) => {
+          const n = Math.min(datas[i].length - offsets[i], 65536 + ((step * 7919 + i * 104729) % 300_000));
+          if (n <= 0) return;
+          await w.write(datas[i].subarray(offsets[i], offsets[i] + n));
+          offsets[i] += n;
+        }),
+      );
+    }
+    for (const w of writers) await w.finish();
+    expect(await Promise.all(writers.map((w) => w.digest()))).toEqual(datas.map(sha));
+    for (const w of writers) {
+      await w.release();
+      await w.handle.close();
+    }
   });
 
   it('refuses to overwrite an existing file', async () => {
