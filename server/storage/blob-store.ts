@@ -90,39 +90,30 @@ export function createLocalBlobStore(root: string): BlobStore {
       assertSha(sha256);
       const dest = blobPath(sha256);
       const dir = join(root, sha256.slice(0, 2), sha256.slice(2, 4));
-      if (opts.absentFromCatalogue) {
+      /** Run `op` with the shard folder made (once; again if it was removed behind our back). */
+      const inShard = async (op: () => Promise<void>) => {
         if (!knownDirs.has(dir)) {
           await mkdir(dir, { recursive: true });
           knownDirs.add(dir);
         }
         try {
-          await rename(tempPath, dest);
+          await op();
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-          // The shard folder was removed behind our back: make it again, once.
           knownDirs.delete(dir);
           await mkdir(dir, { recursive: true });
-          await rename(tempPath, dest);
+          await op();
         }
+      };
+      if (opts.absentFromCatalogue) {
+        await inShard(() => rename(tempPath, dest));
         await fsyncDir(dir);
         return { created: true };
       }
       // link() fails if the destination exists, so two concurrent uploads of the same bytes
       // never replace each other's file: the first wins, the second learns it is a duplicate.
       try {
-        if (!knownDirs.has(dir)) {
-          await mkdir(dir, { recursive: true });
-          knownDirs.add(dir);
-        }
-        try {
-          await link(tempPath, dest);
-        } catch (e) {
-          // The shard folder was removed behind our back: make it again, once.
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-          knownDirs.delete(dir);
-          await mkdir(dir, { recursive: true });
-          await link(tempPath, dest);
-        }
+        await inShard(() => link(tempPath, dest));
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
           await unlink(tempPath).catch(() => {});
