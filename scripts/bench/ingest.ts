@@ -14,14 +14,14 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, SERVER_ENTRY, SERVER_NODE_ARGS } from '../build.mjs';
-import { fmt, freePort, median, memoryOf, startNode, stopProcess } from './util.ts';
+import { cpuMsOf, fmt, freePort, median, memoryOf, startNode, stopProcess } from './util.ts';
 
 const TOKEN = 'bench-admin-token-0123456789abcdef';
 
 export interface IngestReport {
-  large: { sizeMiB: number; reps: number; pipelineSec: number[]; floorSec: number[]; bareSec: number[]; medianPipelineSec: number; medianFloorSec: number; medianBareSec: number; ratio: number; ratioVsBare: number; mibPerSec: number };
+  large: { sizeMiB: number; reps: number; pipelineSec: number[]; /** Server CPU (all threads) per upload. */ pipelineCpuSec: number[]; floorSec: number[]; bareSec: number[]; medianPipelineSec: number; medianFloorSec: number; medianBareSec: number; ratio: number; ratioVsBare: number; mibPerSec: number };
   rss: Record<string, number>;
-  small: { files: number; clients: number; sizeKiB: number; oursPerSec: number; barePerSec: number; ratio: number };
+  small: { files: number; clients: number; sizeKiB: number; oursPerSec: number; barePerSec: number; ratio: number; oursCpuMsPerUpload: number; bareCpuMsPerUpload: number };
 }
 
 /** A file that sniffs as PDF: a PDF header, then random bytes (incompressible, no dedupe). */
@@ -126,6 +126,7 @@ export async function runIngestBench(opts: { largeMiB?: number; reps?: number; s
       const bareDir = join(work, 'bare-large');
       const bare = isLarge ? await startNode('scripts/bench/bare-upload-server.ts', { BARE_DIR: bareDir, PORT: String(barePort) }, `http://127.0.0.1:${barePort}/healthz`) : null;
       const pipelineSec: number[] = [];
+      const pipelineCpuSec: number[] = [];
       const floorSec: number[] = [];
       const bareSec: number[] = [];
       // One server takes every rep, so its peak RSS covers several uploads (the reps repeat the same
@@ -141,14 +142,16 @@ export async function runIngestBench(opts: { largeMiB?: number; reps?: number; s
           // and 1.1-3.6 s into pages that were not (a plain write loop). Ours writes large files
           // with O_DIRECT, past the page cache.
           spawnSync('sync');
+          const c0 = cpuMsOf(ours.proc.pid!);
           pipelineSec.push(curlUpload(`${ours.base}/api/products`, file));
+          pipelineCpuSec.push((cpuMsOf(ours.proc.pid!) - c0) / 1000);
           if (bare) {
             rmSync(bareDir, { recursive: true, force: true });
             mkdirSync(bareDir, { recursive: true });
             spawnSync('sync');
             bareSec.push(curlUpload(`http://127.0.0.1:${barePort}/upload`, file));
           }
-          log(`${sizeMiB} MiB rep ${r + 1}: pipeline ${fmt(pipelineSec.at(-1)!)} s, floor ${fmt(floorSec.at(-1)!)} s${bare ? `, bare multipart ${fmt(bareSec.at(-1)!)} s` : ''}`);
+          log(`${sizeMiB} MiB rep ${r + 1}: pipeline ${fmt(pipelineSec.at(-1)!)} s (server CPU ${fmt(pipelineCpuSec.at(-1)!)} s), floor ${fmt(floorSec.at(-1)!)} s${bare ? `, bare multipart ${fmt(bareSec.at(-1)!)} s` : ''}`);
         }
         rss[`${sizeMiB}MiB`] = memoryOf(ours.proc.pid!).peakMb;
       } finally {
@@ -162,7 +165,7 @@ export async function runIngestBench(opts: { largeMiB?: number; reps?: number; s
         const mp = median(pipelineSec);
         const mf = median(floorSec);
         const mb = median(bareSec);
-        large = { sizeMiB, reps, pipelineSec, floorSec, bareSec, medianPipelineSec: mp, medianFloorSec: mf, medianBareSec: mb, ratio: mp / mf, ratioVsBare: mp / mb, mibPerSec: sizeMiB / mp };
+        large = { sizeMiB, reps, pipelineSec, pipelineCpuSec, floorSec, bareSec, medianPipelineSec: mp, medianFloorSec: mf, medianBareSec: mb, ratio: mp / mf, ratioVsBare: mp / mb, mibPerSec: sizeMiB / mp };
       }
       rmSync(file, { force: true });
     }
@@ -179,8 +182,12 @@ export async function runIngestBench(opts: { largeMiB?: number; reps?: number; s
     const clients = 8;
     const barePort = await freePort();
     const bare = await startNode('scripts/bench/bare-upload-server.ts', { BARE_DIR: join(work, 'bare'), PORT: String(barePort) }, `http://127.0.0.1:${barePort}/healthz`);
-    let bareRates: number[] = [];
-    let ourRates: number[] = [];
+    const bareRates: number[] = [];
+    const ourRates: number[] = [];
+    // Server CPU (all threads, user + system) per acknowledged upload: steadier than the rate on a
+    // shared machine.
+    const bareCpu: number[] = [];
+    const ourCpu: number[] = [];
     const ours = await startOurs(join(work, 'data-small'));
     try {
       // Alternate the two servers, three rounds each, on fresh halves of the work.
@@ -188,15 +195,19 @@ export async function runIngestBench(opts: { largeMiB?: number; reps?: number; s
       const per = Math.floor(files.length / rounds);
       for (let r = 0; r < rounds; r++) {
         const slice = files.slice(r * per, (r + 1) * per);
+        let c0 = cpuMsOf(bare.pid!);
         bareRates.push(await manyUploads(`http://127.0.0.1:${barePort}/upload`, slice, clients, 'file', false));
+        bareCpu.push((cpuMsOf(bare.pid!) - c0) / slice.length);
         // Distinct bytes for ours (the bare server does not dedupe, ours would).
         const mine = slice.map((b) => {
           const c = Buffer.from(b);
           c[c.length - 1] ^= 0xff;
           return c;
         });
+        c0 = cpuMsOf(ours.proc.pid!);
         ourRates.push(await manyUploads(`${ours.base}/api/products`, mine, clients, 'file', true));
-        log(`round ${r + 1}: ours ${fmt(ourRates.at(-1)!, 0)}/s, bare ${fmt(bareRates.at(-1)!, 0)}/s`);
+        ourCpu.push((cpuMsOf(ours.proc.pid!) - c0) / mine.length);
+        log(`round ${r + 1}: ours ${fmt(ourRates.at(-1)!, 0)}/s (${fmt(ourCpu.at(-1)!)} ms CPU/upload), bare ${fmt(bareRates.at(-1)!, 0)}/s (${fmt(bareCpu.at(-1)!)} ms)`);
       }
     } finally {
       await stopProcess(bare);
@@ -207,7 +218,7 @@ export async function runIngestBench(opts: { largeMiB?: number; reps?: number; s
     return {
       large: large!,
       rss,
-      small: { files: smallCount, clients, sizeKiB: 200, oursPerSec, barePerSec, ratio: oursPerSec / barePerSec },
+      small: { files: smallCount, clients, sizeKiB: 200, oursPerSec, barePerSec, ratio: oursPerSec / barePerSec, oursCpuMsPerUpload: median(ourCpu), bareCpuMsPerUpload: median(bareCpu) },
     };
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -216,9 +227,9 @@ export async function runIngestBench(opts: { largeMiB?: number; reps?: number; s
 
 export function printIngestReport(r: IngestReport): string {
   return [
-    `Ingest — ${r.large.sizeMiB} MiB upload until durable (median of ${r.large.reps}): pipeline ${fmt(r.large.medianPipelineSec)} s (${fmt(r.large.mibPerSec, 0)} MiB/s), floor (openssl dgst + cp + sync) ${fmt(r.large.medianFloorSec)} s, ratio ${fmt(r.large.ratio)} (target ≤ 1.2); bare Fastify + multipart to disk ${fmt(r.large.medianBareSec)} s, ratio ${fmt(r.large.ratioVsBare)}`,
+    `Ingest — ${r.large.sizeMiB} MiB upload until durable (median of ${r.large.reps}): pipeline ${fmt(r.large.medianPipelineSec)} s (${fmt(r.large.mibPerSec, 0)} MiB/s), floor (openssl dgst + cp + sync) ${fmt(r.large.medianFloorSec)} s, ratio ${fmt(r.large.ratio)} (target ≤ 1.2); server CPU ${fmt(median(r.large.pipelineCpuSec))} s; bare Fastify + multipart to disk ${fmt(r.large.medianBareSec)} s, ratio ${fmt(r.large.ratioVsBare)}`,
     `Ingest — server peak RSS: ${Object.entries(r.rss).map(([k, v]) => `${k} ${fmt(v, 0)} MB`).join(', ')} (target ≤ 150 MB)`,
-    `Ingest — ${r.small.files} uploads of ~${r.small.sizeKiB} KB, ${r.small.clients} clients: ${fmt(r.small.oursPerSec, 0)} acknowledged/s vs bare multipart-to-disk ${fmt(r.small.barePerSec, 0)}/s, ratio ${fmt(r.small.ratio)} (target ≥ 400/s)`,
+    `Ingest — ${r.small.files} uploads of ~${r.small.sizeKiB} KB, ${r.small.clients} clients: ${fmt(r.small.oursPerSec, 0)} acknowledged/s vs bare multipart-to-disk ${fmt(r.small.barePerSec, 0)}/s, ratio ${fmt(r.small.ratio)} (target ≥ 400/s); server CPU per upload ${fmt(r.small.oursCpuMsPerUpload)} ms vs bare ${fmt(r.small.bareCpuMsPerUpload)} ms`,
   ].join('\n');
 }
 

@@ -35,6 +35,13 @@ export function memoryOf(pid: number): { peakMb: number; rssMb: number } {
   return { peakMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
 }
 
+/** CPU time a process has used so far (user + system, all its threads), in milliseconds (from /proc). */
+export function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks (USER_HZ = 100 on Linux)
+}
+
 /** Start `node --import tsx <script>` with env; resolves when `GET <url>/healthz`-like probe answers. */
 /**
  * Start a Node process and wait until `probeUrl` answers. `script` is a TypeScript file run under
