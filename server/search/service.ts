@@ -346,7 +346,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
       facetTable.set(p.id, a);
     }
     subjectsReady = false;
-    const snap = given !== undefined ? null : fp === undefined ? null : loadSnapshot(sqlite, fp);
+    // With query workers to start, the postings are read straight into shared memory (see startWorkers).
+    const shareable = replica === undefined && (deps.workers ?? 0) > 0 && !sqlite.memory;
+    const snap = given !== undefined ? null : fp === undefined ? null : loadSnapshot(sqlite, fp, shareable ? ['off', 'docs', 'w'] : []);
     if (given !== undefined) fields.restore(given);
     else if (snap !== null) {
       fields.restore({ ...(snap as unknown as FieldSnapshot), meta: snap.meta.toString('utf8') });

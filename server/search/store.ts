@@ -84,19 +84,61 @@ export function withPairs(folded: string): string {
   return folded + ' ' + pairs.join(' ');
 }
 
+/**
+ * Snapshot parts larger than this are stored as several rows (`docs#0`, `docs#1`, …): reading one
+ * row hands JS a copy of the whole value, so a part read as chunks into its final buffer costs one
+ * chunk of extra memory instead of the whole part (the postings are ~80 MB each at 100,000 records).
+ */
+const SNAPSHOT_CHUNK = 8 * 2 ** 20;
+
 export function saveSnapshot(sqlite: Database.Database, parts: Record<string, Buffer | string>, fp: string): void {
   const put = sqlite.prepare('INSERT INTO search_snapshot(name, data) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET data = excluded.data');
   sqlite.transaction(() => {
     sqlite.prepare('DELETE FROM search_snapshot').run();
-    for (const [k, v] of Object.entries(parts)) put.run(k, typeof v === 'string' ? Buffer.from(v, 'utf8') : v);
+    for (const [k, v] of Object.entries(parts)) {
+      const b = typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
+      if (b.length <= SNAPSHOT_CHUNK) put.run(k, b);
+      else for (let i = 0, at = 0; at < b.length; i++, at += SNAPSHOT_CHUNK) put.run(`${k}#${i}`, b.subarray(at, Math.min(b.length, at + SNAPSHOT_CHUNK)));
+    }
     put.run('fingerprint', Buffer.from(fp, 'utf8'));
   })();
 }
 
-/** The snapshot parts when one exists for exactly this fingerprint, else null. */
-export function loadSnapshot(sqlite: Database.Database, fp: string): Record<string, Buffer> | null {
-  const rows = sqlite.prepare('SELECT name, data FROM search_snapshot').all() as Array<{ name: string; data: Buffer }>;
-  const parts = Object.fromEntries(rows.map((r) => [r.name, r.data]));
-  if (parts.fingerprint === undefined || parts.fingerprint.toString('utf8') !== fp) return null;
+/**
+ * The snapshot parts when one exists for exactly this fingerprint, else null. Parts named in
+ * `shared` are read into SharedArrayBuffer memory (for query workers, see FieldIndex.shareArrays).
+ */
+export function loadSnapshot(sqlite: Database.Database, fp: string, shared: readonly string[] = []): Record<string, Buffer> | null {
+  const stored = sqlite.prepare("SELECT data FROM search_snapshot WHERE name = 'fingerprint'").pluck().get() as Buffer | undefined;
+  if (stored === undefined || stored.toString('utf8') !== fp) return null;
+  const baseOf = (name: string) => {
+    const h = name.indexOf('#');
+    return h < 0 ? name : name.slice(0, h);
+  };
+  const sizes = new Map<string, number>();
+  for (const r of sqlite.prepare("SELECT name, length(data) AS n FROM search_snapshot WHERE name <> 'fingerprint'").all() as Array<{ name: string; n: number }>) {
+    sizes.set(baseOf(r.name), (sizes.get(baseOf(r.name)) ?? 0) + r.n);
+  }
+  const parts: Record<string, Buffer> = {};
+  const filled = new Map<string, number>();
+  for (const [name, n] of sizes) {
+    parts[name] = shared.includes(name) ? Buffer.from(new SharedArrayBuffer(n)) : Buffer.allocUnsafeSlow(n);
+    filled.set(name, 0);
+  }
+  // Chunks in order (#0, #1, …, #10: by number, not by name), each copied to its place and dropped.
+  const names = [...(sqlite.prepare("SELECT name FROM search_snapshot WHERE name <> 'fingerprint'").pluck().all() as string[])].sort((a, b) => {
+    const ba = baseOf(a);
+    const bb = baseOf(b);
+    if (ba !== bb) return ba < bb ? -1 : 1;
+    return Number(a.slice(ba.length + 1) || 0) - Number(b.slice(bb.length + 1) || 0);
+  });
+  const one = sqlite.prepare('SELECT data FROM search_snapshot WHERE name = ?').pluck();
+  for (const name of names) {
+    const base = baseOf(name);
+    const data = one.get(name) as Buffer;
+    const at = filled.get(base)!;
+    data.copy(parts[base], at);
+    filled.set(base, at + data.length);
+  }
   return parts;
 }
