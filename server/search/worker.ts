@@ -1,7 +1,7 @@
 /**
  * A search query worker (see query-workers.ts): a replica of the in-memory index over its own
- * read-only connection. Answers searches; applies the main index's changes in order, each
- * acknowledged through the shared control words before the main thread's write returns.
+ * read-only connection. Answers searches; applies the main index's changes in the order they come,
+ * before any search sent after them (messages are handled in order).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -22,8 +22,15 @@ try {
     applyChange(change: IndexChange): void;
   };
   service.ensureReady();
+  let stale = false;
   parentPort!.on('message', (m: Msg) => {
     if (m.t === 'search') {
+      // After a change this replica could not apply, its answers may be out of date: refuse
+      // (the main thread answers instead and stops this worker).
+      if (stale) {
+        parentPort!.postMessage({ id: m.id, error: 'query worker is out of date' });
+        return;
+      }
       try {
         parentPort!.postMessage({ id: m.id, r: service.searchUncached(m.params, m.viewer) });
       } catch (e) {
@@ -35,6 +42,7 @@ try {
         Atomics.store(ctl, CTL_APPLIED, m.seq);
       } catch {
         // The main thread sees the state and stops this worker.
+        stale = true;
         Atomics.store(ctl, CTL_STATE, STATE_FAILED);
       }
       Atomics.notify(ctl, CTL_APPLIED);
