@@ -6,7 +6,9 @@
  * - The field index postings (the bulk of the memory) are shared: the main index moves them into
  *   SharedArrayBuffers (FieldIndex.shareArrays) and each replica reads the same bytes. Everything
  *   else a replica needs (attributes, facets, vocabulary, blob map) it loads from the database.
- * - Start-up waits (Atomics.wait) until every replica is loaded, so no write can slip in between.
+ * - Replicas start loading as soon as the main index has its postings (the rest of both loads runs
+ *   in parallel), and start-up waits (Atomics.wait) until every replica is loaded, so no write can
+ *   slip in between.
  * - Writes stay on the main thread. After each change (indexProduct, removeProduct, indexBlob) the
  *   main index sends it to every replica, which applies it (reading the committed rows) before any
  *   search sent after it: a worker handles its messages in order, so a change is searchable on every
@@ -97,7 +99,14 @@ export class QueryWorkers {
       worker.on('exit', () => this.kill(r));
       this.replicas.push(r);
     }
-    // Wait for every replica to load (a write cannot happen meanwhile: this thread is blocked).
+  }
+
+  /**
+   * Wait until every replica has loaded (started by the constructor, which returns at once so the
+   * main index can load meanwhile); returns how many did. The caller must not write in between: it
+   * is all one synchronous start-up, so no write can slip in.
+   */
+  waitReady(): number {
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (const r of this.replicas) {
       for (;;) {
@@ -112,6 +121,7 @@ export class QueryWorkers {
         this.kill(r);
       }
     }
+    return this.live;
   }
 
   /** Workers still in use. */

@@ -330,6 +330,16 @@ export function createSearchService(deps: SearchDeps): SearchService {
   /** Load every in-memory structure from the search tables and the catalogue (no re-analysis of texts). */
   function loadMemory(fp?: string, given?: FieldSnapshot): void {
     clearTokenBlobs();
+    // The field index first when it comes from a snapshot: query workers (if any) can then start
+    // loading their replicas while this thread loads the rest. With workers, the postings are read
+    // straight into shared memory (see startWorkers).
+    const shareable = replica === undefined && (deps.workers ?? 0) > 0 && !sqlite.memory;
+    const snap = given !== undefined ? null : fp === undefined ? null : loadSnapshot(sqlite, fp, shareable ? ['off', 'docs', 'w'] : []);
+    if (given !== undefined) fields.restore(given);
+    else if (snap !== null) {
+      fields.restore({ ...(snap as unknown as FieldSnapshot), meta: snap.meta.toString('utf8') });
+      if (shareable) launchWorkers();
+    }
     loadAgencies();
     loadAgencyShort();
     attrs = [];
@@ -346,13 +356,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       facetTable.set(p.id, a);
     }
     subjectsReady = false;
-    // With query workers to start, the postings are read straight into shared memory (see startWorkers).
-    const shareable = replica === undefined && (deps.workers ?? 0) > 0 && !sqlite.memory;
-    const snap = given !== undefined ? null : fp === undefined ? null : loadSnapshot(sqlite, fp, shareable ? ['off', 'docs', 'w'] : []);
-    if (given !== undefined) fields.restore(given);
-    else if (snap !== null) {
-      fields.restore({ ...(snap as unknown as FieldSnapshot), meta: snap.meta.toString('utf8') });
-    } else fields.load(
+    if (given === undefined && snap === null) fields.load(
       (function* () {
         for (const r of sqlite.prepare('SELECT product_id AS id, title, agency, subjects, meta FROM search_docs ORDER BY product_id').iterate() as Iterable<StoredDoc>) {
           if (attrs[r.id] !== undefined) yield r;
@@ -551,17 +555,30 @@ export function createSearchService(deps: SearchDeps): SearchService {
     if (workers.live === 0) stopWorkers();
   }
 
-  function startWorkers(): void {
+  /** Workers spawned but not yet waited for (see loadMemory), and when they were. */
+  let launching: QueryWorkers | null = null;
+  let launchedAt = 0;
+
+  /** Spawn the query workers on the current field index (they load in parallel; startWorkers waits). */
+  function launchWorkers(): void {
     const n = Math.floor(deps.workers ?? 0);
-    if (n <= 0 || replica !== undefined || workers !== null) return;
+    if (n <= 0 || replica !== undefined || workers !== null || launching !== null) return;
     const file = sqlite.name;
     if (!file || file === ':memory:' || sqlite.memory) return;
-    const t0 = performance.now();
+    launchedAt = performance.now();
     const shared = fields.shareArrays();
-    const w = new QueryWorkers({ file, snapshot: shared, count: n, inflight: deps.workerInflight ?? 8, log });
-    if (w.live > 0) {
+    launching = new QueryWorkers({ file, snapshot: shared, count: n, inflight: deps.workerInflight ?? 8, log });
+  }
+
+  function startWorkers(): void {
+    if (replica !== undefined || workers !== null) return;
+    if (launching === null) launchWorkers();
+    const w = launching;
+    launching = null;
+    if (w === null) return;
+    if (w.waitReady() > 0) {
       workers = w;
-      log.info({ workers: w.live, ms: Math.round(performance.now() - t0) }, 'search: query workers ready');
+      log.info({ workers: w.live, ms: Math.round(performance.now() - launchedAt) }, 'search: query workers ready');
     } else {
       w.close();
       log.warn('search: no query worker could start; searches run on the main thread');
@@ -571,6 +588,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
   function stopWorkers(): void {
     workers?.close();
     workers = null;
+    launching?.close();
+    launching = null;
   }
 
   /** Replica mode: replay a change the main index has just made (reads the committed rows, writes nothing). */
