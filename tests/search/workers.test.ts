@@ -2,7 +2,7 @@
  * Query workers (server/search/query-workers.ts): a worker thread answers exactly what the main
  * thread answers, and sees every change once the write that made it has returned.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../server/auth/principal.ts';
@@ -22,6 +22,8 @@ let search: Service;
 const same = (r: SearchResponse) => JSON.stringify({ ...r, tookMs: 0 });
 
 beforeAll(() => {
+  // .vitest-tmp/ (ignored by git) does not exist on a fresh clone.
+  mkdirSync(join(import.meta.dirname, '../../.vitest-tmp'), { recursive: true });
   dir = mkdtempSync(join(import.meta.dirname, '../../.vitest-tmp/search-workers-'));
   db = openDatabase(join(dir, 'kho.sqlite'));
   cat = loadCatalogue(db.sqlite, 120);
