@@ -437,12 +437,24 @@ export function createSearchService(deps: SearchDeps): SearchService {
       removeProductNow(productId);
       return;
     }
+    applyProduct(productId, p, true, (sha) => {
+      const b = indexBlobText(sha, false);
+      if (b !== null) linkBlob(productId, b);
+    });
+  });
+
+  /**
+   * (Re)index a product's fields in memory — and, with `persist`, its stored document — then link
+   * each of its files' text with `linkFile`. Shared by the main index (indexProductTx) and its
+   * replicas (replayProduct), so both apply a change in the same order.
+   */
+  function applyProduct(productId: number, p: ProductRow, persist: boolean, linkFile: (sha256: string) => void): void {
     if (agencies.size === 0 || (p.agency_id !== null && !agencies.has(p.agency_id))) {
       loadAgencies();
       loadAgencyShort();
     }
     const doc = storedDoc(p);
-    st.upsertDoc.run(doc);
+    if (persist) st.upsertDoc.run(doc);
     fields.upsert(doc);
     const files = st.productFiles.all(productId) as Array<{ sha256: string }>;
     const a = attrOf(p, thumbUrl(files[0]?.sha256));
@@ -453,10 +465,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       addSubjects(productId, p);
     }
     unlinkProduct(productId);
-    for (const f of files) {
-      const b = indexBlobText(f.sha256, false);
-      if (b !== null) linkBlob(productId, b);
-    }
+    for (const f of files) linkFile(f.sha256);
     for (const f of ['title', 'agency', 'subjects', 'meta'] as const) {
       for (const tok of doc[f].split(' ')) {
         if (tok === '|' || tok === '') continue;
@@ -464,7 +473,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
         if (!vocab.has(t)) vocab.add(t, 1);
       }
     }
-  });
+  }
 
   function removeProductNow(productId: number): void {
     st.deleteDoc.run(productId);
@@ -618,42 +627,20 @@ export function createSearchService(deps: SearchDeps): SearchService {
     blobInfo.set(row.id, { sha, paged: row.paged === 1, pages: row.pages });
   }
 
-  /** Replica mode: the in-memory part of indexProductTx, in the same order. */
+  /** Replica mode: the in-memory part of indexProductTx (applyProduct without persisting). */
   function replayProduct(productId: number): void {
     const p = st.product.get(productId) as ProductRow | undefined;
     if (p === undefined) {
       removeFromMemory(productId);
       return;
     }
-    if (agencies.size === 0 || (p.agency_id !== null && !agencies.has(p.agency_id))) {
-      loadAgencies();
-      loadAgencyShort();
-    }
-    const doc = storedDoc(p);
-    fields.upsert(doc);
-    const files = st.productFiles.all(productId) as Array<{ sha256: string }>;
-    const a = attrOf(p, thumbUrl(files[0]?.sha256));
-    attrs[productId] = a;
-    facetTable.set(productId, a);
-    if (subjectsReady) {
-      dropSubjects(productId);
-      addSubjects(productId, p);
-    }
-    unlinkProduct(productId);
-    for (const f of files) {
-      const row = st.blobId.get(f.sha256) as { id: number; paged: number; pages: number } | undefined;
-      if (row === undefined) continue;
+    applyProduct(productId, p, false, (sha) => {
+      const row = st.blobId.get(sha) as { id: number; paged: number; pages: number } | undefined;
+      if (row === undefined) return;
       // Not known here yet: the main index has just indexed its text (indexBlobText, not forced).
-      if (blobIdBySha.get(f.sha256) !== row.id) registerBlob(f.sha256, row);
+      if (blobIdBySha.get(sha) !== row.id) registerBlob(sha, row);
       linkBlob(productId, row.id);
-    }
-    for (const f of ['title', 'agency', 'subjects', 'meta'] as const) {
-      for (const tok of doc[f].split(' ')) {
-        if (tok === '|' || tok === '') continue;
-        const t = foldTok(tok);
-        if (!vocab.has(t)) vocab.add(t, 1);
-      }
-    }
+    });
   }
 
   function rebuild(onProgress?: (done: number, total: number) => void): { products: number; pages: number; ms: number } {
