@@ -19,6 +19,7 @@
 import type Database from 'better-sqlite3';
 import { cached } from '../db/statements.ts';
 import { foldVi, trigrams } from './fold.ts';
+import { grownTo } from '../search/typed-arrays.ts';
 
 interface Posting {
   ids: Int32Array;
@@ -48,10 +49,7 @@ interface TitleIndex {
 const indexes = new WeakMap<Database.Database, TitleIndex>();
 
 function grow(a: Int32Array, min: number): Int32Array {
-  if (a.length >= min) return a;
-  const b = new Int32Array(Math.max(min, a.length * 2));
-  b.set(a);
-  return b;
+  return a.length >= min ? a : grownTo(a, Math.max(min, a.length * 2));
 }
 
 function gramIdsOf(ix: TitleIndex, title: string, add: boolean): { ids: Int32Array; size: number } {

@@ -2,6 +2,7 @@
  * Per-product filter and facet attributes in typed arrays indexed by product id, so that filtering,
  * visibility and facet counting over tens of thousands of matches take about a millisecond.
  */
+import { grownTo } from './typed-arrays.ts';
 
 /** A small dictionary of string values to dense codes (code 0 is "none"). */
 export class Codes {
@@ -58,19 +59,14 @@ export class FacetTable {
   private grow(id: number): void {
     if (id < this.present.length) return;
     const cap = Math.max(id + 1, Math.ceil(this.present.length * 1.5), 1024);
-    const g = <T extends Uint8Array | Int32Array | Uint32Array>(a: T, C: new (n: number) => T): T => {
-      const b = new C(cap);
-      b.set(a);
-      return b;
-    };
-    this.present = g(this.present, Uint8Array);
-    this.type = g(this.type, Uint8Array);
-    this.state = g(this.state, Uint8Array);
-    this.access = g(this.access, Uint8Array);
-    this.agency = g(this.agency, Int32Array);
-    this.year = g(this.year, Int32Array);
-    this.langs = g(this.langs, Uint32Array);
-    this.packed = g(this.packed, Uint32Array);
+    this.present = grownTo(this.present, cap);
+    this.type = grownTo(this.type, cap);
+    this.state = grownTo(this.state, cap);
+    this.access = grownTo(this.access, cap);
+    this.agency = grownTo(this.agency, cap);
+    this.year = grownTo(this.year, cap);
+    this.langs = grownTo(this.langs, cap);
+    this.packed = grownTo(this.packed, cap);
   }
 
   set(id: number, a: FacetAttrs): void {

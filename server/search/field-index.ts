@@ -13,6 +13,7 @@
  * Each posting carries the field-weighted term frequency; scoring is BM25F-like.
  */
 import { fold } from './fold.ts';
+import { grownTo } from './typed-arrays.ts';
 
 export const FIELD_WEIGHTS = { title: 6, subjects: 3, agency: 2.5, meta: 1 } as const;
 export type FieldName = keyof typeof FIELD_WEIGHTS;
@@ -231,14 +232,9 @@ export class FieldIndex {
   private ensureCapacity(maxId: number): void {
     if (maxId < this.mainValid.length) return;
     const cap = Math.max(maxId + 1, Math.ceil(this.mainValid.length * 1.5), 1024);
-    const grow = <T extends Uint8Array | Float32Array>(a: T, C: new (n: number) => T): T => {
-      const b = new C(cap);
-      b.set(a);
-      return b;
-    };
-    this.mainValid = grow(this.mainValid, Uint8Array);
-    this.present = grow(this.present, Uint8Array);
-    this.docLen = grow(this.docLen, Float32Array);
+    this.mainValid = grownTo(this.mainValid, cap);
+    this.present = grownTo(this.present, cap);
+    this.docLen = grownTo(this.docLen, cap);
     this.acc = new Float64Array(cap);
     this.cnt = new Uint8Array(cap);
     this.stamp = new Uint8Array(cap);

@@ -14,6 +14,7 @@ import { INDEX_VERSION, createTables, dropTables, fingerprint, getMeta, loadSnap
 import type { HitAgency, SearchHit, SearchParams, SearchResponse, Snippet, Suggestion } from './types.ts';
 import { Vocabulary } from './vocabulary.ts';
 import { FacetTable } from './facets.ts';
+import { grownTo } from './typed-arrays.ts';
 import { QueryWorkers } from './query-workers.ts';
 
 export interface SearchService {
@@ -949,15 +950,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
   const th: TextHits = { n: 0, pids: new Int32Array(0), score: new Float64Array(0), blob: new Int32Array(0), has: new Uint8Array(0) };
   function growTextHits(pid: number): void {
     const cap = Math.max(pid + 1, th.has.length * 2, 1024);
-    const g = <T extends Int32Array | Float64Array | Uint8Array>(a: T, C: new (n: number) => T): T => {
-      const b = new C(cap);
-      b.set(a);
-      return b;
-    };
-    th.pids = g(th.pids, Int32Array);
-    th.score = g(th.score, Float64Array);
-    th.blob = g(th.blob, Int32Array);
-    th.has = g(th.has, Uint8Array);
+    th.pids = grownTo(th.pids, cap);
+    th.score = grownTo(th.score, cap);
+    th.blob = grownTo(th.blob, cap);
+    th.has = grownTo(th.has, cap);
   }
   const textBlobOf = (pid: number): number | undefined => (pid < th.has.length && th.has[pid] !== 0 ? th.blob[pid] : undefined);
 

@@ -3,6 +3,7 @@
  * matched words wrapped in <mark>. Matching is by folded syllable so `cao bang` marks "Cao Bằng".
  */
 import { fold, foldToken } from './fold.ts';
+import { grownTo } from './typed-arrays.ts';
 
 export interface TermMatcher {
   /** Folded syllables that count as a match. */
@@ -106,15 +107,10 @@ let tHit = new Int32Array(1024);
 let tExact = new Uint8Array(1024);
 function growTokens(): void {
   const n = tStart.length * 2;
-  const g = <T extends Int32Array | Uint8Array>(a: T, C: new (n: number) => T): T => {
-    const b = new C(n);
-    b.set(a);
-    return b;
-  };
-  tStart = g(tStart, Int32Array);
-  tEnd = g(tEnd, Int32Array);
-  tHit = g(tHit, Int32Array);
-  tExact = g(tExact, Uint8Array);
+  tStart = grownTo(tStart, n);
+  tEnd = grownTo(tEnd, n);
+  tHit = grownTo(tHit, n);
+  tExact = grownTo(tExact, n);
 }
 
 /**
