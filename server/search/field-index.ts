@@ -591,7 +591,46 @@ export class FieldIndex {
     const ng = Math.min(groups.length, 250);
     const rarestFirst = isAnd ? this.rarestFirst(groups, ng) : null;
     if (rarestFirst !== null) nt = this.matchAndReordered(groups, rarestFirst, norm0, normB);
-    else for (let g = 0; g < ng; g++) {
+    else if (isAnd) {
+      // A document is in the running while its count is g; once an alternative of group g has matched
+      // it, its count is g + 1 and the group's other alternatives pass it by (no stamp needed).
+      for (let g = 0; g < ng; g++) {
+        for (const alt of groups[g]) {
+          const id = this.resolve(alt.term);
+          if (id === undefined) continue;
+          const idf = this.idf(id) * alt.factor * (K1 + 1);
+          const from = id < this.mainTerms ? off[id] : 0;
+          const to = id < this.mainTerms ? off[id + 1] : 0;
+          if (g === 0) {
+            for (let i = from; i < to; i++) {
+              const d = pDocs[i];
+              if (cnt[d] !== 0 || mainValid[d] !== 1) continue;
+              touched[nt++] = d;
+              cnt[d] = 1;
+              const w = pW[i];
+              acc[d] += (idf * w) / (w + norm0 + normB * docLen[d]);
+            }
+          } else {
+            for (let i = from; i < to; i++) {
+              const d = pDocs[i];
+              if (cnt[d] !== g || mainValid[d] !== 1) continue;
+              cnt[d] = g + 1;
+              const w = pW[i];
+              acc[d] += (idf * w) / (w + norm0 + normB * docLen[d]);
+            }
+          }
+          const delta = this.deltaPost.get(id);
+          if (delta !== undefined) {
+            for (const [d, w] of delta) {
+              if (cnt[d] !== g) continue;
+              if (g === 0) touched[nt++] = d;
+              cnt[d] = g + 1;
+              acc[d] += (idf * w) / (w + norm0 + normB * docLen[d]);
+            }
+          }
+        }
+      }
+    } else for (let g = 0; g < ng; g++) {
       const mark = g + 1;
       for (const alt of groups[g]) {
         const id = this.resolve(alt.term);
@@ -601,9 +640,7 @@ export class FieldIndex {
         const to = id < this.mainTerms ? off[id + 1] : 0;
         for (let i = from; i < to; i++) {
           const d = pDocs[i];
-          // `and`: most postings of a later syllable miss the documents still in the running; test that first.
           const c = cnt[d];
-          if (isAnd && c !== g) continue;
           if (mainValid[d] !== 1 || stamp[d] === mark) continue;
           if (c === 0) touched[nt++] = d;
           stamp[d] = mark;
@@ -615,7 +652,6 @@ export class FieldIndex {
         if (delta !== undefined) {
           for (const [d, w] of delta) {
             if (stamp[d] === mark) continue;
-            if (mode === 'and' && cnt[d] !== g) continue;
             if (cnt[d] === 0) touched[nt++] = d;
             stamp[d] = mark;
             cnt[d]++;

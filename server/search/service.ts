@@ -837,6 +837,39 @@ export function createSearchService(deps: SearchDeps): SearchService {
   function clearTokenBlobs(): void {
     tokenBlobs.clear();
     tokenBlobsBytes = 0;
+    pageLists.clear();
+    pageListsBytes = 0;
+  }
+
+  /**
+   * The pages of a file holding a folded syllable (ascending), or null when none does. Page passages
+   * ask for the same files and syllables query after query (the long texts that match common words),
+   * and each answer is a primary-key read of the page map; they are kept in an LRU bounded at 8 MB and
+   * dropped with the token lists whenever the text index changes.
+   */
+  const pageLists = new Map<string, Uint16Array | null>();
+  let pageListsBytes = 0;
+  const PAGE_LISTS_MAX_BYTES = 8 * 2 ** 20;
+  function pagesOf(blobId: number, term: string): Uint16Array | null {
+    const key = `${blobId} ${term}`;
+    let e = pageLists.get(key);
+    if (e !== undefined) {
+      pageLists.delete(key);
+      pageLists.set(key, e);
+      return e;
+    }
+    const buf = st.pageTerm.get(blobId, term) as Buffer | undefined;
+    // A copy of its own: a view would keep the driver's whole buffer alive.
+    e = buf === undefined ? null : new Uint16Array(viewOf(buf, Uint16Array));
+    const bytes = 64 + key.length * 2 + (e === null ? 0 : e.byteLength);
+    while (pageListsBytes + bytes > PAGE_LISTS_MAX_BYTES && pageLists.size > 0) {
+      const [k, v] = pageLists.entries().next().value!;
+      pageLists.delete(k);
+      pageListsBytes -= 64 + k.length * 2 + (v === null ? 0 : v.byteLength);
+    }
+    pageLists.set(key, e);
+    pageListsBytes += bytes;
+    return e;
   }
   function blobsOf(token: string): TokenBlobs {
     let e = tokenBlobs.get(token);
@@ -1329,9 +1362,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
         for (const g of qp.groups.slice(0, qp.nTerms)) {
           const seen = new Set<number>();
           for (const alt of g.slice(0, 4)) {
-            const buf = st.pageTerm.get(blobId, alt.term) as Buffer | undefined;
-            if (buf === undefined) continue;
-            for (const page of viewOf(buf, Uint16Array)) seen.add(page);
+            const pages = pagesOf(blobId, alt.term);
+            if (pages === null) continue;
+            for (const page of pages) seen.add(page);
           }
           for (const page of seen) perPage.set(page, (perPage.get(page) ?? 0) + 1);
         }
@@ -1361,12 +1394,15 @@ export function createSearchService(deps: SearchDeps): SearchService {
     let stmt = productTextStmts.get(ids.length);
     if (stmt === undefined) {
       stmt = sqlite.prepare(
-        `SELECT p.id, p.title, p.alt_title, p.description, p.subjects, a.name AS agency FROM products p LEFT JOIN agencies a ON a.id = p.agency_id WHERE p.id IN (${ids.map(() => '?').join(',')})`,
-      );
+        `SELECT id, title, alt_title, description, subjects, agency_id FROM products WHERE id IN (${ids.map(() => '?').join(',')})`,
+      ).raw(true);
       productTextStmts.set(ids.length, stmt);
     }
+    // The agency's name from the agency table held in memory (the one hits show), not a join per row.
     const out = new Map<number, ProductTextRow>();
-    for (const row of stmt.all(...ids) as ProductTextRow[]) out.set(row.id, row);
+    for (const r of stmt.all(...ids) as Array<[number, string, string | null, string | null, string, number | null]>) {
+      out.set(r[0], { id: r[0], title: r[1], alt_title: r[2], description: r[3], subjects: r[4], agency: r[5] === null ? null : (agencies.get(r[5])?.name ?? null) });
+    }
     return out;
   }
 
