@@ -13,6 +13,8 @@ export interface AppEvents {
   'product-changed': [productId: number];
   /** A product was deleted (committed). */
   'product-deleted': [productId: number];
+  /** An agency's fields were changed (committed). */
+  'agency-changed': [agencyId: number];
 }
 
 export type AppEventBus = EventEmitter<AppEvents>;

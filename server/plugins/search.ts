@@ -33,6 +33,7 @@ export default fp(
     app.events.on('product-changed', (id) => guard('product-changed', () => search.indexProduct(id)));
     app.events.on('product-deleted', (id) => guard('product-deleted', () => search.removeProduct(id)));
     app.events.on('blob-extracted', (sha) => guard('blob-extracted', () => search.indexBlob(sha)));
+    app.events.on('agency-changed', (id) => guard('agency-changed', () => search.indexAgency(id)));
     app.addHook('onClose', async () => search.close());
   },
   { name: 'search', dependencies: ['services', 'events'] },

@@ -104,7 +104,12 @@ export default async function agencyRoutes(app: FastifyInstance) {
         response: { 200: Agency, ...Errors },
       },
     },
-    async (req: FastifyRequest<{ Params: { id: number }; Body: AgencyInput }>) => updateAgency(sqlite, requireRole(req, 'admin'), req.params.id, req.body),
+    async (req: FastifyRequest<{ Params: { id: number }; Body: AgencyInput }>) => {
+      const a = updateAgency(sqlite, requireRole(req, 'admin'), req.params.id, req.body);
+      // Its name, short name and code are searchable fields of its products, and hits show them.
+      app.events.emit('agency-changed', a.id);
+      return a;
+    },
   );
 
   app.get(
@@ -152,7 +157,12 @@ export default async function agencyRoutes(app: FastifyInstance) {
         response: { 200: PlanTask, ...Errors },
       },
     },
-    async (req: FastifyRequest<{ Params: { id: number }; Body: PlanTaskInput }>) => updatePlanTask(sqlite, requireRole(req, 'admin'), req.params.id, req.body),
+    async (req: FastifyRequest<{ Params: { id: number }; Body: PlanTaskInput }>) => {
+      const task = updatePlanTask(sqlite, requireRole(req, 'admin'), req.params.id, req.body);
+      // A task's title is a searchable field of the products made for it.
+      for (const id of sqlite.prepare('SELECT id FROM products WHERE plan_task_id = ?').pluck().all(task.id) as number[]) app.events.emit('product-changed', id);
+      return task;
+    },
   );
 
   const Deadline = Type.Object({

@@ -23,6 +23,8 @@ export interface SearchService {
   removeProduct(productId: number): void;
   /** A blob's extracted text has just been stored: reindex every product holding it. */
   indexBlob(sha256: string): void;
+  /** An agency's name, short name or code changed: re-read the agencies and reindex the products naming it. */
+  indexAgency(agencyId: number): void;
   search(params: SearchParams, viewer: Principal | null): SearchResponse;
   /** `search` on a query worker thread when there is one with room (deps.workers), else here. */
   searchAsync(params: SearchParams, viewer: Principal | null, useCache?: boolean): Promise<SearchResponse>;
@@ -56,7 +58,7 @@ export interface SearchDeps {
 }
 
 /** A change to replay in a query worker's copy of the in-memory index (see `applyChange`). */
-export type IndexChange = { op: 'product'; id: number } | { op: 'remove'; id: number } | { op: 'blob'; sha: string };
+export type IndexChange = { op: 'product'; id: number } | { op: 'remove'; id: number } | { op: 'blob'; sha: string } | { op: 'agencies' };
 
 /** Vietnamese labels of product types and languages, indexed with the record so `sách` or `tiếng Tày` find them. */
 const TYPE_LABELS: Record<string, string> = {
@@ -545,6 +547,29 @@ export function createSearchService(deps: SearchDeps): SearchService {
     }
   }
 
+  /**
+   * An agency was renamed (name, short name or code): hits, facets and the agency filter read the
+   * agency table held in memory, and its products' agency field holds the old words. Re-read the
+   * table (here and in every replica, before the products' changes reach them) and reindex every
+   * product that has it as its agency or a co-issuer.
+   */
+  function indexAgency(agencyId: number): void {
+    noWrites();
+    ensureLoaded();
+    invalidate();
+    try {
+      loadAgencies();
+      loadAgencyShort();
+    } finally {
+      propagate({ op: 'agencies' });
+    }
+    const ids = sqlite
+      .prepare(`SELECT id FROM products WHERE agency_id = ? OR EXISTS (SELECT 1 FROM json_each(products.co_issuers) WHERE json_each.value = ?)`)
+      .pluck()
+      .all(agencyId, agencyId) as number[];
+    for (const id of ids) indexProduct(id);
+  }
+
   // ---------- query workers ----------
 
   let workers: QueryWorkers | null = null;
@@ -608,7 +633,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
     ensureLoaded();
     invalidate();
     if (change.op === 'remove') removeFromMemory(change.id);
-    else if (change.op === 'product') {
+    else if (change.op === 'agencies') {
+      loadAgencies();
+      loadAgencyShort();
+    } else if (change.op === 'product') {
       replayProduct(change.id);
       maybeCompact();
     } else {
@@ -1580,6 +1608,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     indexProduct,
     removeProduct,
     indexBlob,
+    indexAgency,
     search,
     suggest,
     rebuild,

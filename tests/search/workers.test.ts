@@ -105,6 +105,28 @@ describe('query workers', () => {
     expect(search.workersLive()).toBe(1);
   }, 60_000);
 
+  it('see an agency renamed: its new name finds its records, hits and facets show it, the filter takes its new code', async () => {
+    const agencyId = Number(db.sqlite.prepare("INSERT INTO agencies(code, name) VALUES ('bao-tang-cu', 'Bảo tàng Lịch sử Cũ')").run().lastInsertRowid);
+    const id = Number(
+      db.sqlite.prepare("INSERT INTO products(title, type, state, access, agency_id) VALUES ('Hiện vật thời đồ đá ở Ngườm Vài', 'photo', 'published', 'public', ?)").run(agencyId).lastInsertRowid,
+    );
+    search.indexProduct(id);
+    // The worker has replayed the record (and read the agency under its old name) before the rename.
+    expect((await search.searchAsync({ q: 'lich su cu nguom vai' }, null, false)).hits.map((h) => h.agency?.name)).toEqual(['Bảo tàng Lịch sử Cũ']);
+    db.sqlite.prepare("UPDATE agencies SET code = 'bao-tang-moi', name = 'Bảo tàng Khảo cổ Núi Đá' WHERE id = ?").run(agencyId);
+    search.indexAgency(agencyId);
+    const r = await search.searchAsync({ q: 'khao co nui da nguom vai' }, null, false);
+    expect(r.hits.map((h) => h.id)).toEqual([id]);
+    expect(r.hits[0].agency).toEqual({ id: agencyId, code: 'bao-tang-moi', name: 'Bảo tàng Khảo cổ Núi Đá' });
+    expect(r.facets.agency).toEqual({ 'bao-tang-moi': 1 });
+    expect((await search.searchAsync({ q: 'nguom vai', agency: 'bao-tang-moi' }, null, false)).total).toBe(1);
+    // The old name no longer matches as a whole (only the any-of fallback answers).
+    expect((await search.searchAsync({ q: 'lich su cu nguom vai' }, null, false)).mode).toBe('or');
+    const [w, m] = await both({ q: 'bao tang khao co' }, null);
+    expect(w).toBe(m);
+    expect(search.workersLive()).toBe(1);
+  });
+
   it('keep the answer cache correct: an answer computed before a change is not served after it', async () => {
     const id = Number(db.sqlite.prepare("INSERT INTO products(title, type, state, access) VALUES ('Bản đồ hồ Ba Bể', 'map', 'published', 'public')").run().lastInsertRowid);
     const pending = search.searchAsync({ q: 'ho ba be' }, null);
