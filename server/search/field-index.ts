@@ -12,7 +12,7 @@
  *   `=bằng`        exact spelling of a marked syllable (exact-diacritic preference)
  * Each posting carries the field-weighted term frequency; scoring is BM25F-like.
  */
-import { fold } from './fold.ts';
+import { canonicalTone, fold } from './fold.ts';
 import { grownTo } from './typed-arrays.ts';
 
 export const FIELD_WEIGHTS = { title: 6, subjects: 3, agency: 2.5, meta: 1 } as const;
@@ -65,7 +65,7 @@ export function analyse(doc: StoredDoc, foldTok: (t: string) => string): { tf: M
       }
       const f = foldTok(tok);
       add(f, w);
-      if (f !== tok) add('=' + tok, w);
+      if (f !== tok) add('=' + canonicalTone(tok), w);
       if (prev !== null) add(prev + ' ' + f, w);
       prev = f;
       len += w;
@@ -142,7 +142,8 @@ export class FieldIndex {
       const f = this.foldTok(tok);
       let x = -1;
       if (f !== tok) {
-        const key = tok;
+        // Both tone placements (hòa / hoà) are one exact spelling.
+        const key = canonicalTone(tok);
         let e = this.exactIds.get(key);
         if (e === undefined) {
           e = this.nTerms++;

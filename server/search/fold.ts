@@ -29,6 +29,25 @@ export function clean(s: string): string {
   return s.replace(CONTROL, ' ').normalize('NFC');
 }
 
+const TONE_MARKS = '\u0300\u0301\u0303\u0309\u0323';
+/**
+ * One spelling for the two tone placements of Vietnamese: in an open syllable ending in `oa`, `oe`
+ * or `uy`, the old style puts the tone on the first vowel (hòa, khỏe, thủy, túy) and the new style on
+ * the second (hoà, khoẻ, thuỷ, tuý). Both are correct and both are common, so the exact-spelling
+ * comparison takes the old style to the new one. Lower-case NFC in, lower-case NFC out; any other
+ * token comes back unchanged.
+ */
+export function canonicalTone(tok: string): string {
+  const n = tok.length;
+  if (n < 2) return tok;
+  const last = tok.charCodeAt(n - 1);
+  if (last !== 97 /* a */ && last !== 101 /* e */ && last !== 121 /* y */) return tok;
+  const d = tok[n - 2].normalize('NFD');
+  if (d.length !== 2 || !TONE_MARKS.includes(d[1])) return tok;
+  if (!(d[0] === 'o' ? last !== 121 : d[0] === 'u' && last === 121)) return tok;
+  return (tok.slice(0, n - 2) + d[0] + tok[n - 1] + d[1]).normalize('NFC');
+}
+
 export interface Token {
   /** The token as written (NFC). */
   text: string;
@@ -36,6 +55,7 @@ export interface Token {
   start: number;
   end: number;
   folded: string;
+  /** Lower case, tone placement made canonical (`canonicalTone`): the exact-spelling key. */
   exact: string;
 }
 
@@ -57,7 +77,7 @@ export function tokenize(s: string): Token[] {
   const out: Token[] = [];
   for (const m of src.matchAll(TOKEN_RE)) {
     const text = m[0];
-    out.push({ text, start: m.index!, end: m.index! + text.length, folded: foldToken(text), exact: text.toLowerCase() });
+    out.push({ text, start: m.index!, end: m.index! + text.length, folded: foldToken(text), exact: canonicalTone(text.toLowerCase()) });
   }
   return out;
 }

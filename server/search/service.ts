@@ -71,6 +71,14 @@ const TOKEN_RE = /[\p{L}\p{M}\p{N}]+/gu;
 const tokensOf = (s: string | null | undefined): string => (s ? (s.normalize('NFC').toLowerCase().match(TOKEN_RE) ?? []).join(' ') : '');
 const joinParts = (parts: Array<string | null | undefined>): string => parts.map(tokensOf).filter((s) => s.length > 0).join(' | ');
 
+/**
+ * The field index's analysis format, part of the snapshot's key: a snapshot written by another format
+ * is not restored, and the field index is re-analysed from search_docs instead (no text re-indexing).
+ * 2: exact spellings with canonical tone placement (fold.ts canonicalTone).
+ */
+const FIELD_FORMAT = '2';
+const snapshotKey = (fp: string): string => `${FIELD_FORMAT}:${fp}`;
+
 const MAX_LIMIT = 100;
 /** Text hits per response whose page passage is looked up (see snippetsFor). */
 const MAX_PAGE_LOOKUPS = 5;
@@ -337,7 +345,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     // loading their replicas while this thread loads the rest. With workers, the postings are read
     // straight into shared memory (see startWorkers).
     const shareable = replica === undefined && (deps.workers ?? 0) > 0 && !sqlite.memory;
-    const snap = given !== undefined ? null : fp === undefined ? null : loadSnapshot(sqlite, fp, shareable ? ['off', 'docs', 'w'] : []);
+    const snap = given !== undefined ? null : fp === undefined ? null : loadSnapshot(sqlite, snapshotKey(fp), shareable ? ['off', 'docs', 'w'] : []);
     if (given !== undefined) fields.restore(given);
     else if (snap !== null) {
       fields.restore({ ...(snap as unknown as FieldSnapshot), meta: snap.meta.toString('utf8') });
@@ -750,7 +758,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
   function writeSnapshot(): void {
     const fp = fingerprint(sqlite);
     const snap = fields.snapshot();
-    saveSnapshot(sqlite, { ...snap }, fp);
+    saveSnapshot(sqlite, { ...snap }, snapshotKey(fp));
     setMeta(sqlite, 'search_fingerprint', fp);
   }
 

@@ -2,7 +2,7 @@
  * Snippets: the best-matching window of a text, in its original spelling, HTML-escaped, with the
  * matched words wrapped in <mark>. Matching is by folded syllable so `cao bang` marks "Cao Bằng".
  */
-import { fold, foldToken } from './fold.ts';
+import { canonicalTone, fold, foldToken } from './fold.ts';
 import { grownTo } from './typed-arrays.ts';
 
 export interface TermMatcher {
@@ -10,7 +10,7 @@ export interface TermMatcher {
   terms: Set<string>;
   /** Folded prefixes: any syllable starting with one of them matches. */
   prefixes: string[];
-  /** Lower-case spellings the user typed with marks: matching them exactly makes a window better. */
+  /** Lower-case spellings the user typed with marks (tone placement canonical): matching them exactly makes a window better. */
   exact?: Set<string>;
 }
 
@@ -154,7 +154,7 @@ export function makeSnippet(text: string, m: TermMatcher, window = 28): SnippetR
         let id = ids.get(folded);
         if (id === undefined) ids.set(folded, (id = ids.size));
         tHit[n] = id;
-        tExact[n] = exactSet !== null && exactSet.has(t.toLowerCase()) ? 1 : 0;
+        tExact[n] = exactSet !== null && exactSet.has(canonicalTone(t.toLowerCase())) ? 1 : 0;
         any = true;
       }
     }

@@ -1,8 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { exactTokensForIndex, fold, foldForIndex, hasMarks, tokenize } from '../../server/search/fold.ts';
+import { canonicalTone, exactTokensForIndex, fold, foldForIndex, hasMarks, tokenize } from '../../server/search/fold.ts';
 import { parseQuery, MAX_QUERY_TOKENS } from '../../server/search/query.ts';
 import { boundedDistance, Vocabulary } from '../../server/search/vocabulary.ts';
 import { makeSnippet } from '../../server/search/snippets.ts';
+
+describe('tone placement', () => {
+  it('takes the old placement (hòa, khỏe, thủy) to the new one (hoà, khoẻ, thuỷ), and leaves every other syllable alone', () => {
+    const pairs: Array<[string, string]> = [['hòa', 'hoà'], ['hóa', 'hoá'], ['khỏe', 'khoẻ'], ['thủy', 'thuỷ'], ['túy', 'tuý'], ['lũy', 'luỹ'], ['họa', 'hoạ'], ['ọe', 'oẹ']];
+    for (const [oldStyle, newStyle] of pairs) {
+      expect(canonicalTone(oldStyle)).toBe(newStyle);
+      expect(canonicalTone(newStyle)).toBe(newStyle);
+    }
+    // Same in both styles: a final consonant or another vowel follows, qu- spellings, no tone, other vowels.
+    for (const t of ['hoàng', 'thuyền', 'xoài', 'hoặc', 'quý', 'quỳnh', 'hoa', 'thuy', 'đảng', 'bằng', 'tòa', 'nguyễn', 'khuya', 'a', '']) {
+      expect(canonicalTone(t), t).toBe(t === 'tòa' ? 'toà' : t);
+    }
+    expect(tokenize('Hòa bình THỦY').map((t) => t.exact)).toEqual(['hoà', 'bình', 'thuỷ']);
+    expect(parseQuery('khỏe').terms[0].exact).toBe('khoẻ');
+  });
+});
 
 describe('Vietnamese folding', () => {
   it('folds case, tone and vowel marks and đ/Đ', () => {

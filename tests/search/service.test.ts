@@ -46,6 +46,32 @@ describe('matching Vietnamese with and without marks', () => {
     expect(keysOf('để an')[0]).toBe('huong-dan-an-toan');
   });
 
+  it('takes both tone placements (hòa / hoà, thủy / thuỷ) as the same exact spelling', () => {
+    const add = (title: string) => {
+      const id = Number(db.sqlite.prepare("INSERT INTO products(title, type, state, access) VALUES (?, 'document', 'published', 'public')").run(title).lastInsertRowid);
+      search.indexProduct(id);
+      return id;
+    };
+    // The longer title spells the query's syllable in the other tone placement; the shorter one
+    // differs by its tone (folded-only), which BM25 alone would rank first.
+    const newStyle = add('Công trình thuỷ lợi và nhà máy điện ở huyện Bảo Lạc');
+    const otherTone = add('Thúy ở Bảo Lạc');
+    const oldStyle = add('Sổ tay phòng chống dịch bệnh hòa nhập cộng đồng ở xã Hưng Đạo');
+    const otherTone2 = add('Hóa Hưng Đạo');
+    const ids = (q: string) => search.search({ q, limit: 50 }, null).hits.map((h) => h.id);
+    for (const q of ['thủy bảo lạc', 'thuỷ bảo lạc', 'THỦY Bảo Lạc'.normalize('NFD')]) {
+      const r = ids(q);
+      expect(r.indexOf(newStyle), q).toBeLessThan(r.indexOf(otherTone));
+    }
+    for (const q of ['hoà hưng đạo', 'hòa hưng đạo']) {
+      const r = ids(q);
+      expect(r.indexOf(oldStyle), q).toBeLessThan(r.indexOf(otherTone2));
+    }
+    // The snippet marks the word whichever placement the query used.
+    const hit = search.search({ q: 'thủy lợi' }, null).hits.find((h) => h.id === newStyle);
+    expect(hit?.snippets[0].text).toContain('<mark>thuỷ</mark> <mark>lợi</mark>');
+  });
+
   it('prefers syllables standing together, and quoted phrases are exact', () => {
     const loose = keysOf('giáo dục truyền thống');
     expect(loose).toContain('truyen-thong-van-hoa');
