@@ -1335,13 +1335,20 @@ export function createSearchService(deps: SearchDeps): SearchService {
           i = m;
         }
       };
-      for (let i = 0; i < n; i++) {
-        if (heapIdx.length < k) {
-          heapIdx.push(i);
-          siftUp(heapIdx.length - 1);
-        } else if (k > 0 && worse(heapIdx[0], i)) {
+      let i = 0;
+      for (; i < n && heapIdx.length < k; i++) {
+        heapIdx.push(i);
+        siftUp(heapIdx.length - 1);
+      }
+      if (k > 0) {
+        // Most matches score below the worst kept one: one comparison each.
+        let floor = scores[heapIdx[0]];
+        for (; i < n; i++) {
+          const s = scores[i];
+          if (s < floor || (s === floor && !worse(heapIdx[0], i))) continue;
           heapIdx[0] = i;
           siftDown(0);
+          floor = scores[heapIdx[0]];
         }
       }
       return heapIdx.map((i) => ({ id: ids[i], score: scores[i] })).sort((x, y) => y.score - x.score || x.id - y.id);
