@@ -1572,27 +1572,42 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const parsed = parseQuery(q ?? '', true);
     if (parsed.terms.length === 0) return [];
     const qt = parsed.terms.map((t) => t.folded);
-    // Every query syllable must start a syllable of the candidate, in order of appearance not required.
+    /**
+     * How well the typed syllables fit a candidate (folded), or -1 when one of them starts none of its
+     * syllables. Each syllable typed in full counts 2, a prefix 1; typed in order side by side earns
+     * 3 more, and starting at the candidate's first syllable 2 more: `bản đ` fits "Bản đồ du lịch"
+     * (8) better than "Ban cán sự đảng" (5).
+     */
     const fits = (folded: string): number => {
       const toks = folded.split(' ');
       let score = 0;
-      for (const q1 of qt) {
-        const i = toks.findIndex((t) => t === q1 || t.startsWith(q1));
+      let prev = -1;
+      let together = true;
+      let first = -1;
+      for (let k = 0; k < qt.length; k++) {
+        const q1 = qt[k];
+        let i = k > 0 && prev + 1 < toks.length && toks[prev + 1].startsWith(q1) ? prev + 1 : -1;
+        if (i < 0) i = toks.findIndex((t) => t.startsWith(q1));
         if (i < 0) return -1;
+        if (k === 0) first = i;
+        else if (i !== prev + 1) together = false;
         score += toks[i] === q1 ? 2 : 1;
+        prev = i;
       }
+      if (qt.length > 1 && together) score += 3;
+      if (first === 0) score += 2;
       return score;
     };
-    const out: Suggestion[] = [];
+    const ranked: Array<{ s: Suggestion; fit: number; rank: number }> = [];
     const agencyHits: Array<[number, string]> = [];
     for (const [id, f] of agencyFold) {
       const s = fits(f);
       if (s >= 0) agencyHits.push([s, agencies.get(id)!.name]);
     }
     agencyHits.sort((a, b) => b[0] - a[0] || a[1].length - b[1].length);
-    for (const [, name] of agencyHits.slice(0, 2)) out.push({ text: name, kind: 'agency' });
+    for (const [fit, name] of agencyHits.slice(0, 2)) ranked.push({ s: { text: name, kind: 'agency' }, fit, rank: ranked.length });
     ensureSubjects();
-    const subjectHits: Array<[number, string]> = [];
+    const subjectHits: Array<[number, number, string]> = [];
     for (const [text, e] of subjects) {
       const s = fits(e.folded);
       if (s < 0) continue;
@@ -1602,16 +1617,20 @@ export function createSearchService(deps: SearchDeps): SearchService {
         if (a !== undefined && canSee(viewer, { state: a.state, access: a.access, agencyId: a.agencyId })) visible++;
         if (visible >= 50) break;
       }
-      if (visible > 0) subjectHits.push([s * 100 + visible, text]);
+      if (visible > 0) subjectHits.push([s, visible, text]);
     }
-    subjectHits.sort((a, b) => b[0] - a[0] || a[1].localeCompare(b[1]));
-    for (const [, text] of subjectHits.slice(0, 3)) out.push({ text, kind: 'subject' });
+    subjectHits.sort((a, b) => b[0] - a[0] || b[1] - a[1] || a[2].localeCompare(b[2]));
+    for (const [fit, , text] of subjectHits.slice(0, 3)) ranked.push({ s: { text, kind: 'subject' }, fit, rank: ranked.length });
+    // Titles: the best search matches (typos and all), those whose title fits what was typed first.
     const r = run({ q }, viewer, false);
-    const top = order(r.kept, 'relevance', lim);
-    for (const c of top) {
-      if (out.length >= lim) break;
-      out.push({ text: attrs[c.id]!.title, productId: c.id, kind: 'title' });
+    for (const c of order(r.kept, 'relevance', Math.max(lim * 4, 40))) {
+      ranked.push({ s: { text: attrs[c.id]!.title, productId: c.id, kind: 'title' }, fit: fits(foldForIndex(attrs[c.id]!.title)), rank: ranked.length });
     }
+    // Best fit first; on a tie agencies, then subjects, then titles by relevance (the order pushed).
+    // Titles that do not fit (found through a file's text, say) only when no title fits: a typo.
+    ranked.sort((a, b) => b.fit - a.fit || a.rank - b.rank);
+    const titleFits = ranked.some((x) => x.fit >= 0 && x.s.kind === 'title');
+    const out = ranked.filter((x) => x.fit >= 0 || !titleFits).map((x) => x.s);
     return out.slice(0, lim);
   }
 

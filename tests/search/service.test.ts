@@ -284,4 +284,25 @@ describe('suggestions', () => {
     expect(search.suggest('ban thao', archivist).some((x) => x.productId === cat.ids.get('ban-thao'))).toBe(true);
     expect(search.suggest('', null)).toEqual([]);
   });
+
+  it('puts what fits the typed syllables best first, whatever its kind', () => {
+    const add = (title: string, text?: string) => {
+      const id = Number(db.sqlite.prepare("INSERT INTO products(title, type, state, access) VALUES (?, 'map', 'published', 'public')").run(title).lastInsertRowid);
+      search.indexProduct(id);
+      return id;
+    };
+    const map = add('Bản đồ du lịch huyện Trùng Khánh');
+    const other = add('Sổ tay hướng dẫn viên: bản làng và đồi chè');
+    const s = search.suggest('bản đ', null);
+    // The title typed from its start, syllables side by side, before scattered fits (agencies included).
+    const at = s.findIndex((x) => x.productId === map);
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(s.slice(0, at).every((x) => fold(x.text).startsWith('ban do'))).toBe(true);
+    expect(s.findIndex((x) => x.kind === 'agency')).toBeGreaterThan(at);
+    expect(s.findIndex((x) => x.productId === other)).toBeGreaterThan(at);
+    // A title that does not contain what was typed is not suggested while others do.
+    expect(search.suggest('trung khan', null).map((x) => x.productId)).toEqual([map]);
+    // A typo still suggests through the search's spelling correction.
+    expect(search.suggest('trùng khánhh', null).map((x) => x.productId)).toContain(map);
+  });
 });
