@@ -590,48 +590,10 @@ export class FieldIndex {
     let nt = 0;
     const isAnd = mode === 'and';
     const ng = Math.min(groups.length, 250);
-    const rarestFirst = isAnd ? this.rarestFirst(groups, ng) : null;
-    if (rarestFirst !== null) nt = this.matchAndReordered(groups, rarestFirst, norm0, normB);
-    else if (isAnd) {
-      // A document is in the running while its count is g; once an alternative of group g has matched
-      // it, its count is g + 1 and the group's other alternatives pass it by (no stamp needed).
-      for (let g = 0; g < ng; g++) {
-        for (const alt of groups[g]) {
-          const id = this.resolve(alt.term);
-          if (id === undefined) continue;
-          const idf = this.idf(id) * alt.factor * (K1 + 1);
-          const from = id < this.mainTerms ? off[id] : 0;
-          const to = id < this.mainTerms ? off[id + 1] : 0;
-          if (g === 0) {
-            for (let i = from; i < to; i++) {
-              const d = pDocs[i];
-              if (cnt[d] !== 0 || mainValid[d] !== 1) continue;
-              touched[nt++] = d;
-              cnt[d] = 1;
-              const w = pW[i];
-              acc[d] += (idf * w) / (w + norm0 + normB * docLen[d]);
-            }
-          } else {
-            for (let i = from; i < to; i++) {
-              const d = pDocs[i];
-              if (cnt[d] !== g || mainValid[d] !== 1) continue;
-              cnt[d] = g + 1;
-              const w = pW[i];
-              acc[d] += (idf * w) / (w + norm0 + normB * docLen[d]);
-            }
-          }
-          const delta = this.deltaPost.get(id);
-          if (delta !== undefined) {
-            for (const [d, w] of delta) {
-              if (cnt[d] !== g) continue;
-              if (g === 0) touched[nt++] = d;
-              cnt[d] = g + 1;
-              acc[d] += (idf * w) / (w + norm0 + normB * docLen[d]);
-            }
-          }
-        }
-      }
-    } else for (let g = 0; g < ng; g++) {
+    // `and`: intersect group by group, rarest first when that is clearly better (matchAndReordered).
+    const andOrder = isAnd && ng <= 16 ? (this.rarestFirst(groups, ng) ?? Array.from({ length: ng }, (_, g) => g)) : null;
+    if (andOrder !== null) nt = this.matchAndReordered(groups, andOrder, norm0, normB);
+    else for (let g = 0; g < ng; g++) {
       const mark = g + 1;
       for (const alt of groups[g]) {
         const id = this.resolve(alt.term);
@@ -641,7 +603,9 @@ export class FieldIndex {
         const to = id < this.mainTerms ? off[id + 1] : 0;
         for (let i = from; i < to; i++) {
           const d = pDocs[i];
+          // `and`: most postings of a later syllable miss the documents still in the running; test that first.
           const c = cnt[d];
+          if (isAnd && c !== g) continue;
           if (mainValid[d] !== 1 || stamp[d] === mark) continue;
           if (c === 0) touched[nt++] = d;
           stamp[d] = mark;
@@ -653,6 +617,7 @@ export class FieldIndex {
         if (delta !== undefined) {
           for (const [d, w] of delta) {
             if (stamp[d] === mark) continue;
+            if (isAnd && cnt[d] !== g) continue;
             if (cnt[d] === 0) touched[nt++] = d;
             stamp[d] = mark;
             cnt[d]++;
