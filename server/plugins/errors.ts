@@ -25,6 +25,23 @@ export function errorBody(statusCode: number, code: string, message: string, ext
   return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message, ...extra };
 }
 
+/**
+ * A request Node's HTTP parser refuses before any route sees it (raw non-ASCII bytes in the URL, a
+ * malformed request line or header, headers over the size limit, a request that took too long):
+ * the same JSON error body as every other 4xx, with a stable code, then the connection is closed.
+ * Given to Fastify as `clientErrorHandler` (server/app.ts).
+ */
+export function clientErrorResponse(err: NodeJS.ErrnoException): string {
+  const [status, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'HEADERS_TOO_LARGE', 'The request headers are too large.']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'REQUEST_TIMEOUT', 'The request took too long to arrive.']
+        : [400, 'MALFORMED_REQUEST', 'The request is not valid HTTP (characters outside ASCII in a URL must be percent-encoded).'];
+  const body = JSON.stringify(errorBody(status, code, message));
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
 /** Field name from a fastify/ajv validation error (`/title` → `title`, `querystring/size` → `size`). */
 function validationField(e: FastifyError): string | undefined {
   const v = e.validation?.[0];

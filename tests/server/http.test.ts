@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
@@ -89,6 +90,27 @@ describe('real HTTP server', () => {
     await full.arrayBuffer();
     const cached = await get(`/api/files/${rec.files[0].sha256}`, { 'if-none-match': `"${rec.files[0].sha256}"` });
     expect(cached.status).toBe(304);
+  });
+
+  it('answers a request the HTTP parser refuses with the JSON error body and a stable code', async () => {
+    const raw = (request: Buffer) =>
+      new Promise<string>((resolve, reject) => {
+        const sock = connect({ host: '127.0.0.1', port: Number(new URL(base).port) }, () => sock.end(request));
+        const chunks: Buffer[] = [];
+        sock.on('data', (c: Buffer) => chunks.push(c));
+        sock.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        sock.on('error', reject);
+      });
+    const parse = (res: string) => ({ status: Number(res.split(' ')[1]), body: JSON.parse(res.slice(res.indexOf('\r\n\r\n') + 4)) as { code: string; statusCode: number } });
+    // Raw UTF-8 in the request line (what `curl "…?q=thủy"` sends): percent-encoding is required.
+    const utf8 = parse(await raw(Buffer.from('GET /api/search?q=thủy HTTP/1.1\r\nHost: x\r\n\r\n', 'utf8')));
+    expect(utf8).toEqual({ status: 400, body: expect.objectContaining({ statusCode: 400, code: 'MALFORMED_REQUEST' }) });
+    const garbage = parse(await raw(Buffer.from('NOT HTTP AT ALL\r\n\r\n')));
+    expect(garbage.body.code).toBe('MALFORMED_REQUEST');
+    const huge = parse(await raw(Buffer.from(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)));
+    expect(huge).toEqual({ status: 431, body: expect.objectContaining({ code: 'HEADERS_TOO_LARGE' }) });
+    // The server still answers normally afterwards.
+    expect((await get('/healthz')).status).toBe(200);
   });
 
   it('answers HEAD with the length and no body', async () => {
