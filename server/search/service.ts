@@ -575,7 +575,17 @@ export function createSearchService(deps: SearchDeps): SearchService {
       .prepare(`SELECT id FROM products WHERE agency_id = ? OR EXISTS (SELECT 1 FROM json_each(products.co_issuers) WHERE json_each.value = ?)`)
       .pluck()
       .all(agencyId, agencyId) as number[];
-    for (const id of ids) indexProduct(id);
+    // One transaction for all of them (one commit instead of one per record: 3,447 records took
+    // 2.0 s one by one); the query workers replay them once it has committed.
+    invalidate();
+    try {
+      sqlite.transaction(() => {
+        for (const id of ids) indexProductTx(id);
+      })();
+      maybeCompact();
+    } finally {
+      for (const id of ids) propagate({ op: 'product', id });
+    }
   }
 
   // ---------- query workers ----------
