@@ -86,6 +86,9 @@ interface TokInfo {
  * terms): a bulk load allocates three typed arrays instead of one pair per term, which keeps a
  * 100,000-record start-up in about a second. Documents changed afterwards live in a small delta.
  */
+/** A posting weight as stored (see FieldIndex.pW). */
+const twice = (w: number): number => Math.min(65535, Math.round(w * 2));
+
 export class FieldIndex {
   private uniIds = new Map<string, number>();
   private uniNames: string[] = [];
@@ -97,7 +100,12 @@ export class FieldIndex {
   private tokInfo = new Map<string, TokInfo>();
   private off = new Int32Array(1);
   private pDocs = new Int32Array(0);
-  private pW = new Float32Array(0);
+  /**
+   * Posting weights, doubled: a weight is a sum of field weights (6, 3, 2.5, 1), always a multiple of
+   * 0.5, so twice it is an exact integer and 16 bits halve the largest array of the index
+   * (saturating at a weight of 32,767.5 in one document). Read as `pW[i] * 0.5`.
+   */
+  private pW = new Uint16Array(0);
   private mainTerms = 0;
   private mainValid = new Uint8Array(0);
   private docLen = new Float32Array(0);
@@ -298,14 +306,14 @@ export class FieldIndex {
     for (let t = 0; t < T; t++) off[t + 1] = off[t] + counts[t];
     const fill = off.slice(0, T);
     const pDocs = new Int32Array(nEnt);
-    const pW = new Float32Array(nEnt);
+    const pW = new Uint16Array(nEnt);
     let start = 0;
     for (let i = 0; i < docIds.length; i++) {
       const d = docIds[i];
       for (let e = start; e < docEnd[i]; e++) {
         const k = fill[entTerm[e]]++;
         pDocs[k] = d;
-        pW[k] = entW[e];
+        pW[k] = twice(entW[e]);
       }
       start = docEnd[i];
       if (!this.present[d]) this.nDocs++;
@@ -332,7 +340,7 @@ export class FieldIndex {
     const off = new Int32Array(T + 1);
     for (let t = 0; t < T; t++) off[t + 1] = off[t] + counts[t];
     const docs = new Int32Array(off[T]);
-    const ws = new Float32Array(off[T]);
+    const ws = new Uint16Array(off[T]);
     for (let t = 0; t < T; t++) {
       let k = off[t];
       if (t < this.mainTerms) {
@@ -347,7 +355,7 @@ export class FieldIndex {
       const m = this.deltaPost.get(t);
       if (m !== undefined) for (const [d, w] of m) {
         docs[k] = d;
-        ws[k++] = w;
+        ws[k++] = twice(w);
       }
     }
     this.off = off;
@@ -383,7 +391,7 @@ export class FieldIndex {
    */
   shareArrays(): FieldSnapshot {
     this.compact();
-    const share = <T extends Int32Array | Float32Array>(a: T, C: new (b: SharedArrayBuffer) => T): T => {
+    const share = <T extends Int32Array | Uint16Array>(a: T, C: new (b: SharedArrayBuffer) => T): T => {
       if (a.buffer instanceof SharedArrayBuffer) return a;
       const b = new C(new SharedArrayBuffer(a.byteLength));
       b.set(a);
@@ -391,7 +399,7 @@ export class FieldIndex {
     };
     this.off = share(this.off, Int32Array);
     this.pDocs = share(this.pDocs, Int32Array);
-    this.pW = share(this.pW, Float32Array);
+    this.pW = share(this.pW, Uint16Array);
     const snap = this.snapshot();
     const copy = (b: Buffer): Buffer => Buffer.from(Uint8Array.prototype.slice.call(b));
     return { ...snap, len: copy(snap.len), present: copy(snap.present), pairs: copy(snap.pairs) };
@@ -419,7 +427,7 @@ export class FieldIndex {
     this.deltaDocs = new Map();
     this.off = viewOf(s.off, Int32Array);
     this.pDocs = viewOf(s.docs, Int32Array);
-    this.pW = viewOf(s.w, Float32Array);
+    this.pW = viewOf(s.w, Uint16Array);
     this.mainTerms = this.off.length - 1;
     this.mainValid = new Uint8Array(0);
     this.present = new Uint8Array(0);
@@ -549,7 +557,7 @@ export class FieldIndex {
           if (cnt[d] !== k || mainValid[d] !== 1) continue;
           if (k === 0) touched[nt++] = d;
           cnt[d] = k + 1;
-          const w = pW[i];
+          const w = pW[i] * 0.5;
           contrib[d] = (idf * w) / (w + norm0 + normB * docLen[d]);
         }
         const delta = this.deltaPost.get(id);
@@ -610,7 +618,7 @@ export class FieldIndex {
           if (c === 0) touched[nt++] = d;
           stamp[d] = mark;
           cnt[d]++;
-          const w = pW[i];
+          const w = pW[i] * 0.5;
           acc[d] += (idf * w) / (w + norm0 + normB * docLen[d]);
         }
         const delta = this.deltaPost.get(id);
@@ -636,7 +644,7 @@ export class FieldIndex {
       for (let i = from; i < to; i++) {
         const d = pDocs[i];
         if (cnt[d] < need || mainValid[d] !== 1) continue;
-        const w = pW[i];
+        const w = pW[i] * 0.5;
         acc[d] += (idf * w) / (w + norm0 + normB * docLen[d]);
       }
       const delta = this.deltaPost.get(id);

@@ -74,9 +74,10 @@ const joinParts = (parts: Array<string | null | undefined>): string => parts.map
 /**
  * The field index's analysis format, part of the snapshot's key: a snapshot written by another format
  * is not restored, and the field index is re-analysed from search_docs instead (no text re-indexing).
- * 2: exact spellings with canonical tone placement (fold.ts canonicalTone).
+ * 2: exact spellings with canonical tone placement (fold.ts canonicalTone); 3: posting weights as
+ * 16-bit doubled integers (FieldIndex.pW).
  */
-const FIELD_FORMAT = '2';
+const FIELD_FORMAT = '3';
 const snapshotKey = (fp: string): string => `${FIELD_FORMAT}:${fp}`;
 
 const MAX_LIMIT = 100;
