@@ -61,18 +61,23 @@ export function setMeta(sqlite: Database.Database, key: string, value: string): 
 
 /**
  * A cheap fingerprint of what the index is derived from. Every catalogue write bumps a product's
- * `version` or `updated_at`, and new texts add `blob_texts` rows, so a change anywhere changes it.
+ * `version` or `updated_at`; new texts add `blob_texts` rows, and a text extracted again (same
+ * number of pages: `npm run rederive -- --process` with the server stopped) replaces its rows, which
+ * moves the table's highest rowid; the agencies' names, short names and codes are hashed. So a
+ * change anywhere changes it.
  */
 export function fingerprint(sqlite: Database.Database): string {
   const p = sqlite
     .prepare('SELECT count(*) AS n, coalesce(max(id), 0) AS mx, coalesce(total(version), 0) AS v, coalesce(max(updated_at), \'\') AS u FROM products')
     .get() as { n: number; mx: number; v: number; u: string };
   const f = sqlite.prepare('SELECT count(*) AS n, coalesce(max(id), 0) AS mx FROM product_files').get() as { n: number; mx: number };
-  const t = sqlite.prepare('SELECT count(*) AS n FROM blob_texts').get() as { n: number };
-  const a = sqlite.prepare("SELECT count(*) AS n, coalesce(group_concat(id || ':' || name || ':' || code, ','), '') AS s FROM agencies").get() as { n: number; s: string };
+  const t = sqlite.prepare('SELECT count(*) AS n, coalesce(max(rowid), 0) AS mx FROM blob_texts').get() as { n: number; mx: number };
+  const a = sqlite
+    .prepare("SELECT count(*) AS n, coalesce(group_concat(id || ':' || name || ':' || coalesce(short_name, '') || ':' || code, ','), '') AS s FROM agencies")
+    .get() as { n: number; s: string };
   let h = 0;
   for (let i = 0; i < a.s.length; i++) h = (Math.imul(h, 31) + a.s.charCodeAt(i)) | 0;
-  return [p.n, p.mx, p.v, p.u, f.n, f.mx, t.n, a.n, h].join('/');
+  return [p.n, p.mx, p.v, p.u, f.n, f.mx, t.n, t.mx, a.n, h].join('/');
 }
 
 /** Index body of a folded text: its syllables, then its adjacent syllable pairs as `a_b` tokens. */

@@ -82,6 +82,28 @@ describe('writes from another connection while the index is open', () => {
     again.ensureReady();
     expect(again.search({ q: 'thac ban gioc' }, null).hits.map((h) => h.id)).toEqual([id]);
     again.close();
+
+    // The server stopped, the text extracted again by a script (same page count, new words):
+    // the next start does not restore the old index.
+    const script = openDatabase(file);
+    script.sqlite.transaction(() => {
+      script.sqlite.prepare('DELETE FROM blob_texts WHERE sha256 = ?').run(sha);
+      script.sqlite.prepare('INSERT INTO blob_texts(sha256, page, text) VALUES (?, 1, ?)').run(sha, 'Thác Bản Giốc và động Ngườm Ngao.');
+    })();
+    // An agency's short name changed while stopped (a searchable field of its records) is noticed too.
+    script.sqlite.prepare("INSERT INTO agencies(code, name) VALUES ('nha-sach', 'Nhà sách tỉnh')").run();
+    script.close();
+    const third = createSearchService({ sqlite: server.sqlite });
+    expect(third.ensureReady().rebuilt).toBe(true);
+    expect(third.search({ q: 'dong nguom ngao' }, null).hits.map((h) => h.id)).toEqual([id]);
+    third.close();
+    const beforeRename = createSearchService({ sqlite: server.sqlite });
+    expect(beforeRename.ensureReady().rebuilt).toBe(false);
+    beforeRename.close();
+    server.sqlite.prepare("UPDATE agencies SET short_name = 'NXB tỉnh' WHERE code = 'nha-sach'").run();
+    const fourth = createSearchService({ sqlite: server.sqlite });
+    expect(fourth.ensureReady().rebuilt).toBe(true);
+    fourth.close();
     server.close();
   });
 });
