@@ -576,8 +576,16 @@ export function createSearchService(deps: SearchDeps): SearchService {
       .prepare(`SELECT id FROM products WHERE agency_id = ? OR EXISTS (SELECT 1 FROM json_each(products.co_issuers) WHERE json_each.value = ?)`)
       .pluck()
       .all(agencyId, agencyId) as number[];
-    // One transaction for all of them (one commit instead of one per record: 3,447 records took
-    // 2.0 s one by one); the query workers replay them once it has committed.
+    indexProducts(ids);
+  }
+
+  /**
+   * (Re)index many products in one transaction: one commit instead of one per record (an agency's
+   * 3,447 records took 2.0 s one by one, 0.97 s together); the query workers replay them once it has
+   * committed.
+   */
+  function indexProducts(ids: number[]): void {
+    if (ids.length === 0) return;
     invalidate();
     try {
       sqlite.transaction(() => {
@@ -643,7 +651,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     seenMaxProduct = maxProduct;
     seenMaxTextRow = maxTextRow;
     for (const id of gone) removeProduct(id);
-    for (const id of missing) indexProduct(id);
+    indexProducts(missing);
     for (const sha of texts) indexBlob(sha);
     const n = gone.length + missing.length + texts.length;
     if (n > 0) log.info({ added: missing.length, removed: gone.length, texts: texts.length }, 'search: indexed records written by another connection');
