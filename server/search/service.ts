@@ -518,15 +518,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
   }
 
   function indexProduct(productId: number): void {
-    noWrites();
-    ensureLoaded();
-    invalidate();
-    try {
-      indexProductTx(productId);
-      maybeCompact();
-    } finally {
-      propagate({ op: 'product', id: productId });
-    }
+    indexProducts([productId]);
   }
 
   function removeProduct(productId: number): void {
@@ -585,6 +577,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
    * committed.
    */
   function indexProducts(ids: number[]): void {
+    noWrites();
+    ensureLoaded();
     if (ids.length === 0) return;
     invalidate();
     try {
