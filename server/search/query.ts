@@ -25,6 +25,8 @@ export interface ParsedQuery {
   phrases: string[][];
   /** The display form of the cleaned query. */
   text: string;
+  /** Folded tokens dropped for being longer than a syllable can be: they match nothing. */
+  tooLong: string[];
 }
 
 /** Parse raw user input. `allowPrefix` makes the final unquoted token a prefix when no space follows it. */
@@ -35,12 +37,17 @@ export function parseQuery(raw: string, allowPrefix = true): ParsedQuery {
   s = s.replace(/[“”„‟«»]/g, '"');
   const terms: QueryTerm[] = [];
   const phrases: string[][] = [];
+  const tooLong: string[] = [];
   const parts = s.split('"');
   // Odd segments are inside quotes; an unbalanced trailing quote leaves its text unquoted.
   const balanced = parts.length % 2 === 1;
   parts.forEach((part, i) => {
     const quoted = i % 2 === 1 && (balanced || i < parts.length - 1);
-    const toks = tokenize(part).filter((t) => t.text.length <= MAX_TOKEN_CHARS);
+    const toks = tokenize(part).filter((t) => {
+      if (t.text.length <= MAX_TOKEN_CHARS) return true;
+      if (tooLong.length < MAX_QUERY_TOKENS) tooLong.push(t.folded);
+      return false;
+    });
     const phrase: string[] = [];
     for (const t of toks) {
       if (terms.length >= MAX_QUERY_TOKENS) break;
@@ -51,7 +58,7 @@ export function parseQuery(raw: string, allowPrefix = true): ParsedQuery {
   });
   const last = terms[terms.length - 1];
   if (allowPrefix && last !== undefined && !last.quoted && /[\p{L}\p{M}\p{N}]$/u.test(s)) last.prefix = true;
-  return { terms, phrases, text: s.trim() };
+  return { terms, phrases, text: s.trim(), tooLong };
 }
 
 /** Quote a folded token for an FTS5 expression (tokens never hold quotes, but be strict anyway). */

@@ -874,7 +874,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const matcher: TermMatcher = { terms: new Set(), prefixes: [], exact: new Set() };
     const ftsGroups: string[][] = [];
     const primary: string[] = [];
-    const dropped: string[] = [];
+    // Over-long tokens (a pasted hash or URL) are in no index: left out like unknown syllables.
+    const dropped: string[] = [...parsed.tooLong];
     const kept: ParsedQuery['terms'] = [];
     for (const t of parsed.terms) {
       const alts: Alt[] = [];
@@ -1198,7 +1199,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
     let scores: Float64Array;
     let n: number;
     let text = textMatches(null, null, null);
-    if (parsed.terms.length > 0 && qp.nTerms === 0) {
+    if ((parsed.terms.length > 0 || parsed.tooLong.length > 0) && qp.nTerms === 0) {
+      // Something was typed and none of it can match: no hits (not the browsing list of an empty q).
       mode = 'and';
       ids = new Int32Array(0);
       scores = new Float64Array(0);
