@@ -27,7 +27,7 @@ export const SearchQuery = Type.Object({
   year: Type.Optional(Type.Integer({ minimum: 0, maximum: 9999 })),
   yearFrom: Type.Optional(Type.Integer({ minimum: 0, maximum: 9999 })),
   yearTo: Type.Optional(Type.Integer({ minimum: 0, maximum: 9999 })),
-  language: Type.Optional(Type.String({ maxLength: 200, description: 'Language code (vi, tay, nung, hmn, dao, …)' })),
+  language: Type.Optional(Type.String({ maxLength: 200, description: 'Language code (vi, tay, nut, hmn, dao, …)' })),
   state: Type.Optional(Type.String({ maxLength: 200, description: 'Workflow state (only changes anything for staff)' })),
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),

@@ -65,7 +65,8 @@ const TYPE_LABELS: Record<string, string> = {
   book: 'sách', leaflet: 'tờ rơi', flyer: 'tờ gấp', map: 'bản đồ', video: 'phim video clip', audio: 'âm thanh phát thanh',
   photo: 'ảnh', document: 'tài liệu văn bản', other: '',
 };
-const LANGUAGE_LABELS: Record<string, string> = { vi: 'tiếng Việt', tay: 'tiếng Tày', nung: 'tiếng Nùng', hmn: "tiếng H'Mông Mông", dao: 'tiếng Dao', en: 'tiếng Anh' };
+// Nùng is stored as its ISO 639-3 code `nut` (the only form the record fields accept); `nung` is kept for old rows.
+const LANGUAGE_LABELS: Record<string, string> = { vi: 'tiếng Việt', tay: 'tiếng Tày', nut: 'tiếng Nùng', nung: 'tiếng Nùng', hmn: "tiếng H'Mông Mông", dao: 'tiếng Dao', en: 'tiếng Anh' };
 
 const TOKEN_RE = /[\p{L}\p{M}\p{N}]+/gu;
 const tokensOf = (s: string | null | undefined): string => (s ? (s.normalize('NFC').toLowerCase().match(TOKEN_RE) ?? []).join(' ') : '');

@@ -11,7 +11,7 @@ export interface SearchParams {
   year?: number;
   yearFrom?: number;
   yearTo?: number;
-  /** Language code (vi, tay, nung, hmn, dao, …). */
+  /** Language code (vi, tay, nut, hmn, dao, …). */
   language?: string;
   /** Workflow state; only meaningful for viewers who can see unpublished records. */
   state?: string;

@@ -1,6 +1,6 @@
 /**
- * Queries at the edges found by probing the running service: a query made only of tokens no index
- * can hold.
+ * Queries and records at the edges found by probing the running service: a query made only of
+ * tokens no index can hold, and records in a language stored under its ISO 639-3 code.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database_ } from '../../server/db/client.ts';
@@ -46,5 +46,14 @@ describe('a query of over-long tokens only', () => {
     const mixed = search.search({ q: `cao bang ${sha}` }, null);
     expect(mixed.hits.map((h) => h.title)).toEqual(['Bản đồ du lịch Cao Bằng']);
     expect(mixed.ignored).toEqual([sha]);
+  });
+});
+
+describe('language names', () => {
+  it('finds a record in Nùng (code nut, the one the record fields accept) by "tiếng Nùng"', () => {
+    const nung = add('Truyện cổ dân gian', { languages: ['nut'] });
+    add('Truyện cổ dân gian', { languages: ['vi'] });
+    expect(search.search({ q: 'tiếng Nùng' }, null).hits.map((h) => h.id)).toEqual([nung]);
+    expect(search.search({ q: 'truyen co tieng nung' }, null).hits.map((h) => h.id)).toEqual([nung]);
   });
 });
