@@ -480,6 +480,21 @@ export class FieldIndex {
     return main + (this.deltaPost.get(id)?.size ?? 0);
   }
 
+  /** Whether a document holding `term` passes `accept` (stops at the first that does). */
+  anyDoc(term: string, accept: (doc: number) => boolean): boolean {
+    const id = this.resolve(term);
+    if (id === undefined) return false;
+    if (id < this.mainTerms) {
+      for (let i = this.off[id]; i < this.off[id + 1]; i++) {
+        const d = this.pDocs[i];
+        if (this.mainValid[d] === 1 && accept(d)) return true;
+      }
+    }
+    const delta = this.deltaPost.get(id);
+    if (delta !== undefined) for (const d of delta.keys()) if (accept(d)) return true;
+    return false;
+  }
+
   /** Document frequency of a term (main postings may still count re-indexed documents). */
   df(term: string): number {
     const id = this.resolve(term);

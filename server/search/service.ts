@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import type { Principal } from '../auth/principal.ts';
 import { canSee } from '../catalogue/visibility.ts';
 import { fold, foldForIndex } from './fold.ts';
-import { FieldIndex, createFoldMemo, viewOf, type Alt, type FieldSnapshot, type StoredDoc } from './field-index.ts';
+import { FieldIndex, createFoldMemo, viewOf, type Alt, type FieldMatch, type FieldSnapshot, type StoredDoc } from './field-index.ts';
 import { parseQuery, ftsQuote, type ParsedQuery } from './query.ts';
 import { makeSnippet, escapeHtml, type TermMatcher } from './snippets.ts';
 import { INDEX_VERSION, createTables, dropTables, fingerprint, getMeta, loadSnapshot, saveSnapshot, setMeta, withPairs } from './store.ts';
@@ -868,7 +868,35 @@ export function createSearchService(deps: SearchDeps): SearchService {
 
   // ---------- querying ----------
 
-  function plan(parsed: ParsedQuery): QueryPlan {
+  /**
+   * Whether a folded term occurs in a record `sees` accepts (catalogue fields or file text): stops at the
+   * first such record, so a term held by visible records costs a posting or two.
+   */
+  function termSeen(term: string, sees: (id: number) => boolean): boolean {
+    if (fields.anyDoc(term, sees)) return true;
+    if (blobInfo.size === 0) return false;
+    const e = blobsOf(term);
+    const held = (b: number): boolean => {
+      const holders = blobProducts.get(b);
+      if (holders !== undefined) for (const pid of holders) if (sees(pid)) return true;
+      return false;
+    };
+    if (e.ids !== null) {
+      for (const b of e.ids) if (held(b)) return true;
+    } else {
+      const bits = e.bits!;
+      for (let w = 0; w < bits.length; w++) for (let x = bits[w]; x !== 0; x &= x - 1) if (held((w << 5) + 31 - Math.clz32(x & -x))) return true;
+    }
+    return false;
+  }
+
+  /**
+   * `sees` (null: the viewer sees every record) keeps records the viewer may not see out of what the
+   * answer tells: typo corrections are spellings found in visible records; `strict` (a second plan, when
+   * nothing the viewer may see matched) also takes a syllable, or a prefix expansion, held only by hidden
+   * records as unknown.
+   */
+  function plan(parsed: ParsedQuery, sees: ((id: number) => boolean) | null = null, strict = false): QueryPlan {
     const groups: Alt[][] = [];
     const boosts: Alt[] = [];
     const corrections: Array<{ from: string; to: string }> = [];
@@ -880,14 +908,16 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const kept: ParsedQuery['terms'] = [];
     for (const t of parsed.terms) {
       const alts: Alt[] = [];
-      const known = vocab.has(t.folded);
+      const known = vocab.has(t.folded) && !(strict && sees !== null && !termSeen(t.folded, sees));
       if (known) alts.push({ term: t.folded, factor: 1 });
       if (t.prefix && (t.folded.length >= 2 || parsed.terms.length >= 2)) {
-        for (const c of vocab.expansions(t.folded, 20)) alts.push({ term: c.term, factor: 0.8 });
+        let exp = vocab.expansions(t.folded, 20);
+        if (strict && sees !== null) exp = exp.filter((c) => termSeen(c.term, sees));
+        for (const c of exp) alts.push({ term: c.term, factor: 0.8 });
         matcher.prefixes.push(t.folded);
       }
       if (alts.length === 0) {
-        const cands = vocab.corrections(t.folded, 3);
+        const cands = sees === null ? vocab.corrections(t.folded, 3) : vocab.corrections(t.folded, 10).filter((c) => termSeen(c.term, sees)).slice(0, 3);
         for (const c of cands) alts.push({ term: c.term, factor: c.distance === 1 ? 0.7 : 0.45 });
         if (cands.length > 0) corrections.push({ from: t.folded, to: cands[0].term });
       }
@@ -1188,13 +1218,46 @@ export function createSearchService(deps: SearchDeps): SearchService {
     },
   };
 
+  /** Whether a field or text match of the query is a record `sees` accepts. */
+  function anyMatchSeen(fm: FieldMatch, text: TextHits, sees: (id: number) => boolean): boolean {
+    for (let i = 0; i < fm.n; i++) if (sees(fm.ids[i])) return true;
+    for (let k = 0; k < text.n; k++) if (sees(text.pids[k])) return true;
+    return false;
+  }
+
   let keptIdsScratch = new Int32Array(0);
   let keptScoresScratch = new Float64Array(0);
 
   function run(params: SearchParams, viewer: Principal | null, withFacets: boolean) {
     prof.start();
     const parsed = parseQuery(params.q ?? '', true);
-    const qp = plan(parsed);
+    const ft = facetTable;
+    const { agency: agArr, year: yArr, langs: lArr, packed } = ft;
+    // Visibility through the one rule (canSee), tabulated per (state, access) for the viewer's own
+    // agency and for any other agency.
+    const nA = ft.accesses.size;
+    const visOther = new Uint8Array(ft.states.size * nA);
+    const visOwn = new Uint8Array(ft.states.size * nA);
+    const ownAgency = viewer?.agencyId ?? null;
+    let seesAll = true;
+    for (let si = 0; si < ft.states.size; si++) {
+      for (let ai = 0; ai < nA; ai++) {
+        const rec = { state: ft.states.names[si], access: ft.accesses.names[ai] };
+        visOther[si * nA + ai] = canSee(viewer, { ...rec, agencyId: null }) ? 1 : 0;
+        visOwn[si * nA + ai] = ownAgency !== null && canSee(viewer, { ...rec, agencyId: ownAgency }) ? 1 : 0;
+        if (visOther[si * nA + ai] !== 1) seesAll = false;
+      }
+    }
+    const sees = seesAll
+      ? null
+      : (d: number): boolean => {
+          if (d >= packed.length) return false;
+          const pk = packed[d];
+          if (pk >>> 24 !== 1) return false;
+          const k = ((pk >>> 8) & 0xff) * nA + ((pk >>> 16) & 0xff);
+          return (ownAgency !== null && agArr[d] === ownAgency ? visOwn[k] : visOther[k]) === 1;
+        };
+    let qp = plan(parsed, sees);
     let mode: 'and' | 'or' | 'all' = 'all';
     let ids: Int32Array;
     let scores: Float64Array;
@@ -1219,7 +1282,16 @@ export function createSearchService(deps: SearchDeps): SearchService {
       prof.mark('fields');
       text = textMatches(qp.ftsAnd, qp.ftsPhrase, qp.ftsNear);
       prof.mark('text');
-      if (fm.n === 0 && text.n === 0 && qp.groups.length >= 2) {
+      let none = fm.n === 0 && text.n === 0;
+      // Only records the viewer may not see match (the first visible match ends the look): plan again
+      // without them, so that they decide neither which syllables are known nor the fall-back to `or`.
+      if (!none && sees !== null && !anyMatchSeen(fm, text, sees)) {
+        qp = plan(parsed, sees, true);
+        fm = qp.nTerms > 0 ? fields.match(qp.groups, qp.boosts, 'and') : { ids: new Int32Array(0), scores: new Float64Array(0), n: 0 };
+        text = textMatches(qp.nTerms > 0 ? qp.ftsAnd : null, qp.ftsPhrase, qp.ftsNear);
+        none = !anyMatchSeen(fm, text, sees);
+      }
+      if (none && qp.groups.length >= 2) {
         mode = 'or';
         const k = qp.nTerms;
         fm = fields.match(qp.groups.slice(0, k), qp.boosts, 'or', Math.max(1, Math.ceil(k / 2)));
@@ -1262,7 +1334,6 @@ export function createSearchService(deps: SearchDeps): SearchService {
 
     prof.mark('merge');
     // Filters, as code tables over the typed attribute arrays.
-    const ft = facetTable;
     const typeList = parseList(params.type);
     const typeSel = new Uint8Array(256);
     for (const t of typeList) {
@@ -1299,19 +1370,6 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const yLo = Math.max(year ?? -Infinity, yFrom ?? -Infinity);
     const yHi = Math.min(year ?? Infinity, yTo ?? Infinity);
 
-    // Visibility through the one rule (canSee), tabulated per (state, access) for the viewer's own
-    // agency and for any other agency.
-    const nA = ft.accesses.size;
-    const visOther = new Uint8Array(ft.states.size * nA);
-    const visOwn = new Uint8Array(ft.states.size * nA);
-    const ownAgency = viewer?.agencyId ?? null;
-    for (let si = 0; si < ft.states.size; si++) {
-      for (let ai = 0; ai < nA; ai++) {
-        const rec = { state: ft.states.names[si], access: ft.accesses.names[ai] };
-        visOther[si * nA + ai] = canSee(viewer, { ...rec, agencyId: null }) ? 1 : 0;
-        visOwn[si * nA + ai] = ownAgency !== null && canSee(viewer, { ...rec, agencyId: ownAgency }) ? 1 : 0;
-      }
-    }
     let maxAgencyId = 0;
     for (const id of agencies.keys()) if (id > maxAgencyId) maxAgencyId = id;
     if (maxAgencyId > 1_000_000) maxAgencyId = 1_000_000;
@@ -1327,7 +1385,6 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const keptIds = keptIdsScratch;
     const keptScores = keptScoresScratch;
     let nk = 0;
-    const { agency: agArr, year: yArr, langs: lArr, packed } = ft;
     if (withFacets && typeAll && agencyAll && yearAll && langAll) {
       // No filter but visibility (and state): the loop below with every `ok…` true, written out so the
       // per-match work is only the counting (the usual case: a query without filters).

@@ -57,3 +57,44 @@ describe('language names', () => {
     expect(search.search({ q: 'truyen co tieng nung' }, null).hits.map((h) => h.id)).toEqual([nung]);
   });
 });
+
+describe('records the viewer may not see tell nothing through the query plan', () => {
+  const archivist = { userId: 1, username: 'luu-tru', role: 'archivist', agencyId: null, canSeeInternal: true, via: 'session' } as const;
+
+  it('corrects typos only to spellings of visible records, and ignores syllables held only by hidden ones', () => {
+    add('Bản thảo Khuổi Nặm Zyxquor', { state: 'submitted', description: 'Chưa duyệt: Wompelt' });
+    add('Báo cáo nội bộ Quazzle', { access: 'internal' });
+    const leaflet = add('Tờ gấp du lịch suối Khuổi Nặm');
+    // A typo one letter from a word found only in a draft is not corrected to it for the public…
+    for (const [typo, word] of [['zyxquox', 'zyxquor'], ['wompelx', 'wompelt'], ['quazzlo', 'quazzle']]) {
+      const anon = search.search({ q: typo }, null);
+      expect(anon.corrections, typo).toEqual([]);
+      expect(anon.ignored, typo).toEqual([typo]);
+      // …but is for staff, who see the draft.
+      expect(search.search({ q: typo }, archivist).corrections, typo).toEqual([{ from: typo, to: word }]);
+    }
+    // A syllable (or a prefix) held only by hidden records is unknown to the public: left out like any
+    // unknown syllable, so the answer is the one it would be without the hidden records.
+    for (const q of ['zyxquor', 'zyxq', 'quazzle']) {
+      const r = search.search({ q }, null);
+      expect(r.total, q).toBe(0);
+      expect(r.ignored, q).toEqual([q]);
+    }
+    const withHidden = search.search({ q: 'khuoi nam zyxquor' }, null);
+    expect(withHidden.hits.map((h) => h.id)).toEqual([leaflet]);
+    expect(withHidden.ignored).toEqual(['zyxquor']);
+    expect(withHidden).toMatchObject({ total: 1, mode: 'and' });
+    expect(search.search({ q: 'khuoi nam zyxquor' }, archivist).hits.map((h) => h.title)).toEqual(['Bản thảo Khuổi Nặm Zyxquor']);
+    expect(search.suggest('zyxq', null)).toEqual([]);
+  });
+
+  it('falls back to "or" when only hidden records hold every syllable', () => {
+    add('Bản thảo lễ hội Nàng Hai ở Phục Hoà', { state: 'in_review' });
+    const a = add('Lễ hội Nàng Hai');
+    const b = add('Hội chợ Phục Hoà');
+    const r = search.search({ q: 'le hoi nang hai phuc hoa' }, null);
+    expect(r.mode).toBe('or');
+    expect(r.hits.map((h) => h.id)).toEqual([a, b]);
+    expect(search.search({ q: 'le hoi nang hai phuc hoa' }, archivist).mode).toBe('and');
+  });
+});
