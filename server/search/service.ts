@@ -906,7 +906,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
     // Over-long tokens (a pasted hash or URL) are in no index: left out like unknown syllables.
     const dropped: string[] = [...parsed.tooLong];
     const kept: ParsedQuery['terms'] = [];
-    for (const t of parsed.terms) {
+    // A pair of syllables standing together in some record (the viewer may see).
+    const pairSeen = (pair: string): boolean => (sees === null ? fields.df(pair) > 0 : fields.anyDoc(pair, sees));
+    for (const [i, t] of parsed.terms.entries()) {
       const alts: Alt[] = [];
       const known = vocab.has(t.folded) && !(strict && sees !== null && !termSeen(t.folded, sees));
       if (known) alts.push({ term: t.folded, factor: 1 });
@@ -917,7 +919,14 @@ export function createSearchService(deps: SearchDeps): SearchService {
         matcher.prefixes.push(t.folded);
       }
       if (alts.length === 0) {
-        const cands = sees === null ? vocab.corrections(t.folded, 3) : vocab.corrections(t.folded, 10).filter((c) => termSeen(c.term, sees)).slice(0, 3);
+        let cands = vocab.corrections(t.folded, 10);
+        if (sees !== null) cands = cands.filter((c) => termSeen(c.term, sees));
+        // A spelling that stands next to a typed neighbour somewhere comes before more frequent ones that
+        // do not: `dec tho cam` is "dệt thổ cẩm", though `de` and `den` are far more common than `det`.
+        const prev = parsed.terms[i - 1]?.folded;
+        const next = parsed.terms[i + 1]?.folded;
+        const paired = cands.map((c) => (prev !== undefined && pairSeen(`${prev} ${c.term}`)) || (next !== undefined && pairSeen(`${c.term} ${next}`)));
+        cands = [...cands.filter((_, k) => paired[k]), ...cands.filter((_, k) => !paired[k])].slice(0, 3);
         for (const c of cands) alts.push({ term: c.term, factor: c.distance === 1 ? 0.7 : 0.45 });
         if (cands.length > 0) corrections.push({ from: t.folded, to: cands[0].term });
       }

@@ -98,3 +98,17 @@ describe('records the viewer may not see tell nothing through the query plan', (
     expect(search.search({ q: 'le hoi nang hai phuc hoa' }, archivist).mode).toBe('and');
   });
 });
+
+describe('typo corrections', () => {
+  it('prefer a spelling that stands next to a typed neighbour to a more frequent one that does not', () => {
+    const target = add('Chị Thúy và nghề dệt thổ cẩm');
+    // `de`, `den` and `dec`'s other neighbours are far more frequent than `det`.
+    for (let k = 0; k < 5; k++) add(`Đề nghị số ${k} đến Sở, Đế chế, Dễ dàng, Dế mèn, Đệ tử, Đen trắng, Đền Kỳ Sầm, Đức độ, Dọc đường, Đắc lực, Đêm trăng, Đẹp đẽ`);
+    const r = search.search({ q: 'dec tho cam' }, null);
+    expect(r.hits.map((h) => h.id)).toEqual([target]);
+    expect(r.mode).toBe('and');
+    expect(r.corrections).toEqual([{ from: 'dec', to: 'det' }]);
+    // Without a neighbour the most frequent close spelling still comes first.
+    expect(search.search({ q: 'dec' }, null).corrections[0].to).not.toBe('det');
+  });
+});
