@@ -1300,7 +1300,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
         text = textMatches(qp.nTerms > 0 ? qp.ftsAnd : null, qp.ftsPhrase, qp.ftsNear);
         none = !anyMatchSeen(fm, text, sees);
       }
-      if (none && qp.groups.length >= 2) {
+      // Quoted phrases are required: a query holding one does not fall back to any half of its syllables.
+      if (none && qp.groups.length >= 2 && parsed.phrases.length === 0) {
         mode = 'or';
         const k = qp.nTerms;
         fm = fields.match(qp.groups.slice(0, k), qp.boosts, 'or', Math.max(1, Math.ceil(k / 2)));

@@ -112,3 +112,16 @@ describe('typo corrections', () => {
     expect(search.search({ q: 'dec' }, null).corrections[0].to).not.toBe('det');
   });
 });
+
+describe('quoted phrases', () => {
+  it('stay required: a quoted phrase found nowhere finds nothing rather than half of its syllables', () => {
+    const nhaSan = add('Đề án bảo tồn nhà sàn truyền thống');
+    add('Di sản văn hoá phi vật thể');
+    expect(search.search({ q: '"nhà sàn"' }, null).hits.map((h) => h.id)).toEqual([nhaSan]);
+    const reversed = search.search({ q: '"sàn nhà"' }, null);
+    expect(reversed).toMatchObject({ total: 0, mode: 'and' });
+    expect(search.search({ q: '"nhà sàn" di sản' }, null).total).toBe(0);
+    // Unquoted, the same syllables in either order still find the record.
+    expect(search.search({ q: 'sàn nhà' }, null).hits.map((h) => h.id)).toEqual([nhaSan]);
+  });
+});
