@@ -4,7 +4,7 @@
  * for typo correction and prefix expansion. See docs/search.md for the design and measurements.
  */
 import type Database from 'better-sqlite3';
-import type { Principal } from '../auth/principal.ts';
+import { isStaff, type Principal } from '../auth/principal.ts';
 import { canSee } from '../catalogue/visibility.ts';
 import { fold, foldForIndex } from './fold.ts';
 import { FieldIndex, createFoldMemo, viewOf, type Alt, type FieldMatch, type FieldSnapshot, type StoredDoc } from './field-index.ts';
@@ -193,6 +193,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
   let agencies = new Map<number, HitAgency>();
   let agencyByCode = new Map<string, number>();
   let agencyFold = new Map<number, string>();
+  /** Deactivated agencies: listed to staff only (GET /api/agencies), so suggested to staff only. */
+  let inactiveAgencies = new Set<number>();
   const blobIdBySha = new Map<string, number>();
   const blobInfo = new Map<number, BlobInfo>();
   const blobProducts = new Map<number, Set<number>>();
@@ -251,8 +253,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
     agencies = new Map();
     agencyByCode = new Map();
     agencyFold = new Map();
-    const rows = sqlite.prepare('SELECT id, code, name, short_name FROM agencies').all() as Array<{ id: number; code: string; name: string; short_name: string | null }>;
+    inactiveAgencies = new Set();
+    const rows = sqlite.prepare('SELECT id, code, name, short_name, active FROM agencies').all() as Array<{ id: number; code: string; name: string; short_name: string | null; active: number }>;
     for (const r of rows) {
+      if (r.active === 0) inactiveAgencies.add(r.id);
       agencies.set(r.id, { id: r.id, code: r.code, name: r.name });
       agencyByCode.set(r.code.toLowerCase(), r.id);
       agencyFold.set(r.id, foldForIndex(`${r.name} ${r.short_name ?? ''} ${r.code}`));
@@ -1761,7 +1765,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
     };
     const ranked: Array<{ s: Suggestion; fit: number; rank: number }> = [];
     const agencyHits: Array<[number, string]> = [];
+    const staff = isStaff(viewer);
     for (const [id, f] of agencyFold) {
+      if (!staff && inactiveAgencies.has(id)) continue;
       const s = fits(f);
       if (s >= 0) agencyHits.push([s, agencies.get(id)!.name]);
     }

@@ -125,3 +125,14 @@ describe('quoted phrases', () => {
     expect(search.search({ q: 'sàn nhà' }, null).hits.map((h) => h.id)).toEqual([nhaSan]);
   });
 });
+
+describe('agency suggestions', () => {
+  it('offer a deactivated agency to staff only, as GET /api/agencies lists it', () => {
+    const archivist = { userId: 1, username: 'luu-tru', role: 'archivist', agencyId: null, canSeeInternal: true, via: 'session' } as const;
+    db.sqlite.prepare("INSERT INTO agencies(code, name, active) VALUES ('ban-cu', 'Ban Chỉ đạo Xylorent cũ', 0), ('ban-moi', 'Ban Chỉ đạo Xylorent mới', 1)").run();
+    search.indexAgency(Number(db.sqlite.prepare("SELECT id FROM agencies WHERE code = 'ban-cu'").pluck().get()));
+    const names = (viewer: typeof archivist | null) => search.suggest('xylorent', viewer).filter((x) => x.kind === 'agency').map((x) => x.text);
+    expect(names(null)).toEqual(['Ban Chỉ đạo Xylorent mới']);
+    expect(names(archivist).sort()).toEqual(['Ban Chỉ đạo Xylorent cũ', 'Ban Chỉ đạo Xylorent mới']);
+  });
+});
