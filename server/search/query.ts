@@ -23,6 +23,8 @@ export interface ParsedQuery {
   terms: QueryTerm[];
   /** Quoted phrases, as lists of folded tokens (two or more). */
   phrases: string[][];
+  /** Per phrase, the index in `terms` of its first token; -1 when it lost an over-long token (it occurs nowhere). */
+  phraseAt: number[];
   /** The display form of the cleaned query. */
   text: string;
   /** Folded tokens dropped for being longer than a syllable can be: they match nothing. */
@@ -37,28 +39,35 @@ export function parseQuery(raw: string, allowPrefix = true): ParsedQuery {
   s = s.replace(/[“”„‟«»]/g, '"');
   const terms: QueryTerm[] = [];
   const phrases: string[][] = [];
+  const phraseAt: number[] = [];
   const tooLong: string[] = [];
   const parts = s.split('"');
   // Odd segments are inside quotes; an unbalanced trailing quote leaves its text unquoted.
   const balanced = parts.length % 2 === 1;
   parts.forEach((part, i) => {
     const quoted = i % 2 === 1 && (balanced || i < parts.length - 1);
+    let lost = false;
     const toks = tokenize(part).filter((t) => {
       if (t.text.length <= MAX_TOKEN_CHARS) return true;
       if (tooLong.length < MAX_QUERY_TOKENS) tooLong.push(t.folded);
+      lost = true;
       return false;
     });
     const phrase: string[] = [];
+    const at = terms.length;
     for (const t of toks) {
       if (terms.length >= MAX_QUERY_TOKENS) break;
       terms.push({ folded: t.folded, exact: t.exact, marked: hasMarks(t.text), prefix: false, quoted });
       phrase.push(t.folded);
     }
-    if (quoted && phrase.length >= 2) phrases.push(phrase);
+    if (quoted && (phrase.length >= 2 || (lost && phrase.length > 0))) {
+      phrases.push(phrase);
+      phraseAt.push(lost ? -1 : at);
+    }
   });
   const last = terms[terms.length - 1];
   if (allowPrefix && last !== undefined && !last.quoted && /[\p{L}\p{M}\p{N}]$/u.test(s)) last.prefix = true;
-  return { terms, phrases, text: s.trim(), tooLong };
+  return { terms, phrases, phraseAt, text: s.trim(), tooLong };
 }
 
 /** Quote a folded token for an FTS5 expression (tokens never hold quotes, but be strict anyway). */

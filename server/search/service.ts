@@ -181,6 +181,8 @@ interface QueryPlan {
   matcher: TermMatcher;
   corrections: Array<{ from: string; to: string }>;
   ignored: string[];
+  /** A quoted phrase holds a syllable left out (found nowhere, or over-long): the phrase occurs nowhere. */
+  impossible: boolean;
 }
 
 export function createSearchService(deps: SearchDeps): SearchService {
@@ -910,6 +912,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
     // Over-long tokens (a pasted hash or URL) are in no index: left out like unknown syllables.
     const dropped: string[] = [...parsed.tooLong];
     const kept: ParsedQuery['terms'] = [];
+    /** Index in `kept` (and `groups`) of each parsed term, -1 for one left out. */
+    const keptAt: number[] = [];
     // A pair of syllables standing together in some record (the viewer may see).
     const pairSeen = (pair: string): boolean => (sees === null ? fields.df(pair) > 0 : fields.anyDoc(pair, sees));
     for (const [i, t] of parsed.terms.entries()) {
@@ -937,8 +941,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
       // A syllable found nowhere (and with no close spelling) cannot match: it is left out of the AND.
       if (alts.length === 0) {
         dropped.push(t.folded);
+        keptAt.push(-1);
         continue;
       }
+      keptAt.push(kept.length);
       for (const a of alts) matcher.terms.add(a.term);
       groups.push(alts);
       kept.push(t);
@@ -965,17 +971,20 @@ export function createSearchService(deps: SearchDeps): SearchService {
     }
     // Quoted phrases are required: each adjacent pair of the phrase must be present.
     const phraseFts: string[][] = [];
-    let idx = 0;
-    for (const ph of parsed.phrases) {
-      const pos = terms.findIndex((t, i) => i >= idx && t.quoted && t.folded === ph[0]);
-      const base = pos >= 0 ? pos : 0;
-      const words = ph.map((_, k) => groups[base + k]?.[0]?.term ?? ph[k]);
+    let impossible = false;
+    parsed.phrases.forEach((ph, p) => {
+      const at = parsed.phraseAt[p];
+      const gi = ph.map((_, k) => (at < 0 ? -1 : (keptAt[at + k] ?? -1)));
+      if (gi.some((g) => g < 0)) {
+        impossible = true;
+        return;
+      }
+      const words = gi.map((g) => groups[g][0].term);
       for (let k = 0; k + 1 < words.length; k++) {
         groups.push([{ term: `${words[k]} ${words[k + 1]}`, factor: 0.5 }]);
         phraseFts.push([`${words[k]}_${words[k + 1]}`]);
       }
-      idx = base + ph.length;
-    }
+    });
     const hasTerms = ftsGroups.length > 0;
     const ftsAnd = hasTerms ? [...ftsGroups, ...phraseFts] : null;
     const ftsOr = hasTerms ? [ftsGroups.flat()] : null;
@@ -984,7 +993,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     for (let i = 0; i + 1 < primary.length; i++) pairs.push(`${primary[i]}_${primary[i + 1]}`);
     const ftsPhrase = pairs.length > 0 ? pairs.map((p) => [p]) : null;
     const ftsNear = pairs.length > 1 ? [pairs] : null;
-    return { parsed, groups, boosts, ftsAnd, ftsOr, ftsPhrase, ftsNear, matcher, corrections, ignored: dropped, nTerms: kept.length };
+    return { parsed, groups, boosts, ftsAnd, ftsOr, ftsPhrase, ftsNear, matcher, corrections, ignored: dropped, nTerms: kept.length, impossible };
   }
 
   /**
@@ -1276,7 +1285,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     let scores: Float64Array;
     let n: number;
     let text = textMatches(null, null, null);
-    if ((parsed.terms.length > 0 || parsed.tooLong.length > 0) && qp.nTerms === 0) {
+    if ((parsed.terms.length > 0 || parsed.tooLong.length > 0) && (qp.nTerms === 0 || qp.impossible)) {
       // Something was typed and none of it can match: no hits (not the browsing list of an empty q).
       mode = 'and';
       ids = new Int32Array(0);
@@ -1300,8 +1309,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
       // without them, so that they decide neither which syllables are known nor the fall-back to `or`.
       if (!none && sees !== null && !anyMatchSeen(fm, text, sees)) {
         qp = plan(parsed, sees, true);
-        fm = qp.nTerms > 0 ? fields.match(qp.groups, qp.boosts, 'and') : { ids: new Int32Array(0), scores: new Float64Array(0), n: 0 };
-        text = textMatches(qp.nTerms > 0 ? qp.ftsAnd : null, qp.ftsPhrase, qp.ftsNear);
+        const any = qp.nTerms > 0 && !qp.impossible;
+        fm = any ? fields.match(qp.groups, qp.boosts, 'and') : { ids: new Int32Array(0), scores: new Float64Array(0), n: 0 };
+        text = textMatches(any ? qp.ftsAnd : null, qp.ftsPhrase, qp.ftsNear);
         none = !anyMatchSeen(fm, text, sees);
       }
       // Quoted phrases are required: a query holding one does not fall back to any half of its syllables.

@@ -136,3 +136,21 @@ describe('agency suggestions', () => {
     expect(names(archivist).sort()).toEqual(['Ban Chỉ đạo Xylorent cũ', 'Ban Chỉ đạo Xylorent mới']);
   });
 });
+
+describe('quoted phrases with a syllable found nowhere', () => {
+  it('occur nowhere, whatever the other syllables of the query hold', () => {
+    const tree = add('Cây bàng cổ thụ ở đình Nà Giàng');
+    add('Lễ hội Nàng Hai', { description: 'Cây cổ thụ trước đình' });
+    // The phrase's own syllables standing together is what is required, wherever the phrase is.
+    expect(search.search({ q: 'lễ hội "cây cổ"' }, null).total).toBe(1);
+    expect(search.search({ q: 'đình "cây bàng cổ"' }, null).hits.map((h) => h.id)).toEqual([tree]);
+    // An unknown syllable inside quotes: the quoted phrase cannot occur (it used to be checked against
+    // the query's first syllables instead: `cây bàng "qqqq cổ"` required "cây bàng").
+    for (const q of ['cây bàng "qqqq cổ"', 'lễ hội "qqqq cổ thụ"', '"cây qqqq bàng"', `cây bàng "${'x'.repeat(41)} cổ"`]) {
+      const r = search.search({ q }, null);
+      expect(r.total, q).toBe(0);
+      expect(r.mode, q).toBe('and');
+    }
+    expect(search.search({ q: 'cây bàng "qqqq cổ"' }, null).ignored).toEqual(['qqqq']);
+  });
+});
