@@ -7,6 +7,9 @@ import type Database from 'better-sqlite3';
 import { isStaff, type Principal } from '../auth/principal.ts';
 import { ACCESS_LEVELS, PRODUCT_TYPES, type products } from '../db/schema.ts';
 import { AppError, err } from '../errors.ts';
+import { normaliseIsbn } from './isbn.ts';
+
+export { normaliseIsbn };
 
 export type ProductInsert = typeof products.$inferInsert;
 
@@ -61,22 +64,6 @@ export function isValidDate(s: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
   const d = new Date(`${s}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
-}
-
-/** Normalise an ISBN (drop hyphens/spaces) and check its ISBN-10 or ISBN-13 checksum; null when invalid. */
-export function normaliseIsbn(input: string): string | null {
-  const s = input.replace(/^ISBN(-1[03])?:?\s*/i, '').replace(/[\s-]/g, '').toUpperCase();
-  if (/^\d{9}[\dX]$/.test(s)) {
-    let sum = 0;
-    for (let i = 0; i < 10; i++) sum += (s[i] === 'X' ? 10 : Number(s[i])) * (10 - i);
-    return sum % 11 === 0 ? s : null;
-  }
-  if (/^97[89]\d{10}$/.test(s)) {
-    let sum = 0;
-    for (let i = 0; i < 13; i++) sum += Number(s[i]) * (i % 2 === 0 ? 1 : 3);
-    return sum % 10 === 0 ? s : null;
-  }
-  return null;
 }
 
 const str = (field: string, v: unknown): string | null => {

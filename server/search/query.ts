@@ -2,11 +2,13 @@
  * Query parsing. Everything the user typed is text: FTS syntax, quotes, `*`, control characters and
  * very long input are reduced to plain tokens, so no input can reach SQL or the FTS parser unquoted.
  */
+import { normaliseIsbn } from '../catalogue/isbn.ts';
 import { clean, fold, hasMarks, tokenize } from './fold.ts';
 
 export const MAX_QUERY_CHARS = 256;
 export const MAX_QUERY_TOKENS = 12;
 const MAX_TOKEN_CHARS = 40;
+const ISBN_TYPED = /(?<![\p{L}\p{N}-])\d[\d-]{8,15}[\dXx](?![\p{L}\p{N}-])/gu;
 
 export interface QueryTerm {
   folded: string;
@@ -31,12 +33,24 @@ export interface ParsedQuery {
   tooLong: string[];
 }
 
-/** Parse raw user input. `allowPrefix` makes the final unquoted token a prefix when no space follows it. */
-export function parseQuery(raw: string, allowPrefix = true): ParsedQuery {
+/**
+ * Parse raw user input. `allowPrefix` makes the final unquoted token a prefix when no space follows it.
+ * `isKnown` (a folded token → whether the index holds it) lets an ISBN typed with hyphens become the
+ * one token a record's ISBN field is indexed as, when some record holds it.
+ */
+export function parseQuery(raw: string, allowPrefix = true, isKnown?: (folded: string) => boolean): ParsedQuery {
   let s = clean(String(raw ?? ''));
   if (s.length > MAX_QUERY_CHARS) s = s.slice(0, MAX_QUERY_CHARS);
   // Typographic quotes count as quotes.
   s = s.replace(/[“”„‟«»]/g, '"');
+  // An ISBN typed with hyphens, as printed (978-604-0-00001-5), is stored without them; the hyphenated
+  // parts are kept when no record holds it whole (a colophon in a file's text is indexed in parts).
+  if (isKnown !== undefined) {
+    s = s.replace(ISBN_TYPED, (m) => {
+      const isbn = m.includes('-') ? normaliseIsbn(m) : null;
+      return isbn !== null && isKnown(isbn.toLowerCase()) ? isbn : m;
+    });
+  }
   const terms: QueryTerm[] = [];
   const phrases: string[][] = [];
   const phraseAt: number[] = [];

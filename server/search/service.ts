@@ -1252,7 +1252,6 @@ export function createSearchService(deps: SearchDeps): SearchService {
 
   function run(params: SearchParams, viewer: Principal | null, withFacets: boolean) {
     prof.start();
-    const parsed = parseQuery(params.q ?? '', true);
     const ft = facetTable;
     const { agency: agArr, year: yArr, langs: lArr, packed } = ft;
     // Visibility through the one rule (canSee), tabulated per (state, access) for the viewer's own
@@ -1279,6 +1278,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
           const k = ((pk >>> 8) & 0xff) * nA + ((pk >>> 16) & 0xff);
           return (ownAgency !== null && agArr[d] === ownAgency ? visOwn[k] : visOther[k]) === 1;
         };
+    const parsed = parseQuery(params.q ?? '', true, (t) => vocab.has(t) && (sees === null || termSeen(t, sees)));
     let qp = plan(parsed, sees);
     let mode: 'and' | 'or' | 'all' = 'all';
     let ids: Int32Array;

@@ -9,11 +9,11 @@ import { createSearchService, type SearchService } from '../../server/search/ind
 let db: Database_;
 let search: SearchService;
 
-const add = (title: string, fields: { languages?: string[]; state?: string; access?: string; description?: string } = {}) => {
+const add = (title: string, fields: { languages?: string[]; state?: string; access?: string; description?: string; isbn?: string } = {}) => {
   const id = Number(
     db.sqlite
-      .prepare('INSERT INTO products(title, type, description, languages, state, access) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(title, 'book', fields.description ?? null, JSON.stringify(fields.languages ?? ['vi']), fields.state ?? 'published', fields.access ?? 'public')
+      .prepare('INSERT INTO products(title, type, description, languages, state, access, isbn) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(title, 'book', fields.description ?? null, JSON.stringify(fields.languages ?? ['vi']), fields.state ?? 'published', fields.access ?? 'public', fields.isbn ?? null)
       .lastInsertRowid,
   );
   search.indexProduct(id);
@@ -152,5 +152,20 @@ describe('quoted phrases with a syllable found nowhere', () => {
       expect(r.mode, q).toBe('and');
     }
     expect(search.search({ q: 'cây bàng "qqqq cổ"' }, null).ignored).toEqual(['qqqq']);
+  });
+});
+
+describe('ISBNs', () => {
+  it('typed with hyphens, as printed, find the record whose ISBN field holds them (stored without hyphens)', () => {
+    const book = add('Địa chí Cao Bằng', { isbn: '9780306406157' });
+    const old = add('Sổ tay cũ', { isbn: '080442957X' });
+    // Hyphenated digit groups elsewhere in a record are still matched in parts.
+    const colophon = add('Tạp chí', { description: 'Số đăng ký 978-0-306-40615-7 in tại Hà Nội; điện thoại 0206-385-2123' });
+    expect(search.search({ q: '9780306406157' }, null).hits.map((h) => h.id)).toEqual([book]);
+    expect(search.search({ q: '978-0-306-40615-7' }, null).hits.map((h) => h.id)).toEqual([book]);
+    expect(search.search({ q: 'ISBN 0-8044-2957-X' }, null).hits.map((h) => h.id)).toEqual([old]);
+    expect(search.search({ q: '0206-385-2123' }, null).hits.map((h) => h.id)).toEqual([colophon]);
+    // A valid ISBN no record holds whole is left in parts (a colophon in a file's text is indexed so).
+    expect(search.search({ q: '0-306-40615-2' }, null).hits.map((h) => h.id)).toEqual([colophon]);
   });
 });
