@@ -20,8 +20,13 @@ export class Codes {
     }
     return c;
   }
+  /** The code of a value as stored, else of one differing only in case (`Book` → book, `VI` → vi). */
   find(s: string): number | undefined {
-    return this.ids.get(s);
+    const exact = this.ids.get(s);
+    if (exact !== undefined) return exact;
+    const lower = s.toLowerCase();
+    const i = this.names.findIndex((n) => n !== '' && n.toLowerCase() === lower);
+    return i > 0 ? i : undefined;
   }
   get size(): number {
     return this.names.length;

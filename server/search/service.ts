@@ -84,7 +84,6 @@ const snapshotKey = (fp: string): string => `${FIELD_FORMAT}:${fp}`;
 const MAX_LIMIT = 100;
 /** Text hits per response whose page passage is looked up (see snippetsFor). */
 const MAX_PAGE_LOOKUPS = 5;
-const MAX_WINDOW = 2000;
 /** Weight of a full-text bm25 score relative to the catalogue-field score. */
 const TEXT_WEIGHT = 0.6;
 const PHRASE_BOOST = 1.5;
@@ -1704,8 +1703,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const sort = params.sort ?? (r.parsed.terms.length === 0 ? 'date' : 'relevance');
     prof.start();
     const hits: SearchHit[] = [];
-    if (offset < MAX_WINDOW) {
-      const top = order(r.kept, sort, Math.min(offset + limit, MAX_WINDOW));
+    // Any page of the matching set can be asked for (the API allows page ≤ 10,000): a deep page costs
+    // one bounded selection over the matches (tens of milliseconds at 100,000 matches), not a refusal.
+    if (offset < r.kept.n) {
+      const top = order(r.kept, sort, offset + limit);
       let lookups = 0;
       const pageOf = top.slice(offset, offset + limit);
       // The catalogue text of every hit of the page in one statement rather than one per hit.

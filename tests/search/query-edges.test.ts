@@ -169,3 +169,40 @@ describe('ISBNs', () => {
     expect(search.search({ q: '0-306-40615-2' }, null).hits.map((h) => h.id)).toEqual([colophon]);
   });
 });
+
+describe('filter values and deep pages', () => {
+  it('takes type, language and state codes in any case', () => {
+    const book = add('Sách ảnh Non nước Cao Bằng', { languages: ['vi'] });
+    const tay = add('Sách ảnh Non nước Cao Bằng', { languages: ['tay'] });
+    for (const [params, ids] of [
+      [{ type: 'Book' }, [book, tay]],
+      [{ type: 'BOOK,leaflet' }, [book, tay]],
+      [{ language: 'VI' }, [book]],
+      [{ language: 'Tay' }, [tay]],
+    ] as const) {
+      const r = search.search({ q: 'non nuoc', ...params }, null);
+      expect(r.hits.map((h) => h.id).sort((a, b) => a - b), JSON.stringify(params)).toEqual([...ids].sort((a, b) => a - b));
+    }
+    expect(search.search({ q: 'non nuoc', type: 'Leaflet' }, null).total).toBe(0);
+  });
+
+  it('answers every page of a large matching set, past the first 2,000 hits too', () => {
+    const ids = new Set<number>();
+    db.sqlite.transaction(() => {
+      for (let i = 0; i < 2_130; i++) ids.add(add(`Bản tin phát thanh số ${i + 1}`));
+    })();
+    const seen: number[] = [];
+    for (const sort of ['relevance', 'title'] as const) {
+      seen.length = 0;
+      for (let page = 1; page <= 22; page++) {
+        const r = search.search({ q: 'ban tin', page, limit: 100, sort }, null);
+        expect(r.total).toBe(2_130);
+        expect(r.hits.length, `${sort} page ${page}`).toBe(page < 22 ? 100 : 30);
+        seen.push(...r.hits.map((h) => h.id));
+      }
+      expect(new Set(seen).size).toBe(2_130);
+      expect(seen.every((id) => ids.has(id))).toBe(true);
+      expect(search.search({ q: 'ban tin', page: 23, limit: 100, sort }, null).hits).toEqual([]);
+    }
+  });
+});
