@@ -1166,6 +1166,11 @@ export function createSearchService(deps: SearchDeps): SearchService {
     th.has = grownTo(th.has, cap);
   }
   const textBlobOf = (pid: number): number | undefined => (pid < th.has.length && th.has[pid] !== 0 ? th.blob[pid] : undefined);
+  /** Whether the product's text hit is this file and holds every adjacent pair of the query (its phrase bonus). */
+  const textPhrase = (pid: number, blobId: number): boolean => textBlobOf(pid) === blobId && th.score[pid] >= TEXT_PHRASE_BONUS;
+  /** Pages a response may read beyond the first candidates of each text hit, looking for a phrase (snippetsFor). */
+  const EXTRA_PAGE_BUDGET = 24;
+  let extraPages = EXTRA_PAGE_BUDGET;
 
   function textMatches(expr: TextExpr | null, phrase: TextExpr | null, near: TextExpr | null): TextHits {
     for (let i = 0; i < th.n; i++) th.has[th.pids[i]] = 0;
@@ -1548,6 +1553,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
   function snippetsFor(id: number, qp: QueryPlan, blobId: number | undefined, rows?: Map<number, ProductTextRow>): Snippet[] {
     const out: Snippet[] = [];
     if (qp.parsed.terms.length === 0) return out;
+    const want = qp.nTerms;
     const row = rows !== undefined ? rows.get(id) : (st.productText.get(id) as ProductTextRow | undefined);
     if (row !== undefined) {
       const candidates: Array<[Snippet['field'], string | null | (() => string)]> = [
@@ -1558,7 +1564,6 @@ export function createSearchService(deps: SearchDeps): SearchService {
         ['title', row.title],
       ];
       let best: { field: Snippet['field']; html: string; d: number } | null = null;
-      const want = qp.nTerms;
       for (const [field, v] of candidates) {
         const value = typeof v === 'function' ? v() : v;
         if (!value) continue;
@@ -1582,19 +1587,28 @@ export function createSearchService(deps: SearchDeps): SearchService {
           }
           for (const page of seen) perPage.set(page, (perPage.get(page) ?? 0) + 1);
         }
-        const pageRows = [...perPage]
-          .sort((a, b) => b[1] - a[1] || a[0] - b[0])
-          .slice(0, 4)
-          .filter((e, _i, arr) => e[1] === arr[0][1])
-          .map((e) => e[0]);
-        const scored: Array<{ page: number; html: string; rank: number }> = [];
-        for (const page of pageRows) {
+        const sorted = [...perPage].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+        const most = sorted.length > 0 ? sorted[0][1] : 0;
+        const scored: Array<{ page: number; html: string; rank: number; together: boolean }> = [];
+        const read = (page: number) => {
           const txt = st.pageText.get(info.sha, page) as string | undefined;
-          if (txt === undefined) continue;
+          if (txt === undefined) return;
           const s = makeSnippet(txt, qp.matcher, 36);
-          if (s !== null) scored.push({ page, html: s.html, rank: s.score });
+          if (s !== null) scored.push({ page, html: s.html, rank: s.score, together: s.together >= want });
+        };
+        // The first pages holding the most query syllables.
+        let next = 0;
+        for (; next < Math.min(4, sorted.length) && sorted[next][1] === most; next++) read(sorted[next][0]);
+        // When the file holds the query's syllables side by side (its pairs are all in the text index) but
+        // none of those pages does, look further among the pages holding them all, within a budget: a phrase
+        // of common syllables is on a few of the many pages that hold each of them.
+        if (want >= 2 && most === want && textPhrase(id, blobId) && !scored.some((c) => c.together)) {
+          for (; next < sorted.length && sorted[next][1] === most && extraPages > 0; next++, extraPages--) {
+            read(sorted[next][0]);
+            if (scored[scored.length - 1]?.together) break;
+          }
         }
-        scored.sort((a, b) => b.rank - a.rank || a.page - b.page);
+        scored.sort((a, b) => Number(b.together) - Number(a.together) || b.rank - a.rank || a.page - b.page);
         for (const c of scored.slice(0, 2)) {
           out.push(info.paged ? { text: c.html, page: c.page, sha256: info.sha, field: 'text' } : { text: c.html, sha256: info.sha, field: 'text' });
         }
@@ -1709,6 +1723,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       const top = order(r.kept, sort, offset + limit);
       let lookups = 0;
       const pageOf = top.slice(offset, offset + limit);
+      extraPages = EXTRA_PAGE_BUDGET;
       // The catalogue text of every hit of the page in one statement rather than one per hit.
       const rows = r.parsed.terms.length > 0 && pageOf.length > 0 ? productTexts(pageOf.map((c) => c.id)) : undefined;
       for (const c of pageOf) {

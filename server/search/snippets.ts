@@ -62,6 +62,9 @@ export interface SnippetResult {
   /** Window quality (distinct matches, adjacency, exact spellings), to compare passages. */
   score: number;
   hits: number;
+  /** The most distinct query syllables in one run of consecutive matched tokens anywhere in the text
+   * (all of them: the words stand together, as in a phrase). */
+  together: number;
 }
 
 /**
@@ -166,6 +169,20 @@ export function makeSnippet(text: string, m: TermMatcher, window = 28): SnippetR
   const exactHit = tExact;
   if (!any) return null;
   const seenAt = new Int32Array(ids.size).fill(-1);
+  // Runs of consecutive matched tokens, and the distinct syllables in the richest one.
+  let together = 0;
+  for (let i = 0, run = 0, inRun = 0; i < n; i++) {
+    if (hitId[i] < 0) {
+      run = 0;
+      continue;
+    }
+    if (run === 0) inRun = i;
+    if (seenAt[hitId[i]] !== inRun) {
+      seenAt[hitId[i]] = inRun;
+      if (++run > together) together = run;
+    }
+  }
+  seenAt.fill(-1);
   let best = -1;
   let bestStart = 0;
   let bestDistinct = 0;
@@ -217,5 +234,5 @@ export function makeSnippet(text: string, m: TermMatcher, window = 28): SnippetR
   }
   if (to < n - 1) html += ' …';
   else html += escapeHtml(src.slice(pos, Math.min(src.length, pos + 40)).replace(/\s+/g, ' ').trimEnd());
-  return { html, distinct: bestDistinct, hits: bestHits, score: bestScore };
+  return { html, distinct: bestDistinct, hits: bestHits, score: bestScore, together };
 }

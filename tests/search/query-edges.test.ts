@@ -206,3 +206,26 @@ describe('filter values and deep pages', () => {
     }
   });
 });
+
+describe('the page of a phrase of common syllables', () => {
+  it('points at the page where the syllables stand together, not the first pages that hold each of them', () => {
+    const id = add('Tuyển tập án lệ');
+    const sha = 'c'.repeat(64);
+    db.sqlite.prepare("INSERT INTO blobs(sha256, size, media_type, kind) VALUES (?, 10, 'application/pdf', 'pdf')").run(sha);
+    db.sqlite.prepare("INSERT INTO product_files(product_id, sha256, original_name) VALUES (?, ?, 'an-le.pdf')").run(id, sha);
+    // Every page holds ngân, hàng, với and bà apart; only page 9 holds "ngân hàng với bà" as a phrase.
+    const scattered = (p: number) => `Trang ${p}. Bà Lan gửi tiền vào ngân quỹ. Cửa hàng của ông Minh. Làm việc với cơ quan thuế.`;
+    const insert = db.sqlite.prepare('INSERT INTO blob_texts(sha256, page, text) VALUES (?, ?, ?)');
+    for (let p = 1; p <= 12; p++) insert.run(sha, p, p === 9 ? `${scattered(p)} Hợp đồng tín dụng giữa ngân hàng với bà Lan được ký năm 2015.` : scattered(p));
+    search.indexBlob(sha);
+    for (const q of ['ngan hang voi ba', 'ngân hàng với bà', '"ngân hàng với bà"']) {
+      const hit = search.search({ q }, null).hits.find((h) => h.id === id);
+      const text = hit?.snippets.find((s) => s.field === 'text');
+      expect(text?.page, q).toBe(9);
+      expect(text?.text, q).toContain('<mark>ngân</mark> <mark>hàng</mark> <mark>với</mark> <mark>bà</mark>');
+    }
+    // Scattered syllables (no page holds them side by side) still name a page that holds them all.
+    const apart = search.search({ q: 'ba ngan voi' }, null).hits.find((h) => h.id === id);
+    expect(apart?.snippets.find((s) => s.field === 'text')?.page).toBe(1);
+  });
+});
