@@ -146,7 +146,11 @@ e2e('web UI in a real browser', () => {
     await expect.poll(() => page.frames().some((f) => f.url().includes('/api/files/')), { timeout: 20_000 }).toBe(true);
     // Facts and download link.
     await expect.poll(() => page.locator('.file .facts').first().textContent()).toContain('4 trang');
-    expect(await page.locator('a.download').first().getAttribute('href')).toMatch(/\?download=1$/);
+    const download = await page.locator('a.download').first().getAttribute('href');
+    expect(download).toMatch(/\?download=true$/);
+    const saved = await page.request.get(download!);
+    expect(saved.status()).toBe(200);
+    expect(saved.headers()['content-disposition']).toMatch(/^attachment/);
     await shot(page, 'record-pdf-desktop');
     expect(errors).toEqual([]);
     await ctx.close();

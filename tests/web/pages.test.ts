@@ -115,6 +115,17 @@ describe('web pages', () => {
     expect(noToken.cookies.find((c) => c.name === 'kho_session')).toBeUndefined();
   });
 
+  it('links each file to a download that the file route answers as an attachment', async () => {
+    const page = (await get(`/san-pham/${xssId}`)).body;
+    const links = [...page.matchAll(/<a class="download" href="([^"]+)"/g)].map((m) => m[1].replace(/&amp;/g, '&'));
+    expect(links.length).toBeGreaterThan(0);
+    for (const href of links) {
+      const res = await get(href);
+      expect(res.statusCode, href).toBe(200);
+      expect(String(res.headers['content-disposition']), href).toMatch(/^attachment/);
+    }
+  });
+
   it('returns a record with a reason through the form, and refuses an empty reason in Vietnamese', async () => {
     const id = await makeProduct(t.app, { title: 'Bản đồ du lịch Cao Bằng', agency: agencyCode });
     const post = (body: string) => t.app.inject({ method: 'POST', url: `/san-pham/${id}/chuyen`, headers: { cookie: archivist.cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: `${body}&_csrf=${encodeURIComponent(archivist.csrf)}` });

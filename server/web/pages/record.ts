@@ -124,7 +124,7 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
   <h3 id="file-${i + 1}-name" class="file-name">${f.originalName}</h3>
   <p class="facts">${facts(ctx, f).join(' · ')} · ${processingBadge(ctx, f.processing)}</p>
   ${preview(app, ctx, rec, f, i, f === pdfTarget ? page : null)}
-  <p><a class="download" href="${f.url}?download=1" download>${t('record.download', { name: f.originalName })}</a></p>
+  <p><a class="download" href="${f.url}?download=true" download>${t('record.download', { name: f.originalName })}</a></p>
 </section>`,
   );
 
