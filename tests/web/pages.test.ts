@@ -287,8 +287,31 @@ describe('record editor', () => {
     const res = await post({ version: String(version()), type: 'book', title: 'Sách ảnh Cao Bằng', year: '20x1' });
     expect(res.statusCode).toBe(400);
     expect(res.body).toMatch(/id="f-year"[^>]*aria-describedby="year-error"[^>]*aria-invalid="true"/);
-    expect(res.body).toContain('<p class="field-error" id="year-error">Năm phải gồm 4 chữ số và không ở tương lai.</p>');
+    expect(res.body).toContain('<p class="field-error" id="year-error">Năm phải gồm 4 chữ số, không ở tương lai và khớp với ngày phát hành.</p>');
     expect(res.body).toContain('value="20x1"'); // the user's input is kept
+  });
+
+  it('explains every refused field in Vietnamese, never with the English API message', async () => {
+    const cases: Array<[Record<string, string>, string, string]> = [
+      [{ isbn: 'abc' }, 'isbn', 'ISBN không hợp lệ'],
+      [{ printRun: '-5' }, 'printRun', 'Số lượng in phải là một số nguyên dương.'],
+      [{ copyReceivedOn: '2999-01-01' }, 'copyReceivedOn', 'Ngày nhận bản lưu không hợp lệ'],
+      [{ coIssuers: 'khong-co-co-quan-nay' }, 'coIssuers', 'Có cơ quan phối hợp không có trong danh sách'],
+      [{ planTask: '999999' }, 'planTask', 'Nhiệm vụ không hợp lệ'],
+      [{ subjects: 'x'.repeat(201) }, 'subjects', 'Quá nhiều chủ đề'],
+      [{ publisher: 'x'.repeat(5000) }, 'publisher', 'Nội dung quá dài.'],
+      [{ releaseDate: '2021-05-01', year: '2020' }, 'year', 'khớp với ngày phát hành'],
+    ];
+    for (const [fields, field, message] of cases) {
+      const res = await post({ version: String(version()), type: 'book', title: 'Sách ảnh Cao Bằng', year: '2021', ...fields });
+      expect(res.statusCode, field).toBe(400);
+      const error = res.body.match(new RegExp(`<p class="field-error" id="${field}-error">([^<]*)</p>`))?.[1];
+      expect(error, field).toContain(message);
+    }
+    // The upload page hands the same messages to upload.js, which shows them next to the field.
+    const upload = await t.app.inject({ method: 'GET', url: '/nop', headers: { cookie: archivist.cookie } });
+    expect(upload.body).toContain('"field.isbn":"ISBN không hợp lệ');
+    expect(upload.body).toContain('"field.publisher":"Nội dung quá dài."');
   });
 
   it('saves a change and warns about a stale edit, showing the latest values', async () => {

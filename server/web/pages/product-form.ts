@@ -38,9 +38,19 @@ export function valuesOf(rec: ProductRecord): FormValues {
   };
 }
 
+/** Fields whose only possible problem is their length. */
+const LENGTH_ONLY_FIELDS = ['altTitle', 'description', 'publisher', 'identifier', 'copyCondition', 'copyShelf'];
+
+/** The i18n key of the message for a field problem reported by the API. */
+export function fieldMessageKey(field: string): string {
+  if (field === 'languages') return 'err.field.language';
+  if (LENGTH_ONLY_FIELDS.includes(field)) return 'err.field.tooLong';
+  return `err.field.${field}`;
+}
+
 /** Vietnamese (or English) message for a field problem reported by the API. */
 export function fieldMessage(ctx: PageCtx, field: string, apiMessage: string): string {
-  const key = `err.field.${field === 'languages' ? 'language' : field}`;
+  const key = fieldMessageKey(field);
   const m = ctx.t(key);
   return m === key ? apiMessage : m;
 }

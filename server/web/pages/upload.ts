@@ -9,7 +9,7 @@ import { formatBytes, type PageCtx } from '../context.ts';
 import { listAgencies, listPlanTasks } from '../data.ts';
 import { html, raw } from '../html.ts';
 import { sendPage } from '../layout.ts';
-import { productFields } from './product-form.ts';
+import { fieldMessage, formFieldNames, productFields } from './product-form.ts';
 
 export async function uploadPage(app: FastifyInstance, ctx: PageCtx) {
   const { t } = ctx;
@@ -36,11 +36,8 @@ export async function uploadPage(app: FastifyInstance, ctx: PageCtx) {
     processingState: t('upload.processingState'),
     remove: t('upload.remove'),
     progress: t('upload.progress'),
-    'field.title': t('err.field.title'),
-    'field.type': t('err.field.type'),
-    'field.year': t('err.field.year'),
-    'field.languages': t('err.field.language'),
-    'field.releaseDate': t('err.field.releaseDate'),
+    // The message for each field the API may refuse (upload.js shows it next to the field).
+    ...Object.fromEntries(formFieldNames(staff).map((k) => [`field.${k}`, fieldMessage(ctx, k, '')]).filter(([, m]) => m !== '')),
     'processing.queued': t('processing.queued'),
     'processing.running': t('processing.running'),
     'processing.done': t('processing.done'),
