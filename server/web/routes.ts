@@ -28,6 +28,16 @@ import { uploadPage } from './pages/upload.ts';
 
 export const STATIC_DIR = WEB_STATIC_DIR;
 
+/**
+ * The login page, coming back afterwards to the page asked for. A form post (say, a workflow
+ * action sent after the session expired) comes back to the page the form is on: the URL it posts
+ * to may have no page of its own (`/san-pham/:id/chuyen`).
+ */
+export function loginUrl(req: FastifyRequest): string {
+  const back = req.method === 'GET' || req.method === 'HEAD' ? req.url : req.url.split('?')[0].replace(/\/chuyen$/, '');
+  return `/dang-nhap?next=${encodeURIComponent(back)}`;
+}
+
 export default async function webRoutes(app: FastifyInstance) {
   const assets = loadAssets(STATIC_DIR);
   const ctxOf = (req: FastifyRequest, reply: FastifyReply): PageCtx => pageCtx(req, reply, assets.url);
@@ -35,7 +45,7 @@ export default async function webRoutes(app: FastifyInstance) {
 
   /** Gate a page to roles: anonymous → login page with `next`, wrong role → 403 page. */
   const gate = (ctx: PageCtx, roles: Role[]): FastifyReply | null => {
-    if (!ctx.principal) return ctx.reply.redirect(`/dang-nhap?next=${encodeURIComponent(ctx.req.url)}`, 303);
+    if (!ctx.principal) return ctx.reply.redirect(loginUrl(ctx.req), 303);
     if (!roles.includes(ctx.principal.role)) return forbiddenPage(ctx);
     return null;
   };
@@ -43,7 +53,7 @@ export default async function webRoutes(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError, req, reply) => {
     const ctx = ctxOf(req, reply);
     const status = error.statusCode ?? 500;
-    if (status === 401) return reply.redirect(`/dang-nhap?next=${encodeURIComponent(req.url)}`, 303);
+    if (status === 401) return reply.redirect(loginUrl(req), 303);
     if (status === 403) return errorPage(ctx, 403, error.code === 'CSRF_TOKEN_INVALID' ? ctx.t('err.CSRF') : ctx.t('forbidden.body'));
     if (status === 404) return notFoundPage(ctx);
     if (status >= 400 && status < 500) return errorPage(ctx, status, ctx.t('err.generic', { message: error.message }));

@@ -164,6 +164,21 @@ describe('web pages', () => {
     expect(after.headers.location).toMatch(/^\/dang-nhap\?next=/);
   });
 
+  it('after a session ended, a workflow action comes back to the record page once logged in again', async () => {
+    const id = await makeProduct(t.app, { title: 'Tờ rơi hết phiên', agency: agencyCode });
+    // The form posts with a session cookie the server no longer knows.
+    const res = await t.app.inject({ method: 'POST', url: `/san-pham/${id}/chuyen`, headers: { cookie: 'kho_session=het-han', 'content-type': 'application/x-www-form-urlencoded' }, payload: `action=return&reason=x&_csrf=x` });
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe(`/dang-nhap?next=${encodeURIComponent(`/san-pham/${id}`)}`);
+    const page = await get(String(res.headers.location));
+    expect(page.body).toContain('Hãy đăng nhập để tiếp tục.');
+    expect(page.body).toContain(`action="/dang-nhap?next=${encodeURIComponent(`/san-pham/${id}`)}"`);
+    expect((await get(`/san-pham/${id}`, archivist)).statusCode).toBe(200);
+    // Pages whose form posts to themselves come back to themselves.
+    const edit = await t.app.inject({ method: 'POST', url: `/san-pham/${id}/sua`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'title=x' });
+    expect(edit.headers.location).toBe(`/dang-nhap?next=${encodeURIComponent(`/san-pham/${id}/sua`)}`);
+  });
+
   it('keeps unsafe redirects out of login', async () => {
     const page = await get('/dang-nhap?next=//evil.example/x');
     expect(page.body).toContain('action="/dang-nhap?next=%2F"');

@@ -17,9 +17,11 @@ export function safeNext(next: string): string {
 export function loginPage(ctx: PageCtx, opts: { error?: string; username?: string; status?: number; info?: string } = {}) {
   const { t } = ctx;
   const next = safeNext(q1(ctx.query.next) || '/');
+  // Sent here from a page that needs an account (or after the session ended): say so.
+  const info = opts.info ?? (next !== '/' && !opts.error && !ctx.principal ? t('login.needed') : undefined);
   const body: SafeHtml = html`<section class="narrow">
   <h1>${t('login.title')}</h1>
-  ${opts.info ? notice('info', opts.info) : ''}
+  ${info ? notice('info', info) : ''}
   ${opts.error ? notice('error', opts.error) : ''}
   <form method="post" action="/dang-nhap?next=${encodeURIComponent(next)}" class="stack">
     <input type="hidden" name="_csrf" value="${ctx.csrf}">
