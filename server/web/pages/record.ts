@@ -90,6 +90,15 @@ function preview(app: FastifyInstance, ctx: PageCtx, rec: ProductRecord, f: Prod
   }
 }
 
+/** The name of an audit entry's action in the page's language (the code itself when unknown). */
+function historyAction(ctx: PageCtx, action: string): string {
+  for (const key of [`history.action.${action}`, `action.${action}`]) {
+    const m = ctx.t(key);
+    if (m !== key) return m;
+  }
+  return action;
+}
+
 const field = (label: string, value: SafeHtml | string | number | null | undefined): SafeHtml =>
   value === null || value === undefined || value === '' ? html`` : html`<div class="field"><dt>${label}</dt><dd>${value}</dd></div>`;
 
@@ -175,7 +184,7 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
   <div class="table-wrap" tabindex="0"><table>
     <thead><tr><th scope="col">${t('record.history.at')}</th><th scope="col">${t('record.history.actor')}</th><th scope="col">${t('record.history.action')}</th><th scope="col">${t('record.history.detail')}</th></tr></thead>
     <tbody>${readHistory(app.db.sqlite, 'product', rec.id).map(
-      (h) => html`<tr><td>${formatDateTime(h.at, ctx.lang)}</td><td>${h.actor}</td><td>${h.action}</td><td class="small">${h.note ?? ''}${h.changes ? html` <code>${JSON.stringify(h.changes).slice(0, 300)}</code>` : ''}</td></tr>`,
+      (h) => html`<tr><td>${formatDateTime(h.at, ctx.lang)}</td><td>${h.actor}</td><td>${historyAction(ctx, h.action)}</td><td class="small">${h.note ?? ''}${h.changes ? html` <code>${JSON.stringify(h.changes).slice(0, 300)}</code>` : ''}</td></tr>`,
     )}</tbody>
   </table></div></section>`
     : html``;
