@@ -132,6 +132,9 @@ describe('web pages', () => {
     const empty = await post('action=return&reason=');
     expect(empty.statusCode).toBe(400);
     expect(empty.body).toContain('Hãy ghi lý do trả lại.');
+    // … next to the reason field too.
+    expect(empty.body).toMatch(/<textarea id="reason" name="reason" rows="2" aria-describedby="reason-help reason-error" aria-invalid="true"/);
+    expect(empty.body).toContain('<p class="field-error" id="reason-error">Hãy ghi lý do trả lại.</p>');
     const ok = await post(`action=return&reason=${encodeURIComponent('Thiếu trang bìa')}`);
     expect(ok.statusCode).toBe(303);
     // The history names the actions in Vietnamese, not by their codes.

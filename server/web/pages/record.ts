@@ -110,7 +110,8 @@ export function stateBadge(ctx: PageCtx, state: string): SafeHtml {
   return html`<span class="badge state-${state}">${ctx.t(`state.${state}`)}</span>`;
 }
 
-export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number, flash: SafeHtml | null = null) {
+/** `reasonError`: the problem with the return reason just sent, shown next to its field. */
+export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number, flash: SafeHtml | null = null, reasonError: string | null = null) {
   const { t } = ctx;
   const rec = Number.isSafeInteger(id) && id > 0 ? readProduct(app.db.sqlite, id) : null;
   if (!rec || !canSee(ctx.principal, { state: rec.state, access: rec.access, agencyId: rec.agency?.id ?? null })) {
@@ -170,9 +171,9 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
   ${actions.length
     ? html`<form method="post" action="/san-pham/${rec.id}/chuyen" class="transition-form">
     <input type="hidden" name="_csrf" value="${ctx.csrf}">
-    ${actions.includes('return') ? html`<div class="form-row"><label for="reason">${t('record.reason')}</label>
-      <textarea id="reason" name="reason" rows="2" aria-describedby="reason-help"></textarea>
-      <p class="help" id="reason-help">${t('record.reasonHelp')}</p></div>` : ''}
+    ${actions.includes('return') ? html`<div class="form-row${reasonError ? ' has-error' : ''}"><label for="reason">${t('record.reason')}</label>
+      <textarea id="reason" name="reason" rows="2" aria-describedby="reason-help${reasonError ? ' reason-error' : ''}"${reasonError ? html` aria-invalid="true" autofocus` : ''}></textarea>
+      <p class="help" id="reason-help">${t('record.reasonHelp')}</p>${reasonError ? html`<p class="field-error" id="reason-error">${reasonError}</p>` : ''}</div>` : ''}
     <div class="button-row">${actions.map((a) => html`<button type="submit" name="action" value="${a}" class="${a === 'return' || a === 'withdraw' ? 'secondary' : ''}">${t(`action.${a}`)}</button>`)}</div>
   </form>`
     : ''}

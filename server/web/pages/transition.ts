@@ -26,7 +26,7 @@ export async function transitionPost(app: FastifyInstance, ctx: PageCtx, id: num
   if (!(ACTIONS as readonly string[]).includes(action)) return recordPage(app, ctx, id, notice('error', t('err.ILLEGAL_TRANSITION')));
   if (action === 'return' && !reason) {
     ctx.reply.code(400);
-    return recordPage(app, ctx, id, notice('error', t('err.REASON_REQUIRED')));
+    return recordPage(app, ctx, id, notice('error', t('err.REASON_REQUIRED')), t('err.REASON_REQUIRED'));
   }
   const res = await callApi(app, ctx, 'POST', `/api/products/${id}/transitions`, { action, ...(reason ? { reason } : {}) });
   if (res.status >= 200 && res.status < 300) return ctx.reply.redirect(`/san-pham/${id}?da=${action}`, 303);
