@@ -213,6 +213,15 @@ describe('web pages', () => {
     expect(rec.body).toContain('Không tìm thấy sản phẩm này');
   });
 
+  it('links back to the last page of results from a page past it', async () => {
+    for (let i = 0; i < 21; i++) await makeProduct(t.app, { title: `Bản tin phân trang ${i}`, year: '2020' }, { publish: true });
+    const page = await get(`/?q=${encodeURIComponent('phân trang')}&page=7`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('Không tìm thấy sản phẩm nào');
+    expect(page.body).toMatch(/<a rel="prev" href="\/\?q=ph%C3%A2n\+trang&amp;page=2">/);
+    expect(page.body).toMatch(/<a href="\/\?q=ph%C3%A2n\+trang" aria-label="Trang 1">1<\/a>/);
+  });
+
   it('switches language with ?lang= and remembers it in a cookie', async () => {
     const vi = await get('/');
     expect(vi.body).toContain('<html lang="vi">');

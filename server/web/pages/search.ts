@@ -140,10 +140,11 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
   const pages = Math.max(1, Math.ceil(res.total / PAGE_SIZE));
   const lastPage = Math.min(pages, 100);
   const pageLinks: number[] = [];
-  for (let p = Math.max(1, s.page - 2); p <= Math.min(lastPage, s.page + 2); p++) pageLinks.push(p);
+  // Past the last page (an old link, fewer results now): the last pages stay reachable.
+  for (let p = Math.max(1, Math.min(s.page, lastPage) - 2); p <= Math.min(lastPage, s.page + 2); p++) pageLinks.push(p);
   const paging = lastPage > 1
     ? html`<nav class="paging" aria-label="${t('search.paging')}"><ul>
-  ${s.page > 1 ? html`<li><a rel="prev" href="${stateUrl(s, { page: s.page - 1 })}">${t('search.prev')}</a></li>` : ''}
+  ${s.page > 1 ? html`<li><a rel="prev" href="${stateUrl(s, { page: Math.min(s.page - 1, lastPage) })}">${t('search.prev')}</a></li>` : ''}
   ${pageLinks.map((p) => (p === s.page ? html`<li><span aria-current="page">${p}</span></li>` : html`<li><a href="${stateUrl(s, { page: p })}" aria-label="${t('search.page', { n: p })}">${p}</a></li>`))}
   ${s.page < lastPage ? html`<li><a rel="next" href="${stateUrl(s, { page: s.page + 1 })}">${t('search.next')}</a></li>` : ''}
 </ul></nav>`
