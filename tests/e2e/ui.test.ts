@@ -265,6 +265,28 @@ e2e('web UI in a real browser', () => {
     await ctx.close();
   });
 
+  it('shows every missing field next to it and puts the focus on the first one', async () => {
+    const { ctx, page, errors } = await newContext(h);
+    await uiLogin(page, 'vhttdl');
+    await page.goto('/nop');
+    await page.getByRole('button', { name: 'Nộp sản phẩm' }).click();
+    await expect.poll(() => page.locator('#upload-errors li').allTextContents()).toEqual(['Hãy chọn ít nhất một tệp.', 'Hãy chọn loại sản phẩm.', 'Hãy nhập tên sản phẩm (tối đa 500 ký tự).']);
+    expect(await page.locator('#type-error').textContent()).toBe('Hãy chọn loại sản phẩm.');
+    expect(await page.locator('#title-error').textContent()).toBe('Hãy nhập tên sản phẩm (tối đa 500 ký tự).');
+    // The first problem in the form's order, the type, has the focus (not the last one found).
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('f-type');
+    // A field the API refuses is explained in Vietnamese next to it.
+    await page.getByLabel('Loại *').selectOption('book');
+    await page.getByLabel('Tên sản phẩm *').fill('Sách có ISBN sai');
+    await page.getByLabel('ISBN').fill('123');
+    await page.locator('#file-input').setInputFiles([{ name: 'isbn-sai.pdf', mimeType: 'application/pdf', buffer: await pdfWithPages(['ISBN sai']) }]);
+    await page.getByRole('button', { name: 'Nộp sản phẩm' }).click();
+    await expect.poll(() => page.locator('#isbn-error').textContent()).toBe('ISBN không hợp lệ: cần 10 hoặc 13 chữ số với số kiểm tra đúng.');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('f-isbn');
+    expect(errors).toEqual([]);
+    await ctx.close();
+  });
+
   it('explains refused files in Vietnamese: too large, unsupported type', async () => {
     const { ctx, page, errors } = await newContext(h);
     await uiLogin(page, 'vhttdl');

@@ -93,7 +93,8 @@ if (form) {
     control.insertAdjacentElement('afterend', p);
     control.setAttribute('aria-invalid', 'true');
     control.setAttribute('aria-describedby', p.id);
-    control.focus();
+    // The first field in the form's order that has a problem gets the focus.
+    if (!form.querySelector('[aria-invalid="true"]:focus')) control.focus();
     return true;
   };
   const showErrors = (items) => {
