@@ -55,6 +55,7 @@ export function layout(ctx: PageCtx, opts: PageOptions): SafeHtml {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="csrf-token" content="${ctx.csrf}">
 <title>${opts.title} — ${t('app.name')}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${ctx.asset('app.css')}">
 ${(opts.scripts ?? []).map((s) => html`<script type="module" src="${ctx.asset(s)}"></script>`)}
 </head>

@@ -59,6 +59,8 @@ describe('web pages', () => {
         expect(m[2].trim(), url).toBe('');
       }
       expect(page, url).not.toMatch(/<style|\sstyle="/);
+      // An icon of its own, so no browser asks for /favicon.ico (a 404 in every console).
+      expect(page, url).toContain('<link rel="icon" href="data:,">');
       expect(page, url).not.toMatch(/\son[a-z]+="/);
     }
   });
