@@ -414,6 +414,22 @@ describe('admin: roles', () => {
     const bad = await post({ op: 'create_user', username: 'x', role: 'agency', agency: '' });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('notice-error');
+    // Refusals are explained in Vietnamese, not with the API's English message.
+    const refusals: Array<[Record<string, string>, string]> = [
+      [{ op: 'create_user', username: 'x', role: 'researcher', password: PASSWORD }, 'Tên đăng nhập gồm 2–64 chữ cái'],
+      [{ op: 'create_user', username: 'can-bo-moi', role: 'researcher', password: PASSWORD }, 'Tên đăng nhập này đã có người dùng.'],
+      [{ op: 'create_user', username: 'can-bo-2', role: 'agency', agency: '', password: PASSWORD }, 'Cán bộ cơ quan phải gắn với một cơ quan'],
+      [{ op: 'create_user', username: 'can-bo-3', role: 'researcher', password: 'ngan' }, 'Mật khẩu không hợp lệ'],
+      [{ op: 'create_agency', code: 'Mã sai!', name: 'Cơ quan thử' }, 'Mã gồm 2–64 chữ thường'],
+      [{ op: 'create_agency', code: agency.code, name: 'Cơ quan thử' }, 'Mã này đã có.'],
+      [{ op: 'create_task', code: 'nv-thu', title: 'Nhiệm vụ thử', planRef: '199-KH/TU', year: '2023', agency: agency.code, deadline: '2023-02-30' }, 'Hạn phải là một ngày'],
+    ];
+    for (const [body, message] of refusals) {
+      const res = await post(body);
+      expect(res.statusCode, JSON.stringify(body)).toBeGreaterThanOrEqual(400);
+      const shown = /<div class="notice notice-error"[^>]*>([\s\S]*?)<\/div>/.exec(res.body)?.[1] ?? '';
+      expect(shown, JSON.stringify(body)).toContain(message);
+    }
     const id = (t.app.db.sqlite.prepare("SELECT id FROM users WHERE username = 'nghien-cuu'").get() as { id: number }).id;
     const changed = await post({ op: 'set_role', id: String(id), role: 'archivist', agency: '' });
     expect(changed.statusCode).toBe(200);

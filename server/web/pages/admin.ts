@@ -120,6 +120,17 @@ ${flash ?? ''}
   return sendPage(ctx, { title: t('admin.title'), body, bodyClass: 'page-admin' });
 }
 
+/** The page's language's message for an API refusal of an admin form (the API's own is in English). */
+function adminErrorMessage(ctx: PageCtx, e: { code: string; message: string; field?: string }): string {
+  const { t } = ctx;
+  for (const key of [`admin.err.${e.code}`, e.field ? `admin.err.field.${e.field}` : '']) {
+    if (!key) continue;
+    const m = t(key);
+    if (m !== key) return m;
+  }
+  return t('err.generic', { message: `${e.field ? `${e.field}: ` : ''}${e.message}` });
+}
+
 export async function adminPost(app: FastifyInstance, ctx: PageCtx) {
   const { t } = ctx;
   const b = (ctx.req.body ?? {}) as Record<string, string>;
@@ -159,7 +170,7 @@ export async function adminPost(app: FastifyInstance, ctx: PageCtx) {
   if (res.status >= 400) {
     const e = apiError(res);
     ctx.reply.code(res.status);
-    return adminPage(app, ctx, notice('error', t('err.generic', { message: `${e.field ? `${e.field}: ` : ''}${e.message}` })));
+    return adminPage(app, ctx, notice('error', adminErrorMessage(ctx, e)));
   }
   const body = res.body as { secret?: string; generatedPassword?: string | null };
   if (b.op === 'create_token' && body.secret) {
