@@ -286,6 +286,25 @@ describe('web pages', () => {
     expect(report.body).toContain('/api/reports/compliance?year=2023&amp;format=csv');
   });
 
+  it('keeps the desk selection on a refused bulk action and names each record that failed, and why', async () => {
+    const a = await makeProduct(t.app, { title: 'Tờ gấp hàng chờ A', agency: agencyCode });
+    const b = await makeProduct(t.app, { title: 'Tờ gấp hàng chờ <B>', agency: agencyCode });
+    const post = (body: string) => t.app.inject({ method: 'POST', url: '/tham-dinh', headers: { cookie: archivist.cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: `${body}&_csrf=${encodeURIComponent(archivist.csrf)}` });
+    const noReason = await post(`ids=${a}&ids=${b}&action=return&reason=`);
+    expect(noReason.statusCode).toBe(400);
+    expect(noReason.body).toContain('Hãy ghi lý do trả lại.');
+    expect(noReason.body).toContain(`id="sel-${a}" aria-label="Chọn hồ sơ Tờ gấp hàng chờ A" checked>`);
+    expect(noReason.body).toMatch(new RegExp(`id="sel-${b}"[^>]* checked>`));
+    expect(noReason.body).toContain('<option value="return" selected>');
+    // Accepting straight from "submitted" is refused for both: each is named, with the reason in Vietnamese.
+    const refused = await post(`ids=${a}&ids=${b}&action=accept&reason=`);
+    expect(refused.statusCode).toBe(200);
+    expect(refused.body).toContain('Đã xử lý 0 hồ sơ; 2 hồ sơ không xử lý được.');
+    expect(refused.body).toContain(`<li><a href="/san-pham/${a}">Tờ gấp hàng chờ A</a>: Không thể thực hiện thao tác này ở trạng thái hiện tại của hồ sơ.</li>`);
+    expect(refused.body).toContain('Tờ gấp hàng chờ &lt;B&gt;');
+    expect(refused.body).toMatch(new RegExp(`id="sel-${a}"[^>]* checked>`));
+  });
+
   it('creates an API token from the admin page and shows it once', async () => {
     const res = await t.app.inject({ method: 'POST', url: '/quan-tri', headers: { cookie: admin.cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: `op=create_token&user=co-quan&name=script&_csrf=${encodeURIComponent(admin.csrf)}` });
     expect(res.statusCode).toBe(200);

@@ -15,7 +15,14 @@ import { refusalMessage } from './transition.ts';
 
 const BULK_ACTIONS = ['start_review', 'accept', 'publish', 'return', 'withdraw'] as const;
 
-export async function deskPage(app: FastifyInstance, ctx: PageCtx, flash: SafeHtml | null = null) {
+/** What the archivist chose, kept when the page comes back with a problem. */
+interface BulkChoice {
+  ids: number[];
+  action: string;
+  reason: string;
+}
+
+export async function deskPage(app: FastifyInstance, ctx: PageCtx, flash: SafeHtml | null = null, keep: BulkChoice | null = null) {
   const { t } = ctx;
   const filter = q1(ctx.query.trang_thai);
   const states = (DESK_STATES as readonly string[]).includes(filter) ? [filter] : [...DESK_STATES];
@@ -38,7 +45,7 @@ ${flash ?? ''}
     </tr></thead>
     <tbody>${rows.map(
       (r) => html`<tr>
-      <td><input type="checkbox" name="ids" value="${r.id}" id="sel-${r.id}" aria-label="${t('desk.select', { title: r.title })}"></td>
+      <td><input type="checkbox" name="ids" value="${r.id}" id="sel-${r.id}" aria-label="${t('desk.select', { title: r.title })}"${keep?.ids.includes(r.id) ? html` checked` : ''}></td>
       <td><a href="/san-pham/${r.id}">${r.title}</a> <span class="muted">(${t(`type.${r.type}`)}, ${r.files})</span>${r.duplicateFlags > 0 ? html` <span class="badge dup-flag">${t('desk.dupFlag')}</span>` : ''}</td>
       <td>${r.agencyName ?? '—'}</td>
       <td>${stateBadge(ctx, r.state)}</td>
@@ -49,9 +56,9 @@ ${flash ?? ''}
   <fieldset class="bulk">
     <legend>${t('desk.bulk')}</legend>
     <div class="form-row"><label for="bulk-action">${t('desk.bulkAction')}</label>
-      <select id="bulk-action" name="action">${BULK_ACTIONS.map((a) => html`<option value="${a}">${t(`action.${a}`)}</option>`)}</select></div>
+      <select id="bulk-action" name="action">${BULK_ACTIONS.map((a) => html`<option value="${a}"${keep?.action === a ? html` selected` : ''}>${t(`action.${a}`)}</option>`)}</select></div>
     <div class="form-row"><label for="bulk-reason">${t('record.reason')}</label>
-      <input id="bulk-reason" name="reason" aria-describedby="bulk-reason-help"><p class="help" id="bulk-reason-help">${t('record.reasonHelp')}</p></div>
+      <input id="bulk-reason" name="reason" value="${keep?.reason ?? ''}" aria-describedby="bulk-reason-help"><p class="help" id="bulk-reason-help">${t('record.reasonHelp')}</p></div>
     <button type="submit">${t('desk.bulkSubmit')}</button>
   </fieldset>`}
 </form>`;
@@ -73,18 +80,30 @@ export async function deskBulkPost(app: FastifyInstance, ctx: PageCtx) {
     return deskPage(app, ctx, notice('error', t('desk.noneSelected')));
   }
   if (!(ACTIONS as readonly string[]).includes(action)) return deskPage(app, ctx, notice('error', t('err.ILLEGAL_TRANSITION')));
+  const keep = { ids, action, reason };
   if (action === 'return' && !reason) {
     ctx.reply.code(400);
-    return deskPage(app, ctx, notice('error', t('err.REASON_REQUIRED')));
+    return deskPage(app, ctx, notice('error', t('err.REASON_REQUIRED')), keep);
   }
   const res = await callApi(app, ctx, 'POST', '/api/products/bulk-transitions', { ids, action, ...(reason ? { reason } : {}) });
   if (res.status >= 400) {
     const e = apiError(res);
     ctx.reply.code(res.status);
-    return deskPage(app, ctx, notice('error', refusalMessage(ctx, e.code, e.message)));
+    return deskPage(app, ctx, notice('error', refusalMessage(ctx, e.code, e.message)), keep);
   }
-  const results = ((res.body as { results?: Array<{ ok?: boolean; status?: number; error?: unknown }> }).results ?? []) as Array<{ ok?: boolean; status?: number; error?: unknown }>;
-  const failed = results.filter((r) => r.ok === false || (typeof r.status === 'number' && r.status >= 400) || r.error).length;
+  type Result = { id?: number; ok?: boolean; status?: number; code?: string; message?: string; error?: unknown };
+  const results = ((res.body as { results?: Result[] }).results ?? []) as Result[];
+  const failures = results.filter((r) => r.ok === false || (typeof r.status === 'number' && r.status >= 400) || r.error);
+  const failed = failures.length;
   const ok = results.length ? results.length - failed : ids.length;
-  return deskPage(app, ctx, notice(failed ? 'info' : 'ok', t('desk.bulkDone', { ok, failed })));
+  // Name each record that could not be changed, and why; those stay selected to act on again.
+  const failedIds = failures.map((r) => Number(r.id)).filter((n) => Number.isSafeInteger(n));
+  const titles = new Map(
+    failedIds.length
+      ? (app.db.sqlite.prepare(`SELECT id, title FROM products WHERE id IN (${failedIds.map(() => '?').join(',')})`).all(...failedIds) as Array<{ id: number; title: string }>).map((r) => [r.id, r.title])
+      : [],
+  );
+  const why = failures.map((r) => html`<li><a href="/san-pham/${r.id ?? ''}">${titles.get(r.id ?? 0) ?? `#${r.id ?? ''}`}</a>: ${refusalMessage(ctx, r.code ?? '', r.message ?? '')}</li>`);
+  const message = failed ? html`${t('desk.bulkDone', { ok, failed })}<ul>${why}</ul>` : t('desk.bulkDone', { ok, failed });
+  return deskPage(app, ctx, notice(failed ? 'info' : 'ok', message), failed ? { ids: failures.map((r) => r.id ?? 0), action, reason } : null);
 }

@@ -13,6 +13,8 @@ export function refusalMessage(ctx: PageCtx, code: string, message: string): str
   if (known.includes(code)) return t(`err.${code}`);
   if (code === 'CSRF_TOKEN_INVALID') return t('err.CSRF');
   if (code === 'RECORD_LOCKED') return t('edit.notAllowed');
+  if (code === 'PRODUCT_NOT_FOUND') return t('record.notFound');
+  if (code === 'NOT_YOUR_RECORD' || code === 'ACTION_NOT_ALLOWED') return t('err.FORBIDDEN');
   if (code === 'VALIDATION_FAILED' && /reason/i.test(message)) return t('err.REASON_REQUIRED');
   return t('err.generic', { message });
 }
