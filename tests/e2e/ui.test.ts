@@ -287,6 +287,16 @@ e2e('web UI in a real browser', () => {
     await ctx.close();
   });
 
+  it('does not let the upload form post without JavaScript, and says why', async () => {
+    const ctx = await h.browser.newContext({ baseURL: h.base, javaScriptEnabled: false, locale: 'vi-VN' });
+    const page = await ctx.newPage();
+    await uiLogin(page, 'vhttdl');
+    await page.goto('/nop');
+    expect(await page.locator('.notice').first().textContent()).toContain('cần bật JavaScript');
+    expect(await page.getByRole('button', { name: 'Nộp sản phẩm' }).isDisabled()).toBe(true);
+    await ctx.close();
+  });
+
   it('explains refused files in Vietnamese: too large, unsupported type', async () => {
     const { ctx, page, errors } = await newContext(h);
     await uiLogin(page, 'vhttdl');

@@ -8,7 +8,7 @@ import { isStaff } from '../../auth/principal.ts';
 import { formatBytes, type PageCtx } from '../context.ts';
 import { listAgencies, listPlanTasks } from '../data.ts';
 import { html, raw } from '../html.ts';
-import { sendPage } from '../layout.ts';
+import { notice, sendPage } from '../layout.ts';
 import { fieldMessage, formFieldNames, productFields } from './product-form.ts';
 
 export async function uploadPage(app: FastifyInstance, ctx: PageCtx) {
@@ -44,10 +44,12 @@ export async function uploadPage(app: FastifyInstance, ctx: PageCtx) {
     'processing.failed': t('processing.failed'),
     maxSize: formatBytes(limits.maxFileBytes, ctx.lang),
   };
+  // The submit button comes disabled and upload.js enables it: without JavaScript the form would
+  // post to the JSON API and end on a raw refusal, so the notice explains instead.
   const body = html`<section>
   <h1>${t('upload.title')}</h1>
   <p>${t('upload.intro')}</p>
-  <noscript>${t('upload.needJs')}</noscript>
+  <noscript>${notice('info', t('upload.needJs'))}</noscript>
   <form id="upload-form" class="product-form" method="post" action="/api/products?onDuplicate=reject" enctype="multipart/form-data" novalidate
     data-max-bytes="${limits.maxFileBytes}" data-max-files="${limits.maxFiles}">
     <input type="hidden" name="_csrf" value="${ctx.csrf}">
@@ -63,7 +65,7 @@ export async function uploadPage(app: FastifyInstance, ctx: PageCtx) {
       <ul class="file-list" id="file-list" aria-live="polite"></ul>
     </fieldset>
     <div class="upload-errors" id="upload-errors" role="alert"></div>
-    <div class="button-row"><button type="submit" id="upload-submit">${t('upload.submit')}</button></div>
+    <div class="button-row"><button type="submit" id="upload-submit" disabled>${t('upload.submit')}</button></div>
     <div class="upload-status" id="upload-status" role="status" aria-live="polite"></div>
   </form>
 </section>`;

@@ -18,6 +18,8 @@ if (form) {
   /** @type {{file: File, li: HTMLLIElement, bar: HTMLProgressElement, status: HTMLElement, problem: string}[]} */
   let entries = [];
   let busy = false;
+  // The page comes with the button disabled, so that without JavaScript nobody posts to the API.
+  submit.disabled = false;
 
   const sizeText = (n) => {
     const u = ['B', 'KB', 'MB', 'GB'];
