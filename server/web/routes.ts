@@ -88,6 +88,12 @@ export default async function webRoutes(app: FastifyInstance) {
     const ctx = ctxOf(req, reply);
     return gate(ctx, ['admin', 'archivist', 'agency']) ?? transitionPost(app, ctx, Number(req.params.id));
   });
+  // The page a workflow form's answer is shown on has no GET of its own: its links (the language
+  // switch, a reload from the address bar) lead back to the record.
+  app.get('/san-pham/:id/chuyen', hide, async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
+    return reply.redirect(`/san-pham/${encodeURIComponent(req.params.id)}${query}`, 303);
+  });
   app.get('/san-pham/:id/sua', hide, async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
     const ctx = ctxOf(req, reply);
     return gate(ctx, ['admin', 'archivist', 'agency']) ?? editPage(app, ctx, Number(req.params.id));

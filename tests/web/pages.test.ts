@@ -184,6 +184,12 @@ describe('web pages', () => {
     expect(page.body).toContain('Hãy đăng nhập để tiếp tục.');
     expect(page.body).toContain(`action="/dang-nhap?next=${encodeURIComponent(`/san-pham/${id}`)}"`);
     expect((await get(`/san-pham/${id}`, archivist)).statusCode).toBe(200);
+    // The answer page of a workflow form: its language switch (a GET of the same URL) leads to the record.
+    const errorPage = await t.app.inject({ method: 'POST', url: `/san-pham/${id}/chuyen`, headers: { cookie: archivist.cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: `action=return&reason=&_csrf=${encodeURIComponent(archivist.csrf)}` });
+    expect(errorPage.body).toContain(`href="/san-pham/${id}/chuyen?lang=en"`);
+    const switched = await get(`/san-pham/${id}/chuyen?lang=en`, archivist);
+    expect(switched.statusCode).toBe(303);
+    expect(switched.headers.location).toBe(`/san-pham/${id}?lang=en`);
     // Pages whose form posts to themselves come back to themselves.
     const edit = await t.app.inject({ method: 'POST', url: `/san-pham/${id}/sua`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'title=x' });
     expect(edit.headers.location).toBe(`/dang-nhap?next=${encodeURIComponent(`/san-pham/${id}/sua`)}`);
