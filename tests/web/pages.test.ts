@@ -1,6 +1,7 @@
 /** Inject-level tests of the web UI: escaping, CSP, CSRF on every form, 404 page, language switch, login, static caching, workflow forms. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
+import { makePng } from '../helpers/samples.ts';
 import { createUser, firstAgency, login, makeProduct, postForms, PASSWORD, type Session } from './helpers.ts';
 
 const XSS = '<script>alert(1)</script><img src=x onerror=alert(2)>';
@@ -115,6 +116,15 @@ describe('web pages', () => {
     const noToken = await t.app.inject({ method: 'POST', url: '/dang-nhap', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `username=luu-tru&password=${PASSWORD}` });
     expect(noToken.statusCode).toBe(403);
     expect(noToken.cookies.find((c) => c.name === 'kho_session')).toBeUndefined();
+  });
+
+  it('does not call a still image "1 page" in the file facts', async () => {
+    const id = await makeProduct(t.app, { title: 'Ảnh tư liệu một trang', type: 'photo' }, { publish: true, files: [{ filename: 'anh.png', data: await makePng(40, 30, 5) }] });
+    // The facts as the image extractor records them (no job workers in this app).
+    t.app.db.sqlite.prepare(`UPDATE blobs SET metadata = '{"format":"png","width":40,"height":30,"pages":1}' WHERE sha256 IN (SELECT sha256 FROM product_files WHERE product_id = ?)`).run(id);
+    const facts = /<p class="facts">([^<]*)/.exec((await get(`/san-pham/${id}`)).body)?.[1] ?? '';
+    expect(facts).toContain('40 × 30 điểm ảnh');
+    expect(facts).not.toContain('trang');
   });
 
   it('links each file to a download that the file route answers as an attachment', async () => {

@@ -44,7 +44,8 @@ function facts(ctx: PageCtx, f: ProductFile): string[] {
   const m = f.metadata ?? {};
   const out: string[] = [];
   const pages = num(m.pages) ?? num(m.pageCount) ?? (f.kind === 'pdf' ? f.pageCount : null);
-  if (pages) out.push(t('record.pages', { n: pages }));
+  // A still image is one picture, not "1 page"; multi-page images (TIFF, animations) say how many.
+  if (pages && !(f.kind === 'image' && pages === 1)) out.push(t('record.pages', { n: pages }));
   const w = num(m.width);
   const h = num(m.height);
   if (w && h) out.push(t('record.dimensions', { w, h }));
