@@ -262,6 +262,13 @@ e2e('web UI in a real browser', () => {
     const alert = page.locator('#upload-errors');
     await expect.poll(() => alert.textContent()).toContain('trùng với sản phẩm đã có');
     expect(await alert.locator('a').getAttribute('href')).toBe(`/san-pham/${ids.flyer}`);
+    // The copy can still be handed in: it is kept, flagged as a possible duplicate of the first.
+    await page.getByRole('button', { name: /^Vẫn nộp bản này/ }).click();
+    await page.locator('#new-record-link').waitFor({ timeout: 20_000 });
+    const id = Number((await page.locator('#new-record-link').getAttribute('href'))!.split('/').pop());
+    const rec = (await (await page.request.get(`/api/products/${id}`)).json()) as { title: string; duplicateFlags: Array<{ kind: string; productId: number }> };
+    expect(rec.title).toBe('Tờ gấp nộp trùng');
+    expect(rec.duplicateFlags).toContainEqual(expect.objectContaining({ kind: 'same_file', productId: ids.flyer }));
     await ctx.close();
   });
 

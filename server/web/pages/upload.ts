@@ -33,6 +33,7 @@ export async function uploadPage(app: FastifyInstance, ctx: PageCtx) {
     uploading: t('upload.uploading'),
     success: t('upload.success'),
     viewRecord: t('upload.viewRecord'),
+    submitAnyway: t('upload.submitAnyway'),
     processingState: t('upload.processingState'),
     remove: t('upload.remove'),
     progress: t('upload.progress'),

@@ -18,6 +18,8 @@ if (form) {
   /** @type {{file: File, li: HTMLLIElement, bar: HTMLProgressElement, status: HTMLElement, problem: string}[]} */
   let entries = [];
   let busy = false;
+  // Set by "submit anyway" after a duplicate refusal: the next request keeps the duplicate (flagged).
+  let allowDuplicate = false;
   // The page comes with the button disabled, so that without JavaScript nobody posts to the API.
   submit.disabled = false;
 
@@ -164,6 +166,8 @@ if (form) {
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     if (busy) return;
+    const keepDuplicate = allowDuplicate;
+    allowDuplicate = false;
     clearFieldErrors();
     showErrors([]);
     statusEl.replaceChildren();
@@ -201,7 +205,7 @@ if (form) {
     submit.disabled = true;
     statusEl.textContent = M.uploading;
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', '/api/products?onDuplicate=reject');
+    xhr.open('POST', `/api/products?onDuplicate=${keepDuplicate ? 'flag' : 'reject'}`);
     xhr.setRequestHeader('x-csrf-token', csrf);
     xhr.setRequestHeader('accept', 'application/json');
     xhr.upload.onprogress = (e) => {
@@ -250,6 +254,16 @@ if (form) {
         if (e) { e.problem = Array.isArray(msg) ? '' : msg; refresh(); }
       }
       showErrors(Array.isArray(msg) && body?.code === 'DUPLICATE_FILE' ? msg : [msg]);
+      if (body?.code === 'DUPLICATE_FILE') {
+        // Another agency may hand in the same released file (a co-issued product): the copy can still be
+        // submitted, flagged as a possible duplicate for the archivists.
+        const again = el('button', { type: 'button', id: 'upload-anyway', className: 'secondary', textContent: M.submitAnyway });
+        again.addEventListener('click', () => {
+          allowDuplicate = true;
+          form.requestSubmit();
+        });
+        errorsEl.append(el('p', {}, again));
+      }
     };
     xhr.send(data);
   });
