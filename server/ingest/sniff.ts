@@ -16,7 +16,8 @@ export type SniffResult =
 
 /** Map file-type's answers onto our table (aliases and container refinements). */
 function normalise(mime: string): string {
-  switch (mime) {
+  // file-type names some types with parameters (Ogg Opus is `audio/ogg; codecs=opus`): the table has bare types.
+  switch (mime.split(';')[0].trim()) {
     case 'audio/x-flac':
       return 'audio/flac';
     case 'audio/vnd.wave':
@@ -28,6 +29,12 @@ function normalise(mime: string): string {
       return 'video/mp4';
     case 'image/x-ms-bmp':
       return 'image/bmp';
+    case 'video/matroska':
+      return 'video/x-matroska';
+    case 'video/vnd.avi':
+      return 'video/x-msvideo';
+    case 'image/apng':
+      return 'image/png';
     case 'image/heic-sequence':
       return 'image/heic';
     case 'image/heif-sequence':
@@ -35,7 +42,7 @@ function normalise(mime: string): string {
     case 'application/x-cfb':
       return 'application/x-cfb';
     default:
-      return mime;
+      return mime.split(';')[0].trim();
   }
 }
 
@@ -72,10 +79,20 @@ export function needsWholeFile(mime: string | undefined): boolean {
   return mime === 'application/zip' || mime === 'application/x-cfb';
 }
 
+/**
+ * A TIFF header (`II*\0` or `MM\0*`). file-type reads the first IFD to tell TIFF from the camera
+ * raw formats built on it; writers often put that IFD after the image data, past the head.
+ */
+function isTiffHeader(head: Uint8Array): boolean {
+  return head.length >= 4 && ((head[0] === 0x49 && head[1] === 0x49 && head[2] === 0x2a && head[3] === 0) || (head[0] === 0x4d && head[1] === 0x4d && head[2] === 0 && head[3] === 0x2a));
+}
+
 /** Sniff from the head of an upload in flight. Returns `pending` when the container needs the whole file. */
 export async function sniffHead(head: Uint8Array): Promise<SniffResult | 'pending'> {
   const ft = await fileTypeFromBuffer(head);
   if (ft && needsWholeFile(ft.mime)) return 'pending';
+  // A TIFF whose first IFD lies past the head: decide from the whole file.
+  if (ft === undefined && head.length >= SNIFF_BYTES && isTiffHeader(head)) return 'pending';
   if (ft === undefined && head.length >= SNIFF_BYTES) {
     // A large head with no magic: text or unknown; decide now.
     return finish(undefined, head);

@@ -1,7 +1,10 @@
-import { readdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
+import { ffmpeg, tempDir } from '../helpers/fixtures.ts';
 import { makeJpeg, makePdf, makePng, randomBinary } from '../helpers/samples.ts';
 
 async function countFiles(dir: string): Promise<number> {
@@ -84,6 +87,31 @@ describe('POST /api/products (upload)', () => {
     const res = await upload({ title: 'Ảnh đặt tên sai', type: 'photo' }, [{ filename: 'anh.jpg', contentType: 'image/jpeg', data: await makePng(10, 10, 3) }]);
     expect(res.statusCode).toBe(201);
     expect(res.json().files[0]).toMatchObject({ mediaType: 'image/png', originalName: 'anh.jpg' });
+  });
+
+  it.each([
+    // file-type names these differently from the table (video/matroska, video/vnd.avi, audio/ogg; codecs=opus).
+    ['Matroska', 'phim.mkv', ['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=5:duration=1', '-c:v', 'mpeg4'], 'video/x-matroska', 'video'],
+    ['AVI', 'phim.avi', ['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=5:duration=1', '-c:v', 'mpeg4'], 'video/x-msvideo', 'video'],
+    ['Ogg Opus', 'loa.opus', ['-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-c:a', 'libopus'], 'audio/ogg', 'audio'],
+  ])('accepts %s, a type of the table under another name', async (_label, filename, args, mediaType, kind) => {
+    const { dir, cleanup } = await tempDir('kho-upload-');
+    try {
+      await ffmpeg([...args, join(dir, filename)]);
+      const res = await upload({ title: `Tệp ${filename}`, type: kind }, [{ filename, data: await readFile(join(dir, filename)) }]);
+      expect(res.statusCode).toBe(201);
+      expect(res.json().files[0]).toMatchObject({ mediaType, kind });
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('accepts a TIFF whose first IFD lies past the sniffed head (after the image data)', async () => {
+    const tiff = await sharp(randomBytes(200 * 200 * 3), { raw: { width: 200, height: 200, channels: 3 } }).tiff({ compression: 'none' }).toBuffer();
+    expect(tiff.readUInt32LE(4)).toBeGreaterThan(64 * 1024);
+    const res = await upload({ title: 'Bản quét TIFF', type: 'document' }, [{ filename: 'ban-quet.tif', data: tiff }]);
+    expect(res.statusCode).toBe(201);
+    expect(res.json().files[0]).toMatchObject({ mediaType: 'image/tiff', kind: 'image' });
   });
 
   it('accepts plain Vietnamese text as text/plain', async () => {
