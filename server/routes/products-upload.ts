@@ -1,8 +1,8 @@
 /**
  * POST /api/products — a new product with one or more files (multipart/form-data).
- * Metadata fields come first, then file parts named `file`. Fields are validated before the first
- * file is read; each file streams to tmp/ (hash, size, sniffed type), limits give 413, unknown
- * types 415; then the ingest service commits everything in one transaction and answers 201.
+ * Metadata fields come first, then file parts named `file` (a field after a file is a 400
+ * FIELD_AFTER_FILE, not dropped). Fields are validated before the first file is read; each file
+ * streams to tmp/ (hash, size, sniffed type), limits give 413, unknown types 415; then the ingest service commits everything in one transaction and answers 201.
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -60,6 +60,10 @@ export default async function productUploadRoutes(app: FastifyInstance) {
         for await (const part of parts) {
           if (part.nameTruncated) throw err.tooLarge('FIELD_TOO_LARGE', `Field name "${part.name}…" is too long`, { field: part.name });
           if (part.type === 'field') {
+            // The record was read at the first file: a later field would be dropped without a word.
+            if (fields !== null) {
+              throw err.validation(part.name, `Field "${part.name}" was sent after a file: send the record's fields before the files`, 'FIELD_AFTER_FILE');
+            }
             (raw[part.name] ??= []).push(part.value);
             continue;
           }

@@ -184,6 +184,22 @@ describe('POST /api/products (upload)', () => {
     expect(bad.json().code).toBe('INVALID_TOKEN');
   });
 
+  it('refuses a field sent after a file instead of dropping it, and keeps nothing', async () => {
+    const before = (t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
+    const boundary = 'kho-late-field';
+    const body = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nSách\r\n--${boundary}\r\nContent-Disposition: form-data; name="type"\r\n\r\nbook\r\n`),
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n`),
+      pdf,
+      Buffer.from(`\r\n--${boundary}\r\nContent-Disposition: form-data; name="description"\r\n\r\nMô tả gửi sau tệp\r\n--${boundary}--\r\n`),
+    ]);
+    const res = await t.app.inject({ method: 'POST', url: '/api/products', payload: body, headers: { ...auth(), 'content-type': `multipart/form-data; boundary=${boundary}` } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'FIELD_AFTER_FILE', field: 'description' });
+    expect((t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(before);
+    expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+  });
+
   it('refuses a non-multipart request with 415', async () => {
     const res = await t.app.inject({ method: 'POST', url: '/api/products', headers: { ...auth(), 'content-type': 'application/json' }, payload: { title: 'x' } });
     expect(res.statusCode).toBe(415);
