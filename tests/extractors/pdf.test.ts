@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { getExtractor } from '../../server/ingest/extractors/index.ts';
 import { stopPdfHelpers } from '../../server/ingest/adapters/pdf.ts';
-import { hasDejaVu, inputFor, makeHostilePdfs, makeSimplePdf, makeUnicodePdf, tempDir, VI_TEXT, failure } from '../helpers/fixtures.ts';
+import { buildRawPdf, hasDejaVu, inputFor, makeHostilePdfs, makeSimplePdf, makeUnicodePdf, tempDir, VI_TEXT, failure } from '../helpers/fixtures.ts';
 
 const pdf = getExtractor('pdf');
 let dir: string;
@@ -88,6 +88,17 @@ describe('pdf extractor', () => {
     const empty = join(dir, 'empty.pdf');
     await writeFile(empty, '');
     expect((await failure(pdf.extract(await input(empty)))).code).toBe('EMPTY_FILE');
+  });
+
+  it('a PDF with an empty page tree: the text has no page, the thumbnail fails permanently with a reason', async () => {
+    const path = join(dir, 'no-pages.pdf');
+    await writeFile(path, buildRawPdf(['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [] /Count 0 >>']));
+    const r = await pdf.extract(await input(path));
+    expect(r.metadata.pages).toBe(0);
+    expect(r.pages).toEqual([]);
+    const e = await failure(pdf.thumbnail(await input(path)));
+    expect(e.code).toBe('PDF_MALFORMED');
+    expect(e.message).toMatch(/no pages/);
   });
 
   it('a 360-page book finishes well within the job limits', async () => {

@@ -10,7 +10,7 @@
  * Text: one entry per page (NFC); an empty page is stored as ''. Thumbnail: page 1 rendered at
  * 1024 px on the long side, on white.
  * Failures: EMPTY_FILE, PDF_ENCRYPTED (user password), PDF_MALFORMED (unreadable, or no page
- * readable), PDF_TOO_MANY_PAGES (more than MAX_PDF_PAGES claimed), TIMEOUT.
+ * readable; for the thumbnail also no page at all), PDF_TOO_MANY_PAGES (more than MAX_PDF_PAGES claimed), TIMEOUT.
  */
 import { MAX_PDF_PAGES, readPdfInfo, readPdfPages, releasePdf, renderPdfPage } from '../adapters/pdf.ts';
 import { writeThumbnails } from '../adapters/sharp.ts';
@@ -53,7 +53,9 @@ export const pdfExtractor: Extractor = {
     await assertNotEmpty(input);
     const { deadline, maxImagePixels } = input.limits;
     try {
-      await readPdfInfo(input.path, deadline); // bomb and page-count checks before any rendering
+      const info = await readPdfInfo(input.path, deadline); // bomb and page-count checks before any rendering
+      // An empty page tree: pdf.js would refuse page 1 with a bare error that is retried as transient.
+      if (info.pages === 0) throw new PermanentExtractError('PDF_MALFORMED', 'The PDF has no pages: there is nothing to preview');
       const raw = await renderPdfPage(input.path, 1, Math.max(...THUMB_SIZES), deadline);
       return { derivatives: await writeThumbnails({ raw }, input.workDir, { maxPixels: maxImagePixels }) };
     } finally {
