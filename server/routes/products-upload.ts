@@ -129,10 +129,27 @@ export default async function productUploadRoutes(app: FastifyInstance) {
   }
 }
 
-/** Keep the name a user gave, minus path parts and control characters; NFC. */
+/** Longest stored file name, in characters. */
+const MAX_NAME_CHARS = 255;
+
+/**
+ * Keep the name a user gave, minus path parts, control characters and bidirectional overrides
+ * (which make `\u202egnp.exe` look like `exe.png`); NFC. A longer name is cut on a character
+ * boundary (never inside a surrogate pair) and keeps its extension.
+ */
 export function sanitiseName(name: string | undefined): string {
   const base = (name ?? '').normalize('NFC').split(/[\\/]/).pop() ?? '';
   // eslint-disable-next-line no-control-regex
-  const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 255);
-  return clean === '' || clean === '.' || clean === '..' ? 'file' : clean;
+  const clean = base.replace(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '').trim();
+  const short = shorten(clean);
+  return short === '' || short === '.' || short === '..' ? 'file' : short;
+}
+
+function shorten(name: string): string {
+  const chars = [...name];
+  if (chars.length <= MAX_NAME_CHARS) return name;
+  const dot = name.lastIndexOf('.');
+  const ext = dot > 0 ? [...name.slice(dot)] : [];
+  if (ext.length > 16) return chars.slice(0, MAX_NAME_CHARS).join('');
+  return [...name.slice(0, dot)].slice(0, MAX_NAME_CHARS - ext.length).join('') + ext.join('');
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
+import { sanitiseName } from '../../server/routes/products-upload.ts';
 import { ffmpeg, tempDir } from '../helpers/fixtures.ts';
 import { makeJpeg, makePdf, makePng, randomBinary } from '../helpers/samples.ts';
 
@@ -182,6 +183,21 @@ describe('POST /api/products (upload)', () => {
     const bad = await upload({ title: 'x', type: 'book' }, [{ filename: 'a.pdf', data: pdf }], { authorization: 'Bearer not-the-token-at-all' });
     expect(bad.statusCode).toBe(401);
     expect(bad.json().code).toBe('INVALID_TOKEN');
+  });
+
+  it('keeps a long file name whole up to 255 characters, then cuts it on a character boundary and keeps the extension', async () => {
+    const name = `${'a'.repeat(254)}😀😀 Bản đồ.pdf`;
+    const res = await upload({ title: 'Tên tệp dài', type: 'map' }, [{ filename: name, data: await makePdf(1, 'Ban do') }]);
+    expect(res.statusCode).toBe(201);
+    const stored: string = res.json().files[0].originalName;
+    expect(stored).toBe(`${'a'.repeat(251)}.pdf`);
+    expect(sanitiseName(`${'đ'.repeat(300)}.wav`)).toBe(`${'đ'.repeat(251)}.wav`);
+    expect(sanitiseName(`${'x'.repeat(253)}😀.wav`)).toBe(`${'x'.repeat(251)}.wav`);
+    expect(sanitiseName(`${'x'.repeat(250)}😀😀😀😀😀😀.${'e'.repeat(20)}`)).toBe(`${'x'.repeat(250)}😀😀😀😀😀`);
+    expect(sanitiseName('Bản đồ.pdf')).toBe('Bản đồ.pdf');
+    // Bidirectional overrides would show "\u202egnp.exe" as "exe.png".
+    expect(sanitiseName('\u202egnp.exe')).toBe('gnp.exe');
+    expect(sanitiseName('../..\\x/\r\n')).toBe('file');
   });
 
   it('refuses a field sent after a file instead of dropping it, and keeps nothing', async () => {
