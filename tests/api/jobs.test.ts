@@ -50,6 +50,22 @@ describe('job runner', () => {
     }
   });
 
+  it('a failure reason names no path of the store (ffprobe quotes the file it read)', async () => {
+    t = await makeTestApp({ jobs: { workers: 1 } });
+    const junk = Buffer.concat([Buffer.from('\0\0\0\x18ftypisom\0\0\x02\0isomiso2', 'latin1'), Buffer.alloc(4000, 0x55)]);
+    const rec = await upload(t.app, 'Video hỏng', [{ filename: 'hong.mp4', data: junk }]);
+    await t.app.jobRunner.drain(60_000);
+    const after = (await t.app.inject({ url: `/api/products/${rec.id}`, headers: auth() })).json();
+    const jobs = after.files[0].derivatives as Array<{ state: string; errorCode: string; reason: string }>;
+    expect(jobs).toHaveLength(2);
+    for (const j of jobs) {
+      expect(j).toMatchObject({ state: 'failed', errorCode: 'MEDIA_MALFORMED' });
+      expect(j.reason).toMatch(/could not be read/);
+      expect(j.reason).not.toContain(t.dataDir);
+      expect(j.reason).not.toContain(rec.files[0].sha256);
+    }
+  });
+
   it('answers 404 THUMBNAIL_NOT_READY while the thumbnail job is queued', async () => {
     t = await makeTestApp({ jobs: { workers: 0 } });
     const rec = await upload(t.app, 'Ảnh chờ xử lý', [{ filename: 'a.png', data: await makePng(30, 30, 9) }]);

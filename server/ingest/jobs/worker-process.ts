@@ -19,10 +19,18 @@ async function run(msg: RunJobMessage): Promise<JobOutcome> {
     if (msg.jobKind === 'extract') return { ok: true, jobKind: 'extract', result: await extractor.extract(msg.input) };
     return { ok: true, jobKind: 'thumbnail', result: await extractor.thumbnail(msg.input) };
   } catch (e) {
-    if (e instanceof PermanentExtractError) return { ok: false, code: e.code, message: e.message, permanent: true };
+    if (e instanceof PermanentExtractError) return { ok: false, code: e.code, message: scrubPaths(e.message, msg.input), permanent: true };
     const error = e as Error;
-    return { ok: false, code: 'EXTRACT_ERROR', message: error?.message ?? String(e), permanent: false };
+    return { ok: false, code: 'EXTRACT_ERROR', message: scrubPaths(error?.message ?? String(e), msg.input), permanent: false };
   }
+}
+
+/**
+ * The reason is shown to archivists with the record: tools' messages that quote the blob's path
+ * (ffprobe: "<path>: Invalid data found…") or the scratch folder must not expose the store's layout.
+ */
+function scrubPaths(message: string, input: { path: string; workDir: string }): string {
+  return message.split(`${input.path}: `).join('').split(input.path).join('(file)').split(input.workDir).join('(work)');
 }
 
 process.on('message', (msg: RunJobMessage) => {
