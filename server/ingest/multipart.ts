@@ -310,7 +310,8 @@ function parseDisposition(value: string | undefined): { name?: string; filename?
   if (kind !== 'form-data') return null;
   const params = semi === -1 ? new Map<string, string>() : parseParams(value.slice(semi));
   const extended = params.get('filename*');
-  const filename = (extended !== undefined ? decodeExtended(extended) : undefined) ?? params.get('filename');
+  // A part with only an unreadable `filename*` (unknown charset) is still a file, with no name.
+  const filename = (extended !== undefined ? decodeExtended(extended) : undefined) ?? params.get('filename') ?? (extended !== undefined ? '' : undefined);
   return { name: params.get('name'), filename };
 }
 

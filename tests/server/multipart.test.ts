@@ -125,6 +125,12 @@ describe('multipart reader', () => {
     ]);
   });
 
+  it('a part with only a filename* in an unknown charset is a file without a name, not a field', async () => {
+    const b = 'XyZ';
+    const body = Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="file"; filename*=koi8-r''%C1%C2.txt\r\n\r\nabc\r\n--${b}--`);
+    expect(await parse([body], b)).toEqual([{ type: 'file', name: 'file', filename: '', mimetype: 'application/octet-stream', data: Buffer.from('abc') }]);
+  });
+
   it('accepts transport padding after a boundary and skips parts that are not form-data', async () => {
     const b = 'pad';
     const body = Buffer.from(`--${b}  \t\r\nContent-Disposition: attachment; name="x"\r\n\r\nignored\r\n--${b}\r\nContent-Disposition: form-data; name="type"\r\n\r\nbook\r\n--${b}--\r\n`);
