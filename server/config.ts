@@ -22,6 +22,8 @@ export interface Config {
     maxFiles: number;
     /** Largest metadata field value, bytes. */
     maxFieldBytes: number;
+    /** An upload whose client sends nothing for this long is dropped (ms). */
+    idleTimeoutMs: number;
   };
   jobs: {
     /** Worker processes running extraction jobs (0 disables the runner, e.g. in some tests). */
@@ -64,7 +66,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     adminToken: null,
     logLevel: 'info',
     trustProxy: false,
-    upload: { maxFileBytes: 4096 * MiB, maxFiles: 20, maxFieldBytes: 64 * 1024 },
+    upload: { maxFileBytes: 4096 * MiB, maxFiles: 20, maxFieldBytes: 64 * 1024, idleTimeoutMs: 120_000 },
     jobs: { workers: Math.max(1, availableParallelism()), timeoutMs: 120_000, memoryLimitMb: 1024, maxAttempts: 3 },
     media: { maxImagePixels: 268_402_689, ffmpegPath: null, ffprobePath: null },
     minFreeDiskBytes: 512 * MiB,
@@ -162,6 +164,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxFileBytes: int('MAX_FILE_MB', d.upload.maxFileBytes / MiB, 1, 1024 * 1024) * MiB,
       maxFiles: int('MAX_FILES', d.upload.maxFiles, 1, 1000),
       maxFieldBytes: d.upload.maxFieldBytes,
+      idleTimeoutMs: d.upload.idleTimeoutMs,
     },
     jobs: {
       workers: int('JOB_WORKERS', d.jobs.workers, 0, 64),

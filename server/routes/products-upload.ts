@@ -10,7 +10,7 @@ import { visibilitySql } from '../catalogue/visibility.ts';
 import { parseNewProductFields, type ProductInsert, type RawFields } from '../catalogue/product-fields.ts';
 import { readProduct } from '../catalogue/product-read.ts';
 import { cached } from '../db/statements.ts';
-import { err } from '../errors.ts';
+import { AppError, err } from '../errors.ts';
 import { multipartBoundary, readMultipart } from '../ingest/multipart.ts';
 import { DIRECT_WRITE_MIN_BYTES, receiveFile, type ReceivedFile } from '../ingest/receive-file.ts';
 import { requireRole } from '../plugins/auth.ts';
@@ -49,6 +49,19 @@ export default async function productUploadRoutes(app: FastifyInstance) {
       // The body is read here, as it arrives (server/plugins/multipart.ts leaves it unread). Stopping
       // early must not destroy the socket the answer goes out on.
       const body = req.raw.iterator({ destroyOnReturn: false })[Symbol.asyncIterator]();
+      // A client that stops sending without closing the connection (a phone that lost its network)
+      // would hold the request, its socket and its temp file until a restart: it is dropped after
+      // `idleTimeoutMs` without a byte (the catch below removes the temp files). Only while the
+      // body is read: the socket's timer must not cut the answer of a long commit.
+      const onIdle = () => req.raw.destroy(new AppError(408, 'UPLOAD_STALLED', `Nothing was received for ${Math.round(limits.idleTimeoutMs / 1000)} s: the upload was dropped`));
+      // (app.inject's requests have no socket timer.)
+      const timed = typeof req.raw.setTimeout === 'function';
+      const stopIdleTimer = () => {
+        if (!timed) return;
+        req.raw.setTimeout(0);
+        req.raw.off('timeout', onIdle);
+      };
+      if (timed) req.raw.setTimeout(limits.idleTimeoutMs, onIdle);
       try {
         const parts = readMultipart(body, boundary, {
           maxFileBytes: limits.maxFileBytes,
@@ -82,6 +95,7 @@ export default async function productUploadRoutes(app: FastifyInstance) {
             }),
           );
         }
+        stopIdleTimer();
         if (received.length === 0) throw err.validation('file', 'At least one file is required (multipart part named "file")', 'NO_FILES');
         fields ??= parseNewProductFields(raw, { sqlite, principal });
 
@@ -101,6 +115,7 @@ export default async function productUploadRoutes(app: FastifyInstance) {
         reply.code(201).header('location', `/api/products/${result.productId}`).header('etag', `"v${record.version}"`);
         return { ...record, duplicates: describeDuplicates(received, existing, principal) };
       } catch (e) {
+        stopIdleTimer();
         // Whatever the client still sends is read and dropped, so the answer reaches it and a
         // keep-alive connection stays usable.
         // (The iterator is closed first: a stream with a 'readable' listener does not resume.)

@@ -20,7 +20,7 @@ describe('real HTTP server', () => {
   let rec: { id: number; files: Array<{ sha256: string; originalName: string; size: number }> };
 
   beforeAll(async () => {
-    t = await makeTestApp({ jobs: { workers: 0 }, upload: { maxFileBytes: 8 * 1024 * 1024 } });
+    t = await makeTestApp({ jobs: { workers: 0 }, upload: { maxFileBytes: 8 * 1024 * 1024, idleTimeoutMs: 1500 } });
     await t.app.listen({ host: '127.0.0.1', port: 0 });
     const addr = t.app.server.address() as { port: number };
     base = `http://127.0.0.1:${addr.port}`;
@@ -203,6 +203,29 @@ describe('real HTTP server', () => {
     expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
     expect((t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(before);
     // And the server still answers.
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+
+  it('drops an upload whose client stops sending without closing, and keeps nothing', async () => {
+    const before = (t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
+    const big = Buffer.concat([await makePdf(1, 'stalled'), randomBinary(1024 * 1024, 11)]);
+    const { body, headers } = multipartBody({ title: 'Mất mạng giữa chừng', type: 'book' }, [{ filename: 'dung.pdf', data: big }]);
+    const head = Object.entries({ ...headers, 'content-length': String(body.length), authorization: `Bearer ${ADMIN_TOKEN}` }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
+    const sock = connect({ host: '127.0.0.1', port: Number(new URL(base).port) });
+    const t0 = Date.now();
+    const closed = new Promise<number>((resolve) => sock.on('close', () => resolve(Date.now() - t0)));
+    sock.on('error', () => {});
+    sock.write(`POST /api/products HTTP/1.1\r\nhost: 127.0.0.1\r\n${head}\r\n\r\n`);
+    sock.write(body.subarray(0, Math.floor(body.length / 2)));
+    // Nothing more is sent and the socket stays open: the server gives up after idleTimeoutMs (1.5 s).
+    for (let i = 0; i < 100 && (await readdir(join(t.dataDir, 'tmp'))).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect((await readdir(join(t.dataDir, 'tmp'))).length).toBe(1);
+    const ms = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 10_000))]);
+    sock.destroy();
+    expect(ms).toBeGreaterThan(1000);
+    for (let i = 0; i < 200 && (await readdir(join(t.dataDir, 'tmp'))).length > 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+    expect((t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(before);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 });
