@@ -66,7 +66,7 @@ export default async function fileRoutes(app: FastifyInstance) {
     `SELECT p.state, p.access, p.agency_id AS agencyId, f.original_name AS name
      FROM product_files f JOIN products p ON p.id = f.product_id WHERE f.sha256 = ? ORDER BY f.id`,
   );
-  const derivStmt = sqlite.prepare('SELECT size, media_type FROM derivatives WHERE sha256 = ? AND name = ?');
+  const derivStmt = sqlite.prepare('SELECT size, media_type, created_at FROM derivatives WHERE sha256 = ? AND name = ?');
   const thumbJobStmt = sqlite.prepare(`SELECT state FROM jobs WHERE sha256 = ? AND kind = 'thumbnail'`);
 
   /** The blob row when visible to the requester, else a 404 that reveals nothing. */
@@ -81,6 +81,9 @@ export default async function fileRoutes(app: FastifyInstance) {
   }
 
   const cacheControl = (isPublic: boolean) => (isPublic ? 'public, max-age=31536000, immutable' : 'private, no-cache');
+  // A thumbnail is made again by `npm run rederive` (e.g. after an extractor upgrade) under the same
+  // URL: it is cached for a day, not as immutable, and its ETag names the version.
+  const thumbCacheControl = (isPublic: boolean) => (isPublic ? 'public, max-age=86400' : 'private, no-cache');
 
   const notModified = (req: FastifyRequest, etag: string) => {
     const inm = req.headers['if-none-match'];
@@ -144,10 +147,10 @@ export default async function fileRoutes(app: FastifyInstance) {
       const size = req.query.size ?? 256;
       const { blob, isPublic } = visibleBlob(req, sha);
       const name = thumbName(size);
-      const row = derivStmt.get(sha, name) as { size: number; media_type: string } | undefined;
+      const row = derivStmt.get(sha, name) as { size: number; media_type: string; created_at: string } | undefined;
       if (row) {
-        const etag = `"${sha}-${size}"`;
-        reply.header('etag', etag).header('cache-control', cacheControl(isPublic)).header('x-content-type-options', 'nosniff');
+        const etag = `"${sha}-${size}-${row.created_at.replace(/\D/g, '')}"`;
+        reply.header('etag', etag).header('cache-control', thumbCacheControl(isPublic)).header('x-content-type-options', 'nosniff');
         if (notModified(req, etag)) return reply.code(304).send();
         reply.header('content-type', row.media_type).header('content-length', row.size);
         return reply.send(app.blobStore.readDerivative(sha, name));

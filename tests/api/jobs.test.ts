@@ -47,6 +47,12 @@ describe('job runner', () => {
       expect(Math.max(meta.width!, meta.height!)).toBe(Math.min(size, 600));
       const again = await t.app.inject({ url: `/api/files/${png.sha256}/thumbnail?size=${size}`, headers: { ...auth(), 'if-none-match': thumb.headers.etag as string } });
       expect(again.statusCode).toBe(304);
+      expect(thumb.headers['cache-control']).not.toContain('immutable');
+      // Made again (npm run rederive): the old ETag no longer matches.
+      t.app.db.sqlite.prepare(`UPDATE derivatives SET created_at = '2099-01-01T00:00:00.000Z' WHERE sha256 = ? AND name = ?`).run(png.sha256, `thumb-${size}.webp`);
+      const remade = await t.app.inject({ url: `/api/files/${png.sha256}/thumbnail?size=${size}`, headers: { ...auth(), 'if-none-match': thumb.headers.etag as string } });
+      expect(remade.statusCode).toBe(200);
+      expect(remade.headers.etag).not.toBe(thumb.headers.etag);
     }
   });
 
