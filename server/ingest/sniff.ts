@@ -74,6 +74,26 @@ async function finish(mime: string | undefined, head: Uint8Array): Promise<Sniff
   return info ? { ok: true, info } : { ok: false, detected: mime };
 }
 
+/**
+ * Text in UTF-16 with a byte order mark (Windows Notepad's "Unicode"). file-type takes the
+ * little-endian BOM FF FE for an MPEG audio frame sync, so this is decided first: the head must
+ * decode to text (almost no control characters, no broken surrogates), which audio frames do not.
+ */
+export function isUtf16Text(head: Uint8Array): boolean {
+  const le = head[0] === 0xff && head[1] === 0xfe;
+  const be = head[0] === 0xfe && head[1] === 0xff;
+  if (!(le || be) || head.length < 4) return false;
+  const n = Math.min(head.length, 8 * 1024) & ~1;
+  const text = new TextDecoder(le ? 'utf-16le' : 'utf-16be', { fatal: false }).decode(head.subarray(2, n));
+  let bad = 0;
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    if (c === 0xfffd || (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0c && c !== 0x0d) || (c >= 0xd800 && c <= 0xdfff)) bad++;
+  }
+  // A cut surrogate pair or character at the end of the head is allowed.
+  return text.length > 0 && bad <= 1 + text.length / 100;
+}
+
 /** Is the head alone enough to decide? ZIP and CFB containers need the whole file (DOCX, ODT, DOC). */
 export function needsWholeFile(mime: string | undefined): boolean {
   return mime === 'application/zip' || mime === 'application/x-cfb';
@@ -89,6 +109,7 @@ function isTiffHeader(head: Uint8Array): boolean {
 
 /** Sniff from the head of an upload in flight. Returns `pending` when the container needs the whole file. */
 export async function sniffHead(head: Uint8Array): Promise<SniffResult | 'pending'> {
+  if (isUtf16Text(head)) return finish(undefined, head);
   const ft = await fileTypeFromBuffer(head);
   if (ft && needsWholeFile(ft.mime)) return 'pending';
   // A TIFF whose first IFD lies past the head: decide from the whole file.
@@ -102,6 +123,7 @@ export async function sniffHead(head: Uint8Array): Promise<SniffResult | 'pendin
 
 /** Sniff from a complete file on disk. */
 export async function sniffFile(path: string, head: Uint8Array): Promise<SniffResult> {
+  if (isUtf16Text(head)) return finish(undefined, head);
   const ft = await fileTypeFromFile(path);
   if (ft?.mime === 'application/x-cfb') {
     // OLE compound file: Word 97-2003 has a "WordDocument" stream named in its directory.

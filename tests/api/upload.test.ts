@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
+import { isUtf16Text } from '../../server/ingest/sniff.ts';
 import { sanitiseName } from '../../server/routes/products-upload.ts';
 import { ffmpeg, tempDir } from '../helpers/fixtures.ts';
 import { makeJpeg, makePdf, makePng, randomBinary } from '../helpers/samples.ts';
@@ -119,6 +120,21 @@ describe('POST /api/products (upload)', () => {
     const res = await upload({ title: 'Văn bản', type: 'document' }, [{ filename: 'van-ban.txt', data: Buffer.from('Đổi mới công tác tuyên truyền, giáo dục truyền thống\n'.repeat(50)) }]);
     expect(res.statusCode).toBe(201);
     expect(res.json().files[0].mediaType).toBe('text/plain');
+  });
+
+  it.each([
+    ['UTF-16LE', 'utf16le', 1],
+    ['UTF-16LE, longer than the sniffed head', 'utf16le', 800],
+    ['UTF-16BE', 'utf16be', 1],
+  ])('accepts %s text with a byte order mark as text/plain (FF FE is not an MPEG frame)', async (_label, enc, times) => {
+    const text = 'Đổi mới công tác tuyên truyền, giáo dục truyền thống tỉnh Cao Bằng\r\n'.repeat(times);
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    const data = enc === 'utf16le' ? le : Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()]);
+    const res = await upload({ title: 'Văn bản Unicode', type: 'document' }, [{ filename: 'van-ban.txt', data }]);
+    expect(res.statusCode).toBe(201);
+    expect(res.json().files[0]).toMatchObject({ mediaType: 'text/plain', kind: 'text' });
+    // Bytes after a BOM that do not read as UTF-16 text are not taken for text.
+    expect(isUtf16Text(Buffer.concat([Buffer.from([0xff, 0xfe]), randomBinary(4096, 5)]))).toBe(false);
   });
 
   it.each([
