@@ -65,7 +65,15 @@ export function looksLikeText(head: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * file-type's weakest signatures: "BM" for BMP, "ID3" or a frame sync for MPEG audio. A text that
+ * happens to start so ("BM-01: Biểu mẫu…") is text: the real formats always have NUL or control
+ * bytes in their first bytes (BMP's reserved fields, ID3's version, compressed frames).
+ */
+const WEAK_SIGNATURES = new Set(['image/bmp', 'audio/mpeg']);
+
 async function finish(mime: string | undefined, head: Uint8Array): Promise<SniffResult> {
+  if (mime !== undefined && WEAK_SIGNATURES.has(normalise(mime)) && looksLikeText(head)) mime = undefined;
   if (mime === undefined) {
     if (looksLikeText(head)) return { ok: true, info: mediaTypeInfo('text/plain')! };
     return { ok: false, detected: null };

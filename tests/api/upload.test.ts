@@ -122,6 +122,37 @@ describe('POST /api/products (upload)', () => {
     expect(res.json().files[0].mediaType).toBe('text/plain');
   });
 
+  it('takes a text that starts like a BMP or an ID3 tag for text, and still knows real BMP and MP3 files', async () => {
+    for (const start of ['BM-01: Biểu mẫu báo cáo kết quả thực hiện Kế hoạch 199-KH/TU', 'ID3 là mã số của tài liệu']) {
+      const res = await upload({ title: 'Biểu mẫu', type: 'document' }, [{ filename: 'bieu-mau.txt', data: Buffer.from(`${start}\nCao Bằng, ngày 30 tháng 3 năm 2023\n`) }]);
+      expect(res.statusCode).toBe(201);
+      expect(res.json().files[0].mediaType).toBe('text/plain');
+    }
+    // A 2×2 24-bit BMP: BITMAPFILEHEADER + BITMAPINFOHEADER + two padded rows.
+    const bmp = Buffer.alloc(54 + 16);
+    bmp.write('BM', 0, 'latin1');
+    bmp.writeUInt32LE(bmp.length, 2);
+    bmp.writeUInt32LE(54, 10);
+    bmp.writeUInt32LE(40, 14);
+    bmp.writeInt32LE(2, 18);
+    bmp.writeInt32LE(2, 22);
+    bmp.writeUInt16LE(1, 26);
+    bmp.writeUInt16LE(24, 28);
+    bmp.fill(0xc8, 54);
+    const { dir, cleanup } = await tempDir('kho-upload-');
+    try {
+      await ffmpeg(['-f', 'lavfi', '-i', 'anullsrc=r=44100:cl=mono', '-t', '1', '-c:a', 'libmp3lame', '-write_id3v2', '0', '-write_xing', '0', join(dir, 'im-lang.mp3')]);
+      const res = await upload({ title: 'Ảnh và âm thanh', type: 'other' }, [
+        { filename: 'anh.bmp', data: bmp },
+        { filename: 'im-lang.mp3', data: await readFile(join(dir, 'im-lang.mp3')) },
+      ]);
+      expect(res.statusCode).toBe(201);
+      expect(res.json().files.map((f: { mediaType: string }) => f.mediaType)).toEqual(['image/bmp', 'audio/mpeg']);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it.each([
     ['UTF-16LE', 'utf16le', 1],
     ['UTF-16LE, longer than the sniffed head', 'utf16le', 800],
