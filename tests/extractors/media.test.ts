@@ -60,6 +60,18 @@ describe('video extractor', () => {
     expect(s.channels[0].mean).toBeGreaterThan(40);
   });
 
+  it('an ffprobe that crashes is named as such, not as a malformed file', async () => {
+    const path = join(dir, 'probe-ok.mp4');
+    await makeVideo(path, { seconds: 1 });
+    // Stands in for the bundled static ffprobe, which dies with SIGSEGV on every MPEG-TS file.
+    const crashing = join(dir, 'crashing-ffprobe.sh');
+    await writeFile(crashing, '#!/bin/sh\nkill -SEGV $$\n', { mode: 0o755 });
+    const inp = await inputFor(path, 'video', 'video/mp4', dir, { ffprobePath: crashing });
+    const e = await failure(video.extract(inp));
+    expect(e.code).toBe('MEDIA_PROBE_CRASHED');
+    expect(e.message).toMatch(/ffprobe crashed \(SIGSEGV\)/);
+  });
+
   it('garbage fails with MEDIA_MALFORMED', async () => {
     const path = join(dir, 'junk.mp4');
     await writeFile(path, Buffer.concat([Buffer.from('\0\0\0\x18ftypmp42'), Buffer.alloc(4000, 0x55)]));

@@ -23,6 +23,8 @@ export interface RunResult {
   stdout: Buffer;
   stderr: string;
   code: number | null;
+  /** The signal that ended the process when it crashed (e.g. SIGSEGV), else null. */
+  signal: NodeJS.Signals | null;
 }
 
 export interface RunOptions {
@@ -61,11 +63,11 @@ export function run(bin: string, args: string[], opts: RunOptions): Promise<RunR
       clearTimeout(timer);
       reject(new Error(`Cannot run ${bin}: ${e.message}`));
     });
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (killedFor === 'TIMEOUT') return reject(new PermanentExtractError('TIMEOUT', `${bin.split('/').pop()} did not finish in time`));
       if (killedFor === 'OUTPUT') return reject(new PermanentExtractError('MEDIA_MALFORMED', `${bin.split('/').pop()} produced more output than allowed`));
-      resolve({ stdout: Buffer.concat(chunks), stderr: err, code });
+      resolve({ stdout: Buffer.concat(chunks), stderr: err, code, signal });
     });
   });
 }
@@ -105,6 +107,13 @@ export async function probe(path: string, ffprobePath: string, deadline: number)
     parsed = JSON.parse(r.stdout.toString('utf8') || '{}') as Partial<ProbeResult>;
   } catch {
     /* handled below */
+  }
+  if (r.signal !== null) {
+    // Not the file's fault: the bundled static ffprobe, for one, crashes on every MPEG-TS file.
+    throw new PermanentExtractError(
+      'MEDIA_PROBE_CRASHED',
+      `ffprobe crashed (${r.signal}) while reading this file; another ffprobe build (FFPROBE_PATH) may read it`,
+    );
   }
   if (r.code !== 0 || !parsed.format) {
     throw new PermanentExtractError('MEDIA_MALFORMED', `The media file could not be read: ${lastLine(r.stderr) || 'unknown format'}`);
