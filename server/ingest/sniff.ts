@@ -33,6 +33,10 @@ function normalise(mime: string): string {
       return 'video/x-matroska';
     case 'video/vnd.avi':
       return 'video/x-msvideo';
+    // MPEG-1 system and MPEG-2 program streams (VCD .dat/.mpg, DVD .vob).
+    case 'video/MP1S':
+    case 'video/MP2P':
+      return 'video/mpeg';
     case 'image/apng':
       return 'image/png';
     case 'image/heic-sequence':

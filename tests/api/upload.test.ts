@@ -96,6 +96,9 @@ describe('POST /api/products (upload)', () => {
     ['Matroska', 'phim.mkv', ['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=5:duration=1', '-c:v', 'mpeg4'], 'video/x-matroska', 'video'],
     ['AVI', 'phim.avi', ['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=5:duration=1', '-c:v', 'mpeg4'], 'video/x-msvideo', 'video'],
     ['Ogg Opus', 'loa.opus', ['-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-c:a', 'libopus'], 'audio/ogg', 'audio'],
+    // video/MP1S and video/MP2P for file-type.
+    ['MPEG-1 system stream (VCD)', 'phim.mpg', ['-f', 'lavfi', '-i', 'testsrc=size=352x288:rate=25:duration=1', '-c:v', 'mpeg1video', '-f', 'mpeg'], 'video/mpeg', 'video'],
+    ['MPEG-2 program stream (DVD)', 'phim.vob', ['-f', 'lavfi', '-i', 'testsrc=size=352x288:rate=25:duration=1', '-c:v', 'mpeg2video', '-f', 'vob'], 'video/mpeg', 'video'],
   ])('accepts %s, a type of the table under another name', async (_label, filename, args, mediaType, kind) => {
     const { dir, cleanup } = await tempDir('kho-upload-');
     try {
