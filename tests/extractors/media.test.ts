@@ -6,7 +6,7 @@ import iconv from 'iconv-lite';
 import { getExtractor } from '../../server/ingest/extractors/index.ts';
 import { repairLegacyTag } from '../../server/ingest/extractors/audio.ts';
 import { PermanentExtractError } from '../../server/ingest/extractors/types.ts';
-import { inputFor, makeAudio, makeVideo, tempDir, failure } from '../helpers/fixtures.ts';
+import { ffmpeg, inputFor, makeAudio, makeVideo, tempDir, failure } from '../helpers/fixtures.ts';
 
 const video = getExtractor('video');
 const audio = getExtractor('audio');
@@ -95,6 +95,15 @@ describe('audio extractor', () => {
     expect(metadata.tags).toMatchObject({ title: vi.title, artist: vi.artist, album: vi.album, year: 2023 });
     expect((metadata.tags as { comment?: string }).comment ?? vi.comment).toBe(vi.comment);
     expect(metadata.hasCover).toBe(false);
+  });
+
+  it('AMR (phones, voice recorders), which music-metadata cannot read: facts from ffprobe', async () => {
+    const path = join(dir, 'ghi-am.amr');
+    await ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=330:sample_rate=8000:duration=3', '-c:a', 'libopencore_amrnb', '-ar', '8000', '-ac', '1', path]);
+    const { metadata } = await audio.extract(await inputFor(path, 'audio', 'audio/amr', dir));
+    expect(metadata).toMatchObject({ codec: 'amr_nb', sampleRate: 8000, channels: 1, hasCover: false });
+    expect(metadata.durationSec as number).toBeGreaterThan(2.9);
+    expect(metadata.durationSec as number).toBeLessThan(3.2);
   });
 
   it('ID3v1 tags written in a legacy Vietnamese code page (TCVN3) come out as Unicode', async () => {

@@ -1,5 +1,6 @@
 /**
- * Audio extractor (music-metadata for facts and tags, ffmpeg for checks and waveforms).
+ * Audio extractor (music-metadata for facts and tags, ffprobe for the facts of containers it does
+ * not read, such as AMR; ffmpeg for checks and waveforms).
  *
  * Metadata keys: `durationSec` (what really decodes), `container`, `codec`, `sampleRate`, `channels`,
  * `bitRate`, `bitsPerSample`, `lossless`, `tagTypes` (ID3v1, ID3v2.3, vorbis, iTunes…),
@@ -10,8 +11,8 @@
  * Thumbnail: the embedded cover art when there is one, else a waveform drawn from peak levels.
  * Failures: EMPTY_FILE, MEDIA_MALFORMED (unreadable, or no audio decodes), TIMEOUT.
  */
-import { readAudioTags } from '../adapters/audio-tags.ts';
-import { audioPeaks, decodesAudioAt, measureDecodedDuration, type ProbeResult } from '../adapters/ffmpeg.ts';
+import { readAudioTags, type AudioTagFacts } from '../adapters/audio-tags.ts';
+import { audioPeaks, decodesAudioAt, measureDecodedDuration, probe, type ProbeResult } from '../adapters/ffmpeg.ts';
 import { writeThumbnails } from '../adapters/sharp.ts';
 import { decodeText } from '../adapters/text-encoding.ts';
 import { assertNotEmpty, compact } from './common.ts';
@@ -58,13 +59,36 @@ export async function audioThumbnail(input: ExtractInput, _probe?: ProbeResult):
   return { derivatives: await writeThumbnails({ raw: drawWaveform(peaks) }, input.workDir, { maxPixels: maxImagePixels }), note: 'waveform' };
 }
 
+/**
+ * music-metadata does not read every container the store accepts (AMR, from phones and recorders):
+ * then the stream facts come from ffprobe, without tags. Rethrows `cause` when ffprobe finds no audio.
+ */
+async function probedFacts(input: ExtractInput, cause: unknown): Promise<AudioTagFacts> {
+  if (!(cause instanceof PermanentExtractError) || cause.code !== 'MEDIA_MALFORMED') throw cause;
+  const p = await probe(input.path, input.limits.ffprobePath, input.limits.deadline).catch(() => null);
+  const a = p?.streams.find((s) => s.codec_type === 'audio');
+  if (!p || !a) throw cause;
+  const num = (v: unknown) => (v !== undefined && Number.isFinite(Number(v)) ? Number(v) : undefined);
+  const duration = num(a.duration) ?? num(p.format.duration);
+  return {
+    container: p.format.format_name,
+    codec: a.codec_name,
+    durationSec: duration !== undefined ? Math.round(duration * 1000) / 1000 : undefined,
+    sampleRate: num(a.sample_rate),
+    channels: a.channels,
+    bitRate: num(a.bit_rate) ?? num(p.format.bit_rate),
+    tagTypes: [],
+    tags: {},
+  };
+}
+
 export const audioExtractor: Extractor = {
   kind: 'audio',
 
   async extract(input: ExtractInput): Promise<ExtractResult> {
     await assertNotEmpty(input);
     const { ffmpegPath, deadline } = input.limits;
-    const f = await readAudioTags(input.path, { withPicture: true });
+    const f = await readAudioTags(input.path, { withPicture: true }).catch((e: unknown) => probedFacts(input, e));
     let durationSec = f.durationSec;
     let truncated: { truncated: true; claimedDurationSec: number } | undefined;
     // A header can claim more than the file holds (cut-off upload): check that the end decodes,
