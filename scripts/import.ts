@@ -3,7 +3,7 @@
  *                   [--process] [--data-dir storage] [--quiet]
  * See docs/operations.md ("Bulk import").
  */
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXIT, UsageError, runCli, scriptConfig } from '../server/ops/cli.ts';
@@ -47,6 +47,8 @@ async function main(): Promise<number> {
   if (!values.manifest) throw new UsageError('--manifest is required');
   const concurrency = Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError('--concurrency must be 1..64');
+  if (!(await stat(positionals[0]).catch(() => null))?.isDirectory()) throw new UsageError(`the folder "${positionals[0]}" does not exist or is not a folder`);
+  if (!(await stat(values.manifest).catch(() => null))?.isFile()) throw new UsageError(`the manifest "${values.manifest}" does not exist or is not a file`);
   const config = scriptConfig(values['data-dir']);
 
   let notify = () => {};

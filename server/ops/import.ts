@@ -11,8 +11,8 @@
 import type Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, readFile, realpath, stat } from 'node:fs/promises';
-import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
+import { lstat, open, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Principal } from '../auth/principal.ts';
 import { parseNewProductFields, type ProductInsert } from '../catalogue/product-fields.ts';
 import { ACCESS_LEVELS } from '../db/schema.ts';
@@ -203,9 +203,21 @@ async function importRow(
       problems.push({ code: 'FILE_OUTSIDE_FOLDER', message: `"${f.path}" is outside the import folder`, file: f.path });
       continue;
     }
+    const found = await locate(folder, path);
+    if (found === null) {
+      problems.push({ code: 'FILE_MISSING', message: `File "${f.path}" does not exist`, file: f.path });
+      continue;
+    }
+    // A symbolic link inside the folder may point anywhere: what counts is where it leads.
+    const real = await realpath(found).catch(() => found);
+    const realRel = relative(folder, real);
+    if (isAbsolute(realRel) || realRel.split(sep).includes('..')) {
+      problems.push({ code: 'FILE_OUTSIDE_FOLDER', message: `"${f.path}" is a link to a file outside the import folder`, file: f.path });
+      continue;
+    }
     let st;
     try {
-      st = await stat(path);
+      st = await stat(found);
     } catch {
       problems.push({ code: 'FILE_MISSING', message: `File "${f.path}" does not exist`, file: f.path });
       continue;
@@ -217,11 +229,11 @@ async function importRow(
     f.size = st.size;
     try {
       if (opts.dryRun) {
-        const info = await inspectFile(path, f.path, opts.maxFileBytes);
+        const info = await inspectFile(found, f.path, opts.maxFileBytes);
         f.sha256 = info.sha256;
         f.mediaType = info.mediaType;
       } else if (problems.length === 0) {
-        const rec = await receiveFile(createReadStream(path, { highWaterMark: 1024 * 1024 }), {
+        const rec = await receiveFile(createReadStream(found, { highWaterMark: 1024 * 1024 }), {
           tmpDir: deps.tmpDir,
           originalName: basename(f.path).normalize('NFC'),
           clientMediaType: null,
@@ -281,6 +293,28 @@ async function importRow(
     result.status = 'failed';
   }
   return result;
+}
+
+/**
+ * Where a manifest path is on disk (null: nowhere). The manifest is read in NFC, but file names
+ * may be stored decomposed (NFD: folders copied from a Mac, some zip tools), so a path segment
+ * not found as written is looked up among its folder's entries by its NFC form.
+ */
+async function locate(folder: string, path: string): Promise<string | null> {
+  if (await lstat(path).then(() => true, () => false)) return path;
+  let at = folder;
+  for (const segment of relative(folder, path).split(sep)) {
+    const exact = join(at, segment);
+    if (await lstat(exact).then(() => true, () => false)) {
+      at = exact;
+      continue;
+    }
+    const want = segment.normalize('NFC');
+    const match = (await readdir(at).catch(() => [] as string[])).find((name) => name.normalize('NFC') === want);
+    if (match === undefined) return null;
+    at = join(at, match);
+  }
+  return at;
 }
 
 /** Hash and sniff a file in place (dry run): the same checks receiveFile makes, without writing. */

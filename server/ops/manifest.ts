@@ -148,6 +148,10 @@ export function rowToRawFields(row: ManifestRow): Record<string, string[]> {
     if (col === 'type') v = TYPE_ALIASES[foldKey(v)] ?? v;
     if (col === 'access') v = ACCESS_ALIASES[foldKey(v)] ?? v;
     if (col === 'state') v = STATE_ALIASES[foldKey(v)] ?? v;
+    // The catalogue parser takes YYYY-MM-DD and whole numbers only; the manifest also takes
+    // DD/MM/YYYY dates and print runs written with thousands separators (`1.000`), as documented.
+    if (col === 'releaseDate' || col === 'copyReceivedOn') v = isoDate(v) ?? v;
+    if (col === 'printRun' && /^\d{1,3}([.\s]\d{3})+$/.test(v)) v = v.replace(/[.\s]/g, '');
     if (col === 'subjects' || col === 'languages' || col === 'coIssuers') {
       // Lists in a cell: `;` or `,` separated.
       raw[field] = v.split(/[;,]/).map((s) => s.trim()).filter(Boolean);
@@ -156,4 +160,13 @@ export function rowToRawFields(row: ManifestRow): Record<string, string[]> {
     raw[field] = [v];
   }
   return raw;
+}
+
+/** `DD/MM/YYYY`, `D.M.YYYY` or `YYYY-M-D` → `YYYY-MM-DD` (not checked for validity); null for anything else. */
+export function isoDate(s: string): string | null {
+  let m = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(s);
+  if (m) return `${m[1]}-${m[2].padStart(2, '0')}-${m[3].padStart(2, '0')}`;
+  m = /^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$/.exec(s);
+  if (m) return `${m[3]}-${m[2].padStart(2, '0')}-${m[1].padStart(2, '0')}`;
+  return null;
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../server/db/client.ts';
@@ -48,7 +48,7 @@ describe('manifest parsing', () => {
     expect(m.rows).toHaveLength(3);
     expect(m.rows[0].files).toEqual(['sach/Lich su Dang bo tinh Cao Bang.pdf', 'sach/bia.jpg']);
     const raw = rowToRawFields(m.rows[0]);
-    expect(raw).toMatchObject({ type: ['book'], access: ['public'], state: ['published'], releaseDate: ['15/03/2022'], copyShelf: ['Kệ A2-05'], subjects: ['lịch sử', 'Đảng bộ', 'truyền thống'] });
+    expect(raw).toMatchObject({ type: ['book'], access: ['public'], state: ['published'], releaseDate: ['2022-03-15'], printRun: ['1000'], copyShelf: ['Kệ A2-05'], subjects: ['lịch sử', 'Đảng bộ', 'truyền thống'] });
     expect(rowToRawFields(m.rows[1])).toMatchObject({ type: ['flyer'], languages: ['vi', 'tay'], coIssuers: ['bao-cao-bang'], planTask: ['2023-to-roi-du-lich-van-minh'] });
     expect(rowToRawFields(m.rows[2])).toMatchObject({ type: ['photo'], access: ['internal'] });
   });
@@ -150,6 +150,65 @@ describe('bulk import', () => {
     expect(r.totals).toMatchObject({ imported: 0, skipped: 3, failed: 4 });
     expect(r.rows.filter((row) => row.status === 'skipped').every((row) => row.problems[0].code === 'ALREADY_IMPORTED')).toBe(true);
     expect((store.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(2);
+  });
+});
+
+describe('import of a backlog as operators have it', () => {
+  let dataDir: string;
+  let store: OpsStore;
+  beforeAll(async () => {
+    dataDir = await makeDataDir();
+    store = await openStore(testConfig(dataDir, { jobs: { workers: 0 } }));
+    seedAgencies(store.paths.dbFile);
+  });
+  afterAll(async () => {
+    store.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('takes the template\'s DD/MM/YYYY dates and 1.000 print runs', async () => {
+    const folder = join(dataDir, 'dates');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'a.png'), await makePng(30, 20, 11));
+    await writeFile(join(folder, 'b.png'), await makePng(30, 20, 12));
+    const manifest = join(dataDir, 'dates.csv');
+    await writeFile(manifest, 'Tệp;Tiêu đề;Loại;Ngày phát hành;Số lượng in;Ngày nhận\na.png;Tờ rơi A;tờ rơi;15/03/2022;1.000;30/3/2023\nb.png;Tờ rơi B;tờ rơi;31/02/2022;;\n');
+    const r = await run(store, folder, manifest);
+    expect(r.rows[0], JSON.stringify(r.rows[0])).toMatchObject({ status: 'imported' });
+    const p = store.db.sqlite.prepare('SELECT release_date, year, print_run, copy_received_on FROM products WHERE id = ?').get(r.rows[0].productId);
+    expect(p).toEqual({ release_date: '2022-03-15', year: 2022, print_run: 1000, copy_received_on: '2023-03-30' });
+    expect(r.rows[1]).toMatchObject({ status: 'failed', problems: [expect.objectContaining({ field: 'releaseDate' })] });
+  });
+
+  it('finds files whose names are stored decomposed (NFD), whichever form the manifest uses', async () => {
+    const folder = join(dataDir, 'mac');
+    const dir = 'Sách cũ'.normalize('NFD');
+    await mkdir(join(folder, dir), { recursive: true });
+    await writeFile(join(folder, dir, 'Địa lý Cao Bằng.png'.normalize('NFD')), await makePng(30, 20, 21));
+    await writeFile(join(folder, 'Thác Bản Giốc.png'.normalize('NFD')), await makePng(30, 20, 22));
+    const manifest = join(dataDir, 'mac.csv');
+    await writeFile(manifest, ['file,title,type', `Sách cũ/Địa lý Cao Bằng.png,Địa lý,photo`, `${'Thác Bản Giốc.png'.normalize('NFD')},Thác,photo`].join('\n'));
+    const r = await run(store, folder, manifest);
+    expect(r.rows.map((row) => row.status), JSON.stringify(r.rows)).toEqual(['imported', 'imported']);
+    const names = store.db.sqlite.prepare('SELECT original_name FROM product_files WHERE product_id IN (?, ?) ORDER BY product_id').all(r.rows[0].productId, r.rows[1].productId);
+    expect(names).toEqual([{ original_name: 'Địa lý Cao Bằng.png' }, { original_name: 'Thác Bản Giốc.png' }]);
+  });
+
+  it('refuses a symbolic link that leads outside the folder', async () => {
+    const folder = join(dataDir, 'links');
+    await mkdir(folder, { recursive: true });
+    const outside = join(dataDir, 'secret.png');
+    await writeFile(outside, await makePng(30, 20, 31));
+    await symlink(outside, join(folder, 'link.png'));
+    await writeFile(join(folder, 'inside.png'), await makePng(30, 20, 32));
+    await symlink(join(folder, 'inside.png'), join(folder, 'link-inside.png'));
+    const manifest = join(dataDir, 'links.csv');
+    await writeFile(manifest, 'file,title,type\nlink.png,Ngoài,photo\nlink-inside.png,Trong,photo\n');
+    for (const dryRun of [true, false]) {
+      const r = await run(store, folder, manifest, dryRun);
+      expect(r.rows[0].problems.map((p) => p.code)).toEqual(['FILE_OUTSIDE_FOLDER']);
+      expect(r.rows[1].status).toBe(dryRun ? 'valid' : 'imported');
+    }
   });
 });
 
