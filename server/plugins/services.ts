@@ -95,10 +95,26 @@ export default fp(
       if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS' && reply.statusCode < 400) await db.syncWal();
     });
 
+    // Jobs queued by another process (`npm run import`, `npm run rederive`) are committed on another
+    // connection, so no in-process commit wakes the runner: SQLite's data_version changes when
+    // another connection commits, and a change wakes it (checked every 2 s, a cheap pragma).
+    let seenDataVersion = 0;
+    let foreignCommits: NodeJS.Timeout | null = null;
     app.addHook('onReady', async () => {
       jobRunner.start();
+      if (config.jobs.workers > 0) {
+        seenDataVersion = Number(db.sqlite.pragma('data_version', { simple: true }));
+        foreignCommits = setInterval(() => {
+          const v = Number(db.sqlite.pragma('data_version', { simple: true }));
+          if (v === seenDataVersion) return;
+          seenDataVersion = v;
+          jobRunner.notify();
+        }, 2000);
+        foreignCommits.unref();
+      }
     });
     app.addHook('onClose', async () => {
+      if (foreignCommits) clearInterval(foreignCommits);
       await jobRunner.stop(10_000);
       db.close();
     });

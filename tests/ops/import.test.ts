@@ -6,7 +6,7 @@ import { openDatabase } from '../../server/db/client.ts';
 import { parseManifest, rowToRawFields } from '../../server/ops/manifest.ts';
 import { formatImportReport, runImport, type ImportReport } from '../../server/ops/import.ts';
 import { openStore, systemPrincipal, type OpsStore } from '../../server/ops/store.ts';
-import { makeDataDir, testConfig } from '../helpers/app.ts';
+import { auth, makeDataDir, makeTestApp, multipartBody, testConfig } from '../helpers/app.ts';
 import { makeJpeg, makePdf, makePng, randomBinary } from '../helpers/samples.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -208,6 +208,35 @@ describe('import of a backlog as operators have it', () => {
       const r = await run(store, folder, manifest, dryRun);
       expect(r.rows[0].problems.map((p) => p.code)).toEqual(['FILE_OUTSIDE_FOLDER']);
       expect(r.rows[1].status).toBe(dryRun ? 'valid' : 'imported');
+    }
+  });
+});
+
+describe('import while the server runs', () => {
+  it('the running server runs the jobs the import queued, with no upload to wake it', async () => {
+    const t = await makeTestApp({ jobs: { workers: 1 } });
+    let store: OpsStore | null = null;
+    try {
+      // An upload first: once its jobs are done, the runner is idle with an empty queue.
+      const { body, headers } = multipartBody({ title: 'Tải lên trước', type: 'photo' }, [{ filename: 'a.png', data: await makePng(40, 30, 40) }]);
+      expect((await t.app.inject({ method: 'POST', url: '/api/products', payload: body, headers: { ...headers, ...auth() } })).statusCode).toBe(201);
+      const waitDone = async (n: number) => {
+        const deadline = Date.now() + 20_000;
+        while ((t.app.jobQueue.counts().done ?? 0) < n && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+        return t.app.jobQueue.counts();
+      };
+      expect(await waitDone(2)).toMatchObject({ done: 2 });
+      const folder = join(t.dataDir, 'in');
+      await mkdir(folder, { recursive: true });
+      await writeFile(join(folder, 'ảnh.png'), await makePng(40, 30, 41));
+      await writeFile(join(t.dataDir, 'items.csv'), 'file,title,type\nảnh.png,Ảnh nhập khi máy chủ chạy,photo\n');
+      store = await openStore(t.config);
+      const r = await run(store, folder, join(t.dataDir, 'items.csv'));
+      expect(r.totals.imported).toBe(1);
+      expect(await waitDone(4)).toMatchObject({ done: 4 });
+    } finally {
+      store?.close();
+      await t.close();
     }
   });
 });
