@@ -9,35 +9,49 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createToken, getUser, listTokens, revokeToken } from '../server/catalogue/accounts.ts';
 import { AppError } from '../server/errors.ts';
-import { withCatalogueDb } from '../server/ops/cli.ts';
+import { EXIT, withCatalogueDb } from '../server/ops/cli.ts';
 
-const USAGE = `usage:
+const USAGE = `usage (every command also takes --data-dir <dir>, default: DATA_DIR or ./storage):
   npm run token -- create --user <name> --name <label> [--days <n> | --no-expiry]
   npm run token -- list [--user <name>]
   npm run token -- revoke --id <token id>`;
 
 export async function main(argv: string[], env: Record<string, string | undefined>, out: (s: string) => void = console.log): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      user: { type: 'string' },
-      name: { type: 'string' },
-      days: { type: 'string' },
-      'no-expiry': { type: 'boolean' },
-      id: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        user: { type: 'string' },
+        name: { type: 'string' },
+        days: { type: 'string' },
+        'no-expiry': { type: 'boolean' },
+        id: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        'data-dir': { type: 'string' },
+      },
+    });
+  } catch (e) {
+    // Unknown option, missing value: a usage error, not a stack trace.
+    out(`error: ${(e as Error).message}\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const { positionals, values } = parsed;
   const cmd = positionals[0];
   if (!cmd || values.help) {
     out(USAGE);
-    return cmd ? 0 : 2;
+    return values.help ? EXIT.ok : EXIT.usage;
   }
-  return withCatalogueDb(env, out, async (db) => {
+  if (!['create', 'list', 'revoke'].includes(cmd)) {
+    out(`error: unknown command "${cmd}"\n${USAGE}`);
+    return EXIT.usage;
+  }
+  return withCatalogueDb(env, out, values['data-dir'], async (db) => {
     switch (cmd) {
       case 'create': {
         if (!values.user || !values.name) throw new AppError(400, 'USAGE', `--user and --name are required\n${USAGE}`);
+        if (values['no-expiry'] && values.days !== undefined) throw new AppError(400, 'USAGE', `--days and --no-expiry exclude each other\n${USAGE}`);
         const days = values['no-expiry'] ? null : values.days === undefined ? 90 : /^\d+$/.test(values.days) ? Number(values.days) : NaN;
         const { token, secret } = createToken(db.sqlite, { user: values.user, name: values.name, days });
         out(`token ${token.id} for ${token.username} "${token.name}", expires ${token.expiresAt ?? 'never'}`);
@@ -63,8 +77,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
         return 0;
       }
       default:
-        out(USAGE);
-        return 2;
+        out(`error: unknown command "${cmd}"\n${USAGE}`);
+        return EXIT.usage;
     }
   });
 }

@@ -10,10 +10,10 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createUser, getUser, listUsers, updateUser } from '../server/catalogue/accounts.ts';
 import { randomPassword } from '../server/auth/passwords.ts';
-import { withCatalogueDb } from '../server/ops/cli.ts';
+import { EXIT, withCatalogueDb } from '../server/ops/cli.ts';
 import { AppError } from '../server/errors.ts';
 
-const USAGE = `usage:
+const USAGE = `usage (every command also takes --data-dir <dir>, default: DATA_DIR or ./storage):
   npm run user -- create --username <name> --role <admin|archivist|agency|researcher> [--agency <code>] [--password <pw>] [--name <display name>] [--internal]
   npm run user -- list
   npm run user -- set-password --username <name> [--password <pw>]
@@ -21,25 +21,38 @@ const USAGE = `usage:
   npm run user -- enable --username <name>`;
 
 export async function main(argv: string[], env: Record<string, string | undefined>, out: (s: string) => void = console.log): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      username: { type: 'string' },
-      role: { type: 'string' },
-      agency: { type: 'string' },
-      password: { type: 'string' },
-      name: { type: 'string' },
-      internal: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        username: { type: 'string' },
+        role: { type: 'string' },
+        agency: { type: 'string' },
+        password: { type: 'string' },
+        name: { type: 'string' },
+        internal: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        'data-dir': { type: 'string' },
+      },
+    });
+  } catch (e) {
+    // Unknown option, missing value: a usage error, not a stack trace.
+    out(`error: ${(e as Error).message}\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const { positionals, values } = parsed;
   const cmd = positionals[0];
   if (!cmd || values.help) {
     out(USAGE);
-    return cmd ? 0 : 2;
+    return values.help ? EXIT.ok : EXIT.usage;
   }
-  return withCatalogueDb(env, out, async (db) => {
+  if (!['create', 'list', 'set-password', 'disable', 'enable'].includes(cmd)) {
+    out(`error: unknown command "${cmd}"\n${USAGE}`);
+    return EXIT.usage;
+  }
+  return withCatalogueDb(env, out, values['data-dir'], async (db) => {
     const need = (v: string | undefined, name: string) => {
       if (!v) throw new AppError(400, 'USAGE', `--${name} is required\n${USAGE}`);
       return v;
@@ -84,8 +97,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
         return 0;
       }
       default:
-        out(USAGE);
-        return 2;
+        out(`error: unknown command "${cmd}"\n${USAGE}`);
+        return EXIT.usage;
     }
   });
 }

@@ -1,4 +1,5 @@
 /** Small shared pieces of the operator scripts: config from env + `--data-dir`, usage errors, exit codes. */
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { loadPlanSeed, readPlanSeed } from '../catalogue/seed.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
@@ -40,19 +41,43 @@ export function runCli(main: () => Promise<number>, usage: string): void {
 }
 
 /**
- * Open the catalogue of DATA_DIR for an account script (user, token): the plan seed is loaded
- * first so agencies exist even if the server never started; an AppError is printed and gives
- * exit code 1; the database is always closed.
+ * Open the catalogue of DATA_DIR (or `dataDir`, from `--data-dir`) for an account script (user,
+ * token): the plan seed is loaded first so agencies exist even if the server never started; an
+ * AppError is printed and gives exit code 1 (2 for a usage error), a bad configuration exit code 2;
+ * the database is always closed.
  */
-export async function withCatalogueDb(env: Record<string, string | undefined>, out: (s: string) => void, run: (db: Database_) => Promise<number>): Promise<number> {
-  const db = openDatabase(dataPaths(loadConfig(env).dataDir).dbFile);
+export async function withCatalogueDb(
+  env: Record<string, string | undefined>,
+  out: (s: string) => void,
+  dataDir: string | undefined,
+  run: (db: Database_) => Promise<number>,
+): Promise<number> {
+  let dbFile: string;
+  try {
+    const config = loadConfig(env);
+    if (dataDir !== undefined) {
+      if (dataDir.split(/[\\/]/).includes('..')) throw new UsageError('--data-dir must not contain ".."');
+      config.dataDir = resolve(dataDir);
+    }
+    dbFile = dataPaths(config.dataDir).dbFile;
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof UsageError) {
+      out(e instanceof UsageError ? `error: ${e.message}` : e.message);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+  // Creating the store here is allowed (accounts before the first start), but say so: a mistyped
+  // DATA_DIR would otherwise put accounts into a new, empty store without a word.
+  if (!existsSync(dbFile)) out(`note: no database at ${dbFile} yet; creating it`);
+  const db = openDatabase(dbFile);
   loadPlanSeed(db.sqlite, readPlanSeed());
   try {
     return await run(db);
   } catch (e) {
     if (e instanceof AppError) {
       out(`error: ${e.message}${e.details.field ? ` (${String(e.details.field)})` : ''}`);
-      return EXIT.problems;
+      return e.code === 'USAGE' ? EXIT.usage : EXIT.problems;
     }
     throw e;
   } finally {

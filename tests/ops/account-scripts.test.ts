@@ -1,0 +1,59 @@
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main as tokenCli } from '../../scripts/token.ts';
+import { main as userCli } from '../../scripts/user.ts';
+import { makeDataDir } from '../helpers/app.ts';
+
+describe('user and token scripts: usage errors and --data-dir', () => {
+  let dir: string;
+  const lines: string[] = [];
+  const out = (s: string) => lines.push(s);
+  // DATA_DIR points elsewhere: --data-dir must win.
+  const env = { DATA_DIR: '/nonexistent-kho-data-dir' };
+
+  beforeAll(async () => {
+    dir = await makeDataDir();
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('an unknown option or a missing value is a usage error (exit 2) with the usage, not a stack trace', async () => {
+    for (const [cli, argv] of [
+      [userCli, ['create', '--bogus']],
+      [userCli, ['create', '--username']],
+      [tokenCli, ['list', '--bogus']],
+      [tokenCli, ['create', '--user', 'x', '--name', 'y', '--days', '-1']],
+    ] as const) {
+      lines.length = 0;
+      expect(await cli([...argv], env, out), argv.join(' ')).toBe(2);
+      expect(lines.join('\n')).toMatch(/^error: .*\n(.|\n)*usage/);
+    }
+    expect(existsSync('/nonexistent-kho-data-dir')).toBe(false);
+  });
+
+  it('--help exits 0; no command, an unknown command or a missing required option exits 2', async () => {
+    expect(await userCli(['--help'], env, out)).toBe(0);
+    expect(await tokenCli(['--help'], env, out)).toBe(0);
+    expect(await userCli([], env, out)).toBe(2);
+    lines.length = 0;
+    expect(await tokenCli(['frob', '--data-dir', dir], env, out)).toBe(2);
+    expect(lines[0]).toMatch(/^error: unknown command "frob"\n/);
+    expect(await userCli(['create', '--username', 'a', '--data-dir', dir], env, out)).toBe(2);
+    expect(await tokenCli(['create', '--user', 'a', '--name', 'b', '--days', '5', '--no-expiry', '--data-dir', dir], env, out)).toBe(2);
+  });
+
+  it('works on the store named by --data-dir, and says when it creates one', async () => {
+    await rm(join(dir, 'kho.sqlite'), { force: true });
+    lines.length = 0;
+    expect(await userCli(['create', '--username', 'luutru1', '--role', 'archivist', '--password', 'Mật khẩu đủ dài', '--data-dir', dir], env, out)).toBe(0);
+    expect(lines[0]).toBe(`note: no database at ${join(dir, 'kho.sqlite')} yet; creating it`);
+    lines.length = 0;
+    expect(await userCli(['list', '--data-dir', dir], env, out)).toBe(0);
+    expect(lines).toEqual([expect.stringMatching(/^\d+\tluutru1\tarchivist\t/)]);
+    expect(await userCli(['list', '--data-dir', '../x'], env, out)).toBe(2);
+    expect(existsSync('/nonexistent-kho-data-dir')).toBe(false);
+  });
+});
