@@ -1,44 +1,57 @@
 /**
- * `npm run reindex`: drop and rebuild the search index of DATA_DIR/kho.sqlite from the catalogue.
- * The index is derived state. Run it with the server stopped: a running server keeps its in-memory
- * part (and its ids of text rows) until restarted. Not needed for routine start-ups, which rebuild
- * by themselves when the index format or the catalogue fingerprint changed.
+ * `npm run reindex [-- --data-dir storage] [--quiet]`: drop and rebuild the search index of
+ * DATA_DIR/kho.sqlite from the catalogue. The index is derived state. Run it with the server
+ * stopped: a running server keeps its in-memory part (and its ids of text rows) until restarted.
+ * Not needed for routine start-ups, which rebuild by themselves when the index format or the
+ * catalogue fingerprint changed.
  */
-import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../server/config.ts';
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { openDatabase } from '../server/db/client.ts';
+import { EXIT, UsageError, runCli, scriptConfig } from '../server/ops/cli.ts';
+import { createProgress } from '../server/ops/progress.ts';
+import { dataPaths } from '../server/plugins/services.ts';
 import { createSearchService } from '../server/search/index.ts';
 
-function main(): number {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(e.message);
-      return 2;
-    }
-    throw e;
+const USAGE = `usage: npm run reindex -- [--data-dir <dir>] [--quiet]
+  rebuild the search index from the database (run it with the server stopped)
+  --data-dir <dir>   data directory (default: DATA_DIR or ./storage)
+exit codes: 0 rebuilt, 1 failed, 2 bad usage`;
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      'data-dir': { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT.ok;
   }
-  const file = join(config.dataDir, 'kho.sqlite');
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const config = scriptConfig(values['data-dir']);
+  const file = dataPaths(config.dataDir).dbFile;
+  if (!existsSync(file)) throw new UsageError(`no database at ${file}`);
   const db = openDatabase(file);
   try {
     const search = createSearchService({ sqlite: db.sqlite });
-    let last = 0;
+    const progress = createProgress({ label: 'reindex', total: 0, silent: values.quiet });
+    let seen = 0;
     const r = search.rebuild((done, total) => {
-      const now = Date.now();
-      if (now - last > 1000 || done === total) {
-        process.stderr.write(`\rproducts ${done}/${total}`);
-        last = now;
-      }
+      if (seen === 0) progress.setTotal(total);
+      progress.tick(done - seen);
+      seen = done;
     });
-    process.stderr.write('\n');
+    progress.done();
     search.close();
     console.log(`search index rebuilt: ${r.products} products, ${r.pages} text pages, ${(r.ms / 1000).toFixed(1)} s (${file})`);
-    return 0;
+    return EXIT.ok;
   } finally {
     db.close();
   }
 }
 
-process.exitCode = main();
+runCli(main, USAGE);
