@@ -3,10 +3,12 @@
  * A consistent snapshot of a running (or stopped) store: SQLite online backup + incremental blobs
  * + manifest of checksums. See docs/operations.md ("Backup and restore").
  */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { backup } from '../server/ops/backup.ts';
 import { EXIT, UsageError, runCli, scriptConfig } from '../server/ops/cli.ts';
 import { createProgress } from '../server/ops/progress.ts';
+import { dataPaths } from '../server/plugins/services.ts';
 import { formatBytes } from '../server/ingest/receive-file.ts';
 
 const USAGE = `usage: npm run backup -- <dest> [--data-dir <dir>] [--concurrency <n>] [--quiet] [--json]
@@ -31,6 +33,8 @@ async function main(): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError('exactly one <dest> folder is required');
   const config = scriptConfig(values['data-dir']);
+  const dbFile = dataPaths(config.dataDir).dbFile;
+  if (!existsSync(dbFile)) throw new UsageError(`no database at ${dbFile}`);
   const progress = createProgress({ label: 'backup', total: 0, silent: values.quiet });
   const r = await backup({ dataDir: config.dataDir, dest: positionals[0], concurrency: Number(values.concurrency) || 4, progress });
   progress.done();

@@ -1,0 +1,65 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../server/db/client.ts';
+import { makeDataDir } from '../helpers/app.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+function runScript(name: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', `${name}.ts`), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, DATA_DIR: '/nonexistent-kho-data-dir', LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => res({ code, stdout, stderr }));
+  });
+}
+
+describe('operator scripts: usage and the data dir', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await makeDataDir();
+    openDatabase(join(dir, 'kho.sqlite')).close();
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reindex, rederive and backup refuse a data dir without a database (exit 2, no stack trace, nothing created)', async () => {
+    const missing = join(dir, 'go-nhầm');
+    const results = await Promise.all([
+      runScript('reindex', ['--data-dir', missing]),
+      runScript('rederive', ['--data-dir', missing]),
+      runScript('backup', [join(dir, 'bk'), '--data-dir', missing]),
+    ]);
+    for (const r of results) {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`error: no database at ${join(missing, 'kho.sqlite')}`);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+    }
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it('reindex takes --data-dir and --help, and refuses unknown options', async () => {
+    const [ok, help, bad] = await Promise.all([
+      runScript('reindex', ['--data-dir', dir, '--quiet']),
+      runScript('reindex', ['--help']),
+      runScript('reindex', ['--bogus']),
+    ]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain(`search index rebuilt: 0 products, 0 text pages`);
+    expect(ok.stdout).toContain(join(dir, 'kho.sqlite'));
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: npm run reindex/);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`Unknown option '--bogus'`);
+  });
+});
