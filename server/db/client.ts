@@ -44,6 +44,15 @@ export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): Data
     sqlite.pragma('synchronous = NORMAL');
   }
   sqlite.pragma('foreign_keys = ON');
+  if (!opts.readonly) {
+    // better-sqlite3's default BEGIN is deferred: a transaction that reads before it writes then
+    // fails at once with SQLITE_BUSY (the busy timeout does not apply) when another connection
+    // committed in between — an import or rederive beside the running server, in either process.
+    // Every transaction of this connection begins IMMEDIATE instead (the write lock taken at BEGIN,
+    // waiting up to busy_timeout); `.deferred` stays available.
+    const transaction = sqlite.transaction.bind(sqlite);
+    sqlite.transaction = ((fn: (...args: never[]) => unknown) => transaction(fn).immediate) as typeof sqlite.transaction;
+  }
   const db = drizzle(sqlite, { schema });
   if (opts.migrate ?? true) migrate(db, { migrationsFolder: MIGRATIONS_DIR });
   const wal = file === ':memory:' || opts.readonly ? null : createWalSync(`${file}-wal`);

@@ -241,6 +241,36 @@ describe('import while the server runs', () => {
   });
 });
 
+describe('two processes writing the catalogue', () => {
+  it('a transaction that read before another connection committed still writes (waits for the lock instead of failing)', async () => {
+    const dataDir = await makeDataDir();
+    const a = openDatabase(join(dataDir, 'kho.sqlite'));
+    const b = openDatabase(join(dataDir, 'kho.sqlite'), { migrate: false, busyTimeoutMs: 0 });
+    try {
+      a.sqlite.exec('CREATE TABLE t (n INTEGER)');
+      let other = 'committed';
+      // Like the ingest transaction: it reads first, then writes; meanwhile "the server" commits.
+      const write = a.sqlite.transaction(() => {
+        a.sqlite.prepare('SELECT count(*) FROM t').get();
+        try {
+          b.sqlite.prepare('INSERT INTO t VALUES (2)').run();
+        } catch (e) {
+          other = (e as { code?: string }).code ?? 'error';
+        }
+        a.sqlite.prepare('INSERT INTO t VALUES (1)').run();
+      });
+      expect(() => write()).not.toThrow();
+      // The other connection waited for the lock (here: gave up at once, its timeout being 0).
+      expect(other).toBe('SQLITE_BUSY');
+      expect(a.sqlite.prepare('SELECT n FROM t').pluck().all()).toEqual([1]);
+    } finally {
+      b.close();
+      a.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('import script killed half-way', () => {
   it('a re-run completes the import without duplicating anything', async () => {
     const dataDir = await makeDataDir();
