@@ -4,6 +4,7 @@
  * + manifest of checksums. See docs/operations.md ("Backup and restore").
  */
 import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { backup } from '../server/ops/backup.ts';
 import { EXIT, UsageError, runCli, scriptConfig } from '../server/ops/cli.ts';
@@ -32,6 +33,8 @@ async function main(): Promise<number> {
     return EXIT.ok;
   }
   if (positionals.length !== 1) throw new UsageError('exactly one <dest> folder is required');
+  const destStat = await stat(positionals[0]).catch(() => null);
+  if (destStat && !destStat.isDirectory()) throw new UsageError(`${positionals[0]} is not a folder`);
   const config = scriptConfig(values['data-dir']);
   const dbFile = dataPaths(config.dataDir).dbFile;
   if (!existsSync(dbFile)) throw new UsageError(`no database at ${dbFile}`);

@@ -4,7 +4,7 @@
  * See docs/operations.md ("Bulk import").
  */
 import { stat, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXIT, UsageError, runCli, scriptConfig } from '../server/ops/cli.ts';
 import { formatImportReport, importExitCode, runImport } from '../server/ops/import.ts';
@@ -49,6 +49,8 @@ async function main(): Promise<number> {
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError('--concurrency must be 1..64');
   if (!(await stat(positionals[0]).catch(() => null))?.isDirectory()) throw new UsageError(`the folder "${positionals[0]}" does not exist or is not a folder`);
   if (!(await stat(values.manifest).catch(() => null))?.isFile()) throw new UsageError(`the manifest "${values.manifest}" does not exist or is not a file`);
+  // Checked before the work: a report that cannot be written would otherwise be lost at the end.
+  if (values.report && !(await stat(dirname(resolve(values.report))).catch(() => null))?.isDirectory()) throw new UsageError(`the folder of --report ${values.report} does not exist`);
   const config = scriptConfig(values['data-dir']);
 
   let notify = () => {};

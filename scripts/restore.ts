@@ -2,6 +2,7 @@
  * npm run restore -- <src> [--snapshot <stamp>] [--data-dir <empty dir>] [--list]
  * Restores a snapshot into an EMPTY data dir, verifying every checksum, then checks the result.
  */
+import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { listSnapshots, restore, RestoreRefused } from '../server/ops/backup.ts';
 import { EXIT, UsageError, runCli, scriptConfig } from '../server/ops/cli.ts';
@@ -31,6 +32,7 @@ async function main(): Promise<number> {
     return EXIT.ok;
   }
   if (positionals.length !== 1) throw new UsageError('exactly one <src> backup folder is required');
+  if (!(await stat(positionals[0]).catch(() => null))?.isDirectory()) throw new UsageError(`no backup folder at ${positionals[0]}`);
   if (values.list) {
     for (const s of await listSnapshots(positionals[0])) console.log(s);
     return EXIT.ok;

@@ -35,6 +35,12 @@ export function runCli(main: () => Promise<number>, usage: string): void {
         console.error(e.message);
         process.exit(EXIT.usage);
       }
+      // A failed system call (a file or folder missing, not writable, the disk full) says what and
+      // where in its message; a stack trace would only bury it.
+      if (typeof (e as NodeJS.ErrnoException)?.syscall === 'string') {
+        console.error(`error: ${(e as Error).message}`);
+        process.exit(EXIT.problems);
+      }
       console.error(`error: ${(e as Error)?.stack ?? String(e)}`);
       process.exit(EXIT.problems);
     });

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../server/db/client.ts';
@@ -46,6 +46,21 @@ describe('operator scripts: usage and the data dir', () => {
       expect(r.stderr).not.toMatch(/^\s+at /m);
     }
     expect(existsSync(missing)).toBe(false);
+  });
+
+  it('backup, restore and import name the bad path instead of failing with a stack trace or saying nothing', async () => {
+    const file = join(dir, 'tệp thường');
+    await writeFile(file, 'x');
+    const [backup, list, report] = await Promise.all([
+      runScript('backup', [file, '--data-dir', dir]),
+      runScript('restore', [join(dir, 'không có'), '--list']),
+      runScript('import', [dir, '--manifest', file, '--report', join(dir, 'không có', 'r.json'), '--data-dir', dir]),
+    ]);
+    expect([backup.code, list.code, report.code]).toEqual([2, 2, 2]);
+    expect(backup.stderr).toContain(`error: ${file} is not a folder`);
+    expect(list.stderr).toContain(`error: no backup folder at ${join(dir, 'không có')}`);
+    expect(report.stderr).toContain(`error: the folder of --report ${join(dir, 'không có', 'r.json')} does not exist`);
+    for (const r of [backup, list, report]) expect(r.stderr).not.toMatch(/^\s+at /m);
   });
 
   it('reindex takes --data-dir and --help, and refuses unknown options', async () => {
