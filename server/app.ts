@@ -44,7 +44,10 @@ export interface BuildOptions {
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ?? { level: config.logLevel },
-    trustProxy: config.trustProxy,
+    // One hop: the client address is the one the reverse proxy saw (the last X-Forwarded-For
+    // entry), not the first, which the client writes itself (`X-Forwarded-For: 127.0.0.1` would
+    // pass for localhost at /metrics and dodge the per-address login limit).
+    trustProxy: config.trustProxy ? (_address: string, hop: number) => hop === 0 : false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();

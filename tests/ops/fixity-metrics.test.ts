@@ -118,4 +118,17 @@ describe('scheduled fixity in the server', () => {
       await t.close();
     }
   });
+  it('behind a proxy (TRUST_PROXY), a client cannot pass for localhost with its own X-Forwarded-For', async () => {
+    const p = await makeTestApp({ jobs: { workers: 0 }, trustProxy: true });
+    try {
+      // The proxy (on this machine) appends the address it saw to what the client sent.
+      const viaProxy = (xff: string) => p.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': xff } });
+      expect((await viaProxy('203.0.113.5')).statusCode).toBe(403);
+      expect((await viaProxy('127.0.0.1, 203.0.113.5')).statusCode).toBe(403);
+      expect((await viaProxy('127.0.0.1')).statusCode).toBe(200);
+      expect((await p.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' })).statusCode).toBe(200);
+    } finally {
+      await p.close();
+    }
+  });
 });
