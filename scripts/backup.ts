@@ -3,13 +3,11 @@
  * A consistent snapshot of a running (or stopped) store: SQLite online backup + incremental blobs
  * + manifest of checksums. See docs/operations.md ("Backup and restore").
  */
-import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { backup } from '../server/ops/backup.ts';
-import { EXIT, UsageError, runCli, scriptConfig } from '../server/ops/cli.ts';
+import { EXIT, UsageError, existingDbFile, runCli, scriptConfig } from '../server/ops/cli.ts';
 import { createProgress } from '../server/ops/progress.ts';
-import { dataPaths } from '../server/plugins/services.ts';
 import { formatBytes } from '../server/ingest/receive-file.ts';
 
 const USAGE = `usage: npm run backup -- <dest> [--data-dir <dir>] [--concurrency <n>] [--quiet] [--json]
@@ -36,8 +34,7 @@ async function main(): Promise<number> {
   const destStat = await stat(positionals[0]).catch(() => null);
   if (destStat && !destStat.isDirectory()) throw new UsageError(`${positionals[0]} is not a folder`);
   const config = scriptConfig(values['data-dir']);
-  const dbFile = dataPaths(config.dataDir).dbFile;
-  if (!existsSync(dbFile)) throw new UsageError(`no database at ${dbFile}`);
+  const dbFile = existingDbFile(config);
   const progress = createProgress({ label: 'backup', total: 0, silent: values.quiet });
   const r = await backup({ dataDir: config.dataDir, dest: positionals[0], concurrency: Number(values.concurrency) || 4, progress });
   progress.done();

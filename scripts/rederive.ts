@@ -3,12 +3,10 @@
  * Re-queue extraction and thumbnail jobs. By default the running server's job runner picks them up
  * within a few seconds; --process runs them here (server stopped); --wait just watches the queue.
  */
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { MEDIA_KINDS } from '../server/db/schema.ts';
-import { EXIT, UsageError, runCli, scriptConfig } from '../server/ops/cli.ts';
+import { EXIT, UsageError, existingDbFile, runCli, scriptConfig } from '../server/ops/cli.ts';
 import { createProgress } from '../server/ops/progress.ts';
-import { dataPaths } from '../server/plugins/services.ts';
 import { queueMissingJobs, requeueDerivatives, RederiveUsageError, waitForJobs } from '../server/ops/rederive.ts';
 import { openStore, startRunner } from '../server/ops/store.ts';
 
@@ -40,8 +38,7 @@ async function main(): Promise<number> {
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const config = scriptConfig(values['data-dir']);
-  const dbFile = dataPaths(config.dataDir).dbFile;
-  if (!existsSync(dbFile)) throw new UsageError(`no database at ${dbFile}`);
+  existingDbFile(config);
   const store = await openStore(config);
   try {
     let n: number;

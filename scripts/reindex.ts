@@ -5,12 +5,10 @@
  * Not needed for routine start-ups, which rebuild by themselves when the index format or the
  * catalogue fingerprint changed.
  */
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { openDatabase } from '../server/db/client.ts';
-import { EXIT, UsageError, runCli, scriptConfig } from '../server/ops/cli.ts';
+import { EXIT, UsageError, existingDbFile, runCli, scriptConfig } from '../server/ops/cli.ts';
 import { createProgress } from '../server/ops/progress.ts';
-import { dataPaths } from '../server/plugins/services.ts';
 import { createSearchService } from '../server/search/index.ts';
 
 const USAGE = `usage: npm run reindex -- [--data-dir <dir>] [--quiet]
@@ -33,8 +31,7 @@ async function main(): Promise<number> {
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const config = scriptConfig(values['data-dir']);
-  const file = dataPaths(config.dataDir).dbFile;
-  if (!existsSync(file)) throw new UsageError(`no database at ${file}`);
+  const file = existingDbFile(config);
   const db = openDatabase(file);
   try {
     const search = createSearchService({ sqlite: db.sqlite });

@@ -5,12 +5,11 @@
  */
 import { parseArgs } from 'node:util';
 import { openDatabase } from '../server/db/client.ts';
-import { EXIT, UsageError, runCli, scriptConfig } from '../server/ops/cli.ts';
+import { EXIT, UsageError, existingDbFile, runCli, scriptConfig } from '../server/ops/cli.ts';
 import { formatFixityReport, runFixity } from '../server/ops/fixity.ts';
 import { createProgress } from '../server/ops/progress.ts';
 import { dataPaths } from '../server/plugins/services.ts';
 import { createLocalBlobStore } from '../server/storage/blob-store.ts';
-import { existsSync } from 'node:fs';
 
 const USAGE = `usage: npm run verify -- [--data-dir <dir>] [--concurrency <n>] [--json] [--quiet]
 exit codes: 0 every blob present and intact, no orphans; 1 problems found; 2 bad usage`;
@@ -33,7 +32,7 @@ async function main(): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const config = scriptConfig(values['data-dir']);
   const paths = dataPaths(config.dataDir);
-  if (!existsSync(paths.dbFile)) throw new UsageError(`no database at ${paths.dbFile}`);
+  existingDbFile(config);
   const db = openDatabase(paths.dbFile, { migrate: false, busyTimeoutMs: 15_000 });
   try {
     const progress = createProgress({ label: 'verify', total: 0, silent: values.quiet || values.json });

@@ -22,6 +22,13 @@ export function scriptConfig(dataDir?: string): Config {
   return config;
 }
 
+/** The database file of an existing store under `config.dataDir`; a usage error when there is none (never create one). */
+export function existingDbFile(config: Config): string {
+  const dbFile = dataPaths(config.dataDir).dbFile;
+  if (!existsSync(dbFile)) throw new UsageError(`no database at ${dbFile}`);
+  return dbFile;
+}
+
 /** Run a script's main, mapping usage and config errors to exit code 2 and anything else to 1. */
 export function runCli(main: () => Promise<number>, usage: string): void {
   main()
