@@ -35,6 +35,8 @@ export const MEDIA_TYPES: readonly MediaTypeInfo[] = [
   T('video/mpeg', 'video', 'mpg', 'Video MPEG'),
   T('video/mp2t', 'video', 'ts', 'Video MPEG-TS'),
   T('video/3gpp', 'video', '3gp', 'Video 3GP'),
+  T('video/x-ms-wmv', 'video', 'wmv', 'Video Windows Media (WMV)'),
+  T('video/x-flv', 'video', 'flv', 'Video Flash (FLV)'),
   T('audio/mpeg', 'audio', 'mp3', 'Âm thanh MP3'),
   T('audio/mp4', 'audio', 'm4a', 'Âm thanh M4A'),
   T('audio/x-m4a', 'audio', 'm4a', 'Âm thanh M4A'),
@@ -44,9 +46,13 @@ export const MEDIA_TYPES: readonly MediaTypeInfo[] = [
   T('audio/wav', 'audio', 'wav', 'Âm thanh WAV'),
   T('audio/aac', 'audio', 'aac', 'Âm thanh AAC'),
   T('audio/amr', 'audio', 'amr', 'Âm thanh AMR'),
+  T('audio/x-ms-wma', 'audio', 'wma', 'Âm thanh Windows Media (WMA)'),
   T('application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'office', 'docx', 'Văn bản Word (DOCX)'),
   T('application/vnd.oasis.opendocument.text', 'office', 'odt', 'Văn bản OpenDocument (ODT)'),
   T('application/msword', 'office', 'doc', 'Văn bản Word 97–2003 (DOC)'),
+  T('application/vnd.openxmlformats-officedocument.presentationml.presentation', 'office', 'pptx', 'Bài trình chiếu PowerPoint (PPTX)'),
+  T('application/vnd.openxmlformats-officedocument.presentationml.slideshow', 'office', 'ppsx', 'Bài trình chiếu PowerPoint (PPSX)'),
+  T('application/vnd.oasis.opendocument.presentation', 'office', 'odp', 'Bài trình chiếu OpenDocument (ODP)'),
   T('text/plain', 'text', 'txt', 'Văn bản thuần'),
 ];
 
@@ -59,3 +65,21 @@ export const isImage = (mediaType: string) => byType.get(mediaType)?.kind === 'i
 export const isVideo = (mediaType: string) => byType.get(mediaType)?.kind === 'video';
 export const isAudio = (mediaType: string) => byType.get(mediaType)?.kind === 'audio';
 export const isPdf = (mediaType: string) => mediaType === 'application/pdf';
+
+const PRESENTATIONS = new Set([
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+  'application/vnd.openxmlformats-officedocument.presentationml.slideshow',
+  'application/vnd.oasis.opendocument.presentation',
+]);
+/** Slide decks: their text is stored one page per slide. */
+export const isPresentation = (mediaType: string) => PRESENTATIONS.has(mediaType);
+/** Types whose text pages are real pages (PDF) or slides, so a passage can name its page. */
+export const hasNumberedPages = (mediaType: string) => isPdf(mediaType) || isPresentation(mediaType);
+
+/**
+ * Types a current browser plays in <video>/<audio> (the others are offered for download, with the
+ * thumbnail or waveform as their picture). Chromium and Firefox play MP4/H.264, WebM, Ogg, MP3, AAC,
+ * FLAC and WAV (Chromium also QuickTime and Matroska with those codecs); Windows Media, Flash video, AVI, MPEG program/transport streams, 3GP and AMR they do not.
+ */
+const PLAYABLE = new Set(['video/mp4', 'video/webm', 'video/quicktime', 'video/x-matroska', 'audio/mpeg', 'audio/mp4', 'audio/x-m4a', 'audio/ogg', 'audio/opus', 'audio/flac', 'audio/wav', 'audio/aac']);
+export const playsInBrowser = (mediaType: string) => PLAYABLE.has(mediaType);

@@ -37,6 +37,13 @@ function normalise(mime: string): string {
     case 'video/MP1S':
     case 'video/MP2P':
       return 'video/mpeg';
+    // Windows Media (ASF): file-type names the stream kind it found in the header; a header it could
+    // not read to the end is called video (ffprobe then finds what the streams are).
+    case 'video/x-ms-asf':
+    case 'application/vnd.ms-asf':
+      return 'video/x-ms-wmv';
+    case 'audio/x-ms-asf':
+      return 'audio/x-ms-wma';
     case 'image/apng':
       return 'image/png';
     case 'image/heic-sequence':

@@ -36,7 +36,7 @@ export const SearchQuery = Type.Object({
 
 const SnippetSchema = Type.Object({
   text: Type.String({ description: 'HTML-safe passage; matched words in <mark>' }),
-  page: Type.Optional(Type.Integer({ description: '1-based PDF page of the passage' })),
+  page: Type.Optional(Type.Integer({ description: '1-based PDF page (or slide of a presentation) of the passage' })),
   sha256: Type.Optional(Type.String()),
   field: Type.String(),
 });

@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import { isStaff, type Principal } from '../auth/principal.ts';
 import { canSee } from '../catalogue/visibility.ts';
+import { hasNumberedPages } from '../ingest/media-types.ts';
 import { fold, foldForIndex } from './fold.ts';
 import { FieldIndex, createFoldMemo, viewOf, type Alt, type FieldMatch, type FieldSnapshot, type StoredDoc } from './field-index.ts';
 import { parseQuery, ftsQuote, type ParsedQuery } from './query.ts';
@@ -409,7 +410,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const pages = st.blobPages.all(sha) as Array<{ page: number; text: string }>;
     if (pages.length === 0 && existing === undefined) return null;
     const media = (st.blobMeta.get(sha) as { media_type: string } | undefined)?.media_type ?? '';
-    const paged = media === 'application/pdf' ? 1 : 0;
+    // PDF pages and slides are numbered for the reader; other texts are stored as page 1 of 1.
+    const paged = hasNumberedPages(media) ? 1 : 0;
     let id: number;
     if (existing !== undefined) {
       id = existing.id;

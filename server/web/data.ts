@@ -112,6 +112,19 @@ export function blobText(sqlite: Database.Database, sha256: string, maxChars = 2
   return out;
 }
 
+/** A file's text pages (a deck's slides) in order, up to `maxChars` in all (`truncated` when more were left out). */
+export function blobPages(sqlite: Database.Database, sha256: string, maxChars = 60_000): { pages: Array<{ page: number; text: string }>; truncated: boolean } {
+  const pages: Array<{ page: number; text: string }> = [];
+  let used = 0;
+  for (const r of sqlite.prepare('SELECT page, text FROM blob_texts WHERE sha256 = ? ORDER BY page').iterate(sha256) as IterableIterator<{ page: number; text: string }>) {
+    if (used >= maxChars) return { pages, truncated: true };
+    const text = r.text.length > maxChars - used ? `${r.text.slice(0, maxChars - used)}…` : r.text;
+    used += text.length;
+    pages.push({ page: r.page, text });
+  }
+  return { pages, truncated: false };
+}
+
 /** Submissions of a year per month (1..12) and per agency id, withdrawn ones excluded. */
 export function submissionCounts(sqlite: Database.Database, year: number): { byMonth: number[]; byAgency: Map<number, number> } {
   const byMonth = new Array<number>(12).fill(0);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
 import { isUtf16Text } from '../../server/ingest/sniff.ts';
 import { sanitiseName } from '../../server/routes/products-upload.ts';
-import { ffmpeg, tempDir } from '../helpers/fixtures.ts';
+import { ffmpeg, makeOdp, makePptx, tempDir, VI_SLIDES } from '../helpers/fixtures.ts';
 import { makeJpeg, makePdf, makePng, randomBinary } from '../helpers/samples.ts';
 
 async function countFiles(dir: string): Promise<number> {
@@ -99,6 +99,10 @@ describe('POST /api/products (upload)', () => {
     // video/MP1S and video/MP2P for file-type.
     ['MPEG-1 system stream (VCD)', 'phim.mpg', ['-f', 'lavfi', '-i', 'testsrc=size=352x288:rate=25:duration=1', '-c:v', 'mpeg1video', '-f', 'mpeg'], 'video/mpeg', 'video'],
     ['MPEG-2 program stream (DVD)', 'phim.vob', ['-f', 'lavfi', '-i', 'testsrc=size=352x288:rate=25:duration=1', '-c:v', 'mpeg2video', '-f', 'vob'], 'video/mpeg', 'video'],
+    // Windows Media (ASF: video/x-ms-asf, audio/x-ms-asf for file-type) and Flash video, common in older archives.
+    ['Windows Media video', 'phong-su.wmv', ['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=5:duration=1', '-f', 'lavfi', '-i', 'sine=duration=1', '-c:v', 'wmv2', '-c:a', 'wmav2'], 'video/x-ms-wmv', 'video'],
+    ['Windows Media audio', 'dan-ca.wma', ['-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-c:a', 'wmav2'], 'audio/x-ms-wma', 'audio'],
+    ['Flash video', 'clip.flv', ['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=5:duration=1', '-c:v', 'flv'], 'video/x-flv', 'video'],
   ])('accepts %s, a type of the table under another name', async (_label, filename, args, mediaType, kind) => {
     const { dir, cleanup } = await tempDir('kho-upload-');
     try {
@@ -106,6 +110,25 @@ describe('POST /api/products (upload)', () => {
       const res = await upload({ title: `Tệp ${filename}`, type: kind }, [{ filename, data: await readFile(join(dir, filename)) }]);
       expect(res.statusCode).toBe(201);
       expect(res.json().files[0]).toMatchObject({ mediaType, kind });
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it.each([
+    ['PPTX', 'bai-giang.pptx', 'application/vnd.openxmlformats-officedocument.presentationml.presentation'],
+    ['PPSX', 'trinh-chieu.ppsx', 'application/vnd.openxmlformats-officedocument.presentationml.slideshow'],
+    ['ODP', 'bai-giang.odp', 'application/vnd.oasis.opendocument.presentation'],
+  ])('accepts a slide deck (%s) as an office file', async (label, filename, mediaType) => {
+    const { dir, cleanup } = await tempDir('kho-upload-');
+    try {
+      const path = join(dir, filename);
+      if (label === 'ODP') await makeOdp(path, VI_SLIDES);
+      else await makePptx(path, VI_SLIDES, { slideshow: label === 'PPSX' });
+      // Named .zip, sent as application/zip: the type still comes from the bytes.
+      const res = await upload({ title: `Bài trình chiếu ${label}`, type: 'document' }, [{ filename: filename.replace(/\.\w+$/, '.zip'), contentType: 'application/zip', data: await readFile(path) }]);
+      expect(res.statusCode).toBe(201);
+      expect(res.json().files[0]).toMatchObject({ mediaType, kind: 'office' });
     } finally {
       await cleanup();
     }

@@ -8,7 +8,9 @@ import { getExtractor } from '../../server/ingest/extractors/index.ts';
 import { paginate } from '../../server/ingest/extractors/text.ts';
 import { placeholderImage } from '../../server/ingest/placeholder.ts';
 import { MEDIA_KINDS } from '../../server/db/schema.ts';
-import { inputFor, makeDocx, makeOdt, tempDir, toCp1258Form, VI_LEGACY_TEXT, VI_TEXT, failure } from '../helpers/fixtures.ts';
+import { inputFor, makeDocx, makeOdp, makeOdt, makePptx, tempDir, toCp1258Form, VI_LEGACY_TEXT, VI_SLIDES, VI_TEXT, failure } from '../helpers/fixtures.ts';
+import { readZipEntries } from '../../server/ingest/adapters/office.ts';
+import { zipSync } from 'fflate';
 
 const office = getExtractor('office');
 const text = getExtractor('text');
@@ -82,6 +84,64 @@ describe('office extractor', () => {
     const doc = join(dir, 'old.doc');
     await writeFile(doc, Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(1024, 0)]));
     expect((await failure(office.extract(await inputFor(doc, 'office', 'application/msword', dir)))).code).toBe('DOC_NOT_EXTRACTED');
+  });
+});
+
+describe('slide decks', () => {
+  const PPTX = 'application/vnd.openxmlformats-officedocument.presentationml.presentation';
+  const ODP = 'application/vnd.oasis.opendocument.presentation';
+  // Each slide's page: its text (title, then body paragraphs, runs joined), then its notes after a blank line.
+  const slideText = (i: number) => {
+    const sl = VI_SLIDES[i];
+    const own = [sl.title, ...sl.body.map((runs) => runs.join(''))].join('\n');
+    return sl.notes ? `${own}\n\n${sl.notes}` : own;
+  };
+
+  it('PPTX: one page per slide in the order the deck shows them, notes without the slide-number field, properties, preview', async () => {
+    const path = join(dir, 'deck.pptx');
+    // Parts slide1..3, shown as 1, 3, 2.
+    await makePptx(path, VI_SLIDES, { title: 'Bài giảng truyền thống', creator: 'Ban Tuyên giáo', order: [1, 3, 2] });
+    const inp = await inputFor(path, 'office', PPTX, dir);
+    const { metadata, pages } = await office.extract(inp);
+    expect(pages).toEqual([
+      { page: 1, text: slideText(0) },
+      { page: 2, text: slideText(2) },
+      { page: 3, text: slideText(1) },
+    ]);
+    expect(pages[2].text).toContain('Hát then, đàn tính & dân ca Tày – Nùng');
+    expect(pages[0].text).not.toMatch(/\n1$/);
+    expect(metadata).toMatchObject({ format: 'pptx', title: 'Bài giảng truyền thống', author: 'Ban Tuyên giáo', company: 'Ban Tuyên giáo Tỉnh uỷ', slideCount: 3, notesCount: 2, createdAt: '2023-03-30T08:00:00Z' });
+    const t = await office.thumbnail(inp);
+    expect(t.derivatives).toHaveLength(2);
+    expect(await sharp(t.derivatives[0].path).metadata()).toMatchObject({ format: 'webp', width: 256, height: 144 });
+  });
+
+  it('PPTX written in NFD comes out NFC; a deck missing its presentation part fails clearly', async () => {
+    const path = join(dir, 'nfd.pptx');
+    await makePptx(path, [{ title: 'Đền thờ Hoàng Đình Giong'.normalize('NFD'), body: [['Thành phố Cao Bằng'.normalize('NFD')]] }]);
+    const { pages } = await office.extract(await inputFor(path, 'office', PPTX, dir));
+    expect(pages).toEqual([{ page: 1, text: 'Đền thờ Hoàng Đình Giong\nThành phố Cao Bằng' }]);
+    const broken = join(dir, 'no-presentation.pptx');
+    await writeFile(broken, zipSync({ 'ppt/slides/slide1.xml': new TextEncoder().encode('<p:sld/>') }));
+    expect((await failure(office.extract(await inputFor(broken, 'office', PPTX, dir)))).code).toBe('OFFICE_MALFORMED');
+  });
+
+  it('ODP: one page per draw:page, speaker notes apart, properties, preview', async () => {
+    const path = join(dir, 'deck.odp');
+    await makeOdp(path, VI_SLIDES, { title: 'Tờ gấp du lịch', creator: 'Sở VHTTDL' });
+    const inp = await inputFor(path, 'office', ODP, dir);
+    const { metadata, pages } = await office.extract(inp);
+    expect(pages).toEqual(VI_SLIDES.map((_, i) => ({ page: i + 1, text: slideText(i) })));
+    expect(metadata).toMatchObject({ format: 'odp', title: 'Tờ gấp du lịch', author: 'Sở VHTTDL', slideCount: 3, notesCount: 2 });
+    expect((await office.thumbnail(inp)).derivatives).toHaveLength(2);
+  });
+
+  it('a deck whose parts together expand past the total cap is refused', () => {
+    const parts: Record<string, Uint8Array> = {};
+    for (let i = 1; i <= 4; i++) parts[`ppt/slides/slide${i}.xml`] = new Uint8Array(1000).fill(32);
+    const zip = zipSync(parts);
+    expect(readZipEntries(zip, () => true, 2000, 5000).size).toBe(4);
+    expect(() => readZipEntries(zip, () => true, 2000, 3500)).toThrow(expect.objectContaining({ code: 'OFFICE_TOO_LARGE' }));
   });
 });
 

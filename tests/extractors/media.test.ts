@@ -33,6 +33,23 @@ describe('video extractor', () => {
     expect(await sharp(thumb(derivatives, 256)).metadata()).toMatchObject({ width: 256, height: 192 });
   });
 
+  it.each([
+    ['Windows Media (WMV)', 'phong-su.wmv', 'video/x-ms-wmv', ['-c:v', 'wmv2', '-c:a', 'wmav2'], 'wmv2', /asf/],
+    ['Flash video (FLV)', 'clip.flv', 'video/x-flv', ['-c:v', 'flv', '-c:a', 'libmp3lame', '-ar', '44100'], 'flv1', /flv/],
+  ])('%s: facts from ffprobe and a frame as thumbnail', async (_label, name, mediaType, codecArgs, codec, container) => {
+    const path = join(dir, name);
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25:duration=3', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=3', ...codecArgs, path]);
+    const inp = await inputFor(path, 'video', mediaType, dir);
+    const { metadata } = await video.extract(inp);
+    expect(metadata).toMatchObject({ videoCodec: codec, width: 320, height: 240 });
+    expect(metadata.container).toMatch(container);
+    expect(metadata.durationSec as number).toBeGreaterThan(2.9);
+    expect(metadata.durationSec as number).toBeLessThan(3.3);
+    expect(metadata.audioTracks).toHaveLength(1);
+    const { derivatives } = await video.thumbnail(inp);
+    expect(await sharp(thumb(derivatives, 1024)).metadata()).toMatchObject({ format: 'webp', width: 320, height: 240 });
+  });
+
   it('rotation metadata: displayed size and thumbnail are portrait', async () => {
     const path = join(dir, 'rotated.mp4');
     await makeVideo(path, { seconds: 2, width: 320, height: 240, rotate: 90 });
@@ -95,6 +112,19 @@ describe('audio extractor', () => {
     expect(metadata.tags).toMatchObject({ title: vi.title, artist: vi.artist, album: vi.album, year: 2023 });
     expect((metadata.tags as { comment?: string }).comment ?? vi.comment).toBe(vi.comment);
     expect(metadata.hasCover).toBe(false);
+  });
+
+  it('Windows Media audio (WMA): duration, codec and Vietnamese tags from the ASF header; a waveform', async () => {
+    const path = join(dir, 'dan-ca.wma');
+    await ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=4', '-c:a', 'wmav2', '-metadata', 'title=Dân ca Tày – Hát then', '-metadata', 'artist=Đội văn nghệ xã Trường Hà', path]);
+    const inp = await inputFor(path, 'audio', 'audio/x-ms-wma', dir);
+    const { metadata } = await audio.extract(inp);
+    expect(metadata).toMatchObject({ tags: expect.objectContaining({ title: 'Dân ca Tày – Hát then', artist: 'Đội văn nghệ xã Trường Hà' }) });
+    expect(metadata.durationSec as number).toBeGreaterThan(3.9);
+    expect(metadata.durationSec as number).toBeLessThan(4.3);
+    const { derivatives, note } = await audio.thumbnail(inp);
+    expect(note).toBe('waveform');
+    expect(derivatives).toHaveLength(2);
   });
 
   it('AMR (phones, voice recorders), which music-metadata cannot read: facts from ffprobe', async () => {

@@ -292,6 +292,67 @@ export async function makeOdt(path: string, paragraphs: string[], props: { title
   }));
 }
 
+export interface SlideSpec {
+  /** Title placeholder text. */
+  title: string;
+  /** Body paragraphs; each paragraph's runs (a paragraph may be split into several runs, as editors do). */
+  body: string[][];
+  notes?: string;
+}
+
+const PML = 'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"';
+const REL = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
+
+/**
+ * A PPTX as PowerPoint writes one: the slide list in ppt/presentation.xml decides the order (it
+ * need not follow the part names: `order` lists the slides' part numbers in showing order), text in
+ * runs inside shapes, speaker notes on notes slides (with a slide-number field), core and app
+ * properties, a saved preview. `opts.slideshow` makes a PPSX.
+ */
+export async function makePptx(path: string, slides: SlideSpec[], opts: { title?: string; creator?: string; order?: number[]; slideshow?: boolean } = {}): Promise<void> {
+  const order = opts.order ?? slides.map((_, i) => i + 1);
+  const files: Record<string, Uint8Array | [Uint8Array, { level: 0 }]> = {};
+  const mainType = opts.slideshow ? 'application/vnd.openxmlformats-officedocument.presentationml.slideshow.main+xml' : 'application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml';
+  const overrides = slides.map((sl, i) => `<Override PartName="/ppt/slides/slide${i + 1}.xml" ContentType="application/vnd.openxmlformats-officedocument.presentationml.slide+xml"/>${sl.notes ? `<Override PartName="/ppt/notesSlides/notesSlide${i + 1}.xml" ContentType="application/vnd.openxmlformats-officedocument.presentationml.notesSlide+xml"/>` : ''}`).join('');
+  files['[Content_Types].xml'] = strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Default Extension="jpeg" ContentType="image/jpeg"/><Override PartName="/ppt/presentation.xml" ContentType="${mainType}"/>${overrides}<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/><Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/></Types>`);
+  files['_rels/.rels'] = strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${REL}/officeDocument" Target="ppt/presentation.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/><Relationship Id="rId3" Type="${REL}/extended-properties" Target="docProps/app.xml"/><Relationship Id="rId4" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/thumbnail" Target="docProps/thumbnail.jpeg"/></Relationships>`);
+  files['ppt/presentation.xml'] = strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><p:presentation ${PML}><p:sldMasterIdLst/><p:sldIdLst>${order.map((n, i) => `<p:sldId id="${256 + i}" r:id="rIdS${n}"/>`).join('')}</p:sldIdLst><p:sldSz cx="12192000" cy="6858000"/></p:presentation>`);
+  files['ppt/_rels/presentation.xml.rels'] = strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">${slides.map((_, i) => `<Relationship Id="rIdS${i + 1}" Type="${REL}/slide" Target="slides/slide${i + 1}.xml"/>`).join('')}</Relationships>`);
+  const shape = (id: number, paras: string[][]) => `<p:sp><p:nvSpPr><p:cNvPr id="${id}" name="Shape ${id}"/><p:cNvSpPr/><p:nvPr/></p:nvSpPr><p:spPr/><p:txBody><a:bodyPr/><a:lstStyle/>${paras.map((runs) => `<a:p>${runs.map((r) => `<a:r><a:rPr lang="vi-VN" dirty="0"/><a:t>${xmlEscape(r)}</a:t></a:r>`).join('')}<a:endParaRPr lang="vi-VN"/></a:p>`).join('')}</p:txBody></p:sp>`;
+  slides.forEach((sl, i) => {
+    const n = i + 1;
+    files[`ppt/slides/slide${n}.xml`] = strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><p:sld ${PML}><p:cSld><p:spTree><p:nvGrpSpPr><p:cNvPr id="1" name=""/><p:cNvGrpSpPr/><p:nvPr/></p:nvGrpSpPr><p:grpSpPr/>${shape(2, [[sl.title]])}${shape(3, sl.body)}</p:spTree></p:cSld></p:sld>`);
+    files[`ppt/slides/_rels/slide${n}.xml.rels`] = strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${REL}/slideLayout" Target="../slideLayouts/slideLayout1.xml"/>${sl.notes ? `<Relationship Id="rId2" Type="${REL}/notesSlide" Target="../notesSlides/notesSlide${n}.xml"/>` : ''}</Relationships>`);
+    if (sl.notes) {
+      files[`ppt/notesSlides/notesSlide${n}.xml`] = strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><p:notes ${PML}><p:cSld><p:spTree><p:nvGrpSpPr><p:cNvPr id="1" name=""/><p:cNvGrpSpPr/><p:nvPr/></p:nvGrpSpPr><p:grpSpPr/>${shape(2, [[sl.notes]])}<p:sp><p:nvSpPr><p:cNvPr id="4" name="Slide Number"/><p:cNvSpPr/><p:nvPr/></p:nvSpPr><p:spPr/><p:txBody><a:bodyPr/><a:p><a:fld id="{B6F15528-21DE-4FAA-801E-634DDDAF4B2B}" type="slidenum"><a:rPr lang="vi-VN"/><a:t>${n}</a:t></a:fld><a:endParaRPr lang="vi-VN"/></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:notes>`);
+    }
+  });
+  files['docProps/core.xml'] = strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:title>${xmlEscape(opts.title ?? '')}</dc:title><dc:creator>${xmlEscape(opts.creator ?? '')}</dc:creator><dcterms:created xsi:type="dcterms:W3CDTF">2023-03-30T08:00:00Z</dcterms:created></cp:coreProperties>`);
+  files['docProps/app.xml'] = strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>Microsoft Office PowerPoint</Application><Slides>${slides.length}</Slides><Notes>${slides.filter((s) => s.notes).length}</Notes><HiddenSlides>0</HiddenSlides><Company>Ban Tuyên giáo Tỉnh uỷ</Company></Properties>`);
+  files['docProps/thumbnail.jpeg'] = await sharp({ create: { width: 256, height: 144, channels: 3, background: '#9b1c1c' } }).jpeg().toBuffer();
+  await writeFile(path, zipSync(files));
+}
+
+/** A minimal ODP (as LibreOffice Impress writes one): one draw:page per slide with frames of text, speaker notes, meta.xml, a preview. */
+export async function makeOdp(path: string, slides: SlideSpec[], props: { title?: string; creator?: string } = {}): Promise<void> {
+  const frame = (paras: string[][]) => `<draw:frame><draw:text-box>${paras.map((runs) => `<text:p>${runs.map((r) => `<text:span>${xmlEscape(r)}</text:span>`).join('')}</text:p>`).join('')}</draw:text-box></draw:frame>`;
+  const pages = slides.map((sl, i) => `<draw:page draw:name="page${i + 1}" draw:master-page-name="Default">${frame([[sl.title]])}${frame(sl.body)}${sl.notes ? `<presentation:notes><draw:page-thumbnail draw:page-number="${i + 1}"/>${frame([[sl.notes]])}</presentation:notes>` : ''}</draw:page>`).join('');
+  await writeFile(path, zipSync({
+    mimetype: [strToU8('application/vnd.oasis.opendocument.presentation'), { level: 0 }],
+    'content.xml': strToU8(`<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" xmlns:presentation="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0"><office:body><office:presentation>${pages}</office:presentation></office:body></office:document-content>`),
+    'meta.xml': strToU8(`<?xml version="1.0" encoding="UTF-8"?><office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><office:meta><dc:title>${xmlEscape(props.title ?? '')}</dc:title><meta:initial-creator>${xmlEscape(props.creator ?? '')}</meta:initial-creator></office:meta></office:document-meta>`),
+    'Thumbnails/thumbnail.png': await sharp({ create: { width: 256, height: 192, channels: 3, background: '#ffffff' } }).png().toBuffer(),
+    'META-INF/manifest.xml': strToU8('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.presentation"/></manifest:manifest>'),
+  }));
+}
+
+/** Slides in Vietnamese for the deck fixtures. */
+export const VI_SLIDES: SlideSpec[] = [
+  { title: 'Kỷ niệm Ngày thành lập Đảng', body: [['Tuyên truyền ', 'sâu rộng trong ', 'nhân dân'], ['Khu di tích Pác Bó, huyện Hà Quảng']], notes: 'Người trình bày nhấn mạnh ý nghĩa lịch sử của Pác Bó.' },
+  { title: 'Giáo dục truyền thống', body: [['Thế hệ trẻ ', 'Cao ', 'Bằng'], ['Hát then, đàn tính & dân ca Tày – Nùng']] },
+  { title: 'Du lịch', body: [['Thác Bản Giốc'], ['Động Ngườm Ngao']], notes: 'Ghi chú: phát tờ gấp bản đồ du lịch cho khách.' },
+];
+
 /** Vietnamese sample text used across fixtures (NFC). */
 export const VI_TEXT = 'Kho tư liệu chung của Đề án: sản phẩm tuyên truyền, giáo dục truyền thống tỉnh Cao Bằng.\nNgày 30 tháng 3 năm 2023 – Ban Tuyên giáo Tỉnh uỷ.';
 

@@ -1,7 +1,8 @@
 /**
- * The only module that calls mammoth, fflate, fast-xml-parser and word-extractor.
+ * The only module that calls mammoth, fflate, fast-xml-parser and word-extractor, and the one that
+ * reads the XML of presentations (PPTX slides, ODP pages).
  *
- * ZIP containers (DOCX, ODT) are read with a streaming inflater that stops an entry past
+ * ZIP containers (DOCX, ODT, PPTX, ODP) are read with a streaming inflater that stops an entry past
  * MAX_ENTRY_BYTES, whatever its header claims (decompression bombs); mammoth only sees a file
  * whose main part passed that check.
  */
@@ -21,9 +22,13 @@ const require = createRequire(import.meta.url);
 export const MAX_ENTRY_BYTES = 48 * 1024 * 1024;
 
 /** Decompresses the wanted entries of a ZIP, each capped at maxBytes. Missing entries are absent from the map. */
-export function readZipEntries(zip: Uint8Array, wanted: (name: string) => boolean, maxBytes = MAX_ENTRY_BYTES): Map<string, Uint8Array> {
+/** Largest decompressed size of all the entries read from one archive together (a deck of many slides). */
+export const MAX_TOTAL_BYTES = 160 * 1024 * 1024;
+
+export function readZipEntries(zip: Uint8Array, wanted: (name: string) => boolean, maxBytes = MAX_ENTRY_BYTES, maxTotal = MAX_TOTAL_BYTES): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   let failure: PermanentExtractError | null = null;
+  let all = 0;
   const unzip = new Unzip((file) => {
     if (failure || !wanted(file.name) || out.has(file.name)) return;
     const chunks: Uint8Array[] = [];
@@ -35,6 +40,12 @@ export function readZipEntries(zip: Uint8Array, wanted: (name: string) => boolea
         return;
       }
       total += chunk.length;
+      all += chunk.length;
+      if (all > maxTotal) {
+        failure = new PermanentExtractError('OFFICE_TOO_LARGE', `The document's parts expand to more than ${maxTotal} bytes (decompression bomb?)`);
+        file.terminate();
+        return;
+      }
       if (total > maxBytes) {
         failure = new PermanentExtractError('OFFICE_TOO_LARGE', `${file.name} expands to more than ${maxBytes} bytes (decompression bomb?)`);
         file.terminate();
@@ -95,7 +106,30 @@ export async function docxText(zip: Buffer): Promise<string> {
 /** Text of an ODF content.xml: paragraphs/headings on lines, tabs, line breaks and repeated spaces kept. */
 export function odfText(contentXml: Uint8Array): string {
   const s = strFromU8(contentXml);
-  const body = s.slice(Math.max(0, s.indexOf('<office:body')));
+  return odfMarkupText(s.slice(Math.max(0, s.indexOf('<office:body'))));
+}
+
+/**
+ * Text of each page (slide) of an ODP content.xml, in order: the text of the page's frames, and its
+ * speaker notes (`presentation:notes`, which sits inside the page) apart.
+ */
+export function odpPageTexts(contentXml: Uint8Array): Array<{ text: string; notes: string }> {
+  const s = strFromU8(contentXml);
+  const pages: Array<{ text: string; notes: string }> = [];
+  const re = /<draw:page(?=[\s/>])[^>]*?(?:\/>|>([\s\S]*?)<\/draw:page>)/g;
+  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
+    const inner = m[1] ?? '';
+    let notes = '';
+    const own = inner.replace(/<presentation:notes\b[\s\S]*?<\/presentation:notes>/g, (n) => {
+      notes += odfMarkupText(n);
+      return '';
+    });
+    pages.push({ text: odfMarkupText(own).trim(), notes: notes.trim() });
+  }
+  return pages;
+}
+
+function odfMarkupText(body: string): string {
   return body
     .replace(/<text:tab\s*\/>/g, '\t')
     .replace(/<text:line-break\s*\/>/g, '\n')
@@ -103,9 +137,7 @@ export function odfText(contentXml: Uint8Array): string {
     .replace(/<text:note-citation[^>]*>[\s\S]*?<\/text:note-citation>/g, '')
     .replace(/<\/text:(p|h)>/g, '\n')
     .replace(/<[^>]+>/g, '')
-    .replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) =>
-      e === 'lt' ? '<' : e === 'gt' ? '>' : e === 'amp' ? '&' : e === 'quot' ? '"' : e === 'apos' ? "'" :
-      String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)));
+    .replace(XML_ENTITY, decodeEntity);
 }
 
 interface WordExtractorDoc {
@@ -124,3 +156,91 @@ export async function legacyDocText(path: string): Promise<{ body: string; footn
     throw new PermanentExtractError('DOC_NOT_EXTRACTED', `Text of this Word 97–2003 file could not be extracted: ${(err as Error).message}`);
   }
 }
+
+const XML_ENTITY = /&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g;
+/** One XML entity's character; a numeric reference past Unicode is dropped (String.fromCodePoint would throw). */
+function decodeEntity(_: string, e: string): string {
+  if (e === 'lt') return '<';
+  if (e === 'gt') return '>';
+  if (e === 'amp') return '&';
+  if (e === 'quot') return '"';
+  if (e === 'apos') return "'";
+  const cp = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+  return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : '';
+}
+
+/**
+ * Text of a DrawingML part (a PPTX slide or notes page): the runs of each paragraph (`<a:t>`) on one
+ * line, line breaks and tabs kept. Slide-number fields are left out (a notes page repeats the number).
+ */
+export function drawingMLText(xmlBytes: Uint8Array): string {
+  const s = strFromU8(xmlBytes).replace(/<a:fld\b[^>]*\btype="slidenum"[^>]*>[\s\S]*?<\/a:fld>/g, '');
+  let out = '';
+  const re = /<a:t(?:\s[^>]*)?>([\s\S]*?)<\/a:t>|<\/a:p>|<a:br\b[^>]*>|<a:tab\b[^>]*>/g;
+  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
+    if (m[1] !== undefined) out += m[1].replace(XML_ENTITY, decodeEntity);
+    else if (m[0] === '</a:p>' || m[0].startsWith('<a:br')) out += '\n';
+    else out += '\t';
+  }
+  return out.replace(/\n{2,}/g, '\n').trim();
+}
+
+const SLIDE_PART = /^ppt\/slides\/slide(\d+)\.xml$/;
+
+/** Targets of a relationships part by relationship id, each resolved against `base` (the folder of the part they belong to). */
+function relationships(relsXml: Uint8Array | undefined, base: string): Map<string, { type: string; target: string }> {
+  const out = new Map<string, { type: string; target: string }>();
+  if (!relsXml) return out;
+  const s = strFromU8(relsXml);
+  for (const m of s.matchAll(/<Relationship\b([^>]*)\/?>/g)) {
+    const attr = (n: string) => new RegExp(`\\b${n}="([^"]*)"`).exec(m[1])?.[1];
+    const id = attr('Id');
+    const target = attr('Target');
+    if (id === undefined || target === undefined || attr('TargetMode') === 'External') continue;
+    const parts = (target.startsWith('/') ? target.slice(1) : `${base}/${target}`).split('/');
+    const path: string[] = [];
+    for (const p of parts) {
+      if (p === '..') path.pop();
+      else if (p !== '.' && p !== '') path.push(p);
+    }
+    out.set(id, { type: attr('Type') ?? '', target: path.join('/') });
+  }
+  return out;
+}
+
+/**
+ * The slides of a PPTX (or PPSX), in the order the presentation shows them (its slide list; slide
+ * parts it does not list follow in name order), each with its text and its speaker notes' text.
+ * `parts` are the archive entries read with `pptxWanted`.
+ */
+export function pptxSlides(parts: Map<string, Uint8Array>): Array<{ part: string; text: string; notes: string }> {
+  const rels = relationships(parts.get('ppt/_rels/presentation.xml.rels'), 'ppt');
+  const order: string[] = [];
+  const pres = parts.get('ppt/presentation.xml');
+  if (pres) {
+    const list = /<p:sldIdLst\b[^>]*>([\s\S]*?)<\/p:sldIdLst>/.exec(strFromU8(pres))?.[1] ?? '';
+    for (const m of list.matchAll(/<p:sldId\b[^>]*\br:id="([^"]+)"/g)) {
+      const target = rels.get(m[1])?.target;
+      if (target !== undefined && parts.has(target) && !order.includes(target)) order.push(target);
+    }
+  }
+  const rest = [...parts.keys()].filter((n) => SLIDE_PART.test(n) && !order.includes(n));
+  rest.sort((a, b) => Number(SLIDE_PART.exec(a)![1]) - Number(SLIDE_PART.exec(b)![1]));
+  return [...order, ...rest].map((part) => {
+    const name = part.slice(part.lastIndexOf('/') + 1);
+    const slideRels = relationships(parts.get(`ppt/slides/_rels/${name}.rels`), 'ppt/slides');
+    const notesPart = [...slideRels.values()].find((r) => r.type.endsWith('/notesSlide'))?.target;
+    const notesXml = notesPart !== undefined ? parts.get(notesPart) : undefined;
+    return { part, text: drawingMLText(parts.get(part)!), notes: notesXml ? drawingMLText(notesXml) : '' };
+  });
+}
+
+/** The archive entries `pptxSlides` and the document properties need. */
+export const pptxWanted = (name: string): boolean =>
+  name === 'ppt/presentation.xml' ||
+  name === 'ppt/_rels/presentation.xml.rels' ||
+  name === 'docProps/core.xml' ||
+  name === 'docProps/app.xml' ||
+  SLIDE_PART.test(name) ||
+  /^ppt\/slides\/_rels\/slide\d+\.xml\.rels$/.test(name) ||
+  /^ppt\/notesSlides\/notesSlide\d+\.xml$/.test(name);

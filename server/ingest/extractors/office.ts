@@ -1,28 +1,43 @@
 /**
- * Office documents: DOCX (mammoth), ODT (content.xml), legacy .doc (word-extractor).
+ * Office documents: DOCX (mammoth), ODT (content.xml), legacy .doc (word-extractor), and slide
+ * decks: PPTX/PPSX (slide XML) and ODP (content.xml pages).
  *
- * Metadata keys: `format` (docx | odt | doc), `title`, `subject`, `author`, `keywords`,
+ * Metadata keys: `format` (docx | odt | doc | pptx | ppsx | odp), `title`, `subject`, `author`, `keywords`,
  * `description`, `lastModifiedBy`, `createdAt`, `modifiedAt`, `application`, `company`,
- * `pageCount` (as saved by the editor), `wordCount`, `chars` (text extracted).
+ * `pageCount` (as saved by the editor), `wordCount`, `chars` (text extracted); for decks
+ * `slideCount` (slides found), `notesCount` (slides with speaker notes), `hiddenSlides` (as saved).
  *
- * Text: the whole document as page 1 (word processors do not store reliable page breaks).
+ * Text: a word-processing document's whole text as page 1 (word processors do not store reliable
+ * page breaks); a deck's slides as pages 1…n in the order it shows them, each slide's text followed
+ * by its speaker notes, so a search hit names its slide.
  * Thumbnail: the preview the editor saved (docProps/thumbnail.jpeg, Thumbnails/thumbnail.png)
  * when present and decodable; otherwise none (placeholder).
  * Failures: EMPTY_FILE, OFFICE_MALFORMED (damaged archive), OFFICE_TOO_LARGE (entry expands past
  * the cap), DOC_NOT_EXTRACTED (.doc text not extractable).
  */
 import { readFile } from 'node:fs/promises';
-import { docxText, legacyDocText, odfText, parseXml, readZipEntries } from '../adapters/office.ts';
+import { docxText, legacyDocText, odfText, odpPageTexts, parseXml, pptxSlides, pptxWanted, readZipEntries } from '../adapters/office.ts';
 import { writeThumbnails } from '../adapters/sharp.ts';
 import { assertNotEmpty, cleanText, compact } from './common.ts';
 import { PermanentExtractError, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
 
-type Format = 'docx' | 'odt' | 'doc';
+type Format = 'docx' | 'odt' | 'doc' | 'pptx' | 'ppsx' | 'odp';
 
 function formatOf(input: ExtractInput): Format {
-  if (input.mediaType === 'application/msword') return 'doc';
-  if (input.mediaType === 'application/vnd.oasis.opendocument.text') return 'odt';
-  return 'docx';
+  switch (input.mediaType) {
+    case 'application/msword':
+      return 'doc';
+    case 'application/vnd.oasis.opendocument.text':
+      return 'odt';
+    case 'application/vnd.openxmlformats-officedocument.presentationml.presentation':
+      return 'pptx';
+    case 'application/vnd.openxmlformats-officedocument.presentationml.slideshow':
+      return 'ppsx';
+    case 'application/vnd.oasis.opendocument.presentation':
+      return 'odp';
+    default:
+      return 'docx';
+  }
 }
 
 /** Text content of a parsed XML node (string, {#text}, or the first of an array). */
@@ -45,15 +60,12 @@ const THUMBS = ['docProps/thumbnail.jpeg', 'docProps/thumbnail.jpg', 'docProps/t
 async function extractDocx(zip: Buffer) {
   const parts = readZipEntries(zip, (n) => DOCX_PARTS.has(n));
   if (!parts.has('word/document.xml')) throw new PermanentExtractError('OFFICE_MALFORMED', 'The DOCX has no word/document.xml');
-  const core = obj(parseXml(parts.get('docProps/core.xml')).coreProperties);
   const app = obj(parseXml(parts.get('docProps/app.xml')).Properties);
   const text = (await docxText(zip)).replace(/\n\n/g, '\n');
   return {
     text,
     props: {
-      title: val(core.title), subject: val(core.subject), author: val(core.creator), keywords: val(core.keywords),
-      description: val(core.description), lastModifiedBy: val(core.lastModifiedBy),
-      createdAt: val(core.created), modifiedAt: val(core.modified),
+      ...ooxmlCore(parts),
       application: val(app.Application), company: val(app.Company), pageCount: int(app.Pages), wordCount: int(app.Words),
     },
   };
@@ -76,6 +88,51 @@ function extractOdt(zip: Buffer) {
   };
 }
 
+/** Core document properties (title, author, dates…) shared by the OOXML formats. */
+function ooxmlCore(parts: Map<string, Uint8Array>) {
+  const core = obj(parseXml(parts.get('docProps/core.xml')).coreProperties);
+  return {
+    title: val(core.title), subject: val(core.subject), author: val(core.creator), keywords: val(core.keywords),
+    description: val(core.description), lastModifiedBy: val(core.lastModifiedBy),
+    createdAt: val(core.created), modifiedAt: val(core.modified),
+  };
+}
+
+/** A slide's page text: its own text, then its speaker notes. */
+const slidePage = (text: string, notes: string) => (notes ? (text ? `${text}\n\n${notes}` : notes) : text);
+
+function extractPptx(zip: Buffer) {
+  const parts = readZipEntries(zip, pptxWanted);
+  if (!parts.has('ppt/presentation.xml')) throw new PermanentExtractError('OFFICE_MALFORMED', 'The presentation has no ppt/presentation.xml');
+  const app = obj(parseXml(parts.get('docProps/app.xml')).Properties);
+  const slides = pptxSlides(parts);
+  return {
+    pages: slides.map((s) => slidePage(s.text, s.notes)),
+    props: {
+      ...ooxmlCore(parts),
+      application: val(app.Application), company: val(app.Company), wordCount: int(app.Words),
+      slideCount: slides.length, notesCount: slides.filter((s) => s.notes !== '').length, hiddenSlides: int(app.HiddenSlides) || undefined,
+    },
+  };
+}
+
+function extractOdp(zip: Buffer) {
+  const parts = readZipEntries(zip, (n) => ODT_PARTS.has(n));
+  const content = parts.get('content.xml');
+  if (!content) throw new PermanentExtractError('OFFICE_MALFORMED', 'The ODP has no content.xml');
+  const meta = obj(obj(parseXml(parts.get('meta.xml'))['document-meta']).meta);
+  const slides = odpPageTexts(content);
+  return {
+    pages: slides.map((s) => slidePage(s.text, s.notes)),
+    props: {
+      title: val(meta.title), subject: val(meta.subject), author: val(meta['initial-creator']) ?? val(meta.creator),
+      keywords: val(meta.keyword), description: val(meta.description), lastModifiedBy: val(meta.creator),
+      createdAt: val(meta['creation-date']), modifiedAt: val(meta.date), application: val(meta.generator),
+      slideCount: slides.length, notesCount: slides.filter((s) => s.notes !== '').length,
+    },
+  };
+}
+
 export const officeExtractor: Extractor = {
   kind: 'office',
 
@@ -84,6 +141,14 @@ export const officeExtractor: Extractor = {
     const format = formatOf(input);
     let text: string;
     let props: Record<string, unknown> = {};
+    if (format === 'pptx' || format === 'ppsx' || format === 'odp') {
+      const zip = await readFile(input.path);
+      const deck = format === 'odp' ? extractOdp(zip) : extractPptx(zip);
+      const pages = deck.pages.map((p) => cleanText(p));
+      const chars = pages.reduce((n, p) => n + p.length, 0);
+      // Every slide is a page, empty ones too, so page n is slide n.
+      return { metadata: { format, ...compact(deck.props), chars }, pages: pages.map((text, i) => ({ page: i + 1, text })) };
+    }
     if (format === 'doc') {
       const d = await legacyDocText(input.path);
       text = d.body + (d.footnotes.trim() ? `\n${d.footnotes}` : '');

@@ -1,6 +1,7 @@
 /**
  * `/san-pham/:id` — a record: every catalogue field, each file with its facts, a preview (zoomable
- * image, PDF at `#page=N`, video/audio players, DOCX text) and a download link, the plan task,
+ * image, PDF at `#page=N`, video/audio players or a still for formats browsers do not play, document
+ * text, a deck's text slide by slide) and a download link, the plan task,
  * workflow actions for those allowed, and the history for staff.
  */
 import type { FastifyInstance } from 'fastify';
@@ -10,7 +11,8 @@ import { readProduct, type ProductFile, type ProductRecord } from '../../catalog
 import { canSee } from '../../catalogue/visibility.ts';
 import { TRANSITIONS, type Action } from '../../catalogue/workflow.ts';
 import { formatBytes, formatDate, formatDateTime, formatDuration, q1, type PageCtx } from '../context.ts';
-import { blobText } from '../data.ts';
+import { hasNumberedPages, isPresentation, mediaTypeInfo, playsInBrowser } from '../../ingest/media-types.ts';
+import { blobPages, blobText } from '../data.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { notice, sendPage } from '../layout.ts';
 import { notFoundPage } from './errors.ts';
@@ -43,9 +45,11 @@ function facts(ctx: PageCtx, f: ProductFile): string[] {
   const { t } = ctx;
   const m = f.metadata ?? {};
   const out: string[] = [];
+  const slides = num(m.slideCount);
   const pages = num(m.pages) ?? num(m.pageCount) ?? (f.kind === 'pdf' ? f.pageCount : null);
   // A still image is one picture, not "1 page"; multi-page images (TIFF, animations) say how many.
-  if (pages && !(f.kind === 'image' && pages === 1)) out.push(t('record.pages', { n: pages }));
+  if (slides !== null) out.push(t('record.slides', { n: slides }));
+  else if (pages && !(f.kind === 'image' && pages === 1)) out.push(t('record.pages', { n: pages }));
   const w = num(m.width);
   const h = num(m.height);
   if (w && h) out.push(t('record.dimensions', { w, h }));
@@ -76,10 +80,14 @@ function preview(app: FastifyInstance, ctx: PageCtx, rec: ProductRecord, f: Prod
 </div>`;
     }
     case 'video':
+      if (!playsInBrowser(f.mediaType)) return notPlayable(ctx, f, f.thumbnails.size1024);
       return html`<video class="player" controls preload="metadata" src="${f.url}"${f.thumbnails.size1024 ? html` poster="${f.thumbnails.size1024}"` : ''} aria-label="${f.originalName}"></video>`;
     case 'audio':
+      if (!playsInBrowser(f.mediaType)) return notPlayable(ctx, f, f.thumbnails.size256);
       return html`<div class="audio-preview">${f.thumbnails.size256 ? html`<img src="${f.thumbnails.size256}" alt="" loading="lazy" width="256" height="256">` : ''}<audio class="player" controls preload="metadata" src="${f.url}" aria-label="${f.originalName}"></audio></div>`;
     case 'office':
+      if (isPresentation(f.mediaType)) return slidesPreview(app, ctx, f, index, page);
+    // falls through: a word-processing document shows its text like a text file
     case 'text': {
       const text = blobText(app.db.sqlite, f.sha256);
       return text
@@ -89,6 +97,27 @@ function preview(app: FastifyInstance, ctx: PageCtx, rec: ProductRecord, f: Prod
     default:
       return html`<p class="hint">${t('record.noPreview')}</p>`;
   }
+}
+
+/** A video or sound in a format browsers do not play: its picture (frame or waveform) and a word on downloading it. */
+function notPlayable(ctx: PageCtx, f: ProductFile, picture: string | null | undefined): SafeHtml {
+  const format = mediaTypeInfo(f.mediaType)?.label ?? f.mediaType;
+  return html`<figure class="media-still">${picture ? html`<img src="${picture}" alt="" loading="lazy">` : ''}<figcaption class="hint">${ctx.t('record.notPlayable', { format })}</figcaption></figure>`;
+}
+
+/**
+ * A deck's text slide by slide (each slide's text, then its speaker notes), each slide an anchor
+ * (`#file-1-slide-3`); a search hit's slide (`?trang=3`) is shown first, marked.
+ */
+function slidesPreview(app: FastifyInstance, ctx: PageCtx, f: ProductFile, index: number, page: number | null): SafeHtml {
+  const { t } = ctx;
+  const slides = blobPages(app.db.sqlite, f.sha256);
+  if (slides.pages.length === 0) return html`<p class="hint">${t('record.noPreview')}</p>`;
+  const id = (n: number) => `file-${index + 1}-slide-${n}`;
+  const target = page !== null ? slides.pages.find((p) => p.page === page) : undefined;
+  const one = (p: { page: number; text: string }) =>
+    html`<section class="slide${p === target ? ' current' : ''}" id="${id(p.page)}" aria-labelledby="${id(p.page)}-h"><h4 id="${id(p.page)}-h">${t('record.slide', { n: p.page })}</h4><div class="slide-text">${p.text || t('record.slideEmpty')}</div></section>`;
+  return html`${target ? html`<div class="slide-target"><p class="hint"><a href="#${id(target.page)}">${t('record.slideFound', { n: target.page })}</a></p>${html`<div class="slide-text">${target.text || t('record.slideEmpty')}</div>`}</div>` : ''}<details class="doc-text slides" open><summary>${t('record.slidesText')}</summary><div class="doc-text-body" tabindex="0">${slides.pages.map(one)}${slides.truncated ? html`<p class="hint">${t('record.textCut')}</p>` : ''}</div></details>`;
 }
 
 /** The name of an audit entry's action in the page's language (the code itself when unknown). */
@@ -121,7 +150,9 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
   const pageParam = Number.parseInt(q1(ctx.query.trang), 10);
   const page = Number.isSafeInteger(pageParam) && pageParam > 0 ? pageParam : null;
   const fileParam = q1(ctx.query.tep);
-  const pdfTarget = rec.files.find((f) => f.kind === 'pdf' && (!fileParam || f.sha256 === fileParam)) ?? rec.files.find((f) => f.kind === 'pdf');
+  // The file a search hit's page (or slide) belongs to: the one named, else the first PDF.
+  const paged = (f: ProductFile) => hasNumberedPages(f.mediaType);
+  const pageTarget = (fileParam ? rec.files.find((f) => paged(f) && f.sha256 === fileParam) : undefined) ?? rec.files.find((f) => f.kind === 'pdf');
 
   const staff = isStaff(ctx.principal);
   const done = q1(ctx.query.da);
@@ -134,7 +165,7 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
     (f, i) => html`<section class="file" id="file-${i + 1}" aria-labelledby="file-${i + 1}-name">
   <h3 id="file-${i + 1}-name" class="file-name">${f.originalName}</h3>
   <p class="facts">${facts(ctx, f).join(' · ')} · ${processingBadge(ctx, f.processing)}</p>
-  ${preview(app, ctx, rec, f, i, f === pdfTarget ? page : null)}
+  ${preview(app, ctx, rec, f, i, f === pageTarget ? page : null)}
   <p><a class="download" href="${f.url}?download=true" download>${t('record.download', { name: f.originalName })}</a></p>
 </section>`,
   );

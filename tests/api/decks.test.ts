@@ -1,0 +1,76 @@
+/**
+ * Slide decks and formats browsers do not play, through the real app and job workers: a PPTX is
+ * extracted slide by slide, a search hit names its slide, and the record page shows that slide; a
+ * Windows Media video gets its frame and a word on downloading instead of a player that cannot play.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
+import { ffmpeg, makePptx, tempDir, VI_SLIDES } from '../helpers/fixtures.ts';
+
+let t: TestApp | null = null;
+afterEach(async () => {
+  await t?.close();
+  t = null;
+});
+
+describe('slide decks and Windows Media', () => {
+  it('a deck is searchable slide by slide and its record shows the slide found; a WMV is offered for download', async () => {
+    const { dir, cleanup } = await tempDir('kho-decks-');
+    try {
+      t = await makeTestApp({ jobs: { workers: 1 } });
+      const deck = join(dir, 'bai-giang.pptx');
+      // Parts slide1..3 shown as 1, 3, 2: the tourism slide (part 3) is the deck's second slide.
+      await makePptx(deck, VI_SLIDES, { title: 'Bài giảng', order: [1, 3, 2] });
+      const wmv = join(dir, 'phong-su.wmv');
+      await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25:duration=2', '-c:v', 'wmv2', wmv]);
+      const { body, headers } = multipartBody({ title: 'Tư liệu tuyên truyền Pác Bó', type: 'document' }, [
+        { filename: 'bài giảng.pptx', data: await readFile(deck) },
+        { filename: 'phóng sự.wmv', data: await readFile(wmv) },
+      ]);
+      const up = await t.app.inject({ method: 'POST', url: '/api/products', payload: body, headers: { ...headers, ...auth() } });
+      expect(up.statusCode).toBe(201);
+      const id = up.json().id as number;
+      await t.app.jobRunner.drain(60_000);
+      for (const action of ['start_review', 'accept', 'publish']) {
+        const r = await t.app.inject({ method: 'POST', url: `/api/products/${id}/transitions`, headers: auth(), payload: { action } });
+        expect(r.statusCode, action).toBe(200);
+      }
+      const rec = (await t.app.inject({ url: `/api/products/${id}` })).json();
+      expect(rec.processing).toBe('done');
+      const [pptx, video] = rec.files;
+      expect(pptx).toMatchObject({ kind: 'office', metadata: expect.objectContaining({ format: 'pptx', slideCount: 3, notesCount: 2 }) });
+      expect(video).toMatchObject({ kind: 'video', mediaType: 'video/x-ms-wmv', metadata: expect.objectContaining({ videoCodec: 'wmv2' }) });
+      expect(video.derivatives).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'thumbnail', state: 'done' })]));
+      expect(video.thumbnails.size1024).toBe(`/api/files/${video.sha256}/thumbnail?size=1024`);
+
+      // Words of the deck's second slide (and of its speaker notes): the passage names slide 2.
+      for (const q of ['thac ban gioc', 'tờ gấp bản đồ du lịch']) {
+        const res = (await t.app.inject({ url: `/api/search?q=${encodeURIComponent(q)}` })).json();
+        const snip = res.hits.find((h: { id: number }) => h.id === id)?.snippets.find((s: { field: string }) => s.field === 'text');
+        expect(snip, q).toMatchObject({ page: 2, sha256: pptx.sha256 });
+      }
+
+      const page = await t.app.inject({ url: `/san-pham/${id}?trang=2&tep=${pptx.sha256}` });
+      expect(page.statusCode).toBe(200);
+      const html = page.body;
+      expect(html).toContain('3 trang chiếu');
+      // The slide found first, then every slide in the deck's order, each an anchor.
+      const target = html.indexOf('class="slide-target"');
+      expect(target).toBeGreaterThan(0);
+      expect(html.indexOf('Trang chiếu 2, nơi tìm thấy từ khóa')).toBeGreaterThan(target);
+      expect(html.indexOf('Thác Bản Giốc')).toBeGreaterThan(target);
+      expect(html.indexOf('Thác Bản Giốc')).toBeLessThan(html.indexOf('id="file-1-slide-1"'));
+      expect(html).toMatch(/<section class="slide current" id="file-1-slide-2"/);
+      expect(html.indexOf('id="file-1-slide-1"')).toBeLessThan(html.indexOf('id="file-1-slide-3"'));
+      expect(html).toContain('Hát then, đàn tính &amp; dân ca Tày – Nùng');
+      // The WMV: its frame and a word on downloading, no <video> browsers cannot play.
+      expect(html).toContain('Trình duyệt không phát được định dạng này (Video Windows Media (WMV))');
+      expect(html).not.toContain('<video');
+      expect(html).toContain(`/api/files/${video.sha256}/thumbnail?size=1024`);
+    } finally {
+      await cleanup();
+    }
+  });
+});
