@@ -53,6 +53,7 @@ export const MEDIA_TYPES: readonly MediaTypeInfo[] = [
   T('application/vnd.openxmlformats-officedocument.presentationml.presentation', 'office', 'pptx', 'Bài trình chiếu PowerPoint (PPTX)'),
   T('application/vnd.openxmlformats-officedocument.presentationml.slideshow', 'office', 'ppsx', 'Bài trình chiếu PowerPoint (PPSX)'),
   T('application/vnd.oasis.opendocument.presentation', 'office', 'odp', 'Bài trình chiếu OpenDocument (ODP)'),
+  T('application/vnd.ms-powerpoint', 'office', 'ppt', 'Bài trình chiếu PowerPoint 97–2003 (PPT)'),
   T('text/plain', 'text', 'txt', 'Văn bản thuần'),
 ];
 
@@ -70,6 +71,7 @@ const PRESENTATIONS = new Set([
   'application/vnd.openxmlformats-officedocument.presentationml.presentation',
   'application/vnd.openxmlformats-officedocument.presentationml.slideshow',
   'application/vnd.oasis.opendocument.presentation',
+  'application/vnd.ms-powerpoint',
 ]);
 /** Slide decks: their text is stored one page per slide. */
 export const isPresentation = (mediaType: string) => PRESENTATIONS.has(mediaType);

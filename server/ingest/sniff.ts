@@ -145,19 +145,39 @@ export async function sniffFile(path: string, head: Uint8Array): Promise<SniffRe
   if (isUtf16Text(head)) return finish(undefined, head);
   const ft = await fileTypeFromFile(path);
   if (ft?.mime === 'application/x-cfb') {
-    // OLE compound file: Word 97-2003 has a "WordDocument" stream named in its directory.
-    return (await cfbHasStream(path, 'WordDocument')) ? finish('application/msword', head) : finish(ft.mime, head);
+    // OLE compound file: Word 97-2003 has a "WordDocument" stream named in its directory,
+    // PowerPoint 97-2003 a "PowerPoint Document" stream.
+    const names = await cfbStreamNames(path, ['WordDocument', 'PowerPoint Document']);
+    if (names.has('WordDocument')) return finish('application/msword', head);
+    if (names.has('PowerPoint Document')) return finish('application/vnd.ms-powerpoint', head);
+    return finish(ft.mime, head);
   }
   return finish(ft?.mime, head);
 }
 
-async function cfbHasStream(path: string, name: string): Promise<boolean> {
-  const needle = Buffer.from(name, 'utf16le');
+/**
+ * Which of `names` a compound file's directory holds. The directory's first sector (named in the
+ * header; writers often put it near the end of a large file) and the first 4 MiB are searched for
+ * each name as the directory stores it (UTF-16LE).
+ */
+async function cfbStreamNames(path: string, names: string[]): Promise<Set<string>> {
   const fh = await open(path, 'r');
   try {
-    const buf = Buffer.alloc(4 * 1024 * 1024);
+    const { size } = await fh.stat();
+    const regions: Buffer[] = [];
+    const buf = Buffer.alloc(Math.min(size, 4 * 1024 * 1024));
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    return buf.subarray(0, bytesRead).includes(needle);
+    regions.push(buf.subarray(0, bytesRead));
+    if (bytesRead >= 0x34) {
+      const sectorSize = 2 ** buf.readUInt16LE(0x1e);
+      const dirStart = (buf.readUInt32LE(0x30) + 1) * sectorSize;
+      if (sectorSize >= 128 && sectorSize <= 65536 && dirStart + 128 <= size) {
+        const dir = Buffer.alloc(Math.min(64 * 1024, size - dirStart));
+        const r = await fh.read(dir, 0, dir.length, dirStart);
+        regions.push(dir.subarray(0, r.bytesRead));
+      }
+    }
+    return new Set(names.filter((n) => regions.some((b) => b.includes(Buffer.from(n, 'utf16le')))));
   } finally {
     await fh.close();
   }

@@ -1,3 +1,4 @@
+import CFB from 'cfb';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
 import { isUtf16Text } from '../../server/ingest/sniff.ts';
 import { sanitiseName } from '../../server/routes/products-upload.ts';
-import { ffmpeg, makeOdp, makePptx, tempDir, VI_SLIDES } from '../helpers/fixtures.ts';
+import { ffmpeg, makeOdp, makePpt, makePptx, tempDir, VI_SLIDES } from '../helpers/fixtures.ts';
 import { makeJpeg, makePdf, makePng, randomBinary } from '../helpers/samples.ts';
 
 async function countFiles(dir: string): Promise<number> {
@@ -132,6 +133,17 @@ describe('POST /api/products (upload)', () => {
     } finally {
       await cleanup();
     }
+  });
+
+  it('accepts a PowerPoint 97–2003 deck (a compound file with a PowerPoint Document stream) and still refuses another compound file', async () => {
+    const ppt = await upload({ title: 'Bài giảng cũ', type: 'document' }, [{ filename: 'bai-giang.ppt', data: makePpt(VI_SLIDES) }]);
+    expect(ppt.statusCode).toBe(201);
+    expect(ppt.json().files[0]).toMatchObject({ mediaType: 'application/vnd.ms-powerpoint', kind: 'office' });
+    const cfb = CFB.utils.cfb_new();
+    CFB.utils.cfb_add(cfb, '/Workbook', Buffer.alloc(5000, 7));
+    const other = await upload({ title: 'Bảng tính', type: 'document' }, [{ filename: 'bang.ppt', data: Buffer.from(CFB.write(cfb, { type: 'buffer' }) as Uint8Array) }]);
+    expect(other.statusCode).toBe(415);
+    expect(other.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
 
   it('accepts a TIFF whose first IFD lies past the sniffed head (after the image data)', async () => {

@@ -8,7 +8,7 @@ import { getExtractor } from '../../server/ingest/extractors/index.ts';
 import { paginate } from '../../server/ingest/extractors/text.ts';
 import { placeholderImage } from '../../server/ingest/placeholder.ts';
 import { MEDIA_KINDS } from '../../server/db/schema.ts';
-import { inputFor, makeDocx, makeOdp, makeOdt, makePptx, tempDir, toCp1258Form, VI_LEGACY_TEXT, VI_SLIDES, VI_TEXT, failure } from '../helpers/fixtures.ts';
+import { inputFor, makeDocx, makeOdp, makeOdt, makePpt, makePptx, tempDir, toCp1258Form, VI_LEGACY_TEXT, VI_SLIDES, VI_TEXT, failure } from '../helpers/fixtures.ts';
 import { readZipEntries } from '../../server/ingest/adapters/office.ts';
 import { zipSync } from 'fflate';
 
@@ -134,6 +134,35 @@ describe('slide decks', () => {
     expect(pages).toEqual(VI_SLIDES.map((_, i) => ({ page: i + 1, text: slideText(i) })));
     expect(metadata).toMatchObject({ format: 'odp', title: 'Tờ gấp du lịch', author: 'Sở VHTTDL', slideCount: 3, notesCount: 2 });
     expect((await office.thumbnail(inp)).derivatives).toHaveLength(2);
+  });
+
+  it('PPT (PowerPoint 97–2003): slides in the order of the deck through the persist directory, text boxes, notes from the list or the drawing, no master boilerplate', async () => {
+    const path = join(dir, 'deck.ppt');
+    await writeFile(path, makePpt(VI_SLIDES, { order: [1, 3, 2], boxes: ['Ảnh: Bảo tàng tỉnh Cao Bằng', 'Trang 2/3', null] }));
+    const inp = await inputFor(path, 'office', 'application/vnd.ms-powerpoint', dir);
+    const { metadata, pages } = await office.extract(inp);
+    const withBox = (i: number, box: string) => {
+      const [own, notes] = slideText(i).split('\n\n');
+      return notes !== undefined ? `${own}\n${box}\n\n${notes}` : `${own}\n${box}`;
+    };
+    expect(pages).toEqual([
+      { page: 1, text: withBox(0, 'Ảnh: Bảo tàng tỉnh Cao Bằng') },
+      { page: 2, text: slideText(2) },
+      { page: 3, text: withBox(1, 'Trang 2/3') },
+    ]);
+    expect(pages.map((p) => p.text).join('\n')).not.toContain('Bản cái');
+    expect(metadata).toMatchObject({ format: 'ppt', slideCount: 3, notesCount: 2 });
+    expect(await office.thumbnail(inp)).toMatchObject({ derivatives: [] });
+  });
+
+  it('PPT whose edit chain is gone still gives its slides from the slide list; a compound file without slides fails clearly', async () => {
+    const path = join(dir, 'no-current-user.ppt');
+    await writeFile(path, makePpt(VI_SLIDES, { boxes: ['Hộp chữ không đọc được', null, null], noCurrentUser: true }));
+    const { pages } = await office.extract(await inputFor(path, 'office', 'application/vnd.ms-powerpoint', dir));
+    expect(pages.map((p) => p.text.split('\n')[0])).toEqual(VI_SLIDES.map((sl) => sl.title));
+    const bad = join(dir, 'not-a-deck.ppt');
+    await writeFile(bad, Buffer.from('D0CF11E0 but not really a compound file'));
+    expect((await failure(office.extract(await inputFor(bad, 'office', 'application/vnd.ms-powerpoint', dir)))).code).toBe('OFFICE_MALFORMED');
   });
 
   it('a deck whose parts together expand past the total cap is refused', () => {

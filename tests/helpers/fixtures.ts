@@ -13,6 +13,7 @@ import { deflateSync } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { strToU8, zipSync } from 'fflate';
+import CFB from 'cfb';
 import { expect } from 'vitest';
 import { PermanentExtractError } from '../../server/ingest/extractors/types.ts';
 import type { MediaKind } from '../../server/db/schema.ts';
@@ -336,7 +337,7 @@ export async function makePptx(path: string, slides: SlideSpec[], opts: { title?
 /** A minimal ODP (as LibreOffice Impress writes one): one draw:page per slide with frames of text, speaker notes, meta.xml, a preview. */
 export async function makeOdp(path: string, slides: SlideSpec[], props: { title?: string; creator?: string } = {}): Promise<void> {
   const frame = (paras: string[][]) => `<draw:frame><draw:text-box>${paras.map((runs) => `<text:p>${runs.map((r) => `<text:span>${xmlEscape(r)}</text:span>`).join('')}</text:p>`).join('')}</draw:text-box></draw:frame>`;
-  const pages = slides.map((sl, i) => `<draw:page draw:name="page${i + 1}" draw:master-page-name="Default">${frame([[sl.title]])}${frame(sl.body)}${sl.notes ? `<presentation:notes><draw:page-thumbnail draw:page-number="${i + 1}"/>${frame([[sl.notes]])}</presentation:notes>` : ''}</draw:page>`).join('');
+  const pages = slides.map((sl, i) => `<draw:page draw:name="page${i + 1}" draw:master-page-name="Default">${frame([[sl.title]])}${frame(sl.body)}${sl.notes ? `<presentation:notes><draw:page-thumbnail draw:page-number="${i + 1}"/>${frame([[sl.notes]])}<draw:frame><draw:text-box><text:p><text:span><text:page-number>&lt;number&gt;</text:page-number></text:span></text:p></draw:text-box></draw:frame></presentation:notes>` : ''}</draw:page>`).join('');
   await writeFile(path, zipSync({
     mimetype: [strToU8('application/vnd.oasis.opendocument.presentation'), { level: 0 }],
     'content.xml': strToU8(`<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" xmlns:presentation="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0"><office:body><office:presentation>${pages}</office:presentation></office:body></office:document-content>`),
@@ -344,6 +345,88 @@ export async function makeOdp(path: string, slides: SlideSpec[], props: { title?
     'Thumbnails/thumbnail.png': await sharp({ create: { width: 256, height: 192, channels: 3, background: '#ffffff' } }).png().toBuffer(),
     'META-INF/manifest.xml': strToU8('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.presentation"/></manifest:manifest>'),
   }));
+}
+
+/**
+ * A PowerPoint 97–2003 .ppt ([MS-PPT] records in a compound file written with cfb): the document's
+ * slide lists (masters with their boilerplate, slides in `order` with their title and body, notes),
+ * a master, one slide container per part with a text box in its drawing (`boxes[i]`, when given)
+ * and the notes in notes containers, the persist directory, a user edit and the Current User stream.
+ * Notes of the first slide are kept in the notes slide list, the others in the notes' drawing, as
+ * PowerPoint does either. `opts.noCurrentUser` leaves that stream out (a damaged edit chain).
+ */
+export function makePpt(slides: SlideSpec[], opts: { order?: number[]; boxes?: Array<string | null>; noCurrentUser?: boolean } = {}): Buffer {
+  const rec = (type: number, data: Buffer, inst = 0, ver = 0) => {
+    const h = Buffer.alloc(8);
+    h.writeUInt16LE((inst << 4) | ver, 0);
+    h.writeUInt16LE(type, 2);
+    h.writeUInt32LE(data.length, 4);
+    return Buffer.concat([h, data]);
+  };
+  const cont = (t: number, children: Buffer[], inst = 0) => rec(t, Buffer.concat(children), inst, 0xf);
+  const chars = (text: string) => rec(0x0fa0, Buffer.from(text.replace(/\n/g, '\r'), 'utf16le'));
+  const bytes = (text: string) => rec(0x0fa8, Buffer.from(text, 'latin1'));
+  const header = (kind: number) => rec(0x0f9f, Buffer.from([kind, 0, 0, 0]));
+  const u32s = (...v: number[]) => {
+    const b = Buffer.alloc(v.length * 4);
+    v.forEach((x, i) => b.writeUInt32LE(x, i * 4));
+    return b;
+  };
+  const persistAtom = (ref: number) => rec(0x03f3, u32s(ref, 0, 2, 256 + ref, 0));
+  const drawing = (text: Buffer) => cont(0x040c, [cont(0xf002, [cont(0xf003, [cont(0xf004, [rec(0xf00a, u32s(2, 0)), cont(0xf00d, [header(4), text])])])])]);
+  const order = opts.order ?? slides.map((_, i) => i + 1);
+  const n = slides.length;
+  // Persist ids: 1 document, 2 master, 3.. slides (by part), then the notes.
+  const slideRef = (part: number) => 2 + part;
+  const notesRef = new Map<number, number>();
+  slides.forEach((sl, i) => sl.notes && notesRef.set(i + 1, 3 + n + notesRef.size));
+  const slideList = order.flatMap((part) => {
+    const sl = slides[part - 1];
+    return [persistAtom(slideRef(part)), header(0), chars(sl.title), header(1), chars(sl.body.map((runs) => runs.join('')).join('\n'))];
+  });
+  const notesList = [...notesRef].flatMap(([part, ref]) => (part === 1 ? [persistAtom(ref), header(2), chars(slides[0].notes!)] : [persistAtom(ref)]));
+  const document = cont(0x03e8, [
+    rec(0x03e9, Buffer.alloc(40)),
+    cont(0x0ff0, [persistAtom(2), header(0), chars('Nhấp để sửa kiểu tiêu đề Bản cái')], 1),
+    cont(0x0ff0, slideList, 0),
+    cont(0x0ff0, notesList, 2),
+  ]);
+  const master = cont(0x03f8, [rec(0x03ef, Buffer.alloc(24)), drawing(chars('Nhấp để sửa kiểu văn bản Bản cái\nMức hai'))]);
+  const parts: Buffer[] = [document, master];
+  const offsets = new Map<number, number>([[1, 0], [2, document.length]]);
+  let at = document.length + master.length;
+  slides.forEach((_, i) => {
+    const atom = Buffer.alloc(24);
+    // notesIdRef: the notes' id in the notes list (persistAtom writes 256 + persist id as the id).
+    const nr = notesRef.get(i + 1);
+    atom.writeUInt32LE(nr !== undefined ? 256 + nr : 0, 16);
+    const b = opts.boxes?.[i];
+    const slide = cont(0x03ee, [rec(0x03ef, atom), ...(b ? [drawing(/^[\x20-\x7e]*$/.test(b) ? bytes(b) : chars(b))] : [])]);
+    offsets.set(slideRef(i + 1), at);
+    parts.push(slide);
+    at += slide.length;
+  });
+  for (const [part, ref] of notesRef) {
+    const notes = cont(0x03f0, [rec(0x03f1, Buffer.alloc(8)), drawing(chars(part === 1 ? '' : slides[part - 1].notes!)), drawing(chars('*'))]);
+    offsets.set(ref, at);
+    parts.push(notes);
+    at += notes.length;
+  }
+  const ids = [...offsets.keys()].sort((a, b) => a - b);
+  const dir = rec(0x1772, u32s((1 & 0xfffff) | (ids.length << 20), ...ids.map((id) => offsets.get(id)!)));
+  const dirAt = at;
+  parts.push(dir);
+  at += dir.length;
+  const edit = rec(0x0ff5, Buffer.concat([u32s(256), Buffer.from([0, 0, 0, 3]), u32s(0, dirAt, 1, ids.length + 1), Buffer.alloc(4)]));
+  const editAt = at;
+  parts.push(edit);
+  const cfb = CFB.utils.cfb_new();
+  CFB.utils.cfb_add(cfb, '/PowerPoint Document', Buffer.concat(parts));
+  if (!opts.noCurrentUser) {
+    const cu = Buffer.concat([rec(0x0ff6, Buffer.concat([u32s(0x14, 0xe391c05f, editAt), Buffer.from([0, 0, 0xf4, 0x03, 3, 0, 0, 0])]))]);
+    CFB.utils.cfb_add(cfb, '/Current User', cu);
+  }
+  return Buffer.from(CFB.write(cfb, { type: 'buffer' }) as Uint8Array);
 }
 
 /** Slides in Vietnamese for the deck fixtures. */

@@ -1,6 +1,6 @@
 /**
- * The only module that calls mammoth, fflate, fast-xml-parser and word-extractor, and the one that
- * reads the XML of presentations (PPTX slides, ODP pages).
+ * The only module that calls mammoth, fflate, fast-xml-parser, word-extractor and cfb, and the one
+ * that reads presentations (PPTX slide XML, ODP pages, the records of a PowerPoint 97–2003 file).
  *
  * ZIP containers (DOCX, ODT, PPTX, ODP) are read with a streaming inflater that stops an entry past
  * MAX_ENTRY_BYTES, whatever its header claims (decompression bombs); mammoth only sees a file
@@ -118,7 +118,8 @@ export function odpPageTexts(contentXml: Uint8Array): Array<{ text: string; note
   const pages: Array<{ text: string; notes: string }> = [];
   const re = /<draw:page(?=[\s/>])[^>]*?(?:\/>|>([\s\S]*?)<\/draw:page>)/g;
   for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-    const inner = m[1] ?? '';
+    // Page-number fields (a notes page's slide number) are not text of the slide.
+    const inner = (m[1] ?? '').replace(/<text:page-(?:number|count)\b[^>]*?(?:\/>|>[\s\S]*?<\/text:page-(?:number|count)>)/g, '');
     let notes = '';
     const own = inner.replace(/<presentation:notes\b[\s\S]*?<\/presentation:notes>/g, (n) => {
       notes += odfMarkupText(n);
@@ -244,3 +245,163 @@ export const pptxWanted = (name: string): boolean =>
   SLIDE_PART.test(name) ||
   /^ppt\/slides\/_rels\/slide\d+\.xml\.rels$/.test(name) ||
   /^ppt\/notesSlides\/notesSlide\d+\.xml$/.test(name);
+
+// ---------- PowerPoint 97–2003 (.ppt) ----------
+
+/** Record types of the binary PowerPoint format ([MS-PPT]) read here. */
+const PPT = {
+  document: 0x03e8,
+  slide: 0x03ee,
+  slideAtom: 0x03ef,
+  notes: 0x03f0,
+  slidePersistAtom: 0x03f3,
+  slideListWithText: 0x0ff0,
+  userEditAtom: 0x0ff5,
+  persistDirectoryAtom: 0x1772,
+  textCharsAtom: 0x0fa0,
+  textBytesAtom: 0x0fa8,
+} as const;
+
+interface PptRecord {
+  type: number;
+  instance: number;
+  container: boolean;
+  /** Offset of the record's data (after its 8-byte header) and its end, in the stream. */
+  start: number;
+  end: number;
+}
+
+/** The records directly inside [from, to), each checked to lie inside it (a damaged length ends the list). */
+function pptChildren(s: Buffer, from: number, to: number): PptRecord[] {
+  const out: PptRecord[] = [];
+  let at = from;
+  while (at + 8 <= to && out.length < 100_000) {
+    const r = pptRecordAt(s, at);
+    if (r === null || r.end > to) break;
+    out.push(r);
+    at = r.end;
+  }
+  return out;
+}
+
+/** The record whose header starts at `at`, or null when it does not fit in the stream. */
+function pptRecordAt(s: Buffer, at: number): PptRecord | null {
+  if (!Number.isInteger(at) || at < 0 || at + 8 > s.length) return null;
+  const len = s.readUInt32LE(at + 4);
+  if (at + 8 + len > s.length) return null;
+  const verInst = s.readUInt16LE(at);
+  return { type: s.readUInt16LE(at + 2), instance: verInst >> 4, container: (verInst & 0xf) === 0xf, start: at + 8, end: at + 8 + len };
+}
+
+/** A text atom's text: UTF-16LE (TextCharsAtom) or one byte per character (TextBytesAtom); CR and VT end lines. */
+function pptText(s: Buffer, r: PptRecord): string {
+  const raw = r.type === PPT.textCharsAtom ? s.toString('utf16le', r.start, r.end - ((r.end - r.start) % 2)) : s.toString('latin1', r.start, r.end);
+  return raw.replace(/[\r\v]/g, '\n');
+}
+
+/** Texts of every text atom inside a record, in order (containers searched to a bounded depth). */
+function pptTexts(s: Buffer, r: PptRecord, out: string[] = [], depth = 0): string[] {
+  if (r.type === PPT.textCharsAtom || r.type === PPT.textBytesAtom) out.push(pptText(s, r));
+  else if (r.container && depth < 32) for (const c of pptChildren(s, r.start, r.end)) pptTexts(s, c, out, depth + 1);
+  return out;
+}
+
+/**
+ * The persist directory of the newest save: persist id → stream offset, following the chain of
+ * user edits from the one the Current User stream names (newer entries win over older ones).
+ */
+function pptPersist(s: Buffer, currentUser: Buffer | undefined): { offsets: Map<number, number>; docRef: number } | null {
+  let edit = currentUser !== undefined && currentUser.length >= 20 ? currentUser.readUInt32LE(16) : -1;
+  const offsets = new Map<number, number>();
+  let docRef = -1;
+  const seen = new Set<number>();
+  while (edit > 0 && !seen.has(edit) && seen.size < 1000) {
+    seen.add(edit);
+    const ue = pptRecordAt(s, edit);
+    if (ue === null || ue.type !== PPT.userEditAtom || ue.end - ue.start < 20) return null;
+    if (docRef < 0) docRef = s.readUInt32LE(ue.start + 16);
+    const dir = pptRecordAt(s, s.readUInt32LE(ue.start + 12));
+    if (dir === null || dir.type !== PPT.persistDirectoryAtom) return null;
+    for (let at = dir.start; at + 4 <= dir.end; ) {
+      const head = s.readUInt32LE(at);
+      const first = head & 0xfffff;
+      const count = head >>> 20;
+      at += 4;
+      for (let k = 0; k < count && at + 4 <= dir.end; k++, at += 4) if (!offsets.has(first + k)) offsets.set(first + k, s.readUInt32LE(at));
+    }
+    edit = s.readUInt32LE(ue.start + 8);
+  }
+  return docRef >= 0 ? { offsets, docRef } : null;
+}
+
+/** Lines of `extra` not already among `have` (a shape's text can be stored twice: in the slide list and in the drawing). */
+function addNew(have: string[], extra: string[]): string[] {
+  const seen = new Set(have.map((t) => t.trim()));
+  return [...have, ...extra.filter((t) => t.trim() !== '' && !seen.has(t.trim()))];
+}
+
+/**
+ * The slides of a PowerPoint 97–2003 file in the order the deck shows them (its slide list), each
+ * with its text (placeholders from the slide list, then the text boxes of its drawing) and its
+ * speaker notes. Master slides and their boilerplate are not read. Reads the CFB container with cfb.
+ */
+export function pptSlides(file: Buffer): Array<{ text: string; notes: string }> {
+  const CFB = require('cfb') as { read(d: Buffer, o: { type: 'buffer' }): unknown; find(c: unknown, p: string): { content?: Uint8Array | number[] } | null };
+  let stream: Buffer;
+  let currentUser: Buffer | undefined;
+  try {
+    const doc = CFB.read(file, { type: 'buffer' });
+    const main = CFB.find(doc, 'PowerPoint Document')?.content;
+    if (!main || main.length === 0) throw new Error('no PowerPoint Document stream');
+    stream = Buffer.from(main as Uint8Array);
+    const cu = CFB.find(doc, 'Current User')?.content;
+    currentUser = cu && cu.length > 0 ? Buffer.from(cu as Uint8Array) : undefined;
+  } catch (err) {
+    throw new PermanentExtractError('OFFICE_MALFORMED', `The presentation could not be read: ${(err as Error).message}`);
+  }
+  const persist = pptPersist(stream, currentUser);
+  // The document container: through the persist directory, else the first one in the stream (a file
+  // whose edit chain is damaged still has its slide list).
+  const at = (ref: number) => (persist?.offsets.has(ref) ? pptRecordAt(stream, persist.offsets.get(ref)!) : null);
+  let docRec = persist !== null ? at(persist.docRef) : null;
+  if (docRec?.type !== PPT.document) docRec = pptChildren(stream, 0, stream.length).find((r) => r.type === PPT.document) ?? null;
+  if (docRec === null) throw new PermanentExtractError('OFFICE_MALFORMED', 'The presentation has no document record');
+  const lists = pptChildren(stream, docRec.start, docRec.end).filter((r) => r.type === PPT.slideListWithText);
+  /**
+   * The entries of the slide lists of one kind (instance 0: slides, 2: notes) in order: each one's
+   * persist id, slide id and the texts the list holds for it (writers keep the placeholder texts
+   * there, in the drawing, or in both).
+   */
+  const listed = (instance: number) => {
+    const out: Array<{ ref: number; id: number; texts: string[] }> = [];
+    for (const list of lists.filter((l) => l.instance === instance)) {
+      for (const r of pptChildren(stream, list.start, list.end)) {
+        if (r.type === PPT.slidePersistAtom && r.end - r.start >= 16) out.push({ ref: stream.readUInt32LE(r.start), id: stream.readUInt32LE(r.start + 12), texts: [] });
+        else if ((r.type === PPT.textCharsAtom || r.type === PPT.textBytesAtom) && out.length > 0) out[out.length - 1].texts.push(pptText(stream, r));
+      }
+    }
+    return out;
+  };
+  // A slide names its notes by their notes id (the notes list's slide id), not by persist id.
+  const notesById = new Map(listed(2).map((n) => [n.id, n]));
+  return listed(0).map(({ ref, texts }) => {
+    let own = texts;
+    let notes: string[] = [];
+    const slide = at(ref);
+    if (slide?.type === PPT.slide) {
+      const children = pptChildren(stream, slide.start, slide.end);
+      for (const c of children) if (c.type !== PPT.slideAtom) own = addNew(own, pptTexts(stream, c));
+      const atom = children.find((c) => c.type === PPT.slideAtom);
+      const notesId = atom !== undefined && atom.end - atom.start >= 20 ? stream.readUInt32LE(atom.start + 16) : 0;
+      const entry = notesId !== 0 ? notesById.get(notesId) : undefined;
+      if (entry !== undefined) {
+        notes = entry.texts;
+        const n = at(entry.ref);
+        if (n?.type === PPT.notes) notes = addNew(notes, pptTexts(stream, n));
+      }
+    }
+    // A lone "*" is a field placeholder (slide number, date, footer), not text.
+    const join = (parts: string[]) => parts.map((t) => t.trim()).filter((t) => t !== '' && t !== '*').join('\n');
+    return { text: join(own), notes: join(notes) };
+  });
+}

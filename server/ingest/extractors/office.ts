@@ -1,8 +1,8 @@
 /**
  * Office documents: DOCX (mammoth), ODT (content.xml), legacy .doc (word-extractor), and slide
- * decks: PPTX/PPSX (slide XML) and ODP (content.xml pages).
+ * decks: PPTX/PPSX (slide XML), ODP (content.xml pages) and PowerPoint 97–2003 .ppt (its records).
  *
- * Metadata keys: `format` (docx | odt | doc | pptx | ppsx | odp), `title`, `subject`, `author`, `keywords`,
+ * Metadata keys: `format` (docx | odt | doc | pptx | ppsx | odp | ppt), `title`, `subject`, `author`, `keywords`,
  * `description`, `lastModifiedBy`, `createdAt`, `modifiedAt`, `application`, `company`,
  * `pageCount` (as saved by the editor), `wordCount`, `chars` (text extracted); for decks
  * `slideCount` (slides found), `notesCount` (slides with speaker notes), `hiddenSlides` (as saved).
@@ -16,12 +16,12 @@
  * the cap), DOC_NOT_EXTRACTED (.doc text not extractable).
  */
 import { readFile } from 'node:fs/promises';
-import { docxText, legacyDocText, odfText, odpPageTexts, parseXml, pptxSlides, pptxWanted, readZipEntries } from '../adapters/office.ts';
+import { docxText, legacyDocText, odfText, odpPageTexts, parseXml, pptSlides, pptxSlides, pptxWanted, readZipEntries } from '../adapters/office.ts';
 import { writeThumbnails } from '../adapters/sharp.ts';
 import { assertNotEmpty, cleanText, compact } from './common.ts';
 import { PermanentExtractError, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
 
-type Format = 'docx' | 'odt' | 'doc' | 'pptx' | 'ppsx' | 'odp';
+type Format = 'docx' | 'odt' | 'doc' | 'pptx' | 'ppsx' | 'odp' | 'ppt';
 
 function formatOf(input: ExtractInput): Format {
   switch (input.mediaType) {
@@ -35,6 +35,8 @@ function formatOf(input: ExtractInput): Format {
       return 'ppsx';
     case 'application/vnd.oasis.opendocument.presentation':
       return 'odp';
+    case 'application/vnd.ms-powerpoint':
+      return 'ppt';
     default:
       return 'docx';
   }
@@ -133,6 +135,11 @@ function extractOdp(zip: Buffer) {
   };
 }
 
+function extractPpt(file: Buffer) {
+  const slides = pptSlides(file);
+  return { pages: slides.map((s) => slidePage(s.text, s.notes)), props: { slideCount: slides.length, notesCount: slides.filter((s) => s.notes !== '').length } };
+}
+
 export const officeExtractor: Extractor = {
   kind: 'office',
 
@@ -141,9 +148,9 @@ export const officeExtractor: Extractor = {
     const format = formatOf(input);
     let text: string;
     let props: Record<string, unknown> = {};
-    if (format === 'pptx' || format === 'ppsx' || format === 'odp') {
-      const zip = await readFile(input.path);
-      const deck = format === 'odp' ? extractOdp(zip) : extractPptx(zip);
+    if (format === 'pptx' || format === 'ppsx' || format === 'odp' || format === 'ppt') {
+      const file = await readFile(input.path);
+      const deck = format === 'odp' ? extractOdp(file) : format === 'ppt' ? extractPpt(file) : extractPptx(file);
       const pages = deck.pages.map((p) => cleanText(p));
       const chars = pages.reduce((n, p) => n + p.length, 0);
       // Every slide is a page, empty ones too, so page n is slide n.
@@ -162,7 +169,8 @@ export const officeExtractor: Extractor = {
 
   async thumbnail(input: ExtractInput): Promise<ThumbnailResult> {
     await assertNotEmpty(input);
-    if (formatOf(input) === 'doc') return { derivatives: [], note: 'no picture for this kind' };
+    const f = formatOf(input);
+    if (f === 'doc' || f === 'ppt') return { derivatives: [], note: 'no picture for this kind' };
     const entries = readZipEntries(await readFile(input.path), (n) => THUMBS.includes(n), 16 * 1024 * 1024);
     const preview = THUMBS.map((n) => entries.get(n)).find(Boolean);
     if (preview) {
