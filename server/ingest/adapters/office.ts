@@ -12,6 +12,7 @@ import { Unzip, UnzipInflate, strFromU8 } from 'fflate';
 import { XMLParser } from 'fast-xml-parser';
 import mammoth from 'mammoth';
 import { PermanentExtractError } from '../extractors/types.ts';
+import { XML_ENTITY, decodeEntity, elementsOf, isTagAt, withoutElements, withoutTags } from '../xml-scan.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -152,18 +153,6 @@ export async function legacyDocText(path: string): Promise<{ body: string; footn
   }
 }
 
-const XML_ENTITY = /&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g;
-/** One XML entity's character; a numeric reference past Unicode is dropped (String.fromCodePoint would throw). */
-function decodeEntity(_: string, e: string): string {
-  if (e === 'lt') return '<';
-  if (e === 'gt') return '>';
-  if (e === 'amp') return '&';
-  if (e === 'quot') return '"';
-  if (e === 'apos') return "'";
-  const cp = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
-  return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : '';
-}
-
 /**
  * Text of a DrawingML part (a PPTX slide or notes page): the runs of each paragraph (`<a:t>`) on one
  * line, line breaks and tabs kept. Slide-number fields are left out (a notes page repeats the number).
@@ -184,80 +173,6 @@ export function drawingMLText(xmlBytes: Uint8Array): string {
     else if (isTagAt(s, i, 'a:tab')) out += '\t';
   }
   return out.replace(/\n{2,}/g, '\n').trim();
-}
-
-// Scanning helpers: each goes through the text once (indexOf from a position that only moves on), so
-// a hostile part (tens of thousands of unclosed tags) costs what its length costs. Regular expressions
-// with a lazy `[\s\S]*?` up to a closing tag searched to the end from every unclosed start: quadratic
-// (80,000 unclosed tags, 0.5 MB, took 5 to 67 s).
-
-/** Whether the tag at `i` (a '<') is named `name` (followed by space, '/' or '>'). */
-function isTagAt(s: string, i: number, name: string): boolean {
-  if (!s.startsWith(name, i + 1)) return false;
-  const c = s.charCodeAt(i + 1 + name.length);
-  return c === 0x3e || c === 0x2f || c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
-}
-
-/**
- * The `<name …>…</name>` (or `<name…/>`) elements of `s` in order, not nested in one another, with
- * the offsets of the whole element and of its content. An element whose start or end tag is not
- * closed ends the list.
- */
-function* elementsOf(s: string, name: string): Generator<{ start: number; inner: number; innerEnd: number; end: number }> {
-  const close = `</${name}>`;
-  for (let i = s.indexOf(`<${name}`); i >= 0; i = s.indexOf(`<${name}`, i)) {
-    if (!isTagAt(s, i, name)) {
-      i += name.length + 1;
-      continue;
-    }
-    const gt = s.indexOf('>', i);
-    if (gt < 0) return;
-    if (s[gt - 1] === '/') {
-      yield { start: i, inner: gt + 1, innerEnd: gt + 1, end: gt + 1 };
-      i = gt + 1;
-      continue;
-    }
-    const c = s.indexOf(close, gt + 1);
-    if (c < 0) return;
-    yield { start: i, inner: gt + 1, innerEnd: c, end: c + close.length };
-    i = c + close.length;
-  }
-}
-
-/** `s` without its `name` elements (only those whose start tag `remove` accepts, when given); an unclosed one is dropped with the rest of `s`. */
-function withoutElements(s: string, name: string, remove?: (startTag: string) => boolean): string {
-  let out = '';
-  let from = 0;
-  let last = 0;
-  for (const e of elementsOf(s, name)) {
-    last = e.end;
-    if (remove !== undefined && !remove(s.slice(e.start, e.inner))) continue;
-    out += s.slice(from, e.start);
-    from = e.end;
-  }
-  // After the last complete element: an unclosed start tag of `name` and what follows are dropped.
-  const open = s.indexOf(`<${name}`, last);
-  let tail = s.length;
-  for (let i = open; i >= 0; i = s.indexOf(`<${name}`, i + 1)) {
-    if (isTagAt(s, i, name)) {
-      tail = i;
-      break;
-    }
-  }
-  return out + s.slice(from, tail);
-}
-
-/** `s` without its markup (every `<…>`; an unclosed `<` ends the text). */
-function withoutTags(s: string): string {
-  let out = '';
-  let from = 0;
-  for (let i = s.indexOf('<'); i >= 0; i = s.indexOf('<', from)) {
-    out += s.slice(from, i);
-    const gt = s.indexOf('>', i);
-    if (gt < 0) return out;
-    from = gt + 1;
-  }
-  return out + s.slice(from);
 }
 
 const SLIDE_PART = /^ppt\/slides\/slide(\d+)\.xml$/;

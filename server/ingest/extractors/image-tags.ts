@@ -3,6 +3,7 @@
  * EXIF (TIFF IFDs), IPTC-IIM (inside a Photoshop 8BIM block or bare) and XMP (RDF/XML).
  * Only the basics a catalogue needs are read; any malformed structure yields fewer fields, never a throw.
  */
+import { decodeEntities, elementsOf, withoutTags } from '../xml-scan.ts';
 
 export interface ExifBasics {
   dateTaken?: string;
@@ -180,23 +181,29 @@ export interface XmpBasics {
   subject?: string[];
 }
 
-const decodeEntities = (s: string) =>
-  s.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-f]+);/gi, (_, e: string) =>
-    e === 'lt' ? '<' : e === 'gt' ? '>' : e === 'amp' ? '&' : e === 'quot' ? '"' : e === 'apos' ? "'" :
-    String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)));
-
 /** Reads a few well-known XMP properties, as attributes or as (Alt/Seq/Bag) elements. */
 export function parseXmp(buf: Buffer | undefined): XmpBasics {
   const out: XmpBasics = {};
   if (!buf || !buf.length) return out;
   const xml = buf.toString('utf8').slice(0, 1_000_000);
+  // One pass each (xml-scan.ts): a packet of unclosed tags or quotes must not cost its length squared.
+  const attrValue = (name: string): string | undefined => {
+    const key = `${name}="`;
+    for (let i = xml.indexOf(key); i >= 0; i = xml.indexOf(key, i + 1)) {
+      if (!/\s/.test(xml[i - 1] ?? '')) continue;
+      const end = xml.indexOf('"', i + key.length);
+      return end < 0 ? undefined : xml.slice(i + key.length, end);
+    }
+    return undefined;
+  };
   const values = (name: string): string[] => {
-    const attr = new RegExp(`\\s${name}="([^"]*)"`).exec(xml);
-    if (attr) return [decodeEntities(attr[1]).trim()].filter(Boolean);
-    const el = new RegExp(`<${name}(?:\\s[^>]*)?>([\\s\\S]*?)</${name}>`).exec(xml);
-    if (!el) return [];
-    const items = [...el[1].matchAll(/<rdf:li(?:\s[^>]*)?>([\s\S]*?)<\/rdf:li>/g)].map((m) => m[1]);
-    return (items.length ? items : [el[1]]).map((v) => decodeEntities(v.replace(/<[^>]+>/g, '')).trim()).filter(Boolean);
+    const attr = attrValue(name);
+    if (attr !== undefined) return [decodeEntities(attr).trim()].filter(Boolean);
+    const el = elementsOf(xml, name).next().value;
+    if (el === undefined) return [];
+    const inner = xml.slice(el.inner, el.innerEnd);
+    const items = [...elementsOf(inner, 'rdf:li')].map((e) => inner.slice(e.inner, e.innerEnd));
+    return (items.length ? items : [inner]).map((v) => decodeEntities(withoutTags(v)).trim()).filter(Boolean);
   };
   const one = (name: string) => values(name)[0];
   out.title = one('dc:title');
