@@ -50,6 +50,7 @@ export const MEDIA_TYPES: readonly MediaTypeInfo[] = [
   T('application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'office', 'docx', 'Văn bản Word (DOCX)'),
   T('application/vnd.oasis.opendocument.text', 'office', 'odt', 'Văn bản OpenDocument (ODT)'),
   T('application/msword', 'office', 'doc', 'Văn bản Word 97–2003 (DOC)'),
+  T('application/rtf', 'office', 'rtf', 'Văn bản RTF'),
   T('application/vnd.openxmlformats-officedocument.presentationml.presentation', 'office', 'pptx', 'Bài trình chiếu PowerPoint (PPTX)'),
   T('application/vnd.openxmlformats-officedocument.presentationml.slideshow', 'office', 'ppsx', 'Bài trình chiếu PowerPoint (PPSX)'),
   T('application/vnd.oasis.opendocument.presentation', 'office', 'odp', 'Bài trình chiếu OpenDocument (ODP)'),

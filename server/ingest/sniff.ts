@@ -42,6 +42,8 @@ function normalise(mime: string): string {
     case 'video/x-ms-asf':
     case 'application/vnd.ms-asf':
       return 'video/x-ms-wmv';
+    case 'text/rtf':
+      return 'application/rtf';
     case 'audio/x-ms-asf':
       return 'audio/x-ms-wma';
     case 'image/apng':

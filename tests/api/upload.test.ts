@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
 import { isUtf16Text } from '../../server/ingest/sniff.ts';
 import { sanitiseName } from '../../server/routes/products-upload.ts';
-import { ffmpeg, makeOdp, makePpt, makePptx, tempDir, VI_SLIDES } from '../helpers/fixtures.ts';
+import { ffmpeg, makeOdp, makePpt, makePptx, rtfEscape, tempDir, VI_SLIDES } from '../helpers/fixtures.ts';
 import { makeJpeg, makePdf, makePng, randomBinary } from '../helpers/samples.ts';
 
 async function countFiles(dir: string): Promise<number> {
@@ -133,6 +133,12 @@ describe('POST /api/products (upload)', () => {
     } finally {
       await cleanup();
     }
+  });
+
+  it('accepts an RTF document (rich text from Word) as an office file', async () => {
+    const res = await upload({ title: 'Công văn RTF', type: 'document' }, [{ filename: 'cong-van.rtf', contentType: 'text/plain', data: Buffer.from(`{\\rtf1\\ansi\\ansicpg1252 ${rtfEscape('Công văn số 12 của Ban Tuyên giáo')}\\par}`) }]);
+    expect(res.statusCode).toBe(201);
+    expect(res.json().files[0]).toMatchObject({ mediaType: 'application/rtf', kind: 'office' });
   });
 
   it('accepts a PowerPoint 97–2003 deck (a compound file with a PowerPoint Document stream) and still refuses another compound file', async () => {

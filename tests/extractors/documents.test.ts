@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import iconv from 'iconv-lite';
@@ -8,7 +8,7 @@ import { getExtractor } from '../../server/ingest/extractors/index.ts';
 import { paginate } from '../../server/ingest/extractors/text.ts';
 import { placeholderImage } from '../../server/ingest/placeholder.ts';
 import { MEDIA_KINDS } from '../../server/db/schema.ts';
-import { inputFor, makeDocx, makeOdp, makeOdt, makePpt, makePptx, tempDir, toCp1258Form, VI_LEGACY_TEXT, VI_SLIDES, VI_TEXT, failure } from '../helpers/fixtures.ts';
+import { inputFor, makeDocx, makeOdp, makeOdt, makePpt, makePptx, rtfEscape, rtfHex, tempDir, toCp1258Form, VI_LEGACY_TEXT, VI_SLIDES, VI_TEXT, failure } from '../helpers/fixtures.ts';
 import { drawingMLText, odfText, odpPageTexts, readZipEntries } from '../../server/ingest/adapters/office.ts';
 import { zipSync } from 'fflate';
 
@@ -84,6 +84,58 @@ describe('office extractor', () => {
     const doc = join(dir, 'old.doc');
     await writeFile(doc, Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(1024, 0)]));
     expect((await failure(office.extract(await inputFor(doc, 'office', 'application/msword', dir)))).code).toBe('DOC_NOT_EXTRACTED');
+  });
+});
+
+describe('RTF', () => {
+  const RTF = 'application/rtf';
+  const extractRtf = async (name: string, body: string | Buffer) => {
+    const path = join(dir, name);
+    await writeFile(path, body);
+    return office.extract(await inputFor(path, 'office', RTF, dir));
+  };
+
+  it('as Word writes it: \\u escapes, {\\info} with the Unicode form of \\upr, typographic symbols, fields, tables, footnotes; tables and pictures skipped', async () => {
+    const rtf = [
+      String.raw`{\rtf1\ansi\ansicpg1252\deff0\uc1{\fonttbl{\f0\froman\fcharset0 Times New Roman;}{\f1\fswiss\fcharset0 Arial{\*\panose 020b0604020202020204};}}`,
+      String.raw`{\colortbl;\red0\green0\blue0;}{\stylesheet{\s0 Normal;}}{\*\generator Riched20 10.0;}`,
+      String.raw`{\info{\upr{\title K\'3f ho\'3fch 199}{\*\ud{\title ` + rtfEscape('Kế hoạch 199-KH/TU') + String.raw`}}}{\author ` + rtfEscape('Ban Tuyên giáo Tỉnh uỷ') + String.raw`}{\creatim\yr2023\mo3\dy30\hr8\min15}{\nofpages2}}`,
+      String.raw`{\header\pard ` + rtfEscape('Tiêu đề trang lặp lại') + String.raw`\par}`,
+      String.raw`\pard\plain\f0 ` + rtfEscape(VI_TEXT) + String.raw`\par`,
+      String.raw`\ldblquote ` + rtfEscape('Pác Bó') + String.raw`\rdblquote\emdash{\field{\*\fldinst HYPERLINK "https://lichsu.caobang.gov.vn"}{\fldrslt ` + rtfEscape('Trang Lịch sử Cao Bằng') + String.raw`}}\par`,
+      // Six bytes of binary data ({}\\x{) inside the picture: skipped whole, braces and all.
+      String.raw`{\pict\pngblip\picw10\pich10 89504e470d0a1a0a\bin6 {}\\x{}`,
+      String.raw`\trowd\cellx2000\cellx4000 ` + rtfEscape('Huyện') + String.raw`\cell ` + rtfEscape('Hà Quảng') + String.raw`\cell\row`,
+      String.raw`` + rtfEscape('Kết thúc') + String.raw`{\footnote\pard ` + rtfEscape('Chú thích: theo Kế hoạch 199.') + String.raw`}\par}`,
+    ].join('\n');
+    const { metadata, pages } = await extractRtf('word.rtf', rtf);
+    expect(pages).toEqual([{ page: 1, text: `${VI_TEXT}\n“Pác Bó”—Trang Lịch sử Cao Bằng\nHuyện\tHà Quảng\nKết thúc\nChú thích: theo Kế hoạch 199.` }]);
+    expect(metadata).toMatchObject({ format: 'rtf', title: 'Kế hoạch 199-KH/TU', author: 'Ban Tuyên giáo Tỉnh uỷ', createdAt: '2023-03-30T08:15:00', pageCount: 2 });
+  });
+
+  it('8-bit text in the font\'s encoding: Windows-1258 (\\fcharset163, escaped or raw) and TCVN3 (.VnTime fonts)', async () => {
+    const cp1258 = iconv.encode(toCp1258Form(VI_LEGACY_TEXT), 'windows-1258');
+    const tcvn = iconv.encode('Đền thờ Hoàng Đình Giong, thành phố Cao Bằng', 'tcvn');
+    const head = String.raw`{\rtf1\ansi\ansicpg1252\deff0{\fonttbl{\f0\fnil\fcharset0 Times New Roman;}{\f1\fnil\fcharset163 Times New Roman;}{\f2\fnil\fcharset0 .VnTime;}}`;
+    const escaped = `${head}\\f1 ${rtfHex(cp1258).replace(/\n/g, '\\par ')}\\par\\f2 ${rtfHex(tcvn)}\\par\\f0 ASCII.}`;
+    expect((await extractRtf('cp1258.rtf', escaped)).pages[0].text).toBe(`${VI_LEGACY_TEXT}\nĐền thờ Hoàng Đình Giong, thành phố Cao Bằng\nASCII.`);
+    // The same bytes unescaped (some writers put 8-bit text in the file as is).
+    const raw = Buffer.concat([Buffer.from(`${head}\\f1 `, 'latin1'), iconv.encode(toCp1258Form('Lễ hội Lồng Tồng'), 'windows-1258'), Buffer.from('}', 'latin1')]);
+    expect((await extractRtf('raw.rtf', raw)).pages[0].text).toBe('Lễ hội Lồng Tồng');
+  });
+
+  it('hostile nesting (a million groups) and unterminated escapes end with the text read so far', async () => {
+    const deep = `{\\rtf1\\ansi ${rtfEscape('Mở đầu')} ${'{'.repeat(1_000_000)}x${'}'.repeat(1_000_000)}${rtfEscape('tiếp theo')}}`;
+    expect((await extractRtf('deep.rtf', deep)).pages[0].text).toBe('Mở đầu tiếp theo');
+    expect((await extractRtf('cut.rtf', String.raw`{\rtf1\ansi ` + rtfEscape('Cao Bằng') + String.raw` \'4`)).pages[0].text).toBe('Cao Bằng');
+  });
+
+  it('is accepted on upload as an office file, whatever its name', async () => {
+    const { sniffFile } = await import('../../server/ingest/sniff.ts');
+    const path = join(dir, 'van-ban.txt');
+    await writeFile(path, String.raw`{\rtf1\ansi ` + rtfEscape('Văn bản') + '}');
+    const r = await sniffFile(path, await readFile(path));
+    expect(r).toMatchObject({ ok: true, info: { mediaType: RTF, kind: 'office' } });
   });
 });
 

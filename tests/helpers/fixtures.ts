@@ -451,6 +451,22 @@ export function toCp1258Form(s: string): string {
   }).join('');
 }
 
+/** Text as Word writes it in RTF: ASCII as is (\\, { and } escaped), every other character as \uN with a '?' fallback byte, paragraphs as \par. */
+export function rtfEscape(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '\n') out += '\\par\n';
+    else if (ch === '\\' || ch === '{' || ch === '}') out += `\\${ch}`;
+    else if (c < 0x80) out += ch;
+    else for (const unit of ch.length === 2 ? [ch.charCodeAt(0), ch.charCodeAt(1)] : [c]) out += `\\u${unit > 32767 ? unit - 65536 : unit}\\'3f`;
+  }
+  return out;
+}
+
+/** Bytes as RTF hex escapes (\'hh). */
+export const rtfHex = (bytes: Uint8Array): string => [...bytes].map((b) => (b < 0x80 && b >= 0x20 && b !== 0x5c && b !== 0x7b && b !== 0x7d ? String.fromCharCode(b) : `\\'${b.toString(16).padStart(2, '0')}`)).join('');
+
 /** Await an extractor call that must fail permanently, and return the error (for its code). */
 export async function failure(p: Promise<unknown>): Promise<PermanentExtractError> {
   const err = await p.then(() => null, (e: unknown) => e);

@@ -85,3 +85,8 @@ export function decodeText(buf: Buffer): DecodedText {
   }
   return best ?? { text: iconv.decode(buf, 'latin1'), encoding: 'latin1', bom: false, confidence: 0 };
 }
+
+/** Bytes in a named single- or double-byte encoding (windows-1258, tcvn, cp932…); latin1 when iconv-lite does not know it. */
+export function decodeBytes(buf: Uint8Array, encoding: string): string {
+  return iconv.decode(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength), iconv.encodingExists(encoding) ? encoding : 'latin1');
+}

@@ -1,8 +1,8 @@
 /**
- * Office documents: DOCX (mammoth), ODT (content.xml), legacy .doc (word-extractor), and slide
+ * Office documents: DOCX (mammoth), ODT (content.xml), legacy .doc (word-extractor), RTF (rtf.ts), and slide
  * decks: PPTX/PPSX (slide XML), ODP (content.xml pages) and PowerPoint 97–2003 .ppt (its records).
  *
- * Metadata keys: `format` (docx | odt | doc | pptx | ppsx | odp | ppt), `title`, `subject`, `author`, `keywords`,
+ * Metadata keys: `format` (docx | odt | doc | rtf | pptx | ppsx | odp | ppt), `title`, `subject`, `author`, `keywords`,
  * `description`, `lastModifiedBy`, `createdAt`, `modifiedAt`, `application`, `company`,
  * `pageCount` (as saved by the editor), `wordCount`, `chars` (text extracted); for decks
  * `slideCount` (slides found), `notesCount` (slides with speaker notes), `hiddenSlides` (as saved).
@@ -19,14 +19,17 @@ import { readFile } from 'node:fs/promises';
 import { docxText, legacyDocText, odfText, odpPageTexts, parseXml, pptSlides, pptxSlides, pptxWanted, readZipEntries } from '../adapters/office.ts';
 import { writeThumbnails } from '../adapters/sharp.ts';
 import { assertNotEmpty, cleanText, compact } from './common.ts';
+import { parseRtf } from './rtf.ts';
 import { PermanentExtractError, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
 
-type Format = 'docx' | 'odt' | 'doc' | 'pptx' | 'ppsx' | 'odp' | 'ppt';
+type Format = 'docx' | 'odt' | 'doc' | 'rtf' | 'pptx' | 'ppsx' | 'odp' | 'ppt';
 
 function formatOf(input: ExtractInput): Format {
   switch (input.mediaType) {
     case 'application/msword':
       return 'doc';
+    case 'application/rtf':
+      return 'rtf';
     case 'application/vnd.oasis.opendocument.text':
       return 'odt';
     case 'application/vnd.openxmlformats-officedocument.presentationml.presentation':
@@ -159,6 +162,10 @@ export const officeExtractor: Extractor = {
     if (format === 'doc') {
       const d = await legacyDocText(input.path);
       text = d.body + (d.footnotes.trim() ? `\n${d.footnotes}` : '');
+    } else if (format === 'rtf') {
+      const d = parseRtf(await readFile(input.path));
+      text = d.text + (d.footnotes ? `\n${d.footnotes}` : '');
+      props = d.info;
     } else {
       const zip = await readFile(input.path);
       ({ text, props } = format === 'odt' ? extractOdt(zip) : await extractDocx(zip));
@@ -170,7 +177,7 @@ export const officeExtractor: Extractor = {
   async thumbnail(input: ExtractInput): Promise<ThumbnailResult> {
     await assertNotEmpty(input);
     const f = formatOf(input);
-    if (f === 'doc' || f === 'ppt') return { derivatives: [], note: 'no picture for this kind' };
+    if (f === 'doc' || f === 'ppt' || f === 'rtf') return { derivatives: [], note: 'no picture for this kind' };
     const entries = readZipEntries(await readFile(input.path), (n) => THUMBS.includes(n), 16 * 1024 * 1024);
     const preview = THUMBS.map((n) => entries.get(n)).find(Boolean);
     if (preview) {
