@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
 import { isUtf16Text } from '../../server/ingest/sniff.ts';
 import { sanitiseName } from '../../server/routes/products-upload.ts';
-import { ffmpeg, makeOdp, makePpt, makePptx, rtfEscape, tempDir, VI_SLIDES } from '../helpers/fixtures.ts';
+import { ffmpeg, makeDoc, makeOdp, makePpt, makePptx, rtfEscape, tempDir, VI_SLIDES } from '../helpers/fixtures.ts';
 import { makeJpeg, makePdf, makePng, randomBinary } from '../helpers/samples.ts';
 
 async function countFiles(dir: string): Promise<number> {
@@ -141,7 +141,10 @@ describe('POST /api/products (upload)', () => {
     expect(res.json().files[0]).toMatchObject({ mediaType: 'application/rtf', kind: 'office' });
   });
 
-  it('accepts a PowerPoint 97–2003 deck (a compound file with a PowerPoint Document stream) and still refuses another compound file', async () => {
+  it('accepts Word and PowerPoint 97–2003 files (compound files with a WordDocument or PowerPoint Document stream) and still refuses another compound file', async () => {
+    const doc = await upload({ title: 'Công văn cũ', type: 'document' }, [{ filename: 'cong-van.doc', data: makeDoc(['Công văn số 12 của Ban Tuyên giáo']) }]);
+    expect(doc.statusCode).toBe(201);
+    expect(doc.json().files[0]).toMatchObject({ mediaType: 'application/msword', kind: 'office' });
     const ppt = await upload({ title: 'Bài giảng cũ', type: 'document' }, [{ filename: 'bai-giang.ppt', data: makePpt(VI_SLIDES) }]);
     expect(ppt.statusCode).toBe(201);
     expect(ppt.json().files[0]).toMatchObject({ mediaType: 'application/vnd.ms-powerpoint', kind: 'office' });

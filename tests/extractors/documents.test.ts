@@ -8,7 +8,7 @@ import { getExtractor } from '../../server/ingest/extractors/index.ts';
 import { paginate } from '../../server/ingest/extractors/text.ts';
 import { placeholderImage } from '../../server/ingest/placeholder.ts';
 import { MEDIA_KINDS } from '../../server/db/schema.ts';
-import { inputFor, makeDocx, makeOdp, makeOdt, makePpt, makePptx, rtfEscape, rtfHex, tempDir, toCp1258Form, VI_LEGACY_TEXT, VI_SLIDES, VI_TEXT, failure } from '../helpers/fixtures.ts';
+import { inputFor, makeDoc, makeDocx, makeOdp, makeOdt, makePpt, makePptx, rtfEscape, rtfHex, tempDir, toCp1258Form, VI_LEGACY_TEXT, VI_SLIDES, VI_TEXT, failure } from '../helpers/fixtures.ts';
 import { drawingMLText, odfText, odpPageTexts, readZipEntries } from '../../server/ingest/adapters/office.ts';
 import { zipSync } from 'fflate';
 
@@ -75,6 +75,15 @@ describe('office extractor', () => {
     const before = process.memoryUsage().rss;
     expect((await failure(office.extract(await inputFor(path, 'office', DOCX, dir)))).code).toBe('OFFICE_TOO_LARGE');
     expect((process.memoryUsage().rss - before) / 1048576).toBeLessThan(200);
+  });
+
+  it('Word 97–2003 .doc: text with its curly quotes and dashes as written, summary properties in the Vietnamese code page', async () => {
+    const path = join(dir, 'cong-van.doc');
+    const paras = ['Công văn “về việc nộp lưu chiểu” – Ban Tuyên giáo', 'Kho tư liệu chung tỉnh Cao Bằng'];
+    await writeFile(path, makeDoc(paras, { title: 'Kế hoạch 199-KH/TU', author: 'Ban Tuyên giáo Tỉnh uỷ', created: new Date('2023-03-30T08:00:00Z'), pages: 3 }));
+    const { metadata, pages } = await office.extract(await inputFor(path, 'office', 'application/msword', dir));
+    expect(pages).toEqual([{ page: 1, text: paras.join('\n') }]);
+    expect(metadata).toMatchObject({ format: 'doc', title: 'Kế hoạch 199-KH/TU', author: 'Ban Tuyên giáo Tỉnh uỷ', createdAt: '2023-03-30T08:00:00Z', pageCount: 3 });
   });
 
   it('broken archive and unreadable .doc fail clearly', async () => {
@@ -190,7 +199,7 @@ describe('slide decks', () => {
 
   it('PPT (PowerPoint 97–2003): slides in the order of the deck through the persist directory, text boxes, notes from the list or the drawing, no master boilerplate', async () => {
     const path = join(dir, 'deck.ppt');
-    await writeFile(path, makePpt(VI_SLIDES, { order: [1, 3, 2], boxes: ['Ảnh: Bảo tàng tỉnh Cao Bằng', 'Trang 2/3', null] }));
+    await writeFile(path, makePpt(VI_SLIDES, { order: [1, 3, 2], boxes: ['Ảnh: Bảo tàng tỉnh Cao Bằng', 'Trang 2/3', null], summary: { title: 'Bài giảng lịch sử Đảng bộ', author: 'Ban Tuyên giáo', created: new Date('2019-05-19T01:30:00Z'), codePage: 65001 } }));
     const inp = await inputFor(path, 'office', 'application/vnd.ms-powerpoint', dir);
     const { metadata, pages } = await office.extract(inp);
     const withBox = (i: number, box: string) => {
@@ -203,7 +212,7 @@ describe('slide decks', () => {
       { page: 3, text: withBox(1, 'Trang 2/3') },
     ]);
     expect(pages.map((p) => p.text).join('\n')).not.toContain('Bản cái');
-    expect(metadata).toMatchObject({ format: 'ppt', slideCount: 3, notesCount: 2 });
+    expect(metadata).toMatchObject({ format: 'ppt', slideCount: 3, notesCount: 2, title: 'Bài giảng lịch sử Đảng bộ', author: 'Ban Tuyên giáo', createdAt: '2019-05-19T01:30:00Z' });
     expect(await office.thumbnail(inp)).toMatchObject({ derivatives: [] });
   });
 

@@ -14,6 +14,7 @@ import sharp, { type Sharp } from 'sharp';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { strToU8, zipSync } from 'fflate';
 import CFB from 'cfb';
+import iconv from 'iconv-lite';
 import { expect } from 'vitest';
 import { PermanentExtractError } from '../../server/ingest/extractors/types.ts';
 import type { MediaKind } from '../../server/db/schema.ts';
@@ -355,7 +356,7 @@ export async function makeOdp(path: string, slides: SlideSpec[], props: { title?
  * Notes of the first slide are kept in the notes slide list, the others in the notes' drawing, as
  * PowerPoint does either. `opts.noCurrentUser` leaves that stream out (a damaged edit chain).
  */
-export function makePpt(slides: SlideSpec[], opts: { order?: number[]; boxes?: Array<string | null>; noCurrentUser?: boolean } = {}): Buffer {
+export function makePpt(slides: SlideSpec[], opts: { order?: number[]; boxes?: Array<string | null>; noCurrentUser?: boolean; summary?: Parameters<typeof summaryInformation>[0] } = {}): Buffer {
   const rec = (type: number, data: Buffer, inst = 0, ver = 0) => {
     const h = Buffer.alloc(8);
     h.writeUInt16LE((inst << 4) | ver, 0);
@@ -422,10 +423,88 @@ export function makePpt(slides: SlideSpec[], opts: { order?: number[]; boxes?: A
   parts.push(edit);
   const cfb = CFB.utils.cfb_new();
   CFB.utils.cfb_add(cfb, '/PowerPoint Document', Buffer.concat(parts));
+  if (opts.summary) CFB.utils.cfb_add(cfb, '/\u0005SummaryInformation', summaryInformation(opts.summary));
   if (!opts.noCurrentUser) {
     const cu = Buffer.concat([rec(0x0ff6, Buffer.concat([u32s(0x14, 0xe391c05f, editAt), Buffer.from([0, 0, 0xf4, 0x03, 3, 0, 0, 0])]))]);
     CFB.utils.cfb_add(cfb, '/Current User', cu);
   }
+  return Buffer.from(CFB.write(cfb, { type: 'buffer' }) as Uint8Array);
+}
+
+/**
+ * A SummaryInformation property set ([MS-OLEPS]) with a title and author in `codePage` (1258: how
+ * Vietnamese Windows writes them), a creation time and a page count.
+ */
+export function summaryInformation(props: { title: string; author: string; created: Date; pages?: number; codePage?: number }): Buffer {
+  const cp = props.codePage ?? 1258;
+  const str = (t: string) => {
+    const bytes = Buffer.concat([cp === 1258 ? iconv.encode(toCp1258Form(t), 'windows-1258') : Buffer.from(t, 'utf8'), Buffer.from([0])]);
+    const pad = Buffer.alloc((4 - (bytes.length % 4)) % 4);
+    const head = Buffer.alloc(8);
+    head.writeUInt32LE(0x1e, 0);
+    head.writeUInt32LE(bytes.length, 4);
+    return Buffer.concat([head, bytes, pad]);
+  };
+  const i4 = (type: number, v: number) => {
+    const b = Buffer.alloc(8);
+    b.writeUInt32LE(type, 0);
+    if (type === 2) b.writeUInt16LE(v, 4);
+    else b.writeInt32LE(v, 4);
+    return b;
+  };
+  const filetime = (d: Date) => {
+    const b = Buffer.alloc(12);
+    b.writeUInt32LE(0x40, 0);
+    b.writeBigUInt64LE((BigInt(d.getTime()) + 11_644_473_600_000n) * 10_000n, 4);
+    return b;
+  };
+  const values: Array<[number, Buffer]> = [[1, i4(2, cp)], [2, str(props.title)], [4, str(props.author)], [12, filetime(props.created)], [14, i4(3, props.pages ?? 1)]];
+  let offset = 8 + values.length * 8;
+  const index = Buffer.alloc(values.length * 8);
+  values.forEach(([id, v], k) => {
+    index.writeUInt32LE(id, k * 8);
+    index.writeUInt32LE(offset, k * 8 + 4);
+    offset += v.length;
+  });
+  const sectionHead = Buffer.alloc(8);
+  sectionHead.writeUInt32LE(offset, 0);
+  sectionHead.writeUInt32LE(values.length, 4);
+  const header = Buffer.alloc(48);
+  header.writeUInt16LE(0xfffe, 0);
+  header.writeUInt32LE(1, 24);
+  Buffer.from('e0859ff2f94f6810ab9108002b27b3d9', 'hex').copy(header, 28);
+  header.writeUInt32LE(48, 44);
+  return Buffer.concat([header, sectionHead, index, ...values.map(([, v]) => v)]);
+}
+
+/**
+ * A minimal Word 97–2003 .doc: the File Information Block (magic, the 1Table flag, fcMin, ccpText,
+ * the piece table's place), the text as one UTF-16 piece, the piece table in 1Table, and a
+ * SummaryInformation stream when `summary` is given.
+ */
+export function makeDoc(paragraphs: string[], summary?: Parameters<typeof summaryInformation>[0]): Buffer {
+  const text = `${paragraphs.join('\r')}\r`;
+  const fc = 0x800;
+  const word = Buffer.alloc(fc + text.length * 2);
+  word.writeUInt16LE(0xa5ec, 0);
+  word.writeUInt16LE(0x00c1, 2);
+  word.writeUInt16LE(0x0200, 0xa);
+  word.writeUInt32LE(fc, 0x18);
+  word.writeUInt32LE(fc + text.length * 2, 0x1c);
+  word.writeUInt32LE(text.length, 0x4c);
+  word.writeUInt32LE(0, 0x1a2);
+  word.writeUInt32LE(21, 0x1a6);
+  word.write(text, fc, 'utf16le');
+  const table = Buffer.alloc(21);
+  table.writeUInt8(2, 0);
+  table.writeUInt32LE(16, 1);
+  table.writeUInt32LE(0, 5);
+  table.writeUInt32LE(text.length, 9);
+  table.writeUInt32LE(fc, 15);
+  const cfb = CFB.utils.cfb_new();
+  CFB.utils.cfb_add(cfb, '/WordDocument', word);
+  CFB.utils.cfb_add(cfb, '/1Table', table);
+  if (summary) CFB.utils.cfb_add(cfb, '/\u0005SummaryInformation', summaryInformation(summary));
   return Buffer.from(CFB.write(cfb, { type: 'buffer' }) as Uint8Array);
 }
 

@@ -13,6 +13,7 @@ import { XMLParser } from 'fast-xml-parser';
 import mammoth from 'mammoth';
 import { PermanentExtractError } from '../extractors/types.ts';
 import { XML_ENTITY, decodeEntity, elementsOf, isTagAt, withoutElements, withoutTags } from '../xml-scan.ts';
+import { decodeBytes } from './text-encoding.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -137,17 +138,22 @@ function odfMarkupText(markup: string): string {
 }
 
 interface WordExtractorDoc {
-  getBody(): string;
-  getFootnotes(): string;
+  getBody(opts?: { filterUnicode?: boolean }): string;
+  getFootnotes(opts?: { filterUnicode?: boolean }): string;
   getHeaders(opts?: { includeFooters?: boolean }): string;
 }
 
-/** Body text of a legacy Word 97–2003 .doc via word-extractor. */
-export async function legacyDocText(path: string): Promise<{ body: string; footnotes: string }> {
+/**
+ * Body text of a legacy Word 97–2003 .doc via word-extractor, with its typographic characters as
+ * written (word-extractor by default turns curly quotes and dashes into ASCII), and the file's
+ * summary properties.
+ */
+export async function legacyDocText(path: string): Promise<{ body: string; footnotes: string; props: OleSummary }> {
   const WordExtractor = require('word-extractor') as new () => { extract(input: string | Buffer): Promise<WordExtractorDoc> };
   try {
-    const doc = await new WordExtractor().extract(await readFile(path));
-    return { body: doc.getBody(), footnotes: doc.getFootnotes() };
+    const file = await readFile(path);
+    const doc = await new WordExtractor().extract(file);
+    return { body: doc.getBody({ filterUnicode: false }), footnotes: doc.getFootnotes({ filterUnicode: false }), props: oleSummary(file) };
   } catch (err) {
     throw new PermanentExtractError('DOC_NOT_EXTRACTED', `Text of this Word 97–2003 file could not be extracted: ${(err as Error).message}`);
   }
@@ -397,4 +403,68 @@ export function pptSlides(file: Buffer): Array<{ text: string; notes: string }> 
     const join = (parts: string[]) => parts.map((t) => t.trim()).filter((t) => t !== '' && t !== '*').join('\n');
     return { text: join(own), notes: join(notes) };
   });
+}
+
+// ---------- Summary properties of compound files (.doc, .ppt) ----------
+
+export interface OleSummary {
+  title?: string;
+  subject?: string;
+  author?: string;
+  keywords?: string;
+  description?: string;
+  lastModifiedBy?: string;
+  createdAt?: string;
+  modifiedAt?: string;
+  pageCount?: number;
+  wordCount?: number;
+  application?: string;
+}
+
+const SUMMARY_IDS: Record<number, keyof OleSummary> = {
+  2: 'title', 3: 'subject', 4: 'author', 5: 'keywords', 6: 'description', 8: 'lastModifiedBy', 12: 'createdAt', 13: 'modifiedAt', 14: 'pageCount', 15: 'wordCount', 18: 'application',
+};
+
+/**
+ * The SummaryInformation property set of a compound file ([MS-OLEPS]): title, subject, author,
+ * keywords, comments, last author, creation and save times, page and word counts, application.
+ * Strings in the set's code page (Windows-1258 on Vietnamese Windows); {} when absent or unreadable.
+ */
+export function oleSummary(file: Buffer): OleSummary {
+  const CFB = require('cfb') as { read(d: Buffer, o: { type: 'buffer' }): unknown; find(c: unknown, p: string): { content?: Uint8Array | number[] } | null };
+  const out: OleSummary = {};
+  try {
+    const raw = CFB.find(CFB.read(file, { type: 'buffer' }), '\u0005SummaryInformation')?.content;
+    if (!raw || raw.length < 48) return out;
+    const b = Buffer.from(raw as Uint8Array);
+    const section = b.readUInt32LE(44);
+    if (section + 8 > b.length) return out;
+    const count = Math.min(b.readUInt32LE(section + 4), 1000);
+    const props = new Map<number, number>();
+    for (let k = 0; k < count && section + 16 + k * 8 <= b.length; k++) props.set(b.readUInt32LE(section + 8 + k * 8), section + b.readUInt32LE(section + 12 + k * 8));
+    const cpAt = props.get(1);
+    const codePage = cpAt !== undefined && cpAt + 6 <= b.length && (b.readUInt32LE(cpAt) & 0xffff) === 2 ? b.readUInt16LE(cpAt + 4) : 1252;
+    const encoding = codePage === 65001 ? 'utf8' : codePage === 1200 ? 'utf16le' : `windows-${codePage}`;
+    for (const [id, at] of props) {
+      const key = SUMMARY_IDS[id];
+      if (key === undefined || at + 8 > b.length) continue;
+      const type = b.readUInt32LE(at) & 0xffff;
+      let v: string | number | undefined;
+      if (type === 0x1e) {
+        const len = Math.min(b.readUInt32LE(at + 4), b.length - at - 8);
+        v = decodeBytes(b.subarray(at + 8, at + 8 + len), encoding).replace(/\0[\s\S]*$/, '').normalize('NFC').trim();
+      } else if (type === 0x1f) {
+        const chars = Math.min(b.readUInt32LE(at + 4), (b.length - at - 8) >> 1);
+        v = b.toString('utf16le', at + 8, at + 8 + chars * 2).replace(/\0[\s\S]*$/, '').normalize('NFC').trim();
+      } else if (type === 0x40 && at + 12 <= b.length) {
+        // FILETIME: 100 ns ticks since 1601-01-01; a zero or absurd time is no date.
+        const ms = Number(b.readBigUInt64LE(at + 4) / 10_000n) - 11_644_473_600_000;
+        if (ms > 0 && ms < 4_102_444_800_000) v = new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
+      } else if (type === 3) v = b.readInt32LE(at + 4);
+      if (v !== undefined && v !== '' && !(typeof v === 'number' && (key === 'pageCount' || key === 'wordCount') && v <= 0)) (out as Record<string, unknown>)[key] = v;
+    }
+  } catch {
+    /* no summary */
+  }
+  return out;
 }

@@ -16,7 +16,7 @@
  * the cap), DOC_NOT_EXTRACTED (.doc text not extractable).
  */
 import { readFile } from 'node:fs/promises';
-import { docxText, legacyDocText, odfText, odpPageTexts, parseXml, pptSlides, pptxSlides, pptxWanted, readZipEntries } from '../adapters/office.ts';
+import { docxText, legacyDocText, odfText, odpPageTexts, oleSummary, parseXml, pptSlides, pptxSlides, pptxWanted, readZipEntries } from '../adapters/office.ts';
 import { writeThumbnails } from '../adapters/sharp.ts';
 import { assertNotEmpty, cleanText, compact } from './common.ts';
 import { parseRtf } from './rtf.ts';
@@ -140,7 +140,8 @@ function extractOdp(zip: Buffer) {
 
 function extractPpt(file: Buffer) {
   const slides = pptSlides(file);
-  return { pages: slides.map((s) => slidePage(s.text, s.notes)), props: { slideCount: slides.length, notesCount: slides.filter((s) => s.notes !== '').length } };
+  const { pageCount: _pages, ...summary } = oleSummary(file);
+  return { pages: slides.map((s) => slidePage(s.text, s.notes)), props: { ...summary, slideCount: slides.length, notesCount: slides.filter((s) => s.notes !== '').length } };
 }
 
 export const officeExtractor: Extractor = {
@@ -162,6 +163,7 @@ export const officeExtractor: Extractor = {
     if (format === 'doc') {
       const d = await legacyDocText(input.path);
       text = d.body + (d.footnotes.trim() ? `\n${d.footnotes}` : '');
+      props = { ...d.props };
     } else if (format === 'rtf') {
       const d = parseRtf(await readFile(input.path));
       text = d.text + (d.footnotes ? `\n${d.footnotes}` : '');
