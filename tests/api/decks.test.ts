@@ -56,6 +56,9 @@ describe('slide decks and Windows Media', () => {
       expect(page.statusCode).toBe(200);
       const html = page.body;
       expect(html).toContain('3 trang chiếu');
+      // Formats by name in Vietnamese, not by media type.
+      expect(html).toContain('Bài trình chiếu PowerPoint (PPTX)');
+      expect(html).not.toContain('presentationml');
       // The slide found first, then every slide in the deck's order, each an anchor.
       const target = html.indexOf('class="slide-target"');
       expect(target).toBeGreaterThan(0);

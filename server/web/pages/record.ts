@@ -56,7 +56,9 @@ function facts(ctx: PageCtx, f: ProductFile): string[] {
   const d = num(m.durationSec);
   if (d !== null) out.push(t('record.duration', { d: formatDuration(d) }));
   out.push(t('record.size', { s: formatBytes(f.size, ctx.lang) }));
-  out.push(f.mediaType);
+  // The format by name in Vietnamese (the table's labels), by media type otherwise.
+  const label = mediaTypeInfo(f.mediaType)?.label;
+  out.push(ctx.lang === 'vi' && label !== undefined ? label : f.mediaType);
   return out;
 }
 
