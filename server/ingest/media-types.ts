@@ -51,6 +51,7 @@ export const MEDIA_TYPES: readonly MediaTypeInfo[] = [
   T('application/vnd.oasis.opendocument.text', 'office', 'odt', 'Văn bản OpenDocument (ODT)'),
   T('application/msword', 'office', 'doc', 'Văn bản Word 97–2003 (DOC)'),
   T('application/rtf', 'office', 'rtf', 'Văn bản RTF'),
+  T('application/epub+zip', 'office', 'epub', 'Sách điện tử EPUB'),
   T('application/vnd.openxmlformats-officedocument.presentationml.presentation', 'office', 'pptx', 'Bài trình chiếu PowerPoint (PPTX)'),
   T('application/vnd.openxmlformats-officedocument.presentationml.slideshow', 'office', 'ppsx', 'Bài trình chiếu PowerPoint (PPSX)'),
   T('application/vnd.oasis.opendocument.presentation', 'office', 'odp', 'Bài trình chiếu OpenDocument (ODP)'),
@@ -76,8 +77,10 @@ const PRESENTATIONS = new Set([
 ]);
 /** Slide decks: their text is stored one page per slide. */
 export const isPresentation = (mediaType: string) => PRESENTATIONS.has(mediaType);
-/** Types whose text pages are real pages (PDF) or slides, so a passage can name its page. */
-export const hasNumberedPages = (mediaType: string) => isPdf(mediaType) || isPresentation(mediaType);
+/** E-books: their text is stored one page per document of the reading order (a chapter or section). */
+export const isEbook = (mediaType: string) => mediaType === 'application/epub+zip';
+/** Types whose text pages are real pages (PDF), slides or e-book sections, so a passage can name its page. */
+export const hasNumberedPages = (mediaType: string) => isPdf(mediaType) || isPresentation(mediaType) || isEbook(mediaType);
 
 /**
  * Types a current browser plays in <video>/<audio> (the others are offered for download, with the

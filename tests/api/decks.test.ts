@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
-import { ffmpeg, makePptx, tempDir, VI_SLIDES } from '../helpers/fixtures.ts';
+import { ffmpeg, makeEpub, makePptx, tempDir, VI_SLIDES } from '../helpers/fixtures.ts';
 
 let t: TestApp | null = null;
 afterEach(async () => {
@@ -25,9 +25,15 @@ describe('slide decks and Windows Media', () => {
       await makePptx(deck, VI_SLIDES, { title: 'Bài giảng', order: [1, 3, 2] });
       const wmv = join(dir, 'phong-su.wmv');
       await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25:duration=2', '-c:v', 'wmv2', wmv]);
+      const book = join(dir, 'dia-chi.epub');
+      await makeEpub(book, [
+        { title: 'Chương 1. Đất và người', paragraphs: ['Cao Bằng là tỉnh biên giới.'] },
+        { title: 'Chương 2. Truyền thống', paragraphs: ['Hang Cốc Bó, nơi Bác Hồ ở và làm việc năm 1941.'] },
+      ], { title: 'Địa chí', creators: ['Ban Tuyên giáo'] });
       const { body, headers } = multipartBody({ title: 'Tư liệu tuyên truyền Pác Bó', type: 'document' }, [
         { filename: 'bài giảng.pptx', data: await readFile(deck) },
         { filename: 'phóng sự.wmv', data: await readFile(wmv) },
+        { filename: 'địa chí.epub', data: await readFile(book) },
       ]);
       const up = await t.app.inject({ method: 'POST', url: '/api/products', payload: body, headers: { ...headers, ...auth() } });
       expect(up.statusCode).toBe(201);
@@ -39,7 +45,8 @@ describe('slide decks and Windows Media', () => {
       }
       const rec = (await t.app.inject({ url: `/api/products/${id}` })).json();
       expect(rec.processing).toBe('done');
-      const [pptx, video] = rec.files;
+      const [pptx, video, epub] = rec.files;
+      expect(epub).toMatchObject({ kind: 'office', mediaType: 'application/epub+zip', metadata: expect.objectContaining({ format: 'epub', sections: 2 }) });
       expect(pptx).toMatchObject({ kind: 'office', metadata: expect.objectContaining({ format: 'pptx', slideCount: 3, notesCount: 2 }) });
       expect(video).toMatchObject({ kind: 'video', mediaType: 'video/x-ms-wmv', metadata: expect.objectContaining({ videoCodec: 'wmv2' }) });
       expect(video.derivatives).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'thumbnail', state: 'done' })]));
@@ -51,6 +58,15 @@ describe('slide decks and Windows Media', () => {
         const snip = res.hits.find((h: { id: number }) => h.id === id)?.snippets.find((s: { field: string }) => s.field === 'text');
         expect(snip, q).toMatchObject({ page: 2, sha256: pptx.sha256 });
       }
+
+      // A book's passage names its section, and the record opens on it.
+      const inBook = (await t.app.inject({ url: `/api/search?q=${encodeURIComponent('hang coc bo')}` })).json();
+      expect(inBook.hits[0].snippets.find((x: { field: string }) => x.field === 'text')).toMatchObject({ page: 2, sha256: epub.sha256 });
+      const bookPage = (await t.app.inject({ url: `/san-pham/${id}?trang=2&tep=${epub.sha256}` })).body;
+      expect(bookPage).toContain('2 phần');
+      expect(bookPage).toContain('Phần 2, nơi tìm thấy từ khóa');
+      expect(bookPage).toMatch(/<section class="slide current" id="file-3-section-2"/);
+      expect(bookPage).not.toContain('class="slide current" id="file-1-slide');
 
       const page = await t.app.inject({ url: `/san-pham/${id}?trang=2&tep=${pptx.sha256}` });
       expect(page.statusCode).toBe(200);

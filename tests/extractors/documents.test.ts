@@ -8,7 +8,7 @@ import { getExtractor } from '../../server/ingest/extractors/index.ts';
 import { paginate } from '../../server/ingest/extractors/text.ts';
 import { placeholderImage } from '../../server/ingest/placeholder.ts';
 import { MEDIA_KINDS } from '../../server/db/schema.ts';
-import { inputFor, makeDoc, makeDocx, makeOdp, makeOdt, makePpt, makePptx, rtfEscape, rtfHex, tempDir, toCp1258Form, VI_LEGACY_TEXT, VI_SLIDES, VI_TEXT, failure } from '../helpers/fixtures.ts';
+import { inputFor, makeDoc, makeDocx, makeEpub, makeOdp, makeOdt, makePpt, makePptx, rtfEscape, rtfHex, tempDir, toCp1258Form, VI_LEGACY_TEXT, VI_SLIDES, VI_TEXT, failure } from '../helpers/fixtures.ts';
 import { drawingMLText, odfText, odpPageTexts, readZipEntries } from '../../server/ingest/adapters/office.ts';
 import { zipSync } from 'fflate';
 
@@ -145,6 +145,41 @@ describe('RTF', () => {
     await writeFile(path, String.raw`{\rtf1\ansi ` + rtfEscape('Văn bản') + '}');
     const r = await sniffFile(path, await readFile(path));
     expect(r).toMatchObject({ ok: true, info: { mediaType: RTF, kind: 'office' } });
+  });
+});
+
+describe('EPUB e-books', () => {
+  const EPUB = 'application/epub+zip';
+  const chapters = [
+    { title: 'Chương 1. Đất và người Cao Bằng', paragraphs: ['Cao Bằng là tỉnh biên giới – miền núi.', 'Khu di tích Pác Bó & suối Lê-nin.'] },
+    { title: 'Chương 2. Truyền thống cách mạng', paragraphs: ['Năm 1941, lãnh tụ Nguyễn Ái Quốc về nước.'] },
+  ];
+  // The fixture writes ' – ' as '&nbsp;&ndash; ': a no-break space reads as a space.
+  const chapterText = (i: number) => [chapters[i].title, ...chapters[i].paragraphs, 'Dòng một', 'dòng hai'].join('\n');
+
+  it('one page per document of the reading order (the spine, not the manifest), Dublin Core metadata, the cover as thumbnail', async () => {
+    const path = join(dir, 'sach.epub');
+    await makeEpub(path, chapters, { title: 'Địa chí Cao Bằng', creators: ['Ban Tuyên giáo Tỉnh uỷ', 'Sở Văn hoá'] }, { order: [2, 1] });
+    const inp = await inputFor(path, 'office', EPUB, dir);
+    const { metadata, pages } = await office.extract(inp);
+    expect(pages).toEqual([
+      { page: 1, text: chapterText(1) },
+      { page: 2, text: chapterText(0) },
+    ]);
+    expect(pages.map((p) => p.text).join('\n')).not.toMatch(/Tiêu đề trong head|không phải văn bản|color/);
+    expect(metadata).toMatchObject({ format: 'epub', title: 'Địa chí Cao Bằng', author: 'Ban Tuyên giáo Tỉnh uỷ; Sở Văn hoá', language: 'vi', identifier: 'urn:isbn:9786045712345', date: '2023-03-30', sections: 2 });
+    const t = await office.thumbnail(inp);
+    expect(await sharp(t.derivatives.find((d) => d.name === 'thumb-256.webp')!.path).metadata()).toMatchObject({ width: 171, height: 256 });
+  });
+
+  it('an e-book whose container names no package fails clearly; it is sniffed as an EPUB whatever its name', async () => {
+    const bad = join(dir, 'bad.epub');
+    await writeFile(bad, zipSync({ mimetype: new TextEncoder().encode('application/epub+zip'), 'META-INF/container.xml': new TextEncoder().encode('<container/>') }));
+    expect((await failure(office.extract(await inputFor(bad, 'office', EPUB, dir)))).code).toBe('OFFICE_MALFORMED');
+    const { sniffFile } = await import('../../server/ingest/sniff.ts');
+    const path = join(dir, 'sach.zip');
+    await makeEpub(path, chapters, { title: 'Sách', creators: [] });
+    expect(await sniffFile(path, (await readFile(path)).subarray(0, 65536))).toMatchObject({ ok: true, info: { mediaType: EPUB, kind: 'office' } });
   });
 });
 

@@ -508,6 +508,29 @@ export function makeDoc(paragraphs: string[], summary?: Parameters<typeof summar
   return Buffer.from(CFB.write(cfb, { type: 'buffer' }) as Uint8Array);
 }
 
+/**
+ * An EPUB 3 e-book: the container names OEBPS/content.opf; the spine reads the chapters in `order`
+ * (manifest order differs), one chapter sits in a subfolder under a percent-escaped name; XHTML with
+ * a head, style, script, entities and line breaks; Dublin Core metadata; a cover image by property.
+ */
+export async function makeEpub(path: string, chapters: Array<{ title: string; paragraphs: string[] }>, meta: { title: string; creators: string[]; isbn?: string }, opts: { order?: number[] } = {}): Promise<void> {
+  const order = opts.order ?? chapters.map((_, i) => i + 1);
+  const href = (n: number) => (n === 2 ? 'Text/chuong%202.xhtml' : `chuong${n}.xhtml`);
+  const file = (n: number) => (n === 2 ? 'OEBPS/Text/chuong 2.xhtml' : `OEBPS/chuong${n}.xhtml`);
+  const files: Record<string, Uint8Array | [Uint8Array, { level: 0 }]> = {
+    mimetype: [strToU8('application/epub+zip'), { level: 0 }],
+    'META-INF/container.xml': strToU8('<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles><rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/></rootfiles></container>'),
+    'OEBPS/content.opf': strToU8(`<?xml version="1.0" encoding="UTF-8"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="id"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:identifier id="id">urn:isbn:${meta.isbn ?? '9786045712345'}</dc:identifier><dc:title>${xmlEscape(meta.title)}</dc:title>${meta.creators.map((c) => `<dc:creator>${xmlEscape(c)}</dc:creator>`).join('')}<dc:language>vi</dc:language><dc:publisher>Nhà xuất bản Chính trị quốc gia Sự thật</dc:publisher><dc:date>2023-03-30</dc:date><meta property="dcterms:modified">2023-03-30T08:00:00Z</meta></metadata><manifest><item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/><item id="css" href="style.css" media-type="text/css"/><item id="cover" href="images/bia.jpg" media-type="image/jpeg" properties="cover-image"/>${chapters.map((_, i) => `<item id="c${i + 1}" href="${href(i + 1)}" media-type="application/xhtml+xml"/>`).join('')}</manifest><spine>${order.map((n) => `<itemref idref="c${n}"/>`).join('')}</spine></package>`),
+    'OEBPS/nav.xhtml': strToU8('<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><body><nav><ol><li>Mục lục</li></ol></nav></body></html>'),
+    'OEBPS/style.css': strToU8('p { margin: 0 }'),
+    'OEBPS/images/bia.jpg': await sharp({ create: { width: 300, height: 450, channels: 3, background: '#b45309' } }).jpeg().toBuffer(),
+  };
+  chapters.forEach((ch, i) => {
+    files[file(i + 1)] = strToU8(`<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE html><html xmlns="http://www.w3.org/1999/xhtml" xml:lang="vi"><head><title>Tiêu đề trong head</title><style>h1 { color: red }</style></head><body><script>var x = "không phải văn bản";</script><h1>${xmlEscape(ch.title)}</h1>\n  ${ch.paragraphs.map((p) => `<p>${xmlEscape(p).replace(/ – /g, '&nbsp;&ndash; ')}</p>`).join('\n  ')}<p>Dòng một<br/>dòng hai</p></body></html>`);
+  });
+  await writeFile(path, zipSync(files));
+}
+
 /** Slides in Vietnamese for the deck fixtures. */
 export const VI_SLIDES: SlideSpec[] = [
   { title: 'Kỷ niệm Ngày thành lập Đảng', body: [['Tuyên truyền ', 'sâu rộng trong ', 'nhân dân'], ['Khu di tích Pác Bó, huyện Hà Quảng']], notes: 'Người trình bày nhấn mạnh ý nghĩa lịch sử của Pác Bó.' },

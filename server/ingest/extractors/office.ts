@@ -1,8 +1,9 @@
 /**
- * Office documents: DOCX (mammoth), ODT (content.xml), legacy .doc (word-extractor), RTF (rtf.ts), and slide
+ * Office documents: DOCX (mammoth), ODT (content.xml), legacy .doc (word-extractor), RTF (rtf.ts),
+ * EPUB e-books (one page per document of the reading order; cover image as thumbnail), and slide
  * decks: PPTX/PPSX (slide XML), ODP (content.xml pages) and PowerPoint 97–2003 .ppt (its records).
  *
- * Metadata keys: `format` (docx | odt | doc | rtf | pptx | ppsx | odp | ppt), `title`, `subject`, `author`, `keywords`,
+ * Metadata keys: `format` (docx | odt | doc | rtf | epub | pptx | ppsx | odp | ppt), `title`, `subject`, `author`, `keywords`,
  * `description`, `lastModifiedBy`, `createdAt`, `modifiedAt`, `application`, `company`,
  * `pageCount` (as saved by the editor), `wordCount`, `chars` (text extracted); for decks
  * `slideCount` (slides found), `notesCount` (slides with speaker notes), `hiddenSlides` (as saved).
@@ -16,13 +17,13 @@
  * the cap), DOC_NOT_EXTRACTED (.doc text not extractable).
  */
 import { readFile } from 'node:fs/promises';
-import { docxText, legacyDocText, odfText, odpPageTexts, oleSummary, parseXml, pptSlides, pptxSlides, pptxWanted, readZipEntries } from '../adapters/office.ts';
+import { docxText, epubBook, legacyDocText, odfText, odpPageTexts, oleSummary, parseXml, pptSlides, pptxSlides, pptxWanted, readZipEntries } from '../adapters/office.ts';
 import { writeThumbnails } from '../adapters/sharp.ts';
 import { assertNotEmpty, cleanText, compact } from './common.ts';
 import { parseRtf } from './rtf.ts';
 import { PermanentExtractError, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
 
-type Format = 'docx' | 'odt' | 'doc' | 'rtf' | 'pptx' | 'ppsx' | 'odp' | 'ppt';
+type Format = 'docx' | 'odt' | 'doc' | 'rtf' | 'epub' | 'pptx' | 'ppsx' | 'odp' | 'ppt';
 
 function formatOf(input: ExtractInput): Format {
   switch (input.mediaType) {
@@ -30,6 +31,8 @@ function formatOf(input: ExtractInput): Format {
       return 'doc';
     case 'application/rtf':
       return 'rtf';
+    case 'application/epub+zip':
+      return 'epub';
     case 'application/vnd.oasis.opendocument.text':
       return 'odt';
     case 'application/vnd.openxmlformats-officedocument.presentationml.presentation':
@@ -152,6 +155,13 @@ export const officeExtractor: Extractor = {
     const format = formatOf(input);
     let text: string;
     let props: Record<string, unknown> = {};
+    if (format === 'epub') {
+      const zip = await readFile(input.path);
+      const book = epubBook((wanted) => readZipEntries(zip, wanted));
+      const pages = book.sections.map((p) => cleanText(p));
+      const chars = pages.reduce((n, p) => n + p.length, 0);
+      return { metadata: { format, ...compact(book.meta), sections: pages.length, chars }, pages: pages.map((text, i) => ({ page: i + 1, text })) };
+    }
     if (format === 'pptx' || format === 'ppsx' || format === 'odp' || format === 'ppt') {
       const file = await readFile(input.path);
       const deck = format === 'odp' ? extractOdp(file) : format === 'ppt' ? extractPpt(file) : extractPptx(file);
@@ -180,8 +190,12 @@ export const officeExtractor: Extractor = {
     await assertNotEmpty(input);
     const f = formatOf(input);
     if (f === 'doc' || f === 'ppt' || f === 'rtf') return { derivatives: [], note: 'no picture for this kind' };
-    const entries = readZipEntries(await readFile(input.path), (n) => THUMBS.includes(n), 16 * 1024 * 1024);
-    const preview = THUMBS.map((n) => entries.get(n)).find(Boolean);
+    const zip = await readFile(input.path);
+    // An e-book's cover image; the preview an editor saved otherwise.
+    const cover = f === 'epub' ? epubBook((wanted) => readZipEntries(zip, (n) => n === 'META-INF/container.xml' || (wanted(n) && /\.opf$/i.test(n)), 16 * 1024 * 1024)).cover : undefined;
+    const names = cover !== undefined ? [cover] : THUMBS;
+    const entries = readZipEntries(zip, (n) => names.includes(n), 16 * 1024 * 1024);
+    const preview = names.map((n) => entries.get(n)).find(Boolean);
     if (preview) {
       try {
         return { derivatives: await writeThumbnails({ buffer: Buffer.from(preview) }, input.workDir, { maxPixels: input.limits.maxImagePixels }) };

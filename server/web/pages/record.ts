@@ -11,7 +11,7 @@ import { readProduct, type ProductFile, type ProductRecord } from '../../catalog
 import { canSee } from '../../catalogue/visibility.ts';
 import { TRANSITIONS, type Action } from '../../catalogue/workflow.ts';
 import { formatBytes, formatDate, formatDateTime, formatDuration, q1, type PageCtx } from '../context.ts';
-import { hasNumberedPages, isPresentation, mediaTypeInfo, playsInBrowser } from '../../ingest/media-types.ts';
+import { hasNumberedPages, isEbook, isPresentation, mediaTypeInfo, playsInBrowser } from '../../ingest/media-types.ts';
 import { blobPages, blobText } from '../data.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { notice, sendPage } from '../layout.ts';
@@ -46,9 +46,11 @@ function facts(ctx: PageCtx, f: ProductFile): string[] {
   const m = f.metadata ?? {};
   const out: string[] = [];
   const slides = num(m.slideCount);
+  const sections = isEbook(f.mediaType) ? num(m.sections) : null;
   const pages = num(m.pages) ?? num(m.pageCount) ?? (f.kind === 'pdf' ? f.pageCount : null);
   // A still image is one picture, not "1 page"; multi-page images (TIFF, animations) say how many.
   if (slides !== null) out.push(t('record.slides', { n: slides }));
+  else if (sections !== null) out.push(t('record.sections', { n: sections }));
   else if (pages && !(f.kind === 'image' && pages === 1)) out.push(t('record.pages', { n: pages }));
   const w = num(m.width);
   const h = num(m.height);
@@ -88,7 +90,8 @@ function preview(app: FastifyInstance, ctx: PageCtx, rec: ProductRecord, f: Prod
       if (!playsInBrowser(f.mediaType)) return notPlayable(ctx, f, f.thumbnails.size256);
       return html`<div class="audio-preview">${f.thumbnails.size256 ? html`<img src="${f.thumbnails.size256}" alt="" loading="lazy" width="256" height="256">` : ''}<audio class="player" controls preload="metadata" src="${f.url}" aria-label="${f.originalName}"></audio></div>`;
     case 'office':
-      if (isPresentation(f.mediaType)) return slidesPreview(app, ctx, f, index, page);
+      if (isPresentation(f.mediaType)) return partsPreview(app, ctx, f, index, page, 'slide');
+      if (isEbook(f.mediaType)) return partsPreview(app, ctx, f, index, page, 'section');
     // falls through: a word-processing document shows its text like a text file
     case 'text': {
       const text = blobText(app.db.sqlite, f.sha256);
@@ -108,18 +111,20 @@ function notPlayable(ctx: PageCtx, f: ProductFile, picture: string | null | unde
 }
 
 /**
- * A deck's text slide by slide (each slide's text, then its speaker notes), each slide an anchor
- * (`#file-1-slide-3`); a search hit's slide (`?trang=3`) is shown first, marked.
+ * A deck's text slide by slide (each slide's text, then its speaker notes), or an e-book's section by
+ * section, each part an anchor (`#file-1-slide-3`, `#file-1-section-3`); a search hit's part
+ * (`?trang=3`) is shown first, marked.
  */
-function slidesPreview(app: FastifyInstance, ctx: PageCtx, f: ProductFile, index: number, page: number | null): SafeHtml {
+function partsPreview(app: FastifyInstance, ctx: PageCtx, f: ProductFile, index: number, page: number | null, part: 'slide' | 'section'): SafeHtml {
   const { t } = ctx;
-  const slides = blobPages(app.db.sqlite, f.sha256);
-  if (slides.pages.length === 0) return html`<p class="hint">${t('record.noPreview')}</p>`;
-  const id = (n: number) => `file-${index + 1}-slide-${n}`;
-  const target = page !== null ? slides.pages.find((p) => p.page === page) : undefined;
+  const parts = blobPages(app.db.sqlite, f.sha256);
+  if (parts.pages.length === 0) return html`<p class="hint">${t('record.noPreview')}</p>`;
+  const id = (n: number) => `file-${index + 1}-${part}-${n}`;
+  const target = page !== null ? parts.pages.find((p) => p.page === page) : undefined;
+  const body = (p: { text: string }) => html`<div class="slide-text">${p.text || t(`record.${part}Empty`)}</div>`;
   const one = (p: { page: number; text: string }) =>
-    html`<section class="slide${p === target ? ' current' : ''}" id="${id(p.page)}" aria-labelledby="${id(p.page)}-h"><h4 id="${id(p.page)}-h">${t('record.slide', { n: p.page })}</h4><div class="slide-text">${p.text || t('record.slideEmpty')}</div></section>`;
-  return html`${target ? html`<div class="slide-target"><p class="hint"><a href="#${id(target.page)}">${t('record.slideFound', { n: target.page })}</a></p>${html`<div class="slide-text">${target.text || t('record.slideEmpty')}</div>`}</div>` : ''}<details class="doc-text slides" open><summary>${t('record.slidesText')}</summary><div class="doc-text-body" tabindex="0">${slides.pages.map(one)}${slides.truncated ? html`<p class="hint">${t('record.textCut')}</p>` : ''}</div></details>`;
+    html`<section class="slide${p === target ? ' current' : ''}" id="${id(p.page)}" aria-labelledby="${id(p.page)}-h"><h4 id="${id(p.page)}-h">${t(`record.${part}`, { n: p.page })}</h4>${body(p)}</section>`;
+  return html`${target ? html`<div class="slide-target"><p class="hint"><a href="#${id(target.page)}">${t(`record.${part}Found`, { n: target.page })}</a></p>${body(target)}</div>` : ''}<details class="doc-text slides" open><summary>${t(`record.${part}sText`)}</summary><div class="doc-text-body" tabindex="0">${parts.pages.map(one)}${parts.truncated ? html`<p class="hint">${t('record.textCut')}</p>` : ''}</div></details>`;
 }
 
 /** The name of an audit entry's action in the page's language (the code itself when unknown). */
