@@ -55,6 +55,14 @@ function validationField(e: FastifyError): string | undefined {
 
 export default fp(
   async function errorsPlugin(app: FastifyInstance) {
+    // An id in an API path is a plain decimal number. Ajv's type coercion would also read "0x10",
+    // "1e3", " 16" or "16.0" as one, so /api/products/0x10 answered with product 16.
+    app.addHook('preValidation', async (req) => {
+      const id = (req.params as { id?: unknown } | undefined)?.id;
+      if (typeof id === 'string' && req.url.startsWith('/api/') && !/^[0-9]{1,15}$/.test(id)) {
+        throw new AppError(400, 'VALIDATION_FAILED', 'params/id must be a whole number written in decimal digits', { field: 'id' });
+      }
+    });
     app.setErrorHandler((error: FastifyError | AppError, req: FastifyRequest, reply: FastifyReply) => {
       if (error instanceof AppError) {
         if (error.statusCode === 416 && typeof error.details.size === 'number') reply.header('Content-Range', `bytes */${error.details.size}`);

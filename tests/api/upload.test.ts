@@ -86,6 +86,19 @@ describe('POST /api/products (upload)', () => {
     expect(rejected.json()).toMatchObject({ code: 'DUPLICATE_FILE', duplicates: [expect.objectContaining({ sha256: first.json().files[0].sha256 })] });
   });
 
+  it('reads a product id in a path only as decimal digits (not 0x10, 1e3, " 16" or 16.0)', async () => {
+    const made = await upload({ title: 'Số hiệu', type: 'flyer' }, [{ filename: 'so.txt', data: Buffer.from('Tờ rơi số hiệu 16') }]);
+    expect(made.statusCode).toBe(201);
+    const id = made.json().id as number;
+    expect((await t.app.inject({ url: `/api/products/${id}`, headers: auth() })).statusCode).toBe(200);
+    for (const raw of [`0x${id.toString(16)}`, `${id}e0`, `%20${id}`, `${id}.0`, `+${id}`]) {
+      const res = await t.app.inject({ url: `/api/products/${raw}`, headers: auth() });
+      expect(res.statusCode, raw).toBe(400);
+      expect(res.json(), raw).toMatchObject({ code: 'VALIDATION_FAILED', field: 'id' });
+    }
+    expect((await t.app.inject({ method: 'POST', url: `/api/products/0x${id.toString(16)}/transitions`, headers: auth(), payload: { action: 'start_review' } })).statusCode).toBe(400);
+  });
+
   it('sniffs the real type: a PNG named .jpg is a PNG', async () => {
     const res = await upload({ title: 'Ảnh đặt tên sai', type: 'photo' }, [{ filename: 'anh.jpg', contentType: 'image/jpeg', data: await makePng(10, 10, 3) }]);
     expect(res.statusCode).toBe(201);
