@@ -46,6 +46,13 @@ export default async function productUploadRoutes(app: FastifyInstance) {
       const raw: RawFields = {};
       const received: ReceivedFile[] = [];
       let fields: ProductInsert | null = null;
+      let onDuplicate: 'flag' | 'reject' | undefined;
+      /** What to do with bytes already stored: the query's onDuplicate, else the form's, else flag; any other value is refused. */
+      const duplicateMode = (form: RawFields): 'flag' | 'reject' => {
+        const v = (req.query as { onDuplicate?: string }).onDuplicate ?? form.onDuplicate?.at(-1) ?? 'flag';
+        if (v !== 'flag' && v !== 'reject') throw err.validation('onDuplicate', 'onDuplicate must be "flag" or "reject"');
+        return v;
+      };
       // The body is read here, as it arrives (server/plugins/multipart.ts leaves it unread). Stopping
       // early must not destroy the socket the answer goes out on.
       const body = req.raw.iterator({ destroyOnReturn: false })[Symbol.asyncIterator]();
@@ -85,6 +92,7 @@ export default async function productUploadRoutes(app: FastifyInstance) {
           }
           // Refuse bad metadata before reading a possibly large file.
           fields ??= parseNewProductFields(raw, { sqlite, principal });
+          onDuplicate ??= duplicateMode(raw);
           received.push(
             await receiveFile(part.data, {
               tmpDir: app.paths.tmpDir,
@@ -98,8 +106,7 @@ export default async function productUploadRoutes(app: FastifyInstance) {
         stopIdleTimer();
         if (received.length === 0) throw err.validation('file', 'At least one file is required (multipart part named "file")', 'NO_FILES');
         fields ??= parseNewProductFields(raw, { sqlite, principal });
-
-        const onDuplicate = (req.query as { onDuplicate?: string }).onDuplicate ?? raw.onDuplicate?.at(-1) ?? 'flag';
+        onDuplicate ??= duplicateMode(raw);
         if (onDuplicate === 'reject') {
           const existing = app.ingest.findExisting(received.map((f) => f.sha256));
           if (existing.size > 0) {

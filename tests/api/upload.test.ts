@@ -86,6 +86,14 @@ describe('POST /api/products (upload)', () => {
     expect(rejected.json()).toMatchObject({ code: 'DUPLICATE_FILE', duplicates: [expect.objectContaining({ sha256: first.json().files[0].sha256 })] });
   });
 
+  it('refuses an onDuplicate form field other than flag or reject (it was taken as flag), before reading the file', async () => {
+    const res = await upload({ title: 'Lựa chọn sai', type: 'flyer', onDuplicate: 'tu-choi' }, [{ filename: 'a.txt', data: Buffer.from('Tờ rơi lựa chọn sai') }]);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'onDuplicate' });
+    const ok = await upload({ title: 'Lựa chọn đúng', type: 'flyer', onDuplicate: 'reject' }, [{ filename: 'b.txt', data: Buffer.from('Tờ rơi lựa chọn đúng') }]);
+    expect(ok.statusCode).toBe(201);
+  });
+
   it('reads a product id in a path only as decimal digits (not 0x10, 1e3, " 16" or 16.0)', async () => {
     const made = await upload({ title: 'Số hiệu', type: 'flyer' }, [{ filename: 'so.txt', data: Buffer.from('Tờ rơi số hiệu 16') }]);
     expect(made.statusCode).toBe(201);
