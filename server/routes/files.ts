@@ -59,9 +59,21 @@ export function contentDisposition(type: 'inline' | 'attachment', name: string):
 /** Types a browser may show inline safely (no script can run in them from our origin). */
 const INLINE_KINDS = new Set(['pdf', 'image', 'video', 'audio']);
 
+/**
+ * A text file's Content-Type with the charset the extractor found (its bytes are served as stored):
+ * one browsers know by that name, or none for the legacy Vietnamese ones they do not (TCVN3, VISCII);
+ * UTF-8 until the file has been read.
+ */
+const WEB_CHARSETS = new Map([['utf-8', 'utf-8'], ['ascii', 'utf-8'], ['utf-16le', 'utf-16le'], ['utf-16be', 'utf-16be'], ['windows-1258', 'windows-1258'], ['windows-1252', 'windows-1252'], ['windows-1250', 'windows-1250'], ['windows-1251', 'windows-1251'], ['iso-8859-1', 'windows-1252'], ['latin1', 'windows-1252']]);
+function textContentType(encoding: string | null): string {
+  if (encoding === null) return 'text/plain; charset=utf-8';
+  const cs = WEB_CHARSETS.get(encoding.toLowerCase());
+  return cs !== undefined ? `text/plain; charset=${cs}` : 'text/plain';
+}
+
 export default async function fileRoutes(app: FastifyInstance) {
   const { sqlite } = app.db;
-  const blobStmt = sqlite.prepare('SELECT sha256, size, media_type, kind FROM blobs WHERE sha256 = ?');
+  const blobStmt = sqlite.prepare(`SELECT sha256, size, media_type, kind, CASE WHEN kind = 'text' THEN json_extract(metadata, '$.encoding') END AS encoding FROM blobs WHERE sha256 = ?`);
   const holdersStmt = sqlite.prepare(
     `SELECT p.state, p.access, p.agency_id AS agencyId, f.original_name AS name
      FROM product_files f JOIN products p ON p.id = f.product_id WHERE f.sha256 = ? ORDER BY f.id`,
@@ -71,7 +83,7 @@ export default async function fileRoutes(app: FastifyInstance) {
 
   /** The blob row when visible to the requester, else a 404 that reveals nothing. */
   function visibleBlob(req: FastifyRequest, sha: string) {
-    const blob = blobStmt.get(sha) as { sha256: string; size: number; media_type: string; kind: string } | undefined;
+    const blob = blobStmt.get(sha) as { sha256: string; size: number; media_type: string; kind: string; encoding: string | null } | undefined;
     if (!blob) throw err.notFound('File', 'FILE_NOT_FOUND');
     const holders = holdersStmt.all(sha) as Array<{ state: string; access: string; agencyId: number | null; name: string }>;
     const visible = holders.filter((h) => canSee(req.principal, h));
@@ -108,7 +120,7 @@ export default async function fileRoutes(app: FastifyInstance) {
       const name = req.query.name && names.includes(req.query.name) ? req.query.name : names[0];
       const disposition = req.query.download || !INLINE_KINDS.has(blob.kind) ? 'attachment' : 'inline';
       reply
-        .header('content-type', blob.kind === 'text' ? 'text/plain; charset=utf-8' : blob.media_type)
+        .header('content-type', blob.kind === 'text' ? textContentType(blob.encoding) : blob.media_type)
         .header('etag', etag)
         .header('cache-control', cacheControl(isPublic))
         .header('accept-ranges', 'bytes')

@@ -6,6 +6,8 @@ import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
 import { makePdf, makePng } from '../helpers/samples.ts';
+import iconv from 'iconv-lite';
+import { toCp1258Form } from '../helpers/fixtures.ts';
 
 let t: TestApp | null = null;
 afterEach(async () => {
@@ -124,5 +126,29 @@ describe('job runner', () => {
     expect(after.processing).toBe('done');
     const attempts = after.files[0].derivatives.map((d: { attempts: number }) => d.attempts);
     expect(Math.max(...attempts)).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('text files keep their encoding', () => {
+  it('are served with the charset the extractor found (none for TCVN3, which browsers do not know), bytes as uploaded', async () => {
+    t = await makeTestApp({ jobs: { workers: 1 } });
+    const line = 'Kho tư liệu chung của Đề án tỉnh Cao Bằng, ngày 30 tháng 3 năm 2023. Ban Tuyên giáo Tỉnh uỷ.\n';
+    const cp1258 = iconv.encode(toCp1258Form(line.repeat(20)), 'windows-1258');
+    const tcvn = iconv.encode(line.repeat(20), 'tcvn');
+    const utf8 = Buffer.from(line.repeat(20));
+    const rec = await upload(t.app, 'Văn bản cũ', [
+      { filename: 'cp1258.txt', data: cp1258 },
+      { filename: 'tcvn3.txt', data: tcvn },
+      { filename: 'utf8.txt', data: utf8 },
+    ]);
+    await t.app.jobRunner.drain(60_000);
+    const files = (await t.app.inject({ url: `/api/products/${rec.id}`, headers: auth() })).json().files as Array<{ sha256: string; metadata: { encoding: string } }>;
+    expect(files.map((f) => f.metadata.encoding)).toEqual(['windows-1258', 'tcvn', 'utf-8']);
+    const expected = [['text/plain; charset=windows-1258', cp1258], ['text/plain', tcvn], ['text/plain; charset=utf-8', utf8]] as const;
+    for (const [i, f] of files.entries()) {
+      const res = await t.app.inject({ url: `/api/files/${f.sha256}`, headers: auth() });
+      expect(res.headers['content-type']).toBe(expected[i][0]);
+      expect(res.rawPayload.equals(expected[i][1])).toBe(true);
+    }
   });
 });
