@@ -50,6 +50,23 @@ describe('video extractor', () => {
     expect(await sharp(thumb(derivatives, 1024)).metadata()).toMatchObject({ format: 'webp', width: 320, height: 240 });
   });
 
+  it('a fast-start MP4 cut short (its index claims 10 s): the duration that decodes, marked truncated', async () => {
+    const whole = join(dir, 'whole-faststart.mp4');
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25:duration=10', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-movflags', '+faststart', whole]);
+    const bytes = await readFile(whole);
+    const cut = join(dir, 'cut-faststart.mp4');
+    await writeFile(cut, bytes.subarray(0, Math.floor(bytes.length * 0.45)));
+    const { metadata } = await video.extract(await inputFor(cut, 'video', 'video/mp4', dir));
+    expect(metadata).toMatchObject({ truncated: true });
+    expect(metadata.claimedDurationSec as number).toBeGreaterThan(9.9);
+    expect(metadata.durationSec as number).toBeGreaterThan(2);
+    expect(metadata.durationSec as number).toBeLessThan(7);
+    // The whole file is not marked.
+    const full = await video.extract(await inputFor(whole, 'video', 'video/mp4', dir));
+    expect(full.metadata.truncated).toBeUndefined();
+    expect(full.metadata.durationSec as number).toBeGreaterThan(9.9);
+  });
+
   it('rotation metadata: displayed size and thumbnail are portrait', async () => {
     const path = join(dir, 'rotated.mp4');
     await makeVideo(path, { seconds: 2, width: 320, height: 240, rotate: 90 });

@@ -5,14 +5,16 @@
  * `width`, `height` (displayed: after rotation and pixel aspect ratio), `codedWidth`, `codedHeight`,
  * `rotation` (degrees clockwise, 0/90/180/270), `frameRate`, `bitRate` (bit/s), `pixelFormat`,
  * `audioTracks: [{codec, channels, sampleRate, language, title}]`, `subtitleTracks: [{codec, language, title}]`,
- * `title`, `creationTime`, `hasCover` (attached picture stream).
+ * `title`, `creationTime`, `hasCover` (attached picture stream); for a truncated file whose header
+ * claims more (no frame decodes near the claimed end): `durationSec` is what decodes, with
+ * `truncated: true` and `claimedDurationSec`.
  *
  * Thumbnail: a frame about 10 % in; when it is (nearly) black or blank, frames at 25 %, 40 % and 5 %
  * are tried and the first non-black one (else the brightest) is used. Rotation is applied by ffmpeg.
  * A file with no video stream gets the audio treatment (cover or waveform).
  * Failures: EMPTY_FILE, MEDIA_MALFORMED, IMAGE_TOO_LARGE (frame bigger than the pixel cap), TIMEOUT.
  */
-import { grabFrame, probe, type ProbeResult, type ProbeStream } from '../adapters/ffmpeg.ts';
+import { grabFrame, measureDecodedDuration, probe, type ProbeResult, type ProbeStream } from '../adapters/ffmpeg.ts';
 import { greyStats, writeThumbnails } from '../adapters/sharp.ts';
 import { audioThumbnail } from './audio.ts';
 import { assertNotEmpty, compact } from './common.ts';
@@ -88,6 +90,18 @@ export const videoExtractor: Extractor = {
       hasCover: p.streams.some((s) => s.disposition?.attached_pic === 1) || undefined,
     });
     if (!v && !audio.length) throw new PermanentExtractError('MEDIA_MALFORMED', 'The file has no video or audio stream');
+    // A header can claim more than the file holds (an upload cut short whose index sits at the start,
+    // as in a fast-start MP4): when no frame decodes near the claimed end, measure what does.
+    const claimed = metadata.durationSec;
+    if (v && claimed !== undefined && claimed > 3) {
+      const { ffmpegPath, deadline } = input.limits;
+      const nearEnd = await grabFrame(input.path, ffmpegPath, Math.max(0, claimed - 1.5), 64, deadline);
+      if (nearEnd === null && Date.now() < deadline) {
+        const measured = await measureDecodedDuration(input.path, ffmpegPath, 'v', deadline);
+        if (measured === null || measured <= 0) throw new PermanentExtractError('MEDIA_MALFORMED', 'No video in this file can be decoded');
+        if (measured < claimed - 1) return { metadata: { ...metadata, durationSec: Math.round(measured * 1000) / 1000, truncated: true, claimedDurationSec: claimed }, pages: [] };
+      }
+    }
     return { metadata, pages: [] };
   },
 
