@@ -18,6 +18,10 @@ import { ErrorSchema } from './schemas.ts';
 
 export default async function productUploadRoutes(app: FastifyInstance) {
   const { sqlite } = app.db;
+  // Any other body type (none, octet-stream…) reaches the route, unread, so that every non-multipart
+  // upload gets the same 415 NOT_MULTIPART (Fastify's own refusal said UNSUPPORTED_CONTENT_TYPE).
+  // This plugin is encapsulated: other routes keep their parsers.
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null));
 
   app.post(
     '/api/products',

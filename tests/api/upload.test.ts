@@ -331,9 +331,14 @@ describe('POST /api/products (upload)', () => {
     expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
   });
 
-  it('refuses a non-multipart request with 415', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/api/products', headers: { ...auth(), 'content-type': 'application/json' }, payload: { title: 'x' } });
-    expect(res.statusCode).toBe(415);
-    expect(res.json().code).toMatch(/NOT_MULTIPART|UNSUPPORTED/);
+  it('refuses every non-multipart request with the same 415 NOT_MULTIPART (with no content type, octet-stream, JSON, a form)', async () => {
+    for (const [type, payload] of [['application/json', '{"title":"Tờ rơi"}'], ['application/octet-stream', 'Tờ rơi'], [undefined, 'Tờ rơi'], ['application/x-www-form-urlencoded', 'title=T%E1%BB%9D']] as const) {
+      const res = await t.app.inject({ method: 'POST', url: '/api/products', headers: { ...auth(), ...(type ? { 'content-type': type } : {}) }, payload });
+      expect(res.statusCode, type).toBe(415);
+      expect(res.json().code, type).toBe('NOT_MULTIPART');
+    }
+    // Other routes keep their own parsers.
+    const json = await t.app.inject({ method: 'POST', url: '/api/products/1/transitions', headers: { ...auth(), 'content-type': 'application/octet-stream' }, payload: 'x' });
+    expect(json.statusCode).toBe(415);
   });
 });
