@@ -15,6 +15,7 @@
  * A snapshot becomes LATEST only once its manifest is complete.
  */
 import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openDatabase } from '../db/client.ts';
@@ -80,12 +81,33 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
   const started = Date.now();
   const paths = dataPaths(opts.dataDir);
   if (!(await sizeOrNull(paths.dbFile))) throw new Error(`no database at ${paths.dbFile}`);
-  const stamp = opts.stamp ?? stampOf(new Date());
   const snapshotsDir = join(opts.dest, 'snapshots');
+  await mkdir(snapshotsDir, { recursive: true });
+  let stamp: string;
+  if (opts.stamp !== undefined) {
+    // A name given by the caller: made again from scratch.
+    stamp = opts.stamp;
+    await rm(join(snapshotsDir, `.partial-${stamp}`), { recursive: true, force: true });
+    await mkdir(join(snapshotsDir, `.partial-${stamp}`));
+  } else {
+    // Named by the second it starts; a second backup in the same second (or one running beside it)
+    // takes the next free name (-2, -3…) instead of replacing it. Creating the partial folder claims
+    // the name atomically.
+    const base = stampOf(new Date());
+    for (let n = 1; ; n++) {
+      const candidate = n === 1 ? base : `${base}-${n}`;
+      if (existsSync(join(snapshotsDir, candidate))) continue;
+      try {
+        await mkdir(join(snapshotsDir, `.partial-${candidate}`));
+        stamp = candidate;
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || n > 1000) throw e;
+      }
+    }
+  }
   const snapshotDir = join(snapshotsDir, stamp);
   const partialDir = join(snapshotsDir, `.partial-${stamp}`);
-  await rm(partialDir, { recursive: true, force: true });
-  await mkdir(partialDir, { recursive: true });
   await mkdir(join(opts.dest, 'blobs'), { recursive: true });
 
   // 1. The database, through the online backup API: one step, so writers on other connections

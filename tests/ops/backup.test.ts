@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { backup, listSnapshots, restore, RestoreRefused } from '../../server/ops/backup.ts';
 import { blobRel, hashFile } from '../../server/ops/hash.ts';
 import { auth, makeDataDir, makeTestApp, type TestApp } from '../helpers/app.ts';
@@ -107,6 +107,24 @@ describe('backup and restore of a running server under upload load', () => {
     expect(second.copied.blobs).toBe(second.manifest.counts.blobs - first.manifest.counts.blobs);
     expect(second.copied.blobs).toBeGreaterThan(0);
     expect(await listSnapshots(dest)).toEqual(['20250101T000000Z', '20250102T000000Z']);
+  });
+
+  it('gives backups started in the same second their own snapshots (-2, -3), one after another or side by side', async () => {
+    const dest = join(work, 'backup-same-second');
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-11-27T04:08:00.250Z'));
+    try {
+      const a = await backup({ dataDir: t.dataDir, dest });
+      const [b, c] = await Promise.all([backup({ dataDir: t.dataDir, dest }), backup({ dataDir: t.dataDir, dest })]);
+      expect([a.stamp, ...[b.stamp, c.stamp].sort()]).toEqual(['20261127T040800Z', '20261127T040800Z-2', '20261127T040800Z-3']);
+      expect(await listSnapshots(dest)).toEqual(['20261127T040800Z', '20261127T040800Z-2', '20261127T040800Z-3']);
+      for (const stamp of [a.stamp, b.stamp, c.stamp]) {
+        const m = JSON.parse(await readFile(join(dest, 'snapshots', stamp, 'manifest.json'), 'utf8')) as { blobs: unknown[] };
+        expect(m.blobs.length, stamp).toBe(a.manifest.blobs.length);
+      }
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refuses a non-empty target and reports a corrupt blob in the backup', async () => {
