@@ -23,7 +23,9 @@ export function cleanText(s: string): string {
     .replace(/\r\n?/g, '\n')
     // C0/C1 controls other than tab and newline are glyph-mapping debris, not text.
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '')
-    .replace(/[ \t]+\n/g, '\n')
+    // Only from the start of a run of blanks (not preceded by one): `/[ \t]+\n/g` alone is tried from
+    // every blank of a long run that no newline ends, each try scanning the rest of the run (quadratic).
+    .replace(/(?<![ \t])[ \t]+\n/g, '\n')
     .trim();
 }
 
