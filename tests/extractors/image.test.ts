@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { getExtractor } from '../../server/ingest/extractors/index.ts';
 import { ffmpeg, inputFor, makeExifJpeg, makeOrientedJpeg, tempDir, failure } from '../helpers/fixtures.ts';
-import { parseXmp } from '../../server/ingest/extractors/image-tags.ts';
+import { parseExif, parseXmp } from '../../server/ingest/extractors/image-tags.ts';
 
 const image = getExtractor('image');
 let dir: string;
@@ -142,6 +142,50 @@ describe('image extractor', () => {
     const empty = join(dir, 'empty.png');
     await writeFile(empty, '');
     expect((await failure(image.extract(await input(empty, 'image/png')))).code).toBe('EMPTY_FILE');
+  });
+});
+
+/**
+ * An `Exif\0\0` block (little-endian TIFF) whose IFD0 text tags all point at one value: `runs` NULs
+ * then `tail` (as a hostile file may), plus Model: `model` then `runs` trailing NULs.
+ */
+function hostileExif(runs: number, tail: string, model: string): Buffer {
+  const text = [0x010e, 0x010f, 0x0131, 0x0132, 0x013b, 0x8298]; // description, make, software, date, artist, copyright
+  const tags = [...text, 0x0110].sort((a, b) => a - b);
+  const ifd = Buffer.alloc(2 + tags.length * 12 + 4);
+  const value = Buffer.concat([Buffer.alloc(runs), Buffer.from(tail)]);
+  const modelValue = Buffer.concat([Buffer.from(model), Buffer.alloc(runs)]);
+  const valueAt = 8 + ifd.length;
+  ifd.writeUInt16LE(tags.length, 0);
+  tags.forEach((tag, i) => {
+    const e = 2 + i * 12;
+    const v = tag === 0x0110 ? modelValue : value;
+    ifd.writeUInt16LE(tag, e);
+    ifd.writeUInt16LE(2, e + 2); // ASCII
+    ifd.writeUInt32LE(v.length, e + 4);
+    ifd.writeUInt32LE(tag === 0x0110 ? valueAt + value.length : valueAt, e + 8);
+  });
+  const header = Buffer.from([0x49, 0x49, 0x2a, 0x00, 8, 0, 0, 0]);
+  return Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), header, ifd, value, modelValue]);
+}
+
+describe('EXIF', () => {
+  it('long runs of NULs in text tags are read in one pass (/\\0+$/ took 3 s per tag for 60,000)', async () => {
+    // A guard against a hang, not a speed figure: one pass takes milliseconds, the old reader about
+    // 20 s (a synchronous step is not stopped by the test timeout, hence the clock).
+    const n = 30_000;
+    const t0 = performance.now();
+    const exif = parseExif(hostileExif(2 * n, 'Pác Bó', 'Máy ảnh Cao Bằng'));
+    expect(exif).toMatchObject({ make: `${'\0'.repeat(2 * n)}Pác Bó`, model: 'Máy ảnh Cao Bằng', copyright: `${'\0'.repeat(2 * n)}Pác Bó` });
+    // The same block in a JPEG, as much as its 64 KB APP1 segment holds.
+    const plain = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#336699' } }).jpeg().toBuffer();
+    const app1 = hostileExif(n, 'Thác Bản Giốc', 'Hà Quảng');
+    const segment = Buffer.concat([Buffer.from([0xff, 0xe1, (app1.length + 2) >> 8, (app1.length + 2) & 0xff]), app1]);
+    const path = join(dir, 'exif-hostile.jpg');
+    await writeFile(path, Buffer.concat([plain.subarray(0, 2), segment, plain.subarray(2)]));
+    const { metadata } = await image.extract(await inputFor(path, 'image', 'image/jpeg', dir));
+    expect(metadata).toMatchObject({ width: 64, height: 48, exif: { model: 'Hà Quảng', artist: `${'\0'.repeat(n)}Thác Bản Giốc` } });
+    expect(performance.now() - t0).toBeLessThan(3000);
   });
 });
 

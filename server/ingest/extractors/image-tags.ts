@@ -50,8 +50,11 @@ export function parseExif(buf: Buffer | undefined): ExifBasics {
   };
   const str = (e: Entry | undefined) => {
     if (!e || e.type !== 2) return undefined;
-    const end = Math.min(e.valueOffset + e.count, buf.length);
-    const s = buf.toString('utf8', e.valueOffset, end).replace(/\0+$/, '').trim();
+    let end = Math.min(e.valueOffset + e.count, buf.length);
+    // Trailing NULs are dropped by walking back over the bytes: `/\0+$/` was tried from every NUL of a
+    // run that something else ends, each try scanning the rest of the run (quadratic in the count).
+    while (end > e.valueOffset && buf[end - 1] === 0) end--;
+    const s = buf.toString('utf8', e.valueOffset, end).trim();
     return s || undefined;
   };
   const num = (e: Entry | undefined) => (e && (e.type === 3 ? u16(e.valueOffset) : e.type === 4 ? u32(e.valueOffset) : undefined));
