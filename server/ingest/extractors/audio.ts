@@ -22,6 +22,14 @@ import { drawWaveform } from './waveform.ts';
 const LEGACY_VI = new Set(['windows-1258', 'tcvn', 'viscii']);
 
 /**
+ * A word holding a non-ASCII letter or symbol: the same matches as the global `\p{L}*[^\p{ASCII}\s\d\p{P}]\p{L}*`,
+ * which was tried from every letter of a long plain-ASCII word, each try scanning the rest of it
+ * (quadratic: 40,000 letters took 1.7 s). Here the first branch starts only where a word starts; the
+ * second is the one match that can start just after a letter: a symbol right after a previous match.
+ */
+const ACCENTED_WORD = /(?<!\p{L})\p{L}*[^\p{ASCII}\s\d\p{P}]\p{L}*|(?<=\p{L})[^\p{L}\p{ASCII}\s\d\p{P}]\p{L}*/gu;
+
+/**
  * ID3v1 (and ID3v2 frames marked ISO-8859-1) were often written from legacy Vietnamese code pages
  * (TCVN3, VISCII, Windows-1258) and come out as Latin-1 mojibake. A string made only of Latin-1
  * characters is re-read as bytes and kept re-decoded when the encoding detector is sure it is
@@ -31,7 +39,7 @@ export function repairLegacyTag(s: string): string {
   if (!/[\u0080-\u00ff]/.test(s) || /[^\u0000-\u00ff]/.test(s)) return s;
   const d = decodeText(Buffer.from(s, 'latin1'));
   // Short strings are weak evidence: want at least two accented words ("Ça ira" is French, not "ầa ira").
-  const accented = d.text.match(/\p{L}*[^\p{ASCII}\s\d\p{P}]\p{L}*/gu)?.length ?? 0;
+  const accented = d.text.match(ACCENTED_WORD)?.length ?? 0;
   return LEGACY_VI.has(d.encoding) && accented >= 2 ? d.text : s;
 }
 
