@@ -229,9 +229,14 @@ class BodyReader {
   async closeDelimiter(): Promise<boolean> {
     const two = await this.take(2);
     if (two[0] === DASH && two[1] === DASH) return true;
-    // RFC 2046 allows transport padding (spaces, tabs) before the CRLF.
+    // RFC 2046 allows transport padding (spaces, tabs) before the CRLF: a few bytes, not an endless
+    // stream (it counts towards no part's limit, and costs an await per byte).
     let b: Buffer = two;
-    while (b[0] === 0x20 || b[0] === 0x09) b = Buffer.concat([b.subarray(1), await this.take(1)]);
+    let padding = 0;
+    while (b[0] === 0x20 || b[0] === 0x09) {
+      if (++padding > MAX_SKIPPED_BYTES) throw malformed('endless padding after a boundary');
+      b = Buffer.concat([b.subarray(1), await this.take(1)]);
+    }
     if (b[0] === CR && b[1] === 0x0a) return false;
     throw malformed('no line break after a boundary');
   }

@@ -137,6 +137,25 @@ describe('multipart reader', () => {
     expect(await parse([body], b)).toEqual([{ type: 'field', name: 'type', value: 'book' }]);
   });
 
+  it('refuses endless transport padding after a boundary instead of reading it byte by byte', async () => {
+    // 16 MiB of spaces after the first boundary: the old reader read all of it, one await per byte (~1 µs),
+    // outside any limit. A guard against an unbounded read, not a speed figure.
+    const b = 'pad';
+    let pulled = 0;
+    function* endless() {
+      yield Buffer.from(`--${b}`);
+      for (let i = 0; i < 256; i++) {
+        pulled += 65_536;
+        yield Buffer.alloc(65_536, 0x20);
+      }
+      yield Buffer.from(`\r\nContent-Disposition: form-data; name="title"\r\n\r\nCao Bằng\r\n--${b}--\r\n`);
+    }
+    const t0 = performance.now();
+    expect(await codeOf(parse(endless(), b))).toBe('400 BAD_MULTIPART');
+    expect(pulled).toBeLessThanOrEqual(2 * 65_536);
+    expect(performance.now() - t0).toBeLessThan(3000);
+  });
+
   it('skips what a consumer leaves of a file part and goes on with the next part', async () => {
     const b = 'skip';
     const big = Buffer.alloc(200_000, 7);
