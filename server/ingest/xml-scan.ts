@@ -91,3 +91,22 @@ export function withoutTags(s: string): string {
   }
   return out + s.slice(from);
 }
+
+/**
+ * `s` without its first <!DOCTYPE …> declaration, internal subset ([…]) included; an unterminated
+ * one is cut with the rest. (The lazy expression it replaces was quadratic on a declaration full
+ * of brackets: 8,000 "[]" took 0.27 s, a 1 MB part about 20 minutes.)
+ */
+export function withoutDoctype(s: string): string {
+  const at = s.search(/<!DOCTYPE/i);
+  if (at < 0) return s;
+  const gt = s.indexOf('>', at);
+  const open = s.indexOf('[', at);
+  let end: number;
+  if (open >= 0 && (gt < 0 || open < gt)) {
+    const close = s.indexOf(']', open);
+    const after = close < 0 ? -1 : s.indexOf('>', close);
+    end = after < 0 ? s.length : after + 1;
+  } else end = gt < 0 ? s.length : gt + 1;
+  return s.slice(0, at) + s.slice(end);
+}

@@ -12,7 +12,7 @@ import { Unzip, UnzipInflate, strFromU8 } from 'fflate';
 import { XMLParser } from 'fast-xml-parser';
 import mammoth from 'mammoth';
 import { PermanentExtractError } from '../extractors/types.ts';
-import { XML_ENTITY, decodeEntity, elementsOf, isTagAt, withoutElements, withoutTags } from '../xml-scan.ts';
+import { XML_ENTITY, decodeEntity, elementsOf, isTagAt, withoutDoctype, withoutElements, withoutTags } from '../xml-scan.ts';
 import { decodeBytes } from './text-encoding.ts';
 
 const require = createRequire(import.meta.url);
@@ -89,7 +89,7 @@ const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', r
 export function parseXml(bytes: Uint8Array | undefined): Record<string, unknown> {
   if (!bytes) return {};
   try {
-    return xml.parse(strFromU8(bytes).replace(/<!DOCTYPE[\s\S]*?(\[[\s\S]*?\]\s*)?>/i, '')) as Record<string, unknown>;
+    return xml.parse(withoutDoctype(strFromU8(bytes))) as Record<string, unknown>;
   } catch {
     return {};
   }

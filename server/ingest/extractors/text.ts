@@ -18,9 +18,15 @@ import type { ExtractedPage, ExtractInput, ExtractResult, Extractor } from './ty
 export const MAX_TEXT_BYTES = 32 * 1024 * 1024;
 export const PAGE_CHARS = 100_000;
 
+/** At most this many pages from form feeds (as for a PDF); the text past them is kept on the last page. */
+export const MAX_TEXT_PAGES = 10_000;
+
 /** Form feeds make pages; otherwise pages of about `pageChars`, cut at a line end. */
 export function paginate(text: string, pageChars = PAGE_CHARS): ExtractedPage[] {
   const chunks = text.includes('\f') ? text.split('\f') : [];
+  // A file of form feeds (32 MB of "x\f" made 16 million pages, a row and an object each): the
+  // pages past the cap become one last page, form feeds as line ends.
+  if (chunks.length > MAX_TEXT_PAGES) chunks.splice(MAX_TEXT_PAGES - 1, chunks.length, chunks.slice(MAX_TEXT_PAGES - 1).join('\n'));
   if (!chunks.length) {
     let rest = text;
     while (rest.length > pageChars) {
