@@ -10,7 +10,8 @@ import { cleanText } from '../../server/ingest/extractors/common.ts';
 import { placeholderImage } from '../../server/ingest/placeholder.ts';
 import { MEDIA_KINDS } from '../../server/db/schema.ts';
 import { inputFor, makeDoc, makeDocx, makeEpub, makeOdp, makeOdt, makePpt, makePptx, rtfEscape, rtfHex, tempDir, toCp1258Form, VI_LEGACY_TEXT, VI_SLIDES, VI_TEXT, failure } from '../helpers/fixtures.ts';
-import { drawingMLText, odfText, odpPageTexts, parseXml, readZipEntries } from '../../server/ingest/adapters/office.ts';
+import { parseXml, readZipEntries } from '../../server/ingest/adapters/office.ts';
+import { drawingMLText, odfText, odpPageTexts } from '../../server/ingest/extractors/office-markup.ts';
 import { zipSync } from 'fflate';
 
 const office = getExtractor('office');

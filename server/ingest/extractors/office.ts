@@ -17,7 +17,10 @@
  * the cap), DOC_NOT_EXTRACTED (.doc text not extractable).
  */
 import { readFile } from 'node:fs/promises';
-import { docxText, epubBook, legacyDocText, odfText, odpPageTexts, oleSummary, parseXml, pptSlides, pptxSlides, pptxWanted, readZipEntries } from '../adapters/office.ts';
+import { docxText, legacyDocText, parseXml, readZipEntries } from '../adapters/office.ts';
+import { epubBook } from './epub.ts';
+import { odfText, odpPageTexts, pptxSlides, pptxWanted } from './office-markup.ts';
+import { oleSummary, pptSlides } from './ppt.ts';
 import { writeThumbnails } from '../adapters/sharp.ts';
 import { assertNotEmpty, cleanText, compact } from './common.ts';
 import { parseRtf } from './rtf.ts';
@@ -173,7 +176,7 @@ export const officeExtractor: Extractor = {
     if (format === 'doc') {
       const d = await legacyDocText(input.path);
       text = d.body + (d.footnotes.trim() ? `\n${d.footnotes}` : '');
-      props = { ...d.props };
+      props = { ...oleSummary(await readFile(input.path)) };
     } else if (format === 'rtf') {
       const d = parseRtf(await readFile(input.path));
       text = d.text + (d.footnotes ? `\n${d.footnotes}` : '');

@@ -1,0 +1,126 @@
+/**
+ * Text of the XML parts of office files, read in one pass (xml-scan.ts): ODF content (ODT text,
+ * ODP pages with their notes), DrawingML (PPTX slides and notes pages), and a PPTX's slide order
+ * from its package relationships.
+ */
+import { XML_ENTITY, decodeEntity, elementsOf, isTagAt, withoutElements, withoutTags } from '../xml-scan.ts';
+
+const strFromU8 = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+/** Text of an ODF content.xml: paragraphs/headings on lines, tabs, line breaks and repeated spaces kept. */
+export function odfText(contentXml: Uint8Array): string {
+  const s = strFromU8(contentXml);
+  return odfMarkupText(s.slice(Math.max(0, s.indexOf('<office:body'))));
+}
+
+/**
+ * Text of each page (slide) of an ODP content.xml, in order: the text of the page's frames, and its
+ * speaker notes (`presentation:notes`, which sits inside the page) apart.
+ */
+export function odpPageTexts(contentXml: Uint8Array): Array<{ text: string; notes: string }> {
+  const s = strFromU8(contentXml);
+  const pages: Array<{ text: string; notes: string }> = [];
+  for (const page of elementsOf(s, 'draw:page')) {
+    // Page-number fields (a notes page's slide number) are not text of the slide.
+    const inner = withoutElements(withoutElements(s.slice(page.inner, page.innerEnd), 'text:page-number'), 'text:page-count');
+    let notes = '';
+    for (const n of elementsOf(inner, 'presentation:notes')) notes += odfMarkupText(inner.slice(n.inner, n.innerEnd));
+    pages.push({ text: odfMarkupText(withoutElements(inner, 'presentation:notes')).trim(), notes: notes.trim() });
+  }
+  return pages;
+}
+
+function odfMarkupText(markup: string): string {
+  const body = withoutElements(markup, 'text:note-citation');
+  return withoutTags(body
+    .replace(/<text:tab\s*\/>/g, '\t')
+    .replace(/<text:line-break\s*\/>/g, '\n')
+    .replace(/<text:s(?:\s+text:c="(\d+)")?\s*\/>/g, (_, n: string | undefined) => ' '.repeat(Math.min(Number(n ?? 1), 1000)))
+    .replace(/<\/text:(p|h)>/g, '\n')).replace(XML_ENTITY, decodeEntity);
+}
+
+/**
+ * Text of a DrawingML part (a PPTX slide or notes page): the runs of each paragraph (`<a:t>`) on one
+ * line, line breaks and tabs kept. Slide-number fields are left out (a notes page repeats the number).
+ */
+export function drawingMLText(xmlBytes: Uint8Array): string {
+  const s = withoutElements(strFromU8(xmlBytes), 'a:fld', (startTag) => /\btype="slidenum"/.test(startTag));
+  let out = '';
+  for (let i = s.indexOf('<'); i >= 0; i = s.indexOf('<', i + 1)) {
+    if (isTagAt(s, i, 'a:t')) {
+      const gt = s.indexOf('>', i);
+      if (gt < 0) break;
+      if (s[gt - 1] === '/') continue;
+      const close = s.indexOf('</a:t>', gt + 1);
+      if (close < 0) break;
+      out += s.slice(gt + 1, close).replace(XML_ENTITY, decodeEntity);
+      i = close;
+    } else if (s.startsWith('</a:p>', i) || isTagAt(s, i, 'a:br')) out += '\n';
+    else if (isTagAt(s, i, 'a:tab')) out += '\t';
+  }
+  return out.replace(/\n{2,}/g, '\n').trim();
+}
+
+const SLIDE_PART = /^ppt\/slides\/slide(\d+)\.xml$/;
+
+/** Targets of a relationships part by relationship id, each resolved against `base` (the folder of the part they belong to). */
+function relationships(relsXml: Uint8Array | undefined, base: string): Map<string, { type: string; target: string }> {
+  const out = new Map<string, { type: string; target: string }>();
+  if (!relsXml) return out;
+  const s = strFromU8(relsXml);
+  for (const e of elementsOf(s, 'Relationship')) {
+    const tag = s.slice(e.start, e.inner);
+    const attr = (n: string) => new RegExp(`\\s${n}="([^"]*)"`).exec(tag)?.[1];
+    const id = attr('Id');
+    const target = attr('Target');
+    if (id === undefined || target === undefined || attr('TargetMode') === 'External') continue;
+    const parts = (target.startsWith('/') ? target.slice(1) : `${base}/${target}`).split('/');
+    const path: string[] = [];
+    for (const p of parts) {
+      if (p === '..') path.pop();
+      else if (p !== '.' && p !== '') path.push(p);
+    }
+    out.set(id, { type: attr('Type') ?? '', target: path.join('/') });
+  }
+  return out;
+}
+
+/**
+ * The slides of a PPTX (or PPSX), in the order the presentation shows them (its slide list; slide
+ * parts it does not list follow in name order), each with its text and its speaker notes' text.
+ * `parts` are the archive entries read with `pptxWanted`.
+ */
+export function pptxSlides(parts: Map<string, Uint8Array>): Array<{ part: string; text: string; notes: string }> {
+  const rels = relationships(parts.get('ppt/_rels/presentation.xml.rels'), 'ppt');
+  const order: string[] = [];
+  const pres = parts.get('ppt/presentation.xml');
+  if (pres) {
+    const xml = strFromU8(pres);
+    const lst = elementsOf(xml, 'p:sldIdLst').next().value;
+    const list = lst !== undefined ? xml.slice(lst.inner, lst.innerEnd) : '';
+    for (const e of elementsOf(list, 'p:sldId')) {
+      const rid = /\sr:id="([^"]+)"/.exec(list.slice(e.start, e.inner))?.[1];
+      const target = rid !== undefined ? rels.get(rid)?.target : undefined;
+      if (target !== undefined && parts.has(target) && !order.includes(target)) order.push(target);
+    }
+  }
+  const rest = [...parts.keys()].filter((n) => SLIDE_PART.test(n) && !order.includes(n));
+  rest.sort((a, b) => Number(SLIDE_PART.exec(a)![1]) - Number(SLIDE_PART.exec(b)![1]));
+  return [...order, ...rest].map((part) => {
+    const name = part.slice(part.lastIndexOf('/') + 1);
+    const slideRels = relationships(parts.get(`ppt/slides/_rels/${name}.rels`), 'ppt/slides');
+    const notesPart = [...slideRels.values()].find((r) => r.type.endsWith('/notesSlide'))?.target;
+    const notesXml = notesPart !== undefined ? parts.get(notesPart) : undefined;
+    return { part, text: drawingMLText(parts.get(part)!), notes: notesXml ? drawingMLText(notesXml) : '' };
+  });
+}
+
+/** The archive entries `pptxSlides` and the document properties need. */
+export const pptxWanted = (name: string): boolean =>
+  name === 'ppt/presentation.xml' ||
+  name === 'ppt/_rels/presentation.xml.rels' ||
+  name === 'docProps/core.xml' ||
+  name === 'docProps/app.xml' ||
+  SLIDE_PART.test(name) ||
+  /^ppt\/slides\/_rels\/slide\d+\.xml\.rels$/.test(name) ||
+  /^ppt\/notesSlides\/notesSlide\d+\.xml$/.test(name);
