@@ -300,6 +300,24 @@ describe('slide decks', () => {
     expect(performance.now() - t0).toBeLessThan(3000);
   });
 
+  it('a deck of more slides than MAX_TEXT_PAGES keeps them all, the ones past the cap on the last page', async () => {
+    const path = join(dir, 'many.pptx');
+    const slides = Array.from({ length: MAX_TEXT_PAGES + 3 }, (_, i) => ({ title: `Trang ${i + 1}`, body: [] as string[][] }));
+    await makePptx(path, slides);
+    const { metadata, pages } = await office.extract(await inputFor(path, 'office', PPTX, dir));
+    expect(metadata).toMatchObject({ slideCount: MAX_TEXT_PAGES + 3 });
+    expect(pages).toHaveLength(MAX_TEXT_PAGES);
+    expect(pages[MAX_TEXT_PAGES - 1].text.split('\n\n')).toEqual([`Trang ${MAX_TEXT_PAGES}`, `Trang ${MAX_TEXT_PAGES + 1}`, `Trang ${MAX_TEXT_PAGES + 2}`, `Trang ${MAX_TEXT_PAGES + 3}`]);
+  }, 60_000);
+
+  it('an archive of thousands of entries is read (the inflater given it whole overflowed the stack past ~2,000)', () => {
+    const parts: Record<string, Uint8Array> = {};
+    for (let i = 1; i <= 5000; i++) parts[`ppt/slides/slide${i}.xml`] = new TextEncoder().encode(`<a:t>Trang ${i}</a:t>`);
+    const all = readZipEntries(zipSync(parts), () => true);
+    expect(all.size).toBe(5000);
+    expect(new TextDecoder().decode(all.get('ppt/slides/slide5000.xml'))).toBe('<a:t>Trang 5000</a:t>');
+  });
+
   it('a deck whose parts together expand past the total cap is refused', () => {
     const parts: Record<string, Uint8Array> = {};
     for (let i = 1; i <= 4; i++) parts[`ppt/slides/slide${i}.xml`] = new Uint8Array(1000).fill(32);

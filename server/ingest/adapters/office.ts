@@ -24,6 +24,9 @@ const require = createRequire(import.meta.url);
  */
 export const MAX_ENTRY_BYTES = 48 * 1024 * 1024;
 
+/** Bytes of the archive handed to the inflater at a time (see readZipEntries). */
+const ZIP_PIECE = 16 * 1024;
+
 /** Largest decompressed size of all the entries read from one archive together (a deck of many slides). */
 export const MAX_TOTAL_BYTES = 160 * 1024 * 1024;
 
@@ -73,7 +76,12 @@ export function readZipEntries(zip: Uint8Array, wanted: (name: string) => boolea
   });
   unzip.register(UnzipInflate);
   try {
-    unzip.push(zip, true);
+    // In pieces: given the whole archive at once, fflate handles entry after entry in nested calls
+    // and overflows the stack past ~2,000 entries (a deck of a thousand slides, a book of many images).
+    for (let at = 0; at < zip.length || at === 0; at += ZIP_PIECE) {
+      unzip.push(zip.subarray(at, at + ZIP_PIECE), at + ZIP_PIECE >= zip.length);
+      if (failure) break;
+    }
   } catch (err) {
     if (!failure) failure = new PermanentExtractError('OFFICE_MALFORMED', `The document archive is damaged: ${(err as Error).message}`);
   }

@@ -24,6 +24,7 @@ import { oleSummary, pptSlides } from './ppt.ts';
 import { writeThumbnails } from '../adapters/sharp.ts';
 import { assertNotEmpty, cleanText, compact } from './common.ts';
 import { parseRtf } from './rtf.ts';
+import { MAX_TEXT_PAGES } from './text.ts';
 import { PermanentExtractError, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
 
 type Format = 'docx' | 'odt' | 'doc' | 'rtf' | 'epub' | 'pptx' | 'ppsx' | 'odp' | 'ppt';
@@ -99,6 +100,15 @@ function extractOdt(zip: Buffer) {
   };
 }
 
+/**
+ * Pages 1…n of a deck's slides or a book's sections, at most MAX_TEXT_PAGES (as for plain text and
+ * PDF): the text of any beyond is kept on the last page.
+ */
+function numbered(pages: string[]): Array<{ page: number; text: string }> {
+  const kept = pages.length > MAX_TEXT_PAGES ? [...pages.slice(0, MAX_TEXT_PAGES - 1), pages.slice(MAX_TEXT_PAGES - 1).join('\n\n')] : pages;
+  return kept.map((text, i) => ({ page: i + 1, text }));
+}
+
 /** Core document properties (title, author, dates…) shared by the OOXML formats. */
 function ooxmlCore(parts: Map<string, Uint8Array>) {
   const core = obj(parseXml(parts.get('docProps/core.xml')).coreProperties);
@@ -163,7 +173,7 @@ export const officeExtractor: Extractor = {
       const book = epubBook((wanted) => readZipEntries(zip, wanted));
       const pages = book.sections.map((p) => cleanText(p));
       const chars = pages.reduce((n, p) => n + p.length, 0);
-      return { metadata: { format, ...compact(book.meta), sections: pages.length, chars }, pages: pages.map((text, i) => ({ page: i + 1, text })) };
+      return { metadata: { format, ...compact(book.meta), sections: pages.length, chars }, pages: numbered(pages) };
     }
     if (format === 'pptx' || format === 'ppsx' || format === 'odp' || format === 'ppt') {
       const file = await readFile(input.path);
@@ -171,7 +181,7 @@ export const officeExtractor: Extractor = {
       const pages = deck.pages.map((p) => cleanText(p));
       const chars = pages.reduce((n, p) => n + p.length, 0);
       // Every slide is a page, empty ones too, so page n is slide n.
-      return { metadata: { format, ...compact(deck.props), chars }, pages: pages.map((text, i) => ({ page: i + 1, text })) };
+      return { metadata: { format, ...compact(deck.props), chars }, pages: numbered(pages) };
     }
     if (format === 'doc') {
       const d = await legacyDocText(input.path);
