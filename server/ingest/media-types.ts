@@ -52,6 +52,8 @@ export const MEDIA_TYPES: readonly MediaTypeInfo[] = [
   T('application/msword', 'office', 'doc', 'Văn bản Word 97–2003 (DOC)'),
   T('application/rtf', 'office', 'rtf', 'Văn bản RTF'),
   T('application/epub+zip', 'office', 'epub', 'Sách điện tử EPUB'),
+  T('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'office', 'xlsx', 'Bảng tính Excel (XLSX)'),
+  T('application/vnd.oasis.opendocument.spreadsheet', 'office', 'ods', 'Bảng tính OpenDocument (ODS)'),
   T('application/vnd.openxmlformats-officedocument.presentationml.presentation', 'office', 'pptx', 'Bài trình chiếu PowerPoint (PPTX)'),
   T('application/vnd.openxmlformats-officedocument.presentationml.slideshow', 'office', 'ppsx', 'Bài trình chiếu PowerPoint (PPSX)'),
   T('application/vnd.oasis.opendocument.presentation', 'office', 'odp', 'Bài trình chiếu OpenDocument (ODP)'),
@@ -79,8 +81,11 @@ const PRESENTATIONS = new Set([
 export const isPresentation = (mediaType: string) => PRESENTATIONS.has(mediaType);
 /** E-books: their text is stored one page per document of the reading order (a chapter or section). */
 export const isEbook = (mediaType: string) => mediaType === 'application/epub+zip';
-/** Types whose text pages are real pages (PDF), slides or e-book sections, so a passage can name its page. */
-export const hasNumberedPages = (mediaType: string) => isPdf(mediaType) || isPresentation(mediaType) || isEbook(mediaType);
+/** Spreadsheets: their text is stored one page per sheet. */
+export const isSpreadsheet = (mediaType: string) =>
+  mediaType === 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' || mediaType === 'application/vnd.oasis.opendocument.spreadsheet';
+/** Types whose text pages are real pages (PDF), slides, e-book sections or sheets, so a passage can name its page. */
+export const hasNumberedPages = (mediaType: string) => isPdf(mediaType) || isPresentation(mediaType) || isEbook(mediaType) || isSpreadsheet(mediaType);
 
 /**
  * Types a current browser plays in <video>/<audio> (the others are offered for download, with the

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
 import { isUtf16Text } from '../../server/ingest/sniff.ts';
 import { sanitiseName } from '../../server/routes/products-upload.ts';
-import { ffmpeg, makeDoc, makeOdp, makePpt, makePptx, rtfEscape, tempDir, VI_SLIDES } from '../helpers/fixtures.ts';
+import { ffmpeg, makeDoc, makeOdp, makeOds, makePpt, makePptx, makeXlsx, rtfEscape, tempDir, VI_SLIDES } from '../helpers/fixtures.ts';
 import { makeJpeg, makePdf, makePng, randomBinary } from '../helpers/samples.ts';
 
 async function countFiles(dir: string): Promise<number> {
@@ -149,6 +149,23 @@ describe('POST /api/products (upload)', () => {
       else await makePptx(path, VI_SLIDES, { slideshow: label === 'PPSX' });
       // Named .zip, sent as application/zip: the type still comes from the bytes.
       const res = await upload({ title: `Bài trình chiếu ${label}`, type: 'document' }, [{ filename: filename.replace(/\.\w+$/, '.zip'), contentType: 'application/zip', data: await readFile(path) }]);
+      expect(res.statusCode).toBe(201);
+      expect(res.json().files[0]).toMatchObject({ mediaType, kind: 'office' });
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it.each([
+    ['XLSX', 'so-lieu.xlsx', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+    ['ODS', 'so-lieu.ods', 'application/vnd.oasis.opendocument.spreadsheet'],
+  ])('accepts a spreadsheet (%s) as an office file', async (label, filename, mediaType) => {
+    const { dir, cleanup } = await tempDir('kho-upload-');
+    try {
+      const path = join(dir, filename);
+      if (label === 'ODS') await makeOds(path);
+      else await makeXlsx(path);
+      const res = await upload({ title: `Bảng số liệu ${label}`, type: 'document' }, [{ filename, data: await readFile(path) }]);
       expect(res.statusCode).toBe(201);
       expect(res.json().files[0]).toMatchObject({ mediaType, kind: 'office' });
     } finally {

@@ -9,7 +9,7 @@ import { MAX_TEXT_PAGES, paginate } from '../../server/ingest/extractors/text.ts
 import { cleanText } from '../../server/ingest/extractors/common.ts';
 import { placeholderImage } from '../../server/ingest/placeholder.ts';
 import { MEDIA_KINDS } from '../../server/db/schema.ts';
-import { inputFor, makeDoc, makeDocx, makeEpub, makeOdp, makeOdt, makePpt, makePptx, rtfEscape, rtfHex, tempDir, toCp1258Form, VI_LEGACY_TEXT, VI_SLIDES, VI_TEXT, failure } from '../helpers/fixtures.ts';
+import { inputFor, makeDoc, makeDocx, makeEpub, makeOds, makeXlsx, makeOdp, makeOdt, makePpt, makePptx, rtfEscape, rtfHex, tempDir, toCp1258Form, VI_LEGACY_TEXT, VI_SLIDES, VI_TEXT, failure } from '../helpers/fixtures.ts';
 import { parseXml, readZipEntries } from '../../server/ingest/adapters/office.ts';
 import { drawingMLText, odfText, odpPageTexts } from '../../server/ingest/extractors/office-markup.ts';
 import { zipSync } from 'fflate';
@@ -147,6 +147,27 @@ describe('RTF', () => {
     await writeFile(path, String.raw`{\rtf1\ansi ` + rtfEscape('Văn bản') + '}');
     const r = await sniffFile(path, await readFile(path));
     expect(r).toMatchObject({ ok: true, info: { mediaType: RTF, kind: 'office' } });
+  });
+});
+
+describe('spreadsheets', () => {
+  it('XLSX: one page per sheet in the workbook order, headed by its name; shared, rich and inline strings, numbers, booleans, cached formula values', async () => {
+    const path = join(dir, 'so-lieu.xlsx');
+    await makeXlsx(path, { title: 'Số liệu tuyên truyền' });
+    const { metadata, pages } = await office.extract(await inputFor(path, 'office', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', dir));
+    expect(pages).toEqual([
+      { page: 1, text: 'Tờ rơi 2023\nHuyện\tSố tờ rơi\nHà Quảng\t1500\nTrùng Khánh\t2750.5\tTRUE\nTổng\t4250.5' },
+      { page: 2, text: 'Ghi chú & nguồn\nNguồn: Ban Tuyên giáo Tỉnh uỷ' },
+    ]);
+    expect(metadata).toMatchObject({ format: 'xlsx', title: 'Số liệu tuyên truyền', author: 'Sở Văn hoá', sheets: ['Tờ rơi 2023', 'Ghi chú & nguồn'], sheetCount: 2 });
+  });
+
+  it('ODS: rows and repeated cells, the million padding cells and rows LibreOffice writes left out', async () => {
+    const path = join(dir, 'chieu-phim.ods');
+    await makeOds(path);
+    const { metadata, pages } = await office.extract(await inputFor(path, 'office', 'application/vnd.oasis.opendocument.spreadsheet', dir));
+    expect(pages).toEqual([{ page: 1, text: 'Chiếu phim lưu động\nXã\tBuổi chiếu phim\nTrường Hà\tcó\tcó' }]);
+    expect(metadata).toMatchObject({ format: 'ods', title: 'Chiếu phim', sheetCount: 1 });
   });
 });
 

@@ -531,6 +531,40 @@ export async function makeEpub(path: string, chapters: Array<{ title: string; pa
   await writeFile(path, zipSync(files));
 }
 
+/**
+ * An XLSX workbook as Excel writes one: sheets listed in xl/workbook.xml (order and names; the
+ * parts' numbers differ), shared strings (one with rich-text runs), an inline string, numbers, a
+ * boolean, a formula with its cached value, an empty row between.
+ */
+export async function makeXlsx(path: string, opts: { title?: string } = {}): Promise<void> {
+  const ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"';
+  const shared = ['Huyện', 'Số tờ rơi', 'Hà Quảng', 'Trùng Khánh', 'Tổng'];
+  await writeFile(path, zipSync({
+    '[Content_Types].xml': strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/worksheets/sheet2.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/><Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/></Types>`),
+    '_rels/.rels': strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${REL}/officeDocument" Target="xl/workbook.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/></Relationships>`),
+    'xl/workbook.xml': strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook ${ns}><bookViews><workbookView/></bookViews><sheets><sheet name="Tờ rơi 2023" sheetId="1" r:id="rId2"/><sheet name="Ghi chú &amp; nguồn" sheetId="2" r:id="rId1"/></sheets></workbook>`),
+    'xl/_rels/workbook.xml.rels': strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${REL}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="${REL}/worksheet" Target="/xl/worksheets/sheet2.xml"/><Relationship Id="rId3" Type="${REL}/sharedStrings" Target="sharedStrings.xml"/></Relationships>`),
+    'xl/sharedStrings.xml': strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst ${ns} count="5" uniqueCount="5">${shared.map((t, i) => (i === 1 ? `<si><r><t>Số tờ</t></r><r><rPr><b/></rPr><t xml:space="preserve"> rơi</t></r></si>` : `<si><t>${xmlEscape(t)}</t></si>`)).join('')}</sst>`),
+    // Shown first (rId2): the counts.
+    'xl/worksheets/sheet2.xml': strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet ${ns}><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row><row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2"><v>1500</v></c></row><row r="3"/><row r="4"><c r="A4" t="s"><v>3</v></c><c r="B4"><v>2750.5</v></c><c r="C4" t="b"><v>1</v></c></row><row r="5"><c r="A5" t="s"><v>4</v></c><c r="B5"><f>SUM(B2:B4)</f><v>4250.5</v></c></row></sheetData></worksheet>`),
+    'xl/worksheets/sheet1.xml': strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet ${ns}><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Nguồn: Ban Tuyên giáo Tỉnh uỷ</t></is></c></row></sheetData></worksheet>`),
+    'docProps/core.xml': strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>${xmlEscape(opts.title ?? '')}</dc:title><dc:creator>Sở Văn hoá</dc:creator></cp:coreProperties>`),
+  }));
+}
+
+/** An ODS with one table: rows of cells, a cell repeated twice, rows padded with a million repeated empty cells as LibreOffice writes them. */
+export async function makeOds(path: string): Promise<void> {
+  const cell = (t: string, repeat?: number) => `<table:table-cell${repeat ? ` table:number-columns-repeated="${repeat}"` : ''} office:value-type="string"><text:p>${xmlEscape(t)}</text:p></table:table-cell>`;
+  const empty = '<table:table-cell table:number-columns-repeated="1048570"/>';
+  const rows = [[cell('Xã'), cell('Buổi chiếu phim')], [cell('Trường Hà'), cell('có', 2)], [empty]].map((r) => `<table:table-row>${r.join('')}${empty}</table:table-row>`).join('');
+  await writeFile(path, zipSync({
+    mimetype: [strToU8('application/vnd.oasis.opendocument.spreadsheet'), { level: 0 }],
+    'content.xml': strToU8(`<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet><table:table table:name="Chiếu phim lưu động"><table:table-column table:number-columns-repeated="1024"/>${rows}<table:table-row table:number-rows-repeated="1048573"><table:table-cell table:number-columns-repeated="1024"/></table:table-row></table:table></office:spreadsheet></office:body></office:document-content>`),
+    'meta.xml': strToU8('<?xml version="1.0" encoding="UTF-8"?><office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><office:meta><dc:title>Chiếu phim</dc:title></office:meta></office:document-meta>'),
+    'META-INF/manifest.xml': strToU8('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>'),
+  }));
+}
+
 /** Slides in Vietnamese for the deck fixtures. */
 export const VI_SLIDES: SlideSpec[] = [
   { title: 'Kỷ niệm Ngày thành lập Đảng', body: [['Tuyên truyền ', 'sâu rộng trong ', 'nhân dân'], ['Khu di tích Pác Bó, huyện Hà Quảng']], notes: 'Người trình bày nhấn mạnh ý nghĩa lịch sử của Pác Bó.' },

@@ -124,3 +124,105 @@ export const pptxWanted = (name: string): boolean =>
   SLIDE_PART.test(name) ||
   /^ppt\/slides\/_rels\/slide\d+\.xml\.rels$/.test(name) ||
   /^ppt\/notesSlides\/notesSlide\d+\.xml$/.test(name);
+
+// ---------- Spreadsheets (XLSX, ODS) ----------
+
+/** Sheets past this many rows or cells are cut (a sheet is a page of text; hostile files repeat rows by the million). */
+const MAX_SHEET_CELLS = 1_000_000;
+
+/** The archive entries `xlsxSheets` reads. */
+export const xlsxWanted = (name: string): boolean =>
+  name === 'xl/workbook.xml' || name === 'xl/_rels/workbook.xml.rels' || name === 'xl/sharedStrings.xml' || name === 'docProps/core.xml' || name === 'docProps/app.xml' || /^xl\/worksheets\/[^/]+\.xml$/.test(name);
+
+/** Text of a run-bearing element (a shared string, an inline string): its <t> texts joined. */
+function runsText(xml: string): string {
+  let out = '';
+  for (const t of elementsOf(xml, 't')) out += xml.slice(t.inner, t.innerEnd);
+  return out.replace(XML_ENTITY, decodeEntity);
+}
+
+/**
+ * The sheets of an XLSX workbook in the workbook's order, each as text: one line per row, cells
+ * separated by tabs (shared and inline strings, numbers and booleans as stored, formulas by their
+ * cached value). Empty rows are left out.
+ */
+export function xlsxSheets(parts: Map<string, Uint8Array>): Array<{ name: string; text: string }> {
+  const shared: string[] = [];
+  const sst = parts.get('xl/sharedStrings.xml');
+  if (sst) {
+    const x = strFromU8(sst);
+    for (const si of elementsOf(x, 'si')) shared.push(runsText(x.slice(si.inner, si.innerEnd)));
+  }
+  const rels = relationships(parts.get('xl/_rels/workbook.xml.rels'), 'xl');
+  const sheets: Array<{ name: string; part: string }> = [];
+  const wb = parts.get('xl/workbook.xml');
+  if (wb) {
+    const x = strFromU8(wb);
+    for (const e of elementsOf(x, 'sheet')) {
+      const tag = x.slice(e.start, e.inner);
+      const name = (/\sname="([^"]*)"/.exec(tag)?.[1] ?? '').replace(XML_ENTITY, decodeEntity);
+      const rid = /\sr:id="([^"]*)"/.exec(tag)?.[1];
+      const part = rid !== undefined ? rels.get(rid)?.target : undefined;
+      if (part !== undefined && parts.has(part)) sheets.push({ name, part });
+    }
+  }
+  return sheets.map(({ name, part }) => {
+    const x = strFromU8(parts.get(part)!);
+    const lines: string[] = [];
+    let cells = 0;
+    for (const row of elementsOf(x, 'row')) {
+      const r = x.slice(row.inner, row.innerEnd);
+      const values: string[] = [];
+      for (const c of elementsOf(r, 'c')) {
+        if (++cells > MAX_SHEET_CELLS) break;
+        const tag = r.slice(c.start, c.inner);
+        const inner = r.slice(c.inner, c.innerEnd);
+        const type = /\st="([^"]*)"/.exec(tag)?.[1] ?? 'n';
+        let v: string;
+        if (type === 'inlineStr') v = runsText(inner);
+        else {
+          const ve = elementsOf(inner, 'v').next().value;
+          const raw = ve !== undefined ? inner.slice(ve.inner, ve.innerEnd).replace(XML_ENTITY, decodeEntity) : '';
+          v = type === 's' ? (shared[Number(raw)] ?? '') : type === 'b' ? (raw === '1' ? 'TRUE' : 'FALSE') : raw;
+        }
+        values.push(v.replace(/[\t\r\n]+/g, ' '));
+      }
+      while (values.length > 0 && values[values.length - 1] === '') values.pop();
+      if (values.length > 0) lines.push(values.join('\t'));
+      if (cells > MAX_SHEET_CELLS) break;
+    }
+    return { name, text: lines.join('\n') };
+  });
+}
+
+/**
+ * The tables (sheets) of an ODS content.xml, in order, each as text: one line per row, cells
+ * separated by tabs; a cell repeated N times (number-columns-repeated) counts N times only when it
+ * has text (LibreOffice pads rows with a million repeated empty cells), empty rows left out.
+ */
+export function odsSheets(contentXml: Uint8Array): Array<{ name: string; text: string }> {
+  const x = strFromU8(contentXml);
+  const out: Array<{ name: string; text: string }> = [];
+  for (const table of elementsOf(x, 'table:table')) {
+    const tag = x.slice(table.start, table.inner);
+    const name = (/\stable:name="([^"]*)"/.exec(tag)?.[1] ?? '').replace(XML_ENTITY, decodeEntity);
+    const t = x.slice(table.inner, table.innerEnd);
+    const lines: string[] = [];
+    let cells = 0;
+    for (const row of elementsOf(t, 'table:table-row')) {
+      const r = t.slice(row.inner, row.innerEnd);
+      const values: string[] = [];
+      for (const c of elementsOf(r, 'table:table-cell')) {
+        const ctag = r.slice(c.start, c.inner);
+        const text = odfMarkupText(r.slice(c.inner, c.innerEnd)).trim().replace(/[\t\r\n]+/g, ' ');
+        const repeat = text === '' ? 1 : Math.min(Number(/\stable:number-columns-repeated="(\d+)"/.exec(ctag)?.[1] ?? 1), 1000);
+        for (let k = 0; k < repeat && cells < MAX_SHEET_CELLS; k++, cells++) values.push(text);
+      }
+      while (values.length > 0 && values[values.length - 1] === '') values.pop();
+      if (values.length > 0) lines.push(values.join('\t'));
+      if (cells >= MAX_SHEET_CELLS) break;
+    }
+    out.push({ name, text: lines.join('\n') });
+  }
+  return out;
+}

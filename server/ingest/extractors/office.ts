@@ -1,9 +1,10 @@
 /**
  * Office documents: DOCX (mammoth), ODT (content.xml), legacy .doc (word-extractor), RTF (rtf.ts),
- * EPUB e-books (one page per document of the reading order; cover image as thumbnail), and slide
+ * EPUB e-books (one page per document of the reading order; cover image as thumbnail), spreadsheets
+ * (XLSX, ODS: one page per sheet, rows as lines, cells tab-separated), and slide
  * decks: PPTX/PPSX (slide XML), ODP (content.xml pages) and PowerPoint 97–2003 .ppt (its records).
  *
- * Metadata keys: `format` (docx | odt | doc | rtf | epub | pptx | ppsx | odp | ppt), `title`, `subject`, `author`, `keywords`,
+ * Metadata keys: `format` (docx | odt | doc | rtf | epub | xlsx | ods | pptx | ppsx | odp | ppt), `title`, `subject`, `author`, `keywords`,
  * `description`, `lastModifiedBy`, `createdAt`, `modifiedAt`, `application`, `company`,
  * `pageCount` (as saved by the editor), `wordCount`, `chars` (text extracted); for decks
  * `slideCount` (slides found), `notesCount` (slides with speaker notes), `hiddenSlides` (as saved).
@@ -19,7 +20,7 @@
 import { readFile } from 'node:fs/promises';
 import { docxText, legacyDocText, parseXml, readZipEntries } from '../adapters/office.ts';
 import { epubBook } from './epub.ts';
-import { odfText, odpPageTexts, pptxSlides, pptxWanted } from './office-markup.ts';
+import { odfText, odpPageTexts, odsSheets, pptxSlides, pptxWanted, xlsxSheets, xlsxWanted } from './office-markup.ts';
 import { oleSummary, pptSlides } from './ppt.ts';
 import { writeThumbnails } from '../adapters/sharp.ts';
 import { assertNotEmpty, cleanText, compact } from './common.ts';
@@ -27,7 +28,7 @@ import { parseRtf } from './rtf.ts';
 import { MAX_TEXT_PAGES } from './text.ts';
 import { PermanentExtractError, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
 
-type Format = 'docx' | 'odt' | 'doc' | 'rtf' | 'epub' | 'pptx' | 'ppsx' | 'odp' | 'ppt';
+type Format = 'docx' | 'odt' | 'doc' | 'rtf' | 'epub' | 'xlsx' | 'ods' | 'pptx' | 'ppsx' | 'odp' | 'ppt';
 
 function formatOf(input: ExtractInput): Format {
   switch (input.mediaType) {
@@ -37,6 +38,10 @@ function formatOf(input: ExtractInput): Format {
       return 'rtf';
     case 'application/epub+zip':
       return 'epub';
+    case 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet':
+      return 'xlsx';
+    case 'application/vnd.oasis.opendocument.spreadsheet':
+      return 'ods';
     case 'application/vnd.oasis.opendocument.text':
       return 'odt';
     case 'application/vnd.openxmlformats-officedocument.presentationml.presentation':
@@ -174,6 +179,29 @@ export const officeExtractor: Extractor = {
       const pages = book.sections.map((p) => cleanText(p));
       const chars = pages.reduce((n, p) => n + p.length, 0);
       return { metadata: { format, ...compact(book.meta), sections: pages.length, chars }, pages: numbered(pages) };
+    }
+    if (format === 'xlsx' || format === 'ods') {
+      const zip = await readFile(input.path);
+      let sheets: Array<{ name: string; text: string }>;
+      let props: Record<string, unknown> = {};
+      if (format === 'xlsx') {
+        const parts = readZipEntries(zip, xlsxWanted);
+        if (!parts.has('xl/workbook.xml')) throw new PermanentExtractError('OFFICE_MALFORMED', 'The workbook has no xl/workbook.xml');
+        sheets = xlsxSheets(parts);
+        const app = obj(parseXml(parts.get('docProps/app.xml')).Properties);
+        props = { ...ooxmlCore(parts), application: val(app.Application), company: val(app.Company) };
+      } else {
+        const parts = readZipEntries(zip, (n) => ODT_PARTS.has(n));
+        const content = parts.get('content.xml');
+        if (!content) throw new PermanentExtractError('OFFICE_MALFORMED', 'The ODS has no content.xml');
+        sheets = odsSheets(content);
+        const meta = obj(obj(parseXml(parts.get('meta.xml'))['document-meta']).meta);
+        props = { title: val(meta.title), subject: val(meta.subject), author: val(meta['initial-creator']) ?? val(meta.creator), createdAt: val(meta['creation-date']), modifiedAt: val(meta.date), application: val(meta.generator) };
+      }
+      // Each sheet a page, headed by its name.
+      const pages = sheets.map((sh) => cleanText(sh.name ? `${sh.name}\n${sh.text}` : sh.text));
+      const chars = pages.reduce((n, p) => n + p.length, 0);
+      return { metadata: { format, ...compact(props), sheets: sheets.map((sh) => sh.name), sheetCount: sheets.length, chars }, pages: numbered(pages) };
     }
     if (format === 'pptx' || format === 'ppsx' || format === 'odp' || format === 'ppt') {
       const file = await readFile(input.path);

@@ -11,7 +11,7 @@ import { readProduct, type ProductFile, type ProductRecord } from '../../catalog
 import { canSee } from '../../catalogue/visibility.ts';
 import { TRANSITIONS, type Action } from '../../catalogue/workflow.ts';
 import { formatBytes, formatDate, formatDateTime, formatDuration, q1, type PageCtx } from '../context.ts';
-import { hasNumberedPages, isEbook, isPresentation, mediaTypeInfo, playsInBrowser } from '../../ingest/media-types.ts';
+import { hasNumberedPages, isEbook, isPresentation, isSpreadsheet, mediaTypeInfo, playsInBrowser } from '../../ingest/media-types.ts';
 import { blobPages, blobText } from '../data.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { notice, sendPage } from '../layout.ts';
@@ -51,6 +51,7 @@ function facts(ctx: PageCtx, f: ProductFile): string[] {
   // A still image is one picture, not "1 page"; multi-page images (TIFF, animations) say how many.
   if (slides !== null) out.push(t('record.slides', { n: slides }));
   else if (sections !== null) out.push(t('record.sections', { n: sections }));
+  else if (isSpreadsheet(f.mediaType) && num(m.sheetCount) !== null) out.push(t('record.sheets', { n: num(m.sheetCount)! }));
   else if (pages && !(f.kind === 'image' && pages === 1)) out.push(t('record.pages', { n: pages }));
   const w = num(m.width);
   const h = num(m.height);
@@ -92,6 +93,7 @@ function preview(app: FastifyInstance, ctx: PageCtx, rec: ProductRecord, f: Prod
     case 'office':
       if (isPresentation(f.mediaType)) return partsPreview(app, ctx, f, index, page, 'slide');
       if (isEbook(f.mediaType)) return partsPreview(app, ctx, f, index, page, 'section');
+      if (isSpreadsheet(f.mediaType)) return partsPreview(app, ctx, f, index, page, 'sheet');
     // falls through: a word-processing document shows its text like a text file
     case 'text': {
       const text = blobText(app.db.sqlite, f.sha256);
@@ -112,10 +114,11 @@ function notPlayable(ctx: PageCtx, f: ProductFile, picture: string | null | unde
 
 /**
  * A deck's text slide by slide (each slide's text, then its speaker notes), or an e-book's section by
- * section, each part an anchor (`#file-1-slide-3`, `#file-1-section-3`); a search hit's part
+ * section, or a spreadsheet's sheet by sheet, each part an anchor (`#file-1-slide-3`, `#file-1-section-3`,
+ * `#file-1-sheet-3`); a search hit's part
  * (`?trang=3`) is shown first, marked.
  */
-function partsPreview(app: FastifyInstance, ctx: PageCtx, f: ProductFile, index: number, page: number | null, part: 'slide' | 'section'): SafeHtml {
+function partsPreview(app: FastifyInstance, ctx: PageCtx, f: ProductFile, index: number, page: number | null, part: 'slide' | 'section' | 'sheet'): SafeHtml {
   const { t } = ctx;
   const parts = blobPages(app.db.sqlite, f.sha256);
   if (parts.pages.length === 0) return html`<p class="hint">${t('record.noPreview')}</p>`;
