@@ -195,6 +195,13 @@ describe('EPUB e-books', () => {
     expect(await sharp(t.derivatives.find((d) => d.name === 'thumb-256.webp')!.path).metadata()).toMatchObject({ width: 171, height: 256 });
   });
 
+  it('an EPUB 2 names its cover with <meta name="cover">', async () => {
+    const path = join(dir, 'sach-epub2.epub');
+    await makeEpub(path, chapters, { title: 'Sách cũ', creators: ['Nhà xuất bản'] }, { epub2Cover: true });
+    const t = await office.thumbnail(await inputFor(path, 'office', EPUB, dir));
+    expect(await sharp(t.derivatives.find((d) => d.name === 'thumb-256.webp')!.path).metadata()).toMatchObject({ width: 171, height: 256 });
+  });
+
   it('an e-book whose container names no package fails clearly; it is sniffed as an EPUB whatever its name', async () => {
     const bad = join(dir, 'bad.epub');
     await writeFile(bad, zipSync({ mimetype: new TextEncoder().encode('application/epub+zip'), 'META-INF/container.xml': new TextEncoder().encode('<container/>') }));
