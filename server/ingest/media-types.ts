@@ -84,8 +84,17 @@ export const isEbook = (mediaType: string) => mediaType === 'application/epub+zi
 /** Spreadsheets: their text is stored one page per sheet. */
 export const isSpreadsheet = (mediaType: string) =>
   mediaType === 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' || mediaType === 'application/vnd.oasis.opendocument.spreadsheet';
+/** What a numbered text page of a file is: a page (PDF), a slide, an e-book section or a sheet; null for texts stored as page 1 of 1. */
+export type PageUnit = 'page' | 'slide' | 'section' | 'sheet';
+export function pageUnitOf(mediaType: string): PageUnit | null {
+  if (isPdf(mediaType)) return 'page';
+  if (isPresentation(mediaType)) return 'slide';
+  if (isEbook(mediaType)) return 'section';
+  if (isSpreadsheet(mediaType)) return 'sheet';
+  return null;
+}
 /** Types whose text pages are real pages (PDF), slides, e-book sections or sheets, so a passage can name its page. */
-export const hasNumberedPages = (mediaType: string) => isPdf(mediaType) || isPresentation(mediaType) || isEbook(mediaType) || isSpreadsheet(mediaType);
+export const hasNumberedPages = (mediaType: string) => pageUnitOf(mediaType) !== null;
 
 /**
  * Types a current browser plays in <video>/<audio> (the others are offered for download, with the

@@ -36,7 +36,8 @@ export const SearchQuery = Type.Object({
 
 const SnippetSchema = Type.Object({
   text: Type.String({ description: 'HTML-safe passage; matched words in <mark>' }),
-  page: Type.Optional(Type.Integer({ description: '1-based PDF page (or slide of a presentation) of the passage' })),
+  page: Type.Optional(Type.Integer({ description: '1-based PDF page (or slide, e-book section, sheet: see unit) of the passage' })),
+  unit: Type.Optional(Type.Union([Type.Literal('page'), Type.Literal('slide'), Type.Literal('section'), Type.Literal('sheet')], { description: 'What page counts' })),
   sha256: Type.Optional(Type.String()),
   field: Type.String(),
 });

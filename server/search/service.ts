@@ -6,7 +6,7 @@
 import type Database from 'better-sqlite3';
 import { isStaff, type Principal } from '../auth/principal.ts';
 import { canSee } from '../catalogue/visibility.ts';
-import { hasNumberedPages } from '../ingest/media-types.ts';
+import { pageUnitOf, type PageUnit } from '../ingest/media-types.ts';
 import { fold, foldForIndex } from './fold.ts';
 import { FieldIndex, createFoldMemo, viewOf, type Alt, type FieldMatch, type FieldSnapshot, type StoredDoc } from './field-index.ts';
 import { parseQuery, ftsQuote, type ParsedQuery } from './query.ts';
@@ -83,6 +83,10 @@ const FIELD_FORMAT = '3';
 const snapshotKey = (fp: string): string => `${FIELD_FORMAT}:${fp}`;
 
 const MAX_LIMIT = 100;
+/** search_blob_ids.paged codes: 0 for a text stored as one page, else what its numbered pages are. */
+const UNIT_CODES: ReadonlyArray<PageUnit | null> = [null, 'page', 'slide', 'section', 'sheet'];
+const unitOfCode = (code: number): PageUnit | null => (code === 0 ? null : (UNIT_CODES[code] ?? 'page'));
+const codeOfUnit = (unit: PageUnit | null): number => (unit === null ? 0 : UNIT_CODES.indexOf(unit));
 /** Text hits per response whose page passage is looked up (see snippetsFor). */
 const MAX_PAGE_LOOKUPS = 5;
 /** Weight of a full-text bm25 score relative to the catalogue-field score. */
@@ -120,6 +124,8 @@ interface ProductTextRow {
 interface BlobInfo {
   sha: string;
   paged: boolean;
+  /** What its pages are (search_blob_ids.paged: 0 none, 1 page, 2 slide, 3 section, 4 sheet). */
+  unit: PageUnit | null;
   pages: number;
 }
 
@@ -388,7 +394,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     productBlobs.clear();
     for (const r of sqlite.prepare('SELECT id, sha256, paged, pages FROM search_blob_ids').all() as Array<{ id: number; sha256: string; paged: number; pages: number }>) {
       blobIdBySha.set(r.sha256, r.id);
-      blobInfo.set(r.id, { sha: r.sha256, paged: r.paged === 1, pages: r.pages });
+      blobInfo.set(r.id, { sha: r.sha256, paged: r.paged !== 0, unit: unitOfCode(r.paged), pages: r.pages });
     }
     for (const [pid, sha] of sqlite.prepare('SELECT DISTINCT product_id, sha256 FROM product_files').raw().iterate() as Iterable<[number, string]>) {
       const b = blobIdBySha.get(sha);
@@ -410,8 +416,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const pages = st.blobPages.all(sha) as Array<{ page: number; text: string }>;
     if (pages.length === 0 && existing === undefined) return null;
     const media = (st.blobMeta.get(sha) as { media_type: string } | undefined)?.media_type ?? '';
-    // PDF pages and slides are numbered for the reader; other texts are stored as page 1 of 1.
-    const paged = hasNumberedPages(media) ? 1 : 0;
+    // PDF pages, slides, sections and sheets are numbered for the reader; other texts are stored as page 1 of 1.
+    const paged = codeOfUnit(pageUnitOf(media));
     let id: number;
     if (existing !== undefined) {
       id = existing.id;
@@ -447,7 +453,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       vocab.add(t, 1);
     }
     blobIdBySha.set(sha, id);
-    blobInfo.set(id, { sha, paged: paged === 1, pages: pages.length });
+    blobInfo.set(id, { sha, paged: paged !== 0, unit: unitOfCode(paged), pages: pages.length });
     return id;
   }
 
@@ -752,7 +758,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     clearTokenBlobs();
     for (const t of st.blobTerms.all(row.id) as string[]) vocab.add(t, 1);
     blobIdBySha.set(sha, row.id);
-    blobInfo.set(row.id, { sha, paged: row.paged === 1, pages: row.pages });
+    blobInfo.set(row.id, { sha, paged: row.paged !== 0, unit: unitOfCode(row.paged), pages: row.pages });
   }
 
   /** Replica mode: the in-memory part of indexProductTx (applyProduct without persisting). */
@@ -1612,7 +1618,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
         }
         scored.sort((a, b) => Number(b.together) - Number(a.together) || b.rank - a.rank || a.page - b.page);
         for (const c of scored.slice(0, 2)) {
-          out.push(info.paged ? { text: c.html, page: c.page, sha256: info.sha, field: 'text' } : { text: c.html, sha256: info.sha, field: 'text' });
+          out.push(info.paged ? { text: c.html, page: c.page, unit: info.unit ?? 'page', sha256: info.sha, field: 'text' } : { text: c.html, sha256: info.sha, field: 'text' });
         }
       }
     }

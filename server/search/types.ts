@@ -24,8 +24,10 @@ export interface SearchParams {
 export interface Snippet {
   /** HTML-safe passage in the original spelling; matched words wrapped in `<mark>…</mark>`. */
   text: string;
-  /** 1-based page of a paged file (PDF) the passage comes from. */
+  /** 1-based page of a paged file (PDF) the passage comes from (a slide, section or sheet: see `unit`). */
   page?: number;
+  /** What `page` counts: PDF pages, slides of a deck, sections of an e-book, sheets of a spreadsheet. */
+  unit?: 'page' | 'slide' | 'section' | 'sheet';
   /** The file (blob) the passage comes from, when it is from extracted text. */
   sha256?: string;
   /** `text` for extracted file text, otherwise the catalogue field it was cut from. */

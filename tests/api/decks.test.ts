@@ -56,12 +56,15 @@ describe('slide decks and Windows Media', () => {
       for (const q of ['thac ban gioc', 'tờ gấp bản đồ du lịch']) {
         const res = (await t.app.inject({ url: `/api/search?q=${encodeURIComponent(q)}` })).json();
         const snip = res.hits.find((h: { id: number }) => h.id === id)?.snippets.find((s: { field: string }) => s.field === 'text');
-        expect(snip, q).toMatchObject({ page: 2, sha256: pptx.sha256 });
+        expect(snip, q).toMatchObject({ page: 2, unit: 'slide', sha256: pptx.sha256 });
       }
 
       // A book's passage names its section, and the record opens on it.
       const inBook = (await t.app.inject({ url: `/api/search?q=${encodeURIComponent('hang coc bo')}` })).json();
-      expect(inBook.hits[0].snippets.find((x: { field: string }) => x.field === 'text')).toMatchObject({ page: 2, sha256: epub.sha256 });
+      expect(inBook.hits[0].snippets.find((x: { field: string }) => x.field === 'text')).toMatchObject({ page: 2, unit: 'section', sha256: epub.sha256 });
+      // The search page names the part as what it is.
+      expect((await t.app.inject({ url: `/?q=${encodeURIComponent('hang coc bo')}` })).body).toContain('(phần 2)');
+      expect((await t.app.inject({ url: `/?q=${encodeURIComponent('thac ban gioc')}` })).body).toContain('(trang chiếu 2)');
       const bookPage = (await t.app.inject({ url: `/san-pham/${id}?trang=2&tep=${epub.sha256}` })).body;
       expect(bookPage).toContain('2 phần');
       expect(bookPage).toContain('Phần 2, nơi tìm thấy từ khóa');

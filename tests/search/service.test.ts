@@ -105,6 +105,7 @@ describe('full text and snippets', () => {
     expect(hit).toBeDefined();
     const snip = hit!.snippets.find((s) => s.page !== undefined);
     expect(snip?.page).toBe(199);
+    expect(snip?.unit).toBe('page');
     expect(snip?.text).toContain('<mark>Chiến</mark> <mark>thắng</mark> <mark>Đông</mark> <mark>Khê</mark>');
     expect(snip?.sha256).toBe(cat.blobs.get('long-book'));
   });

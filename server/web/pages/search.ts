@@ -11,6 +11,9 @@ import { listAgencies } from '../data.ts';
 import { html, markedSnippet, type SafeHtml } from '../html.ts';
 import { sendPage } from '../layout.ts';
 
+/** How a passage's page is named: a PDF page, a slide of a deck, a section of an e-book, a sheet. */
+const ON_UNIT = { page: 'search.onPage', slide: 'search.onSlide', section: 'search.onSection', sheet: 'search.onSheet' } as const;
+
 const FACETS = ['type', 'agency', 'year', 'language'] as const;
 type Facet = (typeof FACETS)[number];
 /** Facets where several values may be chosen at once (OR within the facet). */
@@ -132,7 +135,7 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
     ${h.snippets
       .filter((sn) => sn.field !== 'title')
       .slice(0, 2)
-      .map((sn) => html`<p class="snippet">${markedSnippet(sn.text)}${sn.page ? html` <a class="page-link" href="${urlWith(`/san-pham/${h.id}`, { trang: sn.page, tep: sn.sha256 })}">(${t('search.onPage', { n: sn.page })})</a>` : ''}</p>`)}
+      .map((sn) => html`<p class="snippet">${markedSnippet(sn.text)}${sn.page ? html` <a class="page-link" href="${urlWith(`/san-pham/${h.id}`, { trang: sn.page, tep: sn.sha256 })}">(${t(ON_UNIT[sn.unit ?? 'page'], { n: sn.page })})</a>` : ''}</p>`)}
   </div>
 </li>`;
   });
