@@ -4,9 +4,8 @@
  * + manifest of checksums. See docs/operations.md ("Backup and restore").
  */
 import { stat } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { backup } from '../server/ops/backup.ts';
-import { EXIT, UsageError, existingDbFile, runCli, scriptConfig } from '../server/ops/cli.ts';
+import { EXIT, UsageError, existingDbFile, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
 import { createProgress } from '../server/ops/progress.ts';
 import { formatBytes } from '../server/ingest/receive-file.ts';
 
@@ -16,27 +15,23 @@ const USAGE = `usage: npm run backup -- <dest> [--data-dir <dir>] [--concurrency
 exit codes: 0 ok, 1 problems (missing or corrupt blobs in the store: the snapshot is kept but not marked LATEST), 2 bad usage`;
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
+  const args = scriptArgs(
+    {
       'data-dir': { type: 'string' },
       concurrency: { type: 'string', default: '4' },
       quiet: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
     },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return EXIT.ok;
-  }
-  if (positionals.length !== 1) throw new UsageError('exactly one <dest> folder is required');
-  const destStat = await stat(positionals[0]).catch(() => null);
-  if (destStat && !destStat.isDirectory()) throw new UsageError(`${positionals[0]} is not a folder`);
+    USAGE, '<dest> folder',
+  );
+  if (args === null) return EXIT.ok;
+  const { values, positional: dest } = args;
+  const destStat = await stat(dest).catch(() => null);
+  if (destStat && !destStat.isDirectory()) throw new UsageError(`${dest} is not a folder`);
   const config = scriptConfig(values['data-dir']);
   const dbFile = existingDbFile(config);
   const progress = createProgress({ label: 'backup', total: 0, silent: values.quiet });
-  const r = await backup({ dataDir: config.dataDir, dest: positionals[0], concurrency: Number(values.concurrency) || 4, progress });
+  const r = await backup({ dataDir: config.dataDir, dest: dest, concurrency: Number(values.concurrency) || 4, progress });
   progress.done();
   if (values.json) {
     console.log(JSON.stringify({ ...r, manifest: { ...r.manifest, blobs: undefined, derivatives: undefined } }, null, 2));

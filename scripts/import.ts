@@ -5,8 +5,7 @@
  */
 import { stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { EXIT, UsageError, runCli, scriptConfig } from '../server/ops/cli.ts';
+import { EXIT, UsageError, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
 import { formatImportReport, importExitCode, runImport } from '../server/ops/import.ts';
 import { createProgress } from '../server/ops/progress.ts';
 import { openStore, startRunner, systemPrincipal } from '../server/ops/store.ts';
@@ -25,9 +24,8 @@ const USAGE = `usage: npm run import -- <folder> --manifest <items.csv> [options
 exit codes: 0 all rows imported or already in, 1 some rows failed or the manifest is bad, 2 bad usage`;
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
+  const args = scriptArgs(
+    {
       manifest: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       report: { type: 'string' },
@@ -36,18 +34,15 @@ async function main(): Promise<number> {
       durable: { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
       quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
     },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return EXIT.ok;
-  }
-  if (positionals.length !== 1) throw new UsageError('exactly one <folder> is required');
+    USAGE, '<folder>',
+  );
+  if (args === null) return EXIT.ok;
+  const { values, positional: folder } = args;
   if (!values.manifest) throw new UsageError('--manifest is required');
   const concurrency = Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError('--concurrency must be 1..64');
-  if (!(await stat(positionals[0]).catch(() => null))?.isDirectory()) throw new UsageError(`the folder "${positionals[0]}" does not exist or is not a folder`);
+  if (!(await stat(folder).catch(() => null))?.isDirectory()) throw new UsageError(`the folder "${folder}" does not exist or is not a folder`);
   if (!(await stat(values.manifest).catch(() => null))?.isFile()) throw new UsageError(`the manifest "${values.manifest}" does not exist or is not a file`);
   // Checked before the work: a report that cannot be written would otherwise be lost at the end.
   if (values.report && !(await stat(dirname(resolve(values.report))).catch(() => null))?.isDirectory()) throw new UsageError(`the folder of --report ${values.report} does not exist`);
@@ -62,7 +57,7 @@ async function main(): Promise<number> {
   try {
     const report = await runImport(
       {
-        folder: positionals[0],
+        folder: folder,
         manifestPath: values.manifest,
         dryRun: values['dry-run'],
         concurrency,

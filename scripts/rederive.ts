@@ -3,9 +3,8 @@
  * Re-queue extraction and thumbnail jobs. By default the running server's job runner picks them up
  * within a few seconds; --process runs them here (server stopped); --wait just watches the queue.
  */
-import { parseArgs } from 'node:util';
 import { MEDIA_KINDS } from '../server/db/schema.ts';
-import { EXIT, UsageError, existingDbFile, runCli, scriptConfig } from '../server/ops/cli.ts';
+import { EXIT, UsageError, existingDbFile, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
 import { createProgress } from '../server/ops/progress.ts';
 import { queueMissingJobs, requeueDerivatives, RederiveUsageError, waitForJobs } from '../server/ops/rederive.ts';
 import { openStore, startRunner } from '../server/ops/store.ts';
@@ -19,9 +18,8 @@ const USAGE = `usage: npm run rederive -- [--kind ${MEDIA_KINDS.join('|')}] [--f
 exit codes: 0 ok (no job failed), 1 some jobs failed, 2 bad usage`;
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
+  const args = scriptArgs(
+    {
       kind: { type: 'string' },
       'failed-only': { type: 'boolean', default: false },
       sha: { type: 'string' },
@@ -29,14 +27,11 @@ async function main(): Promise<number> {
       wait: { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
       quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
     },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return EXIT.ok;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    USAGE,
+  );
+  if (args === null) return EXIT.ok;
+  const { values } = args;
   const config = scriptConfig(values['data-dir']);
   existingDbFile(config);
   const store = await openStore(config);

@@ -5,9 +5,8 @@
  * Not needed for routine start-ups, which rebuild by themselves when the index format or the
  * catalogue fingerprint changed.
  */
-import { parseArgs } from 'node:util';
 import { openDatabase } from '../server/db/client.ts';
-import { EXIT, UsageError, existingDbFile, runCli, scriptConfig } from '../server/ops/cli.ts';
+import { EXIT, existingDbFile, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
 import { createProgress } from '../server/ops/progress.ts';
 import { createSearchService } from '../server/search/index.ts';
 
@@ -17,19 +16,15 @@ const USAGE = `usage: npm run reindex -- [--data-dir <dir>] [--quiet]
 exit codes: 0 rebuilt, 1 failed, 2 bad usage`;
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
+  const args = scriptArgs(
+    {
       'data-dir': { type: 'string' },
       quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
     },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return EXIT.ok;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    USAGE,
+  );
+  if (args === null) return EXIT.ok;
+  const { values } = args;
   const config = scriptConfig(values['data-dir']);
   const file = existingDbFile(config);
   const db = openDatabase(file);

@@ -3,9 +3,8 @@
  * Restores a snapshot into an EMPTY data dir, verifying every checksum, then checks the result.
  */
 import { stat } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { listSnapshots, restore, RestoreRefused } from '../server/ops/backup.ts';
-import { EXIT, UsageError, runCli, scriptConfig } from '../server/ops/cli.ts';
+import { EXIT, UsageError, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
 import { createProgress } from '../server/ops/progress.ts';
 import { formatBytes } from '../server/ingest/receive-file.ts';
 
@@ -16,31 +15,27 @@ const USAGE = `usage: npm run restore -- <src> [--snapshot <stamp>] [--data-dir 
 exit codes: 0 restored and verified, 1 problems (checksum mismatch, missing blob, refused), 2 bad usage`;
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
+  const args = scriptArgs(
+    {
       snapshot: { type: 'string' },
       'data-dir': { type: 'string' },
       list: { type: 'boolean', default: false },
       concurrency: { type: 'string', default: '4' },
       quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
     },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return EXIT.ok;
-  }
-  if (positionals.length !== 1) throw new UsageError('exactly one <src> backup folder is required');
-  if (!(await stat(positionals[0]).catch(() => null))?.isDirectory()) throw new UsageError(`no backup folder at ${positionals[0]}`);
+    USAGE, '<src> backup folder',
+  );
+  if (args === null) return EXIT.ok;
+  const { values, positional: src } = args;
+  if (!(await stat(src).catch(() => null))?.isDirectory()) throw new UsageError(`no backup folder at ${src}`);
   if (values.list) {
-    for (const s of await listSnapshots(positionals[0])) console.log(s);
+    for (const s of await listSnapshots(src)) console.log(s);
     return EXIT.ok;
   }
   const config = scriptConfig(values['data-dir']);
   const progress = createProgress({ label: 'restore', total: 0, silent: values.quiet });
   try {
-    const r = await restore({ src: positionals[0], dataDir: config.dataDir, snapshot: values.snapshot, concurrency: Number(values.concurrency) || 4, progress });
+    const r = await restore({ src: src, dataDir: config.dataDir, snapshot: values.snapshot, concurrency: Number(values.concurrency) || 4, progress });
     progress.done();
     console.log(`restored snapshot ${r.snapshot} into ${r.dataDir}: ${r.restored.blobs} blobs (${formatBytes(r.restored.bytes)}), ${r.restored.derivatives} derivatives`);
     console.log(`verified: integrity ${r.verified.integrity}, ${r.verified.products} products, ${r.verified.blobs} blobs; took ${r.seconds.toFixed(1)} s`);

@@ -6,10 +6,9 @@
  *   npm run token -- revoke --id 12
  */
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createToken, getUser, listTokens, revokeToken } from '../server/catalogue/accounts.ts';
 import { AppError } from '../server/errors.ts';
-import { EXIT, withCatalogueDb } from '../server/ops/cli.ts';
+import { EXIT, commandArgs, withCatalogueDb } from '../server/ops/cli.ts';
 
 const USAGE = `usage (every command also takes --data-dir <dir>, default: DATA_DIR or ./storage):
   npm run token -- create --user <name> --name <label> [--days <n> | --no-expiry]
@@ -17,36 +16,22 @@ const USAGE = `usage (every command also takes --data-dir <dir>, default: DATA_D
   npm run token -- revoke --id <token id>`;
 
 export async function main(argv: string[], env: Record<string, string | undefined>, out: (s: string) => void = console.log): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        user: { type: 'string' },
-        name: { type: 'string' },
-        days: { type: 'string' },
-        'no-expiry': { type: 'boolean' },
-        id: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        'data-dir': { type: 'string' },
-      },
-    });
-  } catch (e) {
-    // Unknown option, missing value: a usage error, not a stack trace.
-    out(`error: ${(e as Error).message}\n${USAGE}`);
-    return EXIT.usage;
-  }
-  const { positionals, values } = parsed;
-  const cmd = positionals[0];
-  if (!cmd || values.help) {
-    out(USAGE);
-    return values.help ? EXIT.ok : EXIT.usage;
-  }
-  if (!['create', 'list', 'revoke'].includes(cmd)) {
-    out(`error: unknown command "${cmd}"\n${USAGE}`);
-    return EXIT.usage;
-  }
+  const args = commandArgs(
+    argv,
+    {
+      user: { type: 'string' },
+      name: { type: 'string' },
+      days: { type: 'string' },
+      'no-expiry': { type: 'boolean' },
+      id: { type: 'string' },
+      'data-dir': { type: 'string' },
+    },
+    ['create', 'list', 'revoke'],
+    USAGE,
+    out,
+  );
+  if (typeof args === 'number') return args;
+  const { cmd, values } = args;
   return withCatalogueDb(env, out, values['data-dir'], async (db) => {
     switch (cmd) {
       case 'create': {

@@ -7,10 +7,9 @@
  *   npm run user -- disable --username x      |  enable --username x
  */
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createUser, getUser, listUsers, updateUser } from '../server/catalogue/accounts.ts';
 import { randomPassword } from '../server/auth/passwords.ts';
-import { EXIT, withCatalogueDb } from '../server/ops/cli.ts';
+import { EXIT, commandArgs, withCatalogueDb } from '../server/ops/cli.ts';
 import { AppError } from '../server/errors.ts';
 
 const USAGE = `usage (every command also takes --data-dir <dir>, default: DATA_DIR or ./storage):
@@ -21,37 +20,23 @@ const USAGE = `usage (every command also takes --data-dir <dir>, default: DATA_D
   npm run user -- enable --username <name>`;
 
 export async function main(argv: string[], env: Record<string, string | undefined>, out: (s: string) => void = console.log): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        username: { type: 'string' },
-        role: { type: 'string' },
-        agency: { type: 'string' },
-        password: { type: 'string' },
-        name: { type: 'string' },
-        internal: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        'data-dir': { type: 'string' },
-      },
-    });
-  } catch (e) {
-    // Unknown option, missing value: a usage error, not a stack trace.
-    out(`error: ${(e as Error).message}\n${USAGE}`);
-    return EXIT.usage;
-  }
-  const { positionals, values } = parsed;
-  const cmd = positionals[0];
-  if (!cmd || values.help) {
-    out(USAGE);
-    return values.help ? EXIT.ok : EXIT.usage;
-  }
-  if (!['create', 'list', 'set-password', 'disable', 'enable'].includes(cmd)) {
-    out(`error: unknown command "${cmd}"\n${USAGE}`);
-    return EXIT.usage;
-  }
+  const args = commandArgs(
+    argv,
+    {
+      username: { type: 'string' },
+      role: { type: 'string' },
+      agency: { type: 'string' },
+      password: { type: 'string' },
+      name: { type: 'string' },
+      internal: { type: 'boolean' },
+      'data-dir': { type: 'string' },
+    },
+    ['create', 'list', 'set-password', 'disable', 'enable'],
+    USAGE,
+    out,
+  );
+  if (typeof args === 'number') return args;
+  const { cmd, values } = args;
   return withCatalogueDb(env, out, values['data-dir'], async (db) => {
     const need = (v: string | undefined, name: string) => {
       if (!v) throw new AppError(400, 'USAGE', `--${name} is required\n${USAGE}`);

@@ -3,9 +3,8 @@
  * Re-hash every blob against its recorded SHA-256; report missing, corrupt and orphan files.
  * The run is recorded in fixity_runs (visible to admins at GET /api/admin/fixity).
  */
-import { parseArgs } from 'node:util';
 import { openDatabase } from '../server/db/client.ts';
-import { EXIT, UsageError, existingDbFile, runCli, scriptConfig } from '../server/ops/cli.ts';
+import { EXIT, existingDbFile, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
 import { formatFixityReport, runFixity } from '../server/ops/fixity.ts';
 import { createProgress } from '../server/ops/progress.ts';
 import { dataPaths } from '../server/plugins/services.ts';
@@ -15,21 +14,17 @@ const USAGE = `usage: npm run verify -- [--data-dir <dir>] [--concurrency <n>] [
 exit codes: 0 every blob present and intact, no orphans; 1 problems found; 2 bad usage`;
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
+  const args = scriptArgs(
+    {
       'data-dir': { type: 'string' },
       concurrency: { type: 'string', default: '2' },
       json: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
     },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return EXIT.ok;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    USAGE,
+  );
+  if (args === null) return EXIT.ok;
+  const { values } = args;
   const config = scriptConfig(values['data-dir']);
   const paths = dataPaths(config.dataDir);
   existingDbFile(config);

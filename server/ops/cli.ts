@@ -1,6 +1,7 @@
 /** Small shared pieces of the operator scripts: config from env + `--data-dir`, usage errors, exit codes. */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadPlanSeed, readPlanSeed } from '../catalogue/seed.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { openDatabase, type Database_ } from '../db/client.ts';
@@ -12,14 +13,65 @@ export const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
 
 export class UsageError extends Error {}
 
-/** Load the config from the environment; `dataDir` (from `--data-dir`) overrides DATA_DIR. */
-export function scriptConfig(dataDir?: string): Config {
-  const config = loadConfig(process.env);
+type Options = NonNullable<ParseArgsConfig['options']>;
+type WithHelp<O extends Options> = O & { help: { type: 'boolean'; short: 'h'; default: false } };
+type Values<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: WithHelp<O> }>>['values'];
+const withHelp = <O extends Options>(options: O): WithHelp<O> => ({ ...options, help: { type: 'boolean', short: 'h', default: false } }) as WithHelp<O>;
+
+/**
+ * The options of a script with `--help` added: null when help was asked for (the usage is printed),
+ * else the values and the one positional argument `positional` names (e.g. '<folder>'), or none
+ * when it is not given. A wrong count is a UsageError.
+ */
+export function scriptArgs<const O extends Options>(options: O, usage: string, positional?: string, argv = process.argv.slice(2)): { values: Values<O>; positional: string } | null {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: withHelp(options) });
+  if ((values as { help?: boolean }).help) {
+    console.log(usage);
+    return null;
+  }
+  if (positional === undefined && positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (positional !== undefined && positionals.length !== 1) throw new UsageError(`exactly one ${positional} is required`);
+  return { values: values as Values<O>, positional: positionals[0] ?? '' };
+}
+
+/**
+ * The arguments of a script with sub-commands (user, token): `{ cmd, values }`, or the exit code
+ * after printing the usage (asked for, no or unknown command, a bad option).
+ */
+export function commandArgs<const O extends Options>(argv: string[], options: O, commands: readonly string[], usage: string, out: (s: string) => void): { cmd: string; values: Values<O> } | number {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: withHelp(options) });
+  } catch (e) {
+    // Unknown option, missing value: a usage error, not a stack trace.
+    out(`error: ${(e as Error).message}\n${usage}`);
+    return EXIT.usage;
+  }
+  const cmd = parsed.positionals[0];
+  const help = (parsed.values as { help?: boolean }).help === true;
+  if (!cmd || help) {
+    out(usage);
+    return help ? EXIT.ok : EXIT.usage;
+  }
+  if (!commands.includes(cmd)) {
+    out(`error: unknown command "${cmd}"\n${usage}`);
+    return EXIT.usage;
+  }
+  return { cmd, values: parsed.values as Values<O> };
+}
+
+/** `config.dataDir` set from `--data-dir` (no ".." allowed). */
+function setDataDir(config: Config, dataDir: string | undefined): Config {
   if (dataDir) {
     if (dataDir.split(/[\\/]/).includes('..')) throw new UsageError('--data-dir must not contain ".."');
     config.dataDir = isAbsolute(dataDir) ? dataDir : resolve(dataDir);
   }
   return config;
+}
+
+/** Load the config from the environment; `dataDir` (from `--data-dir`) overrides DATA_DIR. */
+export function scriptConfig(dataDir?: string): Config {
+  return setDataDir(loadConfig(process.env), dataDir);
 }
 
 /** The database file of an existing store under `config.dataDir`; a usage error when there is none (never create one). */
@@ -67,12 +119,7 @@ export async function withCatalogueDb(
 ): Promise<number> {
   let dbFile: string;
   try {
-    const config = loadConfig(env);
-    if (dataDir !== undefined) {
-      if (dataDir.split(/[\\/]/).includes('..')) throw new UsageError('--data-dir must not contain ".."');
-      config.dataDir = resolve(dataDir);
-    }
-    dbFile = dataPaths(config.dataDir).dbFile;
+    dbFile = dataPaths(setDataDir(loadConfig(env), dataDir).dataDir).dbFile;
   } catch (e) {
     if (e instanceof ConfigError || e instanceof UsageError) {
       out(e instanceof UsageError ? `error: ${e.message}` : e.message);
