@@ -8,7 +8,6 @@
  * of them past MAX_TOTAL_BYTES), whatever their headers claim (decompression bombs); mammoth only
  * sees a file whose main part passed that check.
  */
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Unzip, UnzipInflate } from 'fflate';
 import { XMLParser } from 'fast-xml-parser';
@@ -124,10 +123,10 @@ interface WordExtractorDoc {
  * Body text of a legacy Word 97–2003 .doc via word-extractor, with its typographic characters as
  * written (word-extractor by default turns curly quotes and dashes into ASCII).
  */
-export async function legacyDocText(path: string): Promise<{ body: string; footnotes: string }> {
+export async function legacyDocText(file: Buffer): Promise<{ body: string; footnotes: string }> {
   const WordExtractor = require('word-extractor') as new () => { extract(input: string | Buffer): Promise<WordExtractorDoc> };
   try {
-    const doc = await new WordExtractor().extract(await readFile(path));
+    const doc = await new WordExtractor().extract(file);
     return { body: doc.getBody({ filterUnicode: false }), footnotes: doc.getFootnotes({ filterUnicode: false }) };
   } catch (err) {
     throw new PermanentExtractError('DOC_NOT_EXTRACTED', `Text of this Word 97–2003 file could not be extracted: ${(err as Error).message}`);

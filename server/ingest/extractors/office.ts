@@ -71,47 +71,13 @@ const int = (v: unknown) => {
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
 const DOCX_PARTS = new Set(['word/document.xml', 'docProps/core.xml', 'docProps/app.xml']);
-const ODT_PARTS = new Set(['content.xml', 'meta.xml']);
+const ODF_PARTS = new Set(['content.xml', 'meta.xml']);
 const THUMBS = ['docProps/thumbnail.jpeg', 'docProps/thumbnail.jpg', 'docProps/thumbnail.png', 'Thumbnails/thumbnail.png'];
 
-async function extractDocx(zip: Buffer) {
-  const parts = readZipEntries(zip, (n) => DOCX_PARTS.has(n));
-  if (!parts.has('word/document.xml')) throw new PermanentExtractError('OFFICE_MALFORMED', 'The DOCX has no word/document.xml');
-  const app = obj(parseXml(parts.get('docProps/app.xml')).Properties);
-  const text = (await docxText(zip)).replace(/\n\n/g, '\n');
-  return {
-    text,
-    props: {
-      ...ooxmlCore(parts),
-      application: val(app.Application), company: val(app.Company), pageCount: int(app.Pages), wordCount: int(app.Words),
-    },
-  };
-}
-
-function extractOdt(zip: Buffer) {
-  const parts = readZipEntries(zip, (n) => ODT_PARTS.has(n));
-  const content = parts.get('content.xml');
-  if (!content) throw new PermanentExtractError('OFFICE_MALFORMED', 'The ODT has no content.xml');
-  const meta = obj(obj(parseXml(parts.get('meta.xml'))['document-meta']).meta);
-  const stats = obj(meta['document-statistic']);
-  return {
-    text: odfText(content),
-    props: {
-      title: val(meta.title), subject: val(meta.subject), author: val(meta['initial-creator']) ?? val(meta.creator),
-      keywords: val(meta.keyword), description: val(meta.description), lastModifiedBy: val(meta.creator),
-      createdAt: val(meta['creation-date']), modifiedAt: val(meta.date), application: val(meta.generator),
-      pageCount: int(stats['@page-count']), wordCount: int(stats['@word-count']),
-    },
-  };
-}
-
-/**
- * Pages 1…n of a deck's slides or a book's sections, at most MAX_TEXT_PAGES (as for plain text and
- * PDF): the text of any beyond is kept on the last page.
- */
-function numbered(pages: string[]): Array<{ page: number; text: string }> {
-  const kept = pages.length > MAX_TEXT_PAGES ? [...pages.slice(0, MAX_TEXT_PAGES - 1), pages.slice(MAX_TEXT_PAGES - 1).join('\n\n')] : pages;
-  return kept.map((text, i) => ({ page: i + 1, text }));
+/** What a format's reader gives: its text pages (one for a word-processing document) and its properties. */
+interface Read {
+  pages: string[];
+  props: Record<string, unknown>;
 }
 
 /** Core document properties (title, author, dates…) shared by the OOXML formats. */
@@ -124,45 +90,128 @@ function ooxmlCore(parts: Map<string, Uint8Array>) {
   };
 }
 
-/** A slide's page text: its own text, then its speaker notes. */
-const slidePage = (text: string, notes: string) => (notes ? (text ? `${text}\n\n${notes}` : notes) : text);
+/** An ODF file's content.xml (OFFICE_MALFORMED without one) and its meta.xml properties, shared by ODT, ODP and ODS. */
+function odfParts(zip: Buffer, what: string) {
+  const parts = readZipEntries(zip, (n) => ODF_PARTS.has(n));
+  const content = parts.get('content.xml');
+  if (!content) throw new PermanentExtractError('OFFICE_MALFORMED', `The ${what} has no content.xml`);
+  const meta = obj(obj(parseXml(parts.get('meta.xml'))['document-meta']).meta);
+  return {
+    content,
+    stats: obj(meta['document-statistic']),
+    props: {
+      title: val(meta.title), subject: val(meta.subject), author: val(meta['initial-creator']) ?? val(meta.creator),
+      keywords: val(meta.keyword), description: val(meta.description), lastModifiedBy: val(meta.creator),
+      createdAt: val(meta['creation-date']), modifiedAt: val(meta.date), application: val(meta.generator),
+    },
+  };
+}
 
-function extractPptx(zip: Buffer) {
+async function readDocx(zip: Buffer): Promise<Read> {
+  const parts = readZipEntries(zip, (n) => DOCX_PARTS.has(n));
+  if (!parts.has('word/document.xml')) throw new PermanentExtractError('OFFICE_MALFORMED', 'The DOCX has no word/document.xml');
+  const app = obj(parseXml(parts.get('docProps/app.xml')).Properties);
+  return {
+    pages: [(await docxText(zip)).replace(/\n\n/g, '\n')],
+    props: { ...ooxmlCore(parts), application: val(app.Application), company: val(app.Company), pageCount: int(app.Pages), wordCount: int(app.Words) },
+  };
+}
+
+function readOdt(zip: Buffer): Read {
+  const { content, stats, props } = odfParts(zip, 'ODT');
+  return { pages: [odfText(content)], props: { ...props, pageCount: int(stats['@page-count']), wordCount: int(stats['@word-count']) } };
+}
+
+/** A slide's page text: its own text, then its speaker notes. */
+const slidePage = (s: { text: string; notes: string }) => (s.notes ? (s.text ? `${s.text}\n\n${s.notes}` : s.notes) : s.text);
+const notesCount = (slides: Array<{ notes: string }>) => slides.filter((s) => s.notes !== '').length;
+
+function readPptx(zip: Buffer): Read {
   const parts = readZipEntries(zip, pptxWanted);
   if (!parts.has('ppt/presentation.xml')) throw new PermanentExtractError('OFFICE_MALFORMED', 'The presentation has no ppt/presentation.xml');
   const app = obj(parseXml(parts.get('docProps/app.xml')).Properties);
   const slides = pptxSlides(parts);
   return {
-    pages: slides.map((s) => slidePage(s.text, s.notes)),
+    pages: slides.map(slidePage),
     props: {
-      ...ooxmlCore(parts),
-      application: val(app.Application), company: val(app.Company), wordCount: int(app.Words),
-      slideCount: slides.length, notesCount: slides.filter((s) => s.notes !== '').length, hiddenSlides: int(app.HiddenSlides) || undefined,
+      ...ooxmlCore(parts), application: val(app.Application), company: val(app.Company), wordCount: int(app.Words),
+      slideCount: slides.length, notesCount: notesCount(slides), hiddenSlides: int(app.HiddenSlides) || undefined,
     },
   };
 }
 
-function extractOdp(zip: Buffer) {
-  const parts = readZipEntries(zip, (n) => ODT_PARTS.has(n));
-  const content = parts.get('content.xml');
-  if (!content) throw new PermanentExtractError('OFFICE_MALFORMED', 'The ODP has no content.xml');
-  const meta = obj(obj(parseXml(parts.get('meta.xml'))['document-meta']).meta);
+function readOdp(zip: Buffer): Read {
+  const { content, props } = odfParts(zip, 'ODP');
   const slides = odpPageTexts(content);
-  return {
-    pages: slides.map((s) => slidePage(s.text, s.notes)),
-    props: {
-      title: val(meta.title), subject: val(meta.subject), author: val(meta['initial-creator']) ?? val(meta.creator),
-      keywords: val(meta.keyword), description: val(meta.description), lastModifiedBy: val(meta.creator),
-      createdAt: val(meta['creation-date']), modifiedAt: val(meta.date), application: val(meta.generator),
-      slideCount: slides.length, notesCount: slides.filter((s) => s.notes !== '').length,
-    },
-  };
+  return { pages: slides.map(slidePage), props: { ...props, slideCount: slides.length, notesCount: notesCount(slides) } };
 }
 
-function extractPpt(file: Buffer) {
+function readPpt(file: Buffer): Read {
   const slides = pptSlides(file);
   const { pageCount: _pages, ...summary } = oleSummary(file);
-  return { pages: slides.map((s) => slidePage(s.text, s.notes)), props: { ...summary, slideCount: slides.length, notesCount: slides.filter((s) => s.notes !== '').length } };
+  return { pages: slides.map(slidePage), props: { ...summary, slideCount: slides.length, notesCount: notesCount(slides) } };
+}
+
+/** Sheets as pages, each headed by its name. */
+const sheetPages = (sheets: Array<{ name: string; text: string }>, props: Record<string, unknown>): Read => ({
+  pages: sheets.map((sh) => (sh.name ? `${sh.name}\n${sh.text}` : sh.text)),
+  props: { ...props, sheets: sheets.map((sh) => sh.name), sheetCount: sheets.length },
+});
+
+function readXlsx(zip: Buffer): Read {
+  const parts = readZipEntries(zip, xlsxWanted);
+  if (!parts.has('xl/workbook.xml')) throw new PermanentExtractError('OFFICE_MALFORMED', 'The workbook has no xl/workbook.xml');
+  const app = obj(parseXml(parts.get('docProps/app.xml')).Properties);
+  return sheetPages(xlsxSheets(parts), { ...ooxmlCore(parts), application: val(app.Application), company: val(app.Company) });
+}
+
+function readOds(zip: Buffer): Read {
+  const { content, props } = odfParts(zip, 'ODS');
+  return sheetPages(odsSheets(content), props);
+}
+
+function readEpub(zip: Buffer): Read {
+  const book = epubBook((wanted) => readZipEntries(zip, wanted));
+  return { pages: book.sections, props: { ...book.meta, sections: book.sections.length } };
+}
+
+async function readFormat(format: Format, file: Buffer): Promise<Read> {
+  switch (format) {
+    case 'docx':
+      return readDocx(file);
+    case 'odt':
+      return readOdt(file);
+    case 'doc': {
+      const d = await legacyDocText(file);
+      return { pages: [d.body + (d.footnotes.trim() ? `\n${d.footnotes}` : '')], props: { ...oleSummary(file) } };
+    }
+    case 'rtf': {
+      const d = parseRtf(file);
+      return { pages: [d.text + (d.footnotes ? `\n${d.footnotes}` : '')], props: d.info };
+    }
+    case 'epub':
+      return readEpub(file);
+    case 'xlsx':
+      return readXlsx(file);
+    case 'ods':
+      return readOds(file);
+    case 'pptx':
+    case 'ppsx':
+      return readPptx(file);
+    case 'odp':
+      return readOdp(file);
+    case 'ppt':
+      return readPpt(file);
+  }
+}
+
+/**
+ * Pages 1…n, at most MAX_TEXT_PAGES (as for plain text and PDF): the text of any beyond is kept on
+ * the last page. Every slide, section or sheet is a page, empty ones too, so page n is part n.
+ */
+function numbered(pages: string[]): Array<{ page: number; text: string }> {
+  const kept = pages.length > MAX_TEXT_PAGES ? [...pages.slice(0, MAX_TEXT_PAGES - 1), pages.slice(MAX_TEXT_PAGES - 1).join('\n\n')] : pages;
+  return kept.map((text, i) => ({ page: i + 1, text }));
 }
 
 export const officeExtractor: Extractor = {
@@ -171,60 +220,10 @@ export const officeExtractor: Extractor = {
   async extract(input: ExtractInput): Promise<ExtractResult> {
     await assertNotEmpty(input);
     const format = formatOf(input);
-    let text: string;
-    let props: Record<string, unknown> = {};
-    if (format === 'epub') {
-      const zip = await readFile(input.path);
-      const book = epubBook((wanted) => readZipEntries(zip, wanted));
-      const pages = book.sections.map((p) => cleanText(p));
-      const chars = pages.reduce((n, p) => n + p.length, 0);
-      return { metadata: { format, ...compact(book.meta), sections: pages.length, chars }, pages: numbered(pages) };
-    }
-    if (format === 'xlsx' || format === 'ods') {
-      const zip = await readFile(input.path);
-      let sheets: Array<{ name: string; text: string }>;
-      let props: Record<string, unknown> = {};
-      if (format === 'xlsx') {
-        const parts = readZipEntries(zip, xlsxWanted);
-        if (!parts.has('xl/workbook.xml')) throw new PermanentExtractError('OFFICE_MALFORMED', 'The workbook has no xl/workbook.xml');
-        sheets = xlsxSheets(parts);
-        const app = obj(parseXml(parts.get('docProps/app.xml')).Properties);
-        props = { ...ooxmlCore(parts), application: val(app.Application), company: val(app.Company) };
-      } else {
-        const parts = readZipEntries(zip, (n) => ODT_PARTS.has(n));
-        const content = parts.get('content.xml');
-        if (!content) throw new PermanentExtractError('OFFICE_MALFORMED', 'The ODS has no content.xml');
-        sheets = odsSheets(content);
-        const meta = obj(obj(parseXml(parts.get('meta.xml'))['document-meta']).meta);
-        props = { title: val(meta.title), subject: val(meta.subject), author: val(meta['initial-creator']) ?? val(meta.creator), createdAt: val(meta['creation-date']), modifiedAt: val(meta.date), application: val(meta.generator) };
-      }
-      // Each sheet a page, headed by its name.
-      const pages = sheets.map((sh) => cleanText(sh.name ? `${sh.name}\n${sh.text}` : sh.text));
-      const chars = pages.reduce((n, p) => n + p.length, 0);
-      return { metadata: { format, ...compact(props), sheets: sheets.map((sh) => sh.name), sheetCount: sheets.length, chars }, pages: numbered(pages) };
-    }
-    if (format === 'pptx' || format === 'ppsx' || format === 'odp' || format === 'ppt') {
-      const file = await readFile(input.path);
-      const deck = format === 'odp' ? extractOdp(file) : format === 'ppt' ? extractPpt(file) : extractPptx(file);
-      const pages = deck.pages.map((p) => cleanText(p));
-      const chars = pages.reduce((n, p) => n + p.length, 0);
-      // Every slide is a page, empty ones too, so page n is slide n.
-      return { metadata: { format, ...compact(deck.props), chars }, pages: numbered(pages) };
-    }
-    if (format === 'doc') {
-      const d = await legacyDocText(input.path);
-      text = d.body + (d.footnotes.trim() ? `\n${d.footnotes}` : '');
-      props = { ...oleSummary(await readFile(input.path)) };
-    } else if (format === 'rtf') {
-      const d = parseRtf(await readFile(input.path));
-      text = d.text + (d.footnotes ? `\n${d.footnotes}` : '');
-      props = d.info;
-    } else {
-      const zip = await readFile(input.path);
-      ({ text, props } = format === 'odt' ? extractOdt(zip) : await extractDocx(zip));
-    }
-    const clean = cleanText(text);
-    return { metadata: { format, ...compact(props), chars: clean.length }, pages: [{ page: 1, text: clean }] };
+    const { pages, props } = await readFormat(format, await readFile(input.path));
+    const clean = pages.map((p) => cleanText(p));
+    const chars = clean.reduce((n, p) => n + p.length, 0);
+    return { metadata: { format, ...compact(props), chars }, pages: numbered(clean) };
   },
 
   async thumbnail(input: ExtractInput): Promise<ThumbnailResult> {

@@ -11,7 +11,7 @@ import { readProduct, type ProductFile, type ProductRecord } from '../../catalog
 import { canSee } from '../../catalogue/visibility.ts';
 import { TRANSITIONS, type Action } from '../../catalogue/workflow.ts';
 import { formatBytes, formatDate, formatDateTime, formatDuration, q1, type PageCtx } from '../context.ts';
-import { hasNumberedPages, isEbook, isPresentation, isSpreadsheet, mediaTypeInfo, playsInBrowser } from '../../ingest/media-types.ts';
+import { hasNumberedPages, isEbook, isSpreadsheet, mediaTypeInfo, pageUnitOf, playsInBrowser, type PageUnit } from '../../ingest/media-types.ts';
 import { blobPages, blobText } from '../data.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { notice, sendPage } from '../layout.ts';
@@ -91,9 +91,11 @@ function preview(app: FastifyInstance, ctx: PageCtx, rec: ProductRecord, f: Prod
       if (!playsInBrowser(f.mediaType)) return notPlayable(ctx, f, f.thumbnails.size256);
       return html`<div class="audio-preview">${f.thumbnails.size256 ? html`<img src="${f.thumbnails.size256}" alt="" loading="lazy" width="256" height="256">` : ''}<audio class="player" controls preload="metadata" src="${f.url}" aria-label="${f.originalName}"></audio></div>`;
     case 'office':
-      if (isPresentation(f.mediaType)) return partsPreview(app, ctx, f, index, page, 'slide');
-      if (isEbook(f.mediaType)) return partsPreview(app, ctx, f, index, page, 'section');
-      if (isSpreadsheet(f.mediaType)) return partsPreview(app, ctx, f, index, page, 'sheet');
+      {
+        // Decks, books and spreadsheets: their text part by part.
+        const unit = pageUnitOf(f.mediaType);
+        if (unit !== null && unit !== 'page') return partsPreview(app, ctx, f, index, page, unit);
+      }
     // falls through: a word-processing document shows its text like a text file
     case 'text': {
       const text = blobText(app.db.sqlite, f.sha256);
@@ -118,7 +120,7 @@ function notPlayable(ctx: PageCtx, f: ProductFile, picture: string | null | unde
  * `#file-1-sheet-3`); a search hit's part
  * (`?trang=3`) is shown first, marked.
  */
-function partsPreview(app: FastifyInstance, ctx: PageCtx, f: ProductFile, index: number, page: number | null, part: 'slide' | 'section' | 'sheet'): SafeHtml {
+function partsPreview(app: FastifyInstance, ctx: PageCtx, f: ProductFile, index: number, page: number | null, part: Exclude<PageUnit, 'page'>): SafeHtml {
   const { t } = ctx;
   const parts = blobPages(app.db.sqlite, f.sha256);
   if (parts.pages.length === 0) return html`<p class="hint">${t('record.noPreview')}</p>`;
