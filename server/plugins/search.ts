@@ -1,7 +1,8 @@
 /**
  * The search index as a service on the app (`app.searchIndex` — `app.search` is Fastify's SEARCH-method shorthand): made ready at start-up (rebuilt only
- * when the index is missing or stale), and kept in step with the catalogue through app events,
- * synchronously, so a change is searchable as soon as the API call that made it returns.
+ * when the index is missing or stale), and kept in step with the catalogue through app events, so a
+ * change is searchable as soon as the API call that made it returns (changed products are indexed in
+ * batches, before the next search is answered: see SearchService.indexProduct).
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';

@@ -19,7 +19,13 @@ import { grownTo } from './typed-arrays.ts';
 import { QueryWorkers } from './query-workers.ts';
 
 export interface SearchService {
-  /** Re-read one product (fields, agency name, its files' texts) from the DB and (re)index it. Sync, called right after the write commits (or inside the same transaction). */
+  /**
+   * Re-read one product (fields, agency name, its files' texts) from the DB and (re)index it, called
+   * right after the write commits (or inside the same transaction). Deferred: the product joins a
+   * batch that is indexed, in one transaction, before the next search or suggestion is answered,
+   * before any other index change, or after `INDEX_BATCH_MS` at the latest — so a change is still
+   * searchable as soon as the call that made it returns.
+   */
   indexProduct(productId: number): void;
   removeProduct(productId: number): void;
   /** A blob's extracted text has just been stored: reindex every product holding it. */
@@ -59,7 +65,7 @@ export interface SearchDeps {
 }
 
 /** A change to replay in a query worker's copy of the in-memory index (see `applyChange`). */
-export type IndexChange = { op: 'product'; id: number } | { op: 'remove'; id: number } | { op: 'blob'; sha: string } | { op: 'agencies' };
+export type IndexChange = { op: 'products'; ids: number[] } | { op: 'remove'; id: number } | { op: 'blob'; sha: string } | { op: 'agencies' };
 
 /** Vietnamese labels of product types and languages, indexed with the record so `sách` or `tiếng Tày` find them. */
 const TYPE_LABELS: Record<string, string> = {
@@ -83,6 +89,8 @@ const FIELD_FORMAT = '3';
 const snapshotKey = (fp: string): string => `${FIELD_FORMAT}:${fp}`;
 
 const MAX_LIMIT = 100;
+/** How long a product may wait for its batch to be indexed when no search comes first (SearchService.indexProduct). */
+const INDEX_BATCH_MS = 25;
 /** search_blob_ids.paged codes: 0 for a text stored as one page, else what its numbered pages are. */
 const UNIT_CODES: ReadonlyArray<PageUnit | null> = [null, 'page', 'slide', 'section', 'sheet'];
 const unitOfCode = (code: number): PageUnit | null => (code === 0 ? null : (UNIT_CODES[code] ?? 'page'));
@@ -531,12 +539,45 @@ export function createSearchService(deps: SearchDeps): SearchService {
     if (replica !== undefined) throw new Error('search: a query worker does not write the index');
   }
 
+  /**
+   * Products waiting to be indexed (see SearchService.indexProduct). Indexing each upload on its own
+   * cost a transaction and a worker message per record on the upload's path; a batch costs one
+   * transaction for the lot.
+   */
+  const pendingProducts = new Set<number>();
+  let pendingTimer: NodeJS.Timeout | null = null;
+
   function indexProduct(productId: number): void {
-    indexProducts([productId]);
+    noWrites();
+    pendingProducts.add(productId);
+    if (pendingTimer === null) {
+      pendingTimer = setTimeout(flushPending, INDEX_BATCH_MS);
+      pendingTimer.unref();
+    }
+  }
+
+  /**
+   * Index the waiting products now. A failure is logged, not thrown: the writes have committed, and
+   * the records are found again by the start-up check (as when indexing right after the write failed).
+   */
+  function flushPending(): void {
+    if (pendingTimer !== null) {
+      clearTimeout(pendingTimer);
+      pendingTimer = null;
+    }
+    if (pendingProducts.size === 0) return;
+    const ids = [...pendingProducts];
+    pendingProducts.clear();
+    try {
+      indexProducts(ids);
+    } catch (e) {
+      log.warn({ err: e, products: ids.length }, 'search index update failed (products)');
+    }
   }
 
   function removeProduct(productId: number): void {
     noWrites();
+    flushPending();
     ensureLoaded();
     invalidate();
     try {
@@ -548,6 +589,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
 
   function indexBlob(sha256: string): void {
     noWrites();
+    flushPending();
     ensureLoaded();
     invalidate();
     try {
@@ -570,6 +612,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
    */
   function indexAgency(agencyId: number): void {
     noWrites();
+    flushPending();
     ensureLoaded();
     invalidate();
     try {
@@ -601,7 +644,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       })();
       maybeCompact();
     } finally {
-      for (const id of ids) propagate({ op: 'product', id });
+      propagate({ op: 'products', ids });
     }
   }
 
@@ -647,6 +690,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
    */
   function catchUp(full = false): number {
     if (replica !== undefined || !ready) return 0;
+    flushPending();
     const v = dataVersion();
     if (v === seenDataVersion) return 0;
     // The bounds first: rows committed after them are left for the next look.
@@ -669,6 +713,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
   /** catchUp at most once a second, before a search (a pragma read when nothing changed). */
   function catchUpSoon(): void {
     if (replica !== undefined || !ready) return;
+    flushPending();
     const now = performance.now();
     if (now - lastOutsideCheck < 1000) return;
     lastOutsideCheck = now;
@@ -741,8 +786,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
     else if (change.op === 'agencies') {
       loadAgencies();
       loadAgencyShort();
-    } else if (change.op === 'product') {
-      replayProduct(change.id);
+    } else if (change.op === 'products') {
+      for (const id of change.ids) replayProduct(id);
       maybeCompact();
     } else {
       const row = st.blobId.get(change.sha) as { id: number; paged: number; pages: number } | undefined;
@@ -778,6 +823,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
   }
 
   function rebuild(onProgress?: (done: number, total: number) => void): { products: number; pages: number; ms: number } {
+    // The rebuild reads every product from the database, the waiting ones included.
+    pendingProducts.clear();
     noWrites();
     const t0 = performance.now();
     const hadWorkers = workers !== null;
@@ -862,6 +909,11 @@ export function createSearchService(deps: SearchDeps): SearchService {
   }
 
   function close(): void {
+    // Indexed here before the index is stored (catchUp below), or found by the next start-up's check.
+    if (pendingTimer !== null) clearTimeout(pendingTimer);
+    pendingTimer = null;
+    if (ready && replica === undefined && sqlite.open) flushPending();
+    pendingProducts.clear();
     stopWorkers();
     if (!ready) return;
     if (replica !== undefined) {
@@ -1716,6 +1768,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
   }
 
   function searchUncached(params: SearchParams, viewer: Principal | null): SearchResponse {
+    flushPending();
     ensureLoaded();
     const t0 = performance.now();
     const limit = Math.min(Math.max(1, Math.floor(params.limit ?? 20)), MAX_LIMIT);

@@ -5,7 +5,7 @@
  * `BlobStore` is the seam for other back-ends (an S3-compatible store implements the same calls;
  * `localPath` would then download to a cache). `createLocalBlobStore` is the local-folder one.
  */
-import { createReadStream, type ReadStream } from 'node:fs';
+import { close as closeFd, createReadStream, fsync, open as openFd, type ReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, link, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -55,13 +55,15 @@ function assertSha(sha256: string): void {
 }
 
 /** fsync a directory so a rename into it survives a crash. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+export function fsyncDir(dir: string): Promise<void> {
+  // The callback API on a plain descriptor: called on every upload, it needs no FileHandle object
+  // and no promise per step.
+  return new Promise((resolve, reject) => {
+    openFd(dir, 'r', (e, fd) => {
+      if (e) return reject(e);
+      fsync(fd, (e2) => closeFd(fd, (e3) => (e2 || e3 ? reject(e2 ?? e3) : resolve())));
+    });
+  });
 }
 
 export function createLocalBlobStore(root: string): BlobStore {

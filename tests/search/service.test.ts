@@ -205,6 +205,33 @@ describe('index maintenance', () => {
     expect(search.search({ q: 'ban gioc mua thu' }, null).hits.map((h) => h.id)).not.toContain(id);
   });
 
+
+  it('indexes changed products in one batch: before the next search or suggestion, and on its own soon after', async () => {
+    const ins = db.sqlite.prepare("INSERT INTO products(title, type, state, access) VALUES (?, 'leaflet', 'published', 'public')");
+    const stored = db.sqlite.prepare('SELECT count(*) FROM search_docs WHERE product_id IN (?, ?, ?)').pluck();
+    const ids = ['Tờ rơi Hồ Thang Hen số một', 'Tờ rơi Hồ Thang Hen số hai', 'Tờ rơi Hồ Thang Hen số ba'].map((t) => Number(ins.run(t).lastInsertRowid));
+    for (const id of ids) search.indexProduct(id);
+    // A search right after the calls sees all three.
+    expect(search.search({ q: 'thang hen', limit: 50 }, null).hits.map((h) => h.id)).toEqual(expect.arrayContaining(ids));
+    expect(stored.get(...ids)).toBe(3);
+    // A suggestion too.
+    const later = Number(ins.run('Bản đồ Hồ Thang Hen mùa nước nổi').lastInsertRowid);
+    search.indexProduct(later);
+    expect(search.suggest('thang hen mua nuoc', null).map((s) => s.productId)).toContain(later);
+    // With no search at all, the batch is indexed within a moment (its stored document is written).
+    const alone = Number(ins.run('Sổ tay du lịch Hồ Thang Hen').lastInsertRowid);
+    search.indexProduct(alone);
+    const seen = db.sqlite.prepare('SELECT count(*) FROM search_docs WHERE product_id = ?').pluck();
+    const t0 = Date.now();
+    while (seen.get(alone) === 0 && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 10));
+    expect(seen.get(alone)).toBe(1);
+    // A product announced and deleted before its batch ran is not found.
+    const gone = Number(ins.run('Tờ rơi Hồ Thang Hen đã thu hồi').lastInsertRowid);
+    search.indexProduct(gone);
+    db.sqlite.prepare('DELETE FROM products WHERE id = ?').run(gone);
+    search.removeProduct(gone);
+    expect(search.search({ q: 'thang hen thu hoi' }, null).hits.map((h) => h.id)).not.toContain(gone);
+  });
   it('indexes new extracted text when a blob is announced', () => {
     const id = cat.ids.get('cay-bang')!;
     const sha = 'a'.repeat(64);
