@@ -54,6 +54,7 @@ export const MEDIA_TYPES: readonly MediaTypeInfo[] = [
   T('application/epub+zip', 'office', 'epub', 'Sách điện tử EPUB'),
   T('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'office', 'xlsx', 'Bảng tính Excel (XLSX)'),
   T('application/vnd.oasis.opendocument.spreadsheet', 'office', 'ods', 'Bảng tính OpenDocument (ODS)'),
+  T('application/vnd.ms-excel', 'office', 'xls', 'Bảng tính Excel 97–2003 (XLS)'),
   T('application/vnd.openxmlformats-officedocument.presentationml.presentation', 'office', 'pptx', 'Bài trình chiếu PowerPoint (PPTX)'),
   T('application/vnd.openxmlformats-officedocument.presentationml.slideshow', 'office', 'ppsx', 'Bài trình chiếu PowerPoint (PPSX)'),
   T('application/vnd.oasis.opendocument.presentation', 'office', 'odp', 'Bài trình chiếu OpenDocument (ODP)'),
@@ -82,8 +83,12 @@ export const isPresentation = (mediaType: string) => PRESENTATIONS.has(mediaType
 /** E-books: their text is stored one page per document of the reading order (a chapter or section). */
 export const isEbook = (mediaType: string) => mediaType === 'application/epub+zip';
 /** Spreadsheets: their text is stored one page per sheet. */
-export const isSpreadsheet = (mediaType: string) =>
-  mediaType === 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' || mediaType === 'application/vnd.oasis.opendocument.spreadsheet';
+const SPREADSHEETS = new Set([
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'application/vnd.oasis.opendocument.spreadsheet',
+  'application/vnd.ms-excel',
+]);
+export const isSpreadsheet = (mediaType: string) => SPREADSHEETS.has(mediaType);
 /** What a numbered text page of a file is: a page (PDF), a slide, an e-book section or a sheet; null for texts stored as page 1 of 1. */
 export type PageUnit = 'page' | 'slide' | 'section' | 'sheet';
 export function pageUnitOf(mediaType: string): PageUnit | null {

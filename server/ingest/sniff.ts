@@ -148,10 +148,13 @@ export async function sniffFile(path: string, head: Uint8Array): Promise<SniffRe
   const ft = await fileTypeFromFile(path);
   if (ft?.mime === 'application/x-cfb') {
     // OLE compound file: Word 97-2003 has a "WordDocument" stream named in its directory,
-    // PowerPoint 97-2003 a "PowerPoint Document" stream.
-    const names = await cfbStreamNames(path, ['WordDocument', 'PowerPoint Document']);
+    // PowerPoint 97-2003 a "PowerPoint Document" stream, Excel 97-2003 a "Workbook" stream (Excel
+    // 5/95: "Book"). Checked in that order: a deck or document with an embedded chart also holds a
+    // Workbook stream, inside the storage of the embedded object.
+    const names = await cfbStreamNames(path, ['WordDocument', 'PowerPoint Document', 'Workbook', 'Book']);
     if (names.has('WordDocument')) return finish('application/msword', head);
     if (names.has('PowerPoint Document')) return finish('application/vnd.ms-powerpoint', head);
+    if (names.has('Workbook') || names.has('Book')) return finish('application/vnd.ms-excel', head);
     return finish(ft.mime, head);
   }
   return finish(ft?.mime, head);

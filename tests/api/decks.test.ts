@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
-import { ffmpeg, makeEpub, makePptx, tempDir, VI_SLIDES } from '../helpers/fixtures.ts';
+import { ffmpeg, makeEpub, makePptx, makeXls, tempDir, VI_SLIDES } from '../helpers/fixtures.ts';
 
 let t: TestApp | null = null;
 afterEach(async () => {
@@ -94,5 +94,24 @@ describe('slide decks and Windows Media', () => {
     } finally {
       await cleanup();
     }
+  });
+
+  it('an Excel 97–2003 workbook is searchable sheet by sheet, and a hit names its sheet', async () => {
+    t = await makeTestApp({ jobs: { workers: 1 } });
+    const data = makeXls([
+      { name: 'Ấn phẩm', rows: [['Tờ gấp Khu di tích Pác Bó', 5000]] },
+      { name: 'Phát thanh', rows: [['Chương trình phát thanh loa truyền thanh cơ sở xã Quang Trung', 52]] },
+    ]);
+    const { body, headers } = multipartBody({ title: 'Danh mục sản phẩm tuyên truyền', type: 'document' }, [{ filename: 'danh mục.xls', data }]);
+    const up = await t.app.inject({ method: 'POST', url: '/api/products', payload: body, headers: { ...headers, ...auth() } });
+    expect(up.statusCode).toBe(201);
+    const id = up.json().id as number;
+    await t.app.jobRunner.drain(60_000);
+    const rec = (await t.app.inject({ url: `/api/products/${id}`, headers: auth() })).json();
+    expect(rec.files[0]).toMatchObject({ mediaType: 'application/vnd.ms-excel', metadata: expect.objectContaining({ format: 'xls', sheetCount: 2, sheets: ['Ấn phẩm', 'Phát thanh'] }) });
+    const res = (await t.app.inject({ url: `/api/search?q=${encodeURIComponent('loa truyen thanh quang trung')}`, headers: auth() })).json();
+    const snip = res.hits.find((h: { id: number }) => h.id === id)?.snippets.find((x: { field: string }) => x.field === 'text');
+    expect(snip).toMatchObject({ page: 2, unit: 'sheet', sha256: rec.files[0].sha256 });
+    expect(snip.text).toContain('<mark>Quang</mark> <mark>Trung</mark>');
   });
 });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
 import { isUtf16Text } from '../../server/ingest/sniff.ts';
 import { sanitiseName } from '../../server/routes/products-upload.ts';
-import { ffmpeg, makeDoc, makeOdp, makeOds, makePpt, makePptx, makeXlsx, rtfEscape, tempDir, VI_SLIDES } from '../helpers/fixtures.ts';
+import { ffmpeg, makeDoc, makeOdp, makeOds, makePpt, makePptx, makeXls, makeXlsx, rtfEscape, tempDir, VI_SLIDES } from '../helpers/fixtures.ts';
 import { makeJpeg, makePdf, makePng, randomBinary } from '../helpers/samples.ts';
 
 async function countFiles(dir: string): Promise<number> {
@@ -179,16 +179,19 @@ describe('POST /api/products (upload)', () => {
     expect(res.json().files[0]).toMatchObject({ mediaType: 'application/rtf', kind: 'office' });
   });
 
-  it('accepts Word and PowerPoint 97–2003 files (compound files with a WordDocument or PowerPoint Document stream) and still refuses another compound file', async () => {
+  it('accepts Word, PowerPoint and Excel 97–2003 files (compound files with a WordDocument, PowerPoint Document or Workbook stream) and still refuses another compound file', async () => {
     const doc = await upload({ title: 'Công văn cũ', type: 'document' }, [{ filename: 'cong-van.doc', data: makeDoc(['Công văn số 12 của Ban Tuyên giáo']) }]);
     expect(doc.statusCode).toBe(201);
     expect(doc.json().files[0]).toMatchObject({ mediaType: 'application/msword', kind: 'office' });
     const ppt = await upload({ title: 'Bài giảng cũ', type: 'document' }, [{ filename: 'bai-giang.ppt', data: makePpt(VI_SLIDES) }]);
     expect(ppt.statusCode).toBe(201);
     expect(ppt.json().files[0]).toMatchObject({ mediaType: 'application/vnd.ms-powerpoint', kind: 'office' });
+    const xls = await upload({ title: 'Danh mục ấn phẩm', type: 'document' }, [{ filename: 'danh-muc.xls', data: makeXls([{ name: 'Ấn phẩm', rows: [['Tờ gấp Pác Bó', 5000]] }]) }]);
+    expect(xls.statusCode).toBe(201);
+    expect(xls.json().files[0]).toMatchObject({ mediaType: 'application/vnd.ms-excel', kind: 'office' });
     const cfb = CFB.utils.cfb_new();
-    CFB.utils.cfb_add(cfb, '/Workbook', Buffer.alloc(5000, 7));
-    const other = await upload({ title: 'Bảng tính', type: 'document' }, [{ filename: 'bang.ppt', data: Buffer.from(CFB.write(cfb, { type: 'buffer' }) as Uint8Array) }]);
+    CFB.utils.cfb_add(cfb, '/Contents', Buffer.alloc(5000, 7));
+    const other = await upload({ title: 'Bản vẽ', type: 'document' }, [{ filename: 'ban-ve.ppt', data: Buffer.from(CFB.write(cfb, { type: 'buffer' }) as Uint8Array) }]);
     expect(other.statusCode).toBe(415);
     expect(other.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });

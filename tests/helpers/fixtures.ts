@@ -610,3 +610,148 @@ export async function failure(p: Promise<unknown>): Promise<PermanentExtractErro
   expect(err).toBeInstanceOf(PermanentExtractError);
   return err as PermanentExtractError;
 }
+
+export type XlsCell = string | number | boolean | { formula: string | number } | null;
+export interface XlsSheet {
+  name: string;
+  rows: XlsCell[][];
+  /** A chart sheet (no cells): the reader leaves it out. */
+  chart?: boolean;
+}
+
+/**
+ * An Excel 97–2003 .xls ([MS-XLS] BIFF8 records in a compound file written with cfb): the globals
+ * (BOF, CODEPAGE, BOUNDSHEET per sheet, the shared-string table SST), then each sheet's substream.
+ * Strings are LABELSST cells; whole numbers RK (runs of them one MULRK), others NUMBER, booleans
+ * BOOLERR; `{ formula }` a FORMULA with its cached value (a string one followed by a STRING record).
+ * `maxRecord` cuts records into CONTINUE records at that many bytes (Excel: 8,224) — a shared
+ * string cut there goes on after an option byte, Latin-1 strings switching to UTF-16 and back.
+ * `biff5`: an Excel 5/95 "Book" stream instead, byte strings in Windows-1258 in LABEL records.
+ * `encrypted` adds a FILEPASS record; `boundSheetCopies` repeats the first BOUNDSHEET record that
+ * many more times (all naming the same sheet); `embeddedChart` puts a chart substream (BOF … EOF)
+ * holding a label inside the first sheet, before its cells.
+ */
+export function makeXls(sheets: XlsSheet[], opts: { maxRecord?: number; biff5?: boolean; encrypted?: boolean; summary?: Parameters<typeof summaryInformation>[0]; boundSheetCopies?: number; embeddedChart?: string } = {}): Buffer {
+  const max = opts.maxRecord ?? 8224;
+  const biff5 = opts.biff5 === true;
+  const rec = (type: number, data: Buffer): Buffer => {
+    const h = Buffer.alloc(4);
+    h.writeUInt16LE(type, 0);
+    h.writeUInt16LE(data.length, 2);
+    return Buffer.concat([h, data]);
+  };
+  const u16 = (v: number) => {
+    const b = Buffer.alloc(2);
+    b.writeUInt16LE(v, 0);
+    return b;
+  };
+  const u32 = (v: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v, 0);
+    return b;
+  };
+  const cell = (row: number, col: number) => Buffer.concat([u16(row), u16(col), u16(15)]);
+  const wide = (s: string) => [...s].some((c) => c.charCodeAt(0) > 0xff);
+  const cp1258 = (s: string) => iconv.encode(toCp1258Form(s), 'windows-1258');
+  const bof = (dt: number) => rec(0x0809, Buffer.concat([u16(biff5 ? 0x0500 : 0x0600), u16(dt), u16(0x0dbb), u16(0x07cc), biff5 ? Buffer.alloc(0) : Buffer.alloc(8)]));
+  const eof = rec(0x000a, Buffer.alloc(0));
+  const xlString = (s: string) => (wide(s) ? Buffer.concat([u16(s.length), Buffer.from([1]), Buffer.from(s, 'utf16le')]) : Buffer.concat([u16(s.length), Buffer.from([0]), Buffer.from(s, 'latin1')]));
+
+  // Shared strings, written into records of at most `max` bytes; a string's characters run on into
+  // the next CONTINUE after an option byte (whether they are UTF-16 there, decided per part).
+  const strings: string[] = [];
+  const sstIndex = new Map<string, number>();
+  for (const sh of sheets) for (const row of sh.rows) for (const v of row) if (typeof v === 'string' && !sstIndex.has(v)) sstIndex.set(v, strings.push(v) - 1);
+  const sstRecords = (): Buffer[] => {
+    const parts: Buffer[][] = [[u32(strings.length), u32(strings.length)]];
+    let size = 8;
+    const push = (b: Buffer) => {
+      parts[parts.length - 1].push(b);
+      size += b.length;
+    };
+    const room = () => max - size;
+    for (const s of strings) {
+      if (room() < 3 + 2) {
+        parts.push([]);
+        size = 0;
+      }
+      let flags = wide(s) ? 1 : 0;
+      push(Buffer.concat([u16(s.length), Buffer.from([flags])]));
+      let rest = s;
+      while (rest.length > 0) {
+        const per = flags === 1 ? 2 : 1;
+        const n = Math.min(rest.length, Math.floor(room() / per));
+        if (n > 0) {
+          push(Buffer.from(rest.slice(0, n), flags === 1 ? 'utf16le' : 'latin1'));
+          rest = rest.slice(n);
+        }
+        if (rest.length > 0) {
+          parts.push([]);
+          size = 0;
+          flags = wide(rest) ? 1 : 0;
+          push(Buffer.from([flags]));
+        }
+      }
+    }
+    return parts.map((p, i) => rec(i === 0 ? 0x00fc : 0x003c, Buffer.concat(p)));
+  };
+
+  const sheetStream = (sh: XlsSheet): Buffer => {
+    const out: Buffer[] = [bof(sh.chart ? 0x20 : 0x10)];
+    if (opts.embeddedChart !== undefined && sh === sheets[0]) out.push(bof(0x20), rec(0x0204, Buffer.concat([cell(0, 0), xlString(opts.embeddedChart)])), eof);
+    const rk = (v: number) => u32(((v << 2) | 2) >>> 0);
+    sh.rows.forEach((row, r) => {
+      for (let c = 0; c < row.length; c++) {
+        const v = row[c];
+        if (v === null) continue;
+        if (typeof v === 'string') out.push(biff5 ? rec(0x0204, Buffer.concat([cell(r, c), u16(cp1258(v).length), cp1258(v)])) : rec(0x00fd, Buffer.concat([cell(r, c), u32(sstIndex.get(v)!)])));
+        else if (typeof v === 'boolean') out.push(rec(0x0205, Buffer.concat([cell(r, c), Buffer.from([v ? 1 : 0, 0])])));
+        else if (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) < 2 ** 29) {
+          // A run of whole numbers: one MULRK.
+          let end = c;
+          while (end + 1 < row.length && typeof row[end + 1] === 'number' && Number.isInteger(row[end + 1]) && Math.abs(row[end + 1] as number) < 2 ** 29) end++;
+          if (end === c) out.push(rec(0x027e, Buffer.concat([cell(r, c), rk(v)])));
+          else {
+            const items = row.slice(c, end + 1).map((x) => Buffer.concat([u16(15), rk(x as number)]));
+            out.push(rec(0x00bd, Buffer.concat([u16(r), u16(c), ...items, u16(end)])));
+            c = end;
+          }
+        } else if (typeof v === 'number') {
+          const d = Buffer.alloc(8);
+          d.writeDoubleLE(v, 0);
+          out.push(rec(0x0203, Buffer.concat([cell(r, c), d])));
+        } else {
+          const value = Buffer.alloc(8);
+          if (typeof v.formula === 'number') value.writeDoubleLE(v.formula, 0);
+          else value.writeUInt16LE(0xffff, 6);
+          out.push(rec(0x0006, Buffer.concat([cell(r, c), value, u16(0), u32(0), u16(0)])));
+          if (typeof v.formula === 'string') out.push(rec(0x0207, biff5 ? Buffer.concat([u16(cp1258(v.formula).length), cp1258(v.formula)]) : xlString(v.formula)));
+        }
+      }
+    });
+    out.push(eof);
+    return Buffer.concat(out);
+  };
+
+  const bodies = sheets.map(sheetStream);
+  const boundSheet = (sh: XlsSheet, offset: number) =>
+    rec(0x0085, Buffer.concat([u32(offset), Buffer.from([0, sh.chart ? 2 : 0]), biff5 ? Buffer.concat([Buffer.from([cp1258(sh.name).length]), cp1258(sh.name)]) : Buffer.concat([Buffer.from([sh.name.length, wide(sh.name) ? 1 : 0]), Buffer.from(sh.name, wide(sh.name) ? 'utf16le' : 'latin1')])]));
+  const globals = (offsets: number[]) => {
+    const list = sheets.map((sh, i) => boundSheet(sh, offsets[i]));
+    for (let k = 0; k < (opts.boundSheetCopies ?? 0); k++) list.push(boundSheet(sheets[0], offsets[0]));
+    return Buffer.concat([bof(0x05), ...(opts.encrypted ? [rec(0x002f, Buffer.alloc(6))] : []), rec(0x0042, u16(biff5 ? 1258 : 1200)), ...list, ...(biff5 ? [] : sstRecords()), eof]);
+  };
+  // The globals' length does not depend on the offsets: measure, then write them.
+  const globalLength = globals(sheets.map(() => 0)).length;
+  const offsets: number[] = [];
+  let at = globalLength;
+  for (const b of bodies) {
+    offsets.push(at);
+    at += b.length;
+  }
+  const stream = Buffer.concat([globals(offsets), ...bodies]);
+  const cfb = CFB.utils.cfb_new();
+  CFB.utils.cfb_add(cfb, biff5 ? '/Book' : '/Workbook', stream);
+  if (opts.summary) CFB.utils.cfb_add(cfb, '/\u0005SummaryInformation', summaryInformation(opts.summary));
+  return Buffer.from(CFB.write(cfb, { type: 'buffer' }) as Uint8Array);
+}

@@ -1,10 +1,10 @@
 /**
  * Office documents: DOCX (mammoth), ODT (content.xml), legacy .doc (word-extractor), RTF (rtf.ts),
  * EPUB e-books (one page per document of the reading order; cover image as thumbnail), spreadsheets
- * (XLSX, ODS: one page per sheet, rows as lines, cells tab-separated), and slide
+ * (XLSX, ODS, Excel 97–2003 .xls: one page per sheet, rows as lines, cells tab-separated), and slide
  * decks: PPTX/PPSX (slide XML), ODP (content.xml pages) and PowerPoint 97–2003 .ppt (its records).
  *
- * Metadata keys: `format` (docx | odt | doc | rtf | epub | xlsx | ods | pptx | ppsx | odp | ppt), `title`, `subject`, `author`, `keywords`,
+ * Metadata keys: `format` (docx | odt | doc | rtf | epub | xlsx | ods | xls | pptx | ppsx | odp | ppt), `title`, `subject`, `author`, `keywords`,
  * `description`, `lastModifiedBy`, `createdAt`, `modifiedAt`, `application`, `company`,
  * `pageCount` (as saved by the editor), `wordCount`, `chars` (text extracted); for decks
  * `slideCount` (slides found), `notesCount` (slides with speaker notes), `hiddenSlides` (as saved).
@@ -15,7 +15,7 @@
  * Thumbnail: the preview the editor saved (docProps/thumbnail.jpeg, Thumbnails/thumbnail.png)
  * when present and decodable; otherwise none (placeholder).
  * Failures: EMPTY_FILE, OFFICE_MALFORMED (damaged archive), OFFICE_TOO_LARGE (entry expands past
- * the cap), DOC_NOT_EXTRACTED (.doc text not extractable).
+ * the cap), OFFICE_ENCRYPTED (a password-protected .xls), DOC_NOT_EXTRACTED (.doc text not extractable).
  */
 import { readFile } from 'node:fs/promises';
 import { docxText, legacyDocText, parseXml, readZipEntries } from '../adapters/office.ts';
@@ -25,10 +25,11 @@ import { oleSummary, pptSlides } from './ppt.ts';
 import { writeThumbnails } from '../adapters/sharp.ts';
 import { assertNotEmpty, cleanText, compact } from './common.ts';
 import { parseRtf } from './rtf.ts';
+import { xlsSheets } from './xls.ts';
 import { MAX_TEXT_PAGES } from './text.ts';
 import { PermanentExtractError, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
 
-type Format = 'docx' | 'odt' | 'doc' | 'rtf' | 'epub' | 'xlsx' | 'ods' | 'pptx' | 'ppsx' | 'odp' | 'ppt';
+type Format = 'docx' | 'odt' | 'doc' | 'rtf' | 'epub' | 'xlsx' | 'ods' | 'xls' | 'pptx' | 'ppsx' | 'odp' | 'ppt';
 
 function formatOf(input: ExtractInput): Format {
   switch (input.mediaType) {
@@ -42,6 +43,8 @@ function formatOf(input: ExtractInput): Format {
       return 'xlsx';
     case 'application/vnd.oasis.opendocument.spreadsheet':
       return 'ods';
+    case 'application/vnd.ms-excel':
+      return 'xls';
     case 'application/vnd.oasis.opendocument.text':
       return 'odt';
     case 'application/vnd.openxmlformats-officedocument.presentationml.presentation':
@@ -195,6 +198,8 @@ async function readFormat(format: Format, file: Buffer): Promise<Read> {
       return readXlsx(file);
     case 'ods':
       return readOds(file);
+    case 'xls':
+      return sheetPages(xlsSheets(file), { ...oleSummary(file) });
     case 'pptx':
     case 'ppsx':
       return readPptx(file);
@@ -229,7 +234,7 @@ export const officeExtractor: Extractor = {
   async thumbnail(input: ExtractInput): Promise<ThumbnailResult> {
     await assertNotEmpty(input);
     const f = formatOf(input);
-    if (f === 'doc' || f === 'ppt' || f === 'rtf') return { derivatives: [], note: 'no picture for this kind' };
+    if (f === 'doc' || f === 'ppt' || f === 'xls' || f === 'rtf') return { derivatives: [], note: 'no picture for this kind' };
     const zip = await readFile(input.path);
     // An e-book's cover image; the preview an editor saved otherwise.
     const cover = f === 'epub' ? epubBook((wanted) => readZipEntries(zip, (n) => n === 'META-INF/container.xml' || (wanted(n) && /\.opf$/i.test(n)), 16 * 1024 * 1024)).cover : undefined;
