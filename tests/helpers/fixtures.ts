@@ -438,7 +438,7 @@ export function makePpt(slides: SlideSpec[], opts: { order?: number[]; boxes?: A
 export function summaryInformation(props: { title: string; author: string; created: Date; pages?: number; codePage?: number }): Buffer {
   const cp = props.codePage ?? 1258;
   const str = (t: string) => {
-    const bytes = Buffer.concat([cp === 1258 ? iconv.encode(toCp1258Form(t), 'windows-1258') : Buffer.from(t, 'utf8'), Buffer.from([0])]);
+    const bytes = Buffer.concat([cp === 1258 ? iconv.encode(toCp1258Form(t), 'windows-1258') : cp === 1252 ? iconv.encode(t, 'windows-1252') : Buffer.from(t, 'utf8'), Buffer.from([0])]);
     const pad = Buffer.alloc((4 - (bytes.length % 4)) % 4);
     const head = Buffer.alloc(8);
     head.writeUInt32LE(0x1e, 0);
@@ -754,4 +754,12 @@ export function makeXls(sheets: XlsSheet[], opts: { maxRecord?: number; biff5?: 
   CFB.utils.cfb_add(cfb, biff5 ? '/Book' : '/Workbook', stream);
   if (opts.summary) CFB.utils.cfb_add(cfb, '/\u0005SummaryInformation', summaryInformation(opts.summary));
   return Buffer.from(CFB.write(cfb, { type: 'buffer' }) as Uint8Array);
+}
+
+/**
+ * What a document typed in a TCVN3 (ABC) font such as .VnTime holds: the TCVN3 bytes of `s` read as
+ * Windows-1252 ("Cộng hoà" → "Céng hoµ").
+ */
+export function asTcvn3Typed(s: string): string {
+  return iconv.decode(iconv.encode(s, 'tcvn'), 'windows-1252');
 }

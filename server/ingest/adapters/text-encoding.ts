@@ -17,8 +17,15 @@ export interface DecodedText {
 }
 
 const TONE_MARKS = /[\u0300\u0301\u0303\u0309\u0323]/g;
-/** One Vietnamese syllable without its tone mark: onset, 1–3 vowels, coda. */
-const SYLLABLE = /^(ngh|ng|gh|gi|kh|nh|ph|qu|th|tr|ch|[bcdđghklmnpqrstvx])?[aăâeêioôơuưy]{1,3}(ch|ng|nh|[cmnpt])?$/;
+/** The vowel nuclei of Vietnamese syllables (without tone marks), longest first. */
+const NUCLEI = [
+  'iêu', 'yêu', 'oai', 'oay', 'oao', 'oeo', 'uây', 'uôi', 'uya', 'uyê', 'uyu', 'ươi', 'ươu', 'uêu',
+  'ai', 'ao', 'au', 'ay', 'âu', 'ây', 'eo', 'êu', 'ia', 'iê', 'iu', 'oa', 'oă', 'oe', 'oi', 'ôi', 'ơi', 'oo', 'ôô',
+  'ua', 'uâ', 'uê', 'ui', 'uô', 'uơ', 'uy', 'ưa', 'ưi', 'ưu', 'ươ', 'yê',
+  'a', 'ă', 'â', 'e', 'ê', 'i', 'o', 'ô', 'ơ', 'u', 'ư', 'y',
+];
+/** One Vietnamese syllable without its tone mark: onset, a vowel nucleus, coda. */
+const SYLLABLE = new RegExp(`^(ngh|ng|gh|gi|kh|nh|ph|qu|th|tr|ch|[bcdđghklmnpqrstvx])?(${NUCLEI.join('|')})(ch|ng|nh|[cmnpt])?$`);
 const SUSPICIOUS = /[\u0080-\u009f\ufffd\u0000-\u0008\u000e-\u001f]/gu;
 
 /**
@@ -29,6 +36,12 @@ const SUSPICIOUS = /[\u0080-\u009f\ufffd\u0000-\u0008\u000e-\u001f]/gu;
  * caller keeps chardet's choice then.
  */
 export function plausibility(text: string): number {
+  const { good, bad, debris } = wordCounts(text);
+  return (good - 2 * bad - 5 * debris) / Math.max(1, good + bad);
+}
+
+/** The words of `text` with a non-ASCII letter that are valid Vietnamese syllables (good) or not (bad), and control/replacement debris. */
+function wordCounts(text: string): { good: number; bad: number; debris: number } {
   const sample = text.slice(0, 200_000).normalize('NFC');
   let good = 0;
   let bad = 0;
@@ -41,7 +54,46 @@ export function plausibility(text: string): number {
     else bad++;
   }
   const debris = sample.match(SUSPICIOUS)?.length ?? 0;
-  return (good - 2 * bad - 5 * debris) / Math.max(1, good + bad);
+  return { good, bad, debris };
+}
+
+/** Characters Windows-1252 can encode: Latin-1 and the 27 characters of its 0x80–0x9F range. */
+const CP1252_LINE = /^[\u0000-\u00ff\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]*$/;
+const LATIN1_HIGH = /[\u00a1-\u00ff]/;
+const GLUED_SYMBOL = /\p{L}[\u00a1-\u00a9\u00ab-\u00b4\u00b6-\u00b9\u00bb-\u00bf\u00d7\u00f7]+(?=\p{L})/gu;
+
+/**
+ * Text typed in a TCVN3 (ABC) font — .VnTime, .VnArial…, the Vietnamese legacy encoding of the
+ * 1990s–2000s — comes out of Word, Excel, PowerPoint and PDF files as the Windows-1252 reading of its
+ * bytes: "Céng hoµ x· héi chñ nghÜa ViÖt Nam" for "Cộng hoà xã hội chủ nghĩa Việt Nam". Each line
+ * (NFC) that Windows-1252 can encode is read again as TCVN3, and the reading is kept when the line
+ * as it was holds a word that is no Vietnamese syllable (or a symbol glued between letters), and the
+ * reading is clearly Vietnamese (most words valid syllables, at least two of them with marks) and
+ * clearly better. Unicode Vietnamese (ư, ạ, ộ… are outside
+ * Windows-1252), ASCII and ordinary Latin-1 text (French, German) are left as they are.
+ */
+export function repairTcvn3(text: string): string {
+  if (!LATIN1_HIGH.test(text)) return text;
+  let changed = false;
+  const lines = text.split('\n').map((line) => {
+    if (!LATIN1_HIGH.test(line)) return line;
+    // PDF text extraction names the micro sign's glyph (TCVN3 "à") as the Greek mu.
+    const bytes = line.replace(/\u03bc/g, '\u00b5');
+    if (!CP1252_LINE.test(bytes)) return line;
+    const read = iconv.decode(iconv.encode(bytes, 'windows-1252'), 'tcvn').normalize('NFC');
+    const after = wordCounts(read);
+    if (after.good < 2) return line;
+    const score = (c: { good: number; bad: number; debris: number }) => (c.good - 2 * c.bad - 5 * c.debris) / Math.max(1, c.good + c.bad);
+    // Symbols glued between letters ("ho¹ch", "th¸ng") are TCVN3 letters read as Windows-1252: each
+    // counts as a bad word of the line as it was.
+    const before = wordCounts(line);
+    before.bad += line.match(GLUED_SYMBOL)?.length ?? 0;
+    // Something must be wrong with the line as it was (a word that is no syllable), and the reading fix it.
+    if (before.bad === 0 || after.good <= before.good || score(after) < 0.5 || score(after) <= score(before) + 0.5) return line;
+    changed = true;
+    return read;
+  });
+  return changed ? lines.join('\n') : text;
 }
 
 const LEGACY_VI = ['windows-1258', 'tcvn', 'viscii'];

@@ -1,5 +1,6 @@
 /** Small helpers shared by the extractors. */
 import { stat } from 'node:fs/promises';
+import { repairTcvn3 } from '../adapters/text-encoding.ts';
 import { PermanentExtractError, type ExtractInput } from './types.ts';
 
 /** Fails with EMPTY_FILE for a zero-byte blob (nothing to extract, never worth a retry). */
@@ -27,6 +28,20 @@ export function cleanText(s: string): string {
     // every blank of a long run that no newline ends, each try scanning the rest of the run (quadratic).
     .replace(/(?<![ \t])[ \t]+\n/g, '\n')
     .trim();
+}
+
+/**
+ * Text read from a document (Office, PDF): lines typed in a TCVN3 font, which come out as their
+ * Windows-1252 reading ("Céng hoµ"), read as TCVN3 ("Cộng hoà"; see repairTcvn3), then cleanText.
+ */
+export function documentText(s: string): string {
+  return cleanText(repairTcvn3(s.normalize('NFC')));
+}
+
+/** A document's properties with their strings (and lists of strings) through repairTcvn3, NFC. */
+export function documentProps<T extends object>(props: T): T {
+  const fix = (v: unknown): unknown => (typeof v === 'string' ? repairTcvn3(v.normalize('NFC')) : Array.isArray(v) ? v.map(fix) : v);
+  return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, fix(v)])) as T;
 }
 
 /** Drops undefined/null/'' values so metadata JSON stays small and stable. */
