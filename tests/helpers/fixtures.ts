@@ -763,3 +763,43 @@ export function makeXls(sheets: XlsSheet[], opts: { maxRecord?: number; biff5?: 
 export function asTcvn3Typed(s: string): string {
   return iconv.decode(iconv.encode(s, 'tcvn'), 'windows-1252');
 }
+
+/**
+ * What a document typed in a VNI font such as VNI-Times holds, read as Windows-1252: a letter with
+ * a circumflex, breve or tone is its base letter followed by a mark byte ("Việt" → "Vieät"); đ, ơ, ư
+ * and the marked i/ỵ letters are one byte each.
+ */
+export function asVniTyped(s: string): string {
+  const single: Record<string, string> = { đ: 'ñ', Đ: 'Ñ', í: 'í', Í: 'Í', ì: 'ì', Ì: 'Ì', ỉ: 'æ', Ỉ: 'Æ', ĩ: 'ó', Ĩ: 'Ó', ị: 'ò', Ị: 'Ò', ỵ: 'î', Ỵ: 'Î' };
+  const TONES = ['\u0301', '\u0300', '\u0309', '\u0303', '\u0323'];
+  // Mark bytes (lower case) by tone (none, acute, grave, hook, tilde, dot): circumflex, breve, plain.
+  const CIRC = ['â', 'á', 'à', 'å', 'ã', 'ä'];
+  const BREVE = ['ê', 'é', 'è', 'ú', 'ü', 'ë'];
+  const PLAIN = ['', 'ù', 'ø', 'û', 'õ', 'ï'];
+  let out = '';
+  for (const ch of s.normalize('NFC')) {
+    if (single[ch] !== undefined) {
+      out += single[ch];
+      continue;
+    }
+    const d = ch.normalize('NFD');
+    let base = d[0];
+    const marks = d.slice(1);
+    if (marks === '' || !/[aeiouyAEIOUY]/.test(base)) {
+      out += ch;
+      continue;
+    }
+    const upper = base === base.toUpperCase();
+    const tone = 1 + TONES.findIndex((t) => marks.includes(t));
+    let mark: string;
+    if (marks.includes('\u031b')) {
+      // Horn: ơ and ư are letters of their own, then a plain tone mark.
+      base = base.toLowerCase() === 'o' ? (upper ? 'Ô' : 'ô') : upper ? 'Ö' : 'ö';
+      mark = PLAIN[tone];
+    } else if (marks.includes('\u0302')) mark = CIRC[tone];
+    else if (marks.includes('\u0306')) mark = BREVE[tone];
+    else mark = PLAIN[tone];
+    out += base + (upper ? mark.toUpperCase() : mark);
+  }
+  return out;
+}

@@ -62,38 +62,114 @@ const CP1252_LINE = /^[\u0000-\u00ff\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u
 const LATIN1_HIGH = /[\u00a1-\u00ff]/;
 const GLUED_SYMBOL = /\p{L}[\u00a1-\u00a9\u00ab-\u00b4\u00b6-\u00b9\u00bb-\u00bf\u00d7\u00f7]+(?=\p{L})/gu;
 
+/** VNI (VNI-Times…) letters stored as one byte: đ, ơ, ư and the i/y letters with their tone. */
+const VNI_LETTER = new Map<number, string>([
+  [0xf1, 'đ'], [0xd1, 'Đ'], [0xf4, 'ơ'], [0xd4, 'Ơ'], [0xf6, 'ư'], [0xd6, 'Ư'],
+  [0xed, 'í'], [0xcd, 'Í'], [0xec, 'ì'], [0xcc, 'Ì'], [0xe6, 'ỉ'], [0xc6, 'Ỉ'], [0xf3, 'ĩ'], [0xd3, 'Ĩ'], [0xf2, 'ị'], [0xd2, 'Ị'],
+  [0xee, 'ỵ'], [0xce, 'Ỵ'],
+]);
 /**
- * Text typed in a TCVN3 (ABC) font — .VnTime, .VnArial…, the Vietnamese legacy encoding of the
- * 1990s–2000s — comes out of Word, Excel, PowerPoint and PDF files as the Windows-1252 reading of its
- * bytes: "Céng hoµ x· héi chñ nghÜa ViÖt Nam" for "Cộng hoà xã hội chủ nghĩa Việt Nam". Each line
- * (NFC) that Windows-1252 can encode is read again as TCVN3, and the reading is kept when the line
- * as it was holds a word that is no Vietnamese syllable (or a symbol glued between letters), and the
- * reading is clearly Vietnamese (most words valid syllables, at least two of them with marks) and
- * clearly better. Unicode Vietnamese (ư, ạ, ộ… are outside
- * Windows-1252), ASCII and ordinary Latin-1 text (French, German) are left as they are.
+ * VNI marks: the byte after a vowel giving its shape (circumflex, breve) and tone, in lower and upper
+ * case (â = "aâ", ấ = "aá", ắ = "aé", á = "aù"…), as [shape, tone] combining characters.
  */
-export function repairTcvn3(text: string): string {
+const VNI_MARK = new Map<number, [string, string]>();
+for (const [lower, upper, shape, tone] of [
+  [0xe2, 0xc2, '\u0302', ''], [0xe1, 0xc1, '\u0302', '\u0301'], [0xe0, 0xc0, '\u0302', '\u0300'], [0xe5, 0xc5, '\u0302', '\u0309'], [0xe3, 0xc3, '\u0302', '\u0303'], [0xe4, 0xc4, '\u0302', '\u0323'],
+  [0xea, 0xca, '\u0306', ''], [0xe9, 0xc9, '\u0306', '\u0301'], [0xe8, 0xc8, '\u0306', '\u0300'], [0xfa, 0xda, '\u0306', '\u0309'], [0xfc, 0xdc, '\u0306', '\u0303'], [0xeb, 0xcb, '\u0306', '\u0323'],
+  [0xf9, 0xd9, '', '\u0301'], [0xf8, 0xd8, '', '\u0300'], [0xfb, 0xdb, '', '\u0309'], [0xf5, 0xd5, '', '\u0303'], [0xef, 0xcf, '', '\u0323'],
+] as Array<[number, number, string, string]>) {
+  VNI_MARK.set(lower, [shape, tone]);
+  VNI_MARK.set(upper, [shape, tone]);
+}
+const VNI_VOWEL = /^[aeiouyAEIOUYơƠưƯ]$/;
+
+/** A line of VNI text read as its Windows-1252 characters, read as VNI (NFC). */
+export function readVni(line: string): string {
+  let out = '';
+  // The last letter written, while it can still take a mark: its base and whether it has a shape or tone.
+  let base = '';
+  let shaped = false;
+  let toned = false;
+  for (const ch of line) {
+    const code = ch.charCodeAt(0);
+    const mark = VNI_MARK.get(code);
+    if (mark !== undefined && base !== '') {
+      const [shape, tone] = mark;
+      const shapeFits = shape === '' || (!shaped && (shape === '\u0302' ? /^[aeoAEO]$/.test(base) : /^[aA]$/.test(base)));
+      if (shapeFits && !(toned && tone !== '') && !(shape === '' && tone === '')) {
+        out += shape + tone;
+        shaped ||= shape !== '';
+        toned ||= tone !== '';
+        continue;
+      }
+    }
+    const letter = VNI_LETTER.get(code);
+    const c = letter ?? ch;
+    out += c;
+    base = VNI_VOWEL.test(c) ? c : '';
+    shaped = false;
+    toned = false;
+  }
+  return out.normalize('NFC');
+}
+
+/**
+ * Text typed in a legacy Vietnamese font comes out of Word, Excel, PowerPoint and PDF files as the
+ * Windows-1252 reading of its bytes: TCVN3 (ABC: .VnTime, .VnArial…, the legacy encoding of the
+ * north in the 1990s–2000s) as "Céng hoµ x· héi chñ nghÜa ViÖt Nam", VNI (VNI-Times…, common in the
+ * south) as "Coäng hoøa xaõ hoäi chuû nghóa Vieät Nam". Each line (NFC) that Windows-1252 can encode
+ * is read again as TCVN3 and as VNI, and the better reading is kept when the line as it was holds a
+ * word that is no Vietnamese syllable (or a symbol glued between letters), and the reading is
+ * clearly Vietnamese (most words valid syllables, at least two of them with marks) and clearly
+ * better. Unicode Vietnamese (ư, ạ, ộ… are outside Windows-1252), ASCII and ordinary Latin-1 text
+ * (French, German) are left as they are.
+ */
+export function repairLegacyVietnamese(text: string): string {
   if (!LATIN1_HIGH.test(text)) return text;
-  let changed = false;
-  const lines = text.split('\n').map((line) => {
-    if (!LATIN1_HIGH.test(line)) return line;
+  const score = (c: { good: number; bad: number; debris: number }) => (c.good - 2 * c.bad - 5 * c.debris) / Math.max(1, c.good + c.bad);
+  const readings = [(b: string) => iconv.decode(iconv.encode(b, 'windows-1252'), 'tcvn').normalize('NFC'), readVni];
+  const lines = text.split('\n');
+  /** Per line: the index of its reading (0 TCVN3, 1 VNI), -1 when kept, -2 when no candidate at all. */
+  const chosen: number[] = [];
+  /** Per candidate line: its words as it was, and each reading with its words. */
+  const candidates = new Map<number, { before: ReturnType<typeof wordCounts>; reads: Array<{ text: string; words: ReturnType<typeof wordCounts> }> }>();
+  const counts = [0, 0];
+  lines.forEach((line, i) => {
+    chosen[i] = -2;
+    if (!LATIN1_HIGH.test(line)) return;
     // PDF text extraction names the micro sign's glyph (TCVN3 "à") as the Greek mu.
     const bytes = line.replace(/\u03bc/g, '\u00b5');
-    if (!CP1252_LINE.test(bytes)) return line;
-    const read = iconv.decode(iconv.encode(bytes, 'windows-1252'), 'tcvn').normalize('NFC');
-    const after = wordCounts(read);
-    if (after.good < 2) return line;
-    const score = (c: { good: number; bad: number; debris: number }) => (c.good - 2 * c.bad - 5 * c.debris) / Math.max(1, c.good + c.bad);
+    if (!CP1252_LINE.test(bytes)) return;
     // Symbols glued between letters ("ho¹ch", "th¸ng") are TCVN3 letters read as Windows-1252: each
     // counts as a bad word of the line as it was.
     const before = wordCounts(line);
     before.bad += line.match(GLUED_SYMBOL)?.length ?? 0;
-    // Something must be wrong with the line as it was (a word that is no syllable), and the reading fix it.
-    if (before.bad === 0 || after.good <= before.good || score(after) < 0.5 || score(after) <= score(before) + 0.5) return line;
-    changed = true;
-    return read;
+    // Something must be wrong with the line as it was (a word that is no syllable).
+    if (before.bad === 0) return;
+    const reads = readings.map((read) => {
+      const t = read(bytes);
+      return { text: t, words: wordCounts(t) };
+    });
+    candidates.set(i, { before, reads });
+    chosen[i] = -1;
+    let bestScore = score(before) + 0.5;
+    reads.forEach((r, k) => {
+      if (r.words.good < 2 || r.words.good <= before.good || score(r.words) < 0.5 || score(r.words) <= bestScore) return;
+      chosen[i] = k;
+      bestScore = score(r.words);
+    });
+    if (chosen[i] >= 0) counts[chosen[i]]++;
   });
-  return changed ? lines.join('\n') : text;
+  if (counts[0] + counts[1] === 0) return text;
+  // The document's encoding, shown by the lines read with confidence: its shorter lines (a heading of
+  // one word, "VIEÄT NAM") are read in it on weaker evidence (one word made a valid syllable).
+  const doc = counts[1] > counts[0] ? 1 : 0;
+  for (const [i, c] of candidates) {
+    if (chosen[i] !== -1) continue;
+    const r = c.reads[doc].words;
+    if (r.good >= 1 && r.good > c.before.good && score(r) >= 0.5 && score(r) > score(c.before)) chosen[i] = doc;
+  }
+  return lines.map((line, i) => (chosen[i] >= 0 ? candidates.get(i)!.reads[chosen[i]].text : line)).join('\n');
 }
 
 const LEGACY_VI = ['windows-1258', 'tcvn', 'viscii'];

@@ -1,6 +1,6 @@
 /** Small helpers shared by the extractors. */
 import { stat } from 'node:fs/promises';
-import { repairTcvn3 } from '../adapters/text-encoding.ts';
+import { repairLegacyVietnamese } from '../adapters/text-encoding.ts';
 import { PermanentExtractError, type ExtractInput } from './types.ts';
 
 /** Fails with EMPTY_FILE for a zero-byte blob (nothing to extract, never worth a retry). */
@@ -31,16 +31,17 @@ export function cleanText(s: string): string {
 }
 
 /**
- * Text read from a document (Office, PDF): lines typed in a TCVN3 font, which come out as their
- * Windows-1252 reading ("Céng hoµ"), read as TCVN3 ("Cộng hoà"; see repairTcvn3), then cleanText.
+ * Text read from a document (Office, PDF): lines typed in a TCVN3 or VNI font, which come out as
+ * their Windows-1252 reading ("Céng hoµ", "Coäng hoøa"), read in that encoding ("Cộng hoà"; see
+ * repairLegacyVietnamese), then cleanText.
  */
 export function documentText(s: string): string {
-  return cleanText(repairTcvn3(s.normalize('NFC')));
+  return cleanText(repairLegacyVietnamese(s.normalize('NFC')));
 }
 
-/** A document's properties with their strings (and lists of strings) through repairTcvn3, NFC. */
+/** A document's properties with their strings (and lists of strings) through repairLegacyVietnamese, NFC. */
 export function documentProps<T extends object>(props: T): T {
-  const fix = (v: unknown): unknown => (typeof v === 'string' ? repairTcvn3(v.normalize('NFC')) : Array.isArray(v) ? v.map(fix) : v);
+  const fix = (v: unknown): unknown => (typeof v === 'string' ? repairLegacyVietnamese(v.normalize('NFC')) : Array.isArray(v) ? v.map(fix) : v);
   return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, fix(v)])) as T;
 }
 
