@@ -89,4 +89,17 @@ describe('text typed in a VNI font (VNI-Times), as Office and PDF files hold it'
     const p = await getExtractor('pdf').extract(await inputFor(pdf, 'pdf', 'application/pdf', dir));
     expect(p.pages[0].text.split('\n')).toEqual(VNI_LINES);
   });
+
+  it('plain text saved from a VNI font (read as Windows-1252, or converted to UTF-8 so) comes out in Unicode, and says so', async () => {
+    for (const [name, data, encoding] of [
+      ['vni-1252.txt', Buffer.from(VNI_LINES.map(asVniTyped).join('\r\n'), 'latin1'), /^(iso-8859-1|windows-1252)$/],
+      ['vni-utf8.txt', Buffer.from(VNI_LINES.map(asVniTyped).join('\n'), 'utf8'), /^utf-8$/],
+    ] as const) {
+      const path = join(dir, name);
+      await writeFile(path, data);
+      const { pages, metadata } = await getExtractor('text').extract(await inputFor(path, 'text', 'text/plain', dir));
+      expect(pages).toEqual([{ page: 1, text: VNI_LINES.join('\n') }]);
+      expect(metadata).toMatchObject({ encoding: expect.stringMatching(encoding), legacyFont: 'vni', legacyLines: VNI_LINES.length });
+    }
+  });
 });

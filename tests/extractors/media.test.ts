@@ -6,7 +6,7 @@ import iconv from 'iconv-lite';
 import { getExtractor } from '../../server/ingest/extractors/index.ts';
 import { repairLegacyTag } from '../../server/ingest/extractors/audio.ts';
 import { PermanentExtractError } from '../../server/ingest/extractors/types.ts';
-import { ffmpeg, inputFor, makeAudio, makeVideo, tempDir, failure } from '../helpers/fixtures.ts';
+import { asVniTyped, ffmpeg, inputFor, makeAudio, makeVideo, tempDir, failure } from '../helpers/fixtures.ts';
 
 const video = getExtractor('video');
 const audio = getExtractor('audio');
@@ -168,6 +168,8 @@ describe('audio extractor', () => {
     expect(metadata.tags).toMatchObject({ title: 'Bài ca Cao Bằng', artist: 'Đài truyền thanh huyện', album: 'Tuyên truyền', year: 2023 });
     // Genuine Latin-1 tags are left alone.
     for (const t of ['Café del Mar', 'Motörhead', 'Ça ira', 'Déjà vu', 'Sigur Rós', 'Señorita']) expect(repairLegacyTag(t)).toBe(t);
+    // A tag typed in VNI.
+    expect(repairLegacyTag(asVniTyped('Bài ca Cao Bằng'))).toBe('Bài ca Cao Bằng');
   });
 
   it('a long plain-ASCII word in a Latin-1 tag is checked in one pass (the old expression took 1.7 s for 40,000 letters)', async () => {

@@ -125,7 +125,12 @@ export function readVni(line: string): string {
  * (French, German) are left as they are.
  */
 export function repairLegacyVietnamese(text: string): string {
-  if (!LATIN1_HIGH.test(text)) return text;
+  return readLegacyVietnamese(text).text;
+}
+
+/** repairLegacyVietnamese, saying how many lines were read as TCVN3 and as VNI. */
+export function readLegacyVietnamese(text: string): { text: string; tcvn3: number; vni: number } {
+  if (!LATIN1_HIGH.test(text)) return { text, tcvn3: 0, vni: 0 };
   const score = (c: { good: number; bad: number; debris: number }) => (c.good - 2 * c.bad - 5 * c.debris) / Math.max(1, c.good + c.bad);
   const readings = [(b: string) => iconv.decode(iconv.encode(b, 'windows-1252'), 'tcvn').normalize('NFC'), readVni];
   const lines = text.split('\n');
@@ -160,16 +165,19 @@ export function repairLegacyVietnamese(text: string): string {
     });
     if (chosen[i] >= 0) counts[chosen[i]]++;
   });
-  if (counts[0] + counts[1] === 0) return text;
+  if (counts[0] + counts[1] === 0) return { text, tcvn3: 0, vni: 0 };
   // The document's encoding, shown by the lines read with confidence: its shorter lines (a heading of
   // one word, "VIEÄT NAM") are read in it on weaker evidence (one word made a valid syllable).
   const doc = counts[1] > counts[0] ? 1 : 0;
   for (const [i, c] of candidates) {
     if (chosen[i] !== -1) continue;
     const r = c.reads[doc].words;
-    if (r.good >= 1 && r.good > c.before.good && score(r) >= 0.5 && score(r) > score(c.before)) chosen[i] = doc;
+    if (r.good >= 1 && r.good > c.before.good && score(r) >= 0.5 && score(r) > score(c.before)) {
+      chosen[i] = doc;
+      counts[doc]++;
+    }
   }
-  return lines.map((line, i) => (chosen[i] >= 0 ? candidates.get(i)!.reads[chosen[i]].text : line)).join('\n');
+  return { text: lines.map((line, i) => (chosen[i] >= 0 ? candidates.get(i)!.reads[chosen[i]].text : line)).join('\n'), tcvn3: counts[0], vni: counts[1] };
 }
 
 const LEGACY_VI = ['windows-1258', 'tcvn', 'viscii'];

@@ -14,7 +14,7 @@
 import { readAudioTags, type AudioTagFacts } from '../adapters/audio-tags.ts';
 import { audioPeaks, decodesAudioAt, measureDecodedDuration, probe, type ProbeResult } from '../adapters/ffmpeg.ts';
 import { writeThumbnails } from '../adapters/sharp.ts';
-import { decodeText } from '../adapters/text-encoding.ts';
+import { decodeText, repairLegacyVietnamese } from '../adapters/text-encoding.ts';
 import { assertNotEmpty, compact } from './common.ts';
 import { PermanentExtractError, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
 import { drawWaveform } from './waveform.ts';
@@ -31,7 +31,7 @@ const ACCENTED_WORD = /(?<!\p{L})\p{L}*[^\p{ASCII}\s\d\p{P}]\p{L}*|(?<=\p{L})[^\
 
 /**
  * ID3v1 (and ID3v2 frames marked ISO-8859-1) were often written from legacy Vietnamese code pages
- * (TCVN3, VISCII, Windows-1258) and come out as Latin-1 mojibake. A string made only of Latin-1
+ * (TCVN3, VISCII, Windows-1258, VNI) and come out as Latin-1 mojibake. A string made only of Latin-1
  * characters is re-read as bytes and kept re-decoded when the encoding detector is sure it is
  * Vietnamese; anything else is left as it is.
  */
@@ -40,7 +40,9 @@ export function repairLegacyTag(s: string): string {
   const d = decodeText(Buffer.from(s, 'latin1'));
   // Short strings are weak evidence: want at least two accented words ("Ça ira" is French, not "ầa ira").
   const accented = d.text.match(ACCENTED_WORD)?.length ?? 0;
-  return LEGACY_VI.has(d.encoding) && accented >= 2 ? d.text : s;
+  if (LEGACY_VI.has(d.encoding) && accented >= 2) return d.text;
+  // VNI (a mark byte after its letter, "Vieät Nam") reads as plain Latin-1 to the detector.
+  return repairLegacyVietnamese(s);
 }
 
 function repairTags<T extends Record<string, unknown>>(tags: T): T {

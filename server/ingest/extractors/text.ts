@@ -10,7 +10,7 @@
  * Failures: EMPTY_FILE.
  */
 import { open } from 'node:fs/promises';
-import { decodeText } from '../adapters/text-encoding.ts';
+import { decodeText, readLegacyVietnamese } from '../adapters/text-encoding.ts';
 import { assertNotEmpty } from './common.ts';
 import type { ExtractedPage, ExtractInput, ExtractResult, Extractor } from './types.ts';
 
@@ -60,11 +60,15 @@ export const textExtractor: Extractor = {
       await fh.close();
     }
     const decoded = decodeText(buf);
-    const text = decoded.text.replace(/\r\n?/g, '\n');
+    // Text saved from a TCVN3 or VNI font through Windows-1252 (VNI files read as Windows-1252, or
+    // such text later converted to UTF-8): its lines read in that encoding.
+    const legacy = readLegacyVietnamese(decoded.text.replace(/\r\n?/g, '\n'));
+    const text = legacy.text;
     const pages = paginate(text);
     return {
       metadata: {
         encoding: decoded.encoding,
+        ...(legacy.tcvn3 + legacy.vni > 0 ? { legacyFont: legacy.vni > legacy.tcvn3 ? 'vni' : 'tcvn3', legacyLines: legacy.tcvn3 + legacy.vni } : {}),
         bom: decoded.bom,
         encodingConfidence: Math.round(decoded.confidence * 100) / 100,
         lines: text ? text.split('\n').length - (text.endsWith('\n') ? 1 : 0) : 0,
