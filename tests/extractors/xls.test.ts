@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getExtractor } from '../../server/ingest/extractors/index.ts';
 import { sniffFile } from '../../server/ingest/sniff.ts';
+import CFB from 'cfb';
 import { failure, inputFor, makeXls, tempDir, type XlsSheet } from '../helpers/fixtures.ts';
 
 const office = getExtractor('office');
@@ -93,5 +94,20 @@ describe('Excel 97–2003 .xls', () => {
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(pages).toHaveLength(1);
     expect(pages[0].text.split('\n')).toHaveLength(2001);
+  });
+
+  it('a sheet list naming an offset past the stream: that sheet is empty, the others are read', async () => {
+    const cfb = CFB.read(makeXls(SHEETS), { type: 'buffer' });
+    const entry = CFB.find(cfb, 'Workbook')!;
+    const wb = Buffer.from(entry.content as Uint8Array);
+    // The first BOUNDSHEET record (0x0085): its first field is the sheet's offset in the stream.
+    let at = 0;
+    while (wb.readUInt16LE(at) !== 0x0085) at += 4 + wb.readUInt16LE(at + 2);
+    wb.writeUInt32LE(0x7ffffff0, at + 4);
+    entry.content = wb;
+    const path = join(dir, 'lech.xls');
+    await writeFile(path, Buffer.from(CFB.write(cfb, { type: 'buffer' }) as Uint8Array));
+    const { pages } = await office.extract(await inputFor(path, 'office', XLS, dir));
+    expect(pages.map((p) => p.text)).toEqual(['Ấn phẩm 2023', EXPECTED[1]]);
   });
 });

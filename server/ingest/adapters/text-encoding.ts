@@ -40,18 +40,34 @@ export function plausibility(text: string): number {
   return (good - 2 * bad - 5 * debris) / Math.max(1, good + bad);
 }
 
+/** Verdicts by word (the same syllables come back line after line), forgotten past 100,000. */
+const verdicts = new Map<string, number>();
+
+/** 0 for an ASCII word, 1 for a valid Vietnamese syllable with a non-ASCII letter, -1 for any other word. */
+function wordVerdict(word: string): number {
+  let v = verdicts.get(word);
+  if (v !== undefined) return v;
+  if (/^[a-zA-Z]+$/.test(word)) v = 0;
+  else {
+    const d = word.toLowerCase().normalize('NFD');
+    const tones = d.match(TONE_MARKS)?.length ?? 0;
+    const bare = d.replace(TONE_MARKS, '').normalize('NFC');
+    v = tones <= 1 && !/\p{Ll}\p{Lu}/u.test(word) && SYLLABLE.test(bare) ? 1 : -1;
+  }
+  if (verdicts.size >= 100_000) verdicts.clear();
+  if (word.length <= 40) verdicts.set(word, v);
+  return v;
+}
+
 /** The words of `text` with a non-ASCII letter that are valid Vietnamese syllables (good) or not (bad), and control/replacement debris. */
 function wordCounts(text: string): { good: number; bad: number; debris: number } {
   const sample = text.slice(0, 200_000).normalize('NFC');
   let good = 0;
   let bad = 0;
   for (const word of sample.match(/\p{L}+/gu) ?? []) {
-    if (/^[a-zA-Z]+$/.test(word)) continue;
-    const d = word.toLowerCase().normalize('NFD');
-    const tones = d.match(TONE_MARKS)?.length ?? 0;
-    const bare = d.replace(TONE_MARKS, '').normalize('NFC');
-    if (tones <= 1 && !/\p{Ll}\p{Lu}/u.test(word) && SYLLABLE.test(bare)) good++;
-    else bad++;
+    const v = wordVerdict(word);
+    if (v === 1) good++;
+    else if (v === -1) bad++;
   }
   const debris = sample.match(SUSPICIOUS)?.length ?? 0;
   return { good, bad, debris };

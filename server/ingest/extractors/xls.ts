@@ -42,7 +42,9 @@ interface Rec {
 }
 
 /** The records of a BIFF stream in [from, to), each record's CONTINUE records joined to it; stops at a damaged length. */
-function* records(s: Buffer, from: number, to = s.length): Generator<Rec> {
+function* records(s: Buffer, from: number, end = s.length): Generator<Rec> {
+  // A sheet list can name offsets past the stream.
+  const to = Math.min(end, s.length);
   let at = from;
   let cur: Rec | null = null;
   while (at + 4 <= to) {
