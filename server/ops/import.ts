@@ -50,6 +50,8 @@ export interface ImportReport {
   finishedAt: string;
   seconds: number;
   manifestProblems: ManifestProblem[];
+  /** How the manifest's bytes were read (utf-8, or a legacy Vietnamese code page: see parseManifest). */
+  manifestEncoding: string;
   totals: { rows: number; imported: number; skipped: number; failed: number; valid: number; files: number; bytes: number };
   rate: { filesPerSecond: number; mbPerSecond: number };
   rows: RowResult[];
@@ -89,6 +91,7 @@ export async function runImport(opts: ImportOptions, deps: ImportDeps): Promise<
     finishedAt: '',
     seconds: 0,
     manifestProblems: manifest.problems,
+    manifestEncoding: manifest.encoding,
     totals: { rows: manifest.rows.length, imported: 0, skipped: 0, failed: 0, valid: 0, files: 0, bytes: 0 },
     rate: { filesPerSecond: 0, mbPerSecond: 0 },
     rows: [],
@@ -453,6 +456,7 @@ function toProblem(e: unknown): RowProblem {
 export function formatImportReport(r: ImportReport): string {
   const lines: string[] = [];
   lines.push(`${r.dryRun ? 'Dry run of import' : 'Import'} of ${r.folder} with ${r.manifest}`);
+  if (r.manifestEncoding !== 'utf-8') lines.push(`The manifest is not UTF-8: read as ${r.manifestEncoding} (if titles come out wrong, save it as "CSV UTF-8")`);
   if (r.manifestProblems.length > 0) {
     lines.push('The manifest itself has problems; no row was processed:');
     for (const p of r.manifestProblems) lines.push(`  line ${p.line}: [${p.code}] ${p.message}`);

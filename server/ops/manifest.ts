@@ -5,6 +5,7 @@
  * See docs/operations.md and docs/import-template.csv.
  */
 import { parse } from 'csv-parse/sync';
+import { decodeText } from '../ingest/adapters/text-encoding.ts';
 
 /** Canonical manifest columns and the raw form-field name each one feeds (as an upload would send it). */
 export const MANIFEST_COLUMNS = {
@@ -81,7 +82,12 @@ export interface Manifest {
   rows: ManifestRow[];
   /** Problems with the manifest as a whole (encoding, headers). Rows are not imported when any exists. */
   problems: ManifestProblem[];
+  /** How its bytes were read: utf-8, or the legacy Vietnamese code page Excel's plain "CSV" wrote (windows-1258, tcvn, viscii). */
+  encoding: string;
 }
+
+/** Code pages a non-UTF-8 manifest is read in when the bytes are clearly Vietnamese in one of them. */
+const LEGACY_MANIFEST_ENCODINGS = new Set(['windows-1258', 'tcvn', 'viscii']);
 
 function detectDelimiter(headerLine: string): string {
   const counts = [',', ';', '\t'].map((d) => [d, headerLine.split(d).length - 1] as const);
@@ -93,10 +99,18 @@ function detectDelimiter(headerLine: string): string {
 export function parseManifest(bytes: Buffer): Manifest {
   const problems: ManifestProblem[] = [];
   let text: string;
+  let encoding = 'utf-8';
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    return { columns: [], rows: [], problems: [{ line: 0, code: 'NOT_UTF8', message: 'The manifest is not UTF-8 text: save it as "CSV UTF-8" and try again' }] };
+    // Excel's plain "CSV" on a Vietnamese Windows writes the ANSI code page (Windows-1258); older
+    // tools TCVN3 or VISCII. Read in one of them when the text is clearly Vietnamese in it.
+    const d = decodeText(bytes);
+    if (!LEGACY_MANIFEST_ENCODINGS.has(d.encoding) || d.confidence < 0.5) {
+      return { columns: [], rows: [], encoding: d.encoding, problems: [{ line: 0, code: 'NOT_UTF8', message: 'The manifest is neither UTF-8 nor clearly Vietnamese in a legacy code page (Windows-1258, TCVN3, VISCII): save it as "CSV UTF-8" and try again' }] };
+    }
+    text = d.text;
+    encoding = d.encoding;
   }
   text = text.replace(/^\uFEFF/, '');
   const firstLine = text.split(/\r?\n/, 1)[0] ?? '';
@@ -104,9 +118,9 @@ export function parseManifest(bytes: Buffer): Manifest {
   try {
     records = parse(text, { delimiter: detectDelimiter(firstLine), relax_column_count: true, skip_empty_lines: true, info: true, trim: true }) as unknown as typeof records;
   } catch (e) {
-    return { columns: [], rows: [], problems: [{ line: 0, code: 'CSV_SYNTAX', message: `The manifest is not valid CSV: ${(e as Error).message}` }] };
+    return { columns: [], rows: [], encoding, problems: [{ line: 0, code: 'CSV_SYNTAX', message: `The manifest is not valid CSV: ${(e as Error).message}` }] };
   }
-  if (records.length === 0) return { columns: [], rows: [], problems: [{ line: 1, code: 'EMPTY_MANIFEST', message: 'The manifest has no header row' }] };
+  if (records.length === 0) return { columns: [], rows: [], encoding, problems: [{ line: 1, code: 'EMPTY_MANIFEST', message: 'The manifest has no header row' }] };
 
   const header = records[0].record;
   const columns: Array<ManifestColumn | null> = header.map((h) => {
@@ -135,7 +149,7 @@ export function parseManifest(bytes: Buffer): Manifest {
     const files = (values.file ?? '').split(/[;|]/).map((s) => s.trim()).filter(Boolean);
     rows.push({ line: info.lines, values, files });
   }
-  return { columns: [...seen], rows, problems };
+  return { columns: [...seen], rows, problems, encoding };
 }
 
 /** The raw form fields of a row, as an upload would send them (aliases resolved to codes). */

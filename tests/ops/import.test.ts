@@ -8,6 +8,8 @@ import { formatImportReport, runImport, type ImportReport } from '../../server/o
 import { openStore, systemPrincipal, type OpsStore } from '../../server/ops/store.ts';
 import { auth, makeDataDir, makeTestApp, multipartBody, testConfig } from '../helpers/app.ts';
 import { makeJpeg, makePdf, makePng, randomBinary } from '../helpers/samples.ts';
+import iconv from 'iconv-lite';
+import { toCp1258Form } from '../helpers/fixtures.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -62,8 +64,17 @@ describe('manifest parsing', () => {
   it('reports unknown and missing columns and non-UTF-8 bytes at once', () => {
     const m = parseManifest(Buffer.from('file,tiêu đề,màu sắc\nx.pdf,T,xanh\n'));
     expect(m.problems.map((p) => p.code).sort()).toEqual(['MISSING_COLUMN', 'UNKNOWN_COLUMN']);
-    const latin1 = Buffer.from('file,title,type\nx.pdf,Ti\xeau \xf0\xe8,book\n', 'latin1');
-    expect(parseManifest(latin1).problems[0].code).toBe('NOT_UTF8');
+    const french = Buffer.from('file,title,type\nx.pdf,Café crème à la française,book\n', 'latin1');
+    expect(parseManifest(french).problems[0].code).toBe('NOT_UTF8');
+  });
+
+  it('reads a manifest saved as plain "CSV" by Excel on a Vietnamese Windows (Windows-1258), and says so', () => {
+    const csv = 'Tệp,Tiêu đề,Loại,Mô tả\nto-gap.pdf,Tờ gấp Khu di tích Pác Bó,tờ gấp,Giới thiệu hang Cốc Bó và suối Lênin\n';
+    const m = parseManifest(iconv.encode(toCp1258Form(csv), 'windows-1258'));
+    expect(m.problems).toEqual([]);
+    expect(m.encoding).toBe('windows-1258');
+    expect(m.rows[0].values).toMatchObject({ title: 'Tờ gấp Khu di tích Pác Bó', description: 'Giới thiệu hang Cốc Bó và suối Lênin' });
+    expect(parseManifest(Buffer.from(csv)).encoding).toBe('utf-8');
   });
 });
 
@@ -150,6 +161,18 @@ describe('bulk import', () => {
     expect(r.totals).toMatchObject({ imported: 0, skipped: 3, failed: 4 });
     expect(r.rows.filter((row) => row.status === 'skipped').every((row) => row.problems[0].code === 'ALREADY_IMPORTED')).toBe(true);
     expect((store.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(2);
+  });
+
+  it('a manifest in Windows-1258 (Excel\u2019s plain CSV): its file names and titles are read, and the report says how', async () => {
+    const legacy = join(dataDir, 'items-1258.csv');
+    await writeFile(legacy, iconv.encode(toCp1258Form('Tệp;Tiêu đề;Loại;Cơ quan\nảnh Thác Bản Giốc.png;Ảnh Thác Bản Giốc mùa nước;ảnh;bao-cao-bang\n'), 'windows-1258'));
+    const r = await run(store, folder, legacy, true);
+    expect(r.manifestProblems).toEqual([]);
+    expect(r.manifestEncoding).toBe('windows-1258');
+    expect(r.rows[0]).toMatchObject({ title: 'Ảnh Thác Bản Giốc mùa nước' });
+    expect(r.rows[0].status === 'valid' || r.rows[0].problems[0]?.code === 'ALREADY_IMPORTED').toBe(true);
+    expect(formatImportReport(r)).toContain('The manifest is not UTF-8: read as windows-1258');
+    expect(formatImportReport(await run(store, folder, manifest, true))).not.toContain('not UTF-8');
   });
 });
 
