@@ -1,11 +1,14 @@
 /**
- * The bulk-import manifest: a UTF-8 CSV whose header names (Vietnamese or English, with or without
- * diacritics, any case) map onto record fields. One row = one product; its `file` cell names one or
+ * The bulk-import manifest: a UTF-8 CSV (or a workbook: the first sheet of an XLSX or XLS file) whose
+ * header names (Vietnamese or English, with or without diacritics, any case) map onto record fields. One row = one product; its `file` cell names one or
  * more files (relative to the import folder) separated by `;` or `|`.
  * See docs/operations.md and docs/import-template.csv.
  */
 import { parse } from 'csv-parse/sync';
 import { decodeText } from '../ingest/adapters/text-encoding.ts';
+import { readZipEntries } from '../ingest/adapters/office.ts';
+import { xlsxRows, xlsxWanted } from '../ingest/extractors/office-markup.ts';
+import { xlsRows } from '../ingest/extractors/xls.ts';
 
 /** Canonical manifest columns and the raw form-field name each one feeds (as an upload would send it). */
 export const MANIFEST_COLUMNS = {
@@ -64,7 +67,7 @@ for (const [col, def] of Object.entries(MANIFEST_COLUMNS) as Array<[ManifestColu
 }
 
 export interface ManifestRow {
-  /** 1-based line number of the row in the CSV (header is line 1). */
+  /** 1-based line number of the row in the CSV (header is line 1), or its row number in a workbook. */
   line: number;
   values: Partial<Record<ManifestColumn, string>>;
   /** File paths as written in the manifest (relative to the folder). */
@@ -98,6 +101,23 @@ function detectDelimiter(headerLine: string): string {
 /** Parse and check a manifest's bytes. Never throws for bad input: problems are returned. */
 export function parseManifest(bytes: Buffer): Manifest {
   const problems: ManifestProblem[] = [];
+  // A workbook (XLSX: a ZIP; XLS: an OLE compound file): its first sheet's rows.
+  const zip = bytes.length >= 4 && bytes.readUInt32LE(0) === 0x04034b50;
+  const cfb = bytes.length >= 8 && bytes.readUInt32LE(0) === 0xe011cfd0 && bytes.readUInt32LE(4) === 0xe11ab1a1;
+  if (zip || cfb) {
+    let rows: Array<{ row: number; cells: string[] }>;
+    try {
+      if (zip) {
+        const parts = readZipEntries(bytes, xlsxWanted);
+        if (!parts.has('xl/workbook.xml')) throw new Error('it is a ZIP archive but not an Excel workbook (XLSX)');
+        rows = xlsxRows(parts);
+      } else rows = xlsRows(bytes);
+    } catch (e) {
+      return { columns: [], rows: [], encoding: zip ? 'xlsx' : 'xls', problems: [{ line: 0, code: 'NOT_A_TABLE', message: `The manifest could not be read as a workbook (${(e as Error).message}): save it as XLSX or "CSV UTF-8"` }] };
+    }
+    const records = rows.map((r) => ({ record: r.cells.map((v) => v.trim()), info: { lines: r.row } }));
+    return manifestOf(records, zip ? 'xlsx' : 'xls', problems, true);
+  }
   let text: string;
   let encoding = 'utf-8';
   try {
@@ -120,22 +140,40 @@ export function parseManifest(bytes: Buffer): Manifest {
   } catch (e) {
     return { columns: [], rows: [], encoding, problems: [{ line: 0, code: 'CSV_SYNTAX', message: `The manifest is not valid CSV: ${(e as Error).message}` }] };
   }
+  return manifestOf(records, encoding, problems, false);
+}
+
+/** Excel's day number of a date (1900 system, days since 1899-12-30 from March 1900 on) → `YYYY-MM-DD`. */
+function excelDate(v: string): string {
+  const n = Number(v);
+  if (!/^\d{5}$/.test(v) || n < 10_000 || n > 80_000) return v;
+  return new Date(Date.UTC(1899, 11, 30) + n * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Header and rows of a manifest's table (CSV records or a workbook's rows, with their line or row numbers). */
+function manifestOf(records: Array<{ record: string[]; info: { lines: number } }>, encoding: string, problems: ManifestProblem[], workbook: boolean): Manifest {
+  // A workbook may start with empty rows or a title row above the header: the header is the first row naming a known column.
+  if (workbook) {
+    const at = records.findIndex((r) => r.record.some((h) => HEADER_INDEX.has(foldKey(h.normalize('NFC')))));
+    records = at > 0 ? records.slice(at) : records;
+  }
   if (records.length === 0) return { columns: [], rows: [], encoding, problems: [{ line: 1, code: 'EMPTY_MANIFEST', message: 'The manifest has no header row' }] };
 
   const header = records[0].record;
+  const headerLine = records[0].info.lines;
   const columns: Array<ManifestColumn | null> = header.map((h) => {
     const col = HEADER_INDEX.get(foldKey(h.normalize('NFC')));
-    if (!col && h.trim() !== '') problems.push({ line: 1, code: 'UNKNOWN_COLUMN', message: `Unknown column "${h}" (see docs/import-template.csv for the accepted names)` });
+    if (!col && h.trim() !== '') problems.push({ line: headerLine, code: 'UNKNOWN_COLUMN', message: `Unknown column "${h}" (see docs/import-template.csv for the accepted names)` });
     return col ?? null;
   });
   const seen = new Set<ManifestColumn>();
   for (const c of columns) {
     if (c === null) continue;
-    if (seen.has(c)) problems.push({ line: 1, code: 'DUPLICATE_COLUMN', message: `Column "${c}" appears twice` });
+    if (seen.has(c)) problems.push({ line: headerLine, code: 'DUPLICATE_COLUMN', message: `Column "${c}" appears twice` });
     seen.add(c);
   }
   for (const required of ['file', 'title', 'type'] as const) {
-    if (!seen.has(required)) problems.push({ line: 1, code: 'MISSING_COLUMN', message: `Required column "${required}" is missing` });
+    if (!seen.has(required)) problems.push({ line: headerLine, code: 'MISSING_COLUMN', message: `Required column "${required}" is missing` });
   }
 
   const rows: ManifestRow[] = [];
@@ -144,7 +182,10 @@ export function parseManifest(bytes: Buffer): Manifest {
     const values: ManifestRow['values'] = {};
     record.forEach((v, i) => {
       const col = columns[i];
-      if (col && v.trim() !== '') values[col] = v.normalize('NFC').trim();
+      if (!col || v.trim() === '') return;
+      const value = v.normalize('NFC').trim();
+      // A date cell of a workbook holds Excel's day number.
+      values[col] = workbook && (col === 'releaseDate' || col === 'copyReceivedOn') ? excelDate(value) : value;
     });
     const files = (values.file ?? '').split(/[;|]/).map((s) => s.trim()).filter(Boolean);
     rows.push({ line: info.lines, values, files });

@@ -803,3 +803,30 @@ export function asVniTyped(s: string): string {
   }
   return out;
 }
+
+/**
+ * A one-sheet XLSX whose rows are placed by cell reference: `rows[i]` is sheet row `firstRow + i`,
+ * a null cell is left out (a gap), strings are inline strings, numbers plain values.
+ */
+export function makeXlsxTable(rows: Array<Array<string | number | null>>, firstRow = 1): Buffer {
+  const ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"';
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const col = (i: number) => (i < 26 ? String.fromCharCode(65 + i) : String.fromCharCode(64 + Math.floor(i / 26)) + String.fromCharCode(65 + (i % 26)));
+  const sheetRows = rows
+    .map((cells, i) => {
+      const r = firstRow + i;
+      const cs = cells
+        .map((v, j) => (v === null ? '' : typeof v === 'number' ? `<c r="${col(j)}${r}"><v>${v}</v></c>` : `<c r="${col(j)}${r}" t="inlineStr"><is><t>${esc(v)}</t></is></c>`))
+        .join('');
+      return `<row r="${r}">${cs}</row>`;
+    })
+    .join('');
+  return Buffer.from(
+    zipSync({
+      '[Content_Types].xml': strToU8('<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'),
+      'xl/workbook.xml': strToU8(`<?xml version="1.0"?><workbook ${ns}><sheets><sheet name="Danh mục" sheetId="1" r:id="rId1"/></sheets></workbook>`),
+      'xl/_rels/workbook.xml.rels': strToU8('<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'),
+      'xl/worksheets/sheet1.xml': strToU8(`<?xml version="1.0"?><worksheet ${ns}><sheetData>${sheetRows}</sheetData></worksheet>`),
+    }),
+  );
+}

@@ -9,7 +9,8 @@ import { openStore, systemPrincipal, type OpsStore } from '../../server/ops/stor
 import { auth, makeDataDir, makeTestApp, multipartBody, testConfig } from '../helpers/app.ts';
 import { makeJpeg, makePdf, makePng, randomBinary } from '../helpers/samples.ts';
 import iconv from 'iconv-lite';
-import { toCp1258Form } from '../helpers/fixtures.ts';
+import { makeXls, makeXlsxTable, toCp1258Form } from '../helpers/fixtures.ts';
+import { zipSync, strToU8 } from 'fflate';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -75,6 +76,30 @@ describe('manifest parsing', () => {
     expect(m.encoding).toBe('windows-1258');
     expect(m.rows[0].values).toMatchObject({ title: 'Tờ gấp Khu di tích Pác Bó', description: 'Giới thiệu hang Cốc Bó và suối Lênin' });
     expect(parseManifest(Buffer.from(csv)).encoding).toBe('utf-8');
+  });
+
+  it('reads the first sheet of an XLSX or XLS workbook: a title row above the header, empty cells in place, date cells as dates', () => {
+    const table = [
+      ['Danh mục sản phẩm nộp lưu chiểu năm 2023', null, null, null, null],
+      [],
+      ['Tệp', 'Tiêu đề', 'Loại', 'Ngày phát hành', 'Năm'],
+      ['to-gap.pdf', 'Tờ gấp Khu di tích Pác Bó', 'tờ gấp', 45015, 2023],
+      ['ban-do.pdf', 'Bản đồ du lịch Cao Bằng', 'bản đồ', null, 2022],
+    ];
+    const xlsx = parseManifest(makeXlsxTable(table));
+    const xls = parseManifest(makeXls([{ name: 'Danh mục', rows: table.map((r) => r.map((v) => (v === null ? null : v))) }]));
+    for (const [m, encoding] of [[xlsx, 'xlsx'], [xls, 'xls']] as const) {
+      expect(m.problems, encoding).toEqual([]);
+      expect(m.encoding).toBe(encoding);
+      expect(m.rows.map((r) => r.line)).toEqual([4, 5]);
+      expect(m.rows[0].values).toEqual({ file: 'to-gap.pdf', title: 'Tờ gấp Khu di tích Pác Bó', type: 'tờ gấp', releaseDate: '2023-03-30', year: '2023' });
+      // The empty date cell leaves the year in its own column.
+      expect(m.rows[1].values).toEqual({ file: 'ban-do.pdf', title: 'Bản đồ du lịch Cao Bằng', type: 'bản đồ', year: '2022' });
+    }
+    // A ZIP that is no workbook, and a broken compound file, are refused with a code.
+    const docx = Buffer.from(zipSync({ 'word/document.xml': strToU8('<w:document/>') }));
+    expect(parseManifest(docx).problems[0].code).toBe('NOT_A_TABLE');
+    expect(parseManifest(Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(600)])).problems[0].code).toBe('NOT_A_TABLE');
   });
 });
 
@@ -173,6 +198,15 @@ describe('bulk import', () => {
     expect(r.rows[0].status === 'valid' || r.rows[0].problems[0]?.code === 'ALREADY_IMPORTED').toBe(true);
     expect(formatImportReport(r)).toContain('The manifest is not UTF-8: read as windows-1258');
     expect(formatImportReport(await run(store, folder, manifest, true))).not.toContain('not UTF-8');
+  });
+
+  it('an XLSX manifest goes through the same checks (files found by name, agency codes, types)', async () => {
+    const book = join(dataDir, 'items.xlsx');
+    await writeFile(book, makeXlsxTable([['Tệp', 'Tiêu đề', 'Loại', 'Cơ quan'], ['bìa.jpg', 'Bìa sách lịch sử Đảng bộ', 'ảnh', 'so-vhttdl'], ['không có.pdf', 'Tờ gấp bị thiếu tệp', 'tờ gấp', 'so-vhttdl']]));
+    const r = await run(store, folder, book, true);
+    expect(r.manifestProblems).toEqual([]);
+    expect(r.rows.map((row) => [row.line, row.title])).toEqual([[2, 'Bìa sách lịch sử Đảng bộ'], [3, 'Tờ gấp bị thiếu tệp']]);
+    expect(r.rows[1].problems[0].code).toBe('FILE_MISSING');
   });
 });
 

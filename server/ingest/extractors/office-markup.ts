@@ -147,6 +147,59 @@ function runsText(xml: string): string {
  * cached value). Empty rows are left out.
  */
 export function xlsxSheets(parts: Map<string, Uint8Array>): Array<{ name: string; text: string }> {
+  return xlsxSheetCells(parts).map(({ name, rows }) => ({
+    name,
+    text: rows
+      .map((r) => r.cells.map((c) => c.v))
+      .map((values) => {
+        while (values.length > 0 && values[values.length - 1] === '') values.pop();
+        return values;
+      })
+      .filter((values) => values.length > 0)
+      .map((values) => values.join('\t'))
+      .join('\n'),
+  }));
+}
+
+/**
+ * The rows of a workbook's first worksheet as cells in column order (by each cell's reference, an
+ * empty string where a row has no cell), with their row numbers; empty rows left out. For reading
+ * tables (import manifests).
+ */
+export function xlsxRows(parts: Map<string, Uint8Array>): Array<{ row: number; cells: string[] }> {
+  const first = xlsxSheetCells(parts)[0];
+  if (first === undefined) return [];
+  const out: Array<{ row: number; cells: string[] }> = [];
+  for (const r of first.rows) {
+    const cells: string[] = [];
+    for (const c of r.cells) {
+      // A table's columns: the first MAX_TABLE_COLUMNS.
+      if (c.col >= MAX_TABLE_COLUMNS) continue;
+      while (cells.length < c.col) cells.push('');
+      cells[c.col] = c.v;
+    }
+    if (cells.some((v) => v !== '')) out.push({ row: r.row, cells });
+  }
+  return out;
+}
+
+/** Columns read by xlsxRows (a manifest has a few dozen). */
+export const MAX_TABLE_COLUMNS = 1000;
+
+/** Column index (0-based) of a cell reference such as "AB12", or -1. */
+function columnOf(ref: string): number {
+  let col = 0;
+  let i = 0;
+  for (; i < ref.length && i < 4; i++) {
+    const c = ref.charCodeAt(i);
+    if (c < 65 || c > 90) break;
+    col = col * 26 + (c - 64);
+  }
+  return i === 0 ? -1 : col - 1;
+}
+
+/** Each sheet's rows: row number and cells (column, value as XLSX text), in the workbook's order. */
+function xlsxSheetCells(parts: Map<string, Uint8Array>): Array<{ name: string; rows: Array<{ row: number; cells: Array<{ col: number; v: string }> }> }> {
   const shared: string[] = [];
   const sst = parts.get('xl/sharedStrings.xml');
   if (sst) {
@@ -168,11 +221,16 @@ export function xlsxSheets(parts: Map<string, Uint8Array>): Array<{ name: string
   }
   return sheets.map(({ name, part }) => {
     const x = strFromU8(parts.get(part)!);
-    const lines: string[] = [];
+    const rows: Array<{ row: number; cells: Array<{ col: number; v: string }> }> = [];
     let cells = 0;
+    let rowNo = 0;
     for (const row of elementsOf(x, 'row')) {
+      const rowTag = x.slice(row.start, row.inner);
+      const rAttr = Number(/\sr="(\d+)"/.exec(rowTag)?.[1]);
+      rowNo = Number.isInteger(rAttr) && rAttr > rowNo ? rAttr : rowNo + 1;
       const r = x.slice(row.inner, row.innerEnd);
-      const values: string[] = [];
+      const out: Array<{ col: number; v: string }> = [];
+      let next = 0;
       for (const c of elementsOf(r, 'c')) {
         if (++cells > MAX_SHEET_CELLS) break;
         const tag = r.slice(c.start, c.inner);
@@ -185,13 +243,15 @@ export function xlsxSheets(parts: Map<string, Uint8Array>): Array<{ name: string
           const raw = ve !== undefined ? inner.slice(ve.inner, ve.innerEnd).replace(XML_ENTITY, decodeEntity) : '';
           v = type === 's' ? (shared[Number(raw)] ?? '') : type === 'b' ? (raw === '1' ? 'TRUE' : 'FALSE') : raw;
         }
-        values.push(v.replace(/[\t\r\n]+/g, ' '));
+        const ref = /\sr="([A-Z]{1,3})\d+"/.exec(tag)?.[1];
+        const col = ref !== undefined ? columnOf(ref) : next;
+        next = Math.max(next, col + 1);
+        out.push({ col, v: v.replace(/[\t\r\n]+/g, ' ') });
       }
-      while (values.length > 0 && values[values.length - 1] === '') values.pop();
-      if (values.length > 0) lines.push(values.join('\t'));
+      rows.push({ row: rowNo, cells: out });
       if (cells > MAX_SHEET_CELLS) break;
     }
-    return { name, text: lines.join('\n') };
+    return { name, rows };
   });
 }
 

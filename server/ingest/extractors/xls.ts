@@ -6,6 +6,7 @@
  */
 import { compoundStreams } from '../adapters/office.ts';
 import { decodeBytes } from '../adapters/text-encoding.ts';
+import { MAX_TABLE_COLUMNS } from './office-markup.ts';
 import { PermanentExtractError } from './types.ts';
 
 /** Record types read here ([MS-XLS] 2.3). */
@@ -158,11 +159,44 @@ const num = (v: number): string => (Number.isFinite(v) ? String(Math.round(v * 1
 /** Windows code page number → an encoding name iconv-lite knows (BIFF5 byte strings). */
 const encodingOf = (cp: number): string | null => (cp === 1200 ? null : cp === 65001 ? 'utf8' : cp === 367 ? 'ascii' : cp === 10000 ? 'macintosh' : `windows-${cp}`);
 
+/** Cells of one sheet: row → column → value (0-based), tabs and line breaks in values as spaces. */
+type Cells = Map<number, Map<number, string>>;
+
 /**
  * The worksheets of a workbook, in order, each with its name and text. OFFICE_MALFORMED when the
  * file holds no workbook stream, OFFICE_ENCRYPTED when the workbook is password-protected.
  */
 export function xlsSheets(file: Buffer): Array<{ name: string; text: string }> {
+  return readWorkbook(file).map(({ name, cells }) => {
+    const lines: string[] = [];
+    for (const row of [...cells().keys()].sort((a, b) => a - b)) {
+      const m = cells().get(row)!;
+      lines.push([...m.keys()].sort((a, b) => a - b).map((c) => m.get(c)!).join('\t'));
+    }
+    return { name, text: lines.join('\n').normalize('NFC') };
+  });
+}
+
+/**
+ * The rows of a workbook's first worksheet as cells in column order (an empty string where a row has
+ * no cell), with their 1-based row numbers; empty rows left out. For reading tables (import manifests).
+ */
+export function xlsRows(file: Buffer): Array<{ row: number; cells: string[] }> {
+  const first = readWorkbook(file)[0];
+  if (first === undefined) return [];
+  const cells = first.cells();
+  return [...cells.keys()].sort((a, b) => a - b).map((row) => {
+    const m = cells.get(row)!;
+    let last = 0;
+    for (const c of m.keys()) if (c < MAX_TABLE_COLUMNS) last = Math.max(last, c);
+    const out = new Array<string>(last + 1).fill('');
+    for (const [c, v] of m) if (c < MAX_TABLE_COLUMNS) out[c] = v.normalize('NFC');
+    return { row: row + 1, cells: out };
+  });
+}
+
+/** The worksheets of a workbook with their names and (read when asked) cells. */
+function readWorkbook(file: Buffer): Array<{ name: string; cells: () => Cells }> {
   const streams = compoundStreams(file, ['Workbook', 'Book']);
   const s = streams.get('Workbook') ?? streams.get('Book');
   if (s === undefined) throw new PermanentExtractError('OFFICE_MALFORMED', 'The workbook could not be read: no Workbook stream');
@@ -205,19 +239,20 @@ export function xlsSheets(file: Buffer): Array<{ name: string; text: string }> {
   const starts = [...new Set(sheets.map((sh) => sh.offset))].sort((a, b) => a - b);
   const ends = new Map(starts.map((o, i) => [o, starts[i + 1] ?? s.length]));
   const seen = new Set<number>();
-  const out: Array<{ name: string; text: string }> = [];
+  const out: Array<{ name: string; cells: () => Cells }> = [];
   for (const { name, offset } of sheets) {
     if (seen.has(offset)) continue;
     seen.add(offset);
-    out.push({ name: name.normalize('NFC'), text: sheetText(s, offset, ends.get(offset)!, biff8, codePage, shared) });
+    let memo: Cells | null = null;
+    out.push({ name: name.normalize('NFC'), cells: () => (memo ??= sheetCells(s, offset, ends.get(offset)!, biff8, codePage, shared)) });
   }
   return out;
 }
 
-/** The text of the worksheet whose BOF record is at `offset`: one line per row, cells by column, tab-separated. */
-function sheetText(s: Buffer, offset: number, end: number, biff8: boolean, codePage: string | null, shared: string[]): string {
-  if (offset + 4 > s.length || s.readUInt16LE(offset) !== R.bof) return '';
-  const rows = new Map<number, Map<number, string>>();
+/** The cells of the worksheet whose BOF record is at `offset`. */
+function sheetCells(s: Buffer, offset: number, end: number, biff8: boolean, codePage: string | null, shared: string[]): Cells {
+  const rows: Cells = new Map();
+  if (offset + 4 > s.length || s.readUInt16LE(offset) !== R.bof) return rows;
   let cells = 0;
   const put = (row: number, col: number, v: string) => {
     if (v === '') return;
@@ -292,10 +327,5 @@ function sheetText(s: Buffer, offset: number, end: number, biff8: boolean, codeP
       // One damaged cell record: the others are still read.
     }
   }
-  const lines: string[] = [];
-  for (const row of [...rows.keys()].sort((a, b) => a - b)) {
-    const m = rows.get(row)!;
-    lines.push([...m.keys()].sort((a, b) => a - b).map((c) => m.get(c)!).join('\t'));
-  }
-  return lines.join('\n').normalize('NFC');
+  return rows;
 }
