@@ -11,7 +11,7 @@ import { createProgress } from '../server/ops/progress.ts';
 import { openStore, startRunner, systemPrincipal } from '../server/ops/store.ts';
 
 const USAGE = `usage: npm run import -- <folder> --manifest <items.csv> [options]
-  --manifest <file>    CSV manifest (UTF-8; Vietnamese or English headers; see docs/import-template.csv), or an XLSX/XLS workbook (its first sheet)
+  --manifest <file>    CSV manifest (UTF-8; Vietnamese or English headers; see docs/import-template.csv), or an XLSX/XLS/ODS workbook (its first sheet)
   --dry-run            check every row and file, report all problems, write nothing
   --report <file>      where to write the JSON report (default: import-report-<time>.json); a .txt summary is written beside it
   --concurrency <n>    rows read at the same time (default 4)

@@ -1,5 +1,5 @@
 /**
- * The bulk-import manifest: a UTF-8 CSV (or a workbook: the first sheet of an XLSX or XLS file) whose
+ * The bulk-import manifest: a UTF-8 CSV (or a workbook: the first sheet of an XLSX, XLS or ODS file) whose
  * header names (Vietnamese or English, with or without diacritics, any case) map onto record fields. One row = one product; its `file` cell names one or
  * more files (relative to the import folder) separated by `;` or `|`.
  * See docs/operations.md and docs/import-template.csv.
@@ -7,7 +7,7 @@
 import { parse } from 'csv-parse/sync';
 import { decodeText } from '../ingest/adapters/text-encoding.ts';
 import { readZipEntries } from '../ingest/adapters/office.ts';
-import { xlsxRows, xlsxWanted } from '../ingest/extractors/office-markup.ts';
+import { odsRows, xlsxRows, xlsxWanted } from '../ingest/extractors/office-markup.ts';
 import { xlsRows } from '../ingest/extractors/xls.ts';
 
 /** Canonical manifest columns and the raw form-field name each one feeds (as an upload would send it). */
@@ -85,7 +85,7 @@ export interface Manifest {
   rows: ManifestRow[];
   /** Problems with the manifest as a whole (encoding, headers). Rows are not imported when any exists. */
   problems: ManifestProblem[];
-  /** How its bytes were read: utf-8, or the legacy Vietnamese code page Excel's plain "CSV" wrote (windows-1258, tcvn, viscii). */
+  /** How its bytes were read: utf-8, the legacy Vietnamese code page Excel's plain "CSV" wrote (windows-1258, tcvn, viscii), or xlsx, xls, ods. */
   encoding: string;
 }
 
@@ -106,17 +106,24 @@ export function parseManifest(bytes: Buffer): Manifest {
   const cfb = bytes.length >= 8 && bytes.readUInt32LE(0) === 0xe011cfd0 && bytes.readUInt32LE(4) === 0xe11ab1a1;
   if (zip || cfb) {
     let rows: Array<{ row: number; cells: string[] }>;
+    let format = zip ? 'zip' : 'xls';
     try {
       if (zip) {
-        const parts = readZipEntries(bytes, xlsxWanted);
-        if (!parts.has('xl/workbook.xml')) throw new Error('it is a ZIP archive but not an Excel workbook (XLSX)');
-        rows = xlsxRows(parts);
+        const parts = readZipEntries(bytes, (n) => xlsxWanted(n) || n === 'content.xml' || n === 'mimetype');
+        const mimetype = new TextDecoder().decode(parts.get('mimetype') ?? new Uint8Array()).trim();
+        if (parts.has('xl/workbook.xml')) {
+          rows = xlsxRows(parts);
+          format = 'xlsx';
+        } else if (mimetype === 'application/vnd.oasis.opendocument.spreadsheet' && parts.has('content.xml')) {
+          rows = odsRows(parts.get('content.xml')!);
+          format = 'ods';
+        } else throw new Error('it is a ZIP archive but not a workbook (XLSX or ODS)');
       } else rows = xlsRows(bytes);
     } catch (e) {
-      return { columns: [], rows: [], encoding: zip ? 'xlsx' : 'xls', problems: [{ line: 0, code: 'NOT_A_TABLE', message: `The manifest could not be read as a workbook (${(e as Error).message}): save it as XLSX or "CSV UTF-8"` }] };
+      return { columns: [], rows: [], encoding: format, problems: [{ line: 0, code: 'NOT_A_TABLE', message: `The manifest could not be read as a workbook (${(e as Error).message}): save it as XLSX or "CSV UTF-8"` }] };
     }
     const records = rows.map((r) => ({ record: r.cells.map((v) => v.trim()), info: { lines: r.row } }));
-    return manifestOf(records, zip ? 'xlsx' : 'xls', problems, true);
+    return manifestOf(records, format, problems, true);
   }
   let text: string;
   let encoding = 'utf-8';

@@ -260,6 +260,47 @@ function xlsxSheetCells(parts: Map<string, Uint8Array>): Array<{ name: string; r
  * separated by tabs; a cell repeated N times (number-columns-repeated) counts N times only when it
  * has text (LibreOffice pads rows with a million repeated empty cells), empty rows left out.
  */
+/**
+ * The rows of an ODS document's first table as cells in column order (repeated cells counted, an
+ * empty string for an empty cell), with their row numbers (repeated rows counted); empty rows left
+ * out. Numbers and dates are read from their values (`office:value`, `office:date-value`), not from
+ * their formatted text ("5.000", "30/03/2023"). For reading tables (import manifests).
+ */
+export function odsRows(contentXml: Uint8Array): Array<{ row: number; cells: string[] }> {
+  const x = strFromU8(contentXml);
+  const table = elementsOf(x, 'table:table').next().value;
+  if (table === undefined) return [];
+  const t = x.slice(table.inner, table.innerEnd);
+  const out: Array<{ row: number; cells: string[] }> = [];
+  let rowNo = 0;
+  let cells = 0;
+  for (const row of elementsOf(t, 'table:table-row')) {
+    const rtag = t.slice(row.start, row.inner);
+    const rowRepeat = Math.max(1, Number(/\stable:number-rows-repeated="(\d+)"/.exec(rtag)?.[1] ?? 1));
+    const r = t.slice(row.inner, row.innerEnd);
+    const values: string[] = [];
+    for (const c of elementsOf(r, 'table:table-cell')) {
+      const ctag = r.slice(c.start, c.inner);
+      const type = /\soffice:value-type="([^"]*)"/.exec(ctag)?.[1];
+      const text = odfMarkupText(r.slice(c.inner, c.innerEnd)).trim().replace(/[\t\r\n]+/g, ' ');
+      const v =
+        type === 'float' || type === 'percentage' || type === 'currency'
+          ? (/\soffice:value="([^"]*)"/.exec(ctag)?.[1] ?? text)
+          : type === 'date'
+            ? (/\soffice:date-value="(\d{4}-\d{2}-\d{2})/.exec(ctag)?.[1] ?? text)
+            : text;
+      const repeat = Math.max(1, Number(/\stable:number-columns-repeated="(\d+)"/.exec(ctag)?.[1] ?? 1));
+      for (let k = 0; k < repeat && values.length < MAX_TABLE_COLUMNS && cells < MAX_SHEET_CELLS; k++, cells++) values.push(v);
+    }
+    rowNo += 1;
+    while (values.length > 0 && values[values.length - 1] === '') values.pop();
+    if (values.length > 0) out.push({ row: rowNo, cells: values });
+    rowNo += Math.min(rowRepeat, 1_048_576) - 1;
+    if (cells >= MAX_SHEET_CELLS) break;
+  }
+  return out;
+}
+
 export function odsSheets(contentXml: Uint8Array): Array<{ name: string; text: string }> {
   const x = strFromU8(contentXml);
   const out: Array<{ name: string; text: string }> = [];
