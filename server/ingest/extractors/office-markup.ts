@@ -147,18 +147,15 @@ function runsText(xml: string): string {
  * cached value). Empty rows are left out.
  */
 export function xlsxSheets(parts: Map<string, Uint8Array>): Array<{ name: string; text: string }> {
-  return xlsxSheetCells(parts).map(({ name, rows }) => ({
-    name,
-    text: rows
-      .map((r) => r.cells.map((c) => c.v))
-      .map((values) => {
-        while (values.length > 0 && values[values.length - 1] === '') values.pop();
-        return values;
-      })
-      .filter((values) => values.length > 0)
-      .map((values) => values.join('\t'))
-      .join('\n'),
-  }));
+  return xlsxSheetCells(parts).map(({ name, rows }) => {
+    const lines: string[] = [];
+    for (const r of rows) {
+      const values = r.cells.map((c) => c.v);
+      while (values.length > 0 && values[values.length - 1] === '') values.pop();
+      if (values.length > 0) lines.push(values.join('\t'));
+    }
+    return { name, text: lines.join('\n') };
+  });
 }
 
 /**
