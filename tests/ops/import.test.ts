@@ -96,14 +96,14 @@ describe('manifest parsing', () => {
       // The empty date cell leaves the year in its own column.
       expect(m.rows[1].values).toEqual({ file: 'ban-do.pdf', title: 'Bản đồ du lịch Cao Bằng', type: 'bản đồ', year: '2022' });
     }
-    // ODS (LibreOffice): repeated empty cells and rows counted, numbers and dates from their values.
+    // ODS (LibreOffice): repeated empty cells and rows, and the cells a merged cell covers, counted; numbers and dates from their values.
     const cell = (v: string) => `<table:table-cell office:value-type="string"><text:p>${v}</text:p></table:table-cell>`;
     const content = `<?xml version="1.0"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet><table:table table:name="Danh mục">
-      <table:table-row>${cell('Danh mục sản phẩm nộp lưu chiểu năm 2023')}<table:table-cell table:number-columns-repeated="1023"/></table:table-row>
+      <table:table-row><table:table-cell table:number-columns-spanned="3" office:value-type="string"><text:p>Danh mục sản phẩm nộp lưu chiểu năm 2023</text:p></table:table-cell><table:covered-table-cell table:number-columns-repeated="2"/><table:table-cell table:number-columns-repeated="1021"/></table:table-row>
       <table:table-row table:number-rows-repeated="1"><table:table-cell table:number-columns-repeated="1024"/></table:table-row>
       <table:table-row>${['Tệp', 'Tiêu đề', 'Loại', 'Ngày phát hành', 'Năm'].map(cell).join('')}</table:table-row>
       <table:table-row>${cell('to-gap.pdf')}${cell('Tờ gấp Khu di tích Pác Bó')}${cell('tờ gấp')}<table:table-cell office:value-type="date" office:date-value="2023-03-30"><text:p>30/03/2023</text:p></table:table-cell><table:table-cell office:value-type="float" office:value="2023"><text:p>2.023</text:p></table:table-cell></table:table-row>
-      <table:table-row>${cell('ban-do.pdf')}${cell('Bản đồ du lịch Cao Bằng')}${cell('bản đồ')}<table:table-cell/><table:table-cell office:value-type="float" office:value="2022"><text:p>2.022</text:p></table:table-cell><table:table-cell table:number-columns-repeated="1019"/></table:table-row>
+      <table:table-row>${cell('ban-do.pdf')}${cell('Bản đồ du lịch Cao Bằng')}<table:table-cell table:number-columns-spanned="2" office:value-type="string"><text:p>bản đồ</text:p></table:table-cell><table:covered-table-cell/><table:table-cell office:value-type="float" office:value="2022"><text:p>2.022</text:p></table:table-cell><table:table-cell table:number-columns-repeated="1019"/></table:table-row>
       <table:table-row table:number-rows-repeated="1048571"><table:table-cell table:number-columns-repeated="1024"/></table:table-row>
     </table:table></office:spreadsheet></office:body></office:document-content>`;
     const ods = parseManifest(Buffer.from(zipSync({ mimetype: strToU8('application/vnd.oasis.opendocument.spreadsheet'), 'content.xml': strToU8(content) })));

@@ -274,7 +274,8 @@ export function odsRows(contentXml: Uint8Array): Array<{ row: number; cells: str
   for (const row of elementsOf(t, 'table:table-row')) {
     const rtag = t.slice(row.start, row.inner);
     const rowRepeat = Math.max(1, Number(/\stable:number-rows-repeated="(\d+)"/.exec(rtag)?.[1] ?? 1));
-    const r = t.slice(row.inner, row.innerEnd);
+    // The cells a merged cell covers hold their columns: counted as empty cells.
+    const r = t.slice(row.inner, row.innerEnd).replace(/<(\/?)table:covered-table-cell\b/g, '<$1table:table-cell');
     const values: string[] = [];
     for (const c of elementsOf(r, 'table:table-cell')) {
       const ctag = r.slice(c.start, c.inner);
