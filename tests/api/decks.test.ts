@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
-import { ffmpeg, makeEpub, makePptx, makeXls, tempDir, VI_SLIDES } from '../helpers/fixtures.ts';
+import { asTcvn3Typed, ffmpeg, makeEpub, makePptx, makeXls, tempDir, VI_SLIDES } from '../helpers/fixtures.ts';
 
 let t: TestApp | null = null;
 afterEach(async () => {
@@ -99,7 +99,8 @@ describe('slide decks and Windows Media', () => {
   it('an Excel 97–2003 workbook is searchable sheet by sheet, and a hit names its sheet', async () => {
     t = await makeTestApp({ jobs: { workers: 1 } });
     const data = makeXls([
-      { name: 'Ấn phẩm', rows: [['Tờ gấp Khu di tích Pác Bó', 5000]] },
+      // Typed in a TCVN3 font (.VnTime): read back as Unicode, and the record page says so.
+      { name: 'Ấn phẩm', rows: [[asTcvn3Typed('Tờ gấp Khu di tích Pác Bó'), 5000]] },
       { name: 'Phát thanh', rows: [['Chương trình phát thanh loa truyền thanh cơ sở xã Quang Trung', 52]] },
     ]);
     const { body, headers } = multipartBody({ title: 'Danh mục sản phẩm tuyên truyền', type: 'document' }, [{ filename: 'danh mục.xls', data }]);
@@ -113,5 +114,8 @@ describe('slide decks and Windows Media', () => {
     const snip = res.hits.find((h: { id: number }) => h.id === id)?.snippets.find((x: { field: string }) => x.field === 'text');
     expect(snip).toMatchObject({ page: 2, unit: 'sheet', sha256: rec.files[0].sha256 });
     expect(snip.text).toContain('<mark>Quang</mark> <mark>Trung</mark>');
+    expect((await t.app.inject({ url: `/api/search?q=${encodeURIComponent('tờ gấp pác bó')}`, headers: auth() })).json().hits.map((h: { id: number }) => h.id)).toContain(id);
+    const page = await t.app.inject({ url: `/san-pham/${id}`, headers: auth() });
+    expect(page.body).toContain('gõ bằng phông TCVN3, đã chuyển sang Unicode');
   });
 });

@@ -36,7 +36,7 @@ describe('text typed in a TCVN3 font (.VnTime), as Office and PDF files hold it'
     await writeFile(doc, makeDoc([asTcvn3Typed(LINES[1]), 'Unicode: Độc lập - Tự do - Hạnh phúc'], { title: asTcvn3Typed(LINES[2]), author: 'Ban Tuyen giao', created: new Date('2005-03-30T08:00:00Z'), codePage: 1252 }));
     const d = await office.extract(await inputFor(doc, 'office', 'application/msword', dir));
     expect(d.pages).toEqual([{ page: 1, text: `${LINES[1]}\nUnicode: Độc lập - Tự do - Hạnh phúc` }]);
-    expect(d.metadata).toMatchObject({ title: LINES[2] });
+    expect(d.metadata).toMatchObject({ title: LINES[2], legacyFont: 'tcvn3', legacyLines: 1 });
 
     const docx = join(dir, 'cu.docx');
     await makeDocx(docx, LINES.map(asTcvn3Typed), { title: asTcvn3Typed(LINES[3]) });
@@ -55,7 +55,7 @@ describe('text typed in a TCVN3 font (.VnTime), as Office and PDF files hold it'
     await makeSimplePdf(path, [LINES.map(asTcvn3Typed).join('\n')], { title: asTcvn3Typed(LINES[1]) });
     const { pages, metadata } = await getExtractor('pdf').extract(await inputFor(path, 'pdf', 'application/pdf', dir));
     expect(pages[0].text.split('\n')).toEqual(LINES);
-    expect(metadata).toMatchObject({ title: LINES[1] });
+    expect(metadata).toMatchObject({ title: LINES[1], legacyFont: 'tcvn3', legacyLines: LINES.length });
   });
 });
 
@@ -84,6 +84,7 @@ describe('text typed in a VNI font (VNI-Times), as Office and PDF files hold it'
     await writeFile(doc, makeDoc(VNI_LINES.map(asVniTyped)));
     const d = await getExtractor('office').extract(await inputFor(doc, 'office', 'application/msword', dir));
     expect(d.pages).toEqual([{ page: 1, text: VNI_LINES.join('\n') }]);
+    expect(d.metadata).toMatchObject({ legacyFont: 'vni', legacyLines: VNI_LINES.length });
     const pdf = join(dir, 'vni.pdf');
     await makeSimplePdf(pdf, [VNI_LINES.map(asVniTyped).join('\n')]);
     const p = await getExtractor('pdf').extract(await inputFor(pdf, 'pdf', 'application/pdf', dir));

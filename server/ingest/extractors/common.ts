@@ -1,6 +1,6 @@
 /** Small helpers shared by the extractors. */
 import { stat } from 'node:fs/promises';
-import { repairLegacyVietnamese } from '../adapters/text-encoding.ts';
+import { readLegacyVietnamese, repairLegacyVietnamese } from '../adapters/text-encoding.ts';
 import { PermanentExtractError, type ExtractInput } from './types.ts';
 
 /** Fails with EMPTY_FILE for a zero-byte blob (nothing to extract, never worth a retry). */
@@ -30,13 +30,25 @@ export function cleanText(s: string): string {
     .trim();
 }
 
+/** Which legacy font a document's lines were typed in (see documentTexts); empty when none. */
+export type LegacyFontFacts = { legacyFont?: 'tcvn3' | 'vni'; legacyLines?: number };
+
 /**
- * Text read from a document (Office, PDF): lines typed in a TCVN3 or VNI font, which come out as
- * their Windows-1252 reading ("Céng hoµ", "Coäng hoøa"), read in that encoding ("Cộng hoà"; see
- * repairLegacyVietnamese), then cleanText.
+ * The pages of a document (Office, PDF): lines typed in a TCVN3 or VNI font, which come out as their
+ * Windows-1252 reading ("Céng hoµ", "Coäng hoøa"), read in that encoding ("Cộng hoà"; see
+ * readLegacyVietnamese), then cleanText; and the facts for the metadata (the font most lines were
+ * read in, how many lines).
  */
-export function documentText(s: string): string {
-  return cleanText(repairLegacyVietnamese(s.normalize('NFC')));
+export function documentTexts(pages: string[]): { texts: string[]; legacy: LegacyFontFacts } {
+  let tcvn3 = 0;
+  let vni = 0;
+  const texts = pages.map((p) => {
+    const r = readLegacyVietnamese(p.normalize('NFC'));
+    tcvn3 += r.tcvn3;
+    vni += r.vni;
+    return cleanText(r.text);
+  });
+  return { texts, legacy: tcvn3 + vni > 0 ? { legacyFont: vni > tcvn3 ? 'vni' : 'tcvn3', legacyLines: tcvn3 + vni } : {} };
 }
 
 /** A document's properties with their strings (and lists of strings) through repairLegacyVietnamese, NFC. */

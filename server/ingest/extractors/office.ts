@@ -23,7 +23,7 @@ import { epubBook } from './epub.ts';
 import { odfText, odpPageTexts, odsSheets, pptxSlides, pptxWanted, xlsxSheets, xlsxWanted } from './office-markup.ts';
 import { oleSummary, pptSlides } from './ppt.ts';
 import { writeThumbnails } from '../adapters/sharp.ts';
-import { assertNotEmpty, compact, documentProps, documentText } from './common.ts';
+import { assertNotEmpty, compact, documentProps, documentTexts } from './common.ts';
 import { parseRtf } from './rtf.ts';
 import { xlsSheets } from './xls.ts';
 import { MAX_TEXT_PAGES } from './text.ts';
@@ -226,9 +226,9 @@ export const officeExtractor: Extractor = {
     await assertNotEmpty(input);
     const format = formatOf(input);
     const { pages, props } = await readFormat(format, await readFile(input.path));
-    const clean = pages.map((p) => documentText(p));
+    const { texts: clean, legacy } = documentTexts(pages);
     const chars = clean.reduce((n, p) => n + p.length, 0);
-    return { metadata: { format, ...compact(documentProps(props)), chars }, pages: numbered(clean) };
+    return { metadata: { format, ...compact(documentProps(props)), chars, ...legacy }, pages: numbered(clean) };
   },
 
   async thumbnail(input: ExtractInput): Promise<ThumbnailResult> {

@@ -14,7 +14,7 @@
  */
 import { MAX_PDF_PAGES, readPdfInfo, readPdfPages, releasePdf, renderPdfPage } from '../adapters/pdf.ts';
 import { writeThumbnails } from '../adapters/sharp.ts';
-import { assertNotEmpty, checkDeadline, compact, documentProps, documentText } from './common.ts';
+import { assertNotEmpty, checkDeadline, compact, documentProps, documentTexts } from './common.ts';
 import { PermanentExtractError, THUMB_SIZES, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
 
 export { MAX_PDF_PAGES };
@@ -35,9 +35,11 @@ export const pdfExtractor: Extractor = {
       if (failed.length === raw.length && raw.length > 0) {
         throw new PermanentExtractError('PDF_MALFORMED', `No page of the PDF could be read (${raw[0].error})`);
       }
-      const pages = raw.map((p) => ({ page: p.page, text: documentText(p.text) }));
+      const { texts, legacy } = documentTexts(raw.map((p) => p.text));
+      const pages = raw.map((p, i) => ({ page: p.page, text: texts[i] }));
       const metadata = compact({
         ...documentProps(info),
+        ...legacy,
         textChars: pages.reduce((n, p) => n + p.text.length, 0),
         pagesWithoutText: pages.filter((p) => !p.text).length,
         failedPages: failed.length ? failed.slice(0, 100) : undefined,

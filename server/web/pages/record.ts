@@ -53,6 +53,8 @@ function facts(ctx: PageCtx, f: ProductFile): string[] {
   else if (sections !== null) out.push(t('record.sections', { n: sections }));
   else if (isSpreadsheet(f.mediaType) && num(m.sheetCount) !== null) out.push(t('record.sheets', { n: num(m.sheetCount)! }));
   else if (pages && !(f.kind === 'image' && pages === 1)) out.push(t('record.pages', { n: pages }));
+  // Text typed in a legacy Vietnamese font, read in it (server/ingest/adapters/text-encoding.ts).
+  if (m.legacyFont === 'tcvn3' || m.legacyFont === 'vni') out.push(t('record.legacyFont', { font: m.legacyFont === 'vni' ? 'VNI' : 'TCVN3' }));
   const w = num(m.width);
   const h = num(m.height);
   if (w && h) out.push(t('record.dimensions', { w, h }));
