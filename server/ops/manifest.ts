@@ -1,7 +1,8 @@
 /**
- * The bulk-import manifest: a UTF-8 CSV (or a workbook: the first sheet of an XLSX, XLS or ODS file) whose
- * header names (Vietnamese or English, with or without diacritics, any case) map onto record fields. One row = one product; its `file` cell names one or
- * more files (relative to the import folder) separated by `;` or `|`.
+ * The bulk-import manifest: a UTF-8 CSV, or a workbook (the first sheet of an XLSX, XLS or ODS file),
+ * whose header names (Vietnamese or English, with or without diacritics, any case) map onto record
+ * fields. One row = one product; its `file` cell names one or more files (relative to the import
+ * folder) separated by `;` or `|`.
  * See docs/operations.md and docs/import-template.csv.
  */
 import { parse } from 'csv-parse/sync';
@@ -150,10 +151,10 @@ export function parseManifest(bytes: Buffer): Manifest {
   return manifestOf(records, encoding, problems, false);
 }
 
-/** Excel's day number of a date (1900 system, days since 1899-12-30 from March 1900 on) → `YYYY-MM-DD`. */
+/** Excel's day number of a date (1900 system, days since 1899-12-30 from March 1900 on; a time of day as its fraction) → `YYYY-MM-DD`. */
 function excelDate(v: string): string {
-  const n = Number(v);
-  if (!/^\d{5}$/.test(v) || n < 10_000 || n > 80_000) return v;
+  const n = Math.floor(Number(v));
+  if (!/^\d{5}(\.\d+)?$/.test(v) || n < 10_000 || n > 80_000) return v;
   return new Date(Date.UTC(1899, 11, 30) + n * 86_400_000).toISOString().slice(0, 10);
 }
 

@@ -83,7 +83,7 @@ describe('manifest parsing', () => {
       ['Danh mục sản phẩm nộp lưu chiểu năm 2023', null, null, null, null],
       [],
       ['Tệp', 'Tiêu đề', 'Loại', 'Ngày phát hành', 'Năm'],
-      ['to-gap.pdf', 'Tờ gấp Khu di tích Pác Bó', 'tờ gấp', 45015, 2023],
+      ['to-gap.pdf', 'Tờ gấp Khu di tích Pác Bó', 'tờ gấp', 45015.375, 2023],
       ['ban-do.pdf', 'Bản đồ du lịch Cao Bằng', 'bản đồ', null, 2022],
     ];
     const xlsx = parseManifest(makeXlsxTable(table));
