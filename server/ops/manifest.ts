@@ -6,7 +6,7 @@
  * See docs/operations.md and docs/import-template.csv.
  */
 import { parse } from 'csv-parse/sync';
-import { decodeText } from '../ingest/adapters/text-encoding.ts';
+import { decodeText, isLegacyVietnameseEncoding } from '../ingest/adapters/text-encoding.ts';
 import { readZipEntries } from '../ingest/adapters/office.ts';
 import { odsRows, xlsxRows, xlsxWanted } from '../ingest/extractors/office-markup.ts';
 import { xlsRows } from '../ingest/extractors/xls.ts';
@@ -90,9 +90,6 @@ export interface Manifest {
   encoding: string;
 }
 
-/** Code pages a non-UTF-8 manifest is read in when the bytes are clearly Vietnamese in one of them. */
-const LEGACY_MANIFEST_ENCODINGS = new Set(['windows-1258', 'tcvn', 'viscii']);
-
 function detectDelimiter(headerLine: string): string {
   const counts = [',', ';', '\t'].map((d) => [d, headerLine.split(d).length - 1] as const);
   counts.sort((a, b) => b[1] - a[1]);
@@ -134,7 +131,7 @@ export function parseManifest(bytes: Buffer): Manifest {
     // Excel's plain "CSV" on a Vietnamese Windows writes the ANSI code page (Windows-1258); older
     // tools TCVN3 or VISCII. Read in one of them when the text is clearly Vietnamese in it.
     const d = decodeText(bytes);
-    if (!LEGACY_MANIFEST_ENCODINGS.has(d.encoding) || d.confidence < 0.5) {
+    if (!isLegacyVietnameseEncoding(d.encoding) || d.confidence < 0.5) {
       return { columns: [], rows: [], encoding: d.encoding, problems: [{ line: 0, code: 'NOT_UTF8', message: 'The manifest is neither UTF-8 nor clearly Vietnamese in a legacy code page (Windows-1258, TCVN3, VISCII): save it as "CSV UTF-8" and try again' }] };
     }
     text = d.text;

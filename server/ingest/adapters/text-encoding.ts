@@ -196,7 +196,10 @@ export function readLegacyVietnamese(text: string): { text: string; tcvn3: numbe
   return { text: lines.map((line, i) => (chosen[i] >= 0 ? candidates.get(i)!.reads[chosen[i]].text : line)).join('\n'), tcvn3: counts[0], vni: counts[1] };
 }
 
+/** The legacy Vietnamese code pages decodeText tries beside chardet's guesses. */
 const LEGACY_VI = ['windows-1258', 'tcvn', 'viscii'];
+/** Whether decodeText chose one of the legacy Vietnamese code pages (Windows-1258, TCVN3, VISCII). */
+export const isLegacyVietnameseEncoding = (encoding: string): boolean => LEGACY_VI.includes(encoding);
 
 export function decodeText(buf: Buffer): DecodedText {
   if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {

@@ -14,12 +14,10 @@
 import { readAudioTags, type AudioTagFacts } from '../adapters/audio-tags.ts';
 import { audioPeaks, decodesAudioAt, measureDecodedDuration, probe, type ProbeResult } from '../adapters/ffmpeg.ts';
 import { writeThumbnails } from '../adapters/sharp.ts';
-import { decodeText, repairLegacyVietnamese } from '../adapters/text-encoding.ts';
+import { decodeText, isLegacyVietnameseEncoding, repairLegacyVietnamese } from '../adapters/text-encoding.ts';
 import { assertNotEmpty, compact } from './common.ts';
 import { PermanentExtractError, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
 import { drawWaveform } from './waveform.ts';
-
-const LEGACY_VI = new Set(['windows-1258', 'tcvn', 'viscii']);
 
 /**
  * A word holding a non-ASCII letter or symbol: the same matches as the global `\p{L}*[^\p{ASCII}\s\d\p{P}]\p{L}*`,
@@ -40,7 +38,7 @@ export function repairLegacyTag(s: string): string {
   const d = decodeText(Buffer.from(s, 'latin1'));
   // Short strings are weak evidence: want at least two accented words ("Ça ira" is French, not "ầa ira").
   const accented = d.text.match(ACCENTED_WORD)?.length ?? 0;
-  if (LEGACY_VI.has(d.encoding) && accented >= 2) return d.text;
+  if (isLegacyVietnameseEncoding(d.encoding) && accented >= 2) return d.text;
   // VNI (a mark byte after its letter, "Vieät Nam") reads as plain Latin-1 to the detector.
   return repairLegacyVietnamese(s);
 }

@@ -167,10 +167,11 @@ type Cells = Map<number, Map<number, string>>;
  * file holds no workbook stream, OFFICE_ENCRYPTED when the workbook is password-protected.
  */
 export function xlsSheets(file: Buffer): Array<{ name: string; text: string }> {
-  return readWorkbook(file).map(({ name, cells }) => {
+  return readWorkbook(file).map(({ name, cells: read }) => {
+    const cells = read();
     const lines: string[] = [];
-    for (const row of [...cells().keys()].sort((a, b) => a - b)) {
-      const m = cells().get(row)!;
+    for (const row of [...cells.keys()].sort((a, b) => a - b)) {
+      const m = cells.get(row)!;
       lines.push([...m.keys()].sort((a, b) => a - b).map((c) => m.get(c)!).join('\t'));
     }
     return { name, text: lines.join('\n').normalize('NFC') };
