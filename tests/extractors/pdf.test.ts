@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { getExtractor } from '../../server/ingest/extractors/index.ts';
 import { stopPdfHelpers } from '../../server/ingest/adapters/pdf.ts';
-import { buildRawPdf, hasDejaVu, inputFor, makeHostilePdfs, makeSimplePdf, makeUnicodePdf, tempDir, VI_TEXT, failure } from '../helpers/fixtures.ts';
+import { buildRawPdf, hasDejaVu, inputFor, makeFallbackFontPdf, makeHostilePdfs, makeSimplePdf, makeUnicodePdf, tempDir, VI_TEXT, failure } from '../helpers/fixtures.ts';
 
 const pdf = getExtractor('pdf');
 let dir: string;
@@ -44,6 +44,23 @@ describe('pdf extractor', () => {
       expect(pages[1].text).toBe('Trang hai: người Tày, Nùng, H’Mông, Dao');
       expect(pages[0].text).toBe(pages[0].text.normalize('NFC'));
     }
+  });
+
+  it('letters drawn late from a fallback font (as LibreOffice writes them) are put back into their words', async () => {
+    const lines = [
+      'Thác Bản Giốc ở huyện Trùng Khánh là thác nước tự nhiên hùng vĩ.',
+      'Lãnh tụ Nguyễn Ái Quốc trở về nước năm 1941 ở Pác Bó.',
+      'Đảng bộ tỉnh Cao Bằng lãnh đạo, chỉ đạo công tác tuyên truyền.',
+    ];
+    const path = join(dir, 'fallback-font.pdf');
+    await makeFallbackFontPdf(path, lines);
+    const { pages } = await pdf.extract(await input(path));
+    // Before: "Thác B n Gi c huy n … hùng v .ả ố ở ệ ướ ự ĩ"
+    expect(pages[0].text).toBe(lines.join('\n'));
+    // A second-font letter drawn over ink already on the line (not into a gap) is not taken for one.
+    const over = join(dir, 'fallback-font-over.pdf');
+    await makeFallbackFontPdf(over, ['Thác Bản Giốc ở huyện Trùng Khánh'], { overInk: 'ự' });
+    expect((await pdf.extract(await input(over))).pages[0].text).toBe('Thác Bản Giốc ở huyện Trùng Khánhự');
   });
 
   it('long document (pages shared out between two threads): every page comes back, in order', async () => {

@@ -165,6 +165,80 @@ export function makeUnicodePdf(path: string, pageTexts: string[], opts: { form?:
   return writeFile(path, buildRawPdf(objects, { root: 1, info: 8 }));
 }
 
+/**
+ * A PDF laid out the way LibreOffice writes text whose font lacks some letters: each line is drawn
+ * in a Windows-1252 font (Times-Roman) with a gap wherever a letter outside that code page goes,
+ * then those letters are drawn afterwards from a second font (Helvetica with a /Differences
+ * encoding naming them uniXXXX), each positioned in its gap. Word spaces are gaps too, as
+ * LibreOffice leaves them. `overInk` adds, after each line, one extra letter of the second font
+ * drawn on top of the line's first word (not in a gap: the way TeX sets a letter under an accent).
+ */
+export function makeFallbackFontPdf(path: string, lines: string[], opts: { overInk?: string } = {}): Promise<void> {
+  const cp1252 = new Map<string, number>();
+  const dec = new TextDecoder('windows-1252');
+  for (let b = 0x21; b <= 0xff; b++) {
+    const ch = dec.decode(Uint8Array.of(b));
+    if (ch !== '\ufffd' && !cp1252.has(ch)) cp1252.set(ch, b);
+  }
+  const W1 = (ch: string) => ({ i: 278, l: 278, t: 278, f: 333, r: 333, m: 778, w: 722, M: 889, W: 944, ' ': 250, '.': 250, ',': 250 } as Record<string, number>)[ch] ?? (ch === ch.toUpperCase() && ch !== ch.toLowerCase() ? 667 : 500);
+  const size = 12;
+  const fallback = new Map<string, number>(); // letter -> code in the second font (from 128)
+  const code2 = (ch: string) => {
+    if (!fallback.has(ch)) fallback.set(ch, 128 + fallback.size);
+    return fallback.get(ch)!;
+  };
+  const esc = (bytes: number[]) => bytes.map((b) => (b === 0x28 || b === 0x29 || b === 0x5c ? `\\${String.fromCharCode(b)}` : b < 0x20 || b > 0x7e ? `\\${b.toString(8).padStart(3, '0')}` : String.fromCharCode(b))).join('');
+  const ops: string[] = [];
+  lines.forEach((line, li) => {
+    const y = 780 - li * 16;
+    const tj: string[] = [];
+    let run: number[] = [];
+    let gap = 0;
+    const late: Array<{ x: number; codes: number[] }> = [];
+    let x = 0;
+    for (const ch of [...line.normalize('NFC')]) {
+      const w = ch === ' ' ? 250 : cp1252.has(ch) ? W1(ch) : 500;
+      if (ch !== ' ' && cp1252.has(ch)) {
+        if (gap) {
+          if (run.length) tj.push(`(${esc(run)})`);
+          tj.push(String(-gap));
+          run = [];
+          gap = 0;
+        }
+        run.push(cp1252.get(ch)!);
+      } else {
+        gap += w;
+        if (ch !== ' ') {
+          const last = late.at(-1);
+          if (last && Math.abs(last.x + last.codes.length * 500 - x) < 1e-6) last.codes.push(code2(ch));
+          else late.push({ x, codes: [code2(ch)] });
+        }
+      }
+      x += w;
+    }
+    if (run.length) tj.push(`(${esc(run)})`);
+    const x0 = 40;
+    ops.push(`BT /F1 ${size} Tf 1 0 0 1 ${x0} ${y} Tm [${tj.join(' ')}] TJ ET`);
+    for (const l of late) ops.push(`BT /F2 ${size} Tf 1 0 0 1 ${(x0 + (l.x * size) / 1000).toFixed(3)} ${y} Tm (${esc(l.codes)}) Tj ET`);
+    if (opts.overInk) ops.push(`BT /F2 ${size} Tf 1 0 0 1 ${x0 + 1} ${y} Tm (${esc([code2(opts.overInk)])}) Tj ET`);
+  });
+  const names = [...fallback].sort((a, b) => a[1] - b[1]).map(([ch]) => `/uni${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
+  const widths1 = Array.from({ length: 224 }, (_, i) => {
+    const b = i + 32;
+    const ch = b === 32 ? ' ' : [...cp1252].find(([, v]) => v === b)?.[0];
+    return ch === undefined ? 500 : W1(ch);
+  });
+  const objects: Array<string | Buffer> = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> /Contents 4 0 R >>',
+    streamObject('', Buffer.from(ops.join('\n'), 'latin1')),
+    `<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman /Encoding /WinAnsiEncoding /FirstChar 32 /LastChar 255 /Widths [${widths1.join(' ')}] >>`,
+    `<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding << /Type /Encoding /Differences [128 ${names.join(' ')}] >> /FirstChar 128 /LastChar ${127 + Math.max(1, names.length)} /Widths [${names.map(() => 500).join(' ') || '500'}] >>`,
+  ];
+  return writeFile(path, buildRawPdf(objects));
+}
+
 /** Hostile PDFs: a page tree that points to itself, a page count claim of a billion, a content-stream bomb. */
 export async function makeHostilePdfs(dir: string): Promise<{ cycle: string; hugeCount: string; bomb: string; notPdf: string }> {
   const cycle = join(dir, 'cycle.pdf');

@@ -15,6 +15,32 @@ import { readFile } from 'node:fs/promises';
 import { isMainThread, parentPort } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { hasLateGlyphs, reorderLateGlyphs } from './pdf-lines.mjs';
+
+// pdf.js turns a gap narrower than 0.6 em inside a run of text into a space character with no
+// position of its own. On a page where some glyphs were drawn after the rest of their line (a
+// fallback font: pdf-lines.mjs), those positions are needed to put the glyphs back, so that page is
+// read a second time with `globalThis.__khoPdfSplitGaps` set, which makes every such gap a
+// positioned blank item instead. The switch is one condition added to pdf.js's evaluator
+// (PartialEvaluator.getTextContent, addFakeSpaces), loaded from a patched copy of its source as a
+// data: URL (nothing written to disk). If a pdf.js upgrade moves that line, the stock module is
+// loaded and late glyphs are placed by estimated character widths instead (pdf-lines.mjs).
+const GAP_TEST = 'if (textOrientation * textContentItem.spaceInFlowMin <= width && width <= textOrientation * textContentItem.spaceInFlowMax) {';
+let canSplitGaps = false;
+async function loadWorkerHalf() {
+  try {
+    const src = await readFile(require.resolve('pdfjs-dist/legacy/build/pdf.worker.mjs'), 'utf8');
+    if (src.split(GAP_TEST).length === 2) {
+      const patched = src.replace(GAP_TEST, `if (!globalThis.__khoPdfSplitGaps && ${GAP_TEST.slice(4)}`);
+      const mod = await import(`data:text/javascript;base64,${Buffer.from(patched).toString('base64')}`);
+      canSplitGaps = true;
+      return mod;
+    }
+  } catch {
+    // Fall through to the stock module.
+  }
+  return import('pdfjs-dist/legacy/build/pdf.worker.mjs');
+}
 
 // The legacy build (the one for Node) bundles core-js, which swaps the native Array.prototype.push
 // and JSON.parse for slower JavaScript versions for the whole thread. pdf.js does not need them:
@@ -22,8 +48,9 @@ import { dirname, join } from 'node:path';
 // the native functions back.
 const nativePush = Array.prototype.push;
 const nativeJsonParse = JSON.parse;
+const require = createRequire(import.meta.url);
 const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
-globalThis.pdfjsWorker ??= await import('pdfjs-dist/legacy/build/pdf.worker.mjs');
+globalThis.pdfjsWorker ??= await loadWorkerHalf();
 for (const [owner, name, fn] of [[Array.prototype, 'push', nativePush], [JSON, 'parse', nativeJsonParse]]) {
   if (owner[name] !== fn) Object.defineProperty(owner, name, { value: fn, writable: true, configurable: true, enumerable: false });
 }
@@ -67,7 +94,6 @@ function textMessageCopy(value) {
 }
 globalThis.structuredClone = (value, options) => (fastCloneOn && !options?.transfer?.length ? textMessageCopy(value) : nativeClone(value, options));
 
-const require = createRequire(import.meta.url);
 const pdfjsRoot = dirname(require.resolve('pdfjs-dist/package.json'));
 
 function documentOptions(data) {
@@ -85,6 +111,26 @@ function documentOptions(data) {
     standardFontDataUrl: join(pdfjsRoot, 'standard_fonts') + '/',
     wasmUrl: join(pdfjsRoot, 'wasm') + '/',
   };
+}
+
+/**
+ * A page's text. When some glyphs look drawn after the rest of their line, the page is read again
+ * with every gap positioned and those glyphs are put back in place; if none of them lands in a gap
+ * after all, the first reading stands.
+ */
+async function pageText(page) {
+  const content = await page.getTextContent({ includeMarkedContent: false });
+  if (!hasLateGlyphs(content.items)) return itemsToText(content.items);
+  if (!canSplitGaps) return itemsToText(reorderLateGlyphs(content.items, content.styles));
+  globalThis.__khoPdfSplitGaps = true;
+  let split;
+  try {
+    split = await page.getTextContent({ includeMarkedContent: false });
+  } finally {
+    globalThis.__khoPdfSplitGaps = false;
+  }
+  const fixed = reorderLateGlyphs(split.items, split.styles, { gapsPositioned: true });
+  return itemsToText(fixed === split.items ? content.items : fixed);
 }
 
 /** Joins text items into lines: a new line when the baseline moves, a space across a visible gap. */
@@ -175,8 +221,7 @@ async function textPages(doc, from, to, claim, deadline) {
     let page;
     try {
       page = await doc.getPage(n);
-      const content = await page.getTextContent({ includeMarkedContent: false });
-      pages.push({ page: n, text: itemsToText(content.items) });
+      pages.push({ page: n, text: await pageText(page) });
     } catch (err) {
       pages.push({ page: n, text: '', error: String(err?.message ?? err).slice(0, 200) });
     } finally {
