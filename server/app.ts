@@ -14,7 +14,7 @@ import type { Config } from './config.ts';
 import authPlugin from './plugins/auth.ts';
 import cataloguePlugin from './plugins/catalogue.ts';
 import csrfPlugin from './plugins/csrf.ts';
-import errorsPlugin, { clientErrorResponse } from './plugins/errors.ts';
+import errorsPlugin, { clientErrorResponse, frameworkErrorReply } from './plugins/errors.ts';
 import eventsPlugin from './plugins/events.ts';
 import multipartPlugin from './plugins/multipart.ts';
 import searchPlugin from './plugins/search.ts';
@@ -56,6 +56,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors: frameworkErrorReply,
     clientErrorHandler: (err, socket) => {
       // A reset or already-closed connection has no one to answer.
       if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || !socket.writable) {

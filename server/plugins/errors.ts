@@ -42,6 +42,21 @@ export function clientErrorResponse(err: NodeJS.ErrnoException): string {
   return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
+/**
+ * Errors fastify raises while routing, before any hook or handler (a malformed percent-encoding in
+ * the path, a path parameter over the length limit): the same body and stable codes as the rest.
+ * Given to Fastify as `frameworkErrors` (server/app.ts).
+ */
+export function frameworkErrorReply(error: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const [status, code, message] =
+    error.code === 'FST_ERR_BAD_URL'
+      ? [400, 'BAD_URL', 'The path is not valid (a malformed percent-encoding?)']
+      : error.code === 'FST_ERR_MAX_PARAM_LENGTH' || (error.statusCode ?? 0) === 414
+        ? [414, 'URI_TOO_LONG', 'A part of the path is too long']
+        : [error.statusCode && error.statusCode < 500 ? error.statusCode : 400, 'BAD_REQUEST', error.message];
+  reply.code(status).header('content-type', 'application/json; charset=utf-8').header('x-content-type-options', 'nosniff').send(errorBody(status, code, message));
+}
+
 /** Field name from a fastify/ajv validation error (`/title` → `title`, `querystring/size` → `size`). */
 function validationField(e: FastifyError): string | undefined {
   const v = e.validation?.[0];
@@ -87,8 +102,24 @@ export default fp(
       req.log.error({ err: error }, 'unhandled error');
       return reply.code(500).send(errorBody(500, 'INTERNAL_ERROR', 'Internal server error'));
     });
+    // Every route's path as a pattern, to tell "no such path" (404) from "not with this method" (405).
+    const routes: Array<{ pattern: RegExp; methods: string[] }> = [];
+    app.addHook('onRoute', (route) => {
+      if (!route.url.startsWith('/api/')) return;
+      const source = route.url.split('/').map((seg) => (seg.startsWith(':') ? '[^/]+' : seg === '*' ? '.*' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/');
+      routes.push({ pattern: new RegExp(`^${source}/?$`), methods: [route.method].flat().map(String) });
+    });
     app.setNotFoundHandler((req, reply) => {
-      reply.code(404).send(errorBody(404, 'ROUTE_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}`));
+      const path = req.url.split('?')[0];
+      if (path.startsWith('/api/')) {
+        const allowed = new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods));
+        if (allowed.size > 0 && !allowed.has(req.method)) {
+          if (allowed.has('GET')) allowed.add('HEAD');
+          const allow = [...allowed].sort().join(', ');
+          return reply.code(405).header('allow', allow).send(errorBody(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path} (allowed: ${allow})`));
+        }
+      }
+      return reply.code(404).send(errorBody(404, 'ROUTE_NOT_FOUND', `No route ${req.method} ${path}`));
     });
   },
   { name: 'errors' },

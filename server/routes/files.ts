@@ -130,7 +130,12 @@ export default async function fileRoutes(app: FastifyInstance) {
       if (notModified(req, etag)) return reply.code(304).send();
       const ifRange = req.headers['if-range'];
       const range = ifRange !== undefined && ifRange !== etag ? null : parseRange(req.headers.range, blob.size);
-      if (range === 'unsatisfiable') throw err.rangeNotSatisfiable(blob.size);
+      if (range === 'unsatisfiable') {
+        // The answer is a JSON error, not the file: none of the file's own headers.
+        for (const h of ['etag', 'content-disposition', 'content-security-policy']) reply.removeHeader(h);
+        reply.header('cache-control', 'no-store');
+        throw err.rangeNotSatisfiable(blob.size);
+      }
       if (range === null) {
         reply.header('content-length', blob.size);
         return reply.send(app.blobStore.read(sha));

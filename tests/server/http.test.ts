@@ -82,6 +82,27 @@ describe('real HTTP server', () => {
     expect(res.status).toBe(416);
     expect(res.headers.get('content-range')).toBe(`bytes */${pdf.length}`);
     expect((await res.json()).code).toBe('RANGE_NOT_SATISFIABLE');
+    // A JSON error, not the file: none of the file's caching or naming headers.
+    expect(res.headers.get('content-disposition')).toBeNull();
+    expect(res.headers.get('etag')).toBeNull();
+    expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('answers routing errors with the API error body: a bad path encoding, a too-long parameter, a wrong method', async () => {
+    const bad = await get('/api/products/%');
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect((await bad.json()).code).toBe('BAD_URL');
+    const long = await fetch(`${base}/api/store-deadlines/${'a'.repeat(300)}`, { method: 'PUT' });
+    expect(long.status).toBe(414);
+    expect((await long.json()).code).toBe('URI_TOO_LONG');
+    const put = await fetch(`${base}/api/products/${rec.id}`, { method: 'PUT' });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('DELETE, GET, HEAD, PATCH');
+    expect((await put.json()).code).toBe('METHOD_NOT_ALLOWED');
+    const none = await get('/api/no-such-thing');
+    expect(none.status).toBe(404);
+    expect((await none.json()).code).toBe('ROUTE_NOT_FOUND');
   });
 
   it('ignores a Range when If-Range names another version, and honours If-None-Match', async () => {
