@@ -1,13 +1,15 @@
 /**
  * POST /api/products — a new product with one or more files (multipart/form-data).
  * Metadata fields come first, then file parts named `file` (a field after a file is a 400
- * FIELD_AFTER_FILE, not dropped). Fields are validated before the first file is read; each file
- * streams to tmp/ (hash, size, sniffed type), limits give 413, unknown types 415; then the ingest service commits everything in one transaction and answers 201.
+ * FIELD_AFTER_FILE, not dropped; an unknown field, or a single-valued one sent twice, a 400
+ * VALIDATION_FAILED). Fields are validated before the first file is read; each file
+ * streams to tmp/ (hash, size, sniffed type), limits give 413, unknown types 415; then the ingest
+ * service commits everything in one transaction and answers 201.
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { visibilitySql } from '../catalogue/visibility.ts';
-import { parseNewProductFields, type ProductInsert, type RawFields } from '../catalogue/product-fields.ts';
+import { parseNewProductFields, uploadFieldKind, type ProductInsert, type RawFields } from '../catalogue/product-fields.ts';
 import { readProduct } from '../catalogue/product-read.ts';
 import { cached } from '../db/statements.ts';
 import { AppError, err } from '../errors.ts';
@@ -50,6 +52,7 @@ export default async function productUploadRoutes(app: FastifyInstance) {
       const raw: RawFields = {};
       const received: ReceivedFile[] = [];
       let fields: ProductInsert | null = null;
+      let sawFile = false;
       let onDuplicate: 'flag' | 'reject' | undefined;
       /** What to do with bytes already stored: the query's onDuplicate, else the form's, else flag; any other value is refused. */
       const duplicateMode = (form: RawFields): 'flag' | 'reject' => {
@@ -84,16 +87,24 @@ export default async function productUploadRoutes(app: FastifyInstance) {
         for await (const part of parts) {
           if (part.nameTruncated) throw err.tooLarge('FIELD_TOO_LARGE', `Field name "${part.name}…" is too long`, { field: part.name });
           if (part.type === 'field') {
+            const kind = formFieldKind(part.name);
+            if (kind === null) throw err.validation(part.name, `unknown field "${part.name}"`);
             // The record was read at the first file: a later field would be dropped without a word.
-            if (fields !== null) {
+            if (sawFile) {
               throw err.validation(part.name, `Field "${part.name}" was sent after a file: send the record's fields before the files`, 'FIELD_AFTER_FILE');
             }
+            if (kind === 'one' && raw[part.name] !== undefined) throw err.validation(part.name, `Field "${part.name}" was sent more than once`);
             (raw[part.name] ??= []).push(part.value);
             continue;
           }
           if (part.name !== 'file') {
             throw err.validation(part.name, `Unexpected file field "${part.name}": files must be sent as "file"`, 'UNEXPECTED_FILE_FIELD');
           }
+          sawFile = true;
+          // A required field not sent yet may still come after the file (a client sending the file
+          // first): this file is skipped unread and nothing is stored, so that the late field is
+          // named FIELD_AFTER_FILE; if none comes, the end of the form reports the missing field.
+          if (fields === null && REQUIRED_FIELDS.some((f) => !raw[f]?.some((v) => v.trim() !== ''))) continue;
           // Refuse bad metadata before reading a possibly large file.
           fields ??= parseNewProductFields(raw, { sqlite, principal });
           onDuplicate ??= duplicateMode(raw);
@@ -108,7 +119,7 @@ export default async function productUploadRoutes(app: FastifyInstance) {
           );
         }
         stopIdleTimer();
-        if (received.length === 0) throw err.validation('file', 'At least one file is required (multipart part named "file")', 'NO_FILES');
+        if (!sawFile) throw err.validation('file', 'At least one file is required (multipart part named "file")', 'NO_FILES');
         fields ??= parseNewProductFields(raw, { sqlite, principal });
         onDuplicate ??= duplicateMode(raw);
         if (onDuplicate === 'reject') {
@@ -153,6 +164,17 @@ export default async function productUploadRoutes(app: FastifyInstance) {
         }),
       }));
   }
+}
+
+/** Fields without which a record is refused (`title` and `type`). */
+const REQUIRED_FIELDS = ['title', 'type'];
+
+/**
+ * Whether a form field of this name is taken: the record's fields ('list' ones may repeat),
+ * `onDuplicate`, and `_csrf` (a web form's token; for multipart it is read from the query) — or null.
+ */
+function formFieldKind(name: string): 'one' | 'list' | null {
+  return name === 'onDuplicate' || name === '_csrf' ? 'one' : uploadFieldKind(name);
 }
 
 /** Longest stored file name, in characters. */

@@ -351,6 +351,64 @@ describe('POST /api/products (upload)', () => {
     expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
   });
 
+  /** A multipart body written part by part: the Content-Disposition parameters exactly as given (no filename*). */
+  const rawUpload = (parts: Array<[disposition: string, content: string | Buffer]>, url = '/api/products') => {
+    const boundary = 'kho-raw-form';
+    const chunks: Buffer[] = [];
+    for (const [disposition, content] of parts) {
+      chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; ${disposition}\r\n\r\n`), Buffer.from(content), Buffer.from('\r\n'));
+    }
+    chunks.push(Buffer.from(`--${boundary}--\r\n`));
+    return t.app.inject({ method: 'POST', url, payload: Buffer.concat(chunks), headers: { ...auth(), 'content-type': `multipart/form-data; boundary=${boundary}` } });
+  };
+  const productCount = () => (t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
+
+  it('names a required field sent after a file FIELD_AFTER_FILE (not a missing field), and keeps nothing', async () => {
+    const before = productCount();
+    for (const [late, value] of [['title', 'Sau'], ['type', 'document']]) {
+      const early = late === 'title' ? ['type', 'document'] : ['title', 'Công văn gửi sau tệp'];
+      const res = await rawUpload([
+        [`name="${early[0]}"`, early[1]],
+        ['name="file"; filename="cong-van.txt"', 'Công văn số 12 của Ban Tuyên giáo Tỉnh uỷ'],
+        [`name="${late}"`, value],
+      ]);
+      expect(res.statusCode, late).toBe(400);
+      expect(res.json(), late).toMatchObject({ code: 'FIELD_AFTER_FILE', field: late });
+    }
+    // A known list field after a file, with the required ones missing too.
+    const list = await rawUpload([['name="file"; filename="cong-van.txt"', 'Công văn số 12'], ['name="subject"', 'lịch sử']]);
+    expect(list.json()).toMatchObject({ code: 'FIELD_AFTER_FILE', field: 'subject' });
+    // With nothing after the file, a missing title is still named as missing.
+    const missing = await rawUpload([['name="type"', 'document'], ['name="file"; filename="cong-van.txt"', 'Công văn số 12']]);
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'title', message: 'title is required' });
+    expect(productCount()).toBe(before);
+    expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+  });
+
+  it('refuses an unknown form field and a single-valued field sent twice, naming the field, and keeps nothing', async () => {
+    const before = productCount();
+    const unknown = await upload({ title: 'Tờ rơi', type: 'leaflet', foo: 'bar' }, [{ filename: 'to-roi.txt', data: Buffer.from('Tờ rơi trường lạ') }]);
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'foo' });
+    expect(unknown.json().message).toContain('"foo"');
+    for (const name of ['title', 'type', 'year', 'onDuplicate']) {
+      const twice = { title: 'Tờ rơi', type: 'leaflet', year: '2023', onDuplicate: 'flag', [name]: { title: ['Tờ rơi X', 'Tờ rơi Y'], type: ['leaflet', 'flyer'], year: ['2022', '2023'], onDuplicate: ['flag', 'flag'] }[name]! };
+      const res = await upload(twice, [{ filename: 'to-roi.txt', data: Buffer.from('Tờ rơi gửi hai lần') }]);
+      expect(res.statusCode, name).toBe(400);
+      expect(res.json(), name).toMatchObject({ code: 'VALIDATION_FAILED', field: name });
+    }
+    expect(productCount()).toBe(before);
+    expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+    // List fields stay repeatable under either name, and the page token of a web form is not a record field.
+    const ok = await upload(
+      { title: 'Tờ rơi nhiều chủ đề', type: 'leaflet', language: ['vi', 'tay'], subject: ['lịch sử', 'du lịch'], subjects: 'Cao Bằng', _csrf: 'x' },
+      [{ filename: 'to-roi.txt', data: Buffer.from('Tờ rơi nhiều chủ đề') }],
+    );
+    expect(ok.statusCode, ok.body).toBe(201);
+    expect(ok.json()).toMatchObject({ languages: ['vi', 'tay'], subjects: ['lịch sử', 'du lịch', 'Cao Bằng'] });
+  });
+
   it('refuses every non-multipart request with the same 415 NOT_MULTIPART (with no content type, octet-stream, JSON, a form)', async () => {
     for (const [type, payload] of [['application/json', '{"title":"Tờ rơi"}'], ['application/octet-stream', 'Tờ rơi'], [undefined, 'Tờ rơi'], ['application/x-www-form-urlencoded', 'title=T%E1%BB%9D']] as const) {
       const res = await t.app.inject({ method: 'POST', url: '/api/products', headers: { ...auth(), ...(type ? { 'content-type': type } : {}) }, payload });
