@@ -181,14 +181,15 @@ function formFieldKind(name: string): 'one' | 'list' | null {
 const MAX_NAME_CHARS = 255;
 
 /**
- * Keep the name a user gave, minus path parts, control characters and bidirectional overrides
- * (which make `\u202egnp.exe` look like `exe.png`); NFC. A longer name is cut on a character
+ * Keep the name a user gave, minus path parts (`/` or `\`: a Windows client may send its full
+ * path), control characters and bidirectional overrides (which make `\u202egnp.exe` look like
+ * `exe.png`); a line break becomes a space; NFC. A longer name is cut on a character
  * boundary (never inside a surrogate pair) and keeps its extension.
  */
 export function sanitiseName(name: string | undefined): string {
   const base = (name ?? '').normalize('NFC').split(/[\\/]/).pop() ?? '';
   // eslint-disable-next-line no-control-regex
-  const clean = base.replace(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '').trim();
+  const clean = base.replace(/[\r\n]+/g, ' ').replace(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '').trim();
   const short = shorten(clean);
   return short === '' || short === '.' || short === '..' ? 'file' : short;
 }

@@ -409,6 +409,22 @@ describe('POST /api/products (upload)', () => {
     expect(ok.json()).toMatchObject({ languages: ['vi', 'tay'], subjects: ['lịch sử', 'du lịch', 'Cao Bằng'] });
   });
 
+  it('keeps the last segment of a Windows path and decodes only %22, %0D and %0A in a file name', async () => {
+    const res = await rawUpload([
+      ['name="title"', 'Bản đồ du lịch Cao Bằng'],
+      ['name="type"', 'map'],
+      ['name="file"; filename="C:\\Users\\Nguyen\\Tài liệu\\bản đồ.txt"', 'Bản đồ du lịch tỉnh Cao Bằng, bản in năm 2023'],
+      ['name="file"; filename="Báo cáo %22Non nước Cao Bằng%22%0D%0Anăm 2023 %41.txt"', 'Báo cáo kết quả thực hiện Kế hoạch 199-KH/TU'],
+      ['name="file"; filename="\\\\may-chu\\chung\\to-gap.txt"', 'Tờ gấp giới thiệu Thác Bản Giốc'],
+    ]);
+    expect(res.statusCode, res.body).toBe(201);
+    const names = res.json().files.map((f: { originalName: string }) => f.originalName);
+    expect(names).toEqual(['bản đồ.txt', 'Báo cáo "Non nước Cao Bằng" năm 2023 %41.txt', 'to-gap.txt']);
+    const download = await t.app.inject({ url: res.json().files[1].url, headers: auth() });
+    expect(download.headers['content-disposition']).toContain(`filename*=UTF-8''${encodeURIComponent('Báo cáo "Non nước Cao Bằng" năm 2023 %41.txt')}`);
+    expect(download.headers['content-disposition']).not.toContain('%2522');
+  });
+
   it('refuses every non-multipart request with the same 415 NOT_MULTIPART (with no content type, octet-stream, JSON, a form)', async () => {
     for (const [type, payload] of [['application/json', '{"title":"Tờ rơi"}'], ['application/octet-stream', 'Tờ rơi'], [undefined, 'Tờ rơi'], ['application/x-www-form-urlencoded', 'title=T%E1%BB%9D']] as const) {
       const res = await t.app.inject({ method: 'POST', url: '/api/products', headers: { ...auth(), ...(type ? { 'content-type': type } : {}) }, payload });
