@@ -3,8 +3,9 @@
  * Metadata fields come first, then file parts named `file` (a field after a file is a 400
  * FIELD_AFTER_FILE, not dropped; an unknown field, or a single-valued one sent twice, a 400
  * VALIDATION_FAILED). Fields are validated before the first file is read; each file
- * streams to tmp/ (hash, size, sniffed type), limits give 413, unknown types 415; then the ingest
- * service commits everything in one transaction and answers 201.
+ * streams to tmp/ (hash, size, sniffed type), limits give 413, unknown types 415; bytes repeated
+ * within the upload are kept once (`mergedFiles`); then the ingest service commits everything in
+ * one transaction and answers 201.
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -34,7 +35,7 @@ export default async function productUploadRoutes(app: FastifyInstance) {
         consumes: ['multipart/form-data'],
         querystring: Type.Object({ onDuplicate: Type.Optional(Type.Union([Type.Literal('flag'), Type.Literal('reject')])) }),
         response: {
-          201: Type.Object({}, { additionalProperties: true, description: 'The new record, with `duplicates`' }),
+          201: Type.Object({}, { additionalProperties: true, description: 'The new record, with `duplicates` and `mergedFiles`' }),
           400: ErrorSchema,
           401: ErrorSchema,
           403: ErrorSchema,
@@ -53,6 +54,8 @@ export default async function productUploadRoutes(app: FastifyInstance) {
       const received: ReceivedFile[] = [];
       let fields: ProductInsert | null = null;
       let sawFile = false;
+      /** Parts whose bytes repeat an earlier file of this upload: stored once, under the first name. */
+      const mergedFiles: Array<{ sha256: string; fileName: string; mergedInto: string }> = [];
       let onDuplicate: 'flag' | 'reject' | undefined;
       /** What to do with bytes already stored: the query's onDuplicate, else the form's, else flag; any other value is refused. */
       const duplicateMode = (form: RawFields): 'flag' | 'reject' => {
@@ -108,15 +111,20 @@ export default async function productUploadRoutes(app: FastifyInstance) {
           // Refuse bad metadata before reading a possibly large file.
           fields ??= parseNewProductFields(raw, { sqlite, principal });
           onDuplicate ??= duplicateMode(raw);
-          received.push(
-            await receiveFile(part.data, {
-              tmpDir: app.paths.tmpDir,
-              originalName: sanitiseName(part.filename),
-              clientMediaType: part.mimetype || null,
-              maxFileBytes: limits.maxFileBytes,
-              direct: Number(req.headers['content-length'] ?? 0) >= DIRECT_WRITE_MIN_BYTES,
-            }),
-          );
+          const file = await receiveFile(part.data, {
+            tmpDir: app.paths.tmpDir,
+            originalName: sanitiseName(part.filename),
+            clientMediaType: part.mimetype || null,
+            maxFileBytes: limits.maxFileBytes,
+            direct: Number(req.headers['content-length'] ?? 0) >= DIRECT_WRITE_MIN_BYTES,
+          });
+          const first = received.find((f) => f.sha256 === file.sha256);
+          if (first === undefined) {
+            received.push(file);
+          } else {
+            mergedFiles.push({ sha256: file.sha256, fileName: file.originalName, mergedInto: first.originalName });
+            await app.ingest.discard([file]);
+          }
         }
         stopIdleTimer();
         if (!sawFile) throw err.validation('file', 'At least one file is required (multipart part named "file")', 'NO_FILES');
@@ -135,7 +143,7 @@ export default async function productUploadRoutes(app: FastifyInstance) {
         const record = readProduct(sqlite, result.productId)!;
         const existing = new Map(result.duplicates.map((d) => [d.sha256, d.existingProductIds]));
         reply.code(201).header('location', `/api/products/${result.productId}`).header('etag', `"v${record.version}"`);
-        return { ...record, duplicates: describeDuplicates(received, existing, principal) };
+        return { ...record, duplicates: describeDuplicates(received, existing, principal), mergedFiles };
       } catch (e) {
         stopIdleTimer();
         // Whatever the client still sends is read and dropped, so the answer reaches it and a

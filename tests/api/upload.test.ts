@@ -425,6 +425,37 @@ describe('POST /api/products (upload)', () => {
     expect(download.headers['content-disposition']).not.toContain('%2522');
   });
 
+  it('stores the same bytes sent twice in one upload once, under the first name, and says so', async () => {
+    const data = Buffer.from('Nghị quyết về công tác tuyên truyền, giáo dục truyền thống năm 2023');
+    const res = await upload({ title: 'Nghị quyết gửi hai lần', type: 'document' }, [
+      { filename: 'nghị quyết.txt', data },
+      { filename: 'bìa.png', data: await makePng(12, 12, 41) },
+      { filename: 'nghị quyết (bản sao).txt', data },
+    ]);
+    expect(res.statusCode, res.body).toBe(201);
+    const rec = res.json();
+    expect(rec.files.map((f: { originalName: string }) => f.originalName)).toEqual(['nghị quyết.txt', 'bìa.png']);
+    expect(rec.mergedFiles).toEqual([{ sha256: rec.files[0].sha256, fileName: 'nghị quyết (bản sao).txt', mergedInto: 'nghị quyết.txt' }]);
+    expect(rec.duplicates).toEqual([]);
+    expect(t.app.db.sqlite.prepare('SELECT count(*) AS n FROM product_files WHERE product_id = ?').get(rec.id)).toEqual({ n: 2 });
+    expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+
+    // Again, twice, into a new record: the earlier record is named once per file and flagged once.
+    const again = await upload({ title: 'Bản khác của nghị quyết', type: 'document' }, [
+      { filename: 'a.txt', data },
+      { filename: 'a.txt', data },
+      { filename: 'b.png', data: await makePng(12, 12, 41) },
+    ]);
+    expect(again.statusCode, again.body).toBe(201);
+    const body = again.json();
+    expect(body.files).toHaveLength(2);
+    expect(body.mergedFiles).toEqual([{ sha256: rec.files[0].sha256, fileName: 'a.txt', mergedInto: 'a.txt' }]);
+    expect(body.duplicates.map((d: { fileName: string }) => d.fileName)).toEqual(['a.txt', 'b.png']);
+    expect(body.duplicateFlags).toEqual([expect.objectContaining({ kind: 'same_file', productId: rec.id })]);
+    const plain = await upload({ title: 'Tờ rơi một tệp', type: 'leaflet' }, [{ filename: 'mot.txt', data: Buffer.from('Tờ rơi chỉ có một tệp') }]);
+    expect(plain.json().mergedFiles).toEqual([]);
+  });
+
   it('refuses every non-multipart request with the same 415 NOT_MULTIPART (with no content type, octet-stream, JSON, a form)', async () => {
     for (const [type, payload] of [['application/json', '{"title":"Tờ rơi"}'], ['application/octet-stream', 'Tờ rơi'], [undefined, 'Tờ rơi'], ['application/x-www-form-urlencoded', 'title=T%E1%BB%9D']] as const) {
       const res = await t.app.inject({ method: 'POST', url: '/api/products', headers: { ...auth(), ...(type ? { 'content-type': type } : {}) }, payload });
