@@ -456,6 +456,27 @@ describe('POST /api/products (upload)', () => {
     expect(plain.json().mergedFiles).toEqual([]);
   });
 
+  it('drops flags naming a deleted record from the records that held them', async () => {
+    const data = Buffer.from('Tài liệu lịch sử Đảng bộ tỉnh Cao Bằng, bản dùng để thử xoá');
+    const first = (await upload({ title: 'Lịch sử Đảng bộ tỉnh Cao Bằng', type: 'book' }, [{ filename: 'ls.txt', data }])).json();
+    const second = (await upload({ title: 'Lịch sử Đảng bộ tỉnh Cao Bằng (tái bản)', type: 'book' }, [{ filename: 'ls-2.txt', data }])).json();
+    const third = (await upload({ title: 'Lịch sử Đảng bộ tỉnh Cao Bằng tập 2', type: 'book' }, [{ filename: 'ls-3.txt', data: Buffer.from('Tập 2, bản dùng để thử xoá') }])).json();
+    expect(second.duplicateFlags.map((f: { productId: number }) => f.productId)).toContain(first.id);
+    expect(third.duplicateFlags.map((f: { productId: number }) => f.productId)).toEqual(expect.arrayContaining([first.id, second.id]));
+    expect((await t.app.inject({ method: 'DELETE', url: `/api/products/${first.id}`, headers: auth() })).statusCode).toBe(204);
+    const after = (await t.app.inject({ url: `/api/products/${third.id}`, headers: auth() })).json();
+    // (Records of the earlier tests may be flagged too, for a similar title.)
+    const others = third.duplicateFlags.length - 2;
+    expect(after.duplicateFlags.map((f: { productId: number }) => f.productId)).toContain(second.id);
+    expect(after.duplicateFlags.map((f: { productId: number }) => f.productId)).not.toContain(first.id);
+    expect(after.duplicateFlags).toHaveLength(others + 1);
+    expect(after.version).toBe(third.version);
+    const secondAfter = (await t.app.inject({ url: `/api/products/${second.id}`, headers: auth() })).json();
+    expect(secondAfter.duplicateFlags.map((f: { productId: number }) => f.productId)).not.toContain(first.id);
+    const list = (await t.app.inject({ url: '/api/products?flagged=true&pageSize=100', headers: auth() })).json();
+    expect(list.items.find((i: { id: number }) => i.id === third.id)?.duplicateFlagCount).toBe(others + 1);
+  });
+
   it('refuses every non-multipart request with the same 415 NOT_MULTIPART (with no content type, octet-stream, JSON, a form)', async () => {
     for (const [type, payload] of [['application/json', '{"title":"Tờ rơi"}'], ['application/octet-stream', 'Tờ rơi'], [undefined, 'Tờ rơi'], ['application/x-www-form-urlencoded', 'title=T%E1%BB%9D']] as const) {
       const res = await t.app.inject({ method: 'POST', url: '/api/products', headers: { ...auth(), ...(type ? { 'content-type': type } : {}) }, payload });
