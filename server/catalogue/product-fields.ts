@@ -43,6 +43,15 @@ const LIST_ALIASES: Partial<Record<EditableField, string[]>> = {
   coIssuers: ['coIssuer', 'coIssuers'],
 };
 
+/**
+ * Whether an upload may send a form field of this name: 'list' for the list fields (their names
+ * may repeat), 'one' for the other catalogue fields (sent at most once), null for an unknown name.
+ */
+export function uploadFieldKind(name: string): 'one' | 'list' | null {
+  if (Object.values(LIST_ALIASES).some((names) => names.includes(name))) return 'list';
+  return (EDITABLE_FIELDS as readonly string[]).includes(name) && !(name in LIST_ALIASES) ? 'one' : null;
+}
+
 const one = (raw: RawFields, name: string): string | undefined => {
   const v = raw[name];
   if (v === undefined || v.length === 0) return undefined;
@@ -67,7 +76,8 @@ export function isValidDate(s: string): boolean {
 }
 
 const str = (field: string, v: unknown): string | null => {
-  if (v === null) return null;
+  // (undefined: a required field not sent at all, which is "required", not "not a string")
+  if (v === null || v === undefined) return null;
   if (typeof v === 'number') return String(v);
   if (typeof v !== 'string') throw err.validation(field, `${field} must be a string`);
   const t = v.normalize('NFC').trim();

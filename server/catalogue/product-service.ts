@@ -78,8 +78,23 @@ export function deleteProduct(sqlite: Database.Database, p: Principal, id: numbe
     const files = sqlite.prepare('SELECT sha256, original_name FROM product_files WHERE product_id = ?').all(id);
     sqlite.prepare('DELETE FROM product_files WHERE product_id = ?').run(id);
     sqlite.prepare('DELETE FROM products WHERE id = ?').run(id);
+    dropFlagsNaming(sqlite, id);
     writeAudit(sqlite, p, { action: 'delete', entity: 'product', entityId: id, changes: { title: [row.title, null], state: [row.state, null], files } });
   })();
+}
+
+/**
+ * Other records' duplicate flags that name a deleted record are removed with it (flags are
+ * advisory and not an edit: their version stays, so nobody's open edit goes stale).
+ */
+function dropFlagsNaming(sqlite: Database.Database, id: number): void {
+  const rows = sqlite
+    .prepare(`SELECT DISTINCT p.id, p.duplicate_flags FROM products p, json_each(p.duplicate_flags) f WHERE json_extract(f.value, '$.productId') = ?`)
+    .all(id) as Array<{ id: number; duplicate_flags: string }>;
+  const update = sqlite.prepare('UPDATE products SET duplicate_flags = ? WHERE id = ?');
+  for (const r of rows) {
+    update.run(JSON.stringify((JSON.parse(r.duplicate_flags) as DuplicateFlag[]).filter((f) => f.productId !== id)), r.id);
+  }
 }
 
 export interface ListQuery {

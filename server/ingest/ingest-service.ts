@@ -78,7 +78,10 @@ export function createIngestService(deps: IngestDeps): IngestService {
         colNames.push('created_by');
         cols.push(['createdBy', principal.userId]);
       }
-      const sameFile = duplicates.flatMap((d) => d.existingProductIds.map((productId) => ({ kind: 'same_file', productId, sha256: d.sha256, detail: d.fileName })));
+      // One flag per other product, naming the first file it shares.
+      const sameFile = duplicates
+        .flatMap((d) => d.existingProductIds.map((productId) => ({ kind: 'same_file', productId, sha256: d.sha256, detail: d.fileName })))
+        .filter((f, i, all) => all.findIndex((g) => g.productId === f.productId) === i);
       // Title-similarity and same-plan-task flags (catalogue/duplicates.ts).
       const likely = findLikelyDuplicates(sqlite, { title: fields.title, planTaskId: fields.planTaskId ?? null }, null, new Set(sameFile.map((f) => f.productId)));
       const flags = [...sameFile, ...likely];

@@ -38,7 +38,10 @@ export interface FieldPart {
 export interface FilePart {
   type: 'file';
   name: string;
-  /** As sent (UTF-8; `filename*` preferred when present); may be empty. */
+  /**
+   * As sent (UTF-8; `filename*` preferred when present), with the `%22`, `%0D` and `%0A` escapes of
+   * a plain `filename` decoded; backslashes are kept (a Windows path); may be empty.
+   */
   filename: string;
   /** The part's Content-Type, or application/octet-stream when it has none. */
   mimetype: string;
@@ -316,11 +319,24 @@ function parseDisposition(value: string | undefined): { name?: string; filename?
   const params = semi === -1 ? new Map<string, string>() : parseParams(value.slice(semi));
   const extended = params.get('filename*');
   // A part with only an unreadable `filename*` (unknown charset) is still a file, with no name.
-  const filename = (extended !== undefined ? decodeExtended(extended) : undefined) ?? params.get('filename') ?? (extended !== undefined ? '' : undefined);
-  return { name: params.get('name'), filename };
+  const plain = params.get('filename');
+  const filename = (extended !== undefined ? decodeExtended(extended) : undefined) ?? (plain !== undefined ? decodeFormEscapes(plain) : undefined) ?? (extended !== undefined ? '' : undefined);
+  const name = params.get('name');
+  return { name: name !== undefined ? decodeFormEscapes(name) : undefined, filename };
 }
 
-/** `; a=b; c="d \" e"` → Map (names lower-cased; quoted strings unescaped). */
+/**
+ * Browsers and curl (≥ 7.81) write `"`, CR and LF in a form name or file name as `%22`, `%0D` and
+ * `%0A` (WHATWG multipart/form-data encoding): those three are decoded, any other `%xx` stays as sent.
+ */
+function decodeFormEscapes(v: string): string {
+  return v.replace(/%(22|0d|0a)/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/**
+ * `; a=b; c="d \" e"` → Map (names lower-cased; quoted strings unescaped). Only `\"` and `\\` are
+ * escapes: browsers send a Windows path (`C:\Users\…`) with its backslashes as they are.
+ */
 function parseParams(s: string): Map<string, string> {
   const out = new Map<string, string>();
   let i = 0;
@@ -335,7 +351,7 @@ function parseParams(s: string): Map<string, string> {
     if (s[i] === '"') {
       i++;
       while (i < s.length && s[i] !== '"') {
-        if (s[i] === '\\' && i + 1 < s.length) i++;
+        if (s[i] === '\\' && (s[i + 1] === '"' || s[i + 1] === '\\')) i++;
         value += s[i++];
       }
       i++; // closing quote

@@ -1,13 +1,16 @@
 /**
  * POST /api/products — a new product with one or more files (multipart/form-data).
  * Metadata fields come first, then file parts named `file` (a field after a file is a 400
- * FIELD_AFTER_FILE, not dropped). Fields are validated before the first file is read; each file
- * streams to tmp/ (hash, size, sniffed type), limits give 413, unknown types 415; then the ingest service commits everything in one transaction and answers 201.
+ * FIELD_AFTER_FILE, not dropped; an unknown field, or a single-valued one sent twice, a 400
+ * VALIDATION_FAILED). Fields are validated before the first file is read; each file
+ * streams to tmp/ (hash, size, sniffed type), limits give 413, unknown types 415; bytes repeated
+ * within the upload are kept once (`mergedFiles`); then the ingest service commits everything in
+ * one transaction and answers 201.
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { visibilitySql } from '../catalogue/visibility.ts';
-import { parseNewProductFields, type ProductInsert, type RawFields } from '../catalogue/product-fields.ts';
+import { parseNewProductFields, uploadFieldKind, type ProductInsert, type RawFields } from '../catalogue/product-fields.ts';
 import { readProduct } from '../catalogue/product-read.ts';
 import { cached } from '../db/statements.ts';
 import { AppError, err } from '../errors.ts';
@@ -32,7 +35,7 @@ export default async function productUploadRoutes(app: FastifyInstance) {
         consumes: ['multipart/form-data'],
         querystring: Type.Object({ onDuplicate: Type.Optional(Type.Union([Type.Literal('flag'), Type.Literal('reject')])) }),
         response: {
-          201: Type.Object({}, { additionalProperties: true, description: 'The new record, with `duplicates`' }),
+          201: Type.Object({}, { additionalProperties: true, description: 'The new record, with `duplicates` and `mergedFiles`' }),
           400: ErrorSchema,
           401: ErrorSchema,
           403: ErrorSchema,
@@ -50,6 +53,9 @@ export default async function productUploadRoutes(app: FastifyInstance) {
       const raw: RawFields = {};
       const received: ReceivedFile[] = [];
       let fields: ProductInsert | null = null;
+      let sawFile = false;
+      /** Parts whose bytes repeat an earlier file of this upload: stored once, under the first name. */
+      const mergedFiles: Array<{ sha256: string; fileName: string; mergedInto: string }> = [];
       let onDuplicate: 'flag' | 'reject' | undefined;
       /** What to do with bytes already stored: the query's onDuplicate, else the form's, else flag; any other value is refused. */
       const duplicateMode = (form: RawFields): 'flag' | 'reject' => {
@@ -84,31 +90,44 @@ export default async function productUploadRoutes(app: FastifyInstance) {
         for await (const part of parts) {
           if (part.nameTruncated) throw err.tooLarge('FIELD_TOO_LARGE', `Field name "${part.name}…" is too long`, { field: part.name });
           if (part.type === 'field') {
+            const kind = formFieldKind(part.name);
+            if (kind === null) throw err.validation(part.name, `unknown field "${part.name}"`);
             // The record was read at the first file: a later field would be dropped without a word.
-            if (fields !== null) {
+            if (sawFile) {
               throw err.validation(part.name, `Field "${part.name}" was sent after a file: send the record's fields before the files`, 'FIELD_AFTER_FILE');
             }
+            if (kind === 'one' && raw[part.name] !== undefined) throw err.validation(part.name, `Field "${part.name}" was sent more than once`);
             (raw[part.name] ??= []).push(part.value);
             continue;
           }
           if (part.name !== 'file') {
             throw err.validation(part.name, `Unexpected file field "${part.name}": files must be sent as "file"`, 'UNEXPECTED_FILE_FIELD');
           }
+          sawFile = true;
+          // A required field not sent yet may still come after the file (a client sending the file
+          // first): this file is skipped unread and nothing is stored, so that the late field is
+          // named FIELD_AFTER_FILE; if none comes, the end of the form reports the missing field.
+          if (fields === null && REQUIRED_FIELDS.some((f) => !raw[f]?.some((v) => v.trim() !== ''))) continue;
           // Refuse bad metadata before reading a possibly large file.
           fields ??= parseNewProductFields(raw, { sqlite, principal });
           onDuplicate ??= duplicateMode(raw);
-          received.push(
-            await receiveFile(part.data, {
-              tmpDir: app.paths.tmpDir,
-              originalName: sanitiseName(part.filename),
-              clientMediaType: part.mimetype || null,
-              maxFileBytes: limits.maxFileBytes,
-              direct: Number(req.headers['content-length'] ?? 0) >= DIRECT_WRITE_MIN_BYTES,
-            }),
-          );
+          const file = await receiveFile(part.data, {
+            tmpDir: app.paths.tmpDir,
+            originalName: sanitiseName(part.filename),
+            clientMediaType: part.mimetype || null,
+            maxFileBytes: limits.maxFileBytes,
+            direct: Number(req.headers['content-length'] ?? 0) >= DIRECT_WRITE_MIN_BYTES,
+          });
+          const first = received.find((f) => f.sha256 === file.sha256);
+          if (first === undefined) {
+            received.push(file);
+          } else {
+            mergedFiles.push({ sha256: file.sha256, fileName: file.originalName, mergedInto: first.originalName });
+            await app.ingest.discard([file]);
+          }
         }
         stopIdleTimer();
-        if (received.length === 0) throw err.validation('file', 'At least one file is required (multipart part named "file")', 'NO_FILES');
+        if (!sawFile) throw err.validation('file', 'At least one file is required (multipart part named "file")', 'NO_FILES');
         fields ??= parseNewProductFields(raw, { sqlite, principal });
         onDuplicate ??= duplicateMode(raw);
         if (onDuplicate === 'reject') {
@@ -124,7 +143,7 @@ export default async function productUploadRoutes(app: FastifyInstance) {
         const record = readProduct(sqlite, result.productId)!;
         const existing = new Map(result.duplicates.map((d) => [d.sha256, d.existingProductIds]));
         reply.code(201).header('location', `/api/products/${result.productId}`).header('etag', `"v${record.version}"`);
-        return { ...record, duplicates: describeDuplicates(received, existing, principal) };
+        return { ...record, duplicates: describeDuplicates(received, existing, principal), mergedFiles };
       } catch (e) {
         stopIdleTimer();
         // Whatever the client still sends is read and dropped, so the answer reaches it and a
@@ -155,18 +174,30 @@ export default async function productUploadRoutes(app: FastifyInstance) {
   }
 }
 
+/** Fields without which a record is refused (`title` and `type`). */
+const REQUIRED_FIELDS = ['title', 'type'];
+
+/**
+ * Whether a form field of this name is taken: the record's fields ('list' ones may repeat),
+ * `onDuplicate`, and `_csrf` (a web form's token; for multipart it is read from the query) — or null.
+ */
+function formFieldKind(name: string): 'one' | 'list' | null {
+  return name === 'onDuplicate' || name === '_csrf' ? 'one' : uploadFieldKind(name);
+}
+
 /** Longest stored file name, in characters. */
 const MAX_NAME_CHARS = 255;
 
 /**
- * Keep the name a user gave, minus path parts, control characters and bidirectional overrides
- * (which make `\u202egnp.exe` look like `exe.png`); NFC. A longer name is cut on a character
+ * Keep the name a user gave, minus path parts (`/` or `\`: a Windows client may send its full
+ * path), control characters and bidirectional overrides (which make `\u202egnp.exe` look like
+ * `exe.png`); a line break becomes a space; NFC. A longer name is cut on a character
  * boundary (never inside a surrogate pair) and keeps its extension.
  */
 export function sanitiseName(name: string | undefined): string {
   const base = (name ?? '').normalize('NFC').split(/[\\/]/).pop() ?? '';
   // eslint-disable-next-line no-control-regex
-  const clean = base.replace(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '').trim();
+  const clean = base.replace(/[\r\n]+/g, ' ').replace(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '').trim();
   const short = shorten(clean);
   return short === '' || short === '.' || short === '..' ? 'file' : short;
 }

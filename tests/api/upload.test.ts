@@ -351,6 +351,132 @@ describe('POST /api/products (upload)', () => {
     expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
   });
 
+  /** A multipart body written part by part: the Content-Disposition parameters exactly as given (no filename*). */
+  const rawUpload = (parts: Array<[disposition: string, content: string | Buffer]>, url = '/api/products') => {
+    const boundary = 'kho-raw-form';
+    const chunks: Buffer[] = [];
+    for (const [disposition, content] of parts) {
+      chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; ${disposition}\r\n\r\n`), Buffer.from(content), Buffer.from('\r\n'));
+    }
+    chunks.push(Buffer.from(`--${boundary}--\r\n`));
+    return t.app.inject({ method: 'POST', url, payload: Buffer.concat(chunks), headers: { ...auth(), 'content-type': `multipart/form-data; boundary=${boundary}` } });
+  };
+  const productCount = () => (t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
+
+  it('names a required field sent after a file FIELD_AFTER_FILE (not a missing field), and keeps nothing', async () => {
+    const before = productCount();
+    for (const [late, value] of [['title', 'Sau'], ['type', 'document']]) {
+      const early = late === 'title' ? ['type', 'document'] : ['title', 'Công văn gửi sau tệp'];
+      const res = await rawUpload([
+        [`name="${early[0]}"`, early[1]],
+        ['name="file"; filename="cong-van.txt"', 'Công văn số 12 của Ban Tuyên giáo Tỉnh uỷ'],
+        [`name="${late}"`, value],
+      ]);
+      expect(res.statusCode, late).toBe(400);
+      expect(res.json(), late).toMatchObject({ code: 'FIELD_AFTER_FILE', field: late });
+    }
+    // A known list field after a file, with the required ones missing too.
+    const list = await rawUpload([['name="file"; filename="cong-van.txt"', 'Công văn số 12'], ['name="subject"', 'lịch sử']]);
+    expect(list.json()).toMatchObject({ code: 'FIELD_AFTER_FILE', field: 'subject' });
+    // With nothing after the file, a missing title is still named as missing.
+    const missing = await rawUpload([['name="type"', 'document'], ['name="file"; filename="cong-van.txt"', 'Công văn số 12']]);
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'title', message: 'title is required' });
+    expect(productCount()).toBe(before);
+    expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+  });
+
+  it('refuses an unknown form field and a single-valued field sent twice, naming the field, and keeps nothing', async () => {
+    const before = productCount();
+    const unknown = await upload({ title: 'Tờ rơi', type: 'leaflet', foo: 'bar' }, [{ filename: 'to-roi.txt', data: Buffer.from('Tờ rơi trường lạ') }]);
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'foo' });
+    expect(unknown.json().message).toContain('"foo"');
+    for (const name of ['title', 'type', 'year', 'onDuplicate']) {
+      const twice = { title: 'Tờ rơi', type: 'leaflet', year: '2023', onDuplicate: 'flag', [name]: { title: ['Tờ rơi X', 'Tờ rơi Y'], type: ['leaflet', 'flyer'], year: ['2022', '2023'], onDuplicate: ['flag', 'flag'] }[name]! };
+      const res = await upload(twice, [{ filename: 'to-roi.txt', data: Buffer.from('Tờ rơi gửi hai lần') }]);
+      expect(res.statusCode, name).toBe(400);
+      expect(res.json(), name).toMatchObject({ code: 'VALIDATION_FAILED', field: name });
+    }
+    expect(productCount()).toBe(before);
+    expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+    // List fields stay repeatable under either name, and the page token of a web form is not a record field.
+    const ok = await upload(
+      { title: 'Tờ rơi nhiều chủ đề', type: 'leaflet', language: ['vi', 'tay'], subject: ['lịch sử', 'du lịch'], subjects: 'Cao Bằng', _csrf: 'x' },
+      [{ filename: 'to-roi.txt', data: Buffer.from('Tờ rơi nhiều chủ đề') }],
+    );
+    expect(ok.statusCode, ok.body).toBe(201);
+    expect(ok.json()).toMatchObject({ languages: ['vi', 'tay'], subjects: ['lịch sử', 'du lịch', 'Cao Bằng'] });
+  });
+
+  it('keeps the last segment of a Windows path and decodes only %22, %0D and %0A in a file name', async () => {
+    const res = await rawUpload([
+      ['name="title"', 'Bản đồ du lịch Cao Bằng'],
+      ['name="type"', 'map'],
+      ['name="file"; filename="C:\\Users\\Nguyen\\Tài liệu\\bản đồ.txt"', 'Bản đồ du lịch tỉnh Cao Bằng, bản in năm 2023'],
+      ['name="file"; filename="Báo cáo %22Non nước Cao Bằng%22%0D%0Anăm 2023 %41.txt"', 'Báo cáo kết quả thực hiện Kế hoạch 199-KH/TU'],
+      ['name="file"; filename="\\\\may-chu\\chung\\to-gap.txt"', 'Tờ gấp giới thiệu Thác Bản Giốc'],
+    ]);
+    expect(res.statusCode, res.body).toBe(201);
+    const names = res.json().files.map((f: { originalName: string }) => f.originalName);
+    expect(names).toEqual(['bản đồ.txt', 'Báo cáo "Non nước Cao Bằng" năm 2023 %41.txt', 'to-gap.txt']);
+    const download = await t.app.inject({ url: res.json().files[1].url, headers: auth() });
+    expect(download.headers['content-disposition']).toContain(`filename*=UTF-8''${encodeURIComponent('Báo cáo "Non nước Cao Bằng" năm 2023 %41.txt')}`);
+    expect(download.headers['content-disposition']).not.toContain('%2522');
+  });
+
+  it('stores the same bytes sent twice in one upload once, under the first name, and says so', async () => {
+    const data = Buffer.from('Nghị quyết về công tác tuyên truyền, giáo dục truyền thống năm 2023');
+    const res = await upload({ title: 'Nghị quyết gửi hai lần', type: 'document' }, [
+      { filename: 'nghị quyết.txt', data },
+      { filename: 'bìa.png', data: await makePng(12, 12, 41) },
+      { filename: 'nghị quyết (bản sao).txt', data },
+    ]);
+    expect(res.statusCode, res.body).toBe(201);
+    const rec = res.json();
+    expect(rec.files.map((f: { originalName: string }) => f.originalName)).toEqual(['nghị quyết.txt', 'bìa.png']);
+    expect(rec.mergedFiles).toEqual([{ sha256: rec.files[0].sha256, fileName: 'nghị quyết (bản sao).txt', mergedInto: 'nghị quyết.txt' }]);
+    expect(rec.duplicates).toEqual([]);
+    expect(t.app.db.sqlite.prepare('SELECT count(*) AS n FROM product_files WHERE product_id = ?').get(rec.id)).toEqual({ n: 2 });
+    expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+
+    // Again, twice, into a new record: the earlier record is named once per file and flagged once.
+    const again = await upload({ title: 'Bản khác của nghị quyết', type: 'document' }, [
+      { filename: 'a.txt', data },
+      { filename: 'a.txt', data },
+      { filename: 'b.png', data: await makePng(12, 12, 41) },
+    ]);
+    expect(again.statusCode, again.body).toBe(201);
+    const body = again.json();
+    expect(body.files).toHaveLength(2);
+    expect(body.mergedFiles).toEqual([{ sha256: rec.files[0].sha256, fileName: 'a.txt', mergedInto: 'a.txt' }]);
+    expect(body.duplicates.map((d: { fileName: string }) => d.fileName)).toEqual(['a.txt', 'b.png']);
+    expect(body.duplicateFlags).toEqual([expect.objectContaining({ kind: 'same_file', productId: rec.id })]);
+    const plain = await upload({ title: 'Tờ rơi một tệp', type: 'leaflet' }, [{ filename: 'mot.txt', data: Buffer.from('Tờ rơi chỉ có một tệp') }]);
+    expect(plain.json().mergedFiles).toEqual([]);
+  });
+
+  it('drops flags naming a deleted record from the records that held them', async () => {
+    const data = Buffer.from('Tài liệu lịch sử Đảng bộ tỉnh Cao Bằng, bản dùng để thử xoá');
+    const first = (await upload({ title: 'Lịch sử Đảng bộ tỉnh Cao Bằng', type: 'book' }, [{ filename: 'ls.txt', data }])).json();
+    const second = (await upload({ title: 'Lịch sử Đảng bộ tỉnh Cao Bằng (tái bản)', type: 'book' }, [{ filename: 'ls-2.txt', data }])).json();
+    const third = (await upload({ title: 'Lịch sử Đảng bộ tỉnh Cao Bằng tập 2', type: 'book' }, [{ filename: 'ls-3.txt', data: Buffer.from('Tập 2, bản dùng để thử xoá') }])).json();
+    expect(second.duplicateFlags.map((f: { productId: number }) => f.productId)).toContain(first.id);
+    expect(third.duplicateFlags.map((f: { productId: number }) => f.productId)).toEqual(expect.arrayContaining([first.id, second.id]));
+    expect((await t.app.inject({ method: 'DELETE', url: `/api/products/${first.id}`, headers: auth() })).statusCode).toBe(204);
+    const after = (await t.app.inject({ url: `/api/products/${third.id}`, headers: auth() })).json();
+    // (Records of the earlier tests may be flagged too, for a similar title.)
+    const others = third.duplicateFlags.length - 2;
+    expect(after.duplicateFlags.map((f: { productId: number }) => f.productId)).toContain(second.id);
+    expect(after.duplicateFlags.map((f: { productId: number }) => f.productId)).not.toContain(first.id);
+    expect(after.duplicateFlags).toHaveLength(others + 1);
+    expect(after.version).toBe(third.version);
+    const secondAfter = (await t.app.inject({ url: `/api/products/${second.id}`, headers: auth() })).json();
+    expect(secondAfter.duplicateFlags.map((f: { productId: number }) => f.productId)).not.toContain(first.id);
+    const list = (await t.app.inject({ url: '/api/products?flagged=true&pageSize=100', headers: auth() })).json();
+    expect(list.items.find((i: { id: number }) => i.id === third.id)?.duplicateFlagCount).toBe(others + 1);
+  });
+
   it('refuses every non-multipart request with the same 415 NOT_MULTIPART (with no content type, octet-stream, JSON, a form)', async () => {
     for (const [type, payload] of [['application/json', '{"title":"Tờ rơi"}'], ['application/octet-stream', 'Tờ rơi'], [undefined, 'Tờ rơi'], ['application/x-www-form-urlencoded', 'title=T%E1%BB%9D']] as const) {
       const res = await t.app.inject({ method: 'POST', url: '/api/products', headers: { ...auth(), ...(type ? { 'content-type': type } : {}) }, payload });
