@@ -52,10 +52,23 @@ export function uploadFieldKind(name: string): 'one' | 'list' | null {
   return (EDITABLE_FIELDS as readonly string[]).includes(name) && !(name in LIST_ALIASES) ? 'one' : null;
 }
 
+/**
+ * Text as stored: NFC, without the characters that have no place in a catalogue field and would
+ * reach every export as they are — C0/C1 control characters (a tab or line break becomes a space,
+ * except in the description, which keeps its lines), lone UTF-16 surrogates, the noncharacters
+ * U+FFFE/U+FFFF, and bidirectional embedding/override/isolate controls (text shown backwards).
+ */
+export function cleanText(s: string, multiline = false): string {
+  const t = s.normalize('NFC').replace(/\r\n?/g, '\n');
+  const spaced = multiline ? t.replace(/\t/g, ' ') : t.replace(/[\t\n]/g, ' ');
+  const out = spaced.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufffe\uffff\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '');
+  return multiline ? out.replace(/[^\S\n]*\n[^\S\n]*/g, '\n') : out;
+}
+
 const one = (raw: RawFields, name: string): string | undefined => {
   const v = raw[name];
   if (v === undefined || v.length === 0) return undefined;
-  const t = v[v.length - 1].normalize('NFC').trim();
+  const t = cleanText(v[v.length - 1], name === 'description').trim();
   return t === '' ? undefined : t;
 };
 
@@ -63,7 +76,7 @@ const one = (raw: RawFields, name: string): string | undefined => {
 export const list = (raw: RawFields, ...names: string[]): string[] | undefined => {
   const vals = names.flatMap((n) => raw[n] ?? []);
   if (vals.length === 0) return undefined;
-  return [...new Set(vals.flatMap((v) => v.normalize('NFC').split(',')).map((s) => s.trim()).filter(Boolean))];
+  return [...new Set(vals.flatMap((v) => cleanText(v).split(',')).map((s) => s.trim()).filter(Boolean))];
 };
 
 /** Today's date in Cao Bằng (Asia/Ho_Chi_Minh, UTC+7, no DST), YYYY-MM-DD. */
@@ -80,7 +93,7 @@ const str = (field: string, v: unknown): string | null => {
   if (v === null || v === undefined) return null;
   if (typeof v === 'number') return String(v);
   if (typeof v !== 'string') throw err.validation(field, `${field} must be a string`);
-  const t = v.normalize('NFC').trim();
+  const t = cleanText(v, field === 'description').trim();
   return t === '' ? null : t;
 };
 
@@ -90,7 +103,7 @@ const strList = (field: string, v: unknown): string[] => {
   const out: string[] = [];
   for (const x of arr) {
     if (typeof x !== 'string' && typeof x !== 'number') throw err.validation(field, `${field} must be a list of strings`);
-    const t = String(x).normalize('NFC').trim();
+    const t = cleanText(String(x)).trim();
     if (t !== '' && !out.includes(t)) out.push(t);
   }
   if (out.length > MAX_LIST) throw err.validation(field, `${field} may hold at most ${MAX_LIST} values`);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normaliseIsbn, todayVn } from '../../server/catalogue/product-fields.ts';
+import { cleanText, normaliseIsbn, todayVn } from '../../server/catalogue/product-fields.ts';
 import { titleSimilarity, foldVi } from '../../server/catalogue/fold.ts';
 import { makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
 import { makePdf } from '../helpers/samples.ts';
@@ -13,6 +13,13 @@ describe('catalogue field rules (unit)', () => {
     expect(normaliseIsbn('978-604-59-0000-1')).toBeNull();
     expect(normaliseIsbn('0-306-40615-3')).toBeNull();
     expect(normaliseIsbn('12345')).toBeNull();
+  });
+  it('stores text without control characters, lone surrogates, noncharacters or bidi overrides', () => {
+    expect(cleanText('Để an toàn\u0000 giao\u001b thông\ud800 \uffff\u202eđường\u202c bộ\tCao Bằng')).toBe('Để an toàn giao thông đường bộ Cao Bằng');
+    // The description keeps its lines (CRLF read as one break), other fields get one line.
+    expect(cleanText('Dòng một  \r\n  dòng hai\u0085', true)).toBe('Dòng một\ndòng hai');
+    expect(cleanText('Dòng một\ndòng hai')).toBe('Dòng một dòng hai');
+    expect(cleanText('Ảnh 📷 Pác Bó'.normalize('NFD'))).toBe('Ảnh 📷 Pác Bó');
   });
   it('folds Vietnamese and scores similar titles', () => {
     expect(foldVi('Địa lý - Lịch sử tỉnh Cao Bằng')).toBe('dia ly lich su tinh cao bang');
