@@ -14,6 +14,7 @@ import type { Config } from './config.ts';
 import authPlugin from './plugins/auth.ts';
 import cataloguePlugin from './plugins/catalogue.ts';
 import csrfPlugin from './plugins/csrf.ts';
+import { documentRoute } from './plugins/openapi-docs.ts';
 import errorsPlugin, { clientErrorResponse, frameworkErrorReply } from './plugins/errors.ts';
 import eventsPlugin from './plugins/events.ts';
 import multipartPlugin from './plugins/multipart.ts';
@@ -94,6 +95,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       info: { title: 'Kho tư liệu API', version: '1.0.0', description: 'Archive catalogue of propaganda and traditional-education products' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
+    transform: documentRoute,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
