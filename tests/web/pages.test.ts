@@ -160,6 +160,27 @@ describe('web pages', () => {
     expect(mine.body).toContain(`/san-pham/${id}/sua`);
   });
 
+  it('shows the record history readably in the page language, never as raw JSON', async () => {
+    const id = await makeProduct(t.app, { title: 'Sách lịch sử hồ sơ', agency: agencyCode });
+    const long = `Mô tả rất dài ${'về lịch sử Cao Bằng '.repeat(10)}kết thúc`;
+    const patch = await t.app.inject({ method: 'PATCH', url: `/api/products/${id}`, headers: { ...auth(), 'if-match': '"v1"' }, payload: { printRun: 5000, releaseDate: '2023-05-19', description: long, languages: ['vi', 'tay'] } });
+    expect(patch.statusCode, patch.body).toBe(200);
+    const move = await t.app.inject({ method: 'POST', url: `/api/products/${id}/transitions`, headers: auth(), payload: { action: 'start_review' } });
+    expect(move.statusCode).toBe(200);
+    const vi = (await get(`/san-pham/${id}`, archivist)).body.split('id="hist-h"')[1];
+    expect(vi).not.toMatch(/[{}[\]]|&quot;|null|in_review|sha256/);
+    expect(vi).toContain('<span class="change-field">Trạng thái:</span> Mới nộp <span aria-hidden="true">→</span><span class="visually-hidden">thành</span> Đang thẩm định');
+    expect(vi).toContain('<span class="change-field">Số lượng in:</span> (trống) <span aria-hidden="true">→</span><span class="visually-hidden">thành</span> 5.000');
+    expect(vi).toContain('Ngày phát hành:</span> (trống) <span aria-hidden="true">→</span><span class="visually-hidden">thành</span> 19/05/2023');
+    expect(vi).toContain('Ngôn ngữ:</span> Tiếng Việt <span aria-hidden="true">→</span><span class="visually-hidden">thành</span> Tiếng Việt, Tiếng Tày');
+    expect(vi).toContain('<span class="change-field">Tệp:</span> tai-lieu.pdf');
+    // A long value is shortened with an ellipsis, the whole of it in the tooltip.
+    expect(vi).toMatch(new RegExp(`<span title="${long}">Mô tả rất dài [^<]*…</span>`));
+    const en = (await get(`/san-pham/${id}?lang=en`, archivist)).body.split('id="hist-h"')[1];
+    expect(en).toContain('<span class="change-field">State:</span> Submitted <span aria-hidden="true">→</span><span class="visually-hidden">changed to</span> In review');
+    expect(en).toContain('<span class="change-field">Print run:</span> (empty) <span aria-hidden="true">→</span><span class="visually-hidden">changed to</span> 5,000');
+  });
+
   it('logs in through the form and out again', async () => {
     const page = await get('/dang-nhap?next=/cua-toi');
     const csrfCookie = page.cookies.find((c) => c.name === 'kho_csrf')!;
