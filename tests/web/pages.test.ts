@@ -338,12 +338,35 @@ describe('web pages', () => {
     expect(noReason.body).toMatch(new RegExp(`id="sel-${b}"[^>]* checked>`));
     expect(noReason.body).toContain('<option value="return" selected>');
     // Accepting straight from "submitted" is refused for both: each is named, with the reason in Vietnamese.
-    const refused = await post(`ids=${a}&ids=${b}&action=accept&reason=`);
+    const refusedPost = await post(`ids=${a}&ids=${b}&action=accept&reason=`);
+    expect(refusedPost.statusCode).toBe(303);
+    const refused = await get(String(refusedPost.headers.location), archivist);
     expect(refused.statusCode).toBe(200);
     expect(refused.body).toContain('Đã xử lý 0 hồ sơ; 2 hồ sơ không xử lý được.');
     expect(refused.body).toContain(`<li><a href="/san-pham/${a}">Tờ gấp hàng chờ A</a>: Không thể thực hiện thao tác này ở trạng thái hiện tại của hồ sơ.</li>`);
     expect(refused.body).toContain('Tờ gấp hàng chờ &lt;B&gt;');
     expect(refused.body).toMatch(new RegExp(`id="sel-${a}"[^>]* checked>`));
+  });
+
+  it('redirects after a bulk action, so reloading the desk does not repeat it', async () => {
+    const a = await makeProduct(t.app, { title: 'Tờ gấp tải lại A', agency: agencyCode });
+    const b = await makeProduct(t.app, { title: 'Tờ gấp tải lại B', agency: agencyCode });
+    const post = (body: string) => t.app.inject({ method: 'POST', url: '/tham-dinh?trang_thai=submitted', headers: { cookie: archivist.cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: `${body}&_csrf=${encodeURIComponent(archivist.csrf)}` });
+    const res = await post(`ids=${a}&ids=${b}&action=start_review&reason=`);
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/tham-dinh?trang_thai=submitted&da=start_review&xong=2');
+    const audits = () => (t.app.db.sqlite.prepare("SELECT count(*) AS n FROM audit_log WHERE entity = 'product' AND action = 'start_review'").get() as { n: number }).n;
+    const before = audits();
+    // Loading (and reloading) the page it leads to shows the outcome and acts on nothing.
+    for (let i = 0; i < 2; i++) {
+      const page = await get(String(res.headers.location), archivist);
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain('<div class="notice notice-ok" role="status">Đã xử lý 2 hồ sơ; 0 hồ sơ không xử lý được.</div>');
+      expect(page.body).toContain('<form method="post" action="/tham-dinh?trang_thai=submitted" class="desk-form">');
+    }
+    expect(audits()).toBe(before);
+    const en = await get(`${String(res.headers.location)}&lang=en`, archivist);
+    expect(en.body).toContain('2 records done; 0 could not be changed.');
   });
 
   it('creates an API token from the admin page and shows it once', async () => {
