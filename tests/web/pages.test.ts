@@ -301,6 +301,20 @@ describe('web pages', () => {
     expect(res.body).toMatch(/class="chip" href="\/\?type=book"/);
   });
 
+  it('ignores filter values in the URL that are not valid (unknown type, agency or language)', async () => {
+    const res = await get('/?type=nope&agency=khong-co&language=xx&year=abcd');
+    expect(res.statusCode).toBe(200);
+    // (The language switch and login links keep the URL as it was; the page itself shows none of them.)
+    const shown = res.body.split('<main')[1];
+    for (const raw of ['type.nope', 'nope', 'khong-co', 'xx', 'Đang lọc']) expect(shown, raw).not.toContain(raw);
+    expect(res.body).toContain('Sản phẩm mới công bố'); // nothing left to filter by: the newest products
+    // Valid values beside them still filter, and only they show as chips.
+    const mixed = await get(`/?type=book&type=nope&agency=${agencyCode}&agency=khong-co&language=vi`);
+    expect(mixed.body.split('<main')[1]).not.toMatch(/nope|khong-co/);
+    expect(mixed.body).toMatch(new RegExp(`class="chip" href="/\\?agency=${agencyCode}&amp;language=vi"`));
+    expect([...mixed.body.matchAll(/class="chip" href=/g)].length).toBe(3);
+  });
+
   it('offers an agency only its own plan tasks on the upload page', async () => {
     const page = (await get('/nop', agencyUser)).body;
     const own = t.app.db.sqlite.prepare('SELECT title FROM plan_tasks WHERE agency_id = (SELECT id FROM agencies WHERE code = ?)').all(agencyCode) as Array<{ title: string }>;

@@ -8,6 +8,8 @@ import type { SearchParams, SearchResponse } from '../../search/index.ts';
 import { searcher } from '../search-access.ts';
 import { q1, urlWith, type PageCtx } from '../context.ts';
 import { listAgencies } from '../data.ts';
+import { translator } from '../i18n.ts';
+import { PRODUCT_TYPES } from '../../db/schema.ts';
 import { html, markedSnippet, type SafeHtml } from '../html.ts';
 import { sendPage } from '../layout.ts';
 
@@ -74,13 +76,34 @@ function runSearch(app: FastifyInstance, ctx: PageCtx, s: SearchState): SearchRe
   return searcher(app).search(params, ctx.principal);
 }
 
+/**
+ * Drop filter values that cannot match (a hand-edited or stale URL): types outside the controlled
+ * list, unknown agency codes, languages neither named in the UI nor used by any record.
+ */
+function knownFilters(app: FastifyInstance, s: SearchState, agencies: Map<string, unknown>): SearchState {
+  const t = translator('vi');
+  const language = s.filters.language.filter((l) => {
+    if (t(`language.${l}`) !== `language.${l}`) return true;
+    return app.db.sqlite.prepare('SELECT 1 FROM products, json_each(products.languages) AS l WHERE l.value = ? LIMIT 1').get(l) !== undefined;
+  });
+  return {
+    ...s,
+    filters: {
+      ...s.filters,
+      type: s.filters.type.filter((v) => (PRODUCT_TYPES as readonly string[]).includes(v)),
+      agency: s.filters.agency.filter((v) => agencies.has(v)),
+      language,
+    },
+  };
+}
+
 export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
   const t0 = process.hrtime.bigint();
   const { t } = ctx;
-  const s = readState(ctx.query);
+  const agencies = new Map(listAgencies(app.db.sqlite).map((a) => [a.code, a]));
+  const s = knownFilters(app, readState(ctx.query), agencies);
   const res = runSearch(app, ctx, s);
   const t1 = process.hrtime.bigint();
-  const agencies = new Map(listAgencies(app.db.sqlite).map((a) => [a.code, a]));
 
   const label = (f: Facet, v: string): string => {
     if (f === 'type') return t(`type.${v}`);
