@@ -2,6 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
 import { makePng } from '../helpers/samples.ts';
+import { MEDIA_TYPES } from '../../server/ingest/media-types.ts';
+import { formatLabel } from '../../server/web/pages/record.ts';
 import { createUser, firstAgency, login, makeProduct, postForms, PASSWORD, type Session } from './helpers.ts';
 
 const XSS = '<script>alert(1)</script><img src=x onerror=alert(2)>';
@@ -125,6 +127,22 @@ describe('web pages', () => {
     const facts = /<p class="facts">([^<]*)/.exec((await get(`/san-pham/${id}`)).body)?.[1] ?? '';
     expect(facts).toContain('40 × 30 điểm ảnh');
     expect(facts).not.toContain('trang');
+  });
+
+  it('names file formats in English on the English record page, as Vietnamese does', async () => {
+    const vi = /<p class="facts">([^<]*)/.exec((await get(`/san-pham/${xssId}`)).body)?.[1] ?? '';
+    expect(vi).toContain('Tài liệu PDF');
+    const en = /<p class="facts">([^<]*)/.exec((await get(`/san-pham/${xssId}?lang=en`)).body)?.[1] ?? '';
+    expect(en).toContain('PDF document');
+    expect(en).not.toContain('application/pdf');
+    // Every accepted type has an English name: no media type, no Vietnamese word.
+    for (const m of MEDIA_TYPES) {
+      const label = formatLabel(m.mediaType, 'en');
+      expect(label, m.mediaType).not.toContain('/');
+      expect(label, m.mediaType).not.toMatch(/[ÀÁẢÃẠĂÂĐÊÔƠƯàáảãạăâđèéẻẽẹêìíỉĩịòóỏõọôơùúủũụưỳýỷỹỵ]/);
+    }
+    expect(formatLabel('image/jpeg', 'en')).toBe('JPEG image');
+    expect(formatLabel('audio/mpeg', 'en')).toBe('MP3 audio');
   });
 
   it('links each file to a download that the file route answers as an attachment', async () => {

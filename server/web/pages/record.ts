@@ -62,10 +62,31 @@ function facts(ctx: PageCtx, f: ProductFile): string[] {
   const d = num(m.durationSec);
   if (d !== null) out.push(t('record.duration', { d: formatDuration(d) }));
   out.push(t('record.size', { s: formatBytes(f.size, ctx.lang) }));
-  // The format by name in Vietnamese (the table's labels), by media type otherwise.
-  const label = mediaTypeInfo(f.mediaType)?.label;
-  out.push(ctx.lang === 'vi' && label !== undefined ? label : f.mediaType);
+  out.push(formatLabel(f.mediaType, ctx.lang));
   return out;
+}
+
+/**
+ * What kind of format the Vietnamese label of the media-type table names, in English (the label's
+ * own name of the format kept, its qualifier after it): "Ảnh JPEG" → "JPEG image",
+ * "Bảng tính Excel (XLSX)" → "Excel spreadsheet (XLSX)".
+ */
+const EN_KINDS: Array<[string, string]> = [
+  ['Tài liệu', 'document'], ['Ảnh', 'image'], ['Video', 'video'], ['Âm thanh', 'audio'], ['Văn bản', 'document'],
+  ['Sách điện tử', 'e-book'], ['Bảng tính', 'spreadsheet'], ['Bài trình chiếu', 'slide deck'],
+];
+
+/** A file's format by name in the page's language (the media-type table's label), the media type when unknown. */
+export function formatLabel(mediaType: string, lang: 'vi' | 'en'): string {
+  const label = mediaTypeInfo(mediaType)?.label;
+  if (label === undefined) return mediaType;
+  if (lang === 'vi') return label;
+  if (label === 'Văn bản thuần') return 'Plain text';
+  for (const [vi, en] of EN_KINDS) {
+    const m = new RegExp(`^${vi} (.+?)( \\(.+\\))?$`).exec(label);
+    if (m) return `${m[1]} ${en}${m[2] ?? ''}`;
+  }
+  return mediaType;
 }
 
 function preview(app: FastifyInstance, ctx: PageCtx, rec: ProductRecord, f: ProductFile, index: number, page: number | null): SafeHtml {
@@ -113,7 +134,7 @@ function preview(app: FastifyInstance, ctx: PageCtx, rec: ProductRecord, f: Prod
 
 /** A video or sound in a format browsers do not play: its picture (frame or waveform) and a word on downloading it. */
 function notPlayable(ctx: PageCtx, f: ProductFile, picture: string | null | undefined): SafeHtml {
-  const format = mediaTypeInfo(f.mediaType)?.label ?? f.mediaType;
+  const format = formatLabel(f.mediaType, ctx.lang);
   return html`<figure class="media-still">${picture ? html`<img src="${picture}" alt="" loading="lazy">` : ''}<figcaption class="hint">${ctx.t('record.notPlayable', { format })}</figcaption></figure>`;
 }
 
