@@ -4,6 +4,7 @@ import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.t
 import { makePng } from '../helpers/samples.ts';
 import { MEDIA_TYPES } from '../../server/ingest/media-types.ts';
 import { formatLabel } from '../../server/web/pages/record.ts';
+import { searchedFor } from '../../server/web/pages/search.ts';
 import { createUser, firstAgency, login, makeProduct, postForms, PASSWORD, type Session } from './helpers.ts';
 
 const XSS = '<script>alert(1)</script><img src=x onerror=alert(2)>';
@@ -331,6 +332,18 @@ describe('web pages', () => {
     expect(mixed.body.split('<main')[1]).not.toMatch(/nope|khong-co/);
     expect(mixed.body).toMatch(new RegExp(`class="chip" href="/\\?agency=${agencyCode}&amp;language=vi"`));
     expect([...mixed.body.matchAll(/class="chip" href=/g)].length).toBe(3);
+  });
+
+  it('says which whole query was searched when a syllable was corrected or left out', async () => {
+    await makeProduct(t.app, { title: 'Suối Lê Nin và hang Pác Bó' }, { publish: true });
+    const page = await get(`/?q=${encodeURIComponent('sui le nin')}`);
+    expect(page.body).toContain('Suối Lê Nin và hang Pác Bó');
+    expect(page.body).toContain('<p class="info">Đã tìm theo: suối le nin</p>');
+    // As typed: nothing to say.
+    expect((await get(`/?q=${encodeURIComponent('suối lê nin')}`)).body).not.toContain('Đã tìm theo');
+    // A syllable found nowhere is left out of what was searched; corrections without a hit stay folded.
+    expect(searchedFor('sui lê nin zzqx', { corrections: [{ from: 'sui', to: 'suoi' }], ignored: ['zzqx'], hits: [] })).toBe('suoi lê nin');
+    expect(searchedFor('Bản đồ', { corrections: [], ignored: [], hits: [] })).toBeNull();
   });
 
   it('offers an agency only its own plan tasks on the upload page', async () => {
