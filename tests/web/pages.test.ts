@@ -346,6 +346,12 @@ describe('web pages', () => {
     expect(searchedFor('Bản đồ', { corrections: [], ignored: [], hits: [] })).toBeNull();
   });
 
+  it('gives agency suggestions the agency code, so picking one can apply the filter', async () => {
+    const res = await get(`/goi-y?q=${encodeURIComponent('tinh doan')}`);
+    const agency = (res.json().suggestions as Array<{ kind: string; text: string; agency?: string }>).find((x) => x.kind === 'agency');
+    expect(agency).toMatchObject({ text: 'Tỉnh Đoàn Thanh niên Cộng sản Hồ Chí Minh tỉnh Cao Bằng', agency: 'tinh-doan' });
+  });
+
   it('offers an agency only its own plan tasks on the upload page', async () => {
     const page = (await get('/nop', agencyUser)).body;
     const own = t.app.db.sqlite.prepare('SELECT title FROM plan_tasks WHERE agency_id = (SELECT id FROM agencies WHERE code = ?)').all(agencyCode) as Array<{ title: string }>;
