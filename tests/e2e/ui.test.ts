@@ -230,6 +230,8 @@ e2e('web UI in a real browser', () => {
       { name: 'thuyet-minh.txt', mimeType: 'text/plain', buffer: text },
     ]);
     expect(await page.locator('.file-item').count()).toBe(2);
+    // Sizes in the page language's number format, as on the record page (a decimal comma in Vietnamese).
+    expect(await page.locator('.file-item .name').nth(1).textContent()).toMatch(/^thuyet-minh\.txt \(\d+,\d MB\)$/);
     await shot(page, 'upload-desktop');
 
     // Throttle the upload so the progress is visible, and record every progress value.

@@ -146,6 +146,25 @@ describe('web pages', () => {
     expect(formatLabel('audio/mpeg', 'en')).toBe('MP3 audio');
   });
 
+  it('writes dates date first with the whole year, sizes in the page language, and English singulars', async () => {
+    const id = await makeProduct(t.app, { title: 'Tờ rơi một trang', type: 'leaflet', releaseDate: '2023-05-19' }, { publish: true });
+    t.app.db.sqlite.prepare(`UPDATE products SET submitted_at = '2026-11-27T07:31:00.000Z' WHERE id = ?`).run(id);
+    t.app.db.sqlite.prepare(`UPDATE blobs SET metadata = '{"pages":1}' WHERE sha256 IN (SELECT sha256 FROM product_files WHERE product_id = ?)`).run(id);
+    const vi = (await get(`/san-pham/${id}`, archivist)).body;
+    expect(vi).toContain('<dt>Ngày nộp</dt><dd>27/11/2026 14:31</dd>'); // 07:31 UTC is 14:31 in Cao Bằng
+    expect(vi).toContain('<dt>Ngày phát hành</dt><dd>19/05/2023</dd>');
+    expect(vi).not.toMatch(/\d\d:\d\d \d\d\/\d\d\/\d\d\b/); // never "14:31 27/11/26"
+    expect(/<p class="facts">([^<]*)/.exec(vi)?.[1]).toMatch(/^1 trang · Dung lượng \d+,\d KB · /);
+    const en = (await get(`/san-pham/${id}?lang=en`, archivist)).body;
+    expect(en).toContain('<dt>Submitted</dt><dd>27/11/2026 14:31</dd>');
+    expect(en).toContain('<dt>Release date</dt><dd>19/05/2023</dd>');
+    expect(/<p class="facts">([^<]*)/.exec(en)?.[1]).toMatch(/^1 page · Size \d+\.\d KB · /);
+    const search = (await get(`/?q=${encodeURIComponent('tờ rơi một trang')}&lang=en`)).body;
+    expect(search).toContain('<h2 id="results-heading">1 result</h2>');
+    expect(search).toMatch(/<span class="count">1<span class="visually-hidden"> product<\/span>/);
+    expect(search).not.toMatch(/>1<span class="visually-hidden"> products</);
+  });
+
   it('links each file to a download that the file route answers as an attachment', async () => {
     const page = (await get(`/san-pham/${xssId}`)).body;
     const links = [...page.matchAll(/<a class="download" href="([^"]+)"/g)].map((m) => m[1].replace(/&amp;/g, '&'));
@@ -417,7 +436,7 @@ describe('web pages', () => {
     }
     expect(audits()).toBe(before);
     const en = await get(`${String(res.headers.location)}&lang=en`, archivist);
-    expect(en.body).toContain('2 records done; 0 could not be changed.');
+    expect(en.body).toContain('Records done: 2; could not be changed: 0.');
   });
 
   it('creates an API token from the admin page and shows it once', async () => {

@@ -160,7 +160,7 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
   <ul>
     ${counts.slice(0, 30).map(([v, n]) => {
       const on = selected.includes(v);
-      return html`<li><a href="${toggle(s, f, v)}" class="facet-link${on ? ' is-on' : ''}" data-facet="${f}" data-value="${v}"${on ? html` aria-current="true"` : ''}><span class="facet-label">${label(f, v)}${on ? html`<span class="visually-hidden"> (${t('search.selected')})</span>` : ''}</span> <span class="count">${n}<span class="visually-hidden"> ${t('search.items')}</span></span></a></li>`;
+      return html`<li><a href="${toggle(s, f, v)}" class="facet-link${on ? ' is-on' : ''}" data-facet="${f}" data-value="${v}"${on ? html` aria-current="true"` : ''}><span class="facet-label">${label(f, v)}${on ? html`<span class="visually-hidden"> (${t('search.selected')})</span>` : ''}</span> <span class="count">${n}<span class="visually-hidden"> ${t('search.items', { n })}</span></span></a></li>`;
     })}
   </ul>
 </section>`;
