@@ -57,8 +57,11 @@ export function sessionCookieOptions(req: FastifyRequest, trustProxy: boolean, e
 }
 
 /**
- * In-memory login limiter: at most `maxFailures` failed logins per (IP, username) and
- * `maxPerIp` attempts per IP within `windowMs`. Memory is bounded by pruning old entries.
+ * In-memory login limiter. Only failed logins count: at most `maxFailures` per (IP, username) —
+ * a success clears that count — and `maxPerIp` per IP (any usernames; a success does not clear it,
+ * so one's own account cannot be used to keep guessing others) within `windowMs`. Successful logins
+ * never block anyone, so an office of many users behind one NAT address is not locked out.
+ * Memory is bounded by pruning old entries.
  */
 export interface LoginLimiter {
   /** Seconds to wait when blocked, or 0. */
@@ -73,7 +76,7 @@ export function createLoginLimiter(opts: { maxFailures?: number; maxPerIp?: numb
   const windowMs = opts.windowMs ?? 15 * 60 * 1000;
   const now = opts.now ?? Date.now;
   const failures = new Map<string, number[]>();
-  const attempts = new Map<string, number[]>();
+  const ipFailures = new Map<string, number[]>();
   const recent = (m: Map<string, number[]>, k: string) => {
     const t = now();
     const list = (m.get(k) ?? []).filter((x) => t - x < windowMs);
@@ -81,9 +84,9 @@ export function createLoginLimiter(opts: { maxFailures?: number; maxPerIp?: numb
     else m.set(k, list);
     return list;
   };
-  const prune = (m: Map<string, number[]>) => {
-    if (m.size < 10_000) return;
-    for (const k of [...m.keys()]) recent(m, k);
+  const record = (m: Map<string, number[]>, k: string) => {
+    if (m.size >= 10_000) for (const old of [...m.keys()]) recent(m, old);
+    m.set(k, [...recent(m, k), now()]);
   };
   const key = (ip: string, u: string) => `${ip}\u0000${u.toLowerCase()}`;
   const wait = (list: number[]) => Math.max(1, Math.ceil((list[0] + windowMs - now()) / 1000));
@@ -91,16 +94,13 @@ export function createLoginLimiter(opts: { maxFailures?: number; maxPerIp?: numb
     check(ip, username) {
       const f = recent(failures, key(ip, username));
       if (f.length >= maxFailures) return wait(f);
-      const a = recent(attempts, ip);
+      const a = recent(ipFailures, ip);
       if (a.length >= maxPerIp) return wait(a);
-      prune(attempts);
-      attempts.set(ip, [...a, now()]);
       return 0;
     },
     fail(ip, username) {
-      prune(failures);
-      const k = key(ip, username);
-      failures.set(k, [...recent(failures, k), now()]);
+      record(failures, key(ip, username));
+      record(ipFailures, ip);
     },
     succeed(ip, username) {
       failures.delete(key(ip, username));

@@ -1,7 +1,7 @@
 /**
  * Password login for the web UI (JSON; the HTML pages build on these and on server/auth/sessions.ts):
  * - POST /api/auth/login  {username, password} → sets the session cookie, returns {user, csrfToken, expiresAt};
- *   401 INVALID_CREDENTIALS; 429 RATE_LIMITED after repeated failures (per IP + username) or too many attempts per IP
+ *   401 INVALID_CREDENTIALS; 429 RATE_LIMITED after repeated failed logins (per IP + username, or per IP); successful logins never count
  * - POST /api/auth/logout → 204, clears the cookie (session requests need the CSRF token)
  * - GET  /api/auth/me     → the caller (any authenticated principal), with the CSRF token for sessions
  */
@@ -49,7 +49,7 @@ export default async function authRoutes(app: FastifyInstance) {
       const wait = limiter.check(req.ip, username);
       if (wait > 0) {
         reply.header('retry-after', String(wait));
-        throw err.tooManyRequests(`Too many login attempts; try again in ${wait} s`);
+        throw err.tooManyRequests(`Too many failed logins; try again in ${wait} s`);
       }
       const row = sqlite.prepare('SELECT id, password_hash, active FROM users WHERE username = ?').get(username) as
         | { id: number; password_hash: string | null; active: number }

@@ -95,16 +95,21 @@ export function formatDuration(sec: number): string {
   return `${h > 0 ? `${h}:` : ''}${mm}:${String(r).padStart(2, '0')}`;
 }
 
-export function formatDateTime(iso: string | null | undefined, lang: Lang): string {
+const VN_PARTS = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Ho_Chi_Minh', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+
+/** A moment in Cao Bằng time, date first with the whole year: `27/11/2026 14:31` (both languages). */
+export function formatDateTime(iso: string | null | undefined, _lang: Lang): string {
   if (!iso) return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString(lang === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' });
+  const p = Object.fromEntries(VN_PARTS.formatToParts(d).map((x) => [x.type, x.value]));
+  return `${p.day}/${p.month}/${p.year} ${p.hour}:${p.minute}`;
 }
 
+/** A calendar date (`YYYY-MM-DD`) as `27/11/2026`; a full timestamp as formatDateTime. */
 export function formatDate(iso: string | null | undefined, lang: Lang): string {
   if (!iso) return '';
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
-  if (m) return lang === 'vi' ? `${m[3]}/${m[2]}/${m[1]}` : iso;
+  if (m) return `${m[3]}/${m[2]}/${m[1]}`;
   return formatDateTime(iso, lang);
 }

@@ -149,6 +149,8 @@ const vi = {
   'history.action.create': 'Tạo hồ sơ',
   'history.action.update': 'Sửa hồ sơ',
   'history.action.delete': 'Xoá hồ sơ',
+  'history.empty': '(trống)',
+  'history.to': 'thành',
   'type.book': 'Sách',
   'type.leaflet': 'Tờ rơi',
   'type.flyer': 'Tờ gấp',
@@ -473,6 +475,8 @@ const en: Partial<Record<MsgKey, string>> = {
   'history.action.create': 'Created',
   'history.action.update': 'Edited',
   'history.action.delete': 'Deleted',
+  'history.empty': '(empty)',
+  'history.to': 'changed to',
   'type.book': 'Book',
   'type.leaflet': 'Leaflet',
   'type.flyer': 'Folded flyer',
@@ -576,7 +580,7 @@ const en: Partial<Record<MsgKey, string>> = {
   'desk.bulk': 'Actions on the selected records',
   'desk.bulkAction': 'Action',
   'desk.bulkSubmit': 'Apply',
-  'desk.bulkDone': '{ok} records done; {failed} could not be changed.',
+  'desk.bulkDone': 'Records done: {ok}; could not be changed: {failed}.',
   'desk.noneSelected': 'No record selected.',
   'desk.filter': 'State',
   'desk.all': 'Everything to handle',
@@ -656,14 +660,27 @@ const en: Partial<Record<MsgKey, string>> = {
   'footer.api': 'API documentation',
 };
 
+/** English singular forms of counted messages, used when `{n}` is 1 (Vietnamese nouns do not inflect). */
+const enOne: Partial<Record<MsgKey, string>> = {
+  'search.results': '{n} result',
+  'search.items': 'product',
+  'record.pages': '{n} page',
+  'record.slides': '{n} slide',
+  'record.sections': '{n} section',
+  'record.sheets': '{n} sheet',
+  'upload.limits': 'Up to {n} file, at most {size}. PDF, images, video, audio, documents (DOCX, DOC, ODT, RTF), spreadsheets (XLSX, XLS, ODS), EPUB e-books, slide decks (PPTX, PPT, ODP), text.',
+};
+
 const DICTS: Record<Lang, Partial<Record<MsgKey, string>>> = { vi, en };
+const ONE: Record<Lang, Partial<Record<MsgKey, string>>> = { vi: {}, en: enOne };
 
 export type Translate = (key: MsgKey | string, params?: Record<string, string | number>) => string;
 
 export function translator(lang: Lang): Translate {
   const dict = DICTS[lang];
+  const one = ONE[lang] as Record<string, string>;
   return (key, params) => {
-    const s = (dict as Record<string, string>)[key] ?? (vi as Record<string, string>)[key] ?? key;
+    const s = (params && String(params.n) === '1' ? one[key] : undefined) ?? (dict as Record<string, string>)[key] ?? (vi as Record<string, string>)[key] ?? key;
     return params ? s.replace(/\{(\w+)\}/g, (m, k: string) => (k in params ? String(params[k]) : m)) : s;
   };
 }

@@ -13,6 +13,7 @@ import type { Role } from '../db/schema.ts';
 import { errorBody } from '../plugins/errors.ts';
 import { loadAssets } from './assets.ts';
 import { pageCtx, type PageCtx } from './context.ts';
+import { listAgencies } from './data.ts';
 import { searcher } from './search-access.ts';
 import { adminPage, adminPost } from './pages/admin.ts';
 import { deskBulkPost, deskPage } from './pages/desk.ts';
@@ -79,7 +80,12 @@ export default async function webRoutes(app: FastifyInstance) {
   app.get('/goi-y', hide, async (req, reply) => {
     const q = String((req.query as { q?: unknown }).q ?? '').slice(0, 100);
     reply.header('cache-control', 'private, no-cache');
-    return { suggestions: q.trim().length < 2 ? [] : searcher(app).suggest(q, req.principal, 8) };
+    if (q.trim().length < 2) return { suggestions: [] };
+    // An agency suggestion carries the agency's code, so choosing it applies the agency filter.
+    const suggestions = searcher(app).suggest(q, req.principal, 8);
+    if (!suggestions.some((x) => x.kind === 'agency')) return { suggestions };
+    const codes = new Map(listAgencies(app.db.sqlite).map((a) => [a.name, a.code]));
+    return { suggestions: suggestions.map((x) => (x.kind === 'agency' && codes.has(x.text) ? { ...x, agency: codes.get(x.text) } : x)) };
   });
   app.get('/tim-kiem', hide, async (req, reply) => reply.redirect(req.url.replace(/^\/tim-kiem/, '/'), 301));
 

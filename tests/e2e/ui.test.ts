@@ -111,6 +111,22 @@ e2e('web UI in a real browser', () => {
     await ctx.close();
   });
 
+  it('applies the agency filter when an agency is picked from the suggestions', async () => {
+    const { ctx, page, errors } = await newContext(h);
+    await page.goto('/?type=book');
+    await page.getByRole('combobox', { name: 'Tìm kiếm' }).fill('tinh doan');
+    const option = page.locator('#q-suggestions [role="option"]', { hasText: 'Tỉnh Đoàn Thanh niên Cộng sản Hồ Chí Minh tỉnh Cao Bằng' });
+    await expect.poll(() => option.count(), { timeout: 15_000 }).toBe(1);
+    await Promise.all([page.waitForURL(/agency=tinh-doan/), option.click()]);
+    const url = new URL(page.url());
+    expect(url.searchParams.get('q')).toBeNull(); // a filter, not a text search for the agency's name
+    expect(url.searchParams.getAll('type')).toEqual(['book']); // other filters kept
+    expect(await page.locator('.hit-title').allTextContents()).toEqual(['Lịch sử phong trào thanh niên Cao Bằng']);
+    await expect.poll(() => page.locator('.chip', { hasText: 'Cơ quan: Tỉnh Đoàn' }).count()).toBe(1);
+    expect(errors).toEqual([]);
+    await ctx.close();
+  });
+
   it('shows the newest published products for an empty search, with lazy thumbnails', async () => {
     const { ctx, page, errors } = await newContext(h);
     await page.goto('/');
@@ -214,6 +230,8 @@ e2e('web UI in a real browser', () => {
       { name: 'thuyet-minh.txt', mimeType: 'text/plain', buffer: text },
     ]);
     expect(await page.locator('.file-item').count()).toBe(2);
+    // Sizes in the page language's number format, as on the record page (a decimal comma in Vietnamese).
+    expect(await page.locator('.file-item .name').nth(1).textContent()).toMatch(/^thuyet-minh\.txt \(\d+,\d MB\)$/);
     await shot(page, 'upload-desktop');
 
     // Throttle the upload so the progress is visible, and record every progress value.

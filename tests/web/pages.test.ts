@@ -2,6 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
 import { makePng } from '../helpers/samples.ts';
+import { MEDIA_TYPES } from '../../server/ingest/media-types.ts';
+import { formatLabel } from '../../server/web/pages/record.ts';
+import { searchedFor } from '../../server/web/pages/search.ts';
 import { createUser, firstAgency, login, makeProduct, postForms, PASSWORD, type Session } from './helpers.ts';
 
 const XSS = '<script>alert(1)</script><img src=x onerror=alert(2)>';
@@ -127,6 +130,41 @@ describe('web pages', () => {
     expect(facts).not.toContain('trang');
   });
 
+  it('names file formats in English on the English record page, as Vietnamese does', async () => {
+    const vi = /<p class="facts">([^<]*)/.exec((await get(`/san-pham/${xssId}`)).body)?.[1] ?? '';
+    expect(vi).toContain('Tài liệu PDF');
+    const en = /<p class="facts">([^<]*)/.exec((await get(`/san-pham/${xssId}?lang=en`)).body)?.[1] ?? '';
+    expect(en).toContain('PDF document');
+    expect(en).not.toContain('application/pdf');
+    // Every accepted type has an English name: no media type, no Vietnamese word.
+    for (const m of MEDIA_TYPES) {
+      const label = formatLabel(m.mediaType, 'en');
+      expect(label, m.mediaType).not.toContain('/');
+      expect(label, m.mediaType).not.toMatch(/[ÀÁẢÃẠĂÂĐÊÔƠƯàáảãạăâđèéẻẽẹêìíỉĩịòóỏõọôơùúủũụưỳýỷỹỵ]/);
+    }
+    expect(formatLabel('image/jpeg', 'en')).toBe('JPEG image');
+    expect(formatLabel('audio/mpeg', 'en')).toBe('MP3 audio');
+  });
+
+  it('writes dates date first with the whole year, sizes in the page language, and English singulars', async () => {
+    const id = await makeProduct(t.app, { title: 'Tờ rơi một trang', type: 'leaflet', releaseDate: '2023-05-19' }, { publish: true });
+    t.app.db.sqlite.prepare(`UPDATE products SET submitted_at = '2026-11-27T07:31:00.000Z' WHERE id = ?`).run(id);
+    t.app.db.sqlite.prepare(`UPDATE blobs SET metadata = '{"pages":1}' WHERE sha256 IN (SELECT sha256 FROM product_files WHERE product_id = ?)`).run(id);
+    const vi = (await get(`/san-pham/${id}`, archivist)).body;
+    expect(vi).toContain('<dt>Ngày nộp</dt><dd>27/11/2026 14:31</dd>'); // 07:31 UTC is 14:31 in Cao Bằng
+    expect(vi).toContain('<dt>Ngày phát hành</dt><dd>19/05/2023</dd>');
+    expect(vi).not.toMatch(/\d\d:\d\d \d\d\/\d\d\/\d\d\b/); // never "14:31 27/11/26"
+    expect(/<p class="facts">([^<]*)/.exec(vi)?.[1]).toMatch(/^1 trang · Dung lượng \d+,\d KB · /);
+    const en = (await get(`/san-pham/${id}?lang=en`, archivist)).body;
+    expect(en).toContain('<dt>Submitted</dt><dd>27/11/2026 14:31</dd>');
+    expect(en).toContain('<dt>Release date</dt><dd>19/05/2023</dd>');
+    expect(/<p class="facts">([^<]*)/.exec(en)?.[1]).toMatch(/^1 page · Size \d+\.\d KB · /);
+    const search = (await get(`/?q=${encodeURIComponent('tờ rơi một trang')}&lang=en`)).body;
+    expect(search).toContain('<h2 id="results-heading">1 result</h2>');
+    expect(search).toMatch(/<span class="count">1<span class="visually-hidden"> product<\/span>/);
+    expect(search).not.toMatch(/>1<span class="visually-hidden"> products</);
+  });
+
   it('links each file to a download that the file route answers as an attachment', async () => {
     const page = (await get(`/san-pham/${xssId}`)).body;
     const links = [...page.matchAll(/<a class="download" href="([^"]+)"/g)].map((m) => m[1].replace(/&amp;/g, '&'));
@@ -158,6 +196,27 @@ describe('web pages', () => {
     expect(mine.body).toContain('Bản đồ du lịch Cao Bằng');
     expect(mine.body).toContain('Thiếu trang bìa');
     expect(mine.body).toContain(`/san-pham/${id}/sua`);
+  });
+
+  it('shows the record history readably in the page language, never as raw JSON', async () => {
+    const id = await makeProduct(t.app, { title: 'Sách lịch sử hồ sơ', agency: agencyCode });
+    const long = `Mô tả rất dài ${'về lịch sử Cao Bằng '.repeat(10)}kết thúc`;
+    const patch = await t.app.inject({ method: 'PATCH', url: `/api/products/${id}`, headers: { ...auth(), 'if-match': '"v1"' }, payload: { printRun: 5000, releaseDate: '2023-05-19', description: long, languages: ['vi', 'tay'] } });
+    expect(patch.statusCode, patch.body).toBe(200);
+    const move = await t.app.inject({ method: 'POST', url: `/api/products/${id}/transitions`, headers: auth(), payload: { action: 'start_review' } });
+    expect(move.statusCode).toBe(200);
+    const vi = (await get(`/san-pham/${id}`, archivist)).body.split('id="hist-h"')[1];
+    expect(vi).not.toMatch(/[{}[\]]|&quot;|null|in_review|sha256/);
+    expect(vi).toContain('<span class="change-field">Trạng thái:</span> Mới nộp <span aria-hidden="true">→</span><span class="visually-hidden">thành</span> Đang thẩm định');
+    expect(vi).toContain('<span class="change-field">Số lượng in:</span> (trống) <span aria-hidden="true">→</span><span class="visually-hidden">thành</span> 5.000');
+    expect(vi).toContain('Ngày phát hành:</span> (trống) <span aria-hidden="true">→</span><span class="visually-hidden">thành</span> 19/05/2023');
+    expect(vi).toContain('Ngôn ngữ:</span> Tiếng Việt <span aria-hidden="true">→</span><span class="visually-hidden">thành</span> Tiếng Việt, Tiếng Tày');
+    expect(vi).toContain('<span class="change-field">Tệp:</span> tai-lieu.pdf');
+    // A long value is shortened with an ellipsis, the whole of it in the tooltip.
+    expect(vi).toMatch(new RegExp(`<span title="${long}">Mô tả rất dài [^<]*…</span>`));
+    const en = (await get(`/san-pham/${id}?lang=en`, archivist)).body.split('id="hist-h"')[1];
+    expect(en).toContain('<span class="change-field">State:</span> Submitted <span aria-hidden="true">→</span><span class="visually-hidden">changed to</span> In review');
+    expect(en).toContain('<span class="change-field">Print run:</span> (empty) <span aria-hidden="true">→</span><span class="visually-hidden">changed to</span> 5,000');
   });
 
   it('logs in through the form and out again', async () => {
@@ -280,6 +339,38 @@ describe('web pages', () => {
     expect(res.body).toMatch(/class="chip" href="\/\?type=book"/);
   });
 
+  it('ignores filter values in the URL that are not valid (unknown type, agency or language)', async () => {
+    const res = await get('/?type=nope&agency=khong-co&language=xx&year=abcd');
+    expect(res.statusCode).toBe(200);
+    // (The language switch and login links keep the URL as it was; the page itself shows none of them.)
+    const shown = res.body.split('<main')[1];
+    for (const raw of ['type.nope', 'nope', 'khong-co', 'xx', 'Đang lọc']) expect(shown, raw).not.toContain(raw);
+    expect(res.body).toContain('Sản phẩm mới công bố'); // nothing left to filter by: the newest products
+    // Valid values beside them still filter, and only they show as chips.
+    const mixed = await get(`/?type=book&type=nope&agency=${agencyCode}&agency=khong-co&language=vi`);
+    expect(mixed.body.split('<main')[1]).not.toMatch(/nope|khong-co/);
+    expect(mixed.body).toMatch(new RegExp(`class="chip" href="/\\?agency=${agencyCode}&amp;language=vi"`));
+    expect([...mixed.body.matchAll(/class="chip" href=/g)].length).toBe(3);
+  });
+
+  it('says which whole query was searched when a syllable was corrected or left out', async () => {
+    await makeProduct(t.app, { title: 'Suối Lê Nin và hang Pác Bó' }, { publish: true });
+    const page = await get(`/?q=${encodeURIComponent('sui le nin')}`);
+    expect(page.body).toContain('Suối Lê Nin và hang Pác Bó');
+    expect(page.body).toContain('<p class="info">Đã tìm theo: suối le nin</p>');
+    // As typed: nothing to say.
+    expect((await get(`/?q=${encodeURIComponent('suối lê nin')}`)).body).not.toContain('Đã tìm theo');
+    // A syllable found nowhere is left out of what was searched; corrections without a hit stay folded.
+    expect(searchedFor('sui lê nin zzqx', { corrections: [{ from: 'sui', to: 'suoi' }], ignored: ['zzqx'], hits: [] })).toBe('suoi lê nin');
+    expect(searchedFor('Bản đồ', { corrections: [], ignored: [], hits: [] })).toBeNull();
+  });
+
+  it('gives agency suggestions the agency code, so picking one can apply the filter', async () => {
+    const res = await get(`/goi-y?q=${encodeURIComponent('tinh doan')}`);
+    const agency = (res.json().suggestions as Array<{ kind: string; text: string; agency?: string }>).find((x) => x.kind === 'agency');
+    expect(agency).toMatchObject({ text: 'Tỉnh Đoàn Thanh niên Cộng sản Hồ Chí Minh tỉnh Cao Bằng', agency: 'tinh-doan' });
+  });
+
   it('offers an agency only its own plan tasks on the upload page', async () => {
     const page = (await get('/nop', agencyUser)).body;
     const own = t.app.db.sqlite.prepare('SELECT title FROM plan_tasks WHERE agency_id = (SELECT id FROM agencies WHERE code = ?)').all(agencyCode) as Array<{ title: string }>;
@@ -317,12 +408,35 @@ describe('web pages', () => {
     expect(noReason.body).toMatch(new RegExp(`id="sel-${b}"[^>]* checked>`));
     expect(noReason.body).toContain('<option value="return" selected>');
     // Accepting straight from "submitted" is refused for both: each is named, with the reason in Vietnamese.
-    const refused = await post(`ids=${a}&ids=${b}&action=accept&reason=`);
+    const refusedPost = await post(`ids=${a}&ids=${b}&action=accept&reason=`);
+    expect(refusedPost.statusCode).toBe(303);
+    const refused = await get(String(refusedPost.headers.location), archivist);
     expect(refused.statusCode).toBe(200);
     expect(refused.body).toContain('Đã xử lý 0 hồ sơ; 2 hồ sơ không xử lý được.');
     expect(refused.body).toContain(`<li><a href="/san-pham/${a}">Tờ gấp hàng chờ A</a>: Không thể thực hiện thao tác này ở trạng thái hiện tại của hồ sơ.</li>`);
     expect(refused.body).toContain('Tờ gấp hàng chờ &lt;B&gt;');
     expect(refused.body).toMatch(new RegExp(`id="sel-${a}"[^>]* checked>`));
+  });
+
+  it('redirects after a bulk action, so reloading the desk does not repeat it', async () => {
+    const a = await makeProduct(t.app, { title: 'Tờ gấp tải lại A', agency: agencyCode });
+    const b = await makeProduct(t.app, { title: 'Tờ gấp tải lại B', agency: agencyCode });
+    const post = (body: string) => t.app.inject({ method: 'POST', url: '/tham-dinh?trang_thai=submitted', headers: { cookie: archivist.cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: `${body}&_csrf=${encodeURIComponent(archivist.csrf)}` });
+    const res = await post(`ids=${a}&ids=${b}&action=start_review&reason=`);
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/tham-dinh?trang_thai=submitted&da=start_review&xong=2');
+    const audits = () => (t.app.db.sqlite.prepare("SELECT count(*) AS n FROM audit_log WHERE entity = 'product' AND action = 'start_review'").get() as { n: number }).n;
+    const before = audits();
+    // Loading (and reloading) the page it leads to shows the outcome and acts on nothing.
+    for (let i = 0; i < 2; i++) {
+      const page = await get(String(res.headers.location), archivist);
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain('<div class="notice notice-ok" role="status">Đã xử lý 2 hồ sơ; 0 hồ sơ không xử lý được.</div>');
+      expect(page.body).toContain('<form method="post" action="/tham-dinh?trang_thai=submitted" class="desk-form">');
+    }
+    expect(audits()).toBe(before);
+    const en = await get(`${String(res.headers.location)}&lang=en`, archivist);
+    expect(en.body).toContain('Records done: 2; could not be changed: 0.');
   });
 
   it('creates an API token from the admin page and shows it once', async () => {

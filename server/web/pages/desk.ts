@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ACTIONS } from '../../catalogue/workflow.ts';
 import { apiError, callApi } from '../api.ts';
-import { csrfOk, formatDateTime, q1, type PageCtx } from '../context.ts';
+import { csrfOk, formatDateTime, q1, urlWith, type PageCtx } from '../context.ts';
 import { DESK_STATES, reviewQueue } from '../data.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { notice, sendPage } from '../layout.ts';
@@ -27,13 +27,14 @@ export async function deskPage(app: FastifyInstance, ctx: PageCtx, flash: SafeHt
   const filter = q1(ctx.query.trang_thai);
   const states = (DESK_STATES as readonly string[]).includes(filter) ? [filter] : [...DESK_STATES];
   const rows = reviewQueue(app.db.sqlite, states);
+  if (!flash && !keep) ({ flash, keep } = bulkOutcome(app, ctx));
   const body = html`<h1>${t('desk.title')}</h1>
 ${flash ?? ''}
 <nav class="tabs" aria-label="${t('desk.filter')}"><ul>
   <li><a href="/tham-dinh"${filter === '' ? html` aria-current="page"` : ''}>${t('desk.all')}</a></li>
   ${DESK_STATES.map((s) => html`<li><a href="/tham-dinh?trang_thai=${s}"${filter === s ? html` aria-current="page"` : ''}>${t(`state.${s}`)}</a></li>`)}
 </ul></nav>
-<form method="post" action="/tham-dinh" class="desk-form">
+<form method="post" action="${urlWith('/tham-dinh', { trang_thai: filter || undefined })}" class="desk-form">
   <input type="hidden" name="_csrf" value="${ctx.csrf}">
   <h2>${t('desk.queue')}</h2>
   ${rows.length === 0
@@ -65,6 +66,35 @@ ${flash ?? ''}
   return sendPage(ctx, { title: t('desk.title'), body, scripts: ['desk.js'], bodyClass: 'page-desk' });
 }
 
+/**
+ * The outcome of a bulk action, read back from the URL it redirected to (`?da=accept&xong=3&loi=12:ILLEGAL_TRANSITION`):
+ * how many records were done, each record that could not be changed and why (kept selected, with the
+ * action and reason, to act on again).
+ */
+function bulkOutcome(app: FastifyInstance, ctx: PageCtx): { flash: SafeHtml | null; keep: BulkChoice | null } {
+  const { t } = ctx;
+  const action = q1(ctx.query.da);
+  const ok = Number(q1(ctx.query.xong));
+  if (!(ACTIONS as readonly string[]).includes(action) || !Number.isSafeInteger(ok) || ok < 0) return { flash: null, keep: null };
+  const failures = q1(ctx.query.loi)
+    .split(',')
+    .map((x) => /^(\d+):([A-Z_]*)$/.exec(x))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .slice(0, 200)
+    .map((m) => ({ id: Number(m[1]), code: m[2] }));
+  const failed = failures.length;
+  if (!failed) return { flash: notice('ok', t('desk.bulkDone', { ok, failed })), keep: null };
+  const failedIds = failures.map((r) => r.id);
+  const titles = new Map(
+    (app.db.sqlite.prepare(`SELECT id, title FROM products WHERE id IN (${failedIds.map(() => '?').join(',')})`).all(...failedIds) as Array<{ id: number; title: string }>).map((r) => [r.id, r.title]),
+  );
+  const why = failures.map((r) => html`<li><a href="/san-pham/${r.id}">${titles.get(r.id) ?? `#${r.id}`}</a>: ${refusalMessage(ctx, r.code, r.code)}</li>`);
+  return {
+    flash: notice('info', html`${t('desk.bulkDone', { ok, failed })}<ul>${why}</ul>`),
+    keep: { ids: failedIds, action, reason: q1(ctx.query.ly_do) },
+  };
+}
+
 export async function deskBulkPost(app: FastifyInstance, ctx: PageCtx) {
   const { t } = ctx;
   const b = (ctx.req.body ?? {}) as Record<string, unknown>;
@@ -94,16 +124,17 @@ export async function deskBulkPost(app: FastifyInstance, ctx: PageCtx) {
   type Result = { id?: number; ok?: boolean; status?: number; code?: string; message?: string; error?: unknown };
   const results = ((res.body as { results?: Result[] }).results ?? []) as Result[];
   const failures = results.filter((r) => r.ok === false || (typeof r.status === 'number' && r.status >= 400) || r.error);
-  const failed = failures.length;
-  const ok = results.length ? results.length - failed : ids.length;
-  // Name each record that could not be changed, and why; those stay selected to act on again.
-  const failedIds = failures.map((r) => Number(r.id)).filter((n) => Number.isSafeInteger(n));
-  const titles = new Map(
-    failedIds.length
-      ? (app.db.sqlite.prepare(`SELECT id, title FROM products WHERE id IN (${failedIds.map(() => '?').join(',')})`).all(...failedIds) as Array<{ id: number; title: string }>).map((r) => [r.id, r.title])
-      : [],
+  const ok = results.length ? results.length - failures.length : ids.length;
+  // Post/redirect/get: the outcome travels in the URL, so reloading the page does not act again.
+  const filter = q1(ctx.query.trang_thai);
+  return ctx.reply.redirect(
+    urlWith('/tham-dinh', {
+      trang_thai: (DESK_STATES as readonly string[]).includes(filter) ? filter : undefined,
+      da: action,
+      xong: ok,
+      loi: failures.map((r) => `${Number(r.id) || 0}:${r.code ?? ''}`).join(',') || undefined,
+      ly_do: failures.length && reason ? reason : undefined,
+    }),
+    303,
   );
-  const why = failures.map((r) => html`<li><a href="/san-pham/${r.id ?? ''}">${titles.get(r.id ?? 0) ?? `#${r.id ?? ''}`}</a>: ${refusalMessage(ctx, r.code ?? '', r.message ?? '')}</li>`);
-  const message = failed ? html`${t('desk.bulkDone', { ok, failed })}<ul>${why}</ul>` : t('desk.bulkDone', { ok, failed });
-  return deskPage(app, ctx, notice(failed ? 'info' : 'ok', message), failed ? { ids: failures.map((r) => r.id ?? 0), action, reason } : null);
 }

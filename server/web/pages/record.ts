@@ -6,13 +6,14 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { isStaff } from '../../auth/principal.ts';
-import { readHistory } from '../../catalogue/audit.ts';
+import { readHistory, type AuditEntry } from '../../catalogue/audit.ts';
 import { readProduct, type ProductFile, type ProductRecord } from '../../catalogue/product-read.ts';
 import { canSee } from '../../catalogue/visibility.ts';
 import { TRANSITIONS, type Action } from '../../catalogue/workflow.ts';
 import { formatBytes, formatDate, formatDateTime, formatDuration, q1, type PageCtx } from '../context.ts';
+import { locale } from '../i18n.ts';
 import { hasNumberedPages, isEbook, isSpreadsheet, mediaTypeInfo, pageUnitOf, playsInBrowser, type PageUnit } from '../../ingest/media-types.ts';
-import { blobPages, blobText } from '../data.ts';
+import { blobPages, blobText, listAgencies, listPlanTasks } from '../data.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { notice, sendPage } from '../layout.ts';
 import { notFoundPage } from './errors.ts';
@@ -61,10 +62,31 @@ function facts(ctx: PageCtx, f: ProductFile): string[] {
   const d = num(m.durationSec);
   if (d !== null) out.push(t('record.duration', { d: formatDuration(d) }));
   out.push(t('record.size', { s: formatBytes(f.size, ctx.lang) }));
-  // The format by name in Vietnamese (the table's labels), by media type otherwise.
-  const label = mediaTypeInfo(f.mediaType)?.label;
-  out.push(ctx.lang === 'vi' && label !== undefined ? label : f.mediaType);
+  out.push(formatLabel(f.mediaType, ctx.lang));
   return out;
+}
+
+/**
+ * What kind of format the Vietnamese label of the media-type table names, in English (the label's
+ * own name of the format kept, its qualifier after it): "Ảnh JPEG" → "JPEG image",
+ * "Bảng tính Excel (XLSX)" → "Excel spreadsheet (XLSX)".
+ */
+const EN_KINDS: Array<[string, string]> = [
+  ['Tài liệu', 'document'], ['Ảnh', 'image'], ['Video', 'video'], ['Âm thanh', 'audio'], ['Văn bản', 'document'],
+  ['Sách điện tử', 'e-book'], ['Bảng tính', 'spreadsheet'], ['Bài trình chiếu', 'slide deck'],
+];
+
+/** A file's format by name in the page's language (the media-type table's label), the media type when unknown. */
+export function formatLabel(mediaType: string, lang: 'vi' | 'en'): string {
+  const label = mediaTypeInfo(mediaType)?.label;
+  if (label === undefined) return mediaType;
+  if (lang === 'vi') return label;
+  if (label === 'Văn bản thuần') return 'Plain text';
+  for (const [vi, en] of EN_KINDS) {
+    const m = new RegExp(`^${vi} (.+?)( \\(.+\\))?$`).exec(label);
+    if (m) return `${m[1]} ${en}${m[2] ?? ''}`;
+  }
+  return mediaType;
 }
 
 function preview(app: FastifyInstance, ctx: PageCtx, rec: ProductRecord, f: ProductFile, index: number, page: number | null): SafeHtml {
@@ -112,7 +134,7 @@ function preview(app: FastifyInstance, ctx: PageCtx, rec: ProductRecord, f: Prod
 
 /** A video or sound in a format browsers do not play: its picture (frame or waveform) and a word on downloading it. */
 function notPlayable(ctx: PageCtx, f: ProductFile, picture: string | null | undefined): SafeHtml {
-  const format = mediaTypeInfo(f.mediaType)?.label ?? f.mediaType;
+  const format = formatLabel(f.mediaType, ctx.lang);
   return html`<figure class="media-still">${picture ? html`<img src="${picture}" alt="" loading="lazy">` : ''}<figcaption class="hint">${ctx.t('record.notPlayable', { format })}</figcaption></figure>`;
 }
 
@@ -141,6 +163,81 @@ function historyAction(ctx: PageCtx, action: string): string {
     if (m !== key) return m;
   }
   return action;
+}
+
+/** The record form's label of a field named in an audit entry's changes. */
+const HISTORY_LABELS: Record<string, string> = {
+  title: 'record.title', altTitle: 'record.altTitle', type: 'record.type', description: 'record.description', agency: 'record.agency',
+  coIssuers: 'record.coIssuers', releaseDate: 'record.releaseDate', year: 'record.year', publisher: 'record.publisher',
+  identifier: 'record.identifier', isbn: 'record.isbn', printRun: 'record.printRun', languages: 'record.languages',
+  subjects: 'record.subjects', planTask: 'record.planTask', copyReceivedOn: 'record.copyReceivedOn', copyCondition: 'record.copyCondition',
+  copyShelf: 'record.copyShelf', access: 'record.access', state: 'record.state', returnReason: 'record.returnReason',
+  publishedAt: 'record.publishedAt', submittedAt: 'record.submittedAt', files: 'record.files',
+};
+const HISTORY_MAX = 80;
+
+/** A value of the history, shortened with an ellipsis (the whole value in its tooltip). */
+function shortValue(text: string): SafeHtml {
+  return text.length > HISTORY_MAX ? html`<span title="${text}">${text.slice(0, HISTORY_MAX - 1).trimEnd()}…</span>` : html`${text}`;
+}
+
+/** How the history names the agencies and plan tasks its changes refer to by id. */
+interface HistoryNames {
+  agencies: Map<number, string>;
+  tasks: Map<number, string>;
+}
+
+/** One value of a change in the page's language: labels for codes, names for ids, formatted dates. */
+function historyValue(ctx: PageCtx, names: HistoryNames, key: string, v: unknown): string {
+  const { t } = ctx;
+  if (v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) return t('history.empty');
+  const labelled = (prefix: string, code: unknown) => (t(`${prefix}.${String(code)}`) === `${prefix}.${String(code)}` ? String(code) : t(`${prefix}.${String(code)}`));
+  const list = Array.isArray(v) ? v : [v];
+  switch (key) {
+    case 'state':
+      return labelled('state', v);
+    case 'type':
+      return labelled('type', v);
+    case 'access':
+      return labelled('access', v);
+    case 'languages':
+      return list.map((c) => labelled('language', c)).join(', ');
+    case 'agency':
+    case 'coIssuers':
+      return list.map((id) => names.agencies.get(Number(id)) ?? `#${String(id)}`).join('; ');
+    case 'planTask':
+      return names.tasks.get(Number(v)) ?? `#${String(v)}`;
+    case 'releaseDate':
+    case 'copyReceivedOn':
+      return formatDate(String(v), ctx.lang);
+    case 'publishedAt':
+    case 'submittedAt':
+      return formatDateTime(String(v), ctx.lang);
+    case 'printRun':
+      return typeof v === 'number' ? v.toLocaleString(locale(ctx.lang)) : String(v);
+    case 'files':
+      return list.map((f) => {
+        const o = (f ?? {}) as { name?: unknown; original_name?: unknown };
+        return String(o.name ?? o.original_name ?? f);
+      }).join(', ');
+  }
+  return list.map((x) => (x !== null && typeof x === 'object' ? Object.values(x as Record<string, unknown>).filter((y) => typeof y === 'string' || typeof y === 'number').join(' ') : String(x))).join('; ');
+}
+
+/** An audit entry's details: each changed field by its label, old → new (a new record: its values). */
+function historyDetails(ctx: PageCtx, names: HistoryNames, h: AuditEntry): SafeHtml {
+  const { t } = ctx;
+  const changes = Object.entries(h.changes ?? {});
+  const items = changes.map(([key, pair]) => {
+    const label = HISTORY_LABELS[key] ? t(HISTORY_LABELS[key]) : key;
+    const [from, to] = Array.isArray(pair) && pair.length === 2 ? pair : [null, pair];
+    const created = h.action === 'create' && (from === null || from === undefined);
+    return html`<li><span class="change-field">${label}:</span> ${created ? '' : html`${shortValue(historyValue(ctx, names, key, from))} <span aria-hidden="true">→</span><span class="visually-hidden">${t('history.to')}</span> `}${shortValue(historyValue(ctx, names, key, to))}</li>`;
+  });
+  // A return's reason is both the entry's note and its returnReason change: shown once.
+  const reasonShown = changes.some(([key, pair]) => key === 'returnReason' && Array.isArray(pair) && pair[1] === h.note);
+  const note = h.note && !reasonShown ? html`<p class="change-note">${shortValue(h.note)}</p>` : '';
+  return html`${note}${items.length ? html`<ul class="changes">${items}</ul>` : ''}`;
 }
 
 const field = (label: string, value: SafeHtml | string | number | null | undefined): SafeHtml =>
@@ -226,12 +323,18 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
 </section>`
     : html``;
 
+  let names: HistoryNames | null = null;
+  const historyNames = (): HistoryNames =>
+    (names ??= {
+      agencies: new Map(listAgencies(app.db.sqlite).map((a) => [a.id, a.name])),
+      tasks: new Map(listPlanTasks(app.db.sqlite).map((x) => [x.id, x.title])),
+    });
   const history = staff
     ? html`<section class="history" aria-labelledby="hist-h"><h2 id="hist-h">${t('record.history')}</h2>
   <div class="table-wrap" tabindex="0"><table>
     <thead><tr><th scope="col">${t('record.history.at')}</th><th scope="col">${t('record.history.actor')}</th><th scope="col">${t('record.history.action')}</th><th scope="col">${t('record.history.detail')}</th></tr></thead>
     <tbody>${readHistory(app.db.sqlite, 'product', rec.id).map(
-      (h) => html`<tr><td>${formatDateTime(h.at, ctx.lang)}</td><td>${h.actor}</td><td>${historyAction(ctx, h.action)}</td><td class="small">${h.note ?? ''}${h.changes ? html` <code>${JSON.stringify(h.changes).slice(0, 300)}</code>` : ''}</td></tr>`,
+      (h) => html`<tr><td>${formatDateTime(h.at, ctx.lang)}</td><td>${h.actor}</td><td>${historyAction(ctx, h.action)}</td><td class="small detail">${historyDetails(ctx, historyNames(), h)}</td></tr>`,
     )}</tbody>
   </table></div></section>`
     : html``;

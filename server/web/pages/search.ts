@@ -5,9 +5,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { SearchParams, SearchResponse } from '../../search/index.ts';
+import { fold } from '../../search/fold.ts';
 import { searcher } from '../search-access.ts';
 import { q1, urlWith, type PageCtx } from '../context.ts';
 import { listAgencies } from '../data.ts';
+import { translator } from '../i18n.ts';
+import { PRODUCT_TYPES } from '../../db/schema.ts';
 import { html, markedSnippet, type SafeHtml } from '../html.ts';
 import { sendPage } from '../layout.ts';
 
@@ -74,13 +77,69 @@ function runSearch(app: FastifyInstance, ctx: PageCtx, s: SearchState): SearchRe
   return searcher(app).search(params, ctx.principal);
 }
 
+/**
+ * Drop filter values that cannot match (a hand-edited or stale URL): types outside the controlled
+ * list, unknown agency codes, languages neither named in the UI nor used by any record.
+ */
+function knownFilters(app: FastifyInstance, s: SearchState, agencies: Map<string, unknown>): SearchState {
+  const t = translator('vi');
+  const language = s.filters.language.filter((l) => {
+    if (t(`language.${l}`) !== `language.${l}`) return true;
+    return app.db.sqlite.prepare('SELECT 1 FROM products, json_each(products.languages) AS l WHERE l.value = ? LIMIT 1').get(l) !== undefined;
+  });
+  return {
+    ...s,
+    filters: {
+      ...s.filters,
+      type: s.filters.type.filter((v) => (PRODUCT_TYPES as readonly string[]).includes(v)),
+      agency: s.filters.agency.filter((v) => agencies.has(v)),
+      language,
+    },
+  };
+}
+
+/** A syllable of a query or title, as the search tokenises them. */
+const WORD = /[\p{L}\p{M}\p{N}]+/gu;
+
+/**
+ * The whole query as it was searched, when the search changed it: each misspelt syllable replaced
+ * by its correction (written as a hit's title spells it, when one does: `sui le nin` → `suối le nin`),
+ * the syllables found nowhere left out. Null when the query was searched as typed.
+ */
+export function searchedFor(q: string, res: Pick<SearchResponse, 'corrections' | 'ignored' | 'hits'>): string | null {
+  const corrections = res.corrections ?? [];
+  const ignored = new Set(res.ignored ?? []);
+  if (!q || (corrections.length === 0 && ignored.size === 0)) return null;
+  const to = new Map(corrections.map((c) => [c.from, c.to]));
+  // How the hits spell each correction (folded syllable → its first spelling in a title).
+  const spelt = new Map<string, string>();
+  const wanted = new Set(to.values());
+  for (const h of res.hits) {
+    for (const w of h.title.normalize('NFC').match(WORD) ?? []) {
+      const f = fold(w);
+      if (wanted.has(f) && !spelt.has(f)) spelt.set(f, w.toLowerCase());
+    }
+  }
+  const out = q
+    .normalize('NFC')
+    .replace(WORD, (w) => {
+      const f = fold(w);
+      if (ignored.has(f)) return '';
+      const c = to.get(f);
+      return c === undefined ? w : (spelt.get(c) ?? c);
+    })
+    .replace(/\s+/g, ' ')
+    .trim();
+  return out && out !== q.normalize('NFC').trim() ? out : null;
+}
+
 export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
   const t0 = process.hrtime.bigint();
   const { t } = ctx;
-  const s = readState(ctx.query);
+  const agencies = new Map(listAgencies(app.db.sqlite).map((a) => [a.code, a]));
+  const s = knownFilters(app, readState(ctx.query), agencies);
   const res = runSearch(app, ctx, s);
   const t1 = process.hrtime.bigint();
-  const agencies = new Map(listAgencies(app.db.sqlite).map((a) => [a.code, a]));
 
   const label = (f: Facet, v: string): string => {
     if (f === 'type') return t(`type.${v}`);
@@ -101,7 +160,7 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
   <ul>
     ${counts.slice(0, 30).map(([v, n]) => {
       const on = selected.includes(v);
-      return html`<li><a href="${toggle(s, f, v)}" class="facet-link${on ? ' is-on' : ''}" data-facet="${f}" data-value="${v}"${on ? html` aria-current="true"` : ''}><span class="facet-label">${label(f, v)}${on ? html`<span class="visually-hidden"> (${t('search.selected')})</span>` : ''}</span> <span class="count">${n}<span class="visually-hidden"> ${t('search.items')}</span></span></a></li>`;
+      return html`<li><a href="${toggle(s, f, v)}" class="facet-link${on ? ' is-on' : ''}" data-facet="${f}" data-value="${v}"${on ? html` aria-current="true"` : ''}><span class="facet-label">${label(f, v)}${on ? html`<span class="visually-hidden"> (${t('search.selected')})</span>` : ''}</span> <span class="count">${n}<span class="visually-hidden"> ${t('search.items', { n })}</span></span></a></li>`;
     })}
   </ul>
 </section>`;
@@ -116,6 +175,7 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
 </div>`
     : html``;
 
+  const searched = searchedFor(s.q, res);
   const effectiveSort = s.sort || (s.q ? 'relevance' : 'date');
   const sortBlock = html`<nav class="sort" aria-label="${t('search.sort')}"><span>${t('search.sort')}:</span>
   ${SORTS.map((o) => (o === effectiveSort ? html`<strong aria-current="true">${t(`search.sort.${o}`)}</strong>` : html`<a href="${stateUrl(s, { sort: o, page: 1 })}">${t(`search.sort.${o}`)}</a>`))}
@@ -182,7 +242,7 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
       <a class="phone-only jump-filters" href="#bo-loc">${t('search.filters')}${chips.length ? ` (${chips.length})` : ''}</a>
       ${sortBlock}
     </div>
-    ${res.corrections?.length ? html`<p class="info">${t('search.corrected', { q: res.corrections.map((c) => c.to).join(' ') })}</p>` : ''}
+    ${searched ? html`<p class="info">${t('search.corrected', { q: searched })}</p>` : ''}
     ${res.mode === 'or' ? html`<p class="info">${t('search.partial')}</p>` : ''}
     ${chipsBlock}
     ${res.hits.length ? html`<ol class="hits" start="${(s.page - 1) * PAGE_SIZE + 1}">${hits}</ol>` : html`<p class="empty">${t('search.noResults')}</p>`}

@@ -1,5 +1,6 @@
 // Search suggestions as you type: an ARIA combobox over GET /goi-y?q= (the search service's suggest).
-// Enter on a title suggestion opens the record; on other kinds it searches for the text.
+// Enter on a title suggestion opens the record; on an agency it applies that agency's filter
+// (keeping the other filters); on a subject it searches for the text.
 const input = document.getElementById('q');
 const list = document.getElementById('q-suggestions');
 if (input && list) {
@@ -19,6 +20,14 @@ if (input && list) {
   const choose = (s) => {
     if (s.kind === 'title' && s.productId) {
       location.href = `/san-pham/${s.productId}`;
+      return;
+    }
+    if (s.kind === 'agency' && s.agency) {
+      const params = new URLSearchParams(new FormData(input.form));
+      params.delete('q');
+      params.delete('page');
+      if (!params.getAll('agency').includes(s.agency)) params.append('agency', s.agency);
+      location.href = `${input.form.getAttribute('action') || '/'}?${params}`;
       return;
     }
     input.value = s.text;

@@ -27,7 +27,8 @@ if (form) {
     const u = ['B', 'KB', 'MB', 'GB'];
     let i = 0;
     while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
-    return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
+    // The page language's number format, as the server writes sizes (13 KB, 1,5 MB in Vietnamese).
+    return `${n.toLocaleString(document.documentElement.lang === 'en' ? 'en-GB' : 'vi-VN', { maximumFractionDigits: i ? 1 : 0 })} ${u[i]}`;
   };
   const el = (tag, props = {}, ...children) => {
     const e = Object.assign(document.createElement(tag), props);
