@@ -152,6 +152,17 @@ export function validateFields(
   const staff = isStaff(p);
   const out: Partial<ProductInsert> = {};
   const has = (f: EditableField) => input[f] !== undefined;
+  // Every field is checked, so that a form shows all its problems at once: the first one is thrown
+  // with the whole list in `errors` ([{ field, message }]).
+  const problems: AppError[] = [];
+  const check = (fn: () => void) => {
+    try {
+      fn();
+    } catch (e) {
+      if (e instanceof AppError && e.statusCode === 400 && e.code === 'VALIDATION_FAILED' && typeof e.details.field === 'string') problems.push(e);
+      else throw e;
+    }
+  };
 
   for (const f of STAFF_ONLY_FIELDS) {
     if (has(f) && !staff && input[f] !== null && input[f] !== '') {
@@ -159,110 +170,153 @@ export function validateFields(
     }
   }
 
-  if (mode === 'create' || has('title')) out.title = requiredText('title', input.title, MAX_TITLE);
-  if (mode === 'create' || has('type')) {
-    const t = str('type', input.type);
-    if (t === null) throw err.validation('type', `type is required (one of ${PRODUCT_TYPES.join(', ')})`);
-    if (!(PRODUCT_TYPES as readonly string[]).includes(t)) throw err.validation('type', `type must be one of ${PRODUCT_TYPES.join(', ')}`);
-    out.type = t;
-  }
-  if (has('altTitle')) out.altTitle = optText('altTitle', input.altTitle, MAX_TITLE);
-  if (has('description')) out.description = optText('description', input.description, MAX_TEXT);
-  if (has('publisher')) out.publisher = optText('publisher', input.publisher, MAX_SHORT);
-  if (has('identifier')) out.identifier = optText('identifier', input.identifier, 200);
-  if (has('copyCondition')) out.copyCondition = optText('copyCondition', input.copyCondition, MAX_SHORT);
-  if (has('copyShelf')) out.copyShelf = optText('copyShelf', input.copyShelf, 100);
-  if (has('copyReceivedOn')) out.copyReceivedOn = pastDate('copyReceivedOn', input.copyReceivedOn);
+  check(() => {
+    if (mode === 'create' || has('title')) out.title = requiredText('title', input.title, MAX_TITLE);
+  });
+  check(() => {
+    if (mode === 'create' || has('type')) {
+      const t = str('type', input.type);
+      if (t === null) throw err.validation('type', `type is required (one of ${PRODUCT_TYPES.join(', ')})`);
+      if (!(PRODUCT_TYPES as readonly string[]).includes(t)) throw err.validation('type', `type must be one of ${PRODUCT_TYPES.join(', ')}`);
+      out.type = t;
+    }
+  });
+  check(() => {
+    if (has('altTitle')) out.altTitle = optText('altTitle', input.altTitle, MAX_TITLE);
+  });
+  check(() => {
+    if (has('description')) out.description = optText('description', input.description, MAX_TEXT);
+  });
+  check(() => {
+    if (has('publisher')) out.publisher = optText('publisher', input.publisher, MAX_SHORT);
+  });
+  check(() => {
+    if (has('identifier')) out.identifier = optText('identifier', input.identifier, 200);
+  });
+  check(() => {
+    if (has('copyCondition')) out.copyCondition = optText('copyCondition', input.copyCondition, MAX_SHORT);
+  });
+  check(() => {
+    if (has('copyShelf')) out.copyShelf = optText('copyShelf', input.copyShelf, 100);
+  });
+  check(() => {
+    if (has('copyReceivedOn')) out.copyReceivedOn = pastDate('copyReceivedOn', input.copyReceivedOn);
+  });
 
-  if (has('isbn')) {
-    const s = str('isbn', input.isbn);
-    if (s === null) out.isbn = null;
-    else {
-      const n = normaliseIsbn(s);
-      if (n === null) throw err.validation('isbn', `isbn "${s}" is not a valid ISBN-10 or ISBN-13 (bad length or checksum)`);
-      out.isbn = n;
+  check(() => {
+    if (has('isbn')) {
+      const s = str('isbn', input.isbn);
+      if (s === null) out.isbn = null;
+      else {
+        const n = normaliseIsbn(s);
+        if (n === null) throw err.validation('isbn', `isbn "${s}" is not a valid ISBN-10 or ISBN-13 (bad length or checksum)`);
+        out.isbn = n;
+      }
     }
-  }
-  if (has('printRun')) {
-    const v = input.printRun;
-    if (v === null || v === '') out.printRun = null;
-    else {
-      const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : NaN;
-      if (!Number.isInteger(n) || n < 1 || n > 100_000_000) throw err.validation('printRun', 'printRun must be a whole number of copies (1–100000000)');
-      out.printRun = n;
+  });
+  check(() => {
+    if (has('printRun')) {
+      const v = input.printRun;
+      if (v === null || v === '') out.printRun = null;
+      else {
+        const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+        if (!Number.isInteger(n) || n < 1 || n > 100_000_000) throw err.validation('printRun', 'printRun must be a whole number of copies (1–100000000)');
+        out.printRun = n;
+      }
     }
-  }
-  if (has('year')) {
-    const v = input.year;
-    if (v === null || v === '') out.year = null;
-    else {
-      const s = String(v).trim();
-      if (!/^\d{4}$/.test(s)) throw err.validation('year', 'year must be a four-digit year');
-      const y = Number(s);
-      const thisYear = Number(todayVn().slice(0, 4));
-      if (y < 1800 || y > thisYear) throw err.validation('year', `year must be between 1800 and ${thisYear}`);
-      out.year = y;
+  });
+  check(() => {
+    if (has('year')) {
+      const v = input.year;
+      if (v === null || v === '') out.year = null;
+      else {
+        const s = String(v).trim();
+        if (!/^\d{4}$/.test(s)) throw err.validation('year', 'year must be a four-digit year');
+        const y = Number(s);
+        const thisYear = Number(todayVn().slice(0, 4));
+        if (y < 1800 || y > thisYear) throw err.validation('year', `year must be between 1800 and ${thisYear}`);
+        out.year = y;
+      }
     }
-  }
-  if (has('releaseDate')) {
-    out.releaseDate = pastDate('releaseDate', input.releaseDate);
-    if (out.releaseDate) {
-      const y = Number(out.releaseDate.slice(0, 4));
-      if (out.year != null && out.year !== y) throw err.validation('year', `year ${out.year} does not match releaseDate ${out.releaseDate}`);
-      if (!has('year') || out.year == null) out.year = y;
+  });
+  check(() => {
+    if (has('releaseDate')) {
+      out.releaseDate = pastDate('releaseDate', input.releaseDate);
+      if (out.releaseDate) {
+        const y = Number(out.releaseDate.slice(0, 4));
+        if (out.year != null && out.year !== y) throw err.validation('year', `year ${out.year} does not match releaseDate ${out.releaseDate}`);
+        if (!has('year') || out.year == null) out.year = y;
+      }
+    } else if (has('year') && out.year != null && currentReleaseDate && Number(currentReleaseDate.slice(0, 4)) !== out.year) {
+      throw err.validation('year', `year ${out.year} does not match the record's releaseDate ${currentReleaseDate}`);
     }
-  } else if (has('year') && out.year != null && currentReleaseDate && Number(currentReleaseDate.slice(0, 4)) !== out.year) {
-    throw err.validation('year', `year ${out.year} does not match the record's releaseDate ${currentReleaseDate}`);
-  }
-  if (mode === 'create' || has('languages')) {
-    const langs = has('languages') ? strList('languages', input.languages) : [];
-    const final = langs.length ? langs : mode === 'create' ? ['vi'] : [];
-    for (const l of final) {
-      if (!/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/.test(l)) throw err.validation('languages', `languages: "${l}" is not a language code (e.g. vi, tay, nut, hmn, dao)`);
+  });
+  check(() => {
+    if (mode === 'create' || has('languages')) {
+      const langs = has('languages') ? strList('languages', input.languages) : [];
+      const final = langs.length ? langs : mode === 'create' ? ['vi'] : [];
+      for (const l of final) {
+        if (!/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/.test(l)) throw err.validation('languages', `languages: "${l}" is not a language code (e.g. vi, tay, nut, hmn, dao)`);
+      }
+      out.languages = JSON.stringify(final);
     }
-    out.languages = JSON.stringify(final);
-  }
-  if (has('subjects')) {
-    const subjects = strList('subjects', input.subjects);
-    if (subjects.some((s) => s.length > 200)) throw err.validation('subjects', 'each subject must be at most 200 characters');
-    out.subjects = JSON.stringify(subjects);
-  }
-  if (has('access')) {
-    const a = str('access', input.access);
-    if (a === null || !(ACCESS_LEVELS as readonly string[]).includes(a)) throw err.validation('access', `access must be one of ${ACCESS_LEVELS.join(', ')}`);
-    out.access = a;
-  }
+  });
+  check(() => {
+    if (has('subjects')) {
+      const subjects = strList('subjects', input.subjects);
+      if (subjects.some((s) => s.length > 200)) throw err.validation('subjects', 'each subject must be at most 200 characters');
+      out.subjects = JSON.stringify(subjects);
+    }
+  });
+  check(() => {
+    if (has('access')) {
+      const a = str('access', input.access);
+      if (a === null || !(ACCESS_LEVELS as readonly string[]).includes(a)) throw err.validation('access', `access must be one of ${ACCESS_LEVELS.join(', ')}`);
+      out.access = a;
+    }
+  });
 
   // Agency: agency submitters always submit for their own agency.
   let effectiveAgency = currentAgencyId;
-  if (p?.role === 'agency') {
-    if (has('agency') && input.agency !== null && agencyId(ctx, 'agency', input.agency as string) !== p.agencyId) {
-      throw err.validation('agency', 'agency submitters submit for their own agency only');
+  check(() => {
+    if (p?.role === 'agency') {
+      if (has('agency') && input.agency !== null && agencyId(ctx, 'agency', input.agency as string) !== p.agencyId) {
+        throw err.validation('agency', 'agency submitters submit for their own agency only');
+      }
+      if (mode === 'create') out.agencyId = p.agencyId;
+      effectiveAgency = p.agencyId;
+    } else if (has('agency')) {
+      const v = input.agency;
+      out.agencyId = v === null || v === '' ? null : agencyId(ctx, 'agency', v as string);
+      effectiveAgency = out.agencyId;
+    } else if (mode === 'create') {
+      out.agencyId = null;
     }
-    if (mode === 'create') out.agencyId = p.agencyId;
-    effectiveAgency = p.agencyId;
-  } else if (has('agency')) {
-    const v = input.agency;
-    out.agencyId = v === null || v === '' ? null : agencyId(ctx, 'agency', v as string);
-    effectiveAgency = out.agencyId;
-  } else if (mode === 'create') {
-    out.agencyId = null;
-  }
-  if (has('coIssuers')) {
-    const ids = strList('coIssuers', input.coIssuers).map((c) => agencyId(ctx, 'coIssuers', c));
-    out.coIssuers = JSON.stringify([...new Set(ids)].filter((id) => id !== effectiveAgency));
-  }
-  if (has('planTask')) {
-    const v = input.planTask;
-    if (v === null || v === '') out.planTaskId = null;
-    else {
-      const row = ctx.sqlite.prepare('SELECT id, agency_id FROM plan_tasks WHERE code = ? OR CAST(id AS TEXT) = ?').get(String(v), String(v)) as
-        | { id: number; agency_id: number }
-        | undefined;
-      if (!row) throw err.validation('planTask', `planTask: unknown plan task "${v}"`);
-      if (p?.role === 'agency' && row.agency_id !== p.agencyId) throw err.validation('planTask', `planTask: plan task "${v}" belongs to another agency`);
-      out.planTaskId = row.id;
+  });
+  check(() => {
+    if (has('coIssuers')) {
+      const ids = strList('coIssuers', input.coIssuers).map((c) => agencyId(ctx, 'coIssuers', c));
+      out.coIssuers = JSON.stringify([...new Set(ids)].filter((id) => id !== effectiveAgency));
     }
+  });
+  check(() => {
+    if (has('planTask')) {
+      const v = input.planTask;
+      if (v === null || v === '') out.planTaskId = null;
+      else {
+        const row = ctx.sqlite.prepare('SELECT id, agency_id FROM plan_tasks WHERE code = ? OR CAST(id AS TEXT) = ?').get(String(v), String(v)) as
+          | { id: number; agency_id: number }
+          | undefined;
+        if (!row) throw err.validation('planTask', `planTask: unknown plan task "${v}"`);
+        if (p?.role === 'agency' && row.agency_id !== p.agencyId) throw err.validation('planTask', `planTask: plan task "${v}" belongs to another agency`);
+        out.planTaskId = row.id;
+      }
+    }
+  });
+  if (problems.length > 0) {
+    const first = problems[0];
+    const errors = problems.filter((e, i) => problems.findIndex((o) => o.details.field === e.details.field) === i).map((e) => ({ field: e.details.field as string, message: e.message }));
+    throw new AppError(400, first.code, first.message, { ...first.details, errors });
   }
   return out;
 }

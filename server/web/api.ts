@@ -44,7 +44,12 @@ export async function callApi<T = Record<string, unknown>>(
 }
 
 /** The `code` and `message` of an API error answer. */
-export function apiError(a: ApiAnswer): { code: string; message: string; field?: string } {
-  const b = a.body as { code?: string; message?: string; field?: string };
-  return { code: b.code ?? `HTTP_${a.status}`, message: b.message ?? '', ...(b.field ? { field: b.field } : {}) };
+export function apiError(a: ApiAnswer): { code: string; message: string; field?: string; errors?: Array<{ field: string; message: string }> } {
+  const b = a.body as { code?: string; message?: string; field?: string; errors?: Array<{ field: string; message: string }> };
+  return {
+    code: b.code ?? `HTTP_${a.status}`,
+    message: b.message ?? '',
+    ...(b.field ? { field: b.field } : {}),
+    ...(Array.isArray(b.errors) ? { errors: b.errors } : {}),
+  };
 }

@@ -143,6 +143,18 @@ describe('catalogue fields through the API', () => {
     expect(res.json().message).toContain(field === 'state' ? 'state' : field);
   });
 
+  it('names every field with a problem at once (errors), the first also as field', async () => {
+    const id = insertProduct(t.app.db.sqlite, { title: 'Sách kiểm tra', agencyId: a.agencyA, year: 2022 });
+    const payload = { title: '', isbn: '978-604-59-0000-1', year: '20x3', printRun: -5, publisher: 'Nhà xuất bản Văn hoá dân tộc' };
+    const res = await t.app.inject({ method: 'PATCH', url: `/api/products/${id}`, headers: { ...a.archivist.headers, 'if-match': '"v1"' }, payload });
+    expect(res.statusCode).toBe(400);
+    const body = res.json();
+    expect(body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'title' });
+    expect(body.errors.map((e: { field: string }) => e.field)).toEqual(['title', 'isbn', 'printRun', 'year']);
+    // Nothing was written.
+    expect((await t.app.inject({ url: `/api/products/${id}`, headers: a.archivist.headers })).json()).toMatchObject({ title: 'Sách kiểm tra', version: 1 });
+  });
+
   it('knows today in Cao Bằng', () => {
     expect(todayVn(Date.parse('2023-03-30T17:30:00Z'))).toBe('2023-03-31');
   });

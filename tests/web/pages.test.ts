@@ -478,6 +478,13 @@ describe('record editor', () => {
     expect(res.body).toContain('value="20x1"'); // the user's input is kept
   });
 
+  it('shows every refused field at once, each next to its field', async () => {
+    const res = await post({ version: String(version()), type: 'book', title: 'Sách ảnh Cao Bằng', year: '20x1', isbn: 'abc', printRun: '-5' });
+    expect(res.statusCode).toBe(400);
+    for (const f of ['year', 'isbn', 'printRun']) expect(res.body).toMatch(new RegExp(`id="f-${f}"[^>]*aria-describedby="${f}-error"[^>]*aria-invalid="true"`));
+    expect(res.body).toContain('Số lượng in phải là một số nguyên dương.');
+  });
+
   it('explains every refused field in Vietnamese, never with the English API message', async () => {
     const cases: Array<[Record<string, string>, string, string]> = [
       [{ isbn: 'abc' }, 'isbn', 'ISBN không hợp lệ'],

@@ -84,7 +84,7 @@ export async function editPost(app: FastifyInstance, ctx: PageCtx, id: number) {
     if (res.status >= 400) {
       const e = apiError(res);
       ctx.reply.code(res.status);
-      const errors: FieldErrors = e.field ? { [e.field]: fieldMessage(ctx, e.field, e.message) } : {};
+      const errors: FieldErrors = Object.fromEntries((e.errors ?? (e.field ? [{ field: e.field, message: e.message }] : [])).map((x) => [x.field, fieldMessage(ctx, x.field, x.message)]));
       return editPage(app, ctx, id, { values, errors, version, flash: notice('error', e.field ? t('err.VALIDATION_FAILED') : refusalMessage(ctx, e.code, e.message)) });
     }
   }

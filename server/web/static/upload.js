@@ -245,8 +245,11 @@ if (form) {
       submit.disabled = false;
       statusEl.replaceChildren();
       for (const e of entries) e.bar.value = 0;
-      if (body?.field && fieldError(body.field === 'languages' ? 'languages' : body.field, M[`field.${body.field}`] || body.message)) {
-        showErrors([M[`field.${body.field}`] || body.message]);
+      // Every field the server found a problem with (body.errors), else the one it named.
+      const fieldProblems = Array.isArray(body?.errors) ? body.errors : body?.field ? [{ field: body.field, message: body.message }] : [];
+      const shown = fieldProblems.filter((p) => fieldError(p.field, M[`field.${p.field}`] || p.message));
+      if (shown.length > 0) {
+        showErrors(shown.map((p) => M[`field.${p.field}`] || p.message));
         return;
       }
       const msg = describeError(xhr.status, body);
