@@ -172,6 +172,24 @@ describe('audio extractor', () => {
     expect(repairLegacyTag(asVniTyped('Bài ca Cao Bằng'))).toBe('Bài ca Cao Bằng');
   });
 
+  it('WAV (RIFF INFO) tags written as UTF-8 are read as UTF-8; legacy code-page bytes there are still repaired', async () => {
+    const path = join(dir, 'info-utf8.wav');
+    // "nhà" ends in the byte A0, which read as Latin-1 is a no-break space: it must survive trimming.
+    await ffmpeg(['-f', 'lavfi', '-i', 'sine=f=440', '-t', '4', '-metadata', 'title=Lễ hội Pháo hoa Trùng Khánh', '-metadata', 'artist=Đài Phát thanh Cao Bằng', '-metadata', 'comment=Tiếng hát quê nhà', path]);
+    const { metadata } = await audio.extract(await inputFor(path, 'audio', 'audio/wav', dir));
+    expect(metadata.tags).toMatchObject({ title: 'Lễ hội Pháo hoa Trùng Khánh', artist: 'Đài Phát thanh Cao Bằng', comment: 'Tiếng hát quê nhà' });
+    expect(metadata.truncated).toBeUndefined();
+    // The same file with its INAM value in TCVN3 (not valid UTF-8): the legacy repair still reads it.
+    const bytes = await readFile(path);
+    const at = bytes.indexOf('INAM');
+    const len = bytes.readUInt32LE(at + 4);
+    const tcvn = Buffer.concat([iconv.encode('Lễ hội Pháo hoa Trùng Khánh', 'tcvn'), Buffer.alloc(len)]).subarray(0, len);
+    const legacy = join(dir, 'info-tcvn.wav');
+    await writeFile(legacy, Buffer.concat([bytes.subarray(0, at + 8), tcvn, bytes.subarray(at + 8 + len)]));
+    const r = await audio.extract(await inputFor(legacy, 'audio', 'audio/wav', dir));
+    expect(r.metadata.tags).toMatchObject({ title: 'Lễ hội Pháo hoa Trùng Khánh', artist: 'Đài Phát thanh Cao Bằng' });
+  });
+
   it('a long plain-ASCII word in a Latin-1 tag is checked in one pass (the old expression took 1.7 s for 40,000 letters)', async () => {
     // A guard against a hang, not a speed figure: one pass takes milliseconds, the old count of
     // accented words about 10 s per tag here (a synchronous step is not stopped by the test timeout, hence the clock).

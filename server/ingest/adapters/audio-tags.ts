@@ -33,7 +33,27 @@ export interface AudioTagFacts {
   picture?: { format: string; data: Buffer };
 }
 
-const nfc = (s: unknown): string | undefined => (typeof s === 'string' && s.trim() ? s.replace(/\u0000/g, '').trim().normalize('NFC') : undefined);
+/**
+ * RIFF INFO chunks (WAV, AVI) and ID3v2 frames marked ISO-8859-1 are read by music-metadata as
+ * Latin-1, but ffmpeg and most taggers write UTF-8 there ("Lá»\u0085 há»\u0099i" for "Lễ hội"). A
+ * string of Latin-1 characters whose bytes are valid UTF-8 is read as UTF-8; anything else is left
+ * for the legacy code-page repair (audio extractor). Done before trimming: "à" ends in byte A0,
+ * which reads as a no-break space.
+ */
+function utf8ReadAsLatin1(s: string): string {
+  if (!/[\u0080-\u00ff]/.test(s) || /[^\u0000-\u00ff]/.test(s)) return s;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(s, 'latin1'));
+  } catch {
+    return s;
+  }
+}
+
+const nfc = (s: unknown): string | undefined => {
+  if (typeof s !== 'string') return undefined;
+  const t = utf8ReadAsLatin1(s).replace(/\u0000/g, '').trim();
+  return t ? t.normalize('NFC') : undefined;
+};
 
 /** Reads stream facts and tags. `withPicture` keeps the first cover image. */
 export async function readAudioTags(path: string, opts: { withPicture?: boolean } = {}): Promise<AudioTagFacts> {
