@@ -6,7 +6,7 @@ import iconv from 'iconv-lite';
 import { getExtractor } from '../../server/ingest/extractors/index.ts';
 import { repairLegacyTag } from '../../server/ingest/extractors/audio.ts';
 import { PermanentExtractError } from '../../server/ingest/extractors/types.ts';
-import { asVniTyped, ffmpeg, inputFor, makeAudio, makeVideo, tempDir, failure } from '../helpers/fixtures.ts';
+import { asVniTyped, ffmpeg, inputFor, makeAudio, makeVideo, tempDir, toCp1258Form, failure } from '../helpers/fixtures.ts';
 
 const video = getExtractor('video');
 const audio = getExtractor('audio');
@@ -170,6 +170,33 @@ describe('audio extractor', () => {
     for (const t of ['Café del Mar', 'Motörhead', 'Ça ira', 'Déjà vu', 'Sigur Rós', 'Señorita']) expect(repairLegacyTag(t)).toBe(t);
     // A tag typed in VNI.
     expect(repairLegacyTag(asVniTyped('Bài ca Cao Bằng'))).toBe('Bài ca Cao Bằng');
+  });
+
+  // VISCII bytes from a table read off the project decoder (iconv-lite), checked against bytes glibc iconv gives.
+  const VISCII = new Map([...Array(256).keys()].map((b) => [iconv.decode(Buffer.from([b]), 'viscii'), b] as const));
+  const viscii = (s: string) => Buffer.from([...s.normalize('NFC')].map((ch) => VISCII.get(ch)!));
+  const id3v1Mp3 = async (name: string, title: Buffer, artist: Buffer) => {
+    const plain = join(dir, 'plain-v1.mp3');
+    await makeAudio(plain, { seconds: 2 });
+    const field = (b: Buffer) => Buffer.concat([b, Buffer.alloc(30 - b.length)]);
+    const path = join(dir, name);
+    await writeFile(path, Buffer.concat([await readFile(plain), Buffer.from('TAG'), field(title), field(artist), field(Buffer.alloc(0)), Buffer.from('2023'), field(Buffer.alloc(0)), Buffer.from([255])]));
+    return path;
+  };
+
+  it.each([
+    ['VISCII', viscii],
+    ['TCVN3', (s: string) => iconv.encode(s, 'tcvn')],
+    ['Windows-1258', (s: string) => iconv.encode(toCp1258Form(s), 'windows-1258')],
+  ])('ID3v1 tags in %s come out as Unicode (short tags, where each legacy reading may look like Vietnamese)', async (name, encode) => {
+    expect(viscii('Lễ hội Pháo hoa')).toEqual(Buffer.from('4cad2068b569205068e16f20686f61', 'hex'));
+    expect(viscii('Đài Phát thanh Cao Bằng')).toEqual(Buffer.from('d0e069205068e174207468616e682043616f2042a26e67', 'hex'));
+    const path = await id3v1Mp3(`id3v1-${name}.mp3`, encode('Lễ hội Pháo hoa'), encode('Đài Phát thanh Cao Bằng'));
+    const { metadata } = await audio.extract(await inputFor(path, 'audio', 'audio/mpeg', dir));
+    expect(metadata.tags).toMatchObject({ title: 'Lễ hội Pháo hoa', artist: 'Đài Phát thanh Cao Bằng', year: 2023 });
+    for (const t of ['Lễ hội Pháo hoa Trùng Khánh', 'Bài ca Cao Bằng', 'Đài truyền thanh huyện', 'Tuyên truyền cổ động', 'Khuyến khích', 'Bảo Lạc, Cao Bằng', 'Bác Hồ']) {
+      expect(repairLegacyTag(encode(t).toString('latin1')), `${name}: ${t}`).toBe(t);
+    }
   });
 
   it('WAV (RIFF INFO) tags written as UTF-8 are read as UTF-8; legacy code-page bytes there are still repaired', async () => {
