@@ -259,7 +259,7 @@ describe('audio extractor', () => {
     expect(raw[2 * 1024 + 512]).toBeGreaterThan(200);
   });
 
-  it('truncated WAV whose header claims 10 s: reports what is really there', async () => {
+  it('truncated WAV whose header claims 10 s: reports what is really there, marked truncated with the claimed duration', async () => {
     const whole = join(dir, 'long.wav');
     await makeAudio(whole, { seconds: 10 });
     const bytes = await readFile(whole);
@@ -268,7 +268,33 @@ describe('audio extractor', () => {
     const { metadata } = await audio.extract(await inputFor(path, 'audio', 'audio/wav', dir));
     expect(metadata.durationSec as number).toBeGreaterThan(3.5);
     expect(metadata.durationSec as number).toBeLessThan(4.5);
-    if (metadata.truncated) expect(metadata.claimedDurationSec as number).toBeGreaterThan(9.9);
+    expect(metadata.truncated).toBe(true);
+    expect(metadata.claimedDurationSec as number).toBeGreaterThan(9.9);
+    expect(metadata.claimedDurationSec as number).toBeLessThan(10.1);
+    // The whole file is not marked.
+    const full = await audio.extract(await inputFor(whole, 'audio', 'audio/wav', dir));
+    expect(full.metadata).toMatchObject({ durationSec: 10 });
+    expect(full.metadata.truncated).toBeUndefined();
+  });
+
+  it.each(['mp3', 'wav'])('a short %s cut short (6 s, its first 0.6 of bytes) is marked truncated; whole short clips are not', async (ext) => {
+    const whole = join(dir, `short6.${ext}`);
+    await makeAudio(whole, { seconds: 6 });
+    const bytes = await readFile(whole);
+    const path = join(dir, `short6-cut.${ext}`);
+    await writeFile(path, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    const { metadata } = await audio.extract(await inputFor(path, 'audio', `audio/${ext}`, dir));
+    expect(metadata).toMatchObject({ truncated: true });
+    expect(metadata.claimedDurationSec as number).toBeGreaterThan(5.9);
+    expect(metadata.durationSec as number).toBeGreaterThan(3.2);
+    expect(metadata.durationSec as number).toBeLessThan(4);
+    for (const seconds of [1.5, 3, 6]) {
+      const intact = join(dir, `intact-${seconds}.${ext}`);
+      await makeAudio(intact, { seconds });
+      const r = await audio.extract(await inputFor(intact, 'audio', `audio/${ext}`, dir));
+      expect(r.metadata.truncated, `${seconds} s`).toBeUndefined();
+      expect(Math.abs((r.metadata.durationSec as number) - seconds), `${seconds} s`).toBeLessThan(0.1);
+    }
   });
 
   it('truncated M4A (header says 10 s): real duration or a clear failure', async () => {
