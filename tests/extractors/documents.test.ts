@@ -11,7 +11,7 @@ import { placeholderImage } from '../../server/ingest/placeholder.ts';
 import { MEDIA_KINDS } from '../../server/db/schema.ts';
 import { inputFor, makeDoc, makeDocx, makeEpub, makeOds, makeXlsx, makeOdp, makeOdt, makePpt, makePptx, rtfEscape, rtfHex, tempDir, toCp1258Form, VI_LEGACY_TEXT, VI_SLIDES, VI_TEXT, failure } from '../helpers/fixtures.ts';
 import { parseXml, readZipEntries } from '../../server/ingest/adapters/office.ts';
-import { drawingMLText, odfText, odpPageTexts } from '../../server/ingest/extractors/office-markup.ts';
+import { docxNotes, drawingMLText, odfText, odpPageTexts } from '../../server/ingest/extractors/office-markup.ts';
 import { zipSync } from 'fflate';
 
 const office = getExtractor('office');
@@ -88,6 +88,55 @@ describe('office extractor', () => {
     expect(metadata).toMatchObject({ format: 'doc', title: 'Kế hoạch 199-KH/TU', author: 'Ban Tuyên giáo Tỉnh uỷ', createdAt: '2023-03-30T08:00:00Z', pageCount: 3 });
   });
 
+  it('DOCX: footnotes, endnotes and comments after the body text, in document order; separators, headers and footers left out', async () => {
+    const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
+    const run = (t: string) => `<w:r><w:t xml:space="preserve">${t}</w:t></w:r>`;
+    const ref = (el: string, id: number) => `<w:r><w:rPr><w:rStyle w:val="FootnoteReference"/></w:rPr><w:${el} w:id="${id}"/></w:r>`;
+    // As Word writes notes: the separator pseudo-notes first, a note mark run, a space, the text.
+    const note = (el: string, id: number, t: string) => `<w:${el} w:id="${id}"><w:p><w:r><w:${el}Ref/></w:r>${run(' ')}${run(t)}</w:p></w:${el}>`;
+    const separators = (el: string) => `<w:${el} w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:${el}><w:${el} w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/></w:r></w:p></w:${el}>`;
+    const path = join(dir, 'chu-thich.docx');
+    await makeDocx(path, ['Kế hoạch tổ chức Lễ hội Pháo hoa'], {}, {
+      // Footnote 2 is referenced before footnote 1 (a note inserted later, earlier in the text).
+      body: `<w:p>${run('Thác Bản Giốc, huyện Trùng Khánh')}${ref('footnoteReference', 2)}${run(' và Đài Phát thanh')}${ref('footnoteReference', 1)}</w:p>` +
+        `<w:p><w:commentRangeStart w:id="0"/>${run('Số liệu năm 2023')}<w:commentRangeEnd w:id="0"/><w:r><w:commentReference w:id="0"/></w:r>${ref('endnoteReference', 1)}</w:p>`,
+      parts: {
+        'word/footnotes.xml': `<w:footnotes ${W}>${separators('footnote')}${note('footnote', 1, 'Đài Phát thanh – Truyền hình Cao Bằng.')}${note('footnote', 2, 'Chú thích: theo Kế hoạch 199-KH/TU.')}</w:footnotes>`,
+        'word/endnotes.xml': `<w:endnotes ${W}>${separators('endnote')}${note('endnote', 1, 'Nguồn: Sở Văn hoá, Thể thao và Du lịch.')}</w:endnotes>`,
+        'word/comments.xml': `<w:comments ${W}><w:comment w:id="0" w:author="Nguyễn Văn An" w:date="2023-03-30T10:00:00Z" w:initials="NVA"><w:p><w:r><w:annotationRef/></w:r>${run('Góp ý: kiểm tra lại số liệu.')}</w:p></w:comment></w:comments>`,
+        'word/header1.xml': `<w:hdr ${W}><w:p>${run('Tiêu đề trang lặp lại')}</w:p></w:hdr>`,
+      },
+    });
+    const { pages } = await office.extract(await inputFor(path, 'office', DOCX, dir));
+    expect(pages).toEqual([{ page: 1, text: [
+      'Kế hoạch tổ chức Lễ hội Pháo hoa',
+      'Thác Bản Giốc, huyện Trùng Khánh và Đài Phát thanh',
+      'Số liệu năm 2023',
+      'Chú thích: theo Kế hoạch 199-KH/TU.',
+      'Đài Phát thanh – Truyền hình Cao Bằng.',
+      'Nguồn: Sở Văn hoá, Thể thao và Du lịch.',
+      'Góp ý: kiểm tra lại số liệu.',
+    ].join('\n') }]);
+  });
+
+  it('ODT: a footnote body is not glued to the word before it; a comment is read without its author and date', () => {
+    // As LibreOffice writes them: the note (citation and body) and the comment inside the paragraph.
+    const content = '<office:body><office:text><text:p text:style-name="P1">Lễ hội có chú thích' +
+      '<text:note text:id="ftn1" text:note-class="footnote"><text:note-citation>1</text:note-citation><text:note-body><text:p text:style-name="Footnote">Chú thích: theo Kế hoạch 199-KH/TU.</text:p></text:note-body></text:note>' +
+      '</text:p><text:p>Số liệu năm 2023<office:annotation office:name="__Annotation__0"><dc:creator>Nguyễn Văn An</dc:creator><dc:date>2023-03-30T10:00:00</dc:date><meta:creator-initials>NVA</meta:creator-initials><text:p>Góp ý: kiểm tra lại số liệu.</text:p></office:annotation>' +
+      '<office:annotation-end office:name="__Annotation__0"/></text:p></office:text></office:body>';
+    expect(odfText(new TextEncoder().encode(content))).toBe('Lễ hội có chú thích\nChú thích: theo Kế hoạch 199-KH/TU.\n\nSố liệu năm 2023\nGóp ý: kiểm tra lại số liệu.\n\n');
+  });
+
+  it('Word 97–2003 .doc: footnotes, endnotes and comments after the body text', async () => {
+    const path = join(dir, 'chu-thich.doc');
+    await writeFile(path, makeDoc(['Kế hoạch tổ chức Lễ hội Pháo hoa', 'Thác Bản Giốc, huyện Trùng Khánh'], undefined, {
+      footnotes: ['Chú thích: theo Kế hoạch 199-KH/TU.'], comments: ['Góp ý: kiểm tra lại số liệu.'], endnotes: ['Nguồn: Sở Văn hoá, Thể thao và Du lịch.'],
+    }));
+    const { pages } = await office.extract(await inputFor(path, 'office', 'application/msword', dir));
+    expect(pages).toEqual([{ page: 1, text: 'Kế hoạch tổ chức Lễ hội Pháo hoa\nThác Bản Giốc, huyện Trùng Khánh\nChú thích: theo Kế hoạch 199-KH/TU.\nNguồn: Sở Văn hoá, Thể thao và Du lịch.\nGóp ý: kiểm tra lại số liệu.' }]);
+  });
+
   it('broken archive and unreadable .doc fail clearly', async () => {
     const broken = join(dir, 'broken.docx');
     await writeFile(broken, Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(500, 1)]));
@@ -122,6 +171,18 @@ describe('RTF', () => {
     const { metadata, pages } = await extractRtf('word.rtf', rtf);
     expect(pages).toEqual([{ page: 1, text: `${VI_TEXT}\n“Pác Bó”—Trang Lịch sử Cao Bằng\nHuyện\tHà Quảng\nKết thúc\nChú thích: theo Kế hoạch 199.` }]);
     expect(metadata).toMatchObject({ format: 'rtf', title: 'Kế hoạch 199-KH/TU', author: 'Ban Tuyên giáo Tỉnh uỷ', createdAt: '2023-03-30T08:15:00', pageCount: 2 });
+  });
+
+  it('comments ({\\*\\annotation}) follow the text with the footnotes, without their author; two footnotes on two lines', async () => {
+    const rtf = [
+      String.raw`{\rtf1\ansi\ansicpg1252\deff0\uc1{\fonttbl{\f0\froman\fcharset0 Times New Roman;}}`,
+      String.raw`\pard\plain\f0 ` + rtfEscape('Lễ hội Pháo hoa') + String.raw`{\footnote\pard\plain{\chftn}` + rtfEscape(' Chú thích thứ nhất.') + String.raw`}\par`,
+      String.raw`{\*\atrfstart 1}` + rtfEscape('Số liệu năm 2023') + String.raw`{\*\atrfend 1}{\*\atnid NVA}{\*\atnauthor ` + rtfEscape('Nguyễn Văn An') + String.raw`}\chatn`,
+      String.raw`{\*\annotation{\*\atnref 1}{\*\atndate 1234567890}\pard\plain{\chatn }` + rtfEscape('Góp ý: kiểm tra lại số liệu.') + String.raw`}`,
+      String.raw`{\footnote\pard\plain{\chftn}` + rtfEscape(' Chú thích thứ hai.') + String.raw`}\par}`,
+    ].join('\n');
+    const { pages } = await extractRtf('gop-y.rtf', rtf);
+    expect(pages).toEqual([{ page: 1, text: 'Lễ hội Pháo hoa\nSố liệu năm 2023\nChú thích thứ nhất.\nGóp ý: kiểm tra lại số liệu.\nChú thích thứ hai.' }]);
   });
 
   it('8-bit text in the font\'s encoding: Windows-1258 (\\fcharset163, escaped or raw) and TCVN3 (.VnTime fonts)', async () => {
@@ -302,6 +363,8 @@ describe('slide decks', () => {
     expect(odpPageTexts(enc(`<draw:page><text:p>Bản Giốc</text:p></draw:page>${'<draw:page>x'.repeat(n)}`))).toEqual([{ text: 'Bản Giốc', notes: '' }]);
     expect(odfText(enc(`<office:body><text:p>Hà Quảng</text:p>${'<text:note-citation>x'.repeat(n)}`))).toBe('Hà Quảng\n');
     expect(odfText(enc(`<office:body><text:p>Nguyên Bình</text:p>${'<a<b'.repeat(n)}`))).toBe('Nguyên Bình\n');
+    expect(odfText(enc(`<office:body><text:p>Bảo Lạc</text:p>${'<dc:creator>x'.repeat(n)}`))).toBe('Bảo Lạc\n');
+    expect(docxNotes(new Map([['word/document.xml', enc('<w:footnoteReference w:id="1"/>'.repeat(n))], ['word/footnotes.xml', enc(`<w:footnote w:id="1"><w:p><w:r><w:t>Hạ Lang</w:t></w:r></w:p></w:footnote>${'<w:footnote w:id="2"><w:t>x'.repeat(n)}`)]]))).toEqual(['Hạ Lang']);
     expect(performance.now() - t0).toBeLessThan(3000);
   });
 

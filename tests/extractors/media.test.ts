@@ -6,7 +6,7 @@ import iconv from 'iconv-lite';
 import { getExtractor } from '../../server/ingest/extractors/index.ts';
 import { repairLegacyTag } from '../../server/ingest/extractors/audio.ts';
 import { PermanentExtractError } from '../../server/ingest/extractors/types.ts';
-import { asVniTyped, ffmpeg, inputFor, makeAudio, makeVideo, tempDir, failure } from '../helpers/fixtures.ts';
+import { asVniTyped, ffmpeg, inputFor, makeAudio, makeVideo, tempDir, toCp1258Form, failure } from '../helpers/fixtures.ts';
 
 const video = getExtractor('video');
 const audio = getExtractor('audio');
@@ -172,6 +172,51 @@ describe('audio extractor', () => {
     expect(repairLegacyTag(asVniTyped('Bài ca Cao Bằng'))).toBe('Bài ca Cao Bằng');
   });
 
+  // VISCII bytes from a table read off the project decoder (iconv-lite), checked against bytes glibc iconv gives.
+  const VISCII = new Map([...Array(256).keys()].map((b) => [iconv.decode(Buffer.from([b]), 'viscii'), b] as const));
+  const viscii = (s: string) => Buffer.from([...s.normalize('NFC')].map((ch) => VISCII.get(ch)!));
+  const id3v1Mp3 = async (name: string, title: Buffer, artist: Buffer) => {
+    const plain = join(dir, 'plain-v1.mp3');
+    await makeAudio(plain, { seconds: 2 });
+    const field = (b: Buffer) => Buffer.concat([b, Buffer.alloc(30 - b.length)]);
+    const path = join(dir, name);
+    await writeFile(path, Buffer.concat([await readFile(plain), Buffer.from('TAG'), field(title), field(artist), field(Buffer.alloc(0)), Buffer.from('2023'), field(Buffer.alloc(0)), Buffer.from([255])]));
+    return path;
+  };
+
+  it.each([
+    ['VISCII', viscii],
+    ['TCVN3', (s: string) => iconv.encode(s, 'tcvn')],
+    ['Windows-1258', (s: string) => iconv.encode(toCp1258Form(s), 'windows-1258')],
+  ])('ID3v1 tags in %s come out as Unicode (short tags, where each legacy reading may look like Vietnamese)', async (name, encode) => {
+    expect(viscii('Lễ hội Pháo hoa')).toEqual(Buffer.from('4cad2068b569205068e16f20686f61', 'hex'));
+    expect(viscii('Đài Phát thanh Cao Bằng')).toEqual(Buffer.from('d0e069205068e174207468616e682043616f2042a26e67', 'hex'));
+    const path = await id3v1Mp3(`id3v1-${name}.mp3`, encode('Lễ hội Pháo hoa'), encode('Đài Phát thanh Cao Bằng'));
+    const { metadata } = await audio.extract(await inputFor(path, 'audio', 'audio/mpeg', dir));
+    expect(metadata.tags).toMatchObject({ title: 'Lễ hội Pháo hoa', artist: 'Đài Phát thanh Cao Bằng', year: 2023 });
+    for (const t of ['Lễ hội Pháo hoa Trùng Khánh', 'Bài ca Cao Bằng', 'Đài truyền thanh huyện', 'Tuyên truyền cổ động', 'Khuyến khích', 'Bảo Lạc, Cao Bằng', 'Bác Hồ']) {
+      expect(repairLegacyTag(encode(t).toString('latin1')), `${name}: ${t}`).toBe(t);
+    }
+  });
+
+  it('WAV (RIFF INFO) tags written as UTF-8 are read as UTF-8; legacy code-page bytes there are still repaired', async () => {
+    const path = join(dir, 'info-utf8.wav');
+    // "nhà" ends in the byte A0, which read as Latin-1 is a no-break space: it must survive trimming.
+    await ffmpeg(['-f', 'lavfi', '-i', 'sine=f=440', '-t', '4', '-metadata', 'title=Lễ hội Pháo hoa Trùng Khánh', '-metadata', 'artist=Đài Phát thanh Cao Bằng', '-metadata', 'comment=Tiếng hát quê nhà', path]);
+    const { metadata } = await audio.extract(await inputFor(path, 'audio', 'audio/wav', dir));
+    expect(metadata.tags).toMatchObject({ title: 'Lễ hội Pháo hoa Trùng Khánh', artist: 'Đài Phát thanh Cao Bằng', comment: 'Tiếng hát quê nhà' });
+    expect(metadata.truncated).toBeUndefined();
+    // The same file with its INAM value in TCVN3 (not valid UTF-8): the legacy repair still reads it.
+    const bytes = await readFile(path);
+    const at = bytes.indexOf('INAM');
+    const len = bytes.readUInt32LE(at + 4);
+    const tcvn = Buffer.concat([iconv.encode('Lễ hội Pháo hoa Trùng Khánh', 'tcvn'), Buffer.alloc(len)]).subarray(0, len);
+    const legacy = join(dir, 'info-tcvn.wav');
+    await writeFile(legacy, Buffer.concat([bytes.subarray(0, at + 8), tcvn, bytes.subarray(at + 8 + len)]));
+    const r = await audio.extract(await inputFor(legacy, 'audio', 'audio/wav', dir));
+    expect(r.metadata.tags).toMatchObject({ title: 'Lễ hội Pháo hoa Trùng Khánh', artist: 'Đài Phát thanh Cao Bằng' });
+  });
+
   it('a long plain-ASCII word in a Latin-1 tag is checked in one pass (the old expression took 1.7 s for 40,000 letters)', async () => {
     // A guard against a hang, not a speed figure: one pass takes milliseconds, the old count of
     // accented words about 10 s per tag here (a synchronous step is not stopped by the test timeout, hence the clock).
@@ -214,7 +259,7 @@ describe('audio extractor', () => {
     expect(raw[2 * 1024 + 512]).toBeGreaterThan(200);
   });
 
-  it('truncated WAV whose header claims 10 s: reports what is really there', async () => {
+  it('truncated WAV whose header claims 10 s: reports what is really there, marked truncated with the claimed duration', async () => {
     const whole = join(dir, 'long.wav');
     await makeAudio(whole, { seconds: 10 });
     const bytes = await readFile(whole);
@@ -223,7 +268,33 @@ describe('audio extractor', () => {
     const { metadata } = await audio.extract(await inputFor(path, 'audio', 'audio/wav', dir));
     expect(metadata.durationSec as number).toBeGreaterThan(3.5);
     expect(metadata.durationSec as number).toBeLessThan(4.5);
-    if (metadata.truncated) expect(metadata.claimedDurationSec as number).toBeGreaterThan(9.9);
+    expect(metadata.truncated).toBe(true);
+    expect(metadata.claimedDurationSec as number).toBeGreaterThan(9.9);
+    expect(metadata.claimedDurationSec as number).toBeLessThan(10.1);
+    // The whole file is not marked.
+    const full = await audio.extract(await inputFor(whole, 'audio', 'audio/wav', dir));
+    expect(full.metadata).toMatchObject({ durationSec: 10 });
+    expect(full.metadata.truncated).toBeUndefined();
+  });
+
+  it.each(['mp3', 'wav'])('a short %s cut short (6 s, its first 0.6 of bytes) is marked truncated; whole short clips are not', async (ext) => {
+    const whole = join(dir, `short6.${ext}`);
+    await makeAudio(whole, { seconds: 6 });
+    const bytes = await readFile(whole);
+    const path = join(dir, `short6-cut.${ext}`);
+    await writeFile(path, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    const { metadata } = await audio.extract(await inputFor(path, 'audio', `audio/${ext}`, dir));
+    expect(metadata).toMatchObject({ truncated: true });
+    expect(metadata.claimedDurationSec as number).toBeGreaterThan(5.9);
+    expect(metadata.durationSec as number).toBeGreaterThan(3.2);
+    expect(metadata.durationSec as number).toBeLessThan(4);
+    for (const seconds of [1.5, 3, 6]) {
+      const intact = join(dir, `intact-${seconds}.${ext}`);
+      await makeAudio(intact, { seconds });
+      const r = await audio.extract(await inputFor(intact, 'audio', `audio/${ext}`, dir));
+      expect(r.metadata.truncated, `${seconds} s`).toBeUndefined();
+      expect(Math.abs((r.metadata.durationSec as number) - seconds), `${seconds} s`).toBeLessThan(0.1);
+    }
   });
 
   it('truncated M4A (header says 10 s): real duration or a clear failure', async () => {

@@ -344,14 +344,18 @@ export async function makeAudio(path: string, opts: { seconds?: number; tags?: A
 
 const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** A minimal but valid DOCX: one paragraph per line, core properties. */
-export async function makeDocx(path: string, paragraphs: string[], props: { title?: string; creator?: string } = {}): Promise<void> {
-  const body = paragraphs.map((p) => `<w:p><w:r><w:t xml:space="preserve">${xmlEscape(p)}</w:t></w:r></w:p>`).join('');
+/**
+ * A minimal but valid DOCX: one paragraph per line, core properties. `extra.body` is WordprocessingML
+ * put after the paragraphs (note references…), `extra.parts` more parts by name (word/footnotes.xml…).
+ */
+export async function makeDocx(path: string, paragraphs: string[], props: { title?: string; creator?: string } = {}, extra: { body?: string; parts?: Record<string, string> } = {}): Promise<void> {
+  const body = paragraphs.map((p) => `<w:p><w:r><w:t xml:space="preserve">${xmlEscape(p)}</w:t></w:r></w:p>`).join('') + (extra.body ?? '');
   await writeFile(path, zipSync({
     '[Content_Types].xml': strToU8('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/></Types>'),
     '_rels/.rels': strToU8('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/></Relationships>'),
     'word/document.xml': strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${body}</w:body></w:document>`),
     'docProps/core.xml': strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:title>${xmlEscape(props.title ?? '')}</dc:title><dc:creator>${xmlEscape(props.creator ?? '')}</dc:creator><dcterms:created xsi:type="dcterms:W3CDTF">2023-03-30T08:00:00Z</dcterms:created></cp:coreProperties>`),
+    ...Object.fromEntries(Object.entries(extra.parts ?? {}).map(([name, xml]) => [name, strToU8(xml)])),
   }));
 }
 
@@ -554,10 +558,15 @@ export function summaryInformation(props: { title: string; author: string; creat
 /**
  * A minimal Word 97–2003 .doc: the File Information Block (magic, the 1Table flag, fcMin, ccpText,
  * the piece table's place), the text as one UTF-16 piece, the piece table in 1Table, and a
- * SummaryInformation stream when `summary` is given.
+ * SummaryInformation stream when `summary` is given. `stories` are the footnote, comment
+ * (annotation) and endnote texts, after the main text in that order (ccpFtn, ccpAtn, ccpEdn), each
+ * note led by its reference mark as Word writes it (0x02, 0x05).
  */
-export function makeDoc(paragraphs: string[], summary?: Parameters<typeof summaryInformation>[0]): Buffer {
-  const text = `${paragraphs.join('\r')}\r`;
+export function makeDoc(paragraphs: string[], summary?: Parameters<typeof summaryInformation>[0], stories: { footnotes?: string[]; comments?: string[]; endnotes?: string[] } = {}): Buffer {
+  const story = (notes: string[] | undefined, mark: string) => (notes?.length ? `${notes.map((n) => mark + n).join('\r')}\r` : '');
+  const [ftn, atn, edn] = [story(stories.footnotes, '\u0002'), story(stories.comments, '\u0005'), story(stories.endnotes, '\u0002')];
+  const main = `${paragraphs.join('\r')}\r`;
+  const text = main + ftn + atn + edn;
   const fc = 0x800;
   const word = Buffer.alloc(fc + text.length * 2);
   word.writeUInt16LE(0xa5ec, 0);
@@ -565,7 +574,10 @@ export function makeDoc(paragraphs: string[], summary?: Parameters<typeof summar
   word.writeUInt16LE(0x0200, 0xa);
   word.writeUInt32LE(fc, 0x18);
   word.writeUInt32LE(fc + text.length * 2, 0x1c);
-  word.writeUInt32LE(text.length, 0x4c);
+  word.writeUInt32LE(main.length, 0x4c);
+  word.writeUInt32LE(ftn.length, 0x50);
+  word.writeUInt32LE(atn.length, 0x5c);
+  word.writeUInt32LE(edn.length, 0x60);
   word.writeUInt32LE(0, 0x1a2);
   word.writeUInt32LE(21, 0x1a6);
   word.write(text, fc, 'utf16le');

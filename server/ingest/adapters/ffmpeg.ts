@@ -181,11 +181,14 @@ function lastLine(s: string): string {
   return s.trim().split('\n').pop()?.trim() ?? '';
 }
 
-/** Whether any audio decodes from `seconds` on (cheap check that a claimed duration is really there). */
-export async function decodesAudioAt(path: string, ffmpegPath: string, seconds: number, deadline: number): Promise<boolean> {
-  const r = await run(ffmpegPath, ['-hide_banner', '-nostdin', '-v', 'info', '-ss', seconds.toFixed(3), '-i', path, '-map', '0:a:0', '-t', '2', '-f', 'null', '-'], { deadline, maxStdoutBytes: 1024 });
+/**
+ * How many seconds of audio decode from `seconds` on, at most `span` (cheap check that a claimed
+ * duration is really there: a file cut short decodes less than the span, or nothing).
+ */
+export async function decodedAudioFrom(path: string, ffmpegPath: string, seconds: number, span: number, deadline: number): Promise<number> {
+  const r = await run(ffmpegPath, ['-hide_banner', '-nostdin', '-v', 'info', '-ss', seconds.toFixed(3), '-i', path, '-map', '0:a:0', '-t', String(span), '-f', 'null', '-'], { deadline, maxStdoutBytes: 1024 });
   const times = [...r.stderr.matchAll(/time=(\d+):(\d+):(\d+(?:\.\d+)?)/g)];
-  if (!times.length) return false;
+  if (!times.length) return 0;
   const [, h, m, s] = times[times.length - 1];
-  return Number(h) * 3600 + Number(m) * 60 + Number(s) > 0.05;
+  return Number(h) * 3600 + Number(m) * 60 + Number(s);
 }

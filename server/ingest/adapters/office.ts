@@ -116,18 +116,22 @@ export async function docxText(zip: Buffer): Promise<string> {
 interface WordExtractorDoc {
   getBody(opts?: { filterUnicode?: boolean }): string;
   getFootnotes(opts?: { filterUnicode?: boolean }): string;
+  getEndnotes(opts?: { filterUnicode?: boolean }): string;
+  getAnnotations(opts?: { filterUnicode?: boolean }): string;
   getHeaders(opts?: { includeFooters?: boolean }): string;
 }
 
 /**
- * Body text of a legacy Word 97–2003 .doc via word-extractor, with its typographic characters as
- * written (word-extractor by default turns curly quotes and dashes into ASCII).
+ * Body text of a legacy Word 97–2003 .doc via word-extractor, and its footnotes, endnotes and
+ * comments (annotations), with their typographic characters as written (word-extractor by default
+ * turns curly quotes and dashes into ASCII).
  */
-export async function legacyDocText(file: Buffer): Promise<{ body: string; footnotes: string }> {
+export async function legacyDocText(file: Buffer): Promise<{ body: string; footnotes: string; endnotes: string; comments: string }> {
   const WordExtractor = require('word-extractor') as new () => { extract(input: string | Buffer): Promise<WordExtractorDoc> };
   try {
     const doc = await new WordExtractor().extract(file);
-    return { body: doc.getBody({ filterUnicode: false }), footnotes: doc.getFootnotes({ filterUnicode: false }) };
+    const opts = { filterUnicode: false };
+    return { body: doc.getBody(opts), footnotes: doc.getFootnotes(opts), endnotes: doc.getEndnotes(opts), comments: doc.getAnnotations(opts) };
   } catch (err) {
     throw new PermanentExtractError('DOC_NOT_EXTRACTED', `Text of this Word 97–2003 file could not be extracted: ${(err as Error).message}`);
   }

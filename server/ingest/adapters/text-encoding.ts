@@ -24,20 +24,35 @@ const NUCLEI = [
   'ua', 'uâ', 'uê', 'ui', 'uô', 'uơ', 'uy', 'ưa', 'ưi', 'ưu', 'ươ', 'yê',
   'a', 'ă', 'â', 'e', 'ê', 'i', 'o', 'ô', 'ơ', 'u', 'ư', 'y',
 ];
-/** One Vietnamese syllable without its tone mark: onset, a vowel nucleus, coda. */
-const SYLLABLE = new RegExp(`^(ngh|ng|gh|gi|kh|nh|ph|qu|th|tr|ch|[bcdđghklmnpqrstvx])?(${NUCLEI.join('|')})(ch|ng|nh|[cmnpt])?$`);
+/**
+ * One Vietnamese syllable without its tone mark: onset, a vowel nucleus, coda. The codas ch and nh
+ * follow only a, ê, i, y (oa, uê, uy: "hoạch", "huỳnh"), and oo/ôô only come before ng or c ("xoong",
+ * "soóc"): a short string whose only words are "Phỏo" or "Khỏnh" (VISCII read as TCVN3) is not taken
+ * for Vietnamese.
+ */
+const SYLLABLE = new RegExp(
+  `^(ngh|ng|gh|gi|kh|nh|ph|qu|th|tr|ch|[bcdđghklmnpqrstvx])?` +
+    `(?:(${NUCLEI.filter((n) => n !== 'oo' && n !== 'ôô').join('|')})(ng|[cmnpt])?|(oa|uê|uy|a|ê|i|y)(ch|nh)|(oo|ôô)(ng|c))$`,
+);
 const SUSPICIOUS = /[\u0080-\u009f\ufffd\u0000-\u0008\u000e-\u001f]/gu;
 
 /**
  * Higher is more plausible text. Every word with a non-ASCII letter is checked as a Vietnamese
- * syllable (at most one tone mark, valid onset/vowels/coda, no capital after a small letter). Wrong
- * legacy decodings put diacritics in impossible places, so they score low; control/replacement
- * debris counts against. Non-Vietnamese text scores about the same for every decoding, so the
+ * syllable (at most one tone mark, valid onset/vowels/coda, no capital after a small letter, none
+ * after the first letter unless all are). Wrong legacy decodings put diacritics in impossible places
+ * and symbols between letters ("Cao B¢ng": VISCII read as Windows-1258), so they score low (a glued
+ * symbol counts as a bad word); control/replacement debris counts against. Non-Vietnamese text scores about the same for every decoding, so the
  * caller keeps chardet's choice then.
  */
 export function plausibility(text: string): number {
-  const { good, bad, debris } = wordCounts(text);
-  return (good - 2 * bad - 5 * debris) / Math.max(1, good + bad);
+  return scored(text).score;
+}
+
+/** plausibility, and the number of valid Vietnamese syllables with a non-ASCII letter behind it. */
+function scored(text: string): { score: number; good: number } {
+  const { good, bad: badWords, debris } = wordCounts(text);
+  const bad = badWords + (text.slice(0, 200_000).match(GLUED_SYMBOL)?.length ?? 0);
+  return { score: (good - 2 * bad - 5 * debris) / Math.max(1, good + bad), good };
 }
 
 /** Verdicts by word (the same syllables come back line after line), forgotten past 100,000. */
@@ -52,7 +67,9 @@ function wordVerdict(word: string): number {
     const d = word.toLowerCase().normalize('NFD');
     const tones = d.match(TONE_MARKS)?.length ?? 0;
     const bare = d.replace(TONE_MARKS, '').normalize('NFC');
-    v = tones <= 1 && !/\p{Ll}\p{Lu}/u.test(word) && SYLLABLE.test(bare) ? 1 : -1;
+    // "BÂng" (VISCII read as TCVN3) is no more a word than "hÖn": capitals after the first letter only in an all-capital word.
+    const mixedCase = /\p{Ll}\p{Lu}/u.test(word) || /\p{Lu}\p{Ll}/u.test(word.slice(1));
+    v = tones <= 1 && !mixedCase && SYLLABLE.test(bare) ? 1 : -1;
   }
   if (verdicts.size >= 100_000) verdicts.clear();
   if (word.length <= 40) verdicts.set(word, v);
@@ -228,13 +245,17 @@ export function decodeText(buf: Buffer): DecodedText {
   const candidates = [...new Set([...guesses.map((g) => g.name.toLowerCase()).filter((n) => iconv.encodingExists(n) && !/^utf-(16|32)/.test(n)), ...LEGACY_VI])];
   let best: DecodedText | null = null;
   let bestScore = -Infinity;
+  let bestGood = 0;
   for (const enc of candidates) {
     const text = iconv.decode(buf, enc);
-    const score = plausibility(text);
+    const { score, good } = scored(text);
     // A legacy Vietnamese page must look clearly Vietnamese (most accented words are valid syllables).
     const eligible = !LEGACY_VI.includes(enc) || score >= 0.5 || best === null;
-    if (eligible && score > bestScore + 0.05) {
+    // On a par (a short ID3v1 tag, where every reading may be all valid syllables), the one that
+    // reads more of its letters as Vietnamese wins: "Bác Hồ" (VISCII) over "Bác H°" (Windows-1258).
+    if (eligible && (score > bestScore + 0.05 || (score >= bestScore - 0.05 && good > bestGood))) {
       bestScore = score;
+      bestGood = good;
       best = { text: text.normalize('NFC'), encoding: enc, bom: false, confidence: Math.max(0, Math.min(1, score * 5)) };
     }
   }

@@ -12,7 +12,7 @@
  * Failures: EMPTY_FILE, MEDIA_MALFORMED (unreadable, or no audio decodes), TIMEOUT.
  */
 import { readAudioTags, type AudioTagFacts } from '../adapters/audio-tags.ts';
-import { audioPeaks, decodesAudioAt, measureDecodedDuration, probe, type ProbeResult } from '../adapters/ffmpeg.ts';
+import { audioPeaks, decodedAudioFrom, measureDecodedDuration, probe, type ProbeResult } from '../adapters/ffmpeg.ts';
 import { writeThumbnails } from '../adapters/sharp.ts';
 import { decodeText, isLegacyVietnameseEncoding, repairLegacyVietnamese } from '../adapters/text-encoding.ts';
 import { assertNotEmpty, compact } from './common.ts';
@@ -97,12 +97,16 @@ export const audioExtractor: Extractor = {
     await assertNotEmpty(input);
     const { ffmpegPath, deadline } = input.limits;
     const f = await readAudioTags(input.path, { withPicture: true }).catch((e: unknown) => probedFacts(input, e));
-    let durationSec = f.durationSec;
+    // A WAV cut short is read as what it holds; its header says what it should hold.
+    let durationSec = f.claimedDurationSec ?? f.durationSec;
     let truncated: { truncated: true; claimedDurationSec: number } | undefined;
-    // A header can claim more than the file holds (cut-off upload): check that the end decodes,
-    // and if not, measure what does.
-    if (durationSec !== undefined && durationSec > 3) {
-      const endOk = await decodesAudioAt(input.path, ffmpegPath, Math.max(0, durationSec - 2.5), deadline);
+    // A header can claim more than the file holds (cut-off upload): check that the claimed end
+    // decodes (2 s from 2.5 s before it must reach to within 1 s of it), and if not, measure what
+    // does. Not just "does anything decode there": a 6 s clip cut at 3.6 s still decodes a little
+    // from 3.5 s on.
+    if (durationSec !== undefined && durationSec > 1) {
+      const from = Math.max(0, durationSec - 2.5);
+      const endOk = from + (await decodedAudioFrom(input.path, ffmpegPath, from, 2, deadline)) >= durationSec - 1;
       if (!endOk) {
         const measured = await measureDecodedDuration(input.path, ffmpegPath, 'a', deadline);
         if (measured === null || measured <= 0) throw new PermanentExtractError('MEDIA_MALFORMED', 'No audio in this file can be decoded');

@@ -1,7 +1,7 @@
 /**
  * Text of the XML parts of office files, read in one pass (xml-scan.ts): ODF content (ODT text,
- * ODP pages with their notes), DrawingML (PPTX slides and notes pages), and a PPTX's slide order
- * from its package relationships.
+ * ODP pages with their notes), DOCX footnotes, endnotes and comments, DrawingML (PPTX slides and
+ * notes pages), and a PPTX's slide order from its package relationships.
  */
 import { XML_ENTITY, decodeEntity, elementsOf, isTagAt, withoutElements, withoutTags } from '../xml-scan.ts';
 
@@ -31,8 +31,13 @@ export function odpPageTexts(contentXml: Uint8Array): Array<{ text: string; note
 }
 
 function odfMarkupText(markup: string): string {
-  const body = withoutElements(markup, 'text:note-citation');
+  // A note's citation (its number) is no text. Its body, and a comment (office:annotation, without its
+  // author, date and initials), sit inside the paragraph: each starts a line, not glued to the word
+  // before it ("chú thíchChú thích").
+  let body = withoutElements(markup, 'text:note-citation');
+  for (const name of ['dc:creator', 'dc:date', 'meta:creator-initials']) body = withoutElements(body, name);
   return withoutTags(body
+    .replace(/<(?:text:note-body|office:annotation)(?=[\s>])/g, '\n$&')
     .replace(/<text:tab\s*\/>/g, '\t')
     .replace(/<text:line-break\s*\/>/g, '\n')
     .replace(/<text:s(?:\s+text:c="(\d+)")?\s*\/>/g, (_, n: string | undefined) => ' '.repeat(Math.min(Number(n ?? 1), 1000)))
@@ -59,6 +64,59 @@ export function drawingMLText(xmlBytes: Uint8Array): string {
     else if (isTagAt(s, i, 'a:tab')) out += '\t';
   }
   return out.replace(/\n{2,}/g, '\n').trim();
+}
+
+// ---------- Word (DOCX) notes and comments ----------
+
+/** Text of WordprocessingML markup: the runs' text (`<w:t>`), tabs and line breaks kept, a line per paragraph (tab stops of paragraph properties left out). */
+function wordprocessingText(xml: string): string {
+  const s = withoutElements(xml, 'w:tabs');
+  let out = '';
+  for (let i = s.indexOf('<'); i >= 0; i = s.indexOf('<', i + 1)) {
+    if (isTagAt(s, i, 'w:t')) {
+      const gt = s.indexOf('>', i);
+      if (gt < 0) break;
+      if (s[gt - 1] === '/') continue;
+      const close = s.indexOf('</w:t>', gt + 1);
+      if (close < 0) break;
+      out += s.slice(gt + 1, close).replace(XML_ENTITY, decodeEntity);
+      i = close;
+    } else if (s.startsWith('</w:p>', i) || isTagAt(s, i, 'w:br') || isTagAt(s, i, 'w:cr')) out += '\n';
+    else if (isTagAt(s, i, 'w:tab')) out += '\t';
+  }
+  return out;
+}
+
+/**
+ * The footnotes, endnotes and comments of a DOCX (the text of each `w:footnote`, `w:endnote`,
+ * `w:comment` of word/footnotes.xml, word/endnotes.xml, word/comments.xml), in that order, each kind
+ * in the order the document refers to them (its `w:footnoteReference`… elements), any it does not
+ * refer to after those in the part's order. The separator pseudo-notes Word writes first (w:type
+ * separator, continuationSeparator, continuationNotice) and empty ones are left out. `parts` are the
+ * archive entries, word/document.xml among them.
+ */
+export function docxNotes(parts: Map<string, Uint8Array>): string[] {
+  const kinds = (['footnote', 'endnote', 'comment'] as const).filter((k) => parts.has(`word/${k}s.xml`));
+  const documentXml = parts.get('word/document.xml');
+  if (!kinds.length || !documentXml) return [];
+  const doc = strFromU8(documentXml);
+  return kinds.flatMap((kind) => {
+    const rank = new Map<string, number>();
+    for (const r of elementsOf(doc, `w:${kind}Reference`)) {
+      const id = /\sw:id="([^"]*)"/.exec(doc.slice(r.start, r.inner))?.[1];
+      if (id !== undefined && !rank.has(id)) rank.set(id, rank.size);
+    }
+    const s = strFromU8(parts.get(`word/${kind}s.xml`)!);
+    const notes: Array<{ rank: number; text: string }> = [];
+    for (const e of elementsOf(s, `w:${kind}`)) {
+      const tag = s.slice(e.start, e.inner);
+      if (/\sw:type="(separator|continuationSeparator|continuationNotice)"/.test(tag)) continue;
+      const text = wordprocessingText(s.slice(e.inner, e.innerEnd)).trim();
+      if (text) notes.push({ rank: rank.get(/\sw:id="([^"]*)"/.exec(tag)?.[1] ?? '') ?? Number.MAX_SAFE_INTEGER, text });
+    }
+    // A stable sort: notes the document does not refer to keep the part's order.
+    return notes.sort((a, b) => a.rank - b.rank).map((n) => n.text);
+  });
 }
 
 const SLIDE_PART = /^ppt\/slides\/slide(\d+)\.xml$/;

@@ -10,8 +10,9 @@
  * `slideCount` (slides found), `notesCount` (slides with speaker notes), `hiddenSlides` (as saved).
  *
  * Text: a word-processing document's whole text as page 1 (word processors do not store reliable
- * page breaks); a deck's slides as pages 1…n in the order it shows them, each slide's text followed
- * by its speaker notes, so a search hit names its slide.
+ * page breaks), footnotes, endnotes and comments included (after the body in DOCX, .doc and RTF,
+ * where they stand in ODT), headers and footers not; a deck's slides as pages 1…n in the order it
+ * shows them, each slide's text followed by its speaker notes, so a search hit names its slide.
  * Thumbnail: the preview the editor saved (docProps/thumbnail.jpeg, Thumbnails/thumbnail.png)
  * when present and decodable; otherwise none (placeholder).
  * Failures: EMPTY_FILE, OFFICE_MALFORMED (damaged archive), OFFICE_TOO_LARGE (entry expands past
@@ -20,7 +21,7 @@
 import { readFile } from 'node:fs/promises';
 import { docxText, legacyDocText, parseXml, readZipEntries } from '../adapters/office.ts';
 import { epubBook } from './epub.ts';
-import { odfText, odpPageTexts, odsSheets, pptxSlides, pptxWanted, xlsxSheets, xlsxWanted } from './office-markup.ts';
+import { docxNotes, odfText, odpPageTexts, odsSheets, pptxSlides, pptxWanted, xlsxSheets, xlsxWanted } from './office-markup.ts';
 import { oleSummary, pptSlides } from './ppt.ts';
 import { writeThumbnails } from '../adapters/sharp.ts';
 import { assertNotEmpty, compact, documentProps, documentTexts } from './common.ts';
@@ -73,7 +74,7 @@ const int = (v: unknown) => {
 };
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
-const DOCX_PARTS = new Set(['word/document.xml', 'docProps/core.xml', 'docProps/app.xml']);
+const DOCX_PARTS = new Set(['word/document.xml', 'word/footnotes.xml', 'word/endnotes.xml', 'word/comments.xml', 'docProps/core.xml', 'docProps/app.xml']);
 const ODF_PARTS = new Set(['content.xml', 'meta.xml']);
 const THUMBS = ['docProps/thumbnail.jpeg', 'docProps/thumbnail.jpg', 'docProps/thumbnail.png', 'Thumbnails/thumbnail.png'];
 
@@ -114,8 +115,12 @@ async function readDocx(zip: Buffer): Promise<Read> {
   const parts = readZipEntries(zip, (n) => DOCX_PARTS.has(n));
   if (!parts.has('word/document.xml')) throw new PermanentExtractError('OFFICE_MALFORMED', 'The DOCX has no word/document.xml');
   const app = obj(parseXml(parts.get('docProps/app.xml')).Properties);
+  const body = (await docxText(zip)).replace(/\n\n/g, '\n');
+  // mammoth's raw text is the body only: footnotes, endnotes and comments follow it, as in a .doc or
+  // RTF (an ODT has them in place). Headers and footers are left out, as in the other formats.
+  const notes = docxNotes(parts);
   return {
-    pages: [(await docxText(zip)).replace(/\n\n/g, '\n')],
+    pages: [notes.length ? [body.trimEnd(), ...notes].join('\n') : body],
     props: { ...ooxmlCore(parts), application: val(app.Application), company: val(app.Company), pageCount: int(app.Pages), wordCount: int(app.Words) },
   };
 }
@@ -186,7 +191,8 @@ async function readFormat(format: Format, file: Buffer): Promise<Read> {
       return readOdt(file);
     case 'doc': {
       const d = await legacyDocText(file);
-      return { pages: [d.body + (d.footnotes.trim() ? `\n${d.footnotes}` : '')], props: { ...oleSummary(file) } };
+      // Footnotes, endnotes and comments after the body, as for a DOCX.
+      return { pages: [[d.body.trimEnd(), d.footnotes, d.endnotes, d.comments].filter((t) => t.trim()).join('\n')], props: { ...oleSummary(file) } };
     }
     case 'rtf': {
       const d = parseRtf(file);

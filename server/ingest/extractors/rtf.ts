@@ -6,9 +6,10 @@
  *   in the encoding of the current font: its \fcharset (163 = Windows-1258, Vietnamese), a TCVN3 font
  *   (.VnTime, .VnArial…: the legacy Vietnamese encoding of the 1990s–2000s), else the document's
  *   \ansicpg (Windows-1252 by default).
- * - Paragraphs, line breaks, table cells and rows become new lines and tabs; footnotes are kept apart
- *   and appended after the text; font, colour and style tables, pictures (and \binN data), field
- *   instructions, headers and footers, and every \* destination not read here are skipped.
+ * - Paragraphs, line breaks, table cells and rows become new lines and tabs; footnotes and comments
+ *   ({\*\annotation}) are kept apart and appended after the text, one per line; font, colour and style
+ *   tables, pictures (and \binN data), field instructions, headers and footers, and every \*
+ *   destination not read here are skipped.
  */
 import { decodeBytes } from '../adapters/text-encoding.ts';
 
@@ -194,7 +195,10 @@ export function parseRtf(data: Uint8Array): RtfDocument {
             state.target = 'infoGroup';
             continue;
           }
-          if (word === 'footnote') {
+          // Footnotes (endnotes too: \footnote\ftnalt) and comments ({\*\annotation}, whose author sits
+          // in a {\*\atnauthor} skipped before it), each on a line of its own.
+          if (word === 'footnote' || word === 'annotation') {
+            if (foot !== '' && !foot.endsWith('\n')) foot += '\n';
             state.target = 'footnote';
             continue;
           }
@@ -307,7 +311,8 @@ export function parseRtf(data: Uint8Array): RtfDocument {
   const field = (k: string) => (info[k] !== undefined && info[k].trim() !== '' ? info[k].trim() : undefined);
   return {
     text: clean(text),
-    footnotes: clean(foot),
+    // A note starts with the blank Word puts after its mark ({\chftn}{ Chú thích…}).
+    footnotes: clean(foot.replace(/\n[ \t]+/g, '\n')),
     info: {
       title: field('title'), subject: field('subject'), author: field('author'), keywords: field('keywords'), description: field('description'),
       lastModifiedBy: field('lastModifiedBy'), company: field('company'), createdAt: iso(dates.creatim), modifiedAt: iso(dates.revtim),
