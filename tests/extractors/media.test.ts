@@ -18,6 +18,18 @@ afterAll(() => cleanup());
 const thumb = (d: { name: string; path: string }[], size: number) => d.find((x) => x.name === `thumb-${size}.webp`)!.path;
 
 describe('video extractor', () => {
+  it('a clip with a title, a comment and a named audio track has them as its text; one without has none', async () => {
+    const path = join(dir, 'titled.mkv');
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=duration=1:size=160x120:rate=10', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1',
+      '-c:v', 'libx264', '-c:a', 'aac', '-metadata', 'title=Lễ hội Lồng tồng Trùng Khánh', '-metadata', 'comment=Phóng sự của Đài PT-TH Cao Bằng',
+      '-metadata:s:a:0', 'title=Tiếng Tày', path]);
+    const { pages } = await video.extract(await inputFor(path, 'video', 'video/x-matroska', dir));
+    expect(pages).toEqual([{ page: 1, text: 'Lễ hội Lồng tồng Trùng Khánh\nPhóng sự của Đài PT-TH Cao Bằng\nTiếng Tày' }]);
+    const plain = join(dir, 'untitled.mp4');
+    await makeVideo(plain, { seconds: 1, width: 160, height: 120 });
+    expect((await video.extract(await inputFor(plain, 'video', 'video/mp4', dir))).pages).toEqual([]);
+  });
+
   it('reads duration, codecs, size, frame rate and audio tracks; thumbnail is a frame', async () => {
     const path = join(dir, 'plain.mp4');
     await makeVideo(path, { seconds: 4, width: 320, height: 240 });
@@ -121,7 +133,10 @@ describe('audio extractor', () => {
   it.each(['mp3', 'ogg', 'flac', 'm4a', 'opus'])('%s: duration, codec and Vietnamese tags', async (ext) => {
     const path = join(dir, `tone.${ext}`);
     await makeAudio(path, { seconds: 3, tags: vi });
-    const { metadata } = await audio.extract(await inputFor(path, 'audio', `audio/${ext}`, dir));
+    const { metadata, pages } = await audio.extract(await inputFor(path, 'audio', `audio/${ext}`, dir));
+    // The tags are the recording's text, so search finds it by them.
+    expect(pages).toHaveLength(1);
+    expect(pages[0].text.split('\n')).toEqual(expect.arrayContaining([vi.title, vi.artist, vi.album]));
     expect(metadata.durationSec as number).toBeGreaterThan(2.9);
     expect(metadata.durationSec as number).toBeLessThan(3.2);
     // MP4 sample entries of AAC often say 2 channels whatever the stream holds.

@@ -15,7 +15,7 @@ import { readAudioTags, type AudioTagFacts } from '../adapters/audio-tags.ts';
 import { audioPeaks, decodedAudioFrom, measureDecodedDuration, probe, type ProbeResult } from '../adapters/ffmpeg.ts';
 import { writeThumbnails } from '../adapters/sharp.ts';
 import { decodeText, isLegacyVietnameseEncoding, repairLegacyVietnamese } from '../adapters/text-encoding.ts';
-import { assertNotEmpty, compact } from './common.ts';
+import { assertNotEmpty, compact, tagText } from './common.ts';
 import { PermanentExtractError, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
 import { drawWaveform } from './waveform.ts';
 
@@ -133,7 +133,9 @@ export const audioExtractor: Extractor = {
       tags: compact(repairTags(f.tags)),
       ...truncated,
     });
-    return { metadata: { ...metadata, hasCover: Boolean(f.picture) }, pages: [] };
+    const tags = (metadata.tags ?? {}) as Record<string, unknown>;
+    const pages = tagText(['title', 'artist', 'albumArtist', 'album', 'composer', 'genre', 'comment', 'copyright'].map((k) => tags[k]));
+    return { metadata: { ...metadata, hasCover: Boolean(f.picture) }, pages };
   },
 
   thumbnail: (input) => audioThumbnail(input),

@@ -1,7 +1,7 @@
 /** Small helpers shared by the extractors. */
 import { stat } from 'node:fs/promises';
 import { readLegacyVietnamese, repairLegacyVietnamese } from '../adapters/text-encoding.ts';
-import { PermanentExtractError, type ExtractInput } from './types.ts';
+import { PermanentExtractError, type ExtractedPage, type ExtractInput } from './types.ts';
 
 /** Fails with EMPTY_FILE for a zero-byte blob (nothing to extract, never worth a retry). */
 export async function assertNotEmpty(input: ExtractInput): Promise<number> {
@@ -66,4 +66,19 @@ export function compact<T extends Record<string, unknown>>(o: T): Partial<T> {
     out[k] = v;
   }
   return out as Partial<T>;
+}
+
+/**
+ * The words a sound or video file carries about itself (its title, artist, album, comment… tags and
+ * its tracks' titles) as the file's text, one value per line, so that search finds the recording by
+ * them; no text when there are none. (Only text: dates, numbers and ratings stay in the metadata.)
+ */
+export function tagText(values: Array<unknown>): ExtractedPage[] {
+  const lines: string[] = [];
+  for (const v of values.flat()) {
+    if (typeof v !== 'string') continue;
+    const t = v.normalize('NFC').replace(/\s+/g, ' ').trim();
+    if (t !== '' && /\p{L}/u.test(t) && !lines.includes(t)) lines.push(t);
+  }
+  return lines.length ? [{ page: 1, text: lines.join('\n') }] : [];
 }

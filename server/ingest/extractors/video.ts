@@ -17,7 +17,7 @@
 import { grabFrame, measureDecodedDuration, probe, type ProbeResult, type ProbeStream } from '../adapters/ffmpeg.ts';
 import { greyStats, writeThumbnails } from '../adapters/sharp.ts';
 import { audioThumbnail } from './audio.ts';
-import { assertNotEmpty, compact } from './common.ts';
+import { assertNotEmpty, compact, tagText } from './common.ts';
 import { PermanentExtractError, THUMB_SIZES, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
 
 const num = (v: string | number | undefined): number | undefined => {
@@ -90,6 +90,8 @@ export const videoExtractor: Extractor = {
       hasCover: p.streams.some((s) => s.disposition?.attached_pic === 1) || undefined,
     });
     if (!v && !audio.length) throw new PermanentExtractError('MEDIA_MALFORMED', 'The file has no video or audio stream');
+    const ft = Object.fromEntries(Object.entries(p.format.tags ?? {}).map(([k, v]) => [k.toLowerCase(), v])); // Matroska's are upper case
+    const pages = tagText([ft.title, ft.artist, ft.album, ft.comment, ft.description, ft.synopsis, ft.copyright, [...audio, ...subs].map((s) => s.tags?.title)]);
     // A header can claim more than the file holds (an upload cut short whose index sits at the start,
     // as in a fast-start MP4): when no frame decodes near the claimed end, measure what does.
     const claimed = metadata.durationSec;
@@ -99,10 +101,10 @@ export const videoExtractor: Extractor = {
       if (nearEnd === null && Date.now() < deadline) {
         const measured = await measureDecodedDuration(input.path, ffmpegPath, 'v', deadline);
         if (measured === null || measured <= 0) throw new PermanentExtractError('MEDIA_MALFORMED', 'No video in this file can be decoded');
-        if (measured < claimed - 1) return { metadata: { ...metadata, durationSec: Math.round(measured * 1000) / 1000, truncated: true, claimedDurationSec: claimed }, pages: [] };
+        if (measured < claimed - 1) return { metadata: { ...metadata, durationSec: Math.round(measured * 1000) / 1000, truncated: true, claimedDurationSec: claimed }, pages };
       }
     }
-    return { metadata, pages: [] };
+    return { metadata, pages };
   },
 
   async thumbnail(input: ExtractInput): Promise<ThumbnailResult> {
