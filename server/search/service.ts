@@ -1457,6 +1457,11 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const yearAll = year === null && yFrom === null && yTo === null;
     const yLo = Math.max(year ?? -Infinity, yFrom ?? -Infinity);
     const yHi = Math.min(year ?? Infinity, yTo ?? Infinity);
+    // The year facet ignores `year` (its own filter) but keeps the range: a year outside it would
+    // offer a count that choosing it (`year` within the range) never gives.
+    const rangeAll = yFrom === null && yTo === null;
+    const rLo = yFrom ?? -Infinity;
+    const rHi = yTo ?? Infinity;
 
     let maxAgencyId = 0;
     for (const id of agencies.keys()) if (id > maxAgencyId) maxAgencyId = id;
@@ -1515,7 +1520,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       if (withFacets) {
         if (okAgency && okYear && okLang) cType[tc]++;
         if (okType && okYear && okLang && ag >= 0 && ag <= maxAgencyId) cAgency[ag]++;
-        if (okType && okAgency && okLang && y > 0 && y < 10_000) cYear[y]++;
+        if (okType && okAgency && okLang && y > 0 && y < 10_000 && (rangeAll || (y >= rLo && y <= rHi))) cYear[y]++;
         if (okType && okAgency && okYear && lm !== 0) {
           for (let rest = lm; rest !== 0; rest &= rest - 1) cLang[32 - Math.clz32(rest & -rest)]++;
         }

@@ -150,6 +150,25 @@ describe('filters, facets and visibility', () => {
     expect(Object.keys(r.facets.type).length).toBeGreaterThan(1);
   });
 
+  it('counts the year facet inside a year range: every year offered gives the results it counts', () => {
+    for (const [q, extra] of [['', {}], ['cao bang', {}], ['', { type: 'book,leaflet' }], ['du lich', { yearTo: 2021 }], ['', { yearFrom: 2022 }]] as const) {
+      const range = { yearFrom: 2019, yearTo: 2022, ...extra };
+      const r = search.search({ q, ...range }, null);
+      const years = Object.keys(r.facets.year).map(Number);
+      expect(years.length, q).toBeGreaterThan(0);
+      for (const y of years) {
+        expect(y, q).toBeGreaterThanOrEqual(range.yearFrom);
+        expect(y, q).toBeLessThanOrEqual(range.yearTo);
+      }
+      // Choosing a year keeps the range: each count is the total that choice gives, and they add up.
+      for (const [year, n] of Object.entries(r.facets.year)) expect(search.search({ q, ...range, year: Number(year) }, null).total, `${q} ${year}`).toBe(n);
+      expect(Object.values(r.facets.year).reduce((a, b) => a + b, 0), q).toBe(r.total);
+      // Choosing a year in the facet and then another one: the year filter itself is still ignored.
+      const first = years[0];
+      expect(search.search({ q, ...range, year: first }, null).facets.year, q).toEqual(r.facets.year);
+    }
+  });
+
   it('applies year ranges and several types', () => {
     const r = search.search({ q: 'du lich', type: 'leaflet,flyer', yearFrom: 2023, yearTo: 2023, limit: 50 }, null);
     expect(r.total).toBeGreaterThan(0);
