@@ -956,6 +956,13 @@ export function createSearchService(deps: SearchDeps): SearchService {
   }
 
   /**
+   * A record that exists. The vocabulary only grows (an edit or a delete does not take a word out of
+   * it), so a syllable counts as known, a correction or a completion only when some existing record
+   * still holds it (termSeen): a word no record holds any more is unknown like any other.
+   */
+  const exists = (id: number): boolean => attrs[id] !== undefined;
+
+  /**
    * `sees` (null: the viewer sees every record) keeps records the viewer may not see out of what the
    * answer tells: typo corrections are spellings found in visible records; `strict` (a second plan, when
    * nothing the viewer may see matched) also takes a syllable, or a prefix expansion, held only by hidden
@@ -974,20 +981,27 @@ export function createSearchService(deps: SearchDeps): SearchService {
     /** Index in `kept` (and `groups`) of each parsed term, -1 for one left out. */
     const keptAt: number[] = [];
     // A pair of syllables standing together in some record (the viewer may see).
-    const pairSeen = (pair: string): boolean => (sees === null ? fields.df(pair) > 0 : fields.anyDoc(pair, sees));
+    const pairSeen = (pair: string): boolean => fields.anyDoc(pair, sees ?? exists);
+    // Who must hold a syllable for it to be known: an existing record, and in the strict plan a visible one.
+    const heldBy = strict && sees !== null ? sees : exists;
     for (const [i, t] of parsed.terms.entries()) {
       const alts: Alt[] = [];
-      const known = vocab.has(t.folded) && !(strict && sees !== null && !termSeen(t.folded, sees));
+      const known = vocab.has(t.folded) && termSeen(t.folded, heldBy);
       if (known) alts.push({ term: t.folded, factor: 1 });
       if (t.prefix && (t.folded.length >= 2 || parsed.terms.length >= 2)) {
-        let exp = vocab.expansions(t.folded, 20);
-        if (strict && sees !== null) exp = exp.filter((c) => termSeen(c.term, sees));
-        for (const c of exp) alts.push({ term: c.term, factor: 0.8 });
+        // The 20 most frequent completions still held by a record (the vocabulary may hold a few gone ones).
+        let n = 0;
+        for (const c of vocab.expansions(t.folded, 40)) {
+          if (n >= 20) break;
+          if (!termSeen(c.term, heldBy)) continue;
+          alts.push({ term: c.term, factor: 0.8 });
+          n++;
+        }
         matcher.prefixes.push(t.folded);
       }
       if (alts.length === 0) {
         let cands = vocab.corrections(t.folded, 10);
-        if (sees !== null) cands = cands.filter((c) => termSeen(c.term, sees));
+        cands = cands.filter((c) => termSeen(c.term, sees ?? exists));
         // A spelling that stands next to a typed neighbour somewhere comes before more frequent ones that
         // do not: `dec tho cam` is "dệt thổ cẩm", though `de` and `den` are far more common than `det`.
         const prev = parsed.terms[i - 1]?.folded;
@@ -1342,7 +1356,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
           const k = ((pk >>> 8) & 0xff) * nA + ((pk >>> 16) & 0xff);
           return (ownAgency !== null && agArr[d] === ownAgency ? visOwn[k] : visOther[k]) === 1;
         };
-    const parsed = parseQuery(params.q ?? '', true, (t) => vocab.has(t) && (sees === null || termSeen(t, sees)));
+    const parsed = parseQuery(params.q ?? '', true, (t) => vocab.has(t) && termSeen(t, sees ?? exists));
     let qp = plan(parsed, sees);
     let mode: 'and' | 'or' | 'all' = 'all';
     let ids: Int32Array;
