@@ -67,13 +67,16 @@ export interface SearchDeps {
 /** A change to replay in a query worker's copy of the in-memory index (see `applyChange`). */
 export type IndexChange = { op: 'products'; ids: number[] } | { op: 'remove'; id: number } | { op: 'blob'; sha: string } | { op: 'agencies' };
 
-/** Vietnamese labels of product types and languages, indexed with the record so `sách` or `tiếng Tày` find them. */
+/** Vietnamese labels of product types and languages, indexed with the record so `sách` or `Tày` find them. */
 const TYPE_LABELS: Record<string, string> = {
   book: 'sách', leaflet: 'tờ rơi', flyer: 'tờ gấp', map: 'bản đồ', video: 'phim video clip', audio: 'âm thanh phát thanh',
   photo: 'ảnh', document: 'tài liệu văn bản', other: '',
 };
 // Nùng is stored as its ISO 639-3 code `nut` (the only form the record fields accept); `nung` is kept for old rows.
-const LANGUAGE_LABELS: Record<string, string> = { vi: 'tiếng Việt', tay: 'tiếng Tày', nut: 'tiếng Nùng', nung: 'tiếng Nùng', hmn: "tiếng H'Mông Mông", dao: 'tiếng Dao', en: 'tiếng Anh' };
+// Languages are indexed by their names without the generic "tiếng", and Vietnamese — the language of
+// nearly every record — not at all: as "tiếng Việt" it made `việt` and `tiếng` match almost every record
+// (and `vịt` a typo of `viet`). The language facet and filter serve it.
+const LANGUAGE_LABELS: Record<string, string> = { vi: '', tay: 'Tày', nut: 'Nùng', nung: 'Nùng', hmn: "H'Mông Mông", dao: 'Dao', en: 'Anh' };
 
 const TOKEN_RE = /[\p{L}\p{M}\p{N}]+/gu;
 const tokensOf = (s: string | null | undefined): string => (s ? (s.normalize('NFC').toLowerCase().match(TOKEN_RE) ?? []).join(' ') : '');

@@ -58,6 +58,27 @@ describe('language names', () => {
   });
 });
 
+describe('language labels', () => {
+  it('do not make việt or tiếng match every Vietnamese record, and tày still finds Tày records', () => {
+    const others = ['Bản đồ du lịch Cao Bằng', 'Lễ hội Nàng Hai', 'Thác Bản Giốc'].map((t) => add(t, { languages: ['vi'] }));
+    const tay = add('Truyện cổ dân gian', { languages: ['tay'] });
+    const hmong = add('Tờ rơi phòng chống dịch', { languages: ['hmn', 'vi'] });
+    // No record holds việt or tiếng (only the labels did): unknown words, and no typo is corrected to them.
+    for (const q of ['Việt', 'tiếng', 'tiếng Việt']) expect(search.search({ q }, null), q).toMatchObject({ total: 0, corrections: [] });
+    expect(search.search({ q: 'vịt' }, null).corrections).toEqual([]);
+    const vietBac = add('Chiến khu Việt Bắc', { languages: ['vi'] });
+    expect(search.search({ q: 'Việt' }, null).hits.map((h) => h.id)).toEqual([vietBac]);
+    expect(search.search({ q: 'tiếng Việt' }, null)).toMatchObject({ total: 1, ignored: ['tieng'] });
+    // The other languages are found by their names.
+    expect(search.search({ q: 'tày' }, null).hits.map((h) => h.id)).toEqual([tay]);
+    expect(search.search({ q: 'truyen co tay' }, null).hits.map((h) => h.id)).toEqual([tay]);
+    expect(search.search({ q: 'hmong' }, null).hits.map((h) => h.id)).toEqual([hmong]);
+    expect(search.search({ q: "H'Mông" }, null).hits.map((h) => h.id)).toEqual([hmong]);
+    // The language filter serves Vietnamese.
+    expect(search.search({ q: '', language: 'vi' }, null).hits.map((h) => h.id).sort((x, y) => x - y)).toEqual([...others, hmong, vietBac].sort((x, y) => x - y));
+  });
+});
+
 describe('records the viewer may not see tell nothing through the query plan', () => {
   const archivist = { userId: 1, username: 'luu-tru', role: 'archivist', agencyId: null, canSeeInternal: true, via: 'session' } as const;
 
