@@ -225,6 +225,47 @@ describe('index maintenance', () => {
   });
 
 
+  it('scores every viewer with statistics of the public records only: a hidden record changes no score a viewer may see', () => {
+    const probe = ['cao bang', 'giáo dục truyền thống', 'bằng', 'thuc lucc', 'bao va', '"quê hương cách mạng"', 'du lich', 'đề án'];
+    const anon = () => probe.map((q) => JSON.stringify({ ...search.search({ q, limit: 50 }, null), tookMs: 0 }));
+    /** The archivist's scores of the records that were there at the start. */
+    const start = new Set(cat.ids.values());
+    const staff = () => probe.map((q) => search.search({ q, limit: 100 }, archivist).hits.filter((h) => start.has(h.id)).map((h) => [h.id, h.score]));
+    const before = { anon: anon(), staff: staff() };
+    const ins = db.sqlite.prepare("INSERT INTO products(title, type, description, state, access, languages) VALUES (?, 'book', ?, ?, ?, '[\"vi\"]')");
+    const hidden = [
+      ['submitted', 'public'], ['draft', 'public'], ['published', 'internal'],
+    ].map(([state, access]) => Number(ins.run('Cao Bằng: giáo dục truyền thống, du lịch và đề án', 'Bản thảo về quê hương cách mạng Cao Bằng, bằng khen, bảo vật.', state, access).lastInsertRowid));
+    for (const id of hidden) search.indexProduct(id);
+    expect(anon()).toEqual(before.anon);
+    expect(staff()).toEqual(before.staff);
+    // Edited while hidden: still nothing.
+    db.sqlite.prepare("UPDATE products SET title = 'Cao Bằng cao bằng du lịch du lịch', version = version + 1 WHERE id = ?").run(hidden[0]);
+    search.indexProduct(hidden[0]);
+    expect(anon()).toEqual(before.anon);
+    // Published, it is one of the public records: the statistics (and scores) change…
+    db.sqlite.prepare("UPDATE products SET state = 'published', version = version + 1 WHERE id = ?").run(hidden[0]);
+    search.indexProduct(hidden[0]);
+    const published = anon();
+    expect(published).not.toEqual(before.anon);
+    // …and the same after a restart, from the snapshot.
+    search.close();
+    search = createSearchService({ sqlite: db.sqlite });
+    expect(search.ensureReady().rebuilt).toBe(false);
+    expect(anon()).toEqual(published);
+    // Withdrawn or deleted, the answers are the ones before it again.
+    db.sqlite.prepare("UPDATE products SET state = 'withdrawn', version = version + 1 WHERE id = ?").run(hidden[0]);
+    search.indexProduct(hidden[0]);
+    expect(anon()).toEqual(before.anon);
+    expect(staff()).toEqual(before.staff);
+    for (const id of hidden) {
+      db.sqlite.prepare('DELETE FROM products WHERE id = ?').run(id);
+      search.removeProduct(id);
+    }
+    expect(anon()).toEqual(before.anon);
+    expect(staff()).toEqual(before.staff);
+  });
+
   it('indexes changed products in one batch: before the next search or suggestion, and on its own soon after', async () => {
     const ins = db.sqlite.prepare("INSERT INTO products(title, type, state, access) VALUES (?, 'leaflet', 'published', 'public')");
     const stored = db.sqlite.prepare('SELECT count(*) FROM search_docs WHERE product_id IN (?, ?, ?)').pluck();

@@ -105,6 +105,33 @@ describe('query workers', () => {
     expect(search.workersLive()).toBe(1);
   }, 60_000);
 
+  it('score with the statistics of the public records, as the main thread does: a draft changes no anonymous answer', async () => {
+    const probe = ['cao bang', 'giáo dục truyền thống', 'du lich', 'đề án'];
+    const anon = async () => Promise.all(probe.map(async (q) => same(await search.searchAsync({ q }, null, false))));
+    const before = await anon();
+    const ins = db.sqlite.prepare("INSERT INTO products(title, type, state, access) VALUES ('Cao Bằng: giáo dục truyền thống, du lịch và đề án', 'book', ?, ?)");
+    const draft = Number(ins.run('submitted', 'public').lastInsertRowid);
+    const internal = Number(ins.run('published', 'internal').lastInsertRowid);
+    search.indexProduct(draft);
+    search.indexProduct(internal);
+    expect(await anon()).toEqual(before);
+    db.sqlite.prepare("UPDATE products SET state = 'published', version = version + 1 WHERE id = ?").run(draft);
+    search.indexProduct(draft);
+    expect(await anon()).not.toEqual(before);
+    for (const viewer of [null, archivist]) {
+      for (const q of probe) {
+        const [w, m] = await both({ q }, viewer);
+        expect(w).toBe(m);
+      }
+    }
+    for (const id of [draft, internal]) {
+      db.sqlite.prepare('DELETE FROM products WHERE id = ?').run(id);
+      search.removeProduct(id);
+    }
+    expect(await anon()).toEqual(before);
+    expect(search.workersLive()).toBe(1);
+  });
+
   it('take a word an edit or a delete has removed as unknown, as the main thread does', async () => {
     const ins = db.sqlite.prepare("INSERT INTO products(title, type, state, access, description) VALUES (?, 'map', 'published', 'public', ?)");
     const edited = Number(ins.run('Bản đồ hành chính Cao Bằng', 'Bản in lần đầu, mã zyxwoldtoken.').lastInsertRowid);
