@@ -116,6 +116,20 @@ export class FieldIndex {
   private nDocs = 0;
   private totalLen = 0;
   private maxId = 0;
+  /**
+   * The documents whose statistics score every query: document frequencies, their count and their
+   * average length are taken over these only (see `setScoring`; every document until told otherwise).
+   * The service keeps the published public records here, so a record a viewer may not see changes
+   * nothing in what that viewer's answers score.
+   */
+  private scoring = new Uint8Array(0);
+  private nScoring = 0;
+  private scoringLen = 0;
+  /**
+   * Document frequency over the scoring documents, per term id: counted over the term's postings on
+   * first use, dropped whenever a scoring document comes or goes (a hidden record's edits keep it).
+   */
+  private scoringDf = new Map<number, number>();
   private foldTok = createFoldMemo();
   // Query scratch buffers, sized maxId + 1.
   private acc = new Float64Array(0);
@@ -243,6 +257,7 @@ export class FieldIndex {
     const cap = Math.max(maxId + 1, Math.ceil(this.mainValid.length * 1.5), 1024);
     this.mainValid = grownTo(this.mainValid, cap);
     this.present = grownTo(this.present, cap);
+    this.scoring = grownTo(this.scoring, cap);
     this.docLen = grownTo(this.docLen, cap);
     this.acc = new Float64Array(cap);
     this.cnt = new Uint8Array(cap);
@@ -263,6 +278,7 @@ export class FieldIndex {
     this.deltaDocs = new Map();
     this.mainValid = new Uint8Array(0);
     this.present = new Uint8Array(0);
+    this.scoring = new Uint8Array(0);
     this.docLen = new Float32Array(0);
     this.nDocs = 0;
     this.totalLen = 0;
@@ -326,6 +342,30 @@ export class FieldIndex {
     this.pDocs = pDocs;
     this.pW = pW;
     this.mainTerms = T;
+    this.scoreAll();
+  }
+
+  /** Every document scores (after a load or restore, until `setScoring`). */
+  private scoreAll(): void {
+    this.scoring.set(this.present);
+    this.nScoring = this.nDocs;
+    this.scoringLen = this.totalLen;
+    this.scoringDf.clear();
+  }
+
+  /** Which documents score every query (see `scoring`), e.g. after a load or restore. */
+  setScoring(isScoring: (id: number) => boolean): void {
+    this.nScoring = 0;
+    this.scoringLen = 0;
+    for (let d = 0; d <= this.maxId && d < this.present.length; d++) {
+      const on = this.present[d] === 1 && isScoring(d);
+      this.scoring[d] = on ? 1 : 0;
+      if (on) {
+        this.nScoring++;
+        this.scoringLen += this.docLen[d];
+      }
+    }
+    this.scoringDf.clear();
   }
 
   /** Fold the delta into the CSR arrays (documents re-indexed since the last load). */
@@ -431,15 +471,17 @@ export class FieldIndex {
     this.mainTerms = this.off.length - 1;
     this.mainValid = new Uint8Array(0);
     this.present = new Uint8Array(0);
+    this.scoring = new Uint8Array(0);
     this.docLen = new Float32Array(0);
     this.ensureCapacity(this.maxId);
     this.present.set(viewOf(s.present, Uint8Array));
     this.mainValid.set(this.present);
     this.docLen.set(viewOf(s.len, Float32Array));
+    this.scoreAll();
   }
 
-  /** Add or replace one document (kept in the delta until the next bulk load). */
-  upsert(doc: StoredDoc): void {
+  /** Add or replace one document (kept in the delta until the next bulk load); `scoring`: see `scoring`. */
+  upsert(doc: StoredDoc, scoring = true): void {
     this.remove(doc.id);
     const { tf, len } = this.analyse(doc);
     if (doc.id > this.maxId) this.maxId = doc.id;
@@ -456,6 +498,12 @@ export class FieldIndex {
     this.docLen[doc.id] = len;
     this.totalLen += len;
     this.nDocs++;
+    if (scoring) {
+      this.scoring[doc.id] = 1;
+      this.nScoring++;
+      this.scoringLen += len;
+      this.scoringDf.clear();
+    }
   }
 
   remove(id: number): void {
@@ -469,6 +517,12 @@ export class FieldIndex {
     this.present[id] = 0;
     this.totalLen -= this.docLen[id];
     this.nDocs--;
+    if (this.scoring[id] === 1) {
+      this.scoring[id] = 0;
+      this.nScoring--;
+      this.scoringLen -= this.docLen[id];
+      this.scoringDf.clear();
+    }
   }
 
   has(id: number): boolean {
@@ -509,9 +563,33 @@ export class FieldIndex {
     }
   }
 
+  /** Document frequency of a term over the scoring documents (see `scoringDf`). */
+  private scoringDfOf(id: number): number {
+    let n = this.scoringDf.get(id);
+    if (n !== undefined) return n;
+    n = 0;
+    const { scoring, mainValid, pDocs } = this;
+    if (id < this.mainTerms) {
+      for (let i = this.off[id]; i < this.off[id + 1]; i++) {
+        const d = pDocs[i];
+        if (scoring[d] === 1 && mainValid[d] === 1) n++;
+      }
+    }
+    const delta = this.deltaPost.get(id);
+    if (delta !== undefined) for (const d of delta.keys()) if (scoring[d] === 1) n++;
+    if (this.scoringDf.size >= 200_000) this.scoringDf.clear();
+    this.scoringDf.set(id, n);
+    return n;
+  }
+
+  /**
+   * BM25 idf over the scoring documents. With none (a catalogue without a single public record,
+   * where an anonymous viewer sees nothing), over every document.
+   */
   private idf(id: number): number {
-    const df = this.dfOf(id);
-    const N = Math.max(this.nDocs, 1);
+    const all = this.nScoring === 0;
+    const df = all ? this.dfOf(id) : this.scoringDfOf(id);
+    const N = Math.max(all ? this.nDocs : this.nScoring, 1);
     return Math.log(1 + (N - df + 0.5) / (df + 0.5));
   }
 
@@ -607,7 +685,8 @@ export class FieldIndex {
   match(groups: Alt[][], boosts: Alt[], mode: 'and' | 'or', minMatch = 1): FieldMatch {
     this.ensureCapacity(this.maxId);
     const { acc, cnt, stamp, touched, mainValid, docLen, off, pDocs, pW } = this;
-    const avg = this.nDocs > 0 ? this.totalLen / this.nDocs : 1;
+    // The average length of the scoring documents (see `idf` when there are none).
+    const avg = this.nScoring > 0 ? this.scoringLen / this.nScoring : this.nDocs > 0 ? this.totalLen / this.nDocs : 1;
     const norm0 = K1 * (1 - B);
     const normB = (K1 * B) / avg;
     let nt = 0;

@@ -67,13 +67,16 @@ export interface SearchDeps {
 /** A change to replay in a query worker's copy of the in-memory index (see `applyChange`). */
 export type IndexChange = { op: 'products'; ids: number[] } | { op: 'remove'; id: number } | { op: 'blob'; sha: string } | { op: 'agencies' };
 
-/** Vietnamese labels of product types and languages, indexed with the record so `sách` or `tiếng Tày` find them. */
+/** Vietnamese labels of product types and languages, indexed with the record so `sách` or `Tày` find them. */
 const TYPE_LABELS: Record<string, string> = {
   book: 'sách', leaflet: 'tờ rơi', flyer: 'tờ gấp', map: 'bản đồ', video: 'phim video clip', audio: 'âm thanh phát thanh',
   photo: 'ảnh', document: 'tài liệu văn bản', other: '',
 };
 // Nùng is stored as its ISO 639-3 code `nut` (the only form the record fields accept); `nung` is kept for old rows.
-const LANGUAGE_LABELS: Record<string, string> = { vi: 'tiếng Việt', tay: 'tiếng Tày', nut: 'tiếng Nùng', nung: 'tiếng Nùng', hmn: "tiếng H'Mông Mông", dao: 'tiếng Dao', en: 'tiếng Anh' };
+// Languages are indexed by their names without the generic "tiếng", and Vietnamese — the language of
+// nearly every record — not at all: as "tiếng Việt" it made `việt` and `tiếng` match almost every record
+// (and `vịt` a typo of `viet`). The language facet and filter serve it.
+const LANGUAGE_LABELS: Record<string, string> = { vi: '', tay: 'Tày', nut: 'Nùng', nung: 'Nùng', hmn: "H'Mông Mông", dao: 'Dao', en: 'Anh' };
 
 const TOKEN_RE = /[\p{L}\p{M}\p{N}]+/gu;
 const tokensOf = (s: string | null | undefined): string => (s ? (s.normalize('NFC').toLowerCase().match(TOKEN_RE) ?? []).join(' ') : '');
@@ -328,6 +331,14 @@ export function createSearchService(deps: SearchDeps): SearchService {
     };
   }
 
+  /**
+   * Whether a record's statistics score every query (FieldIndex.setScoring): the records anyone may see,
+   * published and public. Document frequencies, their count and average length over these only, for
+   * every viewer, so a draft or internal record changes no score of a viewer who may not see it (it
+   * did: adding a submitted record moved an anonymous top score from 4.955 to 4.603).
+   */
+  const scoresAll = (a: { state: string; access: string; agencyId: number | null } | undefined): boolean => a !== undefined && canSee(null, a);
+
   const thumbUrl = (sha: string | undefined): string | null => (sha ? `/api/files/${sha}/thumbnail?size=256` : null);
 
   function addSubjects(id: number, p: { subjects: string }): void {
@@ -396,6 +407,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
         }
       })(),
     );
+    fields.setScoring((id) => scoresAll(attrs[id]));
     blobIdBySha.clear();
     blobInfo.clear();
     blobProducts.clear();
@@ -489,7 +501,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     }
     const doc = storedDoc(p);
     if (persist) st.upsertDoc.run(doc);
-    fields.upsert(doc);
+    fields.upsert(doc, scoresAll({ state: p.state, access: p.access, agencyId: p.agency_id }));
     const files = st.productFiles.all(productId) as Array<{ sha256: string }>;
     const a = attrOf(p, thumbUrl(files[0]?.sha256));
     attrs[productId] = a;
@@ -956,6 +968,13 @@ export function createSearchService(deps: SearchDeps): SearchService {
   }
 
   /**
+   * A record that exists. The vocabulary only grows (an edit or a delete does not take a word out of
+   * it), so a syllable counts as known, a correction or a completion only when some existing record
+   * still holds it (termSeen): a word no record holds any more is unknown like any other.
+   */
+  const exists = (id: number): boolean => attrs[id] !== undefined;
+
+  /**
    * `sees` (null: the viewer sees every record) keeps records the viewer may not see out of what the
    * answer tells: typo corrections are spellings found in visible records; `strict` (a second plan, when
    * nothing the viewer may see matched) also takes a syllable, or a prefix expansion, held only by hidden
@@ -974,20 +993,27 @@ export function createSearchService(deps: SearchDeps): SearchService {
     /** Index in `kept` (and `groups`) of each parsed term, -1 for one left out. */
     const keptAt: number[] = [];
     // A pair of syllables standing together in some record (the viewer may see).
-    const pairSeen = (pair: string): boolean => (sees === null ? fields.df(pair) > 0 : fields.anyDoc(pair, sees));
+    const pairSeen = (pair: string): boolean => fields.anyDoc(pair, sees ?? exists);
+    // Who must hold a syllable for it to be known: an existing record, and in the strict plan a visible one.
+    const heldBy = strict && sees !== null ? sees : exists;
     for (const [i, t] of parsed.terms.entries()) {
       const alts: Alt[] = [];
-      const known = vocab.has(t.folded) && !(strict && sees !== null && !termSeen(t.folded, sees));
+      const known = vocab.has(t.folded) && termSeen(t.folded, heldBy);
       if (known) alts.push({ term: t.folded, factor: 1 });
       if (t.prefix && (t.folded.length >= 2 || parsed.terms.length >= 2)) {
-        let exp = vocab.expansions(t.folded, 20);
-        if (strict && sees !== null) exp = exp.filter((c) => termSeen(c.term, sees));
-        for (const c of exp) alts.push({ term: c.term, factor: 0.8 });
+        // The 20 most frequent completions still held by a record (the vocabulary may hold a few gone ones).
+        let n = 0;
+        for (const c of vocab.expansions(t.folded, 40)) {
+          if (n >= 20) break;
+          if (!termSeen(c.term, heldBy)) continue;
+          alts.push({ term: c.term, factor: 0.8 });
+          n++;
+        }
         matcher.prefixes.push(t.folded);
       }
       if (alts.length === 0) {
         let cands = vocab.corrections(t.folded, 10);
-        if (sees !== null) cands = cands.filter((c) => termSeen(c.term, sees));
+        cands = cands.filter((c) => termSeen(c.term, sees ?? exists));
         // A spelling that stands next to a typed neighbour somewhere comes before more frequent ones that
         // do not: `dec tho cam` is "dệt thổ cẩm", though `de` and `den` are far more common than `det`.
         const prev = parsed.terms[i - 1]?.folded;
@@ -1342,7 +1368,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
           const k = ((pk >>> 8) & 0xff) * nA + ((pk >>> 16) & 0xff);
           return (ownAgency !== null && agArr[d] === ownAgency ? visOwn[k] : visOther[k]) === 1;
         };
-    const parsed = parseQuery(params.q ?? '', true, (t) => vocab.has(t) && (sees === null || termSeen(t, sees)));
+    const parsed = parseQuery(params.q ?? '', true, (t) => vocab.has(t) && termSeen(t, sees ?? exists));
     let qp = plan(parsed, sees);
     let mode: 'and' | 'or' | 'all' = 'all';
     let ids: Int32Array;
@@ -1457,6 +1483,11 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const yearAll = year === null && yFrom === null && yTo === null;
     const yLo = Math.max(year ?? -Infinity, yFrom ?? -Infinity);
     const yHi = Math.min(year ?? Infinity, yTo ?? Infinity);
+    // The year facet ignores `year` (its own filter) but keeps the range: a year outside it would
+    // offer a count that choosing it (`year` within the range) never gives.
+    const rangeAll = yFrom === null && yTo === null;
+    const rLo = yFrom ?? -Infinity;
+    const rHi = yTo ?? Infinity;
 
     let maxAgencyId = 0;
     for (const id of agencies.keys()) if (id > maxAgencyId) maxAgencyId = id;
@@ -1515,7 +1546,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       if (withFacets) {
         if (okAgency && okYear && okLang) cType[tc]++;
         if (okType && okYear && okLang && ag >= 0 && ag <= maxAgencyId) cAgency[ag]++;
-        if (okType && okAgency && okLang && y > 0 && y < 10_000) cYear[y]++;
+        if (okType && okAgency && okLang && y > 0 && y < 10_000 && (rangeAll || (y >= rLo && y <= rHi))) cYear[y]++;
         if (okType && okAgency && okYear && lm !== 0) {
           for (let rest = lm; rest !== 0; rest &= rest - 1) cLang[32 - Math.clz32(rest & -rest)]++;
         }

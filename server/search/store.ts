@@ -19,7 +19,8 @@
  */
 import type Database from 'better-sqlite3';
 
-export const INDEX_VERSION = '5';
+/** 6: search_docs no longer hold "tiếng Việt", nor "tiếng" before the other language names (service.ts LANGUAGE_LABELS). */
+export const INDEX_VERSION = '6';
 
 export function createTables(sqlite: Database.Database): void {
   sqlite.exec(`

@@ -56,7 +56,7 @@ export interface SearchResponse {
   page: number;
   limit: number;
   hits: SearchHit[];
-  /** Counts over the matching set with every other filter applied. `agency` is keyed by agency code. */
+  /** Counts over the matching set with every other filter applied (the year facet keeps yearFrom/yearTo). `agency` is keyed by agency code. */
   facets: {
     type: Record<string, number>;
     agency: Record<string, number>;

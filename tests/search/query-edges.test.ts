@@ -58,6 +58,27 @@ describe('language names', () => {
   });
 });
 
+describe('language labels', () => {
+  it('do not make việt or tiếng match every Vietnamese record, and tày still finds Tày records', () => {
+    const others = ['Bản đồ du lịch Cao Bằng', 'Lễ hội Nàng Hai', 'Thác Bản Giốc'].map((t) => add(t, { languages: ['vi'] }));
+    const tay = add('Truyện cổ dân gian', { languages: ['tay'] });
+    const hmong = add('Tờ rơi phòng chống dịch', { languages: ['hmn', 'vi'] });
+    // No record holds việt or tiếng (only the labels did): unknown words, and no typo is corrected to them.
+    for (const q of ['Việt', 'tiếng', 'tiếng Việt']) expect(search.search({ q }, null), q).toMatchObject({ total: 0, corrections: [] });
+    expect(search.search({ q: 'vịt' }, null).corrections).toEqual([]);
+    const vietBac = add('Chiến khu Việt Bắc', { languages: ['vi'] });
+    expect(search.search({ q: 'Việt' }, null).hits.map((h) => h.id)).toEqual([vietBac]);
+    expect(search.search({ q: 'tiếng Việt' }, null)).toMatchObject({ total: 1, ignored: ['tieng'] });
+    // The other languages are found by their names.
+    expect(search.search({ q: 'tày' }, null).hits.map((h) => h.id)).toEqual([tay]);
+    expect(search.search({ q: 'truyen co tay' }, null).hits.map((h) => h.id)).toEqual([tay]);
+    expect(search.search({ q: 'hmong' }, null).hits.map((h) => h.id)).toEqual([hmong]);
+    expect(search.search({ q: "H'Mông" }, null).hits.map((h) => h.id)).toEqual([hmong]);
+    // The language filter serves Vietnamese.
+    expect(search.search({ q: '', language: 'vi' }, null).hits.map((h) => h.id).sort((x, y) => x - y)).toEqual([...others, hmong, vietBac].sort((x, y) => x - y));
+  });
+});
+
 describe('records the viewer may not see tell nothing through the query plan', () => {
   const archivist = { userId: 1, username: 'luu-tru', role: 'archivist', agencyId: null, canSeeInternal: true, via: 'session' } as const;
 
@@ -227,5 +248,72 @@ describe('the page of a phrase of common syllables', () => {
     // Scattered syllables (no page holds them side by side) still name a page that holds them all.
     const apart = search.search({ q: 'ba ngan voi' }, null).hits.find((h) => h.id === id);
     expect(apart?.snippets.find((s) => s.field === 'text')?.page).toBe(1);
+  });
+});
+
+describe('words no record holds any more', () => {
+  const archivist = { userId: 1, username: 'luu-tru', role: 'archivist', agencyId: null, canSeeInternal: true, via: 'session' } as const;
+  const setDescription = (id: number, description: string) => {
+    db.sqlite.prepare('UPDATE products SET description = ?, version = version + 1 WHERE id = ?').run(description, id);
+    search.indexProduct(id);
+  };
+  /** The word is unknown: left out (in `ignored`) next to other syllables, never a correction. */
+  const expectUnknown = (word: string, typo: string, hits: number[]) => {
+    for (const viewer of [null, archivist]) {
+      const who = viewer === null ? 'anonymous' : 'archivist';
+      const r = search.search({ q: `"cao bang" ${word}` }, viewer);
+      expect(r.hits.map((h) => h.id), `${who} ${word}`).toEqual(hits);
+      expect(r.ignored, `${who} ${word}`).toEqual([word]);
+      const alone = search.search({ q: word }, viewer);
+      expect(alone).toMatchObject({ total: 0, ignored: [word], corrections: [] });
+      const typed = search.search({ q: typo }, viewer);
+      expect(typed.corrections, `${who} ${typo}`).toEqual([]);
+      expect(typed.ignored, `${who} ${typo}`).toEqual([typo]);
+      // Nor is it a completion of what is being typed.
+      const prefix = word.slice(0, 6);
+      const typing = search.search({ q: `cao bang ${prefix}` }, viewer);
+      expect(typing, `${who} ${prefix}`).toMatchObject({ mode: 'and', ignored: [prefix], corrections: [] });
+      expect(typing.hits.map((h) => h.id), `${who} ${prefix}`).toEqual(hits);
+    }
+  };
+
+  it('are unknown once an edit has removed them', () => {
+    const id = add('Bản đồ du lịch Cao Bằng', { description: 'Bản in lần đầu.' });
+    setDescription(id, 'Bản in lần đầu, mã zyxwoldtoken.');
+    expect(search.search({ q: '"cao bang" zyxwoldtoken' }, null).hits.map((h) => h.id)).toEqual([id]);
+    expect(search.search({ q: 'zyxwoldtokem' }, null).corrections).toEqual([{ from: 'zyxwoldtokem', to: 'zyxwoldtoken' }]);
+    setDescription(id, 'Bản in lần đầu.');
+    expectUnknown('zyxwoldtoken', 'zyxwoldtokem', [id]);
+  });
+
+  it('are unknown once the only record holding them is deleted, in its fields or in its file text', () => {
+    const keep = add('Bản đồ du lịch Cao Bằng');
+    const gone = add('Tờ gấp Cao Bằng zyxdeltoken');
+    const sha = 'd'.repeat(64);
+    db.sqlite.prepare("INSERT INTO blobs(sha256, size, media_type, kind) VALUES (?, 10, 'application/pdf', 'pdf')").run(sha);
+    db.sqlite.prepare("INSERT INTO product_files(product_id, sha256, original_name) VALUES (?, ?, 'to-gap.pdf')").run(gone, sha);
+    db.sqlite.prepare('INSERT INTO blob_texts(sha256, page, text) VALUES (?, 1, ?)').run(sha, 'Trang có chữ zyxfiletoken.');
+    search.indexBlob(sha);
+    expect(search.search({ q: 'zyxfiletoken' }, null).hits.map((h) => h.id)).toEqual([gone]);
+    db.sqlite.prepare('DELETE FROM product_files WHERE product_id = ?').run(gone);
+    db.sqlite.prepare('DELETE FROM products WHERE id = ?').run(gone);
+    search.removeProduct(gone);
+    expectUnknown('zyxdeltoken', 'zyxdeltokem', [keep]);
+    expectUnknown('zyxfiletoken', 'zyxfiletokem', [keep]);
+  });
+
+  it('are unknown once a file text is extracted again without them', () => {
+    const id = add('Bản đồ du lịch Cao Bằng');
+    const sha = 'e'.repeat(64);
+    db.sqlite.prepare("INSERT INTO blobs(sha256, size, media_type, kind) VALUES (?, 10, 'application/pdf', 'pdf')").run(sha);
+    db.sqlite.prepare("INSERT INTO product_files(product_id, sha256, original_name) VALUES (?, ?, 'ban-do.pdf')").run(id, sha);
+    search.indexProduct(id);
+    db.sqlite.prepare('INSERT INTO blob_texts(sha256, page, text) VALUES (?, 1, ?)').run(sha, 'Chú giải zyxoldtext.');
+    search.indexBlob(sha);
+    expect(search.search({ q: 'zyxoldtext' }, null).hits.map((h) => h.id)).toEqual([id]);
+    db.sqlite.prepare('DELETE FROM blob_texts WHERE sha256 = ?').run(sha);
+    db.sqlite.prepare('INSERT INTO blob_texts(sha256, page, text) VALUES (?, 1, ?)').run(sha, 'Chú giải mới.');
+    search.indexBlob(sha);
+    expectUnknown('zyxoldtext', 'zyxoldtexy', [id]);
   });
 });

@@ -150,6 +150,25 @@ describe('filters, facets and visibility', () => {
     expect(Object.keys(r.facets.type).length).toBeGreaterThan(1);
   });
 
+  it('counts the year facet inside a year range: every year offered gives the results it counts', () => {
+    for (const [q, extra] of [['', {}], ['cao bang', {}], ['', { type: 'book,leaflet' }], ['du lich', { yearTo: 2021 }], ['', { yearFrom: 2022 }]] as const) {
+      const range = { yearFrom: 2019, yearTo: 2022, ...extra };
+      const r = search.search({ q, ...range }, null);
+      const years = Object.keys(r.facets.year).map(Number);
+      expect(years.length, q).toBeGreaterThan(0);
+      for (const y of years) {
+        expect(y, q).toBeGreaterThanOrEqual(range.yearFrom);
+        expect(y, q).toBeLessThanOrEqual(range.yearTo);
+      }
+      // Choosing a year keeps the range: each count is the total that choice gives, and they add up.
+      for (const [year, n] of Object.entries(r.facets.year)) expect(search.search({ q, ...range, year: Number(year) }, null).total, `${q} ${year}`).toBe(n);
+      expect(Object.values(r.facets.year).reduce((a, b) => a + b, 0), q).toBe(r.total);
+      // Choosing a year in the facet and then another one: the year filter itself is still ignored.
+      const first = years[0];
+      expect(search.search({ q, ...range, year: first }, null).facets.year, q).toEqual(r.facets.year);
+    }
+  });
+
   it('applies year ranges and several types', () => {
     const r = search.search({ q: 'du lich', type: 'leaflet,flyer', yearFrom: 2023, yearTo: 2023, limit: 50 }, null);
     expect(r.total).toBeGreaterThan(0);
@@ -205,6 +224,47 @@ describe('index maintenance', () => {
     expect(search.search({ q: 'ban gioc mua thu' }, null).hits.map((h) => h.id)).not.toContain(id);
   });
 
+
+  it('scores every viewer with statistics of the public records only: a hidden record changes no score a viewer may see', () => {
+    const probe = ['cao bang', 'giáo dục truyền thống', 'bằng', 'thuc lucc', 'bao va', '"quê hương cách mạng"', 'du lich', 'đề án'];
+    const anon = () => probe.map((q) => JSON.stringify({ ...search.search({ q, limit: 50 }, null), tookMs: 0 }));
+    /** The archivist's scores of the records that were there at the start. */
+    const start = new Set(cat.ids.values());
+    const staff = () => probe.map((q) => search.search({ q, limit: 100 }, archivist).hits.filter((h) => start.has(h.id)).map((h) => [h.id, h.score]));
+    const before = { anon: anon(), staff: staff() };
+    const ins = db.sqlite.prepare("INSERT INTO products(title, type, description, state, access, languages) VALUES (?, 'book', ?, ?, ?, '[\"vi\"]')");
+    const hidden = [
+      ['submitted', 'public'], ['draft', 'public'], ['published', 'internal'],
+    ].map(([state, access]) => Number(ins.run('Cao Bằng: giáo dục truyền thống, du lịch và đề án', 'Bản thảo về quê hương cách mạng Cao Bằng, bằng khen, bảo vật.', state, access).lastInsertRowid));
+    for (const id of hidden) search.indexProduct(id);
+    expect(anon()).toEqual(before.anon);
+    expect(staff()).toEqual(before.staff);
+    // Edited while hidden: still nothing.
+    db.sqlite.prepare("UPDATE products SET title = 'Cao Bằng cao bằng du lịch du lịch', version = version + 1 WHERE id = ?").run(hidden[0]);
+    search.indexProduct(hidden[0]);
+    expect(anon()).toEqual(before.anon);
+    // Published, it is one of the public records: the statistics (and scores) change…
+    db.sqlite.prepare("UPDATE products SET state = 'published', version = version + 1 WHERE id = ?").run(hidden[0]);
+    search.indexProduct(hidden[0]);
+    const published = anon();
+    expect(published).not.toEqual(before.anon);
+    // …and the same after a restart, from the snapshot.
+    search.close();
+    search = createSearchService({ sqlite: db.sqlite });
+    expect(search.ensureReady().rebuilt).toBe(false);
+    expect(anon()).toEqual(published);
+    // Withdrawn or deleted, the answers are the ones before it again.
+    db.sqlite.prepare("UPDATE products SET state = 'withdrawn', version = version + 1 WHERE id = ?").run(hidden[0]);
+    search.indexProduct(hidden[0]);
+    expect(anon()).toEqual(before.anon);
+    expect(staff()).toEqual(before.staff);
+    for (const id of hidden) {
+      db.sqlite.prepare('DELETE FROM products WHERE id = ?').run(id);
+      search.removeProduct(id);
+    }
+    expect(anon()).toEqual(before.anon);
+    expect(staff()).toEqual(before.staff);
+  });
 
   it('indexes changed products in one batch: before the next search or suggestion, and on its own soon after', async () => {
     const ins = db.sqlite.prepare("INSERT INTO products(title, type, state, access) VALUES (?, 'leaflet', 'published', 'public')");

@@ -105,6 +105,60 @@ describe('query workers', () => {
     expect(search.workersLive()).toBe(1);
   }, 60_000);
 
+  it('score with the statistics of the public records, as the main thread does: a draft changes no anonymous answer', async () => {
+    const probe = ['cao bang', 'giáo dục truyền thống', 'du lich', 'đề án'];
+    const anon = async () => Promise.all(probe.map(async (q) => same(await search.searchAsync({ q }, null, false))));
+    const before = await anon();
+    const ins = db.sqlite.prepare("INSERT INTO products(title, type, state, access) VALUES ('Cao Bằng: giáo dục truyền thống, du lịch và đề án', 'book', ?, ?)");
+    const draft = Number(ins.run('submitted', 'public').lastInsertRowid);
+    const internal = Number(ins.run('published', 'internal').lastInsertRowid);
+    search.indexProduct(draft);
+    search.indexProduct(internal);
+    expect(await anon()).toEqual(before);
+    db.sqlite.prepare("UPDATE products SET state = 'published', version = version + 1 WHERE id = ?").run(draft);
+    search.indexProduct(draft);
+    expect(await anon()).not.toEqual(before);
+    for (const viewer of [null, archivist]) {
+      for (const q of probe) {
+        const [w, m] = await both({ q }, viewer);
+        expect(w).toBe(m);
+      }
+    }
+    for (const id of [draft, internal]) {
+      db.sqlite.prepare('DELETE FROM products WHERE id = ?').run(id);
+      search.removeProduct(id);
+    }
+    expect(await anon()).toEqual(before);
+    expect(search.workersLive()).toBe(1);
+  });
+
+  it('take a word an edit or a delete has removed as unknown, as the main thread does', async () => {
+    const ins = db.sqlite.prepare("INSERT INTO products(title, type, state, access, description) VALUES (?, 'map', 'published', 'public', ?)");
+    const edited = Number(ins.run('Bản đồ hành chính Cao Bằng', 'Bản in lần đầu, mã zyxwoldtoken.').lastInsertRowid);
+    const deleted = Number(ins.run('Tờ gấp Cao Bằng zyxdeltoken', null).lastInsertRowid);
+    search.indexProduct(edited);
+    search.indexProduct(deleted);
+    expect((await search.searchAsync({ q: 'zyxwoldtokem' }, null, false)).corrections).toEqual([{ from: 'zyxwoldtokem', to: 'zyxwoldtoken' }]);
+    db.sqlite.prepare("UPDATE products SET description = 'Bản in lần đầu.', version = version + 1 WHERE id = ?").run(edited);
+    search.indexProduct(edited);
+    db.sqlite.prepare('DELETE FROM products WHERE id = ?').run(deleted);
+    search.removeProduct(deleted);
+    for (const viewer of [null, archivist]) {
+      for (const [word, typo] of [['zyxwoldtoken', 'zyxwoldtokem'], ['zyxdeltoken', 'zyxdeltokem']]) {
+        const r = await search.searchAsync({ q: `"cao bang" ${word}` }, viewer, false);
+        expect(r.hits.map((h) => h.id)).toContain(edited);
+        expect(r.ignored).toEqual([word]);
+        const t = await search.searchAsync({ q: typo }, viewer, false);
+        expect(t).toMatchObject({ total: 0, corrections: [], ignored: [typo] });
+        for (const q of [`"cao bang" ${word}`, typo, `cao bang ${word.slice(0, 6)}`]) {
+          const [w, m] = await both({ q }, viewer);
+          expect(w).toBe(m);
+        }
+      }
+    }
+    expect(search.workersLive()).toBe(1);
+  });
+
   it('see an agency renamed: its new name finds its records, hits and facets show it, the filter takes its new code', async () => {
     const agencyId = Number(db.sqlite.prepare("INSERT INTO agencies(code, name) VALUES ('bao-tang-cu', 'Bảo tàng Lịch sử Cũ')").run().lastInsertRowid);
     const id = Number(
