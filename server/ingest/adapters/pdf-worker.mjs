@@ -11,7 +11,9 @@
 //          faster (or starts earlier) takes more pages. Without it the thread reads [from, to] alone.
 //   render { path, page, longSide }     → { width, height, data: ArrayBuffer (RGBA, transferred) }
 //   close  {}                           → releases the open document
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -22,19 +24,33 @@ import { hasLateGlyphs, reorderLateGlyphs } from './pdf-lines.mjs';
 // fallback font: pdf-lines.mjs), those positions are needed to put the glyphs back, so that page is
 // read a second time with `globalThis.__khoPdfSplitGaps` set, which makes every such gap a
 // positioned blank item instead. The switch is one condition added to pdf.js's evaluator
-// (PartialEvaluator.getTextContent, addFakeSpaces), loaded from a patched copy of its source as a
-// data: URL (nothing written to disk). If a pdf.js upgrade moves that line, the stock module is
-// loaded and late glyphs are placed by estimated character widths instead (pdf-lines.mjs).
+// (PartialEvaluator.getTextContent, addFakeSpaces), loaded from a patched copy of its source. If a
+// pdf.js upgrade moves that line (or no temp folder can be written), the stock module is loaded and
+// late glyphs are placed by estimated character widths instead (pdf-lines.mjs).
 const GAP_TEST = 'if (textOrientation * textContentItem.spaceInFlowMin <= width && width <= textOrientation * textContentItem.spaceInFlowMax) {';
 let canSplitGaps = false;
 async function loadWorkerHalf() {
   try {
-    const src = await readFile(require.resolve('pdfjs-dist/legacy/build/pdf.worker.mjs'), 'utf8');
-    if (src.split(GAP_TEST).length === 2) {
-      const patched = src.replace(GAP_TEST, `if (!globalThis.__khoPdfSplitGaps && ${GAP_TEST.slice(4)}`);
-      const mod = await import(`data:text/javascript;base64,${Buffer.from(patched).toString('base64')}`);
-      canSplitGaps = true;
-      return mod;
+    // Bytes, not strings: the 2 MB source as UTF-16 strings (read, replaced) cost the thread's peak RSS
+    // several times its size.
+    const src = await readFile(require.resolve('pdfjs-dist/legacy/build/pdf.worker.mjs'));
+    const anchor = Buffer.from(GAP_TEST);
+    const at = src.indexOf(anchor);
+    if (at !== -1 && src.indexOf(anchor, at + 1) === -1) {
+      const patched = Buffer.concat([src.subarray(0, at + 4), Buffer.from('!globalThis.__khoPdfSplitGaps && '), src.subarray(at + 4)]);
+      // Loaded from a file in a fresh private folder (mkdtemp: mode 0700, a random name no one else
+      // can have made), removed once imported. A data: URL did the same for ~13 MB more per thread
+      // (V8 keeps the URL, and the module's source, as strings).
+      const dir = await mkdtemp(join(tmpdir(), 'kho-pdfjs-'));
+      try {
+        const file = join(dir, 'pdf.worker.mjs');
+        await writeFile(file, patched, { mode: 0o600 });
+        const mod = await import(pathToFileURL(file).href);
+        canSplitGaps = true;
+        return mod;
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     }
   } catch {
     // Fall through to the stock module.
