@@ -75,6 +75,7 @@ const SuggestResponseSchema = Type.Object({
     Type.Object({
       text: Type.String(),
       productId: Type.Optional(Type.Integer()),
+      agency: Type.Optional(Type.String({ description: "An agency suggestion's agency code (the search's `agency` filter)" })),
       kind: Type.Union([Type.Literal('title'), Type.Literal('agency'), Type.Literal('subject')]),
     }),
   ),

@@ -1882,15 +1882,16 @@ export function createSearchService(deps: SearchDeps): SearchService {
       return score;
     };
     const ranked: Array<{ s: Suggestion; fit: number; rank: number }> = [];
-    const agencyHits: Array<[number, string]> = [];
+    const agencyHits: Array<[number, HitAgency]> = [];
     const staff = isStaff(viewer);
     for (const [id, f] of agencyFold) {
       if (!staff && inactiveAgencies.has(id)) continue;
       const s = fits(f);
-      if (s >= 0) agencyHits.push([s, agencies.get(id)!.name]);
+      if (s >= 0) agencyHits.push([s, agencies.get(id)!]);
     }
-    agencyHits.sort((a, b) => b[0] - a[0] || a[1].length - b[1].length);
-    for (const [fit, name] of agencyHits.slice(0, 2)) ranked.push({ s: { text: name, kind: 'agency' }, fit, rank: ranked.length });
+    agencyHits.sort((a, b) => b[0] - a[0] || a[1].name.length - b[1].name.length);
+    // An agency suggestion carries the agency's code: choosing it can apply the agency filter.
+    for (const [fit, a] of agencyHits.slice(0, 2)) ranked.push({ s: { text: a.name, kind: 'agency', agency: a.code }, fit, rank: ranked.length });
     ensureSubjects();
     const subjectHits: Array<[number, number, string]> = [];
     for (const [text, e] of subjects) {

@@ -75,5 +75,7 @@ export interface SearchResponse {
 export interface Suggestion {
   text: string;
   productId?: number;
+  /** An agency suggestion's agency code (the search's `agency` filter). */
+  agency?: string;
   kind: 'title' | 'agency' | 'subject';
 }

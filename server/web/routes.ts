@@ -13,7 +13,6 @@ import type { Role } from '../db/schema.ts';
 import { errorBody } from '../plugins/errors.ts';
 import { loadAssets } from './assets.ts';
 import { pageCtx, type PageCtx } from './context.ts';
-import { listAgencies } from './data.ts';
 import { searcher } from './search-access.ts';
 import { adminPage, adminPost } from './pages/admin.ts';
 import { deskBulkPost, deskPage } from './pages/desk.ts';
@@ -82,10 +81,7 @@ export default async function webRoutes(app: FastifyInstance) {
     reply.header('cache-control', 'private, no-cache');
     if (q.trim().length < 2) return { suggestions: [] };
     // An agency suggestion carries the agency's code, so choosing it applies the agency filter.
-    const suggestions = searcher(app).suggest(q, req.principal, 8);
-    if (!suggestions.some((x) => x.kind === 'agency')) return { suggestions };
-    const codes = new Map(listAgencies(app.db.sqlite).map((a) => [a.name, a.code]));
-    return { suggestions: suggestions.map((x) => (x.kind === 'agency' && codes.has(x.text) ? { ...x, agency: codes.get(x.text) } : x)) };
+    return { suggestions: searcher(app).suggest(q, req.principal, 8) };
   });
   app.get('/tim-kiem', hide, async (req, reply) => reply.redirect(req.url.replace(/^\/tim-kiem/, '/'), 301));
 

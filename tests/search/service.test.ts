@@ -367,7 +367,7 @@ describe('suggestions', () => {
   it('completes titles, agencies and subjects without leaking hidden records', () => {
     const s = search.suggest('bao va', null);
     expect(s.find((x) => x.kind === 'title')?.productId).toBe(cat.ids.get('bao-vat'));
-    expect(search.suggest('so van hoa', null).some((x) => x.kind === 'agency' && x.text === 'Sở Văn hóa, Thể thao và Du lịch')).toBe(true);
+    expect(search.suggest('so van hoa', null).some((x) => x.kind === 'agency' && x.text === 'Sở Văn hóa, Thể thao và Du lịch' && x.agency === 'so-vhttdl')).toBe(true);
     expect(search.suggest('du li', null).some((x) => x.kind === 'subject' && x.text === 'du lịch')).toBe(true);
     expect(search.suggest('ban thao', null).some((x) => x.productId === cat.ids.get('ban-thao'))).toBe(false);
     expect(search.suggest('ban thao', archivist).some((x) => x.productId === cat.ids.get('ban-thao'))).toBe(true);
