@@ -103,6 +103,7 @@ export default async function userRoutes(app: FastifyInstance) {
     },
     async (req: FastifyRequest<{ Params: { id: number }; Body: UpdateUserInput }>) => {
       const p = requireRole(req, 'admin');
+      if (Object.keys(req.body ?? {}).every((k) => k === '_csrf')) throw err.badRequest('EMPTY_PATCH', 'Nothing to change');
       const before = getUser(sqlite, req.params.id);
       const u = await updateUser(sqlite, req.params.id, req.body);
       const changes: Record<string, [unknown, unknown]> = {};

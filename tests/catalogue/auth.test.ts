@@ -168,6 +168,8 @@ describe('sessions, CSRF and tokens', () => {
     expect(noAgency.json()).toMatchObject({ statusCode: 400, field: 'agency' });
     const dup = await t.app.inject({ method: 'POST', url: '/api/users', headers: a.admin.headers, payload: { username: 'huyen-uy-hoa-an', role: 'researcher' } });
     expect(dup.json()).toMatchObject({ statusCode: 409, code: 'USERNAME_TAKEN' });
+    const empty = await t.app.inject({ method: 'PATCH', url: `/api/users/${user.id}`, headers: a.admin.headers, payload: {} });
+    expect(empty.json()).toMatchObject({ statusCode: 400, code: 'EMPTY_PATCH' });
     const off = await t.app.inject({ method: 'PATCH', url: `/api/users/${user.id}`, headers: a.admin.headers, payload: { active: false } });
     expect(off.json().active).toBe(false);
     expect((await t.app.inject({ url: '/api/auth/me', cookies: { kho_session: sid } })).statusCode).toBe(401);
