@@ -143,6 +143,16 @@ describe('image extractor', () => {
     await writeFile(empty, '');
     expect((await failure(image.extract(await input(empty, 'image/png')))).code).toBe('EMPTY_FILE');
   });
+
+  it('a damaged AVIF is a damaged image (not an unsupported HEIC), named by the line that says why', async () => {
+    const avif = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#c33' } }).avif().toBuffer();
+    const cut = join(dir, 'cut.avif');
+    await writeFile(cut, avif.subarray(0, Math.floor(avif.length / 2)));
+    const e = await failure(image.extract(await input(cut, 'image/avif')));
+    expect(e.code).toBe('IMAGE_MALFORMED');
+    expect(e.message).toMatch(/Invalid input/);
+    expect(e.message).not.toMatch(/bad seek/);
+  });
 });
 
 /**

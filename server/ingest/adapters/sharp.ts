@@ -67,10 +67,15 @@ export function mapSharpError(err: unknown, what = 'image'): never {
   if (err instanceof PermanentExtractError) throw err;
   const message = err instanceof Error ? err.message : String(err);
   if (isPixelLimitError(err)) throw new PermanentExtractError('IMAGE_TOO_LARGE', `The ${what} has more pixels than the configured limit`);
-  if (/heif|hevc|compression format .* not built|bad seek|unsupported/i.test(message) && /heif|heic|hevc/i.test(message)) {
-    throw new PermanentExtractError('HEIC_UNSUPPORTED', `HEIC/HEVC images cannot be decoded here: ${message}`);
+  // libheif repeats "bad seek to N" many times before the line that says what went wrong.
+  const lines = message.split('\n').filter((l) => l.trim() !== '');
+  const telling = lines.find((l) => /heif:/i.test(l)) ?? lines.find((l) => !/bad seek/i.test(l)) ?? lines[0] ?? message;
+  // Only a missing decoder is "unsupported"; a damaged HEIF or AVIF file ("Invalid input: No 'meta'
+  // box…") is malformed like any other damaged image.
+  if (/compression format .* not built|unsupported (codec|feature)|\bhevc\b/i.test(telling)) {
+    throw new PermanentExtractError('HEIC_UNSUPPORTED', `HEIC/HEVC images cannot be decoded here: ${telling}`);
   }
-  throw new PermanentExtractError('IMAGE_MALFORMED', `The ${what} could not be decoded: ${message.split('\n')[0]}`);
+  throw new PermanentExtractError('IMAGE_MALFORMED', `The ${what} could not be decoded: ${telling}`);
 }
 
 /** Reads the header only (no pixel decoding). Refuses pixel bombs by the claimed dimensions. */
