@@ -11,6 +11,8 @@ export interface DerivativeState {
   attempts: number;
   errorCode: string | null;
   reason: string | null;
+  /** A done job whose result came from a damaged file: `{ code, message }` (e.g. IMAGE_DAMAGED). */
+  warning: { code: string; message: string } | null;
   finishedAt: string | null;
 }
 
@@ -100,14 +102,20 @@ export function readProduct(sqlite: Database.Database, id: number): ProductRecor
   const derivStmt = cached(sqlite, 'SELECT name FROM derivatives WHERE sha256 = ?');
   const files: ProductFile[] = fileRows.map((f) => {
     const sha = f.sha256 as string;
-    const derivatives = (jobStmt.all(sha) as Row[]).map((j) => ({
-      kind: j.kind as string,
-      state: j.state as DerivativeState['state'],
-      attempts: j.attempts as number,
-      errorCode: (j.error_code as string) ?? null,
-      reason: (j.error_message as string) ?? null,
-      finishedAt: (j.finished_at as string) ?? null,
-    }));
+    const derivatives = (jobStmt.all(sha) as Row[]).map((j) => {
+      const done = j.state === 'done';
+      const code = (j.error_code as string) ?? null;
+      const message = (j.error_message as string) ?? null;
+      return {
+        kind: j.kind as string,
+        state: j.state as DerivativeState['state'],
+        attempts: j.attempts as number,
+        errorCode: done ? null : code,
+        reason: done ? null : message,
+        warning: done && code ? { code, message: message ?? '' } : null,
+        finishedAt: (j.finished_at as string) ?? null,
+      };
+    });
     const names = new Set((derivStmt.all(sha) as Row[]).map((d) => d.name as string));
     return {
       id: f.id as number,

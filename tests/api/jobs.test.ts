@@ -58,6 +58,20 @@ describe('job runner', () => {
     }
   });
 
+  it('a thumbnail made from a truncated image is done with a warning, which the record page shows', async () => {
+    t = await makeTestApp({ jobs: { workers: 1 } });
+    const whole = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg().toBuffer();
+    const rec = await upload(t.app, 'Ảnh chụp hội nghị bị cắt dở', [{ filename: 'hoi-nghi.jpg', data: whole.subarray(0, Math.floor(whole.length / 3)) }]);
+    await t.app.jobRunner.drain(60_000);
+    const after = (await t.app.inject({ url: `/api/products/${rec.id}`, headers: auth() })).json();
+    expect(after.processing).toBe('done');
+    const thumb = after.files[0].derivatives.find((d: { kind: string }) => d.kind === 'thumbnail');
+    expect(thumb).toMatchObject({ state: 'done', errorCode: null, reason: null, warning: { code: 'IMAGE_DAMAGED', message: expect.stringMatching(/truncated/) } });
+    expect(after.files[0].derivatives.find((d: { kind: string }) => d.kind === 'extract').warning).toBeNull();
+    const page = await t.app.inject({ url: `/san-pham/${rec.id}`, headers: auth() });
+    expect(page.body).toContain('Tệp ảnh hoi-nghi.jpg bị hỏng hoặc không đầy đủ: ảnh thu nhỏ chỉ có phần đọc được.');
+  });
+
   it('a failure reason names no path of the store (ffprobe quotes the file it read)', async () => {
     t = await makeTestApp({ jobs: { workers: 1 } });
     const junk = Buffer.concat([Buffer.from('\0\0\0\x18ftypisom\0\0\x02\0isomiso2', 'latin1'), Buffer.alloc(4000, 0x55)]);

@@ -100,7 +100,8 @@ export const imageExtractor: Extractor = {
       if (!(err instanceof PermanentExtractError) || err.code !== 'IMAGE_MALFORMED' || !('path' in source)) throw err;
       // Truncated or partly corrupt: keep what can be decoded, and say so.
       const derivatives = await writeThumbnails(source, input.workDir, { maxPixels, lenient: true });
-      return { derivatives, note: `Damaged or truncated image: the thumbnail shows only the part that could be decoded (${err.message})` };
+      const message = `Damaged or truncated image: the thumbnail shows only the part that could be decoded (${err.message})`;
+      return { derivatives, note: message, warning: { code: 'IMAGE_DAMAGED', message } };
     }
   },
 };

@@ -58,6 +58,8 @@ export interface ThumbnailResult {
   derivatives: DerivativeFile[];
   /** Why there is no picture, when derivatives is empty (e.g. `no picture for this kind`). */
   note?: string;
+  /** Made, but from a damaged file: shown with the record (jobs.error_code / error_message of a done job). */
+  warning?: { code: string; message: string };
 }
 
 /** One module per media kind implements this. */

@@ -25,7 +25,8 @@ export interface JobQueue {
   claim(nowMs?: number): JobRow | null;
   /** Milliseconds until the next queued job is due, or null when none is queued. */
   nextDueInMs(nowMs?: number): number | null;
-  markDone(id: number): void;
+  /** Done; `warning`: what was made came from a damaged file (kept in error_code / error_message). */
+  markDone(id: number, warning?: { code: string; message: string }): void;
   /** Settle a failure: retried with back-off unless permanent or out of attempts. Returns the new state. */
   markFailed(job: JobRow, code: string, message: string, permanent: boolean, nowMs?: number): 'queued' | 'failed';
   /** Re-queue jobs (for rederive): by kind of blob and/or only failed ones. Returns how many. */
@@ -44,7 +45,7 @@ export function createJobQueue(sqlite: Database.Database): JobQueue {
   const blobStmt = sqlite.prepare('SELECT media_type AS mediaType, kind AS blobKind, size FROM blobs WHERE sha256 = ?');
   const nextStmt = sqlite.prepare(`SELECT min(run_after) AS t FROM jobs WHERE state = 'queued'`);
   const doneStmt = sqlite.prepare(
-    `UPDATE jobs SET state = 'done', finished_at = @now, updated_at = @now, error_code = NULL, error_message = NULL WHERE id = @id`,
+    `UPDATE jobs SET state = 'done', finished_at = @now, updated_at = @now, error_code = @code, error_message = @message WHERE id = @id`,
   );
   const failStmt = sqlite.prepare(
     `UPDATE jobs SET state = @state, run_after = @runAfter, finished_at = @finished, updated_at = @now, error_code = @code, error_message = @message WHERE id = @id`,
@@ -65,8 +66,8 @@ export function createJobQueue(sqlite: Database.Database): JobQueue {
       if (r.t === null) return null;
       return Math.max(0, Date.parse(r.t) - nowMs);
     },
-    markDone(id) {
-      doneStmt.run({ id, now: iso(Date.now()) });
+    markDone(id, warning) {
+      doneStmt.run({ id, now: iso(Date.now()), code: warning?.code ?? null, message: warning?.message ?? null });
     },
     markFailed(job, code, message, permanent, nowMs = Date.now()) {
       const retry = !permanent && job.attempts < job.maxAttempts;

@@ -103,13 +103,13 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
     for (const p of pages) ins.run(job.sha256, p.page, p.text.normalize('NFC'));
     queue.markDone(job.id);
   });
-  const saveDerivatives = sqlite.transaction((job: JobRow, rows: Array<{ name: string; mediaType: string; size: number; width?: number; height?: number }>) => {
+  const saveDerivatives = sqlite.transaction((job: JobRow, rows: Array<{ name: string; mediaType: string; size: number; width?: number; height?: number }>, warning?: ThumbnailResult['warning']) => {
     const ins = sqlite.prepare(
       `INSERT INTO derivatives (sha256, name, media_type, size, width, height) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT(sha256, name) DO UPDATE SET media_type = excluded.media_type, size = excluded.size, width = excluded.width, height = excluded.height, created_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`,
     );
     for (const r of rows) ins.run(job.sha256, r.name, r.mediaType, r.size, r.width ?? null, r.height ?? null);
-    queue.markDone(job.id);
+    queue.markDone(job.id, warning);
   });
 
   function spawn(slot: Slot): void {
@@ -216,7 +216,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
         }
       } else if (outcome.ok && outcome.jobKind === 'thumbnail') {
         const rows = await storeDerivatives(job, outcome.result);
-        saveDerivatives(job, rows);
+        saveDerivatives(job, rows, outcome.result.warning);
         state = 'done';
       } else if (!outcome.ok) {
         state = queue.markFailed(job, outcome.code, outcome.message, outcome.permanent);

@@ -271,6 +271,8 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
   if (!flash && q1(ctx.query.luu) === '1') flash = notice('ok', t('edit.saved'));
   const actions = allowedActions(ctx, rec);
   const failed = rec.files.flatMap((f) => f.derivatives.filter((d) => d.state === 'failed').map((d) => `${f.originalName}: ${d.reason ?? d.errorCode ?? ''}`));
+  // Made from a damaged file (a truncated image: the thumbnail shows only what could be decoded).
+  const damaged = rec.files.flatMap((f) => f.derivatives.filter((d) => d.warning).map((d) => t(`record.warning.${d.warning!.code}`, { name: f.originalName })));
 
   const filesBlock = rec.files.map(
     (f, i) => html`<section class="file" id="file-${i + 1}" aria-labelledby="file-${i + 1}-name">
@@ -343,7 +345,9 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
     ? html`<p class="processing-status" role="status" aria-live="polite" data-poll="/api/products/${rec.id}" data-label-done="${t('record.processingDone')}">${t('record.processing')}</p>`
     : failed.length && ctx.principal
       ? notice('error', t('record.processingFailed', { reason: failed.join('; ') }))
-      : html``;
+      : damaged.length && ctx.principal
+        ? notice('info', damaged.join(' '))
+        : html``;
 
   const body = html`<article class="record">
   <header class="record-head">
