@@ -28,7 +28,7 @@ export function loginPage(ctx: PageCtx, opts: { error?: string; username?: strin
     <div class="form-row"><label for="username">${t('login.username')}</label>
       <input id="username" name="username" autocomplete="username" required value="${opts.username ?? ''}"${opts.error ? html` aria-invalid="true"` : ''}></div>
     <div class="form-row"><label for="password">${t('login.password')}</label>
-      <input id="password" name="password" type="password" autocomplete="current-password" required></div>
+      <input id="password" name="password" type="password" autocomplete="current-password" required${opts.error ? html` autofocus aria-invalid="true"` : ''}></div>
     <button type="submit">${t('login.submit')}</button>
   </form>
 </section>`;

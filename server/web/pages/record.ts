@@ -101,7 +101,9 @@ function preview(app: FastifyInstance, ctx: PageCtx, rec: ProductRecord, f: Prod
 </figure>`;
     }
     case 'pdf': {
-      const n = page && page > 0 ? page : 1;
+      // A page past the end (a stale link, ?trang=99) opens the last one.
+      const total = Number((f.metadata as { pages?: unknown } | null)?.pages) || page || 1;
+      const n = page && page > 0 ? Math.min(page, total) : 1;
       const src = `${f.url}#page=${n}`;
       return html`<div class="pdf-preview">
   <iframe src="${src}" title="${f.originalName}" loading="lazy" class="pdf-frame"></iframe>
@@ -266,6 +268,13 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
   const pageTarget = (fileParam ? rec.files.find((f) => paged(f) && f.sha256 === fileParam) : undefined) ?? rec.files.find((f) => f.kind === 'pdf');
 
   const staff = isStaff(ctx.principal);
+  // Titles of the records a flag names, so staff see what they are before following the link.
+  const flagged = [...new Set(rec.duplicateFlags.map((d) => d.productId))];
+  const duplicateTitles = new Map(
+    staff && flagged.length
+      ? (app.db.sqlite.prepare(`SELECT id, title FROM products WHERE id IN (${flagged.map(() => '?').join(',')})`).all(...flagged) as Array<{ id: number; title: string }>).map((r) => [r.id, r.title])
+      : [],
+  );
   const done = q1(ctx.query.da);
   if (!flash && done && done in TRANSITIONS) flash = notice('ok', t('action.done', { action: t(`action.${done}`) }));
   if (!flash && q1(ctx.query.luu) === '1') flash = notice('ok', t('edit.saved'));
@@ -358,7 +367,7 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
   ${flash ?? ''}
   ${rec.state === 'returned' && rec.returnReason && ctx.principal ? notice('info', html`<strong>${t('record.returnReason')}:</strong> ${rec.returnReason}`) : ''}
   ${staff && rec.duplicateFlags.length
-    ? notice('info', html`${t('record.duplicates')}: ${rec.duplicateFlags.map((d) => html`<a href="/san-pham/${d.productId}">#${d.productId}</a> `)}`)
+    ? notice('info', html`${t('record.duplicates')}: ${[...new Set(rec.duplicateFlags.map((d) => d.productId))].map((pid, i) => html`${i > 0 ? '; ' : ''}<a href="/san-pham/${pid}">${duplicateTitles.get(pid) ?? ''} (#${pid})</a>`)}`)
     : ''}
   ${processingNote}
   <div class="record-layout">

@@ -177,8 +177,10 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
 
   const searched = searchedFor(s.q, res);
   const effectiveSort = s.sort || (s.q ? 'relevance' : 'date');
+  // Without words to search for there is nothing to be relevant to: no "most relevant" choice.
+  const sorts = s.q ? SORTS : SORTS.filter((o) => o !== 'relevance' || effectiveSort === 'relevance');
   const sortBlock = html`<nav class="sort" aria-label="${t('search.sort')}"><span>${t('search.sort')}:</span>
-  ${SORTS.map((o) => (o === effectiveSort ? html`<strong aria-current="true">${t(`search.sort.${o}`)}</strong>` : html`<a href="${stateUrl(s, { sort: o, page: 1 })}">${t(`search.sort.${o}`)}</a>`))}
+  ${sorts.map((o) => (o === effectiveSort ? html`<strong aria-current="true">${t(`search.sort.${o}`)}</strong>` : html`<a href="${stateUrl(s, { sort: o, page: 1 })}">${t(`search.sort.${o}`)}</a>`))}
 </nav>`;
 
   const hits = res.hits.map((h) => {
