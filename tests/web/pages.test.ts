@@ -393,8 +393,9 @@ describe('web pages', () => {
     expect(desk.body).toContain('Hàng chờ thẩm định');
     const report = await get('/bao-cao?nam=2023', archivist);
     expect(report.statusCode).toBe(200);
-    expect(report.body).toContain('<svg');
     expect(report.body).toContain('/api/reports/compliance?year=2023&amp;format=csv');
+    // This file's records were submitted this year: its charts have bars.
+    expect((await get(`/bao-cao?nam=${new Date().getUTCFullYear()}`, archivist)).body).toContain('<svg');
   });
 
   it('keeps the desk selection on a refused bulk action and names each record that failed, and why', async () => {

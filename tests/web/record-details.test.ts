@@ -54,4 +54,11 @@ describe('login and record page details', () => {
     const some = await t.app.inject({ url: '/?q=ban+do' });
     expect(some.body).toContain('Liên quan nhất');
   });
+
+  it('the compliance report says when a year has no submissions instead of drawing empty axes', async () => {
+    const res = await t.app.inject({ url: '/bao-cao?nam=2031', headers: { cookie: archivist.cookie } });
+    expect(res.statusCode).toBe(200);
+    expect(res.body.split('Chưa có sản phẩm nào được nộp trong năm này.').length - 1).toBe(2);
+    expect(res.body).not.toContain('class="bar-chart"');
+  });
 });

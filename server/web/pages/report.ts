@@ -21,7 +21,11 @@ interface ReportTask {
 const STATUS_KEY = { on_time: 'report.onTime', late: 'report.late', missing: 'report.missing' } as const;
 
 /** Horizontal-free, accessible bar chart as SVG markup with a text equivalent (title + table). */
-export function barChart(id: string, title: string, bars: Array<{ label: string; value: number }>, opts: { width?: number; rotate?: boolean } = {}): SafeHtml {
+export function barChart(id: string, title: string, bars: Array<{ label: string; value: number }>, opts: { width?: number; rotate?: boolean; empty?: string } = {}): SafeHtml {
+  // Nothing to draw: say so instead of an empty axis.
+  if (opts.empty !== undefined && bars.every((b) => b.value === 0)) {
+    return html`<figure class="chart" aria-labelledby="${id}-cap"><figcaption id="${id}-cap">${title}</figcaption><p class="hint">${opts.empty}</p></figure>`;
+  }
   const max = Math.max(1, ...bars.map((b) => b.value));
   const n = Math.max(1, bars.length);
   const width = opts.width ?? Math.max(360, n * 48);
@@ -104,8 +108,8 @@ ${res.status !== 200 && res.status !== 404 ? notice('error', t('err.generic', { 
   <li class="cell status-missing"><span class="status-label">${t('report.missing')}</span> ${counts.missing}</li>
 </ul>
 <div class="charts">
-  ${barChart('chart-month', `${t('report.byMonth')} (${year})`, byMonth.map((v, i) => ({ label: String(i + 1), value: v })), { width: 560 })}
-  ${barChart('chart-agency', `${t('report.byAgency')} (${year})`, agencyBars, { rotate: true })}
+  ${barChart('chart-month', `${t('report.byMonth')} (${year})`, byMonth.map((v, i) => ({ label: String(i + 1), value: v })), { width: 560, empty: t('report.noSubmissions') })}
+  ${barChart('chart-agency', `${t('report.byAgency')} (${year})`, agencyBars, { rotate: true, empty: t('report.noSubmissions') })}
 </div>
 ${matrix}`;
   return sendPage(ctx, { title: t('report.title'), body, bodyClass: 'page-report' });
