@@ -191,14 +191,30 @@ export function makeFallbackFontPdf(path: string, lines: string[], opts: { overI
   const ops: string[] = [];
   lines.forEach((line, li) => {
     const y = 780 - li * 16;
-    const tj: string[] = [];
+    // Text objects of the first font: a `|` in the line starts a new one where the next letter of
+    // that font goes (as after a bold run), so the gap before it is no TJ move of either.
+    const segments: Array<{ x: number; tj: string[] }> = [{ x: 0, tj: [] }];
+    let tj = segments[0].tj;
     let run: number[] = [];
     let gap = 0;
+    let newSegment = false;
     const late: Array<{ x: number; codes: number[] }> = [];
     let x = 0;
     for (const ch of [...line.normalize('NFC')]) {
+      if (ch === '|') {
+        if (run.length) tj.push(`(${esc(run)})`);
+        run = [];
+        newSegment = true;
+        continue;
+      }
       const w = ch === ' ' ? 250 : cp1252.has(ch) ? W1(ch) : 500;
       if (ch !== ' ' && cp1252.has(ch)) {
+        if (newSegment) {
+          segments.push({ x, tj: [] });
+          tj = segments.at(-1)!.tj;
+          newSegment = false;
+          gap = 0;
+        }
         if (gap) {
           if (run.length) tj.push(`(${esc(run)})`);
           tj.push(String(-gap));
@@ -218,7 +234,7 @@ export function makeFallbackFontPdf(path: string, lines: string[], opts: { overI
     }
     if (run.length) tj.push(`(${esc(run)})`);
     const x0 = 40;
-    ops.push(`BT /F1 ${size} Tf 1 0 0 1 ${x0} ${y} Tm [${tj.join(' ')}] TJ ET`);
+    for (const seg of segments) if (seg.tj.length) ops.push(`BT /F1 ${size} Tf 1 0 0 1 ${(x0 + (seg.x * size) / 1000).toFixed(3)} ${y} Tm [${seg.tj.join(' ')}] TJ ET`);
     for (const l of late) ops.push(`BT /F2 ${size} Tf 1 0 0 1 ${(x0 + (l.x * size) / 1000).toFixed(3)} ${y} Tm (${esc(l.codes)}) Tj ET`);
     if (opts.overInk) ops.push(`BT /F2 ${size} Tf 1 0 0 1 ${x0 + 1} ${y} Tm (${esc([code2(opts.overInk)])}) Tj ET`);
   });

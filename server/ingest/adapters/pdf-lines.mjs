@@ -81,19 +81,23 @@ export function hasLateGlyphs(items) {
  * letter under the accent it has just drawn, "P̂").
  */
 function clusterLines(items, maxLate, gapsPositioned) {
-  /** @type {Array<{y: number, h: number, x0: number, x1: number, prim: number[], late: number[], last: number, gaps: any[]}>} */
+  /** @type {Array<{y: number, h: number, x0: number, x1: number, prim: number[], late: number[], last: number, gaps: any[], lateExt: Array<[number, number]>}>} */
   const lines = [];
   const lineOf = new Int32Array(items.length).fill(-1);
   let any = false;
+  // Whether the last text item was a late glyph: the blanks after it are the fallback font's own
+  // moves between its glyphs (over the line's ink), not gaps of the line.
+  let afterLate = false;
   for (let i = 0; i < items.length; i++) {
     const it = items[i];
     if (typeof it.str !== 'string' || !isHorizontal(it)) continue;
     if (BLANK.test(it.str)) {
       // A positioned gap of the line being drawn (only with gapsPositioned do gaps have their own items).
       const cur = lines.at(-1);
-      if (gapsPositioned && it.str.length > 0 && cur && Math.abs(it.transform[5] - cur.y) <= Math.max(0.5, 0.05 * cur.h)) cur.gaps.push(it);
+      if (gapsPositioned && !afterLate && it.str.length > 0 && cur && Math.abs(it.transform[5] - cur.y) <= Math.max(0.5, 0.05 * cur.h)) cur.gaps.push(it);
       continue;
     }
+    afterLate = false;
     const x = it.transform[4];
     const y = it.transform[5];
     const h = Math.abs(it.height || it.transform[3] || 10);
@@ -104,7 +108,8 @@ function clusterLines(items, maxLate, gapsPositioned) {
     // is a letter or digit: not a sub- or superscript, an accent placed over a letter, or pieces of
     // a long arrow (TeX draws all of these back over what it has just set).
     const sameBaseline = (l) => Math.abs(y - l.y) <= Math.max(0.5, 0.05 * l.h) && Math.abs(h - l.h) <= 0.15 * l.h;
-    const short = it.str.length <= maxLate && (maxLate === Number.POSITIVE_INFINITY || !SPACE.test(it.str)) && LETTER.test(it.str);
+    // (A run may hold a word space: "cụ ở" drawn in one go, two one-letter pieces of two words.)
+    const short = LETTER.test(it.str) && (maxLate === Number.POSITIVE_INFINITY || (it.str.length <= maxLate && it.str.split(/\s+/).every((w) => w.length <= 4)));
     if (cur && sameLine(cur) && x >= cur.x1 - 0.25 * h) {
       cur.prim.push(i);
       cur.x1 = Math.max(cur.x1, x1);
@@ -121,20 +126,22 @@ function clusterLines(items, maxLate, gapsPositioned) {
       for (let k = lines.length - 1; k >= Math.max(0, lines.length - LOOKBACK); k--) {
         const l = lines[k];
         if (!sameBaseline(l) || x > l.x1 + 0.25 * h || x1 < l.x0 - h || it.fontName === items[l.prim[0]].fontName || overlaysSame(items, l, it)) continue;
-        if (gapsPositioned && !fillsGap(l, x, x1, h)) continue;
+        if (gapsPositioned && !fillsGap(items, l, x, x1, h)) continue;
         const d = x >= l.x0 - 0.25 * h ? 0 : l.x0 - x1;
         if (d < best) [best, target] = [d, k];
         if (d === 0) break;
       }
     }
     if (target >= 0) {
+      afterLate = true;
+      lines[target].lateExt.push([x, x1]);
       lines[target].late.push(i);
       lines[target].last = Math.max(lines[target].last, i);
       lineOf[i] = target;
       any = true;
       continue;
     }
-    lines.push({ y, h, x0: x, x1, prim: [i], late: [], last: i, gaps: [] });
+    lines.push({ y, h, x0: x, x1, prim: [i], late: [], last: i, gaps: [], lateExt: [] });
     lineOf[i] = lines.length - 1;
   }
   return { lines, lineOf, any };
@@ -166,18 +173,23 @@ function rebuildLines(items, lines, lineOf, styles) {
 }
 
 /**
- * Whether a late glyph [x, x1] sits in one of the line's gaps, flush with its start or its end (a
- * letter inside a word fills its gap; one ending a word starts its gap, the word space after it; one
- * starting a word ends its gap; a one-letter word sits in the middle, a space on each side), or
- * just before the line's first glyph.
+ * Whether a late glyph [x, x1] sits in one of the line's gaps — a positioned blank item, or the room
+ * between two of its text items (where a bold or italic run ends and the next begins) — flush with
+ * the gap's start or its end (a letter inside a word fills its gap; one ending a word starts its gap,
+ * the word space after it; one starting a word ends its gap), in its middle (a one-letter word, a
+ * space on each side), or a word space after a late glyph already placed in the same gap ("cụ ở");
+ * or whether it ends just before the line's first glyph.
  */
-function fillsGap(line, x, x1, h) {
+function fillsGap(items, line, x, x1, h) {
   const tol = 0.15 * h;
   if (x1 <= line.x0 + tol && x1 >= line.x0 - h) return true;
-  for (const g of line.gaps) {
-    const gx = g.transform[4];
-    const gx1 = gx + (g.width || 0);
-    if (x >= gx - tol && x1 <= gx1 + tol && (Math.abs(x - gx) <= tol || Math.abs(x1 - gx1) <= tol || Math.abs(x - gx - (gx1 - x1)) <= tol)) return true;
+  const gaps = line.gaps.map((g) => [g.transform[4], g.transform[4] + (g.width || 0)]);
+  const ink = line.prim.map((i) => [items[i].transform[4], items[i].transform[4] + (items[i].width || 0)]).sort((a, b) => a[0] - b[0]);
+  for (let k = 1; k < ink.length; k++) if (ink[k][0] - ink[k - 1][1] > tol) gaps.push([ink[k - 1][1], ink[k][0]]);
+  for (const [gx, gx1] of gaps) {
+    if (x < gx - tol || x1 > gx1 + tol) continue;
+    if (Math.abs(x - gx) <= tol || Math.abs(x1 - gx1) <= tol || Math.abs(x - gx - (gx1 - x1)) <= tol) return true;
+    if (line.lateExt.some(([ax, ax1]) => ax >= gx - tol && ax1 <= gx1 + tol && x - ax1 >= -tol && x - ax1 <= 0.6 * h)) return true;
   }
   return false;
 }
