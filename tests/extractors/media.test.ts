@@ -22,9 +22,9 @@ describe('video extractor', () => {
     const path = join(dir, 'titled.mkv');
     await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=duration=1:size=160x120:rate=10', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1',
       '-c:v', 'libx264', '-c:a', 'aac', '-metadata', 'title=Lễ hội Lồng tồng Trùng Khánh', '-metadata', 'comment=Phóng sự của Đài PT-TH Cao Bằng',
-      '-metadata:s:a:0', 'title=Tiếng Tày', path]);
+      '-metadata:s:v:0', 'title=Bản phát sóng', '-metadata:s:a:0', 'title=Tiếng Tày', path]);
     const { pages } = await video.extract(await inputFor(path, 'video', 'video/x-matroska', dir));
-    expect(pages).toEqual([{ page: 1, text: 'Lễ hội Lồng tồng Trùng Khánh\nPhóng sự của Đài PT-TH Cao Bằng\nTiếng Tày' }]);
+    expect(pages).toEqual([{ page: 1, text: 'Lễ hội Lồng tồng Trùng Khánh\nPhóng sự của Đài PT-TH Cao Bằng\nBản phát sóng\nTiếng Tày' }]);
     const plain = join(dir, 'untitled.mp4');
     await makeVideo(plain, { seconds: 1, width: 160, height: 120 });
     expect((await video.extract(await inputFor(plain, 'video', 'video/mp4', dir))).pages).toEqual([]);
@@ -211,6 +211,15 @@ describe('audio extractor', () => {
     expect(metadata.tags).toMatchObject({ title: 'Lễ hội Pháo hoa', artist: 'Đài Phát thanh Cao Bằng', year: 2023 });
     for (const t of ['Lễ hội Pháo hoa Trùng Khánh', 'Bài ca Cao Bằng', 'Đài truyền thanh huyện', 'Tuyên truyền cổ động', 'Khuyến khích', 'Bảo Lạc, Cao Bằng', 'Bác Hồ']) {
       expect(repairLegacyTag(encode(t).toString('latin1')), `${name}: ${t}`).toBe(t);
+    }
+  });
+
+  it('the fields of one ID3v1 tag are read in one code page: a short field follows the others', async () => {
+    // Read alone, each of these reads as other valid syllables in another code page ("Vô quờ mâ", "Thu Hi«n").
+    for (const [title, artist] of [['Về quê mẹ', 'Thu Hiền, Đài Cao Bằng'], ['Lời ru người Nùng Phàn Slình', 'Thu Hiền']]) {
+      const path = await id3v1Mp3('id3v1-one-page.mp3', viscii(title), viscii(artist));
+      const { metadata } = await audio.extract(await inputFor(path, 'audio', 'audio/mpeg', dir));
+      expect(metadata.tags).toMatchObject({ title, artist });
     }
   });
 

@@ -14,7 +14,7 @@
 import { readAudioTags, type AudioTagFacts } from '../adapters/audio-tags.ts';
 import { audioPeaks, decodedAudioFrom, measureDecodedDuration, probe, type ProbeResult } from '../adapters/ffmpeg.ts';
 import { writeThumbnails } from '../adapters/sharp.ts';
-import { decodeText, isLegacyVietnameseEncoding, repairLegacyVietnamese } from '../adapters/text-encoding.ts';
+import { decodeBytes, decodeText, isLegacyVietnameseEncoding, repairLegacyVietnamese } from '../adapters/text-encoding.ts';
 import { assertNotEmpty, compact, tagText } from './common.ts';
 import { PermanentExtractError, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
 import { drawWaveform } from './waveform.ts';
@@ -43,10 +43,24 @@ export function repairLegacyTag(s: string): string {
   return repairLegacyVietnamese(s);
 }
 
+/**
+ * One tag set was written in one code page: its Latin-1-only strings are judged together (a short
+ * field — "Thu Hiền", "Về quê mẹ" — alone can read as valid syllables in the wrong code page), and
+ * when they are clearly legacy Vietnamese, every one of them is read in that code page. Otherwise
+ * each string is repaired on its own as before.
+ */
 function repairTags<T extends Record<string, unknown>>(tags: T): T {
+  const legacy = (s: unknown): s is string => typeof s === 'string' && /[\u0080-\u00ff]/.test(s) && !/[^\u0000-\u00ff]/.test(s);
+  const strings = Object.values(tags).flatMap((v) => (Array.isArray(v) ? v : [v])).filter(legacy);
+  let whole: string | null = null;
+  if (strings.length > 1) {
+    const d = decodeText(Buffer.from(strings.join('\n'), 'latin1'));
+    if (isLegacyVietnameseEncoding(d.encoding) && (d.text.match(ACCENTED_WORD)?.length ?? 0) >= 2) whole = d.encoding;
+  }
+  const fix = (s: string) => (whole !== null && legacy(s) ? decodeBytes(Buffer.from(s, 'latin1'), whole).normalize('NFC') : repairLegacyTag(s));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(tags)) {
-    out[k] = typeof v === 'string' ? repairLegacyTag(v) : Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? repairLegacyTag(x) : x)) : v;
+    out[k] = typeof v === 'string' ? fix(v) : Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? fix(x) : x)) : v;
   }
   return out as T;
 }
@@ -134,7 +148,8 @@ export const audioExtractor: Extractor = {
       ...truncated,
     });
     const tags = (metadata.tags ?? {}) as Record<string, unknown>;
-    const pages = tagText(['title', 'artist', 'albumArtist', 'album', 'composer', 'genre', 'comment', 'copyright'].map((k) => tags[k]));
+    // (Not the genre: ID3v1 stores a number whose English name, "Other", "Folk"…, says little.)
+    const pages = tagText(['title', 'artist', 'albumArtist', 'album', 'composer', 'comment', 'copyright'].map((k) => tags[k]));
     return { metadata: { ...metadata, hasCover: Boolean(f.picture) }, pages };
   },
 

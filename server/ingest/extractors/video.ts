@@ -91,7 +91,7 @@ export const videoExtractor: Extractor = {
     });
     if (!v && !audio.length) throw new PermanentExtractError('MEDIA_MALFORMED', 'The file has no video or audio stream');
     const ft = Object.fromEntries(Object.entries(p.format.tags ?? {}).map(([k, v]) => [k.toLowerCase(), v])); // Matroska's are upper case
-    const pages = tagText([ft.title, ft.artist, ft.album, ft.comment, ft.description, ft.synopsis, ft.copyright, [...audio, ...subs].map((s) => s.tags?.title)]);
+    const pages = tagText([ft.title, ft.artist, ft.album, ft.comment, ft.description, ft.synopsis, ft.copyright, p.streams.map((s) => s.tags?.title)]);
     // A header can claim more than the file holds (an upload cut short whose index sits at the start,
     // as in a fast-start MP4): when no frame decodes near the claimed end, measure what does.
     const claimed = metadata.durationSec;
