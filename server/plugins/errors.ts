@@ -68,6 +68,13 @@ function validationField(e: FastifyError): string | undefined {
   return path || undefined;
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** 405 METHOD_NOT_ALLOWED (with Allow) when some route has the path for other methods, else 404 ROUTE_NOT_FOUND. */
+    notFoundOrNotAllowed(req: FastifyRequest, reply: FastifyReply): FastifyReply;
+  }
+}
+
 export default fp(
   async function errorsPlugin(app: FastifyInstance) {
     // An id in an API path is a plain decimal number. Ajv's type coercion would also read "0x10",
@@ -103,24 +110,32 @@ export default fp(
       return reply.code(500).send(errorBody(500, 'INTERNAL_ERROR', 'Internal server error'));
     });
     // Every route's path as a pattern, to tell "no such path" (404) from "not with this method" (405).
+    // (Not the web's catch-all GET `/*`, which answers every other GET with a 404 page.)
     const routes: Array<{ pattern: RegExp; methods: string[] }> = [];
     app.addHook('onRoute', (route) => {
-      if (!route.url.startsWith('/api/')) return;
+      if (route.url.includes('*')) return;
       const source = route.url.split('/').map((seg) => (seg.startsWith(':') ? '[^/]+' : seg === '*' ? '.*' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/');
       routes.push({ pattern: new RegExp(`^${source}/?$`), methods: [route.method].flat().map(String) });
     });
-    app.setNotFoundHandler((req, reply) => {
+    /** The methods some route answers on this path (empty: no route has it). */
+    const methodsFor = (path: string): string[] => {
+      const allowed = new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods));
+      if (allowed.has('GET')) allowed.add('HEAD');
+      return [...allowed].sort();
+    };
+    app.decorate('notFoundOrNotAllowed', (req: FastifyRequest, reply: FastifyReply) => {
       const path = req.url.split('?')[0];
-      if (path.startsWith('/api/')) {
-        const allowed = new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods));
-        if (allowed.size > 0 && !allowed.has(req.method)) {
-          if (allowed.has('GET')) allowed.add('HEAD');
-          const allow = [...allowed].sort().join(', ');
-          return reply.code(405).header('allow', allow).send(errorBody(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path} (allowed: ${allow})`));
-        }
+      const allowed = methodsFor(path);
+      // A path some route of this very method has, yet no route took it: a parameter longer than
+      // the router takes (routerOptions.maxParamLength), as fastify answers other methods.
+      if (allowed.includes(req.method)) return reply.code(414).send(errorBody(414, 'URI_TOO_LONG', 'A part of the path is too long'));
+      if (allowed.length > 0 && !allowed.includes(req.method)) {
+        const allow = allowed.join(', ');
+        return reply.code(405).header('allow', allow).send(errorBody(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path} (allowed: ${allow})`));
       }
       return reply.code(404).send(errorBody(404, 'ROUTE_NOT_FOUND', `No route ${req.method} ${path}`));
     });
+    app.setNotFoundHandler((req, reply) => app.notFoundOrNotAllowed(req, reply));
   },
   { name: 'errors' },
 );

@@ -10,7 +10,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WEB_STATIC_DIR } from '../paths.ts';
 import type { Role } from '../db/schema.ts';
-import { errorBody } from '../plugins/errors.ts';
 import { loadAssets } from './assets.ts';
 import { pageCtx, type PageCtx } from './context.ts';
 import { searcher } from './search-access.ts';
@@ -145,9 +144,7 @@ export default async function webRoutes(app: FastifyInstance) {
   // Any other GET: a friendly page for people, the usual JSON for API clients.
   app.get('/*', hide, async (req, reply) => {
     const path = req.url.split('?')[0];
-    if (path.startsWith('/api/') || path === '/api') {
-      return reply.code(404).send(errorBody(404, 'ROUTE_NOT_FOUND', `No route GET ${path}`));
-    }
+    if (path.startsWith('/api/') || path === '/api') return app.notFoundOrNotAllowed(req, reply);
     return notFoundPage(ctxOf(req, reply));
   });
 }

@@ -100,6 +100,14 @@ describe('real HTTP server', () => {
     expect(put.status).toBe(405);
     expect(put.headers.get('allow')).toBe('DELETE, GET, HEAD, PATCH');
     expect((await put.json()).code).toBe('METHOD_NOT_ALLOWED');
+    // Also where the web answers every other GET (its catch-all), and outside /api.
+    const getLogin = await get('/api/auth/login');
+    expect(getLogin.status).toBe(405);
+    expect(getLogin.headers.get('allow')).toBe('POST');
+    const delHealth = await fetch(`${base}/healthz`, { method: 'DELETE' });
+    expect(delHealth.status).toBe(405);
+    expect(delHealth.headers.get('allow')).toBe('GET, HEAD');
+    expect((await get(`/api/products/${'1'.repeat(300)}`)).status).toBe(414);
     const none = await get('/api/no-such-thing');
     expect(none.status).toBe(404);
     expect((await none.json()).code).toBe('ROUTE_NOT_FOUND');
