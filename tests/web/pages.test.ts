@@ -351,6 +351,12 @@ describe('web pages', () => {
     expect(mixed.body.split('<main')[1]).not.toMatch(/nope|khong-co/);
     expect(mixed.body).toMatch(new RegExp(`class="chip" href="/\\?agency=${agencyCode}&amp;language=vi"`));
     expect([...mixed.body.matchAll(/class="chip" href=/g)].length).toBe(3);
+    // One language at a time: the last valid one, whatever its case, an invalid one beside it ignored.
+    for (const q of ['language=vi&language=xx', 'language=xx&language=vi', 'language=VI', 'language=vi,xx']) {
+      const page = await get(`/?${q}`);
+      expect(page.body, q).toMatch(/class="chip" href="\/"/);
+      expect(page.body.split('<main')[1], q).not.toContain('xx');
+    }
   });
 
   it('says which whole query was searched when a syllable was corrected or left out', async () => {

@@ -37,7 +37,7 @@ export function readState(query: PageCtx['query']): SearchState {
     const arr = Array.isArray(v) ? v : v ? [v] : [];
     return [...new Set(arr.flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x !== '' && x.length <= 100))].slice(0, 20);
   };
-  const filters = { type: list('type'), agency: list('agency'), year: list('year').filter((y) => /^\d{4}$/.test(y)).slice(-1), language: list('language').slice(-1) };
+  const filters = { type: list('type'), agency: list('agency'), year: list('year').filter((y) => /^\d{4}$/.test(y)).slice(-1), language: [...new Set(list('language').map((l) => l.toLowerCase()))] };
   const sortRaw = q1(query.sort);
   const page = Math.min(Math.max(1, Number.parseInt(q1(query.page), 10) || 1), 100);
   return { q: q1(query.q).slice(0, 300).trim(), filters, sort: (SORTS as readonly string[]).includes(sortRaw) ? (sortRaw as SearchState['sort']) : '', page };
@@ -83,10 +83,13 @@ function runSearch(app: FastifyInstance, ctx: PageCtx, s: SearchState): SearchRe
  */
 function knownFilters(app: FastifyInstance, s: SearchState, agencies: Map<string, unknown>): SearchState {
   const t = translator('vi');
-  const language = s.filters.language.filter((l) => {
-    if (t(`language.${l}`) !== `language.${l}`) return true;
-    return app.db.sqlite.prepare('SELECT 1 FROM products, json_each(products.languages) AS l WHERE l.value = ? LIMIT 1').get(l) !== undefined;
-  });
+  // One language at a time: the last one given that can match (`language=tay&language=xx` is Tày).
+  const language = s.filters.language
+    .filter((l) => {
+      if (t(`language.${l}`) !== `language.${l}`) return true;
+      return app.db.sqlite.prepare('SELECT 1 FROM products, json_each(products.languages) AS l WHERE l.value = ? LIMIT 1').get(l) !== undefined;
+    })
+    .slice(-1);
   return {
     ...s,
     filters: {
