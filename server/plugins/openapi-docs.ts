@@ -21,7 +21,7 @@ export function operationId(method: string, url: string): string {
   return [method.toLowerCase(), ...words.map((w) => w[0].toUpperCase() + w.slice(1))].join('');
 }
 
-const binary = (description: string) => ({ description, type: 'string', format: 'binary' });
+const binary = (description: string, mediaType = 'application/octet-stream') => ({ description, content: { [mediaType]: { schema: { type: 'string', format: 'binary' } } } });
 
 const UPLOAD_BODY = {
   type: 'object',
@@ -39,10 +39,10 @@ export function documentRoute({ schema, url, route }: { schema: FastifySchema; u
   out.operationId ??= operationId(String(method), url);
   if (method === 'POST' && url === '/api/products') out.body = UPLOAD_BODY;
   if (method === 'GET' && url === '/api/files/:sha256') {
-    out.response = { ...(schema?.response as object), 200: binary('The original file'), 206: binary('The requested byte range (Range header)'), 304: { description: 'Not modified (If-None-Match)', type: 'null' } };
+    out.response = { ...(schema?.response as object), 200: binary('The original file, with its own media type', '*/*'), 206: binary('The requested byte range (Range header)', '*/*'), 304: { description: 'Not modified (If-None-Match)', type: 'null' } };
   }
   if (method === 'GET' && url === '/api/files/:sha256/thumbnail') {
-    out.response = { ...(schema?.response as object), 200: binary('The thumbnail (WebP), or a placeholder for kinds without a picture'), 304: { description: 'Not modified (If-None-Match)', type: 'null' } };
+    out.response = { ...(schema?.response as object), 200: binary('The thumbnail, or a placeholder for kinds without a picture', 'image/webp'), 304: { description: 'Not modified (If-None-Match)', type: 'null' } };
   }
   return { schema: out as FastifySchema, url };
 }

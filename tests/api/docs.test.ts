@@ -33,5 +33,7 @@ describe('OpenAPI', () => {
     const file = doc.paths['/api/files/{sha256}'].get.responses;
     expect(Object.keys(file)).toEqual(expect.arrayContaining(['200', '206', '304', '404', '416']));
     expect(Object.keys(doc.paths['/api/files/{sha256}/thumbnail'].get.responses)).toEqual(expect.arrayContaining(['200', '404']));
+    expect(Object.keys(file['200'].content)).toEqual(['*/*']);
+    expect(Object.keys(doc.paths['/api/files/{sha256}/thumbnail'].get.responses['200'].content)).toEqual(['image/webp']);
   });
 });
