@@ -50,41 +50,36 @@ function odfMarkupText(markup: string): string {
  */
 export function drawingMLText(xmlBytes: Uint8Array): string {
   const s = withoutElements(strFromU8(xmlBytes), 'a:fld', (startTag) => /\btype="slidenum"/.test(startTag));
+  return markupRunsText(s, { text: 'a:t', paragraphEnd: '</a:p>', breaks: ['a:br'], tab: 'a:tab' }).replace(/\n{2,}/g, '\n').trim();
+}
+
+/**
+ * The text of a run-based markup (DrawingML, WordprocessingML): each text element's content
+ * (entities decoded), a line break at each paragraph's end and break element, a tab at each tab.
+ */
+function markupRunsText(s: string, tags: { text: string; paragraphEnd: string; breaks: string[]; tab: string }): string {
+  const close = `</${tags.text}>`;
   let out = '';
   for (let i = s.indexOf('<'); i >= 0; i = s.indexOf('<', i + 1)) {
-    if (isTagAt(s, i, 'a:t')) {
+    if (isTagAt(s, i, tags.text)) {
       const gt = s.indexOf('>', i);
       if (gt < 0) break;
       if (s[gt - 1] === '/') continue;
-      const close = s.indexOf('</a:t>', gt + 1);
-      if (close < 0) break;
-      out += s.slice(gt + 1, close).replace(XML_ENTITY, decodeEntity);
-      i = close;
-    } else if (s.startsWith('</a:p>', i) || isTagAt(s, i, 'a:br')) out += '\n';
-    else if (isTagAt(s, i, 'a:tab')) out += '\t';
+      const end = s.indexOf(close, gt + 1);
+      if (end < 0) break;
+      out += s.slice(gt + 1, end).replace(XML_ENTITY, decodeEntity);
+      i = end;
+    } else if (s.startsWith(tags.paragraphEnd, i) || tags.breaks.some((b) => isTagAt(s, i, b))) out += '\n';
+    else if (isTagAt(s, i, tags.tab)) out += '\t';
   }
-  return out.replace(/\n{2,}/g, '\n').trim();
+  return out;
 }
 
 // ---------- Word (DOCX) notes and comments ----------
 
 /** Text of WordprocessingML markup: the runs' text (`<w:t>`), tabs and line breaks kept, a line per paragraph (tab stops of paragraph properties left out). */
 function wordprocessingText(xml: string): string {
-  const s = withoutElements(xml, 'w:tabs');
-  let out = '';
-  for (let i = s.indexOf('<'); i >= 0; i = s.indexOf('<', i + 1)) {
-    if (isTagAt(s, i, 'w:t')) {
-      const gt = s.indexOf('>', i);
-      if (gt < 0) break;
-      if (s[gt - 1] === '/') continue;
-      const close = s.indexOf('</w:t>', gt + 1);
-      if (close < 0) break;
-      out += s.slice(gt + 1, close).replace(XML_ENTITY, decodeEntity);
-      i = close;
-    } else if (s.startsWith('</w:p>', i) || isTagAt(s, i, 'w:br') || isTagAt(s, i, 'w:cr')) out += '\n';
-    else if (isTagAt(s, i, 'w:tab')) out += '\t';
-  }
-  return out;
+  return markupRunsText(withoutElements(xml, 'w:tabs'), { text: 'w:t', paragraphEnd: '</w:p>', breaks: ['w:br', 'w:cr'], tab: 'w:tab' });
 }
 
 /**
