@@ -54,6 +54,20 @@ export default async function productUploadRoutes(app: FastifyInstance) {
       const received: ReceivedFile[] = [];
       let fields: ProductInsert | null = null;
       let sawFile = false;
+      /** Unknown or repeated form fields: refused with the record's own problems, all listed at once. */
+      const formProblems: AppError[] = [];
+      const parseFields = (): ProductInsert => {
+        if (formProblems.length === 0) return parseNewProductFields(raw, { sqlite, principal });
+        const errors = formProblems.map((e) => ({ field: e.details.field as string, message: e.message }));
+        try {
+          parseNewProductFields(raw, { sqlite, principal });
+        } catch (e) {
+          if (!(e instanceof AppError) || e.code !== 'VALIDATION_FAILED') throw e;
+          errors.push(...((e.details.errors as typeof errors | undefined) ?? [{ field: e.details.field as string, message: e.message }]));
+        }
+        const first = formProblems[0];
+        throw new AppError(400, 'VALIDATION_FAILED', first.message, { field: first.details.field, errors });
+      };
       /** Parts whose bytes repeat an earlier file of this upload: stored once, under the first name. */
       const mergedFiles: Array<{ sha256: string; fileName: string; mergedInto: string }> = [];
       let onDuplicate: 'flag' | 'reject' | undefined;
@@ -91,12 +105,18 @@ export default async function productUploadRoutes(app: FastifyInstance) {
           if (part.nameTruncated) throw err.tooLarge('FIELD_TOO_LARGE', `Field name "${part.name}…" is too long`, { field: part.name });
           if (part.type === 'field') {
             const kind = formFieldKind(part.name);
-            if (kind === null) throw err.validation(part.name, `unknown field "${part.name}"`);
+            if (kind === null) {
+              formProblems.push(err.validation(part.name, `unknown field "${part.name}"`));
+              continue;
+            }
             // The record was read at the first file: a later field would be dropped without a word.
             if (sawFile) {
               throw err.validation(part.name, `Field "${part.name}" was sent after a file: send the record's fields before the files`, 'FIELD_AFTER_FILE');
             }
-            if (kind === 'one' && raw[part.name] !== undefined) throw err.validation(part.name, `Field "${part.name}" was sent more than once`);
+            if (kind === 'one' && raw[part.name] !== undefined) {
+              formProblems.push(err.validation(part.name, `Field "${part.name}" was sent more than once`));
+              continue;
+            }
             (raw[part.name] ??= []).push(part.value);
             continue;
           }
@@ -109,7 +129,7 @@ export default async function productUploadRoutes(app: FastifyInstance) {
           // named FIELD_AFTER_FILE; if none comes, the end of the form reports the missing field.
           if (fields === null && REQUIRED_FIELDS.some((f) => !raw[f]?.some((v) => v.trim() !== ''))) continue;
           // Refuse bad metadata before reading a possibly large file.
-          fields ??= parseNewProductFields(raw, { sqlite, principal });
+          fields ??= parseFields();
           onDuplicate ??= duplicateMode(raw);
           const file = await receiveFile(part.data, {
             tmpDir: app.paths.tmpDir,
@@ -128,7 +148,7 @@ export default async function productUploadRoutes(app: FastifyInstance) {
         }
         stopIdleTimer();
         if (!sawFile) throw err.validation('file', 'At least one file is required (multipart part named "file")', 'NO_FILES');
-        fields ??= parseNewProductFields(raw, { sqlite, principal });
+        fields ??= parseFields();
         onDuplicate ??= duplicateMode(raw);
         if (onDuplicate === 'reject') {
           const existing = app.ingest.findExisting(received.map((f) => f.sha256));

@@ -392,6 +392,11 @@ describe('POST /api/products (upload)', () => {
     expect(unknown.statusCode).toBe(400);
     expect(unknown.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'foo' });
     expect(unknown.json().message).toContain('"foo"');
+    // With the record's own problems, all listed at once.
+    const many = await upload({ title: 'Tờ rơi', type: 'sach', year: '20x3', zzz: '1' }, [{ filename: 'to-roi.txt', data: Buffer.from('Tờ rơi nhiều lỗi') }]);
+    expect(many.statusCode).toBe(400);
+    expect(many.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'zzz' });
+    expect(many.json().errors.map((e: { field: string }) => e.field)).toEqual(['zzz', 'type', 'year']);
     for (const name of ['title', 'type', 'year', 'onDuplicate']) {
       const twice = { title: 'Tờ rơi', type: 'leaflet', year: '2023', onDuplicate: 'flag', [name]: { title: ['Tờ rơi X', 'Tờ rơi Y'], type: ['leaflet', 'flyer'], year: ['2022', '2023'], onDuplicate: ['flag', 'flag'] }[name]! };
       const res = await upload(twice, [{ filename: 'to-roi.txt', data: Buffer.from('Tờ rơi gửi hai lần') }]);
