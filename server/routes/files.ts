@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { canSee } from '../catalogue/visibility.ts';
 import type { MediaKind } from '../db/schema.ts';
-import { err } from '../errors.ts';
+import { AppError, err } from '../errors.ts';
 import { placeholderImage } from '../ingest/placeholder.ts';
 import { thumbName } from '../ingest/extractors/types.ts';
 import { ErrorSchema, Sha256Params } from './schemas.ts';
@@ -128,6 +128,14 @@ export default async function fileRoutes(app: FastifyInstance) {
         .header('x-content-type-options', 'nosniff');
       if (blob.kind !== 'pdf') reply.header('content-security-policy', "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'");
       if (notModified(req, etag)) return reply.code(304).send();
+      if ((await app.blobStore.stat(sha)) === null) {
+        // The record names bytes the store no longer holds (deleted or moved on disk): say so with a
+        // code of our own, and log it for the administrator (`npm run verify` lists every such file).
+        req.log.error({ sha256: sha }, 'file bytes missing from the blob store');
+        for (const h of ['etag', 'content-disposition', 'content-security-policy', 'content-type', 'accept-ranges']) reply.removeHeader(h);
+        reply.header('cache-control', 'no-store');
+        throw new AppError(404, 'BLOB_MISSING', "The file's bytes are missing from the store; an administrator can check the store with npm run verify");
+      }
       const ifRange = req.headers['if-range'];
       const range = ifRange !== undefined && ifRange !== etag ? null : parseRange(req.headers.range, blob.size);
       if (range === 'unsatisfiable') {
@@ -169,6 +177,11 @@ export default async function fileRoutes(app: FastifyInstance) {
         const etag = `"${sha}-${size}-${row.created_at.replace(/\D/g, '')}"`;
         reply.header('etag', etag).header('cache-control', thumbCacheControl(isPublic)).header('x-content-type-options', 'nosniff');
         if (notModified(req, etag)) return reply.code(304).send();
+        if ((await app.blobStore.statDerivative(sha, name)) === null) {
+          req.log.error({ sha256: sha, name }, 'thumbnail missing from the blob store');
+          reply.removeHeader('etag').header('cache-control', 'no-store');
+          throw new AppError(404, 'THUMBNAIL_MISSING', 'The thumbnail is missing from the store; an administrator can make it again with npm run rederive');
+        }
         reply.header('content-type', row.media_type).header('content-length', row.size);
         return reply.send(app.blobStore.readDerivative(sha, name));
       }

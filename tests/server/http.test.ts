@@ -3,7 +3,7 @@
  * byte-identical downloads, Range requests, UTF-8 file names, truncated and aborted uploads.
  */
 import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { readdir, rename } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -86,6 +86,24 @@ describe('real HTTP server', () => {
     expect(res.headers.get('content-disposition')).toBeNull();
     expect(res.headers.get('etag')).toBeNull();
     expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('answers 404 BLOB_MISSING, with none of the file headers, when the store lost the bytes of a file', async () => {
+    const sha = rec.files[0].sha256 as string;
+    const path = join(t.dataDir, 'blobs', sha.slice(0, 2), sha.slice(2, 4), sha);
+    await rename(path, `${path}.away`);
+    try {
+      for (const headers of [{}, { range: 'bytes=0-9' }] as Array<Record<string, string>>) {
+        const res = await get(`/api/files/${sha}`, headers);
+        expect(res.status).toBe(404);
+        expect((await res.json()).code).toBe('BLOB_MISSING');
+        expect(res.headers.get('content-disposition')).toBeNull();
+        expect(res.headers.get('etag')).toBeNull();
+      }
+    } finally {
+      await rename(`${path}.away`, path);
+    }
+    expect((await get(`/api/files/${sha}`)).status).toBe(200);
   });
 
   it('answers routing errors with the API error body: a bad path encoding, a too-long parameter, a wrong method', async () => {
