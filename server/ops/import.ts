@@ -300,26 +300,28 @@ async function importRow(
   return result;
 }
 
-/** Per folder, its entries by their NFC form (the first in readdir order when two share one). */
-type NfcNames = Map<string, Promise<Map<string, string>>>;
+/** Per folder, its entries by their NFC form (every entry of that form, in readdir order). */
+type NfcNames = Map<string, Promise<Map<string, string[]>>>;
 
 /**
  * A folder's entries by NFC name, read once per import: reading and normalising the whole folder
  * again for every row cost rows × entries (4,000 decomposed names took 23 s, 10,000 minutes).
  */
-function entriesByNfc(cache: NfcNames, dir: string): Promise<Map<string, string>> {
+function entriesByNfc(cache: NfcNames, dir: string): Promise<Map<string, string[]>> {
   let entries = cache.get(dir);
   if (entries === undefined) {
     entries = readdir(dir).then(
       (names) => {
-        const byNfc = new Map<string, string>();
+        const byNfc = new Map<string, string[]>();
         for (const name of names) {
           const key = name.normalize('NFC');
-          if (!byNfc.has(key)) byNfc.set(key, name);
+          const same = byNfc.get(key);
+          if (same) same.push(name);
+          else byNfc.set(key, [name]);
         }
         return byNfc;
       },
-      () => new Map<string, string>(),
+      () => new Map<string, string[]>(),
     );
     cache.set(dir, entries);
   }
@@ -328,24 +330,23 @@ function entriesByNfc(cache: NfcNames, dir: string): Promise<Map<string, string>
 
 /**
  * Where a manifest path is on disk (null: nowhere). The manifest is read in NFC, but file names
- * may be stored decomposed (NFD: folders copied from a Mac, some zip tools), so a path segment
- * not found as written is looked up among its folder's entries by its NFC form.
+ * may be stored decomposed (NFD: folders copied from a Mac, some zip tools), so each path segment
+ * is looked up among its folder's entries by its NFC form. Two entries may share one (a Mac copy
+ * merged beside the original folder, "Ảnh" twice): each is tried, until the whole path is found.
  */
 async function locate(folder: string, path: string, nfcNames: NfcNames): Promise<string | null> {
   if (await lstat(path).then(() => true, () => false)) return path;
-  let at = folder;
-  for (const segment of relative(folder, path).split(sep)) {
-    const exact = join(at, segment);
-    if (await lstat(exact).then(() => true, () => false)) {
-      at = exact;
-      continue;
+  const segments = relative(folder, path).split(sep);
+  const walk = async (at: string, k: number): Promise<string | null> => {
+    if (k === segments.length) return at;
+    const candidates = (await entriesByNfc(nfcNames, at)).get(segments[k].normalize('NFC')) ?? [];
+    for (const name of candidates) {
+      const found = await walk(join(at, name), k + 1);
+      if (found !== null) return found;
     }
-    const want = segment.normalize('NFC');
-    const match = (await entriesByNfc(nfcNames, at)).get(want);
-    if (match === undefined) return null;
-    at = join(at, match);
-  }
-  return at;
+    return null;
+  };
+  return walk(folder, 0);
 }
 
 /** Hash and sniff a file in place (dry run): the same checks receiveFile makes, without writing. */

@@ -282,6 +282,18 @@ describe('import of a backlog as operators have it', () => {
     expect([name.get(r.rows[0].productId), name.get(r.rows[1].productId)]).toEqual(['Địa lý Cao Bằng.png', 'Thác Bản Giốc.png']);
   });
 
+  it('finds files in both of two folders whose names differ only in form (a Mac copy merged beside the original)', async () => {
+    const folder = join(dataDir, 'merged');
+    await mkdir(join(folder, 'Ảnh'.normalize('NFC')), { recursive: true });
+    await mkdir(join(folder, 'Ảnh'.normalize('NFD')), { recursive: true });
+    await writeFile(join(folder, 'Ảnh'.normalize('NFC'), 'một.png'), await makePng(30, 20, 51));
+    await writeFile(join(folder, 'Ảnh'.normalize('NFD'), 'hai.png'.normalize('NFD')), await makePng(30, 20, 52));
+    const manifest = join(dataDir, 'merged.csv');
+    await writeFile(manifest, ['file,title,type', 'Ảnh/một.png,Ảnh một,photo', 'Ảnh/hai.png,Ảnh hai,photo'].join('\n'));
+    const r = await run(store, folder, manifest);
+    expect(r.rows.map((row) => row.status), JSON.stringify(r.rows)).toEqual(['imported', 'imported']);
+  });
+
   it('a folder of thousands of decomposed (NFD) names is read once, not once per row', async () => {
     // The old lookup read and normalised the whole folder again for every row: rows × entries
     // (4,000 of each took 23 s). A guard against that quadratic work, not a speed figure.
