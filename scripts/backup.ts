@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { backup } from '../server/ops/backup.ts';
-import { EXIT, UsageError, existingDbFile, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
+import { EXIT, UsageError, concurrencyArg, existingDbFile, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
 import { createProgress } from '../server/ops/progress.ts';
 import { formatBytes } from '../server/ingest/receive-file.ts';
 
@@ -31,7 +31,7 @@ async function main(): Promise<number> {
   const config = scriptConfig(values['data-dir']);
   const dbFile = existingDbFile(config);
   const progress = createProgress({ label: 'backup', total: 0, silent: values.quiet });
-  const r = await backup({ dataDir: config.dataDir, dest: dest, concurrency: Number(values.concurrency) || 4, progress });
+  const r = await backup({ dataDir: config.dataDir, dest: dest, concurrency: concurrencyArg(values.concurrency), progress });
   progress.done();
   if (values.json) {
     console.log(JSON.stringify({ ...r, manifest: { ...r.manifest, blobs: undefined, derivatives: undefined } }, null, 2));

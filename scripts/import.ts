@@ -5,7 +5,7 @@
  */
 import { stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { EXIT, UsageError, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
+import { EXIT, UsageError, concurrencyArg, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
 import { formatImportReport, importExitCode, runImport } from '../server/ops/import.ts';
 import { createProgress } from '../server/ops/progress.ts';
 import { openStore, startRunner, systemPrincipal } from '../server/ops/store.ts';
@@ -40,8 +40,7 @@ async function main(): Promise<number> {
   if (args === null) return EXIT.ok;
   const { values, positional: folder } = args;
   if (!values.manifest) throw new UsageError('--manifest is required');
-  const concurrency = Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError('--concurrency must be 1..64');
+  const concurrency = concurrencyArg(values.concurrency);
   if (!(await stat(folder).catch(() => null))?.isDirectory()) throw new UsageError(`the folder "${folder}" does not exist or is not a folder`);
   if (!(await stat(values.manifest).catch(() => null))?.isFile()) throw new UsageError(`the manifest "${values.manifest}" does not exist or is not a file`);
   // Checked before the work: a report that cannot be written would otherwise be lost at the end.

@@ -4,7 +4,7 @@
  * The run is recorded in fixity_runs (visible to admins at GET /api/admin/fixity).
  */
 import { openDatabase } from '../server/db/client.ts';
-import { EXIT, existingDbFile, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
+import { EXIT, concurrencyArg, existingDbFile, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
 import { formatFixityReport, runFixity } from '../server/ops/fixity.ts';
 import { createProgress } from '../server/ops/progress.ts';
 import { dataPaths } from '../server/plugins/services.ts';
@@ -33,7 +33,7 @@ async function main(): Promise<number> {
     const progress = createProgress({ label: 'verify', total: 0, silent: values.quiet || values.json });
     const report = await runFixity(
       { sqlite: db.sqlite, blobStore: createLocalBlobStore(paths.blobsDir) },
-      { concurrency: Number(values.concurrency) || 2, progress, trigger: 'verify-script' },
+      { concurrency: concurrencyArg(values.concurrency), progress, trigger: 'verify-script' },
     );
     progress.done();
     console.log(values.json ? JSON.stringify(report, null, 2) : formatFixityReport(report));

@@ -13,6 +13,13 @@ export const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
 
 export class UsageError extends Error {}
 
+/** A `--concurrency` value: a whole number 1..64, else a usage error (exit 2). */
+export function concurrencyArg(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1 || n > 64) throw new UsageError('--concurrency must be a whole number 1..64');
+  return n;
+}
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 type WithHelp<O extends Options> = O & { help: { type: 'boolean'; short: 'h'; default: false } };
 type Values<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: WithHelp<O> }>>['values'];

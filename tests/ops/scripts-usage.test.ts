@@ -48,6 +48,20 @@ describe('operator scripts: usage and the data dir', () => {
     expect(existsSync(missing)).toBe(false);
   });
 
+  it('backup, verify and import refuse a --concurrency that is not a whole number 1..64 (exit 2)', async () => {
+    const results = await Promise.all([
+      runScript('backup', [join(dir, 'bk-c'), '--data-dir', dir, '--concurrency', 'x']),
+      runScript('verify', ['--data-dir', dir, '--concurrency', '0']),
+      runScript('verify', ['--data-dir', dir, '--concurrency', '1.5']),
+      runScript('import', [dir, '--manifest', join(dir, 'kho.sqlite'), '--data-dir', dir, '--concurrency', '1000000']),
+    ]);
+    for (const r of results) {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain('--concurrency must be a whole number 1..64');
+    }
+    expect(existsSync(join(dir, 'bk-c'))).toBe(false);
+  });
+
   it('backup, restore and import name the bad path instead of failing with a stack trace or saying nothing', async () => {
     const file = join(dir, 'tệp thường');
     await writeFile(file, 'x');
