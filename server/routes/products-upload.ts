@@ -10,7 +10,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { visibilitySql } from '../catalogue/visibility.ts';
-import { parseNewProductFields, uploadFieldKind, type ProductInsert, type RawFields } from '../catalogue/product-fields.ts';
+import { cleanText, parseNewProductFields, uploadFieldKind, type ProductInsert, type RawFields } from '../catalogue/product-fields.ts';
 import { readProduct } from '../catalogue/product-read.ts';
 import { cached } from '../db/statements.ts';
 import { AppError, err } from '../errors.ts';
@@ -215,9 +215,10 @@ const MAX_NAME_CHARS = 255;
  * boundary (never inside a surrogate pair) and keeps its extension.
  */
 export function sanitiseName(name: string | undefined): string {
-  const base = (name ?? '').normalize('NFC').split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
-  const clean = base.replace(/[\r\n]+/g, ' ').replace(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '').trim();
+  const base = (name ?? '').split(/[\\/]/).pop() ?? '';
+  // The catalogue's text cleaning (controls, bidi overrides, lone surrogates; a line break becomes a
+  // space), and the left-to-right / right-to-left marks as well.
+  const clean = cleanText(base).replace(/[\u200e\u200f]/g, '').trim();
   const short = shorten(clean);
   return short === '' || short === '.' || short === '..' ? 'file' : short;
 }

@@ -33,8 +33,11 @@ const ACCENTED_WORD = /(?<!\p{L})\p{L}*[^\p{ASCII}\s\d\p{P}]\p{L}*|(?<=\p{L})[^\
  * characters is re-read as bytes and kept re-decoded when the encoding detector is sure it is
  * Vietnamese; anything else is left as it is.
  */
+/** Only Latin-1 characters, some of them above ASCII: how a legacy code page's bytes come out. */
+const latin1Reading = (s: unknown): s is string => typeof s === 'string' && /[\u0080-\u00ff]/.test(s) && !/[^\u0000-\u00ff]/.test(s);
+
 export function repairLegacyTag(s: string): string {
-  if (!/[\u0080-\u00ff]/.test(s) || /[^\u0000-\u00ff]/.test(s)) return s;
+  if (!latin1Reading(s)) return s;
   const d = decodeText(Buffer.from(s, 'latin1'));
   // Short strings are weak evidence: want at least two accented words ("Ça ira" is French, not "ầa ira").
   const accented = d.text.match(ACCENTED_WORD)?.length ?? 0;
@@ -50,14 +53,13 @@ export function repairLegacyTag(s: string): string {
  * each string is repaired on its own as before.
  */
 function repairTags<T extends Record<string, unknown>>(tags: T): T {
-  const legacy = (s: unknown): s is string => typeof s === 'string' && /[\u0080-\u00ff]/.test(s) && !/[^\u0000-\u00ff]/.test(s);
-  const strings = Object.values(tags).flatMap((v) => (Array.isArray(v) ? v : [v])).filter(legacy);
+  const strings = Object.values(tags).flatMap((v) => (Array.isArray(v) ? v : [v])).filter(latin1Reading);
   let whole: string | null = null;
   if (strings.length > 1) {
     const d = decodeText(Buffer.from(strings.join('\n'), 'latin1'));
     if (isLegacyVietnameseEncoding(d.encoding) && (d.text.match(ACCENTED_WORD)?.length ?? 0) >= 2) whole = d.encoding;
   }
-  const fix = (s: string) => (whole !== null && legacy(s) ? decodeBytes(Buffer.from(s, 'latin1'), whole).normalize('NFC') : repairLegacyTag(s));
+  const fix = (s: string) => (whole !== null && latin1Reading(s) ? decodeBytes(Buffer.from(s, 'latin1'), whole).normalize('NFC') : repairLegacyTag(s));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(tags)) {
     out[k] = typeof v === 'string' ? fix(v) : Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? fix(x) : x)) : v;
