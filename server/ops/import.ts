@@ -479,7 +479,11 @@ const WORKBOOK_FORMATS = ['xlsx', 'xls', 'ods'];
 export function formatImportReport(r: ImportReport): string {
   const lines: string[] = [];
   lines.push(`${r.dryRun ? 'Dry run of import' : 'Import'} of ${r.folder} with ${r.manifest}`);
-  if (WORKBOOK_FORMATS.includes(r.manifestEncoding)) lines.push(`The manifest is a workbook (${r.manifestEncoding.toUpperCase()}): its first sheet was read`);
+  // How the manifest was read, unless it could not be read at all (then only the problem is told).
+  const unread = r.manifestProblems.some((p) => p.code === 'NOT_A_TABLE' || p.code === 'NOT_UTF8');
+  if (unread) {
+    // (nothing: "read as zip" or "read as ISO-8859-1" would contradict the problem below)
+  } else if (WORKBOOK_FORMATS.includes(r.manifestEncoding)) lines.push(`The manifest is a workbook (${r.manifestEncoding.toUpperCase()}): its first sheet was read`);
   else if (r.manifestEncoding !== 'utf-8') lines.push(`The manifest is not UTF-8: read as ${r.manifestEncoding} (if titles come out wrong, save it as "CSV UTF-8")`);
   if (r.manifestProblems.length > 0) {
     lines.push('The manifest itself has problems; no row was processed:');

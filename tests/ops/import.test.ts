@@ -500,7 +500,14 @@ describe('import: messages, line numbers and dry runs that match the import', ()
       const text = formatImportReport(await run(store, folder, join(dataDir, name), true));
       expect(text).not.toContain('line 0');
     }
-    expect(formatImportReport(await run(store, folder, join(dataDir, 'a.docx'), true))).toContain('  file: [NOT_A_TABLE]');
+    const docxText = formatImportReport(await run(store, folder, join(dataDir, 'a.docx'), true));
+    expect(docxText).toContain('  file: [NOT_A_TABLE]');
+    // A file that could not be read is not said to have been read in some encoding.
+    expect(docxText).not.toContain('not UTF-8: read as');
+    await writeFile(join(dataDir, 'latin1.csv'), Buffer.from('file,title,type\nx.pdf,Café crème,book\n', 'latin1'));
+    const latinText = formatImportReport(await run(store, folder, join(dataDir, 'latin1.csv'), true));
+    expect(latinText).toContain('line 2: [NOT_UTF8]');
+    expect(latinText).not.toContain('not UTF-8: read as');
   });
 
   it('a workbook manifest is announced as a workbook, not as a CSV that is not UTF-8', async () => {
