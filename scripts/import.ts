@@ -49,7 +49,8 @@ async function main(): Promise<number> {
 
   let notify = () => {};
   // Resumable by design, so commits need not each wait for the disk (see OpenStoreOptions); --durable restores it.
-  const store = await openStore(config, { onCommitted: () => notify(), synchronous: values.durable ? 'FULL' : 'NORMAL' });
+  // A dry run creates nothing: on a fresh data dir it checks against an empty catalogue in memory.
+  const store = await openStore(config, { onCommitted: () => notify(), synchronous: values.durable ? 'FULL' : 'NORMAL', readOnly: values['dry-run'] });
   const runner = values.process && !values['dry-run'] ? startRunner(store, config) : null;
   if (runner) notify = () => runner.notify();
   const progress = createProgress({ label: values['dry-run'] ? 'checking' : 'importing', total: 0, silent: values.quiet });

@@ -4,11 +4,11 @@
  */
 import { stat } from 'node:fs/promises';
 import { listSnapshots, restore, RestoreRefused } from '../server/ops/backup.ts';
-import { EXIT, UsageError, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
+import { EXIT, UsageError, concurrencyArg, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
 import { createProgress } from '../server/ops/progress.ts';
 import { formatBytes } from '../server/ingest/receive-file.ts';
 
-const USAGE = `usage: npm run restore -- <src> [--snapshot <stamp>] [--data-dir <dir>] [--list] [--quiet]
+const USAGE = `usage: npm run restore -- <src> [--snapshot <stamp>] [--data-dir <dir>] [--list] [--concurrency <n>] [--quiet]
   <src>               backup folder written by npm run backup
   --snapshot <stamp>  which snapshot (default: the one in <src>/LATEST); --list shows them
   --data-dir <dir>    where to restore (default: DATA_DIR or ./storage); must be empty or absent
@@ -32,10 +32,14 @@ async function main(): Promise<number> {
     for (const s of await listSnapshots(src)) console.log(s);
     return EXIT.ok;
   }
+  const concurrency = concurrencyArg(values.concurrency);
+  if (values.snapshot !== undefined && !(await listSnapshots(src)).includes(values.snapshot)) {
+    throw new UsageError(`no snapshot "${values.snapshot}" in ${src} (npm run restore -- ${src} --list shows them)`);
+  }
   const config = scriptConfig(values['data-dir']);
   const progress = createProgress({ label: 'restore', total: 0, silent: values.quiet });
   try {
-    const r = await restore({ src: src, dataDir: config.dataDir, snapshot: values.snapshot, concurrency: Number(values.concurrency) || 4, progress });
+    const r = await restore({ src: src, dataDir: config.dataDir, snapshot: values.snapshot, concurrency, progress });
     progress.done();
     console.log(`restored snapshot ${r.snapshot} into ${r.dataDir}: ${r.restored.blobs} blobs (${formatBytes(r.restored.bytes)}), ${r.restored.derivatives} derivatives`);
     console.log(`verified: integrity ${r.verified.integrity}, ${r.verified.products} products, ${r.verified.blobs} blobs; took ${r.seconds.toFixed(1)} s`);

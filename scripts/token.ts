@@ -65,7 +65,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
         out(`error: unknown command "${cmd}"\n${USAGE}`);
         return EXIT.usage;
     }
-  });
+  }, USAGE);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

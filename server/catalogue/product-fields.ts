@@ -125,7 +125,9 @@ const optText = (field: string, v: unknown, max: number): string | null => {
 function pastDate(field: string, v: unknown): string | null {
   const s = str(field, v);
   if (s === null) return null;
-  if (!isValidDate(s)) throw err.validation(field, `${field} must be a date written YYYY-MM-DD`);
+  if (!isValidDate(s)) {
+    throw err.validation(field, /^\d{4}-\d{2}-\d{2}$/.test(s) ? `${field} ${s} does not exist in the calendar (check the day and the month)` : `${field} must be a date written YYYY-MM-DD`);
+  }
   if (s > todayVn()) throw err.validation(field, `${field} ${s} is in the future`);
   return s;
 }

@@ -115,14 +115,16 @@ export function runCli(main: () => Promise<number>, usage: string): void {
 /**
  * Open the catalogue of DATA_DIR (or `dataDir`, from `--data-dir`) for an account script (user,
  * token): the plan seed is loaded first so agencies exist even if the server never started; an
- * AppError is printed and gives exit code 1 (2 for a usage error), a bad configuration exit code 2;
- * the database is always closed.
+ * AppError is printed and gives exit code 1, or 2 with the usage when it is about a bad option value
+ * (a 400: a role, a password, a number of days the account rules refuse); a bad configuration exit
+ * code 2; the database is always closed.
  */
 export async function withCatalogueDb(
   env: Record<string, string | undefined>,
   out: (s: string) => void,
   dataDir: string | undefined,
   run: (db: Database_) => Promise<number>,
+  usage?: string,
 ): Promise<number> {
   let dbFile: string;
   try {
@@ -143,8 +145,9 @@ export async function withCatalogueDb(
     return await run(db);
   } catch (e) {
     if (e instanceof AppError) {
-      out(`error: ${e.message}${e.details.field ? ` (${String(e.details.field)})` : ''}`);
-      return e.code === 'USAGE' ? EXIT.usage : EXIT.problems;
+      const badValue = e.code !== 'USAGE' && e.statusCode === 400;
+      out(`error: ${e.message}${e.details.field ? ` (--${String(e.details.field)})` : ''}${badValue && usage ? `\n${usage}` : ''}`);
+      return e.code === 'USAGE' || badValue ? EXIT.usage : EXIT.problems;
     }
     throw e;
   } finally {

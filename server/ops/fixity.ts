@@ -29,6 +29,8 @@ export interface FixityReport {
   missing: FixityProblemBlob[];
   corrupt: FixityProblemBlob[];
   orphans: Array<{ sha256: string; size: number | null }>;
+  /** Files and folders in the blob store that are no blob at all (a name that is not a SHA-256, a blob in the wrong folder): paths relative to `blobs/`. Counted with the orphans in the run's summary. */
+  strays: Array<{ path: string; size: number | null }>;
   /** True when the run was stopped before the end (server shutdown). */
   aborted: boolean;
   ok: boolean;
@@ -93,6 +95,7 @@ export async function runFixity(deps: FixityDeps, opts: FixityOptions = {}, run 
     missing: [],
     corrupt: [],
     orphans: [],
+    strays: [],
     aborted: false,
     ok: false,
   };
@@ -134,14 +137,15 @@ export async function runFixity(deps: FixityDeps, opts: FixityOptions = {}, run 
       if (exists.get(sha)) continue;
       report.orphans.push({ sha256: sha, size: (await blobStore.stat(sha))?.size ?? null });
     }
+    for await (const s of blobStore.strays()) report.strays.push(s);
   }
   report.aborted = Boolean(opts.signal?.aborted);
   report.finishedAt = new Date().toISOString();
   report.seconds = (Date.now() - started) / 1000;
-  report.ok = !report.aborted && report.missing.length === 0 && report.corrupt.length === 0 && report.orphans.length === 0;
+  report.ok = !report.aborted && report.missing.length === 0 && report.corrupt.length === 0 && report.orphans.length === 0 && report.strays.length === 0;
   sqlite
     .prepare('UPDATE fixity_runs SET finished_at = ?, checked = ?, missing = ?, corrupt = ?, orphans = ?, report = ? WHERE id = ?')
-    .run(report.finishedAt, report.checked, report.missing.length, report.corrupt.length, report.orphans.length, JSON.stringify({ ...report, trigger: opts.trigger ?? null }), run.id);
+    .run(report.finishedAt, report.checked, report.missing.length, report.corrupt.length, report.orphans.length + report.strays.length, JSON.stringify({ ...report, trigger: opts.trigger ?? null }), run.id);
   return report;
 }
 
@@ -193,11 +197,12 @@ export function getFixityRun(sqlite: Database.Database, id: number): (FixityRunS
 export function formatFixityReport(r: FixityReport): string {
   const lines = [
     `fixity run #${r.runId}: ${r.checked} blobs checked (${(r.bytes / 1024 / 1024).toFixed(1)} MiB) in ${r.seconds.toFixed(1)} s`,
-    `missing: ${r.missing.length}, corrupt: ${r.corrupt.length}, orphans: ${r.orphans.length}${r.aborted ? ' (ABORTED)' : ''}`,
+    `missing: ${r.missing.length}, corrupt: ${r.corrupt.length}, orphans: ${r.orphans.length}, stray files: ${r.strays.length}${r.aborted ? ' (ABORTED)' : ''}`,
   ];
   for (const m of r.missing) lines.push(`  MISSING ${m.sha256} (${m.size} bytes) held by products ${m.productIds.join(', ') || '-'}`);
   for (const c of r.corrupt) lines.push(`  CORRUPT ${c.sha256}: bytes now hash to ${c.actualSha256} (${c.actualSize} bytes), held by products ${c.productIds.join(', ') || '-'}`);
   for (const o of r.orphans) lines.push(`  ORPHAN  ${o.sha256} (${o.size ?? '?'} bytes): in the store, not in the database`);
+  for (const s of r.strays) lines.push(`  STRAY   blobs/${s.path}${s.size === null ? '' : ` (${s.size} bytes)`}: not a blob of the store (its name is not the SHA-256 of a blob in its folder)`);
   lines.push(r.ok ? 'OK: every blob matches its recorded SHA-256' : 'PROBLEMS FOUND');
   return lines.join('\n');
 }

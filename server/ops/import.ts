@@ -20,7 +20,7 @@ import { AppError } from '../errors.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
 import { formatBytes, DIRECT_WRITE_MIN_BYTES, receiveFile, type ReceivedFile } from '../ingest/receive-file.ts';
 import { SNIFF_BYTES, sniffFile, sniffHead } from '../ingest/sniff.ts';
-import { parseManifest, rowToRawFields, type ManifestProblem, type ManifestRow } from './manifest.ts';
+import { isoDate, parseManifest, rowToRawFields, type ManifestProblem, type ManifestRow } from './manifest.ts';
 import { createProgress, type Progress } from './progress.ts';
 
 export type RowStatus = 'imported' | 'skipped' | 'failed' | 'valid';
@@ -172,6 +172,20 @@ async function importRow(
   // The catalogue parser stops at the first bad field: drop that field and parse again, so every
   // bad field of the row is reported at once (the row still fails).
   const seenFields = new Set<string>();
+  // Dates are checked here, on the text as written (`31/02/2024`), before the catalogue parser
+  // sees them converted (`2024-02-31`), so the message says what is wrong with the cell.
+  for (const key of ['releaseDate', 'copyReceivedOn'] as const) {
+    const written = row.values[key];
+    if (written === undefined || parseDate(written) !== null) continue;
+    const shaped = isoDate(written) !== null;
+    problems.push({
+      code: 'VALIDATION_FAILED',
+      message: shaped ? `${key} "${written}" does not exist in the calendar (check the day and the month)` : `${key} "${written}" is not a date (YYYY-MM-DD or DD/MM/YYYY)`,
+      field: key,
+    });
+    seenFields.add(key);
+    delete raw[key];
+  }
   for (let attempt = 0; attempt < 12; attempt++) {
     try {
       const parsed = parseNewProductFields(raw, { sqlite: deps.sqlite, principal: opts.principal });
@@ -262,9 +276,13 @@ async function importRow(
   }
   await turn.wait();
 
-  // 3. Already in the store (a re-run, or the same bytes handed in before) or repeated in this manifest.
+  // 3. Already in the store before this run (a re-run, or the same bytes handed in before), or
+  // repeated in this manifest. Bytes an earlier row of this run claimed count as repeated whether
+  // or not that row has committed yet, so the code does not depend on timing and a dry run (which
+  // commits nothing) predicts the import's codes.
   const existing = deps.ingest.findExisting(shas);
-  if (shas.length > 0 && shas.every((s) => existing.has(s))) {
+  const before = shas.filter((s) => existing.has(s) && !claimed.has(s));
+  if (shas.length > 0 && before.length === shas.length) {
     const ids = [...new Set(shas.flatMap((s) => existing.get(s)!))];
     problems.push({ code: 'ALREADY_IMPORTED', message: `Already in the store as product ${ids.map((id) => `#${id}`).join(', ')}` });
     result.productId = ids[0];
@@ -279,8 +297,9 @@ async function importRow(
     result.status = 'skipped';
     return result;
   }
-  // Claim synchronously (no await since the check) so concurrent rows see it.
-  for (const s of shas) claimed.set(s, row.line);
+  // Claim synchronously (no await since the check) so concurrent rows see it. Bytes already in the
+  // store before this run are not claimed: a later row holding only those is ALREADY_IMPORTED.
+  for (const s of shas) if (!before.includes(s)) claimed.set(s, row.line);
   // The duplicate decision is made; later rows may decide theirs while this one commits.
   turn.done();
 
@@ -453,14 +472,22 @@ function toProblem(e: unknown): RowProblem {
   return { code: 'INTERNAL', message: (e as Error)?.message ?? String(e) };
 }
 
+/** `manifestEncoding` values of a workbook manifest (see parseManifest); `zip` is a ZIP archive that is not one. */
+const WORKBOOK_FORMATS = ['xlsx', 'xls', 'ods'];
+
 /** The human summary printed at the end and written beside the JSON report. */
 export function formatImportReport(r: ImportReport): string {
   const lines: string[] = [];
   lines.push(`${r.dryRun ? 'Dry run of import' : 'Import'} of ${r.folder} with ${r.manifest}`);
-  if (r.manifestEncoding !== 'utf-8') lines.push(`The manifest is not UTF-8: read as ${r.manifestEncoding} (if titles come out wrong, save it as "CSV UTF-8")`);
+  // How the manifest was read, unless it could not be read at all (then only the problem is told).
+  const unread = r.manifestProblems.some((p) => p.code === 'NOT_A_TABLE' || p.code === 'NOT_UTF8');
+  if (unread) {
+    // (nothing: "read as zip" or "read as ISO-8859-1" would contradict the problem below)
+  } else if (WORKBOOK_FORMATS.includes(r.manifestEncoding)) lines.push(`The manifest is a workbook (${r.manifestEncoding.toUpperCase()}): its first sheet was read`);
+  else if (r.manifestEncoding !== 'utf-8') lines.push(`The manifest is not UTF-8: read as ${r.manifestEncoding} (if titles come out wrong, save it as "CSV UTF-8")`);
   if (r.manifestProblems.length > 0) {
     lines.push('The manifest itself has problems; no row was processed:');
-    for (const p of r.manifestProblems) lines.push(`  line ${p.line}: [${p.code}] ${p.message}`);
+    for (const p of r.manifestProblems) lines.push(`  ${p.line === null ? 'file' : `line ${p.line}`}: [${p.code}] ${p.message}`);
     return lines.join('\n');
   }
   const t = r.totals;

@@ -76,7 +76,8 @@ export interface ManifestRow {
 }
 
 export interface ManifestProblem {
-  line: number;
+  /** 1-based line of the CSV or row of the workbook the problem is on; null when it is about the whole file (not a table at all). */
+  line: number | null;
   code: string;
   message: string;
 }
@@ -118,7 +119,7 @@ export function parseManifest(bytes: Buffer): Manifest {
         } else throw new Error('it is a ZIP archive but not a workbook (XLSX or ODS)');
       } else rows = xlsRows(bytes);
     } catch (e) {
-      return { columns: [], rows: [], encoding: format, problems: [{ line: 0, code: 'NOT_A_TABLE', message: `The manifest could not be read as a workbook (${(e as Error).message}): save it as XLSX or "CSV UTF-8"` }] };
+      return { columns: [], rows: [], encoding: format, problems: [{ line: null, code: 'NOT_A_TABLE', message: `The manifest could not be read as a workbook (${(e as Error).message}): save it as XLSX or "CSV UTF-8"` }] };
     }
     const records = rows.map((r) => ({ record: r.cells.map((v) => v.trim()), info: { lines: r.row } }));
     return manifestOf(records, format, problems, true);
@@ -132,20 +133,55 @@ export function parseManifest(bytes: Buffer): Manifest {
     // tools TCVN3 or VISCII. Read in one of them when the text is clearly Vietnamese in it.
     const d = decodeText(bytes);
     if (!isLegacyVietnameseEncoding(d.encoding) || d.confidence < 0.5) {
-      return { columns: [], rows: [], encoding: d.encoding, problems: [{ line: 0, code: 'NOT_UTF8', message: 'The manifest is neither UTF-8 nor clearly Vietnamese in a legacy code page (Windows-1258, TCVN3, VISCII): save it as "CSV UTF-8" and try again' }] };
+      return { columns: [], rows: [], encoding: d.encoding, problems: [{ line: firstBadUtf8Line(bytes), code: 'NOT_UTF8', message: 'The manifest is neither UTF-8 nor clearly Vietnamese in a legacy code page (Windows-1258, TCVN3, VISCII): save it as "CSV UTF-8" and try again' }] };
     }
     text = d.text;
     encoding = d.encoding;
   }
-  text = text.replace(/^\uFEFF/, '');
-  const firstLine = text.split(/\r?\n/, 1)[0] ?? '';
-  let records: Array<{ record: string[]; info: { lines: number } }>;
+  // One line ending (Windows' CRLF, old Macs' CR) so that line numbers count lines as an editor does.
+  text = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+  const firstLine = text.split('\n', 1)[0] ?? '';
+  let parsed: Array<{ record: string[]; info: { bytes: number } }>;
   try {
-    records = parse(text, { delimiter: detectDelimiter(firstLine), relax_column_count: true, skip_empty_lines: true, info: true, trim: true }) as unknown as typeof records;
+    parsed = parse(text, { delimiter: detectDelimiter(firstLine), relax_column_count: true, skip_empty_lines: true, info: true, trim: true }) as unknown as typeof parsed;
   } catch (e) {
-    return { columns: [], rows: [], encoding, problems: [{ line: 0, code: 'CSV_SYNTAX', message: `The manifest is not valid CSV: ${(e as Error).message}` }] };
+    const at = (e as { lines?: unknown }).lines;
+    return { columns: [], rows: [], encoding, problems: [{ line: typeof at === 'number' && at > 0 ? at : null, code: 'CSV_SYNTAX', message: `The manifest is not valid CSV: ${(e as Error).message}` }] };
   }
+  // csv-parse counts the line a record ends on; a row's line is the one it starts on (a quoted cell
+  // may hold line breaks). `info.bytes` is the UTF-8 offset after each record.
+  const utf8 = Buffer.from(text, 'utf8');
+  let offset = 0;
+  let line = 1;
+  const records = parsed.map(({ record, info }) => {
+    // Skip the line break that ended the previous record and any empty lines before this one.
+    while (offset < info.bytes && (utf8[offset] === 0x0a || utf8[offset] === 0x20 || utf8[offset] === 0x09)) {
+      if (utf8[offset] === 0x0a) line++;
+      offset++;
+    }
+    const start = line;
+    for (; offset < info.bytes; offset++) if (utf8[offset] === 0x0a) line++;
+    return { record, info: { lines: start } };
+  });
   return manifestOf(records, encoding, problems, false);
+}
+
+/** The 1-based line of the first byte sequence that is not UTF-8 (null when all of it is). */
+function firstBadUtf8Line(bytes: Buffer): number | null {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let line = 1;
+  let start = 0;
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i < bytes.length && bytes[i] !== 0x0a) continue;
+    try {
+      decoder.decode(bytes.subarray(start, i));
+    } catch {
+      return line;
+    }
+    line++;
+    start = i + 1;
+  }
+  return null;
 }
 
 /** Excel's day number of a date (1900 system, days since 1899-12-30 from March 1900 on; a time of day as its fraction) → `YYYY-MM-DD`. */

@@ -217,6 +217,8 @@ export function handleOaiRequest(rawArgs: Args, ctx: OaiContext): string {
     // Arguments: no repeats, a legal verb, only the verb's arguments.
     for (const [k, v] of Object.entries(rawArgs)) {
       if (Array.isArray(v)) throw new OaiError(k === 'verb' ? 'badVerb' : 'badArgument', `The argument "${k}" is repeated`);
+      // A form or query gives text; a JSON body may give anything else.
+      if (v !== undefined && typeof v !== 'string') throw new OaiError(k === 'verb' ? 'badVerb' : 'badArgument', `The argument "${k}" must be text`);
     }
     const args = rawArgs as Record<string, string | undefined>;
     const verb = args.verb;

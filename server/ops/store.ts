@@ -3,6 +3,7 @@
  * (WAL, busy timeout, so it can run beside a live server), the blob store, the job queue and the
  * ingest service. `startRunner` adds a job runner for scripts given `--process`.
  */
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { Principal } from '../auth/principal.ts';
 import type { Config } from '../config.ts';
@@ -37,15 +38,22 @@ export interface OpenStoreOptions {
    * loses the last commits, and blob files are still fsynced before their rows are written.
    */
   synchronous?: 'FULL' | 'NORMAL';
+  /**
+   * Create nothing in the data dir (a dry run): no folders; when it has no database yet, an empty
+   * catalogue in memory (migrated, with the plan seed) stands in for the one the real run would create.
+   */
+  readOnly?: boolean;
   /** Load the plan seed (agencies, plan tasks) if this data dir never had it, as the server's first start does (default true). */
   seed?: boolean;
 }
 
 export async function openStore(config: Config, opts: OpenStoreOptions = {}): Promise<OpsStore> {
   const paths = dataPaths(config.dataDir);
-  await mkdir(paths.blobsDir, { recursive: true });
-  await mkdir(paths.tmpDir, { recursive: true });
-  const db = openDatabase(paths.dbFile, { busyTimeoutMs: 15_000 });
+  if (!opts.readOnly) {
+    await mkdir(paths.blobsDir, { recursive: true });
+    await mkdir(paths.tmpDir, { recursive: true });
+  }
+  const db = openDatabase(opts.readOnly && !existsSync(paths.dbFile) ? ':memory:' : paths.dbFile, { busyTimeoutMs: 15_000 });
   if (opts.synchronous === 'NORMAL') db.sqlite.pragma('synchronous = NORMAL');
   // An import into a new data dir must know the agencies and plan tasks codes (idempotent).
   if (opts.seed ?? true) loadPlanSeed(db.sqlite, readPlanSeed(DEFAULT_PLAN_FILE));

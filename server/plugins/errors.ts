@@ -101,8 +101,9 @@ export default fp(
       if (status >= 400 && status < 500) {
         return reply.code(status).send(errorBody(status, fe.code ?? 'BAD_REQUEST', fe.message));
       }
-      // A client that went away mid-request is not a server fault.
-      if (req.raw.destroyed || req.raw.readableAborted) {
+      // A client that went away mid-request is not a server fault. (Not `req.raw.destroyed`: a
+      // request whose body has been read is destroyed too, which made every fault a 400 logged at info.)
+      if (req.raw.readableAborted || req.raw.socket?.destroyed === true) {
         req.log.info({ err: error }, 'request aborted by the client');
         return reply.code(400).send(errorBody(400, 'REQUEST_ABORTED', 'The request was aborted'));
       }

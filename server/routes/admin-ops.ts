@@ -36,7 +36,7 @@ export default async function adminOpsRoutes(app: FastifyInstance) {
     current = runFixity({ sqlite, blobStore: app.blobStore }, { signal: abort.signal, trigger, concurrency: 2 }, run)
       .then((report) => {
         const level = report.ok || report.aborted ? 'info' : 'error';
-        app.log[level]({ fixityRun: report.runId, checked: report.checked, missing: report.missing.length, corrupt: report.corrupt.length, orphans: report.orphans.length, aborted: report.aborted }, 'fixity run finished');
+        app.log[level]({ fixityRun: report.runId, checked: report.checked, missing: report.missing.length, corrupt: report.corrupt.length, orphans: report.orphans.length, strays: report.strays.length, aborted: report.aborted }, 'fixity run finished');
         return report;
       })
       .catch((e: unknown) => {

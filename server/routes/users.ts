@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { createToken, createUser, getUser, listTokens, listUsers, revokeToken, updateUser, type CreateUserInput, type UpdateUserInput } from '../catalogue/accounts.ts';
+import { createToken, createUser, getUser, listTokens, listUsers, MAX_TOKEN_DAYS, revokeToken, updateUser, type CreateUserInput, type UpdateUserInput } from '../catalogue/accounts.ts';
 import { writeAudit } from '../catalogue/audit.ts';
 import { ROLES } from '../db/schema.ts';
 import { err } from '../errors.ts';
@@ -147,6 +147,16 @@ export default async function userRoutes(app: FastifyInstance) {
           _csrf: Type.Optional(Type.String()),
         }, { additionalProperties: false }),
         response: { 201: Type.Object({ token: Token, secret: Type.String() }), ...Errors },
+      },
+      // The schema validator coerces 0, false and "" to null where null is allowed: `days: 0` would
+      // become a token that never expires. Only a JSON null (or no days at all) means no expiry.
+      preValidation: async (req: FastifyRequest) => {
+        const days = (req.body as { days?: unknown } | undefined)?.days;
+        // (A form field sends its number as text: "30" is fine.)
+        const n = typeof days === 'string' && /^\d{1,5}$/.test(days) ? Number(days) : days;
+        if (days !== undefined && days !== null && !(typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= MAX_TOKEN_DAYS)) {
+          throw err.validation('days', `days must be a whole number from 1 to ${MAX_TOKEN_DAYS}, or null for a token that never expires`);
+        }
       },
     },
     async (req: FastifyRequest<{ Body: { user: string | number; name: string; days?: number | null } }>, reply) => {

@@ -43,6 +43,12 @@ export interface BlobStore {
   readDerivative(sha256: string, name: string): Readable;
   /** Every stored blob's name (for fixity checks and orphan detection). */
   list(): AsyncIterable<string>;
+  /**
+   * Entries of the store that are neither a blob nor a blob's derivative folder, nor a shard folder
+   * holding them (a file whose name is not a SHA-256, a blob in the wrong shard folder, a stray
+   * folder): paths relative to the store's root, for fixity reports.
+   */
+  strays(): AsyncIterable<{ path: string; size: number | null }>;
   /** Remove a blob and its derivatives (used only for orphans by admins). */
   remove(sha256: string): Promise<void>;
 }
@@ -172,7 +178,30 @@ export function createLocalBlobStore(root: string): BlobStore {
         for (const b of (await readdir(join(root, a))).sort()) {
           if (!/^[0-9a-f]{2}$/.test(b)) continue;
           for (const name of (await readdir(join(root, a, b))).sort()) {
-            if (SHA256_RE.test(name)) yield name;
+            if (SHA256_RE.test(name) && name.startsWith(a + b)) yield name;
+          }
+        }
+      }
+    },
+    async *strays() {
+      const entries = async (dir: string) => (await readdir(dir, { withFileTypes: true }).catch(() => [])).sort((x, y) => (x.name < y.name ? -1 : 1));
+      const stray = async (rel: string, isDir: boolean) => ({ path: isDir ? `${rel}/` : rel, size: isDir ? null : ((await statOrNull(join(root, rel)))?.size ?? null) });
+      const shard = /^[0-9a-f]{2}$/;
+      for (const a of await entries(root)) {
+        if (!a.isDirectory() || !shard.test(a.name)) {
+          yield await stray(a.name, a.isDirectory());
+          continue;
+        }
+        for (const b of await entries(join(root, a.name))) {
+          if (!b.isDirectory() || !shard.test(b.name)) {
+            yield await stray(`${a.name}/${b.name}`, b.isDirectory());
+            continue;
+          }
+          for (const e of await entries(join(root, a.name, b.name))) {
+            const sha = e.name.endsWith('.d') ? e.name.slice(0, -2) : e.name;
+            const placed = SHA256_RE.test(sha) && sha.startsWith(a.name + b.name);
+            const ok = placed && (e.name.endsWith('.d') ? e.isDirectory() : e.isFile());
+            if (!ok) yield await stray(`${a.name}/${b.name}/${e.name}`, e.isDirectory());
           }
         }
       }

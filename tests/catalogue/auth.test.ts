@@ -156,6 +156,23 @@ describe('sessions, CSRF and tokens', () => {
     expect((await t.app.inject({ url: '/api/products', headers: a.expired.headers })).json()).toMatchObject({ statusCode: 401, code: 'INVALID_TOKEN' });
   });
 
+  it('a token lifetime of 0, false or an empty string is refused (400), not read as no expiry; null means no expiry', async () => {
+    const create = (days: unknown) => t.app.inject({ method: 'POST', url: '/api/tokens', headers: a.admin.headers, payload: { user: 'luu-tru-vien', name: 'khoá thử hạn', days } });
+    for (const days of [0, false, '', -3, 1.5, 3651, 'chín mươi']) {
+      const res = await create(days);
+      expect(res.statusCode, JSON.stringify(days)).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'days' });
+    }
+    const before = (t.app.db.sqlite.prepare(`SELECT count(*) AS n FROM api_tokens WHERE name = 'khoá thử hạn'`).get() as { n: number }).n;
+    expect(before).toBe(0);
+    const forever = await create(null);
+    expect(forever.statusCode).toBe(201);
+    expect(forever.json().token.expiresAt).toBeNull();
+    const month = await create('30');
+    expect(month.statusCode).toBe(201);
+    expect(Date.parse(month.json().token.expiresAt) - Date.now()).toBeGreaterThan(29.9 * 86_400_000);
+  });
+
   it('admins manage accounts: generated password shown once, disabling ends sessions', async () => {
     const created = await t.app.inject({ method: 'POST', url: '/api/users', headers: a.admin.headers, payload: { username: 'huyen-uy-hoa-an', role: 'agency', agency: 'huyen-uy-hoa-an', displayName: 'Huyện uỷ Hoà An' } });
     expect(created.statusCode).toBe(201);

@@ -197,6 +197,21 @@ describe('OAI-PMH 2.0 endpoint', () => {
     expect((await errorOf(http.body)).code).toBe('badArgument');
   });
 
+  it('a POST body that gives an argument as something other than text is a badArgument (badVerb for the verb), not a server fault', async () => {
+    for (const [payload, code] of [
+      [{ verb: 'GetRecord', metadataPrefix: 'oai_dc', identifier: { id: 1 } }, 'badArgument'],
+      [{ verb: 'ListRecords', metadataPrefix: { tiền_tố: 'oai_dc' } }, 'badArgument'],
+      [{ verb: 'ListRecords', metadataPrefix: 'oai_dc', set: true }, 'badArgument'],
+      [{ verb: 'ListRecords', resumptionToken: null }, 'badArgument'],
+      [{ verb: { tên: 'Identify' } }, 'badVerb'],
+    ] as const) {
+      const res = await t.app.inject({ method: 'POST', url: '/oai', payload });
+      expect(res.statusCode, JSON.stringify(payload)).toBe(200);
+      await validate(res.body);
+      expect((await errorOf(res.body)).code, JSON.stringify(payload)).toBe(code);
+    }
+  });
+
   it('bad resumption tokens: tampered, for another verb, expired, past the end', async () => {
     const first = parse(oai({ verb: 'ListIdentifiers', metadataPrefix: 'oai_dc' })).ListIdentifiers.resumptionToken['#text'] as string;
     const [payload, sig] = first.split('.');

@@ -45,6 +45,25 @@ describe('user and token scripts: usage errors and --data-dir', () => {
     expect(await tokenCli(['create', '--user', 'a', '--name', 'b', '--days', '5', '--no-expiry', '--data-dir', dir], env, out)).toBe(2);
   });
 
+  it('an option value the account rules refuse is a usage error (exit 2, with the usage); a clash while running is exit 1', async () => {
+    expect(await userCli(['create', '--username', 'quantri', '--role', 'archivist', '--password', 'Mật khẩu đủ dài', '--data-dir', dir], env, out)).toBe(0);
+    for (const [cli, argv, text] of [
+      [userCli, ['create', '--username', 'canbo1', '--role', 'giám đốc'], 'role must be one of'],
+      [userCli, ['create', '--username', 'canbo2', '--role', 'archivist', '--password', 'ngắn'], 'password must be at least'],
+      [userCli, ['create', '--username', 'canbo3', '--role', 'agency', '--agency', 'so-khong-co'], 'unknown agency "so-khong-co"'],
+      [tokenCli, ['create', '--user', 'quantri', '--name', 'máy chủ', '--days', 'chín mươi'], 'days must be a whole number'],
+    ] as const) {
+      lines.length = 0;
+      expect(await cli([...argv, '--data-dir', dir], env, out), argv.join(' ')).toBe(2);
+      expect(lines.join('\n')).toContain(text);
+      expect(lines.join('\n')).toMatch(/^error: .*\n(.|\n)*usage/);
+    }
+    lines.length = 0;
+    expect(await userCli(['create', '--username', 'quantri', '--role', 'archivist', '--data-dir', dir], env, out)).toBe(1);
+    expect(lines.join('\n')).toContain('already taken');
+    expect(lines.join('\n')).not.toContain('usage');
+  });
+
   it('works on the store named by --data-dir, and says when it creates one', async () => {
     await rm(join(dir, 'kho.sqlite'), { force: true });
     lines.length = 0;

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -449,5 +450,134 @@ describe('import script killed half-way', () => {
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('import: messages, line numbers and dry runs that match the import', () => {
+  let dataDir: string;
+  let store: OpsStore;
+  beforeAll(async () => {
+    dataDir = await makeDataDir();
+    store = await openStore(testConfig(dataDir, { jobs: { workers: 0 } }));
+  });
+  afterAll(async () => {
+    store.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('a DD/MM/YYYY date that does not exist is reported as such, not as a date written wrongly', async () => {
+    const folder = join(dataDir, 'ngay');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'a.png'), await makePng(30, 20, 61));
+    const manifest = join(dataDir, 'ngay.csv');
+    await writeFile(manifest, 'Tệp;Tiêu đề;Loại;Ngày phát hành;Ngày nhận\na.png;Tờ rơi ngày không có;tờ rơi;31/02/2024;hôm qua\n');
+    const r = await run(store, folder, manifest, true);
+    expect(r.rows[0].status).toBe('failed');
+    expect(r.rows[0].problems).toEqual([
+      { code: 'VALIDATION_FAILED', field: 'releaseDate', message: 'releaseDate "31/02/2024" does not exist in the calendar (check the day and the month)' },
+      { code: 'VALIDATION_FAILED', field: 'copyReceivedOn', message: 'copyReceivedOn "hôm qua" is not a date (YYYY-MM-DD or DD/MM/YYYY)' },
+    ]);
+    expect(formatImportReport(r)).not.toContain('must be a date written YYYY-MM-DD');
+  });
+
+  it('problems name the line a row starts on (CRLF line ends, empty lines, a cell with line breaks) or the sheet row', async () => {
+    const csv = 'Tệp,Tiêu đề,Loại\r\n\r\na.pdf,"Tờ gấp\r\nhai dòng",tờ gấp\r\nb.pdf,Bản đồ,bản đồ\r\n';
+    expect(parseManifest(Buffer.from(csv)).rows.map((row) => row.line)).toEqual([3, 5]);
+    const broken = parseManifest(Buffer.from('file,title,type\r\na.pdf,Tờ gấp,book\r\nb.pdf,"Bản đồ,book\r\n'));
+    expect(broken.problems).toEqual([expect.objectContaining({ code: 'CSV_SYNTAX', line: 3 })]);
+    const latin1 = parseManifest(Buffer.from('file,title,type\nx.pdf,Nghi quyet,book\ny.pdf,Café crème,book\n', 'latin1'));
+    expect(latin1.problems).toEqual([expect.objectContaining({ code: 'NOT_UTF8', line: 3 })]);
+    // A workbook: the header below a title row is on row 3.
+    const book = parseManifest(makeXlsxTable([['Danh mục năm 2024'], [], ['Tệp', 'Tiêu đề', 'Màu sắc']]));
+    expect(book.problems.map((p) => [p.code, p.line])).toEqual([['UNKNOWN_COLUMN', 3], ['MISSING_COLUMN', 3]]);
+    // Not a table at all: about the whole file, never "line 0".
+    const docx = parseManifest(Buffer.from(zipSync({ 'word/document.xml': strToU8('<w:document/>') })));
+    expect(docx.problems[0]).toMatchObject({ code: 'NOT_A_TABLE', line: null });
+    const folder = join(dataDir, 'khong-bang');
+    await mkdir(folder, { recursive: true });
+    for (const [name, bytes] of [['a.docx', Buffer.from(zipSync({ 'word/document.xml': strToU8('<w:document/>') }))], ['b.csv', Buffer.from('file,title,type\r\na.pdf,"x,book\r\n')]] as const) {
+      await writeFile(join(dataDir, name), bytes);
+      const text = formatImportReport(await run(store, folder, join(dataDir, name), true));
+      expect(text).not.toContain('line 0');
+    }
+    const docxText = formatImportReport(await run(store, folder, join(dataDir, 'a.docx'), true));
+    expect(docxText).toContain('  file: [NOT_A_TABLE]');
+    // A file that could not be read is not said to have been read in some encoding.
+    expect(docxText).not.toContain('not UTF-8: read as');
+    await writeFile(join(dataDir, 'latin1.csv'), Buffer.from('file,title,type\nx.pdf,Café crème,book\n', 'latin1'));
+    const latinText = formatImportReport(await run(store, folder, join(dataDir, 'latin1.csv'), true));
+    expect(latinText).toContain('line 2: [NOT_UTF8]');
+    expect(latinText).not.toContain('not UTF-8: read as');
+  });
+
+  it('a workbook manifest is announced as a workbook, not as a CSV that is not UTF-8', async () => {
+    const folder = join(dataDir, 'so');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'a.png'), await makePng(30, 20, 62));
+    const book = join(dataDir, 'so.xlsx');
+    await writeFile(book, makeXlsxTable([['Tệp', 'Tiêu đề', 'Loại'], ['a.png', 'Ảnh hội nghị tổng kết', 'ảnh']]));
+    const text = formatImportReport(await run(store, folder, book, true));
+    expect(text).toContain('The manifest is a workbook (XLSX): its first sheet was read');
+    expect(text).not.toContain('not UTF-8');
+  });
+
+  it('a dry run gives every row the code the import gives it, whatever the concurrency', async () => {
+    const folder = join(dataDir, 'trung');
+    await mkdir(folder, { recursive: true });
+    for (const [i, name] of ['a.png', 'b.png', 'c.png', 'd.png'].entries()) await writeFile(join(folder, name), await makePng(40, 20, 70 + i));
+    const first = join(dataDir, 'truoc.csv');
+    await writeFile(first, 'file,title,type\nc.png,Ảnh đã nhập từ trước,photo\n');
+    expect((await run(store, folder, first)).rows[0].status).toBe('imported');
+    const manifest = join(dataDir, 'trung.csv');
+    await writeFile(
+      manifest,
+      [
+        'file,title,type',
+        'a.png,Ảnh lễ hội Pác Bó,photo',
+        'a.png,Ảnh lễ hội Pác Bó (lặp lại),photo',
+        '"b.png;a.png",Hai ảnh lễ hội,photo',
+        'c.png,Ảnh đã nhập (lần hai),photo',
+        '"d.png;c.png",Ảnh mới kèm ảnh cũ,photo',
+        'c.png,Ảnh đã nhập (lần ba),photo',
+      ].join('\n'),
+    );
+    const codes = (r: ImportReport) => r.rows.map((row) => [row.line, row.status, row.problems.map((p) => p.code).join()]);
+    const expected = [
+      [2, 'valid', ''],
+      [3, 'skipped', 'DUPLICATE_IN_MANIFEST'],
+      [4, 'skipped', 'DUPLICATE_IN_MANIFEST'],
+      [5, 'skipped', 'ALREADY_IMPORTED'],
+      [6, 'valid', ''],
+      [7, 'skipped', 'ALREADY_IMPORTED'],
+    ];
+    const dry = async (concurrency: number) =>
+      codes(await runImport({ folder, manifestPath: manifest, dryRun: true, concurrency, maxFileBytes: 1024 * 1024, principal: systemPrincipal() }, { sqlite: store.db.sqlite, ingest: store.ingest, tmpDir: store.paths.tmpDir }));
+    expect(await dry(1)).toEqual(expected);
+    expect(await dry(4)).toEqual(expected);
+    // One row at a time: each row has committed before the next one is checked.
+    const real = await runImport({ folder, manifestPath: manifest, concurrency: 1, maxFileBytes: 1024 * 1024, principal: systemPrincipal() }, { sqlite: store.db.sqlite, ingest: store.ingest, tmpDir: store.paths.tmpDir });
+    expect(codes(real)).toEqual(expected.map(([line, status, code]) => [line, status === 'valid' ? 'imported' : status, code]));
+  });
+
+  it('a dry run on a data dir that does not exist yet creates nothing, and still checks agency codes', async () => {
+    const folder = join(dataDir, 'moi');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'a.png'), await makePng(30, 20, 81));
+    const manifest = join(dataDir, 'moi.csv');
+    await writeFile(manifest, 'Tệp,Tiêu đề,Loại,Cơ quan\na.png,Ảnh Thác Bản Giốc,ảnh,\na.png,Ảnh Thác Bản Giốc (cơ quan lạ),ảnh,co-quan-khong-co\n');
+    const fresh = join(dataDir, 'kho mới');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/import.ts'), folder, '--manifest', manifest, '--dry-run', '--quiet', '--data-dir', fresh, '--report', join(dataDir, 'moi.json')], {
+      cwd: ROOT,
+      env: { ...process.env, DATA_DIR: '', LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const code = await new Promise<number | null>((res) => child.on('exit', res));
+    expect(out).toContain('rows: 2, valid: 1, would skip: 0, with problems: 1');
+    expect(out).toContain('co-quan-khong-co');
+    expect(code).toBe(1);
+    expect(existsSync(fresh)).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../server/db/client.ts';
@@ -60,6 +60,22 @@ describe('operator scripts: usage and the data dir', () => {
       expect(r.stderr).toContain('--concurrency must be a whole number 1..64');
     }
     expect(existsSync(join(dir, 'bk-c'))).toBe(false);
+  });
+
+  it('restore refuses a bad --concurrency and a --snapshot the backup does not hold as usage errors (exit 2), before touching the data dir', async () => {
+    const src = join(dir, 'bản sao lưu');
+    await mkdir(join(src, 'snapshots', '20260101-000000'), { recursive: true });
+    const target = join(dir, 'khôi phục');
+    const [conc, snap] = await Promise.all([
+      runScript('restore', [src, '--snapshot', '20260101-000000', '--concurrency', 'bốn', '--data-dir', target]),
+      runScript('restore', [src, '--snapshot', '20991231-000000', '--data-dir', target]),
+    ]);
+    expect(conc.code, conc.stderr).toBe(2);
+    expect(conc.stderr).toContain('--concurrency must be a whole number 1..64');
+    expect(snap.code, snap.stderr).toBe(2);
+    expect(snap.stderr).toContain(`error: no snapshot "20991231-000000" in ${src}`);
+    for (const r of [conc, snap]) expect(r.stderr).toContain('usage: npm run restore');
+    expect(existsSync(target)).toBe(false);
   });
 
   it('backup, restore and import name the bad path instead of failing with a stack trace or saying nothing', async () => {
