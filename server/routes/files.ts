@@ -92,7 +92,9 @@ export default async function fileRoutes(app: FastifyInstance) {
     return { blob, names: visible.map((h) => h.name), isPublic };
   }
 
-  const cacheControl = (isPublic: boolean) => (isPublic ? 'public, max-age=31536000, immutable' : 'private, no-cache');
+  // The bytes never change, but their record may be withdrawn or made internal: shared caches keep a
+  // public file a day at most (then revalidate with the strong ETag, a cheap 304), never for a year.
+  const cacheControl = (isPublic: boolean) => (isPublic ? 'public, max-age=86400' : 'private, no-cache');
   // A thumbnail is made again by `npm run rederive` (e.g. after an extractor upgrade) under the same
   // URL: it is cached for a day, not as immutable, and its ETag names the version.
   const thumbCacheControl = (isPublic: boolean) => (isPublic ? 'public, max-age=86400' : 'private, no-cache');
