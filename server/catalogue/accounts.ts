@@ -130,6 +130,12 @@ export async function updateUser(sqlite: Database.Database, id: number, input: U
   }
   const canSeeInternal = role === 'researcher' ? (input.canSeeInternal ?? cur.canSeeInternal) : false;
   const active = input.active ?? cur.active;
+  // The service must keep one way in through its own accounts: the last active admin can be neither
+  // disabled nor given another role (ADMIN_TOKEN and `npm run user` are for operators, not a plan).
+  if (cur.role === 'admin' && cur.active && (role !== 'admin' || !active)) {
+    const others = sqlite.prepare(`SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND active = 1 AND id <> ?`).get(id) as { n: number };
+    if (others.n === 0) throw err.conflict('LAST_ADMIN', `"${cur.username}" is the last active admin account: make another account admin first`);
+  }
   sqlite
     .prepare(
       `UPDATE users SET display_name = ?, role = ?, agency_id = ?, can_see_internal = ?, active = ?, password_hash = COALESCE(?, password_hash),

@@ -192,4 +192,25 @@ describe('sessions, CSRF and tokens', () => {
     expect((await t.app.inject({ url: '/api/auth/me', cookies: { kho_session: sid } })).statusCode).toBe(401);
     expect((await login('huyen-uy-hoa-an', generatedPassword)).statusCode).toBe(401);
   });
+
+  it('the last active admin account cannot be disabled or given another role (409 LAST_ADMIN); with another admin it can', async () => {
+    const admins = () => (t.app.db.sqlite.prepare(`SELECT id FROM users WHERE role = 'admin' AND active = 1 ORDER BY id`).all() as { id: number }[]).map((r) => r.id);
+    const patch = (id: number, payload: object) => t.app.inject({ method: 'PATCH', url: `/api/users/${id}`, headers: a.admin.headers, payload });
+    const before = admins();
+    expect(before.length).toBeGreaterThan(1);
+    // Every admin but the last is disabled: allowed while another active admin remains.
+    for (const id of before.slice(0, -1)) expect((await patch(id, { active: false })).statusCode).toBe(200);
+    const last = before.at(-1)!;
+    const off = await patch(last, { active: false });
+    expect(off.json()).toMatchObject({ statusCode: 409, code: 'LAST_ADMIN' });
+    const demoted = await patch(last, { role: 'archivist' });
+    expect(demoted.json()).toMatchObject({ statusCode: 409, code: 'LAST_ADMIN' });
+    expect(admins()).toEqual([last]);
+    // Other changes to the last admin still go through.
+    expect((await patch(last, { displayName: 'Quản trị viên Ban Tuyên giáo' })).statusCode).toBe(200);
+    // With a second admin back, the first may step down.
+    expect((await patch(before[0], { active: true })).statusCode).toBe(200);
+    expect((await patch(last, { role: 'archivist' })).statusCode).toBe(200);
+    expect(admins()).toEqual([before[0]]);
+  });
 });
