@@ -68,6 +68,23 @@ function validationField(e: FastifyError): string | undefined {
   return path || undefined;
 }
 
+/**
+ * The message of a validation failure. A value outside a list of constants (a union of literals)
+ * makes ajv complain once per allowed value ("must be equal to constant" six times, then "must match
+ * a schema in anyOf"): that becomes one sentence naming the allowed values.
+ */
+function validationMessage(e: FastifyError): string {
+  const errors = e.validation ?? [];
+  const anyOf = errors.find((v) => v.keyword === 'anyOf');
+  if (!anyOf) return e.message;
+  const at = anyOf.instancePath;
+  const allowed = errors.filter((v) => v.keyword === 'const' && v.instancePath === at).map((v) => JSON.stringify((v.params as { allowedValue?: unknown }).allowedValue));
+  if (allowed.length === 0) return e.message;
+  const orNull = errors.some((v) => v.keyword === 'type' && v.instancePath === at && (v.params as { type?: unknown }).type === 'null');
+  const context = (e as FastifyError & { validationContext?: string }).validationContext ?? 'body';
+  return `${context}${at} must be one of ${allowed.join(', ')}${orNull ? ', or null' : ''}`;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     /** 405 METHOD_NOT_ALLOWED (with Allow) when some route has the path for other methods, else 404 ROUTE_NOT_FOUND. */
@@ -94,7 +111,7 @@ export default fp(
       const mapped = fe.code ? MAPPED[fe.code] : undefined;
       if (fe.validation) {
         const field = validationField(fe);
-        return reply.code(400).send(errorBody(400, 'VALIDATION_FAILED', fe.message, field ? { field } : {}));
+        return reply.code(400).send(errorBody(400, 'VALIDATION_FAILED', validationMessage(fe), field ? { field } : {}));
       }
       if (mapped) return reply.code(mapped.status).send(errorBody(mapped.status, mapped.code, mapped.message ?? fe.message));
       const status = fe.statusCode ?? 500;

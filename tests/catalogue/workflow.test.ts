@@ -116,6 +116,17 @@ describe('review workflow', () => {
     expect(res.json()).toMatchObject({ statusCode: 403, code: 'NOT_YOUR_RECORD' });
   });
 
+  it('an unknown action is a 400 naming the allowed actions once, not one complaint per action', async () => {
+    const id = newRecord();
+    const res = await act(id, 'xuat-ban', a.archivist.headers);
+    expect(res.statusCode).toBe(400);
+    const body = res.json();
+    expect(body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'action' });
+    expect(body.message).toMatch(/^body\/action must be one of "[a-z_]+"(, "[a-z_]+")+$/);
+    expect(body.message).toContain('"publish"');
+    expect(body.message).not.toContain('constant');
+  });
+
   it('applies bulk transitions per record and reports each result', async () => {
     const ids = [newRecord(), newRecord(), newRecord()];
     await act(ids[1], 'withdraw', a.archivist.headers);
