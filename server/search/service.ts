@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { isStaff, type Principal } from '../auth/principal.ts';
 import { canSee } from '../catalogue/visibility.ts';
 import { pageUnitOf, type PageUnit } from '../ingest/media-types.ts';
-import { fold, foldForIndex } from './fold.ts';
+import { fold, foldForIndex, titleSortKey } from './fold.ts';
 import { FieldIndex, createFoldMemo, viewOf, type Alt, type FieldMatch, type FieldSnapshot, type StoredDoc } from './field-index.ts';
 import { parseQuery, ftsQuote, type ParsedQuery } from './query.ts';
 import { makeSnippet, escapeHtml, type TermMatcher } from './snippets.ts';
@@ -118,7 +118,7 @@ interface Attr {
   access: string;
   /** Sort key for `date`: release date, else year, else creation time. */
   date: string;
-  /** Folded title for `sort=title`, computed on first use. */
+  /** Vietnamese alphabetical sort key of the title for `sort=title` (fold.ts titleSortKey), computed on first use. */
   titleKey?: string;
   thumb: string | null;
 }
@@ -306,7 +306,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     }
   }
 
-  const titleKeyOf = (a: Attr): string => (a.titleKey ??= fold(a.title));
+  const titleKeyOf = (a: Attr): string => (a.titleKey ??= titleSortKey(a.title));
   const langMemo = new Map<string, string[]>();
   const langsOf = (s: string): string[] => {
     let l = langMemo.get(s);

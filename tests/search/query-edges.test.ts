@@ -317,3 +317,30 @@ describe('words no record holds any more', () => {
     expectUnknown('zyxoldtext', 'zyxoldtexy', [id]);
   });
 });
+
+describe('sort=title', () => {
+  it('orders titles by the Vietnamese alphabet: ă â after a, đ after d (not folded into it), tones after the letter', () => {
+    const titles = [
+      'Ưu đãi người có công', 'Đăng ký nghĩa vụ quân sự', 'Ăn Tết cổ truyền', 'Bác Hồ với thiếu nhi', '“Non nước Cao Bằng” – tập ảnh',
+      'Dân ca H’Mông', 'Ơn Đảng, ơn Bác', 'Em yêu Cao Bằng', 'Âm vang Pác Bó', 'Bà mẹ Việt Nam anh hùng', 'Đang cập nhật',
+      'Uống nước nhớ nguồn', 'Căn cứ Đề án', 'Ô Quy Hồ', 'Án lệ số 43/2021/AL', 'Ê-đê và Tày', 'Ba bể mùa thu', 'Cao Bằng miền non nước',
+      'Dang dở ước mơ', 'A Páo giữ rừng',
+    ];
+    for (const t of titles) add(t);
+    const got = search.search({ q: '', sort: 'title', limit: 50 }, null).hits.map((h) => h.title);
+    expect(got).toEqual([
+      'A Páo giữ rừng', 'Án lệ số 43/2021/AL', 'Ăn Tết cổ truyền', 'Âm vang Pác Bó', 'Ba bể mùa thu', 'Bà mẹ Việt Nam anh hùng',
+      'Bác Hồ với thiếu nhi', 'Cao Bằng miền non nước', 'Căn cứ Đề án', 'Dang dở ước mơ', 'Dân ca H’Mông', 'Đang cập nhật',
+      'Đăng ký nghĩa vụ quân sự', 'Em yêu Cao Bằng', 'Ê-đê và Tày', '“Non nước Cao Bằng” – tập ảnh', 'Ô Quy Hồ', 'Ơn Đảng, ơn Bác',
+      'Uống nước nhớ nguồn', 'Ưu đãi người có công',
+    ]);
+    // Paging in title order: every record once.
+    const paged = [1, 2, 3, 4, 5, 6, 7].flatMap((page) => search.search({ q: '', sort: 'title', limit: 3, page }, null).hits.map((h) => h.title));
+    expect(paged).toEqual(got);
+  });
+
+  it('orders the tones of one letter none, huyền, hỏi, ngã, sắc, nặng, as a dictionary does', () => {
+    for (const t of ['Bạ', 'Bá', 'Bã', 'Bả', 'Bà', 'Ba']) add(t);
+    expect(search.search({ q: '', sort: 'title' }, null).hits.map((h) => h.title)).toEqual(['Ba', 'Bà', 'Bả', 'Bã', 'Bá', 'Bạ']);
+  });
+});
