@@ -48,6 +48,25 @@ export function canonicalTone(tok: string): string {
   return (tok.slice(0, n - 2) + d[0] + tok[n - 1] + d[1]).normalize('NFC');
 }
 
+const TONE_RE = /[\u0300\u0301\u0303\u0309\u0323]/g;
+/** A lower-case spelling without its tone mark (NFC, vowel marks and đ kept) and the tone mark ('' for none). */
+function toneParts(s: string): { base: string; tone: string } {
+  const d = s.normalize('NFD');
+  const m = d.match(TONE_RE);
+  return { base: d.replace(TONE_RE, '').normalize('NFC'), tone: m === null ? '' : m[0] };
+}
+
+/**
+ * Whether `spelling` (a marked syllable, lower case) can be what the marked prefix `typed` is the start
+ * of: its letters, vowel marks and đ included, start with the typed ones, and a tone typed is its tone
+ * (`đỏ` → đỏng, not đông or đốc; `tuyê` → tuyên, tuyến; `bà` → bàn, not bằng). Both lower case.
+ */
+export function completesMarked(typed: string, spelling: string): boolean {
+  const t = toneParts(typed);
+  const s = toneParts(spelling);
+  return s.base.startsWith(t.base) && (t.tone === '' || t.tone === s.tone);
+}
+
 export interface Token {
   /** The token as written (NFC). */
   text: string;

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { isStaff, type Principal } from '../auth/principal.ts';
 import { canSee } from '../catalogue/visibility.ts';
 import { pageUnitOf, type PageUnit } from '../ingest/media-types.ts';
-import { fold, foldForIndex, titleSortKey } from './fold.ts';
+import { completesMarked, fold, foldForIndex, titleSortKey } from './fold.ts';
 import { FieldIndex, createFoldMemo, viewOf, type Alt, type FieldMatch, type FieldSnapshot, type StoredDoc } from './field-index.ts';
 import { parseQuery, ftsQuote, type ParsedQuery } from './query.ts';
 import { makeSnippet, escapeHtml, type TermMatcher } from './snippets.ts';
@@ -1002,14 +1002,22 @@ export function createSearchService(deps: SearchDeps): SearchService {
       if (known) alts.push({ term: t.folded, factor: 1 });
       if (t.prefix && (t.folded.length >= 2 || parsed.terms.length >= 2)) {
         // The 20 most frequent completions still held by a record (the vocabulary may hold a few gone ones).
+        // Typed with marks (`đỏ`, `bà`), a completion must keep them: one of its marked spellings in the
+        // fields starts with the typed letters and carries the typed tone (`đỏ` → đỏng, not đông or đốc).
+        // A completion scores at most as the typed syllable itself would (0.8 of its idf): a rarer word
+        // that merely starts with it (`to` → tốt) does not outrank the records holding the syllable typed.
+        const typedIdf = known ? fields.idfOf(t.folded) : 0;
         let n = 0;
-        for (const c of vocab.expansions(t.folded, 40)) {
+        for (const c of vocab.expansions(t.folded, t.marked ? 400 : 40)) {
           if (n >= 20) break;
+          if (t.marked && !fields.exactSpellings(c.term).some((sp) => completesMarked(t.exact, sp))) continue;
           if (!termSeen(c.term, heldBy)) continue;
-          alts.push({ term: c.term, factor: 0.8 });
+          const idf = known ? fields.idfOf(c.term) : 0;
+          alts.push({ term: c.term, factor: idf > typedIdf ? (0.8 * typedIdf) / idf : 0.8 });
           n++;
         }
-        matcher.prefixes.push(t.folded);
+        // Snippets mark any word starting with an unmarked prefix; a marked one marks its completions only.
+        if (!t.marked) matcher.prefixes.push(t.folded);
       }
       if (alts.length === 0) {
         let cands = vocab.corrections(t.folded, 10);

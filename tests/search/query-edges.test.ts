@@ -344,3 +344,33 @@ describe('sort=title', () => {
     expect(search.search({ q: '', sort: 'title' }, null).hits.map((h) => h.title)).toEqual(['Ba', 'Bà', 'Bả', 'Bã', 'Bá', 'Bạ']);
   });
 });
+
+describe('the last syllable as a prefix', () => {
+  it('keeps the marks typed: `Dao Đỏ` completes đỏ to đỏng, not to đôn or đốc, and `bà` not to bằng', () => {
+    const daoDo = add('Nghề dệt thổ cẩm của người Dao Đỏ', { description: 'Ảnh tư liệu xóm Nà Rẻo, huyện Nguyên Bình.' });
+    add('Theo dõi, đôn đốc việc thực hiện', { description: 'Tiếp tục chỉ đạo các đơn vị.' });
+    const bank = add('Án lệ về hợp đồng thế chấp', { description: 'Hợp đồng tín dụng giữa Ngân hàng với bà L.' });
+    add('Tờ trình của Ngân hàng', { description: 'Báo cáo với Ban chỉ đạo bằng văn bản.' });
+    expect(search.search({ q: 'Dao Đỏ' }, null).hits.map((h) => h.id)).toEqual([daoDo]);
+    expect(search.search({ q: 'Ngân hàng với bà' }, null).hits.map((h) => h.id)).toEqual([bank]);
+    // Marks typed so far still complete: a vowel mark without its tone, or the tone of a longer syllable.
+    const dang = add('Lịch sử Đảng bộ huyện Hà Quảng');
+    const tuyen = add('Tờ gấp tuyên truyền bầu cử');
+    expect(search.search({ q: 'Lịch sử Đả' }, null).hits.map((h) => h.id)).toEqual([dang]);
+    expect(search.search({ q: 'tờ gấp tuyê' }, null).hits.map((h) => h.id)).toEqual([tuyen]);
+    // Unmarked, the prefix still completes to every spelling.
+    expect(search.search({ q: 'lich su da' }, null).hits.map((h) => h.id)).toEqual([dang]);
+  });
+
+  it('does not rank a completion above the records holding the syllable typed (`to` → tờ, tổ before tốt)', () => {
+    for (let i = 0; i < 6; i++) add(`Hội nghị tổ chức lần ${i + 1}`, { description: 'Các đơn vị tổ chức thực hiện.' });
+    const good = [add('Thực hiện tốt công tác lưu trữ'), add('Làm tốt công tác quản lý di tích')];
+    const to = [add('Tờ rơi phòng chống ma tuý'), add('Tổ quốc nơi cực Bắc')];
+    const r = search.search({ q: 'to' }, null);
+    expect(r.hits.map((h) => h.id)).toEqual(expect.arrayContaining([...good, ...to]));
+    // Records holding `to` itself (tờ, tổ) first, then the completions (tốt).
+    const firstTot = r.hits.findIndex((h) => good.includes(h.id));
+    expect(r.hits.slice(0, firstTot).length).toBe(8);
+    expect(r.hits.slice(firstTot).map((h) => h.id).sort()).toEqual([...good].sort());
+  });
+});
