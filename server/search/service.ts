@@ -949,10 +949,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
    * Whether a folded term occurs in a record `sees` accepts (catalogue fields or file text): stops at the
    * first such record, so a term held by visible records costs a posting or two.
    */
-  function termSeen(term: string, sees: (id: number) => boolean): boolean {
+  function termSeen(term: string, sees: (id: number) => boolean, textToken = term): boolean {
     if (fields.anyDoc(term, sees)) return true;
     if (blobInfo.size === 0) return false;
-    const e = blobsOf(term);
+    const e = blobsOf(textToken);
     const held = (b: number): boolean => {
       const holders = blobProducts.get(b);
       if (holders !== undefined) for (const pid of holders) if (sees(pid)) return true;
@@ -973,6 +973,24 @@ export function createSearchService(deps: SearchDeps): SearchService {
    * still holds it (termSeen): a word no record holds any more is unknown like any other.
    */
   const exists = (id: number): boolean => attrs[id] !== undefined;
+
+  /**
+   * An unknown folded word read as two known syllables that some record `sees` accepts holds side by
+   * side (`hmong` → `h mong`, `ede` → `e de`, `caobang` → `cao bang`), as a field-index pair term; null
+   * when there is no such reading. The first split point from the left that works.
+   */
+  function splitJoined(word: string, sees: (id: number) => boolean): string | null {
+    if (word.length < 3 || /\d/.test(word)) return null;
+    // A one-letter first syllable (H'Mông, Ê-đê, K'Ho), never a one-letter last one: `cuaa` is a typo of
+    // `cua`, not "của A".
+    for (let k = 1; k < word.length - 1; k++) {
+      const a = word.slice(0, k);
+      const b = word.slice(k);
+      if (!vocab.has(a) || !vocab.has(b)) continue;
+      if (termSeen(`${a} ${b}`, sees, `${a}_${b}`)) return `${a} ${b}`;
+    }
+    return null;
+  }
 
   /**
    * `sees` (null: the viewer sees every record) keeps records the viewer may not see out of what the
@@ -1019,6 +1037,16 @@ export function createSearchService(deps: SearchDeps): SearchService {
         // Snippets mark any word starting with an unmarked prefix; a marked one marks its completions only.
         if (!t.marked) matcher.prefixes.push(t.folded);
       }
+      // Two syllables typed as one word, as names of peoples often are (`hmong` for H'Mông, `ede` for
+      // Ê-đê) or a phrase typed without its space (`caobang`): the pair, when some record holds the two
+      // side by side, rather than a typo correction to another word (`hmong` → hướng).
+      if (alts.length === 0 && !t.quoted) {
+        const split = splitJoined(t.folded, sees ?? exists);
+        if (split !== null) {
+          alts.push({ term: split, factor: 1 });
+          corrections.push({ from: t.folded, to: split });
+        }
+      }
       if (alts.length === 0) {
         let cands = vocab.corrections(t.folded, 10);
         cands = cands.filter((c) => termSeen(c.term, sees ?? exists));
@@ -1038,7 +1066,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
         continue;
       }
       keptAt.push(kept.length);
-      for (const a of alts) matcher.terms.add(a.term);
+      for (const a of alts) for (const part of a.term.split(' ')) matcher.terms.add(part);
       groups.push(alts);
       kept.push(t);
       primary.push(alts[0].term);
@@ -1047,7 +1075,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
         matcher.exact!.add(t.exact);
       }
       // The text index has no prefix index: only the few most frequent expansions go there.
-      ftsGroups.push(alts.slice(0, 6).map((a) => a.term));
+      // (A split word is its pair token there: `h_mong`.)
+      ftsGroups.push(alts.slice(0, 6).map((a) => a.term.replace(' ', '_')));
     }
     // Adjacent syllables standing together (Vietnamese words are mostly two syllables) earn a boost.
     const terms = kept;
@@ -1057,7 +1086,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       // Every alternative pair that actually occurs as a pair (prefix expansions included): `bao va` → `bao vat`.
       for (const x of a.slice(0, 3)) {
         for (const y of b) {
-          const pair = `${x.term} ${y.term}`;
+          const pair = `${lastSyllable(x.term)} ${firstSyllable(y.term)}`;
           if (fields.df(pair) > 0) boosts.push({ term: pair, factor: PHRASE_BOOST * x.factor * y.factor });
         }
       }
@@ -1083,7 +1112,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const ftsOr = hasTerms ? [ftsGroups.flat()] : null;
     // Text adjacency: every consecutive pair present (≈ the phrase), or at least one pair.
     const pairs: string[] = [];
-    for (let i = 0; i + 1 < primary.length; i++) pairs.push(`${primary[i]}_${primary[i + 1]}`);
+    for (let i = 0; i + 1 < primary.length; i++) pairs.push(`${lastSyllable(primary[i])}_${firstSyllable(primary[i + 1])}`);
     const ftsPhrase = pairs.length > 0 ? pairs.map((p) => [p]) : null;
     const ftsNear = pairs.length > 1 ? [pairs] : null;
     return { parsed, groups, boosts, ftsAnd, ftsOr, ftsPhrase, ftsNear, matcher, corrections, ignored: dropped, nTerms: kept.length, impossible };
@@ -1680,7 +1709,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
         for (const g of qp.groups.slice(0, qp.nTerms)) {
           const seen = new Set<number>();
           for (const alt of g.slice(0, 4)) {
-            const pages = pagesOf(blobId, alt.term);
+            const pages = pagesOf(blobId, lastSyllable(alt.term));
             if (pages === null) continue;
             for (const page of pages) seen.add(page);
           }
@@ -1946,6 +1975,13 @@ export function createSearchService(deps: SearchDeps): SearchService {
   };
   return service;
 }
+
+/** First and last syllable of a query term (a split word's term is a pair: `h mong`). */
+const firstSyllable = (term: string): string => {
+  const sp = term.indexOf(' ');
+  return sp < 0 ? term : term.slice(0, sp);
+};
+const lastSyllable = (term: string): string => term.slice(term.lastIndexOf(' ') + 1);
 
 /** The best `k` of `items` under `cmp` (ascending = better first), without sorting everything. */
 export function topK<T>(items: T[], k: number, cmp: (a: T, b: T) => number): T[] {

@@ -374,3 +374,30 @@ describe('the last syllable as a prefix', () => {
     expect(r.hits.slice(firstTot).map((h) => h.id).sort()).toEqual([...good].sort());
   });
 });
+
+describe('two syllables typed as one word', () => {
+  it('reads `hmong` as H’Mông and `ede` as Ê-đê (a pair some record holds) instead of correcting them to another word', () => {
+    const hmong = add("Dân ca H'Mông ở Bảo Lạc", { description: "Chương trình phát thanh tiếng H'Mông." });
+    const ede = add('Sử thi Đăm San của người Ê-đê');
+    const caoBang = add('Bản đồ du lịch Cao Bằng');
+    add('Hướng dẫn tuyên truyền', { description: 'Định hướng công tác năm 2024.' });
+    add('Đề án số 19-ĐA/TU', { description: 'Để thực hiện Đề án.' });
+    add('Của A và của B');
+    const r = search.search({ q: 'hmong' }, null);
+    expect(r.hits.map((h) => h.id)).toEqual([hmong]);
+    expect(r.corrections).toEqual([{ from: 'hmong', to: 'h mong' }]);
+    expect(r.hits[0].snippets[0].text).toContain('<mark>H</mark>&#39;<mark>Mông</mark>');
+    expect(search.search({ q: 'HMông Bảo Lạc' }, null).hits.map((h) => h.id)).toEqual([hmong]);
+    expect(search.search({ q: 'su thi ede' }, null).hits.map((h) => h.id)).toEqual([ede]);
+    expect(search.search({ q: 'caobang' }, null).hits.map((h) => h.id)).toEqual([caoBang]);
+    // A typo is still a typo: no one-letter last syllable (`cuaa` is not "của A").
+    expect(search.search({ q: 'cuaa' }, null).corrections).toEqual([{ from: 'cuaa', to: 'cua' }]);
+  });
+
+  it('does not read a word from the pair of a record the viewer may not see', () => {
+    add('Tài liệu nội bộ về người K’Ho', { state: 'submitted' });
+    const r = search.search({ q: 'kho' }, null);
+    expect(r.corrections).toEqual([]);
+    expect(r.total).toBe(0);
+  });
+});
