@@ -49,11 +49,18 @@ export function canonicalTone(tok: string): string {
 }
 
 const TONE_RE = /[\u0300\u0301\u0303\u0309\u0323]/g;
+const toneMemo = new Map<string, { base: string; tone: string }>();
 /** A lower-case spelling without its tone mark (NFC, vowel marks and đ kept) and the tone mark ('' for none). */
 function toneParts(s: string): { base: string; tone: string } {
-  const d = s.normalize('NFD');
-  const m = d.match(TONE_RE);
-  return { base: d.replace(TONE_RE, '').normalize('NFC'), tone: m === null ? '' : m[0] };
+  let p = toneMemo.get(s);
+  if (p === undefined) {
+    const d = s.normalize('NFD');
+    const m = d.match(TONE_RE);
+    p = { base: d.replace(TONE_RE, '').normalize('NFC'), tone: m === null ? '' : m[0] };
+    if (toneMemo.size > 100_000) toneMemo.clear();
+    toneMemo.set(s, p);
+  }
+  return p;
 }
 
 /**
