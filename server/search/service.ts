@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { isStaff, type Principal } from '../auth/principal.ts';
 import { canSee } from '../catalogue/visibility.ts';
 import { pageUnitOf, type PageUnit } from '../ingest/media-types.ts';
-import { completesMarked, fold, foldForIndex, titleSortKey } from './fold.ts';
+import { canonicalTone, completesMarked, fold, foldForIndex, titleSortKey } from './fold.ts';
 import { FieldIndex, createFoldMemo, viewOf, type Alt, type FieldMatch, type FieldSnapshot, type StoredDoc } from './field-index.ts';
 import { parseQuery, ftsQuote, type ParsedQuery } from './query.ts';
 import { makeSnippet, escapeHtml, type TermMatcher } from './snippets.ts';
@@ -1892,14 +1892,24 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const parsed = parseQuery(q ?? '', true);
     if (parsed.terms.length === 0) return [];
     const qt = parsed.terms.map((t) => t.folded);
+    // The spellings typed with marks (lower case, canonical tone placement), null for unmarked syllables.
+    const qx = parsed.terms.map((t) => (t.marked ? t.exact : null));
+    const anyMarked = qx.some((x) => x !== null);
     /**
-     * How well the typed syllables fit a candidate (folded), or -1 when one of them starts none of its
-     * syllables. Each syllable typed in full counts 2, a prefix 1; typed in order side by side earns
-     * 3 more, and starting at the candidate's first syllable 2 more: `bản đ` fits "Bản đồ du lịch"
-     * (8) better than "Ban cán sự đảng" (5).
+     * How well the typed syllables fit a candidate (folded; `text`, as written, when the query has marks),
+     * or -1 when one of them starts none of its syllables. Each syllable typed in full counts 2, a prefix
+     * 1; typed in order side by side earns 3 more, and starting at the candidate's first syllable 2 more:
+     * `bản đ` fits "Bản đồ du lịch" (8) better than "Ban cán sự đảng" (5). A syllable typed with marks
+     * that the candidate's spelling does not have (`Đăn` against "Dân") counts a quarter, so "Đăng ký"
+     * comes before "Dân tộc".
      */
-    const fits = (folded: string): number => {
+    const fits = (folded: string, text?: string): number => {
       const toks = folded.split(' ');
+      let ex: string[] | null = null;
+      if (anyMarked && text !== undefined) {
+        ex = (text.normalize('NFC').toLowerCase().match(TOKEN_RE) ?? []).map(canonicalTone);
+        if (ex.length !== toks.length) ex = null;
+      }
       let score = 0;
       let prev = -1;
       let together = true;
@@ -1911,7 +1921,15 @@ export function createSearchService(deps: SearchDeps): SearchService {
         if (i < 0) return -1;
         if (k === 0) first = i;
         else if (i !== prev + 1) together = false;
-        score += toks[i] === q1 ? 2 : 1;
+        const full = toks[i] === q1;
+        let points = full ? 2 : 1;
+        const typed = qx[k];
+        if (typed !== null && ex !== null) {
+          const spelt = ex[i];
+          const kept = spelt === typed || ((!full || parsed.terms[k].prefix) && completesMarked(typed, spelt));
+          if (!kept) points /= 4;
+        }
+        score += points;
         prev = i;
       }
       if (qt.length > 1 && together) score += 3;
@@ -1923,8 +1941,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const staff = isStaff(viewer);
     for (const [id, f] of agencyFold) {
       if (!staff && inactiveAgencies.has(id)) continue;
-      const s = fits(f);
-      if (s >= 0) agencyHits.push([s, agencies.get(id)!]);
+      const a = agencies.get(id)!;
+      const s = fits(f, anyMarked ? `${a.name} ${agencyShort.get(id) ?? ''} ${a.code}` : undefined);
+      if (s >= 0) agencyHits.push([s, a]);
     }
     agencyHits.sort((a, b) => b[0] - a[0] || a[1].name.length - b[1].name.length);
     // An agency suggestion carries the agency's code: choosing it can apply the agency filter.
@@ -1932,7 +1951,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     ensureSubjects();
     const subjectHits: Array<[number, number, string]> = [];
     for (const [text, e] of subjects) {
-      const s = fits(e.folded);
+      const s = fits(e.folded, text);
       if (s < 0) continue;
       let visible = 0;
       for (const id of e.ids) {
@@ -1947,7 +1966,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     // Titles: the best search matches (typos and all), those whose title fits what was typed first.
     const r = run({ q }, viewer, false);
     for (const c of order(r.kept, 'relevance', Math.max(lim * 4, 40))) {
-      ranked.push({ s: { text: attrs[c.id]!.title, productId: c.id, kind: 'title' }, fit: fits(foldForIndex(attrs[c.id]!.title)), rank: ranked.length });
+      ranked.push({ s: { text: attrs[c.id]!.title, productId: c.id, kind: 'title' }, fit: fits(foldForIndex(attrs[c.id]!.title), attrs[c.id]!.title), rank: ranked.length });
     }
     // Best fit first; on a tie agencies, then subjects, then titles by relevance (the order pushed).
     // Titles that do not fit (found through a file's text, say) only when no title fits: a typo.

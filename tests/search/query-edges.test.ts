@@ -401,3 +401,30 @@ describe('two syllables typed as one word', () => {
     expect(r.total).toBe(0);
   });
 });
+
+describe('suggestions for a syllable typed with marks', () => {
+  const addWithSubjects = (title: string, subjects: string[]) => {
+    const id = Number(
+      db.sqlite
+        .prepare("INSERT INTO products(title, type, subjects, languages, state, access) VALUES (?, 'book', ?, '[\"vi\"]', 'published', 'public')")
+        .run(title, JSON.stringify(subjects)).lastInsertRowid,
+    );
+    search.indexProduct(id);
+    return id;
+  };
+  it('offers what keeps the marks first: `Đăn` → "Đăng ký…" before "Dân tộc…" and "Đang…"', () => {
+    addWithSubjects("Dân ca H'Mông ở Bảo Lạc", ["Dân tộc H'Mông"]);
+    addWithSubjects('Dân ca Tày', ['Dân tộc Tày']);
+    addWithSubjects('Đang cập nhật', []);
+    const dang = addWithSubjects('Đăng ký nghĩa vụ quân sự', ['Quốc phòng']);
+    addWithSubjects('Bà mẹ Việt Nam anh hùng', []);
+    addWithSubjects('Ba bể mùa thu', []);
+    const bao = addWithSubjects('Bảo tàng tỉnh Cao Bằng', ['Bảo tàng']);
+    expect(search.suggest('Đăn', null)[0]).toMatchObject({ kind: 'title', productId: dang });
+    expect(search.suggest('Đăng k', null)[0]).toMatchObject({ kind: 'title', productId: dang });
+    const ba = search.suggest('Bả', null);
+    expect(ba.findIndex((s) => s.productId === bao)).toBeLessThan(ba.findIndex((s) => s.text === 'Bà mẹ Việt Nam anh hùng'));
+    // Typed without marks, a syllable typed in full still fits best: `Dan` → Dân … first.
+    expect(search.suggest('Dan', null)[0].text.startsWith('Dân')).toBe(true);
+  });
+});
