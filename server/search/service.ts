@@ -116,7 +116,7 @@ interface Attr {
   langs: string[];
   state: string;
   access: string;
-  /** Sort key for `date`: release date, else year, else creation time. */
+  /** Sort key for `date` (dateKey): release date, else year, then creation time. */
   date: string;
   /** Vietnamese alphabetical sort key of the title for `sort=title` (fold.ts titleSortKey), computed on first use. */
   titleKey?: string;
@@ -326,7 +326,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       langs: langsOf(p.languages),
       state: p.state,
       access: p.access,
-      date: p.release_date ?? (p.year !== null ? `${p.year}` : '') + '|' + p.created_at,
+      date: dateKey(p.release_date, p.year, p.created_at),
       thumb,
     };
   }
@@ -1993,6 +1993,17 @@ export function createSearchService(deps: SearchDeps): SearchService {
     phaseTimings: () => Object.fromEntries([...phases].map(([k, v]) => [k, Math.round(v)])),
   };
   return service;
+}
+
+/**
+ * Sort key of a record for `sort=date` (newest first = descending): the release date, else the year
+ * (zero-padded), then the creation time. A year alone sorts below that year's dated records (`2024` <
+ * `2024-05-02`) and a record with neither below every dated one: in newest-first order an undated
+ * record comes last, not first (the separator \u0001 sorts below `-` and every digit).
+ */
+export function dateKey(releaseDate: string | null, year: number | null, createdAt: string): string {
+  const main = releaseDate ?? (year !== null ? String(year).padStart(4, '0') : '');
+  return `${main}\u0001${createdAt}`;
 }
 
 /** First and last syllable of a query term (a split word's term is a pair: `h mong`). */

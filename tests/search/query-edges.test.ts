@@ -428,3 +428,26 @@ describe('suggestions for a syllable typed with marks', () => {
     expect(search.suggest('Dan', null)[0].text.startsWith('Dân')).toBe(true);
   });
 });
+
+describe('sort=date', () => {
+  it('lists newest first with a record of unknown date last, not first, and a year alone after that year’s dated records', () => {
+    const addDated = (title: string, year: number | null, releaseDate: string | null) => {
+      const id = Number(
+        db.sqlite
+          .prepare("INSERT INTO products(title, type, year, release_date, languages, state, access) VALUES (?, 'photo', ?, ?, '[\"vi\"]', 'published', 'public')")
+          .run(title, year, releaseDate).lastInsertRowid,
+      );
+      search.indexProduct(id);
+    };
+    addDated('Ảnh cũ không rõ năm chụp', null, null);
+    addDated('Ảnh năm 2024', 2024, null);
+    addDated('Ảnh ngày 2/5/2024', 2024, '2024-05-02');
+    addDated('Ảnh năm 950', 950, null);
+    addDated('Ảnh năm 2023', 2023, null);
+    addDated('Ảnh ngày 1/12/2024', 2024, '2024-12-01');
+    const want = ['Ảnh ngày 1/12/2024', 'Ảnh ngày 2/5/2024', 'Ảnh năm 2024', 'Ảnh năm 2023', 'Ảnh năm 950', 'Ảnh cũ không rõ năm chụp'];
+    expect(search.search({ q: 'ảnh', sort: 'date' }, null).hits.map((h) => h.title)).toEqual(want);
+    // Browsing (empty query) is newest first too.
+    expect(search.search({ q: '' }, null).hits.map((h) => h.title)).toEqual(want);
+  });
+});
