@@ -1377,7 +1377,11 @@ export function createSearchService(deps: SearchDeps): SearchService {
   let keptIdsScratch = new Int32Array(0);
   let keptScoresScratch = new Float64Array(0);
 
-  function run(params: SearchParams, viewer: Principal | null, withFacets: boolean) {
+  /**
+   * `forSuggest`: the query is being typed into the suggestion box, where a number typed so far completes
+   * too (`Kỷ niệm 9` → 95). A search takes a number as typed: `199` is not 1990, `2/9` not 2/95.
+   */
+  function run(params: SearchParams, viewer: Principal | null, withFacets: boolean, forSuggest = false) {
     prof.start();
     const ft = facetTable;
     const { agency: agArr, year: yArr, langs: lArr, packed } = ft;
@@ -1406,6 +1410,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
           return (ownAgency !== null && agArr[d] === ownAgency ? visOwn[k] : visOther[k]) === 1;
         };
     const parsed = parseQuery(params.q ?? '', true, (t) => vocab.has(t) && termSeen(t, sees ?? exists));
+    const last = parsed.terms[parsed.terms.length - 1];
+    if (!forSuggest && last !== undefined && last.prefix && /^\d+$/.test(last.folded)) last.prefix = false;
     let qp = plan(parsed, sees);
     let mode: 'and' | 'or' | 'all' = 'all';
     let ids: Int32Array;
@@ -1964,7 +1970,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     subjectHits.sort((a, b) => b[0] - a[0] || b[1] - a[1] || a[2].localeCompare(b[2]));
     for (const [fit, , text] of subjectHits.slice(0, 3)) ranked.push({ s: { text, kind: 'subject' }, fit, rank: ranked.length });
     // Titles: the best search matches (typos and all), those whose title fits what was typed first.
-    const r = run({ q }, viewer, false);
+    const r = run({ q }, viewer, false, true);
     for (const c of order(r.kept, 'relevance', Math.max(lim * 4, 40))) {
       ranked.push({ s: { text: attrs[c.id]!.title, productId: c.id, kind: 'title' }, fit: fits(foldForIndex(attrs[c.id]!.title), attrs[c.id]!.title), rank: ranked.length });
     }

@@ -451,3 +451,17 @@ describe('sort=date', () => {
     expect(search.search({ q: '' }, null).hits.map((h) => h.title)).toEqual(want);
   });
 });
+
+describe('a number typed last', () => {
+  it('is searched as typed (`199` is not 1990, `2/9` not 2/95) but still completes in suggestions', () => {
+    const plan = add('Kế hoạch số 199-KH/TU năm 2023');
+    add('Bộ luật Dân sự năm 1990');
+    const quocKhanh = add('Chào mừng Quốc khánh 2/9');
+    const kyNiem = add('Kỷ niệm 95 năm Ngày thành lập Đảng (3/2/1930 - 3/2/2025)');
+    expect(search.search({ q: '199' }, null).hits.map((h) => h.id)).toEqual([plan]);
+    expect(search.search({ q: '2/9' }, null).hits.map((h) => h.id)).toEqual([quocKhanh]);
+    // Words still complete: `Kỷ niệm 95 nă` → năm.
+    expect(search.search({ q: 'Kỷ niệm 95 nă' }, null).hits.map((h) => h.id)).toEqual([kyNiem]);
+    expect(search.suggest('Kỷ niệm 9', null).map((s) => s.productId)).toContain(kyNiem);
+  });
+});
