@@ -1024,13 +1024,14 @@ export function createSearchService(deps: SearchDeps): SearchService {
         // fields starts with the typed letters and carries the typed tone (`đỏ` → đỏng, not đông or đốc).
         // A completion scores at most as the typed syllable itself would (0.8 of its idf): a rarer word
         // that merely starts with it (`to` → tốt) does not outrank the records holding the syllable typed.
+        // (Only when the fields hold the typed syllable: one found only in file texts caps nothing.)
         const typedIdf = known ? fields.idfOf(t.folded) : 0;
         let n = 0;
         for (const c of vocab.expansions(t.folded, t.marked ? 400 : 40)) {
           if (n >= 20) break;
           if (t.marked && !fields.exactSpellings(c.term).some((sp) => completesMarked(t.exact, sp))) continue;
           if (!termSeen(c.term, heldBy)) continue;
-          const idf = known ? fields.idfOf(c.term) : 0;
+          const idf = typedIdf > 0 ? fields.idfOf(c.term) : 0;
           alts.push({ term: c.term, factor: idf > typedIdf ? (0.8 * typedIdf) / idf : 0.8 });
           n++;
         }

@@ -465,3 +465,19 @@ describe('a number typed last', () => {
     expect(search.suggest('Kỷ niệm 9', null).map((s) => s.productId)).toContain(kyNiem);
   });
 });
+
+describe('completions of a syllable found only in file texts', () => {
+  it('still score in the catalogue fields (no cap from a syllable the fields do not hold)', () => {
+    const thong = add('Truyền thống cách mạng Cao Bằng');
+    add('Truyền thông cơ sở');
+    const withText = add('Tài liệu quét');
+    const sha = 'e'.repeat(64);
+    db.sqlite.prepare("INSERT INTO blobs(sha256, size, media_type, kind) VALUES (?, 10, 'application/pdf', 'pdf')").run(sha);
+    db.sqlite.prepare("INSERT INTO product_files(product_id, sha256, original_name) VALUES (?, ?, 'quet.pdf')").run(withText, sha);
+    db.sqlite.prepare('INSERT INTO blob_texts(sha256, page, text) VALUES (?, 1, ?)').run(sha, 'Xóm thôn bản vùng cao.');
+    search.indexBlob(sha);
+    const score = (q: string) => search.search({ q }, null).hits.find((h) => h.id === thong)?.score ?? 0;
+    // `thon` is a known syllable (thôn, in the file text only); its completion thống still counts.
+    expect(score('truyen thon')).toBeGreaterThan(score('truyen ') + 1);
+  });
+});
