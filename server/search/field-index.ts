@@ -549,6 +549,36 @@ export class FieldIndex {
     return false;
   }
 
+  /** BM25 idf of a query term over the scoring documents (see `idf`), 0 for a term that never occurs. */
+  idfOf(term: string): number {
+    const id = this.resolve(term);
+    return id === undefined ? 0 : this.idf(id);
+  }
+
+  /** Folded syllable → its exact (marked) spellings in the index, built on first use, again when new ones came. */
+  private spellings = new Map<string, string[]>();
+  private spellingsOf: Map<string, number> | null = null;
+  private spellingsFrom = -1;
+
+  /**
+   * The marked spellings (lower case, canonical tone placement) under which a folded syllable occurs
+   * in some document's fields: `dang` → đảng, đang, đăng…. An unmarked spelling is not listed.
+   */
+  exactSpellings(folded: string): readonly string[] {
+    if (this.spellingsOf !== this.exactIds || this.spellingsFrom !== this.exactIds.size) {
+      this.spellings = new Map();
+      for (const key of this.exactIds.keys()) {
+        const f = this.foldTok(key);
+        const list = this.spellings.get(f);
+        if (list === undefined) this.spellings.set(f, [key]);
+        else list.push(key);
+      }
+      this.spellingsOf = this.exactIds;
+      this.spellingsFrom = this.exactIds.size;
+    }
+    return this.spellings.get(folded) ?? [];
+  }
+
   /** Document frequency of a term (main postings may still count re-indexed documents). */
   df(term: string): number {
     const id = this.resolve(term);

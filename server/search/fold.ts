@@ -48,6 +48,32 @@ export function canonicalTone(tok: string): string {
   return (tok.slice(0, n - 2) + d[0] + tok[n - 1] + d[1]).normalize('NFC');
 }
 
+const TONE_RE = /[\u0300\u0301\u0303\u0309\u0323]/g;
+const toneMemo = new Map<string, { base: string; tone: string }>();
+/** A lower-case spelling without its tone mark (NFC, vowel marks and đ kept) and the tone mark ('' for none). */
+function toneParts(s: string): { base: string; tone: string } {
+  let p = toneMemo.get(s);
+  if (p === undefined) {
+    const d = s.normalize('NFD');
+    const m = d.match(TONE_RE);
+    p = { base: d.replace(TONE_RE, '').normalize('NFC'), tone: m === null ? '' : m[0] };
+    if (toneMemo.size > 100_000) toneMemo.clear();
+    toneMemo.set(s, p);
+  }
+  return p;
+}
+
+/**
+ * Whether `spelling` (a marked syllable, lower case) can be what the marked prefix `typed` is the start
+ * of: its letters, vowel marks and đ included, start with the typed ones, and a tone typed is its tone
+ * (`đỏ` → đỏng, not đông or đốc; `tuyê` → tuyên, tuyến; `bà` → bàn, not bằng). Both lower case.
+ */
+export function completesMarked(typed: string, spelling: string): boolean {
+  const t = toneParts(typed);
+  const s = toneParts(spelling);
+  return s.base.startsWith(t.base) && (t.tone === '' || t.tone === s.tone);
+}
+
 export interface Token {
   /** The token as written (NFC). */
   text: string;
@@ -104,4 +130,68 @@ export function exactTokensForIndex(s: string): string {
 /** True when a token carries any Vietnamese mark (or đ), i.e. its exact form is informative. */
 export function hasMarks(token: string): boolean {
   return fold(token) !== token.toLowerCase();
+}
+
+// Vietnamese alphabetical order (sort=title): a ă â b c d đ e ê … o ô ơ … u ư …; each of ă â ê ô ơ ư
+// and đ is a letter of its own, and the tones only break ties between otherwise equal titles, in the
+// dictionary order none, huyền, hỏi, ngã, sắc, nặng (ICU's `vi` collation orders them the same way).
+const VI_LETTERS = 'aăâbcdđeêfghijklmnoôơpqrstuưvwxyz';
+const VI_RANK = new Map<string, number>([...VI_LETTERS].map((c, i) => [c, i]));
+/** Vowel marks that make a letter of their own: breve, circumflex, horn. */
+const LETTER_MARK: Record<string, Record<string, string>> = {
+  '\u0306': { a: 'ă' },
+  '\u0302': { a: 'â', e: 'ê', o: 'ô' },
+  '\u031b': { o: 'ơ', u: 'ư' },
+};
+/** Tone marks in dictionary order (none is 0). */
+const TONE_RANK: Record<string, number> = { '\u0300': 1, '\u0309': 2, '\u0303': 3, '\u0301': 4, '\u0323': 5 };
+const PRIMARY_BASE = 0x100;
+const keyChar = (code: number): string => String.fromCharCode(code);
+const MARK_RE = /\p{M}/u;
+const ALNUM_RE = /[\p{L}\p{N}]/u;
+const NUM_RE = /\p{N}/u;
+
+/**
+ * A key whose plain string order (`<`) is the Vietnamese alphabetical order of `title`: letters by the
+ * Vietnamese alphabet (ă after a, đ after d, ơ after ô …), then tones, then lower case before upper case.
+ * Leading punctuation (an opening quote) is skipped, runs of spaces and punctuation count as one space
+ * and sort before every letter and digit, digits before letters, other scripts after Latin.
+ */
+export function titleSortKey(title: string): string {
+  const src = title.normalize('NFD');
+  let primary = '';
+  let tones = '';
+  let cases = '';
+  let gap = false;
+  const isMark = (c: number, ch: string): boolean => (c >= 0x300 && c <= 0x36f) || (c > 0x36f && MARK_RE.test(ch));
+  for (let i = 0; i < src.length; i++) {
+    const ch = src[i];
+    const c = ch.charCodeAt(0);
+    if (isMark(c, ch)) continue;
+    const alnum = c < 0x80 ? (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) : ALNUM_RE.test(ch);
+    if (!alnum) {
+      gap = primary.length > 0;
+      continue;
+    }
+    if (gap) {
+      primary += ' ';
+      gap = false;
+    }
+    let letter = ch.toLowerCase();
+    cases += letter === ch ? '0' : '1';
+    let tone = 0;
+    for (let j = i + 1; j < src.length && isMark(src.charCodeAt(j), src[j]); j++) {
+      const m = src[j];
+      const mapped = LETTER_MARK[m]?.[letter];
+      if (mapped !== undefined) letter = mapped;
+      else if (TONE_RANK[m] !== undefined) tone = TONE_RANK[m];
+    }
+    const rank = VI_RANK.get(letter);
+    if (rank !== undefined) primary += keyChar(PRIMARY_BASE + rank);
+    else if (c >= 48 && c <= 57) primary += ch;
+    else if (NUM_RE.test(ch)) primary += keyChar(0x80);
+    else primary += keyChar(Math.min(0xffff, PRIMARY_BASE + 0x100 + letter.charCodeAt(0)));
+    tones += String(tone);
+  }
+  return `${primary}\u0001${tones}\u0001${cases}`;
 }

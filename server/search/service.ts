@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { isStaff, type Principal } from '../auth/principal.ts';
 import { canSee } from '../catalogue/visibility.ts';
 import { pageUnitOf, type PageUnit } from '../ingest/media-types.ts';
-import { fold, foldForIndex } from './fold.ts';
+import { canonicalTone, completesMarked, fold, foldForIndex, titleSortKey } from './fold.ts';
 import { FieldIndex, createFoldMemo, viewOf, type Alt, type FieldMatch, type FieldSnapshot, type StoredDoc } from './field-index.ts';
 import { parseQuery, ftsQuote, type ParsedQuery } from './query.ts';
 import { makeSnippet, escapeHtml, type TermMatcher } from './snippets.ts';
@@ -116,9 +116,9 @@ interface Attr {
   langs: string[];
   state: string;
   access: string;
-  /** Sort key for `date`: release date, else year, else creation time. */
+  /** Sort key for `date` (dateKey): release date, else year, then creation time. */
   date: string;
-  /** Folded title for `sort=title`, computed on first use. */
+  /** Vietnamese alphabetical sort key of the title for `sort=title` (fold.ts titleSortKey), computed on first use. */
   titleKey?: string;
   thumb: string | null;
 }
@@ -306,7 +306,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     }
   }
 
-  const titleKeyOf = (a: Attr): string => (a.titleKey ??= fold(a.title));
+  const titleKeyOf = (a: Attr): string => (a.titleKey ??= titleSortKey(a.title));
   const langMemo = new Map<string, string[]>();
   const langsOf = (s: string): string[] => {
     let l = langMemo.get(s);
@@ -326,7 +326,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       langs: langsOf(p.languages),
       state: p.state,
       access: p.access,
-      date: p.release_date ?? (p.year !== null ? `${p.year}` : '') + '|' + p.created_at,
+      date: dateKey(p.release_date, p.year, p.created_at),
       thumb,
     };
   }
@@ -949,10 +949,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
    * Whether a folded term occurs in a record `sees` accepts (catalogue fields or file text): stops at the
    * first such record, so a term held by visible records costs a posting or two.
    */
-  function termSeen(term: string, sees: (id: number) => boolean): boolean {
+  function termSeen(term: string, sees: (id: number) => boolean, textToken = term): boolean {
     if (fields.anyDoc(term, sees)) return true;
     if (blobInfo.size === 0) return false;
-    const e = blobsOf(term);
+    const e = blobsOf(textToken);
     const held = (b: number): boolean => {
       const holders = blobProducts.get(b);
       if (holders !== undefined) for (const pid of holders) if (sees(pid)) return true;
@@ -973,6 +973,24 @@ export function createSearchService(deps: SearchDeps): SearchService {
    * still holds it (termSeen): a word no record holds any more is unknown like any other.
    */
   const exists = (id: number): boolean => attrs[id] !== undefined;
+
+  /**
+   * An unknown folded word read as two known syllables that some record `sees` accepts holds side by
+   * side (`hmong` → `h mong`, `ede` → `e de`, `caobang` → `cao bang`), as a field-index pair term; null
+   * when there is no such reading. The first split point from the left that works.
+   */
+  function splitJoined(word: string, sees: (id: number) => boolean): string | null {
+    if (word.length < 3 || /\d/.test(word)) return null;
+    // A one-letter first syllable (H'Mông, Ê-đê, K'Ho), never a one-letter last one: `cuaa` is a typo of
+    // `cua`, not "của A".
+    for (let k = 1; k < word.length - 1; k++) {
+      const a = word.slice(0, k);
+      const b = word.slice(k);
+      if (!vocab.has(a) || !vocab.has(b)) continue;
+      if (termSeen(`${a} ${b}`, sees, `${a}_${b}`)) return `${a} ${b}`;
+    }
+    return null;
+  }
 
   /**
    * `sees` (null: the viewer sees every record) keeps records the viewer may not see out of what the
@@ -1002,14 +1020,33 @@ export function createSearchService(deps: SearchDeps): SearchService {
       if (known) alts.push({ term: t.folded, factor: 1 });
       if (t.prefix && (t.folded.length >= 2 || parsed.terms.length >= 2)) {
         // The 20 most frequent completions still held by a record (the vocabulary may hold a few gone ones).
+        // Typed with marks (`đỏ`, `bà`), a completion must keep them: one of its marked spellings in the
+        // fields starts with the typed letters and carries the typed tone (`đỏ` → đỏng, not đông or đốc).
+        // A completion scores at most as the typed syllable itself would (0.8 of its idf): a rarer word
+        // that merely starts with it (`to` → tốt) does not outrank the records holding the syllable typed.
+        // (Only when the fields hold the typed syllable: one found only in file texts caps nothing.)
+        const typedIdf = known ? fields.idfOf(t.folded) : 0;
         let n = 0;
-        for (const c of vocab.expansions(t.folded, 40)) {
+        for (const c of vocab.expansions(t.folded, t.marked ? 400 : 40)) {
           if (n >= 20) break;
+          if (t.marked && !fields.exactSpellings(c.term).some((sp) => completesMarked(t.exact, sp))) continue;
           if (!termSeen(c.term, heldBy)) continue;
-          alts.push({ term: c.term, factor: 0.8 });
+          const idf = typedIdf > 0 ? fields.idfOf(c.term) : 0;
+          alts.push({ term: c.term, factor: idf > typedIdf ? (0.8 * typedIdf) / idf : 0.8 });
           n++;
         }
-        matcher.prefixes.push(t.folded);
+        // Snippets mark any word starting with an unmarked prefix; a marked one marks its completions only.
+        if (!t.marked) matcher.prefixes.push(t.folded);
+      }
+      // Two syllables typed as one word, as names of peoples often are (`hmong` for H'Mông, `ede` for
+      // Ê-đê) or a phrase typed without its space (`caobang`): the pair, when some record holds the two
+      // side by side, rather than a typo correction to another word (`hmong` → hướng).
+      if (alts.length === 0 && !t.quoted) {
+        const split = splitJoined(t.folded, sees ?? exists);
+        if (split !== null) {
+          alts.push({ term: split, factor: 1 });
+          corrections.push({ from: t.folded, to: split });
+        }
       }
       if (alts.length === 0) {
         let cands = vocab.corrections(t.folded, 10);
@@ -1030,7 +1067,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
         continue;
       }
       keptAt.push(kept.length);
-      for (const a of alts) matcher.terms.add(a.term);
+      for (const a of alts) for (const part of a.term.split(' ')) matcher.terms.add(part);
       groups.push(alts);
       kept.push(t);
       primary.push(alts[0].term);
@@ -1039,7 +1076,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
         matcher.exact!.add(t.exact);
       }
       // The text index has no prefix index: only the few most frequent expansions go there.
-      ftsGroups.push(alts.slice(0, 6).map((a) => a.term));
+      // (A split word is its pair token there: `h_mong`.)
+      ftsGroups.push(alts.slice(0, 6).map((a) => a.term.replace(' ', '_')));
     }
     // Adjacent syllables standing together (Vietnamese words are mostly two syllables) earn a boost.
     const terms = kept;
@@ -1049,7 +1087,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       // Every alternative pair that actually occurs as a pair (prefix expansions included): `bao va` → `bao vat`.
       for (const x of a.slice(0, 3)) {
         for (const y of b) {
-          const pair = `${x.term} ${y.term}`;
+          const pair = `${lastSyllable(x.term)} ${firstSyllable(y.term)}`;
           if (fields.df(pair) > 0) boosts.push({ term: pair, factor: PHRASE_BOOST * x.factor * y.factor });
         }
       }
@@ -1075,7 +1113,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const ftsOr = hasTerms ? [ftsGroups.flat()] : null;
     // Text adjacency: every consecutive pair present (≈ the phrase), or at least one pair.
     const pairs: string[] = [];
-    for (let i = 0; i + 1 < primary.length; i++) pairs.push(`${primary[i]}_${primary[i + 1]}`);
+    for (let i = 0; i + 1 < primary.length; i++) pairs.push(`${lastSyllable(primary[i])}_${firstSyllable(primary[i + 1])}`);
     const ftsPhrase = pairs.length > 0 ? pairs.map((p) => [p]) : null;
     const ftsNear = pairs.length > 1 ? [pairs] : null;
     return { parsed, groups, boosts, ftsAnd, ftsOr, ftsPhrase, ftsNear, matcher, corrections, ignored: dropped, nTerms: kept.length, impossible };
@@ -1340,7 +1378,11 @@ export function createSearchService(deps: SearchDeps): SearchService {
   let keptIdsScratch = new Int32Array(0);
   let keptScoresScratch = new Float64Array(0);
 
-  function run(params: SearchParams, viewer: Principal | null, withFacets: boolean) {
+  /**
+   * `forSuggest`: the query is being typed into the suggestion box, where a number typed so far completes
+   * too (`Kỷ niệm 9` → 95). A search takes a number as typed: `199` is not 1990, `2/9` not 2/95.
+   */
+  function run(params: SearchParams, viewer: Principal | null, withFacets: boolean, forSuggest = false) {
     prof.start();
     const ft = facetTable;
     const { agency: agArr, year: yArr, langs: lArr, packed } = ft;
@@ -1369,6 +1411,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
           return (ownAgency !== null && agArr[d] === ownAgency ? visOwn[k] : visOther[k]) === 1;
         };
     const parsed = parseQuery(params.q ?? '', true, (t) => vocab.has(t) && termSeen(t, sees ?? exists));
+    const last = parsed.terms[parsed.terms.length - 1];
+    if (!forSuggest && last !== undefined && last.prefix && /^\d+$/.test(last.folded)) last.prefix = false;
     let qp = plan(parsed, sees);
     let mode: 'and' | 'or' | 'all' = 'all';
     let ids: Int32Array;
@@ -1672,7 +1716,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
         for (const g of qp.groups.slice(0, qp.nTerms)) {
           const seen = new Set<number>();
           for (const alt of g.slice(0, 4)) {
-            const pages = pagesOf(blobId, alt.term);
+            const pages = pagesOf(blobId, lastSyllable(alt.term));
             if (pages === null) continue;
             for (const page of pages) seen.add(page);
           }
@@ -1855,14 +1899,24 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const parsed = parseQuery(q ?? '', true);
     if (parsed.terms.length === 0) return [];
     const qt = parsed.terms.map((t) => t.folded);
+    // The spellings typed with marks (lower case, canonical tone placement), null for unmarked syllables.
+    const qx = parsed.terms.map((t) => (t.marked ? t.exact : null));
+    const anyMarked = qx.some((x) => x !== null);
     /**
-     * How well the typed syllables fit a candidate (folded), or -1 when one of them starts none of its
-     * syllables. Each syllable typed in full counts 2, a prefix 1; typed in order side by side earns
-     * 3 more, and starting at the candidate's first syllable 2 more: `bản đ` fits "Bản đồ du lịch"
-     * (8) better than "Ban cán sự đảng" (5).
+     * How well the typed syllables fit a candidate (folded; `text`, as written, when the query has marks),
+     * or -1 when one of them starts none of its syllables. Each syllable typed in full counts 2, a prefix
+     * 1; typed in order side by side earns 3 more, and starting at the candidate's first syllable 2 more:
+     * `bản đ` fits "Bản đồ du lịch" (8) better than "Ban cán sự đảng" (5). A syllable typed with marks
+     * that the candidate's spelling does not have (`Đăn` against "Dân") counts a quarter, so "Đăng ký"
+     * comes before "Dân tộc".
      */
-    const fits = (folded: string): number => {
+    const fits = (folded: string, text?: string): number => {
       const toks = folded.split(' ');
+      let ex: string[] | null = null;
+      if (anyMarked && text !== undefined) {
+        ex = (text.normalize('NFC').toLowerCase().match(TOKEN_RE) ?? []).map(canonicalTone);
+        if (ex.length !== toks.length) ex = null;
+      }
       let score = 0;
       let prev = -1;
       let together = true;
@@ -1874,7 +1928,15 @@ export function createSearchService(deps: SearchDeps): SearchService {
         if (i < 0) return -1;
         if (k === 0) first = i;
         else if (i !== prev + 1) together = false;
-        score += toks[i] === q1 ? 2 : 1;
+        const full = toks[i] === q1;
+        let points = full ? 2 : 1;
+        const typed = qx[k];
+        if (typed !== null && ex !== null) {
+          const spelt = ex[i];
+          const kept = spelt === typed || ((!full || parsed.terms[k].prefix) && completesMarked(typed, spelt));
+          if (!kept) points /= 4;
+        }
+        score += points;
         prev = i;
       }
       if (qt.length > 1 && together) score += 3;
@@ -1886,8 +1948,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const staff = isStaff(viewer);
     for (const [id, f] of agencyFold) {
       if (!staff && inactiveAgencies.has(id)) continue;
-      const s = fits(f);
-      if (s >= 0) agencyHits.push([s, agencies.get(id)!]);
+      const a = agencies.get(id)!;
+      const s = fits(f, anyMarked ? `${a.name} ${agencyShort.get(id) ?? ''} ${a.code}` : undefined);
+      if (s >= 0) agencyHits.push([s, a]);
     }
     agencyHits.sort((a, b) => b[0] - a[0] || a[1].name.length - b[1].name.length);
     // An agency suggestion carries the agency's code: choosing it can apply the agency filter.
@@ -1895,7 +1958,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     ensureSubjects();
     const subjectHits: Array<[number, number, string]> = [];
     for (const [text, e] of subjects) {
-      const s = fits(e.folded);
+      const s = fits(e.folded, text);
       if (s < 0) continue;
       let visible = 0;
       for (const id of e.ids) {
@@ -1908,9 +1971,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
     subjectHits.sort((a, b) => b[0] - a[0] || b[1] - a[1] || a[2].localeCompare(b[2]));
     for (const [fit, , text] of subjectHits.slice(0, 3)) ranked.push({ s: { text, kind: 'subject' }, fit, rank: ranked.length });
     // Titles: the best search matches (typos and all), those whose title fits what was typed first.
-    const r = run({ q }, viewer, false);
+    const r = run({ q }, viewer, false, true);
     for (const c of order(r.kept, 'relevance', Math.max(lim * 4, 40))) {
-      ranked.push({ s: { text: attrs[c.id]!.title, productId: c.id, kind: 'title' }, fit: fits(foldForIndex(attrs[c.id]!.title)), rank: ranked.length });
+      ranked.push({ s: { text: attrs[c.id]!.title, productId: c.id, kind: 'title' }, fit: fits(foldForIndex(attrs[c.id]!.title), attrs[c.id]!.title), rank: ranked.length });
     }
     // Best fit first; on a tie agencies, then subjects, then titles by relevance (the order pushed).
     // Titles that do not fit (found through a file's text, say) only when no title fits: a typo.
@@ -1938,6 +2001,24 @@ export function createSearchService(deps: SearchDeps): SearchService {
   };
   return service;
 }
+
+/**
+ * Sort key of a record for `sort=date` (newest first = descending): the release date, else the year
+ * (zero-padded), then the creation time. A year alone sorts below that year's dated records (`2024` <
+ * `2024-05-02`) and a record with neither below every dated one: in newest-first order an undated
+ * record comes last, not first (the separator \u0001 sorts below `-` and every digit).
+ */
+export function dateKey(releaseDate: string | null, year: number | null, createdAt: string): string {
+  const main = releaseDate ?? (year !== null ? String(year).padStart(4, '0') : '');
+  return `${main}\u0001${createdAt}`;
+}
+
+/** First and last syllable of a query term (a split word's term is a pair: `h mong`). */
+const firstSyllable = (term: string): string => {
+  const sp = term.indexOf(' ');
+  return sp < 0 ? term : term.slice(0, sp);
+};
+const lastSyllable = (term: string): string => term.slice(term.lastIndexOf(' ') + 1);
 
 /** The best `k` of `items` under `cmp` (ascending = better first), without sorting everything. */
 export function topK<T>(items: T[], k: number, cmp: (a: T, b: T) => number): T[] {

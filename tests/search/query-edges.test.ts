@@ -317,3 +317,167 @@ describe('words no record holds any more', () => {
     expectUnknown('zyxoldtext', 'zyxoldtexy', [id]);
   });
 });
+
+describe('sort=title', () => {
+  it('orders titles by the Vietnamese alphabet: ă â after a, đ after d (not folded into it), tones after the letter', () => {
+    const titles = [
+      'Ưu đãi người có công', 'Đăng ký nghĩa vụ quân sự', 'Ăn Tết cổ truyền', 'Bác Hồ với thiếu nhi', '“Non nước Cao Bằng” – tập ảnh',
+      'Dân ca H’Mông', 'Ơn Đảng, ơn Bác', 'Em yêu Cao Bằng', 'Âm vang Pác Bó', 'Bà mẹ Việt Nam anh hùng', 'Đang cập nhật',
+      'Uống nước nhớ nguồn', 'Căn cứ Đề án', 'Ô Quy Hồ', 'Án lệ số 43/2021/AL', 'Ê-đê và Tày', 'Ba bể mùa thu', 'Cao Bằng miền non nước',
+      'Dang dở ước mơ', 'A Páo giữ rừng',
+    ];
+    for (const t of titles) add(t);
+    const got = search.search({ q: '', sort: 'title', limit: 50 }, null).hits.map((h) => h.title);
+    expect(got).toEqual([
+      'A Páo giữ rừng', 'Án lệ số 43/2021/AL', 'Ăn Tết cổ truyền', 'Âm vang Pác Bó', 'Ba bể mùa thu', 'Bà mẹ Việt Nam anh hùng',
+      'Bác Hồ với thiếu nhi', 'Cao Bằng miền non nước', 'Căn cứ Đề án', 'Dang dở ước mơ', 'Dân ca H’Mông', 'Đang cập nhật',
+      'Đăng ký nghĩa vụ quân sự', 'Em yêu Cao Bằng', 'Ê-đê và Tày', '“Non nước Cao Bằng” – tập ảnh', 'Ô Quy Hồ', 'Ơn Đảng, ơn Bác',
+      'Uống nước nhớ nguồn', 'Ưu đãi người có công',
+    ]);
+    // Paging in title order: every record once.
+    const paged = [1, 2, 3, 4, 5, 6, 7].flatMap((page) => search.search({ q: '', sort: 'title', limit: 3, page }, null).hits.map((h) => h.title));
+    expect(paged).toEqual(got);
+  });
+
+  it('orders the tones of one letter none, huyền, hỏi, ngã, sắc, nặng, as a dictionary does', () => {
+    for (const t of ['Bạ', 'Bá', 'Bã', 'Bả', 'Bà', 'Ba']) add(t);
+    expect(search.search({ q: '', sort: 'title' }, null).hits.map((h) => h.title)).toEqual(['Ba', 'Bà', 'Bả', 'Bã', 'Bá', 'Bạ']);
+  });
+});
+
+describe('the last syllable as a prefix', () => {
+  it('keeps the marks typed: `Dao Đỏ` completes đỏ to đỏng, not to đôn or đốc, and `bà` not to bằng', () => {
+    const daoDo = add('Nghề dệt thổ cẩm của người Dao Đỏ', { description: 'Ảnh tư liệu xóm Nà Rẻo, huyện Nguyên Bình.' });
+    add('Theo dõi, đôn đốc việc thực hiện', { description: 'Tiếp tục chỉ đạo các đơn vị.' });
+    const bank = add('Án lệ về hợp đồng thế chấp', { description: 'Hợp đồng tín dụng giữa Ngân hàng với bà L.' });
+    add('Tờ trình của Ngân hàng', { description: 'Báo cáo với Ban chỉ đạo bằng văn bản.' });
+    expect(search.search({ q: 'Dao Đỏ' }, null).hits.map((h) => h.id)).toEqual([daoDo]);
+    expect(search.search({ q: 'Ngân hàng với bà' }, null).hits.map((h) => h.id)).toEqual([bank]);
+    // Marks typed so far still complete: a vowel mark without its tone, or the tone of a longer syllable.
+    const dang = add('Lịch sử Đảng bộ huyện Hà Quảng');
+    const tuyen = add('Tờ gấp tuyên truyền bầu cử');
+    expect(search.search({ q: 'Lịch sử Đả' }, null).hits.map((h) => h.id)).toEqual([dang]);
+    expect(search.search({ q: 'tờ gấp tuyê' }, null).hits.map((h) => h.id)).toEqual([tuyen]);
+    // Unmarked, the prefix still completes to every spelling.
+    expect(search.search({ q: 'lich su da' }, null).hits.map((h) => h.id)).toEqual([dang]);
+  });
+
+  it('does not rank a completion above the records holding the syllable typed (`to` → tờ, tổ before tốt)', () => {
+    for (let i = 0; i < 6; i++) add(`Hội nghị tổ chức lần ${i + 1}`, { description: 'Các đơn vị tổ chức thực hiện.' });
+    const good = [add('Thực hiện tốt công tác lưu trữ'), add('Làm tốt công tác quản lý di tích')];
+    const to = [add('Tờ rơi phòng chống ma tuý'), add('Tổ quốc nơi cực Bắc')];
+    const r = search.search({ q: 'to' }, null);
+    expect(r.hits.map((h) => h.id)).toEqual(expect.arrayContaining([...good, ...to]));
+    // Records holding `to` itself (tờ, tổ) first, then the completions (tốt).
+    const firstTot = r.hits.findIndex((h) => good.includes(h.id));
+    expect(r.hits.slice(0, firstTot).length).toBe(8);
+    expect(r.hits.slice(firstTot).map((h) => h.id).sort()).toEqual([...good].sort());
+  });
+});
+
+describe('two syllables typed as one word', () => {
+  it('reads `hmong` as H’Mông and `ede` as Ê-đê (a pair some record holds) instead of correcting them to another word', () => {
+    const hmong = add("Dân ca H'Mông ở Bảo Lạc", { description: "Chương trình phát thanh tiếng H'Mông." });
+    const ede = add('Sử thi Đăm San của người Ê-đê');
+    const caoBang = add('Bản đồ du lịch Cao Bằng');
+    add('Hướng dẫn tuyên truyền', { description: 'Định hướng công tác năm 2024.' });
+    add('Đề án số 19-ĐA/TU', { description: 'Để thực hiện Đề án.' });
+    add('Của A và của B');
+    const r = search.search({ q: 'hmong' }, null);
+    expect(r.hits.map((h) => h.id)).toEqual([hmong]);
+    expect(r.corrections).toEqual([{ from: 'hmong', to: 'h mong' }]);
+    expect(r.hits[0].snippets[0].text).toContain('<mark>H</mark>&#39;<mark>Mông</mark>');
+    expect(search.search({ q: 'HMông Bảo Lạc' }, null).hits.map((h) => h.id)).toEqual([hmong]);
+    expect(search.search({ q: 'su thi ede' }, null).hits.map((h) => h.id)).toEqual([ede]);
+    expect(search.search({ q: 'caobang' }, null).hits.map((h) => h.id)).toEqual([caoBang]);
+    // A typo is still a typo: no one-letter last syllable (`cuaa` is not "của A").
+    expect(search.search({ q: 'cuaa' }, null).corrections).toEqual([{ from: 'cuaa', to: 'cua' }]);
+  });
+
+  it('does not read a word from the pair of a record the viewer may not see', () => {
+    add('Tài liệu nội bộ về người K’Ho', { state: 'submitted' });
+    const r = search.search({ q: 'kho' }, null);
+    expect(r.corrections).toEqual([]);
+    expect(r.total).toBe(0);
+  });
+});
+
+describe('suggestions for a syllable typed with marks', () => {
+  const addWithSubjects = (title: string, subjects: string[]) => {
+    const id = Number(
+      db.sqlite
+        .prepare("INSERT INTO products(title, type, subjects, languages, state, access) VALUES (?, 'book', ?, '[\"vi\"]', 'published', 'public')")
+        .run(title, JSON.stringify(subjects)).lastInsertRowid,
+    );
+    search.indexProduct(id);
+    return id;
+  };
+  it('offers what keeps the marks first: `Đăn` → "Đăng ký…" before "Dân tộc…" and "Đang…"', () => {
+    addWithSubjects("Dân ca H'Mông ở Bảo Lạc", ["Dân tộc H'Mông"]);
+    addWithSubjects('Dân ca Tày', ['Dân tộc Tày']);
+    addWithSubjects('Đang cập nhật', []);
+    const dang = addWithSubjects('Đăng ký nghĩa vụ quân sự', ['Quốc phòng']);
+    addWithSubjects('Bà mẹ Việt Nam anh hùng', []);
+    addWithSubjects('Ba bể mùa thu', []);
+    const bao = addWithSubjects('Bảo tàng tỉnh Cao Bằng', ['Bảo tàng']);
+    expect(search.suggest('Đăn', null)[0]).toMatchObject({ kind: 'title', productId: dang });
+    expect(search.suggest('Đăng k', null)[0]).toMatchObject({ kind: 'title', productId: dang });
+    const ba = search.suggest('Bả', null);
+    expect(ba.findIndex((s) => s.productId === bao)).toBeLessThan(ba.findIndex((s) => s.text === 'Bà mẹ Việt Nam anh hùng'));
+    // Typed without marks, a syllable typed in full still fits best: `Dan` → Dân … first.
+    expect(search.suggest('Dan', null)[0].text.startsWith('Dân')).toBe(true);
+  });
+});
+
+describe('sort=date', () => {
+  it('lists newest first with a record of unknown date last, not first, and a year alone after that year’s dated records', () => {
+    const addDated = (title: string, year: number | null, releaseDate: string | null) => {
+      const id = Number(
+        db.sqlite
+          .prepare("INSERT INTO products(title, type, year, release_date, languages, state, access) VALUES (?, 'photo', ?, ?, '[\"vi\"]', 'published', 'public')")
+          .run(title, year, releaseDate).lastInsertRowid,
+      );
+      search.indexProduct(id);
+    };
+    addDated('Ảnh cũ không rõ năm chụp', null, null);
+    addDated('Ảnh năm 2024', 2024, null);
+    addDated('Ảnh ngày 2/5/2024', 2024, '2024-05-02');
+    addDated('Ảnh năm 950', 950, null);
+    addDated('Ảnh năm 2023', 2023, null);
+    addDated('Ảnh ngày 1/12/2024', 2024, '2024-12-01');
+    const want = ['Ảnh ngày 1/12/2024', 'Ảnh ngày 2/5/2024', 'Ảnh năm 2024', 'Ảnh năm 2023', 'Ảnh năm 950', 'Ảnh cũ không rõ năm chụp'];
+    expect(search.search({ q: 'ảnh', sort: 'date' }, null).hits.map((h) => h.title)).toEqual(want);
+    // Browsing (empty query) is newest first too.
+    expect(search.search({ q: '' }, null).hits.map((h) => h.title)).toEqual(want);
+  });
+});
+
+describe('a number typed last', () => {
+  it('is searched as typed (`199` is not 1990, `2/9` not 2/95) but still completes in suggestions', () => {
+    const plan = add('Kế hoạch số 199-KH/TU năm 2023');
+    add('Bộ luật Dân sự năm 1990');
+    const quocKhanh = add('Chào mừng Quốc khánh 2/9');
+    const kyNiem = add('Kỷ niệm 95 năm Ngày thành lập Đảng (3/2/1930 - 3/2/2025)');
+    expect(search.search({ q: '199' }, null).hits.map((h) => h.id)).toEqual([plan]);
+    expect(search.search({ q: '2/9' }, null).hits.map((h) => h.id)).toEqual([quocKhanh]);
+    // Words still complete: `Kỷ niệm 95 nă` → năm.
+    expect(search.search({ q: 'Kỷ niệm 95 nă' }, null).hits.map((h) => h.id)).toEqual([kyNiem]);
+    expect(search.suggest('Kỷ niệm 9', null).map((s) => s.productId)).toContain(kyNiem);
+  });
+});
+
+describe('completions of a syllable found only in file texts', () => {
+  it('still score in the catalogue fields (no cap from a syllable the fields do not hold)', () => {
+    const thong = add('Truyền thống cách mạng Cao Bằng');
+    add('Truyền thông cơ sở');
+    const withText = add('Tài liệu quét');
+    const sha = 'e'.repeat(64);
+    db.sqlite.prepare("INSERT INTO blobs(sha256, size, media_type, kind) VALUES (?, 10, 'application/pdf', 'pdf')").run(sha);
+    db.sqlite.prepare("INSERT INTO product_files(product_id, sha256, original_name) VALUES (?, ?, 'quet.pdf')").run(withText, sha);
+    db.sqlite.prepare('INSERT INTO blob_texts(sha256, page, text) VALUES (?, 1, ?)').run(sha, 'Xóm thôn bản vùng cao.');
+    search.indexBlob(sha);
+    const score = (q: string) => search.search({ q }, null).hits.find((h) => h.id === thong)?.score ?? 0;
+    // `thon` is a known syllable (thôn, in the file text only); its completion thống still counts.
+    expect(score('truyen thon')).toBeGreaterThan(score('truyen ') + 1);
+  });
+});

@@ -200,8 +200,12 @@ describe('filters, facets and visibility', () => {
     expect(p2.total).toBe(p1.total);
     expect(p1.hits.map((h) => h.id).filter((id) => p2.hits.some((x) => x.id === id))).toEqual([]);
     const byTitle = search.search({ q: 'cao bang', sort: 'title', limit: 50 }, null).hits.map((h) => h.title);
-    // Title order compares folded titles (marks ignored), so `Bản đồ` sorts before `Bằng chứng`.
-    expect(byTitle.map(fold)).toEqual(byTitle.map(fold).sort());
+    // Title order is the Vietnamese alphabet (ă after a, đ after d), so `Bản đồ` sorts before `Bằng chứng`.
+    expect(byTitle.length).toBeGreaterThan(3);
+    // Punctuation separates words like a space (`Cao Bằng - Tiềm năng` files under `Cao Bằng Tiềm năng`).
+    const words = (t: string) => t.replace(/[^\p{L}\p{M}\p{N}]+/gu, ' ').trim();
+    const vi = new Intl.Collator('vi');
+    expect(byTitle).toEqual([...byTitle].sort((a, b) => vi.compare(words(a), words(b))));
     const byDate = search.search({ q: 'cao bang', sort: 'date', limit: 50 }, null).hits.map((h) => h.year ?? 0);
     expect(byDate).toEqual([...byDate].sort((a, b) => b - a));
   });
