@@ -15,7 +15,7 @@ import { pageCtx, type PageCtx } from './context.ts';
 import { searcher } from './search-access.ts';
 import { adminPage, adminPost } from './pages/admin.ts';
 import { deskBulkPost, deskPage } from './pages/desk.ts';
-import { editPage, editPost } from './pages/edit.ts';
+import { editPage, editPost, expiredEditPost } from './pages/edit.ts';
 import { errorPage, forbiddenPage, notFoundPage } from './pages/errors.ts';
 import { loginPage, loginPost, logoutPage, logoutPost } from './pages/login.ts';
 import { minePage } from './pages/mine.ts';
@@ -101,6 +101,7 @@ export default async function webRoutes(app: FastifyInstance) {
   });
   app.post('/san-pham/:id/sua', hide, async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
     const ctx = ctxOf(req, reply);
+    if (!ctx.principal && /^\d{1,15}$/.test(req.params.id)) return expiredEditPost(ctx, Number(req.params.id));
     return gate(ctx, ['admin', 'archivist', 'agency']) ?? editPost(app, ctx, Number(req.params.id));
   });
 

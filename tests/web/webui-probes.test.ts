@@ -1,7 +1,13 @@
 /** Web UI behaviour found by a browser review beyond the happy path: languages, lost input, focus. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, type TestApp } from '../helpers/app.ts';
-import { createUser, login, makeProduct, type Session } from './helpers.ts';
+import { createUser, login, makeProduct, PASSWORD, postForms, type Session } from './helpers.ts';
+
+const form = (fields: Record<string, string>): string => new URLSearchParams(fields).toString();
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+/** The name → value pairs of the hidden inputs of a form. */
+const hiddenInputs = (formHtml: string): Record<string, string> =>
+  Object.fromEntries([...formHtml.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], m[2].replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>')]));
 
 describe('web UI beyond the happy path', () => {
   let t: TestApp;
@@ -35,5 +41,46 @@ describe('web UI beyond the happy path', () => {
     expect(viOther).not.toContain('disk full');
     expect((await t.app.inject({ url: `/san-pham/${id}?lang=en`, headers: { cookie: archivist.cookie } })).body).toContain('disk full');
     expect((await t.app.inject({ url: `/api/products/${id}`, headers: auth() })).statusCode).toBe(200);
+  });
+
+  it('keeps what was typed in the editor when the session has ended, through a new login, without saving it', async () => {
+    const id = await makeProduct(t.app, { title: 'Tờ gấp du lịch Cao Bằng' });
+    const version = (t.app.db.sqlite.prepare('SELECT version FROM products WHERE id = ?').get(id) as { version: number }).version;
+    const typed = { title: 'Tờ gấp “Cao Bằng – điểm đến an toàn”', description: 'Mô tả đã gõ rất lâu & chưa lưu <b>', year: '2023', type: 'flyer', version: String(version) };
+    // The session cookie is gone (expired or logged out elsewhere): the post comes in anonymous.
+    const expired = await t.app.inject({ method: 'POST', url: `/san-pham/${id}/sua`, headers: FORM, payload: form({ _csrf: 'old-token', then: 'save', ...typed }) });
+    expect(expired.statusCode).toBe(401);
+    expect(expired.body).toContain('Phiên đăng nhập đã hết nên hồ sơ chưa được lưu');
+    const loginForm = postForms(expired.body).find((f) => f.includes('action="/dang-nhap'))!;
+    expect(loginForm).toContain(`action="/dang-nhap?next=${encodeURIComponent(`/san-pham/${id}/sua`)}"`);
+    const carried = hiddenInputs(loginForm);
+    expect(carried.draft_description).toBe(typed.description);
+    expect(carried.draft_version).toBe(String(version));
+    const anonCsrf = expired.cookies.find((c) => c.name === 'kho_csrf')!.value;
+    const url = `/dang-nhap?next=${encodeURIComponent(`/san-pham/${id}/sua`)}`;
+
+    // A wrong password does not lose it either.
+    const wrong = await t.app.inject({ method: 'POST', url, headers: { ...FORM, cookie: `kho_csrf=${anonCsrf}` }, payload: form({ ...carried, username: 'luu-tru-tham-do', password: 'sai-mat-khau-123' }) });
+    expect(wrong.statusCode).toBe(401);
+    expect(hiddenInputs(postForms(wrong.body).find((f) => f.includes('action="/dang-nhap'))!).draft_title).toBe(typed.title);
+
+    const back = await t.app.inject({ method: 'POST', url, headers: { ...FORM, cookie: `kho_csrf=${anonCsrf}` }, payload: form({ ...carried, username: 'luu-tru-tham-do', password: PASSWORD }) });
+    expect(back.statusCode).toBe(200);
+    const session = back.cookies.find((c) => c.name === 'kho_session')!;
+    expect(session).toBeTruthy();
+    const resume = postForms(back.body).find((f) => f.includes(`action="/san-pham/${id}/sua"`))!;
+    const fields = hiddenInputs(resume);
+    expect(fields.then).toBe('restore');
+    expect(fields.description).toBe(typed.description);
+
+    const restored = await t.app.inject({ method: 'POST', url: `/san-pham/${id}/sua`, headers: { ...FORM, cookie: `kho_session=${session.value}` }, payload: form(fields) });
+    expect(restored.statusCode).toBe(200);
+    expect(restored.body).toContain('Mô tả đã gõ rất lâu &amp; chưa lưu &lt;b&gt;</textarea>');
+    expect(restored.body).toContain('value="Tờ gấp “Cao Bằng – điểm đến an toàn”"');
+    expect(restored.body).toContain(`name="version" value="${version}"`);
+    expect(restored.body).toContain('Hồ sơ chưa được lưu');
+    // Nothing was saved on the way.
+    const row = t.app.db.sqlite.prepare('SELECT title, description, version FROM products WHERE id = ?').get(id) as { title: string; description: string | null; version: number };
+    expect(row).toEqual({ title: 'Tờ gấp du lịch Cao Bằng', description: null, version });
   });
 });

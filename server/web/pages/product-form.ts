@@ -74,7 +74,7 @@ export function productFields(ctx: PageCtx, o: FormOptions): SafeHtml {
     return html`${ids ? html` aria-describedby="${ids}"` : ''}${o.errors[k] ? html` aria-invalid="true"` : ''}`;
   };
   const after = (k: string, help?: string): SafeHtml => html`${help ? html`<p class="help" id="${k}-help">${help}</p>` : ''}${o.errors[k] ? html`<p class="field-error" id="${k}-error">${o.errors[k]}</p>` : ''}${
-    o.latest && o.latest[k] !== undefined && o.latest[k] !== v(k) ? html`<p class="field-latest" id="${k}-latest">${ctx.lang === 'vi' ? 'Giá trị mới nhất' : 'Latest value'}: <q>${o.latest[k] || '—'}</q></p>` : ''
+    o.latest && o.latest[k] !== undefined && o.latest[k] !== v(k) ? html`<p class="field-latest" id="${k}-latest">${t('edit.latest')}: <q>${o.latest[k] || '—'}</q></p>` : ''
   }`;
   const text = (k: string, label: string, opts: { type?: string; required?: boolean; help?: string; attrs?: SafeHtml } = {}) => html`<div class="form-row${o.errors[k] ? ' has-error' : ''}">
   <label for="f-${k}">${label}${opts.required ? ' *' : ''}</label>
