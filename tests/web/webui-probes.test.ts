@@ -83,4 +83,20 @@ describe('web UI beyond the happy path', () => {
     const row = t.app.db.sqlite.prepare('SELECT title, description, version FROM products WHERE id = ?').get(id) as { title: string; description: string | null; version: number };
     expect(row).toEqual({ title: 'Tờ gấp du lịch Cao Bằng', description: null, version });
   });
+
+  it('a refused save opens the editor on the first field with a problem, tied to its message', async () => {
+    const id = await makeProduct(t.app, { title: 'Sách “Đất và người Cao Bằng”' });
+    const version = (t.app.db.sqlite.prepare('SELECT version FROM products WHERE id = ?').get(id) as { version: number }).version;
+    const res = await t.app.inject({
+      method: 'POST', url: `/san-pham/${id}/sua`, headers: { ...FORM, cookie: archivist.cookie },
+      payload: form({ _csrf: archivist.csrf, version: String(version), then: 'save', title: '', year: '12ab', type: 'book' }),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.body.match(/autofocus/g)).toHaveLength(1);
+    expect(res.body).toMatch(/<input id="f-title"[^>]*aria-describedby="title-error" aria-invalid="true" autofocus>/);
+    expect(res.body).toMatch(/<input id="f-year"[^>]*aria-describedby="year-error" aria-invalid="true">/);
+    expect(res.body).toContain('<p class="field-error" id="title-error">');
+    const fresh = await t.app.inject({ url: `/san-pham/${id}/sua`, headers: { cookie: archivist.cookie } });
+    expect(fresh.body).not.toContain('autofocus');
+  });
 });
