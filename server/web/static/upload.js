@@ -88,7 +88,9 @@ if (form) {
     for (const p of form.querySelectorAll('.field-error.js-added')) p.remove();
     for (const c of form.querySelectorAll('[aria-invalid="true"]')) {
       c.removeAttribute('aria-invalid');
-      c.removeAttribute('aria-describedby');
+      // Back to what described the field before (its help text), if anything.
+      if (c.dataset.describedby) c.setAttribute('aria-describedby', c.dataset.describedby);
+      else c.removeAttribute('aria-describedby');
     }
   };
   const fieldError = (name, text) => {
@@ -97,7 +99,9 @@ if (form) {
     const p = el('p', { className: 'field-error js-added', id: `${name}-error`, textContent: text });
     control.insertAdjacentElement('afterend', p);
     control.setAttribute('aria-invalid', 'true');
-    control.setAttribute('aria-describedby', p.id);
+    // The message first, then the field's help (the format it wants) as before.
+    if (control.dataset.describedby === undefined) control.dataset.describedby = control.getAttribute('aria-describedby') || '';
+    control.setAttribute('aria-describedby', `${p.id} ${control.dataset.describedby}`.trim());
     // The first field in the form's order that has a problem gets the focus.
     if (!form.querySelector('[aria-invalid="true"]:focus')) control.focus();
     return true;
