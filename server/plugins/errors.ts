@@ -9,7 +9,7 @@ import { STATUS_CODES } from 'node:http';
 import { AppError, type ApiErrorBody } from '../errors.ts';
 
 /** Fastify / plugin error codes → our stable codes (and status where theirs is wrong for us). */
-const MAPPED: Record<string, { status: number; code: string; message?: string }> = {
+export const MAPPED: Record<string, { status: number; code: string; message?: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'BODY_TOO_LARGE' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_CONTENT_TYPE' },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'INVALID_JSON' },

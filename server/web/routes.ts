@@ -16,7 +16,7 @@ import { searcher } from './search-access.ts';
 import { adminPage, adminPost } from './pages/admin.ts';
 import { deskBulkPost, deskPage } from './pages/desk.ts';
 import { editPage, editPost, expiredEditPost } from './pages/edit.ts';
-import { errorPage, forbiddenPage, notFoundPage } from './pages/errors.ts';
+import { clientErrorPage, errorPage, forbiddenPage, notFoundPage } from './pages/errors.ts';
 import { loginPage, loginPost, logoutPage, logoutPost } from './pages/login.ts';
 import { minePage } from './pages/mine.ts';
 import { recordPage } from './pages/record.ts';
@@ -55,7 +55,7 @@ export default async function webRoutes(app: FastifyInstance) {
     if (status === 401) return reply.redirect(loginUrl(req), 303);
     if (status === 403) return errorPage(ctx, 403, error.code === 'CSRF_TOKEN_INVALID' ? ctx.t('err.CSRF') : ctx.t('forbidden.body'));
     if (status === 404) return notFoundPage(ctx);
-    if (status >= 400 && status < 500) return errorPage(ctx, status, ctx.t('err.generic', { message: error.message }));
+    if (status >= 400 && status < 500) return clientErrorPage(ctx, status, error.code);
     req.log.error({ err: error }, 'page failed');
     return errorPage(ctx, 500);
   });

@@ -99,4 +99,23 @@ describe('web UI beyond the happy path', () => {
     const fresh = await t.app.inject({ url: `/san-pham/${id}/sua`, headers: { cookie: archivist.cookie } });
     expect(fresh.body).not.toContain('autofocus');
   });
+
+  it('a request refused before any page saw it is explained in the page language with its stable code', async () => {
+    const bad = await t.app.inject({ method: 'POST', url: '/dang-nhap', headers: { 'content-type': 'application/json' }, payload: '{hỏng' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['content-type']).toContain('text/html');
+    expect(bad.body).toContain('Yêu cầu gửi lên không hợp lệ.');
+    expect(bad.body).toContain('Mã lỗi: INVALID_JSON');
+    expect(bad.body).not.toContain('Body is not valid JSON');
+    const xml = await t.app.inject({ method: 'POST', url: '/dang-nhap?lang=en', headers: { 'content-type': 'text/xml' }, payload: '<a/>' });
+    expect(xml.statusCode).toBe(415);
+    expect(xml.body).toContain('This page does not accept the kind of data sent.');
+    expect(xml.body).toContain('Error code: UNSUPPORTED_CONTENT_TYPE');
+    expect(xml.body).not.toContain('Unsupported Media Type');
+    const big = await t.app.inject({ method: 'POST', url: '/dang-nhap', headers: FORM, payload: `username=${'a'.repeat(3 * 1024 * 1024)}` });
+    expect(big.statusCode).toBe(413);
+    expect(big.body).toContain('Dữ liệu gửi lên quá lớn.');
+    expect(big.body).toContain('Mã lỗi: BODY_TOO_LARGE');
+    expect(big.body).not.toContain('Request body is too large');
+  });
 });
