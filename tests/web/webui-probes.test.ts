@@ -118,4 +118,34 @@ describe('web UI beyond the happy path', () => {
     expect(big.body).toContain('Mã lỗi: BODY_TOO_LARGE');
     expect(big.body).not.toContain('Request body is too large');
   });
+
+  it('the admin page answers a done form with a redirect, and a token form sent twice makes one token', async () => {
+    await createUser(t.app, 'quan-tri-tham-do', 'admin');
+    const admin = await login(t.app, 'quan-tri-tham-do');
+    const post = (body: Record<string, string>) => t.app.inject({ method: 'POST', url: '/quan-tri', headers: { ...FORM, cookie: admin.cookie }, payload: form({ _csrf: admin.csrf, ...body }) });
+    const agency = await post({ op: 'create_agency', code: 'xa-thu-nghiem', name: 'Uỷ ban nhân dân xã Thử Nghiệm' });
+    expect(agency.statusCode).toBe(303);
+    expect(agency.headers.location).toBe('/quan-tri?luu=1');
+
+    const page = await t.app.inject({ url: '/quan-tri', headers: { cookie: admin.cookie } });
+    const tokenForm = postForms(page.body).find((f) => f.includes('value="create_token"'))!;
+    const once = hiddenInputs(tokenForm).once;
+    expect(once).toMatch(/^[A-Za-z0-9_-]{16,}$/);
+    const tokens = () => (t.app.db.sqlite.prepare('SELECT COUNT(*) AS n FROM api_tokens').get() as { n: number }).n;
+    const before = tokens();
+    const first = await post({ op: 'create_token', user: 'quan-tri-tham-do', name: 'Đồng bộ cổng thông tin', once });
+    expect(first.statusCode).toBe(200);
+    expect(first.body).toMatch(/id="new-token">[^<]+</);
+    // The answer page reloaded: the same form again.
+    const again = await post({ op: 'create_token', user: 'quan-tri-tham-do', name: 'Đồng bộ cổng thông tin', once });
+    expect(again.statusCode).toBe(303);
+    expect(again.headers.location).toBe('/quan-tri?luu=token');
+    expect(tokens()).toBe(before + 1);
+    expect((await t.app.inject({ url: '/quan-tri?luu=token', headers: { cookie: admin.cookie } })).body).toContain('tải lại trang không tạo thêm khoá');
+    // A fresh page's form makes another.
+    const fresh = hiddenInputs(postForms((await t.app.inject({ url: '/quan-tri', headers: { cookie: admin.cookie } })).body).find((f) => f.includes('value="create_token"'))!).once;
+    expect(fresh).not.toBe(once);
+    expect((await post({ op: 'create_token', user: 'quan-tri-tham-do', name: 'Khoá thứ hai', once: fresh })).statusCode).toBe(200);
+    expect(tokens()).toBe(before + 2);
+  });
 });
