@@ -60,6 +60,12 @@ export default async function webRoutes(app: FastifyInstance) {
     return errorPage(ctx, 500);
   });
 
+  // A browser sending a page URL a method it does not take (a stale or hand-made form): a page.
+  app.pageErrors.render = (req, reply, status) => {
+    const ctx = ctxOf(req, reply);
+    return status === 405 ? errorPage(ctx, 405, ctx.t('err.page.405'), 'METHOD_NOT_ALLOWED') : notFoundPage(ctx);
+  };
+
   app.get('/static/:name', hide, async (req: FastifyRequest<{ Params: { name: string } }>, reply) => {
     const a = assets.get(req.params.name);
     if (!a) return reply.code(404).type('text/plain; charset=utf-8').send('Not found');

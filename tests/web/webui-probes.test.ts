@@ -148,4 +148,29 @@ describe('web UI beyond the happy path', () => {
     expect((await post({ op: 'create_token', user: 'quan-tri-tham-do', name: 'Khoá thứ hai', once: fresh })).statusCode).toBe(200);
     expect(tokens()).toBe(before + 2);
   });
+
+  it('a browser sending a page URL a method it does not take gets a page; scripts keep the JSON answer', async () => {
+    const HTML = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+    const put = await t.app.inject({ method: 'PUT', url: '/?lang=en', headers: HTML });
+    expect(put.statusCode).toBe(405);
+    expect(put.headers.allow).toBe('GET, HEAD');
+    expect(put.headers['content-type']).toContain('text/html');
+    expect(put.body).toContain('<html lang="en">');
+    expect(put.body).toContain('This address does not accept this kind of request.');
+    expect(put.body).toContain('Error code: METHOD_NOT_ALLOWED');
+    const post = await t.app.inject({ method: 'POST', url: '/san-pham/1', headers: { ...HTML, ...FORM }, payload: 'a=1' });
+    expect(post.statusCode).toBe(405);
+    expect(post.body).toContain('Địa chỉ này không nhận cách gửi yêu cầu này.');
+    const nowhere = await t.app.inject({ method: 'POST', url: '/khong-co-trang-nay', headers: { ...HTML, ...FORM }, payload: 'a=1' });
+    expect(nowhere.statusCode).toBe(404);
+    expect(nowhere.body).toContain('Không tìm thấy trang');
+    // Scripts and the API keep their JSON with its stable code.
+    const script = await t.app.inject({ method: 'PUT', url: '/' });
+    expect(script.statusCode).toBe(405);
+    expect(script.json().code).toBe('METHOD_NOT_ALLOWED');
+    const api = await t.app.inject({ method: 'PUT', url: '/api/products', headers: HTML });
+    expect(api.statusCode).toBe(405);
+    expect(api.json().code).toBe('METHOD_NOT_ALLOWED');
+    expect((await t.app.inject({ method: 'POST', url: '/api/khong-co', headers: HTML })).json().code).toBe('ROUTE_NOT_FOUND');
+  });
 });
