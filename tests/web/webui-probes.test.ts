@@ -173,4 +173,15 @@ describe('web UI beyond the happy path', () => {
     expect(api.json().code).toBe('METHOD_NOT_ALLOWED');
     expect((await t.app.inject({ method: 'POST', url: '/api/khong-co', headers: HTML })).json().code).toBe('ROUTE_NOT_FOUND');
   });
+
+  it('a refused login ties its message to both fields', async () => {
+    const page = await t.app.inject({ url: '/dang-nhap' });
+    const token = page.cookies.find((c) => c.name === 'kho_csrf')!.value;
+    const res = await t.app.inject({ method: 'POST', url: '/dang-nhap', headers: { ...FORM, cookie: `kho_csrf=${token}` }, payload: form({ _csrf: token, username: 'luu-tru-tham-do', password: 'khong-dung-mat-khau' }) });
+    expect(res.statusCode).toBe(401);
+    expect(res.body).toContain('<div class="notice notice-error" role="alert" id="login-error">Sai tên đăng nhập hoặc mật khẩu.</div>');
+    expect(res.body).toMatch(/<input id="username"[^>]*aria-invalid="true" aria-describedby="login-error">/);
+    expect(res.body).toMatch(/<input id="password"[^>]*aria-invalid="true" aria-describedby="login-error">/);
+    expect(page.body).not.toContain('aria-describedby="login-error"');
+  });
 });

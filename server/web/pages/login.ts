@@ -49,14 +49,14 @@ export function loginPage(ctx: PageCtx, opts: LoginOptions = {}) {
   const body: SafeHtml = html`<section class="narrow">
   <h1>${t('login.title')}</h1>
   ${info ? notice('info', info) : ''}
-  ${opts.error ? notice('error', opts.error) : ''}
+  ${opts.error ? html`<div class="notice notice-error" role="alert" id="login-error">${opts.error}</div>` : ''}
   <form method="post" action="/dang-nhap?next=${encodeURIComponent(next)}" class="stack">
     <input type="hidden" name="_csrf" value="${ctx.csrf}">
     ${hiddenDraft(opts.draft)}
     <div class="form-row"><label for="username">${t('login.username')}</label>
-      <input id="username" name="username" autocomplete="username" required value="${opts.username ?? ''}"${opts.error ? html` aria-invalid="true"` : ''}></div>
+      <input id="username" name="username" autocomplete="username" required value="${opts.username ?? ''}"${opts.error ? html` aria-invalid="true" aria-describedby="login-error"` : ''}></div>
     <div class="form-row"><label for="password">${t('login.password')}</label>
-      <input id="password" name="password" type="password" autocomplete="current-password" required${opts.error ? html` autofocus aria-invalid="true"` : ''}></div>
+      <input id="password" name="password" type="password" autocomplete="current-password" required${opts.error ? html` autofocus aria-invalid="true" aria-describedby="login-error"` : ''}></div>
     <button type="submit">${t('login.submit')}</button>
   </form>
 </section>`;
