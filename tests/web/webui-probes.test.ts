@@ -184,4 +184,15 @@ describe('web UI beyond the happy path', () => {
     expect(res.body).toMatch(/<input id="password"[^>]*aria-invalid="true" aria-describedby="login-error">/);
     expect(page.body).not.toContain('aria-describedby="login-error"');
   });
+
+  it('a bulk return without a reason marks the reason field, ties the message to it and focuses it', async () => {
+    const id = await makeProduct(t.app, { title: 'Sách trả lại hàng loạt' });
+    const res = await t.app.inject({ method: 'POST', url: '/tham-dinh', headers: { ...FORM, cookie: archivist.cookie }, payload: form({ _csrf: archivist.csrf, ids: String(id), action: 'return', reason: '  ' }) });
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toMatch(/<input id="bulk-reason" name="reason" value="" aria-describedby="bulk-reason-error bulk-reason-help" aria-invalid="true" autofocus>/);
+    expect(res.body).toContain('<p class="field-error" id="bulk-reason-error">');
+    const page = await t.app.inject({ url: '/tham-dinh', headers: { cookie: archivist.cookie } });
+    expect(page.body).toContain('aria-describedby="bulk-reason-help">');
+    expect(page.body).not.toContain('autofocus');
+  });
 });
