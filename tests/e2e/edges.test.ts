@@ -95,4 +95,28 @@ e2e('web UI edges in a real browser', () => {
     expect(errors).toEqual([]);
     await ctx.close();
   });
+
+  it('explains refusals the form does not foresee in the page language, never with the API English', async () => {
+    const { ctx, page, errors } = await newContext(h);
+    await uiLogin(page, 'vhttdl-bien');
+    await page.goto('/nop');
+    await page.getByLabel('Loại *').selectOption('leaflet');
+    await page.getByLabel('Tên sản phẩm *').fill('Tờ rơi phòng chống thiên tai');
+    await page.locator('#file-input').setInputFiles([{ name: 'thien-tai.png', mimeType: 'image/png', buffer: await makePng(50, 40, 8) }]);
+    const answers: Array<[number, Record<string, unknown>, string]> = [
+      [429, { code: 'RATE_LIMITED', message: 'Rate limit exceeded, retry in 1 minute' }, 'Có quá nhiều yêu cầu. Hãy thử lại sau ít phút.'],
+      [507, { code: 'STORAGE_FULL', message: 'No space left on device' }, 'Máy chủ gặp lỗi khi nhận sản phẩm. Hãy thử lại sau.'],
+      [400, { code: 'UPLOAD_INCOMPLETE', message: 'The body ended before the form did' }, 'Không nộp được sản phẩm (mã lỗi UPLOAD_INCOMPLETE).'],
+      [413, { code: 'FIELD_TOO_LARGE', message: 'A field is larger than 1 MB' }, 'Một trường nhập quá dài.'],
+    ];
+    for (const [status, body, shown] of answers) {
+      await page.unroute('**/api/products**');
+      await page.route('**/api/products**', (route) => route.fulfill({ status, contentType: 'application/json; charset=utf-8', body: JSON.stringify({ statusCode: status, ...body }) }));
+      await page.getByRole('button', { name: 'Nộp sản phẩm' }).click();
+      await expect.poll(() => page.locator('#upload-errors').textContent()).toContain(shown);
+      expect(await page.locator('#upload-errors').textContent()).not.toContain(String(body.message));
+    }
+    expect(errors).toEqual([]);
+    await ctx.close();
+  });
 });

@@ -133,10 +133,15 @@ if (form) {
             ? el('a', { href: `/san-pham/${p.id}`, textContent: p.title })
             : fmt(M.DUPLICATE_HIDDEN, { id: p.id }))),
         ]);
+      case 'FIELD_TOO_LARGE':
+        return M.FIELD_TOO_LARGE;
       default:
         if (status === 401) return M.UNAUTHORIZED;
         if (status === 403) return M.FORBIDDEN;
-        return fmt(M.generic, { message: body?.message || status });
+        if (status === 429) return M.RATE_LIMITED;
+        if (status >= 500) return M.SERVER;
+        // An unforeseen refusal: in the page language with its stable code, not the API's English.
+        return fmt(M.withCode, { code: code || status });
     }
   };
 
