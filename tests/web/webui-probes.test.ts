@@ -195,4 +195,18 @@ describe('web UI beyond the happy path', () => {
     expect(page.body).toContain('aria-describedby="bulk-reason-help">');
     expect(page.body).not.toContain('autofocus');
   });
+
+  it('an admin form refused for a reason the page does not foresee says so in Vietnamese, not with the API English', async () => {
+    await createUser(t.app, 'quan-tri-hai', 'admin');
+    const admin = await login(t.app, 'quan-tri-hai');
+    const post = (body: Record<string, string>, lang = '') => t.app.inject({ method: 'POST', url: `/quan-tri${lang}`, headers: { ...FORM, cookie: admin.cookie }, payload: form({ _csrf: admin.csrf, ...body }) });
+    const gone = await post({ op: 'revoke_token', id: '987654' });
+    expect(gone.statusCode).toBe(404);
+    expect(gone.body).toContain('Không có khoá API này (có thể đã bị thu hồi).');
+    expect(gone.body).not.toContain('Token not found');
+    const unknown = await post({ op: 'xoa_het' });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.body).toContain('Không thực hiện được (mã lỗi UNKNOWN_OP).');
+    expect((await post({ op: 'revoke_token', id: '987654' }, '?lang=en')).body).toContain('No such API token (it may have been revoked).');
+  });
 });

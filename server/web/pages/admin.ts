@@ -146,7 +146,9 @@ function adminErrorMessage(ctx: PageCtx, e: { code: string; message: string; fie
     const m = t(key);
     if (m !== key) return m;
   }
-  return t('err.generic', { message: `${e.field ? `${e.field}: ` : ''}${e.message}` });
+  // Unforeseen: English readers get the API's words, Vietnamese ones its stable code.
+  if (ctx.lang === 'en' && e.message) return t('err.generic', { message: `${e.field ? `${e.field}: ` : ''}${e.message}` });
+  return t('err.refusedCode', { code: e.code });
 }
 
 export async function adminPost(app: FastifyInstance, ctx: PageCtx) {
@@ -184,7 +186,7 @@ export async function adminPost(app: FastifyInstance, ctx: PageCtx) {
       break;
     default:
       ctx.reply.code(400);
-      return adminPage(app, ctx, notice('error', t('err.generic', { message: 'op' })));
+      return adminPage(app, ctx, notice('error', t('err.refusedCode', { code: 'UNKNOWN_OP' })));
   }
   if (res.status >= 400) {
     const e = apiError(res);
