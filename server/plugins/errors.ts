@@ -9,7 +9,7 @@ import { STATUS_CODES } from 'node:http';
 import { AppError, type ApiErrorBody } from '../errors.ts';
 
 /** Fastify / plugin error codes → our stable codes (and status where theirs is wrong for us). */
-const MAPPED: Record<string, { status: number; code: string; message?: string }> = {
+export const MAPPED: Record<string, { status: number; code: string; message?: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'BODY_TOO_LARGE' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_CONTENT_TYPE' },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'INVALID_JSON' },
@@ -85,8 +85,15 @@ function validationMessage(e: FastifyError): string {
   return `${context}${at} must be one of ${allowed.join(', ')}${orNull ? ', or null' : ''}`;
 }
 
+/** How the web UI answers a browser that asked a page URL with a method or path no route has. */
+export interface PageErrors {
+  render: ((req: FastifyRequest, reply: FastifyReply, status: 404 | 405) => FastifyReply) | null;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
+    /** Set by the web UI: a page instead of JSON for a person's browser outside `/api`. */
+    pageErrors: PageErrors;
     /** 405 METHOD_NOT_ALLOWED (with Allow) when some route has the path for other methods, else 404 ROUTE_NOT_FOUND. */
     notFoundOrNotAllowed(req: FastifyRequest, reply: FastifyReply): FastifyReply;
   }
@@ -141,9 +148,17 @@ export default fp(
       if (allowed.has('GET')) allowed.add('HEAD');
       return [...allowed].sort();
     };
+    app.decorate('pageErrors', { render: null } as PageErrors);
+    /** A browser asking for a page (not the API, not a script asking for JSON). */
+    const wantsPage = (req: FastifyRequest, path: string): boolean =>
+      app.pageErrors.render !== null && !path.startsWith('/api/') && path !== '/api' && /text\/html/.test(String(req.headers.accept ?? ''));
     app.decorate('notFoundOrNotAllowed', (req: FastifyRequest, reply: FastifyReply) => {
       const path = req.url.split('?')[0];
       const allowed = methodsFor(path);
+      if (!allowed.includes(req.method) && wantsPage(req, path)) {
+        if (allowed.length > 0) reply.header('allow', allowed.join(', '));
+        return app.pageErrors.render!(req, reply, allowed.length > 0 ? 405 : 404);
+      }
       // A path some route of this very method has, yet no route took it: a parameter longer than
       // the router takes (routerOptions.maxParamLength), as fastify answers other methods.
       if (allowed.includes(req.method)) return reply.code(414).send(errorBody(414, 'URI_TOO_LONG', 'A part of the path is too long'));

@@ -15,8 +15,8 @@ import { pageCtx, type PageCtx } from './context.ts';
 import { searcher } from './search-access.ts';
 import { adminPage, adminPost } from './pages/admin.ts';
 import { deskBulkPost, deskPage } from './pages/desk.ts';
-import { editPage, editPost } from './pages/edit.ts';
-import { errorPage, forbiddenPage, notFoundPage } from './pages/errors.ts';
+import { editPage, editPost, expiredEditPost } from './pages/edit.ts';
+import { clientErrorPage, errorPage, forbiddenPage, notFoundPage } from './pages/errors.ts';
 import { loginPage, loginPost, logoutPage, logoutPost } from './pages/login.ts';
 import { minePage } from './pages/mine.ts';
 import { recordPage } from './pages/record.ts';
@@ -55,10 +55,16 @@ export default async function webRoutes(app: FastifyInstance) {
     if (status === 401) return reply.redirect(loginUrl(req), 303);
     if (status === 403) return errorPage(ctx, 403, error.code === 'CSRF_TOKEN_INVALID' ? ctx.t('err.CSRF') : ctx.t('forbidden.body'));
     if (status === 404) return notFoundPage(ctx);
-    if (status >= 400 && status < 500) return errorPage(ctx, status, ctx.t('err.generic', { message: error.message }));
+    if (status >= 400 && status < 500) return clientErrorPage(ctx, status, error.code);
     req.log.error({ err: error }, 'page failed');
     return errorPage(ctx, 500);
   });
+
+  // A browser sending a page URL a method it does not take (a stale or hand-made form): a page.
+  app.pageErrors.render = (req, reply, status) => {
+    const ctx = ctxOf(req, reply);
+    return status === 405 ? errorPage(ctx, 405, ctx.t('err.page.405'), 'METHOD_NOT_ALLOWED') : notFoundPage(ctx);
+  };
 
   app.get('/static/:name', hide, async (req: FastifyRequest<{ Params: { name: string } }>, reply) => {
     const a = assets.get(req.params.name);
@@ -101,6 +107,7 @@ export default async function webRoutes(app: FastifyInstance) {
   });
   app.post('/san-pham/:id/sua', hide, async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
     const ctx = ctxOf(req, reply);
+    if (!ctx.principal && /^\d{1,15}$/.test(req.params.id)) return expiredEditPost(ctx, Number(req.params.id));
     return gate(ctx, ['admin', 'archivist', 'agency']) ?? editPost(app, ctx, Number(req.params.id));
   });
 

@@ -3,9 +3,10 @@
  * plan tasks. Lists and changes go through the admin JSON API in-process.
  */
 import type { FastifyInstance } from 'fastify';
+import { randomBytes } from 'node:crypto';
 import { ROLES } from '../../db/schema.ts';
 import { apiError, callApi } from '../api.ts';
-import { csrfOk, formatDate, formatDateTime, type PageCtx } from '../context.ts';
+import { csrfOk, formatDate, formatDateTime, q1, type PageCtx } from '../context.ts';
 import { listAgencies, listPlanTasks } from '../data.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { notice, sendPage } from '../layout.ts';
@@ -13,8 +14,25 @@ import { notice, sendPage } from '../layout.ts';
 interface UserItem { id: number; username: string; displayName: string; role: string; agency: { code: string; name: string } | null; active: boolean }
 interface TokenItem { id: number; username: string; name: string; prefix: string; createdAt: string; expiresAt: string | null; lastUsedAt: string | null; status: string }
 
+/**
+ * Token forms already carried out, by their one-time `once` value: sending the same form again
+ * (a reload of the answer page re-posts it) does not make a second token. In memory, for an hour.
+ */
+const usedOnce = new Map<string, number>();
+const ONCE_TTL_MS = 3600_000;
+
+function takeOnce(value: string): boolean {
+  const now = Date.now();
+  for (const [k, at] of usedOnce) if (now - at > ONCE_TTL_MS) usedOnce.delete(k);
+  if (!/^[A-Za-z0-9_-]{16,64}$/.test(value) || usedOnce.has(value)) return false;
+  usedOnce.set(value, now);
+  return true;
+}
+
 export async function adminPage(app: FastifyInstance, ctx: PageCtx, flash: SafeHtml | null = null) {
   const { t } = ctx;
+  if (!flash && q1(ctx.query.luu) === '1') flash = notice('ok', t('admin.saved'));
+  if (!flash && q1(ctx.query.luu) === 'token') flash = notice('info', t('admin.tokenAlreadyMade'));
   const users = await callApi<UserItem[]>(app, ctx, 'GET', '/api/users');
   const tokens = await callApi<TokenItem[]>(app, ctx, 'GET', '/api/tokens');
   const userList = users.status === 200 && Array.isArray(users.body) ? users.body : [];
@@ -71,7 +89,7 @@ ${flash ?? ''}
     )}</tbody>
   </table></div>
   <form method="post" action="/quan-tri" class="admin-form">
-    ${csrf}<input type="hidden" name="op" value="create_token">
+    ${csrf}<input type="hidden" name="op" value="create_token"><input type="hidden" name="once" value="${randomBytes(18).toString('base64url')}">
     <h3>${t('admin.newToken')}</h3>
     <div class="form-grid">
       <div class="form-row"><label for="k-name">${t('admin.tokenName')}</label><input id="k-name" name="name" required maxlength="100"></div>
@@ -128,7 +146,9 @@ function adminErrorMessage(ctx: PageCtx, e: { code: string; message: string; fie
     const m = t(key);
     if (m !== key) return m;
   }
-  return t('err.generic', { message: `${e.field ? `${e.field}: ` : ''}${e.message}` });
+  // Unforeseen: English readers get the API's words, Vietnamese ones its stable code.
+  if (ctx.lang === 'en' && e.message) return t('err.generic', { message: `${e.field ? `${e.field}: ` : ''}${e.message}` });
+  return t('err.refusedCode', { code: e.code });
 }
 
 export async function adminPost(app: FastifyInstance, ctx: PageCtx) {
@@ -152,6 +172,7 @@ export async function adminPost(app: FastifyInstance, ctx: PageCtx) {
       res = await callApi(app, ctx, 'PATCH', `/api/users/${Number(s('id'))}`, { active: s('active') === '1' });
       break;
     case 'create_token':
+      if (s('once') && !takeOnce(s('once'))) return ctx.reply.redirect('/quan-tri?luu=token', 303);
       res = await callApi(app, ctx, 'POST', '/api/tokens', { user: s('user'), name: s('name') });
       break;
     case 'revoke_token':
@@ -165,7 +186,7 @@ export async function adminPost(app: FastifyInstance, ctx: PageCtx) {
       break;
     default:
       ctx.reply.code(400);
-      return adminPage(app, ctx, notice('error', t('err.generic', { message: 'op' })));
+      return adminPage(app, ctx, notice('error', t('err.refusedCode', { code: 'UNKNOWN_OP' })));
   }
   if (res.status >= 400) {
     const e = apiError(res);
@@ -180,5 +201,6 @@ export async function adminPost(app: FastifyInstance, ctx: PageCtx) {
   if (b.op === 'create_user' && body.generatedPassword) {
     return adminPage(app, ctx, notice('ok', html`${t('admin.saved')} ${t('admin.password')}: <code class="secret">${body.generatedPassword}</code>`));
   }
-  return adminPage(app, ctx, notice('ok', t('admin.saved')));
+  // Done: back to the page by GET, so a reload does not send the form again.
+  return ctx.reply.redirect('/quan-tri?luu=1', 303);
 }

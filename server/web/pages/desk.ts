@@ -22,7 +22,8 @@ interface BulkChoice {
   reason: string;
 }
 
-export async function deskPage(app: FastifyInstance, ctx: PageCtx, flash: SafeHtml | null = null, keep: BulkChoice | null = null) {
+/** `reasonError`: the problem with the reason just sent, shown next to its field (which gets the focus). */
+export async function deskPage(app: FastifyInstance, ctx: PageCtx, flash: SafeHtml | null = null, keep: BulkChoice | null = null, reasonError: string | null = null) {
   const { t } = ctx;
   const filter = q1(ctx.query.trang_thai);
   const states = (DESK_STATES as readonly string[]).includes(filter) ? [filter] : [...DESK_STATES];
@@ -58,8 +59,8 @@ ${flash ?? ''}
     <legend>${t('desk.bulk')}</legend>
     <div class="form-row"><label for="bulk-action">${t('desk.bulkAction')}</label>
       <select id="bulk-action" name="action">${BULK_ACTIONS.map((a) => html`<option value="${a}"${keep?.action === a ? html` selected` : ''}>${t(`action.${a}`)}</option>`)}</select></div>
-    <div class="form-row"><label for="bulk-reason">${t('record.reason')}</label>
-      <input id="bulk-reason" name="reason" value="${keep?.reason ?? ''}" aria-describedby="bulk-reason-help"><p class="help" id="bulk-reason-help">${t('record.reasonHelp')}</p></div>
+    <div class="form-row${reasonError ? ' has-error' : ''}"><label for="bulk-reason">${t('record.reason')}</label>
+      <input id="bulk-reason" name="reason" value="${keep?.reason ?? ''}" aria-describedby="${reasonError ? 'bulk-reason-error ' : ''}bulk-reason-help"${reasonError ? html` aria-invalid="true" autofocus` : ''}>${reasonError ? html`<p class="field-error" id="bulk-reason-error">${reasonError}</p>` : ''}<p class="help" id="bulk-reason-help">${t('record.reasonHelp')}</p></div>
     <button type="submit">${t('desk.bulkSubmit')}</button>
   </fieldset>`}
 </form>`;
@@ -113,7 +114,7 @@ export async function deskBulkPost(app: FastifyInstance, ctx: PageCtx) {
   const keep = { ids, action, reason };
   if (action === 'return' && !reason) {
     ctx.reply.code(400);
-    return deskPage(app, ctx, notice('error', t('err.REASON_REQUIRED')), keep);
+    return deskPage(app, ctx, notice('error', t('err.REASON_REQUIRED')), keep, t('err.REASON_REQUIRED'));
   }
   const res = await callApi(app, ctx, 'POST', '/api/products/bulk-transitions', { ids, action, ...(reason ? { reason } : {}) });
   if (res.status >= 400) {

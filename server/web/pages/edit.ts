@@ -14,6 +14,7 @@ import { listAgencies, listPlanTasks } from '../data.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { notice, sendPage } from '../layout.ts';
 import { forbiddenPage, notFoundPage } from './errors.ts';
+import { loginPage } from './login.ts';
 import { fieldMessage, formFieldNames, productFields, valuesOf, type FieldErrors, type FormValues } from './product-form.ts';
 import { canEdit } from './record.ts';
 import { refusalMessage } from './transition.ts';
@@ -69,6 +70,8 @@ export async function editPost(app: FastifyInstance, ctx: PageCtx, id: number) {
     ctx.reply.code(403);
     return editPage(app, ctx, id, { values, version, flash: notice('error', t('err.CSRF')) });
   }
+  // Back from a new login with what was typed before the session ended: shown, not saved.
+  if (b.then === 'restore') return editPage(app, ctx, id, { values, version, flash: notice('info', t('edit.restored')) });
   // Send only what changed compared with the record as it is now: unchanged fields stay untouched.
   const patch: Record<string, unknown> = {};
   for (const [k, val] of Object.entries(values)) {
@@ -98,4 +101,15 @@ export async function editPost(app: FastifyInstance, ctx: PageCtx, id: number) {
     return ctx.reply.redirect(`/san-pham/${id}?da=resubmit`, 303);
   }
   return ctx.reply.redirect(`/san-pham/${id}?luu=1`, 303);
+}
+
+/**
+ * The editor was sent after the session had ended: the login page keeps what was typed (every
+ * field the form has, and the version it was based on) and, after the login, offers it back.
+ */
+export function expiredEditPost(ctx: PageCtx, id: number) {
+  const b = (ctx.req.body ?? {}) as Record<string, unknown>;
+  const draft: Record<string, string> = {};
+  for (const k of [...formFieldNames(true), 'version']) if (typeof b[k] === 'string') draft[k] = b[k] as string;
+  return loginPage(ctx, { status: 401, next: `/san-pham/${id}/sua`, info: ctx.t('login.draftKept'), draft });
 }

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { callApi } from '../api.ts';
+import type { Principal } from '../../auth/principal.ts';
 import { csrfOk, q1, type PageCtx } from '../context.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { notice, sendPage } from '../layout.ts';
@@ -14,21 +15,48 @@ export function safeNext(next: string): string {
   return next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') && !next.startsWith('/dang-') ? next : '/';
 }
 
-export function loginPage(ctx: PageCtx, opts: { error?: string; username?: string; status?: number; info?: string } = {}) {
+/** Form fields an editor post carries through a new login (`draft_title`, `draft_version`, …). */
+const DRAFT_PREFIX = 'draft_';
+/** Where a draft may be taken back to: the record editor. */
+const EDITOR_PATH = /^\/san-pham\/\d+\/sua$/;
+
+export interface LoginOptions {
+  error?: string;
+  username?: string;
+  status?: number;
+  info?: string;
+  /** Where to go afterwards, when not the `next` of the URL. */
+  next?: string;
+  /** The editor's fields as the user left them when the session had ended: kept through the login. */
+  draft?: Record<string, string>;
+}
+
+/** The draft fields a login form post carries. */
+function draftOf(body: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(body)) if (k.startsWith(DRAFT_PREFIX) && typeof v === 'string') out[k.slice(DRAFT_PREFIX.length)] = v;
+  return out;
+}
+
+const hiddenDraft = (draft: Record<string, string> | undefined): SafeHtml[] =>
+  Object.entries(draft ?? {}).map(([k, v]) => html`<input type="hidden" name="${DRAFT_PREFIX}${k}" value="${v}">`);
+
+export function loginPage(ctx: PageCtx, opts: LoginOptions = {}) {
   const { t } = ctx;
-  const next = safeNext(q1(ctx.query.next) || '/');
+  const next = safeNext(opts.next ?? (q1(ctx.query.next) || '/'));
   // Sent here from a page that needs an account (or after the session ended): say so.
   const info = opts.info ?? (next !== '/' && !opts.error && !ctx.principal ? t('login.needed') : undefined);
   const body: SafeHtml = html`<section class="narrow">
   <h1>${t('login.title')}</h1>
   ${info ? notice('info', info) : ''}
-  ${opts.error ? notice('error', opts.error) : ''}
+  ${opts.error ? html`<div class="notice notice-error" role="alert" id="login-error">${opts.error}</div>` : ''}
   <form method="post" action="/dang-nhap?next=${encodeURIComponent(next)}" class="stack">
     <input type="hidden" name="_csrf" value="${ctx.csrf}">
+    ${hiddenDraft(opts.draft)}
     <div class="form-row"><label for="username">${t('login.username')}</label>
-      <input id="username" name="username" autocomplete="username" required value="${opts.username ?? ''}"${opts.error ? html` aria-invalid="true"` : ''}></div>
+      <input id="username" name="username" autocomplete="username" required value="${opts.username ?? ''}"${opts.error ? html` aria-invalid="true" aria-describedby="login-error"` : ''}></div>
     <div class="form-row"><label for="password">${t('login.password')}</label>
-      <input id="password" name="password" type="password" autocomplete="current-password" required${opts.error ? html` autofocus aria-invalid="true"` : ''}></div>
+      <input id="password" name="password" type="password" autocomplete="current-password" required${opts.error ? html` autofocus aria-invalid="true" aria-describedby="login-error"` : ''}></div>
     <button type="submit">${t('login.submit')}</button>
   </form>
 </section>`;
@@ -40,16 +68,48 @@ export async function loginPost(app: FastifyInstance, ctx: PageCtx) {
   const b = (ctx.req.body ?? {}) as Record<string, unknown>;
   const username = typeof b.username === 'string' ? b.username.trim() : '';
   const password = typeof b.password === 'string' ? b.password : '';
-  if (!csrfOk(ctx, b._csrf)) return loginPage(ctx, { error: t('err.CSRF'), username, status: 403 });
+  const next = safeNext(q1(ctx.query.next) || '/');
+  const draft = EDITOR_PATH.test(next) ? draftOf(b) : {};
+  if (!csrfOk(ctx, b._csrf)) return loginPage(ctx, { error: t('err.CSRF'), username, status: 403, draft });
   const res = await callApi(app, ctx, 'POST', '/api/auth/login', { username, password });
   if (res.status === 200) {
     const cookies = res.headers['set-cookie'];
     for (const c of Array.isArray(cookies) ? cookies : cookies ? [String(cookies)] : []) ctx.reply.header('set-cookie', c);
-    return ctx.reply.redirect(safeNext(q1(ctx.query.next) || '/'), 303);
+    if (Object.keys(draft).length > 0) return draftPage(ctx, res.body as unknown as LoginAnswer, next, draft);
+    return ctx.reply.redirect(next, 303);
   }
-  if (res.status === 429) return loginPage(ctx, { error: t('login.throttled'), username, status: 429 });
-  if (res.status === 404) return loginPage(ctx, { error: t('admin.unavailable'), username, status: 503 });
-  return loginPage(ctx, { error: t('login.failed'), username, status: 401 });
+  if (res.status === 429) return loginPage(ctx, { error: t('login.throttled'), username, status: 429, draft });
+  if (res.status === 404) return loginPage(ctx, { error: t('admin.unavailable'), username, status: 503, draft });
+  return loginPage(ctx, { error: t('login.failed'), username, status: 401, draft });
+}
+
+interface LoginAnswer {
+  user: { userId: number | null; username: string; role: Principal['role']; agency: { id: number } | null; canSeeInternal: boolean };
+  csrfToken: string;
+}
+
+/**
+ * Logged in again with an editor draft in hand: one button takes it back to the editor (not
+ * saved: the user checks it first). The form carries the new session's CSRF token.
+ */
+function draftPage(ctx: PageCtx, answer: LoginAnswer, next: string, draft: Record<string, string>) {
+  const u = answer.user;
+  const principal: Principal = { userId: u.userId, username: u.username, role: u.role, agencyId: u.agency?.id ?? null, canSeeInternal: u.canSeeInternal, via: 'session', csrfToken: answer.csrfToken };
+  const c: PageCtx = { ...ctx, principal, csrf: answer.csrfToken };
+  const { t } = c;
+  return sendPage(c, {
+    title: t('login.draftContinue'),
+    body: html`<section class="narrow">
+  <h1>${t('login.draftContinue')}</h1>
+  ${notice('ok', t('login.draftReady'))}
+  <form method="post" action="${next}">
+    <input type="hidden" name="_csrf" value="${c.csrf}">
+    ${Object.entries(draft).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)}
+    <input type="hidden" name="then" value="restore">
+    <button type="submit" autofocus>${t('login.draftContinue')}</button>
+  </form>
+</section>`,
+  });
 }
 
 export function logoutPage(ctx: PageCtx) {

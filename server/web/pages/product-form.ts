@@ -55,6 +55,9 @@ export function fieldMessage(ctx: PageCtx, field: string, apiMessage: string): s
   return m === key ? apiMessage : m;
 }
 
+/** The fields in the order the form shows them. */
+const FIELD_ORDER = ['type', 'title', 'altTitle', 'agency', 'releaseDate', 'year', 'planTask', 'languages', 'subjects', 'publisher', 'identifier', 'isbn', 'printRun', 'coIssuers', 'description', 'copyReceivedOn', 'copyCondition', 'copyShelf', 'access'];
+
 interface FormOptions {
   values: FormValues;
   errors: FieldErrors;
@@ -69,12 +72,14 @@ interface FormOptions {
 export function productFields(ctx: PageCtx, o: FormOptions): SafeHtml {
   const { t } = ctx;
   const v = (k: string) => o.values[k] ?? '';
+  // After a refused save the page opens on the first field with a problem (as the upload form does).
+  const firstError = FIELD_ORDER.find((k) => o.errors[k]);
   const describe = (k: string, help?: string): SafeHtml => {
     const ids = [o.errors[k] ? `${k}-error` : '', help ? `${k}-help` : '', o.latest && o.latest[k] !== undefined && o.latest[k] !== v(k) ? `${k}-latest` : ''].filter(Boolean).join(' ');
-    return html`${ids ? html` aria-describedby="${ids}"` : ''}${o.errors[k] ? html` aria-invalid="true"` : ''}`;
+    return html`${ids ? html` aria-describedby="${ids}"` : ''}${o.errors[k] ? html` aria-invalid="true"` : ''}${k === firstError ? html` autofocus` : ''}`;
   };
   const after = (k: string, help?: string): SafeHtml => html`${help ? html`<p class="help" id="${k}-help">${help}</p>` : ''}${o.errors[k] ? html`<p class="field-error" id="${k}-error">${o.errors[k]}</p>` : ''}${
-    o.latest && o.latest[k] !== undefined && o.latest[k] !== v(k) ? html`<p class="field-latest" id="${k}-latest">${ctx.lang === 'vi' ? 'Giá trị mới nhất' : 'Latest value'}: <q>${o.latest[k] || '—'}</q></p>` : ''
+    o.latest && o.latest[k] !== undefined && o.latest[k] !== v(k) ? html`<p class="field-latest" id="${k}-latest">${t('edit.latest')}: <q>${o.latest[k] || '—'}</q></p>` : ''
   }`;
   const text = (k: string, label: string, opts: { type?: string; required?: boolean; help?: string; attrs?: SafeHtml } = {}) => html`<div class="form-row${o.errors[k] ? ' has-error' : ''}">
   <label for="f-${k}">${label}${opts.required ? ' *' : ''}</label>

@@ -253,6 +253,16 @@ export function stateBadge(ctx: PageCtx, state: string): SafeHtml {
   return html`<span class="badge state-${state}">${ctx.t(`state.${state}`)}</span>`;
 }
 
+/** Why a processing job failed, in the page's language. */
+export function jobFailure(ctx: PageCtx, code: string | null, reason: string | null): string {
+  const key = `job.error.${code ?? ''}`;
+  const known = ctx.t(key);
+  if (code && known !== key) return known;
+  // An unforeseen code: English readers get the worker's message, Vietnamese ones the code.
+  if (ctx.lang === 'en' && reason) return reason;
+  return ctx.t('job.error.other', { code: code ?? '?' });
+}
+
 /** `reasonError`: the problem with the return reason just sent, shown next to its field. */
 export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number, flash: SafeHtml | null = null, reasonError: string | null = null) {
   const { t } = ctx;
@@ -279,7 +289,12 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
   if (!flash && done && done in TRANSITIONS) flash = notice('ok', t('action.done', { action: t(`action.${done}`) }));
   if (!flash && q1(ctx.query.luu) === '1') flash = notice('ok', t('edit.saved'));
   const actions = allowedActions(ctx, rec);
-  const failed = rec.files.flatMap((f) => f.derivatives.filter((d) => d.state === 'failed').map((d) => `${f.originalName}: ${d.reason ?? d.errorCode ?? ''}`));
+  // One line per failed file, in the page's language: each distinct problem once (a damaged file
+  // fails its thumbnail and its text jobs alike), the worker's own English text only as a fallback.
+  const failed = rec.files.flatMap((f) => {
+    const reasons = [...new Set(f.derivatives.filter((d) => d.state === 'failed').map((d) => jobFailure(ctx, d.errorCode, d.reason)))];
+    return reasons.length ? [`${f.originalName}: ${reasons.join(' ')}`] : [];
+  });
   // Made from a damaged file (a truncated image: the thumbnail shows only what could be decoded).
   const damaged = rec.files.flatMap((f) => f.derivatives.filter((d) => d.warning).map((d) => t(`record.warning.${d.warning!.code}`, { name: f.originalName })));
 

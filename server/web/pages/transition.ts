@@ -16,7 +16,9 @@ export function refusalMessage(ctx: PageCtx, code: string, message: string): str
   if (code === 'PRODUCT_NOT_FOUND') return t('record.notFound');
   if (code === 'NOT_YOUR_RECORD' || code === 'ACTION_NOT_ALLOWED') return t('err.FORBIDDEN');
   if (code === 'VALIDATION_FAILED' && /reason/i.test(message)) return t('err.REASON_REQUIRED');
-  return t('err.generic', { message });
+  // Unforeseen: English readers get the API's words, Vietnamese ones its stable code.
+  if (ctx.lang === 'en' && message) return t('err.generic', { message });
+  return t('err.refusedCode', { code });
 }
 
 export async function transitionPost(app: FastifyInstance, ctx: PageCtx, id: number) {

@@ -88,7 +88,9 @@ if (form) {
     for (const p of form.querySelectorAll('.field-error.js-added')) p.remove();
     for (const c of form.querySelectorAll('[aria-invalid="true"]')) {
       c.removeAttribute('aria-invalid');
-      c.removeAttribute('aria-describedby');
+      // Back to what described the field before (its help text), if anything.
+      if (c.dataset.describedby) c.setAttribute('aria-describedby', c.dataset.describedby);
+      else c.removeAttribute('aria-describedby');
     }
   };
   const fieldError = (name, text) => {
@@ -97,7 +99,9 @@ if (form) {
     const p = el('p', { className: 'field-error js-added', id: `${name}-error`, textContent: text });
     control.insertAdjacentElement('afterend', p);
     control.setAttribute('aria-invalid', 'true');
-    control.setAttribute('aria-describedby', p.id);
+    // The message first, then the field's help (the format it wants) as before.
+    if (control.dataset.describedby === undefined) control.dataset.describedby = control.getAttribute('aria-describedby') || '';
+    control.setAttribute('aria-describedby', `${p.id} ${control.dataset.describedby}`.trim());
     // The first field in the form's order that has a problem gets the focus.
     if (!form.querySelector('[aria-invalid="true"]:focus')) control.focus();
     return true;
@@ -129,10 +133,15 @@ if (form) {
             ? el('a', { href: `/san-pham/${p.id}`, textContent: p.title })
             : fmt(M.DUPLICATE_HIDDEN, { id: p.id }))),
         ]);
+      case 'FIELD_TOO_LARGE':
+        return M.FIELD_TOO_LARGE;
       default:
         if (status === 401) return M.UNAUTHORIZED;
         if (status === 403) return M.FORBIDDEN;
-        return fmt(M.generic, { message: body?.message || status });
+        if (status === 429) return M.RATE_LIMITED;
+        if (status >= 500) return M.SERVER;
+        // An unforeseen refusal: in the page language with its stable code, not the API's English.
+        return fmt(M.withCode, { code: code || status });
     }
   };
 

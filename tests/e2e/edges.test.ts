@@ -1,0 +1,122 @@
+/**
+ * The web UI in a real browser beyond the happy path: very long unbroken titles and file names, a
+ * record with 20 files, a field's help kept with its error message, the editor after the session
+ * has ended. One app and one browser for the file (see browser.ts).
+ *
+ * Run: `npx vitest run tests/e2e/edges.test.ts` (needs Debian's chromium; KHO_SKIP_E2E=1 skips).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makePng } from '../helpers/samples.ts';
+import { createUser, makeProduct } from '../web/helpers.ts';
+import { DESKTOP, horizontalOverflow, newContext, PHONE, SKIP_E2E, startHarness, uiLogin, type Harness } from './browser.ts';
+
+const e2e = SKIP_E2E ? describe.skip : describe;
+
+e2e('web UI edges in a real browser', () => {
+  let h: Harness;
+  let longId: number;
+  let editId: number;
+  const LONG_WORD = 'Tuyêntruyềnvềlịchsửcáchmạngtỉnh'.repeat(12);
+
+  beforeAll(async () => {
+    h = await startHarness();
+    const app = h.t.app;
+    await createUser(app, 'luutru-bien', 'archivist');
+    await createUser(app, 'vhttdl-bien', 'agency', 'so-vhttdl');
+    const files = [];
+    for (let i = 1; i <= 20; i++) files.push({ filename: `anh-so-${i}-${'daiquadai'.repeat(12)}.png`, data: await makePng(40, 30, i) });
+    longId = await makeProduct(app, { title: `Bộ ảnh ${LONG_WORD}`, type: 'photo', agency: 'so-vhttdl', year: '2024' }, { files });
+    editId = await makeProduct(app, { title: 'Tờ gấp du lịch Cao Bằng', type: 'flyer', agency: 'so-vhttdl', year: '2023' }, { files: [{ filename: 'to-gap.png', data: await makePng(60, 40, 3) }] });
+  }, 180_000);
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('a very long unbroken title and 20 long file names wrap instead of widening the record and editor pages', async () => {
+    for (const size of [DESKTOP, PHONE]) {
+      const { ctx, page, errors } = await newContext(h, size);
+      await uiLogin(page, 'luutru-bien');
+      await page.goto(`/san-pham/${longId}`);
+      expect(await page.locator('section.file').count()).toBe(20);
+      expect(await horizontalOverflow(page)).toBe(0);
+      await page.goto(`/san-pham/${longId}/sua`);
+      expect(await page.locator('h1').textContent()).toContain(LONG_WORD);
+      expect(await horizontalOverflow(page)).toBe(0);
+      expect(errors).toEqual([]);
+      await ctx.close();
+    }
+  });
+
+  it('a field refused by the server keeps its help text described along with the message', async () => {
+    const { ctx, page, errors } = await newContext(h);
+    await uiLogin(page, 'vhttdl-bien');
+    await page.goto('/nop');
+    const languages = page.locator('#f-languages');
+    expect(await languages.getAttribute('aria-describedby')).toBe('languages-help');
+    await page.getByLabel('Loại *').selectOption('leaflet');
+    await page.getByLabel('Tên sản phẩm *').fill('Tờ rơi song ngữ Việt – Tày');
+    await languages.fill('vi, 12@@');
+    await page.locator('#file-input').setInputFiles([{ name: 'to-roi.png', mimeType: 'image/png', buffer: await makePng(50, 40, 5) }]);
+    await page.getByRole('button', { name: 'Nộp sản phẩm' }).click();
+    await expect.poll(() => languages.getAttribute('aria-invalid')).toBe('true');
+    expect(await languages.getAttribute('aria-describedby')).toBe('languages-error languages-help');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('f-languages');
+    // Sent again: the message goes, the help stays.
+    await languages.fill('vi, tay');
+    await page.getByRole('button', { name: 'Nộp sản phẩm' }).click();
+    await expect.poll(() => page.locator('#new-record-link').count(), { timeout: 20_000 }).toBe(1);
+    expect(await languages.getAttribute('aria-invalid')).toBeNull();
+    expect(await languages.getAttribute('aria-describedby')).toBe('languages-help');
+    expect(errors).toEqual([]);
+    await ctx.close();
+  });
+
+  it('keeps what was typed in the editor when the session ended in another tab', async () => {
+    const { ctx, page, errors } = await newContext(h);
+    await uiLogin(page, 'luutru-bien');
+    await page.goto(`/san-pham/${editId}/sua`);
+    await page.getByLabel('Mô tả').fill('Tờ gấp giới thiệu Thác Bản Giốc, Pác Bó và hồ Thang Hen.');
+    const other = await ctx.newPage();
+    await other.goto('/dang-xuat');
+    await Promise.all([other.waitForURL(/da-dang-xuat/), other.locator('main').getByRole('button', { name: 'Đăng xuất' }).click()]);
+    await other.close();
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Lưu', exact: true }).click()]);
+    await expect.poll(() => page.locator('.notice').first().textContent()).toContain('Phiên đăng nhập đã hết');
+    await page.getByLabel('Tên đăng nhập').fill('luutru-bien');
+    await page.getByLabel('Mật khẩu').fill('mat-khau-rat-dai-123');
+    await Promise.all([page.waitForURL(/dang-nhap/), page.getByRole('button', { name: 'Đăng nhập' }).click()]);
+    const resume = page.getByRole('button', { name: 'Tiếp tục sửa' });
+    await expect.poll(() => resume.count()).toBe(1);
+    await Promise.all([page.waitForURL(new RegExp(`/san-pham/${editId}/sua$`)), resume.click()]);
+    expect(await page.getByLabel('Mô tả').inputValue()).toBe('Tờ gấp giới thiệu Thác Bản Giốc, Pác Bó và hồ Thang Hen.');
+    await Promise.all([page.waitForURL(/luu=1/), page.getByRole('button', { name: 'Lưu', exact: true }).click()]);
+    expect(await page.locator('main').textContent()).toContain('Thác Bản Giốc, Pác Bó');
+    expect(errors).toEqual([]);
+    await ctx.close();
+  });
+
+  it('explains refusals the form does not foresee in the page language, never with the API English', async () => {
+    const { ctx, page, errors } = await newContext(h);
+    await uiLogin(page, 'vhttdl-bien');
+    await page.goto('/nop');
+    await page.getByLabel('Loại *').selectOption('leaflet');
+    await page.getByLabel('Tên sản phẩm *').fill('Tờ rơi phòng chống thiên tai');
+    await page.locator('#file-input').setInputFiles([{ name: 'thien-tai.png', mimeType: 'image/png', buffer: await makePng(50, 40, 8) }]);
+    const answers: Array<[number, Record<string, unknown>, string]> = [
+      [429, { code: 'RATE_LIMITED', message: 'Rate limit exceeded, retry in 1 minute' }, 'Có quá nhiều yêu cầu. Hãy thử lại sau ít phút.'],
+      [507, { code: 'STORAGE_FULL', message: 'No space left on device' }, 'Máy chủ gặp lỗi khi nhận sản phẩm. Hãy thử lại sau.'],
+      [400, { code: 'UPLOAD_INCOMPLETE', message: 'The body ended before the form did' }, 'Không nộp được sản phẩm (mã lỗi UPLOAD_INCOMPLETE).'],
+      [413, { code: 'FIELD_TOO_LARGE', message: 'A field is larger than 1 MB' }, 'Một trường nhập quá dài.'],
+    ];
+    for (const [status, body, shown] of answers) {
+      await page.unroute('**/api/products**');
+      await page.route('**/api/products**', (route) => route.fulfill({ status, contentType: 'application/json; charset=utf-8', body: JSON.stringify({ statusCode: status, ...body }) }));
+      await page.getByRole('button', { name: 'Nộp sản phẩm' }).click();
+      await expect.poll(() => page.locator('#upload-errors').textContent()).toContain(shown);
+      expect(await page.locator('#upload-errors').textContent()).not.toContain(String(body.message));
+    }
+    expect(errors).toEqual([]);
+    await ctx.close();
+  });
+});

@@ -1,0 +1,212 @@
+/** Web UI behaviour found by a browser review beyond the happy path: languages, lost input, focus. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auth, makeTestApp, type TestApp } from '../helpers/app.ts';
+import { createUser, login, makeProduct, PASSWORD, postForms, type Session } from './helpers.ts';
+
+const form = (fields: Record<string, string>): string => new URLSearchParams(fields).toString();
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+/** The name → value pairs of the hidden inputs of a form. */
+const hiddenInputs = (formHtml: string): Record<string, string> =>
+  Object.fromEntries([...formHtml.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], m[2].replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>')]));
+
+describe('web UI beyond the happy path', () => {
+  let t: TestApp;
+  let archivist: Session;
+  beforeAll(async () => {
+    t = await makeTestApp({ jobs: { workers: 0 } });
+    await createUser(t.app, 'luu-tru-tham-do', 'archivist');
+    archivist = await login(t.app, 'luu-tru-tham-do');
+  });
+  afterAll(async () => t?.close());
+
+  it('says why processing failed in the page language, once per file however many jobs failed', async () => {
+    const id = await makeProduct(t.app, { title: 'Tài liệu hỏng' });
+    const sha = (t.app.db.sqlite.prepare('SELECT sha256 FROM product_files WHERE product_id = ?').get(id) as { sha256: string }).sha256;
+    t.app.db.sqlite
+      .prepare(`UPDATE jobs SET state = 'failed', error_code = 'PDF_MALFORMED', error_message = 'The PDF is damaged and cannot be read: Invalid PDF structure.' WHERE sha256 = ?`)
+      .run(sha);
+    expect((t.app.db.sqlite.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE sha256 = ? AND state = 'failed'`).get(sha) as { n: number }).n).toBeGreaterThan(1);
+    const vi = (await t.app.inject({ url: `/san-pham/${id}`, headers: { cookie: archivist.cookie } })).body;
+    expect(vi).toContain('Tệp PDF bị hỏng, không đọc được.');
+    expect(vi).not.toContain('Invalid PDF structure');
+    expect(vi.split('Tệp PDF bị hỏng, không đọc được.').length - 1).toBe(1);
+    const en = (await t.app.inject({ url: `/san-pham/${id}?lang=en`, headers: { cookie: archivist.cookie } })).body;
+    expect(en).toContain('The PDF is damaged and cannot be read.');
+    expect(en).not.toContain('Tệp PDF bị hỏng');
+
+    // A code the UI does not know: its code in Vietnamese, the worker's own words in English.
+    t.app.db.sqlite.prepare(`UPDATE jobs SET error_code = 'SAVE_FAILED', error_message = 'disk full' WHERE sha256 = ?`).run(sha);
+    const viOther = (await t.app.inject({ url: `/san-pham/${id}?lang=vi`, headers: { cookie: archivist.cookie } })).body;
+    expect(viOther).toContain('Không xử lý được tệp (mã lỗi SAVE_FAILED).');
+    expect(viOther).not.toContain('disk full');
+    expect((await t.app.inject({ url: `/san-pham/${id}?lang=en`, headers: { cookie: archivist.cookie } })).body).toContain('disk full');
+    expect((await t.app.inject({ url: `/api/products/${id}`, headers: auth() })).statusCode).toBe(200);
+  });
+
+  it('keeps what was typed in the editor when the session has ended, through a new login, without saving it', async () => {
+    const id = await makeProduct(t.app, { title: 'Tờ gấp du lịch Cao Bằng' });
+    const version = (t.app.db.sqlite.prepare('SELECT version FROM products WHERE id = ?').get(id) as { version: number }).version;
+    const typed = { title: 'Tờ gấp “Cao Bằng – điểm đến an toàn”', description: 'Mô tả đã gõ rất lâu & chưa lưu <b>', year: '2023', type: 'flyer', version: String(version) };
+    // The session cookie is gone (expired or logged out elsewhere): the post comes in anonymous.
+    const expired = await t.app.inject({ method: 'POST', url: `/san-pham/${id}/sua`, headers: FORM, payload: form({ _csrf: 'old-token', then: 'save', ...typed }) });
+    expect(expired.statusCode).toBe(401);
+    expect(expired.body).toContain('Phiên đăng nhập đã hết nên hồ sơ chưa được lưu');
+    const loginForm = postForms(expired.body).find((f) => f.includes('action="/dang-nhap'))!;
+    expect(loginForm).toContain(`action="/dang-nhap?next=${encodeURIComponent(`/san-pham/${id}/sua`)}"`);
+    const carried = hiddenInputs(loginForm);
+    expect(carried.draft_description).toBe(typed.description);
+    expect(carried.draft_version).toBe(String(version));
+    const anonCsrf = expired.cookies.find((c) => c.name === 'kho_csrf')!.value;
+    const url = `/dang-nhap?next=${encodeURIComponent(`/san-pham/${id}/sua`)}`;
+
+    // A wrong password does not lose it either.
+    const wrong = await t.app.inject({ method: 'POST', url, headers: { ...FORM, cookie: `kho_csrf=${anonCsrf}` }, payload: form({ ...carried, username: 'luu-tru-tham-do', password: 'sai-mat-khau-123' }) });
+    expect(wrong.statusCode).toBe(401);
+    expect(hiddenInputs(postForms(wrong.body).find((f) => f.includes('action="/dang-nhap'))!).draft_title).toBe(typed.title);
+
+    const back = await t.app.inject({ method: 'POST', url, headers: { ...FORM, cookie: `kho_csrf=${anonCsrf}` }, payload: form({ ...carried, username: 'luu-tru-tham-do', password: PASSWORD }) });
+    expect(back.statusCode).toBe(200);
+    const session = back.cookies.find((c) => c.name === 'kho_session')!;
+    expect(session).toBeTruthy();
+    const resume = postForms(back.body).find((f) => f.includes(`action="/san-pham/${id}/sua"`))!;
+    const fields = hiddenInputs(resume);
+    expect(fields.then).toBe('restore');
+    expect(fields.description).toBe(typed.description);
+
+    const restored = await t.app.inject({ method: 'POST', url: `/san-pham/${id}/sua`, headers: { ...FORM, cookie: `kho_session=${session.value}` }, payload: form(fields) });
+    expect(restored.statusCode).toBe(200);
+    expect(restored.body).toContain('Mô tả đã gõ rất lâu &amp; chưa lưu &lt;b&gt;</textarea>');
+    expect(restored.body).toContain('value="Tờ gấp “Cao Bằng – điểm đến an toàn”"');
+    expect(restored.body).toContain(`name="version" value="${version}"`);
+    expect(restored.body).toContain('Hồ sơ chưa được lưu');
+    // Nothing was saved on the way.
+    const row = t.app.db.sqlite.prepare('SELECT title, description, version FROM products WHERE id = ?').get(id) as { title: string; description: string | null; version: number };
+    expect(row).toEqual({ title: 'Tờ gấp du lịch Cao Bằng', description: null, version });
+  });
+
+  it('a refused save opens the editor on the first field with a problem, tied to its message', async () => {
+    const id = await makeProduct(t.app, { title: 'Sách “Đất và người Cao Bằng”' });
+    const version = (t.app.db.sqlite.prepare('SELECT version FROM products WHERE id = ?').get(id) as { version: number }).version;
+    const res = await t.app.inject({
+      method: 'POST', url: `/san-pham/${id}/sua`, headers: { ...FORM, cookie: archivist.cookie },
+      payload: form({ _csrf: archivist.csrf, version: String(version), then: 'save', title: '', year: '12ab', type: 'book' }),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.body.match(/autofocus/g)).toHaveLength(1);
+    expect(res.body).toMatch(/<input id="f-title"[^>]*aria-describedby="title-error" aria-invalid="true" autofocus>/);
+    expect(res.body).toMatch(/<input id="f-year"[^>]*aria-describedby="year-error" aria-invalid="true">/);
+    expect(res.body).toContain('<p class="field-error" id="title-error">');
+    const fresh = await t.app.inject({ url: `/san-pham/${id}/sua`, headers: { cookie: archivist.cookie } });
+    expect(fresh.body).not.toContain('autofocus');
+  });
+
+  it('a request refused before any page saw it is explained in the page language with its stable code', async () => {
+    const bad = await t.app.inject({ method: 'POST', url: '/dang-nhap', headers: { 'content-type': 'application/json' }, payload: '{hỏng' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['content-type']).toContain('text/html');
+    expect(bad.body).toContain('Yêu cầu gửi lên không hợp lệ.');
+    expect(bad.body).toContain('Mã lỗi: INVALID_JSON');
+    expect(bad.body).not.toContain('Body is not valid JSON');
+    const xml = await t.app.inject({ method: 'POST', url: '/dang-nhap?lang=en', headers: { 'content-type': 'text/xml' }, payload: '<a/>' });
+    expect(xml.statusCode).toBe(415);
+    expect(xml.body).toContain('This page does not accept the kind of data sent.');
+    expect(xml.body).toContain('Error code: UNSUPPORTED_CONTENT_TYPE');
+    expect(xml.body).not.toContain('Unsupported Media Type');
+    const big = await t.app.inject({ method: 'POST', url: '/dang-nhap', headers: FORM, payload: `username=${'a'.repeat(3 * 1024 * 1024)}` });
+    expect(big.statusCode).toBe(413);
+    expect(big.body).toContain('Dữ liệu gửi lên quá lớn.');
+    expect(big.body).toContain('Mã lỗi: BODY_TOO_LARGE');
+    expect(big.body).not.toContain('Request body is too large');
+  });
+
+  it('the admin page answers a done form with a redirect, and a token form sent twice makes one token', async () => {
+    await createUser(t.app, 'quan-tri-tham-do', 'admin');
+    const admin = await login(t.app, 'quan-tri-tham-do');
+    const post = (body: Record<string, string>) => t.app.inject({ method: 'POST', url: '/quan-tri', headers: { ...FORM, cookie: admin.cookie }, payload: form({ _csrf: admin.csrf, ...body }) });
+    const agency = await post({ op: 'create_agency', code: 'xa-thu-nghiem', name: 'Uỷ ban nhân dân xã Thử Nghiệm' });
+    expect(agency.statusCode).toBe(303);
+    expect(agency.headers.location).toBe('/quan-tri?luu=1');
+
+    const page = await t.app.inject({ url: '/quan-tri', headers: { cookie: admin.cookie } });
+    const tokenForm = postForms(page.body).find((f) => f.includes('value="create_token"'))!;
+    const once = hiddenInputs(tokenForm).once;
+    expect(once).toMatch(/^[A-Za-z0-9_-]{16,}$/);
+    const tokens = () => (t.app.db.sqlite.prepare('SELECT COUNT(*) AS n FROM api_tokens').get() as { n: number }).n;
+    const before = tokens();
+    const first = await post({ op: 'create_token', user: 'quan-tri-tham-do', name: 'Đồng bộ cổng thông tin', once });
+    expect(first.statusCode).toBe(200);
+    expect(first.body).toMatch(/id="new-token">[^<]+</);
+    // The answer page reloaded: the same form again.
+    const again = await post({ op: 'create_token', user: 'quan-tri-tham-do', name: 'Đồng bộ cổng thông tin', once });
+    expect(again.statusCode).toBe(303);
+    expect(again.headers.location).toBe('/quan-tri?luu=token');
+    expect(tokens()).toBe(before + 1);
+    expect((await t.app.inject({ url: '/quan-tri?luu=token', headers: { cookie: admin.cookie } })).body).toContain('tải lại trang không tạo thêm khoá');
+    // A fresh page's form makes another.
+    const fresh = hiddenInputs(postForms((await t.app.inject({ url: '/quan-tri', headers: { cookie: admin.cookie } })).body).find((f) => f.includes('value="create_token"'))!).once;
+    expect(fresh).not.toBe(once);
+    expect((await post({ op: 'create_token', user: 'quan-tri-tham-do', name: 'Khoá thứ hai', once: fresh })).statusCode).toBe(200);
+    expect(tokens()).toBe(before + 2);
+  });
+
+  it('a browser sending a page URL a method it does not take gets a page; scripts keep the JSON answer', async () => {
+    const HTML = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+    const put = await t.app.inject({ method: 'PUT', url: '/?lang=en', headers: HTML });
+    expect(put.statusCode).toBe(405);
+    expect(put.headers.allow).toBe('GET, HEAD');
+    expect(put.headers['content-type']).toContain('text/html');
+    expect(put.body).toContain('<html lang="en">');
+    expect(put.body).toContain('This address does not accept this kind of request.');
+    expect(put.body).toContain('Error code: METHOD_NOT_ALLOWED');
+    const post = await t.app.inject({ method: 'POST', url: '/san-pham/1', headers: { ...HTML, ...FORM }, payload: 'a=1' });
+    expect(post.statusCode).toBe(405);
+    expect(post.body).toContain('Địa chỉ này không nhận cách gửi yêu cầu này.');
+    const nowhere = await t.app.inject({ method: 'POST', url: '/khong-co-trang-nay', headers: { ...HTML, ...FORM }, payload: 'a=1' });
+    expect(nowhere.statusCode).toBe(404);
+    expect(nowhere.body).toContain('Không tìm thấy trang');
+    // Scripts and the API keep their JSON with its stable code.
+    const script = await t.app.inject({ method: 'PUT', url: '/' });
+    expect(script.statusCode).toBe(405);
+    expect(script.json().code).toBe('METHOD_NOT_ALLOWED');
+    const api = await t.app.inject({ method: 'PUT', url: '/api/products', headers: HTML });
+    expect(api.statusCode).toBe(405);
+    expect(api.json().code).toBe('METHOD_NOT_ALLOWED');
+    expect((await t.app.inject({ method: 'POST', url: '/api/khong-co', headers: HTML })).json().code).toBe('ROUTE_NOT_FOUND');
+  });
+
+  it('a refused login ties its message to both fields', async () => {
+    const page = await t.app.inject({ url: '/dang-nhap' });
+    const token = page.cookies.find((c) => c.name === 'kho_csrf')!.value;
+    const res = await t.app.inject({ method: 'POST', url: '/dang-nhap', headers: { ...FORM, cookie: `kho_csrf=${token}` }, payload: form({ _csrf: token, username: 'luu-tru-tham-do', password: 'khong-dung-mat-khau' }) });
+    expect(res.statusCode).toBe(401);
+    expect(res.body).toContain('<div class="notice notice-error" role="alert" id="login-error">Sai tên đăng nhập hoặc mật khẩu.</div>');
+    expect(res.body).toMatch(/<input id="username"[^>]*aria-invalid="true" aria-describedby="login-error">/);
+    expect(res.body).toMatch(/<input id="password"[^>]*aria-invalid="true" aria-describedby="login-error">/);
+    expect(page.body).not.toContain('aria-describedby="login-error"');
+  });
+
+  it('a bulk return without a reason marks the reason field, ties the message to it and focuses it', async () => {
+    const id = await makeProduct(t.app, { title: 'Sách trả lại hàng loạt' });
+    const res = await t.app.inject({ method: 'POST', url: '/tham-dinh', headers: { ...FORM, cookie: archivist.cookie }, payload: form({ _csrf: archivist.csrf, ids: String(id), action: 'return', reason: '  ' }) });
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toMatch(/<input id="bulk-reason" name="reason" value="" aria-describedby="bulk-reason-error bulk-reason-help" aria-invalid="true" autofocus>/);
+    expect(res.body).toContain('<p class="field-error" id="bulk-reason-error">');
+    const page = await t.app.inject({ url: '/tham-dinh', headers: { cookie: archivist.cookie } });
+    expect(page.body).toContain('aria-describedby="bulk-reason-help">');
+    expect(page.body).not.toContain('autofocus');
+  });
+
+  it('an admin form refused for a reason the page does not foresee says so in Vietnamese, not with the API English', async () => {
+    await createUser(t.app, 'quan-tri-hai', 'admin');
+    const admin = await login(t.app, 'quan-tri-hai');
+    const post = (body: Record<string, string>, lang = '') => t.app.inject({ method: 'POST', url: `/quan-tri${lang}`, headers: { ...FORM, cookie: admin.cookie }, payload: form({ _csrf: admin.csrf, ...body }) });
+    const gone = await post({ op: 'revoke_token', id: '987654' });
+    expect(gone.statusCode).toBe(404);
+    expect(gone.body).toContain('Không có khoá API này (có thể đã bị thu hồi).');
+    expect(gone.body).not.toContain('Token not found');
+    const unknown = await post({ op: 'xoa_het' });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.body).toContain('Không thực hiện được (mã lỗi UNKNOWN_OP).');
+    expect((await post({ op: 'revoke_token', id: '987654' }, '?lang=en')).body).toContain('No such API token (it may have been revoked).');
+  });
+});
