@@ -105,7 +105,9 @@ e2e('web UI edges in a real browser', () => {
     await page.locator('#file-input').setInputFiles([{ name: 'thien-tai.png', mimeType: 'image/png', buffer: await makePng(50, 40, 8) }]);
     const answers: Array<[number, Record<string, unknown>, string]> = [
       [429, { code: 'RATE_LIMITED', message: 'Rate limit exceeded, retry in 1 minute' }, 'Có quá nhiều yêu cầu. Hãy thử lại sau ít phút.'],
-      [507, { code: 'STORAGE_FULL', message: 'No space left on device' }, 'Máy chủ gặp lỗi khi nhận sản phẩm. Hãy thử lại sau.'],
+      [507, { code: 'STORAGE_FULL', message: 'No space left on device' }, 'Kho lưu trữ đã hết chỗ: sản phẩm chưa được lưu.'],
+      [503, { code: 'STORAGE_READ_ONLY', message: 'The store is read-only' }, 'Kho lưu trữ tạm thời không ghi được: sản phẩm chưa được lưu.'],
+      [500, { code: 'INTERNAL_ERROR', message: 'Internal server error' }, 'Máy chủ gặp lỗi khi nhận sản phẩm. Hãy thử lại sau.'],
       [400, { code: 'UPLOAD_INCOMPLETE', message: 'The body ended before the form did' }, 'Không nộp được sản phẩm (mã lỗi UPLOAD_INCOMPLETE).'],
       [413, { code: 'FIELD_TOO_LARGE', message: 'A field is larger than 1 MB' }, 'Một trường nhập quá dài.'],
     ];

@@ -32,6 +32,8 @@ export async function uploadPage(app: FastifyInstance, ctx: PageCtx) {
     FIELD_TOO_LARGE: t('err.FIELD_TOO_LARGE'),
     RATE_LIMITED: t('err.RATE_LIMITED'),
     SERVER: t('err.SERVER'),
+    STORAGE_FULL: t('err.STORAGE_FULL'),
+    STORAGE_UNAVAILABLE: t('err.STORAGE_UNAVAILABLE'),
     withCode: t('err.withCode'),
     generic: t('err.generic'),
     uploading: t('upload.uploading'),

@@ -135,6 +135,12 @@ if (form) {
         ]);
       case 'FIELD_TOO_LARGE':
         return M.FIELD_TOO_LARGE;
+      // Refusals of the store itself (507/503): nothing was saved, and retrying at once will not help.
+      case 'STORAGE_FULL':
+        return M.STORAGE_FULL;
+      case 'STORAGE_READ_ONLY':
+      case 'STORAGE_IO_ERROR':
+        return M.STORAGE_UNAVAILABLE;
       default:
         if (status === 401) return M.UNAUTHORIZED;
         if (status === 403) return M.FORBIDDEN;
