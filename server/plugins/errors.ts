@@ -6,7 +6,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { STATUS_CODES } from 'node:http';
-import { AppError, type ApiErrorBody } from '../errors.ts';
+import { AppError, storageFault, type ApiErrorBody } from '../errors.ts';
 
 /** Fastify / plugin error codes → our stable codes (and status where theirs is wrong for us). */
 const MAPPED: Record<string, { status: number; code: string; message?: string }> = {
@@ -101,8 +101,15 @@ export default fp(
       if (status >= 400 && status < 500) {
         return reply.code(status).send(errorBody(status, fe.code ?? 'BAD_REQUEST', fe.message));
       }
-      // A client that went away mid-request is not a server fault.
-      if (req.raw.destroyed || req.raw.readableAborted) {
+      // The server's disk is full, read-only or failing: a stable code (logged for the operators).
+      const fault = storageFault(error);
+      if (fault) {
+        req.log.error({ err: error, code: fault.code }, 'storage fault');
+        return reply.code(fault.statusCode).send(errorBody(fault.statusCode, fault.code, fault.message));
+      }
+      // A client that went away mid-request is not a server fault. (Not `destroyed` alone: a body
+      // read to its end is destroyed too, and a fault after that is the server's.)
+      if (req.raw.readableAborted || (req.raw.destroyed && !req.raw.complete)) {
         req.log.info({ err: error }, 'request aborted by the client');
         return reply.code(400).send(errorBody(400, 'REQUEST_ABORTED', 'The request was aborted'));
       }

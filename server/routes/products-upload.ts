@@ -42,6 +42,8 @@ export default async function productUploadRoutes(app: FastifyInstance) {
           409: ErrorSchema,
           413: ErrorSchema,
           415: ErrorSchema,
+          503: ErrorSchema,
+          507: ErrorSchema,
         },
       },
     },
