@@ -28,10 +28,23 @@ export interface CommitResult {
   newBlobs: string[];
 }
 
+/** Thrown by `commit` with `rejectDuplicates` when another record already holds some of the bytes. */
+export class DuplicateFilesError extends Error {
+  constructor(public readonly existing: Map<string, number[]>) {
+    super('These exact bytes are already in the store');
+    this.name = 'DuplicateFilesError';
+  }
+}
+
 export interface IngestService {
   /** Products already holding any of these blobs, per sha256. */
   findExisting(sha256s: string[]): Map<string, number[]>;
-  commit(principal: Principal | null, fields: ProductInsert, files: ReceivedFile[]): Promise<CommitResult>;
+  /**
+   * Store the files and write the record. With `rejectDuplicates`, bytes that a record already
+   * holds throw DuplicateFilesError instead: checked in the same synchronous step as the write, so
+   * of several uploads of the same new bytes at once exactly one is recorded.
+   */
+  commit(principal: Principal | null, fields: ProductInsert, files: ReceivedFile[], opts?: { rejectDuplicates?: boolean }): Promise<CommitResult>;
   /** Remove temp files of an upload that will not be committed. */
   discard(files: ReceivedFile[]): Promise<void>;
 }
@@ -115,13 +128,15 @@ export function createIngestService(deps: IngestDeps): IngestService {
 
   return {
     findExisting,
-    async commit(principal, fields, files) {
+    async commit(principal, fields, files, opts = {}) {
       const newBlobs: string[] = [];
       for (const f of files) {
         const { created } = await blobStore.putFile(f.tempPath, f.sha256, { absentFromCatalogue: blobKnownStmt.get(f.sha256) === undefined });
         if (created) newBlobs.push(f.sha256);
       }
+      // From here to the record's write nothing awaits: no other upload can commit in between.
       const existing = findExisting(files.map((f) => f.sha256));
+      if (opts.rejectDuplicates && existing.size > 0) throw new DuplicateFilesError(existing);
       const duplicates: DuplicateInfo[] = files
         .filter((f) => existing.has(f.sha256))
         .map((f) => ({ sha256: f.sha256, fileName: f.originalName, existingProductIds: existing.get(f.sha256)! }));

@@ -14,6 +14,7 @@ import { cleanText, parseNewProductFields, uploadFieldKind, type ProductInsert, 
 import { readProduct } from '../catalogue/product-read.ts';
 import { cached } from '../db/statements.ts';
 import { AppError, err } from '../errors.ts';
+import { DuplicateFilesError } from '../ingest/ingest-service.ts';
 import { multipartBoundary, readMultipart } from '../ingest/multipart.ts';
 import { DIRECT_WRITE_MIN_BYTES, receiveFile, type ReceivedFile } from '../ingest/receive-file.ts';
 import { requireRole } from '../plugins/auth.ts';
@@ -152,15 +153,17 @@ export default async function productUploadRoutes(app: FastifyInstance) {
         if (!sawFile) throw err.validation('file', 'At least one file is required (multipart part named "file")', 'NO_FILES');
         fields ??= parseFields();
         onDuplicate ??= duplicateMode(raw);
+        const refuseDuplicates = (existing: Map<string, number[]>) =>
+          err.conflict('DUPLICATE_FILE', 'These exact bytes are already in the store', { duplicates: describeDuplicates(received, existing, principal) });
         if (onDuplicate === 'reject') {
           const existing = app.ingest.findExisting(received.map((f) => f.sha256));
-          if (existing.size > 0) {
-            throw err.conflict('DUPLICATE_FILE', 'These exact bytes are already in the store', {
-              duplicates: describeDuplicates(received, existing, principal),
-            });
-          }
+          if (existing.size > 0) throw refuseDuplicates(existing);
         }
-        const result = await app.ingest.commit(principal, fields, received);
+        // Checked again by the commit itself: another upload of the same bytes may have been
+        // recorded while this one's files were moved into the store.
+        const result = await app.ingest.commit(principal, fields, received, { rejectDuplicates: onDuplicate === 'reject' }).catch((e: unknown) => {
+          throw e instanceof DuplicateFilesError ? refuseDuplicates(e.existing) : e;
+        });
         app.events.emit('product-changed', result.productId);
         const record = readProduct(sqlite, result.productId)!;
         const existing = new Map(result.duplicates.map((d) => [d.sha256, d.existingProductIds]));
