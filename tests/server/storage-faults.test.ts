@@ -18,6 +18,12 @@ afterEach(async () => {
 const fault = (code: string, message: string) => Object.assign(new Error(`${code}: ${message}`), { code });
 const products = (tt: TestApp) => (tt.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
 
+async function storedBlobs(tt: TestApp): Promise<string[]> {
+  const out: string[] = [];
+  for await (const sha of tt.app.blobStore.list()) out.push(sha);
+  return out;
+}
+
 /** POST one small text file over real HTTP (as a browser or curl would). */
 async function postOver(base: string, title: string, text: string) {
   const { body, headers } = multipartBody({ title, type: 'document' }, [{ filename: 'ban-tin.txt', data: Buffer.from(text, 'utf8') }]);
@@ -49,6 +55,26 @@ describe('storage faults during an upload', () => {
     const ok = await postOver(base, 'Bản tin tháng Mười', 'Bản tin tuyên truyền tháng Mười.');
     expect(ok.status).toBe(201);
     expect(products(t)).toBe(1);
+  });
+
+  it('a store that fills up at the second file of an upload: the first file is taken back, nothing is left', async () => {
+    t = await makeTestApp({ jobs: { workers: 0 } });
+    const store = t.app.blobStore;
+    const putFile = store.putFile;
+    let calls = 0;
+    store.putFile = async (...args) => {
+      if (++calls === 2) throw fault('ENOSPC', 'no space left on device, write');
+      return putFile(...args);
+    };
+    const { body, headers } = multipartBody({ title: 'Hai tờ rơi', type: 'leaflet' }, [
+      { filename: 'to-1.txt', data: Buffer.from('Tờ rơi thứ nhất.', 'utf8') },
+      { filename: 'to-2.txt', data: Buffer.from('Tờ rơi thứ hai.', 'utf8') },
+    ]);
+    const res = await t.app.inject({ method: 'POST', url: '/api/products', payload: body, headers: { ...headers, ...auth() } });
+    expect(res.statusCode).toBe(507);
+    expect(products(t)).toBe(0);
+    expect(await storedBlobs(t)).toEqual([]);
+    expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
   });
 
   it('answers 503 STORAGE_READ_ONLY when the store is read-only', async () => {
@@ -86,6 +112,9 @@ describe('storage faults during an upload', () => {
     expect(products(t)).toBe(0);
     expect((db.prepare('SELECT count(*) AS n FROM product_files').get() as { n: number }).n).toBe(0);
     expect((db.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n).toBe(0);
+    // The files moved into the store before the record failed are taken back: no orphan for verify.
+    expect(await storedBlobs(t)).toEqual([]);
+    expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
 
     db.exec('DROP TABLE filler');
     const again = await t.app.inject({ method: 'POST', url: '/api/products', payload: body, headers: { ...headers, ...auth() } });
