@@ -4,7 +4,7 @@
  * no temp file left, and the next upload stored once space is back; a job queue whose database
  * refuses writes leaves the jobs queued (the server stays up) and they run once it can write again.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
@@ -74,6 +74,18 @@ describe('storage faults during an upload', () => {
     expect(res.statusCode).toBe(507);
     expect(products(t)).toBe(0);
     expect(await storedBlobs(t)).toEqual([]);
+    expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+  });
+
+  it('a temp folder removed while the server runs is made again: uploads go on (201), small and large', async () => {
+    t = await makeTestApp({ jobs: { workers: 0 } });
+    const base = await listen(t);
+    for (const [i, size] of [1, 20 * 1024 * 1024].entries()) {
+      await rm(join(t.dataDir, 'tmp'), { recursive: true, force: true });
+      // Over HTTP with a Content-Length: a large one is written with O_DIRECT (another open call).
+      const res = await postOver(base, `Bản tin sau khi xoá tmp ${i + 1}`, 'Bản tin. '.repeat(Math.ceil(size / 10)).slice(0, size));
+      expect(res.status).toBe(201);
+    }
     expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
   });
 
