@@ -261,6 +261,8 @@ describe('real HTTP server', () => {
     const sock = connect({ host: '127.0.0.1', port: Number(new URL(base).port) });
     const t0 = Date.now();
     const closed = new Promise<number>((resolve) => sock.on('close', () => resolve(Date.now() - t0)));
+    let answer = '';
+    sock.on('data', (d: Buffer) => (answer += d.toString('utf8')));
     sock.on('error', () => {});
     sock.write(`POST /api/products HTTP/1.1\r\nhost: 127.0.0.1\r\n${head}\r\n\r\n`);
     sock.write(body.subarray(0, Math.floor(body.length / 2)));
@@ -270,6 +272,9 @@ describe('real HTTP server', () => {
     const ms = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 10_000))]);
     sock.destroy();
     expect(ms).toBeGreaterThan(1000);
+    // The client, still reading, is told why before the connection closes.
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ statusCode: 408, code: 'UPLOAD_STALLED' });
     for (let i = 0; i < 200 && (await readdir(join(t.dataDir, 'tmp'))).length > 0; i++) await new Promise((r) => setTimeout(r, 25));
     expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
     expect((t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(before);
