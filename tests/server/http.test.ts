@@ -148,12 +148,19 @@ describe('real HTTP server', () => {
         sock.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
         sock.on('error', reject);
       });
-    const parse = (res: string) => ({ status: Number(res.split(' ')[1]), body: JSON.parse(res.slice(res.indexOf('\r\n\r\n') + 4)) as { code: string; statusCode: number } });
+    const parse = (res: string) => ({ status: Number(res.split(' ')[1]), body: JSON.parse(res.slice(res.indexOf('\r\n\r\n') + 4)) as { code: string; statusCode: number; message: string } });
     // Raw UTF-8 in the request line (what `curl "…?q=thủy"` sends): percent-encoding is required.
     const utf8 = parse(await raw(Buffer.from('GET /api/search?q=thủy HTTP/1.1\r\nHost: x\r\n\r\n', 'utf8')));
     expect(utf8).toEqual({ status: 400, body: expect.objectContaining({ statusCode: 400, code: 'MALFORMED_REQUEST' }) });
+    expect(utf8.body).toMatchObject({ message: expect.stringContaining('percent-encoded') });
     const garbage = parse(await raw(Buffer.from('NOT HTTP AT ALL\r\n\r\n')));
     expect(garbage.body.code).toBe('MALFORMED_REQUEST');
+    // Body framing: the message names the fault instead of blaming the URL.
+    const badLength = parse(await raw(Buffer.from('POST /api/products HTTP/1.1\r\nHost: x\r\nContent-Length: ba\r\n\r\n')));
+    expect(badLength.body).toMatchObject({ code: 'MALFORMED_REQUEST', message: expect.stringContaining('Content-Length is not a number') });
+    const both = parse(await raw(Buffer.from('POST /api/products HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n')));
+    expect(both.body).toMatchObject({ code: 'MALFORMED_REQUEST', message: expect.stringContaining('Transfer-Encoding were both sent') });
+    for (const b of [badLength, both, garbage]) expect(b.body.message).not.toContain('percent-encoded');
     const huge = parse(await raw(Buffer.from(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)));
     expect(huge).toEqual({ status: 431, body: expect.objectContaining({ code: 'HEADERS_TOO_LARGE' }) });
     // The server still answers normally afterwards.
