@@ -260,6 +260,26 @@ describe('real HTTP server', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 
+  it('answers 408 UPLOAD_STALLED to a client whose Content-Length promises more than the whole form it sent, and keeps nothing', async () => {
+    const before = (t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
+    const { body, headers } = multipartBody({ title: 'Độ dài khai sai', type: 'leaflet' }, [{ filename: 'to-roi.txt', data: Buffer.from('Tờ rơi có độ dài khai sai\n'.repeat(100)) }]);
+    const head = Object.entries({ ...headers, 'content-length': String(body.length + 1000), authorization: `Bearer ${ADMIN_TOKEN}` }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
+    const sock = connect({ host: '127.0.0.1', port: Number(new URL(base).port) });
+    let answer = '';
+    sock.on('data', (d: Buffer) => (answer += d.toString('utf8')));
+    sock.on('error', () => {});
+    const closed = new Promise<void>((resolve) => sock.on('close', () => resolve()));
+    sock.write(`POST /api/products HTTP/1.1\r\nhost: 127.0.0.1\r\n${head}\r\n\r\n`);
+    sock.write(body);
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 10_000))]);
+    sock.destroy();
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 'UPLOAD_STALLED' });
+    for (let i = 0; i < 200 && (await readdir(join(t.dataDir, 'tmp'))).length > 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+    expect((t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(before);
+  });
+
   it('drops an upload whose client stops sending without closing, and keeps nothing', async () => {
     const before = (t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
     const big = Buffer.concat([await makePdf(1, 'stalled'), randomBinary(1024 * 1024, 11)]);
