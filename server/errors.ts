@@ -43,6 +43,27 @@ export const err = {
   unavailable: (code: string, message: string) => new AppError(503, code, message),
 };
 
+/**
+ * A storage fault of the server's own disk (not the client's doing) as a stable answer instead of a
+ * 500: full (`ENOSPC`, `EDQUOT`, SQLite's `SQLITE_FULL`) is 507 STORAGE_FULL; read-only (`EROFS`,
+ * `SQLITE_READONLY…`) 503 STORAGE_READ_ONLY; an I/O error (`EIO`, `SQLITE_IOERR…`) 503
+ * STORAGE_IO_ERROR. Anything else: null.
+ */
+export function storageFault(e: unknown): AppError | null {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return null;
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL') {
+    return new AppError(507, 'STORAGE_FULL', 'The server has no storage space left: nothing was saved. Try again after an administrator frees space');
+  }
+  if (code === 'EROFS' || code.startsWith('SQLITE_READONLY')) {
+    return new AppError(503, 'STORAGE_READ_ONLY', 'The server\'s storage is read-only at the moment: nothing was saved');
+  }
+  if (code === 'EIO' || code.startsWith('SQLITE_IOERR')) {
+    return new AppError(503, 'STORAGE_IO_ERROR', 'The server could not read or write its storage');
+  }
+  return null;
+}
+
 /** Kept for plugins that prefer @fastify/error constructors. */
 export const FstErrors = {
   NotReady: createError('NOT_READY', 'Service not ready: %s', 503),

@@ -1,8 +1,9 @@
 /**
  * Committing an upload: received temp files go into the blob store (fsync + link), then ONE
  * database transaction writes the product, its blobs and files, one queued job per derivative
- * and an audit entry. A crash before the commit leaves at most an unreferenced blob (swept by
- * fixity as an orphan), never a record pointing at a missing blob.
+ * and an audit entry. A commit that fails (disk full, read-only database) takes back the blobs it
+ * created; a crash before the commit leaves at most an unreferenced blob (reported by fixity as an
+ * orphan), never a record pointing at a missing blob.
  */
 import type Database from 'better-sqlite3';
 import { unlink } from 'node:fs/promises';
@@ -28,10 +29,23 @@ export interface CommitResult {
   newBlobs: string[];
 }
 
+/** Thrown by `commit` with `rejectDuplicates` when another record already holds some of the bytes. */
+export class DuplicateFilesError extends Error {
+  constructor(public readonly existing: Map<string, number[]>) {
+    super('These exact bytes are already in the store');
+    this.name = 'DuplicateFilesError';
+  }
+}
+
 export interface IngestService {
   /** Products already holding any of these blobs, per sha256. */
   findExisting(sha256s: string[]): Map<string, number[]>;
-  commit(principal: Principal | null, fields: ProductInsert, files: ReceivedFile[]): Promise<CommitResult>;
+  /**
+   * Store the files and write the record. With `rejectDuplicates`, bytes that a record already
+   * holds throw DuplicateFilesError instead: checked in the same synchronous step as the write, so
+   * of several uploads of the same new bytes at once exactly one is recorded.
+   */
+  commit(principal: Principal | null, fields: ProductInsert, files: ReceivedFile[], opts?: { rejectDuplicates?: boolean }): Promise<CommitResult>;
   /** Remove temp files of an upload that will not be committed. */
   discard(files: ReceivedFile[]): Promise<void>;
 }
@@ -113,22 +127,58 @@ export function createIngestService(deps: IngestDeps): IngestService {
     },
   );
 
+  /** Commits of each sha256 under way in this process, from before their first store write to their end. */
+  const committing = new Map<string, number>();
+  /** Blobs being removed after a failed commit: a commit of the same bytes waits for the removal. */
+  const removing = new Map<string, Promise<void>>();
+
+  /**
+   * A commit that failed after moving some files into the store (disk full, read-only database, a
+   * refused duplicate…) takes back the blobs it created, so that no orphan is left for `verify` to
+   * report: only those that no record holds and no other commit of this process is storing.
+   */
+  async function takeBack(created: string[]): Promise<void> {
+    for (const sha of created) {
+      if (committing.get(sha) !== 1 || blobKnownStmt.get(sha) !== undefined || removing.has(sha)) continue;
+      const removal = blobStore.remove(sha).catch(() => {});
+      removing.set(sha, removal);
+      await removal;
+      removing.delete(sha);
+    }
+  }
+
   return {
     findExisting,
-    async commit(principal, fields, files) {
+    async commit(principal, fields, files, opts = {}) {
+      const shas = [...new Set(files.map((f) => f.sha256))];
+      for (const sha of shas) committing.set(sha, (committing.get(sha) ?? 0) + 1);
       const newBlobs: string[] = [];
-      for (const f of files) {
-        const { created } = await blobStore.putFile(f.tempPath, f.sha256, { absentFromCatalogue: blobKnownStmt.get(f.sha256) === undefined });
-        if (created) newBlobs.push(f.sha256);
+      try {
+        for (const f of files) {
+          await removing.get(f.sha256);
+          const { created } = await blobStore.putFile(f.tempPath, f.sha256, { absentFromCatalogue: blobKnownStmt.get(f.sha256) === undefined });
+          if (created) newBlobs.push(f.sha256);
+        }
+        // From here to the record's write nothing awaits: no other upload can commit in between.
+        const existing = findExisting(files.map((f) => f.sha256));
+        if (opts.rejectDuplicates && existing.size > 0) throw new DuplicateFilesError(existing);
+        const duplicates: DuplicateInfo[] = files
+          .filter((f) => existing.has(f.sha256))
+          .map((f) => ({ sha256: f.sha256, fileName: f.originalName, existingProductIds: existing.get(f.sha256)! }));
+        const productId = writeRecord(principal, fields, files, duplicates);
+        const result = { productId, duplicates, newBlobs };
+        deps.onCommitted?.(result);
+        return result;
+      } catch (e) {
+        await takeBack(newBlobs);
+        throw e;
+      } finally {
+        for (const sha of shas) {
+          const n = committing.get(sha)! - 1;
+          if (n === 0) committing.delete(sha);
+          else committing.set(sha, n);
+        }
       }
-      const existing = findExisting(files.map((f) => f.sha256));
-      const duplicates: DuplicateInfo[] = files
-        .filter((f) => existing.has(f.sha256))
-        .map((f) => ({ sha256: f.sha256, fileName: f.originalName, existingProductIds: existing.get(f.sha256)! }));
-      const productId = writeRecord(principal, fields, files, duplicates);
-      const result = { productId, duplicates, newBlobs };
-      deps.onCommitted?.(result);
-      return result;
     },
     async discard(files) {
       await Promise.all(files.map((f) => unlink(f.tempPath).catch(() => {})));

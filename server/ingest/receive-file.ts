@@ -7,7 +7,7 @@
  * instead of the whole file. On any failure the temp file is removed.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -73,8 +73,19 @@ export function newTempPath(tmpDir: string, prefix = 'upload'): string {
 /** Receive `source` into a temp file. Throws AppError (413/415/400) for refusals. */
 export async function receiveFile(source: AsyncIterable<Buffer>, opts: ReceiveOptions): Promise<ReceivedFile> {
   const tempPath = newTempPath(opts.tmpDir);
-  const direct = opts.direct ? await openDirect(tempPath) : null;
-  const fh = direct ? direct.handle : await open(tempPath, 'wx');
+  // The temp folder is made at start-up; one removed behind the server's back (an operator
+  // clearing tmp/) is made again, not a 500 on every upload until a restart.
+  const again = async <T>(op: () => Promise<T>): Promise<T> => {
+    try {
+      return await op();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      await mkdir(opts.tmpDir, { recursive: true });
+      return op();
+    }
+  };
+  const direct = opts.direct ? await again(() => openDirect(tempPath)) : null;
+  const fh = direct ? direct.handle : await again(() => open(tempPath, 'wx'));
   if (direct) writeStats.direct++;
   else if (opts.direct) writeStats.directRefused++;
   else writeStats.buffered++;

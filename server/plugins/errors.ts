@@ -6,7 +6,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { STATUS_CODES } from 'node:http';
-import { AppError, type ApiErrorBody } from '../errors.ts';
+import { AppError, storageFault, type ApiErrorBody } from '../errors.ts';
 
 /** Fastify / plugin error codes → our stable codes (and status where theirs is wrong for us). */
 export const MAPPED: Record<string, { status: number; code: string; message?: string }> = {
@@ -25,6 +25,16 @@ export function errorBody(statusCode: number, code: string, message: string, ext
   return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message, ...extra };
 }
 
+/** What most likely made Node's HTTP parser refuse a request, by its error code (llhttp's). */
+const MALFORMED_WHY: Record<string, string> = {
+  HPE_INVALID_URL: ': characters outside ASCII in a URL must be percent-encoded.',
+  HPE_INVALID_METHOD: ': not an HTTP request, or bytes left over after a body longer than its Content-Length said.',
+  HPE_INVALID_CONTENT_LENGTH: ': the Content-Length is not a number (or is sent twice with different values).',
+  HPE_UNEXPECTED_CONTENT_LENGTH: ': Content-Length and Transfer-Encoding were both sent.',
+  HPE_INVALID_TRANSFER_ENCODING: ': Content-Length and Transfer-Encoding were both sent, or the Transfer-Encoding is unknown.',
+  HPE_INVALID_CHUNK_SIZE: ': a chunk of the chunked body has a malformed size.',
+};
+
 /**
  * A request Node's HTTP parser refuses before any route sees it (raw non-ASCII bytes in the URL, a
  * malformed request line or header, headers over the size limit, a request that took too long):
@@ -37,7 +47,7 @@ export function clientErrorResponse(err: NodeJS.ErrnoException): string {
       ? [431, 'HEADERS_TOO_LARGE', 'The request headers are too large.']
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'REQUEST_TIMEOUT', 'The request took too long to arrive.']
-        : [400, 'MALFORMED_REQUEST', 'The request is not valid HTTP (characters outside ASCII in a URL must be percent-encoded).'];
+        : [400, 'MALFORMED_REQUEST', `The request is not valid HTTP${MALFORMED_WHY[err.code ?? ''] ?? '.'}`];
   const body = JSON.stringify(errorBody(status, code, message));
   return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
@@ -125,9 +135,15 @@ export default fp(
       if (status >= 400 && status < 500) {
         return reply.code(status).send(errorBody(status, fe.code ?? 'BAD_REQUEST', fe.message));
       }
-      // A client that went away mid-request is not a server fault. (Not `req.raw.destroyed`: a
+      // The server's disk is full, read-only or failing: a stable code (logged for the operators).
+      const fault = storageFault(error);
+      if (fault) {
+        req.log.error({ err: error, code: fault.code }, 'storage fault');
+        return reply.code(fault.statusCode).send(errorBody(fault.statusCode, fault.code, fault.message));
+      }
+      // A client that went away mid-request is not a server fault. (Not `req.raw.destroyed` alone: a
       // request whose body has been read is destroyed too, which made every fault a 400 logged at info.)
-      if (req.raw.readableAborted || req.raw.socket?.destroyed === true) {
+      if (req.raw.readableAborted || req.raw.socket?.destroyed === true || (req.raw.destroyed && !req.raw.complete)) {
         req.log.info({ err: error }, 'request aborted by the client');
         return reply.code(400).send(errorBody(400, 'REQUEST_ABORTED', 'The request was aborted'));
       }

@@ -14,9 +14,11 @@ import { cleanText, parseNewProductFields, uploadFieldKind, type ProductInsert, 
 import { readProduct } from '../catalogue/product-read.ts';
 import { cached } from '../db/statements.ts';
 import { AppError, err } from '../errors.ts';
+import { DuplicateFilesError } from '../ingest/ingest-service.ts';
 import { multipartBoundary, readMultipart } from '../ingest/multipart.ts';
 import { DIRECT_WRITE_MIN_BYTES, receiveFile, type ReceivedFile } from '../ingest/receive-file.ts';
 import { requireRole } from '../plugins/auth.ts';
+import { errorBody } from '../plugins/errors.ts';
 import { ErrorSchema } from './schemas.ts';
 
 export default async function productUploadRoutes(app: FastifyInstance) {
@@ -42,6 +44,8 @@ export default async function productUploadRoutes(app: FastifyInstance) {
           409: ErrorSchema,
           413: ErrorSchema,
           415: ErrorSchema,
+          503: ErrorSchema,
+          507: ErrorSchema,
         },
       },
     },
@@ -84,7 +88,17 @@ export default async function productUploadRoutes(app: FastifyInstance) {
       // would hold the request, its socket and its temp file until a restart: it is dropped after
       // `idleTimeoutMs` without a byte (the catch below removes the temp files). Only while the
       // body is read: the socket's timer must not cut the answer of a long commit.
-      const onIdle = () => req.raw.destroy(new AppError(408, 'UPLOAD_STALLED', `Nothing was received for ${Math.round(limits.idleTimeoutMs / 1000)} s: the upload was dropped`));
+      const onIdle = () => {
+        const stalled = new AppError(408, 'UPLOAD_STALLED', `Nothing was received for ${Math.round(limits.idleTimeoutMs / 1000)} s: the upload was dropped`);
+        // A client that only paused (and still reads) is told why, with the stable code, before
+        // the connection is closed; the body it might still send has no request left to go to.
+        const socket = req.raw.socket;
+        if (socket && !socket.destroyed && !reply.raw.headersSent) {
+          const json = JSON.stringify(errorBody(408, stalled.code, stalled.message));
+          socket.end(`HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(json)}\r\nconnection: close\r\n\r\n${json}`);
+        }
+        req.raw.destroy(stalled);
+      };
       // (app.inject's requests have no socket timer.)
       const timed = typeof req.raw.setTimeout === 'function';
       const stopIdleTimer = () => {
@@ -150,15 +164,17 @@ export default async function productUploadRoutes(app: FastifyInstance) {
         if (!sawFile) throw err.validation('file', 'At least one file is required (multipart part named "file")', 'NO_FILES');
         fields ??= parseFields();
         onDuplicate ??= duplicateMode(raw);
+        const refuseDuplicates = (existing: Map<string, number[]>) =>
+          err.conflict('DUPLICATE_FILE', 'These exact bytes are already in the store', { duplicates: describeDuplicates(received, existing, principal) });
         if (onDuplicate === 'reject') {
           const existing = app.ingest.findExisting(received.map((f) => f.sha256));
-          if (existing.size > 0) {
-            throw err.conflict('DUPLICATE_FILE', 'These exact bytes are already in the store', {
-              duplicates: describeDuplicates(received, existing, principal),
-            });
-          }
+          if (existing.size > 0) throw refuseDuplicates(existing);
         }
-        const result = await app.ingest.commit(principal, fields, received);
+        // Checked again by the commit itself: another upload of the same bytes may have been
+        // recorded while this one's files were moved into the store.
+        const result = await app.ingest.commit(principal, fields, received, { rejectDuplicates: onDuplicate === 'reject' }).catch((e: unknown) => {
+          throw e instanceof DuplicateFilesError ? refuseDuplicates(e.existing) : e;
+        });
         app.events.emit('product-changed', result.productId);
         const record = readProduct(sqlite, result.productId)!;
         const existing = new Map(result.duplicates.map((d) => [d.sha256, d.existingProductIds]));

@@ -32,6 +32,15 @@ describe('office extractor', () => {
     expect(pages).toEqual([{ page: 1, text: VI_TEXT }]);
   });
 
+  it('DOCX nested 100 000 deep fails as OFFICE_MALFORMED saying so, not with a stack overflow message', async () => {
+    const path = join(dir, 'long-nhau.docx');
+    await makeDocx(path, ['Kế hoạch tuyên truyền'], {}, { body: '<w:sdt><w:sdtContent>'.repeat(100_000) + '</w:sdtContent></w:sdt>'.repeat(100_000) });
+    const e = await failure(office.extract(await inputFor(path, 'office', DOCX, dir)));
+    expect(e.code).toBe('OFFICE_MALFORMED');
+    expect(e.message).toMatch(/nested too deeply/);
+    expect(e.message).not.toMatch(/call stack/i);
+  });
+
   it('DOCX written in NFD comes out NFC', async () => {
     const path = join(dir, 'nfd.docx');
     await makeDocx(path, [VI_TEXT.normalize('NFD')]);

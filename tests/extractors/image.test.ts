@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFile, readFile } from 'node:fs/promises';
+import { writeFile, readFile, symlink } from 'node:fs/promises';
+import { storageFault } from '../../server/errors.ts';
+import { PermanentExtractError } from '../../server/ingest/extractors/types.ts';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { getExtractor } from '../../server/ingest/extractors/index.ts';
@@ -21,6 +23,17 @@ async function regionMean(path: string, region: { left: number; top: number; wid
 }
 
 describe('image extractor', () => {
+  it('a thumbnail that cannot be written for lack of space fails as STORAGE_FULL (retried), not as a damaged image', async () => {
+    const path = join(dir, 'day-du.jpg');
+    await makeOrientedJpeg(path, 1);
+    const inp = await input(path);
+    // Both thumbnails land on /dev/full, as on a full scratch disk (every write fails with ENOSPC).
+    for (const name of ['thumb-256.webp', 'thumb-1024.webp']) await symlink('/dev/full', join(inp.workDir, name));
+    const e = await image.thumbnail(inp).then(() => null, (err: unknown) => err);
+    expect(e).not.toBeInstanceOf(PermanentExtractError);
+    expect(storageFault(e)?.code).toBe('STORAGE_FULL');
+  });
+
   it.each([1, 2, 3, 4, 5, 6, 7, 8])('EXIF orientation %i: facts and thumbnails are upright', async (orientation) => {
     const path = join(dir, `o${orientation}.jpg`);
     await makeOrientedJpeg(path, orientation);

@@ -148,12 +148,19 @@ describe('real HTTP server', () => {
         sock.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
         sock.on('error', reject);
       });
-    const parse = (res: string) => ({ status: Number(res.split(' ')[1]), body: JSON.parse(res.slice(res.indexOf('\r\n\r\n') + 4)) as { code: string; statusCode: number } });
+    const parse = (res: string) => ({ status: Number(res.split(' ')[1]), body: JSON.parse(res.slice(res.indexOf('\r\n\r\n') + 4)) as { code: string; statusCode: number; message: string } });
     // Raw UTF-8 in the request line (what `curl "…?q=thủy"` sends): percent-encoding is required.
     const utf8 = parse(await raw(Buffer.from('GET /api/search?q=thủy HTTP/1.1\r\nHost: x\r\n\r\n', 'utf8')));
     expect(utf8).toEqual({ status: 400, body: expect.objectContaining({ statusCode: 400, code: 'MALFORMED_REQUEST' }) });
+    expect(utf8.body).toMatchObject({ message: expect.stringContaining('percent-encoded') });
     const garbage = parse(await raw(Buffer.from('NOT HTTP AT ALL\r\n\r\n')));
     expect(garbage.body.code).toBe('MALFORMED_REQUEST');
+    // Body framing: the message names the fault instead of blaming the URL.
+    const badLength = parse(await raw(Buffer.from('POST /api/products HTTP/1.1\r\nHost: x\r\nContent-Length: ba\r\n\r\n')));
+    expect(badLength.body).toMatchObject({ code: 'MALFORMED_REQUEST', message: expect.stringContaining('Content-Length is not a number') });
+    const both = parse(await raw(Buffer.from('POST /api/products HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n')));
+    expect(both.body).toMatchObject({ code: 'MALFORMED_REQUEST', message: expect.stringContaining('Transfer-Encoding were both sent') });
+    for (const b of [badLength, both, garbage]) expect(b.body.message).not.toContain('percent-encoded');
     const huge = parse(await raw(Buffer.from(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)));
     expect(huge).toEqual({ status: 431, body: expect.objectContaining({ code: 'HEADERS_TOO_LARGE' }) });
     // The server still answers normally afterwards.
@@ -253,6 +260,26 @@ describe('real HTTP server', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 
+  it('answers 408 UPLOAD_STALLED to a client whose Content-Length promises more than the whole form it sent, and keeps nothing', async () => {
+    const before = (t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
+    const { body, headers } = multipartBody({ title: 'Độ dài khai sai', type: 'leaflet' }, [{ filename: 'to-roi.txt', data: Buffer.from('Tờ rơi có độ dài khai sai\n'.repeat(100)) }]);
+    const head = Object.entries({ ...headers, 'content-length': String(body.length + 1000), authorization: `Bearer ${ADMIN_TOKEN}` }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
+    const sock = connect({ host: '127.0.0.1', port: Number(new URL(base).port) });
+    let answer = '';
+    sock.on('data', (d: Buffer) => (answer += d.toString('utf8')));
+    sock.on('error', () => {});
+    const closed = new Promise<void>((resolve) => sock.on('close', () => resolve()));
+    sock.write(`POST /api/products HTTP/1.1\r\nhost: 127.0.0.1\r\n${head}\r\n\r\n`);
+    sock.write(body);
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 10_000))]);
+    sock.destroy();
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 'UPLOAD_STALLED' });
+    for (let i = 0; i < 200 && (await readdir(join(t.dataDir, 'tmp'))).length > 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+    expect((t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(before);
+  });
+
   it('drops an upload whose client stops sending without closing, and keeps nothing', async () => {
     const before = (t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
     const big = Buffer.concat([await makePdf(1, 'stalled'), randomBinary(1024 * 1024, 11)]);
@@ -261,6 +288,8 @@ describe('real HTTP server', () => {
     const sock = connect({ host: '127.0.0.1', port: Number(new URL(base).port) });
     const t0 = Date.now();
     const closed = new Promise<number>((resolve) => sock.on('close', () => resolve(Date.now() - t0)));
+    let answer = '';
+    sock.on('data', (d: Buffer) => (answer += d.toString('utf8')));
     sock.on('error', () => {});
     sock.write(`POST /api/products HTTP/1.1\r\nhost: 127.0.0.1\r\n${head}\r\n\r\n`);
     sock.write(body.subarray(0, Math.floor(body.length / 2)));
@@ -270,6 +299,9 @@ describe('real HTTP server', () => {
     const ms = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 10_000))]);
     sock.destroy();
     expect(ms).toBeGreaterThan(1000);
+    // The client, still reading, is told why before the connection closes.
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ statusCode: 408, code: 'UPLOAD_STALLED' });
     for (let i = 0; i < 200 && (await readdir(join(t.dataDir, 'tmp'))).length > 0; i++) await new Promise((r) => setTimeout(r, 25));
     expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
     expect((t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(before);

@@ -109,6 +109,9 @@ export async function docxText(zip: Buffer): Promise<string> {
     const r = await mammoth.extractRawText({ buffer: zip });
     return r.value;
   } catch (err) {
+    // mammoth walks the XML recursively: elements nested tens of thousands deep (a hostile file)
+    // overflow the stack, and "Maximum call stack size exceeded" would tell an archivist nothing.
+    if (err instanceof RangeError) throw new PermanentExtractError('OFFICE_MALFORMED', 'The DOCX could not be read: its elements are nested too deeply');
     throw new PermanentExtractError('OFFICE_MALFORMED', `The DOCX could not be read: ${(err as Error).message}`);
   }
 }

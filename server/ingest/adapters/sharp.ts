@@ -9,7 +9,9 @@
  * decoded once: the 1024 px image is made first and the 256 px one is resized from it.
  */
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { storageFault } from '../../errors.ts';
 import { PermanentExtractError, THUMB_SIZES, thumbName, type DerivativeFile } from '../extractors/types.ts';
 
 // The job runner runs one worker process per core, so one libvips thread per process keeps the
@@ -65,6 +67,8 @@ function isPixelLimitError(err: unknown): boolean {
 /** Turns libvips decode errors into permanent failures with a stable code. */
 export function mapSharpError(err: unknown, what = 'image'): never {
   if (err instanceof PermanentExtractError) throw err;
+  // The disk, not the image (see writeWebp).
+  if (storageFault(err)) throw err;
   const message = err instanceof Error ? err.message : String(err);
   if (isPixelLimitError(err)) throw new PermanentExtractError('IMAGE_TOO_LARGE', `The ${what} has more pixels than the configured limit`);
   // libheif repeats "bad seek to N" many times before the line that says what went wrong.
@@ -139,7 +143,11 @@ function open(source: ImageSource, opts: ThumbnailOptions): Sharp {
 
 async function writeWebp(img: Sharp, workDir: string, size: number): Promise<DerivativeFile> {
   const path = join(workDir, thumbName(size));
-  const info = await img.webp({ quality: size <= 256 ? 75 : 80, effort: 2 }).toFile(path);
+  // Encoded in memory (a thumbnail is small) and written by Node: libvips' own write failure says
+  // only "write error", which would read as a damaged image; Node's error keeps the errno (ENOSPC:
+  // the scratch disk is full), a failure that is retried later.
+  const { data, info } = await img.webp({ quality: size <= 256 ? 75 : 80, effort: 2 }).toBuffer({ resolveWithObject: true });
+  await writeFile(path, data);
   return { name: thumbName(size), path, mediaType: 'image/webp', width: info.width, height: info.height };
 }
 

@@ -10,6 +10,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { storageFault } from '../../errors.ts';
 import { RUNNING_BUNDLED, WORKER_ENTRY } from '../../paths.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import type { ExtractInput, ExtractResult, ThumbnailResult } from '../extractors/types.ts';
@@ -76,6 +77,9 @@ interface Slot {
 
 /** From the sources, workers run the TypeScript entry under the tsx loader; from the bundle, plain JS. */
 const LOADER_ARGS = RUNNING_BUNDLED ? [] : ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href];
+
+/** How long to wait before writing to a database that refused a write (full or read-only) again. */
+const STORAGE_RETRY_MS = 5000;
 
 async function rssMb(pid: number): Promise<number> {
   try {
@@ -219,13 +223,13 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
         saveDerivatives(job, rows, outcome.result.warning);
         state = 'done';
       } else if (!outcome.ok) {
-        state = queue.markFailed(job, outcome.code, outcome.message, outcome.permanent);
+        state = recordFailure(job, outcome.code, outcome.message, outcome.permanent);
       } else {
         state = queue.markFailed(job, 'BAD_RESULT', 'The worker returned an unexpected result', true);
       }
     } catch (e) {
       logger.error({ err: e, jobId: job.id }, 'saving job result failed');
-      state = queue.markFailed(job, 'SAVE_FAILED', (e as Error).message, false);
+      state = recordFailure(job, storageFault(e)?.code ?? 'SAVE_FAILED', (e as Error).message);
     }
     if (state === 'done') counters.completed++;
     else if (state === 'failed') counters.failed++;
@@ -234,6 +238,26 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
     if (workDir) await rm(workDir, { recursive: true, force: true }).catch(() => {});
     slot.settling = false;
     pump();
+  }
+
+  /**
+   * Settle a failure. When even that cannot be written (the database's disk is full or read-only),
+   * the job stays `running` in the table: it is written again every few seconds until it can be
+   * (or re-queued at the next start), instead of an unhandled rejection that ends the server.
+   */
+  function recordFailure(job: JobRow, code: string, message: string, permanent = false): 'queued' | 'failed' {
+    try {
+      return queue.markFailed(job, code, message, permanent);
+    } catch (e) {
+      logger.error({ err: e, jobId: job.id }, 'recording a job failure failed; trying again later');
+      const retry = setTimeout(() => {
+        if (stopping) return;
+        recordFailure(job, code, message, permanent);
+        pump();
+      }, STORAGE_RETRY_MS);
+      retry.unref();
+      return 'queued';
+    }
   }
 
   async function storeDerivatives(job: JobRow, result: ThumbnailResult) {
@@ -246,15 +270,27 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
     return rows;
   }
 
+  /**
+   * Hand queued jobs to idle workers. Called from timers, worker messages and request handlers
+   * (after an upload's commit), so it never throws: a database that cannot be written (disk full,
+   * read-only) leaves the jobs queued and is tried again after `STORAGE_RETRY_MS`.
+   */
   function pump() {
     if (stopping || !started) return;
-    for (const slot of slots) {
-      if (!slot.ready || slot.job || slot.settling || !slot.child) continue;
-      const job = queue.claim();
-      if (!job) break;
-      void dispatch(slot, job);
+    try {
+      for (const slot of slots) {
+        if (!slot.ready || slot.job || slot.settling || !slot.child) continue;
+        const job = queue.claim();
+        if (!job) break;
+        void dispatch(slot, job);
+      }
+      scheduleWake();
+    } catch (e) {
+      logger.error({ err: e }, 'claiming a job failed; trying again later');
+      if (wakeTimer) clearTimeout(wakeTimer);
+      wakeTimer = setTimeout(pump, STORAGE_RETRY_MS);
+      wakeTimer.unref();
     }
-    scheduleWake();
   }
 
   function scheduleWake() {

@@ -3,6 +3,7 @@
  * IPC, and answers with the outcome. The runner enforces the time and memory caps by killing this
  * process, so nothing here needs to defend against hangs beyond reporting errors.
  */
+import { storageFault } from '../../errors.ts';
 import { getExtractor } from '../extractors/index.ts';
 import { PermanentExtractError } from '../extractors/types.ts';
 import type { JobDoneMessage, JobOutcome, RunJobMessage } from './protocol.ts';
@@ -21,7 +22,8 @@ async function run(msg: RunJobMessage): Promise<JobOutcome> {
   } catch (e) {
     if (e instanceof PermanentExtractError) return { ok: false, code: e.code, message: scrubPaths(e.message, msg.input), permanent: true };
     const error = e as Error;
-    return { ok: false, code: 'EXTRACT_ERROR', message: scrubPaths(error?.message ?? String(e), msg.input), permanent: false };
+    // The scratch folder's disk full or read-only: a reason with a stable code, tried again later.
+    return { ok: false, code: storageFault(e)?.code ?? 'EXTRACT_ERROR', message: scrubPaths(error?.message ?? String(e), msg.input), permanent: false };
   }
 }
 
