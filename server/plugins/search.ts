@@ -33,7 +33,10 @@ export default fp(
     };
     app.events.on('product-changed', (id) => guard('product-changed', () => search.indexProduct(id)));
     app.events.on('product-deleted', (id) => guard('product-deleted', () => search.removeProduct(id)));
-    app.events.on('blob-extracted', (sha) => guard('blob-extracted', () => search.indexBlob(sha)));
+    // Sliced, so that a long text does not hold every other request (see indexBlobSoon).
+    app.events.on('blob-extracted', (sha) => {
+      app.jobRunner.track(search.indexBlobSoon(sha).catch((e) => app.log.error({ err: e }, 'search index update failed (blob-extracted)')));
+    });
     app.events.on('agency-changed', (id) => guard('agency-changed', () => search.indexAgency(id)));
     app.addHook('onClose', async () => search.close());
   },

@@ -30,6 +30,12 @@ export interface SearchService {
   removeProduct(productId: number): void;
   /** A blob's extracted text has just been stored: reindex every product holding it. */
   indexBlob(sha256: string): void;
+  /**
+   * `indexBlob` for a text just extracted, without holding the event loop for the whole text: the
+   * folding and word lists are made in slices of a few milliseconds between other requests, then
+   * written in one step. Calls apply in the order made. (A 30 MB text held the server ~40 s.)
+   */
+  indexBlobSoon(sha256: string): Promise<void>;
   /** An agency's name, short name or code changed: re-read the agencies and reindex the products naming it. */
   indexAgency(agencyId: number): void;
   search(params: SearchParams, viewer: Principal | null): SearchResponse;
@@ -201,6 +207,9 @@ interface QueryPlan {
   /** A quoted phrase holds a syllable left out (found nowhere, or over-long): the phrase occurs nowhere. */
   impossible: boolean;
 }
+
+/** Distinct words indexed per file's text (see textTerms). */
+export const MAX_BLOB_TERMS = 50_000;
 
 export function createSearchService(deps: SearchDeps): SearchService {
   const { sqlite } = deps;
@@ -429,12 +438,60 @@ export function createSearchService(deps: SearchDeps): SearchService {
 
   // ---------- writing ----------
 
-  /** (Re)index the text of one blob in the FTS tables. Returns its search id, or null when it has no text. */
-  function indexBlobText(sha: string, force: boolean): number | null {
+  /** A blob's pages folded into the words the FTS tables store (see textTerms). */
+  interface BlobTerms {
+    pages: number;
+    /** Every token and adjacent pair, once: the document-level row (detail=none keeps presence only). */
+    blobTokens: Set<string>;
+    /** Each syllable → the pages holding it, in page order. */
+    termPages: Map<string, number[]>;
+    /** Some words were left out (MAX_BLOB_TERMS). */
+    capped?: boolean;
+  }
+
+  /**
+   * Fold a blob's pages into `out`, one page per step (so a caller may pause between pages). A file
+   * brings at most MAX_BLOB_TERMS distinct words (and four times as many words and pairs to its
+   * document row): a whole book has some tens of thousands, while a file of random strings had
+   * millions, and writing them held the server for minutes. Words past the cap are neither located
+   * on a page nor offered as corrections; the document row stops taking new ones at four times it.
+   */
+  function* textTerms(pages: Array<{ page: number; text: string }>, out: BlobTerms): Generator<void> {
+    for (const p of pages) {
+      if (p.page < 1 || p.page > 65535) continue;
+      const folded = foldForIndex(p.text);
+      if (folded.length === 0) continue;
+      for (const t of withPairs(folded).split(' ')) {
+        if (out.blobTokens.size < MAX_BLOB_TERMS * 4) out.blobTokens.add(t);
+      }
+      for (const t of folded.split(' ')) {
+        if (t.length > 40) continue;
+        const list = out.termPages.get(t);
+        if (list === undefined) {
+          if (out.termPages.size < MAX_BLOB_TERMS) out.termPages.set(t, [p.page]);
+          else out.capped = true;
+        } else if (list[list.length - 1] !== p.page) list.push(p.page);
+      }
+      yield;
+    }
+  }
+
+  const readBlobTerms = (sha: string): BlobTerms | null => {
+    const pages = st.blobPages.all(sha) as Array<{ page: number; text: string }>;
+    const out: BlobTerms = { pages: pages.length, blobTokens: new Set(), termPages: new Map() };
+    for (const _ of textTerms(pages, out));
+    return out;
+  };
+
+  /**
+   * (Re)index the text of one blob in the FTS tables. Returns its search id, or null when it has no
+   * text. `prepared`: its terms already made (indexBlobSoon), else they are made here.
+   */
+  function indexBlobText(sha: string, force: boolean, prepared?: BlobTerms): number | null {
     const existing = st.blobId.get(sha) as { id: number; paged: number; pages: number } | undefined;
     if (existing !== undefined && !force) return existing.id;
-    const pages = st.blobPages.all(sha) as Array<{ page: number; text: string }>;
-    if (pages.length === 0 && existing === undefined) return null;
+    const terms = prepared ?? readBlobTerms(sha)!;
+    if (terms.pages === 0 && existing === undefined) return null;
     const media = (st.blobMeta.get(sha) as { media_type: string } | undefined)?.media_type ?? '';
     // PDF pages, slides, sections and sheets are numbered for the reader; other texts are stored as page 1 of 1.
     const paged = codeOfUnit(pageUnitOf(media));
@@ -443,37 +500,20 @@ export function createSearchService(deps: SearchDeps): SearchService {
       id = existing.id;
       st.delBlob.run(id);
       st.delPageTerms.run(id);
-      st.updBlobId.run(paged, pages.length, id);
+      st.updBlobId.run(paged, terms.pages, id);
     } else {
-      id = Number(st.insBlobId.run(sha, paged, pages.length).lastInsertRowid);
+      id = Number(st.insBlobId.run(sha, paged, terms.pages).lastInsertRowid);
     }
-    // detail=none keeps presence only, so the document-level row needs each token once.
-    const blobTokens = new Set<string>();
-    const termPages = new Map<string, number[]>();
-    for (const p of pages) {
-      if (p.page < 1 || p.page > 65535) continue;
-      const folded = foldForIndex(p.text);
-      if (folded.length === 0) continue;
-      for (const t of withPairs(folded).split(' ')) blobTokens.add(t);
-      for (const t of folded.split(' ')) {
-        if (t.length > 40) continue;
-        const list = termPages.get(t);
-        if (list === undefined) termPages.set(t, [p.page]);
-        else if (list[list.length - 1] !== p.page) list.push(p.page);
-      }
-    }
-    st.insBlob.run(id, [...blobTokens].join(' '));
+    st.insBlob.run(id, [...terms.blobTokens].join(' '));
     clearTokenBlobs();
-    for (const [t, list] of termPages) st.insPageTerm.run(id, t, Buffer.from(Uint16Array.from(list).buffer));
-    const terms = termPages.keys();
+    for (const [t, list] of terms.termPages) st.insPageTerm.run(id, t, Buffer.from(Uint16Array.from(list).buffer));
     // Re-indexing the same blob counts its syllables again: harmless for a typo vocabulary; rebuild resets it.
-    for (const t of terms) {
-      if (t.length > 40) continue;
+    for (const t of terms.termPages.keys()) {
       st.vocabBump.run(t, 1);
       vocab.add(t, 1);
     }
     blobIdBySha.set(sha, id);
-    blobInfo.set(id, { sha, paged: paged !== 0, unit: unitOfCode(paged), pages: pages.length });
+    blobInfo.set(id, { sha, paged: paged !== 0, unit: unitOfCode(paged), pages: terms.pages });
     return id;
   }
 
@@ -599,14 +639,14 @@ export function createSearchService(deps: SearchDeps): SearchService {
     }
   }
 
-  function indexBlob(sha256: string): void {
+  function indexBlob(sha256: string, prepared?: BlobTerms): void {
     noWrites();
     flushPending();
     ensureLoaded();
     invalidate();
     try {
       sqlite.transaction(() => {
-        const id = indexBlobText(sha256, true);
+        const id = indexBlobText(sha256, true, prepared);
         if (id === null) return;
         for (const r of st.holders.all(sha256) as Array<{ product_id: number }>) linkBlob(r.product_id, id);
       })();
@@ -614,6 +654,31 @@ export function createSearchService(deps: SearchDeps): SearchService {
     } finally {
       propagate({ op: 'blob', sha: sha256 });
     }
+  }
+
+  /** Pause for other work once a slice has run this long (ms). */
+  const SLICE_MS = 10;
+  let blobsSoon: Promise<void> = Promise.resolve();
+  /** Set by close(): a text still being sliced is left to close()'s catch-up or the next start's check. */
+  let closing = false;
+  function indexBlobSoon(sha256: string): Promise<void> {
+    const run = blobsSoon.then(async () => {
+      if (closing) return;
+      const pages = st.blobPages.all(sha256) as Array<{ page: number; text: string }>;
+      const prepared: BlobTerms = { pages: pages.length, blobTokens: new Set(), termPages: new Map() };
+      let sliceStart = performance.now();
+      for (const _ of textTerms(pages, prepared)) {
+        if (performance.now() - sliceStart < SLICE_MS) continue;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (closing) return;
+        sliceStart = performance.now();
+      }
+      if (prepared.capped) log.warn({ sha256, words: MAX_BLOB_TERMS }, 'search: a text with more distinct words than are indexed per file; the rest are left out');
+      // Written with the texts read above; a newer extraction queues its own call after this one.
+      indexBlob(sha256, prepared);
+    });
+    blobsSoon = run.catch(() => undefined);
+    return run;
   }
 
   /**
@@ -921,6 +986,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
   }
 
   function close(): void {
+    closing = true;
     // Indexed here before the index is stored (catchUp below), or found by the next start-up's check.
     if (pendingTimer !== null) clearTimeout(pendingTimer);
     pendingTimer = null;
@@ -1990,7 +2056,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
     workersLive: () => workers?.live ?? 0,
     indexProduct,
     removeProduct,
-    indexBlob,
+    indexBlob: (sha256: string) => indexBlob(sha256),
+    indexBlobSoon,
     indexAgency,
     search,
     suggest,

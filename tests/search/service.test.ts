@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Principal } from '../../server/auth/principal.ts';
 import { openDatabase, type Database_ } from '../../server/db/client.ts';
 import { createSearchService, fold, type SearchService } from '../../server/search/index.ts';
+import { MAX_BLOB_TERMS } from '../../server/search/service.ts';
 import { loadCatalogue, type LoadedCatalogue } from './relevance/fixture.ts';
 
 const archivist: Principal = { userId: 1, username: 'luu-tru', role: 'archivist', agencyId: null, canSeeInternal: true, via: 'session' };
@@ -314,6 +315,51 @@ describe('index maintenance', () => {
     search.indexBlob(sha);
     expect(search.search({ q: 'phuong bac son' }, null).hits.map((h) => h.id)).not.toContain(id);
     expect(search.search({ q: 'thac ban gioc' }, null).hits.map((h) => h.id)).toContain(id);
+  });
+
+  it('indexes a long extracted text in slices: other callbacks run meanwhile, and calls apply in the order made', async () => {
+    const id = cat.ids.get('cay-bang')!;
+    const sha = 'b'.repeat(64);
+    db.sqlite.prepare("INSERT INTO blobs(sha256, size, media_type, kind) VALUES (?, 10, 'text/plain', 'text')").run(sha);
+    db.sqlite.prepare("INSERT INTO product_files(product_id, sha256, original_name) VALUES (?, ?, 'van-ban.txt')").run(id, sha);
+    search.indexProduct(id);
+    // 30 pages of 100,000 characters, the last one naming a place no other record has.
+    const filler = 'Nhân dân các dân tộc tỉnh Cao Bằng đoàn kết xây dựng quê hương. '.repeat(1600);
+    const ins = db.sqlite.prepare('INSERT INTO blob_texts(sha256, page, text) VALUES (?, ?, ?)');
+    for (let page = 1; page <= 30; page++) ins.run(sha, page, page === 30 ? `${filler} Hang Ngườm Ngao ở Trùng Khánh.` : filler);
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 0);
+    const first = search.indexBlobSoon(sha);
+    // A second extraction of the same file, announced before the first is written, wins.
+    const second = search.indexBlobSoon(sha).then(() => search.search({ q: 'bac son thanh pho' }, null).hits.map((h) => h.id));
+    db.sqlite.prepare('DELETE FROM blob_texts WHERE sha256 = ? AND page = 30').run(sha);
+    ins.run(sha, 30, 'Phường Bắc Sơn, thành phố Cao Bằng.');
+    await first;
+    const ticksDuringFirst = ticks;
+    clearInterval(ticker);
+    // Other callbacks ran while the 3 MB text was folded (a synchronous pass runs none).
+    expect(ticksDuringFirst).toBeGreaterThan(1);
+    // The first call read the text before it changed; the second read the new one and applied last.
+    expect(await second).toContain(id);
+    expect(search.search({ q: 'nguom ngao trung khanh' }, null).hits.map((h) => h.id)).not.toContain(id);
+  });
+
+  it('locates at most MAX_BLOB_TERMS distinct words of one file on its pages: the first ones are searchable, the rest are not listed', () => {
+    const id = cat.ids.get('cay-bang')!;
+    const sha = 'c'.repeat(64);
+    db.sqlite.prepare("INSERT INTO blobs(sha256, size, media_type, kind) VALUES (?, 10, 'text/plain', 'text')").run(sha);
+    db.sqlite.prepare("INSERT INTO product_files(product_id, sha256, original_name) VALUES (?, ?, 'ngau-nhien.txt')").run(id, sha);
+    // Distinct made-up words (base-26 letters), more than the cap, after a real sentence.
+    const word = (n: number) => { let w = ''; for (let i = 0; i < 5; i++, n = Math.floor(n / 26)) w += String.fromCharCode(97 + (n % 26)); return `q${w}`; };
+    const words = Array.from({ length: MAX_BLOB_TERMS + 5_000 }, (_, i) => word(i));
+    const text = `Lễ hội Lồng tồng xã Quốc Toản. ${words.join(' ')}`;
+    db.sqlite.prepare('INSERT INTO blob_texts(sha256, page, text) VALUES (?, 1, ?)').run(sha, text);
+    search.indexBlob(sha);
+    const ids = (q: string) => search.search({ q }, null).hits.map((h) => h.id);
+    expect(ids('quoc toan')).toContain(id);
+    expect(ids(words[100])).toContain(id);
+    const pageTerms = db.sqlite.prepare('SELECT count(*) FROM search_page_terms WHERE blob_id = (SELECT id FROM search_blob_ids WHERE sha256 = ?)').pluck().get(sha) as number;
+    expect(pageTerms).toBe(MAX_BLOB_TERMS);
   });
 
   it('reloads without rebuilding after a clean close, rebuilds after unindexed changes or a new format', () => {

@@ -52,8 +52,13 @@ export interface JobRunner {
   notify(): void;
   /** Stop taking jobs, let running ones finish for up to `graceMs`, then kill the workers. */
   stop(graceMs?: number): Promise<void>;
-  /** Resolves once no job is queued or running (tests, scripts). Rejects after `timeoutMs`. */
+  /**
+   * Resolves once no job is queued or running and the work their results started (see `track`) has
+   * settled (tests, scripts). Rejects after `timeoutMs`.
+   */
   drain(timeoutMs?: number): Promise<void>;
+  /** Work that applies a job's result after it is saved (the search index of an extracted text): `drain` waits for it. */
+  track(work: Promise<unknown>): void;
   /** Live view for /metrics and /readyz. */
   stats(): { workers: number; busy: number; completed: number; failed: number; killed: number };
   /** Process ids of the live workers (metrics, tests). */
@@ -98,6 +103,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
   let started = false;
   let wakeTimer: NodeJS.Timeout | null = null;
   const counters = { completed: 0, failed: 0, killed: 0 };
+  const tracked = new Set<Promise<unknown>>();
 
   const saveExtract = sqlite.transaction((job: JobRow, result: ExtractResult) => {
     const pages = result.pages.filter((p) => p.text.trim() !== '');
@@ -338,11 +344,16 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
         }
       }
     },
+    track(work: Promise<unknown>) {
+      tracked.add(work);
+      const done = () => tracked.delete(work);
+      work.then(done, done);
+    },
     async drain(timeoutMs = 60_000) {
       const until = Date.now() + timeoutMs;
       for (;;) {
         const c = queue.counts();
-        if (c.queued === 0 && c.running === 0) return;
+        if (c.queued === 0 && c.running === 0 && tracked.size === 0) return;
         if (Date.now() > until) throw new Error(`jobs still pending after ${timeoutMs} ms: ${JSON.stringify(c)}`);
         await new Promise((r) => setTimeout(r, 50));
       }
