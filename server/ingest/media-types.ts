@@ -67,6 +67,44 @@ const byType = new Map(MEDIA_TYPES.map((m) => [m.mediaType, m]));
 export function mediaTypeInfo(mediaType: string): MediaTypeInfo | undefined {
   return byType.get(mediaType);
 }
+/** Other extensions in common use for a type, besides its table entry's `ext`. */
+const OTHER_EXTENSIONS: Record<string, string[]> = {
+  'image/jpeg': ['jpeg', 'jpe', 'jfif'],
+  'image/tiff': ['tiff'],
+  'image/heic': ['heif'],
+  'image/heif': ['heic'],
+  'image/jp2': ['j2k', 'jpf', 'jpx'],
+  'video/mp4': ['m4v'],
+  'video/quicktime': ['qt'],
+  'video/x-matroska': ['mk3d'],
+  'video/mpeg': ['mpeg', 'mpe', 'vob'],
+  'video/mp2t': ['mts', 'm2ts'],
+  'video/3gpp': ['3g2'],
+  'audio/mp4': ['mp4', 'm4b'],
+  'audio/x-m4a': ['mp4', 'm4b'],
+  'audio/ogg': ['oga', 'ogx'],
+  'audio/wav': ['wave'],
+  'application/rtf': ['rtx'],
+  'application/vnd.ms-excel': ['xlt'],
+  'application/msword': ['dot'],
+  'application/vnd.ms-powerpoint': ['pps', 'pot'],
+};
+
+/**
+ * The name a file is downloaded under: the name it was uploaded with, plus the extension of the
+ * type its bytes are when the name says otherwise (a video uploaded as `báo cáo.docx` downloads as
+ * `báo cáo.docx.mp4`, so the computer that saves it opens it with a player, not a word processor).
+ * Plain text keeps any name (.csv, .md, .srt… are all text).
+ */
+export function downloadName(name: string, mediaType: string): string {
+  const info = byType.get(mediaType);
+  if (info === undefined || info.kind === 'text') return name;
+  const dot = name.lastIndexOf('.');
+  const ext = dot > 0 ? name.slice(dot + 1).toLowerCase() : '';
+  if (ext === info.ext || OTHER_EXTENSIONS[mediaType]?.includes(ext)) return name;
+  return `${name}.${info.ext}`;
+}
+
 export const isImage = (mediaType: string) => byType.get(mediaType)?.kind === 'image';
 export const isVideo = (mediaType: string) => byType.get(mediaType)?.kind === 'video';
 export const isAudio = (mediaType: string) => byType.get(mediaType)?.kind === 'audio';

@@ -13,6 +13,7 @@ import { canSee } from '../catalogue/visibility.ts';
 import type { MediaKind } from '../db/schema.ts';
 import { AppError, err } from '../errors.ts';
 import { placeholderImage } from '../ingest/placeholder.ts';
+import { downloadName } from '../ingest/media-types.ts';
 import { thumbName } from '../ingest/extractors/types.ts';
 import { ErrorSchema, Sha256Params } from './schemas.ts';
 
@@ -126,7 +127,7 @@ export default async function fileRoutes(app: FastifyInstance) {
         .header('etag', etag)
         .header('cache-control', cacheControl(isPublic))
         .header('accept-ranges', 'bytes')
-        .header('content-disposition', contentDisposition(disposition, name))
+        .header('content-disposition', contentDisposition(disposition, downloadName(name, blob.media_type)))
         .header('x-content-type-options', 'nosniff');
       if (blob.kind !== 'pdf') reply.header('content-security-policy', "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'");
       if (notModified(req, etag)) return reply.code(304).send();

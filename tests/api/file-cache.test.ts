@@ -1,10 +1,12 @@
 /**
- * Caching of originals: a public file may sit in shared caches, but only for a bounded time, so a
- * record withdrawn or made internal stops being served by them; the ETag keeps revalidation cheap.
+ * Download headers of originals. Caching: a public file may sit in shared caches, but only for a
+ * bounded time, so a record withdrawn or made internal stops being served by them; the ETag keeps
+ * revalidation cheap. Names: the uploaded name, with the real type's extension when it says otherwise.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
-import { makePdf } from '../helpers/samples.ts';
+import { downloadName } from '../../server/ingest/media-types.ts';
+import { makePdf, makePng } from '../helpers/samples.ts';
 
 let t: TestApp | null = null;
 afterEach(async () => {
@@ -33,5 +35,29 @@ describe('cache headers of original files', () => {
     const staff = await t.app.inject({ url, headers: auth() });
     expect(staff.statusCode).toBe(200);
     expect(staff.headers['cache-control']).toBe('private, no-cache');
+  });
+});
+
+describe('download names', () => {
+  it('keep the uploaded name when its extension fits the bytes, and add the real one when it does not', () => {
+    expect(downloadName('Báo cáo tổng kết.pdf', 'application/pdf')).toBe('Báo cáo tổng kết.pdf');
+    expect(downloadName('ẢNH LỄ HỘI.JPEG', 'image/jpeg')).toBe('ẢNH LỄ HỘI.JPEG');
+    expect(downloadName('báo cáo.docx', 'video/mp4')).toBe('báo cáo.docx.mp4');
+    expect(downloadName('Bản đồ du lịch', 'image/png')).toBe('Bản đồ du lịch.png');
+    expect(downloadName('ghi-am.m4a', 'audio/mp4')).toBe('ghi-am.m4a');
+    // Plain text may be named anything textual.
+    expect(downloadName('danh-sach.csv', 'text/plain')).toBe('danh-sach.csv');
+  });
+
+  it('a picture uploaded under a word-processor name downloads with its real extension', async () => {
+    t = await makeTestApp({ jobs: { workers: 0 } });
+    const { body, headers } = multipartBody({ title: 'Ảnh tư liệu Khu di tích Pác Bó', type: 'photo' }, [{ filename: 'pac-bo.docx', data: await makePng(40, 30) }]);
+    const up = await t.app.inject({ method: 'POST', url: '/api/products', payload: body, headers: { ...headers, ...auth() } });
+    expect(up.statusCode).toBe(201);
+    const file = up.json().files[0];
+    expect(file.originalName).toBe('pac-bo.docx');
+    const res = await t.app.inject({ url: `/api/files/${file.sha256}?download=true`, headers: auth() });
+    expect(res.headers['content-type']).toBe('image/png');
+    expect(res.headers['content-disposition']).toBe(`attachment; filename="pac-bo.docx.png"; filename*=UTF-8''pac-bo.docx.png`);
   });
 });
