@@ -180,6 +180,11 @@ describe('storage faults in the job queue', () => {
     expect(res.statusCode).toBe(201);
     await expect.poll(() => refused, { timeout: 20_000 }).toBeGreaterThan(0);
     queue.markDone = markDone;
+    // The failure, once recorded, waits a minute (a storage fault's back-off): made due now.
+    const waiting = t.app.db.sqlite.prepare(`SELECT count(*) AS n FROM jobs WHERE state = 'queued' AND error_code IS NOT NULL`);
+    await expect.poll(() => (waiting.get() as { n: number }).n, { timeout: 20_000 }).toBeGreaterThan(0);
+    t.app.db.sqlite.prepare(`UPDATE jobs SET run_after = ? WHERE state = 'queued'`).run(new Date(0).toISOString());
+    t.app.jobRunner.notify();
     await t.app.jobRunner.drain(40_000);
     expect(queue.counts()).toMatchObject({ done: 2, queued: 0, running: 0, failed: 0 });
     const rows = t.app.db.sqlite.prepare('SELECT attempts FROM jobs').all() as { attempts: number }[];
@@ -187,4 +192,26 @@ describe('storage faults in the job queue', () => {
     // The server still answers.
     expect((await t.app.inject({ url: '/healthz' })).statusCode).toBe(200);
   }, 60_000);
+});
+
+describe('retries after a storage fault', () => {
+  it('a job failed by a full or read-only store is retried minutes later, not seconds; other transient failures keep the short back-off', async () => {
+    t = await makeTestApp({ jobs: { workers: 0 } });
+    const { body, headers } = multipartBody({ title: 'Bản tin phát thanh tháng Chạp', type: 'document' }, [{ filename: 'thang-chap.txt', data: Buffer.from('Bản tin phát thanh.', 'utf8') }]);
+    const res = await t.app.inject({ method: 'POST', url: '/api/products', payload: body, headers: { ...headers, ...auth() } });
+    expect(res.statusCode).toBe(201);
+    const queue = t.app.jobQueue;
+    const delayAfter = (code: string) => {
+      const job = queue.claim()!;
+      const now = Date.now();
+      expect(queue.markFailed(job, code, `${code} in a test`, false, now)).toBe('queued');
+      const row = t!.app.db.sqlite.prepare('SELECT run_after FROM jobs WHERE id = ?').get(job.id) as { run_after: string };
+      // Due again at once, for the next case.
+      t!.app.db.sqlite.prepare('UPDATE jobs SET run_after = ?, attempts = 0 WHERE id = ?').run(new Date(0).toISOString(), job.id);
+      return Date.parse(row.run_after) - now;
+    };
+    expect(delayAfter('STORAGE_FULL')).toBe(60_000);
+    expect(delayAfter('STORAGE_READ_ONLY')).toBe(60_000);
+    expect(delayAfter('MEDIA_MALFORMED')).toBe(2_000);
+  });
 });

@@ -36,6 +36,9 @@ export interface JobQueue {
 
 /** Back-off before attempt n+1: 2 s, 8 s, 32 s … capped at 10 min. */
 export const backoffMs = (attempts: number) => Math.min(2000 * 4 ** Math.max(0, attempts - 1), 600_000);
+/** Failures of the store itself (disk full, read-only, failing): space takes minutes to free, not seconds. */
+export const STORAGE_FAULT_CODES = new Set(['STORAGE_FULL', 'STORAGE_READ_ONLY', 'STORAGE_IO_ERROR']);
+export const storageBackoffMs = (attempts: number) => Math.min(60_000 * 4 ** Math.max(0, attempts - 1), 1_800_000);
 
 export function createJobQueue(sqlite: Database.Database): JobQueue {
   const claimStmt = sqlite.prepare(`
@@ -74,7 +77,7 @@ export function createJobQueue(sqlite: Database.Database): JobQueue {
       failStmt.run({
         id: job.id,
         state: retry ? 'queued' : 'failed',
-        runAfter: iso(nowMs + (retry ? backoffMs(job.attempts) : 0)),
+        runAfter: iso(nowMs + (retry ? (STORAGE_FAULT_CODES.has(code) ? storageBackoffMs : backoffMs)(job.attempts) : 0)),
         finished: retry ? null : iso(nowMs),
         now: iso(nowMs),
         code,
