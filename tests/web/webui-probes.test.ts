@@ -33,12 +33,20 @@ describe('web UI beyond the happy path', () => {
     const en = (await t.app.inject({ url: `/san-pham/${id}?lang=en`, headers: { cookie: archivist.cookie } })).body;
     expect(en).toContain('The PDF is damaged and cannot be read.');
     expect(en).not.toContain('Tệp PDF bị hỏng');
+    // No empty viewer and no "open at page 1" for a PDF nothing could read: a note, and the download link.
+    expect(vi).toContain('Không xem trước được tệp PDF này vì tệp bị hỏng.');
+    expect(vi).not.toContain('class="pdf-frame"');
+    expect(vi).not.toContain('class="open-at-page"');
+    expect(vi).toContain('?download=true');
+    expect(en).toContain('This PDF cannot be previewed: the file is damaged.');
 
     // A code the UI does not know: its code in Vietnamese, the worker's own words in English.
     t.app.db.sqlite.prepare(`UPDATE jobs SET error_code = 'SAVE_FAILED', error_message = 'disk full' WHERE sha256 = ?`).run(sha);
     const viOther = (await t.app.inject({ url: `/san-pham/${id}?lang=vi`, headers: { cookie: archivist.cookie } })).body;
     expect(viOther).toContain('Không xử lý được tệp (mã lỗi SAVE_FAILED).');
     expect(viOther).not.toContain('disk full');
+    // A failure that says nothing about the file itself leaves the viewer.
+    expect(viOther).toContain('class="pdf-frame"');
     expect((await t.app.inject({ url: `/san-pham/${id}?lang=en`, headers: { cookie: archivist.cookie } })).body).toContain('disk full');
     expect((await t.app.inject({ url: `/api/products/${id}`, headers: auth() })).statusCode).toBe(200);
   });

@@ -101,6 +101,11 @@ function preview(app: FastifyInstance, ctx: PageCtx, rec: ProductRecord, f: Prod
 </figure>`;
     }
     case 'pdf': {
+      // A PDF that pdf.js could not read at all is no better in the browser's viewer (an empty
+      // frame and an "Open at page 1" link): say so, and leave the download link below.
+      if (f.derivatives.some((d) => d.kind === 'extract' && d.state === 'failed' && d.errorCode === 'PDF_MALFORMED')) {
+        return html`<p class="hint pdf-unreadable">${t('record.pdfUnreadable')}</p>`;
+      }
       // A page past the end (a stale link, ?trang=99) opens the last one.
       const total = Number((f.metadata as { pages?: unknown } | null)?.pages) || page || 1;
       const n = page && page > 0 ? Math.min(page, total) : 1;
