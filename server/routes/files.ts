@@ -112,16 +112,16 @@ export default async function fileRoutes(app: FastifyInstance) {
         tags: ['files'],
         summary: 'Download an original file (supports Range)',
         params: Sha256Params,
-        querystring: Type.Object({ name: Type.Optional(Type.String({ maxLength: 300 })), download: Type.Optional(Type.Boolean()) }),
+        querystring: Type.Object({ name: Type.Optional(Type.String({ maxLength: 300 })), download: Type.Optional(Type.Union([Type.Boolean(), Type.Literal('1'), Type.Literal('0')], { description: 'true or 1: always as an attachment' })) }),
         response: { 404: ErrorSchema, 416: ErrorSchema },
       },
     },
-    async (req: FastifyRequest<{ Params: { sha256: string }; Querystring: { name?: string; download?: boolean } }>, reply: FastifyReply) => {
+    async (req: FastifyRequest<{ Params: { sha256: string }; Querystring: { name?: string; download?: boolean | '1' | '0' } }>, reply: FastifyReply) => {
       const sha = req.params.sha256.toLowerCase();
       const { blob, names, isPublic } = visibleBlob(req, sha);
       const etag = `"${sha}"`;
       const name = req.query.name && names.includes(req.query.name) ? req.query.name : names[0];
-      const disposition = req.query.download || !INLINE_KINDS.has(blob.kind) ? 'attachment' : 'inline';
+      const disposition = req.query.download === true || req.query.download === '1' || !INLINE_KINDS.has(blob.kind) ? 'attachment' : 'inline';
       reply
         .header('content-type', blob.kind === 'text' ? textContentType(blob.encoding) : blob.media_type)
         .header('etag', etag)

@@ -59,5 +59,10 @@ describe('download names', () => {
     const res = await t.app.inject({ url: `/api/files/${file.sha256}?download=true`, headers: auth() });
     expect(res.headers['content-type']).toBe('image/png');
     expect(res.headers['content-disposition']).toBe(`attachment; filename="pac-bo.docx.png"; filename*=UTF-8''pac-bo.docx.png`);
+    // ?download=1 as well as true; 0, false or nothing: a picture is shown inline.
+    expect((await t.app.inject({ url: `/api/files/${file.sha256}?download=1`, headers: auth() })).headers['content-disposition']).toMatch(/^attachment;/);
+    for (const q of ['?download=0', '?download=false', '']) {
+      expect((await t.app.inject({ url: `/api/files/${file.sha256}${q}`, headers: auth() })).headers['content-disposition'], q).toMatch(/^inline;/);
+    }
   });
 });
