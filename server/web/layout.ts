@@ -99,3 +99,12 @@ export function sendPage(ctx: PageCtx, opts: PageOptions) {
 export function notice(kind: 'ok' | 'error' | 'info', text: string | SafeHtml): SafeHtml {
   return html`<div class="notice notice-${kind}" role="${kind === 'error' ? 'alert' : 'status'}">${text}</div>`;
 }
+
+/**
+ * Catalogue text (titles, descriptions, snippets), written in Vietnamese whatever the page's
+ * language: on an English page it is marked `lang="vi"`, so a screen reader reads it with a
+ * Vietnamese voice and a browser hyphenates and translates it as Vietnamese.
+ */
+export function catalogueText(ctx: PageCtx, text: string | SafeHtml): string | SafeHtml {
+  return ctx.lang === 'vi' ? text : html`<span lang="vi">${text}</span>`;
+}

@@ -51,6 +51,19 @@ describe('web UI beyond the happy path', () => {
     expect((await t.app.inject({ url: `/api/products/${id}`, headers: auth() })).statusCode).toBe(200);
   });
 
+  it('marks the catalogue text of English pages as Vietnamese (lang=vi), and adds nothing on Vietnamese pages', async () => {
+    const id = await makeProduct(t.app, { title: 'Lễ hội Lồng tồng xã Quốc Toản', description: 'Tờ gấp giới thiệu lễ hội xuống đồng.' }, { publish: true });
+    const en = (await t.app.inject({ url: `/san-pham/${id}?lang=en` })).body;
+    expect(en).toContain('<html lang="en"');
+    expect(en).toContain('<h1><span lang="vi">Lễ hội Lồng tồng xã Quốc Toản</span></h1>');
+    expect(en).toMatch(/<span class="prewrap" lang="vi">Tờ gấp giới thiệu lễ hội xuống đồng\.<\/span>/);
+    const vi = (await t.app.inject({ url: `/san-pham/${id}?lang=vi` })).body;
+    expect(vi).toContain('<h1>Lễ hội Lồng tồng xã Quốc Toản</h1>');
+    expect(vi).not.toContain('<span lang="vi">');
+    const hits = (await t.app.inject({ url: `/?q=${encodeURIComponent('lồng tồng')}&lang=en` })).body;
+    expect(hits).toMatch(/<h3 class="hit-title"><a href="[^"]+"><span lang="vi">Lễ hội <mark>Lồng<\/mark> <mark>tồng<\/mark>|<h3 class="hit-title"><a href="[^"]+"><span lang="vi">Lễ hội Lồng tồng/);
+  });
+
   it('keeps what was typed in the editor when the session has ended, through a new login, without saving it', async () => {
     const id = await makeProduct(t.app, { title: 'Tờ gấp du lịch Cao Bằng' });
     const version = (t.app.db.sqlite.prepare('SELECT version FROM products WHERE id = ?').get(id) as { version: number }).version;

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { formatDateTime, type PageCtx } from '../context.ts';
 import { agencyProducts, userProducts } from '../data.ts';
 import { html } from '../html.ts';
-import { sendPage } from '../layout.ts';
+import { catalogueText, sendPage } from '../layout.ts';
 import { stateBadge } from './record.ts';
 
 export async function minePage(app: FastifyInstance, ctx: PageCtx) {
@@ -18,7 +18,7 @@ ${rows.length === 0
   : html`<ul class="cards">
   ${rows.map(
     (r) => html`<li class="card state-row-${r.state}">
-    <h2 class="card-title"><a href="/san-pham/${r.id}">${r.title}</a></h2>
+    <h2 class="card-title"><a href="/san-pham/${r.id}">${catalogueText(ctx, r.title)}</a></h2>
     <p class="card-meta">${stateBadge(ctx, r.state)} · ${t(`type.${r.type}`)}${r.year ? html` · ${r.year}` : ''} · ${t('common.updated')}: ${formatDateTime(r.updatedAt, ctx.lang)}</p>
     ${r.state === 'returned' && r.returnReason ? html`<p class="reason"><strong>${t('record.returnReason')}:</strong> ${r.returnReason}</p>` : ''}
     ${editable(r.state) ? html`<p><a class="button small${r.state === 'returned' ? '' : ' secondary'}" href="/san-pham/${r.id}/sua">${r.state === 'returned' ? t('mine.fix') : t('mine.edit')}</a></p>` : ''}

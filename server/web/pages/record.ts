@@ -15,7 +15,7 @@ import { locale } from '../i18n.ts';
 import { hasNumberedPages, isEbook, isSpreadsheet, mediaTypeInfo, pageUnitOf, playsInBrowser, type PageUnit } from '../../ingest/media-types.ts';
 import { blobPages, blobText, listAgencies, listPlanTasks } from '../data.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { notice, sendPage } from '../layout.ts';
+import { catalogueText, notice, sendPage } from '../layout.ts';
 import { notFoundPage } from './errors.ts';
 
 /** Actions the viewer may take on the record now, in display order. */
@@ -328,7 +328,7 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
   ${field(t('record.languages'), rec.languages.map(lang).join(', '))}
   ${field(t('record.subjects'), rec.subjects.join('; '))}
   ${field(t('record.planTask'), rec.planTask ? html`${rec.planTask.title} <span class="muted">(${t('record.planTaskDeadline', { date: formatDate(rec.planTask.deadline, ctx.lang) })})</span>` : null)}
-  ${field(t('record.description'), rec.description ? html`<span class="prewrap">${rec.description}</span>` : null)}
+  ${field(t('record.description'), rec.description ? html`<span class="prewrap"${ctx.lang === 'vi' ? '' : html` lang="vi"`}>${rec.description}</span>` : null)}
   ${field(t('record.copyReceivedOn'), formatDate(rec.physicalCopy.receivedOn, ctx.lang))}
   ${field(t('record.copyCondition'), rec.physicalCopy.condition)}
   ${field(t('record.copyShelf'), rec.physicalCopy.shelf)}
@@ -381,7 +381,7 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
   const body = html`<article class="record">
   <header class="record-head">
     <p class="kicker"><span class="badge">${t(`type.${rec.type}`)}</span>${rec.agency ? html` · ${rec.agency.name}` : ''}${rec.year ? html` · ${rec.year}` : ''}</p>
-    <h1>${rec.title}</h1>
+    <h1>${catalogueText(ctx, rec.title)}</h1>
     ${rec.altTitle ? html`<p class="alt-title">${rec.altTitle}</p>` : ''}
   </header>
   ${flash ?? ''}

@@ -12,7 +12,7 @@ import { listAgencies } from '../data.ts';
 import { translator } from '../i18n.ts';
 import { PRODUCT_TYPES } from '../../db/schema.ts';
 import { html, markedSnippet, type SafeHtml } from '../html.ts';
-import { sendPage } from '../layout.ts';
+import { catalogueText, sendPage } from '../layout.ts';
 
 /** How a passage's page is named: a PDF page, a slide of a deck, a section of an e-book, a sheet. */
 const ON_UNIT = { page: 'search.onPage', slide: 'search.onSlide', section: 'search.onSection', sheet: 'search.onSheet' } as const;
@@ -195,12 +195,12 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
     ? html`<img src="${h.thumbnail}" alt="" loading="lazy" decoding="async" width="96" height="96">`
     : html`<span class="thumb-placeholder">${t(`type.${h.type}`)}</span>`}</a>
   <div class="hit-body">
-    <h3 class="hit-title"><a href="${href}">${h.title}</a></h3>
+    <h3 class="hit-title"><a href="${href}">${catalogueText(ctx, h.title)}</a></h3>
     <p class="hit-meta"><span class="badge">${t(`type.${h.type}`)}</span>${h.agency ? html` · <span>${h.agency.name}</span>` : ''}${h.year ? html` · <span>${h.year}</span>` : ''}</p>
     ${h.snippets
       .filter((sn) => sn.field !== 'title')
       .slice(0, 2)
-      .map((sn) => html`<p class="snippet">${markedSnippet(sn.text)}${sn.page ? html` <a class="page-link" href="${urlWith(`/san-pham/${h.id}`, { trang: sn.page, tep: sn.sha256 })}">(${t(ON_UNIT[sn.unit ?? 'page'], { n: sn.page })})</a>` : ''}</p>`)}
+      .map((sn) => html`<p class="snippet">${catalogueText(ctx, markedSnippet(sn.text))}${sn.page ? html` <a class="page-link" href="${urlWith(`/san-pham/${h.id}`, { trang: sn.page, tep: sn.sha256 })}">(${t(ON_UNIT[sn.unit ?? 'page'], { n: sn.page })})</a>` : ''}</p>`)}
   </div>
 </li>`;
   });
