@@ -452,7 +452,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
   /**
    * Fold a blob's pages into `out`, one page per step (so a caller may pause between pages). A file
    * brings at most MAX_BLOB_TERMS distinct words (and four times as many words and pairs to its
-   * document row): a whole book has some tens of thousands, while a file of random strings had
+   * document row): the corpus's 117-page book has about 2,000, while a file of random strings had
    * millions, and writing them held the server for minutes. Words past the cap are neither located
    * on a page nor offered as corrections; the document row stops taking new ones at four times it.
    */
@@ -476,12 +476,18 @@ export function createSearchService(deps: SearchDeps): SearchService {
     }
   }
 
-  const readBlobTerms = (sha: string): BlobTerms | null => {
+  /** A blob's stored pages, and the steps that fold them into `terms` (one page per step). */
+  function blobTermSteps(sha: string): { terms: BlobTerms; steps: Generator<void> } {
     const pages = st.blobPages.all(sha) as Array<{ page: number; text: string }>;
-    const out: BlobTerms = { pages: pages.length, blobTokens: new Set(), termPages: new Map() };
-    for (const _ of textTerms(pages, out));
-    return out;
-  };
+    const terms: BlobTerms = { pages: pages.length, blobTokens: new Set(), termPages: new Map() };
+    return { terms, steps: textTerms(pages, terms) };
+  }
+
+  function readBlobTerms(sha: string): BlobTerms {
+    const { terms, steps } = blobTermSteps(sha);
+    for (const _ of steps);
+    return terms;
+  }
 
   /**
    * (Re)index the text of one blob in the FTS tables. Returns its search id, or null when it has no
@@ -490,7 +496,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
   function indexBlobText(sha: string, force: boolean, prepared?: BlobTerms): number | null {
     const existing = st.blobId.get(sha) as { id: number; paged: number; pages: number } | undefined;
     if (existing !== undefined && !force) return existing.id;
-    const terms = prepared ?? readBlobTerms(sha)!;
+    const terms = prepared ?? readBlobTerms(sha);
     if (terms.pages === 0 && existing === undefined) return null;
     const media = (st.blobMeta.get(sha) as { media_type: string } | undefined)?.media_type ?? '';
     // PDF pages, slides, sections and sheets are numbered for the reader; other texts are stored as page 1 of 1.
@@ -664,10 +670,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
   function indexBlobSoon(sha256: string): Promise<void> {
     const run = blobsSoon.then(async () => {
       if (closing) return;
-      const pages = st.blobPages.all(sha256) as Array<{ page: number; text: string }>;
-      const prepared: BlobTerms = { pages: pages.length, blobTokens: new Set(), termPages: new Map() };
+      const { terms: prepared, steps } = blobTermSteps(sha256);
       let sliceStart = performance.now();
-      for (const _ of textTerms(pages, prepared)) {
+      for (const _ of steps) {
         if (performance.now() - sliceStart < SLICE_MS) continue;
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (closing) return;
