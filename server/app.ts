@@ -15,6 +15,7 @@ import authPlugin from './plugins/auth.ts';
 import cataloguePlugin from './plugins/catalogue.ts';
 import csrfPlugin from './plugins/csrf.ts';
 import { documentRoute } from './plugins/openapi-docs.ts';
+import jsonTypesPlugin from './plugins/json-types.ts';
 import errorsPlugin, { clientErrorResponse, frameworkErrorReply } from './plugins/errors.ts';
 import eventsPlugin from './plugins/events.ts';
 import multipartPlugin from './plugins/multipart.ts';
@@ -101,6 +102,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
 
   // The app's own plugins.
   await app.register(errorsPlugin);
+  await app.register(jsonTypesPlugin);
   await app.register(securityHeadersPlugin);
   await app.register(eventsPlugin);
   await app.register(servicesPlugin, { config });
