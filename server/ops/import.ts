@@ -17,7 +17,7 @@ import type { Principal } from '../auth/principal.ts';
 import { parseNewProductFields, type ProductInsert } from '../catalogue/product-fields.ts';
 import { ACCESS_LEVELS } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
-import type { IngestService } from '../ingest/ingest-service.ts';
+import { DuplicateFilesError, type IngestService } from '../ingest/ingest-service.ts';
 import { formatBytes, DIRECT_WRITE_MIN_BYTES, receiveFile, type ReceivedFile } from '../ingest/receive-file.ts';
 import { SNIFF_BYTES, sniffFile, sniffHead } from '../ingest/sniff.ts';
 import { isoDate, parseManifest, rowToRawFields, type ManifestProblem, type ManifestRow } from './manifest.ts';
@@ -308,7 +308,29 @@ async function importRow(
     return result;
   }
   try {
-    const committed = await deps.ingest.commit(opts.principal, fields!, received);
+    // A row whose bytes no record held at the check must still find none at the commit: a server
+    // that recorded the same new bytes meanwhile (an agency's upload) makes this row a re-run of
+    // it. The commit checks in the same synchronous step as its write.
+    let committed;
+    try {
+      committed = await deps.ingest.commit(opts.principal, fields!, received, { rejectDuplicates: before.length === 0 });
+    } catch (e) {
+      if (!(e instanceof DuplicateFilesError)) throw e;
+      if (shas.every((s) => e.existing.has(s))) {
+        const ids = [...new Set(shas.flatMap((s) => e.existing.get(s)!))];
+        problems.push({ code: 'ALREADY_IMPORTED', message: `Already in the store as product ${ids.map((id) => `#${id}`).join(', ')} (recorded while this import ran)` });
+        result.productId = ids[0];
+        await deps.ingest.discard(received);
+        result.status = 'skipped';
+        return result;
+      }
+      // Only some of its files were recorded meanwhile. Its temp files are gone with the refused
+      // commit; a re-run records the row (as it would have had they been there at the check).
+      problems.push({ code: 'STORE_CHANGED', message: `Some of these files were recorded as product ${[...new Set([...e.existing.values()].flat())].map((id) => `#${id}`).join(', ')} while this import ran: run the import again` });
+      await deps.ingest.discard(received);
+      result.status = 'failed';
+      return result;
+    }
     result.productId = committed.productId;
     result.status = 'imported';
   } catch (e) {

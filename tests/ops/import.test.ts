@@ -216,6 +216,38 @@ describe('bulk import', () => {
     expect((store.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(2);
   });
 
+  it('bytes an upload records while the import runs: the row is skipped as already in, or fails to be run again, never recorded twice', async () => {
+    const raceFolder = join(dataDir, 'race');
+    await mkdir(raceFolder, { recursive: true });
+    await writeFile(join(raceFolder, 'đèo Mã Phục.png'), await makePng(40, 30, 201));
+    await writeFile(join(raceFolder, 'hồ Ba Bể.png'), await makePng(40, 30, 202));
+    await writeFile(join(raceFolder, 'núi Mắt Thần.png'), await makePng(40, 30, 203));
+    const raceManifest = join(dataDir, 'race.csv');
+    await writeFile(raceManifest, 'file,title,type\nđèo Mã Phục.png,Ảnh đèo Mã Phục,photo\nhồ Ba Bể.png|núi Mắt Thần.png,Ảnh hồ Ba Bể và núi Mắt Thần,photo\n');
+    // Just before each row commits, an agency's upload (through the same pipeline) records the
+    // row's first file: all of the first row, one of the two files of the second.
+    const ingest = {
+      ...store.ingest,
+      commit: async (...args: Parameters<typeof store.ingest.commit>) => {
+        const [, , files] = args;
+        const copy = `${files[0].tempPath}.upload`;
+        await writeFile(copy, await readFile(files[0].tempPath));
+        await store.ingest.commit(systemPrincipal(), { title: 'Ảnh gửi lên cùng lúc', type: 'photo' } as Parameters<typeof store.ingest.commit>[1], [{ ...files[0], tempPath: copy }]);
+        return store.ingest.commit(...args);
+      },
+    };
+    const r = await runImport(
+      { folder: raceFolder, manifestPath: raceManifest, dryRun: false, concurrency: 1, maxFileBytes: 1024 * 1024, principal: systemPrincipal() },
+      { sqlite: store.db.sqlite, ingest, tmpDir: store.paths.tmpDir },
+    );
+    expect(r.rows.map((row) => [row.status, row.problems[0]?.code])).toEqual([['skipped', 'ALREADY_IMPORTED'], ['failed', 'STORE_CHANGED']]);
+    const holders = store.db.sqlite.prepare(`SELECT p.title, count(*) AS n FROM product_files f JOIN products p ON p.id = f.product_id WHERE f.original_name IN ('đèo Mã Phục.png', 'hồ Ba Bể.png', 'núi Mắt Thần.png') GROUP BY p.id ORDER BY p.id`).all();
+    expect(holders).toEqual([{ title: 'Ảnh gửi lên cùng lúc', n: 1 }, { title: 'Ảnh gửi lên cùng lúc', n: 1 }]);
+    // The re-run records the second row; the first stays skipped.
+    const again = await run(store, raceFolder, raceManifest);
+    expect(again.rows.map((row) => row.status)).toEqual(['skipped', 'imported']);
+  });
+
   it('a manifest in Windows-1258 (Excel\u2019s plain CSV): its file names and titles are read, and the report says how', async () => {
     const legacy = join(dataDir, 'items-1258.csv');
     await writeFile(legacy, iconv.encode(toCp1258Form('Tệp;Tiêu đề;Loại;Cơ quan\nảnh Thác Bản Giốc.png;Ảnh Thác Bản Giốc mùa nước;ảnh;bao-cao-bang\n'), 'windows-1258'));
