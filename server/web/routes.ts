@@ -23,7 +23,7 @@ import { recordPage } from './pages/record.ts';
 import { reportPage } from './pages/report.ts';
 import { searchPage } from './pages/search.ts';
 import { transitionPost } from './pages/transition.ts';
-import { uploadPage } from './pages/upload.ts';
+import { uploadPage, uploadPost } from './pages/upload.ts';
 
 export const STATIC_DIR = WEB_STATIC_DIR;
 
@@ -114,6 +114,11 @@ export default async function webRoutes(app: FastifyInstance) {
   app.get('/nop', hide, async (req, reply) => {
     const ctx = ctxOf(req, reply);
     return gate(ctx, ['admin', 'archivist', 'agency']) ?? uploadPage(app, ctx);
+  });
+  // The upload form without JavaScript (multipart; upload.js posts to the API itself).
+  app.post('/nop', hide, async (req, reply) => {
+    const ctx = ctxOf(req, reply);
+    return gate(ctx, ['admin', 'archivist', 'agency']) ?? uploadPost(app, ctx);
   });
   app.get('/cua-toi', hide, async (req, reply) => {
     const ctx = ctxOf(req, reply);

@@ -293,6 +293,8 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
   const done = q1(ctx.query.da);
   if (!flash && done && done in TRANSITIONS) flash = notice('ok', t('action.done', { action: t(`action.${done}`) }));
   if (!flash && q1(ctx.query.luu) === '1') flash = notice('ok', t('edit.saved'));
+  // Just submitted through the upload form (without JavaScript).
+  if (!flash && q1(ctx.query.nop) === '1') flash = notice('ok', t('upload.success', { id: rec.id }));
   const actions = allowedActions(ctx, rec);
   // One line per failed file, in the page's language: each distinct problem once (a damaged file
   // fails its thumbnail and its text jobs alike), the worker's own English text only as a fallback.
