@@ -108,3 +108,11 @@ export function notice(kind: 'ok' | 'error' | 'info', text: string | SafeHtml): 
 export function catalogueText(ctx: PageCtx, text: string | SafeHtml): string | SafeHtml {
   return ctx.lang === 'vi' ? text : html`<span lang="vi">${text}</span>`;
 }
+
+/**
+ * The attribute ` lang="vi"` on an English page, for an element that holds only catalogue text
+ * and cannot hold a span (an `<option>`, an SVG `<text>`) or is itself the whole value (a cell).
+ */
+export function catalogueLang(ctx: PageCtx): SafeHtml {
+  return ctx.lang === 'vi' ? html`` : html` lang="vi"`;
+}

@@ -64,6 +64,39 @@ describe('web UI beyond the happy path', () => {
     expect(hits).toMatch(/<h3 class="hit-title"><a href="[^"]+"><span lang="vi">Lễ hội <mark>Lồng<\/mark> <mark>tồng<\/mark>|<h3 class="hit-title"><a href="[^"]+"><span lang="vi">Lễ hội Lồng tồng/);
   });
 
+  it('marks agency names, subjects and plan tasks of English pages as Vietnamese too', async () => {
+    const task = t.app.db.sqlite.prepare('SELECT p.id, p.title, a.code, a.name FROM plan_tasks p JOIN agencies a ON a.id = p.agency_id ORDER BY p.id LIMIT 1').get() as { id: number; title: string; code: string; name: string };
+    const esc = (x: string) => x.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#39;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    const id = await makeProduct(t.app, { title: 'Sách ảnh “Di sản Cao Bằng”', agency: task.code, subjects: 'di sản, du lịch', planTask: String(task.id), year: '2023' }, { publish: true });
+    const en = (await t.app.inject({ url: `/san-pham/${id}?lang=en`, headers: { cookie: archivist.cookie } })).body;
+    expect(en).toContain(`· <span lang="vi">${esc(task.name)}</span>`);
+    expect(en).toContain(`<dd><span lang="vi">${esc(task.name)}</span></dd>`);
+    expect(en).toContain('<dd><span lang="vi">di sản; du lịch</span></dd>');
+    expect(en).toContain(`<span lang="vi">${esc(task.title)}</span> <span class="muted">`);
+    const vi = (await t.app.inject({ url: `/san-pham/${id}?lang=vi`, headers: { cookie: archivist.cookie } })).body;
+    const markedVi = /<(?!html\b)[a-z]+\b[^>]* lang="vi"/;
+    expect(vi).not.toMatch(markedVi);
+
+    const hits = (await t.app.inject({ url: `/?q=${encodeURIComponent('di sản cao bằng')}&agency=${task.code}&lang=en` })).body;
+    expect(hits).toContain(`· <span lang="vi">${esc(task.name)}</span>`);
+    expect(hits).toMatch(/<span class="facet-label" lang="vi">/);
+    expect(hits).toMatch(new RegExp(`Agency: <span lang="vi">[^<]+</span> <span aria-hidden="true">×</span>`));
+    const viHits = (await t.app.inject({ url: `/?q=${encodeURIComponent('di sản cao bằng')}&agency=${task.code}&lang=vi` })).body;
+    expect(viHits).not.toMatch(markedVi);
+
+    const upload = (await t.app.inject({ url: '/nop?lang=en', headers: { cookie: archivist.cookie } })).body;
+    expect(upload).toContain(`<option value="${task.code}" lang="vi">`);
+    expect(upload).toContain(`<option value="${task.id}" lang="vi">`);
+    expect((await t.app.inject({ url: '/nop?lang=vi', headers: { cookie: archivist.cookie } })).body).not.toMatch(markedVi);
+    const deskId = await makeProduct(t.app, { title: 'Chờ thẩm định', agency: task.code });
+    const deskPage = (await t.app.inject({ url: '/tham-dinh?lang=en', headers: { cookie: archivist.cookie } })).body;
+    expect(deskPage).toContain(`href="/san-pham/${deskId}"`);
+    expect(deskPage).toContain(`<td lang="vi">${esc(task.name)}</td>`);
+    const report = (await t.app.inject({ url: '/bao-cao?nam=2023&lang=en', headers: { cookie: archivist.cookie } })).body;
+    expect(report).toMatch(/<th scope="row" lang="vi">/);
+    expect(report).toContain(`<span lang="vi">${esc(task.title)}</span>`);
+  });
+
   it('keeps what was typed in the editor when the session has ended, through a new login, without saving it', async () => {
     const id = await makeProduct(t.app, { title: 'Tờ gấp du lịch Cao Bằng' });
     const version = (t.app.db.sqlite.prepare('SELECT version FROM products WHERE id = ?').get(id) as { version: number }).version;

@@ -9,7 +9,7 @@ import { apiError, callApi } from '../api.ts';
 import { csrfOk, formatDateTime, q1, urlWith, type PageCtx } from '../context.ts';
 import { DESK_STATES, reviewQueue } from '../data.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { catalogueText, notice, sendPage } from '../layout.ts';
+import { catalogueLang, catalogueText, notice, sendPage } from '../layout.ts';
 import { stateBadge } from './record.ts';
 import { refusalMessage } from './transition.ts';
 
@@ -49,7 +49,7 @@ ${flash ?? ''}
       (r) => html`<tr>
       <td><input type="checkbox" name="ids" value="${r.id}" id="sel-${r.id}" aria-label="${t('desk.select', { title: r.title })}"${keep?.ids.includes(r.id) ? html` checked` : ''}></td>
       <td><a href="/san-pham/${r.id}">${catalogueText(ctx, r.title)}</a> <span class="muted">(${t(`type.${r.type}`)}, ${r.files})</span>${r.duplicateFlags > 0 ? html` <span class="badge dup-flag">${t('desk.dupFlag')}</span>` : ''}</td>
-      <td>${r.agencyName ?? '—'}</td>
+      <td${r.agencyName ? catalogueLang(ctx) : ''}>${r.agencyName ?? '—'}</td>
       <td>${stateBadge(ctx, r.state)}</td>
       <td>${formatDateTime(r.submittedAt, ctx.lang)}</td>
     </tr>`,

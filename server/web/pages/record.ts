@@ -316,20 +316,20 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
 
   const lang = (c: string) => (t(`language.${c}`) === `language.${c}` ? c : t(`language.${c}`));
   const fields = html`<dl class="fields">
-  ${field(t('record.title'), rec.title)}
-  ${field(t('record.altTitle'), rec.altTitle)}
+  ${field(t('record.title'), catalogueText(ctx, rec.title))}
+  ${field(t('record.altTitle'), rec.altTitle ? catalogueText(ctx, rec.altTitle) : null)}
   ${field(t('record.type'), t(`type.${rec.type}`))}
-  ${field(t('record.agency'), rec.agency?.name)}
-  ${field(t('record.coIssuers'), rec.coIssuers.map((a) => a.name).join('; '))}
+  ${field(t('record.agency'), rec.agency ? catalogueText(ctx, rec.agency.name) : null)}
+  ${field(t('record.coIssuers'), rec.coIssuers.length ? catalogueText(ctx, rec.coIssuers.map((a) => a.name).join('; ')) : null)}
   ${field(t('record.releaseDate'), formatDate(rec.releaseDate, ctx.lang))}
   ${field(t('record.year'), rec.year)}
-  ${field(t('record.publisher'), rec.publisher)}
+  ${field(t('record.publisher'), rec.publisher ? catalogueText(ctx, rec.publisher) : null)}
   ${field(t('record.identifier'), rec.identifier)}
   ${field(t('record.isbn'), rec.isbn)}
   ${field(t('record.printRun'), rec.printRun)}
   ${field(t('record.languages'), rec.languages.map(lang).join(', '))}
-  ${field(t('record.subjects'), rec.subjects.join('; '))}
-  ${field(t('record.planTask'), rec.planTask ? html`${rec.planTask.title} <span class="muted">(${t('record.planTaskDeadline', { date: formatDate(rec.planTask.deadline, ctx.lang) })})</span>` : null)}
+  ${field(t('record.subjects'), rec.subjects.length ? catalogueText(ctx, rec.subjects.join('; ')) : null)}
+  ${field(t('record.planTask'), rec.planTask ? html`${catalogueText(ctx, rec.planTask.title)} <span class="muted">(${t('record.planTaskDeadline', { date: formatDate(rec.planTask.deadline, ctx.lang) })})</span>` : null)}
   ${field(t('record.description'), rec.description ? html`<span class="prewrap"${ctx.lang === 'vi' ? '' : html` lang="vi"`}>${rec.description}</span>` : null)}
   ${field(t('record.copyReceivedOn'), formatDate(rec.physicalCopy.receivedOn, ctx.lang))}
   ${field(t('record.copyCondition'), rec.physicalCopy.condition)}
@@ -382,7 +382,7 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
 
   const body = html`<article class="record">
   <header class="record-head">
-    <p class="kicker"><span class="badge">${t(`type.${rec.type}`)}</span>${rec.agency ? html` · ${rec.agency.name}` : ''}${rec.year ? html` · ${rec.year}` : ''}</p>
+    <p class="kicker"><span class="badge">${t(`type.${rec.type}`)}</span>${rec.agency ? html` · ${catalogueText(ctx, rec.agency.name)}` : ''}${rec.year ? html` · ${rec.year}` : ''}</p>
     <h1>${catalogueText(ctx, rec.title)}</h1>
     ${rec.altTitle ? html`<p class="alt-title">${rec.altTitle}</p>` : ''}
   </header>

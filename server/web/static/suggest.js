@@ -49,6 +49,8 @@ if (input && list) {
         li.setAttribute('role', 'option');
         li.setAttribute('aria-selected', 'false');
         li.textContent = s.text; // text only: never HTML from the server
+        // Titles, agencies and subjects are the catalogue's Vietnamese, whatever the page language.
+        if (document.documentElement.lang !== 'vi') li.lang = 'vi';
         li.addEventListener('mousedown', (e) => {
           e.preventDefault();
           choose(s);
