@@ -246,7 +246,8 @@ describe('web pages', () => {
   it('after a session ended, a workflow action comes back to the record page once logged in again', async () => {
     const id = await makeProduct(t.app, { title: 'Tờ rơi hết phiên', agency: agencyCode });
     // The form posts with a session cookie the server no longer knows.
-    const res = await t.app.inject({ method: 'POST', url: `/san-pham/${id}/chuyen`, headers: { cookie: 'kho_session=het-han', 'content-type': 'application/x-www-form-urlencoded' }, payload: `action=return&reason=x&_csrf=x` });
+    const res = await t.app.inject({ method: 'POST', url: `/san-pham/${id}/chuyen`, headers: { cookie: 'kho_session=het-han', 'content-type': 'application/x-www-form-urlencoded' }, payload: `action=start_review&reason=&_csrf=x` });
+    // (With a reason typed, the login page keeps it: tests/web/webui-probes.test.ts.)
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe(`/dang-nhap?next=${encodeURIComponent(`/san-pham/${id}`)}`);
     const page = await get(String(res.headers.location));

@@ -138,6 +138,43 @@ describe('web UI beyond the happy path', () => {
     expect(row).toEqual({ title: 'Tờ gấp du lịch Cao Bằng', description: null, version });
   });
 
+  it('keeps a workflow reason typed when the session has ended, through a new login, without sending it', async () => {
+    const id = await makeProduct(t.app, { title: 'Tờ rơi chờ trả lại' });
+    const reason = 'Thiếu ảnh bìa & <số> trang “mục lục”';
+    const expired = await t.app.inject({ method: 'POST', url: `/san-pham/${id}/chuyen`, headers: { ...FORM, cookie: 'kho_session=het-han' }, payload: form({ _csrf: 'old-token', action: 'return', reason }) });
+    expect(expired.statusCode).toBe(401);
+    expect(expired.body).toContain('Phiên đăng nhập đã hết nên thao tác chưa được thực hiện.');
+    const loginForm = postForms(expired.body).find((f) => f.includes('action="/dang-nhap'))!;
+    expect(loginForm).toContain(`action="/dang-nhap?next=${encodeURIComponent(`/san-pham/${id}`)}"`);
+    const carried = hiddenInputs(loginForm);
+    expect(carried.draft_reason).toBe(reason);
+    const anonCsrf = expired.cookies.find((c) => c.name === 'kho_csrf')!.value;
+    const back = await t.app.inject({
+      method: 'POST',
+      url: `/dang-nhap?next=${encodeURIComponent(`/san-pham/${id}`)}`,
+      headers: { ...FORM, cookie: `kho_csrf=${anonCsrf}` },
+      payload: form({ ...carried, username: 'luu-tru-tham-do', password: PASSWORD }),
+    });
+    expect(back.statusCode).toBe(200);
+    const session = back.cookies.find((c) => c.name === 'kho_session')!;
+    const resume = postForms(back.body).find((f) => f.includes(`action="/san-pham/${id}/chuyen"`))!;
+    expect(resume).toContain('Quay lại hồ sơ');
+    const fields = hiddenInputs(resume);
+    expect(fields).toMatchObject({ reason, then: 'restore' });
+
+    const restored = await t.app.inject({ method: 'POST', url: `/san-pham/${id}/chuyen`, headers: { ...FORM, cookie: `kho_session=${session.value}` }, payload: form(fields) });
+    expect(restored.statusCode).toBe(200);
+    expect(restored.body).toContain('Thiếu ảnh bìa &amp; &lt;số&gt; trang “mục lục”</textarea>');
+    expect(restored.body).toContain('Thao tác chưa được thực hiện');
+    // Nothing was done on the way.
+    expect((t.app.db.sqlite.prepare('SELECT state FROM products WHERE id = ?').get(id) as { state: string }).state).toBe('submitted');
+
+    // Without a reason there is nothing to keep: the login page as for any page.
+    const plain = await t.app.inject({ method: 'POST', url: `/san-pham/${id}/chuyen`, headers: { ...FORM, cookie: 'kho_session=het-han' }, payload: form({ _csrf: 'x', action: 'start_review', reason: '' }) });
+    expect(plain.statusCode).toBe(303);
+    expect(plain.headers.location).toBe(`/dang-nhap?next=${encodeURIComponent(`/san-pham/${id}`)}`);
+  });
+
   it('a refused save opens the editor on the first field with a problem, tied to its message', async () => {
     const id = await makeProduct(t.app, { title: 'Sách “Đất và người Cao Bằng”' });
     const version = (t.app.db.sqlite.prepare('SELECT version FROM products WHERE id = ?').get(id) as { version: number }).version;

@@ -268,8 +268,11 @@ export function jobFailure(ctx: PageCtx, code: string | null, reason: string | n
   return ctx.t('job.error.other', { code: code ?? '?' });
 }
 
-/** `reasonError`: the problem with the return reason just sent, shown next to its field. */
-export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number, flash: SafeHtml | null = null, reasonError: string | null = null) {
+/**
+ * `reasonError`: the problem with the return reason just sent, shown next to its field;
+ * `reason`: the reason as typed (a refused action, or one kept through a new login).
+ */
+export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number, flash: SafeHtml | null = null, reasonError: string | null = null, reason = '') {
   const { t } = ctx;
   const rec = Number.isSafeInteger(id) && id > 0 ? readProduct(app.db.sqlite, id) : null;
   if (!rec || !canSee(ctx.principal, { state: rec.state, access: rec.access, agencyId: rec.agency?.id ?? null })) {
@@ -348,7 +351,7 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
     ? html`<form method="post" action="/san-pham/${rec.id}/chuyen" class="transition-form">
     <input type="hidden" name="_csrf" value="${ctx.csrf}">
     ${actions.includes('return') ? html`<div class="form-row${reasonError ? ' has-error' : ''}"><label for="reason">${t('record.reason')}</label>
-      <textarea id="reason" name="reason" rows="2" aria-describedby="reason-help${reasonError ? ' reason-error' : ''}"${reasonError ? html` aria-invalid="true" autofocus` : ''}></textarea>
+      <textarea id="reason" name="reason" rows="2" aria-describedby="reason-help${reasonError ? ' reason-error' : ''}"${reasonError ? html` aria-invalid="true" autofocus` : reason ? html` autofocus` : ''}>${reason}</textarea>
       <p class="help" id="reason-help">${t('record.reasonHelp')}</p>${reasonError ? html`<p class="field-error" id="reason-error">${reasonError}</p>` : ''}</div>` : ''}
     <div class="button-row">${actions.map((a) => html`<button type="submit" name="action" value="${a}" class="${a === 'return' || a === 'withdraw' ? 'secondary' : ''}">${t(`action.${a}`)}</button>`)}</div>
   </form>`
