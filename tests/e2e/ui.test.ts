@@ -85,7 +85,11 @@ e2e('web UI in a real browser', () => {
     await expect.poll(() => page.locator('html').getAttribute('lang')).toBe('vi');
     await page.getByRole('combobox', { name: 'Tìm kiếm' }).fill('lich su');
     await expect.poll(() => page.locator('#q-suggestions [role="option"]').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    // The count is announced in a polite live region, in the page language.
+    const shown = await page.locator('#q-suggestions [role="option"]').count();
+    expect(await page.locator('#q-suggest-count[role="status"][aria-live="polite"]').textContent()).toBe(`${shown} gợi ý, chọn bằng phím mũi tên lên, xuống.`);
     await page.keyboard.press('Escape');
+    expect(await page.locator('#q-suggest-count').textContent()).toBe('');
     await Promise.all([page.waitForURL(/\?q=lich\+su/), page.getByRole('button', { name: 'Tìm', exact: true }).click()]);
     const titles = () => page.locator('.hit-title').allTextContents();
     expect(await titles()).toEqual(expect.arrayContaining(['Lịch sử Đảng bộ tỉnh Cao Bằng 1930–2020', 'Lịch sử phong trào thanh niên Cao Bằng', 'Phim tư liệu: Lịch sử cách mạng ở Pác Bó']));

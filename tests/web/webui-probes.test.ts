@@ -97,6 +97,34 @@ describe('web UI beyond the happy path', () => {
     expect(report).toContain(`<span lang="vi">${esc(task.title)}</span>`);
   });
 
+  it('names every box that scrolls on its own, and has a live region for the suggestion count in the page language', async () => {
+    const id = await makeProduct(t.app, { title: 'Bảng cuộn có tên' });
+    const year = (t.app.db.sqlite.prepare('SELECT year FROM plan_tasks ORDER BY id LIMIT 1').get() as { year: number }).year;
+    const pages = [
+      (await t.app.inject({ url: '/tham-dinh', headers: { cookie: archivist.cookie } })).body,
+      (await t.app.inject({ url: `/san-pham/${id}`, headers: { cookie: archivist.cookie } })).body,
+      (await t.app.inject({ url: `/bao-cao?nam=${year}`, headers: { cookie: archivist.cookie } })).body,
+      (await t.app.inject({ url: '/quan-tri', headers: auth() })).body,
+    ];
+    let boxes = 0;
+    for (const page of pages) {
+      for (const m of page.matchAll(/<div\b([^>]*)\btabindex="0"([^>]*)>/g)) {
+        const attrs = m[1] + m[2];
+        boxes++;
+        expect(attrs).toContain('role="region"');
+        const by = /aria-labelledby="([^"]+)"/.exec(attrs)?.[1];
+        expect(by, attrs).toBeTruthy();
+        // The element it names exists and has text.
+        expect(page).toMatch(new RegExp(`id="${by}"[^>]*>[^<\\s]`));
+      }
+    }
+    expect(boxes).toBeGreaterThanOrEqual(7); // desk, history, chart(s), matrix, 4 admin tables
+    const vi = (await t.app.inject({ url: '/' })).body;
+    expect(vi).toContain('<p id="q-suggest-count" class="visually-hidden" role="status" aria-live="polite" data-one="1 gợi ý, chọn bằng phím mũi tên lên, xuống." data-many="{n} gợi ý, chọn bằng phím mũi tên lên, xuống." data-none="Không có gợi ý."></p>');
+    const en = (await t.app.inject({ url: '/?lang=en' })).body;
+    expect(en).toContain('data-one="1 suggestion, choose with the up and down arrow keys." data-many="{n} suggestions, choose with the up and down arrow keys." data-none="No suggestions."');
+  });
+
   it('keeps what was typed in the editor when the session has ended, through a new login, without saving it', async () => {
     const id = await makeProduct(t.app, { title: 'Tờ gấp du lịch Cao Bằng' });
     const version = (t.app.db.sqlite.prepare('SELECT version FROM products WHERE id = ?').get(id) as { version: number }).version;

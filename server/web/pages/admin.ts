@@ -52,7 +52,7 @@ ${flash ?? ''}
 <section id="users" aria-labelledby="users-h">
   <h2 id="users-h">${t('admin.users')}</h2>
   ${users.status !== 200 ? notice('error', t('admin.unavailable')) : ''}
-  <div class="table-wrap" tabindex="0"><table>
+  <div class="table-wrap" tabindex="0" role="region" aria-labelledby="users-h"><table>
     <thead><tr><th scope="col">${t('admin.username')}</th><th scope="col">${t('admin.displayName')}</th><th scope="col">${t('admin.role')}</th><th scope="col">${t('admin.agency')}</th><th scope="col">${t('admin.active')}</th><th scope="col">${t('common.actions')}</th></tr></thead>
     <tbody>${userList.map(
       (u) => html`<tr><td>${u.username}</td><td>${u.displayName}</td><td>${t(`role.${u.role}`)}</td><td${u.agency ? catalogueLang(ctx) : ''}>${u.agency?.name ?? '—'}</td><td>${u.active ? t('common.yes') : t('common.no')}</td>
@@ -81,7 +81,7 @@ ${flash ?? ''}
 </section>
 <section id="tokens" aria-labelledby="tokens-h">
   <h2 id="tokens-h">${t('admin.tokens')}</h2>
-  <div class="table-wrap" tabindex="0"><table>
+  <div class="table-wrap" tabindex="0" role="region" aria-labelledby="tokens-h"><table>
     <thead><tr><th scope="col">${t('admin.tokenName')}</th><th scope="col">${t('admin.tokenUser')}</th><th scope="col">${t('admin.prefix')}</th><th scope="col">${t('common.state')}</th><th scope="col">${t('admin.lastUsed')}</th><th scope="col">${t('common.actions')}</th></tr></thead>
     <tbody>${tokenList.map(
       (k) => html`<tr><td>${k.name}</td><td>${k.username}</td><td><code>${k.prefix}…</code></td><td>${k.status}</td><td>${formatDateTime(k.lastUsedAt, ctx.lang) || '—'}</td>
@@ -100,7 +100,7 @@ ${flash ?? ''}
 </section>
 <section id="agencies" aria-labelledby="agencies-h">
   <h2 id="agencies-h">${t('admin.agencies')}</h2>
-  <div class="table-wrap" tabindex="0"><table>
+  <div class="table-wrap" tabindex="0" role="region" aria-labelledby="agencies-h"><table>
     <thead><tr><th scope="col">${t('admin.code')}</th><th scope="col">${t('admin.name')}</th><th scope="col">${t('admin.shortName')}</th><th scope="col">${t('admin.active')}</th></tr></thead>
     <tbody>${agencies.map((a) => html`<tr><td><code>${a.code}</code></td><td${catalogueLang(ctx)}>${a.name}</td><td${a.shortName ? catalogueLang(ctx) : ''}>${a.shortName ?? ''}</td><td>${a.active ? t('common.yes') : t('common.no')}</td></tr>`)}</tbody>
   </table></div>
@@ -117,7 +117,7 @@ ${flash ?? ''}
 </section>
 <section id="tasks" aria-labelledby="tasks-h">
   <h2 id="tasks-h">${t('admin.planTasks')}</h2>
-  <div class="table-wrap" tabindex="0"><table>
+  <div class="table-wrap" tabindex="0" role="region" aria-labelledby="tasks-h"><table>
     <thead><tr><th scope="col">${t('record.year')}</th><th scope="col">${t('admin.taskTitle')}</th><th scope="col">${t('admin.agency')}</th><th scope="col">${t('report.deadline')}</th></tr></thead>
     <tbody>${tasks.map((x) => html`<tr><td>${x.year}</td><td${catalogueLang(ctx)}>${x.title}</td><td${catalogueLang(ctx)}>${agencyName.get(x.agencyId) ?? ''}</td><td>${formatDate(x.deadline, ctx.lang)}</td></tr>`)}</tbody>
   </table></div>

@@ -37,10 +37,10 @@ ${flash ?? ''}
 </ul></nav>
 <form method="post" action="${urlWith('/tham-dinh', { trang_thai: filter || undefined })}" class="desk-form">
   <input type="hidden" name="_csrf" value="${ctx.csrf}">
-  <h2>${t('desk.queue')}</h2>
+  <h2 id="queue-h">${t('desk.queue')}</h2>
   ${rows.length === 0
     ? html`<p class="empty">${t('desk.empty')}</p>`
-    : html`<div class="table-wrap" tabindex="0"><table class="queue">
+    : html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="queue-h"><table class="queue">
     <thead><tr>
       <th scope="col"><input type="checkbox" id="select-all" aria-label="${t('desk.selectAll')}" hidden></th>
       <th scope="col">${t('record.title')}</th><th scope="col">${t('record.agency')}</th><th scope="col">${t('common.state')}</th><th scope="col">${t('record.submittedAt')}</th>

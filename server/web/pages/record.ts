@@ -131,7 +131,7 @@ function preview(app: FastifyInstance, ctx: PageCtx, rec: ProductRecord, f: Prod
     case 'text': {
       const text = blobText(app.db.sqlite, f.sha256);
       return text
-        ? html`<details class="doc-text" open><summary>${t('record.docText')}</summary><div class="doc-text-body" tabindex="0">${text}</div></details>`
+        ? html`<details class="doc-text" open><summary>${t('record.docText')}</summary><div class="doc-text-body" tabindex="0" role="region" aria-label="${t('record.docText')}">${text}</div></details>`
         : html`<p class="hint">${t('record.noPreview')}</p>`;
     }
     default:
@@ -160,7 +160,7 @@ function partsPreview(app: FastifyInstance, ctx: PageCtx, f: ProductFile, index:
   const body = (p: { text: string }) => html`<div class="slide-text">${p.text || t(`record.${part}Empty`)}</div>`;
   const one = (p: { page: number; text: string }) =>
     html`<section class="slide${p === target ? ' current' : ''}" id="${id(p.page)}" aria-labelledby="${id(p.page)}-h"><h4 id="${id(p.page)}-h">${t(`record.${part}`, { n: p.page })}</h4>${body(p)}</section>`;
-  return html`${target ? html`<div class="slide-target"><p class="hint"><a href="#${id(target.page)}">${t(`record.${part}Found`, { n: target.page })}</a></p>${body(target)}</div>` : ''}<details class="doc-text slides" open><summary>${t(`record.${part}sText`)}</summary><div class="doc-text-body" tabindex="0">${parts.pages.map(one)}${parts.truncated ? html`<p class="hint">${t('record.textCut')}</p>` : ''}</div></details>`;
+  return html`${target ? html`<div class="slide-target"><p class="hint"><a href="#${id(target.page)}">${t(`record.${part}Found`, { n: target.page })}</a></p>${body(target)}</div>` : ''}<details class="doc-text slides" open><summary>${t(`record.${part}sText`)}</summary><div class="doc-text-body" tabindex="0" role="region" aria-label="${t(`record.${part}sText`)}">${parts.pages.map(one)}${parts.truncated ? html`<p class="hint">${t('record.textCut')}</p>` : ''}</div></details>`;
 }
 
 /** The name of an audit entry's action in the page's language (the code itself when unknown). */
@@ -367,7 +367,7 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
     });
   const history = staff
     ? html`<section class="history" aria-labelledby="hist-h"><h2 id="hist-h">${t('record.history')}</h2>
-  <div class="table-wrap" tabindex="0"><table>
+  <div class="table-wrap" tabindex="0" role="region" aria-labelledby="hist-h"><table>
     <thead><tr><th scope="col">${t('record.history.at')}</th><th scope="col">${t('record.history.actor')}</th><th scope="col">${t('record.history.action')}</th><th scope="col">${t('record.history.detail')}</th></tr></thead>
     <tbody>${readHistory(app.db.sqlite, 'product', rec.id).map(
       (h) => html`<tr><td>${formatDateTime(h.at, ctx.lang)}</td><td>${h.actor}</td><td>${historyAction(ctx, h.action)}</td><td class="small detail">${historyDetails(ctx, historyNames(), h)}</td></tr>`,

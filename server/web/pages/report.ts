@@ -37,7 +37,7 @@ export function barChart(id: string, title: string, bars: Array<{ label: string;
   const barW = Math.max(6, slot * 0.6);
   return html`<figure class="chart" aria-labelledby="${id}-cap">
   <figcaption id="${id}-cap">${title}</figcaption>
-  <div class="chart-scroll" tabindex="0"><svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="${id}-title" class="bar-chart">
+  <div class="chart-scroll" tabindex="0" role="region" aria-labelledby="${id}-cap"><svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="${id}-title" class="bar-chart">
     <title id="${id}-title">${title}: ${bars.map((b) => `${b.label} ${b.value}`).join(', ')}</title>
     <line x1="30" y1="${top + plotH}" x2="${width - 5}" y2="${top + plotH}" class="axis"></line>
     ${bars.map((b, i) => {
@@ -84,8 +84,8 @@ export async function reportPage(app: FastifyInstance, ctx: PageCtx) {
 
   const matrix = tasks.length === 0
     ? html`<p class="empty">${res.status === 200 ? t('report.empty') : t('admin.unavailable')}</p>`
-    : html`<div class="table-wrap" tabindex="0"><table class="matrix">
-  <caption>${t('report.matrix')} — ${year}</caption>
+    : html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="matrix-cap"><table class="matrix">
+  <caption id="matrix-cap">${t('report.matrix')} — ${year}</caption>
   <thead><tr><th scope="col">${t('record.agency')}</th><th scope="col">${t('report.task')}</th></tr></thead>
   <tbody>${[...byAgency.values()].map(
     (a) => html`<tr><th scope="row"${catalogueLang(ctx)}>${a.name}</th><td><ul class="cells">${a.tasks.map(

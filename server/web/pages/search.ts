@@ -230,6 +230,7 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
       <input id="q" name="q" type="search" value="${s.q}" placeholder="${t('search.placeholder')}" autocomplete="off"
         role="combobox" aria-autocomplete="list" aria-expanded="false" aria-controls="q-suggestions" data-suggest="/goi-y">
       <ul id="q-suggestions" role="listbox" aria-label="${t('search.suggestions')}" hidden></ul>
+      <p id="q-suggest-count" class="visually-hidden" role="status" aria-live="polite" data-one="${t('search.suggestCount', { n: 1 })}" data-many="${t('search.suggestCount', { n: '{n}' })}" data-none="${t('search.suggestNone')}"></p>
     </div>
     ${hidden}
     ${s.sort ? html`<input type="hidden" name="sort" value="${s.sort}">` : ''}
