@@ -125,6 +125,20 @@ describe('web UI beyond the happy path', () => {
     expect(en).toContain('data-one="1 suggestion, choose with the up and down arrow keys." data-many="{n} suggestions, choose with the up and down arrow keys." data-none="No suggestions."');
   });
 
+  it('makes Back after a workflow action ask anew (no-store on pages with workflow buttons) and keeps a form token out of links', async () => {
+    const id = await makeProduct(t.app, { title: 'Hồ sơ quay lại sau thao tác' }, { publish: true });
+    const staffView = await t.app.inject({ url: `/san-pham/${id}`, headers: { cookie: archivist.cookie } });
+    expect(staffView.body).toContain('class="transition-form"');
+    expect(staffView.headers['cache-control']).toBe('private, no-store');
+    const desk = await t.app.inject({ url: '/tham-dinh', headers: { cookie: archivist.cookie } });
+    expect(desk.headers['cache-control']).toBe('private, no-store');
+    // A reader's page has no buttons to go stale: cached as before.
+    expect((await t.app.inject({ url: `/san-pham/${id}` })).headers['cache-control']).toBe('private, no-cache');
+    // The upload form's answer page (its URL carries the token): the language switch leaves it out.
+    const refused = await t.app.inject({ url: `/nop?_csrf=${encodeURIComponent(archivist.csrf)}`, headers: { cookie: archivist.cookie } });
+    expect(refused.body).toContain('class="lang-switch" href="/nop?lang=en"');
+  });
+
   it('keeps what was typed in the editor when the session has ended, through a new login, without saving it', async () => {
     const id = await makeProduct(t.app, { title: 'Tờ gấp du lịch Cao Bằng' });
     const version = (t.app.db.sqlite.prepare('SELECT version FROM products WHERE id = ?').get(id) as { version: number }).version;

@@ -64,6 +64,8 @@ ${flash ?? ''}
     <button type="submit">${t('desk.bulkSubmit')}</button>
   </fieldset>`}
 </form>`;
+  // Back to the desk after a bulk action asks anew: never the queue as it was, ready to be sent again.
+  ctx.reply.header('cache-control', 'private, no-store');
   return sendPage(ctx, { title: t('desk.title'), body, scripts: ['desk.js'], bodyClass: 'page-desk' });
 }
 

@@ -401,5 +401,8 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
   </div>
   ${history}
 </article>`;
+  // With workflow buttons, going Back to this page after an action must not show the buttons of
+  // the state before it (and the reason as typed, ready to be sent again): the browser asks anew.
+  if (actions.length > 0) ctx.reply.header('cache-control', 'private, no-store');
   return sendPage(ctx, { title: rec.title, body, scripts: ['record.js'], bodyClass: 'page-record' });
 }
