@@ -1,6 +1,7 @@
 /** Web UI behaviour found by a browser review beyond the happy path: languages, lost input, focus. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, type TestApp } from '../helpers/app.ts';
+import { makePng } from '../helpers/samples.ts';
 import { createUser, login, makeProduct, PASSWORD, postForms, type Session } from './helpers.ts';
 
 const form = (fields: Record<string, string>): string => new URLSearchParams(fields).toString();
@@ -73,6 +74,11 @@ describe('web UI beyond the happy path', () => {
     expect(en).toContain(`<dd><span lang="vi">${esc(task.name)}</span></dd>`);
     expect(en).toContain('<dd><span lang="vi">di sản; du lịch</span></dd>');
     expect(en).toContain(`<span lang="vi">${esc(task.title)}</span> <span class="muted">`);
+    // The history's catalogue values, the editor's heading, an image's alt text.
+    expect(en).toContain('<span class="change-field">Title:</span> <span lang="vi">Sách ảnh “Di sản Cao Bằng”</span>');
+    expect((await t.app.inject({ url: `/san-pham/${id}/sua?lang=en`, headers: { cookie: archivist.cookie } })).body).toContain('<h1>Edit record: <span lang="vi">Sách ảnh “Di sản Cao Bằng”</span></h1>');
+    const imageId = await makeProduct(t.app, { title: 'Ảnh Thác Bản Giốc' }, { files: [{ filename: 'thac.png', data: await makePng(40, 30, 9) }] });
+    expect((await t.app.inject({ url: `/san-pham/${imageId}?lang=en`, headers: { cookie: archivist.cookie } })).body).toMatch(/<img [^>]*alt="Ảnh Thác Bản Giốc" lang="vi"/);
     const vi = (await t.app.inject({ url: `/san-pham/${id}?lang=vi`, headers: { cookie: archivist.cookie } })).body;
     const markedVi = /<(?!html\b)[a-z]+\b[^>]* lang="vi"/;
     expect(vi).not.toMatch(markedVi);

@@ -15,7 +15,7 @@ import { locale } from '../i18n.ts';
 import { hasNumberedPages, isEbook, isSpreadsheet, mediaTypeInfo, pageUnitOf, playsInBrowser, type PageUnit } from '../../ingest/media-types.ts';
 import { blobPages, blobText, listAgencies, listPlanTasks } from '../data.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { catalogueText, notice, sendPage } from '../layout.ts';
+import { catalogueLang, catalogueText, notice, sendPage } from '../layout.ts';
 import { notFoundPage } from './errors.ts';
 
 /** Actions the viewer may take on the record now, in display order. */
@@ -96,7 +96,7 @@ function preview(app: FastifyInstance, ctx: PageCtx, rec: ProductRecord, f: Prod
     case 'image': {
       const src = f.thumbnails.size1024 ?? f.url;
       return html`<figure class="image-preview">
-  <div class="zoom-box" id="${id}-zoom"><a href="${f.url}" class="zoom-link"><img src="${src}" data-full="${f.url}" alt="${rec.title}" loading="lazy" decoding="async"${num(f.metadata?.width) ? html` width="${String(f.metadata?.width)}" height="${String(f.metadata?.height)}"` : ''}></a></div>
+  <div class="zoom-box" id="${id}-zoom"><a href="${f.url}" class="zoom-link"><img src="${src}" data-full="${f.url}" alt="${rec.title}"${catalogueLang(ctx)} loading="lazy" decoding="async"${num(f.metadata?.width) ? html` width="${String(f.metadata?.width)}" height="${String(f.metadata?.height)}"` : ''}></a></div>
   <button type="button" class="zoom-toggle" aria-controls="${id}-zoom" aria-pressed="false" hidden>${t('record.zoom')}</button>
 </figure>`;
     }
@@ -231,19 +231,26 @@ function historyValue(ctx: PageCtx, names: HistoryNames, key: string, v: unknown
   return list.map((x) => (x !== null && typeof x === 'object' ? Object.values(x as Record<string, unknown>).filter((y) => typeof y === 'string' || typeof y === 'number').join(' ') : String(x))).join('; ');
 }
 
+/** Changed fields whose values are the catalogue's own (Vietnamese) text, marked lang="vi" on English pages. */
+const CATALOGUE_TEXT_KEYS = new Set(['title', 'altTitle', 'description', 'agency', 'coIssuers', 'planTask', 'subjects', 'publisher', 'copyCondition', 'copyShelf', 'returnReason']);
+
 /** An audit entry's details: each changed field by its label, old → new (a new record: its values). */
 function historyDetails(ctx: PageCtx, names: HistoryNames, h: AuditEntry): SafeHtml {
   const { t } = ctx;
   const changes = Object.entries(h.changes ?? {});
+  const value = (key: string, v: unknown) => {
+    const text = historyValue(ctx, names, key, v);
+    return CATALOGUE_TEXT_KEYS.has(key) && text !== t('history.empty') ? catalogueText(ctx, shortValue(text)) : shortValue(text);
+  };
   const items = changes.map(([key, pair]) => {
     const label = HISTORY_LABELS[key] ? t(HISTORY_LABELS[key]) : key;
     const [from, to] = Array.isArray(pair) && pair.length === 2 ? pair : [null, pair];
     const created = h.action === 'create' && (from === null || from === undefined);
-    return html`<li><span class="change-field">${label}:</span> ${created ? '' : html`${shortValue(historyValue(ctx, names, key, from))} <span aria-hidden="true">→</span><span class="visually-hidden">${t('history.to')}</span> `}${shortValue(historyValue(ctx, names, key, to))}</li>`;
+    return html`<li><span class="change-field">${label}:</span> ${created ? '' : html`${value(key, from)} <span aria-hidden="true">→</span><span class="visually-hidden">${t('history.to')}</span> `}${value(key, to)}</li>`;
   });
   // A return's reason is both the entry's note and its returnReason change: shown once.
   const reasonShown = changes.some(([key, pair]) => key === 'returnReason' && Array.isArray(pair) && pair[1] === h.note);
-  const note = h.note && !reasonShown ? html`<p class="change-note">${shortValue(h.note)}</p>` : '';
+  const note = h.note && !reasonShown ? html`<p class="change-note">${catalogueText(ctx, shortValue(h.note))}</p>` : '';
   return html`${note}${items.length ? html`<ul class="changes">${items}</ul>` : ''}`;
 }
 
