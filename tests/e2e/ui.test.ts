@@ -342,6 +342,12 @@ e2e('web UI in a real browser', () => {
     expect(await page.locator('#upload-refused').textContent()).toContain('Tệp “lai.pdf” trùng với sản phẩm đã có trong kho:');
     expect(await page.locator(`#upload-refused a[href="/san-pham/${id}"]`).textContent()).toBe('Tài liệu nộp không cần JavaScript');
     expect(await page.getByLabel('Tên sản phẩm *').inputValue()).toBe('Bản nộp lại không cần JavaScript');
+    // Each choice a small radio with its label beside it (not a full-width control above its label).
+    const radio = (await page.locator('#dup-flag').boundingBox())!;
+    const label = (await page.locator('label[for="dup-flag"]').boundingBox())!;
+    expect(radio.width).toBeLessThan(30);
+    expect(label.x).toBeGreaterThan(radio.x + radio.width);
+    expect(label.y).toBeLessThan(radio.y + radio.height);
     await page.getByLabel('Vẫn nộp bản này', { exact: false }).check();
     await page.locator('#file-input').setInputFiles([{ name: 'lai.pdf', mimeType: 'application/pdf', buffer: pdf }]);
     await page.getByRole('button', { name: 'Nộp sản phẩm' }).click();
