@@ -3,6 +3,7 @@
  * pipeline of POST /api/products, answered 303 to the new record or with the form again.
  */
 import { readdir } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
@@ -128,5 +129,38 @@ describe('upload form without JavaScript', () => {
     expect(res.statusCode).toBe(403);
     expect(res.body).toContain('Biểu mẫu đã hết hạn hoặc không hợp lệ');
     expect(count()).toBe(before);
+  });
+
+  it('drops a form post whose browser stops sending, and keeps nothing', async () => {
+    const s2 = await makeTestApp({ jobs: { workers: 0 }, upload: { idleTimeoutMs: 1000 } });
+    try {
+      await s2.app.listen({ host: '127.0.0.1', port: 0 });
+      const port = (s2.app.server.address() as { port: number }).port;
+      const a = await firstAgency(s2.app);
+      await createUser(s2.app, 'can-bo-mat-mang', 'agency', a.code);
+      const session = await login(s2.app, 'can-bo-mat-mang');
+      const page = (await s2.app.inject({ url: '/nop', headers: { cookie: session.cookie } })).body;
+      const big = Buffer.concat([await makePdf(1, 'mat mang'), randomBinary(1024 * 1024, 5)]);
+      const { body, headers } = browserForm(page, { type: 'book', title: 'Mất mạng giữa chừng' }, [{ filename: 'dung.pdf', data: big }]);
+      const head = Object.entries({ ...headers, 'content-length': String(body.length), cookie: session.cookie }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
+      const sock = connect({ host: '127.0.0.1', port });
+      sock.on('error', () => {});
+      const t0 = Date.now();
+      const closed = new Promise<number>((resolve) => sock.on('close', () => resolve(Date.now() - t0)));
+      sock.write(`POST /nop?_csrf=${encodeURIComponent(session.csrf)} HTTP/1.1\r\nhost: 127.0.0.1\r\n${head}\r\n\r\n`);
+      sock.write(body.subarray(0, Math.floor(body.length / 2)));
+      const tmp = join(s2.dataDir, 'tmp');
+      for (let i = 0; i < 200 && (await readdir(tmp).catch(() => [])).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect((await readdir(tmp)).length).toBe(1);
+      const ms = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 10_000))]);
+      sock.destroy();
+      expect(ms).toBeGreaterThan(900);
+      for (let i = 0; i < 200 && (await readdir(tmp)).length > 0; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(await readdir(tmp)).toEqual([]);
+      expect((s2.app.db.sqlite.prepare('SELECT COUNT(*) AS n FROM products').get() as { n: number }).n).toBe(0);
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    } finally {
+      await s2.close();
+    }
   });
 });
