@@ -163,4 +163,33 @@ describe('upload form without JavaScript', () => {
       await s2.close();
     }
   });
+
+  it('keeps nothing from a form post whose browser goes away mid-upload', async () => {
+    const s2 = await makeTestApp({ jobs: { workers: 0 } });
+    try {
+      await s2.app.listen({ host: '127.0.0.1', port: 0 });
+      const port = (s2.app.server.address() as { port: number }).port;
+      const a = await firstAgency(s2.app);
+      await createUser(s2.app, 'can-bo-dong-tab', 'agency', a.code);
+      const session = await login(s2.app, 'can-bo-dong-tab');
+      const page = (await s2.app.inject({ url: '/nop', headers: { cookie: session.cookie } })).body;
+      const big = Buffer.concat([await makePdf(1, 'dong tab'), randomBinary(1024 * 1024, 6)]);
+      const { body, headers } = browserForm(page, { type: 'book', title: 'Đóng thẻ giữa chừng' }, [{ filename: 'dong.pdf', data: big }]);
+      const head = Object.entries({ ...headers, 'content-length': String(body.length), cookie: session.cookie }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
+      const sock = connect({ host: '127.0.0.1', port });
+      sock.on('error', () => {});
+      sock.write(`POST /nop?_csrf=${encodeURIComponent(session.csrf)} HTTP/1.1\r\nhost: 127.0.0.1\r\n${head}\r\n\r\n`);
+      sock.write(body.subarray(0, Math.floor(body.length / 2)));
+      const tmp = join(s2.dataDir, 'tmp');
+      for (let i = 0; i < 200 && (await readdir(tmp).catch(() => [])).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect((await readdir(tmp)).length).toBe(1);
+      sock.destroy();
+      for (let i = 0; i < 200 && (await readdir(tmp)).length > 0; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(await readdir(tmp)).toEqual([]);
+      expect((s2.app.db.sqlite.prepare('SELECT COUNT(*) AS n FROM products').get() as { n: number }).n).toBe(0);
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    } finally {
+      await s2.close();
+    }
+  });
 });
