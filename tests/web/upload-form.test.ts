@@ -27,7 +27,8 @@ function browserForm(page: string, fields: Record<string, string>, files: Array<
     const tail = form.slice(c.at);
     const shown =
       c.tag === 'input' ? /\bvalue="([^"]*)"/.exec(c.attrs)?.[1]
-      : c.tag === 'select' ? /<option value="([^"]*)"[^>]*\bselected>/.exec(tail.slice(0, tail.indexOf('</select>')))?.[1]
+      // A select sends its selected option, else its first one.
+      : c.tag === 'select' ? (/<option value="([^"]*)"[^>]*\bselected>/.exec(tail.slice(0, tail.indexOf('</select>'))) ?? /<option value="([^"]*)"/.exec(tail))?.[1]
       : /^<textarea[^>]*>([^<]*)<\/textarea>/.exec(tail)?.[1];
     all[name] = (shown ?? '').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
   }
@@ -74,6 +75,19 @@ describe('upload form without JavaScript', () => {
     expect(row).toEqual({ title: 'Sách “Non nước Cao Bằng”', state: 'submitted' });
     const page = (await t.app.inject({ url: String(res.headers.location), headers: { cookie: agency.cookie } })).body;
     expect(page).toContain(`Đã nộp thành công. Mã hồ sơ: ${m![1]}.`);
+  });
+
+  it('takes an archivist form with the staff fields (agency, physical copy, access) as the browser sends it', async () => {
+    await createUser(t.app, 'luu-tru-nop', 'archivist');
+    const archivist = await login(t.app, 'luu-tru-nop');
+    const page = (await t.app.inject({ url: '/nop', headers: { cookie: archivist.cookie } })).body;
+    expect(page).toContain('id="f-agency"');
+    const a = await firstAgency(t.app);
+    const res = await post(archivist, browserForm(page, { type: 'leaflet', title: 'Áp phích “Ngày hội Đại đoàn kết”', agency: a.code, copyShelf: 'Kệ A-3' }, [{ filename: 'ap-phich.pdf', data: await makePdf(1, 'ap phich') }]));
+    expect(res.statusCode, [...res.body.matchAll(/<p class="field-error" id="([^"]+)">([^<]*)/g)].map((m) => m[1] + ' ' + m[2]).join('; ')).toBe(303);
+    const id = Number(/(\d+)/.exec(String(res.headers.location))![1]);
+    const row = t.app.db.sqlite.prepare('SELECT p.title, a.code FROM products p JOIN agencies a ON a.id = p.agency_id WHERE p.id = ?').get(id) as { title: string; code: string };
+    expect(row).toEqual({ title: 'Áp phích “Ngày hội Đại đoàn kết”', code: a.code });
   });
 
   it('shows a refused file in the page language, keeps what was typed, and stores nothing', async () => {
