@@ -37,7 +37,8 @@ function switchLangHref(ctx: PageCtx): string {
   const other = ctx.lang === 'vi' ? 'en' : 'vi';
   const sp = new URLSearchParams();
   for (const [k, v] of Object.entries(ctx.query)) {
-    if (k === 'lang' || v === undefined) continue;
+    // A form's CSRF token in the URL (the upload form posts with it) never goes into a link.
+    if (k === 'lang' || k === '_csrf' || v === undefined) continue;
     for (const x of Array.isArray(v) ? v : [v]) sp.append(k, x);
   }
   sp.set('lang', other);
@@ -107,4 +108,12 @@ export function notice(kind: 'ok' | 'error' | 'info', text: string | SafeHtml): 
  */
 export function catalogueText(ctx: PageCtx, text: string | SafeHtml): string | SafeHtml {
   return ctx.lang === 'vi' ? text : html`<span lang="vi">${text}</span>`;
+}
+
+/**
+ * The attribute ` lang="vi"` on an English page, for an element that holds only catalogue text
+ * and cannot hold a span (an `<option>`, an SVG `<text>`) or is itself the whole value (a cell).
+ */
+export function catalogueLang(ctx: PageCtx): SafeHtml {
+  return ctx.lang === 'vi' ? html`` : html` lang="vi"`;
 }

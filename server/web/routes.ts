@@ -22,8 +22,8 @@ import { minePage } from './pages/mine.ts';
 import { recordPage } from './pages/record.ts';
 import { reportPage } from './pages/report.ts';
 import { searchPage } from './pages/search.ts';
-import { transitionPost } from './pages/transition.ts';
-import { uploadPage } from './pages/upload.ts';
+import { expiredTransitionPost, transitionPost } from './pages/transition.ts';
+import { uploadPage, uploadPost } from './pages/upload.ts';
 
 export const STATIC_DIR = WEB_STATIC_DIR;
 
@@ -93,7 +93,9 @@ export default async function webRoutes(app: FastifyInstance) {
   app.get('/san-pham/:id', hide, async (req: FastifyRequest<{ Params: { id: string } }>, reply) => recordPage(app, ctxOf(req, reply), Number(req.params.id)));
   app.post('/san-pham/:id/chuyen', hide, async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
     const ctx = ctxOf(req, reply);
-    return gate(ctx, ['admin', 'archivist', 'agency']) ?? transitionPost(app, ctx, Number(req.params.id));
+    // Sent after the session ended: a reason typed is kept through the login, as the editor's fields are.
+    const kept = !ctx.principal && /^\d{1,15}$/.test(req.params.id) ? expiredTransitionPost(ctx, Number(req.params.id)) : null;
+    return kept ?? gate(ctx, ['admin', 'archivist', 'agency']) ?? transitionPost(app, ctx, Number(req.params.id));
   });
   // The page a workflow form's answer is shown on has no GET of its own: its links (the language
   // switch, a reload from the address bar) lead back to the record.
@@ -114,6 +116,11 @@ export default async function webRoutes(app: FastifyInstance) {
   app.get('/nop', hide, async (req, reply) => {
     const ctx = ctxOf(req, reply);
     return gate(ctx, ['admin', 'archivist', 'agency']) ?? uploadPage(app, ctx);
+  });
+  // The upload form without JavaScript (multipart; upload.js posts to the API itself).
+  app.post('/nop', hide, async (req, reply) => {
+    const ctx = ctxOf(req, reply);
+    return gate(ctx, ['admin', 'archivist', 'agency']) ?? uploadPost(app, ctx);
   });
   app.get('/cua-toi', hide, async (req, reply) => {
     const ctx = ctxOf(req, reply);

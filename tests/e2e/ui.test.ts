@@ -85,7 +85,11 @@ e2e('web UI in a real browser', () => {
     await expect.poll(() => page.locator('html').getAttribute('lang')).toBe('vi');
     await page.getByRole('combobox', { name: 'Tìm kiếm' }).fill('lich su');
     await expect.poll(() => page.locator('#q-suggestions [role="option"]').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    // The count is announced in a polite live region, in the page language.
+    const shown = await page.locator('#q-suggestions [role="option"]').count();
+    expect(await page.locator('#q-suggest-count[role="status"][aria-live="polite"]').textContent()).toBe(`${shown} gợi ý, chọn bằng phím mũi tên lên, xuống.`);
     await page.keyboard.press('Escape');
+    expect(await page.locator('#q-suggest-count').textContent()).toBe('');
     await Promise.all([page.waitForURL(/\?q=lich\+su/), page.getByRole('button', { name: 'Tìm', exact: true }).click()]);
     const titles = () => page.locator('.hit-title').allTextContents();
     expect(await titles()).toEqual(expect.arrayContaining(['Lịch sử Đảng bộ tỉnh Cao Bằng 1930–2020', 'Lịch sử phong trào thanh niên Cao Bằng', 'Phim tư liệu: Lịch sử cách mạng ở Pác Bó']));
@@ -312,13 +316,43 @@ e2e('web UI in a real browser', () => {
     await ctx.close();
   });
 
-  it('does not let the upload form post without JavaScript, and says why', async () => {
+  it('uploads through the form without JavaScript, and shows a duplicate refusal in the page', async () => {
     const ctx = await h.browser.newContext({ baseURL: h.base, javaScriptEnabled: false, locale: 'vi-VN' });
     const page = await ctx.newPage();
     await uiLogin(page, 'vhttdl');
     await page.goto('/nop');
-    expect(await page.locator('.notice').first().textContent()).toContain('cần bật JavaScript');
-    expect(await page.getByRole('button', { name: 'Nộp sản phẩm' }).isDisabled()).toBe(true);
+    const pdf = await pdfWithPages(['Nop khong can JavaScript']);
+    await page.getByLabel('Loại *').selectOption('document');
+    await page.getByLabel('Tên sản phẩm *').fill('Tài liệu nộp không cần JavaScript');
+    await page.locator('#file-input').setInputFiles([{ name: 'khong-js.pdf', mimeType: 'application/pdf', buffer: pdf }]);
+    await page.getByRole('button', { name: 'Nộp sản phẩm' }).click();
+    await page.waitForURL(/\/san-pham\/\d+\?nop=1$/);
+    const id = Number(/san-pham\/(\d+)/.exec(page.url())![1]);
+    expect(await page.locator('.notice-ok').textContent()).toBe(`Đã nộp thành công. Mã hồ sơ: ${id}.`);
+    expect(await page.locator('h1').textContent()).toBe('Tài liệu nộp không cần JavaScript');
+
+    // The same bytes again: refused in the page, with a link to the record that holds them and
+    // what was typed kept; choosing to hand it in anyway (the file picked again) makes a record.
+    await page.goto('/nop');
+    await page.getByLabel('Loại *').selectOption('document');
+    await page.getByLabel('Tên sản phẩm *').fill('Bản nộp lại không cần JavaScript');
+    await page.locator('#file-input').setInputFiles([{ name: 'lai.pdf', mimeType: 'application/pdf', buffer: pdf }]);
+    await page.getByRole('button', { name: 'Nộp sản phẩm' }).click();
+    await page.waitForLoadState();
+    expect(await page.locator('#upload-refused').textContent()).toContain('Tệp “lai.pdf” trùng với sản phẩm đã có trong kho:');
+    expect(await page.locator(`#upload-refused a[href="/san-pham/${id}"]`).textContent()).toBe('Tài liệu nộp không cần JavaScript');
+    expect(await page.getByLabel('Tên sản phẩm *').inputValue()).toBe('Bản nộp lại không cần JavaScript');
+    // Each choice a small radio with its label beside it (not a full-width control above its label).
+    const radio = (await page.locator('#dup-flag').boundingBox())!;
+    const label = (await page.locator('label[for="dup-flag"]').boundingBox())!;
+    expect(radio.width).toBeLessThan(30);
+    expect(label.x).toBeGreaterThan(radio.x + radio.width);
+    expect(label.y).toBeLessThan(radio.y + radio.height);
+    await page.getByLabel('Vẫn nộp bản này', { exact: false }).check();
+    await page.locator('#file-input').setInputFiles([{ name: 'lai.pdf', mimeType: 'application/pdf', buffer: pdf }]);
+    await page.getByRole('button', { name: 'Nộp sản phẩm' }).click();
+    await page.waitForURL(/\/san-pham\/\d+\?nop=1$/);
+    expect(Number(/san-pham\/(\d+)/.exec(page.url())![1])).not.toBe(id);
     await ctx.close();
   });
 

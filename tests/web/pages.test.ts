@@ -246,7 +246,8 @@ describe('web pages', () => {
   it('after a session ended, a workflow action comes back to the record page once logged in again', async () => {
     const id = await makeProduct(t.app, { title: 'Tờ rơi hết phiên', agency: agencyCode });
     // The form posts with a session cookie the server no longer knows.
-    const res = await t.app.inject({ method: 'POST', url: `/san-pham/${id}/chuyen`, headers: { cookie: 'kho_session=het-han', 'content-type': 'application/x-www-form-urlencoded' }, payload: `action=return&reason=x&_csrf=x` });
+    const res = await t.app.inject({ method: 'POST', url: `/san-pham/${id}/chuyen`, headers: { cookie: 'kho_session=het-han', 'content-type': 'application/x-www-form-urlencoded' }, payload: `action=start_review&reason=&_csrf=x` });
+    // (With a reason typed, the login page keeps it: tests/web/webui-probes.test.ts.)
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe(`/dang-nhap?next=${encodeURIComponent(`/san-pham/${id}`)}`);
     const page = await get(String(res.headers.location));
@@ -388,10 +389,8 @@ describe('web pages', () => {
     for (const o of others) expect(page).not.toContain(o.title.replace(/"/g, '&quot;').replace(/'/g, '&#39;'));
     expect(page).not.toContain('id="f-agency"'); // agency staff submit for their own agency
     expect(page).toContain('<label for="file-input"');
-    // Without JavaScript the form cannot upload: a notice says so and the button stays disabled
-    // (upload.js enables it), rather than posting to the JSON API and showing a raw refusal.
-    expect(page).toMatch(/<noscript><div class="notice notice-info" role="status">Trang nộp sản phẩm cần bật JavaScript/);
-    expect(page).toContain('<button type="submit" id="upload-submit" disabled>');
+    // The form works without JavaScript (it posts to /nop: tests/web/upload-form.test.ts).
+    expect(page).toContain('<button type="submit" id="upload-submit">');
   });
 
   it('renders the admin, desk and report pages for staff', async () => {

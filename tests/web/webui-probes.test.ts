@@ -1,6 +1,7 @@
 /** Web UI behaviour found by a browser review beyond the happy path: languages, lost input, focus. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, type TestApp } from '../helpers/app.ts';
+import { makePng } from '../helpers/samples.ts';
 import { createUser, login, makeProduct, PASSWORD, postForms, type Session } from './helpers.ts';
 
 const form = (fields: Record<string, string>): string => new URLSearchParams(fields).toString();
@@ -64,6 +65,86 @@ describe('web UI beyond the happy path', () => {
     expect(hits).toMatch(/<h3 class="hit-title"><a href="[^"]+"><span lang="vi">Lễ hội <mark>Lồng<\/mark> <mark>tồng<\/mark>|<h3 class="hit-title"><a href="[^"]+"><span lang="vi">Lễ hội Lồng tồng/);
   });
 
+  it('marks agency names, subjects and plan tasks of English pages as Vietnamese too', async () => {
+    const task = t.app.db.sqlite.prepare('SELECT p.id, p.title, a.code, a.name FROM plan_tasks p JOIN agencies a ON a.id = p.agency_id ORDER BY p.id LIMIT 1').get() as { id: number; title: string; code: string; name: string };
+    const esc = (x: string) => x.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#39;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    const id = await makeProduct(t.app, { title: 'Sách ảnh “Di sản Cao Bằng”', agency: task.code, subjects: 'di sản, du lịch', planTask: String(task.id), year: '2023' }, { publish: true });
+    const en = (await t.app.inject({ url: `/san-pham/${id}?lang=en`, headers: { cookie: archivist.cookie } })).body;
+    expect(en).toContain(`· <span lang="vi">${esc(task.name)}</span>`);
+    expect(en).toContain(`<dd><span lang="vi">${esc(task.name)}</span></dd>`);
+    expect(en).toContain('<dd><span lang="vi">di sản; du lịch</span></dd>');
+    expect(en).toContain(`<span lang="vi">${esc(task.title)}</span> <span class="muted">`);
+    // The history's catalogue values, the editor's heading, an image's alt text.
+    expect(en).toContain('<span class="change-field">Title:</span> <span lang="vi">Sách ảnh “Di sản Cao Bằng”</span>');
+    expect((await t.app.inject({ url: `/san-pham/${id}/sua?lang=en`, headers: { cookie: archivist.cookie } })).body).toContain('<h1>Edit record: <span lang="vi">Sách ảnh “Di sản Cao Bằng”</span></h1>');
+    const imageId = await makeProduct(t.app, { title: 'Ảnh Thác Bản Giốc' }, { files: [{ filename: 'thac.png', data: await makePng(40, 30, 9) }] });
+    expect((await t.app.inject({ url: `/san-pham/${imageId}?lang=en`, headers: { cookie: archivist.cookie } })).body).toMatch(/<img [^>]*alt="Ảnh Thác Bản Giốc" lang="vi"/);
+    const vi = (await t.app.inject({ url: `/san-pham/${id}?lang=vi`, headers: { cookie: archivist.cookie } })).body;
+    const markedVi = /<(?!html\b)[a-z]+\b[^>]* lang="vi"/;
+    expect(vi).not.toMatch(markedVi);
+
+    const hits = (await t.app.inject({ url: `/?q=${encodeURIComponent('di sản cao bằng')}&agency=${task.code}&lang=en` })).body;
+    expect(hits).toContain(`· <span lang="vi">${esc(task.name)}</span>`);
+    expect(hits).toMatch(/<span class="facet-label" lang="vi">/);
+    expect(hits).toMatch(new RegExp(`Agency: <span lang="vi">[^<]+</span> <span aria-hidden="true">×</span>`));
+    const viHits = (await t.app.inject({ url: `/?q=${encodeURIComponent('di sản cao bằng')}&agency=${task.code}&lang=vi` })).body;
+    expect(viHits).not.toMatch(markedVi);
+
+    const upload = (await t.app.inject({ url: '/nop?lang=en', headers: { cookie: archivist.cookie } })).body;
+    expect(upload).toContain(`<option value="${task.code}" lang="vi">`);
+    expect(upload).toContain(`<option value="${task.id}" lang="vi">`);
+    expect((await t.app.inject({ url: '/nop?lang=vi', headers: { cookie: archivist.cookie } })).body).not.toMatch(markedVi);
+    const deskId = await makeProduct(t.app, { title: 'Chờ thẩm định', agency: task.code });
+    const deskPage = (await t.app.inject({ url: '/tham-dinh?lang=en', headers: { cookie: archivist.cookie } })).body;
+    expect(deskPage).toContain(`href="/san-pham/${deskId}"`);
+    expect(deskPage).toContain(`<td lang="vi">${esc(task.name)}</td>`);
+    const report = (await t.app.inject({ url: '/bao-cao?nam=2023&lang=en', headers: { cookie: archivist.cookie } })).body;
+    expect(report).toMatch(/<th scope="row" lang="vi">/);
+    expect(report).toContain(`<span lang="vi">${esc(task.title)}</span>`);
+  });
+
+  it('names every box that scrolls on its own, and has a live region for the suggestion count in the page language', async () => {
+    const id = await makeProduct(t.app, { title: 'Bảng cuộn có tên' });
+    const year = (t.app.db.sqlite.prepare('SELECT year FROM plan_tasks ORDER BY id LIMIT 1').get() as { year: number }).year;
+    const pages = [
+      (await t.app.inject({ url: '/tham-dinh', headers: { cookie: archivist.cookie } })).body,
+      (await t.app.inject({ url: `/san-pham/${id}`, headers: { cookie: archivist.cookie } })).body,
+      (await t.app.inject({ url: `/bao-cao?nam=${year}`, headers: { cookie: archivist.cookie } })).body,
+      (await t.app.inject({ url: '/quan-tri', headers: auth() })).body,
+    ];
+    let boxes = 0;
+    for (const page of pages) {
+      for (const m of page.matchAll(/<div\b([^>]*)\btabindex="0"([^>]*)>/g)) {
+        const attrs = m[1] + m[2];
+        boxes++;
+        expect(attrs).toContain('role="region"');
+        const by = /aria-labelledby="([^"]+)"/.exec(attrs)?.[1];
+        expect(by, attrs).toBeTruthy();
+        // The element it names exists and has text.
+        expect(page).toMatch(new RegExp(`id="${by}"[^>]*>[^<\\s]`));
+      }
+    }
+    expect(boxes).toBeGreaterThanOrEqual(7); // desk, history, chart(s), matrix, 4 admin tables
+    const vi = (await t.app.inject({ url: '/' })).body;
+    expect(vi).toContain('<p id="q-suggest-count" class="visually-hidden" role="status" aria-live="polite" data-one="1 gợi ý, chọn bằng phím mũi tên lên, xuống." data-many="{n} gợi ý, chọn bằng phím mũi tên lên, xuống." data-none="Không có gợi ý."></p>');
+    const en = (await t.app.inject({ url: '/?lang=en' })).body;
+    expect(en).toContain('data-one="1 suggestion, choose with the up and down arrow keys." data-many="{n} suggestions, choose with the up and down arrow keys." data-none="No suggestions."');
+  });
+
+  it('makes Back after a workflow action ask anew (no-store on pages with workflow buttons) and keeps a form token out of links', async () => {
+    const id = await makeProduct(t.app, { title: 'Hồ sơ quay lại sau thao tác' }, { publish: true });
+    const staffView = await t.app.inject({ url: `/san-pham/${id}`, headers: { cookie: archivist.cookie } });
+    expect(staffView.body).toContain('class="transition-form"');
+    expect(staffView.headers['cache-control']).toBe('private, no-store');
+    const desk = await t.app.inject({ url: '/tham-dinh', headers: { cookie: archivist.cookie } });
+    expect(desk.headers['cache-control']).toBe('private, no-store');
+    // A reader's page has no buttons to go stale: cached as before.
+    expect((await t.app.inject({ url: `/san-pham/${id}` })).headers['cache-control']).toBe('private, no-cache');
+    // The upload form's answer page (its URL carries the token): the language switch leaves it out.
+    const refused = await t.app.inject({ url: `/nop?_csrf=${encodeURIComponent(archivist.csrf)}`, headers: { cookie: archivist.cookie } });
+    expect(refused.body).toContain('class="lang-switch" href="/nop?lang=en"');
+  });
+
   it('keeps what was typed in the editor when the session has ended, through a new login, without saving it', async () => {
     const id = await makeProduct(t.app, { title: 'Tờ gấp du lịch Cao Bằng' });
     const version = (t.app.db.sqlite.prepare('SELECT version FROM products WHERE id = ?').get(id) as { version: number }).version;
@@ -103,6 +184,43 @@ describe('web UI beyond the happy path', () => {
     // Nothing was saved on the way.
     const row = t.app.db.sqlite.prepare('SELECT title, description, version FROM products WHERE id = ?').get(id) as { title: string; description: string | null; version: number };
     expect(row).toEqual({ title: 'Tờ gấp du lịch Cao Bằng', description: null, version });
+  });
+
+  it('keeps a workflow reason typed when the session has ended, through a new login, without sending it', async () => {
+    const id = await makeProduct(t.app, { title: 'Tờ rơi chờ trả lại' });
+    const reason = 'Thiếu ảnh bìa & <số> trang “mục lục”';
+    const expired = await t.app.inject({ method: 'POST', url: `/san-pham/${id}/chuyen`, headers: { ...FORM, cookie: 'kho_session=het-han' }, payload: form({ _csrf: 'old-token', action: 'return', reason }) });
+    expect(expired.statusCode).toBe(401);
+    expect(expired.body).toContain('Phiên đăng nhập đã hết nên thao tác chưa được thực hiện.');
+    const loginForm = postForms(expired.body).find((f) => f.includes('action="/dang-nhap'))!;
+    expect(loginForm).toContain(`action="/dang-nhap?next=${encodeURIComponent(`/san-pham/${id}`)}"`);
+    const carried = hiddenInputs(loginForm);
+    expect(carried.draft_reason).toBe(reason);
+    const anonCsrf = expired.cookies.find((c) => c.name === 'kho_csrf')!.value;
+    const back = await t.app.inject({
+      method: 'POST',
+      url: `/dang-nhap?next=${encodeURIComponent(`/san-pham/${id}`)}`,
+      headers: { ...FORM, cookie: `kho_csrf=${anonCsrf}` },
+      payload: form({ ...carried, username: 'luu-tru-tham-do', password: PASSWORD }),
+    });
+    expect(back.statusCode).toBe(200);
+    const session = back.cookies.find((c) => c.name === 'kho_session')!;
+    const resume = postForms(back.body).find((f) => f.includes(`action="/san-pham/${id}/chuyen"`))!;
+    expect(resume).toContain('Quay lại hồ sơ');
+    const fields = hiddenInputs(resume);
+    expect(fields).toMatchObject({ reason, then: 'restore' });
+
+    const restored = await t.app.inject({ method: 'POST', url: `/san-pham/${id}/chuyen`, headers: { ...FORM, cookie: `kho_session=${session.value}` }, payload: form(fields) });
+    expect(restored.statusCode).toBe(200);
+    expect(restored.body).toContain('Thiếu ảnh bìa &amp; &lt;số&gt; trang “mục lục”</textarea>');
+    expect(restored.body).toContain('Thao tác chưa được thực hiện');
+    // Nothing was done on the way.
+    expect((t.app.db.sqlite.prepare('SELECT state FROM products WHERE id = ?').get(id) as { state: string }).state).toBe('submitted');
+
+    // Without a reason there is nothing to keep: the login page as for any page.
+    const plain = await t.app.inject({ method: 'POST', url: `/san-pham/${id}/chuyen`, headers: { ...FORM, cookie: 'kho_session=het-han' }, payload: form({ _csrf: 'x', action: 'start_review', reason: '' }) });
+    expect(plain.statusCode).toBe(303);
+    expect(plain.headers.location).toBe(`/dang-nhap?next=${encodeURIComponent(`/san-pham/${id}`)}`);
   });
 
   it('a refused save opens the editor on the first field with a problem, tied to its message', async () => {

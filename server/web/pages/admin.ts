@@ -9,7 +9,7 @@ import { apiError, callApi } from '../api.ts';
 import { csrfOk, formatDate, formatDateTime, q1, type PageCtx } from '../context.ts';
 import { listAgencies, listPlanTasks } from '../data.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { notice, sendPage } from '../layout.ts';
+import { catalogueLang, notice, sendPage } from '../layout.ts';
 
 interface UserItem { id: number; username: string; displayName: string; role: string; agency: { code: string; name: string } | null; active: boolean }
 interface TokenItem { id: number; username: string; name: string; prefix: string; createdAt: string; expiresAt: string | null; lastUsedAt: string | null; status: string }
@@ -41,7 +41,7 @@ export async function adminPage(app: FastifyInstance, ctx: PageCtx, flash: SafeH
   const tasks = listPlanTasks(app.db.sqlite);
   const agencyName = new Map(agencies.map((a) => [a.id, a.name]));
   const csrf = html`<input type="hidden" name="_csrf" value="${ctx.csrf}">`;
-  const agencyOptions = html`<option value="">—</option>${agencies.map((a) => html`<option value="${a.code}">${a.name}</option>`)}`;
+  const agencyOptions = html`<option value="">—</option>${agencies.map((a) => html`<option value="${a.code}"${catalogueLang(ctx)}>${a.name}</option>`)}`;
 
   const body = html`<h1>${t('admin.title')}</h1>
 <nav class="tabs" aria-label="${t('admin.title')}"><ul>
@@ -52,15 +52,15 @@ ${flash ?? ''}
 <section id="users" aria-labelledby="users-h">
   <h2 id="users-h">${t('admin.users')}</h2>
   ${users.status !== 200 ? notice('error', t('admin.unavailable')) : ''}
-  <div class="table-wrap" tabindex="0"><table>
+  <div class="table-wrap" tabindex="0" role="region" aria-labelledby="users-h"><table>
     <thead><tr><th scope="col">${t('admin.username')}</th><th scope="col">${t('admin.displayName')}</th><th scope="col">${t('admin.role')}</th><th scope="col">${t('admin.agency')}</th><th scope="col">${t('admin.active')}</th><th scope="col">${t('common.actions')}</th></tr></thead>
     <tbody>${userList.map(
-      (u) => html`<tr><td>${u.username}</td><td>${u.displayName}</td><td>${t(`role.${u.role}`)}</td><td>${u.agency?.name ?? '—'}</td><td>${u.active ? t('common.yes') : t('common.no')}</td>
+      (u) => html`<tr><td>${u.username}</td><td>${u.displayName}</td><td>${t(`role.${u.role}`)}</td><td${u.agency ? catalogueLang(ctx) : ''}>${u.agency?.name ?? '—'}</td><td>${u.active ? t('common.yes') : t('common.no')}</td>
       <td><form method="post" action="/quan-tri" class="inline-form role-form">${csrf}<input type="hidden" name="op" value="set_role"><input type="hidden" name="id" value="${u.id}">
         <label class="visually-hidden" for="role-${u.id}">${t('admin.changeRole')} ${u.username}</label>
         <select id="role-${u.id}" name="role">${ROLES.map((r) => html`<option value="${r}"${r === u.role ? html` selected` : ''}>${t(`role.${r}`)}</option>`)}</select>
         <label class="visually-hidden" for="agency-${u.id}">${t('admin.agency')} ${u.username}</label>
-        <select id="agency-${u.id}" name="agency"><option value="">—</option>${agencies.map((a) => html`<option value="${a.code}"${a.code === u.agency?.code ? html` selected` : ''}>${a.shortName || a.name}</option>`)}</select>
+        <select id="agency-${u.id}" name="agency"><option value="">—</option>${agencies.map((a) => html`<option value="${a.code}"${catalogueLang(ctx)}${a.code === u.agency?.code ? html` selected` : ''}>${a.shortName || a.name}</option>`)}</select>
         <button type="submit" class="small">${t('admin.apply')}<span class="visually-hidden"> ${u.username}</span></button></form>
       <form method="post" action="/quan-tri" class="inline-form">${csrf}<input type="hidden" name="op" value="set_active"><input type="hidden" name="id" value="${u.id}"><input type="hidden" name="active" value="${u.active ? '0' : '1'}">
       <button type="submit" class="small secondary">${u.active ? (ctx.lang === 'vi' ? 'Khoá' : 'Disable') : (ctx.lang === 'vi' ? 'Mở khoá' : 'Enable')}<span class="visually-hidden"> ${u.username}</span></button></form></td></tr>`,
@@ -81,7 +81,7 @@ ${flash ?? ''}
 </section>
 <section id="tokens" aria-labelledby="tokens-h">
   <h2 id="tokens-h">${t('admin.tokens')}</h2>
-  <div class="table-wrap" tabindex="0"><table>
+  <div class="table-wrap" tabindex="0" role="region" aria-labelledby="tokens-h"><table>
     <thead><tr><th scope="col">${t('admin.tokenName')}</th><th scope="col">${t('admin.tokenUser')}</th><th scope="col">${t('admin.prefix')}</th><th scope="col">${t('common.state')}</th><th scope="col">${t('admin.lastUsed')}</th><th scope="col">${t('common.actions')}</th></tr></thead>
     <tbody>${tokenList.map(
       (k) => html`<tr><td>${k.name}</td><td>${k.username}</td><td><code>${k.prefix}…</code></td><td>${k.status}</td><td>${formatDateTime(k.lastUsedAt, ctx.lang) || '—'}</td>
@@ -100,9 +100,9 @@ ${flash ?? ''}
 </section>
 <section id="agencies" aria-labelledby="agencies-h">
   <h2 id="agencies-h">${t('admin.agencies')}</h2>
-  <div class="table-wrap" tabindex="0"><table>
+  <div class="table-wrap" tabindex="0" role="region" aria-labelledby="agencies-h"><table>
     <thead><tr><th scope="col">${t('admin.code')}</th><th scope="col">${t('admin.name')}</th><th scope="col">${t('admin.shortName')}</th><th scope="col">${t('admin.active')}</th></tr></thead>
-    <tbody>${agencies.map((a) => html`<tr><td><code>${a.code}</code></td><td>${a.name}</td><td>${a.shortName ?? ''}</td><td>${a.active ? t('common.yes') : t('common.no')}</td></tr>`)}</tbody>
+    <tbody>${agencies.map((a) => html`<tr><td><code>${a.code}</code></td><td${catalogueLang(ctx)}>${a.name}</td><td${a.shortName ? catalogueLang(ctx) : ''}>${a.shortName ?? ''}</td><td>${a.active ? t('common.yes') : t('common.no')}</td></tr>`)}</tbody>
   </table></div>
   <form method="post" action="/quan-tri" class="admin-form">
     ${csrf}<input type="hidden" name="op" value="create_agency">
@@ -117,9 +117,9 @@ ${flash ?? ''}
 </section>
 <section id="tasks" aria-labelledby="tasks-h">
   <h2 id="tasks-h">${t('admin.planTasks')}</h2>
-  <div class="table-wrap" tabindex="0"><table>
+  <div class="table-wrap" tabindex="0" role="region" aria-labelledby="tasks-h"><table>
     <thead><tr><th scope="col">${t('record.year')}</th><th scope="col">${t('admin.taskTitle')}</th><th scope="col">${t('admin.agency')}</th><th scope="col">${t('report.deadline')}</th></tr></thead>
-    <tbody>${tasks.map((x) => html`<tr><td>${x.year}</td><td>${x.title}</td><td>${agencyName.get(x.agencyId) ?? ''}</td><td>${formatDate(x.deadline, ctx.lang)}</td></tr>`)}</tbody>
+    <tbody>${tasks.map((x) => html`<tr><td>${x.year}</td><td${catalogueLang(ctx)}>${x.title}</td><td${catalogueLang(ctx)}>${agencyName.get(x.agencyId) ?? ''}</td><td>${formatDate(x.deadline, ctx.lang)}</td></tr>`)}</tbody>
   </table></div>
   <form method="post" action="/quan-tri" class="admin-form">
     ${csrf}<input type="hidden" name="op" value="create_task">

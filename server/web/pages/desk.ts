@@ -9,7 +9,7 @@ import { apiError, callApi } from '../api.ts';
 import { csrfOk, formatDateTime, q1, urlWith, type PageCtx } from '../context.ts';
 import { DESK_STATES, reviewQueue } from '../data.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { catalogueText, notice, sendPage } from '../layout.ts';
+import { catalogueLang, catalogueText, notice, sendPage } from '../layout.ts';
 import { stateBadge } from './record.ts';
 import { refusalMessage } from './transition.ts';
 
@@ -37,10 +37,10 @@ ${flash ?? ''}
 </ul></nav>
 <form method="post" action="${urlWith('/tham-dinh', { trang_thai: filter || undefined })}" class="desk-form">
   <input type="hidden" name="_csrf" value="${ctx.csrf}">
-  <h2>${t('desk.queue')}</h2>
+  <h2 id="queue-h">${t('desk.queue')}</h2>
   ${rows.length === 0
     ? html`<p class="empty">${t('desk.empty')}</p>`
-    : html`<div class="table-wrap" tabindex="0"><table class="queue">
+    : html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="queue-h"><table class="queue">
     <thead><tr>
       <th scope="col"><input type="checkbox" id="select-all" aria-label="${t('desk.selectAll')}" hidden></th>
       <th scope="col">${t('record.title')}</th><th scope="col">${t('record.agency')}</th><th scope="col">${t('common.state')}</th><th scope="col">${t('record.submittedAt')}</th>
@@ -49,7 +49,7 @@ ${flash ?? ''}
       (r) => html`<tr>
       <td><input type="checkbox" name="ids" value="${r.id}" id="sel-${r.id}" aria-label="${t('desk.select', { title: r.title })}"${keep?.ids.includes(r.id) ? html` checked` : ''}></td>
       <td><a href="/san-pham/${r.id}">${catalogueText(ctx, r.title)}</a> <span class="muted">(${t(`type.${r.type}`)}, ${r.files})</span>${r.duplicateFlags > 0 ? html` <span class="badge dup-flag">${t('desk.dupFlag')}</span>` : ''}</td>
-      <td>${r.agencyName ?? '—'}</td>
+      <td${r.agencyName ? catalogueLang(ctx) : ''}>${r.agencyName ?? '—'}</td>
       <td>${stateBadge(ctx, r.state)}</td>
       <td>${formatDateTime(r.submittedAt, ctx.lang)}</td>
     </tr>`,
@@ -64,6 +64,8 @@ ${flash ?? ''}
     <button type="submit">${t('desk.bulkSubmit')}</button>
   </fieldset>`}
 </form>`;
+  // Back to the desk after a bulk action asks anew: never the queue as it was, ready to be sent again.
+  ctx.reply.header('cache-control', 'private, no-store');
   return sendPage(ctx, { title: t('desk.title'), body, scripts: ['desk.js'], bodyClass: 'page-desk' });
 }
 

@@ -12,7 +12,7 @@ import { apiError, callApi } from '../api.ts';
 import { csrfOk, type PageCtx } from '../context.ts';
 import { listAgencies, listPlanTasks } from '../data.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { notice, sendPage } from '../layout.ts';
+import { catalogueText, notice, sendPage } from '../layout.ts';
 import { forbiddenPage, notFoundPage } from './errors.ts';
 import { loginPage } from './login.ts';
 import { fieldMessage, formFieldNames, productFields, valuesOf, type FieldErrors, type FormValues } from './product-form.ts';
@@ -37,7 +37,7 @@ export async function editPage(app: FastifyInstance, ctx: PageCtx, id: number, s
   const returned = rec.state === 'returned' && !staff;
   const body = html`<section>
   <p><a href="/san-pham/${rec.id}">${t('common.back')}</a></p>
-  <h1>${t('edit.title', { title: rec.title })}</h1>
+  <h1>${editHeading(ctx, rec.title)}</h1>
   <p class="muted">${t('edit.version', { v: st.version ?? rec.version })} · ${t(`state.${rec.state}`)}</p>
   ${st.flash ?? ''}
   ${rec.returnReason && rec.state === 'returned' ? notice('info', html`<strong>${t('record.returnReason')}:</strong> ${rec.returnReason}`) : ''}
@@ -53,6 +53,12 @@ export async function editPage(app: FastifyInstance, ctx: PageCtx, id: number, s
   </form>
 </section>`;
   return sendPage(ctx, { title: t('edit.title', { title: rec.title }), body, bodyClass: 'page-edit' });
+}
+
+/** "Sửa hồ sơ: …" with the record's title marked as catalogue text (lang="vi" on an English page). */
+function editHeading(ctx: PageCtx, title: string): SafeHtml {
+  const [before, after = ''] = ctx.t('edit.title', { title: '\u0000' }).split('\u0000');
+  return html`${before}${catalogueText(ctx, title)}${after}`;
 }
 
 export async function editPost(app: FastifyInstance, ctx: PageCtx, id: number) {

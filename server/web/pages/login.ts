@@ -15,10 +15,19 @@ export function safeNext(next: string): string {
   return next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') && !next.startsWith('/dang-') ? next : '/';
 }
 
-/** Form fields an editor post carries through a new login (`draft_title`, `draft_version`, …). */
+/** Form fields an editor or workflow post carries through a new login (`draft_title`, `draft_reason`, …). */
 const DRAFT_PREFIX = 'draft_';
 /** Where a draft may be taken back to: the record editor. */
 const EDITOR_PATH = /^\/san-pham\/\d+\/sua$/;
+/** … or the record page, whose workflow form (with its reason) posts to `/chuyen`. */
+const RECORD_PATH = /^\/san-pham\/\d+$/;
+
+/** The URL a draft is posted back to after the login (not saved there: shown again), or null. */
+function draftTarget(next: string): string | null {
+  if (EDITOR_PATH.test(next)) return next;
+  if (RECORD_PATH.test(next)) return `${next}/chuyen`;
+  return null;
+}
 
 export interface LoginOptions {
   error?: string;
@@ -27,7 +36,7 @@ export interface LoginOptions {
   info?: string;
   /** Where to go afterwards, when not the `next` of the URL. */
   next?: string;
-  /** The editor's fields as the user left them when the session had ended: kept through the login. */
+  /** The editor's fields (or a workflow form's reason) as the user left them when the session had ended: kept through the login. */
   draft?: Record<string, string>;
 }
 
@@ -69,7 +78,7 @@ export async function loginPost(app: FastifyInstance, ctx: PageCtx) {
   const username = typeof b.username === 'string' ? b.username.trim() : '';
   const password = typeof b.password === 'string' ? b.password : '';
   const next = safeNext(q1(ctx.query.next) || '/');
-  const draft = EDITOR_PATH.test(next) ? draftOf(b) : {};
+  const draft = draftTarget(next) ? draftOf(b) : {};
   if (!csrfOk(ctx, b._csrf)) return loginPage(ctx, { error: t('err.CSRF'), username, status: 403, draft });
   const res = await callApi(app, ctx, 'POST', '/api/auth/login', { username, password });
   if (res.status === 200) {
@@ -89,24 +98,27 @@ interface LoginAnswer {
 }
 
 /**
- * Logged in again with an editor draft in hand: one button takes it back to the editor (not
- * saved: the user checks it first). The form carries the new session's CSRF token.
+ * Logged in again with a draft in hand (the editor's fields, or a workflow form's reason): one
+ * button takes it back to the editor or the record page (not saved or sent: the user checks it
+ * first). The form carries the new session's CSRF token.
  */
 function draftPage(ctx: PageCtx, answer: LoginAnswer, next: string, draft: Record<string, string>) {
   const u = answer.user;
   const principal: Principal = { userId: u.userId, username: u.username, role: u.role, agencyId: u.agency?.id ?? null, canSeeInternal: u.canSeeInternal, via: 'session', csrfToken: answer.csrfToken };
   const c: PageCtx = { ...ctx, principal, csrf: answer.csrfToken };
   const { t } = c;
+  const editor = EDITOR_PATH.test(next);
+  const title = editor ? t('login.draftContinue') : t('login.reasonContinue');
   return sendPage(c, {
-    title: t('login.draftContinue'),
+    title,
     body: html`<section class="narrow">
-  <h1>${t('login.draftContinue')}</h1>
-  ${notice('ok', t('login.draftReady'))}
-  <form method="post" action="${next}">
+  <h1>${title}</h1>
+  ${notice('ok', editor ? t('login.draftReady') : t('login.reasonReady'))}
+  <form method="post" action="${draftTarget(next) ?? next}">
     <input type="hidden" name="_csrf" value="${c.csrf}">
     ${Object.entries(draft).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)}
     <input type="hidden" name="then" value="restore">
-    <button type="submit" autofocus>${t('login.draftContinue')}</button>
+    <button type="submit" autofocus>${title}</button>
   </form>
 </section>`,
   });

@@ -8,6 +8,7 @@ import type { ProductRecord } from '../../catalogue/product-read.ts';
 import type { PageCtx } from '../context.ts';
 import type { AgencyRow, TaskRow } from '../data.ts';
 import { html, type SafeHtml } from '../html.ts';
+import { catalogueLang } from '../layout.ts';
 
 export type FormValues = Record<string, string>;
 export type FieldErrors = Record<string, string>;
@@ -86,10 +87,11 @@ export function productFields(ctx: PageCtx, o: FormOptions): SafeHtml {
   <input id="f-${k}" name="${k}" type="${opts.type ?? 'text'}" value="${v(k)}"${opts.required ? html` required` : ''}${opts.attrs ?? ''}${describe(k, opts.help)}>
   ${after(k, opts.help)}
 </div>`;
-  const select = (k: string, label: string, options: Array<[string, string]>, required = false) => html`<div class="form-row${o.errors[k] ? ' has-error' : ''}">
+  // Options naming agencies or plan tasks are catalogue text (lang="vi" on an English page).
+  const select = (k: string, label: string, options: Array<[string, string]>, required = false, catalogue = false) => html`<div class="form-row${o.errors[k] ? ' has-error' : ''}">
   <label for="f-${k}">${label}${required ? ' *' : ''}</label>
   <select id="f-${k}" name="${k}"${required ? html` required` : ''}${describe(k)}>
-    ${options.map(([val, lab]) => html`<option value="${val}"${val === v(k) ? html` selected` : ''}>${lab}</option>`)}
+    ${options.map(([val, lab]) => html`<option value="${val}"${catalogue && val !== '' ? catalogueLang(ctx) : ''}${val === v(k) ? html` selected` : ''}>${lab}</option>`)}
   </select>
   ${after(k)}
 </div>`;
@@ -100,10 +102,10 @@ export function productFields(ctx: PageCtx, o: FormOptions): SafeHtml {
   ${select('type', t('record.type'), typeOptions, true)}
   ${text('title', t('record.title'), { required: true, attrs: html` maxlength="500"` })}
   ${text('altTitle', t('record.altTitle'))}
-  ${o.staff ? select('agency', t('record.agency'), [['', '—'], ...o.agencies.map((a): [string, string] => [a.code, a.name])]) : ''}
+  ${o.staff ? select('agency', t('record.agency'), [['', '—'], ...o.agencies.map((a): [string, string] => [a.code, a.name])], false, true) : ''}
   ${text('releaseDate', t('record.releaseDate'), { type: 'date' })}
   ${text('year', t('record.year'), { attrs: html` inputmode="numeric" pattern="[0-9]{4}" maxlength="4"` })}
-  ${select('planTask', t('record.planTask'), taskOptions)}
+  ${select('planTask', t('record.planTask'), taskOptions, false, true)}
   ${text('languages', t('record.languages'), { help: `${listHelp} vi, tay (Tày), nut (Nùng), hmn (H'Mông), dao (Dao), en` })}
   ${text('subjects', t('record.subjects'), { help: listHelp })}
   ${text('publisher', t('record.publisher'))}

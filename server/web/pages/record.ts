@@ -15,7 +15,7 @@ import { locale } from '../i18n.ts';
 import { hasNumberedPages, isEbook, isSpreadsheet, mediaTypeInfo, pageUnitOf, playsInBrowser, type PageUnit } from '../../ingest/media-types.ts';
 import { blobPages, blobText, listAgencies, listPlanTasks } from '../data.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { catalogueText, notice, sendPage } from '../layout.ts';
+import { catalogueLang, catalogueText, notice, sendPage } from '../layout.ts';
 import { notFoundPage } from './errors.ts';
 
 /** Actions the viewer may take on the record now, in display order. */
@@ -96,7 +96,7 @@ function preview(app: FastifyInstance, ctx: PageCtx, rec: ProductRecord, f: Prod
     case 'image': {
       const src = f.thumbnails.size1024 ?? f.url;
       return html`<figure class="image-preview">
-  <div class="zoom-box" id="${id}-zoom"><a href="${f.url}" class="zoom-link"><img src="${src}" data-full="${f.url}" alt="${rec.title}" loading="lazy" decoding="async"${num(f.metadata?.width) ? html` width="${String(f.metadata?.width)}" height="${String(f.metadata?.height)}"` : ''}></a></div>
+  <div class="zoom-box" id="${id}-zoom"><a href="${f.url}" class="zoom-link"><img src="${src}" data-full="${f.url}" alt="${rec.title}"${catalogueLang(ctx)} loading="lazy" decoding="async"${num(f.metadata?.width) ? html` width="${String(f.metadata?.width)}" height="${String(f.metadata?.height)}"` : ''}></a></div>
   <button type="button" class="zoom-toggle" aria-controls="${id}-zoom" aria-pressed="false" hidden>${t('record.zoom')}</button>
 </figure>`;
     }
@@ -131,7 +131,7 @@ function preview(app: FastifyInstance, ctx: PageCtx, rec: ProductRecord, f: Prod
     case 'text': {
       const text = blobText(app.db.sqlite, f.sha256);
       return text
-        ? html`<details class="doc-text" open><summary>${t('record.docText')}</summary><div class="doc-text-body" tabindex="0">${text}</div></details>`
+        ? html`<details class="doc-text" open><summary>${t('record.docText')}</summary><div class="doc-text-body" tabindex="0" role="region" aria-label="${t('record.docText')}">${text}</div></details>`
         : html`<p class="hint">${t('record.noPreview')}</p>`;
     }
     default:
@@ -160,7 +160,7 @@ function partsPreview(app: FastifyInstance, ctx: PageCtx, f: ProductFile, index:
   const body = (p: { text: string }) => html`<div class="slide-text">${p.text || t(`record.${part}Empty`)}</div>`;
   const one = (p: { page: number; text: string }) =>
     html`<section class="slide${p === target ? ' current' : ''}" id="${id(p.page)}" aria-labelledby="${id(p.page)}-h"><h4 id="${id(p.page)}-h">${t(`record.${part}`, { n: p.page })}</h4>${body(p)}</section>`;
-  return html`${target ? html`<div class="slide-target"><p class="hint"><a href="#${id(target.page)}">${t(`record.${part}Found`, { n: target.page })}</a></p>${body(target)}</div>` : ''}<details class="doc-text slides" open><summary>${t(`record.${part}sText`)}</summary><div class="doc-text-body" tabindex="0">${parts.pages.map(one)}${parts.truncated ? html`<p class="hint">${t('record.textCut')}</p>` : ''}</div></details>`;
+  return html`${target ? html`<div class="slide-target"><p class="hint"><a href="#${id(target.page)}">${t(`record.${part}Found`, { n: target.page })}</a></p>${body(target)}</div>` : ''}<details class="doc-text slides" open><summary>${t(`record.${part}sText`)}</summary><div class="doc-text-body" tabindex="0" role="region" aria-label="${t(`record.${part}sText`)}">${parts.pages.map(one)}${parts.truncated ? html`<p class="hint">${t('record.textCut')}</p>` : ''}</div></details>`;
 }
 
 /** The name of an audit entry's action in the page's language (the code itself when unknown). */
@@ -231,19 +231,26 @@ function historyValue(ctx: PageCtx, names: HistoryNames, key: string, v: unknown
   return list.map((x) => (x !== null && typeof x === 'object' ? Object.values(x as Record<string, unknown>).filter((y) => typeof y === 'string' || typeof y === 'number').join(' ') : String(x))).join('; ');
 }
 
+/** Changed fields whose values are the catalogue's own (Vietnamese) text, marked lang="vi" on English pages. */
+const CATALOGUE_TEXT_KEYS = new Set(['title', 'altTitle', 'description', 'agency', 'coIssuers', 'planTask', 'subjects', 'publisher', 'copyCondition', 'copyShelf', 'returnReason']);
+
 /** An audit entry's details: each changed field by its label, old → new (a new record: its values). */
 function historyDetails(ctx: PageCtx, names: HistoryNames, h: AuditEntry): SafeHtml {
   const { t } = ctx;
   const changes = Object.entries(h.changes ?? {});
+  const value = (key: string, v: unknown) => {
+    const text = historyValue(ctx, names, key, v);
+    return CATALOGUE_TEXT_KEYS.has(key) && text !== t('history.empty') ? catalogueText(ctx, shortValue(text)) : shortValue(text);
+  };
   const items = changes.map(([key, pair]) => {
     const label = HISTORY_LABELS[key] ? t(HISTORY_LABELS[key]) : key;
     const [from, to] = Array.isArray(pair) && pair.length === 2 ? pair : [null, pair];
     const created = h.action === 'create' && (from === null || from === undefined);
-    return html`<li><span class="change-field">${label}:</span> ${created ? '' : html`${shortValue(historyValue(ctx, names, key, from))} <span aria-hidden="true">→</span><span class="visually-hidden">${t('history.to')}</span> `}${shortValue(historyValue(ctx, names, key, to))}</li>`;
+    return html`<li><span class="change-field">${label}:</span> ${created ? '' : html`${value(key, from)} <span aria-hidden="true">→</span><span class="visually-hidden">${t('history.to')}</span> `}${value(key, to)}</li>`;
   });
   // A return's reason is both the entry's note and its returnReason change: shown once.
   const reasonShown = changes.some(([key, pair]) => key === 'returnReason' && Array.isArray(pair) && pair[1] === h.note);
-  const note = h.note && !reasonShown ? html`<p class="change-note">${shortValue(h.note)}</p>` : '';
+  const note = h.note && !reasonShown ? html`<p class="change-note">${catalogueText(ctx, shortValue(h.note))}</p>` : '';
   return html`${note}${items.length ? html`<ul class="changes">${items}</ul>` : ''}`;
 }
 
@@ -268,8 +275,11 @@ export function jobFailure(ctx: PageCtx, code: string | null, reason: string | n
   return ctx.t('job.error.other', { code: code ?? '?' });
 }
 
-/** `reasonError`: the problem with the return reason just sent, shown next to its field. */
-export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number, flash: SafeHtml | null = null, reasonError: string | null = null) {
+/**
+ * `reasonError`: the problem with the return reason just sent, shown next to its field;
+ * `reason`: the reason as typed (a refused action, or one kept through a new login).
+ */
+export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number, flash: SafeHtml | null = null, reasonError: string | null = null, reason = '') {
   const { t } = ctx;
   const rec = Number.isSafeInteger(id) && id > 0 ? readProduct(app.db.sqlite, id) : null;
   if (!rec || !canSee(ctx.principal, { state: rec.state, access: rec.access, agencyId: rec.agency?.id ?? null })) {
@@ -293,6 +303,8 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
   const done = q1(ctx.query.da);
   if (!flash && done && done in TRANSITIONS) flash = notice('ok', t('action.done', { action: t(`action.${done}`) }));
   if (!flash && q1(ctx.query.luu) === '1') flash = notice('ok', t('edit.saved'));
+  // Just submitted through the upload form (without JavaScript).
+  if (!flash && q1(ctx.query.nop) === '1') flash = notice('ok', t('upload.success', { id: rec.id }));
   const actions = allowedActions(ctx, rec);
   // One line per failed file, in the page's language: each distinct problem once (a damaged file
   // fails its thumbnail and its text jobs alike), the worker's own English text only as a fallback.
@@ -314,20 +326,20 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
 
   const lang = (c: string) => (t(`language.${c}`) === `language.${c}` ? c : t(`language.${c}`));
   const fields = html`<dl class="fields">
-  ${field(t('record.title'), rec.title)}
-  ${field(t('record.altTitle'), rec.altTitle)}
+  ${field(t('record.title'), catalogueText(ctx, rec.title))}
+  ${field(t('record.altTitle'), rec.altTitle ? catalogueText(ctx, rec.altTitle) : null)}
   ${field(t('record.type'), t(`type.${rec.type}`))}
-  ${field(t('record.agency'), rec.agency?.name)}
-  ${field(t('record.coIssuers'), rec.coIssuers.map((a) => a.name).join('; '))}
+  ${field(t('record.agency'), rec.agency ? catalogueText(ctx, rec.agency.name) : null)}
+  ${field(t('record.coIssuers'), rec.coIssuers.length ? catalogueText(ctx, rec.coIssuers.map((a) => a.name).join('; ')) : null)}
   ${field(t('record.releaseDate'), formatDate(rec.releaseDate, ctx.lang))}
   ${field(t('record.year'), rec.year)}
-  ${field(t('record.publisher'), rec.publisher)}
+  ${field(t('record.publisher'), rec.publisher ? catalogueText(ctx, rec.publisher) : null)}
   ${field(t('record.identifier'), rec.identifier)}
   ${field(t('record.isbn'), rec.isbn)}
   ${field(t('record.printRun'), rec.printRun)}
   ${field(t('record.languages'), rec.languages.map(lang).join(', '))}
-  ${field(t('record.subjects'), rec.subjects.join('; '))}
-  ${field(t('record.planTask'), rec.planTask ? html`${rec.planTask.title} <span class="muted">(${t('record.planTaskDeadline', { date: formatDate(rec.planTask.deadline, ctx.lang) })})</span>` : null)}
+  ${field(t('record.subjects'), rec.subjects.length ? catalogueText(ctx, rec.subjects.join('; ')) : null)}
+  ${field(t('record.planTask'), rec.planTask ? html`${catalogueText(ctx, rec.planTask.title)} <span class="muted">(${t('record.planTaskDeadline', { date: formatDate(rec.planTask.deadline, ctx.lang) })})</span>` : null)}
   ${field(t('record.description'), rec.description ? html`<span class="prewrap"${ctx.lang === 'vi' ? '' : html` lang="vi"`}>${rec.description}</span>` : null)}
   ${field(t('record.copyReceivedOn'), formatDate(rec.physicalCopy.receivedOn, ctx.lang))}
   ${field(t('record.copyCondition'), rec.physicalCopy.condition)}
@@ -346,7 +358,7 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
     ? html`<form method="post" action="/san-pham/${rec.id}/chuyen" class="transition-form">
     <input type="hidden" name="_csrf" value="${ctx.csrf}">
     ${actions.includes('return') ? html`<div class="form-row${reasonError ? ' has-error' : ''}"><label for="reason">${t('record.reason')}</label>
-      <textarea id="reason" name="reason" rows="2" aria-describedby="reason-help${reasonError ? ' reason-error' : ''}"${reasonError ? html` aria-invalid="true" autofocus` : ''}></textarea>
+      <textarea id="reason" name="reason" rows="2" aria-describedby="reason-help${reasonError ? ' reason-error' : ''}"${reasonError ? html` aria-invalid="true" autofocus` : reason ? html` autofocus` : ''}>${reason}</textarea>
       <p class="help" id="reason-help">${t('record.reasonHelp')}</p>${reasonError ? html`<p class="field-error" id="reason-error">${reasonError}</p>` : ''}</div>` : ''}
     <div class="button-row">${actions.map((a) => html`<button type="submit" name="action" value="${a}" class="${a === 'return' || a === 'withdraw' ? 'secondary' : ''}">${t(`action.${a}`)}</button>`)}</div>
   </form>`
@@ -362,7 +374,7 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
     });
   const history = staff
     ? html`<section class="history" aria-labelledby="hist-h"><h2 id="hist-h">${t('record.history')}</h2>
-  <div class="table-wrap" tabindex="0"><table>
+  <div class="table-wrap" tabindex="0" role="region" aria-labelledby="hist-h"><table>
     <thead><tr><th scope="col">${t('record.history.at')}</th><th scope="col">${t('record.history.actor')}</th><th scope="col">${t('record.history.action')}</th><th scope="col">${t('record.history.detail')}</th></tr></thead>
     <tbody>${readHistory(app.db.sqlite, 'product', rec.id).map(
       (h) => html`<tr><td>${formatDateTime(h.at, ctx.lang)}</td><td>${h.actor}</td><td>${historyAction(ctx, h.action)}</td><td class="small detail">${historyDetails(ctx, historyNames(), h)}</td></tr>`,
@@ -380,7 +392,7 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
 
   const body = html`<article class="record">
   <header class="record-head">
-    <p class="kicker"><span class="badge">${t(`type.${rec.type}`)}</span>${rec.agency ? html` · ${rec.agency.name}` : ''}${rec.year ? html` · ${rec.year}` : ''}</p>
+    <p class="kicker"><span class="badge">${t(`type.${rec.type}`)}</span>${rec.agency ? html` · ${catalogueText(ctx, rec.agency.name)}` : ''}${rec.year ? html` · ${rec.year}` : ''}</p>
     <h1>${catalogueText(ctx, rec.title)}</h1>
     ${rec.altTitle ? html`<p class="alt-title">${rec.altTitle}</p>` : ''}
   </header>
@@ -396,5 +408,8 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
   </div>
   ${history}
 </article>`;
+  // With workflow buttons, going Back to this page after an action must not show the buttons of
+  // the state before it (and the reason as typed, ready to be sent again): the browser asks anew.
+  if (actions.length > 0) ctx.reply.header('cache-control', 'private, no-store');
   return sendPage(ctx, { title: rec.title, body, scripts: ['record.js'], bodyClass: 'page-record' });
 }

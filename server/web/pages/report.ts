@@ -8,7 +8,7 @@ import { callApi } from '../api.ts';
 import { formatDate, q1, type PageCtx } from '../context.ts';
 import { listAgencies, submissionCounts } from '../data.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { notice, sendPage } from '../layout.ts';
+import { catalogueLang, catalogueText, notice, sendPage } from '../layout.ts';
 
 interface ReportTask {
   task: { id: number; code: string; title: string; deadline: string };
@@ -21,7 +21,7 @@ interface ReportTask {
 const STATUS_KEY = { on_time: 'report.onTime', late: 'report.late', missing: 'report.missing' } as const;
 
 /** Horizontal-free, accessible bar chart as SVG markup with a text equivalent (title + table). */
-export function barChart(id: string, title: string, bars: Array<{ label: string; value: number }>, opts: { width?: number; rotate?: boolean; empty?: string } = {}): SafeHtml {
+export function barChart(id: string, title: string, bars: Array<{ label: string; value: number }>, opts: { width?: number; rotate?: boolean; empty?: string; /** On each label (` lang="vi"` for agency names). */ labelAttr?: SafeHtml } = {}): SafeHtml {
   // Nothing to draw: say so instead of an empty axis.
   if (opts.empty !== undefined && bars.every((b) => b.value === 0)) {
     return html`<figure class="chart" aria-labelledby="${id}-cap"><figcaption id="${id}-cap">${title}</figcaption><p class="hint">${opts.empty}</p></figure>`;
@@ -37,7 +37,7 @@ export function barChart(id: string, title: string, bars: Array<{ label: string;
   const barW = Math.max(6, slot * 0.6);
   return html`<figure class="chart" aria-labelledby="${id}-cap">
   <figcaption id="${id}-cap">${title}</figcaption>
-  <div class="chart-scroll" tabindex="0"><svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="${id}-title" class="bar-chart">
+  <div class="chart-scroll" tabindex="0" role="region" aria-labelledby="${id}-cap"><svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="${id}-title" class="bar-chart">
     <title id="${id}-title">${title}: ${bars.map((b) => `${b.label} ${b.value}`).join(', ')}</title>
     <line x1="30" y1="${top + plotH}" x2="${width - 5}" y2="${top + plotH}" class="axis"></line>
     ${bars.map((b, i) => {
@@ -48,7 +48,7 @@ export function barChart(id: string, title: string, bars: Array<{ label: string;
       return html`<g><rect x="${x.toFixed(1)}" y="${y}" width="${barW.toFixed(1)}" height="${h}" class="bar"></rect>
       <text x="${cx.toFixed(1)}" y="${y - 4}" text-anchor="middle" class="value">${b.value}</text>
       ${opts.rotate
-        ? html`<text x="${cx.toFixed(1)}" y="${top + plotH + 12}" text-anchor="end" transform="rotate(-40 ${cx.toFixed(1)} ${top + plotH + 12})" class="label">${b.label.length > 18 ? `${b.label.slice(0, 17)}…` : b.label}</text>`
+        ? html`<text x="${cx.toFixed(1)}" y="${top + plotH + 12}" text-anchor="end" transform="rotate(-40 ${cx.toFixed(1)} ${top + plotH + 12})" class="label"${opts.labelAttr ?? ''}>${b.label.length > 18 ? `${b.label.slice(0, 17)}…` : b.label}</text>`
         : html`<text x="${cx.toFixed(1)}" y="${top + plotH + 16}" text-anchor="middle" class="label">${b.label}</text>`}</g>`;
     })}
   </svg></div>
@@ -84,12 +84,12 @@ export async function reportPage(app: FastifyInstance, ctx: PageCtx) {
 
   const matrix = tasks.length === 0
     ? html`<p class="empty">${res.status === 200 ? t('report.empty') : t('admin.unavailable')}</p>`
-    : html`<div class="table-wrap" tabindex="0"><table class="matrix">
-  <caption>${t('report.matrix')} — ${year}</caption>
+    : html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="matrix-cap"><table class="matrix">
+  <caption id="matrix-cap">${t('report.matrix')} — ${year}</caption>
   <thead><tr><th scope="col">${t('record.agency')}</th><th scope="col">${t('report.task')}</th></tr></thead>
   <tbody>${[...byAgency.values()].map(
-    (a) => html`<tr><th scope="row">${a.name}</th><td><ul class="cells">${a.tasks.map(
-      (tk) => html`<li class="cell status-${tk.status}"><span class="status-label">${t(STATUS_KEY[tk.status])}</span> ${tk.task.title} <span class="muted">(${t('report.deadline')}: ${formatDate(tk.task.deadline, ctx.lang)})</span></li>`,
+    (a) => html`<tr><th scope="row"${catalogueLang(ctx)}>${a.name}</th><td><ul class="cells">${a.tasks.map(
+      (tk) => html`<li class="cell status-${tk.status}"><span class="status-label">${t(STATUS_KEY[tk.status])}</span> ${catalogueText(ctx, tk.task.title)} <span class="muted">(${t('report.deadline')}: ${formatDate(tk.task.deadline, ctx.lang)})</span></li>`,
     )}</ul></td></tr>`,
   )}</tbody>
 </table></div>`;
@@ -109,7 +109,7 @@ ${res.status !== 200 && res.status !== 404 ? notice('error', t('err.generic', { 
 </ul>
 <div class="charts">
   ${barChart('chart-month', `${t('report.byMonth')} (${year})`, byMonth.map((v, i) => ({ label: String(i + 1), value: v })), { width: 560, empty: t('report.noSubmissions') })}
-  ${barChart('chart-agency', `${t('report.byAgency')} (${year})`, agencyBars, { rotate: true, empty: t('report.noSubmissions') })}
+  ${barChart('chart-agency', `${t('report.byAgency')} (${year})`, agencyBars, { rotate: true, empty: t('report.noSubmissions'), labelAttr: catalogueLang(ctx) })}
 </div>
 ${matrix}`;
   return sendPage(ctx, { title: t('report.title'), body, bodyClass: 'page-report' });

@@ -12,7 +12,7 @@ import { listAgencies } from '../data.ts';
 import { translator } from '../i18n.ts';
 import { PRODUCT_TYPES } from '../../db/schema.ts';
 import { html, markedSnippet, type SafeHtml } from '../html.ts';
-import { catalogueText, sendPage } from '../layout.ts';
+import { catalogueLang, catalogueText, sendPage } from '../layout.ts';
 
 /** How a passage's page is named: a PDF page, a slide of a deck, a section of an e-book, a sheet. */
 const ON_UNIT = { page: 'search.onPage', slide: 'search.onSlide', section: 'search.onSection', sheet: 'search.onSheet' } as const;
@@ -163,7 +163,7 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
   <ul>
     ${counts.slice(0, 30).map(([v, n]) => {
       const on = selected.includes(v);
-      return html`<li><a href="${toggle(s, f, v)}" class="facet-link${on ? ' is-on' : ''}" data-facet="${f}" data-value="${v}"${on ? html` aria-current="true"` : ''}><span class="facet-label">${label(f, v)}${on ? html`<span class="visually-hidden"> (${t('search.selected')})</span>` : ''}</span> <span class="count">${n}<span class="visually-hidden"> ${t('search.items', { n })}</span></span></a></li>`;
+      return html`<li><a href="${toggle(s, f, v)}" class="facet-link${on ? ' is-on' : ''}" data-facet="${f}" data-value="${v}"${on ? html` aria-current="true"` : ''}><span class="facet-label"${f === 'agency' ? catalogueLang(ctx) : ''}>${label(f, v)}${on ? html`<span class="visually-hidden"> (${t('search.selected')})</span>` : ''}</span> <span class="count">${n}<span class="visually-hidden"> ${t('search.items', { n })}</span></span></a></li>`;
     })}
   </ul>
 </section>`;
@@ -173,7 +173,7 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
   const chipsBlock = chips.length
     ? html`<div class="chips" aria-label="${t('search.activeFilters')}">
   <span class="chips-title">${t('search.activeFilters')}:</span>
-  ${chips.map(({ f, v }) => html`<a class="chip" href="${toggle(s, f, v)}" aria-label="${t('search.removeFilter', { label: `${t(`facet.${f}`)}: ${label(f, v)}` })}">${t(`facet.${f}`)}: ${label(f, v)} <span aria-hidden="true">×</span></a>`)}
+  ${chips.map(({ f, v }) => html`<a class="chip" href="${toggle(s, f, v)}" aria-label="${t('search.removeFilter', { label: `${t(`facet.${f}`)}: ${label(f, v)}` })}">${t(`facet.${f}`)}: ${f === 'agency' ? catalogueText(ctx, label(f, v)) : label(f, v)} <span aria-hidden="true">×</span></a>`)}
   <a class="chip chip-clear" href="${stateUrl({ ...s, filters: { type: [], agency: [], year: [], language: [] }, page: 1 })}">${t('search.clearFilters')}</a>
 </div>`
     : html``;
@@ -196,7 +196,7 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
     : html`<span class="thumb-placeholder">${t(`type.${h.type}`)}</span>`}</a>
   <div class="hit-body">
     <h3 class="hit-title"><a href="${href}">${catalogueText(ctx, h.title)}</a></h3>
-    <p class="hit-meta"><span class="badge">${t(`type.${h.type}`)}</span>${h.agency ? html` · <span>${h.agency.name}</span>` : ''}${h.year ? html` · <span>${h.year}</span>` : ''}</p>
+    <p class="hit-meta"><span class="badge">${t(`type.${h.type}`)}</span>${h.agency ? html` · <span${catalogueLang(ctx)}>${h.agency.name}</span>` : ''}${h.year ? html` · <span>${h.year}</span>` : ''}</p>
     ${h.snippets
       .filter((sn) => sn.field !== 'title')
       .slice(0, 2)
@@ -230,6 +230,7 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
       <input id="q" name="q" type="search" value="${s.q}" placeholder="${t('search.placeholder')}" autocomplete="off"
         role="combobox" aria-autocomplete="list" aria-expanded="false" aria-controls="q-suggestions" data-suggest="/goi-y">
       <ul id="q-suggestions" role="listbox" aria-label="${t('search.suggestions')}" hidden></ul>
+      <p id="q-suggest-count" class="visually-hidden" role="status" aria-live="polite" data-one="${t('search.suggestCount', { n: 1 })}" data-many="${t('search.suggestCount', { n: '{n}' })}" data-none="${t('search.suggestNone')}"></p>
     </div>
     ${hidden}
     ${s.sort ? html`<input type="hidden" name="sort" value="${s.sort}">` : ''}

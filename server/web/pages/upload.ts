@@ -1,17 +1,39 @@
 /**
  * `/nop` — submit a product: the record fields and several files (drag-and-drop or picker).
- * upload.js sends one multipart request to POST /api/products?onDuplicate=reject with a progress
- * bar per file, shows every refusal in Vietnamese, then follows the processing state.
+ *
+ * The form is a real multipart form posting to `/nop` (with the session's CSRF token in the
+ * query, as multipart forms do: server/plugins/csrf.ts), so it works without JavaScript: the
+ * post is handed, as it streams in, to POST /api/products in-process (the same pipeline, limits
+ * and codes), and answers 303 to the new record, or the form again with the refusal in the page
+ * language and the text fields as they were typed.
+ *
+ * With JavaScript, upload.js sends the same request to POST /api/products?onDuplicate=reject
+ * itself, with a progress bar per file, shows every refusal in place, then follows the
+ * processing state.
  */
 import type { FastifyInstance } from 'fastify';
+import { Transform } from 'node:stream';
 import { isStaff } from '../../auth/principal.ts';
-import { formatBytes, type PageCtx } from '../context.ts';
+import { multipartBoundary, readMultipart } from '../../ingest/multipart.ts';
+import { apiError, callApi } from '../api.ts';
+import { csrfOk, formatBytes, q1, type PageCtx } from '../context.ts';
 import { listAgencies, listPlanTasks } from '../data.ts';
-import { html, raw } from '../html.ts';
-import { notice, sendPage } from '../layout.ts';
-import { fieldMessage, formFieldNames, productFields } from './product-form.ts';
+import { html, raw, type SafeHtml } from '../html.ts';
+import { catalogueText, notice, sendPage } from '../layout.ts';
+import { fieldMessage, formFieldNames, productFields, type FieldErrors, type FormValues } from './product-form.ts';
 
-export async function uploadPage(app: FastifyInstance, ctx: PageCtx) {
+/** A form post that was refused: what was typed, and why. */
+interface UploadState {
+  values?: FormValues;
+  errors?: FieldErrors;
+  /** Refusals not tied to a field, in the page language. */
+  problems?: Array<string | SafeHtml>;
+  /** The post was refused because files were already in the store: offer to hand them in anyway. */
+  duplicate?: boolean;
+  status?: number;
+}
+
+export async function uploadPage(app: FastifyInstance, ctx: PageCtx, st: UploadState = {}) {
   const { t } = ctx;
   const staff = isStaff(ctx.principal);
   const limits = app.config.upload;
@@ -51,17 +73,28 @@ export async function uploadPage(app: FastifyInstance, ctx: PageCtx) {
     'processing.failed': t('processing.failed'),
     maxSize: formatBytes(limits.maxFileBytes, ctx.lang),
   };
-  // The submit button comes disabled and upload.js enables it: without JavaScript the form would
-  // post to the JSON API and end on a raw refusal, so the notice explains instead.
+  // Without JavaScript the browser posts the form to /nop, its controls in the page's order: every
+  // field must come before the file input (the API refuses a field after a file). After a duplicate refusal, the choice to hand the copy in anyway; else the
+  // form asks the API to refuse bytes already in the store, as upload.js does.
+  const problems = st.problems ?? [];
+  const duplicateChoice = st.duplicate
+    ? html`<fieldset class="duplicate-choice">
+      <legend>${t('upload.dupChoice')}</legend>
+      <div><input type="radio" id="dup-reject" name="onDuplicate" value="reject" checked> <label for="dup-reject">${t('upload.dupReject')}</label></div>
+      <div><input type="radio" id="dup-flag" name="onDuplicate" value="flag"> <label for="dup-flag">${t('upload.submitAnyway')}</label></div>
+      <p class="help">${t('upload.pickAgain')}</p>
+    </fieldset>`
+    : html`<input type="hidden" name="onDuplicate" value="reject">`;
   const body = html`<section>
   <h1>${t('upload.title')}</h1>
   <p>${t('upload.intro')}</p>
-  <noscript>${notice('info', t('upload.needJs'))}</noscript>
-  <form id="upload-form" class="product-form" method="post" action="/api/products?onDuplicate=reject" enctype="multipart/form-data" novalidate
+  <form id="upload-form" class="product-form" method="post" action="/nop?_csrf=${encodeURIComponent(ctx.csrf)}" enctype="multipart/form-data" novalidate
     data-max-bytes="${limits.maxFileBytes}" data-max-files="${limits.maxFiles}">
     <input type="hidden" name="_csrf" value="${ctx.csrf}">
     <script type="application/json" id="upload-messages">${raw(JSON.stringify(messages).replace(/</g, '\\u003c'))}</script>
-    ${productFields(ctx, { values: { languages: 'vi' }, errors: {}, agencies: listAgencies(app.db.sqlite), tasks, staff })}
+    ${problems.length > 0 ? html`<div class="notice notice-error" role="alert" id="upload-refused"><ul>${problems.map((p) => html`<li>${p}</li>`)}</ul></div>` : ''}
+    ${productFields(ctx, { values: st.values ?? { languages: 'vi' }, errors: st.errors ?? {}, agencies: listAgencies(app.db.sqlite), tasks, staff })}
+    ${duplicateChoice}
     <fieldset class="files-field">
       <legend>${t('upload.files')}</legend>
       <div class="dropzone" id="dropzone">
@@ -72,9 +105,124 @@ export async function uploadPage(app: FastifyInstance, ctx: PageCtx) {
       <ul class="file-list" id="file-list" aria-live="polite"></ul>
     </fieldset>
     <div class="upload-errors" id="upload-errors" role="alert"></div>
-    <div class="button-row"><button type="submit" id="upload-submit" disabled>${t('upload.submit')}</button></div>
+    <div class="button-row"><button type="submit" id="upload-submit">${t('upload.submit')}</button></div>
     <div class="upload-status" id="upload-status" role="status" aria-live="polite"></div>
   </form>
 </section>`;
-  return sendPage(ctx, { title: t('upload.title'), body, scripts: ['upload.js'], bodyClass: 'page-upload' });
+  return sendPage(ctx, { title: t('upload.title'), body, scripts: ['upload.js'], bodyClass: 'page-upload', status: st.status });
+}
+
+/** How much of the start of a form post is kept to show its text fields again after a refusal. */
+const KEPT_PREFIX_BYTES = 1024 * 1024;
+
+/**
+ * POST `/nop` — the upload form sent without JavaScript. The body streams on to POST /api/products
+ * (nothing is buffered but the start of the form, where the text fields are); a new record answers
+ * 303 to its page, a refusal the form again.
+ */
+export async function uploadPost(app: FastifyInstance, ctx: PageCtx) {
+  const { t } = ctx;
+  const req = ctx.req;
+  // The CSRF hook has already checked the query's `_csrf` for a session; this says so in the page.
+  if (!csrfOk(ctx, q1(ctx.query._csrf))) {
+    req.raw.resume();
+    return uploadPage(app, ctx, { problems: [t('err.CSRF')], status: 403 });
+  }
+  const boundary = req.isMultipart() ? multipartBoundary(req.headers['content-type']) : null;
+  if (boundary === null) {
+    req.raw.resume();
+    return uploadPage(app, ctx, { problems: [t('err.withCode', { code: 'NOT_MULTIPART' })], status: 415 });
+  }
+  // The start of the body is kept as it passes, to read the text fields back if the upload is refused.
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (keptBytes < KEPT_PREFIX_BYTES) {
+        const piece = chunk.subarray(0, KEPT_PREFIX_BYTES - keptBytes);
+        kept.push(Buffer.from(piece));
+        keptBytes += piece.length;
+      }
+      done(null, chunk);
+    },
+  });
+  // A browser that stops sending is dropped as the API drops its own uploads (the in-process
+  // request has no socket to time out): the aborted body ends the API's request with an error,
+  // and it removes its temp files.
+  const limits = app.config.upload;
+  const timed = typeof req.raw.setTimeout === 'function';
+  if (timed) req.raw.setTimeout(limits.idleTimeoutMs, () => req.raw.destroy(new Error('upload stalled')));
+  req.raw.on('error', (e) => tap.destroy(e));
+  req.raw.pipe(tap);
+  const headers: Record<string, string> = { 'content-type': String(req.headers['content-type']) };
+  if (req.headers['content-length']) headers['content-length'] = String(req.headers['content-length']);
+  const res = await callApi(app, ctx, 'POST', '/api/products', tap, headers).finally(() => {
+    if (timed) req.raw.setTimeout(0);
+  });
+  if (res.status === 201) return ctx.reply.redirect(`/san-pham/${Number(res.body.id)}?nop=1`, 303);
+
+  const staff = isStaff(ctx.principal);
+  const values = await typedFields(Buffer.concat(kept), boundary, new Set(formFieldNames(staff)), limits.maxFieldBytes);
+  const e = apiError(res);
+  const b = res.body as { fileName?: string; duplicates?: Array<{ fileName: string; existingProducts: Array<{ id: number; title: string | null }> }> };
+  const name = b.fileName ?? '';
+  const errors: FieldErrors = Object.fromEntries((e.errors ?? (e.field ? [{ field: e.field, message: e.message }] : [])).map((x) => [x.field, fieldMessage(ctx, x.field, x.message)]));
+  const fieldShown = Object.keys(errors).some((k) => formFieldNames(staff).includes(k));
+  let problems: Array<string | SafeHtml>;
+  if (fieldShown) problems = [t('err.VALIDATION_FAILED')];
+  else if (e.code === 'DUPLICATE_FILE') {
+    problems = (b.duplicates ?? []).map(
+      (d) => html`${t('err.DUPLICATE_FILE', { name: d.fileName })} ${d.existingProducts.map((p, i) => html`${i > 0 ? ', ' : ''}${p.title ? html`<a href="/san-pham/${p.id}">${catalogueText(ctx, p.title)}</a>` : t('err.DUPLICATE_HIDDEN', { id: p.id })}`)}`,
+    );
+  } else problems = [uploadRefusal(ctx, res.status, e.code, name)];
+  return uploadPage(app, ctx, { values, errors, problems, duplicate: e.code === 'DUPLICATE_FILE', status: res.status });
+}
+
+/** A refusal of POST /api/products in the page language (the messages upload.js shows, too). */
+function uploadRefusal(ctx: PageCtx, status: number, code: string, name: string): string {
+  const { t } = ctx;
+  switch (code) {
+    case 'FILE_TOO_LARGE':
+      return t('err.FILE_TOO_LARGE', { name, size: formatBytes(ctx.req.server.config.upload.maxFileBytes, ctx.lang) });
+    case 'TOO_MANY_FILES':
+      return t('err.TOO_MANY_FILES', { n: ctx.req.server.config.upload.maxFiles });
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return t('err.UNSUPPORTED_MEDIA_TYPE', { name });
+    case 'EMPTY_FILE':
+      return t('err.EMPTY_FILE', { name });
+    case 'NO_FILES':
+      return t('err.NO_FILES');
+    case 'CSRF_TOKEN_INVALID':
+      return t('err.CSRF');
+    case 'FIELD_TOO_LARGE':
+      return t('err.FIELD_TOO_LARGE');
+    case 'STORAGE_FULL':
+      return t('err.STORAGE_FULL');
+    case 'STORAGE_READ_ONLY':
+    case 'STORAGE_IO_ERROR':
+      return t('err.STORAGE_UNAVAILABLE');
+    default:
+      if (status === 401) return t('err.UNAUTHORIZED');
+      if (status === 403) return t('err.FORBIDDEN');
+      if (status === 429) return t('err.RATE_LIMITED');
+      if (status >= 500) return t('err.SERVER');
+      return t('err.withCode', { code });
+  }
+}
+
+/** The record's text fields from the start of a form post (those before the first file). */
+async function typedFields(prefix: Buffer, boundary: string, names: Set<string>, maxFieldBytes: number): Promise<FormValues> {
+  const values: FormValues = {};
+  const source = (async function* () {
+    yield prefix;
+  })()[Symbol.asyncIterator]();
+  try {
+    for await (const part of readMultipart(source, boundary, { maxFileBytes: 0, maxFiles: 0, maxFieldBytes, maxFields: 200, maxParts: 200 })) {
+      if (part.type === 'file') break;
+      if (names.has(part.name)) values[part.name] = values[part.name] === undefined ? part.value : `${values[part.name]}, ${part.value}`;
+    }
+  } catch {
+    // The kept start ends inside a field (or the form was malformed): what was read before is kept.
+  }
+  return values;
 }

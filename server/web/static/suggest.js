@@ -3,6 +3,8 @@
 // (keeping the other filters); on a subject it searches for the text.
 const input = document.getElementById('q');
 const list = document.getElementById('q-suggestions');
+// A polite live region says how many suggestions came (in the page language), as the list itself is silent.
+const count = document.getElementById('q-suggest-count');
 if (input && list) {
   let items = [];
   let active = -1;
@@ -16,6 +18,7 @@ if (input && list) {
     input.removeAttribute('aria-activedescendant');
     items = [];
     active = -1;
+    if (count) count.textContent = '';
   };
   const choose = (s) => {
     if (s.kind === 'title' && s.productId) {
@@ -49,6 +52,8 @@ if (input && list) {
         li.setAttribute('role', 'option');
         li.setAttribute('aria-selected', 'false');
         li.textContent = s.text; // text only: never HTML from the server
+        // Titles, agencies and subjects are the catalogue's Vietnamese, whatever the page language.
+        if (document.documentElement.lang !== 'vi') li.lang = 'vi';
         li.addEventListener('mousedown', (e) => {
           e.preventDefault();
           choose(s);
@@ -57,6 +62,10 @@ if (input && list) {
       }),
     );
     const open = suggestions.length > 0;
+    if (count) {
+      const n = suggestions.length;
+      count.textContent = n === 0 ? count.dataset.none : (n === 1 ? count.dataset.one : count.dataset.many).replace('{n}', String(n));
+    }
     list.hidden = !open;
     input.setAttribute('aria-expanded', open ? 'true' : 'false');
     active = -1;

@@ -20,8 +20,9 @@ if (form) {
   let busy = false;
   // Set by "submit anyway" after a duplicate refusal: the next request keeps the duplicate (flagged).
   let allowDuplicate = false;
-  // The page comes with the button disabled, so that without JavaScript nobody posts to the API.
-  submit.disabled = false;
+  // Without JavaScript the form posts to /nop itself; here the choice after a duplicate refusal is
+  // the "submit anyway" button, so the form's own choice (shown after a refusal without it) goes.
+  for (const c of form.querySelectorAll('.duplicate-choice')) c.remove();
 
   const sizeText = (n) => {
     const u = ['B', 'KB', 'MB', 'GB'];
@@ -186,6 +187,8 @@ if (form) {
     allowDuplicate = false;
     clearFieldErrors();
     showErrors([]);
+    // A refusal the server showed in the page (a post made without the script) is old news now.
+    document.getElementById('upload-refused')?.remove();
     statusEl.replaceChildren();
     const problems = entries.filter((e) => e.problem).map((e) => e.problem);
     if (entries.length === 0) problems.push(M.NO_FILES);
@@ -202,7 +205,9 @@ if (form) {
     let fieldBytes = 0;
     const enc = new TextEncoder();
     for (const c of form.elements) {
-      if (!c.name || c.type === 'file' || c.name === '_csrf' || c.disabled) continue;
+      // onDuplicate goes in the URL (reject, or flag after "submit anyway").
+      if (!c.name || c.type === 'file' || c.name === '_csrf' || c.name === 'onDuplicate' || c.disabled) continue;
+      if ((c.type === 'radio' || c.type === 'checkbox') && !c.checked) continue;
       if (c.value === '') continue;
       data.append(c.name, c.value);
       fieldBytes += enc.encode(c.value).length + c.name.length + 90;

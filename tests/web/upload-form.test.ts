@@ -1,0 +1,209 @@
+/**
+ * The upload form without JavaScript: a real multipart form posted to /nop, handed to the upload
+ * pipeline of POST /api/products, answered 303 to the new record or with the form again.
+ */
+import { readdir } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
+import { makePdf, randomBinary } from '../helpers/samples.ts';
+import { createUser, firstAgency, login, type Session } from './helpers.ts';
+
+/**
+ * Every control of the upload page's form as a browser sends it: in the page's order, empty ones
+ * too (an unchecked radio is not sent), the files last — the page must have its file input last.
+ */
+function browserForm(page: string, fields: Record<string, string>, files: Array<{ filename: string; data: Buffer; contentType?: string }>) {
+  const form = /<form id="upload-form"[\s\S]*?<\/form>/.exec(page)![0];
+  const controls = [...form.matchAll(/<(input|select|textarea)\b([^>]*)>/g)].map((m) => ({ tag: m[1], attrs: m[2], at: m.index }));
+  const names = controls.map((c) => /\bname="([^"]+)"/.exec(c.attrs)?.[1]).filter((n): n is string => n !== undefined);
+  expect(names.at(-1)).toBe('file');
+  const all: Record<string, string> = {};
+  for (const c of controls) {
+    const name = /\bname="([^"]+)"/.exec(c.attrs)?.[1];
+    if (!name || name === 'file') continue;
+    if (/type="radio"/.test(c.attrs) && !/\bchecked\b/.test(c.attrs)) continue;
+    const tail = form.slice(c.at);
+    const shown =
+      c.tag === 'input' ? /\bvalue="([^"]*)"/.exec(c.attrs)?.[1]
+      // A select sends its selected option, else its first one.
+      : c.tag === 'select' ? (/<option value="([^"]*)"[^>]*\bselected>/.exec(tail.slice(0, tail.indexOf('</select>'))) ?? /<option value="([^"]*)"/.exec(tail))?.[1]
+      : /^<textarea[^>]*>([^<]*)<\/textarea>/.exec(tail)?.[1];
+    all[name] = (shown ?? '').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  }
+  for (const [k, v] of Object.entries(fields)) all[k] = v;
+  return multipartBody(all, files);
+}
+
+describe('upload form without JavaScript', () => {
+  let t: TestApp;
+  let agency: Session;
+  const count = () => (t.app.db.sqlite.prepare('SELECT COUNT(*) AS n FROM products').get() as { n: number }).n;
+  const post = (session: Session, mp: { body: Buffer; headers: Record<string, string> }, query = `?_csrf=${encodeURIComponent(session.csrf)}`) =>
+    t.app.inject({ method: 'POST', url: `/nop${query}`, headers: { ...mp.headers, cookie: session.cookie }, payload: mp.body });
+  let uploadPage = '';
+  const browserPost = async (fields: Record<string, string>, files: Array<{ filename: string; data: Buffer; contentType?: string }>, query?: string) =>
+    post(agency, browserForm(uploadPage, fields, files), query);
+
+  beforeAll(async () => {
+    t = await makeTestApp({ jobs: { workers: 0 }, upload: { maxFileBytes: 64 * 1024 } });
+    const a = await firstAgency(t.app);
+    await createUser(t.app, 'can-bo-nop', 'agency', a.code);
+    agency = await login(t.app, 'can-bo-nop');
+    uploadPage = (await t.app.inject({ url: '/nop', headers: { cookie: agency.cookie } })).body;
+  });
+  afterAll(async () => t?.close());
+
+  it('is a multipart form posting to the page, with its button usable without a script', async () => {
+    const page = (await t.app.inject({ url: '/nop', headers: { cookie: agency.cookie } })).body;
+    expect(page).toContain(`action="/nop?_csrf=${encodeURIComponent(agency.csrf)}" enctype="multipart/form-data"`);
+    expect(page).toMatch(/<button type="submit" id="upload-submit">/);
+    expect(page).not.toContain('<noscript>');
+    expect(page).toContain('<input type="hidden" name="onDuplicate" value="reject">');
+  });
+
+  it('creates the record and answers 303 to its page', async () => {
+    const before = count();
+    const pdf = await makePdf(2, 'Bao cao tong ket');
+    const res = await browserPost({ type: 'book', title: 'Sách “Non nước Cao Bằng”', subjects: 'du lịch, lịch sử' }, [{ filename: 'non-nuoc.pdf', data: pdf, contentType: 'application/pdf' }]);
+    expect(res.statusCode).toBe(303);
+    const m = /^\/san-pham\/(\d+)\?nop=1$/.exec(String(res.headers.location));
+    expect(m).not.toBeNull();
+    expect(count()).toBe(before + 1);
+    const row = t.app.db.sqlite.prepare('SELECT title, state FROM products WHERE id = ?').get(Number(m![1])) as { title: string; state: string };
+    expect(row).toEqual({ title: 'Sách “Non nước Cao Bằng”', state: 'submitted' });
+    const page = (await t.app.inject({ url: String(res.headers.location), headers: { cookie: agency.cookie } })).body;
+    expect(page).toContain(`Đã nộp thành công. Mã hồ sơ: ${m![1]}.`);
+  });
+
+  it('takes an archivist form with the staff fields (agency, physical copy, access) as the browser sends it', async () => {
+    await createUser(t.app, 'luu-tru-nop', 'archivist');
+    const archivist = await login(t.app, 'luu-tru-nop');
+    const page = (await t.app.inject({ url: '/nop', headers: { cookie: archivist.cookie } })).body;
+    expect(page).toContain('id="f-agency"');
+    const a = await firstAgency(t.app);
+    const res = await post(archivist, browserForm(page, { type: 'leaflet', title: 'Áp phích “Ngày hội Đại đoàn kết”', agency: a.code, copyShelf: 'Kệ A-3' }, [{ filename: 'ap-phich.pdf', data: await makePdf(1, 'ap phich') }]));
+    expect(res.statusCode, [...res.body.matchAll(/<p class="field-error" id="([^"]+)">([^<]*)/g)].map((m) => m[1] + ' ' + m[2]).join('; ')).toBe(303);
+    const id = Number(/(\d+)/.exec(String(res.headers.location))![1]);
+    const row = t.app.db.sqlite.prepare('SELECT p.title, a.code FROM products p JOIN agencies a ON a.id = p.agency_id WHERE p.id = ?').get(id) as { title: string; code: string };
+    expect(row).toEqual({ title: 'Áp phích “Ngày hội Đại đoàn kết”', code: a.code });
+  });
+
+  it('shows a refused file in the page language, keeps what was typed, and stores nothing', async () => {
+    const before = count();
+    const typed = { type: 'leaflet', title: 'Tờ rơi “Phòng chống cháy rừng” & <b>', description: 'Mô tả dài\nhai dòng' };
+    const res = await browserPost(typed, [{ filename: 'chay-rung.exe', data: randomBinary(2048, 7) }]);
+    expect(res.statusCode).toBe(415);
+    expect(res.headers['content-type']).toMatch(/text\/html/);
+    expect(res.body).toContain('Không nhận loại tệp của “chay-rung.exe”');
+    expect(res.body).toContain('value="Tờ rơi “Phòng chống cháy rừng” &amp; &lt;b&gt;"');
+    expect(res.body).toContain('>Mô tả dài\nhai dòng</textarea>');
+    expect(res.body).toMatch(/<option value="leaflet" selected>/);
+    expect(count()).toBe(before);
+    expect(await readdir(join(t.dataDir, 'tmp')).catch(() => [])).toEqual([]);
+
+    const en = await browserPost(typed, [{ filename: 'lon.pdf', data: Buffer.concat([await makePdf(1), randomBinary(70 * 1024, 3)]) }], `?_csrf=${encodeURIComponent(agency.csrf)}&lang=en`);
+    expect(en.statusCode).toBe(413);
+    expect(en.body).toContain('File “lon.pdf” is too large: each file may be at most 64 KB.');
+    expect(count()).toBe(before);
+  });
+
+  it('shows a missing title next to its field', async () => {
+    const res = await browserPost({ type: 'book', description: 'Giữ lại mô tả' }, [{ filename: 'a.pdf', data: await makePdf(1, 'thieu tieu de') }]);
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toMatch(/<input id="f-title" name="title" type="text" value="" required maxlength="500" aria-describedby="title-error" aria-invalid="true" autofocus>/);
+    expect(res.body).toContain('id="title-error"');
+    expect(res.body).toContain('>Giữ lại mô tả</textarea>');
+  });
+
+  it('names the record a duplicate file is already in, and hands the copy in flagged when asked', async () => {
+    const pdf = await makePdf(3, 'Ban trung lap');
+    const first = await browserPost({ type: 'book', title: 'Bản gốc' }, [{ filename: 'goc.pdf', data: pdf }]);
+    const firstId = Number(/(\d+)/.exec(String(first.headers.location))![1]);
+    const before = count();
+    const again = await browserPost({ type: 'book', title: 'Bản nộp lại' }, [{ filename: 'lai.pdf', data: pdf }]);
+    expect(again.statusCode).toBe(409);
+    expect(again.body).toContain('Tệp “lai.pdf” trùng với sản phẩm đã có trong kho:');
+    expect(again.body).toContain(`<a href="/san-pham/${firstId}">Bản gốc</a>`);
+    expect(again.body).toContain('<input type="radio" id="dup-flag" name="onDuplicate" value="flag">');
+    expect(again.body).toContain('value="Bản nộp lại"');
+    expect(again.body).not.toContain('<input type="hidden" name="onDuplicate"');
+    expect(count()).toBe(before);
+
+    // The refused page's own form, the files picked again and "submit anyway" chosen.
+    const flagged = await post(agency, browserForm(again.body, { onDuplicate: 'flag' }, [{ filename: 'lai.pdf', data: pdf }]));
+    expect(flagged.statusCode).toBe(303);
+    expect(count()).toBe(before + 1);
+  });
+
+  it('refuses a post without the session CSRF token and stores nothing', async () => {
+    const before = count();
+    const res = await browserPost({ type: 'book', title: 'Giả mạo' }, [{ filename: 'g.pdf', data: await makePdf(1, 'gia mao') }], '?_csrf=sai');
+    expect(res.statusCode).toBe(403);
+    expect(res.body).toContain('Biểu mẫu đã hết hạn hoặc không hợp lệ');
+    expect(count()).toBe(before);
+  });
+
+  it('drops a form post whose browser stops sending, and keeps nothing', async () => {
+    const s2 = await makeTestApp({ jobs: { workers: 0 }, upload: { idleTimeoutMs: 1000 } });
+    try {
+      await s2.app.listen({ host: '127.0.0.1', port: 0 });
+      const port = (s2.app.server.address() as { port: number }).port;
+      const a = await firstAgency(s2.app);
+      await createUser(s2.app, 'can-bo-mat-mang', 'agency', a.code);
+      const session = await login(s2.app, 'can-bo-mat-mang');
+      const page = (await s2.app.inject({ url: '/nop', headers: { cookie: session.cookie } })).body;
+      const big = Buffer.concat([await makePdf(1, 'mat mang'), randomBinary(1024 * 1024, 5)]);
+      const { body, headers } = browserForm(page, { type: 'book', title: 'Mất mạng giữa chừng' }, [{ filename: 'dung.pdf', data: big }]);
+      const head = Object.entries({ ...headers, 'content-length': String(body.length), cookie: session.cookie }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
+      const sock = connect({ host: '127.0.0.1', port });
+      sock.on('error', () => {});
+      const t0 = Date.now();
+      const closed = new Promise<number>((resolve) => sock.on('close', () => resolve(Date.now() - t0)));
+      sock.write(`POST /nop?_csrf=${encodeURIComponent(session.csrf)} HTTP/1.1\r\nhost: 127.0.0.1\r\n${head}\r\n\r\n`);
+      sock.write(body.subarray(0, Math.floor(body.length / 2)));
+      const tmp = join(s2.dataDir, 'tmp');
+      for (let i = 0; i < 200 && (await readdir(tmp).catch(() => [])).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect((await readdir(tmp)).length).toBe(1);
+      const ms = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 10_000))]);
+      sock.destroy();
+      expect(ms).toBeGreaterThan(900);
+      for (let i = 0; i < 200 && (await readdir(tmp)).length > 0; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(await readdir(tmp)).toEqual([]);
+      expect((s2.app.db.sqlite.prepare('SELECT COUNT(*) AS n FROM products').get() as { n: number }).n).toBe(0);
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    } finally {
+      await s2.close();
+    }
+  });
+
+  it('keeps nothing from a form post whose browser goes away mid-upload', async () => {
+    const s2 = await makeTestApp({ jobs: { workers: 0 } });
+    try {
+      await s2.app.listen({ host: '127.0.0.1', port: 0 });
+      const port = (s2.app.server.address() as { port: number }).port;
+      const a = await firstAgency(s2.app);
+      await createUser(s2.app, 'can-bo-dong-tab', 'agency', a.code);
+      const session = await login(s2.app, 'can-bo-dong-tab');
+      const page = (await s2.app.inject({ url: '/nop', headers: { cookie: session.cookie } })).body;
+      const big = Buffer.concat([await makePdf(1, 'dong tab'), randomBinary(1024 * 1024, 6)]);
+      const { body, headers } = browserForm(page, { type: 'book', title: 'Đóng thẻ giữa chừng' }, [{ filename: 'dong.pdf', data: big }]);
+      const head = Object.entries({ ...headers, 'content-length': String(body.length), cookie: session.cookie }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
+      const sock = connect({ host: '127.0.0.1', port });
+      sock.on('error', () => {});
+      sock.write(`POST /nop?_csrf=${encodeURIComponent(session.csrf)} HTTP/1.1\r\nhost: 127.0.0.1\r\n${head}\r\n\r\n`);
+      sock.write(body.subarray(0, Math.floor(body.length / 2)));
+      const tmp = join(s2.dataDir, 'tmp');
+      for (let i = 0; i < 200 && (await readdir(tmp).catch(() => [])).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect((await readdir(tmp)).length).toBe(1);
+      sock.destroy();
+      for (let i = 0; i < 200 && (await readdir(tmp)).length > 0; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(await readdir(tmp)).toEqual([]);
+      expect((s2.app.db.sqlite.prepare('SELECT COUNT(*) AS n FROM products').get() as { n: number }).n).toBe(0);
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    } finally {
+      await s2.close();
+    }
+  });
+});
