@@ -84,46 +84,60 @@ export function createIngestService(deps: IngestDeps): IngestService {
     return out;
   };
 
-  const writeRecord = sqlite.transaction(
-    (principal: Principal | null, fields: ProductInsert, files: ReceivedFile[], duplicates: DuplicateInfo[]) => {
-      const cols = Object.entries(fields).filter(([, v]) => v !== undefined);
-      const colNames = cols.map(([k]) => toSnake(k));
-      if (principal?.userId != null) {
-        colNames.push('created_by');
-        cols.push(['createdBy', principal.userId]);
-      }
-      // One flag per other product, naming the first file it shares.
-      const sameFile = duplicates
-        .flatMap((d) => d.existingProductIds.map((productId) => ({ kind: 'same_file', productId, sha256: d.sha256, detail: d.fileName })))
-        .filter((f, i, all) => all.findIndex((g) => g.productId === f.productId) === i);
-      // Title-similarity and same-plan-task flags (catalogue/duplicates.ts).
-      const likely = findLikelyDuplicates(sqlite, { title: fields.title, planTaskId: fields.planTaskId ?? null }, null, new Set(sameFile.map((f) => f.productId)));
-      const flags = [...sameFile, ...likely];
-      if (flags.length > 0) {
-        colNames.push('duplicate_flags');
-        cols.push(['duplicateFlags', JSON.stringify(flags)]);
-      }
-      const info = cached(sqlite, `INSERT INTO products (${colNames.join(', ')}) VALUES (${colNames.map(() => '?').join(', ')})`)
-        .run(...cols.map(([, v]) => v as unknown));
-      const productId = Number(info.lastInsertRowid);
-      files.forEach((f, i) => {
-        insertBlob.run({ sha256: f.sha256, size: f.size, mediaType: f.info.mediaType, kind: f.info.kind });
-        insertFile.run(productId, f.sha256, f.originalName, f.clientMediaType, i);
-        for (const kind of JOB_KINDS) insertJob.run(f.sha256, kind, deps.maxAttempts);
-      });
-      insertAudit.run(
-        principal?.userId ?? null,
-        principal?.username ?? 'anonymous',
-        'create',
-        'product',
-        String(productId),
-        JSON.stringify({
-          title: [null, fields.title],
-          type: [null, fields.type],
-          files: [null, files.map((f) => ({ name: f.originalName, sha256: f.sha256, size: f.size, mediaType: f.info.mediaType }))],
-        }),
-      );
-      return productId;
+  const insertRecord = (principal: Principal | null, fields: ProductInsert, files: ReceivedFile[], duplicates: DuplicateInfo[]): number => {
+    const cols = Object.entries(fields).filter(([, v]) => v !== undefined);
+    const colNames = cols.map(([k]) => toSnake(k));
+    if (principal?.userId != null) {
+      colNames.push('created_by');
+      cols.push(['createdBy', principal.userId]);
+    }
+    // One flag per other product, naming the first file it shares.
+    const sameFile = duplicates
+      .flatMap((d) => d.existingProductIds.map((productId) => ({ kind: 'same_file', productId, sha256: d.sha256, detail: d.fileName })))
+      .filter((f, i, all) => all.findIndex((g) => g.productId === f.productId) === i);
+    // Title-similarity and same-plan-task flags (catalogue/duplicates.ts).
+    const likely = findLikelyDuplicates(sqlite, { title: fields.title, planTaskId: fields.planTaskId ?? null }, null, new Set(sameFile.map((f) => f.productId)));
+    const flags = [...sameFile, ...likely];
+    if (flags.length > 0) {
+      colNames.push('duplicate_flags');
+      cols.push(['duplicateFlags', JSON.stringify(flags)]);
+    }
+    const info = cached(sqlite, `INSERT INTO products (${colNames.join(', ')}) VALUES (${colNames.map(() => '?').join(', ')})`)
+      .run(...cols.map(([, v]) => v as unknown));
+    const productId = Number(info.lastInsertRowid);
+    files.forEach((f, i) => {
+      insertBlob.run({ sha256: f.sha256, size: f.size, mediaType: f.info.mediaType, kind: f.info.kind });
+      insertFile.run(productId, f.sha256, f.originalName, f.clientMediaType, i);
+      for (const kind of JOB_KINDS) insertJob.run(f.sha256, kind, deps.maxAttempts);
+    });
+    insertAudit.run(
+      principal?.userId ?? null,
+      principal?.username ?? 'anonymous',
+      'create',
+      'product',
+      String(productId),
+      JSON.stringify({
+        title: [null, fields.title],
+        type: [null, fields.type],
+        files: [null, files.map((f) => ({ name: f.originalName, sha256: f.sha256, size: f.size, mediaType: f.info.mediaType }))],
+      }),
+    );
+    return productId;
+  };
+
+  /**
+   * The duplicate check and the record's write, in one transaction that takes the write lock at
+   * its start (IMMEDIATE): another process writing the same bytes (an import beside the server)
+   * cannot commit between the check and the write.
+   */
+  const checkAndWrite = sqlite.transaction(
+    (principal: Principal | null, fields: ProductInsert, files: ReceivedFile[], rejectDuplicates: boolean): { productId: number; duplicates: DuplicateInfo[] } => {
+      const existing = findExisting(files.map((f) => f.sha256));
+      if (rejectDuplicates && existing.size > 0) throw new DuplicateFilesError(existing);
+      const duplicates: DuplicateInfo[] = files
+        .filter((f) => existing.has(f.sha256))
+        .map((f) => ({ sha256: f.sha256, fileName: f.originalName, existingProductIds: existing.get(f.sha256)! }));
+      return { productId: insertRecord(principal, fields, files, duplicates), duplicates };
     },
   );
 
@@ -159,13 +173,9 @@ export function createIngestService(deps: IngestDeps): IngestService {
           const { created } = await blobStore.putFile(f.tempPath, f.sha256, { absentFromCatalogue: blobKnownStmt.get(f.sha256) === undefined });
           if (created) newBlobs.push(f.sha256);
         }
-        // From here to the record's write nothing awaits: no other upload can commit in between.
-        const existing = findExisting(files.map((f) => f.sha256));
-        if (opts.rejectDuplicates && existing.size > 0) throw new DuplicateFilesError(existing);
-        const duplicates: DuplicateInfo[] = files
-          .filter((f) => existing.has(f.sha256))
-          .map((f) => ({ sha256: f.sha256, fileName: f.originalName, existingProductIds: existing.get(f.sha256)! }));
-        const productId = writeRecord(principal, fields, files, duplicates);
+        // From here to the record's write nothing awaits: no other upload of this process can
+        // commit in between, and the transaction keeps other processes out.
+        const { productId, duplicates } = checkAndWrite.immediate(principal, fields, files, opts.rejectDuplicates === true);
         const result = { productId, duplicates, newBlobs };
         deps.onCommitted?.(result);
         return result;
