@@ -1191,12 +1191,13 @@ export function createSearchService(deps: SearchDeps): SearchService {
     }
     // Words written out whose abbreviation some record writes (`ủy ban nhân dân` → UBND): each of the
     // words also matches the abbreviation, so a record writing "UBND" matches them all (a OR (b AND c) =
-    // (a OR b) AND (a OR c)); it scores OTHER_FORM_FACTOR of one word. Abbreviations of two letters are
-    // not looked for this way (a record's "NQ/TW" is a document number).
+    // (a OR b) AND (a OR c)); in each group it scores OTHER_FORM_FACTOR of what the word would, and it
+    // earns no pair boost. Abbreviations of two letters are not looked for this way (a record's "NQ/TW"
+    // is a document number).
     const contracted = new Map<number, Alt>();
     for (const [at, ab] of contractionsIn(parsed.terms.map((t, i) => (t.quoted || optionalAt.has(i) ? '' : t.folded)))) {
       if (!termSeen(ab.abbr, seen)) continue;
-      for (let k = 0; k < ab.words.length; k++) contracted.set(at + k, { term: ab.abbr, factor: OTHER_FORM_FACTOR / ab.words.length });
+      for (let k = 0; k < ab.words.length; k++) contracted.set(at + k, { term: ab.abbr, factor: OTHER_FORM_FACTOR });
       expansions.push({ from: ab.words.join(' '), to: ab.abbr, display: ab.written });
     }
     /**
@@ -1208,9 +1209,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
       keptAt.push(kept.length);
       const m = words.length - 1;
       for (let k = 0; k < m; k++) {
-        const alts: Alt[] = [];
+        const alts: Alt[] = [{ term: `${words[k]} ${words[k + 1]}`, factor: pairFactor / m }];
         if (typed !== null) alts.push({ term: typed, factor: 1 / m });
-        alts.push({ term: `${words[k]} ${words[k + 1]}`, factor: pairFactor / m });
         groups.push(alts);
         bound.push(k > 0);
         chained.push(true);
@@ -1219,11 +1219,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
         ftsGroups.push(alts.map((a) => a.term.replace(' ', '_')));
       }
       for (const w of words) matcher.terms.add(w);
-      if (typed !== null) {
-        matcher.terms.add(typed);
-        // The form typed ranks above the words written out, other things equal.
-        boosts.push({ term: typed, factor: EXACT_BOOST });
-      }
+      // The form typed scores in full over the groups, the words written out pairFactor of their pairs' score.
+      if (typed !== null) matcher.terms.add(typed);
     };
     for (const [i, t] of parsed.terms.entries()) {
       // An abbreviation typed on its own (not in a document number such as `QĐ-UBND`): also its words,
@@ -2174,41 +2171,36 @@ export function createSearchService(deps: SearchDeps): SearchService {
   }
 
   /**
-   * How a correction's folded syllables (`h mong`) are written, for a reader: as a hit's title, other
-   * title, subjects or description writes them side by side (`H'Mông`, `Hồ Chí Minh`: at most one
-   * character between two syllables; a single syllable in lower case), else each syllable in its most frequent marked spelling in the
-   * catalogue fields (`lục`), else as folded.
+   * How a correction's folded syllables (`h mong`) are written, for a reader: as one of the first hits'
+   * title, other title, subjects, description or snippet (a passage of its file's text) writes them side
+   * by side (`H'Mông`, `Hồ Chí Minh`: at most one character between two syllables; a single syllable in
+   * lower case), else as folded: marks guessed syllable by syllable would often be wrong
+   * (`chutichhochiminh` → "chủ tịch hỗ chì mình").
    */
   function spellingOf(to: string, hits: SearchHit[], rows: Map<number, ProductTextRow> | undefined): string {
     const want = to.split(' ');
-    if (rows !== undefined) {
-      for (const h of hits.slice(0, 5)) {
-        const row = rows.get(h.id);
-        if (row === undefined) continue;
-        for (const raw of [row.title, row.alt_title, row.subjects, row.description]) {
-          if (raw === null || raw === '') continue;
-          const text = raw.normalize('NFC');
-          const toks = tokenize(text);
-          for (let i = 0; i + want.length <= toks.length; i++) {
-            let k = 0;
-            while (k < want.length && toks[i + k].folded === want[k] && (k === 0 || toks[i + k].start - toks[i + k - 1].end <= 1)) k++;
-            // One syllable in lower case (it stands in the reader's query); a name keeps its capitals.
-            if (k === want.length) return k === 1 ? toks[i].text.toLowerCase() : text.slice(toks[i].start, toks[i + k - 1].end);
-          }
-        }
+    const find = (raw: string | null): string | null => {
+      if (raw === null || raw === '') return null;
+      const text = raw.normalize('NFC');
+      const toks = tokenize(text);
+      for (let i = 0; i + want.length <= toks.length; i++) {
+        let k = 0;
+        while (k < want.length && toks[i + k].folded === want[k] && (k === 0 || toks[i + k].start - toks[i + k - 1].end <= 1)) k++;
+        // One syllable in lower case (it stands in the reader's query); a name keeps its capitals.
+        if (k === want.length) return k === 1 ? toks[i].text.toLowerCase() : text.slice(toks[i].start, toks[i + k - 1].end);
+      }
+      return null;
+    };
+    for (const h of hits.slice(0, 5)) {
+      const row = rows?.get(h.id);
+      const texts = row === undefined ? [] : [row.title, row.alt_title, row.subjects, row.description];
+      for (const sn of h.snippets) texts.push(unmark(sn.text));
+      for (const raw of texts) {
+        const found = find(raw);
+        if (found !== null) return found;
       }
     }
-    return want
-      .map((w) => {
-        let best = w;
-        let bestDf = 0;
-        for (const sp of fields.exactSpellings(w)) {
-          const df = fields.df('=' + sp);
-          if (df > bestDf) [best, bestDf] = [sp, df];
-        }
-        return best;
-      })
-      .join(' ');
+    return to;
   }
 
   function suggest(q: string, viewer: Principal | null, limit = 8): Suggestion[] {
@@ -2332,6 +2324,10 @@ export function dateKey(releaseDate: string | null, year: number | null, created
   const main = releaseDate ?? (year !== null ? String(year).padStart(4, '0') : '');
   return `${main}\u0001${createdAt}`;
 }
+
+/** A snippet's text as written: its `<mark>` tags removed and what escapeHtml escapes restored. */
+const unmark = (html: string): string =>
+  html.replace(/<\/?mark>/g, '').replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!);
 
 /** First and last syllable of a query term (a split word's term is a pair: `h mong`). */
 const firstSyllable = (term: string): string => {

@@ -111,6 +111,8 @@ describe('words of three or more syllables typed as one', () => {
     expect(r.hits.map((h) => h.id)).toEqual([hcm]);
     expect(r.corrections).toEqual([{ from: 'hochiminh', to: 'ho chi minh', display: 'Hồ Chí Minh' }]);
     expect(r.hits[0].snippets[0].text).toContain('<mark>Hồ</mark> <mark>Chí</mark> <mark>Minh</mark>');
+    // With no hit on the page to read it from, the syllables as searched, not marks guessed one by one.
+    expect(search.search({ q: 'hochiminh', page: 2 }, null).corrections).toEqual([{ from: 'hochiminh', to: 'ho chi minh', display: 'ho chi minh' }]);
     expect(ids('hochiminh cao bang')).toEqual([hcm]);
     expect(ids('tuyentruyenmieng')).toEqual([]);
     const mieng = add('Tài liệu tuyên truyền miệng tháng 5');
