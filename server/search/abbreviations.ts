@@ -80,19 +80,14 @@ export function abbreviationOf(folded: string): Abbreviation | undefined {
 }
 
 /**
- * Abbreviations written out in a run of folded query words: `[start, abbreviation]` for each, longest
- * first at each position, never overlapping (`uy ban nhan dan tinh` → UBND at 0).
+ * Abbreviations written out in a run of folded query words: `[start, abbreviation]` for each, nested
+ * ones too (`uy ban mat tran to quoc` → UBMTTQ at 0 and MTTQ at 2, so a record writing "Ủy ban MTTQ"
+ * is found; `dang cong san viet nam` → ĐCSVN and ĐCS at 0).
  */
 export function contractionsIn(words: readonly string[]): Array<[number, Abbreviation]> {
   const out: Array<[number, Abbreviation]> = [];
-  for (let i = 0; i < words.length; ) {
-    const found = BY_FIRST_WORD.get(words[i])?.find((a) => a.words.every((w, k) => words[i + k] === w));
-    if (found === undefined) {
-      i++;
-      continue;
-    }
-    out.push([i, found]);
-    i += found.words.length;
+  for (let i = 0; i < words.length; i++) {
+    for (const a of BY_FIRST_WORD.get(words[i]) ?? []) if (a.words.every((w, k) => words[i + k] === w)) out.push([i, a]);
   }
   return out;
 }

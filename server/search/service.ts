@@ -1194,10 +1194,14 @@ export function createSearchService(deps: SearchDeps): SearchService {
     // (a OR b) AND (a OR c)); in each group it scores OTHER_FORM_FACTOR of what the word would, and it
     // earns no pair boost. Abbreviations of two letters are not looked for this way (a record's "NQ/TW"
     // is a document number).
-    const contracted = new Map<number, Alt>();
+    const contracted = new Map<number, Alt[]>();
     for (const [at, ab] of contractionsIn(parsed.terms.map((t, i) => (t.quoted || optionalAt.has(i) ? '' : t.folded)))) {
       if (!termSeen(ab.abbr, seen)) continue;
-      for (let k = 0; k < ab.words.length; k++) contracted.set(at + k, { term: ab.abbr, factor: OTHER_FORM_FACTOR });
+      for (let k = 0; k < ab.words.length; k++) {
+        const list = contracted.get(at + k) ?? [];
+        list.push({ term: ab.abbr, factor: OTHER_FORM_FACTOR });
+        contracted.set(at + k, list);
+      }
       expansions.push({ from: ab.words.join(' '), to: ab.abbr, display: ab.written });
     }
     /**
@@ -1257,10 +1261,13 @@ export function createSearchService(deps: SearchDeps): SearchService {
         // Snippets mark any word starting with an unmarked prefix; a marked one marks its completions only.
         if (!t.marked) matcher.prefixes.push(t.folded);
       }
+      // A word of an abbreviation written out (`đảng` of `Đảng Cộng sản`) that no record holds is not a
+      // typo when some record writes the abbreviation: it is matched by that alone.
+      const other = contracted.get(i);
       // Two syllables typed as one word, as names of peoples often are (`hmong` for H'Mông, `ede` for
       // Ê-đê) or a phrase typed without its space (`caobang`): the pair, when some record holds the two
       // side by side, rather than a typo correction to another word (`hmong` → hướng).
-      if (alts.length === 0 && !t.quoted) {
+      if (alts.length === 0 && !t.quoted && other === undefined) {
         const split = splitJoined(t.folded, sees ?? exists);
         if (split !== null) {
           alts.push({ term: split, factor: 1 });
@@ -1275,7 +1282,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
           }
         }
       }
-      if (alts.length === 0) {
+      if (alts.length === 0 && other === undefined) {
         let cands = vocab.corrections(t.folded, 10);
         cands = cands.filter((c) => termSeen(c.term, sees ?? exists));
         // A spelling that stands next to a typed neighbour somewhere comes before more frequent ones that
@@ -1287,9 +1294,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
         for (const c of cands) alts.push({ term: c.term, factor: c.distance === 1 ? 0.7 : 0.45 });
         if (cands.length > 0) corrections.push({ from: t.folded, to: cands[0].term });
       }
-      const other = contracted.get(i);
       // Second, so the text index (which takes the first few alternatives) asks for it too.
-      if (other !== undefined) alts.splice(Math.min(1, alts.length), 0, other);
+      if (other !== undefined) alts.splice(Math.min(1, alts.length), 0, ...other);
       // An edge word read as cut off: it adds score where it occurs, nothing requires it.
       if (optionalAt.has(i) && alts.length > 0) {
         for (const a of alts) {

@@ -62,6 +62,18 @@ describe('abbreviations', () => {
     }
   });
 
+  it('finds a record mixing the forms ("Ủy ban MTTQ") by the words written out, nested abbreviations included', () => {
+    const mixed = add('Ủy ban MTTQ Việt Nam tỉnh phát động thi đua');
+    const full = add('Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh Cao Bằng');
+    add('Ủy ban kiểm tra phát động thi đua');
+    expect(sorted(ids('Ủy ban Mặt trận Tổ quốc'))).toEqual(sorted([mixed, full]));
+    const r = search.search({ q: 'uy ban mat tran to quoc' }, null);
+    expect(r.hits[0].id).toBe(full);
+    expect(r.expansions).toEqual([{ from: 'mat tran to quoc', to: 'mttq', display: 'MTTQ' }]);
+    const dcs = add('Lịch sử ĐCS Việt Nam');
+    expect(ids('Đảng Cộng sản Việt Nam')).toEqual([dcs]);
+  });
+
   it('reads HĐND and HDND, MTTQ, THPT, CNXH and XHCN, and TW typed alone', () => {
     const hdnd = add('Nghị quyết của Hội đồng nhân dân tỉnh');
     const mttq = add('Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh Cao Bằng tuyên truyền bầu cử');
