@@ -1202,7 +1202,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
         list.push({ term: ab.abbr, factor: OTHER_FORM_FACTOR });
         contracted.set(at + k, list);
       }
-      expansions.push({ from: ab.words.join(' '), to: ab.abbr, display: ab.written });
+      if (!expansions.some((e) => e.to === ab.abbr)) expansions.push({ from: ab.words.join(' '), to: ab.abbr, display: ab.written });
     }
     /**
      * One typed word searched as several syllables standing together (`words`): one group per adjacent
@@ -1234,7 +1234,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
         const w = ab.words;
         if (w.slice(1).every((b, k) => termSeen(`${w[k]} ${b}`, seen, `${w[k]}_${b}`))) {
           pushChain(t, w, termSeen(ab.abbr, heldBy) ? ab.abbr : null, OTHER_FORM_FACTOR);
-          expansions.push({ from: ab.abbr, to: w.join(' '), display: ab.display });
+          if (!expansions.some((e) => e.from === ab.abbr)) expansions.push({ from: ab.abbr, to: w.join(' '), display: ab.display });
           continue;
         }
       }

@@ -12,11 +12,11 @@ import { readFileSync } from 'node:fs';
 let db: Database_;
 let search: SearchService;
 
-const add = (title: string, description: string | null = null) => {
+const add = (title: string, description: string | null = null, state = 'published') => {
   const id = Number(
     db.sqlite
       .prepare('INSERT INTO products(title, type, description, languages, state, access) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(title, 'book', description, JSON.stringify(['vi']), 'published', 'public').lastInsertRowid,
+      .run(title, 'book', description, JSON.stringify(['vi']), state, 'public').lastInsertRowid,
   );
   search.indexProduct(id);
   return id;
@@ -48,6 +48,8 @@ describe('abbreviations', () => {
     expect(r.expansions).toEqual([{ from: 'ubnd', to: 'uy ban nhan dan', display: 'Ủy ban nhân dân' }]);
     // Typed in lower case, alone, or without marks the same.
     expect(sorted(ids('ubnd'))).toEqual(sorted([written, newStyle, abbr]));
+    // Typed twice, reported once.
+    expect(search.search({ q: 'UBND UBND tỉnh' }, null).expansions).toHaveLength(1);
     expect(sorted(ids('ubnd tinh cao bang'))).toEqual(sorted([written, abbr]));
   });
 
@@ -72,6 +74,20 @@ describe('abbreviations', () => {
     expect(r.expansions).toEqual([{ from: 'mat tran to quoc', to: 'mttq', display: 'MTTQ' }]);
     const dcs = add('Lịch sử ĐCS Việt Nam');
     expect(ids('Đảng Cộng sản Việt Nam')).toEqual([dcs]);
+  });
+
+  it('tells the public of no form that only records it may not see hold', () => {
+    const pub = add('Công văn của UBND tỉnh');
+    const draft = add('Báo cáo của Ủy ban nhân dân tỉnh', null, 'submitted');
+    const archivist = { userId: 1, username: 'luu-tru', role: 'archivist', agencyId: null, canSeeInternal: true, via: 'session' } as const;
+    expect(search.search({ q: 'UBND' }, null)).toMatchObject({ total: 1, expansions: [] });
+    expect(search.search({ q: 'UBND' }, archivist).expansions).toHaveLength(1);
+    expect(sorted(search.search({ q: 'UBND' }, archivist).hits.map((h) => h.id))).toEqual(sorted([pub, draft]));
+    // The other way: HĐND is written only in a draft.
+    const council = add('Nghị quyết của Hội đồng nhân dân huyện');
+    const hdnd = add('Báo cáo của HĐND huyện', null, 'submitted');
+    expect(search.search({ q: 'hội đồng nhân dân' }, null)).toMatchObject({ total: 1, expansions: [] });
+    expect(search.search({ q: 'hội đồng nhân dân' }, archivist).hits.map((h) => h.id)).toEqual([council, hdnd]);
   });
 
   it('reads HĐND and HDND, MTTQ, THPT, CNXH and XHCN, and TW typed alone', () => {
