@@ -59,8 +59,20 @@ export const SearchResponseSchema = Type.Object({
     }),
   ),
   facets: Type.Object({ type: Counts, agency: Counts, year: Counts, language: Counts }, { description: 'agency is keyed by agency code' }),
-  corrections: Type.Array(Type.Object({ from: Type.String(), to: Type.String() })),
+  corrections: Type.Array(
+    Type.Object({
+      from: Type.String(),
+      to: Type.String({ description: 'folded syllables searched for' }),
+      display: Type.Optional(Type.String({ description: "as a reader writes them: H'Mông, Hồ Chí Minh" })),
+    }),
+  ),
   ignored: Type.Optional(Type.Array(Type.String())),
+  expansions: Type.Optional(
+    Type.Array(Type.Object({ from: Type.String(), to: Type.String(), display: Type.String() }), {
+      description: 'abbreviations searched in both forms (UBND and Ủy ban nhân dân)',
+    }),
+  ),
+  optional: Type.Optional(Type.Array(Type.String(), { description: 'edge words of a long query read as cut off: not required' })),
   mode: Type.String(),
   tookMs: Type.Number(),
 });

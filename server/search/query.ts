@@ -8,6 +8,8 @@ import { clean, fold, hasMarks, tokenize } from './fold.ts';
 export const MAX_QUERY_CHARS = 256;
 export const MAX_QUERY_TOKENS = 12;
 const MAX_TOKEN_CHARS = 40;
+const LINK = /^[-/]$/;
+const ALNUM = /^[\p{L}\p{M}\p{N}]$/u;
 const ISBN_TYPED = /(?<![\p{L}\p{N}-])\d[\d-]{8,15}[\dXx](?![\p{L}\p{N}-])/gu;
 
 export interface QueryTerm {
@@ -19,6 +21,10 @@ export interface QueryTerm {
   prefix: boolean;
   /** Part of a quoted phrase. */
   quoted: boolean;
+  /** Joined to a neighbour by `-` or `/`, as in a document number (`199-KH/TU`, `QĐ-UBND`): not an abbreviation to expand. */
+  joined?: boolean;
+  /** Typed in capitals, two letters or more (`UBND`, `TU`): an abbreviation, never a piece of a word. */
+  upper?: boolean;
 }
 
 export interface ParsedQuery {
@@ -71,7 +77,9 @@ export function parseQuery(raw: string, allowPrefix = true, isKnown?: (folded: s
     const at = terms.length;
     for (const t of toks) {
       if (terms.length >= MAX_QUERY_TOKENS) break;
-      terms.push({ folded: t.folded, exact: t.exact, marked: hasMarks(t.text), prefix: false, quoted });
+      const joined = (LINK.test(part[t.start - 1] ?? '') && ALNUM.test(part[t.start - 2] ?? '')) || (LINK.test(part[t.end] ?? '') && ALNUM.test(part[t.end + 1] ?? ''));
+      const upper = t.text.length >= 2 && t.text === t.text.toUpperCase() && t.text !== t.text.toLowerCase();
+      terms.push({ folded: t.folded, exact: t.exact, marked: hasMarks(t.text), prefix: false, quoted, ...(joined ? { joined } : {}), ...(upper ? { upper } : {}) });
       phrase.push(t.folded);
     }
     if (quoted && (phrase.length >= 2 || (lost && phrase.length > 0))) {

@@ -7,13 +7,14 @@ import type Database from 'better-sqlite3';
 import { isStaff, type Principal } from '../auth/principal.ts';
 import { canSee } from '../catalogue/visibility.ts';
 import { pageUnitOf, type PageUnit } from '../ingest/media-types.ts';
-import { canonicalTone, completesMarked, fold, foldForIndex, titleSortKey } from './fold.ts';
+import { canonicalTone, completesMarked, fold, foldForIndex, titleSortKey, tokenize } from './fold.ts';
 import { FieldIndex, createFoldMemo, viewOf, type Alt, type FieldMatch, type FieldSnapshot, type StoredDoc } from './field-index.ts';
 import { parseQuery, ftsQuote, type ParsedQuery } from './query.ts';
 import { makeSnippet, escapeHtml, type TermMatcher } from './snippets.ts';
 import { INDEX_VERSION, createTables, dropTables, fingerprint, getMeta, loadSnapshot, saveSnapshot, setMeta, withPairs } from './store.ts';
 import type { HitAgency, SearchHit, SearchParams, SearchResponse, Snippet, Suggestion } from './types.ts';
 import { Vocabulary } from './vocabulary.ts';
+import { abbreviationOf, contractionsIn } from './abbreviations.ts';
 import { FacetTable } from './facets.ts';
 import { grownTo } from './typed-arrays.ts';
 import { QueryWorkers } from './query-workers.ts';
@@ -110,6 +111,16 @@ const MAX_PAGE_LOOKUPS = 5;
 const TEXT_WEIGHT = 0.6;
 const PHRASE_BOOST = 1.5;
 const EXACT_BOOST = 2;
+/** The longest Vietnamese syllable, folded (`nghieng`): segmentation looks no further. */
+const SYLLABLE_MAX = 7;
+/** Pair look-ups allowed per run-together word (segmentJoined): bounded cost for long junk. */
+const SEGMENT_PAIR_CHECKS = 300;
+/** Letters a whole Vietnamese syllable can have (folded): an onset, one to three vowels, a final. */
+const SYLLABLE_SHAPE = /^(?:ngh|ng|nh|ch|gh|gi|kh|ph|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt])?$/;
+/** Words of a query that looks pasted from a passage (see the edge-word rule in plan). */
+const PASTED_MIN_TERMS = 4;
+/** What the form not typed scores, of what the form typed would (abbreviations). */
+const OTHER_FORM_FACTOR = 0.8;
 const TEXT_PHRASE_BONUS = 6;
 const TEXT_NEAR_BONUS = 3;
 const TEXT_SCATTERED = 0.3;
@@ -204,6 +215,10 @@ interface QueryPlan {
   matcher: TermMatcher;
   corrections: Array<{ from: string; to: string }>;
   ignored: string[];
+  /** Abbreviations searched for in both forms (`ubnd` ↔ `uy ban nhan dan`): the form typed and the other. */
+  expansions: Array<{ from: string; to: string; display: string }>;
+  /** Edge words of a pasted passage read as cut off: they score where they occur but are not required. */
+  optional: string[];
   /** A quoted phrase holds a syllable left out (found nowhere, or over-long): the phrase occurs nowhere. */
   impossible: boolean;
 }
@@ -1064,12 +1079,80 @@ export function createSearchService(deps: SearchDeps): SearchService {
   }
 
   /**
+   * An unknown folded word read as three or more known syllables (`hochiminh` → ho chi minh), each
+   * adjacent pair of which some record `sees` accepts holds side by side: fewest syllables first, then
+   * the pairs most records hold. Dynamic programming over (end, last syllable's start), syllables of at
+   * most 7 letters (the longest Vietnamese syllable, `nghieng`); a one-letter syllable only first, as in
+   * `splitJoined`. At most SEGMENT_PAIR_CHECKS pair look-ups per word, so long junk costs little.
+   */
+  function segmentJoined(word: string, sees: (id: number) => boolean): string[] | null {
+    const L = word.length;
+    if (L < 5 || L > 40 || /\d/.test(word)) return null;
+    // best[i][k]: best segmentation of word[0, i) whose last syllable has k letters.
+    type Cell = { n: number; w: number; prevK: number } | null;
+    const best: Cell[][] = Array.from({ length: L + 1 }, () => new Array<Cell>(SYLLABLE_MAX + 1).fill(null));
+    const syl = (from: number, to: number): boolean => {
+      const k = to - from;
+      return (k >= 2 || (k === 1 && from === 0)) && k <= SYLLABLE_MAX && vocab.has(word.slice(from, to));
+    };
+    let checks = 0;
+    const pairMemo = new Map<string, number>();
+    /** How many records hold the pair in their fields (1 for one found only in a file's text), 0 for none. */
+    const pairWeight = (a: string, b: string): number => {
+      const key = `${a} ${b}`;
+      let v = pairMemo.get(key);
+      if (v === undefined) {
+        if (checks++ >= SEGMENT_PAIR_CHECKS) return 0;
+        v = termSeen(key, sees, `${a}_${b}`) ? Math.max(1, fields.df(key)) : 0;
+        pairMemo.set(key, v);
+      }
+      return v;
+    };
+    for (let k = 1; k <= Math.min(SYLLABLE_MAX, L); k++) if (syl(0, k)) best[k][k] = { n: 1, w: 0, prevK: 0 };
+    for (let i = 1; i < L; i++) {
+      for (let k = 1; k <= SYLLABLE_MAX; k++) {
+        const cell = best[i][k];
+        if (cell === null) continue;
+        const prev = word.slice(i - k, i);
+        for (let k2 = 2; k2 <= SYLLABLE_MAX && i + k2 <= L; k2++) {
+          if (!syl(i, i + k2)) continue;
+          const w = pairWeight(prev, word.slice(i, i + k2));
+          if (w === 0) continue;
+          const cand = { n: cell.n + 1, w: cell.w + w, prevK: k };
+          const old = best[i + k2][k2];
+          if (old === null || cand.n < old.n || (cand.n === old.n && cand.w > old.w)) best[i + k2][k2] = cand;
+        }
+      }
+    }
+    let endK = -1;
+    for (let k = 2; k <= SYLLABLE_MAX; k++) {
+      const c = best[L][k];
+      if (c === null || c.n < 3) continue;
+      const b = endK < 0 ? null : best[L][endK]!;
+      if (b === null || c.n < b.n || (c.n === b.n && c.w > b.w)) endK = k;
+    }
+    if (endK < 0) return null;
+    const out: string[] = [];
+    for (let i = L, k = endK; i > 0; ) {
+      out.unshift(word.slice(i - k, i));
+      const pk = best[i][k]!.prevK;
+      i -= k;
+      k = pk;
+    }
+    return out;
+  }
+
+  /** Whether a folded word can be a whole Vietnamese syllable by its letters (`c`, `nh`, `iem` cannot). */
+  const syllableShaped = (folded: string): boolean => SYLLABLE_SHAPE.test(folded);
+
+  /**
    * `sees` (null: the viewer sees every record) keeps records the viewer may not see out of what the
    * answer tells: typo corrections are spellings found in visible records; `strict` (a second plan, when
    * nothing the viewer may see matched) also takes a syllable, or a prefix expansion, held only by hidden
-   * records as unknown.
+   * records as unknown. `loose` (for a plan made when a query of PASTED_MIN_TERMS words or more matched
+   * nothing) lists edge words (indexes into the terms) to read as cut off: they score but are not required.
    */
-  function plan(parsed: ParsedQuery, sees: ((id: number) => boolean) | null = null, strict = false): QueryPlan {
+  function plan(parsed: ParsedQuery, sees: ((id: number) => boolean) | null = null, strict = false, loose: readonly number[] = []): QueryPlan {
     const groups: Alt[][] = [];
     const boosts: Alt[] = [];
     const corrections: Array<{ from: string; to: string }> = [];
@@ -1085,7 +1168,76 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const pairSeen = (pair: string): boolean => fields.anyDoc(pair, sees ?? exists);
     // Who must hold a syllable for it to be known: an existing record, and in the strict plan a visible one.
     const heldBy = strict && sees !== null ? sees : exists;
+    const seen = sees ?? exists;
+    /** Per group: it continues the previous group's word (pairs of one expanded or segmented word). */
+    const bound: boolean[] = [];
+    /** Per group: one of the pairs of such a word. */
+    const chained: boolean[] = [];
+    const expansions: QueryPlan['expansions'] = [];
+    const optional: string[] = [];
+    const nq = parsed.terms.length;
+    // A passage pasted with a stray piece of a word at either end ("c nhiệm vụ tuyên truyền…"): in a query
+    // of PASTED_MIN_TERMS words or more, an edge word whose letters no Vietnamese syllable has (`c`, `nh`;
+    // not a number, an abbreviation or a word in capitals) is read as cut off, and so are the edge words
+    // `loose` lists. Such a word scores where it occurs but is not required.
+    const optionalAt = new Set<number>();
+    if (nq >= PASTED_MIN_TERMS) {
+      for (const i of [0, nq - 1]) {
+        const t = parsed.terms[i];
+        if (t.quoted) continue;
+        const cut = !syllableShaped(t.folded) && !/\d/.test(t.folded) && !t.upper && abbreviationOf(t.folded) === undefined && !(t.prefix && i === nq - 1);
+        if (loose.includes(i) || cut) optionalAt.add(i);
+      }
+    }
+    // Words written out whose abbreviation some record writes (`ủy ban nhân dân` → UBND): each of the
+    // words also matches the abbreviation, so a record writing "UBND" matches them all (a OR (b AND c) =
+    // (a OR b) AND (a OR c)); in each group it scores OTHER_FORM_FACTOR of what the word would, and it
+    // earns no pair boost. Abbreviations of two letters are not looked for this way (a record's "NQ/TW"
+    // is a document number).
+    const contracted = new Map<number, Alt[]>();
+    for (const [at, ab] of contractionsIn(parsed.terms.map((t, i) => (t.quoted || optionalAt.has(i) ? '' : t.folded)))) {
+      if (!termSeen(ab.abbr, seen)) continue;
+      for (let k = 0; k < ab.words.length; k++) {
+        const list = contracted.get(at + k) ?? [];
+        list.push({ term: ab.abbr, factor: OTHER_FORM_FACTOR });
+        contracted.set(at + k, list);
+      }
+      if (!expansions.some((e) => e.to === ab.abbr)) expansions.push({ from: ab.words.join(' '), to: ab.abbr, display: ab.written });
+    }
+    /**
+     * One typed word searched as several syllables standing together (`words`): one group per adjacent
+     * pair (pairs are indexed terms, so the syllables must be side by side), each also matched by the
+     * word as typed (`typed`, an abbreviation some record writes) when there is one.
+     */
+    const pushChain = (t: ParsedQuery['terms'][number], words: string[], typed: string | null, pairFactor: number): void => {
+      keptAt.push(kept.length);
+      const m = words.length - 1;
+      for (let k = 0; k < m; k++) {
+        const alts: Alt[] = [{ term: `${words[k]} ${words[k + 1]}`, factor: pairFactor / m }];
+        if (typed !== null) alts.push({ term: typed, factor: 1 / m });
+        groups.push(alts);
+        bound.push(k > 0);
+        chained.push(true);
+        kept.push(t);
+        primary.push(alts[0].term);
+        ftsGroups.push(alts.map((a) => a.term.replace(' ', '_')));
+      }
+      for (const w of words) matcher.terms.add(w);
+      // The form typed scores in full over the groups, the words written out pairFactor of their pairs' score.
+      if (typed !== null) matcher.terms.add(typed);
+    };
     for (const [i, t] of parsed.terms.entries()) {
+      // An abbreviation typed on its own (not in a document number such as `QĐ-UBND`): also its words,
+      // side by side (`UBND` → "Ủy ban nhân dân"), when some record holds them so.
+      const ab = !t.quoted && !t.joined && !optionalAt.has(i) ? abbreviationOf(t.folded) : undefined;
+      if (ab !== undefined) {
+        const w = ab.words;
+        if (w.slice(1).every((b, k) => termSeen(`${w[k]} ${b}`, seen, `${w[k]}_${b}`))) {
+          pushChain(t, w, termSeen(ab.abbr, heldBy) ? ab.abbr : null, OTHER_FORM_FACTOR);
+          if (!expansions.some((e) => e.from === ab.abbr)) expansions.push({ from: ab.abbr, to: w.join(' '), display: ab.display });
+          continue;
+        }
+      }
       const alts: Alt[] = [];
       const known = vocab.has(t.folded) && termSeen(t.folded, heldBy);
       if (known) alts.push({ term: t.folded, factor: 1 });
@@ -1109,17 +1261,28 @@ export function createSearchService(deps: SearchDeps): SearchService {
         // Snippets mark any word starting with an unmarked prefix; a marked one marks its completions only.
         if (!t.marked) matcher.prefixes.push(t.folded);
       }
+      // A word of an abbreviation written out (`đảng` of `Đảng Cộng sản`) that no record holds is not a
+      // typo when some record writes the abbreviation: it is matched by that alone.
+      const other = contracted.get(i);
       // Two syllables typed as one word, as names of peoples often are (`hmong` for H'Mông, `ede` for
       // Ê-đê) or a phrase typed without its space (`caobang`): the pair, when some record holds the two
       // side by side, rather than a typo correction to another word (`hmong` → hướng).
-      if (alts.length === 0 && !t.quoted) {
+      if (alts.length === 0 && !t.quoted && other === undefined) {
         const split = splitJoined(t.folded, sees ?? exists);
         if (split !== null) {
           alts.push({ term: split, factor: 1 });
           corrections.push({ from: t.folded, to: split });
+        } else {
+          // Three or more syllables run together (`hochiminh`): searched as those syllables side by side.
+          const segs = segmentJoined(t.folded, seen);
+          if (segs !== null) {
+            pushChain(t, segs, null, 1);
+            corrections.push({ from: t.folded, to: segs.join(' ') });
+            continue;
+          }
         }
       }
-      if (alts.length === 0) {
+      if (alts.length === 0 && other === undefined) {
         let cands = vocab.corrections(t.folded, 10);
         cands = cands.filter((c) => termSeen(c.term, sees ?? exists));
         // A spelling that stands next to a typed neighbour somewhere comes before more frequent ones that
@@ -1131,6 +1294,18 @@ export function createSearchService(deps: SearchDeps): SearchService {
         for (const c of cands) alts.push({ term: c.term, factor: c.distance === 1 ? 0.7 : 0.45 });
         if (cands.length > 0) corrections.push({ from: t.folded, to: cands[0].term });
       }
+      // Second, so the text index (which takes the first few alternatives) asks for it too.
+      if (other !== undefined) alts.splice(Math.min(1, alts.length), 0, ...other);
+      // An edge word read as cut off: it adds score where it occurs, nothing requires it.
+      if (optionalAt.has(i) && alts.length > 0) {
+        for (const a of alts) {
+          boosts.push(a);
+          for (const part of a.term.split(' ')) matcher.terms.add(part);
+        }
+        optional.push(t.folded);
+        keptAt.push(-1);
+        continue;
+      }
       // A syllable found nowhere (and with no close spelling) cannot match: it is left out of the AND.
       if (alts.length === 0) {
         dropped.push(t.folded);
@@ -1140,6 +1315,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
       keptAt.push(kept.length);
       for (const a of alts) for (const part of a.term.split(' ')) matcher.terms.add(part);
       groups.push(alts);
+      bound.push(false);
+      chained.push(false);
       kept.push(t);
       primary.push(alts[0].term);
       if (t.marked) {
@@ -1153,6 +1330,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     // Adjacent syllables standing together (Vietnamese words are mostly two syllables) earn a boost.
     const terms = kept;
     for (let i = 0; i + 1 < terms.length; i++) {
+      if (bound[i + 1]) continue;
       const a = groups[i];
       const b = groups[i + 1];
       // Every alternative pair that actually occurs as a pair (prefix expansions included): `bao va` → `bao vat`.
@@ -1183,11 +1361,20 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const ftsAnd = hasTerms ? [...ftsGroups, ...phraseFts] : null;
     const ftsOr = hasTerms ? [ftsGroups.flat()] : null;
     // Text adjacency: every consecutive pair present (≈ the phrase), or at least one pair.
-    const pairs: string[] = [];
-    for (let i = 0; i + 1 < primary.length; i++) pairs.push(`${lastSyllable(primary[i])}_${firstSyllable(primary[i + 1])}`);
-    const ftsPhrase = pairs.length > 0 ? pairs.map((p) => [p]) : null;
-    const ftsNear = pairs.length > 1 ? [pairs] : null;
-    return { parsed, groups, boosts, ftsAnd, ftsOr, ftsPhrase, ftsNear, matcher, corrections, ignored: dropped, nTerms: kept.length, impossible };
+    // (Next to an expanded word, either of its forms: `UBND tỉnh` → ubnd_tinh or dan_tinh. The pairs of
+    // such a word are required already; they count towards the phrase too.)
+    const pairs: string[][] = [];
+    const sides = (g: number): string[] => (chained[g] ? groups[g].map((a) => a.term) : [primary[g]]);
+    for (let i = 0; i + 1 < primary.length; i++) {
+      if (bound[i + 1]) continue;
+      const alts: string[] = [];
+      for (const x of sides(i)) for (const y of sides(i + 1)) alts.push(`${lastSyllable(x)}_${firstSyllable(y)}`);
+      pairs.push(alts);
+    }
+    const phraseGroups = [...pairs, ...ftsGroups.filter((_, g) => chained[g])];
+    const ftsPhrase = phraseGroups.length > 0 ? phraseGroups : null;
+    const ftsNear = pairs.length > 1 ? [pairs.flat()] : null;
+    return { parsed, groups, boosts, ftsAnd, ftsOr, ftsPhrase, ftsNear, matcher, corrections, ignored: dropped, expansions, optional, nTerms: kept.length, impossible };
   }
 
   /**
@@ -1512,12 +1699,34 @@ export function createSearchService(deps: SearchDeps): SearchService {
       let none = fm.n === 0 && text.n === 0;
       // Only records the viewer may not see match (the first visible match ends the look): plan again
       // without them, so that they decide neither which syllables are known nor the fall-back to `or`.
+      let strictPlan = false;
       if (!none && sees !== null && !anyMatchSeen(fm, text, sees)) {
+        strictPlan = true;
         qp = plan(parsed, sees, true);
         const any = qp.nTerms > 0 && !qp.impossible;
         fm = any ? fields.match(qp.groups, qp.boosts, 'and') : { ids: new Int32Array(0), scores: new Float64Array(0), n: 0 };
         text = textMatches(any ? qp.ftsAnd : null, qp.ftsPhrase, qp.ftsNear);
         none = !anyMatchSeen(fm, text, sees);
+      }
+      // A long query (a passage pasted, perhaps with a piece of a word at either end) that matched nothing:
+      // again with its first and last words not required, before any half of its syllables will do.
+      // (When this finds nothing either, `or` below matches again: the scratch arrays are not read.)
+      // The last word alone first (a passage copied up to the middle of a word), then the first, then both.
+      const nq = parsed.terms.length;
+      if (none && qp.groups.length >= 2 && parsed.phrases.length === 0 && nq >= PASTED_MIN_TERMS) {
+        for (const edges of [[nq - 1], [0], [0, nq - 1]]) {
+          const lq = plan(parsed, sees, strictPlan, edges);
+          if (lq.nTerms === 0 || lq.impossible || lq.optional.length === 0) continue;
+          const lfm = fields.match(lq.groups, lq.boosts, 'and');
+          const ltext = textMatches(lq.ftsAnd, lq.ftsPhrase, lq.ftsNear);
+          if (sees === null ? lfm.n > 0 || ltext.n > 0 : anyMatchSeen(lfm, ltext, sees)) {
+            qp = lq;
+            fm = lfm;
+            text = ltext;
+            none = false;
+            break;
+          }
+        }
       }
       // Quoted phrases are required: a query holding one does not fall back to any half of its syllables.
       if (none && qp.groups.length >= 2 && parsed.phrases.length === 0) {
@@ -1921,6 +2130,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const page = Math.max(1, Math.floor(params.page ?? 1));
     const offset = (page - 1) * limit;
     const r = run(params, viewer, true);
+    let rowsSeen: Map<number, ProductTextRow> | undefined;
     const sort = params.sort ?? (r.parsed.terms.length === 0 ? 'date' : 'relevance');
     prof.start();
     const hits: SearchHit[] = [];
@@ -1933,6 +2143,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       extraPages = EXTRA_PAGE_BUDGET;
       // The catalogue text of every hit of the page in one statement rather than one per hit.
       const rows = r.parsed.terms.length > 0 && pageOf.length > 0 ? productTexts(pageOf.map((c) => c.id)) : undefined;
+      rowsSeen = rows;
       for (const c of pageOf) {
         const a = attrs[c.id]!;
         let blob = textBlobOf(c.id);
@@ -1956,11 +2167,46 @@ export function createSearchService(deps: SearchDeps): SearchService {
       limit,
       hits,
       facets: r.facets,
-      corrections: r.qp.corrections,
+      corrections: r.qp.corrections.map((c) => ({ ...c, display: spellingOf(c.to, hits, rowsSeen) })),
       ignored: r.qp.ignored,
+      expansions: r.qp.expansions,
+      optional: r.qp.optional,
       mode: r.mode,
       tookMs: Math.round((performance.now() - t0) * 100) / 100,
     };
+  }
+
+  /**
+   * How a correction's folded syllables (`h mong`) are written, for a reader: as one of the first hits'
+   * title, other title, subjects, description or snippet (a passage of its file's text) writes them side
+   * by side (`H'Mông`, `Hồ Chí Minh`: at most one character between two syllables; a single syllable in
+   * lower case), else as folded: marks guessed syllable by syllable would often be wrong
+   * (`chutichhochiminh` → "chủ tịch hỗ chì mình").
+   */
+  function spellingOf(to: string, hits: SearchHit[], rows: Map<number, ProductTextRow> | undefined): string {
+    const want = to.split(' ');
+    const find = (raw: string | null): string | null => {
+      if (raw === null || raw === '') return null;
+      const text = raw.normalize('NFC');
+      const toks = tokenize(text);
+      for (let i = 0; i + want.length <= toks.length; i++) {
+        let k = 0;
+        while (k < want.length && toks[i + k].folded === want[k] && (k === 0 || toks[i + k].start - toks[i + k - 1].end <= 1)) k++;
+        // One syllable in lower case (it stands in the reader's query); a name keeps its capitals.
+        if (k === want.length) return k === 1 ? toks[i].text.toLowerCase() : text.slice(toks[i].start, toks[i + k - 1].end);
+      }
+      return null;
+    };
+    for (const h of hits.slice(0, 5)) {
+      const row = rows?.get(h.id);
+      const texts = row === undefined ? [] : [row.title, row.alt_title, row.subjects, row.description];
+      for (const sn of h.snippets) texts.push(unmark(sn.text));
+      for (const raw of texts) {
+        const found = find(raw);
+        if (found !== null) return found;
+      }
+    }
+    return to;
   }
 
   function suggest(q: string, viewer: Principal | null, limit = 8): Suggestion[] {
@@ -2084,6 +2330,10 @@ export function dateKey(releaseDate: string | null, year: number | null, created
   const main = releaseDate ?? (year !== null ? String(year).padStart(4, '0') : '');
   return `${main}\u0001${createdAt}`;
 }
+
+/** A snippet's text as written: its `<mark>` tags removed and what escapeHtml escapes restored. */
+const unmark = (html: string): string =>
+  html.replace(/<\/?mark>/g, '').replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!);
 
 /** First and last syllable of a query term (a split word's term is a pair: `h mong`). */
 const firstSyllable = (term: string): string => {

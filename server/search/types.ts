@@ -64,9 +64,13 @@ export interface SearchResponse {
     language: Record<string, number>;
   };
   /** Query syllables that were replaced by close spellings from the vocabulary (typo tolerance). */
-  corrections: Array<{ from: string; to: string }>;
+  corrections: Array<{ from: string; to: string; display?: string }>;
   /** Query syllables found nowhere in the index (nor any close spelling): left out of matching. */
   ignored?: string[];
+  /** Abbreviations searched in both forms: `from` as typed (folded), `to` the other form (folded), `display` it as written (`Ủy ban nhân dân`, `UBND`). */
+  expansions?: Array<{ from: string; to: string; display: string }>;
+  /** Edge words of a long query read as cut off (pasted from the middle of a word): they score where they occur but no record must hold them. */
+  optional?: string[];
   /** `and`: every syllable matched; `or`: nothing matched all of them, so partial matches are shown. */
   mode: 'and' | 'or' | 'all';
   tookMs: number;

@@ -92,7 +92,7 @@ describe('records the viewer may not see tell nothing through the query plan', (
       expect(anon.corrections, typo).toEqual([]);
       expect(anon.ignored, typo).toEqual([typo]);
       // …but is for staff, who see the draft.
-      expect(search.search({ q: typo }, archivist).corrections, typo).toEqual([{ from: typo, to: word }]);
+      expect(search.search({ q: typo }, archivist).corrections, typo).toEqual([{ from: typo, to: word, display: word }]);
     }
     // A syllable (or a prefix) held only by hidden records is unknown to the public: left out like any
     // unknown syllable, so the answer is the one it would be without the hidden records.
@@ -128,7 +128,7 @@ describe('typo corrections', () => {
     const r = search.search({ q: 'dec tho cam' }, null);
     expect(r.hits.map((h) => h.id)).toEqual([target]);
     expect(r.mode).toBe('and');
-    expect(r.corrections).toEqual([{ from: 'dec', to: 'det' }]);
+    expect(r.corrections).toEqual([{ from: 'dec', to: 'det', display: 'dệt' }]);
     // Without a neighbour the most frequent close spelling still comes first.
     expect(search.search({ q: 'dec' }, null).corrections[0].to).not.toBe('det');
   });
@@ -281,7 +281,7 @@ describe('words no record holds any more', () => {
     const id = add('Bản đồ du lịch Cao Bằng', { description: 'Bản in lần đầu.' });
     setDescription(id, 'Bản in lần đầu, mã zyxwoldtoken.');
     expect(search.search({ q: '"cao bang" zyxwoldtoken' }, null).hits.map((h) => h.id)).toEqual([id]);
-    expect(search.search({ q: 'zyxwoldtokem' }, null).corrections).toEqual([{ from: 'zyxwoldtokem', to: 'zyxwoldtoken' }]);
+    expect(search.search({ q: 'zyxwoldtokem' }, null).corrections).toEqual([{ from: 'zyxwoldtokem', to: 'zyxwoldtoken', display: 'zyxwoldtoken' }]);
     setDescription(id, 'Bản in lần đầu.');
     expectUnknown('zyxwoldtoken', 'zyxwoldtokem', [id]);
   });
@@ -385,13 +385,14 @@ describe('two syllables typed as one word', () => {
     add('Của A và của B');
     const r = search.search({ q: 'hmong' }, null);
     expect(r.hits.map((h) => h.id)).toEqual([hmong]);
-    expect(r.corrections).toEqual([{ from: 'hmong', to: 'h mong' }]);
+    // Shown as the record writes it, not as the folded pair searched.
+    expect(r.corrections).toEqual([{ from: 'hmong', to: 'h mong', display: "H'Mông" }]);
     expect(r.hits[0].snippets[0].text).toContain('<mark>H</mark>&#39;<mark>Mông</mark>');
     expect(search.search({ q: 'HMông Bảo Lạc' }, null).hits.map((h) => h.id)).toEqual([hmong]);
     expect(search.search({ q: 'su thi ede' }, null).hits.map((h) => h.id)).toEqual([ede]);
     expect(search.search({ q: 'caobang' }, null).hits.map((h) => h.id)).toEqual([caoBang]);
     // A typo is still a typo: no one-letter last syllable (`cuaa` is not "của A").
-    expect(search.search({ q: 'cuaa' }, null).corrections).toEqual([{ from: 'cuaa', to: 'cua' }]);
+    expect(search.search({ q: 'cuaa' }, null).corrections).toEqual([{ from: 'cuaa', to: 'cua', display: 'của' }]);
   });
 
   it('does not read a word from the pair of a record the viewer may not see', () => {

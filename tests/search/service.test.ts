@@ -85,7 +85,7 @@ describe('matching Vietnamese with and without marks', () => {
   it('tolerates typos and completes prefixes', () => {
     const r = search.search({ q: 'thuc lucc' }, null);
     expect(cat.keys.get(r.hits[0].id)).toBe('thuc-luc');
-    expect(r.corrections).toEqual([{ from: 'lucc', to: 'luc' }]);
+    expect(r.corrections).toEqual([{ from: 'lucc', to: 'luc', display: 'lục' }]);
     expect(keysOf('bao va')[0]).toBe('bao-vat');
     expect(keysOf('Cao Bàng thuc luc')[0]).toBe('thuc-luc');
     expect(keysOf('truyen thon')).toContain('gd-tt-cach-mang');

@@ -138,7 +138,7 @@ describe('query workers', () => {
     const deleted = Number(ins.run('Tờ gấp Cao Bằng zyxdeltoken', null).lastInsertRowid);
     search.indexProduct(edited);
     search.indexProduct(deleted);
-    expect((await search.searchAsync({ q: 'zyxwoldtokem' }, null, false)).corrections).toEqual([{ from: 'zyxwoldtokem', to: 'zyxwoldtoken' }]);
+    expect((await search.searchAsync({ q: 'zyxwoldtokem' }, null, false)).corrections).toEqual([{ from: 'zyxwoldtokem', to: 'zyxwoldtoken', display: 'zyxwoldtoken' }]);
     db.sqlite.prepare("UPDATE products SET description = 'Bản in lần đầu.', version = version + 1 WHERE id = ?").run(edited);
     search.indexProduct(edited);
     db.sqlite.prepare('DELETE FROM products WHERE id = ?').run(deleted);

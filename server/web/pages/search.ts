@@ -106,14 +106,16 @@ const WORD = /[\p{L}\p{M}\p{N}]+/gu;
 
 /**
  * The whole query as it was searched, when the search changed it: each misspelt syllable replaced
- * by its correction (written as a hit's title spells it, when one does: `sui le nin` → `suối le nin`),
- * the syllables found nowhere left out. Null when the query was searched as typed.
+ * by its correction, written as the search reports it (`display`: `hmong` → H'Mông, `hochiminh` →
+ * Hồ Chí Minh) or else as a hit's title spells it (`sui le nin` → `suối le nin`), the syllables found
+ * nowhere left out. Null when the query was searched as typed.
  */
 export function searchedFor(q: string, res: Pick<SearchResponse, 'corrections' | 'ignored' | 'hits'>): string | null {
   const corrections = res.corrections ?? [];
   const ignored = new Set(res.ignored ?? []);
   if (!q || (corrections.length === 0 && ignored.size === 0)) return null;
   const to = new Map(corrections.map((c) => [c.from, c.to]));
+  const shown = new Map(corrections.filter((c) => c.display).map((c) => [c.from, c.display!]));
   // How the hits spell each correction (folded syllable → its first spelling in a title).
   const spelt = new Map<string, string>();
   const wanted = new Set(to.values());
@@ -129,11 +131,26 @@ export function searchedFor(q: string, res: Pick<SearchResponse, 'corrections' |
       const f = fold(w);
       if (ignored.has(f)) return '';
       const c = to.get(f);
-      return c === undefined ? w : (spelt.get(c) ?? c);
+      return c === undefined ? w : (shown.get(f) ?? spelt.get(c) ?? c);
     })
     .replace(/\s+/g, ' ')
     .trim();
   return out && out !== q.normalize('NFC').trim() ? out : null;
+}
+
+/** The abbreviations searched in their other form too (`UBND` → "Ủy ban nhân dân"), for the notice. */
+export function alsoSearched(res: Pick<SearchResponse, 'expansions'>): string | null {
+  const list = (res.expansions ?? []).map((e) => e.display);
+  return list.length > 0 ? list.join(', ') : null;
+}
+
+/** The edge words read as cut off (`optional`), as the query writes them. */
+export function notRequired(q: string, res: Pick<SearchResponse, 'optional'>): string | null {
+  const words = new Set(res.optional ?? []);
+  if (words.size === 0) return null;
+  const typed = (q.normalize('NFC').match(WORD) ?? []).filter((w) => words.has(fold(w)));
+  const list = [...new Set(typed.length > 0 ? typed : words)];
+  return list.join(', ');
 }
 
 export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
@@ -179,6 +196,8 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
     : html``;
 
   const searched = searchedFor(s.q, res);
+  const also = alsoSearched(res);
+  const cut = notRequired(s.q, res);
   const effectiveSort = s.sort || (s.q ? 'relevance' : 'date');
   // Without words to search for there is nothing to be relevant to: no "most relevant" choice.
   const sorts = s.q ? SORTS : SORTS.filter((o) => o !== 'relevance' || effectiveSort === 'relevance');
@@ -249,6 +268,8 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
       ${sortBlock}
     </div>
     ${searched ? html`<p class="info">${t('search.corrected', { q: searched })}</p>` : ''}
+    ${also ? html`<p class="info">${t('search.expanded', { list: also })}</p>` : ''}
+    ${cut ? html`<p class="info">${t('search.optional', { list: cut })}</p>` : ''}
     ${res.mode === 'or' ? html`<p class="info">${t('search.partial')}</p>` : ''}
     ${chipsBlock}
     ${res.hits.length ? html`<ol class="hits" start="${(s.page - 1) * PAGE_SIZE + 1}">${hits}</ol>` : html`<p class="empty">${t('search.noResults')}</p>`}

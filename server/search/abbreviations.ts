@@ -1,0 +1,93 @@
+/**
+ * Abbreviations of Vietnamese administrative and Party text (UBND, HĐND, MTTQ, TW…) and the words
+ * they stand for. A query typing one also finds records that write the words out, and a query typing
+ * the words (of an abbreviation of three letters or more) also finds records that write the
+ * abbreviation. The list and its rule are in docs/search.md ("Abbreviations").
+ *
+ * Only abbreviations with one reading in a provincial propaganda archive are listed. Left out on
+ * purpose: KH (kế hoạch / khoa học / khách hàng), CT (chỉ thị / chủ tịch / công ty / chương trình),
+ * TT (thông tư / trung tâm / thông tin), BTV (Ban Thường vụ / biên tập viên), and any letters that
+ * can start a Vietnamese syllable (`kh`, `th`, `ch`…), which a reader may be typing as a prefix.
+ */
+import { fold } from './fold.ts';
+
+/** Abbreviation as written → the words, as written (marks kept, for display). */
+const WRITTEN: Array<[string, string]> = [
+  ['UBND', 'Ủy ban nhân dân'],
+  ['HĐND', 'Hội đồng nhân dân'],
+  ['MTTQ', 'Mặt trận Tổ quốc'],
+  ['UBMTTQ', 'Ủy ban Mặt trận Tổ quốc'],
+  ['CNXH', 'chủ nghĩa xã hội'],
+  ['XHCN', 'xã hội chủ nghĩa'],
+  ['CHXHCN', 'Cộng hòa xã hội chủ nghĩa'],
+  ['ĐCSVN', 'Đảng Cộng sản Việt Nam'],
+  ['ĐCS', 'Đảng Cộng sản'],
+  ['BCH', 'Ban Chấp hành'],
+  ['THPT', 'trung học phổ thông'],
+  ['THCS', 'trung học cơ sở'],
+  ['HTX', 'hợp tác xã'],
+  ['CLB', 'câu lạc bộ'],
+  ['BHXH', 'bảo hiểm xã hội'],
+  ['BHYT', 'bảo hiểm y tế'],
+  ['ATGT', 'an toàn giao thông'],
+  ['LĐTBXH', 'Lao động - Thương binh và Xã hội'],
+  ['VHTTDL', 'Văn hóa, Thể thao và Du lịch'],
+  ['TPHCM', 'Thành phố Hồ Chí Minh'],
+  // Two letters: expanded from the query only (a record's "NQ/TW", "QĐ-UBND" is a document number,
+  // so `trung ương` does not also find every record citing one).
+  ['TW', 'Trung ương'],
+  ['TP', 'thành phố'],
+  ['NQ', 'nghị quyết'],
+  ['QĐ', 'quyết định'],
+];
+
+export interface Abbreviation {
+  /** Folded abbreviation (`ubnd`). */
+  abbr: string;
+  /** As written (`UBND`). */
+  written: string;
+  /** Folded syllables of the words (`uy`, `ban`, `nhan`, `dan`). */
+  words: string[];
+  /** The words as written, for display (`Ủy ban nhân dân`). */
+  display: string;
+  /** Also found when the words are typed (abbreviations of three letters or more). */
+  contracts: boolean;
+}
+
+const WORD_RE = /[\p{L}\p{M}\p{N}]+/gu;
+const BY_ABBR = new Map<string, Abbreviation>();
+/** First folded word → the abbreviations whose words start with it, longest first. */
+const BY_FIRST_WORD = new Map<string, Abbreviation[]>();
+for (const [written, display] of WRITTEN) {
+  const abbr = fold(written);
+  const words = (fold(display).match(WORD_RE) ?? []) as string[];
+  const a: Abbreviation = { abbr, written, words, display, contracts: abbr.length >= 3 };
+  BY_ABBR.set(abbr, a);
+  if (a.contracts) {
+    const list = BY_FIRST_WORD.get(words[0]) ?? [];
+    list.push(a);
+    list.sort((x, y) => y.words.length - x.words.length);
+    BY_FIRST_WORD.set(words[0], list);
+  }
+}
+
+/** Every listed abbreviation (for the documentation test). */
+export const ABBREVIATIONS: readonly Abbreviation[] = [...BY_ABBR.values()];
+
+/** The abbreviation a folded query word is, if listed. */
+export function abbreviationOf(folded: string): Abbreviation | undefined {
+  return BY_ABBR.get(folded);
+}
+
+/**
+ * Abbreviations written out in a run of folded query words: `[start, abbreviation]` for each, nested
+ * ones too (`uy ban mat tran to quoc` → UBMTTQ at 0 and MTTQ at 2, so a record writing "Ủy ban MTTQ"
+ * is found; `dang cong san viet nam` → ĐCSVN and ĐCS at 0).
+ */
+export function contractionsIn(words: readonly string[]): Array<[number, Abbreviation]> {
+  const out: Array<[number, Abbreviation]> = [];
+  for (let i = 0; i < words.length; i++) {
+    for (const a of BY_FIRST_WORD.get(words[i]) ?? []) if (a.words.every((w, k) => words[i + k] === w)) out.push([i, a]);
+  }
+  return out;
+}

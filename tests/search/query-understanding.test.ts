@@ -1,0 +1,186 @@
+/**
+ * Query understanding (issue 5, outside review): abbreviations of administrative text (UBND ↔ Ủy ban
+ * nhân dân), words of three or more syllables typed without spaces (`hochiminh`), how a rewritten
+ * query is shown (`display`), and a passage pasted with a piece of a word at either end.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Database_ } from '../../server/db/client.ts';
+import { createSearchService, type SearchService } from '../../server/search/index.ts';
+import { ABBREVIATIONS } from '../../server/search/abbreviations.ts';
+import { readFileSync } from 'node:fs';
+
+let db: Database_;
+let search: SearchService;
+
+const add = (title: string, description: string | null = null, state = 'published') => {
+  const id = Number(
+    db.sqlite
+      .prepare('INSERT INTO products(title, type, description, languages, state, access) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(title, 'book', description, JSON.stringify(['vi']), state, 'public').lastInsertRowid,
+  );
+  search.indexProduct(id);
+  return id;
+};
+const ids = (q: string) => search.search({ q }, null).hits.map((h) => h.id);
+const sorted = (a: number[]) => [...a].sort((x, y) => x - y);
+
+beforeEach(() => {
+  db = openDatabase(':memory:');
+  search = createSearchService({ sqlite: db.sqlite });
+  search.ensureReady();
+});
+afterEach(() => {
+  search.close();
+  db.close();
+});
+
+describe('abbreviations', () => {
+  it('finds the words written out for `UBND tỉnh`, in both tone placements, and the abbreviation first', () => {
+    const written = add('Báo cáo của Ủy ban nhân dân tỉnh Cao Bằng năm 2023');
+    const newStyle = add('Chỉ thị của Uỷ ban nhân dân tỉnh về phòng chống thiên tai');
+    const abbr = add('Công văn của UBND tỉnh Cao Bằng');
+    add('Ủy ban kiểm tra gặp gỡ nhân dân tỉnh'); // the four syllables apart: not "Ủy ban nhân dân"
+    add('Lịch sử Đảng bộ tỉnh Cao Bằng');
+    const r = search.search({ q: 'UBND tỉnh' }, null);
+    expect(sorted(r.hits.map((h) => h.id))).toEqual(sorted([written, newStyle, abbr]));
+    expect(r.hits[0].id).toBe(abbr);
+    expect(r.mode).toBe('and');
+    expect(r.expansions).toEqual([{ from: 'ubnd', to: 'uy ban nhan dan', display: 'Ủy ban nhân dân' }]);
+    // Typed in lower case, alone, or without marks the same.
+    expect(sorted(ids('ubnd'))).toEqual(sorted([written, newStyle, abbr]));
+    // Typed twice, reported once.
+    expect(search.search({ q: 'UBND UBND tỉnh' }, null).expansions).toHaveLength(1);
+    expect(sorted(ids('ubnd tinh cao bang'))).toEqual(sorted([written, abbr]));
+  });
+
+  it('finds a record writing UBND by `ủy ban nhân dân`, after the records writing the words', () => {
+    const written = add('Quyết định của Ủy ban nhân dân tỉnh');
+    const abbr = add('Công văn số 12 của UBND tỉnh');
+    add('Nhân dân tỉnh Cao Bằng');
+    for (const q of ['ủy ban nhân dân', 'Uỷ ban nhân dân', 'uy ban nhan dan', 'ủy ban nhân dân tỉnh']) {
+      const r = search.search({ q }, null);
+      expect(r.hits.map((h) => h.id), q).toEqual([written, abbr]);
+      expect(r.expansions, q).toEqual([{ from: 'uy ban nhan dan', to: 'ubnd', display: 'UBND' }]);
+    }
+  });
+
+  it('finds a record mixing the forms ("Ủy ban MTTQ") by the words written out, nested abbreviations included', () => {
+    const mixed = add('Ủy ban MTTQ Việt Nam tỉnh phát động thi đua');
+    const full = add('Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh Cao Bằng');
+    add('Ủy ban kiểm tra phát động thi đua');
+    expect(sorted(ids('Ủy ban Mặt trận Tổ quốc'))).toEqual(sorted([mixed, full]));
+    const r = search.search({ q: 'uy ban mat tran to quoc' }, null);
+    expect(r.hits[0].id).toBe(full);
+    expect(r.expansions).toEqual([{ from: 'mat tran to quoc', to: 'mttq', display: 'MTTQ' }]);
+    const dcs = add('Lịch sử ĐCS Việt Nam');
+    expect(ids('Đảng Cộng sản Việt Nam')).toEqual([dcs]);
+  });
+
+  it('tells the public of no form that only records it may not see hold', () => {
+    const pub = add('Công văn của UBND tỉnh');
+    const draft = add('Báo cáo của Ủy ban nhân dân tỉnh', null, 'submitted');
+    const archivist = { userId: 1, username: 'luu-tru', role: 'archivist', agencyId: null, canSeeInternal: true, via: 'session' } as const;
+    expect(search.search({ q: 'UBND' }, null)).toMatchObject({ total: 1, expansions: [] });
+    expect(search.search({ q: 'UBND' }, archivist).expansions).toHaveLength(1);
+    expect(sorted(search.search({ q: 'UBND' }, archivist).hits.map((h) => h.id))).toEqual(sorted([pub, draft]));
+    // The other way: HĐND is written only in a draft.
+    const council = add('Nghị quyết của Hội đồng nhân dân huyện');
+    const hdnd = add('Báo cáo của HĐND huyện', null, 'submitted');
+    expect(search.search({ q: 'hội đồng nhân dân' }, null)).toMatchObject({ total: 1, expansions: [] });
+    expect(search.search({ q: 'hội đồng nhân dân' }, archivist).hits.map((h) => h.id)).toEqual([council, hdnd]);
+  });
+
+  it('reads HĐND and HDND, MTTQ, THPT, CNXH and XHCN, and TW typed alone', () => {
+    const hdnd = add('Nghị quyết của Hội đồng nhân dân tỉnh');
+    const mttq = add('Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh Cao Bằng tuyên truyền bầu cử');
+    const thpt = add('Tài liệu cho học sinh trung học phổ thông');
+    const xhcn = add('Con đường đi lên chủ nghĩa xã hội, xây dựng nhà nước xã hội chủ nghĩa');
+    const tw = add('Ban Chấp hành Trung ương Đảng khóa XIII');
+    expect(ids('HĐND')).toEqual([hdnd]);
+    expect(ids('HDND tỉnh')).toEqual([hdnd]);
+    expect(ids('MTTQ')).toEqual([mttq]);
+    expect(ids('THPT')).toEqual([thpt]);
+    expect(ids('CNXH')).toEqual([xhcn]);
+    expect(ids('XHCN')).toEqual([xhcn]);
+    expect(ids('BCH TW')).toEqual([tw]);
+  });
+
+  it('does not expand a document number (QĐ-UBND, NQ/TW), nor contract words to an abbreviation of two letters', () => {
+    const code = add('Quyết định số 12/QĐ-UBND về kế hoạch tuyên truyền');
+    add('Quyết định của Ủy ban nhân dân tỉnh về tuyên truyền');
+    expect(ids('12/QĐ-UBND')).toEqual([code]);
+    expect(ids('QĐ-UBND')).toEqual([code]);
+    // "trung ương" does not find every record citing a resolution numbered …-NQ/TW.
+    add('Học tập Nghị quyết số 19-NQ/TW');
+    const tw = add('Hội nghị Trung ương lần thứ tám');
+    expect(ids('trung ương')).toEqual([tw]);
+  });
+
+  it('leaves ambiguous abbreviations as typed: KH is not kế hoạch, CT is not chỉ thị', () => {
+    add('Kế hoạch tuyên truyền năm 2024');
+    add('Chỉ thị về công tác tuyên truyền');
+    expect(search.search({ q: 'KH' }, null).total).toBe(0);
+    expect(search.search({ q: 'CT' }, null).total).toBe(0);
+    expect(ABBREVIATIONS.map((a) => a.abbr)).not.toContain('kh');
+    expect(ABBREVIATIONS.map((a) => a.abbr)).not.toContain('ct');
+  });
+
+  it('lists in docs/search.md every abbreviation it expands', () => {
+    const doc = readFileSync(new URL('../../docs/search.md', import.meta.url), 'utf8');
+    for (const a of ABBREVIATIONS) expect(doc, a.written).toContain(`${a.written} → ${a.display}`);
+  });
+});
+
+describe('words of three or more syllables typed as one', () => {
+  it('reads `hochiminh` as Hồ Chí Minh, side by side, and shows it so', () => {
+    const hcm = add('Chủ tịch Hồ Chí Minh với Cao Bằng');
+    add('Hồ Ba Bể, chí khí và Minh Khai'); // the syllables apart
+    const r = search.search({ q: 'hochiminh' }, null);
+    expect(r.hits.map((h) => h.id)).toEqual([hcm]);
+    expect(r.corrections).toEqual([{ from: 'hochiminh', to: 'ho chi minh', display: 'Hồ Chí Minh' }]);
+    expect(r.hits[0].snippets[0].text).toContain('<mark>Hồ</mark> <mark>Chí</mark> <mark>Minh</mark>');
+    // With no hit on the page to read it from, the syllables as searched, not marks guessed one by one.
+    expect(search.search({ q: 'hochiminh', page: 2 }, null).corrections).toEqual([{ from: 'hochiminh', to: 'ho chi minh', display: 'ho chi minh' }]);
+    expect(ids('hochiminh cao bang')).toEqual([hcm]);
+    expect(ids('tuyentruyenmieng')).toEqual([]);
+    const mieng = add('Tài liệu tuyên truyền miệng tháng 5');
+    expect(ids('tuyentruyenmieng')).toEqual([mieng]);
+  });
+
+  it('finds nothing for long junk and leaves it out', () => {
+    add('Chủ tịch Hồ Chí Minh với Cao Bằng');
+    for (const q of ['anhanhanhanhanhanhanhanhanhanhanhanhanh', 'hochiminhxqzvwhochiminh']) {
+      const r = search.search({ q }, null);
+      expect(r.total, q).toBe(0);
+      expect(r.ignored, q).toEqual([q]);
+    }
+  });
+});
+
+describe('a passage pasted with a piece of a word at either end', () => {
+  const passage = 'Tiếp tục thực hiện các nhiệm vụ tuyên truyền giáo dục truyền thống cách mạng trên quê hương Cao Bằng';
+  it('does not require a first word no syllable is written as (`c`), and says so', () => {
+    const plan = add('Kế hoạch thực hiện Đề án 19-ĐA/TU', passage);
+    add('Phụ lục c) danh mục tài liệu tuyên truyền'); // holds `c`
+    add('Giáo dục truyền thống cho đoàn viên');
+    const r = search.search({ q: 'c nhiệm vụ tuyên truyền giáo dục truyền thống' }, null);
+    expect(r.mode).toBe('and');
+    expect(r.hits.map((h) => h.id)).toEqual([plan]);
+    expect(r.optional).toEqual(['c']);
+    // A short query keeps every word required, and so does a word in capitals.
+    expect(search.search({ q: 'c tuyên truyền' }, null).optional ?? []).toEqual([]);
+  });
+
+  it('drops a cut-off last word (copied with a trailing space) only when the whole passage matched nothing', () => {
+    const plan = add('Kế hoạch thực hiện Đề án 19-ĐA/TU', passage);
+    add('Tập thơ về quê hương Cao Bằng'); // holds `thơ`, folded like the cut-off `thố`
+    const r = search.search({ q: 'nhiệm vụ tuyên truyền giáo dục truyền thố ' }, null);
+    expect(r.mode).toBe('and');
+    expect(r.hits.map((h) => h.id)).toEqual([plan]);
+    expect(r.optional).toEqual(['tho']);
+    // Whole words that match stay required and nothing is reported.
+    const whole = search.search({ q: 'nhiệm vụ tuyên truyền giáo dục truyền thống ' }, null);
+    expect(whole.hits.map((h) => h.id)).toEqual([plan]);
+    expect(whole.optional).toEqual([]);
+  });
+});

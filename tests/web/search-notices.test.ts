@@ -1,0 +1,49 @@
+/**
+ * The search page says how a query was read, in Vietnamese and English, and the API says the same:
+ * a word split or segmented is shown as the records write it (H'Mông, Hồ Chí Minh, not "h mong"),
+ * abbreviations searched in both forms are named, and edge words read as cut off are named.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTestApp, type TestApp } from '../helpers/app.ts';
+import { makeProduct } from './helpers.ts';
+
+describe('search page notices', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await makeTestApp({ jobs: { workers: 0 } });
+    await makeProduct(t.app, { title: "Tờ rơi tuyên truyền bằng tiếng H'Mông" }, { publish: true });
+    await makeProduct(t.app, { title: 'Chủ tịch Hồ Chí Minh với Cao Bằng' }, { publish: true });
+    await makeProduct(t.app, { title: 'Báo cáo của Ủy ban nhân dân tỉnh Cao Bằng' }, { publish: true });
+    await makeProduct(
+      t.app,
+      { title: 'Kế hoạch tuyên truyền năm 2023', description: 'Thực hiện các nhiệm vụ tuyên truyền giáo dục truyền thống cách mạng.' },
+      { publish: true },
+    );
+    await makeProduct(t.app, { title: 'Phụ lục c) danh mục' }, { publish: true });
+  });
+  afterAll(async () => t?.close());
+  const get = (url: string) => t.app.inject({ method: 'GET', url });
+
+  it('shows a split word as the record writes it, in both languages and in the API', async () => {
+    const vi = await get(`/?q=hmong`);
+    expect(vi.body).toContain('<p class="info">Đã tìm theo: H&#39;Mông</p>');
+    const en = await get(`/?q=hmong&lang=en`);
+    expect(en.body).toContain('<p class="info">Searched for: H&#39;Mông</p>');
+    const api = (await get('/api/search?q=hochiminh')).json();
+    expect(api.corrections).toEqual([{ from: 'hochiminh', to: 'ho chi minh', display: 'Hồ Chí Minh' }]);
+    expect((await get('/?q=hochiminh')).body).toContain('Đã tìm theo: Hồ Chí Minh');
+  });
+
+  it('names the other form of an abbreviation and the words read as cut off', async () => {
+    const api = (await get(`/api/search?q=${encodeURIComponent('UBND tỉnh')}`)).json();
+    expect(api.hits.map((h: { title: string }) => h.title)).toEqual(['Báo cáo của Ủy ban nhân dân tỉnh Cao Bằng']);
+    expect(api.expansions).toEqual([{ from: 'ubnd', to: 'uy ban nhan dan', display: 'Ủy ban nhân dân' }]);
+    expect((await get(`/?q=${encodeURIComponent('UBND tỉnh')}`)).body).toContain('Tìm cả dạng viết đầy đủ hoặc viết tắt: Ủy ban nhân dân');
+    expect((await get(`/?q=${encodeURIComponent('UBND tỉnh')}&lang=en`)).body).toContain('Also searched, written out or abbreviated: Ủy ban nhân dân');
+    const q = encodeURIComponent('c nhiệm vụ tuyên truyền giáo dục');
+    const cut = (await get(`/api/search?q=${q}`)).json();
+    expect(cut).toMatchObject({ mode: 'and', optional: ['c'], total: 1 });
+    expect((await get(`/?q=${q}`)).body).toContain('Không bắt buộc có từ (có thể bị cắt dở khi sao chép): c');
+    expect((await get(`/?q=${q}&lang=en`)).body).toContain('Not required (the word looks cut off where the text was copied): c');
+  });
+});
