@@ -24,6 +24,8 @@ export interface Config {
     maxFieldBytes: number;
     /** An upload whose client sends nothing for this long is dropped (ms). */
     idleTimeoutMs: number;
+    /** An upload that brings fewer bytes a second than this over a window of idleTimeoutMs is dropped (0: no floor). */
+    minBytesPerSecond: number;
   };
   jobs: {
     /** Worker processes running extraction jobs (0 disables the runner, e.g. in some tests). */
@@ -66,7 +68,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     adminToken: null,
     logLevel: 'info',
     trustProxy: false,
-    upload: { maxFileBytes: 4096 * MiB, maxFiles: 20, maxFieldBytes: 64 * 1024, idleTimeoutMs: 120_000 },
+    upload: { maxFileBytes: 4096 * MiB, maxFiles: 20, maxFieldBytes: 64 * 1024, idleTimeoutMs: 120_000, minBytesPerSecond: 1024 },
     jobs: { workers: Math.max(1, availableParallelism()), timeoutMs: 120_000, memoryLimitMb: 1024, maxAttempts: 3 },
     media: { maxImagePixels: 268_402_689, ffmpegPath: null, ffprobePath: null },
     minFreeDiskBytes: 512 * MiB,
@@ -165,6 +167,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxFiles: int('MAX_FILES', d.upload.maxFiles, 1, 1000),
       maxFieldBytes: d.upload.maxFieldBytes,
       idleTimeoutMs: d.upload.idleTimeoutMs,
+      minBytesPerSecond: int('UPLOAD_MIN_RATE', d.upload.minBytesPerSecond, 0, 100 * MiB),
     },
     jobs: {
       workers: int('JOB_WORKERS', d.jobs.workers, 0, 64),

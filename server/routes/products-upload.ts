@@ -16,6 +16,7 @@ import { cached } from '../db/statements.ts';
 import { AppError, err } from '../errors.ts';
 import { DuplicateFilesError } from '../ingest/ingest-service.ts';
 import { multipartBoundary, readMultipart } from '../ingest/multipart.ts';
+import { tooSlowMessage, watchUploadRate } from '../ingest/upload-rate.ts';
 import { DIRECT_WRITE_MIN_BYTES, receiveFile, type ReceivedFile } from '../ingest/receive-file.ts';
 import { requireRole } from '../plugins/auth.ts';
 import { errorBody } from '../plugins/errors.ts';
@@ -88,20 +89,27 @@ export default async function productUploadRoutes(app: FastifyInstance) {
       // would hold the request, its socket and its temp file until a restart: it is dropped after
       // `idleTimeoutMs` without a byte (the catch below removes the temp files). Only while the
       // body is read: the socket's timer must not cut the answer of a long commit.
-      const onIdle = () => {
-        const stalled = new AppError(408, 'UPLOAD_STALLED', `Nothing was received for ${Math.round(limits.idleTimeoutMs / 1000)} s: the upload was dropped`);
+      const drop = (reason: AppError) => {
         // A client that only paused (and still reads) is told why, with the stable code, before
         // the connection is closed; the body it might still send has no request left to go to.
         const socket = req.raw.socket;
         if (socket && !socket.destroyed && !reply.raw.headersSent) {
-          const json = JSON.stringify(errorBody(408, stalled.code, stalled.message));
+          const json = JSON.stringify(errorBody(408, reason.code, reason.message));
           socket.end(`HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(json)}\r\nconnection: close\r\n\r\n${json}`);
         }
-        req.raw.destroy(stalled);
+        req.raw.destroy(reason);
       };
+      const onIdle = () => drop(new AppError(408, 'UPLOAD_STALLED', `Nothing was received for ${Math.round(limits.idleTimeoutMs / 1000)} s: the upload was dropped`));
       // (app.inject's requests have no socket timer.)
       const timed = typeof req.raw.setTimeout === 'function';
+      // A trickle is dropped too: fewer than minBytesPerSecond over a window of idleTimeoutMs.
+      const stopRateWatch = timed
+        ? watchUploadRate(req.raw.socket, limits.idleTimeoutMs, limits.minBytesPerSecond, (received) =>
+            drop(new AppError(408, 'UPLOAD_TOO_SLOW', tooSlowMessage(received, limits.idleTimeoutMs, limits.minBytesPerSecond))),
+          )
+        : () => {};
       const stopIdleTimer = () => {
+        stopRateWatch();
         if (!timed) return;
         req.raw.setTimeout(0);
         req.raw.off('timeout', onIdle);

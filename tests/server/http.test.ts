@@ -307,4 +307,33 @@ describe('real HTTP server', () => {
     expect((t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(before);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
+
+  it('drops an upload that trickles below the rate floor (never idle long enough for the idle timer), and keeps nothing', async () => {
+    const before = (t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
+    const { body, headers } = multipartBody({ title: 'Tải lên nhỏ giọt', type: 'book' }, [{ filename: 'nho-giot.pdf', data: Buffer.concat([await makePdf(1, 'nho giot'), randomBinary(64 * 1024, 12)]) }]);
+    const head = Object.entries({ ...headers, 'content-length': String(body.length), authorization: `Bearer ${ADMIN_TOKEN}` }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
+    const sock = connect({ host: '127.0.0.1', port: Number(new URL(base).port) });
+    let answer = '';
+    sock.on('data', (d: Buffer) => (answer += d.toString('utf8')));
+    sock.on('error', () => {});
+    const closed = new Promise<void>((resolve) => sock.on('close', () => resolve()));
+    sock.write(`POST /api/products HTTP/1.1\r\nhost: 127.0.0.1\r\n${head}\r\n\r\n`);
+    // 100 bytes every 250 ms: 400 bytes a second, below the default floor of 1,024, and never
+    // quiet for the idle timeout (1.5 s).
+    let sent = 0;
+    const trickle = setInterval(() => {
+      if (sock.destroyed || sent >= body.length) return;
+      sock.write(body.subarray(sent, sent + 100));
+      sent += 100;
+    }, 250);
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 10_000))]);
+    clearInterval(trickle);
+    sock.destroy();
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ statusCode: 408, code: 'UPLOAD_TOO_SLOW' });
+    expect(sent).toBeLessThan(body.length);
+    for (let i = 0; i < 200 && (await readdir(join(t.dataDir, 'tmp'))).length > 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+    expect((t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(before);
+  });
 });

@@ -21,6 +21,7 @@ import { listAgencies, listPlanTasks } from '../data.ts';
 import { html, raw, type SafeHtml } from '../html.ts';
 import { catalogueText, notice, sendPage } from '../layout.ts';
 import { fieldMessage, formFieldNames, productFields, type FieldErrors, type FormValues } from './product-form.ts';
+import { watchUploadRate } from '../../ingest/upload-rate.ts';
 
 /** A form post that was refused: what was typed, and why. */
 interface UploadState {
@@ -152,11 +153,14 @@ export async function uploadPost(app: FastifyInstance, ctx: PageCtx) {
   const limits = app.config.upload;
   const timed = typeof req.raw.setTimeout === 'function';
   if (timed) req.raw.setTimeout(limits.idleTimeoutMs, () => req.raw.destroy(new Error('upload stalled')));
+  // A trickle too (server/ingest/upload-rate.ts).
+  const stopRateWatch = timed ? watchUploadRate(req.raw.socket, limits.idleTimeoutMs, limits.minBytesPerSecond, () => req.raw.destroy(new Error('upload too slow'))) : () => {};
   req.raw.on('error', (e) => tap.destroy(e));
   req.raw.pipe(tap);
   const headers: Record<string, string> = { 'content-type': String(req.headers['content-type']) };
   if (req.headers['content-length']) headers['content-length'] = String(req.headers['content-length']);
   const res = await callApi(app, ctx, 'POST', '/api/products', tap, headers).finally(() => {
+    stopRateWatch();
     if (timed) req.raw.setTimeout(0);
   });
   if (res.status === 201) return ctx.reply.redirect(`/san-pham/${Number(res.body.id)}?nop=1`, 303);
