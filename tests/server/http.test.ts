@@ -38,6 +38,18 @@ describe('real HTTP server', () => {
   });
   afterAll(() => t.close());
 
+  /** A POST /api/products written by hand on a raw socket: the headers now, the body as the test sends it. */
+  function rawUpload(headers: Record<string, string>, contentLength: number) {
+    const head = Object.entries({ ...headers, 'content-length': String(contentLength), authorization: `Bearer ${ADMIN_TOKEN}` }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
+    const sock = connect({ host: '127.0.0.1', port: Number(new URL(base).port) });
+    const got = { answer: '' };
+    sock.on('data', (d: Buffer) => (got.answer += d.toString('utf8')));
+    sock.on('error', () => {});
+    const closed = new Promise<void>((resolve) => sock.on('close', () => resolve()));
+    sock.write(`POST /api/products HTTP/1.1\r\nhost: 127.0.0.1\r\n${head}\r\n\r\n`);
+    return { sock, got, closed };
+  }
+
   const get = (path: string, headers: Record<string, string> = {}) =>
     fetch(`${base}${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...headers } });
 
@@ -263,18 +275,12 @@ describe('real HTTP server', () => {
   it('answers 408 UPLOAD_STALLED to a client whose Content-Length promises more than the whole form it sent, and keeps nothing', async () => {
     const before = (t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
     const { body, headers } = multipartBody({ title: 'Độ dài khai sai', type: 'leaflet' }, [{ filename: 'to-roi.txt', data: Buffer.from('Tờ rơi có độ dài khai sai\n'.repeat(100)) }]);
-    const head = Object.entries({ ...headers, 'content-length': String(body.length + 1000), authorization: `Bearer ${ADMIN_TOKEN}` }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
-    const sock = connect({ host: '127.0.0.1', port: Number(new URL(base).port) });
-    let answer = '';
-    sock.on('data', (d: Buffer) => (answer += d.toString('utf8')));
-    sock.on('error', () => {});
-    const closed = new Promise<void>((resolve) => sock.on('close', () => resolve()));
-    sock.write(`POST /api/products HTTP/1.1\r\nhost: 127.0.0.1\r\n${head}\r\n\r\n`);
+    const { sock, got, closed } = rawUpload(headers, body.length + 1000);
     sock.write(body);
     await Promise.race([closed, new Promise((r) => setTimeout(r, 10_000))]);
     sock.destroy();
-    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
-    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 'UPLOAD_STALLED' });
+    expect(got.answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(got.answer.slice(got.answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 'UPLOAD_STALLED' });
     for (let i = 0; i < 200 && (await readdir(join(t.dataDir, 'tmp'))).length > 0; i++) await new Promise((r) => setTimeout(r, 25));
     expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
     expect((t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(before);
@@ -311,13 +317,7 @@ describe('real HTTP server', () => {
   it('drops an upload that trickles below the rate floor (never idle long enough for the idle timer), and keeps nothing', async () => {
     const before = (t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
     const { body, headers } = multipartBody({ title: 'Tải lên nhỏ giọt', type: 'book' }, [{ filename: 'nho-giot.pdf', data: Buffer.concat([await makePdf(1, 'nho giot'), randomBinary(64 * 1024, 12)]) }]);
-    const head = Object.entries({ ...headers, 'content-length': String(body.length), authorization: `Bearer ${ADMIN_TOKEN}` }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
-    const sock = connect({ host: '127.0.0.1', port: Number(new URL(base).port) });
-    let answer = '';
-    sock.on('data', (d: Buffer) => (answer += d.toString('utf8')));
-    sock.on('error', () => {});
-    const closed = new Promise<void>((resolve) => sock.on('close', () => resolve()));
-    sock.write(`POST /api/products HTTP/1.1\r\nhost: 127.0.0.1\r\n${head}\r\n\r\n`);
+    const { sock, got, closed } = rawUpload(headers, body.length);
     // 100 bytes every 250 ms: 400 bytes a second, below the default floor of 1,024, and never
     // quiet for the idle timeout (1.5 s).
     let sent = 0;
@@ -329,8 +329,8 @@ describe('real HTTP server', () => {
     await Promise.race([closed, new Promise((r) => setTimeout(r, 10_000))]);
     clearInterval(trickle);
     sock.destroy();
-    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
-    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ statusCode: 408, code: 'UPLOAD_TOO_SLOW' });
+    expect(got.answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(got.answer.slice(got.answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ statusCode: 408, code: 'UPLOAD_TOO_SLOW' });
     expect(sent).toBeLessThan(body.length);
     for (let i = 0; i < 200 && (await readdir(join(t.dataDir, 'tmp'))).length > 0; i++) await new Promise((r) => setTimeout(r, 25));
     expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);

@@ -145,34 +145,48 @@ describe('upload form without JavaScript', () => {
     expect(count()).toBe(before);
   });
 
+  /**
+   * A server of its own, an agency user's session, and half of a form post of ~1 MB written on a
+   * raw socket (the other half never sent); returns once the upload's temp file exists.
+   */
+  async function halfFormPost(s2: TestApp, user: string, title: string, seed: number) {
+    await s2.app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (s2.app.server.address() as { port: number }).port;
+    const a = await firstAgency(s2.app);
+    await createUser(s2.app, user, 'agency', a.code);
+    const session = await login(s2.app, user);
+    const page = (await s2.app.inject({ url: '/nop', headers: { cookie: session.cookie } })).body;
+    const big = Buffer.concat([await makePdf(1, user), randomBinary(1024 * 1024, seed)]);
+    const { body, headers } = browserForm(page, { type: 'book', title }, [{ filename: `${user}.pdf`, data: big }]);
+    const head = Object.entries({ ...headers, 'content-length': String(body.length), cookie: session.cookie }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
+    const sock = connect({ host: '127.0.0.1', port });
+    sock.on('error', () => {});
+    const t0 = Date.now();
+    const closed = new Promise<number>((resolve) => sock.on('close', () => resolve(Date.now() - t0)));
+    sock.write(`POST /nop?_csrf=${encodeURIComponent(session.csrf)} HTTP/1.1\r\nhost: 127.0.0.1\r\n${head}\r\n\r\n`);
+    sock.write(body.subarray(0, Math.floor(body.length / 2)));
+    const tmp = join(s2.dataDir, 'tmp');
+    for (let i = 0; i < 200 && (await readdir(tmp).catch(() => [])).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect((await readdir(tmp)).length).toBe(1);
+    return { port, sock, closed, tmp };
+  }
+
+  /** Nothing of the upload is left, and the server still answers. */
+  async function expectNothingKept(s2: TestApp, tmp: string, port: number) {
+    for (let i = 0; i < 200 && (await readdir(tmp)).length > 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(await readdir(tmp)).toEqual([]);
+    expect((s2.app.db.sqlite.prepare('SELECT COUNT(*) AS n FROM products').get() as { n: number }).n).toBe(0);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+  }
+
   it('drops a form post whose browser stops sending, and keeps nothing', async () => {
     const s2 = await makeTestApp({ jobs: { workers: 0 }, upload: { idleTimeoutMs: 1000 } });
     try {
-      await s2.app.listen({ host: '127.0.0.1', port: 0 });
-      const port = (s2.app.server.address() as { port: number }).port;
-      const a = await firstAgency(s2.app);
-      await createUser(s2.app, 'can-bo-mat-mang', 'agency', a.code);
-      const session = await login(s2.app, 'can-bo-mat-mang');
-      const page = (await s2.app.inject({ url: '/nop', headers: { cookie: session.cookie } })).body;
-      const big = Buffer.concat([await makePdf(1, 'mat mang'), randomBinary(1024 * 1024, 5)]);
-      const { body, headers } = browserForm(page, { type: 'book', title: 'Mất mạng giữa chừng' }, [{ filename: 'dung.pdf', data: big }]);
-      const head = Object.entries({ ...headers, 'content-length': String(body.length), cookie: session.cookie }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
-      const sock = connect({ host: '127.0.0.1', port });
-      sock.on('error', () => {});
-      const t0 = Date.now();
-      const closed = new Promise<number>((resolve) => sock.on('close', () => resolve(Date.now() - t0)));
-      sock.write(`POST /nop?_csrf=${encodeURIComponent(session.csrf)} HTTP/1.1\r\nhost: 127.0.0.1\r\n${head}\r\n\r\n`);
-      sock.write(body.subarray(0, Math.floor(body.length / 2)));
-      const tmp = join(s2.dataDir, 'tmp');
-      for (let i = 0; i < 200 && (await readdir(tmp).catch(() => [])).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-      expect((await readdir(tmp)).length).toBe(1);
+      const { port, sock, closed, tmp } = await halfFormPost(s2, 'can-bo-mat-mang', 'Mất mạng giữa chừng', 5);
       const ms = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 10_000))]);
       sock.destroy();
       expect(ms).toBeGreaterThan(900);
-      for (let i = 0; i < 200 && (await readdir(tmp)).length > 0; i++) await new Promise((r) => setTimeout(r, 25));
-      expect(await readdir(tmp)).toEqual([]);
-      expect((s2.app.db.sqlite.prepare('SELECT COUNT(*) AS n FROM products').get() as { n: number }).n).toBe(0);
-      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      await expectNothingKept(s2, tmp, port);
     } finally {
       await s2.close();
     }
@@ -181,27 +195,9 @@ describe('upload form without JavaScript', () => {
   it('keeps nothing from a form post whose browser goes away mid-upload', async () => {
     const s2 = await makeTestApp({ jobs: { workers: 0 } });
     try {
-      await s2.app.listen({ host: '127.0.0.1', port: 0 });
-      const port = (s2.app.server.address() as { port: number }).port;
-      const a = await firstAgency(s2.app);
-      await createUser(s2.app, 'can-bo-dong-tab', 'agency', a.code);
-      const session = await login(s2.app, 'can-bo-dong-tab');
-      const page = (await s2.app.inject({ url: '/nop', headers: { cookie: session.cookie } })).body;
-      const big = Buffer.concat([await makePdf(1, 'dong tab'), randomBinary(1024 * 1024, 6)]);
-      const { body, headers } = browserForm(page, { type: 'book', title: 'Đóng thẻ giữa chừng' }, [{ filename: 'dong.pdf', data: big }]);
-      const head = Object.entries({ ...headers, 'content-length': String(body.length), cookie: session.cookie }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
-      const sock = connect({ host: '127.0.0.1', port });
-      sock.on('error', () => {});
-      sock.write(`POST /nop?_csrf=${encodeURIComponent(session.csrf)} HTTP/1.1\r\nhost: 127.0.0.1\r\n${head}\r\n\r\n`);
-      sock.write(body.subarray(0, Math.floor(body.length / 2)));
-      const tmp = join(s2.dataDir, 'tmp');
-      for (let i = 0; i < 200 && (await readdir(tmp).catch(() => [])).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-      expect((await readdir(tmp)).length).toBe(1);
+      const { port, sock, tmp } = await halfFormPost(s2, 'can-bo-dong-tab', 'Đóng thẻ giữa chừng', 6);
       sock.destroy();
-      for (let i = 0; i < 200 && (await readdir(tmp)).length > 0; i++) await new Promise((r) => setTimeout(r, 25));
-      expect(await readdir(tmp)).toEqual([]);
-      expect((s2.app.db.sqlite.prepare('SELECT COUNT(*) AS n FROM products').get() as { n: number }).n).toBe(0);
-      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      await expectNothingKept(s2, tmp, port);
     } finally {
       await s2.close();
     }
