@@ -33,7 +33,8 @@ function lossy(before: string, after: string): boolean {
   if (after === before) return false;
   if (after === 'null') return true;
   if (before === 'boolean') return true;
-  return after === 'boolean';
+  // A number read as true or false (0, 1) is refused; "true" and "false" are kept.
+  return after === 'boolean' && before !== 'string';
 }
 
 function plainObjectBody(req: FastifyRequest): Record<string, unknown> | null {

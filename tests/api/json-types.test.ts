@@ -69,4 +69,13 @@ describe('JSON bodies are not coerced into other values', () => {
     expect(form.statusCode).toBe(200);
     expect(form.json()).toMatchObject({ year: 2027, notes: 'Đã in 2.000 bản' });
   });
+
+  it('reads "true" and "false" as truth values but refuses 0 and 1 for them', async () => {
+    const off = await t.app.inject({ method: 'PATCH', url: `/api/agencies/${agencyId}`, headers: auth(), payload: { active: 'false' } });
+    expect(off.statusCode).toBe(200);
+    expect(off.json().active).toBe(false);
+    const one = await t.app.inject({ method: 'PATCH', url: `/api/agencies/${agencyId}`, headers: auth(), payload: { active: 1 } });
+    expect(one.statusCode).toBe(400);
+    expect(one.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'active' });
+  });
 });
