@@ -20,6 +20,16 @@ const add = (title: string, fields: { languages?: string[]; state?: string; acce
   return id;
 };
 
+
+/** A one-page PDF file (blob `fill` × 64) on a product, with its page text, indexed. */
+const attachPdfText = (productId: number, fill: string, name: string, text: string): string => {
+  const sha = fill.repeat(64);
+  db.sqlite.prepare("INSERT INTO blobs(sha256, size, media_type, kind) VALUES (?, 10, 'application/pdf', 'pdf')").run(sha);
+  db.sqlite.prepare('INSERT INTO product_files(product_id, sha256, original_name) VALUES (?, ?, ?)').run(productId, sha, name);
+  db.sqlite.prepare('INSERT INTO blob_texts(sha256, page, text) VALUES (?, 1, ?)').run(sha, text);
+  search.indexBlob(sha);
+  return sha;
+};
 beforeEach(() => {
   db = openDatabase(':memory:');
   search = createSearchService({ sqlite: db.sqlite });
@@ -289,11 +299,7 @@ describe('words no record holds any more', () => {
   it('are unknown once the only record holding them is deleted, in its fields or in its file text', () => {
     const keep = add('Bản đồ du lịch Cao Bằng');
     const gone = add('Tờ gấp Cao Bằng zyxdeltoken');
-    const sha = 'd'.repeat(64);
-    db.sqlite.prepare("INSERT INTO blobs(sha256, size, media_type, kind) VALUES (?, 10, 'application/pdf', 'pdf')").run(sha);
-    db.sqlite.prepare("INSERT INTO product_files(product_id, sha256, original_name) VALUES (?, ?, 'to-gap.pdf')").run(gone, sha);
-    db.sqlite.prepare('INSERT INTO blob_texts(sha256, page, text) VALUES (?, 1, ?)').run(sha, 'Trang có chữ zyxfiletoken.');
-    search.indexBlob(sha);
+    const sha = attachPdfText(gone, 'd', 'to-gap.pdf', 'Trang có chữ zyxfiletoken.');
     expect(search.search({ q: 'zyxfiletoken' }, null).hits.map((h) => h.id)).toEqual([gone]);
     db.sqlite.prepare('DELETE FROM product_files WHERE product_id = ?').run(gone);
     db.sqlite.prepare('DELETE FROM products WHERE id = ?').run(gone);
@@ -472,11 +478,7 @@ describe('completions of a syllable found only in file texts', () => {
     const thong = add('Truyền thống cách mạng Cao Bằng');
     add('Truyền thông cơ sở');
     const withText = add('Tài liệu quét');
-    const sha = 'e'.repeat(64);
-    db.sqlite.prepare("INSERT INTO blobs(sha256, size, media_type, kind) VALUES (?, 10, 'application/pdf', 'pdf')").run(sha);
-    db.sqlite.prepare("INSERT INTO product_files(product_id, sha256, original_name) VALUES (?, ?, 'quet.pdf')").run(withText, sha);
-    db.sqlite.prepare('INSERT INTO blob_texts(sha256, page, text) VALUES (?, 1, ?)').run(sha, 'Xóm thôn bản vùng cao.');
-    search.indexBlob(sha);
+    attachPdfText(withText, 'e', 'quet.pdf', 'Xóm thôn bản vùng cao.');
     const score = (q: string) => search.search({ q }, null).hits.find((h) => h.id === thong)?.score ?? 0;
     // `thon` is a known syllable (thôn, in the file text only); its completion thống still counts.
     expect(score('truyen thon')).toBeGreaterThan(score('truyen ') + 1);
