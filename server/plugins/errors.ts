@@ -89,10 +89,14 @@ function validationMessage(e: FastifyError): string {
   if (!anyOf) return e.message;
   const at = anyOf.instancePath;
   const allowed = errors.filter((v) => v.keyword === 'const' && v.instancePath === at).map((v) => JSON.stringify((v.params as { allowedValue?: unknown }).allowedValue));
-  if (allowed.length === 0) return e.message;
   const orNull = errors.some((v) => v.keyword === 'type' && v.instancePath === at && (v.params as { type?: unknown }).type === 'null');
   const context = (e as FastifyError & { validationContext?: string }).validationContext ?? 'body';
-  return `${context}${at} must be one of ${allowed.join(', ')}${orNull ? ', or null' : ''}`;
+  if (allowed.length > 0) return `${context}${at} must be one of ${allowed.join(', ')}${orNull ? ', or null' : ''}`;
+  // A nullable value (`anyOf: [X, null]`) that fails X: say what X asks, not also "must be null"
+  // and "must match a schema in anyOf".
+  const rest = errors.filter((v) => v !== anyOf && !(v.keyword === 'type' && v.instancePath === at && (v.params as { type?: unknown }).type === 'null'));
+  if (!orNull || rest.length === 0) return e.message;
+  return `${rest.map((v) => `${context}${v.instancePath} ${v.message}`).join(', ')} (or null)`;
 }
 
 /** How the web UI answers a browser that asked a page URL with a method or path no route has. */

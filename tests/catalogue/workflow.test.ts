@@ -127,6 +127,15 @@ describe('review workflow', () => {
     expect(body.message).not.toContain('constant');
   });
 
+  it('names what a too-long reason breaks, once, not the null and anyOf branches', async () => {
+    const id = newRecord();
+    const res = await act(id, 'return', a.archivist.headers, { reason: 'Thiếu trang bìa. '.repeat(400) });
+    expect(res.statusCode).toBe(400);
+    const body = res.json();
+    expect(body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'reason' });
+    expect(body.message).toBe('body/reason must NOT have more than 5000 characters (or null)');
+  });
+
   it('applies bulk transitions per record and reports each result', async () => {
     const ids = [newRecord(), newRecord(), newRecord()];
     await act(ids[1], 'withdraw', a.archivist.headers);
