@@ -3,7 +3,15 @@
  * down gracefully on SIGINT/SIGTERM (in-flight requests and running jobs are given time to finish).
  */
 import { buildApp } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { explainStartupError } from './startup-errors.ts';
+
+/** Exit 1 with one clear line for a known start-up failure (else the error as it is). */
+function failStart(e: unknown, config: Config): never {
+  const known = explainStartupError(e, config);
+  console.error(known ?? e);
+  process.exit(1);
+}
 
 async function main() {
   let config;
@@ -16,7 +24,7 @@ async function main() {
     }
     throw e;
   }
-  const app = await buildApp(config);
+  const app = await buildApp(config).catch((e: unknown) => failStart(e, config));
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -37,7 +45,15 @@ async function main() {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (e) {
+    // Started but cannot serve: stop the job workers and store the index before saying why.
+    const known = explainStartupError(e, config);
+    await Promise.race([app.close().catch(() => {}), new Promise((r) => setTimeout(r, 10_000).unref())]);
+    console.error(known ?? e);
+    process.exit(1);
+  }
 }
 
 void main().catch((e) => {
