@@ -25,9 +25,8 @@ export function explainStartupError(e: unknown, ctx: StartupContext): string | n
       return `Cannot listen on ${where}: ${ctx.host} is not an address of this machine. Set HOST to one of its addresses (127.0.0.1, or 0.0.0.0 for all of them).`;
     }
   }
-  const restore = 'Restore the last backup (npm run restore, see docs/operations.md); the blobs are kept apart and are not touched.';
-  if (code === 'SQLITE_NOTADB') return `The catalogue database ${dbFile} is not a SQLite database. ${restore}`;
-  if (code === 'SQLITE_CORRUPT') return `The catalogue database ${dbFile} is damaged (${err.message}). ${restore}`;
+  const db = explainDatabaseError(e, dbFile);
+  if (db !== null) return db;
   if (code === 'ENOSPC' || code === 'SQLITE_FULL') return `No space left under DATA_DIR (${ctx.dataDir}): free some space and start again.`;
   if (['ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'EEXIST'].includes(code) && err.path !== undefined) {
     return `Cannot use DATA_DIR (${ctx.dataDir}): ${err.message}. It must be a folder this user can create and write to.`;
@@ -35,5 +34,18 @@ export function explainStartupError(e: unknown, ctx: StartupContext): string | n
   if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_READONLY_DIRECTORY' || code === 'SQLITE_PERM') {
     return `Cannot open the catalogue database ${dbFile} for writing (${err.message}). DATA_DIR must be a folder this user can write to.`;
   }
+  return null;
+}
+
+/**
+ * A catalogue database file that SQLite cannot read as one (not SQLite at all, or damaged): what it
+ * is and what to do, for the server and the operator scripts alike; null for other errors.
+ */
+export function explainDatabaseError(e: unknown, dbFile: string | null): string | null {
+  const code = (e as { code?: unknown } | null)?.code;
+  const what = dbFile === null ? 'The catalogue database' : `The catalogue database ${dbFile}`;
+  const restore = 'Restore the last backup into a new folder (DATA_DIR=<new folder> npm run restore -- <backup folder>, see docs/operations.md) and start the server on that folder; this file is left as it is.';
+  if (code === 'SQLITE_NOTADB') return `${what} is not a SQLite database. ${restore}`;
+  if (code === 'SQLITE_CORRUPT') return `${what} is damaged (${(e as Error).message}). ${restore}`;
   return null;
 }

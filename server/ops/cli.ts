@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { openDatabase, type Database_ } from '../db/client.ts';
 import { AppError } from '../errors.ts';
 import { dataPaths } from '../plugins/services.ts';
+import { explainDatabaseError } from '../startup-errors.ts';
 
 /** Exit codes of every operator script. */
 export const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
@@ -101,6 +102,11 @@ export function runCli(main: () => Promise<number>, usage: string): void {
         console.error(e.message);
         process.exit(EXIT.usage);
       }
+      const damaged = explainDatabaseError(e, null);
+      if (damaged !== null) {
+        console.error(`error: ${damaged}`);
+        process.exit(EXIT.problems);
+      }
       // A failed system call (a file or folder missing, not writable, the disk full) says what and
       // where in its message; a stack trace would only bury it.
       if (typeof (e as NodeJS.ErrnoException)?.syscall === 'string') {
@@ -139,7 +145,15 @@ export async function withCatalogueDb(
   // Creating the store here is allowed (accounts before the first start), but say so: a mistyped
   // DATA_DIR would otherwise put accounts into a new, empty store without a word.
   if (!existsSync(dbFile)) out(`note: no database at ${dbFile} yet; creating it`);
-  const db = openDatabase(dbFile);
+  let db: Database_;
+  try {
+    db = openDatabase(dbFile);
+  } catch (e) {
+    const damaged = explainDatabaseError(e, dbFile);
+    if (damaged === null) throw e;
+    out(`error: ${damaged}`);
+    return EXIT.problems;
+  }
   loadPlanSeed(db.sqlite, readPlanSeed());
   try {
     return await run(db);

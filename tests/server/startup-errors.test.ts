@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, SERVER_ENTRY, SERVER_NODE_ARGS } from '../../scripts/build.mjs';
+import { main as userMain } from '../../scripts/user.ts';
 import { explainStartupError } from '../../server/startup-errors.ts';
 import { makeDataDir } from '../helpers/app.ts';
 
@@ -78,6 +79,25 @@ describe('start-up failures', () => {
     noStack(r.stderr);
   }, 40_000);
 
+  it('the operator scripts say the same about a database file that is not SQLite', async () => {
+    const data = join(dir, 'scripts-notadb');
+    mkdirSync(data);
+    writeFileSync(join(data, 'kho.sqlite'), 'Đây không phải cơ sở dữ liệu SQLite. '.repeat(200));
+    // A script run through runCli (verify) …
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/verify.ts'], { cwd: ROOT, env: { ...process.env, DATA_DIR: data }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((r) => proc.on('exit', r));
+    expect(code).toBe(1);
+    expect(stderr).toContain('error: The catalogue database is not a SQLite database. Restore the last backup into a new folder');
+    noStack(stderr);
+    // … and an account script (user), which names the file.
+    const lines: string[] = [];
+    const exit = await userMain(['list'], { ...process.env, DATA_DIR: data }, (l) => lines.push(l));
+    expect(exit).toBe(1);
+    expect(lines.join('\n')).toContain(`error: The catalogue database ${join(data, 'kho.sqlite')} is not a SQLite database`);
+  }, 60_000);
+
   it('names a DATA_DIR that is a file', async () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
@@ -91,7 +111,7 @@ describe('start-up failures', () => {
     const ctx = { host: '0.0.0.0', port: 80, dataDir: '/srv/kho' };
     const corrupt = Object.assign(new Error('database disk image is malformed'), { code: 'SQLITE_CORRUPT' });
     expect(explainStartupError(corrupt, ctx)).toBe(
-      'The catalogue database /srv/kho/kho.sqlite is damaged (database disk image is malformed). Restore the last backup (npm run restore, see docs/operations.md); the blobs are kept apart and are not touched.',
+      'The catalogue database /srv/kho/kho.sqlite is damaged (database disk image is malformed). Restore the last backup into a new folder (DATA_DIR=<new folder> npm run restore -- <backup folder>, see docs/operations.md) and start the server on that folder; this file is left as it is.',
     );
     const denied = Object.assign(new Error('listen EACCES'), { code: 'EACCES', syscall: 'listen' });
     expect(explainStartupError(denied, ctx)).toContain('Not allowed to listen on 0.0.0.0:80');
