@@ -119,6 +119,12 @@ const SEGMENT_PAIR_CHECKS = 300;
 const SYLLABLE_SHAPE = /^(?:ngh|ng|nh|ch|gh|gi|kh|ph|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt])?$/;
 /** Words of a query that looks pasted from a passage (see the edge-word rule in plan). */
 const PASTED_MIN_TERMS = 4;
+/**
+ * Words of a query long enough that an edge word shaped like a syllable may still be a piece of a word
+ * cut off by the copy (`ông` of "thông", `truy` of "truyền"): it is read so when no record holds it side
+ * by side with its neighbour.
+ */
+const PASSAGE_MIN_TERMS = 6;
 /** What the form not typed scores, of what the form typed would (abbreviations). */
 const OTHER_FORM_FACTOR = 0.8;
 const TEXT_PHRASE_BONUS = 6;
@@ -1185,7 +1191,15 @@ export function createSearchService(deps: SearchDeps): SearchService {
       for (const i of [0, nq - 1]) {
         const t = parsed.terms[i];
         if (t.quoted) continue;
-        const cut = !syllableShaped(t.folded) && !/\d/.test(t.folded) && !t.upper && abbreviationOf(t.folded) === undefined && !(t.prefix && i === nq - 1);
+        let cut = !/\d/.test(t.folded) && !t.upper && abbreviationOf(t.folded) === undefined && !(t.prefix && i === nq - 1);
+        // A word shaped like a syllable is cut off only in a passage (PASSAGE_MIN_TERMS words or more) and
+        // only when no record holds it next to its neighbour (`ông tin`: the record says "thông tin"): a
+        // whole word of a passage some record holds stands there beside the next one.
+        if (cut && syllableShaped(t.folded)) {
+          const nb = parsed.terms[i === 0 ? 1 : nq - 2];
+          const pair = i === 0 ? [t.folded, nb.folded] : [nb.folded, t.folded];
+          cut = nq >= PASSAGE_MIN_TERMS && !nb.quoted && !termSeen(pair.join(' '), seen, pair.join('_'));
+        }
         if (loose.includes(i) || cut) optionalAt.add(i);
       }
     }

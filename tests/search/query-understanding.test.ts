@@ -183,4 +183,31 @@ describe('a passage pasted with a piece of a word at either end', () => {
     expect(whole.hits.map((h) => h.id)).toEqual([plan]);
     expect(whole.optional).toEqual([]);
   });
+
+  it('does not require an edge word of a long passage that is a syllable but stands next to its neighbour nowhere', () => {
+    const portal = add('Cổng thông tin điện tử tỉnh', 'Cổng thông tin đối ngoại của Ủy ban nhân dân tỉnh Cao Bằng giới thiệu tiềm năng du lịch');
+    // Holds every word of the passage, `ông` included, but not as the passage.
+    const other = add('Ông Nông Văn Dền kể chuyện', 'Ủy ban nhân dân xã trao đổi tin tức về công tác đối ngoại của huyện');
+    const r = search.search({ q: 'ông tin đối ngoại của Ủy ban nhân dân' }, null);
+    expect(r.mode).toBe('and');
+    expect(r.hits[0].id).toBe(portal);
+    expect(r.optional).toEqual(['ong']);
+    // The same at the end of a passage copied with a trailing space (`truy` of "truyền").
+    const plan = add('Kế hoạch tuyên truyền', 'Tiếp tục đẩy mạnh công tác tuyên truyền về biển đảo');
+    add('Danh hiệu cao quý', 'Đẩy mạnh công tác truy tặng danh hiệu, tiếp tục tuyên dương gương tốt');
+    const end = search.search({ q: 'Tiếp tục đẩy mạnh công tác tuyên truy ' }, null);
+    expect(end.hits[0].id).toBe(plan);
+    expect(end.optional).toEqual(['truy']);
+    // A whole word standing next to its neighbour in some record stays required.
+    const story = add('Ông Nông Văn Dền kể chuyện cách mạng');
+    add('Nông Văn Dền kể chuyện cách mạng quê hương');
+    const whole = search.search({ q: 'ông Nông Văn Dền kể chuyện' }, null);
+    expect(sorted(whole.hits.map((h) => h.id))).toEqual(sorted([other, story]));
+    expect(whole.optional).toEqual([]);
+    // A short query keeps every word required: `ông bà` does not find "thông tin về bà".
+    const grand = add('Ông bà kể chuyện cổ tích');
+    add('Thông tin về bà mẹ Việt Nam anh hùng');
+    expect(ids('ông bà')).toEqual([grand]);
+    expect(search.search({ q: 'ông bà kể' }, null).optional).toEqual([]);
+  });
 });
