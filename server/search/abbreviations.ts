@@ -71,6 +71,24 @@ for (const [written, display] of WRITTEN) {
   }
 }
 
+/** Two folded syllables side by side in the words of abbreviations (of three letters or more) → those abbreviations. */
+const BY_PAIR = new Map<string, Abbreviation[]>();
+for (const a of BY_ABBR.values()) {
+  if (!a.contracts) continue;
+  for (let k = 0; k + 1 < a.words.length; k++) {
+    const key = `${a.words[k]} ${a.words[k + 1]}`;
+    BY_PAIR.set(key, [...(BY_PAIR.get(key) ?? []), a]);
+  }
+}
+
+/** Every folded syllable of the words of abbreviations of three letters or more. */
+export const ABBREVIATION_WORDS: ReadonlySet<string> = new Set([...BY_ABBR.values()].filter((a) => a.contracts).flatMap((a) => a.words));
+
+/** The abbreviations whose words hold the folded pair `a b` side by side (`nhan dan` → UBND, HĐND). */
+export function abbreviationsWithPair(pair: string): readonly Abbreviation[] {
+  return BY_PAIR.get(pair) ?? [];
+}
+
 /** Every listed abbreviation (for the documentation test). */
 export const ABBREVIATIONS: readonly Abbreviation[] = [...BY_ABBR.values()];
 

@@ -14,7 +14,7 @@ import { makeSnippet, escapeHtml, type TermMatcher } from './snippets.ts';
 import { INDEX_VERSION, createTables, dropTables, fingerprint, getMeta, loadSnapshot, saveSnapshot, setMeta, withPairs } from './store.ts';
 import type { HitAgency, SearchHit, SearchParams, SearchResponse, Snippet, Suggestion } from './types.ts';
 import { Vocabulary } from './vocabulary.ts';
-import { abbreviationOf, contractionsIn } from './abbreviations.ts';
+import { ABBREVIATION_WORDS, abbreviationOf, abbreviationsWithPair, contractionsIn } from './abbreviations.ts';
 import { FacetTable } from './facets.ts';
 import { grownTo } from './typed-arrays.ts';
 import { QueryWorkers } from './query-workers.ts';
@@ -1099,7 +1099,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const best: Cell[][] = Array.from({ length: L + 1 }, () => new Array<Cell>(SYLLABLE_MAX + 1).fill(null));
     const syl = (from: number, to: number): boolean => {
       const k = to - from;
-      return (k >= 2 || (k === 1 && from === 0)) && k <= SYLLABLE_MAX && vocab.has(word.slice(from, to));
+      if (!((k >= 2 || (k === 1 && from === 0)) && k <= SYLLABLE_MAX)) return false;
+      const w = word.slice(from, to);
+      return vocab.has(w) || ABBREVIATION_WORDS.has(w);
     };
     let checks = 0;
     const pairMemo = new Map<string, number>();
@@ -1110,6 +1112,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
       if (v === undefined) {
         if (checks++ >= SEGMENT_PAIR_CHECKS) return 0;
         v = termSeen(key, sees, `${a}_${b}`) ? Math.max(1, fields.df(key)) : 0;
+        // Two words of an abbreviation some record writes (`nhan dan` of UBND): they may stand together
+        // nowhere else (`uybannhandan` in a catalogue writing only "UBND").
+        if (v === 0 && abbreviationsWithPair(key).some((ab) => termSeen(ab.abbr, sees))) v = 1;
         pairMemo.set(key, v);
       }
       return v;
@@ -1162,7 +1167,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const groups: Alt[][] = [];
     const boosts: Alt[] = [];
     const corrections: Array<{ from: string; to: string }> = [];
-    const matcher: TermMatcher = { terms: new Set(), prefixes: [], exact: new Set() };
+    const matcher: TermMatcher = { terms: new Set(), prefixes: [], exact: new Set(), phrases: [] };
     const ftsGroups: string[][] = [];
     const primary: string[] = [];
     // Over-long tokens (a pasted hash or URL) are in no index: left out like unknown syllables.
@@ -1223,12 +1228,13 @@ export function createSearchService(deps: SearchDeps): SearchService {
      * pair (pairs are indexed terms, so the syllables must be side by side), each also matched by the
      * word as typed (`typed`, an abbreviation some record writes) when there is one.
      */
-    const pushChain = (t: ParsedQuery['terms'][number], words: string[], typed: string | null, pairFactor: number): void => {
+    const pushChain = (t: ParsedQuery['terms'][number], words: string[], typed: string | null, pairFactor: number, extra?: Alt[][]): void => {
       keptAt.push(kept.length);
       const m = words.length - 1;
       for (let k = 0; k < m; k++) {
         const alts: Alt[] = [{ term: `${words[k]} ${words[k + 1]}`, factor: pairFactor / m }];
         if (typed !== null) alts.push({ term: typed, factor: 1 / m });
+        if (extra?.[k] !== undefined) for (const a of extra[k]) alts.push({ term: a.term, factor: a.factor / m });
         groups.push(alts);
         bound.push(k > 0);
         chained.push(true);
@@ -1236,9 +1242,35 @@ export function createSearchService(deps: SearchDeps): SearchService {
         primary.push(alts[0].term);
         ftsGroups.push(alts.map((a) => a.term.replace(' ', '_')));
       }
-      for (const w of words) matcher.terms.add(w);
+      // Snippets mark the syllables only where they stand together (not "Ban" of "Ban Tuyên giáo" for UBND).
+      matcher.phrases!.push(words);
       // The form typed scores in full over the groups, the words written out pairFactor of their pairs' score.
       if (typed !== null) matcher.terms.add(typed);
+      // Another form: an abbreviation (marked wherever it stands), or one next to a syllable (`ubnd tinh`).
+      for (const list of extra ?? []) for (const a of list ?? []) (a.term.includes(' ') ? matcher.phrases!.push(a.term.split(' ')) : matcher.terms.add(a.term));
+    };
+    /**
+     * A word typed without spaces whose syllables spell out an abbreviation some record writes
+     * (`uybannhandan` → UBND), as the typed words would: each pair group inside the abbreviation's words
+     * also takes the abbreviation, and a pair across its edge the abbreviation next to the neighbouring
+     * syllable (`uybannhandantinh` → `ubnd tinh`), each at OTHER_FORM_FACTOR.
+     */
+    const chainContractions = (words: string[]): Alt[][] | undefined => {
+      let extra: Alt[][] | undefined;
+      for (const [at, ab] of contractionsIn(words)) {
+        if (!termSeen(ab.abbr, seen)) continue;
+        extra ??= [];
+        const add = (k: number, term: string): void => {
+          if (k < 0 || k >= words.length - 1) return;
+          (extra![k] ??= []).push({ term, factor: OTHER_FORM_FACTOR });
+        };
+        const end = at + ab.words.length - 1;
+        for (let k = at; k < end; k++) add(k, ab.abbr);
+        add(at - 1, `${words[at - 1]} ${ab.abbr}`);
+        add(end, `${ab.abbr} ${words[end + 1]}`);
+        if (!expansions.some((e) => e.to === ab.abbr)) expansions.push({ from: ab.words.join(' '), to: ab.abbr, display: ab.written });
+      }
+      return extra;
     };
     for (const [i, t] of parsed.terms.entries()) {
       // An abbreviation typed on its own (not in a document number such as `QĐ-UBND`): also its words,
@@ -1290,7 +1322,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
           // Three or more syllables run together (`hochiminh`): searched as those syllables side by side.
           const segs = segmentJoined(t.folded, seen);
           if (segs !== null) {
-            pushChain(t, segs, null, 1);
+            pushChain(t, segs, null, 1, chainContractions(segs));
             corrections.push({ from: t.folded, to: segs.join(' ') });
             continue;
           }

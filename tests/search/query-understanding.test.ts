@@ -125,6 +125,39 @@ describe('abbreviations', () => {
     expect(ABBREVIATIONS.map((a) => a.abbr)).not.toContain('ct');
   });
 
+  it('reads `uybannhandan` typed without spaces as the words of UBND and finds the records writing UBND', () => {
+    // Only the abbreviation is written: the four syllables stand together nowhere.
+    const abbr = add('Công văn của UBND tỉnh Cao Bằng');
+    add('Nhân dân các dân tộc Cao Bằng');
+    add('Ban Tuyên giáo Tỉnh ủy');
+    const r = search.search({ q: 'uybannhandan' }, null);
+    expect(r.hits.map((h) => h.id)).toEqual([abbr]);
+    expect(r.corrections.map((c) => c.to)).toEqual(['uy ban nhan dan']);
+    expect(r.expansions).toEqual([{ from: 'uy ban nhan dan', to: 'ubnd', display: 'UBND' }]);
+    expect(r.hits[0].snippets[0].text).toContain('<mark>UBND</mark>');
+    // Both forms, and a syllable after the words: `ubnd tinh` stands for "ủy ban nhân dân tỉnh".
+    const written = add('Quyết định của Ủy ban nhân dân tỉnh về du lịch');
+    expect(sorted(ids('uybannhandan'))).toEqual(sorted([abbr, written]));
+    const tinh = search.search({ q: 'uybannhandantinh' }, null);
+    expect(sorted(tinh.hits.map((h) => h.id))).toEqual(sorted([abbr, written]));
+    expect(tinh.hits.find((h) => h.id === abbr)!.snippets[0].text).toContain('<mark>UBND</mark> <mark>tỉnh</mark>');
+  });
+
+  it('marks the words of an expansion only where they stand together', () => {
+    const both = add('Ban Tuyên giáo hướng dẫn tuyên truyền', 'Ban Tuyên giáo Tỉnh ủy phối hợp với Ủy ban nhân dân tỉnh tổ chức');
+    const abbr = add('Công văn của UBND tỉnh Cao Bằng');
+    const r = search.search({ q: 'UBND tỉnh' }, null);
+    const text = (id: number) => r.hits.find((h) => h.id === id)!.snippets.map((s) => s.text).join(' | ');
+    expect(text(both)).toContain('<mark>Ủy</mark> <mark>ban</mark> <mark>nhân</mark> <mark>dân</mark> <mark>tỉnh</mark>');
+    expect(text(both)).not.toContain('<mark>Ban</mark>');
+    expect(text(both)).toContain('Tuyên giáo <mark>Tỉnh</mark> ủy');
+    expect(text(abbr)).toContain('<mark>UBND</mark> <mark>tỉnh</mark>');
+    // A word typed without spaces likewise: "Hồ" of "Hồ Ba Bể" is not marked for `hochiminh`.
+    const lake = add('Hồ Ba Bể và Hồ Chí Minh', 'Hồ Ba Bể gần Pác Bó');
+    const h = search.search({ q: 'hochiminh' }, null).hits.find((x) => x.id === lake)!;
+    expect(h.snippets.map((s) => s.text).join(' | ')).toContain('Hồ Ba Bể và <mark>Hồ</mark> <mark>Chí</mark> <mark>Minh</mark>');
+  });
+
   it('lists in docs/search.md every abbreviation it expands', () => {
     const doc = readFileSync(new URL('../../docs/search.md', import.meta.url), 'utf8');
     for (const a of ABBREVIATIONS) expect(doc, a.written).toContain(`${a.written} → ${a.display}`);
