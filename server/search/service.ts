@@ -13,7 +13,7 @@ import { parseQuery, ftsQuote, type ParsedQuery } from './query.ts';
 import { makeSnippet, escapeHtml, type TermMatcher } from './snippets.ts';
 import { INDEX_VERSION, createTables, dropTables, fingerprint, getMeta, loadSnapshot, saveSnapshot, setMeta, withPairs } from './store.ts';
 import type { HitAgency, SearchHit, SearchParams, SearchResponse, Snippet, Suggestion } from './types.ts';
-import { Vocabulary } from './vocabulary.ts';
+import { Vocabulary, type Candidate as VocabCandidate } from './vocabulary.ts';
 import { ABBREVIATION_WORDS, abbreviationOf, abbreviationsWithPair, contractionsIn } from './abbreviations.ts';
 import { FacetTable } from './facets.ts';
 import { grownTo } from './typed-arrays.ts';
@@ -115,6 +115,10 @@ const EXACT_BOOST = 2;
 const SYLLABLE_MAX = 7;
 /** Pair look-ups allowed per run-together word (segmentJoined): bounded cost for long junk. */
 const SEGMENT_PAIR_CHECKS = 300;
+/** Completions kept for the syllable being typed at the end of a run-together word (`hochimi` → minh). */
+const TYPING_TAILS = 5;
+/** Pair look-ups allowed for the completions of that syllable, per word. */
+const TYPING_TAIL_CHECKS = 600;
 /** Letters a whole Vietnamese syllable can have (folded): an onset, one to three vowels, a final. */
 const SYLLABLE_SHAPE = /^(?:ngh|ng|nh|ch|gh|gi|kh|ph|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt])?$/;
 /** Words of a query that looks pasted from a passage (see the edge-word rule in plan). */
@@ -1091,9 +1095,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
    * most 7 letters (the longest Vietnamese syllable, `nghieng`); a one-letter syllable only first, as in
    * `splitJoined`. At most SEGMENT_PAIR_CHECKS pair look-ups per word, so long junk costs little.
    */
-  function segmentJoined(word: string, sees: (id: number) => boolean): string[] | null {
+  function segmentJoined(word: string, sees: (id: number) => boolean, typing = false): { words: string[]; tails: string[] } | null {
     const L = word.length;
-    if (L < 5 || L > 40 || /\d/.test(word)) return null;
+    if (L < (typing ? 4 : 5) || L > 40 || /\d/.test(word)) return null;
     // best[i][k]: best segmentation of word[0, i) whose last syllable has k letters.
     type Cell = { n: number; w: number; prevK: number } | null;
     const best: Cell[][] = Array.from({ length: L + 1 }, () => new Array<Cell>(SYLLABLE_MAX + 1).fill(null));
@@ -1142,15 +1146,59 @@ export function createSearchService(deps: SearchDeps): SearchService {
       const b = endK < 0 ? null : best[L][endK]!;
       if (b === null || c.n < b.n || (c.n === b.n && c.w > b.w)) endK = k;
     }
-    if (endK < 0) return null;
-    const out: string[] = [];
-    for (let i = L, k = endK; i > 0; ) {
-      out.unshift(word.slice(i - k, i));
-      const pk = best[i][k]!.prevK;
-      i -= k;
-      k = pk;
+    const path = (end: number, endK: number): string[] => {
+      const out: string[] = [];
+      for (let i = end, k = endK; i > 0; ) {
+        out.unshift(word.slice(i - k, i));
+        const pk = best[i][k]!.prevK;
+        i -= k;
+        k = pk;
+      }
+      return out;
+    };
+    if (endK >= 0) return { words: path(L, endK), tails: [] };
+    if (!typing) return null;
+    // Still being typed (`hochimi`): whole syllables, then the start of one (`mi`) that some record holds
+    // (in its fields) next to the last whole syllable: ho chi + minh. The piece has two letters or more,
+    // or follows two syllables or more (`caob` is not yet read). Fewest syllables first, then the pairs
+    // most records hold; up to TYPING_TAILS completions of the piece, most held first.
+    let bestRead: { n: number; w: number; end: number; k: number; tails: string[] } | null = null;
+    const tailMemo = new Map<string, Array<[string, number]>>();
+    const pieceMemo = new Map<string, VocabCandidate[]>();
+    let tailChecks = 0;
+    for (let i = L - 1; i >= 1 && L - i <= SYLLABLE_MAX; i--) {
+      const piece = word.slice(i);
+      for (let k = 1; k <= SYLLABLE_MAX && k <= i; k++) {
+        const cell = best[i][k];
+        if (cell === null || (cell.n < 2 && piece.length < 2)) continue;
+        const prev = word.slice(i - k, i);
+        const key = `${prev} ${piece}`;
+        let tails = tailMemo.get(key);
+        if (tails === undefined) {
+          tails = [];
+          let cands = pieceMemo.get(piece);
+          if (cands === undefined) {
+            cands = vocab.expansions(piece, 200);
+            if (vocab.has(piece)) cands.unshift({ term: piece, df: vocab.frequency(piece), distance: 0 });
+            pieceMemo.set(piece, cands);
+          }
+          for (const c of cands) {
+            // Bounded work: long junk (`anhanhanh…`) stops here.
+            if (tailChecks++ >= TYPING_TAIL_CHECKS) break;
+            const pair = `${prev} ${c.term}`;
+            const df = fields.df(pair);
+            if (df > 0 && fields.anyDoc(pair, sees)) tails.push([c.term, df]);
+          }
+          tails.sort((a, b) => b[1] - a[1]);
+          tailMemo.set(key, tails);
+        }
+        if (tails.length === 0) continue;
+        const n = cell.n + 1;
+        const w = cell.w + tails[0][1];
+        if (bestRead === null || n < bestRead.n || (n === bestRead.n && w > bestRead.w)) bestRead = { n, w, end: i, k, tails: tails.slice(0, TYPING_TAILS).map((x) => x[0]) };
+      }
     }
-    return out;
+    return bestRead === null ? null : { words: path(bestRead.end, bestRead.k), tails: bestRead.tails };
   }
 
   /** Whether a folded word can be a whole Vietnamese syllable by its letters (`c`, `nh`, `iem` cannot). */
@@ -1228,11 +1276,15 @@ export function createSearchService(deps: SearchDeps): SearchService {
      * pair (pairs are indexed terms, so the syllables must be side by side), each also matched by the
      * word as typed (`typed`, an abbreviation some record writes) when there is one.
      */
-    const pushChain = (t: ParsedQuery['terms'][number], words: string[], typed: string | null, pairFactor: number, extra?: Alt[][]): void => {
+    const pushChain = (t: ParsedQuery['terms'][number], words: string[], typed: string | null, pairFactor: number, extra?: Alt[][], tails: string[] = []): void => {
       keptAt.push(kept.length);
-      const m = words.length - 1;
+      const m = words.length - 1 + (tails.length > 0 ? 1 : 0);
       for (let k = 0; k < m; k++) {
-        const alts: Alt[] = [{ term: `${words[k]} ${words[k + 1]}`, factor: pairFactor / m }];
+        // The last pair of a word still being typed: the last whole syllable with any of the completions.
+        const alts: Alt[] =
+          k < words.length - 1
+            ? [{ term: `${words[k]} ${words[k + 1]}`, factor: pairFactor / m }]
+            : tails.map((c, j) => ({ term: `${words[k]} ${c}`, factor: ((j === 0 ? 1 : 0.8) * pairFactor) / m }));
         if (typed !== null) alts.push({ term: typed, factor: 1 / m });
         if (extra?.[k] !== undefined) for (const a of extra[k]) alts.push({ term: a.term, factor: a.factor / m });
         groups.push(alts);
@@ -1243,7 +1295,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
         ftsGroups.push(alts.map((a) => a.term.replace(' ', '_')));
       }
       // Snippets mark the syllables only where they stand together (not "Ban" of "Ban Tuyên giáo" for UBND).
-      matcher.phrases!.push(words);
+      if (tails.length === 0) matcher.phrases!.push(words);
+      for (const c of tails) matcher.phrases!.push([...words, c]);
       // The form typed scores in full over the groups, the words written out pairFactor of their pairs' score.
       if (typed !== null) matcher.terms.add(typed);
       // Another form: an abbreviation (marked wherever it stands), or one next to a syllable (`ubnd tinh`).
@@ -1320,10 +1373,12 @@ export function createSearchService(deps: SearchDeps): SearchService {
           corrections.push({ from: t.folded, to: split });
         } else {
           // Three or more syllables run together (`hochiminh`): searched as those syllables side by side.
-          const segs = segmentJoined(t.folded, seen);
+          // While typing (`hochimi`), the last syllable may be the start of one (Hồ Chí Minh).
+          const segs = segmentJoined(t.folded, seen, t.prefix && i === nq - 1);
           if (segs !== null) {
-            pushChain(t, segs, null, 1, chainContractions(segs));
-            corrections.push({ from: t.folded, to: segs.join(' ') });
+            const { words, tails } = segs;
+            pushChain(t, words, null, 1, tails.length === 0 ? chainContractions(words) : undefined, tails);
+            corrections.push({ from: t.folded, to: [...words, ...tails.slice(0, 1)].join(' ') });
             continue;
           }
         }
@@ -2261,9 +2316,22 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const lim = Math.min(Math.max(1, Math.floor(limit)), 20);
     const parsed = parseQuery(q ?? '', true);
     if (parsed.terms.length === 0) return [];
-    const qt = parsed.terms.map((t) => t.folded);
+    // The search first: a word typed without spaces (`hochimi`) is fitted as the syllables it was read as.
+    const r = run({ q }, viewer, false, true);
+    const readAs = new Map<string, string[]>();
+    for (const c of r.qp.corrections) if (c.to.includes(' ')) readAs.set(c.from, c.to.split(' '));
+    const qt: string[] = [];
     // The spellings typed with marks (lower case, canonical tone placement), null for unmarked syllables.
-    const qx = parsed.terms.map((t) => (t.marked ? t.exact : null));
+    const qx: Array<string | null> = [];
+    const qPrefix: boolean[] = [];
+    for (const t of parsed.terms) {
+      const parts = readAs.get(t.folded) ?? [t.folded];
+      for (const p of parts) {
+        qt.push(p);
+        qx.push(t.marked && parts.length === 1 ? t.exact : null);
+        qPrefix.push(t.prefix);
+      }
+    }
     const anyMarked = qx.some((x) => x !== null);
     /**
      * How well the typed syllables fit a candidate (folded; `text`, as written, when the query has marks),
@@ -2296,7 +2364,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
         const typed = qx[k];
         if (typed !== null && ex !== null) {
           const spelt = ex[i];
-          const kept = spelt === typed || ((!full || parsed.terms[k].prefix) && completesMarked(typed, spelt));
+          const kept = spelt === typed || ((!full || qPrefix[k]) && completesMarked(typed, spelt));
           if (!kept) points /= 4;
         }
         score += points;
@@ -2334,7 +2402,6 @@ export function createSearchService(deps: SearchDeps): SearchService {
     subjectHits.sort((a, b) => b[0] - a[0] || b[1] - a[1] || a[2].localeCompare(b[2]));
     for (const [fit, , text] of subjectHits.slice(0, 3)) ranked.push({ s: { text, kind: 'subject' }, fit, rank: ranked.length });
     // Titles: the best search matches (typos and all), those whose title fits what was typed first.
-    const r = run({ q }, viewer, false, true);
     for (const c of order(r.kept, 'relevance', Math.max(lim * 4, 40))) {
       ranked.push({ s: { text: attrs[c.id]!.title, productId: c.id, kind: 'title' }, fit: fits(foldForIndex(attrs[c.id]!.title), attrs[c.id]!.title), rank: ranked.length });
     }
