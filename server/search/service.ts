@@ -1250,8 +1250,12 @@ export function createSearchService(deps: SearchDeps): SearchService {
         // whole word of a passage some record holds stands there beside the next one.
         if (cut && syllableShaped(t.folded)) {
           const nb = parsed.terms[i === 0 ? 1 : nq - 2];
-          const pair = i === 0 ? [t.folded, nb.folded] : [nb.folded, t.folded];
-          cut = nq >= PASSAGE_MIN_TERMS && !nb.quoted && !termSeen(pair.join(' '), seen, pair.join('_'));
+          const held = (a: string, b: string): boolean => {
+            const pair = i === 0 ? [a, b] : [b, a];
+            return termSeen(pair.join(' '), seen, pair.join('_'));
+          };
+          const nbOther = iyVariant(nb.folded);
+          cut = nq >= PASSAGE_MIN_TERMS && !nb.quoted && !held(t.folded, nb.folded) && (nbOther === null || !held(t.folded, nbOther));
         }
         if (loose.includes(i) || cut) optionalAt.add(i);
       }
@@ -1340,6 +1344,14 @@ export function createSearchService(deps: SearchDeps): SearchService {
       const alts: Alt[] = [];
       const known = vocab.has(t.folded) && termSeen(t.folded, heldBy);
       if (known) alts.push({ term: t.folded, factor: 1 });
+      // The other spelling of a syllable ending in i or y (kĩ / kỹ, lí / lý, mĩ / mỹ, quí / quý): both are
+      // correct and both are written, so each finds the other, as the same word.
+      const iy = !t.quoted ? iyVariant(t.folded) : null;
+      const iyKnown = iy !== null && vocab.has(iy) && termSeen(iy, heldBy);
+      if (iyKnown) {
+        alts.push({ term: iy, factor: 1 });
+        if (!known) corrections.push({ from: t.folded, to: iy });
+      }
       if (t.prefix && (t.folded.length >= 2 || parsed.terms.length >= 2)) {
         // The 20 most frequent completions still held by a record (the vocabulary may hold a few gone ones).
         // Typed with marks (`đỏ`, `bà`), a completion must keep them: one of its marked spellings in the
@@ -1423,6 +1435,11 @@ export function createSearchService(deps: SearchDeps): SearchService {
       if (t.marked) {
         boosts.push({ term: '=' + t.exact, factor: EXACT_BOOST });
         matcher.exact!.add(t.exact);
+        if (iyKnown) {
+          const other = iyVariant(t.exact, true)!;
+          boosts.push({ term: '=' + other, factor: EXACT_BOOST });
+          matcher.exact!.add(other);
+        }
       }
       // The text index has no prefix index: only the few most frequent expansions go there.
       // (A split word is its pair token there: `h_mong`.)
@@ -2445,6 +2462,19 @@ export function dateKey(releaseDate: string | null, year: number | null, created
 }
 
 /** A snippet's text as written: its `<mark>` tags removed and what escapeHtml escapes restored. */
+/**
+ * The other spelling of a syllable whose only vowel is a final i or y after h, k, l, m, qu, s or t (the
+ * syllables Vietnamese writes both ways: kỹ / kĩ, lý / lí, mỹ / mĩ, sỹ / sĩ, ty / ti, hy / hi, quý / quí),
+ * folded or, with `marked`, as written in lower case (the tone kept on the vowel); null for any other.
+ */
+export function iyVariant(syllable: string, marked = false): string | null {
+  const d = marked ? syllable.normalize('NFD') : syllable;
+  const m = /^(h|k|l|m|qu|s|t)([iy])([\u0300-\u036f]*)$/.exec(d);
+  if (m === null) return null;
+  const out = m[1] + (m[2] === 'i' ? 'y' : 'i') + m[3];
+  return marked ? out.normalize('NFC') : out;
+}
+
 const unmark = (html: string): string =>
   html.replace(/<\/?mark>/g, '').replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!);
 

@@ -244,3 +244,25 @@ describe('a passage pasted with a piece of a word at either end', () => {
     expect(search.search({ q: 'ông bà kể' }, null).optional).toEqual([]);
   });
 });
+
+describe('spellings of one word', () => {
+  it('finds kỹ by kĩ, lí by lý, mỹ by mĩ and quý by quí, both ways, and nothing else', () => {
+    const ky = add('Kỹ năng tuyên truyền miệng cho báo cáo viên');
+    const ki = add('Rèn kĩ năng viết tin bài');
+    const li = add('Giáo trình lí luận chính trị');
+    const my = add('Mỹ thuật dân gian Tày');
+    const quy = add('Những tấm gương quý');
+    const ki2 = add('Kì thi học sinh giỏi'); // kì / kỳ likewise
+    add('Lịch sử tỉnh Cao Bằng');
+    expect(sorted(ids('kĩ năng'))).toEqual(sorted([ky, ki]));
+    expect(sorted(ids('ky nang '))).toEqual(sorted([ky, ki]));
+    expect(ids('lý luận')).toEqual([li]);
+    expect(ids('mĩ thuật')).toEqual([my]);
+    expect(ids('gương quí')).toEqual([quy]);
+    const r = search.search({ q: 'lý luận chính trị' }, null);
+    expect(r.corrections).toEqual([{ from: 'ly', to: 'li', display: 'lí' }]);
+    expect(r.ignored).toEqual([]);
+    expect(r.hits[0].snippets[0].text).toContain('<mark>lí</mark> <mark>luận</mark>');
+    expect(ids('kỳ thi ')).toEqual([ki2]);
+  });
+});
