@@ -1346,6 +1346,15 @@ export function createSearchService(deps: SearchDeps): SearchService {
       if (known) alts.push({ term: t.folded, factor: 1 });
       // The other spelling of a syllable ending in i or y (kĩ / kỹ, lí / lý, mĩ / mỹ, quí / quý): both are
       // correct and both are written, so each finds the other, as the same word.
+      // A word some record holds that no syllable is written as, and that reads as two syllables records
+      // hold side by side (`caobang`, held by a web address, for "Cao Bằng"): also that pair.
+      if (known && !t.quoted && t.folded.length >= 4 && !syllableShaped(t.folded)) {
+        const split = splitJoined(t.folded, seen);
+        if (split !== null) {
+          alts.push({ term: split, factor: 1 });
+          corrections.push({ from: t.folded, to: split });
+        }
+      }
       const iy = !t.quoted ? iyVariant(t.folded) : null;
       const iyKnown = iy !== null && vocab.has(iy) && termSeen(iy, heldBy);
       if (iyKnown) {

@@ -180,6 +180,17 @@ describe('words of three or more syllables typed as one', () => {
     expect(ids('tuyentruyenmieng')).toEqual([mieng]);
   });
 
+  it('reads `caobang` as Cao Bằng even when a web address holds the word caobang', () => {
+    const site = add('Trang thông tin điện tử lịch sử', 'Địa chỉ: lichsu.caobang.gov.vn');
+    const map = add('Bản đồ du lịch Cao Bằng');
+    const book = add('Đất và người Cao Bằng');
+    add('Cao su và bằng khen'); // the syllables apart
+    const r = search.search({ q: 'caobang' }, null);
+    expect(sorted(r.hits.map((h) => h.id))).toEqual(sorted([site, map, book]));
+    expect(r.corrections).toMatchObject([{ from: 'caobang', to: 'cao bang' }]);
+    expect(ids('ban do du lich caobang')).toEqual([map]);
+  });
+
   it('finds nothing for long junk and leaves it out', () => {
     add('Chủ tịch Hồ Chí Minh với Cao Bằng');
     for (const q of ['anhanhanhanhanhanhanhanhanhanhanhanhanh', 'hochiminhxqzvwhochiminh']) {
