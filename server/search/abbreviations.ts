@@ -33,6 +33,7 @@ const WRITTEN: Array<[string, string]> = [
   ['LĐTBXH', 'Lao động - Thương binh và Xã hội'],
   ['VHTTDL', 'Văn hóa, Thể thao và Du lịch'],
   ['TPHCM', 'Thành phố Hồ Chí Minh'],
+  ['HCM', 'Hồ Chí Minh'],
   // Two letters: expanded from the query only (a record's "NQ/TW", "QĐ-UBND" is a document number,
   // so `trung ương` does not also find every record citing one).
   ['TW', 'Trung ương'],

@@ -158,6 +158,18 @@ describe('abbreviations', () => {
     expect(h.snippets.map((s) => s.text).join(' | ')).toContain('Hồ Ba Bể và <mark>Hồ</mark> <mark>Chí</mark> <mark>Minh</mark>');
   });
 
+  it('reads HCM as Hồ Chí Minh, in TP.HCM too', () => {
+    const city = add('Hội thảo tuyên truyền tại TP.HCM');
+    const museum = add('Bảo tàng Hồ Chí Minh chi nhánh Cao Bằng');
+    const thought = add('Học tập tư tưởng HCM');
+    add('Hàm Yên và Hà Quảng'); // `ham`: what `hcm` was corrected to
+    expect(ids('tp hcm')).toEqual([city]);
+    expect(ids('TP.HCM')).toEqual([city]);
+    expect(sorted(ids('HCM'))).toEqual(sorted([city, museum, thought]));
+    expect(sorted(ids('hồ chí minh'))).toEqual(sorted([museum, thought, city]));
+    expect(search.search({ q: 'tp hcm' }, null).corrections).toEqual([]);
+  });
+
   it('lists in docs/search.md every abbreviation it expands', () => {
     const doc = readFileSync(new URL('../../docs/search.md', import.meta.url), 'utf8');
     for (const a of ABBREVIATIONS) expect(doc, a.written).toContain(`${a.written} → ${a.display}`);
