@@ -71,6 +71,17 @@ describe('GET /api/search', () => {
   });
 });
 
+describe('GET /api/search with a year range', () => {
+  it('refuses a range whose start is after its end with a stable code, and takes a one-year range', async () => {
+    const bad = await app.inject({ url: '/api/search?q=du%20lich&yearFrom=2023&yearTo=2019' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ code: 'YEAR_RANGE_INVERTED' });
+    const one = await app.inject({ url: '/api/search?q=du%20lich&yearFrom=2023&yearTo=2023' });
+    expect(one.statusCode).toBe(200);
+    expect(one.json().total).toBeGreaterThan(0);
+  });
+});
+
 describe('GET /api/suggest', () => {
   it('suggests as the user types', async () => {
     const res = await app.inject({ url: '/api/suggest?q=bao%20va' });
