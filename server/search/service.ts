@@ -1219,7 +1219,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const ftsGroups: string[][] = [];
     const primary: string[] = [];
     // Over-long tokens (a pasted hash or URL) are in no index: left out like unknown syllables.
-    const dropped: string[] = [...parsed.tooLong];
+    const dropped: string[] = [...parsed.tooLong, ...parsed.operators];
     const kept: ParsedQuery['terms'] = [];
     /** Index in `kept` (and `groups`) of each parsed term, -1 for one left out. */
     const keptAt: number[] = [];

@@ -289,3 +289,29 @@ describe('spellings of one word', () => {
     expect(ids('kỳ thi ')).toEqual([ki2]);
   });
 });
+
+describe('what a researcher types around the words', () => {
+  it('leaves out AND, OR and NOT typed in capitals between words, and says so', () => {
+    const book = add('Cao Bằng thực lục');
+    add('Bản đồ du lịch Cao Bằng');
+    add('Tài liệu về anh hùng Cao Bằng'); // holds `anh`, what `and` was corrected to
+    for (const op of ['AND', 'OR', 'NOT']) {
+      const r = search.search({ q: `cao ${op} bằng` }, null);
+      expect(r.ignored, op).toEqual([op.toLowerCase()]);
+      expect(r.corrections, op).toEqual([]);
+      expect(r.total, op).toBe(3);
+    }
+    const quoted = search.search({ q: '"cao bằng" AND "thực lục"' }, null);
+    expect(quoted.hits.map((h) => h.id)).toEqual([book]);
+    // In lower case it is a word like any other; alone it is what was asked for.
+    expect(search.search({ q: 'cao and bằng' }, null).ignored).toEqual([]);
+    expect(search.search({ q: 'AND' }, null).ignored).not.toEqual(['and']);
+  });
+
+  it('reads full-width letters as the plain ones', () => {
+    const map = add('Bản đồ du lịch Cao Bằng');
+    add('Lịch sử Đảng bộ');
+    expect(ids('Ｃａｏ Ｂằｎｇ')).toEqual([map]);
+    expect(ids('ｂａｎ\u3000ｄｏ')).toEqual([map]);
+  });
+});
