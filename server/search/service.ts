@@ -1254,7 +1254,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
             const pair = i === 0 ? [a, b] : [b, a];
             return termSeen(pair.join(' '), seen, pair.join('_'));
           };
-          const nbOther = iyVariant(nb.folded);
+          const nbOther = otherSpelling(nb.folded);
           cut = nq >= PASSAGE_MIN_TERMS && !nb.quoted && !held(t.folded, nb.folded) && (nbOther === null || !held(t.folded, nbOther));
         }
         if (loose.includes(i) || cut) optionalAt.add(i);
@@ -1355,7 +1355,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
           corrections.push({ from: t.folded, to: split });
         }
       }
-      const iy = !t.quoted ? iyVariant(t.folded) : null;
+      // And a day or month number written with or without its leading zero (5/1/2023, 05/01/2023).
+      const iy = !t.quoted ? otherSpelling(t.folded) : null;
       const iyKnown = iy !== null && vocab.has(iy) && termSeen(iy, heldBy);
       if (iyKnown) {
         alts.push({ term: iy, factor: 1 });
@@ -2482,6 +2483,13 @@ export function iyVariant(syllable: string, marked = false): string | null {
   if (m === null) return null;
   const out = m[1] + (m[2] === 'i' ? 'y' : 'i') + m[3];
   return marked ? out.normalize('NFC') : out;
+}
+
+/** The other way a folded query word is written: its i/y spelling, or a number of one digit with a leading zero and back (5 / 05). */
+export function otherSpelling(folded: string): string | null {
+  if (/^\d$/.test(folded)) return '0' + folded;
+  if (/^0\d$/.test(folded)) return folded.slice(1);
+  return iyVariant(folded);
 }
 
 const unmark = (html: string): string =>

@@ -288,6 +288,17 @@ describe('spellings of one word', () => {
     expect(r.hits[0].snippets[0].text).toContain('<mark>lí</mark> <mark>luận</mark>');
     expect(ids('kỳ thi ')).toEqual([ki2]);
   });
+
+  it('finds a date written with leading zeros by one typed without them, and back', () => {
+    const padded = add('Quyết định số 12/QĐ-UBND ngày 05/01/2023 về tuyên truyền');
+    const plain = add('Thông báo ngày 5/1/2023 của Ban Tuyên giáo');
+    add('Kế hoạch số 199-KH/TU ngày 18/01/2023'); // holds 01 and 2023, not 5
+    expect(sorted(ids('5/1/2023'))).toEqual(sorted([padded, plain]));
+    expect(sorted(ids('05/01/2023'))).toEqual(sorted([padded, plain]));
+    expect(search.search({ q: 'ngày 5/1/2023' }, null).ignored).toEqual([]);
+    // Two digits are not padded further: 12 is not 012, nor 18 / 1.
+    expect(ids('ngày 18 ')).toHaveLength(1);
+  });
 });
 
 describe('what a researcher types around the words', () => {
