@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { SearchService } from '../search/index.ts';
+import { err } from '../errors.ts';
 import { ErrorSchema } from './schemas.ts';
 
 /**
@@ -107,6 +108,11 @@ export default async function searchRoutes(app: FastifyInstance) {
     },
     async (req: FastifyRequest<{ Querystring: Static<typeof SearchQuery> }>, reply) => {
       reply.header('cache-control', 'private, no-cache');
+      const { yearFrom, yearTo } = req.query;
+      // A range backwards would silently match nothing.
+      if (yearFrom !== undefined && yearTo !== undefined && yearFrom > yearTo) {
+        throw err.validation('yearTo', `yearFrom (${yearFrom}) is after yearTo (${yearTo})`, 'YEAR_RANGE_INVERTED');
+      }
       // searchAsync: on a query worker thread when the service has one with room (see query-workers.ts).
       const s = service();
       return typeof s.searchAsync === 'function' ? s.searchAsync(req.query, req.principal ?? null) : s.search(req.query, req.principal ?? null);

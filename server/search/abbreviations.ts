@@ -33,6 +33,7 @@ const WRITTEN: Array<[string, string]> = [
   ['LĐTBXH', 'Lao động - Thương binh và Xã hội'],
   ['VHTTDL', 'Văn hóa, Thể thao và Du lịch'],
   ['TPHCM', 'Thành phố Hồ Chí Minh'],
+  ['HCM', 'Hồ Chí Minh'],
   // Two letters: expanded from the query only (a record's "NQ/TW", "QĐ-UBND" is a document number,
   // so `trung ương` does not also find every record citing one).
   ['TW', 'Trung ương'],
@@ -69,6 +70,24 @@ for (const [written, display] of WRITTEN) {
     list.sort((x, y) => y.words.length - x.words.length);
     BY_FIRST_WORD.set(words[0], list);
   }
+}
+
+/** Two folded syllables side by side in the words of abbreviations (of three letters or more) → those abbreviations. */
+const BY_PAIR = new Map<string, Abbreviation[]>();
+for (const a of BY_ABBR.values()) {
+  if (!a.contracts) continue;
+  for (let k = 0; k + 1 < a.words.length; k++) {
+    const key = `${a.words[k]} ${a.words[k + 1]}`;
+    BY_PAIR.set(key, [...(BY_PAIR.get(key) ?? []), a]);
+  }
+}
+
+/** Every folded syllable of the words of abbreviations of three letters or more. */
+export const ABBREVIATION_WORDS: ReadonlySet<string> = new Set([...BY_ABBR.values()].filter((a) => a.contracts).flatMap((a) => a.words));
+
+/** The abbreviations whose words hold the folded pair `a b` side by side (`nhan dan` → UBND, HĐND). */
+export function abbreviationsWithPair(pair: string): readonly Abbreviation[] {
+  return BY_PAIR.get(pair) ?? [];
 }
 
 /** Every listed abbreviation (for the documentation test). */

@@ -10,6 +10,8 @@ export const MAX_QUERY_TOKENS = 12;
 const MAX_TOKEN_CHARS = 40;
 const LINK = /^[-/]$/;
 const ALNUM = /^[\p{L}\p{M}\p{N}]$/u;
+const FULL_WIDTH = /[\uff01-\uff5e]/g;
+const OPERATORS = new Set(['AND', 'OR', 'NOT']);
 const ISBN_TYPED = /(?<![\p{L}\p{N}-])\d[\d-]{8,15}[\dXx](?![\p{L}\p{N}-])/gu;
 
 export interface QueryTerm {
@@ -37,6 +39,8 @@ export interface ParsedQuery {
   text: string;
   /** Folded tokens dropped for being longer than a syllable can be: they match nothing. */
   tooLong: string[];
+  /** Search-engine operators typed in capitals between two words (`AND`, `OR`, `NOT`), left out: words here are all required. */
+  operators: string[];
 }
 
 /**
@@ -45,7 +49,8 @@ export interface ParsedQuery {
  * one token a record's ISBN field is indexed as, when some record holds it.
  */
 export function parseQuery(raw: string, allowPrefix = true, isKnown?: (folded: string) => boolean): ParsedQuery {
-  let s = clean(String(raw ?? ''));
+  // Full-width letters and digits (Ｃａｏ Ｂằｎｇ, from an East Asian input method) are the ASCII ones.
+  let s = clean(String(raw ?? '')).replace(FULL_WIDTH, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/\u3000/g, ' ');
   if (s.length > MAX_QUERY_CHARS) s = s.slice(0, MAX_QUERY_CHARS);
   // Typographic quotes count as quotes.
   s = s.replace(/[“”„‟«»]/g, '"');
@@ -87,9 +92,20 @@ export function parseQuery(raw: string, allowPrefix = true, isKnown?: (folded: s
       phraseAt.push(lost ? -1 : at);
     }
   });
+  // `cao AND bằng`: an operator typed in capitals between two words is no word to search for
+  // (`and` would be corrected to anh, `not` read as nốt).
+  const operators: string[] = [];
+  for (let i = terms.length - 2; i >= 1; i--) {
+    const t = terms[i];
+    if (!t.quoted && t.upper === true && OPERATORS.has(t.exact.toUpperCase())) {
+      operators.unshift(t.folded);
+      terms.splice(i, 1);
+      for (let p = 0; p < phraseAt.length; p++) if (phraseAt[p] > i) phraseAt[p]--;
+    }
+  }
   const last = terms[terms.length - 1];
   if (allowPrefix && last !== undefined && !last.quoted && /[\p{L}\p{M}\p{N}]$/u.test(s)) last.prefix = true;
-  return { terms, phrases, phraseAt, text: s.trim(), tooLong };
+  return { terms, phrases, phraseAt, text: s.trim(), tooLong, operators };
 }
 
 /** Quote a folded token for an FTS5 expression (tokens never hold quotes, but be strict anyway). */

@@ -13,8 +13,8 @@ import { parseQuery, ftsQuote, type ParsedQuery } from './query.ts';
 import { makeSnippet, escapeHtml, type TermMatcher } from './snippets.ts';
 import { INDEX_VERSION, createTables, dropTables, fingerprint, getMeta, loadSnapshot, saveSnapshot, setMeta, withPairs } from './store.ts';
 import type { HitAgency, SearchHit, SearchParams, SearchResponse, Snippet, Suggestion } from './types.ts';
-import { Vocabulary } from './vocabulary.ts';
-import { abbreviationOf, contractionsIn } from './abbreviations.ts';
+import { Vocabulary, type Candidate as VocabCandidate } from './vocabulary.ts';
+import { ABBREVIATION_WORDS, abbreviationOf, abbreviationsWithPair, contractionsIn } from './abbreviations.ts';
 import { FacetTable } from './facets.ts';
 import { grownTo } from './typed-arrays.ts';
 import { QueryWorkers } from './query-workers.ts';
@@ -115,10 +115,20 @@ const EXACT_BOOST = 2;
 const SYLLABLE_MAX = 7;
 /** Pair look-ups allowed per run-together word (segmentJoined): bounded cost for long junk. */
 const SEGMENT_PAIR_CHECKS = 300;
+/** Completions kept for the syllable being typed at the end of a run-together word (`hochimi` → minh). */
+const TYPING_TAILS = 5;
+/** Pair look-ups allowed for the completions of that syllable, per word. */
+const TYPING_TAIL_CHECKS = 600;
 /** Letters a whole Vietnamese syllable can have (folded): an onset, one to three vowels, a final. */
 const SYLLABLE_SHAPE = /^(?:ngh|ng|nh|ch|gh|gi|kh|ph|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt])?$/;
 /** Words of a query that looks pasted from a passage (see the edge-word rule in plan). */
 const PASTED_MIN_TERMS = 4;
+/**
+ * Words of a query long enough that an edge word shaped like a syllable may still be a piece of a word
+ * cut off by the copy (`ông` of "thông", `truy` of "truyền"): it is read so when no record holds it side
+ * by side with its neighbour.
+ */
+const PASSAGE_MIN_TERMS = 6;
 /** What the form not typed scores, of what the form typed would (abbreviations). */
 const OTHER_FORM_FACTOR = 0.8;
 const TEXT_PHRASE_BONUS = 6;
@@ -1085,15 +1095,17 @@ export function createSearchService(deps: SearchDeps): SearchService {
    * most 7 letters (the longest Vietnamese syllable, `nghieng`); a one-letter syllable only first, as in
    * `splitJoined`. At most SEGMENT_PAIR_CHECKS pair look-ups per word, so long junk costs little.
    */
-  function segmentJoined(word: string, sees: (id: number) => boolean): string[] | null {
+  function segmentJoined(word: string, sees: (id: number) => boolean, typing = false): { words: string[]; tails: string[] } | null {
     const L = word.length;
-    if (L < 5 || L > 40 || /\d/.test(word)) return null;
+    if (L < (typing ? 4 : 5) || L > 40 || /\d/.test(word)) return null;
     // best[i][k]: best segmentation of word[0, i) whose last syllable has k letters.
     type Cell = { n: number; w: number; prevK: number } | null;
     const best: Cell[][] = Array.from({ length: L + 1 }, () => new Array<Cell>(SYLLABLE_MAX + 1).fill(null));
     const syl = (from: number, to: number): boolean => {
       const k = to - from;
-      return (k >= 2 || (k === 1 && from === 0)) && k <= SYLLABLE_MAX && vocab.has(word.slice(from, to));
+      if (!((k >= 2 || (k === 1 && from === 0)) && k <= SYLLABLE_MAX)) return false;
+      const w = word.slice(from, to);
+      return vocab.has(w) || ABBREVIATION_WORDS.has(w);
     };
     let checks = 0;
     const pairMemo = new Map<string, number>();
@@ -1104,6 +1116,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
       if (v === undefined) {
         if (checks++ >= SEGMENT_PAIR_CHECKS) return 0;
         v = termSeen(key, sees, `${a}_${b}`) ? Math.max(1, fields.df(key)) : 0;
+        // Two words of an abbreviation some record writes (`nhan dan` of UBND): they may stand together
+        // nowhere else (`uybannhandan` in a catalogue writing only "UBND").
+        if (v === 0 && abbreviationsWithPair(key).some((ab) => termSeen(ab.abbr, sees))) v = 1;
         pairMemo.set(key, v);
       }
       return v;
@@ -1131,15 +1146,59 @@ export function createSearchService(deps: SearchDeps): SearchService {
       const b = endK < 0 ? null : best[L][endK]!;
       if (b === null || c.n < b.n || (c.n === b.n && c.w > b.w)) endK = k;
     }
-    if (endK < 0) return null;
-    const out: string[] = [];
-    for (let i = L, k = endK; i > 0; ) {
-      out.unshift(word.slice(i - k, i));
-      const pk = best[i][k]!.prevK;
-      i -= k;
-      k = pk;
+    const path = (end: number, endK: number): string[] => {
+      const out: string[] = [];
+      for (let i = end, k = endK; i > 0; ) {
+        out.unshift(word.slice(i - k, i));
+        const pk = best[i][k]!.prevK;
+        i -= k;
+        k = pk;
+      }
+      return out;
+    };
+    if (endK >= 0) return { words: path(L, endK), tails: [] };
+    if (!typing) return null;
+    // Still being typed (`hochimi`): whole syllables, then the start of one (`mi`) that some record holds
+    // (in its fields) next to the last whole syllable: ho chi + minh. The piece has two letters or more,
+    // or follows two syllables or more (`caob` is not yet read). Fewest syllables first, then the pairs
+    // most records hold; up to TYPING_TAILS completions of the piece, most held first.
+    let bestRead: { n: number; w: number; end: number; k: number; tails: string[] } | null = null;
+    const tailMemo = new Map<string, Array<[string, number]>>();
+    const pieceMemo = new Map<string, VocabCandidate[]>();
+    let tailChecks = 0;
+    for (let i = L - 1; i >= 1 && L - i <= SYLLABLE_MAX; i--) {
+      const piece = word.slice(i);
+      for (let k = 1; k <= SYLLABLE_MAX && k <= i; k++) {
+        const cell = best[i][k];
+        if (cell === null || (cell.n < 2 && piece.length < 2)) continue;
+        const prev = word.slice(i - k, i);
+        const key = `${prev} ${piece}`;
+        let tails = tailMemo.get(key);
+        if (tails === undefined) {
+          tails = [];
+          let cands = pieceMemo.get(piece);
+          if (cands === undefined) {
+            cands = vocab.expansions(piece, 200);
+            if (vocab.has(piece)) cands.unshift({ term: piece, df: vocab.frequency(piece), distance: 0 });
+            pieceMemo.set(piece, cands);
+          }
+          for (const c of cands) {
+            // Bounded work: long junk (`anhanhanh…`) stops here.
+            if (tailChecks++ >= TYPING_TAIL_CHECKS) break;
+            const pair = `${prev} ${c.term}`;
+            const df = fields.df(pair);
+            if (df > 0 && fields.anyDoc(pair, sees)) tails.push([c.term, df]);
+          }
+          tails.sort((a, b) => b[1] - a[1]);
+          tailMemo.set(key, tails);
+        }
+        if (tails.length === 0) continue;
+        const n = cell.n + 1;
+        const w = cell.w + tails[0][1];
+        if (bestRead === null || n < bestRead.n || (n === bestRead.n && w > bestRead.w)) bestRead = { n, w, end: i, k, tails: tails.slice(0, TYPING_TAILS).map((x) => x[0]) };
+      }
     }
-    return out;
+    return bestRead === null ? null : { words: path(bestRead.end, bestRead.k), tails: bestRead.tails };
   }
 
   /** Whether a folded word can be a whole Vietnamese syllable by its letters (`c`, `nh`, `iem` cannot). */
@@ -1156,11 +1215,11 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const groups: Alt[][] = [];
     const boosts: Alt[] = [];
     const corrections: Array<{ from: string; to: string }> = [];
-    const matcher: TermMatcher = { terms: new Set(), prefixes: [], exact: new Set() };
+    const matcher: TermMatcher = { terms: new Set(), prefixes: [], exact: new Set(), phrases: [] };
     const ftsGroups: string[][] = [];
     const primary: string[] = [];
     // Over-long tokens (a pasted hash or URL) are in no index: left out like unknown syllables.
-    const dropped: string[] = [...parsed.tooLong];
+    const dropped: string[] = [...parsed.tooLong, ...parsed.operators];
     const kept: ParsedQuery['terms'] = [];
     /** Index in `kept` (and `groups`) of each parsed term, -1 for one left out. */
     const keptAt: number[] = [];
@@ -1185,7 +1244,19 @@ export function createSearchService(deps: SearchDeps): SearchService {
       for (const i of [0, nq - 1]) {
         const t = parsed.terms[i];
         if (t.quoted) continue;
-        const cut = !syllableShaped(t.folded) && !/\d/.test(t.folded) && !t.upper && abbreviationOf(t.folded) === undefined && !(t.prefix && i === nq - 1);
+        let cut = !/\d/.test(t.folded) && !t.upper && abbreviationOf(t.folded) === undefined && !(t.prefix && i === nq - 1);
+        // A word shaped like a syllable is cut off only in a passage (PASSAGE_MIN_TERMS words or more) and
+        // only when no record holds it next to its neighbour (`ông tin`: the record says "thông tin"): a
+        // whole word of a passage some record holds stands there beside the next one.
+        if (cut && syllableShaped(t.folded)) {
+          const nb = parsed.terms[i === 0 ? 1 : nq - 2];
+          const held = (a: string, b: string): boolean => {
+            const pair = i === 0 ? [a, b] : [b, a];
+            return termSeen(pair.join(' '), seen, pair.join('_'));
+          };
+          const nbOther = otherSpelling(nb.folded);
+          cut = nq >= PASSAGE_MIN_TERMS && !nb.quoted && !held(t.folded, nb.folded) && (nbOther === null || !held(t.folded, nbOther));
+        }
         if (loose.includes(i) || cut) optionalAt.add(i);
       }
     }
@@ -1209,12 +1280,17 @@ export function createSearchService(deps: SearchDeps): SearchService {
      * pair (pairs are indexed terms, so the syllables must be side by side), each also matched by the
      * word as typed (`typed`, an abbreviation some record writes) when there is one.
      */
-    const pushChain = (t: ParsedQuery['terms'][number], words: string[], typed: string | null, pairFactor: number): void => {
+    const pushChain = (t: ParsedQuery['terms'][number], words: string[], typed: string | null, pairFactor: number, extra?: Alt[][], tails: string[] = []): void => {
       keptAt.push(kept.length);
-      const m = words.length - 1;
+      const m = words.length - 1 + (tails.length > 0 ? 1 : 0);
       for (let k = 0; k < m; k++) {
-        const alts: Alt[] = [{ term: `${words[k]} ${words[k + 1]}`, factor: pairFactor / m }];
+        // The last pair of a word still being typed: the last whole syllable with any of the completions.
+        const alts: Alt[] =
+          k < words.length - 1
+            ? [{ term: `${words[k]} ${words[k + 1]}`, factor: pairFactor / m }]
+            : tails.map((c, j) => ({ term: `${words[k]} ${c}`, factor: ((j === 0 ? 1 : 0.8) * pairFactor) / m }));
         if (typed !== null) alts.push({ term: typed, factor: 1 / m });
+        if (extra?.[k] !== undefined) for (const a of extra[k]) alts.push({ term: a.term, factor: a.factor / m });
         groups.push(alts);
         bound.push(k > 0);
         chained.push(true);
@@ -1222,9 +1298,36 @@ export function createSearchService(deps: SearchDeps): SearchService {
         primary.push(alts[0].term);
         ftsGroups.push(alts.map((a) => a.term.replace(' ', '_')));
       }
-      for (const w of words) matcher.terms.add(w);
+      // Snippets mark the syllables only where they stand together (not "Ban" of "Ban Tuyên giáo" for UBND).
+      if (tails.length === 0) matcher.phrases!.push(words);
+      for (const c of tails) matcher.phrases!.push([...words, c]);
       // The form typed scores in full over the groups, the words written out pairFactor of their pairs' score.
       if (typed !== null) matcher.terms.add(typed);
+      // Another form: an abbreviation (marked wherever it stands), or one next to a syllable (`ubnd tinh`).
+      for (const list of extra ?? []) for (const a of list ?? []) (a.term.includes(' ') ? matcher.phrases!.push(a.term.split(' ')) : matcher.terms.add(a.term));
+    };
+    /**
+     * A word typed without spaces whose syllables spell out an abbreviation some record writes
+     * (`uybannhandan` → UBND), as the typed words would: each pair group inside the abbreviation's words
+     * also takes the abbreviation, and a pair across its edge the abbreviation next to the neighbouring
+     * syllable (`uybannhandantinh` → `ubnd tinh`), each at OTHER_FORM_FACTOR.
+     */
+    const chainContractions = (words: string[]): Alt[][] | undefined => {
+      let extra: Alt[][] | undefined;
+      for (const [at, ab] of contractionsIn(words)) {
+        if (!termSeen(ab.abbr, seen)) continue;
+        extra ??= [];
+        const add = (k: number, term: string): void => {
+          if (k < 0 || k >= words.length - 1) return;
+          (extra![k] ??= []).push({ term, factor: OTHER_FORM_FACTOR });
+        };
+        const end = at + ab.words.length - 1;
+        for (let k = at; k < end; k++) add(k, ab.abbr);
+        add(at - 1, `${words[at - 1]} ${ab.abbr}`);
+        add(end, `${ab.abbr} ${words[end + 1]}`);
+        if (!expansions.some((e) => e.to === ab.abbr)) expansions.push({ from: ab.words.join(' '), to: ab.abbr, display: ab.written });
+      }
+      return extra;
     };
     for (const [i, t] of parsed.terms.entries()) {
       // An abbreviation typed on its own (not in a document number such as `QĐ-UBND`): also its words,
@@ -1241,6 +1344,24 @@ export function createSearchService(deps: SearchDeps): SearchService {
       const alts: Alt[] = [];
       const known = vocab.has(t.folded) && termSeen(t.folded, heldBy);
       if (known) alts.push({ term: t.folded, factor: 1 });
+      // The other spelling of a syllable ending in i or y (kĩ / kỹ, lí / lý, mĩ / mỹ, quí / quý): both are
+      // correct and both are written, so each finds the other, as the same word.
+      // A word some record holds that no syllable is written as, and that reads as two syllables records
+      // hold side by side (`caobang`, held by a web address, for "Cao Bằng"): also that pair.
+      if (known && !t.quoted && t.folded.length >= 4 && !syllableShaped(t.folded)) {
+        const split = splitJoined(t.folded, seen);
+        if (split !== null) {
+          alts.push({ term: split, factor: 1 });
+          corrections.push({ from: t.folded, to: split });
+        }
+      }
+      // And a day or month number written with or without its leading zero (5/1/2023, 05/01/2023).
+      const iy = !t.quoted ? otherSpelling(t.folded) : null;
+      const iyKnown = iy !== null && vocab.has(iy) && termSeen(iy, heldBy);
+      if (iyKnown) {
+        alts.push({ term: iy, factor: 1 });
+        if (!known) corrections.push({ from: t.folded, to: iy });
+      }
       if (t.prefix && (t.folded.length >= 2 || parsed.terms.length >= 2)) {
         // The 20 most frequent completions still held by a record (the vocabulary may hold a few gone ones).
         // Typed with marks (`đỏ`, `bà`), a completion must keep them: one of its marked spellings in the
@@ -1274,10 +1395,12 @@ export function createSearchService(deps: SearchDeps): SearchService {
           corrections.push({ from: t.folded, to: split });
         } else {
           // Three or more syllables run together (`hochiminh`): searched as those syllables side by side.
-          const segs = segmentJoined(t.folded, seen);
+          // While typing (`hochimi`), the last syllable may be the start of one (Hồ Chí Minh).
+          const segs = segmentJoined(t.folded, seen, t.prefix && i === nq - 1);
           if (segs !== null) {
-            pushChain(t, segs, null, 1);
-            corrections.push({ from: t.folded, to: segs.join(' ') });
+            const { words, tails } = segs;
+            pushChain(t, words, null, 1, tails.length === 0 ? chainContractions(words) : undefined, tails);
+            corrections.push({ from: t.folded, to: [...words, ...tails.slice(0, 1)].join(' ') });
             continue;
           }
         }
@@ -1322,6 +1445,11 @@ export function createSearchService(deps: SearchDeps): SearchService {
       if (t.marked) {
         boosts.push({ term: '=' + t.exact, factor: EXACT_BOOST });
         matcher.exact!.add(t.exact);
+        if (iyKnown) {
+          const other = iyVariant(t.exact, true)!;
+          boosts.push({ term: '=' + other, factor: EXACT_BOOST });
+          matcher.exact!.add(other);
+        }
       }
       // The text index has no prefix index: only the few most frequent expansions go there.
       // (A split word is its pair token there: `h_mong`.)
@@ -2215,9 +2343,22 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const lim = Math.min(Math.max(1, Math.floor(limit)), 20);
     const parsed = parseQuery(q ?? '', true);
     if (parsed.terms.length === 0) return [];
-    const qt = parsed.terms.map((t) => t.folded);
+    // The search first: a word typed without spaces (`hochimi`) is fitted as the syllables it was read as.
+    const r = run({ q }, viewer, false, true);
+    const readAs = new Map<string, string[]>();
+    for (const c of r.qp.corrections) if (c.to.includes(' ')) readAs.set(c.from, c.to.split(' '));
+    const qt: string[] = [];
     // The spellings typed with marks (lower case, canonical tone placement), null for unmarked syllables.
-    const qx = parsed.terms.map((t) => (t.marked ? t.exact : null));
+    const qx: Array<string | null> = [];
+    const qPrefix: boolean[] = [];
+    for (const t of parsed.terms) {
+      const parts = readAs.get(t.folded) ?? [t.folded];
+      for (const p of parts) {
+        qt.push(p);
+        qx.push(t.marked && parts.length === 1 ? t.exact : null);
+        qPrefix.push(t.prefix);
+      }
+    }
     const anyMarked = qx.some((x) => x !== null);
     /**
      * How well the typed syllables fit a candidate (folded; `text`, as written, when the query has marks),
@@ -2250,7 +2391,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
         const typed = qx[k];
         if (typed !== null && ex !== null) {
           const spelt = ex[i];
-          const kept = spelt === typed || ((!full || parsed.terms[k].prefix) && completesMarked(typed, spelt));
+          const kept = spelt === typed || ((!full || qPrefix[k]) && completesMarked(typed, spelt));
           if (!kept) points /= 4;
         }
         score += points;
@@ -2288,7 +2429,6 @@ export function createSearchService(deps: SearchDeps): SearchService {
     subjectHits.sort((a, b) => b[0] - a[0] || b[1] - a[1] || a[2].localeCompare(b[2]));
     for (const [fit, , text] of subjectHits.slice(0, 3)) ranked.push({ s: { text, kind: 'subject' }, fit, rank: ranked.length });
     // Titles: the best search matches (typos and all), those whose title fits what was typed first.
-    const r = run({ q }, viewer, false, true);
     for (const c of order(r.kept, 'relevance', Math.max(lim * 4, 40))) {
       ranked.push({ s: { text: attrs[c.id]!.title, productId: c.id, kind: 'title' }, fit: fits(foldForIndex(attrs[c.id]!.title), attrs[c.id]!.title), rank: ranked.length });
     }
@@ -2332,6 +2472,26 @@ export function dateKey(releaseDate: string | null, year: number | null, created
 }
 
 /** A snippet's text as written: its `<mark>` tags removed and what escapeHtml escapes restored. */
+/**
+ * The other spelling of a syllable whose only vowel is a final i or y after h, k, l, m, qu, s or t (the
+ * syllables Vietnamese writes both ways: kỹ / kĩ, lý / lí, mỹ / mĩ, sỹ / sĩ, ty / ti, hy / hi, quý / quí),
+ * folded or, with `marked`, as written in lower case (the tone kept on the vowel); null for any other.
+ */
+export function iyVariant(syllable: string, marked = false): string | null {
+  const d = marked ? syllable.normalize('NFD') : syllable;
+  const m = /^(h|k|l|m|qu|s|t)([iy])([\u0300-\u036f]*)$/.exec(d);
+  if (m === null) return null;
+  const out = m[1] + (m[2] === 'i' ? 'y' : 'i') + m[3];
+  return marked ? out.normalize('NFC') : out;
+}
+
+/** The other way a folded query word is written: its i/y spelling, or a number of one digit with a leading zero and back (5 / 05). */
+export function otherSpelling(folded: string): string | null {
+  if (/^\d$/.test(folded)) return '0' + folded;
+  if (/^0\d$/.test(folded)) return folded.slice(1);
+  return iyVariant(folded);
+}
+
 const unmark = (html: string): string =>
   html.replace(/<\/?mark>/g, '').replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!);
 

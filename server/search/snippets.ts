@@ -12,6 +12,12 @@ export interface TermMatcher {
   prefixes: string[];
   /** Lower-case spellings the user typed with marks (tone placement canonical): matching them exactly makes a window better. */
   exact?: Set<string>;
+  /**
+   * Runs of folded syllables that match only where they stand together, in order (an abbreviation's
+   * words, `uy ban nhan dan` for UBND; a word typed without spaces, `ho chi minh`): "Ban" of "Ban Tuyên
+   * giáo" is not marked for UBND.
+   */
+  phrases?: string[][];
 }
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -26,7 +32,7 @@ function firstLetters(m: TermMatcher): Uint8Array | null {
   let f = firstMemo.get(m);
   if (f !== undefined) return f;
   f = new Uint8Array(0x2000);
-  for (const t of [...m.terms, ...m.prefixes]) {
+  for (const t of [...m.terms, ...m.prefixes, ...(m.phrases ?? []).flat()]) {
     const c = t.charCodeAt(0);
     if (t.length === 0 || c >= 0x2000) {
       f = null;
@@ -47,6 +53,13 @@ function foldedFirst(c: number): number {
     firstFold[c] = r;
   }
   return r;
+}
+
+const phraseWordsMemo = new WeakMap<string[][], Set<string>>();
+function phraseWordsOf(phrases: string[][]): Set<string> {
+  let w = phraseWordsMemo.get(phrases);
+  if (w === undefined) phraseWordsMemo.set(phrases, (w = new Set(phrases.flat())));
+  return w;
 }
 
 function matches(m: TermMatcher, folded: string): boolean {
@@ -131,6 +144,11 @@ export function makeSnippet(text: string, m: TermMatcher, window = 28): SnippetR
   const exactSet = m.exact !== undefined && m.exact.size > 0 ? m.exact : null;
   let any = false;
   const first = firstLetters(m);
+  const phrases = m.phrases !== undefined && m.phrases.length > 0 ? m.phrases : null;
+  const phraseWords = phrases === null ? null : phraseWordsOf(phrases);
+  /** Tokens that are a word of some phrase: index and folded form (looked at once the text is cut). */
+  const candAt: number[] = [];
+  const candWord: string[] = [];
   let n = 0;
   let i = 0;
   while (i < len) {
@@ -160,8 +178,32 @@ export function makeSnippet(text: string, m: TermMatcher, window = 28): SnippetR
         tExact[n] = exactSet !== null && exactSet.has(canonicalTone(t.toLowerCase())) ? 1 : 0;
         any = true;
       }
+      if (phraseWords !== null && phraseWords.has(folded)) {
+        candAt.push(n);
+        candWord.push(folded);
+      }
     }
     n++;
+  }
+  // A phrase's syllables match where they stand together, in order, as consecutive tokens.
+  if (phrases !== null) {
+    for (let c = 0; c < candAt.length; c++) {
+      for (const ph of phrases) {
+        if (ph[0] !== candWord[c] || c + ph.length > candAt.length) continue;
+        let k = 1;
+        while (k < ph.length && candAt[c + k] === candAt[c] + k && candWord[c + k] === ph[k]) k++;
+        if (k < ph.length) continue;
+        for (let j = 0; j < ph.length; j++) {
+          const at = candAt[c + j];
+          if (tHit[at] >= 0) continue;
+          let id = ids.get(ph[j]);
+          if (id === undefined) ids.set(ph[j], (id = ids.size));
+          tHit[at] = id;
+          tExact[at] = exactSet !== null && exactSet.has(canonicalTone(scan.slice(tStart[at], tEnd[at]).toLowerCase())) ? 1 : 0;
+          any = true;
+        }
+      }
+    }
   }
   const starts = tStart;
   const ends = tEnd;

@@ -125,6 +125,51 @@ describe('abbreviations', () => {
     expect(ABBREVIATIONS.map((a) => a.abbr)).not.toContain('ct');
   });
 
+  it('reads `uybannhandan` typed without spaces as the words of UBND and finds the records writing UBND', () => {
+    // Only the abbreviation is written: the four syllables stand together nowhere.
+    const abbr = add('Công văn của UBND tỉnh Cao Bằng');
+    add('Nhân dân các dân tộc Cao Bằng');
+    add('Ban Tuyên giáo Tỉnh ủy');
+    const r = search.search({ q: 'uybannhandan' }, null);
+    expect(r.hits.map((h) => h.id)).toEqual([abbr]);
+    expect(r.corrections.map((c) => c.to)).toEqual(['uy ban nhan dan']);
+    expect(r.expansions).toEqual([{ from: 'uy ban nhan dan', to: 'ubnd', display: 'UBND' }]);
+    expect(r.hits[0].snippets[0].text).toContain('<mark>UBND</mark>');
+    // Both forms, and a syllable after the words: `ubnd tinh` stands for "ủy ban nhân dân tỉnh".
+    const written = add('Quyết định của Ủy ban nhân dân tỉnh về du lịch');
+    expect(sorted(ids('uybannhandan'))).toEqual(sorted([abbr, written]));
+    const tinh = search.search({ q: 'uybannhandantinh' }, null);
+    expect(sorted(tinh.hits.map((h) => h.id))).toEqual(sorted([abbr, written]));
+    expect(tinh.hits.find((h) => h.id === abbr)!.snippets[0].text).toContain('<mark>UBND</mark> <mark>tỉnh</mark>');
+  });
+
+  it('marks the words of an expansion only where they stand together', () => {
+    const both = add('Ban Tuyên giáo hướng dẫn tuyên truyền', 'Ban Tuyên giáo Tỉnh ủy phối hợp với Ủy ban nhân dân tỉnh tổ chức');
+    const abbr = add('Công văn của UBND tỉnh Cao Bằng');
+    const r = search.search({ q: 'UBND tỉnh' }, null);
+    const text = (id: number) => r.hits.find((h) => h.id === id)!.snippets.map((s) => s.text).join(' | ');
+    expect(text(both)).toContain('<mark>Ủy</mark> <mark>ban</mark> <mark>nhân</mark> <mark>dân</mark> <mark>tỉnh</mark>');
+    expect(text(both)).not.toContain('<mark>Ban</mark>');
+    expect(text(both)).toContain('Tuyên giáo <mark>Tỉnh</mark> ủy');
+    expect(text(abbr)).toContain('<mark>UBND</mark> <mark>tỉnh</mark>');
+    // A word typed without spaces likewise: "Hồ" of "Hồ Ba Bể" is not marked for `hochiminh`.
+    const lake = add('Hồ Ba Bể và Hồ Chí Minh', 'Hồ Ba Bể gần Pác Bó');
+    const h = search.search({ q: 'hochiminh' }, null).hits.find((x) => x.id === lake)!;
+    expect(h.snippets.map((s) => s.text).join(' | ')).toContain('Hồ Ba Bể và <mark>Hồ</mark> <mark>Chí</mark> <mark>Minh</mark>');
+  });
+
+  it('reads HCM as Hồ Chí Minh, in TP.HCM too', () => {
+    const city = add('Hội thảo tuyên truyền tại TP.HCM');
+    const museum = add('Bảo tàng Hồ Chí Minh chi nhánh Cao Bằng');
+    const thought = add('Học tập tư tưởng HCM');
+    add('Hàm Yên và Hà Quảng'); // `ham`: what `hcm` was corrected to
+    expect(ids('tp hcm')).toEqual([city]);
+    expect(ids('TP.HCM')).toEqual([city]);
+    expect(sorted(ids('HCM'))).toEqual(sorted([city, museum, thought]));
+    expect(sorted(ids('hồ chí minh'))).toEqual(sorted([museum, thought, city]));
+    expect(search.search({ q: 'tp hcm' }, null).corrections).toEqual([]);
+  });
+
   it('lists in docs/search.md every abbreviation it expands', () => {
     const doc = readFileSync(new URL('../../docs/search.md', import.meta.url), 'utf8');
     for (const a of ABBREVIATIONS) expect(doc, a.written).toContain(`${a.written} → ${a.display}`);
@@ -145,6 +190,17 @@ describe('words of three or more syllables typed as one', () => {
     expect(ids('tuyentruyenmieng')).toEqual([]);
     const mieng = add('Tài liệu tuyên truyền miệng tháng 5');
     expect(ids('tuyentruyenmieng')).toEqual([mieng]);
+  });
+
+  it('reads `caobang` as Cao Bằng even when a web address holds the word caobang', () => {
+    const site = add('Trang thông tin điện tử lịch sử', 'Địa chỉ: lichsu.caobang.gov.vn');
+    const map = add('Bản đồ du lịch Cao Bằng');
+    const book = add('Đất và người Cao Bằng');
+    add('Cao su và bằng khen'); // the syllables apart
+    const r = search.search({ q: 'caobang' }, null);
+    expect(sorted(r.hits.map((h) => h.id))).toEqual(sorted([site, map, book]));
+    expect(r.corrections).toMatchObject([{ from: 'caobang', to: 'cao bang' }]);
+    expect(ids('ban do du lich caobang')).toEqual([map]);
   });
 
   it('finds nothing for long junk and leaves it out', () => {
@@ -182,5 +238,91 @@ describe('a passage pasted with a piece of a word at either end', () => {
     const whole = search.search({ q: 'nhiệm vụ tuyên truyền giáo dục truyền thống ' }, null);
     expect(whole.hits.map((h) => h.id)).toEqual([plan]);
     expect(whole.optional).toEqual([]);
+  });
+
+  it('does not require an edge word of a long passage that is a syllable but stands next to its neighbour nowhere', () => {
+    const portal = add('Cổng thông tin điện tử tỉnh', 'Cổng thông tin đối ngoại của Ủy ban nhân dân tỉnh Cao Bằng giới thiệu tiềm năng du lịch');
+    // Holds every word of the passage, `ông` included, but not as the passage.
+    const other = add('Ông Nông Văn Dền kể chuyện', 'Ủy ban nhân dân xã trao đổi tin tức về công tác đối ngoại của huyện');
+    const r = search.search({ q: 'ông tin đối ngoại của Ủy ban nhân dân' }, null);
+    expect(r.mode).toBe('and');
+    expect(r.hits[0].id).toBe(portal);
+    expect(r.optional).toEqual(['ong']);
+    // The same at the end of a passage copied with a trailing space (`truy` of "truyền").
+    const plan = add('Kế hoạch tuyên truyền', 'Tiếp tục đẩy mạnh công tác tuyên truyền về biển đảo');
+    add('Danh hiệu cao quý', 'Đẩy mạnh công tác truy tặng danh hiệu, tiếp tục tuyên dương gương tốt');
+    const end = search.search({ q: 'Tiếp tục đẩy mạnh công tác tuyên truy ' }, null);
+    expect(end.hits[0].id).toBe(plan);
+    expect(end.optional).toEqual(['truy']);
+    // A whole word standing next to its neighbour in some record stays required.
+    const story = add('Ông Nông Văn Dền kể chuyện cách mạng');
+    add('Nông Văn Dền kể chuyện cách mạng quê hương');
+    const whole = search.search({ q: 'ông Nông Văn Dền kể chuyện' }, null);
+    expect(sorted(whole.hits.map((h) => h.id))).toEqual(sorted([other, story]));
+    expect(whole.optional).toEqual([]);
+    // A short query keeps every word required: `ông bà` does not find "thông tin về bà".
+    const grand = add('Ông bà kể chuyện cổ tích');
+    add('Thông tin về bà mẹ Việt Nam anh hùng');
+    expect(ids('ông bà')).toEqual([grand]);
+    expect(search.search({ q: 'ông bà kể' }, null).optional).toEqual([]);
+  });
+});
+
+describe('spellings of one word', () => {
+  it('finds kỹ by kĩ, lí by lý, mỹ by mĩ and quý by quí, both ways, and nothing else', () => {
+    const ky = add('Kỹ năng tuyên truyền miệng cho báo cáo viên');
+    const ki = add('Rèn kĩ năng viết tin bài');
+    const li = add('Giáo trình lí luận chính trị');
+    const my = add('Mỹ thuật dân gian Tày');
+    const quy = add('Những tấm gương quý');
+    const ki2 = add('Kì thi học sinh giỏi'); // kì / kỳ likewise
+    add('Lịch sử tỉnh Cao Bằng');
+    expect(sorted(ids('kĩ năng'))).toEqual(sorted([ky, ki]));
+    expect(sorted(ids('ky nang '))).toEqual(sorted([ky, ki]));
+    expect(ids('lý luận')).toEqual([li]);
+    expect(ids('mĩ thuật')).toEqual([my]);
+    expect(ids('gương quí')).toEqual([quy]);
+    const r = search.search({ q: 'lý luận chính trị' }, null);
+    expect(r.corrections).toEqual([{ from: 'ly', to: 'li', display: 'lí' }]);
+    expect(r.ignored).toEqual([]);
+    expect(r.hits[0].snippets[0].text).toContain('<mark>lí</mark> <mark>luận</mark>');
+    expect(ids('kỳ thi ')).toEqual([ki2]);
+  });
+
+  it('finds a date written with leading zeros by one typed without them, and back', () => {
+    const padded = add('Quyết định số 12/QĐ-UBND ngày 05/01/2023 về tuyên truyền');
+    const plain = add('Thông báo ngày 5/1/2023 của Ban Tuyên giáo');
+    add('Kế hoạch số 199-KH/TU ngày 18/01/2023'); // holds 01 and 2023, not 5
+    expect(sorted(ids('5/1/2023'))).toEqual(sorted([padded, plain]));
+    expect(sorted(ids('05/01/2023'))).toEqual(sorted([padded, plain]));
+    expect(search.search({ q: 'ngày 5/1/2023' }, null).ignored).toEqual([]);
+    // Two digits are not padded further: 12 is not 012, nor 18 / 1.
+    expect(ids('ngày 18 ')).toHaveLength(1);
+  });
+});
+
+describe('what a researcher types around the words', () => {
+  it('leaves out AND, OR and NOT typed in capitals between words, and says so', () => {
+    const book = add('Cao Bằng thực lục');
+    add('Bản đồ du lịch Cao Bằng');
+    add('Tài liệu về anh hùng Cao Bằng'); // holds `anh`, what `and` was corrected to
+    for (const op of ['AND', 'OR', 'NOT']) {
+      const r = search.search({ q: `cao ${op} bằng` }, null);
+      expect(r.ignored, op).toEqual([op.toLowerCase()]);
+      expect(r.corrections, op).toEqual([]);
+      expect(r.total, op).toBe(3);
+    }
+    const quoted = search.search({ q: '"cao bằng" AND "thực lục"' }, null);
+    expect(quoted.hits.map((h) => h.id)).toEqual([book]);
+    // In lower case it is a word like any other; alone it is what was asked for.
+    expect(search.search({ q: 'cao and bằng' }, null).ignored).toEqual([]);
+    expect(search.search({ q: 'AND' }, null).ignored).not.toEqual(['and']);
+  });
+
+  it('reads full-width letters as the plain ones', () => {
+    const map = add('Bản đồ du lịch Cao Bằng');
+    add('Lịch sử Đảng bộ');
+    expect(ids('Ｃａｏ Ｂằｎｇ')).toEqual([map]);
+    expect(ids('ｂａｎ\u3000ｄｏ')).toEqual([map]);
   });
 });

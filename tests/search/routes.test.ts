@@ -71,6 +71,17 @@ describe('GET /api/search', () => {
   });
 });
 
+describe('GET /api/search with a year range', () => {
+  it('refuses a range whose start is after its end with a stable code, and takes a one-year range', async () => {
+    const bad = await app.inject({ url: '/api/search?q=du%20lich&yearFrom=2023&yearTo=2019' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ code: 'YEAR_RANGE_INVERTED' });
+    const one = await app.inject({ url: '/api/search?q=du%20lich&yearFrom=2023&yearTo=2023' });
+    expect(one.statusCode).toBe(200);
+    expect(one.json().total).toBeGreaterThan(0);
+  });
+});
+
 describe('GET /api/suggest', () => {
   it('suggests as the user types', async () => {
     const res = await app.inject({ url: '/api/suggest?q=bao%20va' });
@@ -80,5 +91,22 @@ describe('GET /api/suggest', () => {
     expect(suggestions).toContainEqual({ kind: 'subject', text: 'bảo vật quốc gia' });
     expect((await app.inject({ url: '/api/suggest' })).statusCode).toBe(400);
     expect((await app.inject({ url: '/api/suggest?q=%22*%00' })).statusCode).toBe(200);
+  });
+
+  it('reads a word typed without spaces while its last syllable is still being typed (hochimi)', async () => {
+    for (const q of ['hochimi', 'hochim', 'HoChiMi']) {
+      const suggestions = (await app.inject({ url: `/api/suggest?q=${q}` })).json().suggestions as Array<{ kind: string; text: string; productId?: number }>;
+      expect(suggestions[0], q).toEqual({ kind: 'subject', text: 'Hồ Chí Minh' });
+      expect(suggestions.find((s) => s.kind === 'title'), q).toMatchObject({ productId: cat.ids.get('ho-chi-minh') });
+    }
+    const search = (await app.inject({ url: '/api/search?q=hochimi' })).json();
+    expect(search.hits[0].id).toBe(cat.ids.get('ho-chi-minh'));
+    expect(search.corrections).toEqual([{ from: 'hochimi', to: 'ho chi minh', display: 'Hồ Chí Minh' }]);
+    // Typed with a trailing space it is a whole word, not a start: nothing is read into `mi`.
+    expect((await app.inject({ url: '/api/search?q=hochimi%20' })).json().total).toBe(0);
+    // Junk run together stays junk.
+    for (const q of ['anhanhanhanhanhanhanhanhanhanhanhanhanh', 'xqzvwkjhgfxqzvwkjhgf', 'nganganganganganganganganganganganganga']) {
+      expect((await app.inject({ url: `/api/suggest?q=${q}` })).json().suggestions, q).toEqual([]);
+    }
   });
 });
