@@ -37,7 +37,7 @@ function switchLangHref(ctx: PageCtx): string {
   const other = ctx.lang === 'vi' ? 'en' : 'vi';
   const sp = new URLSearchParams();
   for (const [k, v] of Object.entries(ctx.query)) {
-    // A form's CSRF token in the URL (the upload form posts with it) never goes into a link.
+    // A CSRF token in the URL (an upload form from before it moved into the body) never goes into a link.
     if (k === 'lang' || k === '_csrf' || v === undefined) continue;
     for (const x of Array.isArray(v) ? v : [v]) sp.append(k, x);
   }
