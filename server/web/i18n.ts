@@ -47,6 +47,8 @@ const vi = {
   'search.results': '{n} kết quả',
   'search.newest': 'Sản phẩm mới công bố',
   'search.noResults': 'Không tìm thấy sản phẩm nào. Hãy thử từ khoá khác hoặc bỏ bớt bộ lọc.',
+  'search.pastEnd': 'Danh sách chỉ có {n} trang: trang {page} không có kết quả nào.',
+  'search.toPage': 'Về trang {n}',
   'search.corrected': 'Đã tìm theo: {q}',
   'search.expanded': 'Tìm cả dạng viết đầy đủ hoặc viết tắt: {list}',
   'search.optional': 'Không bắt buộc có từ (có thể bị cắt dở khi sao chép): {list}',
@@ -428,6 +430,8 @@ const en: Partial<Record<MsgKey, string>> = {
   'search.results': '{n} results',
   'search.newest': 'Newest published products',
   'search.noResults': 'No products found. Try other words or remove some filters.',
+  'search.pastEnd': 'The list has only {n} pages: there are no results on page {page}.',
+  'search.toPage': 'Go to page {n}',
   'search.corrected': 'Searched for: {q}',
   'search.expanded': 'Also searched, written out or abbreviated: {list}',
   'search.optional': 'Not required (the word looks cut off where the text was copied): {list}',
@@ -771,6 +775,7 @@ const en: Partial<Record<MsgKey, string>> = {
 /** English singular forms of counted messages, used when `{n}` is 1 (Vietnamese nouns do not inflect). */
 const enOne: Partial<Record<MsgKey, string>> = {
   'search.results': '{n} result',
+  'search.pastEnd': 'The list has only 1 page: there are no results on page {page}.',
   'search.items': 'product',
   'search.suggestCount': '{n} suggestion, choose with the up and down arrow keys.',
   'record.pages': '{n} page',
