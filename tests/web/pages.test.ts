@@ -44,6 +44,14 @@ describe('web pages', () => {
     }
   });
 
+  it('marks the service name as Vietnamese in the header of an English page', async () => {
+    const en = (await get('/?lang=en')).body;
+    expect(en).toContain('<html lang="en">');
+    expect(en).toContain('<div class="brand"><a href="/"><span lang="vi">Kho tư liệu</span> (Archive)</a>');
+    const vi = (await get('/?lang=vi')).body;
+    expect(vi).toContain('<div class="brand"><a href="/">Kho tư liệu</a>');
+  });
+
   it('sends a strict CSP and other security headers with every page', async () => {
     const res = await get('/');
     const csp = String(res.headers['content-security-policy']);
