@@ -132,10 +132,10 @@ class UploadCut extends Error {
 /**
  * The request body as an iterator of chunks that can be cut: once `cut()` is called, a pending or
  * later `next()` rejects with UploadCut, without destroying the request (its socket must stay open
- * for the answer page). Every chunk read is also kept in `seen` until `replayFrom` takes them.
+ * for the answer page). Every chunk read is also kept in `seen` until `replay()` takes them.
  */
-function cuttableBody(raw: NodeJS.ReadableStream & { iterator?: unknown }) {
-  const src = (raw as unknown as { iterator(o: { destroyOnReturn: boolean }): AsyncIterable<Buffer> }).iterator({ destroyOnReturn: false })[Symbol.asyncIterator]();
+function cuttableBody(raw: IncomingMessage) {
+  const src = (raw.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   let cutWith: UploadCut | null = null;
   let onCut: ((e: UploadCut) => void) | null = null;
   const seen: Buffer[] = [];
@@ -283,11 +283,10 @@ export async function uploadPost(app: FastifyInstance, ctx: PageCtx) {
       throw e;
     })
     .finally(stopTimers);
-  if (res === null) return cutPage(body.cutCode!, await typedFields(Buffer.concat(kept), boundary, new Set(formFieldNames(isStaff(ctx.principal))), limits.maxFieldBytes));
-  if (res.status === 201) return ctx.reply.redirect(`/san-pham/${Number(res.body.id)}?nop=1`, 303);
+  if (res !== null && res.status === 201) return ctx.reply.redirect(`/san-pham/${Number(res.body.id)}?nop=1`, 303);
   const staff = isStaff(ctx.principal);
   const values = await typedFields(Buffer.concat(kept), boundary, new Set(formFieldNames(staff)), limits.maxFieldBytes);
-  if (body.cutCode) return cutPage(body.cutCode, values);
+  if (res === null || body.cutCode) return cutPage(body.cutCode!, values);
   const e = apiError(res);
   const b = res.body as { fileName?: string; duplicates?: Array<{ fileName: string; existingProducts: Array<{ id: number; title: string | null }> }> };
   const name = b.fileName ?? '';
