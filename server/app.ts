@@ -39,8 +39,9 @@ import userRoutes from './routes/users.ts';
 import webRoutes from './web/routes.ts';
 
 /**
- * A request as the log shows it: pino's default fields, with the CSRF token of a multipart form
- * (sent in the query: `POST /nop?_csrf=…`) left out of the URL.
+ * A request as the log shows it: pino's default fields, with any CSRF token in the URL left out
+ * (`POST /nop?_csrf=…`: the upload form's token is in its body now, but a page opened before that
+ * change still sends it in the query).
  */
 export function requestForLog(req: FastifyRequest): Record<string, unknown> {
   return {

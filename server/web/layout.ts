@@ -4,7 +4,7 @@
  */
 import type { PageCtx } from './context.ts';
 import { html, type SafeHtml } from './html.ts';
-import type { MsgKey } from './i18n.ts';
+import { translator, type MsgKey } from './i18n.ts';
 
 export interface PageOptions {
   title: string;
@@ -37,13 +37,26 @@ function switchLangHref(ctx: PageCtx): string {
   const other = ctx.lang === 'vi' ? 'en' : 'vi';
   const sp = new URLSearchParams();
   for (const [k, v] of Object.entries(ctx.query)) {
-    // A form's CSRF token in the URL (the upload form posts with it) never goes into a link.
+    // A CSRF token in the URL (an upload form from before it moved into the body) never goes into a link.
     if (k === 'lang' || k === '_csrf' || v === undefined) continue;
     for (const x of Array.isArray(v) ? v : [v]) sp.append(k, x);
   }
   sp.set('lang', other);
   return `${ctx.path}?${sp.toString()}`;
 }
+
+/**
+ * The service's name in the header. Its Vietnamese name is kept on English pages, marked
+ * `lang="vi"` so that a screen reader does not read it with an English voice; the English gloss
+ * follows it (“Kho tư liệu (Archive)”).
+ */
+function brand(ctx: PageCtx): SafeHtml | string {
+  if (ctx.lang === 'vi') return ctx.t('app.name');
+  const name = VI_NAME;
+  const full = ctx.t('app.name');
+  return full.startsWith(name) ? html`<span lang="vi">${name}</span>${full.slice(name.length)}` : full;
+}
+const VI_NAME = translator('vi')('app.name');
 
 export function layout(ctx: PageCtx, opts: PageOptions): SafeHtml {
   const { t } = ctx;
@@ -63,7 +76,7 @@ ${(opts.scripts ?? []).map((s) => html`<script type="module" src="${ctx.asset(s)
 <body class="${opts.bodyClass ?? ''}">
 <a class="skip-link" href="#main">${t('nav.skip')}</a>
 <header class="site-header">
-  <div class="brand"><a href="/">${t('app.name')}</a><span class="tagline">${t('app.tagline')}</span></div>
+  <div class="brand"><a href="/">${brand(ctx)}</a><span class="tagline">${t('app.tagline')}</span></div>
   <nav aria-label="${t('nav.main')}" class="main-nav">
     <ul>
       ${navItems(ctx).map((i) => html`<li><a href="${i.href}"${current(i.href) ? html` aria-current="page"` : ''}>${t(i.key)}</a></li>`)}

@@ -117,8 +117,9 @@ export default async function webRoutes(app: FastifyInstance) {
     const ctx = ctxOf(req, reply);
     return gate(ctx, ['admin', 'archivist', 'agency']) ?? uploadPage(app, ctx);
   });
-  // The upload form without JavaScript (multipart; upload.js posts to the API itself).
-  app.post('/nop', hide, async (req, reply) => {
+  // The upload form without JavaScript (multipart; upload.js posts to the API itself). Its CSRF
+  // token is the form's first part, checked by uploadPost before any file byte is read.
+  app.post('/nop', { ...hide, config: { csrfInMultipartBody: true } }, async (req, reply) => {
     const ctx = ctxOf(req, reply);
     return gate(ctx, ['admin', 'archivist', 'agency']) ?? uploadPost(app, ctx);
   });

@@ -34,10 +34,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(overrides: Parameters<typeof makeTestApp>[0] = {}): Promise<Harness> {
   assertChromium();
   // A small file limit so the UI's "too large" refusal can be shown with a modest file.
-  const t = await makeTestApp({ upload: { maxFileBytes: 6 * 1024 * 1024 } });
+  const t = await makeTestApp({ ...overrides, upload: { maxFileBytes: 6 * 1024 * 1024, ...overrides.upload } });
   await t.app.listen({ host: '127.0.0.1', port: 0 });
   const addr = t.app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;

@@ -48,6 +48,19 @@ e2e('web UI edges in a real browser', () => {
     }
   });
 
+  it('the compliance matrix fits a phone: a plan task with a web address wraps instead of widening the table', async () => {
+    const { ctx, page, errors } = await newContext(h, PHONE);
+    await uiLogin(page, 'luutru-bien');
+    await page.goto('/bao-cao?nam=2023');
+    // The plan's 2023 tasks include one naming http://lichsu.caobang.gov.vn (data/plan-199-KH-TU-2023.json).
+    expect(await page.locator('table.matrix').textContent()).toContain('http://lichsu.caobang.gov.vn');
+    const wrap = page.locator('.table-wrap:has(table.matrix)');
+    expect(await wrap.evaluate((w) => w.scrollWidth - w.clientWidth)).toBe(0);
+    expect(await horizontalOverflow(page)).toBe(0);
+    expect(errors).toEqual([]);
+    await ctx.close();
+  });
+
   it('a field refused by the server keeps its help text described along with the message', async () => {
     const { ctx, page, errors } = await newContext(h);
     await uiLogin(page, 'vhttdl-bien');

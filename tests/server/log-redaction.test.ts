@@ -1,6 +1,6 @@
 /**
- * A multipart form's CSRF token travels in the query (`POST /nop?_csrf=…`): the request log must
- * not keep it.
+ * A CSRF token in a URL (`POST /nop?_csrf=…`, as the upload form sent it before it moved into the
+ * body; a page opened before the change still does): the request log must not keep it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../server/app.ts';

@@ -44,6 +44,14 @@ describe('web pages', () => {
     }
   });
 
+  it('marks the service name as Vietnamese in the header of an English page', async () => {
+    const en = (await get('/?lang=en')).body;
+    expect(en).toContain('<html lang="en">');
+    expect(en).toContain('<div class="brand"><a href="/"><span lang="vi">Kho tư liệu</span> (Archive)</a>');
+    const vi = (await get('/?lang=vi')).body;
+    expect(vi).toContain('<div class="brand"><a href="/">Kho tư liệu</a>');
+  });
+
   it('sends a strict CSP and other security headers with every page', async () => {
     const res = await get('/');
     const csp = String(res.headers['content-security-policy']);
@@ -297,7 +305,9 @@ describe('web pages', () => {
     for (let i = 0; i < 21; i++) await makeProduct(t.app, { title: `Bản tin phân trang ${i}`, year: '2020' }, { publish: true });
     const page = await get(`/?q=${encodeURIComponent('phân trang')}&page=7`);
     expect(page.statusCode).toBe(200);
-    expect(page.body).toContain('Không tìm thấy sản phẩm nào');
+    // There are results, just not on this page: said so, not "nothing found".
+    expect(page.body).not.toContain('Không tìm thấy sản phẩm nào');
+    expect(page.body).toContain('Danh sách chỉ có 2 trang: trang 7 không có kết quả nào. <a href="/?q=ph%C3%A2n+trang&amp;page=2">Về trang 2</a>');
     expect(page.body).toMatch(/<a rel="prev" href="\/\?q=ph%C3%A2n\+trang&amp;page=2">/);
     expect(page.body).toMatch(/<a href="\/\?q=ph%C3%A2n\+trang" aria-label="Trang 1">1<\/a>/);
   });

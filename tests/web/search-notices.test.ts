@@ -24,6 +24,17 @@ describe('search page notices', () => {
   afterAll(async () => t?.close());
   const get = (url: string) => t.app.inject({ method: 'GET', url });
 
+  it('says a page past the last has no results, not that nothing was found, and links back', async () => {
+    const vi = await get('/?q=cao+bang&page=4');
+    expect(vi.statusCode).toBe(200);
+    expect(vi.body).not.toContain('Không tìm thấy sản phẩm nào');
+    expect(vi.body).toContain('<p class="empty">Danh sách chỉ có 1 trang: trang 4 không có kết quả nào. <a href="/?q=cao+bang">Về trang 1</a></p>');
+    const en = await get('/?page=7&lang=en');
+    expect(en.body).toContain('<p class="empty">The list has only 1 page: there are no results on page 7. <a href="/">Go to page 1</a></p>');
+    // Nothing found at all keeps its own message.
+    expect((await get('/?q=khongcogi&page=2')).body).toContain('<p class="empty">Không tìm thấy sản phẩm nào.');
+  });
+
   it('shows a split word as the record writes it, in both languages and in the API', async () => {
     const vi = await get(`/?q=hmong`);
     expect(vi.body).toContain('<p class="info">Đã tìm theo: H&#39;Mông</p>');

@@ -40,7 +40,7 @@ describe('upload form without JavaScript', () => {
   let t: TestApp;
   let agency: Session;
   const count = () => (t.app.db.sqlite.prepare('SELECT COUNT(*) AS n FROM products').get() as { n: number }).n;
-  const post = (session: Session, mp: { body: Buffer; headers: Record<string, string> }, query = `?_csrf=${encodeURIComponent(session.csrf)}`) =>
+  const post = (session: Session, mp: { body: Buffer; headers: Record<string, string> }, query = '') =>
     t.app.inject({ method: 'POST', url: `/nop${query}`, headers: { ...mp.headers, cookie: session.cookie }, payload: mp.body });
   let uploadPage = '';
   const browserPost = async (fields: Record<string, string>, files: Array<{ filename: string; data: Buffer; contentType?: string }>, query?: string) =>
@@ -57,7 +57,11 @@ describe('upload form without JavaScript', () => {
 
   it('is a multipart form posting to the page, with its button usable without a script', async () => {
     const page = (await t.app.inject({ url: '/nop', headers: { cookie: agency.cookie } })).body;
-    expect(page).toContain(`action="/nop?_csrf=${encodeURIComponent(agency.csrf)}" enctype="multipart/form-data"`);
+    // The CSRF token is in the body (the form's first control), never in the URL.
+    expect(page).toContain('action="/nop" enctype="multipart/form-data"');
+    const form = /<form id="upload-form"[\s\S]*?<\/form>/.exec(page)![0];
+    expect(/<(?:input|select|textarea)\b[^>]*>/.exec(form)![0]).toBe(`<input type="hidden" name="_csrf" value="${agency.csrf}">`);
+    expect(page).not.toContain('_csrf=');
     expect(page).toMatch(/<button type="submit" id="upload-submit">/);
     expect(page).not.toContain('<noscript>');
     expect(page).toContain('<input type="hidden" name="onDuplicate" value="reject">');
@@ -103,7 +107,7 @@ describe('upload form without JavaScript', () => {
     expect(count()).toBe(before);
     expect(await readdir(join(t.dataDir, 'tmp')).catch(() => [])).toEqual([]);
 
-    const en = await browserPost(typed, [{ filename: 'lon.pdf', data: Buffer.concat([await makePdf(1), randomBinary(70 * 1024, 3)]) }], `?_csrf=${encodeURIComponent(agency.csrf)}&lang=en`);
+    const en = await browserPost(typed, [{ filename: 'lon.pdf', data: Buffer.concat([await makePdf(1), randomBinary(70 * 1024, 3)]) }], '?lang=en');
     expect(en.statusCode).toBe(413);
     expect(en.body).toContain('File “lon.pdf” is too large: each file may be at most 64 KB.');
     expect(count()).toBe(before);
@@ -137,19 +141,70 @@ describe('upload form without JavaScript', () => {
     expect(count()).toBe(before + 1);
   });
 
-  it('refuses a post without the session CSRF token and stores nothing', async () => {
+  /** The upload page's form as a browser sends it, its `_csrf` part replaced, left out or moved after the files. */
+  const csrfVariant = (token: string | null, where: 'first' | 'after-file' = 'first') => {
+    const files = [{ filename: 'g.pdf', data: Buffer.from('%PDF-1.4 gia mao') }];
+    const { body, headers } = browserForm(uploadPage, { type: 'book', title: 'Giả mạo' }, files);
+    const boundary = /boundary=(.+)$/.exec(headers['content-type'])![1];
+    // Drop the page's own `_csrf` part (the first), then put the chosen one where asked.
+    const text = body.toString('latin1');
+    const own = `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${agency.csrf}\r\n`;
+    expect(text.startsWith(own)).toBe(true);
+    let rest = text.slice(own.length);
+    const part = token === null ? '' : `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${token}\r\n`;
+    if (where === 'first') rest = part + rest;
+    else rest = rest.replace(`--${boundary}--\r\n`, `${part}--${boundary}--\r\n`);
+    return { body: Buffer.from(rest, 'latin1'), headers };
+  };
+
+  it('refuses a form whose CSRF token is wrong, missing, or only in the URL, and stores nothing', async () => {
     const before = count();
-    const res = await browserPost({ type: 'book', title: 'Giả mạo' }, [{ filename: 'g.pdf', data: await makePdf(1, 'gia mao') }], '?_csrf=sai');
-    expect(res.statusCode).toBe(403);
-    expect(res.body).toContain('Biểu mẫu đã hết hạn hoặc không hợp lệ');
+    for (const [mp, query] of [
+      [csrfVariant('sai'), ''],
+      [csrfVariant(null), ''],
+      // The old form's place for it: a token in the URL is not taken any more.
+      [csrfVariant(null), `?_csrf=${encodeURIComponent(agency.csrf)}`],
+    ] as const) {
+      const res = await post(agency, mp, query);
+      expect(res.statusCode).toBe(403);
+      expect(res.headers['content-type']).toMatch(/text\/html/);
+      expect(res.body).toContain('Biểu mẫu đã hết hạn hoặc không hợp lệ');
+      expect(res.body).toContain('Mã lỗi: CSRF_TOKEN_INVALID');
+      // A fresh form to send again, its token in the body.
+      expect(res.body).toContain(`<input type="hidden" name="_csrf" value="${agency.csrf}">`);
+    }
     expect(count()).toBe(before);
+    expect(await readdir(join(t.dataDir, 'tmp')).catch(() => [])).toEqual([]);
+  });
+
+  it('refuses a token sent after a file part before any file byte is written', async () => {
+    const before = count();
+    const tmp = join(t.dataDir, 'tmp');
+    const created: string[] = [];
+    const { watch } = await import('node:fs');
+    const w = watch(tmp, (_ev, name) => name && created.push(String(name)));
+    try {
+      const res = await post(agency, csrfVariant(agency.csrf, 'after-file'));
+      expect(res.statusCode).toBe(403);
+      expect(res.body).toContain('Mã lỗi: CSRF_TOKEN_INVALID');
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      w.close();
+    }
+    expect(created).toEqual([]);
+    expect(count()).toBe(before);
+    expect(await readdir(tmp)).toEqual([]);
+    // The same form with its token first goes through.
+    const ok = await post(agency, csrfVariant(agency.csrf));
+    expect(ok.statusCode).toBe(303);
+    expect(count()).toBe(before + 1);
   });
 
   /**
    * A server of its own, an agency user's session, and half of a form post of ~1 MB written on a
    * raw socket (the other half never sent); returns once the upload's temp file exists.
    */
-  async function halfFormPost(s2: TestApp, user: string, title: string, seed: number) {
+  async function halfFormPost(s2: TestApp, user: string, title: string, seed: number, lang: 'vi' | 'en' = 'vi') {
     await s2.app.listen({ host: '127.0.0.1', port: 0 });
     const port = (s2.app.server.address() as { port: number }).port;
     const a = await firstAgency(s2.app);
@@ -158,17 +213,20 @@ describe('upload form without JavaScript', () => {
     const page = (await s2.app.inject({ url: '/nop', headers: { cookie: session.cookie } })).body;
     const big = Buffer.concat([await makePdf(1, user), randomBinary(1024 * 1024, seed)]);
     const { body, headers } = browserForm(page, { type: 'book', title }, [{ filename: `${user}.pdf`, data: big }]);
-    const head = Object.entries({ ...headers, 'content-length': String(body.length), cookie: session.cookie }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
+    const head = Object.entries({ ...headers, 'content-length': String(body.length), cookie: `${session.cookie}; lang=${lang}` }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
     const sock = connect({ host: '127.0.0.1', port });
     sock.on('error', () => {});
     const t0 = Date.now();
     const closed = new Promise<number>((resolve) => sock.on('close', () => resolve(Date.now() - t0)));
-    sock.write(`POST /nop?_csrf=${encodeURIComponent(session.csrf)} HTTP/1.1\r\nhost: 127.0.0.1\r\n${head}\r\n\r\n`);
+    const received: Buffer[] = [];
+    sock.on('data', (d: Buffer) => received.push(d));
+    const answer = () => Buffer.concat(received).toString('utf8');
+    sock.write(`POST /nop HTTP/1.1\r\nhost: 127.0.0.1\r\n${head}\r\n\r\n`);
     sock.write(body.subarray(0, Math.floor(body.length / 2)));
     const tmp = join(s2.dataDir, 'tmp');
     for (let i = 0; i < 200 && (await readdir(tmp).catch(() => [])).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect((await readdir(tmp)).length).toBe(1);
-    return { port, sock, closed, tmp };
+    return { port, sock, closed, tmp, answer };
   }
 
   /** Nothing of the upload is left, and the server still answers. */
@@ -182,10 +240,37 @@ describe('upload form without JavaScript', () => {
   it('drops a form post whose browser stops sending, and keeps nothing', async () => {
     const s2 = await makeTestApp({ jobs: { workers: 0 }, upload: { idleTimeoutMs: 1000 } });
     try {
-      const { port, sock, closed, tmp } = await halfFormPost(s2, 'can-bo-mat-mang', 'Mất mạng giữa chừng', 5);
+      const { port, sock, closed, tmp, answer } = await halfFormPost(s2, 'can-bo-mat-mang', 'Mất mạng giữa chừng', 5);
       const ms = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 10_000))]);
       sock.destroy();
       expect(ms).toBeGreaterThan(900);
+      // Answered with the form and the reason in the page language before the connection closed.
+      expect(answer()).toMatch(/^HTTP\/1\.1 408 /);
+      expect(answer()).toMatch(/\r\nconnection: close\r\n/i);
+      expect(answer()).toContain('<html lang="vi">');
+      expect(answer()).toContain('Máy chủ không nhận được dữ liệu nào trong 1 giây nên đã dừng việc tải lên');
+      expect(answer()).toContain('Mã lỗi: UPLOAD_STALLED');
+      expect(answer()).toContain('value="Mất mạng giữa chừng"');
+      await expectNothingKept(s2, tmp, port);
+    } finally {
+      await s2.close();
+    }
+  });
+
+  it('answers a trickling form post with the reason in English when the page is English, and keeps nothing', async () => {
+    const s2 = await makeTestApp({ jobs: { workers: 0 }, upload: { idleTimeoutMs: 400, minBytesPerSecond: 64 * 1024 } });
+    try {
+      const { port, sock, closed, tmp, answer } = await halfFormPost(s2, 'can-bo-mang-cham', 'Mạng chậm', 7, 'en');
+      // A few bytes now and then: never idle, far under the floor.
+      const trickle = setInterval(() => sock.write('x'), 50);
+      const ms = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 10_000))]);
+      clearInterval(trickle);
+      sock.destroy();
+      expect(ms).toBeGreaterThan(700);
+      expect(answer()).toMatch(/^HTTP\/1\.1 408 /);
+      expect(answer()).toContain('<html lang="en">');
+      expect(answer()).toContain('The connection was too slow (under 64 KB/s), so the upload was stopped');
+      expect(answer()).toContain('Error code: UPLOAD_TOO_SLOW');
       await expectNothingKept(s2, tmp, port);
     } finally {
       await s2.close();

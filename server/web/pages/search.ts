@@ -272,7 +272,12 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
     ${cut ? html`<p class="info">${t('search.optional', { list: cut })}</p>` : ''}
     ${res.mode === 'or' ? html`<p class="info">${t('search.partial')}</p>` : ''}
     ${chipsBlock}
-    ${res.hits.length ? html`<ol class="hits" start="${(s.page - 1) * PAGE_SIZE + 1}">${hits}</ol>` : html`<p class="empty">${t('search.noResults')}</p>`}
+    ${res.hits.length
+      ? html`<ol class="hits" start="${(s.page - 1) * PAGE_SIZE + 1}">${hits}</ol>`
+      : res.total > 0
+        // Past the last page (an old link, fewer results now): there are results, just not here.
+        ? html`<p class="empty">${t('search.pastEnd', { n: lastPage, page: s.page })} <a href="${stateUrl(s, { page: lastPage })}">${t('search.toPage', { n: lastPage })}</a></p>`
+        : html`<p class="empty">${t('search.noResults')}</p>`}
     ${paging}
   </section>
 </div>`;
