@@ -14,6 +14,13 @@ export type SniffResult =
   | { ok: true; info: MediaTypeInfo }
   | { ok: false; detected: string | null };
 
+/**
+ * What `detected` says for a password-protected Office Open XML file (DOCX, XLSX, PPTX…): Office
+ * stores those as a compound file holding `EncryptionInfo` and `EncryptedPackage` streams
+ * ([MS-OFFCRYPTO]); which format is inside cannot be known without the password.
+ */
+export const ENCRYPTED_OOXML = 'application/x-ooxml-encrypted';
+
 /** Map file-type's answers onto our table (aliases and container refinements). */
 function normalise(mime: string): string {
   // file-type names some types with parameters (Ogg Opus is `audio/ogg; codecs=opus`): the table has bare types.
@@ -151,10 +158,11 @@ export async function sniffFile(path: string, head: Uint8Array): Promise<SniffRe
     // PowerPoint 97-2003 a "PowerPoint Document" stream, Excel 97-2003 a "Workbook" stream (Excel
     // 5/95: "Book"). Checked in that order: a deck or document with an embedded chart also holds a
     // Workbook stream, inside the storage of the embedded object.
-    const names = await cfbStreamNames(path, ['WordDocument', 'PowerPoint Document', 'Workbook', 'Book']);
+    const names = await cfbStreamNames(path, ['WordDocument', 'PowerPoint Document', 'Workbook', 'Book', 'EncryptionInfo', 'EncryptedPackage']);
     if (names.has('WordDocument')) return finish('application/msword', head);
     if (names.has('PowerPoint Document')) return finish('application/vnd.ms-powerpoint', head);
     if (names.has('Workbook') || names.has('Book')) return finish('application/vnd.ms-excel', head);
+    if (names.has('EncryptionInfo') && names.has('EncryptedPackage')) return { ok: false, detected: ENCRYPTED_OOXML };
     return finish(ft.mime, head);
   }
   return finish(ft?.mime, head);

@@ -196,6 +196,21 @@ describe('POST /api/products (upload)', () => {
     expect(other.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
 
+  it('refuses a password-protected DOCX/XLSX/PPTX (a compound file with EncryptionInfo and EncryptedPackage) with 415 ENCRYPTED_FILE that says so, and keeps nothing', async () => {
+    // What Office writes when "Encrypt with password" is set: the real package is encrypted inside.
+    const cfb = CFB.utils.cfb_new();
+    CFB.utils.cfb_add(cfb, '/EncryptionInfo', Buffer.concat([Buffer.from([4, 0, 4, 0, 0x40, 0, 0, 0]), Buffer.from('<?xml version="1.0"?><encryption/>')]));
+    CFB.utils.cfb_add(cfb, '/EncryptedPackage', randomBinary(8192, 11));
+    const data = Buffer.from(CFB.write(cfb, { type: 'buffer' }) as Uint8Array);
+    const before = (t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
+    const res = await upload({ title: 'Báo cáo có mật khẩu', type: 'document' }, [{ filename: 'bao-cao-mat-khau.xlsx', data }]);
+    expect(res.statusCode).toBe(415);
+    expect(res.json()).toMatchObject({ code: 'ENCRYPTED_FILE', detected: 'application/x-ooxml-encrypted', fileName: 'bao-cao-mat-khau.xlsx' });
+    expect(res.json().message).toMatch(/password-protected/);
+    expect((t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(before);
+    expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+  });
+
   it('accepts a TIFF whose first IFD lies past the sniffed head (after the image data)', async () => {
     const tiff = await sharp(randomBytes(200 * 200 * 3), { raw: { width: 200, height: 200, channels: 3 } }).tiff({ compression: 'none' }).toBuffer();
     expect(tiff.readUInt32LE(4)).toBeGreaterThan(64 * 1024);
