@@ -272,6 +272,31 @@ describe('POST /api/products (upload)', () => {
   });
 
   it.each([
+    ['UTF-16LE', 'utf16le', 1],
+    ['UTF-16LE, longer than the sniffed head', 'utf16le', 800],
+    ['UTF-16BE', 'utf16be', 1],
+  ])('accepts %s text without a byte order mark as text/plain', async (_label, enc, times) => {
+    const text = 'Đổi mới công tác tuyên truyền, giáo dục truyền thống tỉnh Cao Bằng\r\n'.repeat(times);
+    const le = Buffer.from(text, 'utf16le');
+    const data = enc === 'utf16le' ? le : Buffer.from(le).swap16();
+    const res = await upload({ title: 'Văn bản Unicode không BOM', type: 'document' }, [{ filename: 'van-ban-khong-bom.txt', data }]);
+    expect(res.statusCode).toBe(201);
+    expect(res.json().files[0]).toMatchObject({ mediaType: 'text/plain', kind: 'text' });
+  });
+
+  it('still refuses binary data full of NUL bytes that only looks like 16-bit units (quiet PCM samples, zeros)', async () => {
+    // Little-endian 16-bit samples near zero: high bytes 00 or FF, low bytes anything (control characters).
+    const pcm = Buffer.alloc(8192);
+    const r = randomBinary(4096, 9);
+    for (let i = 0; i < 4096; i++) pcm.writeInt16LE((r[i] % 64) - 32, i * 2);
+    for (const [name, data] of [['mau.txt', pcm], ['rong.txt', Buffer.alloc(4096)]] as const) {
+      const res = await upload({ title: 'Không phải chữ', type: 'other' }, [{ filename: name, data }]);
+      expect(res.statusCode, name).toBe(415);
+      expect(res.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    }
+  });
+
+  it.each([
     ['unknown binary', randomBinary(5000), 'blob.pdf'],
     ['HTML', Buffer.from('<!DOCTYPE html><html><script>alert(1)</script></html>'), 'trang.html'],
     ['SVG', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), 'hinh.svg'],

@@ -433,6 +433,10 @@ describe('text extractor', () => {
     ['utf-8 with BOM', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(VI_TEXT)]), 'utf-8'],
     ['utf-16le with BOM', Buffer.concat([Buffer.from([0xff, 0xfe]), iconv.encode(VI_TEXT, 'utf-16le')]), 'utf-16le'],
     ['utf-16be with BOM', Buffer.concat([Buffer.from([0xfe, 0xff]), iconv.encode(VI_TEXT, 'utf-16be')]), 'utf-16be'],
+    // Without a BOM (some export tools, .NET's Encoding.Unicode.GetBytes): chardet did not see it.
+    ['utf-16le without BOM', iconv.encode(VI_TEXT, 'utf-16le'), 'utf-16le'],
+    ['utf-16be without BOM', iconv.encode(VI_TEXT, 'utf-16be'), 'utf-16be'],
+    ['utf-16le without BOM, decomposed (NFD: combining marks U+03xx have a 00 low byte)', iconv.encode(VI_TEXT.normalize('NFD'), 'utf-16le'), 'utf-16le'],
   ];
   it.each(cases)('%s: decoded to the NFC source', async (_name, bytes, encoding) => {
     const path = join(dir, `t-${encoding}-${bytes.length}.txt`);
