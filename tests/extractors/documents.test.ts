@@ -469,6 +469,18 @@ describe('text extractor', () => {
     expect(pages[0].text).toBe(de);
   });
 
+  it.each([
+    ['Café crème', 'latin1'],
+    ['José', 'latin1'],
+    ['Thác Bản Giốc, Cao Bằng', 'windows-1258'],
+  ])('a short non-UTF-8 text (%s) loses no letter to U+FFFD', async (source, enc) => {
+    const path = join(dir, `short-${enc}-${source.length}.txt`);
+    await writeFile(path, iconv.encode(enc === 'windows-1258' ? toCp1258Form(source) : source, enc));
+    const { metadata, pages } = await text.extract(await inputFor(path, 'text', 'text/plain', dir));
+    expect(pages[0].text).toBe(source);
+    expect(metadata.encoding).not.toBe('utf-8');
+  });
+
   it('CRLF becomes LF; form feeds make pages', async () => {
     const path = join(dir, 'ff.txt');
     await writeFile(path, 'một\r\nhai\fba\r\n');

@@ -246,7 +246,9 @@ export function decodeText(buf: Buffer): DecodedText {
     return { text: iconv.decode(buf, enc).normalize('NFC'), encoding: enc, bom: false, confidence: chardetUtf16.confidence / 100 };
   }
   // chardet's guesses first, in its order; a legacy Vietnamese code page must do clearly better to win.
-  const candidates = [...new Set([...guesses.map((g) => g.name.toLowerCase()).filter((n) => iconv.encodingExists(n) && !/^utf-(16|32)/.test(n)), ...LEGACY_VI])];
+  // UTF-8 (and ASCII) are out: the bytes were just found not to be that, and iconv-lite would read
+  // them with U+FFFD for every other byte (chardet guesses UTF-8 for a short "Caf\xe9").
+  const candidates = [...new Set([...guesses.map((g) => g.name.toLowerCase()).filter((n) => iconv.encodingExists(n) && !/^(utf-(16|32)|utf-?8$|(us-)?ascii$)/.test(n)), ...LEGACY_VI])];
   let best: DecodedText | null = null;
   let bestScore = -Infinity;
   let bestGood = 0;
