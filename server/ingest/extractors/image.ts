@@ -6,7 +6,8 @@
  * - `width`, `height`: after EXIF orientation; `storedWidth`, `storedHeight` as encoded
  * - `orientation` (EXIF 1–8, 1 when absent), `colorSpace` (srgb, cmyk, b-w, rgb16, grey16, lab…),
  *   `channels`, `bitDepth` (bits per sample), `hasAlpha`, `hasIccProfile`, `pages` (frames/pages), `density` (dpi)
- * - `exif`: `{dateTaken, make, model, software, artist, copyright, description, gps:{lat, lon, alt}}`
+ * - `exif`: `{dateTaken, make, model, software, artist, copyright, description, title, subject, comment, keywords, gps:{lat, lon, alt}}`
+ *   (title…keywords: Windows' XP* tags)
  * - `iptc`: `{caption, credit, byline, copyright, source, objectName, city, country, keywords, dateCreated}`
  * - `xmp`: `{title, description, creator, rights, credit, createDate, creatorTool, rating, subject}`
  *
