@@ -239,6 +239,27 @@ describe('EXIF', () => {
     expect(metadata.exif).toMatchObject({ title: 'Lễ hội Lồng Tồng xã Quảng Hòa', artist: 'Nông Thị Hoa', description: 'Café crème' });
   });
 
+  it('a photo has the words it carries about itself (XMP, IPTC, EXIF titles, captions, keywords, people) as its text, so search finds it', async () => {
+    const xmp = Buffer.from(
+      'http://ns.adobe.com/xap/1.0/\0<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">' +
+        '<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Chợ phiên Trùng Khánh</rdf:li></rdf:Alt></dc:title><dc:subject><rdf:Bag><rdf:li>chợ phiên</rdf:li><rdf:li>Cao Bằng</rdf:li></rdf:Bag></dc:subject>' +
+        '<dc:creator><rdf:Seq><rdf:li>Hoàng Thị Lan</rdf:li></rdf:Seq></dc:creator></rdf:Description></rdf:RDF></x:xmpmeta>',
+    );
+    const ds = (n: number, v: string) => Buffer.concat([Buffer.from([0x1c, 2, n, 0, Buffer.byteLength(v)]), Buffer.from(v)]);
+    const iim = Buffer.concat([Buffer.from([0x1c, 1, 90, 0, 3]), Buffer.from('\x1b%G', 'latin1'), ds(120, 'Phiên chợ sáng ngày rằm'), ds(80, 'Hoàng Thị Lan')]);
+    const app13 = Buffer.concat([Buffer.from('Photoshop 3.0\0', 'latin1'), Buffer.from('8BIM', 'latin1'), Buffer.from([0x04, 0x04, 0, 0]), Buffer.from([0, 0, 0, iim.length]), iim, Buffer.alloc(iim.length % 2)]);
+    const seg = (marker: number, payload: Buffer) => Buffer.concat([Buffer.from([0xff, marker, (payload.length + 2) >> 8, (payload.length + 2) & 0xff]), payload]);
+    const plain = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#336699' } }).jpeg().toBuffer();
+    const path = join(dir, 'tagged-photo.jpg');
+    await writeFile(path, Buffer.concat([plain.subarray(0, 2), seg(0xe1, xmp), seg(0xed, app13), plain.subarray(2)]));
+    const { pages } = await image.extract(await inputFor(path, 'image', 'image/jpeg', dir));
+    expect(pages).toEqual([{ page: 1, text: 'Chợ phiên Trùng Khánh\nPhiên chợ sáng ngày rằm\nHoàng Thị Lan\nchợ phiên\nCao Bằng' }]);
+    // A photo without such words has no text.
+    const bare = join(dir, 'bare-photo.jpg');
+    await writeFile(bare, plain);
+    expect((await image.extract(await inputFor(bare, 'image', 'image/jpeg', dir))).pages).toEqual([]);
+  });
+
   it('IPTC without the UTF-8 mark: bytes that are no UTF-8 are read in their code page, not as U+FFFD', () => {
     const ds = (n: number, v: Buffer) => Buffer.concat([Buffer.from([0x1c, 2, n, v.length >> 8, v.length & 0xff]), v]);
     const iim = Buffer.concat([ds(120, Buffer.from('Café crème à Paris', 'latin1')), ds(80, Buffer.from('Hoàng Thị Lan', 'utf8'))]);

@@ -11,6 +11,9 @@
  * - `iptc`: `{caption, credit, byline, copyright, source, objectName, city, country, keywords, dateCreated}`
  * - `xmp`: `{title, description, creator, rights, credit, createDate, creatorTool, rating, subject}`
  *
+ * Text: the words the photo carries about itself (XMP/IPTC/EXIF titles, captions, creators, keywords,
+ * rights; one per line, as an audio file's tags), none when it carries none.
+ *
  * Thumbnails: first page/frame, oriented, sRGB. A truncated file is first decoded strictly; when
  * that fails the thumbnail is made from what can be decoded and the result carries a note
  * (archivists see a partly grey picture rather than nothing). Failures: IMAGE_TOO_LARGE (pixel cap),
@@ -19,7 +22,7 @@
 import { readImageHeader, writeThumbnails, type ImageHeader, type ImageSource } from '../adapters/sharp.ts';
 import { decodeHeic } from '../adapters/heic.ts';
 import { decodeStillToPng, probe } from '../adapters/ffmpeg.ts';
-import { assertNotEmpty, compact } from './common.ts';
+import { assertNotEmpty, compact, tagText } from './common.ts';
 import { parseExif, parseIptc, parseXmp } from './image-tags.ts';
 import { PermanentExtractError, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
 
@@ -54,6 +57,9 @@ async function readHeader(input: ExtractInput): Promise<Header> {
   }
 }
 
+/** ImageDescription that cameras fill in by themselves. */
+const CAMERA_STOCK_DESCRIPTION = /^(OLYMPUS DIGITAL CAMERA|SONY DSC|DIGITAL CAMERA|KONICA MINOLTA DIGITAL CAMERA|MINOLTA DIGITAL CAMERA|SAMSUNG|DCIM|default)$/i;
+
 export const imageExtractor: Extractor = {
   kind: 'image',
 
@@ -61,6 +67,18 @@ export const imageExtractor: Extractor = {
     await assertNotEmpty(input);
     const h = await readHeader(input);
     const exif = parseExif(h.exif);
+    const iptc = parseIptc(h.iptc);
+    const xmp = parseXmp(h.xmp);
+    // The words a photo carries about itself, as an audio file's tags: titles, captions, people,
+    // keywords, rights (a camera's stock description, "OLYMPUS DIGITAL CAMERA", is no caption).
+    const description = exif.description && !CAMERA_STOCK_DESCRIPTION.test(exif.description) ? exif.description : undefined;
+    const pages = tagText([
+      xmp.title, iptc.objectName, exif.title,
+      xmp.description, iptc.caption, description, exif.subject, exif.comment,
+      xmp.creator, iptc.byline, exif.artist,
+      xmp.subject, iptc.keywords, exif.keywords,
+      xmp.rights, iptc.copyright, exif.copyright,
+    ]);
     const metadata = compact({
       format: h.format,
       compression: h.compression,
@@ -77,10 +95,10 @@ export const imageExtractor: Extractor = {
       pages: h.pages,
       density: h.density,
       exif: compact({ ...exif, orientation: undefined }),
-      iptc: compact({ ...parseIptc(h.iptc) }),
-      xmp: compact({ ...parseXmp(h.xmp) }),
+      iptc: compact({ ...iptc }),
+      xmp: compact({ ...xmp }),
     });
-    return { metadata, pages: [] };
+    return { metadata, pages };
   },
 
   async thumbnail(input: ExtractInput): Promise<ThumbnailResult> {
