@@ -60,6 +60,26 @@ describe('office extractor', () => {
     expect(await sharp(t.derivatives[0].path).metadata()).toMatchObject({ format: 'webp' });
   });
 
+  it.each([
+    ['odt', 'application/vnd.oasis.opendocument.text'],
+    ['ods', 'application/vnd.oasis.opendocument.spreadsheet'],
+    ['odp', 'application/vnd.oasis.opendocument.presentation'],
+  ])('a password-protected %s (manifest with encryption-data) fails as OFFICE_ENCRYPTED instead of storing its ciphertext as text', async (ext, mediaType) => {
+    // As LibreOffice saves with a password: the XML streams are encrypted, the manifest says how.
+    const cipher = new Uint8Array(2048);
+    for (let i = 0; i < cipher.length; i++) cipher[i] = (i * 197 + 89) % 251;
+    const path = join(dir, `mat-khau.${ext}`);
+    await writeFile(path, zipSync({
+      mimetype: [strToU8(mediaType), { level: 0 }],
+      'META-INF/manifest.xml': strToU8(`<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="${mediaType}"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml" manifest:size="9120"><manifest:encryption-data manifest:checksum-type="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0#sha256-1k" manifest:checksum="AAAA"><manifest:algorithm manifest:algorithm-name="http://www.w3.org/2001/04/xmlenc#aes256-cbc" manifest:initialisation-vector="AAAA"/><manifest:key-derivation manifest:key-derivation-name="PBKDF2" manifest:key-size="32" manifest:iteration-count="100000" manifest:salt="AAAA"/></manifest:encryption-data></manifest:file-entry></manifest:manifest>`),
+      'content.xml': [cipher, { level: 0 }],
+      'meta.xml': [cipher.slice(0, 512), { level: 0 }],
+    }));
+    const e = await failure(office.extract(await inputFor(path, 'office', mediaType, dir)));
+    expect(e.code).toBe('OFFICE_ENCRYPTED');
+    expect(e.message).toMatch(/password/);
+  });
+
   it('DOCX without preview: no derivatives, a note', async () => {
     const path = join(dir, 'b.docx');
     await makeDocx(path, ['x']);
