@@ -470,6 +470,20 @@ describe('POST /api/products (upload)', () => {
     expect(download.headers['content-disposition']).not.toContain('%2522');
   });
 
+  it('a file name sent in the Vietnamese Windows code page (not UTF-8, as an old client sends it) keeps its letters', async () => {
+    // "Tôi Đà Nẵng.txt" in Windows-1258 (ẵ is ă + a combining tilde byte), sent as raw bytes.
+    const name = Buffer.concat([Buffer.from('T'), Buffer.from([0xf4]), Buffer.from('i '), Buffer.from([0xd0, 0xe0]), Buffer.from(' N'), Buffer.from([0xe3, 0xde]), Buffer.from('ng.txt')]);
+    const boundary = 'kho-raw-1258';
+    const body = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nTên tệp cũ\r\n--${boundary}\r\nContent-Disposition: form-data; name="type"\r\n\r\ndocument\r\n`),
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="`), name, Buffer.from('"\r\n\r\n'),
+      Buffer.from('Công văn gửi từ máy cũ\r\n'), Buffer.from(`--${boundary}--\r\n`),
+    ]);
+    const res = await t.app.inject({ method: 'POST', url: '/api/products', payload: body, headers: { ...auth(), 'content-type': `multipart/form-data; boundary=${boundary}` } });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().files[0].originalName).toBe('Tôi Đà Nẵng.txt');
+  });
+
   it('stores the same bytes sent twice in one upload once, under the first name, and says so', async () => {
     const data = Buffer.from('Nghị quyết về công tác tuyên truyền, giáo dục truyền thống năm 2023');
     const res = await upload({ title: 'Nghị quyết gửi hai lần', type: 'document' }, [
