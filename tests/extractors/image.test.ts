@@ -260,6 +260,32 @@ describe('EXIF', () => {
     expect((await image.extract(await inputFor(bare, 'image', 'image/jpeg', dir))).pages).toEqual([]);
   });
 
+  it('PNG text chunks (tEXt in Latin-1, zTXt, iTXt in UTF-8, before or after the image data) are read into png{} and the text', async () => {
+    const { deflateSync, crc32 } = await import('node:zlib');
+    const chunk = (type: string, data: Buffer) => {
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(data.length);
+      const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(crc32(td));
+      return Buffer.concat([len, td, crc]);
+    };
+    const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#228844' } }).png().toBuffer();
+    const iend = png.length - 12;
+    const before = Buffer.concat([
+      chunk('iTXt', Buffer.concat([Buffer.from('Title\0\0\0vi\0Tiêu đề\0'), Buffer.from('Bản đồ du lịch Cao Bằng')])),
+      chunk('zTXt', Buffer.concat([Buffer.from('Description\0\0', 'latin1'), deflateSync(Buffer.from('Bản đồ các điểm du lịch năm 2023', 'utf8'))])),
+    ]);
+    const after = chunk('tEXt', Buffer.from('Author\0Jos\xe9 Nguy\xean', 'latin1'));
+    // Chunks before IDAT (after IHDR) and after it, before IEND.
+    const ihdrEnd = 8 + 25;
+    const path = join(dir, 'text-chunks.png');
+    await writeFile(path, Buffer.concat([png.subarray(0, ihdrEnd), before, png.subarray(ihdrEnd, iend), after, png.subarray(iend)]));
+    const { metadata, pages } = await image.extract(await inputFor(path, 'image', 'image/png', dir));
+    expect(metadata.png).toEqual({ title: 'Bản đồ du lịch Cao Bằng', description: 'Bản đồ các điểm du lịch năm 2023', author: 'José Nguyên' });
+    expect(pages).toEqual([{ page: 1, text: 'Bản đồ du lịch Cao Bằng\nBản đồ các điểm du lịch năm 2023\nJosé Nguyên' }]);
+  });
+
   it('IPTC without the UTF-8 mark: bytes that are no UTF-8 are read in their code page, not as U+FFFD', () => {
     const ds = (n: number, v: Buffer) => Buffer.concat([Buffer.from([0x1c, 2, n, v.length >> 8, v.length & 0xff]), v]);
     const iim = Buffer.concat([ds(120, Buffer.from('Café crème à Paris', 'latin1')), ds(80, Buffer.from('Hoàng Thị Lan', 'utf8'))]);

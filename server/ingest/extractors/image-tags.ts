@@ -1,8 +1,11 @@
 /**
  * Small, defensive readers for the photo metadata blocks sharp hands back as raw buffers:
- * EXIF (TIFF IFDs), IPTC-IIM (inside a Photoshop 8BIM block or bare) and XMP (RDF/XML).
+ * EXIF (TIFF IFDs), IPTC-IIM (inside a Photoshop 8BIM block or bare) and XMP (RDF/XML), and PNG's
+ * own text chunks (read from the file).
  * Only the basics a catalogue needs are read; any malformed structure yields fewer fields, never a throw.
  */
+import { open } from 'node:fs/promises';
+import { inflateSync } from 'node:zlib';
 import { decodeText } from '../adapters/text-encoding.ts';
 import { decodeEntities, elementsOf, withoutTags } from '../xml-scan.ts';
 
@@ -261,4 +264,83 @@ export function parseXmp(buf: Buffer | undefined): XmpBasics {
   if (subject.length) out.subject = subject;
   for (const k of Object.keys(out) as Array<keyof XmpBasics>) if (out[k] === undefined) delete out[k];
   return out;
+}
+
+export interface PngTextBasics {
+  title?: string;
+  author?: string;
+  description?: string;
+  copyright?: string;
+  comment?: string;
+  source?: string;
+  creationTime?: string;
+  software?: string;
+}
+
+const PNG_KEYWORDS: Record<string, keyof PngTextBasics> = {
+  Title: 'title', Author: 'author', Description: 'description', Copyright: 'copyright', Comment: 'comment',
+  Source: 'source', 'Creation Time': 'creationTime', Software: 'software',
+};
+/** At most this many text chunks are read, each at most this long (inflated): a hostile file stays cheap. */
+const MAX_PNG_TEXT_CHUNKS = 64;
+const MAX_PNG_TEXT_BYTES = 64 * 1024;
+
+/**
+ * The PNG text chunks with the spec's predefined keywords (Title, Author, Description, Copyright,
+ * Comment, Source, Creation Time, Software), wherever they stand among the chunks: tEXt (Latin-1,
+ * which libvips hands on as UTF-8 with U+FFFD for every accented letter), zTXt (the same, deflated)
+ * and iTXt (UTF-8, deflated or not). Text that is valid UTF-8 is read as such (many tools write
+ * UTF-8 into tEXt), else by the text detector. Chunk headers are walked with positioned reads; only
+ * text chunks are read. Any malformed structure yields fewer fields, never a throw.
+ */
+export async function readPngText(path: string): Promise<PngTextBasics> {
+  const out: PngTextBasics = {};
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    const head = Buffer.alloc(8);
+    let pos = 8;
+    let seen = 0;
+    while (pos + 12 <= size && seen < MAX_PNG_TEXT_CHUNKS) {
+      if ((await fh.read(head, 0, 8, pos)).bytesRead < 8) break;
+      const len = head.readUInt32BE(0);
+      const type = head.toString('latin1', 4, 8);
+      if (type === 'IEND' || pos + 12 + len > size) break;
+      if ((type === 'tEXt' || type === 'zTXt' || type === 'iTXt') && len <= MAX_PNG_TEXT_BYTES) {
+        seen++;
+        const data = Buffer.alloc(len);
+        await fh.read(data, 0, len, pos + 8);
+        const entry = pngTextChunk(type, data);
+        const key = entry && PNG_KEYWORDS[entry.keyword];
+        if (key && entry.text && out[key] === undefined) out[key] = entry.text;
+      }
+      pos += 12 + len;
+    }
+  } catch {
+    /* fewer fields */
+  } finally {
+    await fh.close();
+  }
+  return out;
+}
+
+function pngTextChunk(type: string, data: Buffer): { keyword: string; text: string } | null {
+  const nul = data.indexOf(0);
+  if (nul <= 0 || nul > 79) return null;
+  const keyword = data.toString('latin1', 0, nul);
+  const inflate = (b: Buffer) => inflateSync(b, { maxOutputLength: MAX_PNG_TEXT_BYTES });
+  let bytes: Buffer;
+  if (type === 'tEXt') bytes = data.subarray(nul + 1);
+  else if (type === 'zTXt') bytes = inflate(data.subarray(nul + 2));
+  else {
+    // iTXt: keyword, compression flag, method, language tag\0, translated keyword\0, text (UTF-8).
+    const compressed = data[nul + 1] === 1;
+    const lang = data.indexOf(0, nul + 3);
+    const translated = lang < 0 ? -1 : data.indexOf(0, lang + 1);
+    if (translated < 0) return null;
+    const raw = data.subarray(translated + 1);
+    bytes = compressed ? inflate(raw) : raw;
+  }
+  const text = fieldText(bytes).replace(/\r\n?/g, '\n').normalize('NFC').trim();
+  return { keyword, text };
 }

@@ -10,6 +10,7 @@
  *   (title…keywords: Windows' XP* tags)
  * - `iptc`: `{caption, credit, byline, copyright, source, objectName, city, country, keywords, dateCreated}`
  * - `xmp`: `{title, description, creator, rights, credit, createDate, creatorTool, rating, subject}`
+ * - `png`: `{title, author, description, copyright, comment, source, creationTime, software}` (PNG text chunks)
  *
  * Text: the words the photo carries about itself (XMP/IPTC/EXIF titles, captions, creators, keywords,
  * rights; one per line, as an audio file's tags), none when it carries none.
@@ -23,7 +24,7 @@ import { readImageHeader, writeThumbnails, type ImageHeader, type ImageSource } 
 import { decodeHeic } from '../adapters/heic.ts';
 import { decodeStillToPng, probe } from '../adapters/ffmpeg.ts';
 import { assertNotEmpty, compact, tagText } from './common.ts';
-import { parseExif, parseIptc, parseXmp } from './image-tags.ts';
+import { parseExif, parseIptc, parseXmp, readPngText } from './image-tags.ts';
 import { PermanentExtractError, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
 
 const isHevc = (format: string, compression: string | null) => format === 'heif' && compression !== 'av1';
@@ -69,15 +70,16 @@ export const imageExtractor: Extractor = {
     const exif = parseExif(h.exif);
     const iptc = parseIptc(h.iptc);
     const xmp = parseXmp(h.xmp);
+    const png = h.format === 'png' ? await readPngText(input.path) : {};
     // The words a photo carries about itself, as an audio file's tags: titles, captions, people,
     // keywords, rights (a camera's stock description, "OLYMPUS DIGITAL CAMERA", is no caption).
     const description = exif.description && !CAMERA_STOCK_DESCRIPTION.test(exif.description) ? exif.description : undefined;
     const pages = tagText([
-      xmp.title, iptc.objectName, exif.title,
-      xmp.description, iptc.caption, description, exif.subject, exif.comment,
-      xmp.creator, iptc.byline, exif.artist,
+      xmp.title, iptc.objectName, exif.title, png.title,
+      xmp.description, iptc.caption, description, exif.subject, exif.comment, png.description, png.comment,
+      xmp.creator, iptc.byline, exif.artist, png.author,
       xmp.subject, iptc.keywords, exif.keywords,
-      xmp.rights, iptc.copyright, exif.copyright,
+      xmp.rights, iptc.copyright, exif.copyright, png.copyright,
     ]);
     const metadata = compact({
       format: h.format,
@@ -97,6 +99,7 @@ export const imageExtractor: Extractor = {
       exif: compact({ ...exif, orientation: undefined }),
       iptc: compact({ ...iptc }),
       xmp: compact({ ...xmp }),
+      png: compact({ ...png }),
     });
     return { metadata, pages };
   },
