@@ -115,7 +115,7 @@ export async function* readMultipart(source: AsyncIterator<Buffer>, boundary: st
         }
         kept.push(b);
       }
-      yield { type: 'field', name, value: Buffer.concat(kept, size).toString('utf8'), nameTruncated };
+      yield { type: 'field', name, value: formText(Buffer.concat(kept, size)), nameTruncated };
       continue;
     }
     if (++files > limits.maxFiles) throw err.tooLarge('TOO_MANY_FILES', `More than ${limits.maxFiles} files in one upload`, { limit: limits.maxFiles });
@@ -296,11 +296,12 @@ const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 const WINDOWS_1258 = new TextDecoder('windows-1258');
 
 /**
- * A part's header block as text: UTF-8, as browsers and current curl send file names; a block that
- * is no UTF-8 came from an old client that wrote the name in the system's ANSI code page, on a
- * Vietnamese Windows Windows-1258 ("T\xf4i.txt" is "Tôi.txt", not "T\ufffdi.txt").
+ * A part's header block or a field's value as text: UTF-8, as browsers and current curl send them;
+ * bytes that are no UTF-8 came from an old client that wrote them in the system's ANSI code page, on
+ * a Vietnamese Windows Windows-1258 ("T\xf4i.txt" is "Tôi.txt", not "T\ufffdi.txt"). A field is never
+ * cut (a long one is refused), so no UTF-8 character is split.
  */
-function headerText(block: Buffer): string {
+function formText(block: Buffer): string {
   try {
     return STRICT_UTF8.decode(block);
   } catch {
@@ -312,7 +313,7 @@ function headerText(block: Buffer): string {
 function parseHeaders(block: Buffer): Map<string, string> {
   const out = new Map<string, string>();
   let last: string | null = null;
-  for (const line of headerText(block).split('\r\n')) {
+  for (const line of formText(block).split('\r\n')) {
     if (line === '') continue;
     if ((line[0] === ' ' || line[0] === '\t') && last !== null) {
       out.set(last, `${out.get(last)} ${line.trim()}`); // obsolete line folding

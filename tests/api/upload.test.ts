@@ -470,7 +470,7 @@ describe('POST /api/products (upload)', () => {
     expect(download.headers['content-disposition']).not.toContain('%2522');
   });
 
-  it('a file name sent in the Vietnamese Windows code page (not UTF-8, as an old client sends it) keeps its letters', async () => {
+  it('a file name and a field sent in the Vietnamese Windows code page (not UTF-8, as an old client sends them) keep their letters', async () => {
     // "Tôi Đà Nẵng.txt" in Windows-1258 (ẵ is ă + a combining tilde byte), sent as raw bytes.
     const name = Buffer.concat([Buffer.from('T'), Buffer.from([0xf4]), Buffer.from('i '), Buffer.from([0xd0, 0xe0]), Buffer.from(' N'), Buffer.from([0xe3, 0xde]), Buffer.from('ng.txt')]);
     const boundary = 'kho-raw-1258';
@@ -482,6 +482,17 @@ describe('POST /api/products (upload)', () => {
     const res = await t.app.inject({ method: 'POST', url: '/api/products', payload: body, headers: { ...auth(), 'content-type': `multipart/form-data; boundary=${boundary}` } });
     expect(res.statusCode, res.body).toBe(201);
     expect(res.json().files[0].originalName).toBe('Tôi Đà Nẵng.txt');
+
+    // A field value from the same client: "Tờ rơi" (ờ is ơ + a combining grave byte in Windows-1258).
+    const title = Buffer.concat([Buffer.from('T'), Buffer.from([0xf5, 0xcc]), Buffer.from(' r'), Buffer.from([0xf5]), Buffer.from('i Cao B'), Buffer.from([0xe3, 0xcc]), Buffer.from('ng')]);
+    const body2 = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\n`), title, Buffer.from(`\r\n--${boundary}\r\nContent-Disposition: form-data; name="type"\r\n\r\nleaflet\r\n`),
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="to-roi.txt"\r\n\r\n`),
+      Buffer.from('Tờ rơi gửi từ máy cũ\r\n'), Buffer.from(`--${boundary}--\r\n`),
+    ]);
+    const res2 = await t.app.inject({ method: 'POST', url: '/api/products', payload: body2, headers: { ...auth(), 'content-type': `multipart/form-data; boundary=${boundary}` } });
+    expect(res2.statusCode, res2.body).toBe(201);
+    expect(res2.json().title).toBe('Tờ rơi Cao Bằng');
   });
 
   it('stores the same bytes sent twice in one upload once, under the first name, and says so', async () => {
