@@ -39,7 +39,7 @@ export interface FilePart {
   type: 'file';
   name: string;
   /**
-   * As sent (UTF-8; `filename*` preferred when present), with the `%22`, `%0D` and `%0A` escapes of
+   * As sent (UTF-8, or Windows-1258 when the header is no UTF-8; `filename*` preferred when present), with the `%22`, `%0D` and `%0A` escapes of
    * a plain `filename` decoded; backslashes are kept (a Windows path); may be empty.
    */
   filename: string;
@@ -115,7 +115,7 @@ export async function* readMultipart(source: AsyncIterator<Buffer>, boundary: st
         }
         kept.push(b);
       }
-      yield { type: 'field', name, value: Buffer.concat(kept, size).toString('utf8'), nameTruncated };
+      yield { type: 'field', name, value: formText(Buffer.concat(kept, size)), nameTruncated };
       continue;
     }
     if (++files > limits.maxFiles) throw err.tooLarge('TOO_MANY_FILES', `More than ${limits.maxFiles} files in one upload`, { limit: limits.maxFiles });
@@ -292,11 +292,28 @@ function delimiterPrefixAt(chunk: Buffer, d: Buffer): number {
   }
 }
 
-/** Header lines of a part, names lower-cased (UTF-8, as browsers send file names). */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+const WINDOWS_1258 = new TextDecoder('windows-1258');
+
+/**
+ * A part's header block or a field's value as text: UTF-8, as browsers and current curl send them;
+ * bytes that are no UTF-8 came from an old client that wrote them in the system's ANSI code page, on
+ * a Vietnamese Windows Windows-1258 ("T\xf4i.txt" is "Tôi.txt", not "T\ufffdi.txt"). A field is never
+ * cut (a long one is refused), so no UTF-8 character is split.
+ */
+function formText(block: Buffer): string {
+  try {
+    return STRICT_UTF8.decode(block);
+  } catch {
+    return WINDOWS_1258.decode(block).normalize('NFC');
+  }
+}
+
+/** Header lines of a part, names lower-cased (UTF-8, as browsers send file names; else Windows-1258). */
 function parseHeaders(block: Buffer): Map<string, string> {
   const out = new Map<string, string>();
   let last: string | null = null;
-  for (const line of block.toString('utf8').split('\r\n')) {
+  for (const line of formText(block).split('\r\n')) {
     if (line === '') continue;
     if ((line[0] === ' ' || line[0] === '\t') && last !== null) {
       out.set(last, `${out.get(last)} ${line.trim()}`); // obsolete line folding

@@ -11,10 +11,10 @@ import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { err } from '../errors.ts';
+import { AppError, err } from '../errors.ts';
 import { openDirect } from './direct-writer.ts';
 import type { MediaTypeInfo } from './media-types.ts';
-import { SNIFF_BYTES, sniffFile, sniffHead, type SniffResult } from './sniff.ts';
+import { ENCRYPTED_OOXML, SNIFF_BYTES, sniffFile, sniffHead, type SniffResult } from './sniff.ts';
 
 export interface ReceivedFile {
   tempPath: string;
@@ -219,7 +219,15 @@ export function fileTooLarge(fileName: string, limitBytes: number) {
   return err.tooLarge('FILE_TOO_LARGE', `File "${fileName}" is larger than the limit of ${formatBytes(limitBytes)}`, { limitBytes, fileName });
 }
 
-function unsupported(detected: string | null, name: string) {
+export function unsupported(detected: string | null, name: string) {
+  if (detected === ENCRYPTED_OOXML) {
+    return new AppError(
+      415,
+      'ENCRYPTED_FILE',
+      `File "${name}" is a password-protected Office document (Word, Excel or PowerPoint): its contents cannot be read or previewed. Save a copy without the password and upload that`,
+      { detected, fileName: name },
+    );
+  }
   return err.unsupportedType(
     detected ? `File "${name}" is of an unsupported type (${detected})` : `File "${name}" is of an unknown or unsupported type`,
     { detected, fileName: name },

@@ -14,6 +14,13 @@ export type SniffResult =
   | { ok: true; info: MediaTypeInfo }
   | { ok: false; detected: string | null };
 
+/**
+ * What `detected` says for a password-protected Office Open XML file (DOCX, XLSX, PPTX…): Office
+ * stores those as a compound file holding `EncryptionInfo` and `EncryptedPackage` streams
+ * ([MS-OFFCRYPTO]); which format is inside cannot be known without the password.
+ */
+export const ENCRYPTED_OOXML = 'application/x-ooxml-encrypted';
+
 /** Map file-type's answers onto our table (aliases and container refinements). */
 function normalise(mime: string): string {
   // file-type names some types with parameters (Ogg Opus is `audio/ogg; codecs=opus`): the table has bare types.
@@ -68,7 +75,7 @@ export function looksLikeText(head: Uint8Array): boolean {
   if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) return true;
   let control = 0;
   for (const b of head) {
-    if (b === 0) return false;
+    if (b === 0) return bomlessUtf16(head) !== null;
     if (b < 0x09 || (b > 0x0d && b < 0x20 && b !== 0x1b)) control++;
   }
   if (control > head.length / 100) return false;
@@ -115,6 +122,38 @@ export function isUtf16Text(head: Uint8Array): boolean {
   return text.length > 0 && bad <= 1 + text.length / 100;
 }
 
+/**
+ * Text in UTF-16 without a byte order mark (some export tools and .NET's `Encoding.Unicode`), or null.
+ * Its ASCII characters (spaces, digits, most Vietnamese letters' bases) have a 00 high byte, so one
+ * byte position of each pair is often 00 and the other seldom is (a combining mark U+03xx or a
+ * letter U+1Exx/U+01xx has a 00 *low* byte only rarely); the head must then decode to text: letters,
+ * marks, digits, punctuation and spaces, no broken surrogates, almost no control characters. Binary
+ * data with 16-bit units (quiet PCM samples, zeros, tables) fails one of these.
+ */
+export function bomlessUtf16(head: Uint8Array): 'utf-16le' | 'utf-16be' | null {
+  const n = Math.min(head.length, 8 * 1024) & ~1;
+  if (n < 4) return null;
+  let even = 0;
+  let odd = 0;
+  for (let i = 0; i < n; i += 2) {
+    if (head[i] === 0) even++;
+    if (head[i + 1] === 0) odd++;
+  }
+  const pairs = n / 2;
+  const enc = odd >= pairs * 0.3 && even <= odd / 4 ? 'utf-16le' : even >= pairs * 0.3 && odd <= even / 4 ? 'utf-16be' : null;
+  if (enc === null) return null;
+  const text = new TextDecoder(enc, { fatal: false }).decode(head.subarray(0, n));
+  let bad = 0;
+  let chars = 0;
+  for (const ch of text) {
+    chars++;
+    const c = ch.codePointAt(0)!;
+    if (c === 0xfffd || (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0c && c !== 0x0d) || (c >= 0xd800 && c <= 0xdfff) || !/[\p{L}\p{M}\p{N}\p{P}\p{S}\p{Zs}\t\n\f\r]/u.test(ch)) bad++;
+  }
+  // A cut surrogate pair or character at the end of the head is allowed.
+  return bad <= 1 + chars / 100 ? enc : null;
+}
+
 /** Is the head alone enough to decide? ZIP and CFB containers need the whole file (DOCX, ODT, DOC). */
 export function needsWholeFile(mime: string | undefined): boolean {
   return mime === 'application/zip' || mime === 'application/x-cfb';
@@ -151,10 +190,11 @@ export async function sniffFile(path: string, head: Uint8Array): Promise<SniffRe
     // PowerPoint 97-2003 a "PowerPoint Document" stream, Excel 97-2003 a "Workbook" stream (Excel
     // 5/95: "Book"). Checked in that order: a deck or document with an embedded chart also holds a
     // Workbook stream, inside the storage of the embedded object.
-    const names = await cfbStreamNames(path, ['WordDocument', 'PowerPoint Document', 'Workbook', 'Book']);
+    const names = await cfbStreamNames(path, ['WordDocument', 'PowerPoint Document', 'Workbook', 'Book', 'EncryptionInfo', 'EncryptedPackage']);
     if (names.has('WordDocument')) return finish('application/msword', head);
     if (names.has('PowerPoint Document')) return finish('application/vnd.ms-powerpoint', head);
     if (names.has('Workbook') || names.has('Book')) return finish('application/vnd.ms-excel', head);
+    if (names.has('EncryptionInfo') && names.has('EncryptedPackage')) return { ok: false, detected: ENCRYPTED_OOXML };
     return finish(ft.mime, head);
   }
   return finish(ft?.mime, head);

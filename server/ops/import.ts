@@ -18,7 +18,7 @@ import { parseNewProductFields, type ProductInsert } from '../catalogue/product-
 import { ACCESS_LEVELS } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { DuplicateFilesError, type IngestService } from '../ingest/ingest-service.ts';
-import { formatBytes, DIRECT_WRITE_MIN_BYTES, receiveFile, type ReceivedFile } from '../ingest/receive-file.ts';
+import { formatBytes, DIRECT_WRITE_MIN_BYTES, receiveFile, unsupported, type ReceivedFile } from '../ingest/receive-file.ts';
 import { SNIFF_BYTES, sniffFile, sniffHead } from '../ingest/sniff.ts';
 import { isoDate, parseManifest, rowToRawFields, type ManifestProblem, type ManifestRow } from './manifest.ts';
 import { createProgress, type Progress } from './progress.ts';
@@ -406,9 +406,7 @@ async function inspectFile(path: string, name: string, maxFileBytes: number): Pr
   }
   let sniffed = await sniffHead(head);
   if (sniffed === 'pending') sniffed = await sniffFile(path, head);
-  if (!sniffed.ok) {
-    throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', sniffed.detected ? `File "${name}" is of an unsupported type (${sniffed.detected})` : `File "${name}" is of an unknown or unsupported type`);
-  }
+  if (!sniffed.ok) throw unsupported(sniffed.detected, name);
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
   return { sha256: hash.digest('hex'), mediaType: sniffed.info.mediaType };

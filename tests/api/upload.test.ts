@@ -196,6 +196,21 @@ describe('POST /api/products (upload)', () => {
     expect(other.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
 
+  it('refuses a password-protected DOCX/XLSX/PPTX (a compound file with EncryptionInfo and EncryptedPackage) with 415 ENCRYPTED_FILE that says so, and keeps nothing', async () => {
+    // What Office writes when "Encrypt with password" is set: the real package is encrypted inside.
+    const cfb = CFB.utils.cfb_new();
+    CFB.utils.cfb_add(cfb, '/EncryptionInfo', Buffer.concat([Buffer.from([4, 0, 4, 0, 0x40, 0, 0, 0]), Buffer.from('<?xml version="1.0"?><encryption/>')]));
+    CFB.utils.cfb_add(cfb, '/EncryptedPackage', randomBinary(8192, 11));
+    const data = Buffer.from(CFB.write(cfb, { type: 'buffer' }) as Uint8Array);
+    const before = (t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
+    const res = await upload({ title: 'Báo cáo có mật khẩu', type: 'document' }, [{ filename: 'bao-cao-mat-khau.xlsx', data }]);
+    expect(res.statusCode).toBe(415);
+    expect(res.json()).toMatchObject({ code: 'ENCRYPTED_FILE', detected: 'application/x-ooxml-encrypted', fileName: 'bao-cao-mat-khau.xlsx' });
+    expect(res.json().message).toMatch(/password-protected/);
+    expect((t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(before);
+    expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+  });
+
   it('accepts a TIFF whose first IFD lies past the sniffed head (after the image data)', async () => {
     const tiff = await sharp(randomBytes(200 * 200 * 3), { raw: { width: 200, height: 200, channels: 3 } }).tiff({ compression: 'none' }).toBuffer();
     expect(tiff.readUInt32LE(4)).toBeGreaterThan(64 * 1024);
@@ -254,6 +269,31 @@ describe('POST /api/products (upload)', () => {
     expect(res.json().files[0]).toMatchObject({ mediaType: 'text/plain', kind: 'text' });
     // Bytes after a BOM that do not read as UTF-16 text are not taken for text.
     expect(isUtf16Text(Buffer.concat([Buffer.from([0xff, 0xfe]), randomBinary(4096, 5)]))).toBe(false);
+  });
+
+  it.each([
+    ['UTF-16LE', 'utf16le', 1],
+    ['UTF-16LE, longer than the sniffed head', 'utf16le', 800],
+    ['UTF-16BE', 'utf16be', 1],
+  ])('accepts %s text without a byte order mark as text/plain', async (_label, enc, times) => {
+    const text = 'Đổi mới công tác tuyên truyền, giáo dục truyền thống tỉnh Cao Bằng\r\n'.repeat(times);
+    const le = Buffer.from(text, 'utf16le');
+    const data = enc === 'utf16le' ? le : Buffer.from(le).swap16();
+    const res = await upload({ title: 'Văn bản Unicode không BOM', type: 'document' }, [{ filename: 'van-ban-khong-bom.txt', data }]);
+    expect(res.statusCode).toBe(201);
+    expect(res.json().files[0]).toMatchObject({ mediaType: 'text/plain', kind: 'text' });
+  });
+
+  it('still refuses binary data full of NUL bytes that only looks like 16-bit units (quiet PCM samples, zeros)', async () => {
+    // Little-endian 16-bit samples near zero: high bytes 00 or FF, low bytes anything (control characters).
+    const pcm = Buffer.alloc(8192);
+    const r = randomBinary(4096, 9);
+    for (let i = 0; i < 4096; i++) pcm.writeInt16LE((r[i] % 64) - 32, i * 2);
+    for (const [name, data] of [['mau.txt', pcm], ['rong.txt', Buffer.alloc(4096)]] as const) {
+      const res = await upload({ title: 'Không phải chữ', type: 'other' }, [{ filename: name, data }]);
+      expect(res.statusCode, name).toBe(415);
+      expect(res.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    }
   });
 
   it.each([
@@ -428,6 +468,31 @@ describe('POST /api/products (upload)', () => {
     const download = await t.app.inject({ url: res.json().files[1].url, headers: auth() });
     expect(download.headers['content-disposition']).toContain(`filename*=UTF-8''${encodeURIComponent('Báo cáo "Non nước Cao Bằng" năm 2023 %41.txt')}`);
     expect(download.headers['content-disposition']).not.toContain('%2522');
+  });
+
+  it('a file name and a field sent in the Vietnamese Windows code page (not UTF-8, as an old client sends them) keep their letters', async () => {
+    // "Tôi Đà Nẵng.txt" in Windows-1258 (ẵ is ă + a combining tilde byte), sent as raw bytes.
+    const name = Buffer.concat([Buffer.from('T'), Buffer.from([0xf4]), Buffer.from('i '), Buffer.from([0xd0, 0xe0]), Buffer.from(' N'), Buffer.from([0xe3, 0xde]), Buffer.from('ng.txt')]);
+    const boundary = 'kho-raw-1258';
+    const body = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nTên tệp cũ\r\n--${boundary}\r\nContent-Disposition: form-data; name="type"\r\n\r\ndocument\r\n`),
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="`), name, Buffer.from('"\r\n\r\n'),
+      Buffer.from('Công văn gửi từ máy cũ\r\n'), Buffer.from(`--${boundary}--\r\n`),
+    ]);
+    const res = await t.app.inject({ method: 'POST', url: '/api/products', payload: body, headers: { ...auth(), 'content-type': `multipart/form-data; boundary=${boundary}` } });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().files[0].originalName).toBe('Tôi Đà Nẵng.txt');
+
+    // A field value from the same client: "Tờ rơi" (ờ is ơ + a combining grave byte in Windows-1258).
+    const title = Buffer.concat([Buffer.from('T'), Buffer.from([0xf5, 0xcc]), Buffer.from(' r'), Buffer.from([0xf5]), Buffer.from('i Cao B'), Buffer.from([0xe3, 0xcc]), Buffer.from('ng')]);
+    const body2 = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\n`), title, Buffer.from(`\r\n--${boundary}\r\nContent-Disposition: form-data; name="type"\r\n\r\nleaflet\r\n`),
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="to-roi.txt"\r\n\r\n`),
+      Buffer.from('Tờ rơi gửi từ máy cũ\r\n'), Buffer.from(`--${boundary}--\r\n`),
+    ]);
+    const res2 = await t.app.inject({ method: 'POST', url: '/api/products', payload: body2, headers: { ...auth(), 'content-type': `multipart/form-data; boundary=${boundary}` } });
+    expect(res2.statusCode, res2.body).toBe(201);
+    expect(res2.json().title).toBe('Tờ rơi Cao Bằng');
   });
 
   it('stores the same bytes sent twice in one upload once, under the first name, and says so', async () => {

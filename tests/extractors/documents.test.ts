@@ -60,6 +60,26 @@ describe('office extractor', () => {
     expect(await sharp(t.derivatives[0].path).metadata()).toMatchObject({ format: 'webp' });
   });
 
+  it.each([
+    ['odt', 'application/vnd.oasis.opendocument.text'],
+    ['ods', 'application/vnd.oasis.opendocument.spreadsheet'],
+    ['odp', 'application/vnd.oasis.opendocument.presentation'],
+  ])('a password-protected %s (manifest with encryption-data) fails as OFFICE_ENCRYPTED instead of storing its ciphertext as text', async (ext, mediaType) => {
+    // As LibreOffice saves with a password: the XML streams are encrypted, the manifest says how.
+    const cipher = new Uint8Array(2048);
+    for (let i = 0; i < cipher.length; i++) cipher[i] = (i * 197 + 89) % 251;
+    const path = join(dir, `mat-khau.${ext}`);
+    await writeFile(path, zipSync({
+      mimetype: [strToU8(mediaType), { level: 0 }],
+      'META-INF/manifest.xml': strToU8(`<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="${mediaType}"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml" manifest:size="9120"><manifest:encryption-data manifest:checksum-type="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0#sha256-1k" manifest:checksum="AAAA"><manifest:algorithm manifest:algorithm-name="http://www.w3.org/2001/04/xmlenc#aes256-cbc" manifest:initialisation-vector="AAAA"/><manifest:key-derivation manifest:key-derivation-name="PBKDF2" manifest:key-size="32" manifest:iteration-count="100000" manifest:salt="AAAA"/></manifest:encryption-data></manifest:file-entry></manifest:manifest>`),
+      'content.xml': [cipher, { level: 0 }],
+      'meta.xml': [cipher.slice(0, 512), { level: 0 }],
+    }));
+    const e = await failure(office.extract(await inputFor(path, 'office', mediaType, dir)));
+    expect(e.code).toBe('OFFICE_ENCRYPTED');
+    expect(e.message).toMatch(/password/);
+  });
+
   it('DOCX without preview: no derivatives, a note', async () => {
     const path = join(dir, 'b.docx');
     await makeDocx(path, ['x']);
@@ -433,6 +453,10 @@ describe('text extractor', () => {
     ['utf-8 with BOM', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(VI_TEXT)]), 'utf-8'],
     ['utf-16le with BOM', Buffer.concat([Buffer.from([0xff, 0xfe]), iconv.encode(VI_TEXT, 'utf-16le')]), 'utf-16le'],
     ['utf-16be with BOM', Buffer.concat([Buffer.from([0xfe, 0xff]), iconv.encode(VI_TEXT, 'utf-16be')]), 'utf-16be'],
+    // Without a BOM (some export tools, .NET's Encoding.Unicode.GetBytes): chardet did not see it.
+    ['utf-16le without BOM', iconv.encode(VI_TEXT, 'utf-16le'), 'utf-16le'],
+    ['utf-16be without BOM', iconv.encode(VI_TEXT, 'utf-16be'), 'utf-16be'],
+    ['utf-16le without BOM, decomposed (NFD: combining marks U+03xx have a 00 low byte)', iconv.encode(VI_TEXT.normalize('NFD'), 'utf-16le'), 'utf-16le'],
   ];
   it.each(cases)('%s: decoded to the NFC source', async (_name, bytes, encoding) => {
     const path = join(dir, `t-${encoding}-${bytes.length}.txt`);
@@ -463,6 +487,18 @@ describe('text extractor', () => {
     const { metadata, pages } = await text.extract(await inputFor(path, 'text', 'text/plain', dir));
     expect(metadata.encoding).toMatch(/iso-8859-1|windows-1252/);
     expect(pages[0].text).toBe(de);
+  });
+
+  it.each([
+    ['Café crème', 'latin1'],
+    ['José', 'latin1'],
+    ['Thác Bản Giốc, Cao Bằng', 'windows-1258'],
+  ])('a short non-UTF-8 text (%s) loses no letter to U+FFFD', async (source, enc) => {
+    const path = join(dir, `short-${enc}-${source.length}.txt`);
+    await writeFile(path, iconv.encode(enc === 'windows-1258' ? toCp1258Form(source) : source, enc));
+    const { metadata, pages } = await text.extract(await inputFor(path, 'text', 'text/plain', dir));
+    expect(pages[0].text).toBe(source);
+    expect(metadata.encoding).not.toBe('utf-8');
   });
 
   it('CRLF becomes LF; form feeds make pages', async () => {

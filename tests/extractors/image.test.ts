@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { getExtractor } from '../../server/ingest/extractors/index.ts';
 import { ffmpeg, inputFor, makeExifJpeg, makeOrientedJpeg, tempDir, failure } from '../helpers/fixtures.ts';
-import { parseExif, parseXmp } from '../../server/ingest/extractors/image-tags.ts';
+import { parseExif, parseIptc, parseXmp } from '../../server/ingest/extractors/image-tags.ts';
 
 const image = getExtractor('image');
 let dir: string;
@@ -192,7 +192,108 @@ function hostileExif(runs: number, tail: string, model: string): Buffer {
   return Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), header, ifd, value, modelValue]);
 }
 
+/** An APP1 EXIF block (little-endian) with the given IFD0 entries: [tag, type, value bytes]. */
+function exifBlock(entries: Array<[number, number, Buffer]>): Buffer {
+  const ifd = Buffer.alloc(2 + entries.length * 12 + 4);
+  const data: Buffer[] = [];
+  let at = 8 + ifd.length;
+  ifd.writeUInt16LE(entries.length, 0);
+  entries.forEach(([tag, type, value], i) => {
+    const e = 2 + i * 12;
+    ifd.writeUInt16LE(tag, e);
+    ifd.writeUInt16LE(type, e + 2);
+    ifd.writeUInt32LE(value.length, e + 4);
+    if (value.length <= 4) value.copy(ifd, e + 8);
+    else {
+      ifd.writeUInt32LE(at, e + 8);
+      const padded = value.length % 2 ? Buffer.concat([value, Buffer.alloc(1)]) : value;
+      data.push(padded);
+      at += padded.length;
+    }
+  });
+  return Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), Buffer.from([0x49, 0x49, 0x2a, 0x00, 8, 0, 0, 0]), ifd, ...data]);
+}
+
 describe('EXIF', () => {
+  it('reads the Windows Explorer fields (XPTitle, XPSubject, XPComment, XPKeywords, XPAuthor: UTF-16) and non-UTF-8 ASCII fields without U+FFFD', async () => {
+    const ascii = (s: string, enc: BufferEncoding) => Buffer.concat([Buffer.from(s, enc), Buffer.alloc(1)]);
+    const xp = (s: string) => Buffer.concat([Buffer.from(s, 'utf16le'), Buffer.alloc(2)]);
+    const app1 = exifBlock([
+      [0x010e, 2, ascii('Café crème', 'latin1')], // an older tool's Latin-1 in an ASCII field
+      [0x9c9b, 1, xp('Lễ hội Lồng Tồng xã Quảng Hòa')],
+      [0x9c9c, 1, xp('Ảnh chụp ngày 10 tháng Giêng')],
+      [0x9c9d, 1, xp('Nông Thị Hoa')],
+      [0x9c9e, 1, xp('Cao Bằng; lễ hội;Tày')],
+      [0x9c9f, 1, xp('Văn hóa')],
+    ]);
+    expect(parseExif(app1)).toEqual({
+      description: 'Café crème', title: 'Lễ hội Lồng Tồng xã Quảng Hòa', comment: 'Ảnh chụp ngày 10 tháng Giêng',
+      artist: 'Nông Thị Hoa', keywords: ['Cao Bằng', 'lễ hội', 'Tày'], subject: 'Văn hóa',
+    });
+    // Through the extractor, in a JPEG.
+    const plain = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#336699' } }).jpeg().toBuffer();
+    const segment = Buffer.concat([Buffer.from([0xff, 0xe1, (app1.length + 2) >> 8, (app1.length + 2) & 0xff]), app1]);
+    const path = join(dir, 'exif-windows.jpg');
+    await writeFile(path, Buffer.concat([plain.subarray(0, 2), segment, plain.subarray(2)]));
+    const { metadata } = await image.extract(await inputFor(path, 'image', 'image/jpeg', dir));
+    expect(metadata.exif).toMatchObject({ title: 'Lễ hội Lồng Tồng xã Quảng Hòa', artist: 'Nông Thị Hoa', description: 'Café crème' });
+  });
+
+  it('a photo has the words it carries about itself (XMP, IPTC, EXIF titles, captions, keywords, people) as its text, so search finds it', async () => {
+    const xmp = Buffer.from(
+      'http://ns.adobe.com/xap/1.0/\0<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">' +
+        '<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Chợ phiên Trùng Khánh</rdf:li></rdf:Alt></dc:title><dc:subject><rdf:Bag><rdf:li>chợ phiên</rdf:li><rdf:li>Cao Bằng</rdf:li></rdf:Bag></dc:subject>' +
+        '<dc:creator><rdf:Seq><rdf:li>Hoàng Thị Lan</rdf:li></rdf:Seq></dc:creator></rdf:Description></rdf:RDF></x:xmpmeta>',
+    );
+    const ds = (n: number, v: string) => Buffer.concat([Buffer.from([0x1c, 2, n, 0, Buffer.byteLength(v)]), Buffer.from(v)]);
+    const iim = Buffer.concat([Buffer.from([0x1c, 1, 90, 0, 3]), Buffer.from('\x1b%G', 'latin1'), ds(120, 'Phiên chợ sáng ngày rằm'), ds(80, 'Hoàng Thị Lan')]);
+    const app13 = Buffer.concat([Buffer.from('Photoshop 3.0\0', 'latin1'), Buffer.from('8BIM', 'latin1'), Buffer.from([0x04, 0x04, 0, 0]), Buffer.from([0, 0, 0, iim.length]), iim, Buffer.alloc(iim.length % 2)]);
+    const seg = (marker: number, payload: Buffer) => Buffer.concat([Buffer.from([0xff, marker, (payload.length + 2) >> 8, (payload.length + 2) & 0xff]), payload]);
+    const plain = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#336699' } }).jpeg().toBuffer();
+    const path = join(dir, 'tagged-photo.jpg');
+    await writeFile(path, Buffer.concat([plain.subarray(0, 2), seg(0xe1, xmp), seg(0xed, app13), plain.subarray(2)]));
+    const { pages } = await image.extract(await inputFor(path, 'image', 'image/jpeg', dir));
+    expect(pages).toEqual([{ page: 1, text: 'Chợ phiên Trùng Khánh\nPhiên chợ sáng ngày rằm\nHoàng Thị Lan\nchợ phiên\nCao Bằng' }]);
+    // A photo without such words has no text.
+    const bare = join(dir, 'bare-photo.jpg');
+    await writeFile(bare, plain);
+    expect((await image.extract(await inputFor(bare, 'image', 'image/jpeg', dir))).pages).toEqual([]);
+  });
+
+  it('PNG text chunks (tEXt in Latin-1, zTXt, iTXt in UTF-8, before or after the image data) are read into png{} and the text', async () => {
+    const { deflateSync, crc32 } = await import('node:zlib');
+    const chunk = (type: string, data: Buffer) => {
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(data.length);
+      const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(crc32(td));
+      return Buffer.concat([len, td, crc]);
+    };
+    const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#228844' } }).png().toBuffer();
+    const iend = png.length - 12;
+    const before = Buffer.concat([
+      chunk('iTXt', Buffer.concat([Buffer.from('Title\0\0\0vi\0Tiêu đề\0'), Buffer.from('Bản đồ du lịch Cao Bằng')])),
+      chunk('zTXt', Buffer.concat([Buffer.from('Description\0\0', 'latin1'), deflateSync(Buffer.from('Bản đồ các điểm du lịch năm 2023', 'utf8'))])),
+    ]);
+    const after = chunk('tEXt', Buffer.from('Author\0Jos\xe9 Nguy\xean', 'latin1'));
+    // Chunks before IDAT (after IHDR) and after it, before IEND.
+    const ihdrEnd = 8 + 25;
+    const path = join(dir, 'text-chunks.png');
+    await writeFile(path, Buffer.concat([png.subarray(0, ihdrEnd), before, png.subarray(ihdrEnd, iend), after, png.subarray(iend)]));
+    const { metadata, pages } = await image.extract(await inputFor(path, 'image', 'image/png', dir));
+    expect(metadata.png).toEqual({ title: 'Bản đồ du lịch Cao Bằng', description: 'Bản đồ các điểm du lịch năm 2023', author: 'José Nguyên' });
+    expect(pages).toEqual([{ page: 1, text: 'Bản đồ du lịch Cao Bằng\nBản đồ các điểm du lịch năm 2023\nJosé Nguyên' }]);
+  });
+
+  it('IPTC without the UTF-8 mark: bytes that are no UTF-8 are read in their code page, not as U+FFFD', () => {
+    const ds = (n: number, v: Buffer) => Buffer.concat([Buffer.from([0x1c, 2, n, v.length >> 8, v.length & 0xff]), v]);
+    const iim = Buffer.concat([ds(120, Buffer.from('Café crème à Paris', 'latin1')), ds(80, Buffer.from('Hoàng Thị Lan', 'utf8'))]);
+    expect(parseIptc(iim)).toEqual({ caption: 'Café crème à Paris', byline: 'Hoàng Thị Lan' });
+    const marked = Buffer.concat([Buffer.from([0x1c, 1, 90, 0, 3]), Buffer.from('\x1b%G', 'latin1'), ds(120, Buffer.from('Thác Bản Giốc', 'utf8'))]);
+    expect(parseIptc(marked)).toEqual({ caption: 'Thác Bản Giốc' });
+  });
+
   it('long runs of NULs in text tags are read in one pass (/\\0+$/ took 3 s per tag for 60,000)', async () => {
     // A guard against a hang, not a speed figure: one pass takes milliseconds, the old reader about
     // 20 s (a synchronous step is not stopped by the test timeout, hence the clock).

@@ -111,6 +111,34 @@ describe('pdf extractor', () => {
     expect((await failure(pdf.extract(await input(empty)))).code).toBe('EMPTY_FILE');
   });
 
+  it('Info strings written as raw UTF-8 bytes (no BOM) are read as UTF-8; PDFDocEncoding strings are left as they are', async () => {
+    const path = join(dir, 'utf8-info.pdf');
+    // Many generators (FPDF/TCPDF-era PHP, some Vietnamese office tools) put UTF-8 bytes in Info
+    // literals. pdf.js reads them as PDFDocEncoding, where bytes 0x80–0x9E are typographic signs
+    // ("Lễ" is 4C E1 BB 85: 0x85 reads as an en dash).
+    const literal = (s: string, enc: BufferEncoding) => Buffer.concat([Buffer.from('('), Buffer.from(s, enc), Buffer.from(')')]);
+    const info = Buffer.concat([
+      Buffer.from('<< /Title '), literal('Lễ hội Lồng Tồng – Ủy ban nhân dân huyện Hà Quảng', 'utf8'),
+      Buffer.from(' /Author '), literal('Nguyễn Thị Hồng', 'utf8'),
+      Buffer.from(' /Subject '), literal('Café crème à la française', 'latin1'),
+      Buffer.from(' /Keywords <FEFF00421EB1006E0067002000430061006600E9>'), // UTF-16 (with a BOM) stays as it is
+      Buffer.from(' >>'),
+    ]);
+    await writeFile(path, buildRawPdf([
+      '<< /Type /Catalog /Pages 2 0 R >>',
+      '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+      '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>',
+      info,
+    ], { info: 4 }));
+    const { metadata } = await pdf.extract(await input(path));
+    expect(metadata).toMatchObject({
+      title: 'Lễ hội Lồng Tồng – Ủy ban nhân dân huyện Hà Quảng',
+      author: 'Nguyễn Thị Hồng',
+      subject: 'Café crème à la française',
+      keywords: 'Bằng Café',
+    });
+  });
+
   it('a PDF with an empty page tree: the text has no page, the thumbnail fails permanently with a reason', async () => {
     const path = join(dir, 'no-pages.pdf');
     await writeFile(path, buildRawPdf(['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [] /Count 0 >>']));

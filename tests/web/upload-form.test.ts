@@ -2,6 +2,7 @@
  * The upload form without JavaScript: a real multipart form posted to /nop, handed to the upload
  * pipeline of POST /api/products, answered 303 to the new record or with the form again.
  */
+import CFB from 'cfb';
 import { readdir } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -107,6 +108,14 @@ describe('upload form without JavaScript', () => {
     expect(count()).toBe(before);
     expect(await readdir(join(t.dataDir, 'tmp')).catch(() => [])).toEqual([]);
 
+    // A password-protected Office file is named as such, not as an unknown type.
+    const cfb = CFB.utils.cfb_new();
+    CFB.utils.cfb_add(cfb, '/EncryptionInfo', Buffer.from([4, 0, 4, 0, 0x40, 0, 0, 0]));
+    CFB.utils.cfb_add(cfb, '/EncryptedPackage', randomBinary(8192, 5));
+    const locked = await browserPost(typed, [{ filename: 'ke-hoach.docx', data: Buffer.from(CFB.write(cfb, { type: 'buffer' }) as Uint8Array) }]);
+    expect(locked.statusCode).toBe(415);
+    expect(locked.body).toContain('Tệp “ke-hoach.docx” là tài liệu Office (Word, Excel hoặc PowerPoint) có đặt mật khẩu');
+    expect(count()).toBe(before);
     const en = await browserPost(typed, [{ filename: 'lon.pdf', data: Buffer.concat([await makePdf(1), randomBinary(70 * 1024, 3)]) }], '?lang=en');
     expect(en.statusCode).toBe(413);
     expect(en.body).toContain('File “lon.pdf” is too large: each file may be at most 64 KB.');

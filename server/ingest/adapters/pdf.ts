@@ -195,6 +195,46 @@ export function pdfDateToIso(s: unknown): string | undefined {
 
 const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.replace(/\u0000/g, '').trim().normalize('NFC') : undefined);
 
+/**
+ * PDFDocEncoding as pdf.js reads it (`stringToPDFString`): bytes 0x18–0x1F and 0x80–0xA0 stand for
+ * the signs below, every other byte for the Latin-1 character of its code. Indexed by byte.
+ */
+const PDF_DOC_SIGNS: Record<number, number> = {
+  0x18: 0x2d8, 0x19: 0x2c7, 0x1a: 0x2c6, 0x1b: 0x2d9, 0x1c: 0x2dd, 0x1d: 0x2db, 0x1e: 0x2da, 0x1f: 0x2dc,
+  0x80: 0x2022, 0x81: 0x2020, 0x82: 0x2021, 0x83: 0x2026, 0x84: 0x2014, 0x85: 0x2013, 0x86: 0x192, 0x87: 0x2044,
+  0x88: 0x2039, 0x89: 0x203a, 0x8a: 0x2212, 0x8b: 0x2030, 0x8c: 0x201e, 0x8d: 0x201c, 0x8e: 0x201d, 0x8f: 0x2018,
+  0x90: 0x2019, 0x91: 0x201a, 0x92: 0x2122, 0x93: 0xfb01, 0x94: 0xfb02, 0x95: 0x141, 0x96: 0x152, 0x97: 0x160,
+  0x98: 0x178, 0x99: 0x17d, 0x9a: 0x131, 0x9b: 0x142, 0x9c: 0x153, 0x9d: 0x161, 0x9e: 0x17e, 0xa0: 0x20ac,
+};
+const PDF_DOC_BYTE = new Map(Object.entries(PDF_DOC_SIGNS).map(([b, c]) => [c, Number(b)]));
+
+/**
+ * An Info string that a writer stored as UTF-8 bytes without a BOM (not allowed by the PDF spec, but
+ * common: FPDF/TCPDF-era generators and some Vietnamese office tools do it) comes out of pdf.js read
+ * as PDFDocEncoding, "Lá»– há»Ži" for "Lễ hội". When the string maps back to bytes (every character
+ * is one PDFDocEncoding byte) and those bytes are valid UTF-8 with at least one multi-byte sequence,
+ * it is read as UTF-8. Real PDFDocEncoding text ("Café": a lone E9) is no valid UTF-8 and is left as
+ * it is; a UTF-16 string with a Vietnamese letter has characters no byte stands for.
+ */
+export function pdfDocStringAsUtf8(s: string): string {
+  if (!/[^\u0000-\u007f]/.test(s)) return s;
+  const bytes = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const b = PDF_DOC_BYTE.get(c) ?? (c <= 0xff && PDF_DOC_SIGNS[c] === undefined ? c : -1);
+    if (b < 0) return s;
+    bytes[i] = b;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return s;
+  }
+}
+
+/** An Info dictionary string: as `str`, raw UTF-8 read as such. */
+const infoStr = (v: unknown) => str(typeof v === 'string' ? pdfDocStringAsUtf8(v) : v);
+
 async function checkedFile(path: string): Promise<number> {
   const { size } = await stat(path);
   if (size <= BIG_FILE_BYTES) assertNoDecompressionBomb(await readFile(path));
@@ -219,12 +259,12 @@ export async function readPdfInfo(path: string, deadline: number): Promise<PdfDo
     pages: r.numPages,
     pdfVersion: str(i.PDFFormatVersion),
     encrypted: r.encrypted || Boolean(i.IsEncrypted),
-    title: str(i.Title) ?? x('dc:title'),
-    author: str(i.Author) ?? x('dc:creator'),
-    subject: str(i.Subject) ?? x('dc:description'),
-    keywords: str(i.Keywords) ?? x('pdf:keywords'),
-    creator: str(i.Creator) ?? x('xmp:creatortool'),
-    producer: str(i.Producer) ?? x('pdf:producer'),
+    title: infoStr(i.Title) ?? x('dc:title'),
+    author: infoStr(i.Author) ?? x('dc:creator'),
+    subject: infoStr(i.Subject) ?? x('dc:description'),
+    keywords: infoStr(i.Keywords) ?? x('pdf:keywords'),
+    creator: infoStr(i.Creator) ?? x('xmp:creatortool'),
+    producer: infoStr(i.Producer) ?? x('pdf:producer'),
     createdAt: pdfDateToIso(i.CreationDate) ?? x('xmp:createdate'),
     modifiedAt: pdfDateToIso(i.ModDate) ?? x('xmp:modifydate'),
     language: str(i.Language),

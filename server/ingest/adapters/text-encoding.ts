@@ -6,6 +6,7 @@
  */
 import chardet from 'chardet';
 import iconv from 'iconv-lite';
+import { bomlessUtf16 } from '../sniff.ts';
 
 export interface DecodedText {
   text: string;
@@ -228,6 +229,9 @@ export function decodeText(buf: Buffer): DecodedText {
   if (buf.length >= 2 && buf[0] === 0xfe && buf[1] === 0xff) {
     return { text: iconv.decode(buf.subarray(2), 'utf-16be').normalize('NFC'), encoding: 'utf-16be', bom: true, confidence: 1 };
   }
+  // UTF-16 without a BOM: ASCII in it is valid UTF-8 with a NUL after every letter, so before UTF-8.
+  const utf16 = buf.subarray(0, 8 * 1024).includes(0) ? bomlessUtf16(buf) : null;
+  if (utf16) return { text: iconv.decode(buf, utf16).normalize('NFC'), encoding: utf16, bom: false, confidence: 1 };
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
     return { text: text.normalize('NFC'), encoding: /[^\x00-\x7f]/.test(text) ? 'utf-8' : 'ascii', bom: false, confidence: 1 };
@@ -235,14 +239,16 @@ export function decodeText(buf: Buffer): DecodedText {
     /* not UTF-8 */
   }
   const guesses = chardet.analyse(buf.subarray(0, 256 * 1024)).slice(0, 4);
-  // chardet reports BOM-less UTF-16 well; trust it only when it is confident.
-  const utf16 = guesses.find((g) => /^UTF-16/i.test(g.name) && g.confidence >= 60);
-  if (utf16) {
-    const enc = utf16.name.toLowerCase();
-    return { text: iconv.decode(buf, enc).normalize('NFC'), encoding: enc, bom: false, confidence: utf16.confidence / 100 };
+  // chardet's own BOM-less UTF-16 guess (it misses Vietnamese text, read by bomlessUtf16 above), when confident.
+  const chardetUtf16 = guesses.find((g) => /^UTF-16/i.test(g.name) && g.confidence >= 60);
+  if (chardetUtf16) {
+    const enc = chardetUtf16.name.toLowerCase();
+    return { text: iconv.decode(buf, enc).normalize('NFC'), encoding: enc, bom: false, confidence: chardetUtf16.confidence / 100 };
   }
   // chardet's guesses first, in its order; a legacy Vietnamese code page must do clearly better to win.
-  const candidates = [...new Set([...guesses.map((g) => g.name.toLowerCase()).filter((n) => iconv.encodingExists(n) && !/^utf-(16|32)/.test(n)), ...LEGACY_VI])];
+  // UTF-8 (and ASCII) are out: the bytes were just found not to be that, and iconv-lite would read
+  // them with U+FFFD for every other byte (chardet guesses UTF-8 for a short "Caf\xe9").
+  const candidates = [...new Set([...guesses.map((g) => g.name.toLowerCase()).filter((n) => iconv.encodingExists(n) && !/^(utf-(16|32)|utf-?8$|(us-)?ascii$)/.test(n)), ...LEGACY_VI])];
   let best: DecodedText | null = null;
   let bestScore = -Infinity;
   let bestGood = 0;

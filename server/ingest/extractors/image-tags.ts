@@ -1,9 +1,26 @@
 /**
  * Small, defensive readers for the photo metadata blocks sharp hands back as raw buffers:
- * EXIF (TIFF IFDs), IPTC-IIM (inside a Photoshop 8BIM block or bare) and XMP (RDF/XML).
+ * EXIF (TIFF IFDs), IPTC-IIM (inside a Photoshop 8BIM block or bare) and XMP (RDF/XML), and PNG's
+ * own text chunks (read from the file).
  * Only the basics a catalogue needs are read; any malformed structure yields fewer fields, never a throw.
  */
+import { open } from 'node:fs/promises';
+import { inflateSync } from 'node:zlib';
+import { decodeText } from '../adapters/text-encoding.ts';
 import { decodeEntities, elementsOf, withoutTags } from '../xml-scan.ts';
+
+/**
+ * A text field's bytes: UTF-8 when they are (what current cameras and tools write), else read by the
+ * text detector (Latin-1 "Café" of older tools, Windows-1258 or TCVN3 of Vietnamese ones), never
+ * with U+FFFD in place of a letter.
+ */
+function fieldText(bytes: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return decodeText(bytes).text;
+  }
+}
 
 export interface ExifBasics {
   dateTaken?: string;
@@ -13,6 +30,11 @@ export interface ExifBasics {
   artist?: string;
   copyright?: string;
   description?: string;
+  /** Windows' own fields (Explorer's Properties → Details: XPTitle, XPSubject, XPComment, XPKeywords), UTF-16. */
+  title?: string;
+  subject?: string;
+  comment?: string;
+  keywords?: string[];
   orientation?: number;
   gps?: { lat: number; lon: number; alt?: number };
 }
@@ -54,8 +76,18 @@ export function parseExif(buf: Buffer | undefined): ExifBasics {
     // Trailing NULs are dropped by walking back over the bytes: `/\0+$/` was tried from every NUL of a
     // run that something else ends, each try scanning the rest of the run (quadratic in the count).
     while (end > e.valueOffset && buf[end - 1] === 0) end--;
-    const s = buf.toString('utf8', e.valueOffset, end).trim();
+    const s = fieldText(buf.subarray(e.valueOffset, end)).normalize('NFC').trim();
     return s || undefined;
+  };
+  // Windows' XP* tags: UTF-16LE in a BYTE array, NUL-terminated.
+  const xpStr = (e: Entry | undefined) => {
+    if (!e || (e.type !== 1 && e.type !== 7)) return undefined;
+    let end = Math.min(e.valueOffset + e.count, buf.length);
+    end -= (end - e.valueOffset) % 2;
+    // Trailing NUL units dropped by walking back, as in `str` (a regex is quadratic on long runs).
+    while (end - 2 >= e.valueOffset && buf[end - 1] === 0 && buf[end - 2] === 0) end -= 2;
+    const s = buf.toString('utf16le', e.valueOffset, end).trim();
+    return s ? s.normalize('NFC') : undefined;
   };
   const num = (e: Entry | undefined) => (e && (e.type === 3 ? u16(e.valueOffset) : e.type === 4 ? u32(e.valueOffset) : undefined));
   const rationals = (e: Entry | undefined): number[] => {
@@ -77,6 +109,12 @@ export function parseExif(buf: Buffer | undefined): ExifBasics {
   out.artist = str(ifd0.get(0x013b));
   out.copyright = str(ifd0.get(0x8298));
   out.description = str(ifd0.get(0x010e));
+  out.artist ??= xpStr(ifd0.get(0x9c9d));
+  out.title = xpStr(ifd0.get(0x9c9b));
+  out.subject = xpStr(ifd0.get(0x9c9f));
+  out.comment = xpStr(ifd0.get(0x9c9c));
+  const keywords = xpStr(ifd0.get(0x9c9e))?.split(';').map((k) => k.trim()).filter(Boolean);
+  if (keywords?.length) out.keywords = keywords;
   out.orientation = num(ifd0.get(0x0112));
   const exifPtr = ifd0.get(0x8769);
   const exifIfd = exifPtr ? readIfd(u32(exifPtr.valueOffset)) : new Map<number, Entry>();
@@ -153,15 +191,19 @@ export function parseIptc(buf: Buffer | undefined): IptcBasics {
     }
   }
   if (!iim) return out;
-  // Coded character set (1:90) ESC % G means UTF-8; most modern writers use UTF-8 anyway.
+  // Coded character set (1:90) ESC % G means UTF-8; most modern writers use UTF-8 anyway. Without
+  // it, bytes that are no UTF-8 are read by the text detector (Latin-1 of older tools), not as U+FFFD.
   let p = 0;
   let guard = 0;
+  let utf8 = false;
   while (p + 5 <= iim.length && iim[p] === 0x1c && guard++ < 4096) {
     const record = iim[p + 1];
     const dataset = iim[p + 2];
     const len = iim.readUInt16BE(p + 3);
     if (len & 0x8000) break; // extended length: not used for the text fields we want
-    const value = iim.toString('utf8', p + 5, Math.min(p + 5 + len, iim.length)).trim();
+    const bytes = iim.subarray(p + 5, Math.min(p + 5 + len, iim.length));
+    if (record === 1 && dataset === 90 && bytes.toString('latin1') === '\x1b%G') utf8 = true;
+    const value = (utf8 ? bytes.toString('utf8') : fieldText(bytes)).normalize('NFC').trim();
     p += 5 + len;
     const key = record === 2 ? IPTC_FIELDS[dataset] : undefined;
     if (!key || !value) continue;
@@ -222,4 +264,83 @@ export function parseXmp(buf: Buffer | undefined): XmpBasics {
   if (subject.length) out.subject = subject;
   for (const k of Object.keys(out) as Array<keyof XmpBasics>) if (out[k] === undefined) delete out[k];
   return out;
+}
+
+export interface PngTextBasics {
+  title?: string;
+  author?: string;
+  description?: string;
+  copyright?: string;
+  comment?: string;
+  source?: string;
+  creationTime?: string;
+  software?: string;
+}
+
+const PNG_KEYWORDS: Record<string, keyof PngTextBasics> = {
+  Title: 'title', Author: 'author', Description: 'description', Copyright: 'copyright', Comment: 'comment',
+  Source: 'source', 'Creation Time': 'creationTime', Software: 'software',
+};
+/** At most this many text chunks are read, each at most this long (inflated): a hostile file stays cheap. */
+const MAX_PNG_TEXT_CHUNKS = 64;
+const MAX_PNG_TEXT_BYTES = 64 * 1024;
+
+/**
+ * The PNG text chunks with the spec's predefined keywords (Title, Author, Description, Copyright,
+ * Comment, Source, Creation Time, Software), wherever they stand among the chunks: tEXt (Latin-1,
+ * which libvips hands on as UTF-8 with U+FFFD for every accented letter), zTXt (the same, deflated)
+ * and iTXt (UTF-8, deflated or not). Text that is valid UTF-8 is read as such (many tools write
+ * UTF-8 into tEXt), else by the text detector. Chunk headers are walked with positioned reads; only
+ * text chunks are read. Any malformed structure yields fewer fields, never a throw.
+ */
+export async function readPngText(path: string): Promise<PngTextBasics> {
+  const out: PngTextBasics = {};
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    const head = Buffer.alloc(8);
+    let pos = 8;
+    let seen = 0;
+    while (pos + 12 <= size && seen < MAX_PNG_TEXT_CHUNKS) {
+      if ((await fh.read(head, 0, 8, pos)).bytesRead < 8) break;
+      const len = head.readUInt32BE(0);
+      const type = head.toString('latin1', 4, 8);
+      if (type === 'IEND' || pos + 12 + len > size) break;
+      if ((type === 'tEXt' || type === 'zTXt' || type === 'iTXt') && len <= MAX_PNG_TEXT_BYTES) {
+        seen++;
+        const data = Buffer.alloc(len);
+        await fh.read(data, 0, len, pos + 8);
+        const entry = pngTextChunk(type, data);
+        const key = entry && PNG_KEYWORDS[entry.keyword];
+        if (key && entry.text && out[key] === undefined) out[key] = entry.text;
+      }
+      pos += 12 + len;
+    }
+  } catch {
+    /* fewer fields */
+  } finally {
+    await fh.close();
+  }
+  return out;
+}
+
+function pngTextChunk(type: string, data: Buffer): { keyword: string; text: string } | null {
+  const nul = data.indexOf(0);
+  if (nul <= 0 || nul > 79) return null;
+  const keyword = data.toString('latin1', 0, nul);
+  const inflate = (b: Buffer) => inflateSync(b, { maxOutputLength: MAX_PNG_TEXT_BYTES });
+  let bytes: Buffer;
+  if (type === 'tEXt') bytes = data.subarray(nul + 1);
+  else if (type === 'zTXt') bytes = inflate(data.subarray(nul + 2));
+  else {
+    // iTXt: keyword, compression flag, method, language tag\0, translated keyword\0, text (UTF-8).
+    const compressed = data[nul + 1] === 1;
+    const lang = data.indexOf(0, nul + 3);
+    const translated = lang < 0 ? -1 : data.indexOf(0, lang + 1);
+    if (translated < 0) return null;
+    const raw = data.subarray(translated + 1);
+    bytes = compressed ? inflate(raw) : raw;
+  }
+  const text = fieldText(bytes).replace(/\r\n?/g, '\n').normalize('NFC').trim();
+  return { keyword, text };
 }

@@ -6,9 +6,14 @@
  * - `width`, `height`: after EXIF orientation; `storedWidth`, `storedHeight` as encoded
  * - `orientation` (EXIF 1–8, 1 when absent), `colorSpace` (srgb, cmyk, b-w, rgb16, grey16, lab…),
  *   `channels`, `bitDepth` (bits per sample), `hasAlpha`, `hasIccProfile`, `pages` (frames/pages), `density` (dpi)
- * - `exif`: `{dateTaken, make, model, software, artist, copyright, description, gps:{lat, lon, alt}}`
+ * - `exif`: `{dateTaken, make, model, software, artist, copyright, description, title, subject, comment, keywords, gps:{lat, lon, alt}}`
+ *   (title…keywords: Windows' XP* tags)
  * - `iptc`: `{caption, credit, byline, copyright, source, objectName, city, country, keywords, dateCreated}`
  * - `xmp`: `{title, description, creator, rights, credit, createDate, creatorTool, rating, subject}`
+ * - `png`: `{title, author, description, copyright, comment, source, creationTime, software}` (PNG text chunks)
+ *
+ * Text: the words the photo carries about itself (XMP/IPTC/EXIF titles, captions, creators, keywords,
+ * rights; one per line, as an audio file's tags), none when it carries none.
  *
  * Thumbnails: first page/frame, oriented, sRGB. A truncated file is first decoded strictly; when
  * that fails the thumbnail is made from what can be decoded and the result carries a note
@@ -18,8 +23,8 @@
 import { readImageHeader, writeThumbnails, type ImageHeader, type ImageSource } from '../adapters/sharp.ts';
 import { decodeHeic } from '../adapters/heic.ts';
 import { decodeStillToPng, probe } from '../adapters/ffmpeg.ts';
-import { assertNotEmpty, compact } from './common.ts';
-import { parseExif, parseIptc, parseXmp } from './image-tags.ts';
+import { assertNotEmpty, compact, tagText } from './common.ts';
+import { parseExif, parseIptc, parseXmp, readPngText } from './image-tags.ts';
 import { PermanentExtractError, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
 
 const isHevc = (format: string, compression: string | null) => format === 'heif' && compression !== 'av1';
@@ -53,6 +58,9 @@ async function readHeader(input: ExtractInput): Promise<Header> {
   }
 }
 
+/** ImageDescription that cameras fill in by themselves. */
+const CAMERA_STOCK_DESCRIPTION = /^(OLYMPUS DIGITAL CAMERA|SONY DSC|DIGITAL CAMERA|KONICA MINOLTA DIGITAL CAMERA|MINOLTA DIGITAL CAMERA|SAMSUNG|DCIM|default)$/i;
+
 export const imageExtractor: Extractor = {
   kind: 'image',
 
@@ -60,6 +68,19 @@ export const imageExtractor: Extractor = {
     await assertNotEmpty(input);
     const h = await readHeader(input);
     const exif = parseExif(h.exif);
+    const iptc = parseIptc(h.iptc);
+    const xmp = parseXmp(h.xmp);
+    const png = h.format === 'png' ? await readPngText(input.path) : {};
+    // The words a photo carries about itself, as an audio file's tags: titles, captions, people,
+    // keywords, rights (a camera's stock description, "OLYMPUS DIGITAL CAMERA", is no caption).
+    const description = exif.description && !CAMERA_STOCK_DESCRIPTION.test(exif.description) ? exif.description : undefined;
+    const pages = tagText([
+      xmp.title, iptc.objectName, exif.title, png.title,
+      xmp.description, iptc.caption, description, exif.subject, exif.comment, png.description, png.comment,
+      xmp.creator, iptc.byline, exif.artist, png.author,
+      xmp.subject, iptc.keywords, exif.keywords,
+      xmp.rights, iptc.copyright, exif.copyright, png.copyright,
+    ]);
     const metadata = compact({
       format: h.format,
       compression: h.compression,
@@ -76,10 +97,11 @@ export const imageExtractor: Extractor = {
       pages: h.pages,
       density: h.density,
       exif: compact({ ...exif, orientation: undefined }),
-      iptc: compact({ ...parseIptc(h.iptc) }),
-      xmp: compact({ ...parseXmp(h.xmp) }),
+      iptc: compact({ ...iptc }),
+      xmp: compact({ ...xmp }),
+      png: compact({ ...png }),
     });
-    return { metadata, pages: [] };
+    return { metadata, pages };
   },
 
   async thumbnail(input: ExtractInput): Promise<ThumbnailResult> {

@@ -16,7 +16,7 @@
  * Thumbnail: the preview the editor saved (docProps/thumbnail.jpeg, Thumbnails/thumbnail.png)
  * when present and decodable; otherwise none (placeholder).
  * Failures: EMPTY_FILE, OFFICE_MALFORMED (damaged archive), OFFICE_TOO_LARGE (entry expands past
- * the cap), OFFICE_ENCRYPTED (a password-protected .xls), DOC_NOT_EXTRACTED (.doc text not extractable).
+ * the cap), OFFICE_ENCRYPTED (a password-protected .xls, ODT, ODS or ODP), DOC_NOT_EXTRACTED (.doc text not extractable).
  */
 import { readFile } from 'node:fs/promises';
 import { docxText, legacyDocText, parseXml, readZipEntries } from '../adapters/office.ts';
@@ -75,7 +75,7 @@ const int = (v: unknown) => {
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
 const DOCX_PARTS = new Set(['word/document.xml', 'word/footnotes.xml', 'word/endnotes.xml', 'word/comments.xml', 'docProps/core.xml', 'docProps/app.xml']);
-const ODF_PARTS = new Set(['content.xml', 'meta.xml']);
+const ODF_PARTS = new Set(['content.xml', 'meta.xml', 'META-INF/manifest.xml']);
 const THUMBS = ['docProps/thumbnail.jpeg', 'docProps/thumbnail.jpg', 'docProps/thumbnail.png', 'Thumbnails/thumbnail.png'];
 
 /** What a format's reader gives: its text pages (one for a word-processing document) and its properties. */
@@ -97,6 +97,12 @@ function ooxmlCore(parts: Map<string, Uint8Array>) {
 /** An ODF file's content.xml (OFFICE_MALFORMED without one) and its meta.xml properties, shared by ODT, ODP and ODS. */
 function odfParts(zip: Buffer, what: string) {
   const parts = readZipEntries(zip, (n) => ODF_PARTS.has(n));
+  // Saved with a password: the manifest describes how each stream is encrypted, and content.xml is
+  // ciphertext (read as XML, its bytes came out as pages of noise that were indexed as the text).
+  const manifest = parts.get('META-INF/manifest.xml');
+  if (manifest && /<(?:\w+:)?encryption-data\b/.test(Buffer.from(manifest.buffer, manifest.byteOffset, manifest.byteLength).toString('utf8'))) {
+    throw new PermanentExtractError('OFFICE_ENCRYPTED', `The ${what} is password-protected; its text cannot be read`);
+  }
   const content = parts.get('content.xml');
   if (!content) throw new PermanentExtractError('OFFICE_MALFORMED', `The ${what} has no content.xml`);
   const meta = obj(obj(parseXml(parts.get('meta.xml'))['document-meta']).meta);

@@ -46,6 +46,7 @@ export async function uploadPage(app: FastifyInstance, ctx: PageCtx, st: UploadS
     FILE_TOO_LARGE: t('err.FILE_TOO_LARGE'),
     TOO_MANY_FILES: t('err.TOO_MANY_FILES', { n: limits.maxFiles }),
     UNSUPPORTED_MEDIA_TYPE: t('err.UNSUPPORTED_MEDIA_TYPE'),
+    ENCRYPTED_FILE: t('err.ENCRYPTED_FILE'),
     EMPTY_FILE: t('err.EMPTY_FILE'),
     NO_FILES: t('err.NO_FILES'),
     DUPLICATE_FILE: t('err.DUPLICATE_FILE'),
@@ -338,6 +339,8 @@ function uploadRefusal(ctx: PageCtx, status: number, code: string, name: string)
       return t('err.TOO_MANY_FILES', { n: ctx.req.server.config.upload.maxFiles });
     case 'UNSUPPORTED_MEDIA_TYPE':
       return t('err.UNSUPPORTED_MEDIA_TYPE', { name });
+    case 'ENCRYPTED_FILE':
+      return t('err.ENCRYPTED_FILE', { name });
     case 'EMPTY_FILE':
       return t('err.EMPTY_FILE', { name });
     case 'NO_FILES':

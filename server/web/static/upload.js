@@ -121,6 +121,8 @@ if (form) {
         return M.TOO_MANY_FILES;
       case 'UNSUPPORTED_MEDIA_TYPE':
         return fmt(M.UNSUPPORTED_MEDIA_TYPE, { name });
+      case 'ENCRYPTED_FILE':
+        return fmt(M.ENCRYPTED_FILE, { name });
       case 'EMPTY_FILE':
         return fmt(M.EMPTY_FILE, { name });
       case 'NO_FILES':
