@@ -1,5 +1,5 @@
 /**
- * The upload form without JavaScript, cut by the server while the browser is still sending: a
+ * The upload form (without JavaScript, and once with it) cut by the server while the browser is still sending: a
  * stalled network (a proxy that stops passing the browser's bytes) and a file far over the limit.
  * The browser must show the form again with the reason in the page language, not its own
  * "connection reset" page, and nothing is kept. The CSRF token travels in the body, never the URL.
@@ -19,7 +19,7 @@ const e2e = SKIP_E2E ? describe.skip : describe;
 /** Bytes of a connection the stalling proxy passes (login and page requests are smaller). */
 const STALL_AFTER = 20 * 1024;
 
-e2e('upload form cut while the browser sends (no JavaScript)', () => {
+e2e('upload form cut while the browser sends', () => {
   let h: Harness;
   let proxy: Server;
   let proxyBase: string;
@@ -107,6 +107,26 @@ e2e('upload form cut while the browser sends (no JavaScript)', () => {
     expect(res?.status()).toBe(413);
     expect(await page.locator('#upload-refused').innerText()).toContain(`quá lớn: mỗi tệp không được vượt quá 64 KB`);
     expect(await page.locator('#f-title').inputValue()).toBe('Video quá lớn');
+    await ctx.close();
+    await expectNothingKept();
+  });
+
+  it('with JavaScript: a stalled upload is named in the page language, not as a network failure', async () => {
+    const ctx = await h.browser.newContext({ baseURL: proxyBase, locale: 'vi-VN' });
+    const page = await ctx.newPage();
+    await uiLogin(page, 'vhttdl-cat');
+    await page.goto('/nop');
+    await page.locator('#f-type').selectOption('leaflet');
+    await page.locator('#f-title').fill('Tờ rơi “Mạng chập chờn” (có JavaScript)');
+    await page.locator('#file-input').setInputFiles({ name: 'to-roi.pdf', mimeType: 'application/pdf', buffer: Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(60 * 1024, 0x20)]) });
+    await page.locator('#upload-submit').click();
+    const errors = page.locator('#upload-errors');
+    await errors.getByText('UPLOAD_STALLED', { exact: false }).or(errors.getByText('mạng', { exact: false })).first().waitFor({ timeout: 30_000 });
+    const shown = await errors.innerText();
+    expect(shown).toContain('Máy chủ không nhận được dữ liệu nào trong 2 giây nên đã dừng việc tải lên: sản phẩm chưa được lưu.');
+    expect(shown).toContain('UPLOAD_STALLED');
+    // What was typed stays in the form.
+    expect(await page.locator('#f-title').inputValue()).toBe('Tờ rơi “Mạng chập chờn” (có JavaScript)');
     await ctx.close();
     await expectNothingKept();
   });

@@ -61,6 +61,9 @@ export async function uploadPage(app: FastifyInstance, ctx: PageCtx, st: UploadS
     SERVER: t('err.SERVER'),
     STORAGE_FULL: t('err.STORAGE_FULL'),
     STORAGE_UNAVAILABLE: t('err.STORAGE_UNAVAILABLE'),
+    // An upload the API cut for stalling or trickling (408): the reason, with the limits filled in.
+    UPLOAD_STALLED: t('err.UPLOAD_STALLED', { s: Math.round(limits.idleTimeoutMs / 1000) }),
+    UPLOAD_TOO_SLOW: t('err.UPLOAD_TOO_SLOW', { rate: formatBytes(limits.minBytesPerSecond, ctx.lang) }),
     withCode: t('err.withCode'),
     generic: t('err.generic'),
     uploading: t('upload.uploading'),

@@ -144,6 +144,10 @@ if (form) {
       case 'STORAGE_READ_ONLY':
       case 'STORAGE_IO_ERROR':
         return M.STORAGE_UNAVAILABLE;
+      // Cut by the server for a stalled or too slow network (408): nothing was saved.
+      case 'UPLOAD_STALLED':
+      case 'UPLOAD_TOO_SLOW':
+        return [M[code], ` (${code})`];
       default:
         if (status === 401) return M.UNAUTHORIZED;
         if (status === 403) return M.FORBIDDEN;
