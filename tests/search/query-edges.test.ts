@@ -3,42 +3,20 @@
  * tokens no index can hold, and records in a language stored under its ISO 639-3 code.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Database_ } from '../../server/db/client.ts';
-import { createSearchService, type SearchService } from '../../server/search/index.ts';
+import type { Database_ } from '../../server/db/client.ts';
+import type { SearchService } from '../../server/search/index.ts';
+import { openMemorySearch, type MemorySearch } from '../helpers/memory-search.ts';
 
+let m: MemorySearch;
 let db: Database_;
 let search: SearchService;
-
-const add = (title: string, fields: { languages?: string[]; state?: string; access?: string; description?: string; isbn?: string } = {}) => {
-  const id = Number(
-    db.sqlite
-      .prepare('INSERT INTO products(title, type, description, languages, state, access, isbn) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(title, 'book', fields.description ?? null, JSON.stringify(fields.languages ?? ['vi']), fields.state ?? 'published', fields.access ?? 'public', fields.isbn ?? null)
-      .lastInsertRowid,
-  );
-  search.indexProduct(id);
-  return id;
-};
-
-
-/** A one-page PDF file (blob `fill` × 64) on a product, with its page text, indexed. */
-const attachPdfText = (productId: number, fill: string, name: string, text: string): string => {
-  const sha = fill.repeat(64);
-  db.sqlite.prepare("INSERT INTO blobs(sha256, size, media_type, kind) VALUES (?, 10, 'application/pdf', 'pdf')").run(sha);
-  db.sqlite.prepare('INSERT INTO product_files(product_id, sha256, original_name) VALUES (?, ?, ?)').run(productId, sha, name);
-  db.sqlite.prepare('INSERT INTO blob_texts(sha256, page, text) VALUES (?, 1, ?)').run(sha, text);
-  search.indexBlob(sha);
-  return sha;
-};
+const add: MemorySearch['add'] = (title, fields) => m.add(title, fields);
+const attachPdfText: MemorySearch['attachPdfText'] = (...args) => m.attachPdfText(...args);
 beforeEach(() => {
-  db = openDatabase(':memory:');
-  search = createSearchService({ sqlite: db.sqlite });
-  search.ensureReady();
+  m = openMemorySearch();
+  ({ db, search } = m);
 });
-afterEach(() => {
-  search.close();
-  db.close();
-});
+afterEach(() => m.close());
 
 describe('a query of over-long tokens only', () => {
   it('finds nothing and says so, instead of listing the whole catalogue as an empty query does', () => {

@@ -4,35 +4,24 @@
  * query is shown (`display`), and a passage pasted with a piece of a word at either end.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Database_ } from '../../server/db/client.ts';
-import { createSearchService, type SearchService } from '../../server/search/index.ts';
+import type { Database_ } from '../../server/db/client.ts';
+import type { SearchService } from '../../server/search/index.ts';
+import { openMemorySearch, type MemorySearch } from '../helpers/memory-search.ts';
 import { ABBREVIATIONS } from '../../server/search/abbreviations.ts';
 import { readFileSync } from 'node:fs';
 
+let m: MemorySearch;
 let db: Database_;
 let search: SearchService;
-
-const add = (title: string, description: string | null = null, state = 'published') => {
-  const id = Number(
-    db.sqlite
-      .prepare('INSERT INTO products(title, type, description, languages, state, access) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(title, 'book', description, JSON.stringify(['vi']), state, 'public').lastInsertRowid,
-  );
-  search.indexProduct(id);
-  return id;
-};
+const add = (title: string, description: string | null = null, state = 'published') => m.add(title, { description, state });
 const ids = (q: string) => search.search({ q }, null).hits.map((h) => h.id);
 const sorted = (a: number[]) => [...a].sort((x, y) => x - y);
 
 beforeEach(() => {
-  db = openDatabase(':memory:');
-  search = createSearchService({ sqlite: db.sqlite });
-  search.ensureReady();
+  m = openMemorySearch();
+  ({ db, search } = m);
 });
-afterEach(() => {
-  search.close();
-  db.close();
-});
+afterEach(() => m.close());
 
 describe('abbreviations', () => {
   it('finds the words written out for `UBND tỉnh`, in both tone placements, and the abbreviation first', () => {
