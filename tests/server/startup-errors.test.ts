@@ -16,8 +16,9 @@ import { makeDataDir } from '../helpers/app.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
-function run(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  const proc = spawn(process.execPath, [...SERVER_NODE_ARGS, SERVER_ENTRY], {
+/** Run the built server (or `args`, e.g. an operator script) until it exits; its code and stderr. */
+function run(env: Record<string, string>, args = [...SERVER_NODE_ARGS, SERVER_ENTRY]): Promise<{ code: number | null; stderr: string }> {
+  const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', JOB_WORKERS: '0', SEARCH_WORKERS: '0', LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -84,10 +85,7 @@ describe('start-up failures', () => {
     mkdirSync(data);
     writeFileSync(join(data, 'kho.sqlite'), 'Đây không phải cơ sở dữ liệu SQLite. '.repeat(200));
     // A script run through runCli (verify) …
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/verify.ts'], { cwd: ROOT, env: { ...process.env, DATA_DIR: data }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise<number | null>((r) => proc.on('exit', r));
+    const { code, stderr } = await run({ DATA_DIR: data }, ['--import', 'tsx', 'scripts/verify.ts']);
     expect(code).toBe(1);
     expect(stderr).toContain('error: The catalogue database is not a SQLite database. Restore the last backup into a new folder');
     noStack(stderr);
