@@ -25,9 +25,10 @@ import type { FieldSnapshot } from './field-index.ts';
 import type { IndexChange } from './service.ts';
 import type { SearchParams, SearchResponse } from './types.ts';
 
-/** Control words shared with a worker (Int32): its state and the last change it applied. */
+/** Control words shared with a worker (Int32): its state, the last change it applied, the searches it has finished. */
 export const CTL_STATE = 0;
 export const CTL_APPLIED = 1;
+export const CTL_DONE = 2;
 export const STATE_LOADING = 0;
 export const STATE_READY = 1;
 export const STATE_FAILED = 2;
@@ -64,7 +65,10 @@ export interface WorkerData {
 interface Replica {
   worker: Worker;
   ctl: Int32Array;
+  /** Searches whose answer this thread has not received yet. */
   inflight: number;
+  /** Searches sent; minus the worker's CTL_DONE, the ones it has not finished (see `queued`). */
+  sent: number;
   pending: Map<number, { resolve: (r: SearchResponse) => void; reject: (e: Error) => void }>;
   dead: boolean;
 }
@@ -80,10 +84,10 @@ export class QueryWorkers {
     this.inflight = Math.max(1, opts.inflight);
     this.log = opts.log;
     for (let i = 0; i < opts.count; i++) {
-      const ctl = new Int32Array(new SharedArrayBuffer(8));
+      const ctl = new Int32Array(new SharedArrayBuffer(12));
       const data: WorkerData = { file: opts.file, snapshot: opts.snapshot, ctl: ctl.buffer as SharedArrayBuffer, entry: RUNNING_BUNDLED ? undefined : WORKER_SOURCE };
       const worker = new Worker(WORKER_FILE, { workerData: data });
-      const r: Replica = { worker, ctl, inflight: 0, pending: new Map(), dead: false };
+      const r: Replica = { worker, ctl, inflight: 0, sent: 0, pending: new Map(), dead: false };
       worker.on('message', (m: { id: number; r?: SearchResponse; error?: string }) => {
         const p = r.pending.get(m.id);
         if (p === undefined) return;
@@ -131,9 +135,26 @@ export class QueryWorkers {
     return n;
   }
 
+  /**
+   * Searches sent to a worker that it has not finished, read from the counter it bumps as it
+   * finishes each one. Not `inflight`: an answer waits in this thread's message queue until the event
+   * loop gets to it, and while this thread is busy (searching itself, under load) a worker that has
+   * finished everything would still look full, get nothing new, and sit idle.
+   */
+  private queued(r: Replica): number {
+    return r.sent - Atomics.load(r.ctl, CTL_DONE);
+  }
+
+  /** Searches queued on the live workers and not yet finished (for tests and metrics). */
+  get queuedTotal(): number {
+    let n = 0;
+    for (const r of this.replicas) if (!r.dead) n += this.queued(r);
+    return n;
+  }
+
   /** True when some worker has fewer than `inflight` searches queued. */
   hasRoom(): boolean {
-    for (const r of this.replicas) if (!r.dead && r.inflight < this.inflight) return true;
+    for (const r of this.replicas) if (!r.dead && this.queued(r) < this.inflight) return true;
     return false;
   }
 
@@ -141,12 +162,13 @@ export class QueryWorkers {
     let best: Replica | null = null;
     for (const r of this.replicas) {
       if (!r.dead && Atomics.load(r.ctl, CTL_STATE) !== STATE_READY) this.kill(r); // failed to apply a change
-      if (!r.dead && (best === null || r.inflight < best.inflight)) best = r;
+      if (!r.dead && (best === null || this.queued(r) < this.queued(best))) best = r;
     }
     if (best === null) return Promise.reject(new Error('no query worker'));
     const r = best;
     const id = this.nextId++;
     r.inflight++;
+    r.sent++;
     return new Promise((resolve, reject) => {
       r.pending.set(id, { resolve, reject });
       r.worker.postMessage({ t: 'search', id, params, viewer });

@@ -2440,11 +2440,12 @@ export function createSearchService(deps: SearchDeps): SearchService {
     return out.slice(0, lim);
   }
 
-  const service: SearchService & { phaseTimings(): Record<string, number>; searchUncached: typeof searchUncached; applyChange: typeof applyChange; workersLive(): number } = {
+  const service: SearchService & { phaseTimings(): Record<string, number>; searchUncached: typeof searchUncached; applyChange: typeof applyChange; workersLive(): number; workersQueued(): number } = {
     searchUncached,
     searchAsync,
     applyChange,
     workersLive: () => workers?.live ?? 0,
+    workersQueued: () => workers?.queuedTotal ?? 0,
     indexProduct,
     removeProduct,
     indexBlob: (sha256: string) => indexBlob(sha256),

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Principal } from '../auth/principal.ts';
-import { CTL_APPLIED, CTL_STATE, STATE_FAILED, STATE_READY, type WorkerData } from './query-workers.ts';
+import { CTL_APPLIED, CTL_DONE, CTL_STATE, STATE_FAILED, STATE_READY, type WorkerData } from './query-workers.ts';
 import { createSearchService, type IndexChange } from './service.ts';
 import type { SearchParams } from './types.ts';
 
@@ -27,15 +27,21 @@ try {
     if (m.t === 'search') {
       // After a change this replica could not apply, its answers may be out of date: refuse
       // (the main thread answers instead and stops this worker).
+      // CTL_DONE counts finished searches before the answer is posted: the main thread routes by
+      // it without waiting for its event loop to read the answers.
       if (stale) {
+        Atomics.add(ctl, CTL_DONE, 1);
         parentPort!.postMessage({ id: m.id, error: 'query worker is out of date' });
         return;
       }
+      let msg: { id: number; r?: unknown; error?: string };
       try {
-        parentPort!.postMessage({ id: m.id, r: service.searchUncached(m.params, m.viewer) });
+        msg = { id: m.id, r: service.searchUncached(m.params, m.viewer) };
       } catch (e) {
-        parentPort!.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e) });
+        msg = { id: m.id, error: e instanceof Error ? e.message : String(e) };
       }
+      Atomics.add(ctl, CTL_DONE, 1);
+      parentPort!.postMessage(msg);
     } else if (m.t === 'apply') {
       try {
         service.applyChange(m.change);

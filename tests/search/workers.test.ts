@@ -13,7 +13,7 @@ import { loadCatalogue, type LoadedCatalogue } from './relevance/fixture.ts';
 const archivist: Principal = { userId: 1, username: 'luu-tru', role: 'archivist', agencyId: null, canSeeInternal: true, via: 'session' };
 const agencyUser = (agencyId: number): Principal => ({ userId: 2, username: 'don-vi', role: 'agency', agencyId, canSeeInternal: false, via: 'session' });
 
-type Service = SearchService & { searchUncached: SearchService['search']; workersLive(): number };
+type Service = SearchService & { searchUncached: SearchService['search']; workersLive(): number; workersQueued(): number; phaseTimings(): Record<string, number> };
 
 let dir: string;
 let db: Database_;
@@ -69,6 +69,31 @@ describe('query workers', () => {
       expect(w).toBe(m);
     }
     expect(n).toBeGreaterThan(200);
+  }, 60_000);
+
+  it('route by what a worker has finished, not by the answers this thread has yet to read', async () => {
+    // A busy main thread reads the workers' answers late. Routing by those answers, a worker that has
+    // finished everything looked full, got nothing new and sat idle while this thread searched.
+    const s = createSearchService({ sqlite: db.sqlite, workers: 1, workerInflight: 2, profile: true, cacheSize: 0 }) as Service;
+    try {
+      s.ensureReady();
+      expect(s.workersLive()).toBe(1);
+      const first = [s.searchAsync({ q: 'cao bằng' }, null, false), s.searchAsync({ q: 'truyền thống' }, null, false)];
+      expect(s.workersQueued()).toBe(2);
+      // Busy, without yielding to the event loop: the worker finishes both meanwhile.
+      const deadline = Date.now() + 20_000;
+      while (s.workersQueued() > 0 && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      expect(s.workersQueued()).toBe(0);
+      const before = JSON.stringify(s.phaseTimings());
+      const third = s.searchAsync({ q: 'lịch sử' }, null, false);
+      // Sent to the worker: nothing ran on this thread.
+      expect(JSON.stringify(s.phaseTimings())).toBe(before);
+      const answers = await Promise.all([...first, third]);
+      expect(answers[2].total).toBe(s.searchUncached({ q: 'lịch sử' }, null).total);
+      expect(JSON.stringify(s.phaseTimings())).not.toBe(before);
+    } finally {
+      s.close();
+    }
   }, 60_000);
 
   it('see a create, edit, publish, delete and new text as soon as the write returns', async () => {
