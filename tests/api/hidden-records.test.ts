@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
-import { makeActors, type Actors } from '../catalogue/fixtures.ts';
+import { insertProduct, makeActors, taskIdOf, type Actors } from '../catalogue/fixtures.ts';
 
 const HIDDEN_TITLE = 'Dự thảo đề cương Lịch sử Đảng bộ huyện Hà Quảng';
 /** The hidden title as a whole JSON string (the other records' titles start with it). */
@@ -100,5 +100,25 @@ describe('records hidden from a caller stay hidden inside the records they may s
     // (Staff see the flags this record holds.)
     const staffView = (await t.app.inject({ url: `/api/products/${other.id}`, headers: auth() })).json();
     expect(staffView.duplicateFlags.map((f: { productId: number }) => f.productId)).toContain(hiddenId);
+  });
+
+  it('the compliance report counts a record of another agency linked to a task but shows its title only to those who may see it', async () => {
+    // An archivist linked agency A's unpublished record to a task of agency B (Sở TTTT).
+    const { sqlite } = t.app.db;
+    const title = 'Đĩa phát thanh tiếng Tày - bản nháp của Sở Văn hoá';
+    const id = insertProduct(sqlite, { title, type: 'audio', agencyId: a.agencyA, planTaskId: taskIdOf(sqlite, '2023-dia-truyen-thanh'), submittedAt: '2023-05-10T03:00:00.000Z' });
+    const rowOf = (body: { tasks: Array<{ task: { code: string }; submitted: number; products: Array<{ id: number; title: string | null }> }> }) =>
+      body.tasks.find((r) => r.task.code === '2023-dia-truyen-thanh')!;
+
+    const b = await t.app.inject({ url: '/api/reports/compliance?year=2023', headers: a.otherAgency.headers });
+    expect(b.statusCode).toBe(200);
+    expect(b.body).not.toContain(title);
+    expect(rowOf(b.json())).toMatchObject({ submitted: 1, products: [{ id, title: null }] });
+    const csv = await t.app.inject({ url: '/api/reports/compliance?year=2023&format=csv', headers: a.otherAgency.headers });
+    expect(csv.statusCode).toBe(200);
+    expect(csv.body).not.toContain(title);
+
+    const staffRow = rowOf((await t.app.inject({ url: '/api/reports/compliance?year=2023', headers: a.archivist.headers })).json());
+    expect(staffRow.products).toEqual([expect.objectContaining({ id, title })]);
   });
 });
