@@ -121,4 +121,23 @@ describe('records hidden from a caller stay hidden inside the records they may s
     const staffRow = rowOf((await t.app.inject({ url: '/api/reports/compliance?year=2023', headers: a.archivist.headers })).json());
     expect(staffRow.products).toEqual([expect.objectContaining({ id, title })]);
   });
+
+  it('lists count and filter duplicate flags by the records the caller may see', async () => {
+    const list = async (headers: Record<string, string>, query: string) => {
+      const res = await t.app.inject({ url: `/api/products?pageSize=100${query}`, headers });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json().items as Array<{ id: number; duplicateFlagCount: number }>;
+    };
+    for (const h of [a.otherAgency.headers, {}, a.researcher.headers]) {
+      expect((await list(h, '')).find((i) => i.id === flaggedId)?.duplicateFlagCount).toBe(0);
+      expect((await list(h, '&flagged=true')).map((i) => i.id)).not.toContain(flaggedId);
+      expect((await list(h, '&flagged=false')).map((i) => i.id)).toContain(flaggedId);
+    }
+    // The draft owner sees its draft named, so the flag counts for it; staff see every flag.
+    for (const h of [a.agency.headers, a.archivist.headers]) {
+      expect((await list(h, '')).find((i) => i.id === flaggedId)?.duplicateFlagCount).toBe(1);
+      expect((await list(h, '&flagged=true')).map((i) => i.id)).toContain(flaggedId);
+      expect((await list(h, '&flagged=false')).map((i) => i.id)).not.toContain(flaggedId);
+    }
+  });
 });
