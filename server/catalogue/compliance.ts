@@ -12,6 +12,8 @@
  * - the per-agency yearly summary counts products first submitted during the year (local time).
  */
 import type Database from 'better-sqlite3';
+import type { Principal } from '../auth/principal.ts';
+import { canSee } from './visibility.ts';
 import { getStoreDeadlines, type StoreDeadline } from './seed.ts';
 
 /** The last instant of a local (UTC+7) calendar day, as an ISO UTC string comparable with stored timestamps. */
@@ -33,7 +35,8 @@ export interface TaskRow {
   /** Missing and the deadline day has passed. */
   overdue: boolean;
   firstSubmittedAt: string | null;
-  products: Array<{ id: number; title: string; state: string; submittedAt: string; onTime: boolean }>;
+  /** Every non-withdrawn record linked to the task; `title` is null for one the viewer may not see (another agency's, linked by the archivists). */
+  products: Array<{ id: number; title: string | null; state: string; submittedAt: string; onTime: boolean }>;
 }
 
 export interface AgencyRow {
@@ -52,7 +55,7 @@ export interface ComplianceReport {
   totals: AgencyRow['tasks'] & { products: number; backlogLate: number };
 }
 
-export function complianceReport(sqlite: Database.Database, year: number, opts: { agencyId?: number | null; now?: Date } = {}): ComplianceReport {
+export function complianceReport(sqlite: Database.Database, year: number, opts: { agencyId?: number | null; now?: Date; viewer?: Principal | null } = {}): ComplianceReport {
   const now = (opts.now ?? new Date()).toISOString();
   const agencyFilter = opts.agencyId ?? null;
   const taskRows = sqlite
@@ -61,13 +64,15 @@ export function complianceReport(sqlite: Database.Database, year: number, opts: 
        WHERE t.year = ? AND (? IS NULL OR t.agency_id = ?) ORDER BY t.deadline, t.code`,
     )
     .all(year, agencyFilter, agencyFilter) as Array<Record<string, unknown>>;
-  const productsOf = sqlite.prepare(`SELECT id, title, state, submitted_at FROM products WHERE plan_task_id = ? AND state <> 'withdrawn' ORDER BY submitted_at, id`);
+  const productsOf = sqlite.prepare(`SELECT id, title, state, access, agency_id, submitted_at FROM products WHERE plan_task_id = ? AND state <> 'withdrawn' ORDER BY submitted_at, id`);
+  // Without a viewer (scripts, staff) every title is shown.
+  const seen = (p: Record<string, unknown>) => opts.viewer === undefined || canSee(opts.viewer, { state: p.state as string, access: p.access as string, agencyId: (p.agency_id as number) ?? null });
 
   const tasks: TaskRow[] = taskRows.map((t) => {
     const end = endOfDayVn(t.deadline as string);
     const prods = (productsOf.all(t.id) as Array<Record<string, unknown>>).map((p) => ({
       id: p.id as number,
-      title: p.title as string,
+      title: seen(p) ? (p.title as string) : null,
       state: p.state as string,
       submittedAt: p.submitted_at as string,
       onTime: (p.submitted_at as string) <= end,

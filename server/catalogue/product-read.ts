@@ -3,7 +3,9 @@
  * catalogue fields, agency, plan task, and each file with its blob facts and derivative states.
  */
 import type Database from 'better-sqlite3';
+import { isStaff, type Principal } from '../auth/principal.ts';
 import { cached } from '../db/statements.ts';
+import { canSee } from './visibility.ts';
 
 export interface DerivativeState {
   kind: string;
@@ -170,4 +172,20 @@ export function readProduct(sqlite: Database.Database, id: number): ProductRecor
     files,
     processing: worstState(files.map((f) => f.processing)),
   };
+}
+
+/**
+ * The record as `viewer` may read it. Duplicate flags name other records and carry their title
+ * (`detail` of a similar-title or same-plan-task flag): staff see every flag; anyone else only the
+ * flags naming records they may see themselves, so a public record flagged as resembling another
+ * agency's draft does not reveal that draft's title or id.
+ */
+export function recordForViewer(sqlite: Database.Database, viewer: Principal | null, rec: ProductRecord): ProductRecord {
+  if (isStaff(viewer) || rec.duplicateFlags.length === 0) return rec;
+  const stmt = cached(sqlite, 'SELECT state, access, agency_id AS agencyId FROM products WHERE id = ?');
+  const duplicateFlags = rec.duplicateFlags.filter((f) => {
+    const other = stmt.get(f.productId) as { state: string; access: string; agencyId: number | null } | undefined;
+    return other !== undefined && canSee(viewer, other);
+  });
+  return duplicateFlags.length === rec.duplicateFlags.length ? rec : { ...rec, duplicateFlags };
 }

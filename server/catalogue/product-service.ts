@@ -170,7 +170,15 @@ export function listProducts(sqlite: Database.Database, p: Principal | null, q: 
     where.push('p.year = @year');
     params.year = q.year;
   }
-  if (q.flagged !== undefined) where.push(q.flagged ? `p.duplicate_flags <> '[]'` : `p.duplicate_flags = '[]'`);
+  // Flags naming records the caller may not see are not theirs to know of (see recordForViewer):
+  // for anyone but staff, a record counts as flagged by the flags naming records they may see.
+  const staff = isStaff(p);
+  const flagTargets = `FROM json_each(p.duplicate_flags) f JOIN products q2 ON q2.id = json_extract(f.value, '$.productId') WHERE ${visibilitySql(p, 'q2').where}`;
+  const flagCount = staff ? `json_array_length(p.duplicate_flags)` : `(SELECT count(*) ${flagTargets})`;
+  if (q.flagged !== undefined) {
+    if (staff) where.push(q.flagged ? `p.duplicate_flags <> '[]'` : `p.duplicate_flags = '[]'`);
+    else where.push(`${q.flagged ? '' : 'NOT '}EXISTS (SELECT 1 ${flagTargets})`);
+  }
   if (q.q) {
     where.push(`p.title LIKE @q ESCAPE '\\'`);
     params.q = `%${q.q.normalize('NFC').replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -183,7 +191,7 @@ export function listProducts(sqlite: Database.Database, p: Principal | null, q: 
   const total = (sqlite.prepare(`SELECT count(*) AS n FROM products p WHERE ${w}`).get(params) as { n: number }).n;
   const rows = sqlite
     .prepare(
-      `SELECT p.*, a.code AS agency_code, a.name AS agency_name, t.code AS task_code
+      `SELECT p.*, ${flagCount} AS flag_count, a.code AS agency_code, a.name AS agency_name, t.code AS task_code
        FROM products p LEFT JOIN agencies a ON a.id = p.agency_id LEFT JOIN plan_tasks t ON t.id = p.plan_task_id
        WHERE ${w} ORDER BY ${sort} LIMIT @limit OFFSET @offset`,
     )
@@ -199,7 +207,7 @@ export function listProducts(sqlite: Database.Database, p: Principal | null, q: 
       agency: r.agency_id == null ? null : { id: r.agency_id as number, code: r.agency_code as string, name: r.agency_name as string },
       planTask: r.plan_task_id == null ? null : { id: r.plan_task_id as number, code: r.task_code as string },
       returnReason: (r.return_reason as string) ?? null,
-      duplicateFlagCount: (JSON.parse((r.duplicate_flags as string) || '[]') as unknown[]).length,
+      duplicateFlagCount: (r.flag_count as number) ?? 0,
       version: r.version as number,
       submittedAt: r.submitted_at as string,
       updatedAt: r.updated_at as string,

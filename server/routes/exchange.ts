@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Principal } from '../auth/principal.ts';
-import { readProduct, type ProductRecord } from '../catalogue/product-read.ts';
+import { readProduct, recordForViewer, type ProductRecord } from '../catalogue/product-read.ts';
 import { canSee } from '../catalogue/visibility.ts';
 import { err } from '../errors.ts';
 import { dublinCoreJson, dublinCoreXml } from '../ops/dublin-core.ts';
@@ -139,7 +139,7 @@ export default async function exchangeRoutes(app: FastifyInstance) {
       const records: Array<{ rec: ProductRecord; score: number }> = [];
       for (const h of hits.slice(0, EXPORT_MAX_ROWS)) {
         const rec = readProduct(sqlite, h.id);
-        if (rec && canSee(viewer, { state: rec.state, access: rec.access, agencyId: rec.agency?.id ?? null })) records.push({ rec, score: h.score });
+        if (rec && canSee(viewer, { state: rec.state, access: rec.access, agencyId: rec.agency?.id ?? null })) records.push({ rec: recordForViewer(sqlite, viewer, rec), score: h.score });
       }
       const site = `${req.protocol}://${req.host}`;
       const stamp = new Date().toISOString().slice(0, 10).replace(/-/g, '');

@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { visibilitySql } from '../catalogue/visibility.ts';
 import { cleanText, parseNewProductFields, uploadFieldKind, type ProductInsert, type RawFields } from '../catalogue/product-fields.ts';
-import { readProduct } from '../catalogue/product-read.ts';
+import { readProduct, recordForViewer } from '../catalogue/product-read.ts';
 import { cached } from '../db/statements.ts';
 import { AppError, err } from '../errors.ts';
 import { DuplicateFilesError } from '../ingest/ingest-service.ts';
@@ -184,7 +184,7 @@ export default async function productUploadRoutes(app: FastifyInstance) {
           throw e instanceof DuplicateFilesError ? refuseDuplicates(e.existing) : e;
         });
         app.events.emit('product-changed', result.productId);
-        const record = readProduct(sqlite, result.productId)!;
+        const record = recordForViewer(sqlite, principal, readProduct(sqlite, result.productId)!);
         const existing = new Map(result.duplicates.map((d) => [d.sha256, d.existingProductIds]));
         reply.code(201).header('location', `/api/products/${result.productId}`).header('etag', `"v${record.version}"`);
         return { ...record, duplicates: describeDuplicates(received, existing, principal), mergedFiles };

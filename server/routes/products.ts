@@ -14,7 +14,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { readHistory } from '../catalogue/audit.ts';
 import { etagOf } from '../catalogue/concurrency.ts';
-import { readProduct } from '../catalogue/product-read.ts';
+import { readProduct, recordForViewer } from '../catalogue/product-read.ts';
 import { deleteProduct, listProducts, SORT_KEYS, updateProduct, type ListQuery } from '../catalogue/product-service.ts';
 import { canSee } from '../catalogue/visibility.ts';
 import { ACTIONS, applyTransition, assertCanAct, loadVisible, type Action } from '../catalogue/workflow.ts';
@@ -112,7 +112,7 @@ export default async function productRoutes(app: FastifyInstance) {
         throw err.notFound('Product', 'PRODUCT_NOT_FOUND');
       }
       reply.header('etag', etagOf(rec.version)).header('cache-control', 'private, no-cache');
-      return rec;
+      return recordForViewer(sqlite, req.principal, rec);
     },
   );
 
@@ -134,7 +134,7 @@ export default async function productRoutes(app: FastifyInstance) {
       if (result.changed.length > 0) app.events.emit('product-changed', result.id);
       const rec = readProduct(sqlite, result.id)!;
       reply.header('etag', etagOf(rec.version));
-      return rec;
+      return recordForViewer(sqlite, p, rec);
     },
   );
 
@@ -156,7 +156,7 @@ export default async function productRoutes(app: FastifyInstance) {
       app.events.emit('product-changed', r.id);
       const rec = readProduct(sqlite, r.id)!;
       reply.header('etag', etagOf(rec.version));
-      return rec;
+      return recordForViewer(sqlite, p, rec);
     },
   );
 

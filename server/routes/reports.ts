@@ -45,7 +45,7 @@ export default async function reportRoutes(app: FastifyInstance) {
     async (req: FastifyRequest<{ Querystring: { year: number; format?: 'json' | 'csv'; view?: CsvView; agency?: string } }>, reply) => {
       const p = requireRole(req, 'admin', 'archivist', 'agency');
       const agencyId = p.role === 'agency' ? (p.agencyId ?? -1) : req.query.agency ? resolveAgencyId(sqlite, req.query.agency) : null;
-      const report = complianceReport(sqlite, req.query.year, { agencyId });
+      const report = complianceReport(sqlite, req.query.year, { agencyId, viewer: p });
       if (req.query.format !== 'csv') return report;
       const view = req.query.view ?? 'tasks';
       const ascii = `compliance-${report.year}-${view}.csv`;

@@ -1825,10 +1825,12 @@ export function createSearchService(deps: SearchDeps): SearchService {
       text = textMatches(qp.ftsAnd, qp.ftsPhrase, qp.ftsNear);
       prof.mark('text');
       let none = fm.n === 0 && text.n === 0;
-      // Only records the viewer may not see match (the first visible match ends the look): plan again
-      // without them, so that they decide neither which syllables are known nor the fall-back to `or`.
+      // Only records the viewer may not see match, or none at all (the first visible match ends the
+      // look): plan again without them, so that they decide neither which syllables are known nor the
+      // fall-back to `or`. (With no match at all, a syllable only hidden records hold would otherwise
+      // stay required and turn the answer into `or`, where an unknown word is left out.)
       let strictPlan = false;
-      if (!none && sees !== null && !anyMatchSeen(fm, text, sees)) {
+      if (sees !== null && !anyMatchSeen(fm, text, sees)) {
         strictPlan = true;
         qp = plan(parsed, sees, true);
         const any = qp.nTerms > 0 && !qp.impossible;

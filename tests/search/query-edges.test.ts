@@ -106,6 +106,26 @@ describe('records the viewer may not see tell nothing through the query plan', (
     expect(r.hits.map((h) => h.id)).toEqual([a, b]);
     expect(search.search({ q: 'le hoi nang hai phuc hoa' }, archivist).mode).toBe('and');
   });
+
+  it('leaves out a syllable only hidden records hold also when no record holds the whole query', () => {
+    add('Đĩa phát thanh Xylophrax', { state: 'submitted' });
+    add('Báo cáo nội bộ Grommetic', { access: 'internal', description: 'Bản đồ nội bộ' });
+    const map = add('Bản đồ du lịch Cao Bằng');
+    // Neither the draft nor the map holds all three words: the public must get the answer it gets for
+    // a word no record holds (the word left out, the rest required), not a fall-back to "or" that
+    // tells it some hidden record holds the word.
+    for (const hidden of ['xylophrax', 'grommetic']) {
+      const withHidden = search.search({ q: `${hidden} du lịch` }, null);
+      const withUnknown = search.search({ q: 'qwzrtplk du lịch' }, null);
+      expect(withHidden, hidden).toMatchObject({ mode: 'and', total: 1, ignored: [hidden] });
+      expect(withHidden.hits.map((h) => h.id)).toEqual([map]);
+      expect({ ...withHidden, ignored: [], tookMs: 0 }).toEqual({ ...withUnknown, ignored: [], tookMs: 0 });
+    }
+    // Staff see the draft: its word is known, nothing holds all three, so half of them will do.
+    const staff = search.search({ q: 'xylophrax du lịch' }, archivist);
+    expect(staff.mode).toBe('or');
+    expect(staff.ignored).toEqual([]);
+  });
 });
 
 describe('typo corrections', () => {
