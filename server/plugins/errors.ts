@@ -11,6 +11,9 @@ import { AppError, storageFault, type ApiErrorBody } from '../errors.ts';
 /** routerOptions.maxParamLength (server/app.ts): the longest path parameter the router takes. */
 export const MAX_PARAM_LENGTH = 200;
 
+/** Query keys that take a comma-separated list (search filters, the products list's states). */
+const LIST_QUERY_KEYS = new Set(['type', 'agency', 'language', 'state']);
+
 /** Fastify / plugin error codes → our stable codes (and status where theirs is wrong for us). */
 export const MAPPED: Record<string, { status: number; code: string; message?: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'BODY_TOO_LARGE' },
@@ -145,6 +148,19 @@ export default fp(
       }
       if (typeof id === 'string' && req.url.startsWith('/api/') && !/^[0-9]{1,15}$/.test(id)) {
         throw new AppError(400, 'VALIDATION_FAILED', 'params/id must be a whole number written in decimal digits', { field: 'id' });
+      }
+    });
+    // A query key given twice (`?type=book&type=map`). The filters that take a comma-separated list
+    // (docs/search.md) take the repetition as the same list, as a browser form with several boxes
+    // sends it; any other key given twice is a clear 400 naming it (was "must be string").
+    app.addHook('preValidation', async (req) => {
+      if (!req.url.startsWith('/api/')) return;
+      const query = req.query as Record<string, unknown> | undefined;
+      if (!query || typeof query !== 'object') return;
+      for (const [key, value] of Object.entries(query)) {
+        if (!Array.isArray(value)) continue;
+        if (LIST_QUERY_KEYS.has(key)) query[key] = value.map(String).join(',');
+        else throw new AppError(400, 'VALIDATION_FAILED', `querystring/${key} must be given once (it was given ${value.length} times)`, { field: key });
       }
     });
     app.setErrorHandler((error: FastifyError | AppError, req: FastifyRequest, reply: FastifyReply) => {
