@@ -155,6 +155,19 @@ export default fp(
     // sends it; any other key given twice is a clear 400 naming it (was "must be string").
     app.addHook('preValidation', async (req) => {
       if (!req.url.startsWith('/api/')) return;
+      // A malformed percent-encoding, or one of bytes that are no UTF-8 (`%ED%A0%80`, a lone
+      // surrogate; `%FF`): the query parser kept such a value as its raw text (`q=%ED%A0%80` was
+      // searched for as "ed a0 80"). The same 400 as a malformed path.
+      const at = req.url.indexOf('?');
+      if (at !== -1) {
+        for (const part of req.url.slice(at + 1).split('&')) {
+          try {
+            decodeURIComponent(part.replace(/\+/g, ' '));
+          } catch {
+            throw new AppError(400, 'BAD_URL', 'The query string is not valid: a malformed percent-encoding, or one of bytes that are not UTF-8');
+          }
+        }
+      }
       const query = req.query as Record<string, unknown> | undefined;
       if (!query || typeof query !== 'object') return;
       for (const [key, value] of Object.entries(query)) {

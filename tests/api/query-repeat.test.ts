@@ -39,4 +39,14 @@ describe('repeated query keys', () => {
       expect(res.json(), url).toMatchObject({ code: 'VALIDATION_FAILED', field, message: `querystring/${field} must be given once (it was given 2 times)` });
     }
   });
+
+  it('answers a query string with a malformed or non-UTF-8 percent-encoding 400 BAD_URL, instead of searching its raw text', async () => {
+    for (const url of ['/api/search?q=%ED%A0%80', '/api/search?q=%FF', '/api/search?q=l%E1%BB', '/api/products?q=%', '/api/suggest?q=%C3%28']) {
+      const res = await t.app.inject({ url, headers: auth() });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json(), url).toMatchObject({ code: 'BAD_URL', message: expect.stringContaining('query string') });
+    }
+    // Well-formed UTF-8, and a plus for a space, still search.
+    expect(await titles('/api/search?q=b%E1%BA%A3n+%C4%91%E1%BB%93')).toEqual(['Bản đồ du lịch tỉnh Cao Bằng']);
+  });
 });
