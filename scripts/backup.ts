@@ -3,9 +3,10 @@
  * A consistent snapshot of a running (or stopped) store: SQLite online backup + incremental blobs
  * + manifest of checksums. See docs/operations.md ("Backup and restore").
  */
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { backup } from '../server/ops/backup.ts';
-import { EXIT, UsageError, concurrencyArg, existingDbFile, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
+import { EXIT, UsageError, concurrencyArg, existingDbFile, onInterrupt, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
+import { stopCopying } from '../server/ops/hash.ts';
 import { createProgress } from '../server/ops/progress.ts';
 import { formatBytes } from '../server/ingest/receive-file.ts';
 
@@ -31,7 +32,17 @@ async function main(): Promise<number> {
   const config = scriptConfig(values['data-dir']);
   const dbFile = existingDbFile(config);
   const progress = createProgress({ label: 'backup', total: 0, silent: values.quiet });
-  const r = await backup({ dataDir: config.dataDir, dest: dest, concurrency: concurrencyArg(values.concurrency), progress });
+  // Ctrl-C: the snapshot being made is dropped (its .partial folder, the copies in progress); blobs
+  // already copied are whole (each written under a temp name, then renamed) and a next backup reuses them.
+  let partial: string | null = null;
+  onInterrupt({
+    note: () => `no snapshot was made (LATEST is unchanged); blobs already copied are kept and the next backup reuses them`,
+    cleanup: async () => {
+      await stopCopying();
+      if (partial) await rm(partial, { recursive: true, force: true });
+    },
+  });
+  const r = await backup({ dataDir: config.dataDir, dest: dest, concurrency: concurrencyArg(values.concurrency), progress, onPartial: (dir) => (partial = dir) });
   progress.done();
   if (values.json) {
     console.log(JSON.stringify({ ...r, manifest: { ...r.manifest, blobs: undefined, derivatives: undefined } }, null, 2));

@@ -3,9 +3,10 @@
  *                   [--process] [--data-dir storage] [--quiet]
  * See docs/operations.md ("Bulk import").
  */
-import { stat, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { EXIT, UsageError, concurrencyArg, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
+import { readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { isOwnTempName } from '../server/ingest/receive-file.ts';
+import { EXIT, UsageError, concurrencyArg, onInterrupt, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
 import { formatImportReport, importExitCode, runImport } from '../server/ops/import.ts';
 import { createProgress } from '../server/ops/progress.ts';
 import { openStore, startRunner, systemPrincipal } from '../server/ops/store.ts';
@@ -48,9 +49,29 @@ async function main(): Promise<number> {
   const config = scriptConfig(values['data-dir']);
 
   let notify = () => {};
+  let committed = 0;
   // Resumable by design, so commits need not each wait for the disk (see OpenStoreOptions); --durable restores it.
   // A dry run creates nothing: on a fresh data dir it checks against an empty catalogue in memory.
-  const store = await openStore(config, { onCommitted: () => notify(), synchronous: values.durable ? 'FULL' : 'NORMAL', readOnly: values['dry-run'] });
+  const store = await openStore(config, {
+    onCommitted: () => {
+      committed++;
+      notify();
+    },
+    synchronous: values.durable ? 'FULL' : 'NORMAL',
+    readOnly: values['dry-run'],
+  });
+  // Ctrl-C: each row is one transaction, so the rows committed stay and the others left no record;
+  // the temp files of rows being read are removed; a re-run skips what is in (ALREADY_IMPORTED).
+  onInterrupt({
+    note: () =>
+      values['dry-run']
+        ? 'the dry run was stopped before the end; nothing was written and no report'
+        : `the rows imported so far (${committed} when the signal came) are kept, no report was written; run the same command again to import the rest (rows already in are skipped as ALREADY_IMPORTED)`,
+    cleanup: async () => {
+      const names = await readdir(store.paths.tmpDir).catch(() => [] as string[]);
+      await Promise.all(names.filter(isOwnTempName).map((n) => rm(join(store.paths.tmpDir, n), { force: true })));
+    },
+  });
   const runner = values.process && !values['dry-run'] ? startRunner(store, config) : null;
   if (runner) notify = () => runner.notify();
   const progress = createProgress({ label: values['dry-run'] ? 'checking' : 'importing', total: 0, silent: values.quiet });

@@ -2,9 +2,11 @@
  * npm run restore -- <src> [--snapshot <stamp>] [--data-dir <empty dir>] [--list]
  * Restores a snapshot into an EMPTY data dir, verifying every checksum, then checks the result.
  */
-import { stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { listSnapshots, restore, RestoreRefused } from '../server/ops/backup.ts';
-import { EXIT, UsageError, concurrencyArg, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
+import { EXIT, UsageError, concurrencyArg, onInterrupt, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
+import { stopCopying } from '../server/ops/hash.ts';
 import { createProgress } from '../server/ops/progress.ts';
 import { formatBytes } from '../server/ingest/receive-file.ts';
 
@@ -38,6 +40,20 @@ async function main(): Promise<number> {
   }
   const config = scriptConfig(values['data-dir']);
   const progress = createProgress({ label: 'restore', total: 0, silent: values.quiet });
+  // Ctrl-C: a half-restored data dir must not be mistaken for a store (nor block a re-run, which
+  // wants an empty folder): everything the restore wrote is removed. Only when the folder was empty
+  // or absent before, as restore() requires; it refuses any other before writing.
+  const before = await readdir(config.dataDir).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : ['?']));
+  if (before === null || before.length === 0) {
+    onInterrupt({
+      note: () => `the partial restore in ${config.dataDir} is removed; run the same command again`,
+      cleanup: async () => {
+        await stopCopying();
+        if (before === null) await rm(config.dataDir, { recursive: true, force: true });
+        else for (const n of await readdir(config.dataDir).catch(() => [] as string[])) await rm(join(config.dataDir, n), { recursive: true, force: true });
+      },
+    });
+  }
   try {
     const r = await restore({ src: src, dataDir: config.dataDir, snapshot: values.snapshot, concurrency, progress });
     progress.done();

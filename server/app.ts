@@ -16,7 +16,7 @@ import cataloguePlugin from './plugins/catalogue.ts';
 import csrfPlugin from './plugins/csrf.ts';
 import { documentRoute } from './plugins/openapi-docs.ts';
 import jsonTypesPlugin from './plugins/json-types.ts';
-import errorsPlugin, { clientErrorResponse, frameworkErrorReply } from './plugins/errors.ts';
+import errorsPlugin, { clientErrorResponse, frameworkErrorReply, MAX_PARAM_LENGTH } from './plugins/errors.ts';
 import eventsPlugin from './plugins/events.ts';
 import multipartPlugin from './plugins/multipart.ts';
 import searchPlugin from './plugins/search.ts';
@@ -75,7 +75,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     requestIdHeader: false,
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
-    routerOptions: { maxParamLength: 200 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: frameworkErrorReply,
     clientErrorHandler: (err, socket) => {
       // A reset or already-closed connection has no one to answer.

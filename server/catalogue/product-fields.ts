@@ -122,11 +122,27 @@ const optText = (field: string, v: unknown, max: number): string | null => {
   return s;
 };
 
+/**
+ * A date as the forms take it: `DD/MM/YYYY` (day first, as Vietnamese write it; `D/M/YYYY` and dots
+ * too) or `YYYY-MM-DD` → `YYYY-MM-DD` (not checked for validity); the text as it was otherwise.
+ */
+export function dayFirstToIso(s: string): string {
+  const m = /^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$/.exec(s);
+  return m ? `${m[3]}-${m[2].padStart(2, '0')}-${m[1].padStart(2, '0')}` : s;
+}
+
+/** `YYYY-MM-DD` → `DD/MM/YYYY` (what the forms show); anything else unchanged. */
+export function isoToDayFirst(s: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  return m ? `${m[3]}/${m[2]}/${m[1]}` : s;
+}
+
 function pastDate(field: string, v: unknown): string | null {
-  const s = str(field, v);
-  if (s === null) return null;
+  const given = str(field, v);
+  if (given === null) return null;
+  const s = dayFirstToIso(given);
   if (!isValidDate(s)) {
-    throw err.validation(field, /^\d{4}-\d{2}-\d{2}$/.test(s) ? `${field} ${s} does not exist in the calendar (check the day and the month)` : `${field} must be a date written YYYY-MM-DD`);
+    throw err.validation(field, /^\d{4}-\d{2}-\d{2}$/.test(s) ? `${field} ${given} does not exist in the calendar (check the day and the month)` : `${field} must be a date written DD/MM/YYYY or YYYY-MM-DD`);
   }
   if (s > todayVn()) throw err.validation(field, `${field} ${s} is in the future`);
   return s;

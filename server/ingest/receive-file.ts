@@ -66,6 +66,9 @@ export const writeStats = { direct: 0, directRefused: 0, buffered: 0 };
 const TEMP_NONCE = `${process.pid}-${randomBytes(4).toString('hex')}`;
 let tempCounter = 0;
 
+/** Whether `name` (in the temp folder) is a temp file of this process. */
+export const isOwnTempName = (name: string): boolean => name.includes(`-${TEMP_NONCE}-`);
+
 export function newTempPath(tmpDir: string, prefix = 'upload'): string {
   return join(tmpDir, `${prefix}-${TEMP_NONCE}-${++tempCounter}`);
 }

@@ -54,6 +54,8 @@ export interface BackupOptions {
   progress?: Progress | null;
   /** Fixed stamp (tests); default: UTC time `YYYYMMDDTHHMMSSZ`. */
   stamp?: string;
+  /** Called with the `.partial-<stamp>` folder as soon as it is made (removed by an interrupted script). */
+  onPartial?: (dir: string) => void;
 }
 
 export const stampOf = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -108,6 +110,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
   }
   const snapshotDir = join(snapshotsDir, stamp);
   const partialDir = join(snapshotsDir, `.partial-${stamp}`);
+  opts.onPartial?.(partialDir);
   await mkdir(join(opts.dest, 'blobs'), { recursive: true });
 
   // 1. The database, through the online backup API: one step, so writers on other connections

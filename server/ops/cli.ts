@@ -89,11 +89,60 @@ export function existingDbFile(config: Config): string {
   return dbFile;
 }
 
+/** What a script does when it is interrupted: remove what it half wrote, and say where things stand. */
+interface InterruptHandler {
+  cleanup: () => Promise<void> | void;
+  /** The one line printed after "interrupted", e.g. what is kept and how to resume. */
+  note: () => string;
+}
+let interruptHandler: InterruptHandler | null = null;
+/** Set by Ctrl-C / SIGTERM: from then on the interrupt handler alone ends the process (not main's outcome). */
+let interrupted = false;
+
+/** Register what to clean up and say when the script is stopped with Ctrl-C (SIGINT) or SIGTERM. */
+export function onInterrupt(handler: InterruptHandler): void {
+  interruptHandler = handler;
+}
+
+/**
+ * Ctrl-C or SIGTERM: one line on stderr (after the progress bar's line), the script's clean-up
+ * (at most 10 s), exit 130 (SIGINT) or 143 (SIGTERM), as a shell reports a signal. A second
+ * Ctrl-C during the clean-up exits at once.
+ */
+function handleInterrupts(): void {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(signal, () => {
+      interrupted = true;
+      process.once(signal, () => process.exit(code));
+      const h = interruptHandler;
+      let note = '';
+      try {
+        note = h?.note() ?? '';
+      } catch {
+        // the note is a courtesy
+      }
+      process.stderr.write(`\ninterrupted (${signal})${note ? `: ${note}` : ''}\n`);
+      const timer = setTimeout(() => process.exit(code), 10_000);
+      Promise.resolve()
+        .then(() => h?.cleanup())
+        .catch((e: unknown) => process.stderr.write(`clean-up after the interruption failed: ${(e as Error)?.message ?? String(e)}\n`))
+        .finally(() => {
+          clearTimeout(timer);
+          process.exit(code);
+        });
+    });
+  }
+}
+
 /** Run a script's main, mapping usage and config errors to exit code 2 and anything else to 1. */
 export function runCli(main: () => Promise<number>, usage: string): void {
+  handleInterrupts();
   main()
-    .then((code) => process.exit(code))
+    .then((code) => {
+      if (!interrupted) process.exit(code);
+    })
     .catch((e: unknown) => {
+      if (interrupted) return; // what fails once the clean-up has begun is its doing
       if (e instanceof UsageError || (e as { code?: string })?.code?.startsWith?.('ERR_PARSE_ARGS')) {
         console.error(`error: ${(e as Error).message}\n\n${usage}`);
         process.exit(EXIT.usage);

@@ -28,12 +28,41 @@ export class ChecksumMismatch extends Error {
   }
 }
 
+/** Copies in progress, and whether copying was stopped (a script interrupted half-way: server/ops/cli.ts onInterrupt). */
+const copiesInFlight = new Set<Promise<unknown>>();
+let copyingStopped = false;
+
+export class CopyingStopped extends Error {
+  constructor() {
+    super('copying was stopped');
+    this.name = 'CopyingStopped';
+  }
+}
+
+/**
+ * Stop copying: no new copy starts, a copy in progress is not renamed into place (its temp file is
+ * removed); resolves once every copy in progress has settled, so nothing is written after it.
+ */
+export async function stopCopying(): Promise<void> {
+  copyingStopped = true;
+  await Promise.allSettled([...copiesInFlight]);
+}
+
 /**
  * Copy `src` to `dest` through a temp file in the same folder, hashing on the way; fsync; rename.
  * When `expectedSha256` is given and the bytes differ, nothing is written and ChecksumMismatch is thrown.
  * The source's mtime is kept (incremental copies of derivatives compare it).
  */
-export async function copyVerified(src: string, dest: string, expectedSha256?: string): Promise<{ sha256: string; size: number }> {
+export function copyVerified(src: string, dest: string, expectedSha256?: string): Promise<{ sha256: string; size: number }> {
+  if (copyingStopped) return Promise.reject(new CopyingStopped());
+  const copy = copyOnce(src, dest, expectedSha256);
+  copiesInFlight.add(copy);
+  const done = () => copiesInFlight.delete(copy);
+  copy.then(done, done);
+  return copy;
+}
+
+async function copyOnce(src: string, dest: string, expectedSha256?: string): Promise<{ sha256: string; size: number }> {
   await mkdir(dirname(dest), { recursive: true });
   const tmp = `${dest}.tmp-${randomBytes(4).toString('hex')}`;
   const hash = createHash('sha256');
@@ -57,6 +86,7 @@ export async function copyVerified(src: string, dest: string, expectedSha256?: s
     }
     const st = await stat(src);
     await utimes(tmp, st.atime, st.mtime);
+    if (copyingStopped) throw new CopyingStopped();
     await rename(tmp, dest);
     return { sha256, size };
   } catch (e) {

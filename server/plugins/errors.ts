@@ -8,6 +8,12 @@ import fp from 'fastify-plugin';
 import { STATUS_CODES } from 'node:http';
 import { AppError, storageFault, type ApiErrorBody } from '../errors.ts';
 
+/** routerOptions.maxParamLength (server/app.ts): the longest path parameter the router takes. */
+export const MAX_PARAM_LENGTH = 200;
+
+/** Query keys that take a comma-separated list (search filters, the products list's states). */
+const LIST_QUERY_KEYS = new Set(['type', 'agency', 'language', 'state']);
+
 /** Fastify / plugin error codes → our stable codes (and status where theirs is wrong for us). */
 export const MAPPED: Record<string, { status: number; code: string; message?: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'BODY_TOO_LARGE' },
@@ -35,15 +41,31 @@ const MALFORMED_WHY: Record<string, string> = {
   HPE_INVALID_CHUNK_SIZE: ': a chunk of the chunked body has a malformed size.',
 };
 
+/** Longest request line (method, URL, version) taken as "headers too large" rather than "URL too long". */
+const MAX_REQUEST_LINE = 8 * 1024;
+
+/**
+ * Whether the bytes Node's parser gave up on start with a request line that is itself over
+ * MAX_REQUEST_LINE: the URL, not the header lines, passed the header size limit (maxHeaderSize,
+ * 16 KiB), which is 414, not 431.
+ */
+function requestLineTooLong(packet: Buffer | undefined): boolean {
+  if (!packet || !/^[A-Z]{3,10} \//.test(packet.subarray(0, 12).toString('latin1'))) return false;
+  const eol = packet.indexOf('\r\n');
+  return (eol === -1 ? packet.length : eol) > MAX_REQUEST_LINE;
+}
+
 /**
  * A request Node's HTTP parser refuses before any route sees it (raw non-ASCII bytes in the URL, a
  * malformed request line or header, headers over the size limit, a request that took too long):
  * the same JSON error body as every other 4xx, with a stable code, then the connection is closed.
  * Given to Fastify as `clientErrorHandler` (server/app.ts).
  */
-export function clientErrorResponse(err: NodeJS.ErrnoException): string {
+export function clientErrorResponse(err: NodeJS.ErrnoException & { rawPacket?: Buffer }): string {
   const [status, code, message] =
-    err.code === 'HPE_HEADER_OVERFLOW'
+    err.code === 'HPE_HEADER_OVERFLOW' && requestLineTooLong(err.rawPacket)
+      ? [414, 'URI_TOO_LONG', 'The URL is too long (a search query or filter list this long belongs in fewer words).']
+      : err.code === 'HPE_HEADER_OVERFLOW'
       ? [431, 'HEADERS_TOO_LARGE', 'The request headers are too large.']
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'REQUEST_TIMEOUT', 'The request took too long to arrive.']
@@ -119,8 +141,39 @@ export default fp(
     // "1e3", " 16" or "16.0" as one, so /api/products/0x10 answered with product 16.
     app.addHook('preValidation', async (req) => {
       const id = (req.params as { id?: unknown } | undefined)?.id;
+      // `/api/products/` (a trailing slash) reaches `/api/products/:id` with an empty id: no such route.
+      if (id === '' && req.url.startsWith('/api/')) {
+        const path = req.url.split('?')[0];
+        throw new AppError(404, 'ROUTE_NOT_FOUND', `No route ${req.method} ${path}; without the trailing slash: ${path.replace(/\/+$/, '')}`);
+      }
       if (typeof id === 'string' && req.url.startsWith('/api/') && !/^[0-9]{1,15}$/.test(id)) {
         throw new AppError(400, 'VALIDATION_FAILED', 'params/id must be a whole number written in decimal digits', { field: 'id' });
+      }
+    });
+    // A query key given twice (`?type=book&type=map`). The filters that take a comma-separated list
+    // (docs/search.md) take the repetition as the same list, as a browser form with several boxes
+    // sends it; any other key given twice is a clear 400 naming it (was "must be string").
+    app.addHook('preValidation', async (req) => {
+      if (!req.url.startsWith('/api/')) return;
+      // A malformed percent-encoding, or one of bytes that are no UTF-8 (`%ED%A0%80`, a lone
+      // surrogate; `%FF`): the query parser kept such a value as its raw text (`q=%ED%A0%80` was
+      // searched for as "ed a0 80"). The same 400 as a malformed path.
+      const at = req.url.indexOf('?');
+      if (at !== -1) {
+        for (const part of req.url.slice(at + 1).split('&')) {
+          try {
+            decodeURIComponent(part.replace(/\+/g, ' '));
+          } catch {
+            throw new AppError(400, 'BAD_URL', 'The query string is not valid: a malformed percent-encoding, or one of bytes that are not UTF-8');
+          }
+        }
+      }
+      const query = req.query as Record<string, unknown> | undefined;
+      if (!query || typeof query !== 'object') return;
+      for (const [key, value] of Object.entries(query)) {
+        if (!Array.isArray(value)) continue;
+        if (LIST_QUERY_KEYS.has(key)) query[key] = value.map(String).join(',');
+        else throw new AppError(400, 'VALIDATION_FAILED', `querystring/${key} must be given once (it was given ${value.length} times)`, { field: key });
       }
     });
     app.setErrorHandler((error: FastifyError | AppError, req: FastifyRequest, reply: FastifyReply) => {
@@ -180,8 +233,14 @@ export default fp(
         return app.pageErrors.render!(req, reply, allowed.length > 0 ? 405 : 404);
       }
       // A path some route of this very method has, yet no route took it: a parameter longer than
-      // the router takes (routerOptions.maxParamLength), as fastify answers other methods.
-      if (allowed.includes(req.method)) return reply.code(414).send(errorBody(414, 'URI_TOO_LONG', 'A part of the path is too long'));
+      // the router takes (routerOptions.maxParamLength), as fastify answers other methods; or the
+      // path with a trailing slash, which no route has (`/api/products/1/`): 404, naming the path without it.
+      if (allowed.includes(req.method)) {
+        if (path.length > 1 && path.endsWith('/') && !path.split('/').some((seg) => seg.length > MAX_PARAM_LENGTH)) {
+          return reply.code(404).send(errorBody(404, 'ROUTE_NOT_FOUND', `No route ${req.method} ${path}; without the trailing slash: ${path.replace(/\/+$/, '')}`));
+        }
+        return reply.code(414).send(errorBody(414, 'URI_TOO_LONG', 'A part of the path is too long'));
+      }
       if (allowed.length > 0 && !allowed.includes(req.method)) {
         const allow = allowed.join(', ');
         return reply.code(405).header('allow', allow).send(errorBody(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path} (allowed: ${allow})`));

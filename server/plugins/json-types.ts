@@ -10,7 +10,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { err } from '../errors.ts';
+import { AppError, err } from '../errors.ts';
 
 const sent = new WeakMap<FastifyRequest, Map<string, { type: string; value: unknown }>>();
 const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
@@ -44,8 +44,24 @@ function plainObjectBody(req: FastifyRequest): Record<string, unknown> | null {
   return typeof type === 'string' && JSON_TYPE.test(type) ? (body as Record<string, unknown>) : null;
 }
 
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export default fp(
   async function jsonTypesPlugin(app: FastifyInstance) {
+    // JSON is UTF-8 (RFC 8259). Fastify's own parser decodes the body leniently, so bytes that are
+    // no UTF-8 (a body saved in Windows-1258) were stored as U+FFFD in place of the letters: 400 instead.
+    const parseJson = app.getDefaultJsonParser('error', 'error');
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+      let text: string;
+      try {
+        text = STRICT_UTF8.decode(body as Buffer);
+      } catch {
+        done(new AppError(400, 'INVALID_JSON', 'The JSON body is not valid UTF-8 (send it encoded as UTF-8)'), undefined);
+        return;
+      }
+      parseJson(req, text, done);
+    });
     app.addHook('preValidation', async (req) => {
       const body = plainObjectBody(req);
       if (!body) return;

@@ -78,4 +78,26 @@ describe('JSON bodies are not coerced into other values', () => {
     expect(one.statusCode).toBe(400);
     expect(one.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'active' });
   });
+
+  it('refuses a JSON body that is not UTF-8 (400 INVALID_JSON) instead of storing U+FFFD, and reads a UTF-8 one', async () => {
+    // "Văn hóa" written in Windows-1258 (0xE3 is "ă" there), as a Windows editor may save it.
+    const cp1258 = Buffer.concat([Buffer.from('{"shortName":"V'), Buffer.from([0xe3]), Buffer.from('n ho'), Buffer.from([0xe1]), Buffer.from('"}')]);
+    const bad = await t.app.inject({ method: 'PATCH', url: `/api/agencies/${agencyId}`, headers: { ...auth(), 'content-type': 'application/json' }, payload: cp1258 });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ statusCode: 400, code: 'INVALID_JSON', message: expect.stringContaining('UTF-8') });
+    const stored = t.app.db.sqlite.prepare('SELECT short_name AS s FROM agencies WHERE id = ?').get(agencyId) as { s: string };
+    expect(stored.s).toBe('TTVH');
+    const good = await t.app.inject({
+      method: 'PATCH', url: `/api/agencies/${agencyId}`,
+      headers: { ...auth(), 'content-type': 'application/json; charset=utf-8' },
+      payload: Buffer.from('\ufeff{"shortName":"Văn hóa"}', 'utf8'),
+    });
+    expect(good.statusCode).toBe(200);
+    expect(good.json().shortName).toBe('Văn hóa');
+    // Still refused as before: broken JSON, and a prototype key.
+    const broken = await t.app.inject({ method: 'PATCH', url: `/api/agencies/${agencyId}`, headers: { ...auth(), 'content-type': 'application/json' }, payload: '{"shortName":' });
+    expect(broken.json()).toMatchObject({ statusCode: 400, code: 'INVALID_JSON' });
+    const proto = await t.app.inject({ method: 'PATCH', url: `/api/agencies/${agencyId}`, headers: { ...auth(), 'content-type': 'application/json' }, payload: '{"__proto__":{"x":1}}' });
+    expect(proto.statusCode).toBe(400);
+  });
 });

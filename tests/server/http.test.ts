@@ -143,6 +143,39 @@ describe('real HTTP server', () => {
     expect((await none.json()).code).toBe('ROUTE_NOT_FOUND');
   });
 
+  it('answers a path with a trailing slash 404 ROUTE_NOT_FOUND naming the path without it, not 414 or a validation error', async () => {
+    for (const path of [`/api/products/${rec.id}/`, '/api/products/', `/api/files/${rec.files[0].sha256}/`]) {
+      const res = await get(path);
+      expect(res.status, path).toBe(404);
+      const body = await res.json();
+      expect(body, path).toMatchObject({ statusCode: 404, code: 'ROUTE_NOT_FOUND' });
+      expect(body.message, path).toContain(`without the trailing slash: ${path.replace(/\/$/, '')}`);
+    }
+    // A parameter over the router's length limit is still 414, with or without the slash.
+    expect((await get(`/api/products/${'1'.repeat(300)}/`)).status).toBe(414);
+  });
+
+  it('answers a URL longer than the header limit 414 URI_TOO_LONG, and long header lines 431', async () => {
+    const raw = (request: string) =>
+      new Promise<{ status: number; code: string }>((resolve, reject) => {
+        const sock = connect({ host: '127.0.0.1', port: Number(new URL(base).port) }, () => sock.end(request));
+        const chunks: Buffer[] = [];
+        sock.on('data', (c: Buffer) => chunks.push(c));
+        sock.on('end', () => {
+          const res = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: Number(res.split(' ')[1]), code: (JSON.parse(res.slice(res.indexOf('\r\n\r\n') + 4)) as { code: string }).code });
+        });
+        sock.on('error', reject);
+      });
+    for (const n of [20_000, 100_000]) {
+      expect(await raw(`GET /api/search?q=${'a'.repeat(n)} HTTP/1.1\r\nHost: x\r\n\r\n`), String(n)).toEqual({ status: 414, code: 'URI_TOO_LONG' });
+    }
+    // The same size spread over header lines is 431, as is one long header after a short request line.
+    expect(await raw(`GET /api/search?q=a HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 40 }, (_, i) => `X-H${i}: ${'b'.repeat(500)}`).join('\r\n')}\r\n\r\n`)).toEqual({ status: 431, code: 'HEADERS_TOO_LARGE' });
+    expect(await raw(`GET /api/search?q=${'a'.repeat(9000)} HTTP/1.1\r\nHost: x\r\n\r\n`)).not.toMatchObject({ status: 414 });
+    expect((await get('/healthz')).status).toBe(200);
+  });
+
   it('ignores a Range when If-Range names another version, and honours If-None-Match', async () => {
     const full = await get(`/api/files/${rec.files[0].sha256}`, { range: 'bytes=0-9', 'if-range': '"other"' });
     expect(full.status).toBe(200);

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
+import { dayFirstToIso } from '../../catalogue/product-fields.ts';
 import { ROLES } from '../../db/schema.ts';
 import { apiError, callApi } from '../api.ts';
 import { csrfOk, formatDate, formatDateTime, q1, type PageCtx } from '../context.ts';
@@ -130,7 +131,7 @@ ${flash ?? ''}
       <div class="form-row"><label for="t-ref">${t('admin.planRef')}</label><input id="t-ref" name="planRef" required value="199-KH/TU"></div>
       <div class="form-row"><label for="t-year">${t('record.year')}</label><input id="t-year" name="year" required inputmode="numeric" value="${new Date().getUTCFullYear()}"></div>
       <div class="form-row"><label for="t-agency">${t('admin.agency')}</label><select id="t-agency" name="agency" required>${agencyOptions}</select></div>
-      <div class="form-row"><label for="t-deadline">${t('admin.deadline')}</label><input id="t-deadline" name="deadline" type="date" required></div>
+      <div class="form-row"><label for="t-deadline">${t('admin.deadline')}</label><input id="t-deadline" name="deadline" type="text" inputmode="numeric" placeholder="${t('form.datePlaceholder')}" maxlength="10" autocomplete="off" required></div>
     </div>
     <button type="submit">${t('admin.newTask')}</button>
   </form>
@@ -182,7 +183,7 @@ export async function adminPost(app: FastifyInstance, ctx: PageCtx) {
       res = await callApi(app, ctx, 'POST', '/api/agencies', { code: s('code'), name: s('name'), ...(opt('shortName') ? { shortName: s('shortName') } : {}) });
       break;
     case 'create_task':
-      res = await callApi(app, ctx, 'POST', '/api/plan-tasks', { code: s('code'), title: s('title'), planRef: s('planRef'), year: Number(s('year')), agency: s('agency'), deadline: s('deadline') });
+      res = await callApi(app, ctx, 'POST', '/api/plan-tasks', { code: s('code'), title: s('title'), planRef: s('planRef'), year: Number(s('year')), agency: s('agency'), deadline: dayFirstToIso(s('deadline')) });
       break;
     default:
       ctx.reply.code(400);

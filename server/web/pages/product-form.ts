@@ -4,6 +4,7 @@
  * aria-describedby).
  */
 import { PRODUCT_TYPES, ACCESS_LEVELS } from '../../db/schema.ts';
+import { isoToDayFirst } from '../../catalogue/product-fields.ts';
 import type { ProductRecord } from '../../catalogue/product-read.ts';
 import type { PageCtx } from '../context.ts';
 import type { AgencyRow, TaskRow } from '../data.ts';
@@ -23,7 +24,7 @@ export function valuesOf(rec: ProductRecord): FormValues {
     description: rec.description ?? '',
     agency: rec.agency?.code ?? '',
     coIssuers: rec.coIssuers.map((a) => a.code).join(', '),
-    releaseDate: rec.releaseDate ?? '',
+    releaseDate: rec.releaseDate ? isoToDayFirst(rec.releaseDate) : '',
     year: rec.year === null ? '' : String(rec.year),
     publisher: rec.publisher ?? '',
     identifier: rec.identifier ?? '',
@@ -32,7 +33,7 @@ export function valuesOf(rec: ProductRecord): FormValues {
     languages: rec.languages.join(', '),
     subjects: rec.subjects.join(', '),
     planTask: rec.planTask ? String(rec.planTask.id) : '',
-    copyReceivedOn: rec.physicalCopy.receivedOn ?? '',
+    copyReceivedOn: rec.physicalCopy.receivedOn ? isoToDayFirst(rec.physicalCopy.receivedOn) : '',
     copyCondition: rec.physicalCopy.condition ?? '',
     copyShelf: rec.physicalCopy.shelf ?? '',
     access: rec.access,
@@ -96,6 +97,10 @@ export function productFields(ctx: PageCtx, o: FormOptions): SafeHtml {
   ${after(k)}
 </div>`;
   const listHelp = t('edit.listHelp');
+  // Dates are typed day first (dd/mm/yyyy) on both the Vietnamese and the English page, as the pages
+  // write them: <input type="date"> would show the browser's order (mm/dd/yyyy in an English-language
+  // browser, dd/mm/yyyy in a Vietnamese one), whatever the page's language (docs/ui.md).
+  const dateField = { help: t('form.dateHelp'), attrs: html` inputmode="numeric" placeholder="${t('form.datePlaceholder')}" maxlength="10" autocomplete="off"` };
   const typeOptions: Array<[string, string]> = [['', '—'], ...PRODUCT_TYPES.map((x): [string, string] => [x, t(`type.${x}`)])];
   const taskOptions: Array<[string, string]> = [['', t('upload.planTaskNone')], ...o.tasks.map((x): [string, string] => [String(x.id), `${x.year} · ${x.title}`])];
   return html`<div class="form-grid">
@@ -103,7 +108,7 @@ export function productFields(ctx: PageCtx, o: FormOptions): SafeHtml {
   ${text('title', t('record.title'), { required: true, attrs: html` maxlength="500"` })}
   ${text('altTitle', t('record.altTitle'))}
   ${o.staff ? select('agency', t('record.agency'), [['', '—'], ...o.agencies.map((a): [string, string] => [a.code, a.name])], false, true) : ''}
-  ${text('releaseDate', t('record.releaseDate'), { type: 'date' })}
+  ${text('releaseDate', t('record.releaseDate'), dateField)}
   ${text('year', t('record.year'), { attrs: html` inputmode="numeric" pattern="[0-9]{4}" maxlength="4"` })}
   ${select('planTask', t('record.planTask'), taskOptions, false, true)}
   ${text('languages', t('record.languages'), { help: `${listHelp} vi, tay (Tày), nut (Nùng), hmn (H'Mông), dao (Dao), en` })}
@@ -119,7 +124,7 @@ export function productFields(ctx: PageCtx, o: FormOptions): SafeHtml {
     ${after('description')}
   </div>
   ${o.staff
-    ? html`${text('copyReceivedOn', t('record.copyReceivedOn'), { type: 'date' })}
+    ? html`${text('copyReceivedOn', t('record.copyReceivedOn'), dateField)}
   ${text('copyCondition', t('record.copyCondition'))}
   ${text('copyShelf', t('record.copyShelf'))}
   ${select('access', t('record.access'), ACCESS_LEVELS.map((a): [string, string] => [a, t(`access.${a}`)]))}`
