@@ -94,7 +94,10 @@ export async function createUser(sqlite: Database.Database, input: CreateUserInp
     const problem = passwordProblem(input.password);
     if (problem) throw err.validation('password', problem);
   }
-  if (sqlite.prepare('SELECT 1 FROM users WHERE username = ?').get(username)) throw err.conflict('USERNAME_TAKEN', `username "${username}" is already taken`, { field: 'username' });
+  // Names that differ only in case are one name: people type them either way, and login accepts both.
+  const folded = username.toLowerCase();
+  const taken = (sqlite.prepare('SELECT username FROM users').pluck().all() as string[]).find((u) => u.toLowerCase() === folded);
+  if (taken !== undefined) throw err.conflict('USERNAME_TAKEN', `username "${taken}" is already taken`, { field: 'username' });
   const generatedPassword = input.password === undefined ? randomPassword() : null;
   const hash = await hashPassword(input.password ?? generatedPassword!);
   const info = sqlite

@@ -51,9 +51,15 @@ export default async function authRoutes(app: FastifyInstance) {
         reply.header('retry-after', String(wait));
         throw err.tooManyRequests(`Too many failed logins; try again in ${wait} s`);
       }
-      const row = sqlite.prepare('SELECT id, password_hash, active FROM users WHERE username = ?').get(username) as
-        | { id: number; password_hash: string | null; active: number }
-        | undefined;
+      type LoginRow = { id: number; password_hash: string | null; active: number; username: string };
+      let row = sqlite.prepare('SELECT id, password_hash, active, username FROM users WHERE username = ?').get(username) as LoginRow | undefined;
+      if (row === undefined) {
+        // The name typed in another case (`Nguyen-Van-An` for `nguyen-van-an`), when it names one account
+        // (accounts created before names were unique regardless of case may differ only in case).
+        const folded = username.toLowerCase();
+        const same = (sqlite.prepare('SELECT id, password_hash, active, username FROM users').all() as LoginRow[]).filter((r) => r.username.toLowerCase() === folded);
+        if (same.length === 1) row = same[0];
+      }
       // Verify against a dummy hash for unknown users so response time does not reveal them.
       const ok = await verifyPassword(req.body.password, row?.password_hash ?? DUMMY_HASH);
       if (!row || !ok || row.active !== 1) {

@@ -193,6 +193,17 @@ describe('sessions, CSRF and tokens', () => {
     expect((await login('huyen-uy-hoa-an', generatedPassword)).statusCode).toBe(401);
   });
 
+  it('usernames are one name whatever their case: a second account differing only in case is 409, login takes either case', async () => {
+    const created = await t.app.inject({ method: 'POST', url: '/api/users', headers: a.admin.headers, payload: { username: 'Đặng-Thị-Hoa', role: 'researcher', password: PASSWORD } });
+    expect(created.statusCode).toBe(201);
+    const dup = await t.app.inject({ method: 'POST', url: '/api/users', headers: a.admin.headers, payload: { username: 'đặng-thị-hoa', role: 'researcher' } });
+    expect(dup.json()).toMatchObject({ statusCode: 409, code: 'USERNAME_TAKEN', field: 'username' });
+    const li = await login('ĐẶNG-THỊ-HOA', PASSWORD, {}, '10.7.7.7');
+    expect(li.statusCode).toBe(200);
+    expect(li.json().user.username).toBe('Đặng-Thị-Hoa');
+    expect((await login('đặng-thị-hoa', 'sai mật khẩu', {}, '10.7.7.7')).json().code).toBe('INVALID_CREDENTIALS');
+  });
+
   it('the last active admin account cannot be disabled or given another role (409 LAST_ADMIN); with another admin it can', async () => {
     const admins = () => (t.app.db.sqlite.prepare(`SELECT id FROM users WHERE role = 'admin' AND active = 1 ORDER BY id`).all() as { id: number }[]).map((r) => r.id);
     const patch = (id: number, payload: object) => t.app.inject({ method: 'PATCH', url: `/api/users/${id}`, headers: a.admin.headers, payload });
