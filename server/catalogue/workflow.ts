@@ -67,7 +67,7 @@ export function loadVisible(sqlite: Database.Database, p: Principal | null, id: 
 export function assertCanAct(p: Principal, row: ProductRow): void {
   if (isStaff(p)) return;
   if (p.role === 'agency' && p.agencyId !== null && row.agency_id === p.agencyId) return;
-  throw err.forbidden('Only archivists and the submitting agency may change this record', 'NOT_YOUR_RECORD');
+  throw err.forbidden('Only archivists and the submitting agency may change this record or read its history', 'NOT_YOUR_RECORD');
 }
 
 export interface TransitionInput {
