@@ -18,6 +18,7 @@ import { ABBREVIATION_WORDS, abbreviationOf, abbreviationsWithPair, contractions
 import { FacetTable } from './facets.ts';
 import { grownTo } from './typed-arrays.ts';
 import { QueryWorkers } from './query-workers.ts';
+import { decodeTyping, spellsTyped } from './typing.ts';
 
 export interface SearchService {
   /**
@@ -1468,6 +1469,21 @@ export function createSearchService(deps: SearchDeps): SearchService {
       // Two syllables typed as one word, as names of peoples often are (`hmong` for H'Mông, `ede` for
       // Ê-đê) or a phrase typed without its space (`caobang`): the pair, when some record holds the two
       // side by side, rather than a typo correction to another word (`hmong` → hướng).
+      // A word typed with an input method's keys left in it (telex `vieetj`, `dduwowngf`; VNI `vie6t5`):
+      // the syllable they spell, when some record holds it, with the marks typed (an exact-spelling boost).
+      const typedWith = alts.length === 0 && !t.quoted && other === undefined ? decodeTyping(t.exact) : null;
+      if (typedWith !== null) {
+        const f = fold(typedWith.skeleton);
+        if (f !== t.folded && vocab.has(f) && termSeen(f, seen)) {
+          alts.push({ term: f, factor: 1 });
+          corrections.push({ from: t.folded, to: f });
+          const exact = fields.exactSpellings(f).find((sp) => spellsTyped(sp, typedWith));
+          if (exact !== undefined) {
+            boosts.push({ term: '=' + exact, factor: EXACT_BOOST });
+            matcher.exact!.add(exact);
+          }
+        }
+      }
       if (alts.length === 0 && !t.quoted && other === undefined) {
         const split = splitJoined(t.folded, sees ?? exists);
         if (split !== null) {
