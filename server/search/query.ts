@@ -82,8 +82,10 @@ const BLANK = /^[\s\p{Cf}]*$/u;
  */
 export function parseQuery(raw: string, allowPrefix = true, isKnown?: (folded: string) => boolean): ParsedQuery {
   const rawText = String(raw ?? '');
-  // Full-width letters and digits (Ｃａｏ Ｂằｎｇ, from an East Asian input method) are the ASCII ones.
-  let s = clean(rawText).replace(FULL_WIDTH, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/\u3000/g, ' ');
+  // Full-width letters and digits (Ｃａｏ Ｂằｎｇ, from an East Asian input method) are the ASCII ones, and so
+  // are the "fancy" bold or italic letters pasted from social media (𝐂𝐚𝐨 𝐁𝐚̆̀𝐧𝐠, Mathematical Alphanumeric
+  // Symbols): compatibility forms (NFKC), which leave Vietnamese letters as they are.
+  let s = clean(rawText.normalize('NFKC')).replace(FULL_WIDTH, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/\u3000/g, ' ');
   if (s.length > MAX_QUERY_CHARS) s = s.slice(0, MAX_QUERY_CHARS);
   // Typographic quotes count as quotes.
   s = s.replace(/[“”„‟«»]/g, '"');

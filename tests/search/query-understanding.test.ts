@@ -397,6 +397,9 @@ describe('what a researcher types around the words', () => {
     add('Lịch sử Đảng bộ');
     expect(ids('Ｃａｏ Ｂằｎｇ')).toEqual([map]);
     expect(ids('ｂａｎ\u3000ｄｏ')).toEqual([map]);
+    // Bold and italic letters pasted from social media (Mathematical Alphanumeric Symbols), marks combining.
+    expect(ids('𝐂𝐚𝐨 𝐁𝐚\u0306\u0300𝐧𝐠')).toEqual([map]);
+    expect(ids('𝘣𝘢̉𝘯 đ𝘰̂̀')).toEqual([map]);
   });
 });
 
