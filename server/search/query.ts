@@ -66,6 +66,9 @@ interface Item {
   minus: boolean;
   /** An operator word typed in capitals (`AND`, `OR`, `NOT`), unquoted. */
   op?: 'AND' | 'OR' | 'NOT';
+  /** Unquoted words: the quote segment they were typed in and where the last one ends (joined words, `12/QĐ`). */
+  partAt?: number;
+  end?: number;
 }
 
 /** Blank as a person sees it: whitespace and invisible format characters (zero-width space, BOM, bidi marks). */
@@ -128,7 +131,19 @@ export function parseQuery(raw: string, allowPrefix = true, isKnown?: (folded: s
       if (quoted) phrase.terms.push(term);
       else {
         const op = upper && OPERATORS.has(t.text) ? (t.text as Item['op']) : undefined;
-        items.push({ terms: [term], phrase: false, lost: false, minus: minusBefore(part, t.start, i > 0 ? parts[i - 1] : undefined), ...(op ? { op } : {}) });
+        // A word joined to the previous one by a single `-` or `/` (`12/QĐ-UBND`, `Ê-đê`) is one item with it,
+        // searched as a phrase when it holds a letter: a document number's parts scattered over a long text
+        // are not it. Numbers alone (`18/01/2023`, `1930-2020`) stay words: a date is also written "ngày 18
+        // tháng 01 năm 2023".
+        const prevItem = items[items.length - 1];
+        const prevTok = prevItem?.terms[prevItem.terms.length - 1];
+        if (joined && prevTok !== undefined && prevItem.op === undefined && prevItem.partAt === i && LINK.test(part.slice(prevItem.end!, t.start))) {
+          prevItem.terms.push(term);
+          prevItem.phrase = prevItem.terms.some((x) => /\p{L}/u.test(x.folded));
+          prevItem.end = t.end;
+          continue;
+        }
+        items.push({ terms: [term], phrase: false, lost: false, minus: minusBefore(part, t.start, i > 0 ? parts[i - 1] : undefined), ...(op ? { op } : {}), partAt: i, end: t.end });
       }
     }
     if (quoted && (phrase.terms.length > 0 || lost)) items.push(phrase);

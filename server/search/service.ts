@@ -1584,10 +1584,17 @@ export function createSearchService(deps: SearchDeps): SearchService {
         impossible = true;
         return;
       }
-      const words = gi.map((g) => groups[g][0].term);
-      for (let k = 0; k + 1 < words.length; k++) {
-        groups.push([{ term: `${words[k]} ${words[k + 1]}`, factor: 0.5 }]);
-        phraseFts.push([`${words[k]}_${words[k + 1]}`]);
+      // Each word in its spellings of full weight (a number with or without its leading zero, i or y: the
+      // same word), at most two: `5/1/2023` is also "05/01/2023".
+      const forms = gi.map((g) => {
+        const same = groups[g].filter((a) => a.factor === 1 && !a.term.includes(' ')).slice(0, 2).map((a) => a.term);
+        return same.length > 0 ? same : [groups[g][0].term];
+      });
+      for (let k = 0; k + 1 < forms.length; k++) {
+        const pairs: string[] = [];
+        for (const x of forms[k]) for (const y of forms[k + 1]) pairs.push(`${x} ${y}`);
+        groups.push(pairs.map((term) => ({ term, factor: 0.5 / pairs.length })));
+        phraseFts.push(pairs.map((x) => x.replace(' ', '_')));
       }
     });
     const hasTerms = ftsGroups.length > 0;

@@ -392,6 +392,20 @@ describe('what a researcher types around the words', () => {
     expect(search.search({ q: 'cao -' }, null).total).toBe(2);
   });
 
+  it('searches a document number as its parts side by side, not scattered over a text; a date stays words', () => {
+    const decision = add('Quyết định số 12/QĐ-UBND ngày 05/01/2023 về tuyên truyền');
+    const scattered = add('Báo cáo năm 2023', 'Mục 12 nêu các QĐ của UBND tỉnh');
+    const plan = add('Kế hoạch 199-KH/TU', 'Cao Bằng, ngày 18 tháng 01 năm 2023');
+    m.attachPdfText(scattered, 'b', 'bao-cao.pdf', 'Phụ lục 12 trang; các QĐ khác; UBND huyện');
+    expect(ids('12/QĐ-UBND')).toEqual([decision]);
+    expect(ids('số 12/QĐ-UBND')).toEqual([decision]);
+    expect(ids('12/qd-ubnd')).toEqual([decision]);
+    // A date typed with slashes still finds one written out ("ngày 18 tháng 01 năm 2023").
+    expect(ids('18/01/2023')).toContain(plan);
+    // Excluded as a whole.
+    expect(ids('2023 -12/QĐ-UBND').sort()).toEqual([scattered, plan].sort());
+  });
+
   it('reads full-width letters as the plain ones', () => {
     const map = add('Bản đồ du lịch Cao Bằng');
     add('Lịch sử Đảng bộ');
