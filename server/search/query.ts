@@ -71,6 +71,12 @@ interface Item {
   end?: number;
 }
 
+/** Whether the last item follows a `NOT` read as an operator (it is excluded, not typed as a word to complete). */
+function negatedLast(items: Item[]): boolean {
+  const before = items[items.length - 2];
+  return before !== undefined && before.op === 'NOT';
+}
+
 /** Blank as a person sees it: whitespace and invisible format characters (zero-width space, BOM, bidi marks). */
 const BLANK = /^[\s\p{Cf}]*$/u;
 
@@ -176,6 +182,9 @@ export function parseQuery(raw: string, allowPrefix = true, isKnown?: (folded: s
     negateNext = false;
   }
   const branchesItems = groups.filter((g) => g.length > 0);
+  // The word being typed: the query's last item, a word (not excluded, not an operator) with no space after it.
+  const lastItem = items[items.length - 1];
+  const typing = allowPrefix && lastItem !== undefined && lastItem.partAt !== undefined && !lastItem.minus && !negatedLast(items) && /[\p{L}\p{M}\p{N}]$/u.test(s);
   const build = (list: Item[]): ParsedQuery => {
     const terms: QueryTerm[] = [];
     const phrases: string[][] = [];
@@ -183,18 +192,18 @@ export function parseQuery(raw: string, allowPrefix = true, isKnown?: (folded: s
     for (const it of list) {
       const at = terms.length;
       terms.push(...it.terms);
-      if (it.phrase && (it.terms.length >= 2 || (it.lost && it.terms.length > 0))) {
-        phrases.push(it.terms.map((t) => t.folded));
+      // A document number still being typed (`199-KH/T`): its last part is a prefix, outside the phrase.
+      const words = typing && it === lastItem ? it.terms.slice(0, -1) : it.terms;
+      if (it.phrase && (words.length >= 2 || (it.lost && words.length > 0))) {
+        phrases.push(words.map((t) => t.folded));
         phraseAt.push(it.lost ? -1 : at);
       }
     }
     return { terms, phrases, phraseAt, text: s.trim(), tooLong: [], operators: [], excluded: [], unsearchable: false };
   };
   const whole = build(branchesItems.flat());
-  // The word being typed: the query's last item, a word (not excluded, not an operator) with no space after it.
-  const lastItem = items[items.length - 1];
   const last = whole.terms[whole.terms.length - 1];
-  if (allowPrefix && last !== undefined && lastItem !== undefined && lastItem.terms[0] === last && !last.quoted && /[\p{L}\p{M}\p{N}]$/u.test(s)) last.prefix = true;
+  if (typing && last !== undefined && lastItem.terms[lastItem.terms.length - 1] === last) last.prefix = true;
   const excluded = excludedItems.filter((it) => it.terms.length > 0 && !it.lost).map((it) => it.terms.map((t) => t.folded));
   const unsearchable = whole.terms.length === 0 && excluded.length === 0 && tooLong.length === 0 && !BLANK.test(rawText);
   return {

@@ -400,6 +400,11 @@ describe('what a researcher types around the words', () => {
     expect(ids('12/QĐ-UBND')).toEqual([decision]);
     expect(ids('số 12/QĐ-UBND')).toEqual([decision]);
     expect(ids('12/qd-ubnd')).toEqual([decision]);
+    expect(ids('12/QĐ-UBND ')).toEqual([decision]);
+    // Still being typed: the last part completes (outside the phrase), the parts before stand together.
+    expect(ids('12/QĐ-UB')).toEqual([decision]);
+    expect(ids('199-KH/T')).toEqual([plan]);
+    expect(ids('12/Q')).toContain(decision);
     // A date typed with slashes still finds one written out ("ngày 18 tháng 01 năm 2023").
     expect(ids('18/01/2023')).toContain(plan);
     // Excluded as a whole.
