@@ -74,6 +74,7 @@ export const SearchResponseSchema = Type.Object({
     }),
   ),
   optional: Type.Optional(Type.Array(Type.String(), { description: 'edge words of a long query read as cut off: not required' })),
+  unsearchable: Type.Optional(Type.Boolean({ description: 'something was typed but none of it can be searched for (control characters, punctuation only): no hits' })),
   mode: Type.String(),
   tookMs: Type.Number(),
 });

@@ -39,18 +39,62 @@ export interface ParsedQuery {
   text: string;
   /** Folded tokens dropped for being longer than a syllable can be: they match nothing. */
   tooLong: string[];
-  /** Search-engine operators typed in capitals between two words (`AND`, `OR`, `NOT`), left out: words here are all required. */
+  /** Operators typed in capitals that were read as such (`AND`, `OR`, `NOT`), folded; not words to search for. */
   operators: string[];
+  /**
+   * `a OR b` (capital OR between two words or groups): the alternatives, each a query of its own (adjacent
+   * words AND, OR between the groups). Absent when there is no OR: `terms` is then the one group.
+   * `terms` (and `phrases`) hold every group's words, in order, for what looks at the query as typed.
+   */
+  branches?: ParsedQuery[];
+  /**
+   * Words and quoted phrases no hit may hold (`-word`, `-"a phrase"`, `NOT word`), as folded tokens: one
+   * for a word, two or more for a phrase (its adjacent pairs). They apply to the whole query.
+   */
+  excluded: string[][];
+  /** Something was typed but nothing in it can be searched for (`%00%01`, `-`, `***`): no hits, not the browsing list. */
+  unsearchable: boolean;
 }
+
+/** One word, or a quoted phrase, of the query before operators are read. */
+interface Item {
+  terms: QueryTerm[];
+  /** A quoted phrase (its tokens), or -1 / the phrase lost an over-long token. */
+  phrase: boolean;
+  lost: boolean;
+  /** Typed with a minus in front (`-word`, `-"a phrase"`). */
+  minus: boolean;
+  /** An operator word typed in capitals (`AND`, `OR`, `NOT`), unquoted. */
+  op?: 'AND' | 'OR' | 'NOT';
+  /** Unquoted words: the quote segment they were typed in and where the last one ends (joined words, `12/QĐ`). */
+  partAt?: number;
+  end?: number;
+}
+
+/** Whether the last item follows a `NOT` read as an operator (it is excluded, not typed as a word to complete). */
+function negatedLast(items: Item[]): boolean {
+  const before = items[items.length - 2];
+  return before !== undefined && before.op === 'NOT';
+}
+
+/** Blank as a person sees it: whitespace and invisible format characters (zero-width space, BOM, bidi marks). */
+const BLANK = /^[\s\p{Cf}]*$/u;
 
 /**
  * Parse raw user input. `allowPrefix` makes the final unquoted token a prefix when no space follows it.
  * `isKnown` (a folded token → whether the index holds it) lets an ISBN typed with hyphens become the
  * one token a record's ISBN field is indexed as, when some record holds it.
+ *
+ * Operators: `-word` and `-"a phrase"` (a minus after a space or at the start) and `NOT word` exclude;
+ * `OR` in capitals between two words or groups separates alternatives; `AND` in capitals between two
+ * words is what adjacent words mean anyway. In lower case, or at either end of the query, they are words.
  */
 export function parseQuery(raw: string, allowPrefix = true, isKnown?: (folded: string) => boolean): ParsedQuery {
-  // Full-width letters and digits (Ｃａｏ Ｂằｎｇ, from an East Asian input method) are the ASCII ones.
-  let s = clean(String(raw ?? '')).replace(FULL_WIDTH, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/\u3000/g, ' ');
+  const rawText = String(raw ?? '');
+  // Full-width letters and digits (Ｃａｏ Ｂằｎｇ, from an East Asian input method) are the ASCII ones, and so
+  // are the "fancy" bold or italic letters pasted from social media (𝐂𝐚𝐨 𝐁𝐚̆̀𝐧𝐠, Mathematical Alphanumeric
+  // Symbols): compatibility forms (NFKC), which leave Vietnamese letters as they are.
+  let s = clean(rawText.normalize('NFKC')).replace(FULL_WIDTH, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/\u3000/g, ' ');
   if (s.length > MAX_QUERY_CHARS) s = s.slice(0, MAX_QUERY_CHARS);
   // Typographic quotes count as quotes.
   s = s.replace(/[“”„‟«»]/g, '"');
@@ -62,13 +106,18 @@ export function parseQuery(raw: string, allowPrefix = true, isKnown?: (folded: s
       return isbn !== null && isKnown(isbn.toLowerCase()) ? isbn : m;
     });
   }
-  const terms: QueryTerm[] = [];
-  const phrases: string[][] = [];
-  const phraseAt: number[] = [];
+  const items: Item[] = [];
   const tooLong: string[] = [];
+  let nTokens = 0;
   const parts = s.split('"');
   // Odd segments are inside quotes; an unbalanced trailing quote leaves its text unquoted.
   const balanced = parts.length % 2 === 1;
+  /** A minus typed right before position `at` of `part`, itself after a space, the start or punctuation (not `199-KH`). */
+  const minusBefore = (part: string, at: number, prevPart: string | undefined): boolean => {
+    if (part[at - 1] !== '-') return false;
+    const before = at >= 2 ? part[at - 2] : prevPart === undefined ? '' : '"';
+    return !ALNUM.test(before);
+  };
   parts.forEach((part, i) => {
     const quoted = i % 2 === 1 && (balanced || i < parts.length - 1);
     let lost = false;
@@ -78,34 +127,93 @@ export function parseQuery(raw: string, allowPrefix = true, isKnown?: (folded: s
       lost = true;
       return false;
     });
-    const phrase: string[] = [];
-    const at = terms.length;
+    const phrase: Item = { terms: [], phrase: true, lost, minus: quoted && i > 0 && minusBefore(parts[i - 1], parts[i - 1].length, i >= 2 ? parts[i - 2] : undefined) };
     for (const t of toks) {
-      if (terms.length >= MAX_QUERY_TOKENS) break;
+      if (nTokens >= MAX_QUERY_TOKENS) break;
+      nTokens++;
       const joined = (LINK.test(part[t.start - 1] ?? '') && ALNUM.test(part[t.start - 2] ?? '')) || (LINK.test(part[t.end] ?? '') && ALNUM.test(part[t.end + 1] ?? ''));
       const upper = t.text.length >= 2 && t.text === t.text.toUpperCase() && t.text !== t.text.toLowerCase();
-      terms.push({ folded: t.folded, exact: t.exact, marked: hasMarks(t.text), prefix: false, quoted, ...(joined ? { joined } : {}), ...(upper ? { upper } : {}) });
-      phrase.push(t.folded);
+      const term: QueryTerm = { folded: t.folded, exact: t.exact, marked: hasMarks(t.text), prefix: false, quoted, ...(joined ? { joined } : {}), ...(upper ? { upper } : {}) };
+      if (quoted) phrase.terms.push(term);
+      else {
+        const op = upper && OPERATORS.has(t.text) ? (t.text as Item['op']) : undefined;
+        // A word joined to the previous one by a single `-` or `/` (`12/QĐ-UBND`, `Ê-đê`) is one item with it,
+        // searched as a phrase when it holds a letter: a document number's parts scattered over a long text
+        // are not it. Numbers alone (`18/01/2023`, `1930-2020`) stay words: a date is also written "ngày 18
+        // tháng 01 năm 2023".
+        const prevItem = items[items.length - 1];
+        const prevTok = prevItem?.terms[prevItem.terms.length - 1];
+        if (joined && prevTok !== undefined && prevItem.op === undefined && prevItem.partAt === i && LINK.test(part.slice(prevItem.end!, t.start))) {
+          prevItem.terms.push(term);
+          prevItem.phrase = prevItem.terms.some((x) => /\p{L}/u.test(x.folded));
+          prevItem.end = t.end;
+          continue;
+        }
+        items.push({ terms: [term], phrase: false, lost: false, minus: minusBefore(part, t.start, i > 0 ? parts[i - 1] : undefined), ...(op ? { op } : {}), partAt: i, end: t.end });
+      }
     }
-    if (quoted && (phrase.length >= 2 || (lost && phrase.length > 0))) {
-      phrases.push(phrase);
-      phraseAt.push(lost ? -1 : at);
-    }
+    if (quoted && (phrase.terms.length > 0 || lost)) items.push(phrase);
   });
-  // `cao AND bằng`: an operator typed in capitals between two words is no word to search for
-  // (`and` would be corrected to anh, `not` read as nốt).
+  // Operators: an `OR` or `AND` with a word or phrase on both sides, a `NOT` with one after it. Otherwise
+  // (`OR` alone, `NOT` last) they are words. Several ORs in a row are one.
   const operators: string[] = [];
-  for (let i = terms.length - 2; i >= 1; i--) {
-    const t = terms[i];
-    if (!t.quoted && t.upper === true && OPERATORS.has(t.exact.toUpperCase())) {
-      operators.unshift(t.folded);
-      terms.splice(i, 1);
-      for (let p = 0; p < phraseAt.length; p++) if (phraseAt[p] > i) phraseAt[p]--;
+  const groups: Item[][] = [[]];
+  const excludedItems: Item[] = [];
+  let negateNext = false;
+  const isOperand = (k: number): boolean => k >= 0 && k < items.length && items[k].op === undefined;
+  for (let k = 0; k < items.length; k++) {
+    const it = items[k];
+    if (it.op !== undefined) {
+      let after = k + 1;
+      while (after < items.length && items[after].op === it.op && it.op !== 'NOT') after++;
+      const readAs = it.op === 'NOT' ? isOperand(k + 1) : items.slice(0, k).some((x) => x.op === undefined) && items.slice(after).some((x) => x.op === undefined);
+      if (readAs) {
+        operators.push(it.terms[0].folded);
+        if (it.op === 'OR') {
+          if (groups[groups.length - 1].length > 0) groups.push([]);
+          for (let j = k + 1; j < after; j++) operators.push(items[j].terms[0].folded);
+          k = after - 1;
+        } else if (it.op === 'NOT') negateNext = true;
+        continue;
+      }
     }
+    if (negateNext || it.minus) excludedItems.push(it);
+    else groups[groups.length - 1].push(it);
+    negateNext = false;
   }
-  const last = terms[terms.length - 1];
-  if (allowPrefix && last !== undefined && !last.quoted && /[\p{L}\p{M}\p{N}]$/u.test(s)) last.prefix = true;
-  return { terms, phrases, phraseAt, text: s.trim(), tooLong, operators };
+  const branchesItems = groups.filter((g) => g.length > 0);
+  // The word being typed: the query's last item, a word (not excluded, not an operator) with no space after it.
+  const lastItem = items[items.length - 1];
+  const typing = allowPrefix && lastItem !== undefined && lastItem.partAt !== undefined && !lastItem.minus && !negatedLast(items) && /[\p{L}\p{M}\p{N}]$/u.test(s);
+  const build = (list: Item[]): ParsedQuery => {
+    const terms: QueryTerm[] = [];
+    const phrases: string[][] = [];
+    const phraseAt: number[] = [];
+    for (const it of list) {
+      const at = terms.length;
+      terms.push(...it.terms);
+      // A document number still being typed (`199-KH/T`): its last part is a prefix, outside the phrase.
+      const words = typing && it === lastItem ? it.terms.slice(0, -1) : it.terms;
+      if (it.phrase && (words.length >= 2 || (it.lost && words.length > 0))) {
+        phrases.push(words.map((t) => t.folded));
+        phraseAt.push(it.lost ? -1 : at);
+      }
+    }
+    return { terms, phrases, phraseAt, text: s.trim(), tooLong: [], operators: [], excluded: [], unsearchable: false };
+  };
+  const whole = build(branchesItems.flat());
+  const last = whole.terms[whole.terms.length - 1];
+  if (typing && last !== undefined && lastItem.terms[lastItem.terms.length - 1] === last) last.prefix = true;
+  const excluded = excludedItems.filter((it) => it.terms.length > 0 && !it.lost).map((it) => it.terms.map((t) => t.folded));
+  const unsearchable = whole.terms.length === 0 && excluded.length === 0 && tooLong.length === 0 && !BLANK.test(rawText);
+  return {
+    ...whole,
+    tooLong,
+    operators,
+    ...(branchesItems.length >= 2 ? { branches: branchesItems.map(build) } : {}),
+    excluded,
+    unsearchable,
+  };
 }
 
 /** Quote a folded token for an FTS5 expression (tokens never hold quotes, but be strict anyway). */

@@ -18,6 +18,7 @@ import { ABBREVIATION_WORDS, abbreviationOf, abbreviationsWithPair, contractions
 import { FacetTable } from './facets.ts';
 import { grownTo } from './typed-arrays.ts';
 import { QueryWorkers } from './query-workers.ts';
+import { decodeTyping, spellsTyped } from './typing.ts';
 
 export interface SearchService {
   /**
@@ -121,6 +122,24 @@ const TYPING_TAILS = 5;
 const TYPING_TAIL_CHECKS = 600;
 /** Letters a whole Vietnamese syllable can have (folded): an onset, one to three vowels, a final. */
 const SYLLABLE_SHAPE = /^(?:ngh|ng|nh|ch|gh|gi|kh|ph|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt])?$/;
+/** Onsets commonly written for one another (northern d/gi/r, southern v/d, s/x, ch/tr, l/n; b/p in names; spelling rules c/k/q, g/gh, ng/ngh). */
+const CONFUSED_ONSETS: ReadonlyArray<readonly string[]> = [['d', 'gi', 'r'], ['d', 'v'], ['s', 'x'], ['ch', 'tr'], ['l', 'n'], ['b', 'p'], ['c', 'k', 'q'], ['g', 'gh'], ['ng', 'ngh']];
+const ONSET = /^(?:ngh|ng|nh|ch|gh|gi|kh|ph|th|tr|qu|[bcdghklmnpqrstvx])/;
+/** The rhyme of a folded syllable: what follows its onset (`gioc` → `oc`, `po` → `o`). */
+const rhymeOf = (f: string): string => f.slice(ONSET.exec(f)?.[0].length ?? 0);
+/** Spellings of a folded syllable with a commonly confused onset, rhyme kept (`doc` → gioc, roc, voc). */
+export function confusedSpellings(f: string): string[] {
+  const onset = ONSET.exec(f)?.[0] ?? '';
+  const rhyme = f.slice(onset.length);
+  if (onset === '' || rhyme === '' || !/^[aeiouy]/.test(rhyme)) return [];
+  const out: string[] = [];
+  for (const set of CONFUSED_ONSETS) if (set.includes(onset)) for (const o of set) if (o !== onset && !out.includes(o + rhyme)) out.push(o + rhyme);
+  return out;
+}
+/** What a spelling read from context scores, of what the word typed would. */
+const CONTEXT_FACTOR = 0.9;
+/** Pair look-ups of the context rule per query (a few per word at most). */
+const CONTEXT_PAIR_CHECKS = 24;
 /** Words of a query that looks pasted from a passage (see the edge-word rule in plan). */
 const PASTED_MIN_TERMS = 4;
 /**
@@ -1219,7 +1238,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const ftsGroups: string[][] = [];
     const primary: string[] = [];
     // Over-long tokens (a pasted hash or URL) are in no index: left out like unknown syllables.
-    const dropped: string[] = [...parsed.tooLong, ...parsed.operators];
+    const dropped: string[] = [...parsed.tooLong];
     const kept: ParsedQuery['terms'] = [];
     /** Index in `kept` (and `groups`) of each parsed term, -1 for one left out. */
     const keptAt: number[] = [];
@@ -1329,6 +1348,58 @@ export function createSearchService(deps: SearchDeps): SearchService {
       }
       return extra;
     };
+    // Pair look-ups of the context rule (contextSpelling), memoised and bounded per query.
+    const pairMemo = new Map<string, boolean>();
+    let contextChecks = 0;
+    const pairHeld = (a: string, b: string): boolean => {
+      const key = `${a} ${b}`;
+      let v = pairMemo.get(key);
+      if (v === undefined) {
+        if (contextChecks++ >= CONTEXT_PAIR_CHECKS) return false;
+        v = termSeen(key, seen, `${a}_${b}`);
+        pairMemo.set(key, v);
+      }
+      return v;
+    };
+    /**
+     * A spelling to read the word at `i` as, from its context: another spelling with a commonly confused
+     * onset (d/gi/r, s/x, ch/tr, l/n, b/p, c/k/q, g/gh, ng/ngh; its rhyme and, typed with marks, its marks
+     * kept) that some record holds next to each typed neighbour (known syllables), when no record holds the
+     * word itself (nor `also`, its other i/y spelling) next to any of them. Null otherwise. A few dictionary
+     * probes: the vocabulary is not scanned.
+     */
+    const contextSpelling = (i: number, t: ParsedQuery['terms'][number], also: string | null): string | null => {
+      const nbs: Array<[string, boolean]> = [];
+      const prev = parsed.terms[i - 1];
+      const next = parsed.terms[i + 1];
+      if (prev !== undefined && vocab.has(prev.folded)) nbs.push([prev.folded, true]);
+      if (next !== undefined && vocab.has(next.folded)) nbs.push([next.folded, false]);
+      if (nbs.length === 0 || /\d/.test(t.folded)) return null;
+      const heldWith = ([nb, before]: [string, boolean], w: string): boolean => (before ? pairHeld(nb, w) : pairHeld(w, nb));
+      const held = (w: string): boolean => nbs.some((nb) => heldWith(nb, w));
+      let best: string | null = null;
+      let bestDf = -1;
+      for (const c of confusedSpellings(t.folded)) {
+        if (!vocab.has(c) || !termSeen(c, seen)) continue;
+        if (t.marked) {
+          const rhyme = t.exact.slice(t.folded.length - rhymeOf(t.folded).length);
+          const spellings = fields.exactSpellings(c);
+          if (spellings.length > 0 && !spellings.some((sp) => sp.slice(sp.length - rhyme.length) === rhyme && sp.length - rhyme.length === c.length - rhymeOf(c).length)) continue;
+        }
+        // Next to every neighbour: with words on both sides, a spelling that fits one side only (`người Dao
+        // đỏ`: "người giao" is held, "giao đỏ" is not) is no better reading than the word typed.
+        if (!nbs.every((nb) => heldWith(nb, c))) continue;
+        const df = nbs.reduce((sum, [nb, before]) => sum + fields.df(before ? `${nb} ${c}` : `${c} ${nb}`), 0);
+        if (df > bestDf) {
+          best = c;
+          bestDf = df;
+        }
+      }
+      if (best === null) return null;
+      // The word as typed stands next to a neighbour somewhere: it is what was meant.
+      if (held(t.folded) || (also !== null && held(also))) return null;
+      return best;
+    };
     for (const [i, t] of parsed.terms.entries()) {
       // An abbreviation typed on its own (not in a document number such as `QĐ-UBND`): also its words,
       // side by side (`UBND` → "Ủy ban nhân dân"), when some record holds them so.
@@ -1362,6 +1433,16 @@ export function createSearchService(deps: SearchDeps): SearchService {
         alts.push({ term: iy, factor: 1 });
         if (!known) corrections.push({ from: t.folded, to: iy });
       }
+      // A real word that is a typo in its context (`thác bản dốc`, "Bản Giốc"): no record holds it next to a
+      // typed neighbour, while one holds a spelling with a commonly confused onset there. That spelling is
+      // searched too, as an alternative (the word typed still matches: it may be what was meant).
+      if (known && !t.quoted && !t.upper && !t.joined && ab === undefined && !optionalAt.has(i) && contracted.get(i) === undefined) {
+        const c = contextSpelling(i, t, iyKnown ? iy : null);
+        if (c !== null) {
+          alts.push({ term: c, factor: CONTEXT_FACTOR });
+          corrections.push({ from: t.folded, to: c });
+        }
+      }
       if (t.prefix && (t.folded.length >= 2 || parsed.terms.length >= 2)) {
         // The 20 most frequent completions still held by a record (the vocabulary may hold a few gone ones).
         // Typed with marks (`đỏ`, `bà`), a completion must keep them: one of its marked spellings in the
@@ -1388,6 +1469,21 @@ export function createSearchService(deps: SearchDeps): SearchService {
       // Two syllables typed as one word, as names of peoples often are (`hmong` for H'Mông, `ede` for
       // Ê-đê) or a phrase typed without its space (`caobang`): the pair, when some record holds the two
       // side by side, rather than a typo correction to another word (`hmong` → hướng).
+      // A word typed with an input method's keys left in it (telex `vieetj`, `dduwowngf`; VNI `vie6t5`):
+      // the syllable they spell, when some record holds it, with the marks typed (an exact-spelling boost).
+      const typedWith = alts.length === 0 && !t.quoted && other === undefined ? decodeTyping(t.exact) : null;
+      if (typedWith !== null) {
+        const f = fold(typedWith.skeleton);
+        if (f !== t.folded && vocab.has(f) && termSeen(f, seen)) {
+          alts.push({ term: f, factor: 1 });
+          corrections.push({ from: t.folded, to: f });
+          const exact = fields.exactSpellings(f).find((sp) => spellsTyped(sp, typedWith));
+          if (exact !== undefined) {
+            boosts.push({ term: '=' + exact, factor: EXACT_BOOST });
+            matcher.exact!.add(exact);
+          }
+        }
+      }
       if (alts.length === 0 && !t.quoted && other === undefined) {
         const split = splitJoined(t.folded, sees ?? exists);
         if (split !== null) {
@@ -1416,6 +1512,15 @@ export function createSearchService(deps: SearchDeps): SearchService {
         cands = [...cands.filter((_, k) => paired[k]), ...cands.filter((_, k) => !paired[k])].slice(0, 3);
         for (const c of cands) alts.push({ term: c.term, factor: c.distance === 1 ? 0.7 : 0.45 });
         if (cands.length > 0) corrections.push({ from: t.folded, to: cands[0].term });
+        // A syllable of one or two letters found nowhere (`Pác Pó`) is too short to guess from its letters
+        // alone: corrected only to a spelling some record holds next to a typed neighbour (Pác Bó).
+        if (cands.length === 0 && t.folded.length <= 2 && !t.quoted && !/\d/.test(t.folded)) {
+          const c = contextSpelling(i, t, null);
+          if (c !== null) {
+            alts.push({ term: c, factor: 0.7 });
+            corrections.push({ from: t.folded, to: c });
+          }
+        }
       }
       // Second, so the text index (which takes the first few alternatives) asks for it too.
       if (other !== undefined) alts.splice(Math.min(1, alts.length), 0, ...other);
@@ -1479,10 +1584,17 @@ export function createSearchService(deps: SearchDeps): SearchService {
         impossible = true;
         return;
       }
-      const words = gi.map((g) => groups[g][0].term);
-      for (let k = 0; k + 1 < words.length; k++) {
-        groups.push([{ term: `${words[k]} ${words[k + 1]}`, factor: 0.5 }]);
-        phraseFts.push([`${words[k]}_${words[k + 1]}`]);
+      // Each word in its spellings of full weight (a number with or without its leading zero, i or y: the
+      // same word), at most two: `5/1/2023` is also "05/01/2023".
+      const forms = gi.map((g) => {
+        const same = groups[g].filter((a) => a.factor === 1 && !a.term.includes(' ')).slice(0, 2).map((a) => a.term);
+        return same.length > 0 ? same : [groups[g][0].term];
+      });
+      for (let k = 0; k + 1 < forms.length; k++) {
+        const pairs: string[] = [];
+        for (const x of forms[k]) for (const y of forms[k + 1]) pairs.push(`${x} ${y}`);
+        groups.push(pairs.map((term) => ({ term, factor: 0.5 / pairs.length })));
+        phraseFts.push(pairs.map((x) => x.replace(' ', '_')));
       }
     });
     const hasTerms = ftsGroups.length > 0;
@@ -1761,6 +1873,196 @@ export function createSearchService(deps: SearchDeps): SearchService {
     return false;
   }
 
+  /**
+   * Match one query (one alternative of an OR): the field and text matches merged, with the fall-backs
+   * (a plan without records the viewer may not see, a pasted passage's edge words, `or`). The text hits
+   * are left in `th`.
+   */
+  function matchQuery(parsed: ParsedQuery, sees: ((d: number) => boolean) | null): { qp: QueryPlan; mode: 'and' | 'or'; ids: Int32Array; scores: Float64Array; n: number } {
+    let qp = plan(parsed, sees);
+    let mode: 'and' | 'or' = 'and';
+    let ids: Int32Array;
+    let scores: Float64Array;
+    let n: number;
+    let text = textMatches(null, null, null);
+    if (parsed.terms.length > 0 && (qp.nTerms === 0 || qp.impossible)) {
+      // Something was typed and none of it can match: no hits (not the browsing list of an empty q).
+      return { qp, mode, ids: new Int32Array(0), scores: new Float64Array(0), n: 0 };
+    }
+    mode = 'and';
+    prof.mark('plan');
+    let fm = fields.match(qp.groups, qp.boosts, 'and');
+    prof.mark('fields');
+    text = textMatches(qp.ftsAnd, qp.ftsPhrase, qp.ftsNear);
+    prof.mark('text');
+    let none = fm.n === 0 && text.n === 0;
+    // Only records the viewer may not see match, or none at all (the first visible match ends the
+    // look): plan again without them, so that they decide neither which syllables are known nor the
+    // fall-back to `or`. (With no match at all, a syllable only hidden records hold would otherwise
+    // stay required and turn the answer into `or`, where an unknown word is left out.)
+    let strictPlan = false;
+    if (sees !== null && !anyMatchSeen(fm, text, sees)) {
+      strictPlan = true;
+      qp = plan(parsed, sees, true);
+      const any = qp.nTerms > 0 && !qp.impossible;
+      fm = any ? fields.match(qp.groups, qp.boosts, 'and') : { ids: new Int32Array(0), scores: new Float64Array(0), n: 0 };
+      text = textMatches(any ? qp.ftsAnd : null, qp.ftsPhrase, qp.ftsNear);
+      none = !anyMatchSeen(fm, text, sees);
+    }
+    // A long query (a passage pasted, perhaps with a piece of a word at either end) that matched nothing:
+    // again with its first and last words not required, before any half of its syllables will do.
+    // (When this finds nothing either, `or` below matches again: the scratch arrays are not read.)
+    // The last word alone first (a passage copied up to the middle of a word), then the first, then both.
+    const nq = parsed.terms.length;
+    if (none && qp.groups.length >= 2 && parsed.phrases.length === 0 && nq >= PASTED_MIN_TERMS) {
+      for (const edges of [[nq - 1], [0], [0, nq - 1]]) {
+        const lq = plan(parsed, sees, strictPlan, edges);
+        if (lq.nTerms === 0 || lq.impossible || lq.optional.length === 0) continue;
+        const lfm = fields.match(lq.groups, lq.boosts, 'and');
+        const ltext = textMatches(lq.ftsAnd, lq.ftsPhrase, lq.ftsNear);
+        if (sees === null ? lfm.n > 0 || ltext.n > 0 : anyMatchSeen(lfm, ltext, sees)) {
+          qp = lq;
+          fm = lfm;
+          text = ltext;
+          none = false;
+          break;
+        }
+      }
+    }
+    // Quoted phrases are required: a query holding one does not fall back to any half of its syllables.
+    if (none && qp.groups.length >= 2 && parsed.phrases.length === 0) {
+      mode = 'or';
+      const k = qp.nTerms;
+      fm = fields.match(qp.groups.slice(0, k), qp.boosts, 'or', Math.max(1, Math.ceil(k / 2)));
+      text = textMatches(qp.ftsOr, null, null);
+    }
+    ids = fm.ids;
+    scores = fm.scores;
+    n = fm.n;
+    if (text.n > 0) {
+      // Text scores are read from the per-product arrays; `has` marks the merged ones with 2.
+      const { pids, score: tS, has } = text;
+      for (let i = 0; i < n; i++) {
+        const d = ids[i];
+        if (d < has.length && has[d] !== 0) {
+          scores[i] += tS[d];
+          has[d] = 2;
+        }
+      }
+      const extra: number[] = [];
+      for (let k = 0; k < text.n; k++) {
+        const pid = pids[k];
+        if (has[pid] !== 2 && attrs[pid] !== undefined) extra.push(pid);
+        has[pid] = 1;
+      }
+      if (extra.length > 0) {
+        const ids2 = new Int32Array(n + extra.length);
+        const sc2 = new Float64Array(n + extra.length);
+        ids2.set(ids.subarray(0, n));
+        sc2.set(scores.subarray(0, n));
+        extra.forEach((pid, k) => {
+          ids2[n + k] = pid;
+          sc2[n + k] = tS[pid];
+        });
+        ids = ids2;
+        scores = sc2;
+        n += extra.length;
+      }
+    }
+    return { qp, mode, ids, scores, n };
+  }
+
+  /** `a OR b`: the union of the alternatives' matches (see run). */
+  function matchBranches(parsed: ParsedQuery, branches: ParsedQuery[], sees: ((d: number) => boolean) | null) {
+    const plans: QueryPlan[] = [];
+    const total = new Map<number, number>();
+    const best = new Map<number, [number, number]>();
+    const textHit = new Map<number, [number, number]>();
+    let mode: 'and' | 'or' = 'and';
+    branches.forEach((bp, b) => {
+      const m = matchQuery(bp, sees);
+      plans.push(m.qp);
+      if (m.mode === 'or') mode = 'or';
+      for (let i = 0; i < m.n; i++) {
+        const d = m.ids[i];
+        const sc = m.scores[i];
+        total.set(d, (total.get(d) ?? 0) + sc);
+        const old = best.get(d);
+        if (old === undefined || sc > old[1]) best.set(d, [b, sc]);
+      }
+      for (let k = 0; k < th.n; k++) {
+        const pid = th.pids[k];
+        const old = textHit.get(pid);
+        if (old === undefined || th.score[pid] > old[1]) textHit.set(pid, [th.blob[pid], th.score[pid]]);
+      }
+    });
+    // The merged text hits, where snippets and page look-ups read them.
+    textMatches(null, null, null);
+    for (const [pid, [blob, sc]] of textHit) {
+      if (pid >= th.has.length) growTextHits(pid);
+      th.has[pid] = 1;
+      th.pids[th.n++] = pid;
+      th.score[pid] = sc;
+      th.blob[pid] = blob;
+    }
+    const ids = new Int32Array(total.size);
+    const scores = new Float64Array(total.size);
+    let n = 0;
+    for (const [d, sc] of total) {
+      ids[n] = d;
+      scores[n++] = sc;
+    }
+    const branchOf = new Map<number, number>();
+    for (const [d, [b]] of best) branchOf.set(d, b);
+    // What the answer reports: every alternative's corrections, left-out words, expansions and optional words.
+    const uniq = <T>(xs: T[], key: (x: T) => string): T[] => {
+      const seen = new Set<string>();
+      return xs.filter((x) => !seen.has(key(x)) && (seen.add(key(x)), true));
+    };
+    const qp: QueryPlan = {
+      ...plans[0],
+      parsed,
+      nTerms: plans.reduce((s, p) => s + p.nTerms, 0),
+      corrections: uniq(plans.flatMap((p) => p.corrections), (c) => `${c.from}>${c.to}`),
+      ignored: uniq([...parsed.tooLong, ...plans.flatMap((p) => p.ignored)], (x) => x),
+      expansions: uniq(plans.flatMap((p) => p.expansions), (e) => `${e.from}>${e.to}`),
+      optional: uniq(plans.flatMap((p) => p.optional), (x) => x),
+    };
+    return { qp, mode, ids, scores, n, branchOf, plans };
+  }
+
+  /**
+   * Records holding any of the excluded words or phrases, in their fields or a file's text: a word in
+   * any spelling folded alike (and its other i/y or leading-zero spelling, as a search takes it), a
+   * phrase as its chain of adjacent pairs (as a quoted phrase is matched). Null when nothing is excluded.
+   */
+  function excludedSet(excluded: string[][]): Uint8Array | null {
+    if (excluded.length === 0) return null;
+    const flags = new Uint8Array(attrs.length);
+    for (const words of excluded) {
+      let groups: string[][];
+      if (words.length === 1) {
+        const other = otherSpelling(words[0]);
+        groups = [other === null ? [words[0]] : [words[0], other]];
+      } else groups = words.slice(1).map((b, k) => [`${words[k]} ${b}`]);
+      const fm = fields.match(groups.map((g) => g.map((term) => ({ term, factor: 1 }))), [], 'and');
+      for (let i = 0; i < fm.n; i++) if (fm.ids[i] < flags.length) flags[fm.ids[i]] = 1;
+      if (blobInfo.size === 0) continue;
+      let blobs: Int32Array;
+      try {
+        blobs = evalText(groups.map((g) => g.map((t) => t.replace(' ', '_'))));
+      } catch {
+        continue;
+      }
+      for (const b of blobs) {
+        const holders = blobProducts.get(b);
+        if (holders !== undefined) for (const pid of holders) if (pid < flags.length) flags[pid] = 1;
+      }
+    }
+    return flags;
+  }
+
+
   let keptIdsScratch = new Int32Array(0);
   let keptScoresScratch = new Float64Array(0);
 
@@ -1799,105 +2101,44 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const parsed = parseQuery(params.q ?? '', true, (t) => vocab.has(t) && termSeen(t, sees ?? exists));
     const last = parsed.terms[parsed.terms.length - 1];
     if (!forSuggest && last !== undefined && last.prefix && /^\d+$/.test(last.folded)) last.prefix = false;
-    let qp = plan(parsed, sees);
+    // Records holding an excluded word or phrase (`-word`, `-"a phrase"`, `NOT word`), flagged before the
+    // matching (whose arrays are scratch of the field index).
+    const excl = excludedSet(parsed.excluded);
+    const branches = parsed.branches ?? [parsed];
+    let qp: QueryPlan;
     let mode: 'and' | 'or' | 'all' = 'all';
     let ids: Int32Array;
     let scores: Float64Array;
     let n: number;
     let text = textMatches(null, null, null);
-    if ((parsed.terms.length > 0 || parsed.tooLong.length > 0) && (qp.nTerms === 0 || qp.impossible)) {
-      // Something was typed and none of it can match: no hits (not the browsing list of an empty q).
+    /** For a query with OR: the alternative (index into `plans`) whose match gave each record its score. */
+    let branchOf: Map<number, number> | null = null;
+    let plans: QueryPlan[] | null = null;
+    if (parsed.unsearchable || (parsed.terms.length === 0 && parsed.tooLong.length > 0 && parsed.excluded.length === 0)) {
+      // Something was typed and none of it can match — characters none of which can be searched (`%00%01`,
+      // `-`, `***`: `unsearchable`), or only over-long tokens: no hits, not the browsing list of an empty q.
+      qp = plan(parsed, sees);
       mode = 'and';
       ids = new Int32Array(0);
       scores = new Float64Array(0);
       n = 0;
     } else if (parsed.terms.length === 0) {
+      // Nothing to search for (an empty q, or only exclusions): every record, newest first.
+      qp = plan(parsed, sees);
       const all: number[] = [];
       for (let i = 0; i < attrs.length; i++) if (attrs[i] !== undefined) all.push(i);
       ids = Int32Array.from(all);
       scores = new Float64Array(all.length);
       n = all.length;
+    } else if (branches.length === 1) {
+      const m = matchQuery(parsed, sees);
+      ({ qp, mode, ids, scores, n } = m);
+      text = th;
     } else {
-      mode = 'and';
-      prof.mark('plan');
-      let fm = fields.match(qp.groups, qp.boosts, 'and');
-      prof.mark('fields');
-      text = textMatches(qp.ftsAnd, qp.ftsPhrase, qp.ftsNear);
-      prof.mark('text');
-      let none = fm.n === 0 && text.n === 0;
-      // Only records the viewer may not see match, or none at all (the first visible match ends the
-      // look): plan again without them, so that they decide neither which syllables are known nor the
-      // fall-back to `or`. (With no match at all, a syllable only hidden records hold would otherwise
-      // stay required and turn the answer into `or`, where an unknown word is left out.)
-      let strictPlan = false;
-      if (sees !== null && !anyMatchSeen(fm, text, sees)) {
-        strictPlan = true;
-        qp = plan(parsed, sees, true);
-        const any = qp.nTerms > 0 && !qp.impossible;
-        fm = any ? fields.match(qp.groups, qp.boosts, 'and') : { ids: new Int32Array(0), scores: new Float64Array(0), n: 0 };
-        text = textMatches(any ? qp.ftsAnd : null, qp.ftsPhrase, qp.ftsNear);
-        none = !anyMatchSeen(fm, text, sees);
-      }
-      // A long query (a passage pasted, perhaps with a piece of a word at either end) that matched nothing:
-      // again with its first and last words not required, before any half of its syllables will do.
-      // (When this finds nothing either, `or` below matches again: the scratch arrays are not read.)
-      // The last word alone first (a passage copied up to the middle of a word), then the first, then both.
-      const nq = parsed.terms.length;
-      if (none && qp.groups.length >= 2 && parsed.phrases.length === 0 && nq >= PASTED_MIN_TERMS) {
-        for (const edges of [[nq - 1], [0], [0, nq - 1]]) {
-          const lq = plan(parsed, sees, strictPlan, edges);
-          if (lq.nTerms === 0 || lq.impossible || lq.optional.length === 0) continue;
-          const lfm = fields.match(lq.groups, lq.boosts, 'and');
-          const ltext = textMatches(lq.ftsAnd, lq.ftsPhrase, lq.ftsNear);
-          if (sees === null ? lfm.n > 0 || ltext.n > 0 : anyMatchSeen(lfm, ltext, sees)) {
-            qp = lq;
-            fm = lfm;
-            text = ltext;
-            none = false;
-            break;
-          }
-        }
-      }
-      // Quoted phrases are required: a query holding one does not fall back to any half of its syllables.
-      if (none && qp.groups.length >= 2 && parsed.phrases.length === 0) {
-        mode = 'or';
-        const k = qp.nTerms;
-        fm = fields.match(qp.groups.slice(0, k), qp.boosts, 'or', Math.max(1, Math.ceil(k / 2)));
-        text = textMatches(qp.ftsOr, null, null);
-      }
-      ids = fm.ids;
-      scores = fm.scores;
-      n = fm.n;
-      if (text.n > 0) {
-        // Text scores are read from the per-product arrays; `has` marks the merged ones with 2.
-        const { pids, score: tS, has } = text;
-        for (let i = 0; i < n; i++) {
-          const d = ids[i];
-          if (d < has.length && has[d] !== 0) {
-            scores[i] += tS[d];
-            has[d] = 2;
-          }
-        }
-        const extra: number[] = [];
-        for (let k = 0; k < text.n; k++) {
-          const pid = pids[k];
-          if (has[pid] !== 2 && attrs[pid] !== undefined) extra.push(pid);
-          has[pid] = 1;
-        }
-        if (extra.length > 0) {
-          const ids2 = new Int32Array(n + extra.length);
-          const sc2 = new Float64Array(n + extra.length);
-          ids2.set(ids.subarray(0, n));
-          sc2.set(scores.subarray(0, n));
-          extra.forEach((pid, k) => {
-            ids2[n + k] = pid;
-            sc2[n + k] = tS[pid];
-          });
-          ids = ids2;
-          scores = sc2;
-          n += extra.length;
-        }
-      }
+      // `a OR b`: each alternative is matched as a query of its own; a record matching several scores their
+      // sum, its snippets come from the alternative that scored it best, and the text hits are merged.
+      ({ qp, mode, ids, scores, n, branchOf, plans } = matchBranches(parsed, branches, sees));
+      text = th;
     }
 
     prof.mark('merge');
@@ -1964,6 +2205,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       for (let i = 0; i < n; i++) {
         const d = ids[i];
         if (d >= packed.length) continue;
+        if (excl !== null && excl[d] === 1) continue;
         const pk = packed[d];
         if (pk >>> 24 !== 1) continue;
         const sc = (pk >>> 8) & 0xff;
@@ -1983,6 +2225,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     } else for (let i = 0; i < n; i++) {
       const d = ids[i];
       if (d >= packed.length) continue;
+      if (excl !== null && excl[d] === 1) continue;
       const pk = packed[d];
       if (pk >>> 24 !== 1) continue;
       const sc = (pk >>> 8) & 0xff;
@@ -2025,7 +2268,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       for (let c = 1; c < ft.languages.size; c++) if (cLang[c] > 0) fLang[ft.languages.names[c]] = cLang[c];
     }
     prof.mark('facets');
-    return { parsed, qp, mode, kept, text, facets: { type: fType, agency: fAgency, year: fYear, language: fLang } };
+    return { parsed, qp, mode, kept, text, branchOf, plans, facets: { type: fType, agency: fAgency, year: fYear, language: fLang } };
   }
 
   function order(kept: { ids: Int32Array; scores: Float64Array; n: number }, sort: string, need: number): Candidate[] {
@@ -2286,7 +2529,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
           year: a.year,
           score: Math.round(c.score * 1000) / 1000,
           thumbnail: a.thumb,
-          snippets: snippetsFor(c.id, r.qp, blob, rows),
+          snippets: snippetsFor(c.id, r.plans !== null && r.branchOf !== null ? r.plans[r.branchOf.get(c.id) ?? 0] : r.qp, blob, rows),
         });
       }
     }
@@ -2301,6 +2544,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       ignored: r.qp.ignored,
       expansions: r.qp.expansions,
       optional: r.qp.optional,
+      ...(r.parsed.unsearchable ? { unsearchable: true } : {}),
       mode: r.mode,
       tookMs: Math.round((performance.now() - t0) * 100) / 100,
     };

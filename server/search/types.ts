@@ -71,6 +71,8 @@ export interface SearchResponse {
   expansions?: Array<{ from: string; to: string; display: string }>;
   /** Edge words of a long query read as cut off (pasted from the middle of a word): they score where they occur but no record must hold them. */
   optional?: string[];
+  /** Something was typed but none of it can be searched for (control characters, punctuation only): no hits. */
+  unsearchable?: boolean;
   /** `and`: every syllable matched; `or`: nothing matched all of them, so partial matches are shown. */
   mode: 'and' | 'or' | 'all';
   tookMs: number;

@@ -291,16 +291,14 @@ describe('spellings of one word', () => {
 });
 
 describe('what a researcher types around the words', () => {
-  it('leaves out AND, OR and NOT typed in capitals between words, and says so', () => {
+  it('reads AND between words as what adjacent words mean anyway, and neither reports nor corrects it', () => {
     const book = add('Cao Bằng thực lục');
     add('Bản đồ du lịch Cao Bằng');
     add('Tài liệu về anh hùng Cao Bằng'); // holds `anh`, what `and` was corrected to
-    for (const op of ['AND', 'OR', 'NOT']) {
-      const r = search.search({ q: `cao ${op} bằng` }, null);
-      expect(r.ignored, op).toEqual([op.toLowerCase()]);
-      expect(r.corrections, op).toEqual([]);
-      expect(r.total, op).toBe(3);
-    }
+    const r = search.search({ q: 'cao AND bằng' }, null);
+    expect(r.ignored).toEqual([]);
+    expect(r.corrections).toEqual([]);
+    expect(r.total).toBe(3);
     const quoted = search.search({ q: '"cao bằng" AND "thực lục"' }, null);
     expect(quoted.hits.map((h) => h.id)).toEqual([book]);
     // In lower case it is a word like any other; alone it is what was asked for.
@@ -308,10 +306,184 @@ describe('what a researcher types around the words', () => {
     expect(search.search({ q: 'AND' }, null).ignored).not.toEqual(['and']);
   });
 
+  it('excludes records holding a word typed with a minus, in their fields or file text, from hits, totals and facets', () => {
+    const map = add('Bản đồ du lịch Cao Bằng (loại cầm tay)');
+    const wall = add('Bản đồ hành chính tỉnh Cao Bằng');
+    const atlas = m.add('Bản đồ địa hình huyện Trùng Khánh', { languages: ['tay'] });
+    m.attachPdfText(atlas, 'a', 'atlas.pdf', 'Tập bản đồ in kèm tờ gấp cầm tay cho du khách');
+    add('Lịch sử Đảng bộ tỉnh Cao Bằng');
+    expect(sorted(ids('bản đồ'))).toEqual(sorted([map, wall, atlas]));
+    const r = search.search({ q: 'bản đồ -cầm' }, null);
+    expect(r.hits.map((h) => h.id)).toEqual([wall]);
+    expect(r.total).toBe(1);
+    expect(r.facets.language).toEqual({ vi: 1 });
+    expect(r.ignored).toEqual([]);
+    // Without marks, in capitals, at the start: the same; `NOT` in capitals before a word too.
+    for (const q of ['ban do -cam', '-CẦM bản đồ', 'bản đồ NOT cầm']) expect(ids(q), q).toEqual([wall]);
+    // A hyphen inside a word or a document number is no minus: `Ê-đê`, `199-KH/TU`.
+    const plan = add('Kế hoạch số 199-KH/TU về tuyên truyền');
+    expect(ids('199-KH/TU')).toContain(plan);
+    // Lower-case `not` is a word: it excludes nothing.
+    expect(ids('bản đồ not cầm')).not.toEqual([wall]);
+  });
+
+  it('excludes a quoted phrase only where its words stand together', () => {
+    const hand = add('Bản đồ du lịch loại cầm tay');
+    const apart = add('Bản đồ du lịch, tay cầm tờ gấp');
+    const other = add('Bản đồ hành chính');
+    expect(sorted(ids('bản đồ -"cầm tay"'))).toEqual(sorted([apart, other]));
+    expect(sorted(ids('bản đồ NOT "cầm tay"'))).toEqual(sorted([apart, other]));
+    expect(ids('bản đồ -"cầm tay" -tờ')).toEqual([other]);
+    expect(ids('bản đồ -cầm -tay')).toEqual([other]);
+    void hand;
+  });
+
+  it('lists everything but the excluded records for a query of exclusions only, newest first', () => {
+    const a = add('Bản đồ du lịch Cao Bằng');
+    const b = add('Lịch sử Đảng bộ tỉnh Cao Bằng');
+    const c = add('Tờ gấp thác Bản Giốc');
+    const r = search.search({ q: '-"bản đồ"' }, null);
+    expect(r.mode).toBe('all');
+    expect(sorted(r.hits.map((h) => h.id))).toEqual(sorted([b, c]));
+    expect(sorted(ids('-đồ -giốc'))).toEqual([b]);
+    void a;
+  });
+
+  it('matches either side of a capital OR, adjacent words binding first, with totals and facets of the union', () => {
+    const waterfall = m.add('Tờ gấp giới thiệu thác Bản Giốc', { languages: ['tay'] });
+    const cave = add('Khu di tích Pác Bó');
+    const map = add('Bản đồ du lịch Cao Bằng');
+    add('Thác nước và hang động'); // `thác` without `bản giốc`
+    add('Giốc đá trong bản làng'); // `bản` and `giốc` apart
+    const r = search.search({ q: 'thác bản giốc OR pác bó' }, null);
+    expect(sorted(r.hits.map((h) => h.id))).toEqual(sorted([waterfall, cave]));
+    expect(r.total).toBe(2);
+    expect(r.facets.language).toEqual({ tay: 1, vi: 1 });
+    expect(r.ignored).toEqual([]);
+    // Each side keeps its own understanding: a phrase, a typo.
+    expect(sorted(ids('"bản giốc" OR "pác bó" OR bản đồ'))).toEqual(sorted([waterfall, cave, map]));
+    expect(sorted(ids('thác bản giốc OR pác bóo'))).toEqual(sorted([waterfall, cave]));
+    // With an exclusion (it applies to the whole query) and a filter.
+    expect(ids('thác bản giốc OR pác bó -tờ')).toEqual([cave]);
+    expect(search.search({ q: 'thác bản giốc OR pác bó', language: 'tay' }, null).hits.map((h) => h.id)).toEqual([waterfall]);
+    // Snippets mark the words of the side that matched.
+    const snip = search.search({ q: 'giới thiệu OR pác bó' }, null).hits.find((h) => h.id === cave)!;
+    expect(snip.snippets.map((s) => s.text).join(' ')).toContain('<mark>Pác</mark>');
+    // Lower-case `or` is a word; `OR` at either end is a word too; several in a row are one.
+    expect(ids('thác bản giốc or pác bó')).not.toContain(cave);
+    expect(sorted(ids('thác bản giốc OR OR pác bó'))).toEqual(sorted([waterfall, cave]));
+  });
+
+  it('keeps hostile operator input safe and meaningful', () => {
+    add('Bản đồ du lịch Cao Bằng');
+    add('Lịch sử Đảng bộ tỉnh Cao Bằng');
+    for (const q of ['-', '--', '- -', 'OR', 'OR OR', 'NOT', '-"', '-""', 'cao -', 'cao OR', 'OR cao', 'NOT NOT cao', 'cao AND OR NOT bằng', '-cao -bằng -đồ']) {
+      const r = search.search({ q }, null);
+      expect(r.total, q).toBeGreaterThanOrEqual(0);
+      expect(Array.isArray(search.suggest(q, null)), q).toBe(true);
+    }
+    // A lone minus or two: nothing searchable (no hits, said so), not the whole catalogue.
+    for (const q of ['-', '--']) {
+      const r = search.search({ q }, null);
+      expect(r.total, q).toBe(0);
+      expect(r.unsearchable, q).toBe(true);
+    }
+    // `cao -` is `cao`: the minus excludes nothing.
+    expect(search.search({ q: 'cao -' }, null).total).toBe(2);
+  });
+
+  it('searches a document number as its parts side by side, not scattered over a text; a date stays words', () => {
+    const decision = add('Quyết định số 12/QĐ-UBND ngày 05/01/2023 về tuyên truyền');
+    const scattered = add('Báo cáo năm 2023', 'Mục 12 nêu các QĐ của UBND tỉnh');
+    const plan = add('Kế hoạch 199-KH/TU', 'Cao Bằng, ngày 18 tháng 01 năm 2023');
+    m.attachPdfText(scattered, 'b', 'bao-cao.pdf', 'Phụ lục 12 trang; các QĐ khác; UBND huyện');
+    expect(ids('12/QĐ-UBND')).toEqual([decision]);
+    expect(ids('số 12/QĐ-UBND')).toEqual([decision]);
+    expect(ids('12/qd-ubnd')).toEqual([decision]);
+    expect(ids('12/QĐ-UBND ')).toEqual([decision]);
+    // Still being typed: the last part completes (outside the phrase), the parts before stand together.
+    expect(ids('12/QĐ-UB')).toEqual([decision]);
+    expect(ids('199-KH/T')).toEqual([plan]);
+    expect(ids('12/Q')).toContain(decision);
+    // A date typed with slashes still finds one written out ("ngày 18 tháng 01 năm 2023").
+    expect(ids('18/01/2023')).toContain(plan);
+    // Excluded as a whole.
+    expect(ids('2023 -12/QĐ-UBND').sort()).toEqual([scattered, plan].sort());
+  });
+
   it('reads full-width letters as the plain ones', () => {
     const map = add('Bản đồ du lịch Cao Bằng');
     add('Lịch sử Đảng bộ');
     expect(ids('Ｃａｏ Ｂằｎｇ')).toEqual([map]);
     expect(ids('ｂａｎ\u3000ｄｏ')).toEqual([map]);
+    // Bold and italic letters pasted from social media (Mathematical Alphanumeric Symbols), marks combining.
+    expect(ids('𝐂𝐚𝐨 𝐁𝐚\u0306\u0300𝐧𝐠')).toEqual([map]);
+    expect(ids('𝘣𝘢̉𝘯 đ𝘰̂̀')).toEqual([map]);
+  });
+});
+
+describe('corrections from context', () => {
+  it('reads a real word as a commonly confused spelling when only that spelling stands next to its neighbour', () => {
+    const waterfall = add('Tờ gấp giới thiệu thác Bản Giốc', 'Thác Bản Giốc là thắng cảnh nổi tiếng của huyện Trùng Khánh.');
+    add('Đường dốc lên bản Khuổi Khon'); // `dốc` and `bản` held, never side by side
+    add('Thác nước ở bản làng');
+    for (const q of ['thác bản dốc', 'thac ban doc', 'thác bản dốc ']) {
+      const r = search.search({ q }, null);
+      expect(r.hits[0]?.id, q).toBe(waterfall);
+      expect(r.corrections, q).toEqual([{ from: 'doc', to: 'gioc', display: 'giốc' }]);
+    }
+    // The word typed still matches (an alternative, not a replacement).
+    const typed = add('Thác bản dốc đá');
+    expect(ids('thác bản dốc')).toContain(typed);
+  });
+
+  it('corrects a syllable of one or two letters only when the pair is there', () => {
+    const cave = add('Khu di tích Pác Bó', 'Nơi Chủ tịch Hồ Chí Minh trở về nước năm 1941');
+    add('Pác Nặm và các huyện miền núi');
+    const r = search.search({ q: 'Pác Pó' }, null);
+    expect(r.hits[0]?.id).toBe(cave);
+    expect(r.total).toBe(1);
+    expect(r.corrections).toEqual([{ from: 'po', to: 'bo', display: 'bó' }]);
+    expect(r.ignored).toEqual([]);
+    // Alone, or next to a word no record holds beside Bó, it is left out as before.
+    expect(search.search({ q: 'pó' }, null).ignored).toEqual(['po']);
+    expect(search.search({ q: 'huyện pó' }, null).ignored).toEqual(['po']);
+  });
+
+  it('leaves valid phrases as typed', () => {
+    add('Tờ gấp giới thiệu thác Bản Giốc');
+    add('Người giao hàng ở chợ phiên'); // holds "người giao"
+    add('Trang phục người Dao đỏ');
+    const nung = add('Truyện cổ Tày Nùng', 'Lịch sử dụng chữ Nôm Tày'); // "sử dụng" held
+    add('Sổ tay lịch sử Đảng bộ');
+    for (const q of ['người Dao đỏ', 'thác Bản Giốc', 'lịch sử Nùng', 'Dao đỏ', 'truyện Tày']) {
+      expect(search.search({ q }, null).corrections, q).toEqual([]);
+    }
+    expect(ids('truyện Nùng')).toEqual([nung]);
+    // Typed with marks, the marks of the rhyme must be those of the spelling read: `dọc` is not Giốc.
+    add('Đi dọc bờ sông Quây Sơn');
+    expect(search.search({ q: 'thác bản dọc' }, null).corrections).toEqual([]);
+    expect(search.search({ q: 'thác bản doc' }, null).corrections).toEqual([{ from: 'doc', to: 'gioc', display: 'giốc' }]);
+  });
+});
+
+describe('a query with nothing searchable in it', () => {
+  it('finds nothing and says so, while a blank query lists everything', () => {
+    const a = add('Bản đồ du lịch Cao Bằng');
+    const b = add('Lịch sử Đảng bộ tỉnh Cao Bằng');
+    for (const q of ['\u0000\u0001', '\u0007', '-', '***', '""', '?!', '…']) {
+      const r = search.search({ q }, null);
+      expect(r.total, JSON.stringify(q)).toBe(0);
+      expect(r.unsearchable, JSON.stringify(q)).toBe(true);
+      expect(search.suggest(q, null), JSON.stringify(q)).toEqual([]);
+    }
+    for (const q of ['', '   ', '\u200b', '\t\n', '\ufeff']) {
+      const r = search.search({ q }, null);
+      expect(sorted(r.hits.map((h) => h.id)), JSON.stringify(q)).toEqual(sorted([a, b]));
+      expect(r.mode).toBe('all');
+      expect(r.unsearchable).toBeUndefined();
+    }
+    // Control characters around words are spaces.
+    expect(ids('bản\u0000đồ')).toEqual([a]);
   });
 });

@@ -57,4 +57,27 @@ describe('search page notices', () => {
     expect((await get(`/?q=${q}`)).body).toContain('Không bắt buộc có từ (có thể bị cắt dở khi sao chép): c');
     expect((await get(`/?q=${q}&lang=en`)).body).toContain('Not required (the word looks cut off where the text was copied): c');
   });
+
+  it('answers a query of control characters or punctuation only with nothing, the same in the API, suggestions and page', async () => {
+    for (const raw of ['%00%01', '%07', '-', '%2A%2A%2A']) {
+      const api = await get(`/api/search?q=${raw}`);
+      expect(api.statusCode, raw).toBe(200);
+      expect(api.json(), raw).toMatchObject({ total: 0, hits: [], unsearchable: true });
+      const sug = await get(`/api/suggest?q=${raw}`);
+      expect(sug.json(), raw).toEqual({ suggestions: [] });
+      const vi = await get(`/?q=${raw}`);
+      expect(vi.body, raw).toContain('<p class="empty">Truy vấn không có chữ hay số nào để tìm');
+      expect((await get(`/?q=${raw}&lang=en`)).body, raw).toContain('<p class="empty">The query holds no letter or digit to search for');
+    }
+    // A blank query still lists everything (the browsing list), and the page still says "newest".
+    expect((await get('/api/search?q=%20%20')).json()).toMatchObject({ total: 5, mode: 'all' });
+    expect((await get('/api/search?q=%20%20')).json().unsearchable).toBeUndefined();
+  });
+
+  it('explains the query syntax (operators) in both languages', async () => {
+    expect((await get('/')).body).toContain('OR (viết hoa) giữa hai nhóm từ');
+    expect((await get('/?lang=en')).body).toContain('OR (in capitals) between two groups of words');
+    const api = (await get(`/api/search?q=${encodeURIComponent('cao bằng -"hồ chí minh" OR hmong')}`)).json();
+    expect(api.hits.map((h: { title: string }) => h.title).sort()).toEqual(['Báo cáo của Ủy ban nhân dân tỉnh Cao Bằng', "Tờ rơi tuyên truyền bằng tiếng H'Mông"]);
+  });
 });

@@ -255,6 +255,7 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
     ${s.sort ? html`<input type="hidden" name="sort" value="${s.sort}">` : ''}
     <button type="submit">${t('search.submit')}</button>
   </div>
+  <details class="search-help"><summary>${t('search.syntax')}</summary><p>${t('search.syntaxHelp')}</p></details>
 </form>
 <div class="search-layout">
   <aside class="facets" id="bo-loc" aria-label="${t('search.filters')}" tabindex="-1">
@@ -277,7 +278,7 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
       : res.total > 0
         // Past the last page (an old link, fewer results now): there are results, just not here.
         ? html`<p class="empty">${t('search.pastEnd', { n: lastPage, page: s.page })} <a href="${stateUrl(s, { page: lastPage })}">${t('search.toPage', { n: lastPage })}</a></p>`
-        : html`<p class="empty">${t('search.noResults')}</p>`}
+        : html`<p class="empty">${t(res.unsearchable ? 'search.unsearchable' : 'search.noResults')}</p>`}
     ${paging}
   </section>
 </div>`;
