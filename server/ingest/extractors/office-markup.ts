@@ -3,9 +3,9 @@
  * ODP pages with their notes), DOCX footnotes, endnotes and comments, DrawingML (PPTX slides and
  * notes pages), and a PPTX's slide order from its package relationships.
  */
-import { XML_ENTITY, decodeEntity, elementsOf, isTagAt, withoutElements, withoutTags } from '../xml-scan.ts';
+import { XML_ENTITY, decodeEntity, elementsOf, isTagAt, withoutElements, withoutTags, xmlText } from '../xml-scan.ts';
 
-const strFromU8 = (b: Uint8Array): string => new TextDecoder().decode(b);
+const strFromU8 = xmlText;
 
 /** Text of an ODF content.xml: paragraphs/headings on lines, tabs, line breaks and repeated spaces kept. */
 export function odfText(contentXml: Uint8Array): string {
