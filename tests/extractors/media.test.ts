@@ -241,6 +241,14 @@ describe('audio extractor', () => {
     expect(r.metadata.tags).toMatchObject({ title: 'Lễ hội Pháo hoa Trùng Khánh', artist: 'Đài Phát thanh Cao Bằng' });
   });
 
+  it('a WAV copyright (RIFF INFO ICOP) is read and is part of the text', async () => {
+    const path = join(dir, 'info-icop.wav');
+    await ffmpeg(['-f', 'lavfi', '-i', 'sine=f=440', '-t', '2', '-metadata', 'title=Bài ca Pác Bó', '-metadata', 'copyright=© Sở Văn hoá, Thể thao và Du lịch Cao Bằng', path]);
+    const { metadata, pages } = await audio.extract(await inputFor(path, 'audio', 'audio/wav', dir));
+    expect(metadata.tags).toMatchObject({ title: 'Bài ca Pác Bó', copyright: '© Sở Văn hoá, Thể thao và Du lịch Cao Bằng' });
+    expect(pages[0].text).toContain('© Sở Văn hoá, Thể thao và Du lịch Cao Bằng');
+  });
+
   it('a long plain-ASCII word in a Latin-1 tag is checked in one pass (the old expression took 1.7 s for 40,000 letters)', async () => {
     // A guard against a hang, not a speed figure: one pass takes milliseconds, the old count of
     // accented words about 10 s per tag here (a synchronous step is not stopped by the test timeout, hence the clock).
