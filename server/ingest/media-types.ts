@@ -84,7 +84,8 @@ const OTHER_EXTENSIONS: Record<string, string[]> = {
   'audio/mp4': ['mp4', 'm4b', 'mov', 'aac'],
   'audio/x-m4a': ['mp4', 'm4b'],
   'audio/3gpp': ['3g2', '3ga'],
-  'audio/ogg': ['oga', 'ogx'],
+  // Ogg Opus and Speex are sniffed as Ogg: their own extensions are kept.
+  'audio/ogg': ['oga', 'ogx', 'opus', 'spx'],
   'audio/wav': ['wave'],
   'application/rtf': ['rtx'],
   'application/vnd.ms-excel': ['xlt'],
