@@ -99,10 +99,23 @@ export function looksLikeText(head: Uint8Array): boolean {
     if (b < 0x09 || (b > 0x0d && b < 0x20 && b !== 0x1b)) control++;
   }
   if (control > head.length / 100) return false;
-  // Refuse markup that browsers would run: HTML and SVG are never stored as text.
-  const start = new TextDecoder('utf-8', { fatal: false }).decode(head.subarray(0, 1024)).trimStart().toLowerCase();
-  if (/^(<!doctype html|<html|<svg|<\?xml[^>]*>\s*<svg|<script)/.test(start)) return false;
-  return true;
+  // Refuse markup that browsers would run: HTML and SVG are never stored as text, also after an XML
+  // declaration, comments or a DOCTYPE (an SVG that starts with `<!-- bản đồ -->` was stored as text).
+  return !isActiveMarkup(new TextDecoder('utf-8', { fatal: false }).decode(head.subarray(0, 4096)));
+}
+
+/** Whether text starts (after whitespace, a BOM, XML declarations and comments) as HTML or SVG. */
+export function isActiveMarkup(text: string): boolean {
+  let s = text.replace(/^\uFEFF/, '');
+  for (;;) {
+    s = s.trimStart();
+    const close = s.startsWith('<!--') ? s.indexOf('-->', 4) : s.startsWith('<?xml') ? s.indexOf('?>', 5) : -2;
+    if (close === -2) break;
+    // An unclosed comment or declaration at the head: whatever follows it is not known, refuse.
+    if (close < 0) return true;
+    s = s.slice(close + (s.startsWith('<!--') ? 3 : 2));
+  }
+  return /^(<!doctype\s+(html|svg)|<html|<svg|<script|<(\w+:)?svg[\s>])/i.test(s);
 }
 
 /**
