@@ -105,6 +105,23 @@ describe('pdf extractor', () => {
     pages.forEach((p, i) => expect(p.text.split('\n')[0]).toBe(`Page marker ${i + 1}`));
   });
 
+  it('thumbnail: a blank first page (or two) is passed over for the first page with ink; an all-blank PDF keeps page 1', async () => {
+    const inked = async (path: string) => {
+      const { derivatives } = await pdf.thumbnail(await input(path));
+      const s = await sharp(derivatives.find((d) => d.name === 'thumb-1024.webp')!.path).greyscale().stats();
+      return s.channels[0].min < 100;
+    };
+    const one = join(dir, 'blank-first.pdf');
+    await makeSimplePdf(one, ['', 'Noi dung bat dau tu trang hai']);
+    expect(await inked(one)).toBe(true);
+    const two = join(dir, 'blank-two.pdf');
+    await makeSimplePdf(two, ['', '', 'Trang ba']);
+    expect(await inked(two)).toBe(true);
+    const none = join(dir, 'blank-all.pdf');
+    await makeSimplePdf(none, ['', '', '', '']);
+    expect(await inked(none)).toBe(false);
+  });
+
   it('thumbnail: first page at 1024 and 256 px on the long side, portrait for A4', async () => {
     const path = join(dir, 'thumb.pdf');
     await makeSimplePdf(path, ['Hello thumbnail', 'page two']);
