@@ -71,6 +71,22 @@ describe('kinds decided from inside the file', () => {
     expect(dl.headers['content-type']).toBe('audio/3gpp');
   });
 
+  it('a 3G2 (CDMA phones) is accepted as 3GP: video with a picture track, audio without', async () => {
+    const v = join(dir, 'clip.3g2');
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=176x144:rate=15:duration=2', '-c:v', 'mpeg4', '-f', '3g2', v]);
+    const a = join(dir, 'ghi-am.3g2');
+    await ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=8000:duration=2', '-c:a', 'aac', '-b:a', '12k', '-f', '3g2', a]);
+    const res = await upload('Phóng sự điện thoại', 'video', [
+      { filename: 'clip.3g2', data: await readFile(v) },
+      { filename: 'ghi-am.3g2', data: await readFile(a) },
+    ]);
+    expect(res.statusCode).toBe(201);
+    expect(res.json().files.map((f: { mediaType: string; kind: string }) => [f.mediaType, f.kind])).toEqual([
+      ['video/3gpp', 'video'],
+      ['audio/3gpp', 'audio'],
+    ]);
+  });
+
   it('a 3GP and an M4A-branded file with a picture track stay or become video', async () => {
     const gp = join(dir, 'clip.3gp');
     await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=176x144:rate=15:duration=2', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=8000:duration=2', '-c:v', 'mpeg4', '-c:a', 'aac', '-ar', '8000', '-ac', '1', '-b:a', '12k', '-shortest', '-f', '3gp', gp]);
