@@ -34,6 +34,9 @@ function normalise(mime: string): string {
       return 'audio/mp4';
     case 'video/x-m4v':
       return 'video/mp4';
+    // 3GPP2 (CDMA phones' .3g2): the same ISO file structure as 3GP.
+    case 'video/3gpp2':
+      return 'video/3gpp';
     case 'image/x-ms-bmp':
       return 'image/bmp';
     case 'video/matroska':
@@ -67,22 +70,52 @@ function normalise(mime: string): string {
 }
 
 /**
- * Text when the head has no NUL bytes (except a UTF-16 BOM file), and almost no control characters.
+ * A text file may hold a few stray NUL bytes (a bad editor, a copy cut short and padded): at most
+ * one per STRAY_NUL_SPAN bytes of the head, each alone (no two in a row) and none in its first
+ * STRAY_NUL_FREE_HEAD bytes, where binary formats keep their magic numbers and header fields. The
+ * text extractor drops them (`paginate`). Binary data has NULs in runs, in its header or far more often.
+ */
+export const STRAY_NUL_SPAN = 4096;
+export const STRAY_NUL_FREE_HEAD = 64;
+
+/**
+ * Text when the head has no NUL bytes (except UTF-16, or a few stray ones: STRAY_NUL_SPAN), and almost no control characters.
  * A lone truncated multi-byte sequence at the very end of the head is allowed.
  */
 export function looksLikeText(head: Uint8Array): boolean {
   if (head.length === 0) return false;
   if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) return true;
   let control = 0;
-  for (const b of head) {
-    if (b === 0) return bomlessUtf16(head) !== null;
+  let nuls = 0;
+  for (let i = 0; i < head.length; i++) {
+    const b = head[i];
+    if (b === 0) {
+      // UTF-16 has NULs everywhere; otherwise a NUL is allowed only as a stray byte in text (STRAY_NUL_SPAN).
+      if (nuls === 0 && bomlessUtf16(head) !== null) return true;
+      if (i < STRAY_NUL_FREE_HEAD || head[i - 1] === 0 || head[i + 1] === 0) return false;
+      if (++nuls > Math.max(1, Math.floor(head.length / STRAY_NUL_SPAN))) return false;
+      continue;
+    }
     if (b < 0x09 || (b > 0x0d && b < 0x20 && b !== 0x1b)) control++;
   }
   if (control > head.length / 100) return false;
-  // Refuse markup that browsers would run: HTML and SVG are never stored as text.
-  const start = new TextDecoder('utf-8', { fatal: false }).decode(head.subarray(0, 1024)).trimStart().toLowerCase();
-  if (/^(<!doctype html|<html|<svg|<\?xml[^>]*>\s*<svg|<script)/.test(start)) return false;
-  return true;
+  // Refuse markup that browsers would run: HTML and SVG are never stored as text, also after an XML
+  // declaration, comments or a DOCTYPE (an SVG that starts with `<!-- bản đồ -->` was stored as text).
+  return !isActiveMarkup(new TextDecoder('utf-8', { fatal: false }).decode(head.subarray(0, 4096)));
+}
+
+/** Whether text starts (after whitespace, a BOM, XML declarations and comments) as HTML or SVG. */
+export function isActiveMarkup(text: string): boolean {
+  let s = text.replace(/^\uFEFF/, '');
+  for (;;) {
+    s = s.trimStart();
+    const close = s.startsWith('<!--') ? s.indexOf('-->', 4) : s.startsWith('<?xml') ? s.indexOf('?>', 5) : -2;
+    if (close === -2) break;
+    // An unclosed comment or declaration at the head: whatever follows it is not known, refuse.
+    if (close < 0) return true;
+    s = s.slice(close + (s.startsWith('<!--') ? 3 : 2));
+  }
+  return /^(<!doctype\s+(html|svg)|<html|<svg|<script|<(\w+:)?svg[\s>])/i.test(s);
 }
 
 /**
@@ -154,9 +187,89 @@ export function bomlessUtf16(head: Uint8Array): 'utf-16le' | 'utf-16be' | null {
   return bad <= 1 + chars / 100 ? enc : null;
 }
 
-/** Is the head alone enough to decide? ZIP and CFB containers need the whole file (DOCX, ODT, DOC). */
+/** Is the head alone enough to decide? ZIP and CFB containers need the whole file (DOCX, ODT, DOC), and so do ISO media files (their track list may be at the end). */
 export function needsWholeFile(mime: string | undefined): boolean {
-  return mime === 'application/zip' || mime === 'application/x-cfb';
+  return mime === 'application/zip' || mime === 'application/x-cfb' || (mime !== undefined && ISO_MEDIA.has(normalise(mime)));
+}
+
+/** The ISO base media file family (MP4, QuickTime, 3GP, M4A): the brand says little about what the file holds. */
+const ISO_MEDIA = new Set(['video/mp4', 'video/quicktime', 'video/3gpp', 'audio/mp4']);
+
+/** Largest `moov` box read to list the tracks (a long film's sample tables are a few MB). */
+const MAX_MOOV_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The handler types (`vide`, `soun`, `text`, `hint`, `meta`…) of the tracks of an ISO media file,
+ * from `moov/trak/mdia/hdlr`; null when no readable `moov` is found (too large, cut, not ISO).
+ * Top-level boxes are walked by their sizes, so only the headers and the `moov` box are read.
+ */
+export async function isoTrackHandlers(path: string): Promise<Set<string> | null> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    const hdr = Buffer.alloc(16);
+    for (let at = 0; at + 8 <= size; ) {
+      const { bytesRead } = await fh.read(hdr, 0, 16, at);
+      if (bytesRead < 8) return null;
+      let boxSize = hdr.readUInt32BE(0);
+      let headerSize = 8;
+      if (boxSize === 1) {
+        if (bytesRead < 16) return null;
+        boxSize = Number(hdr.readBigUInt64BE(8));
+        headerSize = 16;
+      } else if (boxSize === 0) boxSize = size - at;
+      if (boxSize < headerSize) return null;
+      if (hdr.toString('latin1', 4, 8) === 'moov') {
+        const len = Math.min(boxSize, size - at) - headerSize;
+        if (len > MAX_MOOV_BYTES) return null;
+        const moov = Buffer.alloc(len);
+        await fh.read(moov, 0, len, at + headerSize);
+        const handlers = new Set<string>();
+        for (const trak of childBoxes(moov, 'trak')) {
+          for (const mdia of childBoxes(trak, 'mdia')) {
+            // hdlr: version and flags (4), pre_defined (4), handler_type (4).
+            for (const hdlr of childBoxes(mdia, 'hdlr')) if (hdlr.length >= 12) handlers.add(hdlr.toString('latin1', 8, 12));
+          }
+        }
+        return handlers;
+      }
+      at += boxSize;
+    }
+    return null;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The bodies of the boxes of one type directly inside `parent` (a box cut short is read as far as it goes). */
+function childBoxes(parent: Buffer, type: string): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at + 8 <= parent.length; ) {
+    let boxSize = parent.readUInt32BE(at);
+    let headerSize = 8;
+    if (boxSize === 1) {
+      if (at + 16 > parent.length) break;
+      boxSize = Number(parent.readBigUInt64BE(at + 8));
+      headerSize = 16;
+    } else if (boxSize === 0) boxSize = parent.length - at;
+    if (boxSize < headerSize) break;
+    if (parent.toString('latin1', at + 4, at + 8) === type) out.push(parent.subarray(at + headerSize, Math.min(at + boxSize, parent.length)));
+    at += boxSize;
+  }
+  return out;
+}
+
+/**
+ * An ISO media file's type from its tracks: sound without picture is audio (an AAC recording a phone
+ * saved as .mp4 or .3gp, a podcast's .m4b), a picture track makes it video (an `M4A`-branded file
+ * with a video track too). Without a readable track list, the brand's answer stands.
+ */
+async function isoMediaByTracks(path: string, mime: string): Promise<string> {
+  const handlers = await isoTrackHandlers(path);
+  if (handlers === null) return mime;
+  if (handlers.has('vide')) return mime === 'audio/mp4' ? 'video/mp4' : mime;
+  if (handlers.has('soun')) return mime === 'video/3gpp' ? 'audio/3gpp' : 'audio/mp4';
+  return mime;
 }
 
 /**
@@ -197,6 +310,7 @@ export async function sniffFile(path: string, head: Uint8Array): Promise<SniffRe
     if (names.has('EncryptionInfo') && names.has('EncryptedPackage')) return { ok: false, detected: ENCRYPTED_OOXML };
     return finish(ft.mime, head);
   }
+  if (ft !== undefined && ISO_MEDIA.has(normalise(ft.mime))) return finish(await isoMediaByTracks(path, normalise(ft.mime)), head);
   return finish(ft?.mime, head);
 }
 

@@ -110,3 +110,20 @@ export function withoutDoctype(s: string): string {
   } else end = gt < 0 ? s.length : gt + 1;
   return s.slice(0, at) + s.slice(end);
 }
+
+/**
+ * An XML part's bytes as text: UTF-8 (its BOM dropped), or UTF-16 little- or big-endian when the part
+ * starts with that byte order mark or, without one, with `<` as a 16-bit unit (some Word exporters
+ * and converters write `encoding="UTF-16"` parts; XML requires a BOM there, but readers accept the
+ * declaration's own bytes). Every reader of office, ODF and EPUB parts decodes through this.
+ */
+export function xmlText(bytes: Uint8Array): string {
+  const b0 = bytes[0];
+  const b1 = bytes[1];
+  if (b0 === 0xff && b1 === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
+  if (b0 === 0xfe && b1 === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
+  if (b0 === 0x3c && b1 === 0x00 && bytes[2] !== 0x00) return new TextDecoder('utf-16le').decode(bytes);
+  if (b0 === 0x00 && b1 === 0x3c) return new TextDecoder('utf-16be').decode(bytes);
+  // TextDecoder drops a UTF-8 BOM.
+  return new TextDecoder().decode(bytes);
+}

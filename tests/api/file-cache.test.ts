@@ -45,6 +45,9 @@ describe('download names', () => {
     expect(downloadName('báo cáo.docx', 'video/mp4')).toBe('báo cáo.docx.mp4');
     expect(downloadName('Bản đồ du lịch', 'image/png')).toBe('Bản đồ du lịch.png');
     expect(downloadName('ghi-am.m4a', 'audio/mp4')).toBe('ghi-am.m4a');
+    // An Opus recording is sniffed as Ogg: bai-ca.opus, not bai-ca.opus.ogg.
+    expect(downloadName('bài ca.opus', 'audio/ogg')).toBe('bài ca.opus');
+    expect(downloadName('loa-phuong.3gp', 'audio/3gpp')).toBe('loa-phuong.3gp');
     // Plain text may be named anything textual.
     expect(downloadName('danh-sach.csv', 'text/plain')).toBe('danh-sach.csv');
   });

@@ -301,6 +301,10 @@ describe('POST /api/products (upload)', () => {
     ['HTML', Buffer.from('<!DOCTYPE html><html><script>alert(1)</script></html>'), 'trang.html'],
     ['SVG', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), 'hinh.svg'],
     ['ZIP archive', Buffer.from('504b0506000000000000000000000000000000000000', 'hex'), 'kho.zip'],
+    ['SVG after a comment', Buffer.from('<!-- bản đồ hành chính -->\n<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect width="9" height="9"/></svg>'), 'ban-do.svg'],
+    ['SVG after a DOCTYPE', Buffer.from('<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), 'ban-do2.svg'],
+    ['HTML after a comment', Buffer.from('\uFEFF<!-- saved from url=(0014)about:internet -->\n<html><body onload="alert(1)">Trang</body></html>'), 'trang.htm'],
+    ['a prefixed SVG', Buffer.from('<!-- x --><svg:svg xmlns:svg="http://www.w3.org/2000/svg"><svg:script>alert(1)</svg:script></svg:svg>'), 'hinh2.txt'],
   ])('refuses %s with 415 and keeps nothing', async (_label, data, filename) => {
     const before = (t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n;
     const res = await upload({ title: 'Không hỗ trợ', type: 'other' }, [{ filename, data }]);
@@ -308,6 +312,15 @@ describe('POST /api/products (upload)', () => {
     expect(res.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
     expect((t.app.db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(before);
     expect(await readdir(join(t.dataDir, 'tmp'))).toEqual([]);
+  });
+
+  it('a text that mentions markup after its first line, or starts with a comment-like line, is still text', async () => {
+    const res = await upload({ title: 'Ghi chú kỹ thuật', type: 'document' }, [
+      { filename: 'ghi-chu.txt', data: Buffer.from('Hướng dẫn: chèn bản đồ bằng thẻ <svg> vào trang.\n<svg> là ảnh vector.\n') },
+      { filename: 'mau.txt', data: Buffer.from('<!-- mẫu biểu -->\nBiểu mẫu số 01: Danh mục sản phẩm tuyên truyền.\n') },
+    ]);
+    expect(res.statusCode).toBe(201);
+    expect(res.json().files.map((f: { mediaType: string }) => f.mediaType)).toEqual(['text/plain', 'text/plain']);
   });
 
   it('refuses a file over the size limit with 413 (multipart would truncate silently)', async () => {

@@ -157,6 +157,16 @@ describe('office extractor', () => {
     expect(odfText(new TextEncoder().encode(content))).toBe('Lễ hội có chú thích\nChú thích: theo Kế hoạch 199-KH/TU.\n\nSố liệu năm 2023\nGóp ý: kiểm tra lại số liệu.\n\n');
   });
 
+  it('ODT with tracked changes: deleted text (kept in the change record) is not read; inserted text is', () => {
+    // As LibreOffice 7.4 writes a document edited with "Record changes" on.
+    const content = '<office:body><office:text><text:tracked-changes text:track-changes="true">' +
+      '<text:changed-region text:id="ct1"><text:deletion><office:change-info><dc:creator>Nông Thị Hà</dc:creator><dc:date>2023-03-30T08:00:00</dc:date></office:change-info><text:p>Câu đã xoá: Hội nghị huyện Hà Quảng.</text:p></text:deletion></text:changed-region>' +
+      '<text:changed-region text:id="ct2"><text:insertion><office:change-info><dc:creator>Nông Thị Hà</dc:creator><dc:date>2023-03-30T08:00:00</dc:date></office:change-info></text:insertion></text:changed-region>' +
+      '</text:tracked-changes><text:p>Khu di tích Pác Bó.<text:change text:change-id="ct1"/></text:p>' +
+      '<text:p><text:change-start text:change-id="ct2"/>Đoạn chèn: Thác Bản Giốc.<text:change-end text:change-id="ct2"/></text:p></office:text></office:body>';
+    expect(odfText(new TextEncoder().encode(content))).toBe('Khu di tích Pác Bó.\nĐoạn chèn: Thác Bản Giốc.\n');
+  });
+
   it('Word 97–2003 .doc: footnotes, endnotes and comments after the body text', async () => {
     const path = join(dir, 'chu-thich.doc');
     await writeFile(path, makeDoc(['Kế hoạch tổ chức Lễ hội Pháo hoa', 'Thác Bản Giốc, huyện Trùng Khánh'], undefined, {

@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import iconv from 'iconv-lite';
 import { getExtractor } from '../../server/ingest/extractors/index.ts';
 import { repairLegacyTag } from '../../server/ingest/extractors/audio.ts';
+import { audioPeaks } from '../../server/ingest/adapters/ffmpeg.ts';
 import { PermanentExtractError } from '../../server/ingest/extractors/types.ts';
 import { asVniTyped, ffmpeg, inputFor, makeAudio, makeVideo, tempDir, toCp1258Form, failure } from '../helpers/fixtures.ts';
 
@@ -240,6 +241,47 @@ describe('audio extractor', () => {
     const r = await audio.extract(await inputFor(legacy, 'audio', 'audio/wav', dir));
     expect(r.metadata.tags).toMatchObject({ title: 'Lễ hội Pháo hoa Trùng Khánh', artist: 'Đài Phát thanh Cao Bằng' });
   });
+
+  it('a WAV copyright (RIFF INFO ICOP) is read and is part of the text', async () => {
+    const path = join(dir, 'info-icop.wav');
+    await ffmpeg(['-f', 'lavfi', '-i', 'sine=f=440', '-t', '2', '-metadata', 'title=Bài ca Pác Bó', '-metadata', 'copyright=© Sở Văn hoá, Thể thao và Du lịch Cao Bằng', path]);
+    const { metadata, pages } = await audio.extract(await inputFor(path, 'audio', 'audio/wav', dir));
+    expect(metadata.tags).toMatchObject({ title: 'Bài ca Pác Bó', copyright: '© Sở Văn hoá, Thể thao và Du lịch Cao Bằng' });
+    expect(pages[0].text).toContain('© Sở Văn hoá, Thể thao và Du lịch Cao Bằng');
+  });
+
+  it('a 5-hour recording gets its waveform (the decoded output passed a 256 MB cap past 4.4 hours: MEDIA_MALFORMED)', async () => {
+    // 5 hours of 1 kHz 8-bit mono WAV (18 MB), silent but for 10 loud seconds at 3 h 45 min.
+    const rate = 1000;
+    const seconds = 5 * 3600;
+    const data = Buffer.alloc(rate * seconds, 0x80);
+    data.fill(0xf0, rate * 13_500, rate * 13_510);
+    const header = Buffer.alloc(44);
+    header.write('RIFF', 0, 'latin1');
+    header.writeUInt32LE(36 + data.length, 4);
+    header.write('WAVEfmt ', 8, 'latin1');
+    header.writeUInt32LE(16, 16);
+    header.writeUInt16LE(1, 20); // PCM
+    header.writeUInt16LE(1, 22); // mono
+    header.writeUInt32LE(rate, 24);
+    header.writeUInt32LE(rate, 28);
+    header.writeUInt16LE(1, 32);
+    header.writeUInt16LE(8, 34);
+    header.write('data', 36, 'latin1');
+    header.writeUInt32LE(data.length, 40);
+    const path = join(dir, 'hoi-nghi-5-gio.wav');
+    await writeFile(path, Buffer.concat([header, data]));
+    const inp = await inputFor(path, 'audio', 'audio/wav', dir, { deadline: Date.now() + 120_000 });
+    const t = await audio.thumbnail(inp);
+    expect(t.note).toBe('waveform');
+    const peaks = await audioPeaks(path, inp.limits.ffmpegPath, 1024, Date.now() + 120_000);
+    expect(peaks).toHaveLength(1024);
+    // 13,500 s of 18,000: bucket 768.
+    const loud = peaks!.map((p, i) => [p, i] as const).filter(([p]) => p > 0.5).map(([, i]) => i);
+    expect(loud.length).toBeGreaterThan(0);
+    expect(Math.min(...loud)).toBeGreaterThanOrEqual(766);
+    expect(Math.max(...loud)).toBeLessThanOrEqual(770);
+  }, 180_000);
 
   it('a long plain-ASCII word in a Latin-1 tag is checked in one pass (the old expression took 1.7 s for 40,000 letters)', async () => {
     // A guard against a hang, not a speed figure: one pass takes milliseconds, the old count of

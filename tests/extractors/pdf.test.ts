@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { PDFDocument, PDFHexString, PDFName, PDFNumber, PDFString } from 'pdf-lib';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { getExtractor } from '../../server/ingest/extractors/index.ts';
@@ -31,6 +32,33 @@ describe('pdf extractor', () => {
       { page: 1, text: 'First page line one\nline two' },
       { page: 2, text: 'Second page' },
       { page: 3, text: 'Third page' },
+    ]);
+  });
+
+  it.skipIf(!hasDejaVu())('form field values and annotation notes are text of their page; passwords, check boxes, links and popups are not', async () => {
+    const base = join(dir, 'form-base.pdf');
+    await makeUnicodePdf(base, ['Phiếu đăng ký sản phẩm tuyên truyền', 'Trang hai']);
+    const doc = await PDFDocument.load(await readFile(base));
+    const form = doc.getForm();
+    const [p1, p2] = doc.getPages();
+    const fields: Array<[string, string, number]> = [['ten_san_pham', 'Tờ gấp Lễ hội Lồng tồng Ngọc Côn', 0], ['don_vi', 'Phòng Văn hoá huyện Trùng Khánh', 0], ['mat_khau', 'bí-mật-123', 0x2000]];
+    for (const [name, value, flags] of fields) {
+      const f = form.createTextField(name);
+      f.addToPage(p1, { x: 50, y: 600 - fields.findIndex((x) => x[0] === name) * 40, width: 400, height: 24 });
+      f.acroField.dict.set(PDFName.of('V'), PDFHexString.fromText(value));
+      if (flags) f.acroField.dict.set(PDFName.of('Ff'), PDFNumber.of(flags));
+    }
+    form.createCheckBox('da_duyet').addToPage(p1, { x: 50, y: 400, width: 20, height: 20 });
+    const note = doc.context.register(doc.context.obj({ Type: 'Annot', Subtype: 'Text', Rect: [50, 700, 70, 720], Contents: PDFHexString.fromText('Ghi chú: bổ sung số liệu xã Đàm Thuỷ'), T: PDFHexString.fromText('Nông Thị Hà') }));
+    const popup = doc.context.register(doc.context.obj({ Type: 'Annot', Subtype: 'Popup', Rect: [80, 600, 280, 700], Contents: PDFHexString.fromText('Ghi chú: bổ sung số liệu xã Đàm Thuỷ'), Parent: note }));
+    const link = doc.context.register(doc.context.obj({ Type: 'Annot', Subtype: 'Link', Rect: [50, 50, 150, 70], Contents: PDFHexString.fromText('Liên kết'), A: { S: PDFName.of('URI'), URI: PDFString.of('https://caobang.gov.vn') } }));
+    p2.node.set(PDFName.of('Annots'), doc.context.obj([note, popup, link]));
+    const path = join(dir, 'form.pdf');
+    await writeFile(path, await doc.save({ updateFieldAppearances: false }));
+    const { pages } = await pdf.extract(await input(path));
+    expect(pages).toEqual([
+      { page: 1, text: 'Phiếu đăng ký sản phẩm tuyên truyền\nTờ gấp Lễ hội Lồng tồng Ngọc Côn\nPhòng Văn hoá huyện Trùng Khánh' },
+      { page: 2, text: 'Trang hai\nGhi chú: bổ sung số liệu xã Đàm Thuỷ' },
     ]);
   });
 
@@ -75,6 +103,23 @@ describe('pdf extractor', () => {
     expect(metadata.pages).toBe(n);
     expect(pages.map((p) => p.page)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     pages.forEach((p, i) => expect(p.text.split('\n')[0]).toBe(`Page marker ${i + 1}`));
+  });
+
+  it('thumbnail: a blank first page (or two) is passed over for the first page with ink; an all-blank PDF keeps page 1', async () => {
+    const inked = async (path: string) => {
+      const { derivatives } = await pdf.thumbnail(await input(path));
+      const s = await sharp(derivatives.find((d) => d.name === 'thumb-1024.webp')!.path).greyscale().stats();
+      return s.channels[0].min < 100;
+    };
+    const one = join(dir, 'blank-first.pdf');
+    await makeSimplePdf(one, ['', 'Noi dung bat dau tu trang hai']);
+    expect(await inked(one)).toBe(true);
+    const two = join(dir, 'blank-two.pdf');
+    await makeSimplePdf(two, ['', '', 'Trang ba']);
+    expect(await inked(two)).toBe(true);
+    const none = join(dir, 'blank-all.pdf');
+    await makeSimplePdf(none, ['', '', '', '']);
+    expect(await inked(none)).toBe(false);
   });
 
   it('thumbnail: first page at 1024 and 256 px on the long side, portrait for A4', async () => {

@@ -125,7 +125,8 @@ export async function readAudioTags(path: string, opts: { withPicture?: boolean 
       comment: comment || undefined,
       track: c.track?.no ?? undefined,
       composer: nfc(c.composer?.join('; ')),
-      copyright: nfc(c.copyright),
+      // music-metadata maps no RIFF INFO field to copyright: a WAV's ICOP is read from the native tags.
+      copyright: nfc(c.copyright) ?? nfc(m.native.exif?.find((t) => t.id === 'ICOP')?.value),
       language: nfc(c.language),
       rating: rating !== undefined ? Math.round(rating * 5 * 100) / 100 : undefined,
     },

@@ -31,6 +31,8 @@ export interface RunOptions {
   /** Absolute deadline (ms since epoch); the process is killed after it. */
   deadline: number;
   maxStdoutBytes?: number;
+  /** Hands each piece of stdout to this function instead of collecting it (no output cap then; `stdout` is empty). */
+  onStdout?: (chunk: Buffer) => void;
 }
 
 /** Runs a binary, collecting stdout (bounded) and the tail of stderr. */
@@ -48,6 +50,10 @@ export function run(bin: string, args: string[], opts: RunOptions): Promise<RunR
       child.kill('SIGKILL');
     }, ms);
     child.stdout.on('data', (c: Buffer) => {
+      if (opts.onStdout) {
+        opts.onStdout(c);
+        return;
+      }
       outBytes += c.length;
       if (outBytes > maxOut) {
         killedFor = 'OUTPUT';
@@ -153,16 +159,48 @@ export async function extractAttachedPicture(path: string, ffmpegPath: string, s
  */
 export async function audioPeaks(path: string, ffmpegPath: string, buckets: number, deadline: number): Promise<number[] | null> {
   const rate = 8000;
-  // 8 kHz mono s16 is 16 kB/s: enough for 4 hours within the output cap.
-  const r = await run(ffmpegPath, ['-hide_banner', '-nostdin', '-v', 'error', '-i', path, '-map', '0:a:0', '-ac', '1', '-ar', String(rate), '-f', 's16le', '-acodec', 'pcm_s16le', '-'], { deadline, maxStdoutBytes: 256 * 1024 * 1024 });
-  const samples = Math.floor(r.stdout.length / 2);
-  if (samples === 0) return null;
+  // The decoded samples are not kept: each block of BLOCK samples (10 ms) leaves its peak, and the
+  // blocks are shared out among the buckets at the end, so a recording of any length (a 10-hour
+  // radio archive) fits. (The whole decoded output was kept before, and past 4.4 hours its cap
+  // failed the waveform as MEDIA_MALFORMED.)
+  const BLOCK = rate / 100;
+  let blocks = new Float32Array(1 << 12);
+  let nBlocks = 0;
+  let inBlock = 0;
+  let peak = 0;
+  let carry: Buffer | null = null;
+  const closeBlock = () => {
+    if (nBlocks === blocks.length) {
+      const grown = new Float32Array(blocks.length * 2);
+      grown.set(blocks);
+      blocks = grown;
+    }
+    blocks[nBlocks++] = peak;
+    peak = 0;
+    inBlock = 0;
+  };
+  await run(ffmpegPath, ['-hide_banner', '-nostdin', '-v', 'error', '-i', path, '-map', '0:a:0', '-ac', '1', '-ar', String(rate), '-f', 's16le', '-acodec', 'pcm_s16le', '-'], {
+    deadline,
+    onStdout: (chunk) => {
+      const c: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
+      const even = c.length & ~1;
+      for (let i = 0; i < even; i += 2) {
+        const v = Math.abs(c.readInt16LE(i)) / 32768;
+        if (v > peak) peak = v;
+        if (++inBlock === BLOCK) closeBlock();
+      }
+      carry = even < c.length ? Buffer.from(c.subarray(even)) : null;
+    },
+  });
+  if (inBlock > 0) closeBlock();
+  if (nBlocks === 0) return null;
+  // Each bucket takes the peak of its share of the blocks (at least one: a clip shorter than
+  // `buckets` blocks is drawn in steps).
   const peaks = new Array<number>(buckets).fill(0);
-  const per = samples / buckets;
-  for (let i = 0; i < samples; i++) {
-    const b = Math.min(buckets - 1, Math.floor(i / per));
-    const v = Math.abs(r.stdout.readInt16LE(i * 2)) / 32768;
-    if (v > peaks[b]) peaks[b] = v;
+  for (let b = 0; b < buckets; b++) {
+    const start = Math.floor((b * nBlocks) / buckets);
+    const end = Math.max(start + 1, Math.floor(((b + 1) * nBlocks) / buckets));
+    for (let i = start; i < end; i++) if (blocks[i] > peaks[b]) peaks[b] = blocks[i];
   }
   return peaks;
 }

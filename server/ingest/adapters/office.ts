@@ -5,15 +5,15 @@
  * (office-markup.ts, ppt.ts, epub.ts, rtf.ts).
  *
  * ZIP entries are read with a streaming inflater that stops an entry past MAX_ENTRY_BYTES (and all
- * of them past MAX_TOTAL_BYTES), whatever their headers claim (decompression bombs); mammoth only
- * sees a file whose main part passed that check.
+ * of them past MAX_TOTAL_BYTES), whatever their headers claim (decompression bombs); mammoth reads
+ * the parts through them too (docxText).
  */
 import { createRequire } from 'node:module';
 import { Unzip, UnzipInflate } from 'fflate';
 import { XMLParser } from 'fast-xml-parser';
 import mammoth from 'mammoth';
 import { PermanentExtractError } from '../extractors/types.ts';
-import { withoutDoctype } from '../xml-scan.ts';
+import { withoutDoctype, xmlText } from '../xml-scan.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -97,16 +97,42 @@ const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', r
 export function parseXml(bytes: Uint8Array | undefined): Record<string, unknown> {
   if (!bytes) return {};
   try {
-    return xml.parse(withoutDoctype(new TextDecoder().decode(bytes))) as Record<string, unknown>;
+    return xml.parse(withoutDoctype(xmlText(bytes))) as Record<string, unknown>;
   } catch {
     return {};
   }
 }
 
-/** Raw text of a DOCX (paragraphs on their own lines) via mammoth. */
-export async function docxText(zip: Buffer): Promise<string> {
+/** A DOCX's XML parts (every `.xml` and `.rels` entry, through the capped inflater) and the names of all its entries. */
+export function docxXmlParts(zip: Uint8Array): { parts: Map<string, Uint8Array>; names: Set<string> } {
+  const names = new Set<string>();
+  const parts = readZipEntries(zip, (n) => {
+    names.add(n);
+    return /\.(xml|rels)$/i.test(n);
+  });
+  return { parts, names };
+}
+
+/**
+ * Raw text of a DOCX (paragraphs on their own lines) via mammoth. mammoth reads the package through
+ * the file object given here, not its own unzip: XML parts come from `docxXmlParts` (so the zip-bomb
+ * caps hold) decoded by `xmlText` (a UTF-16 part is read; mammoth decodes every part as UTF-8), any
+ * other entry is inflated, capped, when asked for.
+ */
+export async function docxText(zip: Buffer, xmlParts = docxXmlParts(zip)): Promise<string> {
+  const { parts, names } = xmlParts;
+  const file = {
+    exists: (name: string) => names.has(name),
+    read: async (name: string, encoding?: string) => {
+      const bytes = parts.get(name) ?? readZipEntries(zip, (n) => n === name).get(name);
+      if (bytes === undefined) throw new Error(`${name} is missing from the package`);
+      if (encoding === 'base64') return Buffer.from(bytes).toString('base64');
+      if (encoding) return xmlText(bytes);
+      return bytes;
+    },
+  };
   try {
-    const r = await mammoth.extractRawText({ buffer: zip });
+    const r = await mammoth.extractRawText({ file } as unknown as { buffer: Buffer });
     return r.value;
   } catch (err) {
     // mammoth walks the XML recursively: elements nested tens of thousands deep (a hostile file)

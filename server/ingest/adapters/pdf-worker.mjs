@@ -149,6 +149,27 @@ async function pageText(page) {
   return itemsToText(fixed === split.items ? content.items : fixed);
 }
 
+/**
+ * What a page's annotations say that its content stream does not: the values filled in its form
+ * fields (text fields and choices; not passwords, not check boxes) and the contents of its markup
+ * annotations (sticky notes, free text, highlights and the like; not links or popups, whose text is
+ * their parent's), one per line, after the page's text. pdf.js's text content has neither.
+ */
+async function annotationText(page) {
+  const annots = await page.getAnnotations({ intent: 'display' }).catch(() => []);
+  const lines = [];
+  for (const a of annots) {
+    if (a.subtype === 'Popup' || a.subtype === 'Link') continue;
+    if (a.subtype === 'Widget') {
+      if (a.fieldType === 'Tx' && !a.password && typeof a.fieldValue === 'string') lines.push(a.fieldValue);
+      else if (a.fieldType === 'Ch') lines.push(...[a.fieldValue].flat().filter((v) => typeof v === 'string'));
+      continue;
+    }
+    if (typeof a.contentsObj?.str === 'string') lines.push(a.contentsObj.str);
+  }
+  return lines.map((l) => l.replace(/\r\n?/g, '\n').trim()).filter(Boolean).join('\n').normalize('NFC');
+}
+
 /** Joins text items into lines: a new line when the baseline moves, a space across a visible gap. */
 function itemsToText(items) {
   let out = '';
@@ -237,7 +258,9 @@ async function textPages(doc, from, to, claim, deadline) {
     let page;
     try {
       page = await doc.getPage(n);
-      pages.push({ page: n, text: await pageText(page) });
+      const body = await pageText(page);
+      const notes = await annotationText(page);
+      pages.push({ page: n, text: notes ? (body ? `${body}\n${notes}` : notes) : body });
     } catch (err) {
       pages.push({ page: n, text: '', error: String(err?.message ?? err).slice(0, 200) });
     } finally {

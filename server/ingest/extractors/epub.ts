@@ -2,10 +2,10 @@
  * EPUB e-books (2 and 3): the package document named by META-INF/container.xml, its spine (reading
  * order), Dublin Core metadata and cover; each spine document's XHTML text, in one pass.
  */
-import { decodeEntity, elementsOf, withoutElements, withoutTags } from '../xml-scan.ts';
+import { decodeEntity, elementsOf, withoutElements, withoutTags, xmlText } from '../xml-scan.ts';
 import { PermanentExtractError } from './types.ts';
 
-const strFromU8 = (b: Uint8Array): string => new TextDecoder().decode(b);
+const strFromU8 = xmlText;
 
 /** An archive path resolved against a folder (`..` and `.` applied, percent-escapes decoded, fragment dropped). */
 function zipPath(base: string, href: string): string {

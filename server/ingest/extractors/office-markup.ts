@@ -3,9 +3,9 @@
  * ODP pages with their notes), DOCX footnotes, endnotes and comments, DrawingML (PPTX slides and
  * notes pages), and a PPTX's slide order from its package relationships.
  */
-import { XML_ENTITY, decodeEntity, elementsOf, isTagAt, withoutElements, withoutTags } from '../xml-scan.ts';
+import { XML_ENTITY, decodeEntity, elementsOf, isTagAt, withoutElements, withoutTags, xmlText } from '../xml-scan.ts';
 
-const strFromU8 = (b: Uint8Array): string => new TextDecoder().decode(b);
+const strFromU8 = xmlText;
 
 /** Text of an ODF content.xml: paragraphs/headings on lines, tabs, line breaks and repeated spaces kept. */
 export function odfText(contentXml: Uint8Array): string {
@@ -34,7 +34,9 @@ function odfMarkupText(markup: string): string {
   // A note's citation (its number) is no text. Its body, and a comment (office:annotation, without its
   // author, date and initials), sit inside the paragraph: each starts a line, not glued to the word
   // before it ("chú thíchChú thích").
-  let body = withoutElements(markup, 'text:note-citation');
+  // Tracked changes: the record of each change keeps the text a deletion removed (and who made it, when); the
+  // document's text is what stands in the paragraphs, insertions included.
+  let body = withoutElements(withoutElements(markup, 'text:tracked-changes'), 'text:note-citation');
   for (const name of ['dc:creator', 'dc:date', 'meta:creator-initials']) body = withoutElements(body, name);
   return withoutTags(body
     .replace(/<(?:text:note-body|office:annotation)(?=[\s>])/g, '\n$&')

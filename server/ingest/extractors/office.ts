@@ -19,7 +19,7 @@
  * the cap), OFFICE_ENCRYPTED (a password-protected .xls, ODT, ODS or ODP), DOC_NOT_EXTRACTED (.doc text not extractable).
  */
 import { readFile } from 'node:fs/promises';
-import { docxText, legacyDocText, parseXml, readZipEntries } from '../adapters/office.ts';
+import { docxText, docxXmlParts, legacyDocText, parseXml, readZipEntries } from '../adapters/office.ts';
 import { epubBook } from './epub.ts';
 import { docxNotes, odfText, odpPageTexts, odsSheets, pptxSlides, pptxWanted, xlsxSheets, xlsxWanted } from './office-markup.ts';
 import { oleSummary, pptSlides } from './ppt.ts';
@@ -28,6 +28,7 @@ import { assertNotEmpty, compact, documentProps, documentTexts } from './common.
 import { parseRtf } from './rtf.ts';
 import { xlsSheets } from './xls.ts';
 import { MAX_TEXT_PAGES } from './text.ts';
+import { xmlText } from '../xml-scan.ts';
 import { PermanentExtractError, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
 
 type Format = 'docx' | 'odt' | 'doc' | 'rtf' | 'epub' | 'xlsx' | 'ods' | 'xls' | 'pptx' | 'ppsx' | 'odp' | 'ppt';
@@ -74,7 +75,6 @@ const int = (v: unknown) => {
 };
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
-const DOCX_PARTS = new Set(['word/document.xml', 'word/footnotes.xml', 'word/endnotes.xml', 'word/comments.xml', 'docProps/core.xml', 'docProps/app.xml']);
 const ODF_PARTS = new Set(['content.xml', 'meta.xml', 'META-INF/manifest.xml']);
 const THUMBS = ['docProps/thumbnail.jpeg', 'docProps/thumbnail.jpg', 'docProps/thumbnail.png', 'Thumbnails/thumbnail.png'];
 
@@ -100,7 +100,7 @@ function odfParts(zip: Buffer, what: string) {
   // Saved with a password: the manifest describes how each stream is encrypted, and content.xml is
   // ciphertext (read as XML, its bytes came out as pages of noise that were indexed as the text).
   const manifest = parts.get('META-INF/manifest.xml');
-  if (manifest && /<(?:\w+:)?encryption-data\b/.test(Buffer.from(manifest.buffer, manifest.byteOffset, manifest.byteLength).toString('utf8'))) {
+  if (manifest && /<(?:\w+:)?encryption-data\b/.test(xmlText(manifest))) {
     throw new PermanentExtractError('OFFICE_ENCRYPTED', `The ${what} is password-protected; its text cannot be read`);
   }
   const content = parts.get('content.xml');
@@ -118,10 +118,11 @@ function odfParts(zip: Buffer, what: string) {
 }
 
 async function readDocx(zip: Buffer): Promise<Read> {
-  const parts = readZipEntries(zip, (n) => DOCX_PARTS.has(n));
+  const xmlParts = docxXmlParts(zip);
+  const { parts } = xmlParts;
   if (!parts.has('word/document.xml')) throw new PermanentExtractError('OFFICE_MALFORMED', 'The DOCX has no word/document.xml');
   const app = obj(parseXml(parts.get('docProps/app.xml')).Properties);
-  const body = (await docxText(zip)).replace(/\n\n/g, '\n');
+  const body = (await docxText(zip, xmlParts)).replace(/\n\n/g, '\n');
   // mammoth's raw text is the body only: footnotes, endnotes and comments follow it, as in a .doc or
   // RTF (an ODT has them in place). Headers and footers are left out, as in the other formats.
   const notes = docxNotes(parts);

@@ -7,17 +7,31 @@
  * `textChars` (characters of text found), `pagesWithoutText`, `failedPages` (pages that could not
  * be read; present only when some failed).
  *
- * Text: one entry per page (NFC); an empty page is stored as ''. Thumbnail: page 1 rendered at
- * 1024 px on the long side, on white.
+ * Text: one entry per page (NFC), a page's form field values and annotation notes after its text;
+ * an empty page is stored as ''. Thumbnail: page 1 rendered at 1024 px on the long side, on white
+ * (page 2 or 3 when the pages before it are blank).
  * Failures: EMPTY_FILE, PDF_ENCRYPTED (user password), PDF_MALFORMED (unreadable, or no page
  * readable; for the thumbnail also no page at all), PDF_TOO_MANY_PAGES (more than MAX_PDF_PAGES claimed), TIMEOUT.
  */
 import { MAX_PDF_PAGES, readPdfInfo, readPdfPages, releasePdf, renderPdfPage } from '../adapters/pdf.ts';
-import { writeThumbnails } from '../adapters/sharp.ts';
+import { writeThumbnails, type RawPixels } from '../adapters/sharp.ts';
 import { assertNotEmpty, checkDeadline, compact, documentProps, documentTexts } from './common.ts';
 import { PermanentExtractError, THUMB_SIZES, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
 
 export { MAX_PDF_PAGES };
+
+/** Blank pages at the start of a PDF passed over for its thumbnail. */
+const BLANK_PAGES_SKIPPED = 2;
+
+/** A rendered page of one colour: no channel of any pixel more than 8 levels from the first pixel's. */
+export function isBlank(raw: RawPixels): boolean {
+  const { data, channels } = raw;
+  const ref = data.subarray(0, channels);
+  for (let i = 0; i < data.length; i += channels) {
+    for (let c = 0; c < channels; c++) if (Math.abs(data[i + c] - ref[c]) > 8) return false;
+  }
+  return true;
+}
 
 export const pdfExtractor: Extractor = {
   kind: 'pdf',
@@ -58,7 +72,12 @@ export const pdfExtractor: Extractor = {
       const info = await readPdfInfo(input.path, deadline); // bomb and page-count checks before any rendering
       // An empty page tree: pdf.js would refuse page 1 with a bare error that is retried as transient.
       if (info.pages === 0) throw new PermanentExtractError('PDF_MALFORMED', 'The PDF has no pages: there is nothing to preview');
-      const raw = await renderPdfPage(input.path, 1, Math.max(...THUMB_SIZES), deadline);
+      // A blank first page (the back of a cover, a page left for binding) says nothing about the
+      // document: the next pages are tried, up to BLANK_PAGES_SKIPPED, and page 1 kept if all are blank.
+      const first = await renderPdfPage(input.path, 1, Math.max(...THUMB_SIZES), deadline);
+      let raw = first;
+      for (let n = 2; isBlank(raw) && n <= Math.min(info.pages, 1 + BLANK_PAGES_SKIPPED); n++) raw = await renderPdfPage(input.path, n, Math.max(...THUMB_SIZES), deadline);
+      if (isBlank(raw)) raw = first;
       return { derivatives: await writeThumbnails({ raw }, input.workDir, { maxPixels: maxImagePixels }) };
     } finally {
       await releasePdf();
