@@ -37,26 +37,3 @@ if (status) {
   };
   setTimeout(tick, 1500);
 }
-
-// The PDF viewer's frame: Tab moves the focus into it, but Chromium then matches none of `:focus`,
-// `:focus-visible` or `:focus-within` on the <iframe> (its content has the focus), so no CSS rule
-// can show a ring. The page sees it as its window losing the focus while the frame is the active
-// element: mark the frame then, when a Tab pressed just before moved the focus there (a click into
-// the frame is seen by the frame's document only, so "the last input was the keyboard" cannot be
-// told otherwise), and unmark it when the focus comes back to the page.
-const frames = document.querySelectorAll('.pdf-frame');
-if (frames.length > 0) {
-  let lastTab = -Infinity;
-  document.addEventListener('keydown', (e) => { if (e.key === 'Tab') lastTab = performance.now(); }, true);
-  const clear = () => { for (const f of frames) f.classList.remove('frame-focus'); };
-  window.addEventListener('blur', () => {
-    const byTab = performance.now() - lastTab < 500;
-    // The active element is updated just after the window's blur in some engines.
-    setTimeout(() => {
-      const active = document.activeElement;
-      if (byTab && active instanceof HTMLIFrameElement && active.classList.contains('pdf-frame')) active.classList.add('frame-focus');
-    }, 0);
-  });
-  window.addEventListener('focus', clear);
-  document.addEventListener('focusin', clear);
-}
