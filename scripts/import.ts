@@ -5,7 +5,7 @@
  */
 import { readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { isOwnTempName } from '../server/ingest/receive-file.ts';
+import { isOwnTempName, stopTempFiles } from '../server/ingest/receive-file.ts';
 import { EXIT, UsageError, concurrencyArg, onInterrupt, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
 import { formatImportReport, importExitCode, runImport } from '../server/ops/import.ts';
 import { createProgress } from '../server/ops/progress.ts';
@@ -68,8 +68,15 @@ async function main(): Promise<number> {
         ? 'the dry run was stopped before the end; nothing was written and no report'
         : `the rows imported so far (${committed} when the signal came) are kept, no report was written; run the same command again to import the rest (rows already in are skipped as ALREADY_IMPORTED)`,
     cleanup: async () => {
-      const names = await readdir(store.paths.tmpDir).catch(() => [] as string[]);
-      await Promise.all(names.filter(isOwnTempName).map((n) => rm(join(store.paths.tmpDir, n), { force: true })));
+      // No new temp file from here; one whose open was already under way appears a moment later, so
+      // the folder is swept until two looks 50 ms apart find none of ours (at most ~2 s).
+      stopTempFiles();
+      for (let clean = 0, round = 0; clean < 2 && round < 40; round++) {
+        const names = (await readdir(store.paths.tmpDir).catch(() => [] as string[])).filter(isOwnTempName);
+        clean = names.length === 0 ? clean + 1 : 0;
+        await Promise.all(names.map((n) => rm(join(store.paths.tmpDir, n), { force: true, recursive: true })));
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
   });
   const runner = values.process && !values['dry-run'] ? startRunner(store, config) : null;

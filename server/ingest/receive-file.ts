@@ -69,7 +69,16 @@ let tempCounter = 0;
 /** Whether `name` (in the temp folder) is a temp file of this process. */
 export const isOwnTempName = (name: string): boolean => name.includes(`-${TEMP_NONCE}-`);
 
+/** Set by `stopTempFiles` (an operator script interrupted half-way): no new temp file is named. */
+let tempFilesStopped = false;
+
+/** No temp file is named from now on (a script being stopped removes its own temp files after this). */
+export function stopTempFiles(): void {
+  tempFilesStopped = true;
+}
+
 export function newTempPath(tmpDir: string, prefix = 'upload'): string {
+  if (tempFilesStopped) throw new Error('temp files are stopped: the process is shutting down');
   return join(tmpDir, `${prefix}-${TEMP_NONCE}-${++tempCounter}`);
 }
 
