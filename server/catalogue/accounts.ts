@@ -65,6 +65,12 @@ export function getUser(sqlite: Database.Database, idOrName: number | string): U
   return r ? toUser(r) : null;
 }
 
+/** The accounts whose username is `name` in any case (`Đặng-Thị-Hoa` for `đặng-thị-hoa`): names differing only in case are one name. */
+export function usersNamedAnyCase<T extends { username: string }>(sqlite: Database.Database, name: string, columns = 'id, username'): T[] {
+  const folded = name.toLowerCase();
+  return (sqlite.prepare(`SELECT ${columns} FROM users`).all() as T[]).filter((u) => u.username.toLowerCase() === folded);
+}
+
 export function resolveAgencyId(sqlite: Database.Database, agency: string | number, field = 'agency'): number {
   const row = sqlite.prepare('SELECT id FROM agencies WHERE code = ? OR CAST(id AS TEXT) = ?').get(String(agency), String(agency)) as { id: number } | undefined;
   if (!row) throw err.validation(field, `unknown agency "${agency}"`);
@@ -95,9 +101,8 @@ export async function createUser(sqlite: Database.Database, input: CreateUserInp
     if (problem) throw err.validation('password', problem);
   }
   // Names that differ only in case are one name: people type them either way, and login accepts both.
-  const folded = username.toLowerCase();
-  const taken = (sqlite.prepare('SELECT username FROM users').pluck().all() as string[]).find((u) => u.toLowerCase() === folded);
-  if (taken !== undefined) throw err.conflict('USERNAME_TAKEN', `username "${taken}" is already taken`, { field: 'username' });
+  const taken = usersNamedAnyCase(sqlite, username)[0];
+  if (taken !== undefined) throw err.conflict('USERNAME_TAKEN', `username "${taken.username}" is already taken`, { field: 'username' });
   const generatedPassword = input.password === undefined ? randomPassword() : null;
   const hash = await hashPassword(input.password ?? generatedPassword!);
   const info = sqlite

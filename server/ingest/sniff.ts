@@ -210,16 +210,10 @@ export async function isoTrackHandlers(path: string): Promise<Set<string> | null
     const hdr = Buffer.alloc(16);
     for (let at = 0; at + 8 <= size; ) {
       const { bytesRead } = await fh.read(hdr, 0, 16, at);
-      if (bytesRead < 8) return null;
-      let boxSize = hdr.readUInt32BE(0);
-      let headerSize = 8;
-      if (boxSize === 1) {
-        if (bytesRead < 16) return null;
-        boxSize = Number(hdr.readBigUInt64BE(8));
-        headerSize = 16;
-      } else if (boxSize === 0) boxSize = size - at;
-      if (boxSize < headerSize) return null;
-      if (hdr.toString('latin1', 4, 8) === 'moov') {
+      const box = boxHeader(hdr.subarray(0, bytesRead), 0, size - at);
+      if (box === null) return null;
+      const { type, boxSize, headerSize } = box;
+      if (type === 'moov') {
         const len = Math.min(boxSize, size - at) - headerSize;
         if (len > MAX_MOOV_BYTES) return null;
         const moov = Buffer.alloc(len);
@@ -241,20 +235,30 @@ export async function isoTrackHandlers(path: string): Promise<Set<string> | null
   }
 }
 
+/**
+ * The ISO box header at `at` in `b`: its type, size (a 64-bit `largesize` when the 32-bit size is 1;
+ * "to the end", `left` bytes, when it is 0) and header length; null when cut short or inconsistent.
+ */
+function boxHeader(b: Buffer, at: number, left: number): { type: string; boxSize: number; headerSize: number } | null {
+  if (at + 8 > b.length) return null;
+  let boxSize = b.readUInt32BE(at);
+  let headerSize = 8;
+  if (boxSize === 1) {
+    if (at + 16 > b.length) return null;
+    boxSize = Number(b.readBigUInt64BE(at + 8));
+    headerSize = 16;
+  } else if (boxSize === 0) boxSize = left;
+  return boxSize < headerSize ? null : { type: b.toString('latin1', at + 4, at + 8), boxSize, headerSize };
+}
+
 /** The bodies of the boxes of one type directly inside `parent` (a box cut short is read as far as it goes). */
 function childBoxes(parent: Buffer, type: string): Buffer[] {
   const out: Buffer[] = [];
   for (let at = 0; at + 8 <= parent.length; ) {
-    let boxSize = parent.readUInt32BE(at);
-    let headerSize = 8;
-    if (boxSize === 1) {
-      if (at + 16 > parent.length) break;
-      boxSize = Number(parent.readBigUInt64BE(at + 8));
-      headerSize = 16;
-    } else if (boxSize === 0) boxSize = parent.length - at;
-    if (boxSize < headerSize) break;
-    if (parent.toString('latin1', at + 4, at + 8) === type) out.push(parent.subarray(at + headerSize, Math.min(at + boxSize, parent.length)));
-    at += boxSize;
+    const box = boxHeader(parent, at, parent.length - at);
+    if (box === null) break;
+    if (box.type === type) out.push(parent.subarray(at + box.headerSize, Math.min(at + box.boxSize, parent.length)));
+    at += box.boxSize;
   }
   return out;
 }

@@ -41,6 +41,11 @@ const MALFORMED_WHY: Record<string, string> = {
   HPE_INVALID_CHUNK_SIZE: ': a chunk of the chunked body has a malformed size.',
 };
 
+/** The 404 of a path with a trailing slash, which no route has: it names the path without it. */
+function trailingSlashMessage(method: string, path: string): string {
+  return `No route ${method} ${path}; without the trailing slash: ${path.replace(/\/+$/, '')}`;
+}
+
 /** Longest request line (method, URL, version) taken as "headers too large" rather than "URL too long". */
 const MAX_REQUEST_LINE = 8 * 1024;
 
@@ -144,15 +149,13 @@ export default fp(
       // `/api/products/` (a trailing slash) reaches `/api/products/:id` with an empty id: no such route.
       if (id === '' && req.url.startsWith('/api/')) {
         const path = req.url.split('?')[0];
-        throw new AppError(404, 'ROUTE_NOT_FOUND', `No route ${req.method} ${path}; without the trailing slash: ${path.replace(/\/+$/, '')}`);
+        throw new AppError(404, 'ROUTE_NOT_FOUND', trailingSlashMessage(req.method, path));
       }
       if (typeof id === 'string' && req.url.startsWith('/api/') && !/^[0-9]{1,15}$/.test(id)) {
         throw new AppError(400, 'VALIDATION_FAILED', 'params/id must be a whole number written in decimal digits', { field: 'id' });
       }
     });
-    // A query key given twice (`?type=book&type=map`). The filters that take a comma-separated list
-    // (docs/search.md) take the repetition as the same list, as a browser form with several boxes
-    // sends it; any other key given twice is a clear 400 naming it (was "must be string").
+    // The query string of an API request: its encoding, then keys given twice.
     app.addHook('preValidation', async (req) => {
       if (!req.url.startsWith('/api/')) return;
       // A malformed percent-encoding, or one of bytes that are no UTF-8 (`%ED%A0%80`, a lone
@@ -168,6 +171,9 @@ export default fp(
           }
         }
       }
+      // A query key given twice (`?type=book&type=map`). The filters that take a comma-separated list
+      // (docs/search.md) take the repetition as the same list, as a browser form with several boxes
+      // sends it; any other key given twice is a clear 400 naming it (was "must be string").
       const query = req.query as Record<string, unknown> | undefined;
       if (!query || typeof query !== 'object') return;
       for (const [key, value] of Object.entries(query)) {
@@ -237,7 +243,7 @@ export default fp(
       // path with a trailing slash, which no route has (`/api/products/1/`): 404, naming the path without it.
       if (allowed.includes(req.method)) {
         if (path.length > 1 && path.endsWith('/') && !path.split('/').some((seg) => seg.length > MAX_PARAM_LENGTH)) {
-          return reply.code(404).send(errorBody(404, 'ROUTE_NOT_FOUND', `No route ${req.method} ${path}; without the trailing slash: ${path.replace(/\/+$/, '')}`));
+          return reply.code(404).send(errorBody(404, 'ROUTE_NOT_FOUND', trailingSlashMessage(req.method, path)));
         }
         return reply.code(414).send(errorBody(414, 'URI_TOO_LONG', 'A part of the path is too long'));
       }

@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { DUMMY_HASH, verifyPassword } from '../auth/passwords.ts';
 import { createLoginLimiter, createSession, destroySession, sessionCookieOptions } from '../auth/sessions.ts';
-import { getUser } from '../catalogue/accounts.ts';
+import { getUser, usersNamedAnyCase } from '../catalogue/accounts.ts';
 import { AppError, err } from '../errors.ts';
 import { requireRole, SESSION_COOKIE } from '../plugins/auth.ts';
 import { ErrorSchema } from './schemas.ts';
@@ -56,8 +56,7 @@ export default async function authRoutes(app: FastifyInstance) {
       if (row === undefined) {
         // The name typed in another case (`Nguyen-Van-An` for `nguyen-van-an`), when it names one account
         // (accounts created before names were unique regardless of case may differ only in case).
-        const folded = username.toLowerCase();
-        const same = (sqlite.prepare('SELECT id, password_hash, active, username FROM users').all() as LoginRow[]).filter((r) => r.username.toLowerCase() === folded);
+        const same = usersNamedAnyCase<LoginRow>(sqlite, username, 'id, password_hash, active, username');
         if (same.length === 1) row = same[0];
       }
       // Verify against a dummy hash for unknown users so response time does not reveal them.

@@ -1415,8 +1415,6 @@ export function createSearchService(deps: SearchDeps): SearchService {
       const alts: Alt[] = [];
       const known = vocab.has(t.folded) && termSeen(t.folded, heldBy);
       if (known) alts.push({ term: t.folded, factor: 1 });
-      // The other spelling of a syllable ending in i or y (kĩ / kỹ, lí / lý, mĩ / mỹ, quí / quý): both are
-      // correct and both are written, so each finds the other, as the same word.
       // A word some record holds that no syllable is written as, and that reads as two syllables records
       // hold side by side (`caobang`, held by a web address, for "Cao Bằng"): also that pair.
       if (known && !t.quoted && t.folded.length >= 4 && !syllableShaped(t.folded)) {
@@ -1426,7 +1424,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
           corrections.push({ from: t.folded, to: split });
         }
       }
-      // And a day or month number written with or without its leading zero (5/1/2023, 05/01/2023).
+      // The other spelling of a syllable ending in i or y (kĩ / kỹ, lí / lý, mĩ / mỹ, quí / quý): both are
+      // correct and both are written, so each finds the other, as the same word. And a day or month
+      // number written with or without its leading zero (5/1/2023, 05/01/2023).
       const iy = !t.quoted ? otherSpelling(t.folded) : null;
       const iyKnown = iy !== null && vocab.has(iy) && termSeen(iy, heldBy);
       if (iyKnown) {
@@ -1889,7 +1889,6 @@ export function createSearchService(deps: SearchDeps): SearchService {
       // Something was typed and none of it can match: no hits (not the browsing list of an empty q).
       return { qp, mode, ids: new Int32Array(0), scores: new Float64Array(0), n: 0 };
     }
-    mode = 'and';
     prof.mark('plan');
     let fm = fields.match(qp.groups, qp.boosts, 'and');
     prof.mark('fields');
