@@ -62,8 +62,8 @@ export async function uploadPage(app: FastifyInstance, ctx: PageCtx, st: UploadS
     STORAGE_FULL: t('err.STORAGE_FULL'),
     STORAGE_UNAVAILABLE: t('err.STORAGE_UNAVAILABLE'),
     // An upload the API cut for stalling or trickling (408): the reason, with the limits filled in.
-    UPLOAD_STALLED: t('err.UPLOAD_STALLED', { s: Math.round(limits.idleTimeoutMs / 1000) }),
-    UPLOAD_TOO_SLOW: t('err.UPLOAD_TOO_SLOW', { rate: formatBytes(limits.minBytesPerSecond, ctx.lang) }),
+    UPLOAD_STALLED: cutMessage(app, ctx, 'UPLOAD_STALLED'),
+    UPLOAD_TOO_SLOW: cutMessage(app, ctx, 'UPLOAD_TOO_SLOW'),
     withCode: t('err.withCode'),
     generic: t('err.generic'),
     uploading: t('upload.uploading'),
@@ -126,6 +126,12 @@ const KEPT_PREFIX_BYTES = 1024 * 1024;
 
 /** Why a form post was cut before its body was read to the end. */
 type Cut = 'UPLOAD_STALLED' | 'UPLOAD_TOO_SLOW';
+
+/** Why an upload was cut (408), with the configured limits filled in: the no-JS page and upload.js say the same. */
+function cutMessage(app: FastifyInstance, ctx: PageCtx, code: Cut): string {
+  const limits = app.config.upload;
+  return ctx.t(`err.${code}`, { s: Math.round(limits.idleTimeoutMs / 1000), rate: formatBytes(limits.minBytesPerSecond, ctx.lang) });
+}
 
 class UploadCut extends Error {
   constructor(readonly code: Cut) {
@@ -246,7 +252,7 @@ export async function uploadPost(app: FastifyInstance, ctx: PageCtx) {
   const cutPage = (code: Cut, values?: FormValues) =>
     answerAndClose({
       values,
-      problems: [t(`err.${code}`, { s: Math.round(limits.idleTimeoutMs / 1000), rate: formatBytes(limits.minBytesPerSecond, ctx.lang) }), t('err.page.code', { code })],
+      problems: [cutMessage(app, ctx, code), t('err.page.code', { code })],
       status: 408,
     });
 
