@@ -74,6 +74,27 @@ describe('pdf extractor', () => {
     }
   });
 
+  it.skipIf(!hasDejaVu())('an Identity-H font without a ToUnicode map (or with the identity for one) is read through its embedded font cmap', async () => {
+    for (const toUnicode of ['none', 'identity'] as const) {
+      const path = join(dir, `no-tounicode-${toUnicode}.pdf`);
+      await makeUnicodePdf(path, [VI_TEXT, 'Nội dung\nThe quick brown fox jumps over the lazy dog.'], { toUnicode });
+      const { metadata, pages } = await pdf.extract(await input(path));
+      expect(pages).toEqual([
+        { page: 1, text: VI_TEXT },
+        { page: 2, text: 'Nội dung\nThe quick brown fox jumps over the lazy dog.' },
+      ]);
+      expect(metadata.garbledPages).toBeUndefined();
+    }
+  });
+
+  it.skipIf(!hasDejaVu())('pages of glyph numbers that no map explains are not stored as text and are listed as garbledPages', async () => {
+    const path = join(dir, 'glyph-numbers.pdf');
+    await makeUnicodePdf(path, [VI_TEXT, 'Nội dung\nThe quick brown fox jumps over the lazy dog.'], { toUnicode: 'none', fontCmap: false });
+    const { metadata, pages } = await pdf.extract(await input(path));
+    expect(pages).toEqual([{ page: 1, text: '' }, { page: 2, text: '' }]);
+    expect(metadata).toMatchObject({ pages: 2, garbledPages: [1, 2], pagesWithoutText: 2, textChars: 0 });
+  });
+
   it('letters drawn late from a fallback font (as LibreOffice writes them) are put back into their words', async () => {
     const lines = [
       'Thác Bản Giốc ở huyện Trùng Khánh là thác nước tự nhiên hùng vĩ.',

@@ -125,9 +125,13 @@ function ttfCmap(ttf: Buffer): Map<number, number> {
  * `form: 'NFD'` draws every accented letter as a base glyph followed by combining-mark glyphs (as
  * fonts of the legacy Vietnamese era and some TeX setups do), so the text comes out decomposed
  * and extraction must NFC-normalise to get the source back.
+ * `toUnicode: 'none'` leaves the font's ToUnicode map out and `'identity'` names the identity for it
+ * (as some printer drivers and converters write their PDFs: the text is then glyph numbers);
+ * `fontCmap: false` also renames the embedded font's own `cmap` table, so nothing says which letter
+ * a glyph is.
  */
-export function makeUnicodePdf(path: string, pageTexts: string[], opts: { form?: 'NFC' | 'NFD'; title?: string } = {}): Promise<void> {
-  const ttf = readFileSync(DEJAVU);
+export function makeUnicodePdf(path: string, pageTexts: string[], opts: { form?: 'NFC' | 'NFD'; title?: string; toUnicode?: 'map' | 'none' | 'identity'; fontCmap?: boolean } = {}): Promise<void> {
+  const ttf = Buffer.from(readFileSync(DEJAVU));
   const cmap = ttfCmap(ttf);
   const used = new Map<number, string>();
   const encode = (line: string) =>
@@ -145,13 +149,18 @@ export function makeUnicodePdf(path: string, pageTexts: string[], opts: { form?:
   const chunks: string[] = [];
   for (let i = 0; i < bf.length; i += 100) chunks.push(`${bf.slice(i, i + 100).length} beginbfchar\n${bf.slice(i, i + 100).join('\n')}\nendbfchar`);
   const toUnicode = `/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def /CMapName /Adobe-Identity-UCS def /CMapType 2 def 1 begincodespacerange <0000> <FFFF> endcodespacerange\n${chunks.join('\n')}\nendcmap CMapName currentdict /CMap defineresource pop end end`;
+  if (opts.fontCmap === false) {
+    const numTables = ttf.readUInt16BE(4);
+    for (let i = 0; i < numTables; i++) if (ttf.toString('latin1', 12 + i * 16, 16 + i * 16) === 'cmap') ttf.write('zmap', 12 + i * 16, 'latin1');
+  }
+  const toUnicodeRef = { map: ' /ToUnicode 7 0 R', none: '', identity: ' /ToUnicode /Identity-H' }[opts.toUnicode ?? 'map'];
   const n = pageTexts.length;
   // 1 catalog, 2 pages, 3 Type0 font, 4 CIDFont, 5 descriptor, 6 font file, 7 ToUnicode, 8 info, then page+content pairs.
   const kids = Array.from({ length: n }, (_, i) => `${9 + i * 2} 0 R`).join(' ');
   const objects: Array<string | Buffer> = [
     '<< /Type /Catalog /Pages 2 0 R >>',
     `<< /Type /Pages /Kids [${kids}] /Count ${n} >>`,
-    '<< /Type /Font /Subtype /Type0 /BaseFont /DejaVuSans /Encoding /Identity-H /DescendantFonts [4 0 R] /ToUnicode 7 0 R >>',
+    `<< /Type /Font /Subtype /Type0 /BaseFont /DejaVuSans /Encoding /Identity-H /DescendantFonts [4 0 R]${toUnicodeRef} >>`,
     '<< /Type /Font /Subtype /CIDFontType2 /BaseFont /DejaVuSans /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor 5 0 R /DW 600 /CIDToGIDMap /Identity >>',
     '<< /Type /FontDescriptor /FontName /DejaVuSans /Flags 32 /FontBBox [-1021 -463 1793 1232] /ItalicAngle 0 /Ascent 928 /Descent -236 /CapHeight 729 /StemV 80 /FontFile2 6 0 R >>',
     streamObject(`/Length1 ${ttf.length}`, ttf),
