@@ -42,6 +42,29 @@ export function canEdit(ctx: PageCtx, rec: ProductRecord): boolean {
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
+/** Page numbers as ranges: 1–3, 7, 9–10. */
+function pageRanges(pages: number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < pages.length; i++) {
+    let j = i;
+    while (j + 1 < pages.length && pages[j + 1] === pages[j] + 1) j++;
+    out.push(j > i ? `${pages[i]}–${pages[j]}` : String(pages[i]));
+    i = j;
+  }
+  return out.join(', ');
+}
+
+/**
+ * A PDF's pages whose text could not be read (glyph numbers instead of letters: the extractor's
+ * garbled-text check), for the archivist: they need OCR.
+ */
+function garbledNote(ctx: PageCtx, f: ProductFile): SafeHtml | '' {
+  const m = f.metadata ?? {};
+  const pages = Array.isArray(m.garbledPages) ? m.garbledPages.filter((p): p is number => typeof p === 'number') : [];
+  if (!pages.length) return '';
+  return html`<p class="hint garbled-pages">${ctx.t('record.garbledPages', { n: pages.length, pages: pageRanges(pages) })}</p>`;
+}
+
 function facts(ctx: PageCtx, f: ProductFile): string[] {
   const { t } = ctx;
   const m = f.metadata ?? {};
@@ -113,7 +136,8 @@ function preview(app: FastifyInstance, ctx: PageCtx, rec: ProductRecord, f: Prod
       return html`<div class="pdf-preview">
   <iframe src="${src}" title="${f.originalName}" loading="lazy" class="pdf-frame"></iframe>
   <p class="hint"><a href="${src}" class="open-at-page">${t('search.openAtPage', { n })}</a></p>
-</div>`;
+</div>
+${garbledNote(ctx, f)}`;
     }
     case 'video':
       if (!playsInBrowser(f.mediaType)) return notPlayable(ctx, f, f.thumbnails.size1024);
