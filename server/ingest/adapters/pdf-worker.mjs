@@ -4,7 +4,7 @@
 // threads also means a page that never ends can be stopped (Worker.terminate) and its memory capped.
 //
 // Protocol, one request at a time: { id, op, ... } → { id, result } | { id, error: { name, message } }
-//   open   { path }                     → { numPages, info, xmp, encrypted, attachments }
+//   open   { path, maxPages }           → { numPages, info, xmp, encrypted, attachments, pageLabels }
 //   text   { path, from, to, deadline, claim? } → [{ page, text, error? }]
 //          claim: a SharedArrayBuffer (one Int32, the next page to take) shared by the threads that
 //          split the document: each takes pages from it until it passes `to`, so a thread that runs
@@ -257,7 +257,7 @@ async function close() {
 
 const XMP_KEYS = ['dc:title', 'dc:creator', 'dc:description', 'pdf:keywords', 'pdf:producer', 'xmp:creatortool', 'xmp:createdate', 'xmp:modifydate'];
 
-async function open({ path }) {
+async function open({ path, maxPages = 10000 }) {
   const doc = await docFor(path);
   const { info, metadata } = await doc.getMetadata();
   const xmp = {};
@@ -267,7 +267,10 @@ async function open({ path }) {
   }
   const permissions = await doc.getPermissions().catch(() => null);
   const attachments = await doc.getAttachments().catch(() => null);
-  return { numPages: doc.numPages, info: info ?? {}, xmp, encrypted: permissions !== null, attachments: attachments ? Object.keys(attachments).length : 0 };
+  // The pages' labels (the /PageLabels number tree: "i", "ii", then "1", …), read only for a page count
+  // the extractor accepts (pdf.js makes one string per page).
+  const labels = doc.numPages <= maxPages ? await doc.getPageLabels().catch(() => null) : null;
+  return { numPages: doc.numPages, info: info ?? {}, xmp, encrypted: permissions !== null, attachments: attachments ? Object.keys(attachments).length : 0, pageLabels: Array.isArray(labels) ? labels : null };
 }
 
 /** Text of pages [from, to]; a failing page is reported, not fatal; past the deadline pages are marked. */
