@@ -134,7 +134,7 @@ const vi = {
   'record.textCut': 'Phần còn lại không hiển thị ở đây; hãy tải tệp về để xem đủ.',
   'record.notPlayable': 'Trình duyệt không phát được định dạng này ({format}). Hãy tải tệp về để xem hoặc nghe.',
   'record.pdfUnreadable': 'Không xem trước được tệp PDF này vì tệp bị hỏng. Có thể tải tệp về để mở bằng phần mềm khác.',
-  'record.garbledPages': 'Không đọc được chữ của {n} trang (trang {pages}): phông chữ trong tệp không cho biết nét chữ nào là chữ gì, nên nội dung các trang này chưa tìm kiếm được. Cần nhận dạng chữ (OCR) cho các trang này.',
+  'record.garbledPages': 'Không đọc được chữ của {n} trang (trang {pages}): phông chữ trong tệp không cho biết nét chữ nào là chữ gì, nên chưa tìm kiếm được nội dung. Cần nhận dạng chữ (OCR).',
   'record.docText': 'Nội dung văn bản',
   'record.processing': 'Đang xử lý tệp…',
   'record.processingDone': 'Đã xử lý xong.',
