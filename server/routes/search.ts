@@ -38,6 +38,7 @@ export const SearchQuery = Type.Object({
 const SnippetSchema = Type.Object({
   text: Type.String({ description: 'HTML-safe passage; matched words in <mark>' }),
   page: Type.Optional(Type.Integer({ description: '1-based PDF page (or slide, e-book section, sheet: see unit) of the passage' })),
+  pageLabel: Type.Optional(Type.String({ description: "The PDF's own label of that page (\"ii\") when its page labels differ from the page numbers; page stays the physical page" })),
   unit: Type.Optional(Type.Union([Type.Literal('page'), Type.Literal('slide'), Type.Literal('section'), Type.Literal('sheet')], { description: 'What page counts' })),
   sha256: Type.Optional(Type.String()),
   field: Type.String(),

@@ -314,6 +314,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
     vocabGet: sqlite.prepare('SELECT df FROM search_text_vocab WHERE term = ?').pluck(),
     vocabBump: sqlite.prepare('INSERT INTO search_text_vocab(term, df) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET df = df + excluded.df'),
     pageText: sqlite.prepare('SELECT text FROM blob_texts WHERE sha256 = ? AND page = ?').pluck(),
+    // A PDF page's label ("ii" for physical page 5), kept in the blob's metadata only when the PDF has labels.
+    pageLabel: sqlite.prepare("SELECT json_extract(metadata, '$.pageLabels[' || CAST(? AS INTEGER) || ']') FROM blobs WHERE sha256 = ? AND json_valid(metadata)").pluck(),
     productText: sqlite.prepare(
       'SELECT p.title, p.alt_title, p.description, p.subjects, a.name AS agency FROM products p LEFT JOIN agencies a ON a.id = p.agency_id WHERE p.id = ?',
     ),
@@ -2397,7 +2399,13 @@ export function createSearchService(deps: SearchDeps): SearchService {
         }
         scored.sort((a, b) => Number(b.together) - Number(a.together) || b.rank - a.rank || a.page - b.page);
         for (const c of scored.slice(0, 2)) {
-          out.push(info.paged ? { text: c.html, page: c.page, unit: info.unit ?? 'page', sha256: info.sha, field: 'text' } : { text: c.html, sha256: info.sha, field: 'text' });
+          if (!info.paged) {
+            out.push({ text: c.html, sha256: info.sha, field: 'text' });
+            continue;
+          }
+          const unit = info.unit ?? 'page';
+          const label = unit === 'page' ? (st.pageLabel.get(Math.trunc(c.page) - 1, info.sha) as unknown) : null;
+          out.push({ text: c.html, page: c.page, ...(typeof label === 'string' && label ? { pageLabel: label } : {}), unit, sha256: info.sha, field: 'text' });
         }
       }
     }

@@ -26,6 +26,8 @@ export interface Snippet {
   text: string;
   /** 1-based page of a paged file (PDF) the passage comes from (a slide, section or sheet: see `unit`). */
   page?: number;
+  /** The PDF's own label of that page ("ii", "A-3") when it has page labels (/PageLabels) that differ from the page numbers; `page` stays the physical page. */
+  pageLabel?: string;
   /** What `page` counts: PDF pages, slides of a deck, sections of an e-book, sheets of a spreadsheet. */
   unit?: 'page' | 'slide' | 'section' | 'sheet';
   /** The file (blob) the passage comes from, when it is from extracted text. */

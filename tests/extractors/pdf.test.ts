@@ -74,6 +74,50 @@ describe('pdf extractor', () => {
     }
   });
 
+  // A font made in the test, and DejaVu Sans when the system has it.
+  const fonts = hasDejaVu() ? [true, false] : [true];
+
+  it('an Identity-H font without a ToUnicode map (or with the identity for one) is read through its embedded font cmap', async () => {
+    for (const [toUnicode, madeFont] of (['none', 'identity'] as const).flatMap((u) => fonts.map((m) => [u, m] as const))) {
+      const path = join(dir, `no-tounicode-${toUnicode}-${madeFont}.pdf`);
+      await makeUnicodePdf(path, [VI_TEXT, 'Nội dung\nThe quick brown fox jumps over the lazy dog.'], { toUnicode, madeFont });
+      const { metadata, pages } = await pdf.extract(await input(path));
+      expect(pages).toEqual([
+        { page: 1, text: VI_TEXT },
+        { page: 2, text: 'Nội dung\nThe quick brown fox jumps over the lazy dog.' },
+      ]);
+      expect(metadata.garbledPages).toBeUndefined();
+    }
+  });
+
+  it('pages of glyph numbers that no map explains are not stored as text and are listed as garbledPages', async () => {
+    for (const madeFont of fonts) {
+      const path = join(dir, `glyph-numbers-${madeFont}.pdf`);
+      await makeUnicodePdf(path, [VI_TEXT, 'Nội dung\nThe quick brown fox jumps over the lazy dog.'], { toUnicode: 'none', fontCmap: false, madeFont });
+      const { metadata, pages } = await pdf.extract(await input(path));
+      expect(pages).toEqual([{ page: 1, text: '' }, { page: 2, text: '' }]);
+      expect(metadata).toMatchObject({ pages: 2, garbledPages: [1, 2], pagesWithoutText: 2, textChars: 0 });
+    }
+  });
+
+  it('page labels (/PageLabels: roman front matter, then arabic) are read into pageLabels; labels that are just 1..n are not kept', async () => {
+    const base = join(dir, 'labels-base.pdf');
+    await makeSimplePdf(base, ['Bia', 'Loi noi dau', 'Muc luc', 'Gioi thieu', 'Chuong 1', 'Chuong 2']);
+    const doc = await PDFDocument.load(await readFile(base));
+    const ctx = doc.context;
+    doc.catalog.set(PDFName.of('PageLabels'), ctx.obj({ Nums: [0, ctx.obj({ S: PDFName.of('r') }), 4, ctx.obj({ S: PDFName.of('D') })] }));
+    const path = join(dir, 'labels.pdf');
+    await writeFile(path, await doc.save());
+    expect((await pdf.extract(await input(path))).metadata.pageLabels).toEqual(['i', 'ii', 'iii', 'iv', '1', '2']);
+    // A prefix and a start value: "A-7", "A-8"…; and labels equal to the page numbers are left out.
+    doc.catalog.set(PDFName.of('PageLabels'), ctx.obj({ Nums: [0, ctx.obj({ S: PDFName.of('D'), P: PDFHexString.fromText('Phụ lục '), St: 7 })] }));
+    await writeFile(path, await doc.save());
+    expect((await pdf.extract(await input(path))).metadata.pageLabels).toEqual(['Phụ lục 7', 'Phụ lục 8', 'Phụ lục 9', 'Phụ lục 10', 'Phụ lục 11', 'Phụ lục 12']);
+    doc.catalog.set(PDFName.of('PageLabels'), ctx.obj({ Nums: [0, ctx.obj({ S: PDFName.of('D') })] }));
+    await writeFile(path, await doc.save());
+    expect((await pdf.extract(await input(path))).metadata).not.toHaveProperty('pageLabels');
+  });
+
   it('letters drawn late from a fallback font (as LibreOffice writes them) are put back into their words', async () => {
     const lines = [
       'Thác Bản Giốc ở huyện Trùng Khánh là thác nước tự nhiên hùng vĩ.',

@@ -121,13 +121,77 @@ function ttfCmap(ttf: Buffer): Map<number, number> {
 }
 
 /**
+ * A TrueType font made here, with a box for every character of `chars` and glyph numbers laid out
+ * the way full fonts have them: an ASCII character at its code point minus 29 (the usual glyph order,
+ * space = glyph 3), every other character from glyph 2400 up (past 2,400 glyphs, as in fonts with
+ * Vietnamese letters). Its `cmap` is one Windows Unicode (3,1) format-4 subtable. pdf.js reads such a
+ * font without a ToUnicode map as glyph numbers: "Nội" as "1" + U+0960… + "L".
+ */
+export function makeTrueTypeFont(chars: string): Buffer {
+  const cps = [...new Set([...chars].map((c) => c.codePointAt(0)!))].filter((cp) => cp <= 0xfffe).sort((a, b) => a - b);
+  const gidOf = new Map<number, number>();
+  let far = 2400;
+  for (const cp of cps) gidOf.set(cp, cp >= 0x20 && cp < 0x7f ? cp - 29 : far++);
+  const numGlyphs = Math.max(far, 0x7f - 29) + 1;
+  const u16 = (...v: number[]) => { const b = Buffer.alloc(v.length * 2); v.forEach((x, i) => b.writeUInt16BE(x & 0xffff, i * 2)); return b; };
+  const u32 = (...v: number[]) => { const b = Buffer.alloc(v.length * 4); v.forEach((x, i) => b.writeUInt32BE(x >>> 0, i * 4)); return b; };
+  // A box 500 wide, 700 high: one contour of four on-curve points (coordinates as 16-bit deltas).
+  const box = Buffer.concat([u16(1, 50, 0, 550, 700), u16(3), u16(0), Buffer.from([1, 1, 1, 1]), u16(50, 500, 0, 0x10000 - 500), u16(0, 0, 700, 0), Buffer.alloc(2)]);
+  const drawn = new Set([...gidOf.values()].filter((g) => g !== 3));
+  const glyf: Buffer[] = [];
+  const loca: number[] = [0];
+  let at = 0;
+  for (let g = 0; g < numGlyphs; g++) {
+    if (drawn.has(g)) { glyf.push(box); at += box.length; }
+    loca.push(at);
+  }
+  const segs = [...cps.map((cp) => [cp, gidOf.get(cp)!]), [0xffff, 0]];
+  const n = segs.length;
+  const cmapSub = Buffer.concat([
+    u16(4, 16 + n * 8, 0, n * 2, 0, 0, 0),
+    u16(...segs.map(([cp]) => cp)), u16(0), u16(...segs.map(([cp]) => cp)),
+    u16(...segs.map(([cp, g]) => (cp === 0xffff ? 1 : g - cp))), u16(...segs.map(() => 0)),
+  ]);
+  const tables: Record<string, Buffer> = {
+    cmap: Buffer.concat([u16(0, 1, 3, 1), u32(12), cmapSub]),
+    glyf: Buffer.concat(glyf),
+    head: Buffer.concat([u32(0x10000, 0x10000, 0, 0x5f0f3cf5), u16(0x000b, 1000), Buffer.alloc(16), u16(50, 0xffff - 199, 550, 800, 0, 8, 2, 1, 0)]),
+    hhea: Buffer.concat([u32(0x10000), u16(800, 0x10000 - 200, 0, 600, 0, 0, 550, 1, 0, 0, 0, 0, 0, 0, 0, numGlyphs)]),
+    hmtx: Buffer.concat(Array.from({ length: numGlyphs }, () => u16(600, 50))),
+    loca: u32(...loca),
+    maxp: Buffer.concat([u32(0x10000), u16(numGlyphs, 4, 1, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0)]),
+    post: Buffer.concat([u32(0x30000, 0), u16(0, 0), u32(0, 0, 0, 0, 0)]),
+  };
+  const tags = Object.keys(tables).sort();
+  const dir = Buffer.concat([u32(0x10000), u16(tags.length, 128, 3, tags.length * 16 - 128)]);
+  let offset = 12 + tags.length * 16;
+  const records: Buffer[] = [];
+  const bodies: Buffer[] = [];
+  for (const tag of tags) {
+    const t = tables[tag];
+    const padded = Buffer.concat([t, Buffer.alloc((4 - (t.length % 4)) % 4)]);
+    let sum = 0;
+    for (let i = 0; i < padded.length; i += 4) sum = (sum + padded.readUInt32BE(i)) >>> 0;
+    records.push(Buffer.concat([Buffer.from(tag, 'latin1'), u32(sum, offset, t.length)]));
+    bodies.push(padded);
+    offset += padded.length;
+  }
+  return Buffer.concat([dir, ...records, ...bodies]);
+}
+
+/**
  * A PDF whose pages show Unicode text (e.g. Vietnamese) in DejaVu Sans, embedded as a CID font.
  * `form: 'NFD'` draws every accented letter as a base glyph followed by combining-mark glyphs (as
  * fonts of the legacy Vietnamese era and some TeX setups do), so the text comes out decomposed
  * and extraction must NFC-normalise to get the source back.
+ * `toUnicode: 'none'` leaves the font's ToUnicode map out and `'identity'` names the identity for it
+ * (as some printer drivers and converters write their PDFs: the text is then glyph numbers);
+ * `fontCmap: false` also renames the embedded font's own `cmap` table, so nothing says which letter
+ * a glyph is. `madeFont` embeds a font made by makeTrueTypeFont instead of DejaVu Sans (no system font
+ * needed).
  */
-export function makeUnicodePdf(path: string, pageTexts: string[], opts: { form?: 'NFC' | 'NFD'; title?: string } = {}): Promise<void> {
-  const ttf = readFileSync(DEJAVU);
+export function makeUnicodePdf(path: string, pageTexts: string[], opts: { form?: 'NFC' | 'NFD'; title?: string; toUnicode?: 'map' | 'none' | 'identity'; fontCmap?: boolean; madeFont?: boolean } = {}): Promise<void> {
+  const ttf = opts.madeFont ? makeTrueTypeFont(pageTexts.join('').normalize(opts.form ?? 'NFC')) : Buffer.from(readFileSync(DEJAVU));
   const cmap = ttfCmap(ttf);
   const used = new Map<number, string>();
   const encode = (line: string) =>
@@ -145,13 +209,18 @@ export function makeUnicodePdf(path: string, pageTexts: string[], opts: { form?:
   const chunks: string[] = [];
   for (let i = 0; i < bf.length; i += 100) chunks.push(`${bf.slice(i, i + 100).length} beginbfchar\n${bf.slice(i, i + 100).join('\n')}\nendbfchar`);
   const toUnicode = `/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def /CMapName /Adobe-Identity-UCS def /CMapType 2 def 1 begincodespacerange <0000> <FFFF> endcodespacerange\n${chunks.join('\n')}\nendcmap CMapName currentdict /CMap defineresource pop end end`;
+  if (opts.fontCmap === false) {
+    const numTables = ttf.readUInt16BE(4);
+    for (let i = 0; i < numTables; i++) if (ttf.toString('latin1', 12 + i * 16, 16 + i * 16) === 'cmap') ttf.write('zmap', 12 + i * 16, 'latin1');
+  }
+  const toUnicodeRef = { map: ' /ToUnicode 7 0 R', none: '', identity: ' /ToUnicode /Identity-H' }[opts.toUnicode ?? 'map'];
   const n = pageTexts.length;
   // 1 catalog, 2 pages, 3 Type0 font, 4 CIDFont, 5 descriptor, 6 font file, 7 ToUnicode, 8 info, then page+content pairs.
   const kids = Array.from({ length: n }, (_, i) => `${9 + i * 2} 0 R`).join(' ');
   const objects: Array<string | Buffer> = [
     '<< /Type /Catalog /Pages 2 0 R >>',
     `<< /Type /Pages /Kids [${kids}] /Count ${n} >>`,
-    '<< /Type /Font /Subtype /Type0 /BaseFont /DejaVuSans /Encoding /Identity-H /DescendantFonts [4 0 R] /ToUnicode 7 0 R >>',
+    `<< /Type /Font /Subtype /Type0 /BaseFont /DejaVuSans /Encoding /Identity-H /DescendantFonts [4 0 R]${toUnicodeRef} >>`,
     '<< /Type /Font /Subtype /CIDFontType2 /BaseFont /DejaVuSans /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor 5 0 R /DW 600 /CIDToGIDMap /Identity >>',
     '<< /Type /FontDescriptor /FontName /DejaVuSans /Flags 32 /FontBBox [-1021 -463 1793 1232] /ItalicAngle 0 /Ascent 928 /Descent -236 /CapHeight 729 /StemV 80 /FontFile2 6 0 R >>',
     streamObject(`/Length1 ${ttf.length}`, ttf),

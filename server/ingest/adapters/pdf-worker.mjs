@@ -4,7 +4,7 @@
 // threads also means a page that never ends can be stopped (Worker.terminate) and its memory capped.
 //
 // Protocol, one request at a time: { id, op, ... } → { id, result } | { id, error: { name, message } }
-//   open   { path }                     → { numPages, info, xmp, encrypted, attachments }
+//   open   { path, maxPages }           → { numPages, info, xmp, encrypted, attachments, pageLabels }
 //   text   { path, from, to, deadline, claim? } → [{ page, text, error? }]
 //          claim: a SharedArrayBuffer (one Int32, the next page to take) shared by the threads that
 //          split the document: each takes pages from it until it passes `to`, so a thread that runs
@@ -18,26 +18,61 @@ import { isMainThread, parentPort } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { hasLateGlyphs, reorderLateGlyphs } from './pdf-lines.mjs';
+import { fontCmapToUnicode } from './pdf-fonts.mjs';
 
-// pdf.js turns a gap narrower than 0.6 em inside a run of text into a space character with no
-// position of its own. On a page where some glyphs were drawn after the rest of their line (a
-// fallback font: pdf-lines.mjs), those positions are needed to put the glyphs back, so that page is
-// read a second time with `globalThis.__khoPdfSplitGaps` set, which makes every such gap a
-// positioned blank item instead. The switch is one condition added to pdf.js's evaluator
-// (PartialEvaluator.getTextContent, addFakeSpaces), loaded from a patched copy of its source. If a
-// pdf.js upgrade moves that line (or no temp folder can be written), the stock module is loaded and
-// late glyphs are placed by estimated character widths instead (pdf-lines.mjs).
-const GAP_TEST = 'if (textOrientation * textContentItem.spaceInFlowMin <= width && width <= textOrientation * textContentItem.spaceInFlowMax) {';
-let canSplitGaps = false;
+// Two small changes to pdf.js's evaluator, each one condition or call added to a patched copy of its
+// source (loaded from a private temp folder; if a pdf.js upgrade moves a line, that change is left
+// out and the stock behaviour stays, and if neither applies, or no temp folder can be written, the
+// stock module is loaded):
+//
+// - Gaps. pdf.js turns a gap narrower than 0.6 em inside a run of text into a space character with
+//   no position of its own. On a page where some glyphs were drawn after the rest of their line (a
+//   fallback font: pdf-lines.mjs), those positions are needed to put the glyphs back, so that page is
+//   read a second time with `globalThis.__khoPdfSplitGaps` set, which makes every such gap a
+//   positioned blank item instead (PartialEvaluator.getTextContent, addFakeSpaces). Without the
+//   patch, late glyphs are placed by estimated character widths (pdf-lines.mjs).
+// - Font cmaps. A composite font without a ToUnicode map (or with the identity for one) gives glyph
+//   numbers, which pdf.js reads as code points ("1ৗLGXQJ" for "Nội dung"). Just before such a font's
+//   glyph mapping is built (Font.checkAndRepair), `globalThis.__khoFontCmapToUnicode` reads the
+//   embedded font's own cmap backwards (pdf-fonts.mjs) and, when it names letters, becomes the font's
+//   ToUnicode. Without the patch the glyph numbers stay, and the extractor's garbled-text check keeps
+//   them out of the index.
+const PATCHES = [
+  {
+    name: 'splitGaps',
+    anchor: 'if (textOrientation * textContentItem.spaceInFlowMin <= width && width <= textOrientation * textContentItem.spaceInFlowMax) {',
+    at: 4, // after "if ("
+    code: '!globalThis.__khoPdfSplitGaps && ',
+  },
+  {
+    name: 'fontCmaps',
+    anchor: 'const cidToGidMap = properties.cidToGidMap || [];',
+    at: 0,
+    code: 'if (globalThis.__khoFontCmapToUnicode && tables.cmap && this.toUnicode instanceof IdentityToUnicodeMap) { try { const khoMap = globalThis.__khoFontCmapToUnicode(tables.cmap.data, numGlyphs, properties); if (khoMap) properties.toUnicode = this.toUnicode = new ToUnicodeMap(khoMap); } catch {} }\n',
+  },
+];
+const applied = new Set();
 async function loadWorkerHalf() {
   try {
     // Bytes, not strings: the 2 MB source as UTF-16 strings (read, replaced) cost the thread's peak RSS
     // several times its size.
     const src = await readFile(require.resolve('pdfjs-dist/legacy/build/pdf.worker.mjs'));
-    const anchor = Buffer.from(GAP_TEST);
-    const at = src.indexOf(anchor);
-    if (at !== -1 && src.indexOf(anchor, at + 1) === -1) {
-      const patched = Buffer.concat([src.subarray(0, at + 4), Buffer.from('!globalThis.__khoPdfSplitGaps && '), src.subarray(at + 4)]);
+    const cuts = [];
+    for (const p of PATCHES) {
+      const anchor = Buffer.from(p.anchor);
+      const at = src.indexOf(anchor);
+      if (at !== -1 && src.indexOf(anchor, at + 1) === -1) cuts.push({ p, pos: at + p.at });
+    }
+    if (cuts.length) {
+      cuts.sort((a, b) => a.pos - b.pos);
+      const parts = [];
+      let from = 0;
+      for (const { p, pos } of cuts) {
+        parts.push(src.subarray(from, pos), Buffer.from(p.code));
+        from = pos;
+      }
+      parts.push(src.subarray(from));
+      const patched = Buffer.concat(parts);
       // Loaded from a file in a fresh private folder (mkdtemp: mode 0700, a random name no one else
       // can have made), removed once imported. A data: URL did the same for ~13 MB more per thread
       // (V8 keeps the URL, and the module's source, as strings).
@@ -46,7 +81,7 @@ async function loadWorkerHalf() {
         const file = join(dir, 'pdf.worker.mjs');
         await writeFile(file, patched, { mode: 0o600 });
         const mod = await import(pathToFileURL(file).href);
-        canSplitGaps = true;
+        for (const { p } of cuts) applied.add(p.name);
         return mod;
       } finally {
         await rm(dir, { recursive: true, force: true });
@@ -67,6 +102,8 @@ const nativeJsonParse = JSON.parse;
 const require = createRequire(import.meta.url);
 const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
 globalThis.pdfjsWorker ??= await loadWorkerHalf();
+const canSplitGaps = applied.has('splitGaps');
+globalThis.__khoFontCmapToUnicode = fontCmapToUnicode;
 for (const [owner, name, fn] of [[Array.prototype, 'push', nativePush], [JSON, 'parse', nativeJsonParse]]) {
   if (owner[name] !== fn) Object.defineProperty(owner, name, { value: fn, writable: true, configurable: true, enumerable: false });
 }
@@ -220,7 +257,7 @@ async function close() {
 
 const XMP_KEYS = ['dc:title', 'dc:creator', 'dc:description', 'pdf:keywords', 'pdf:producer', 'xmp:creatortool', 'xmp:createdate', 'xmp:modifydate'];
 
-async function open({ path }) {
+async function open({ path, maxPages = 10000 }) {
   const doc = await docFor(path);
   const { info, metadata } = await doc.getMetadata();
   const xmp = {};
@@ -230,7 +267,10 @@ async function open({ path }) {
   }
   const permissions = await doc.getPermissions().catch(() => null);
   const attachments = await doc.getAttachments().catch(() => null);
-  return { numPages: doc.numPages, info: info ?? {}, xmp, encrypted: permissions !== null, attachments: attachments ? Object.keys(attachments).length : 0 };
+  // The pages' labels (the /PageLabels number tree: "i", "ii", then "1", …), read only for a page count
+  // the extractor accepts (pdf.js makes one string per page).
+  const labels = doc.numPages <= maxPages ? await doc.getPageLabels().catch(() => null) : null;
+  return { numPages: doc.numPages, info: info ?? {}, xmp, encrypted: permissions !== null, attachments: attachments ? Object.keys(attachments).length : 0, pageLabels: Array.isArray(labels) ? labels : null };
 }
 
 /** Text of pages [from, to]; a failing page is reported, not fatal; past the deadline pages are marked. */

@@ -44,6 +44,25 @@ export interface PdfDocumentInfo {
   modifiedAt?: string;
   language?: string;
   attachments: number;
+  /** Each page's label ("i", "ii", "1", …) when the PDF has /PageLabels that differ from 1..n. */
+  pageLabels?: string[];
+}
+
+/** Longest page label kept (a label is a prefix and a number; longer ones are cut). */
+const MAX_PAGE_LABEL = 40;
+
+/**
+ * The labels pdf.js read from /PageLabels, cleaned (NFC, no controls, trimmed, at most MAX_PAGE_LABEL
+ * characters; an empty label becomes the page number), or undefined when there are none or they are
+ * just 1..n, or their count is not the page count.
+ */
+export function pageLabelsOf(labels: unknown, pages: number): string[] | undefined {
+  if (!Array.isArray(labels) || labels.length !== pages || pages === 0) return undefined;
+  const out = labels.map((l, i) => {
+    const s = typeof l === 'string' ? l.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim().slice(0, MAX_PAGE_LABEL) : '';
+    return s || String(i + 1);
+  });
+  return out.every((l, i) => l === String(i + 1)) ? undefined : out;
 }
 
 export interface PdfPageText {
@@ -244,9 +263,9 @@ async function checkedFile(path: string): Promise<number> {
 /** Opens the PDF (after the bomb check) and reads its properties and page count. */
 export async function readPdfInfo(path: string, deadline: number): Promise<PdfDocumentInfo> {
   await checkedFile(path);
-  let r: { numPages: number; info: Record<string, unknown>; xmp: Record<string, string>; encrypted: boolean; attachments: number };
+  let r: { numPages: number; info: Record<string, unknown>; xmp: Record<string, string>; encrypted: boolean; attachments: number; pageLabels: unknown };
   try {
-    r = await request(0, { op: 'open', path }, deadline);
+    r = await request(0, { op: 'open', path, maxPages: MAX_PDF_PAGES }, deadline);
   } catch (err) {
     mapPdfError(err);
   }
@@ -269,6 +288,7 @@ export async function readPdfInfo(path: string, deadline: number): Promise<PdfDo
     modifiedAt: pdfDateToIso(i.ModDate) ?? x('xmp:modifydate'),
     language: str(i.Language),
     attachments: r.attachments,
+    pageLabels: pageLabelsOf(r.pageLabels, r.numPages),
   };
 }
 

@@ -4,8 +4,9 @@
  * Metadata keys: `pages`, `pdfVersion`, `encrypted` (false for readable files; an owner-password-only
  * file that opens is `true`), `title`, `author`, `subject`, `keywords`, `creator`, `producer`,
  * `createdAt`, `modifiedAt` (ISO 8601), `language`, `attachments` (embedded files count),
- * `textChars` (characters of text found), `pagesWithoutText`, `failedPages` (pages that could not
- * be read; present only when some failed).
+ * `textChars` (characters of text found), `pagesWithoutText` (garbled pages included), `failedPages`
+ * (pages that could not be read; present only when some failed), `garbledPages` (pages whose text is
+ * mostly not words, stored as '': see garbled.ts; present only when some are).
  *
  * Text: one entry per page (NFC), a page's form field values and annotation notes after its text;
  * an empty page is stored as ''. Thumbnail: page 1 rendered at 1024 px on the long side, on white
@@ -16,6 +17,7 @@
 import { MAX_PDF_PAGES, readPdfInfo, readPdfPages, releasePdf, renderPdfPage } from '../adapters/pdf.ts';
 import { writeThumbnails, type RawPixels } from '../adapters/sharp.ts';
 import { assertNotEmpty, checkDeadline, compact, documentProps, documentTexts } from './common.ts';
+import { isGarbled } from './garbled.ts';
 import { PermanentExtractError, THUMB_SIZES, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
 
 export { MAX_PDF_PAGES };
@@ -50,13 +52,21 @@ export const pdfExtractor: Extractor = {
         throw new PermanentExtractError('PDF_MALFORMED', `No page of the PDF could be read (${raw[0].error})`);
       }
       const { texts, legacy } = documentTexts(raw.map((p) => p.text));
-      const pages = raw.map((p, i) => ({ page: p.page, text: texts[i] }));
+      // A page whose text is mostly not words (glyph numbers read as letters: see garbled.ts) is not
+      // stored as text: it would be indexed, shown in snippets and offered as suggestions.
+      const garbled: number[] = [];
+      const pages = raw.map((p, i) => {
+        if (!isGarbled(texts[i])) return { page: p.page, text: texts[i] };
+        garbled.push(p.page);
+        return { page: p.page, text: '' };
+      });
       const metadata = compact({
         ...documentProps(info),
         ...legacy,
         textChars: pages.reduce((n, p) => n + p.text.length, 0),
         pagesWithoutText: pages.filter((p) => !p.text).length,
         failedPages: failed.length ? failed.slice(0, 100) : undefined,
+        garbledPages: garbled.length ? garbled : undefined,
       });
       // `encrypted: false` must survive compact().
       return { metadata: { ...metadata, encrypted: info.encrypted }, pages };

@@ -42,6 +42,38 @@ export function canEdit(ctx: PageCtx, rec: ProductRecord): boolean {
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
+/** What a PDF calls its physical page `n`: its own label ("ii") when it has page labels, else the number. */
+export function pdfPageName(metadata: Record<string, unknown> | null | undefined, n: number): string {
+  const labels = metadata?.pageLabels;
+  const label = Array.isArray(labels) ? labels[n - 1] : undefined;
+  return typeof label === 'string' && label ? label : String(n);
+}
+
+/** Page numbers as ranges: 1–3, 7, 9–10. */
+function pageRanges(pages: number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < pages.length; i++) {
+    let j = i;
+    while (j + 1 < pages.length && pages[j + 1] === pages[j] + 1) j++;
+    out.push(j > i ? `${pages[i]}–${pages[j]}` : String(pages[i]));
+    i = j;
+  }
+  return out.join(', ');
+}
+
+/**
+ * A PDF's pages whose text could not be read (glyph numbers instead of letters: the extractor's
+ * garbled-text check), named by their labels when the PDF has them, for the archivist: they need OCR.
+ */
+function garbledNote(ctx: PageCtx, f: ProductFile): SafeHtml | '' {
+  const m = f.metadata ?? {};
+  const pages = Array.isArray(m.garbledPages) ? m.garbledPages.filter((p): p is number => typeof p === 'number') : [];
+  if (!pages.length) return '';
+  const labelled = Array.isArray(m.pageLabels);
+  const names = labelled ? pages.map((p) => pdfPageName(m, p)).join(', ') : pageRanges(pages);
+  return html`<p class="hint garbled-pages">${ctx.t('record.garbledPages', { n: pages.length, pages: names })}</p>`;
+}
+
 function facts(ctx: PageCtx, f: ProductFile): string[] {
   const { t } = ctx;
   const m = f.metadata ?? {};
@@ -112,8 +144,9 @@ function preview(app: FastifyInstance, ctx: PageCtx, rec: ProductRecord, f: Prod
       const src = `${f.url}#page=${n}`;
       return html`<div class="pdf-preview">
   <iframe src="${src}" title="${f.originalName}" loading="lazy" class="pdf-frame"></iframe>
-  <p class="hint"><a href="${src}" class="open-at-page">${t('search.openAtPage', { n })}</a></p>
-</div>`;
+  <p class="hint"><a href="${src}" class="open-at-page">${t('search.openAtPage', { n: pdfPageName(f.metadata, n) })}</a></p>
+</div>
+${garbledNote(ctx, f)}`;
     }
     case 'video':
       if (!playsInBrowser(f.mediaType)) return notPlayable(ctx, f, f.thumbnails.size1024);

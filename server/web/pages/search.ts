@@ -219,7 +219,7 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
     ${h.snippets
       .filter((sn) => sn.field !== 'title')
       .slice(0, 2)
-      .map((sn) => html`<p class="snippet">${catalogueText(ctx, markedSnippet(sn.text))}${sn.page ? html` <a class="page-link" href="${urlWith(`/san-pham/${h.id}`, { trang: sn.page, tep: sn.sha256 })}">(${t(ON_UNIT[sn.unit ?? 'page'], { n: sn.page })})</a>` : ''}</p>`)}
+      .map((sn) => html`<p class="snippet">${catalogueText(ctx, markedSnippet(sn.text))}${sn.page ? html` <a class="page-link" href="${urlWith(`/san-pham/${h.id}`, { trang: sn.page, tep: sn.sha256 })}">(${t(ON_UNIT[sn.unit ?? 'page'], { n: sn.pageLabel ?? sn.page })})</a>` : ''}</p>`)}
   </div>
 </li>`;
   });
