@@ -30,6 +30,13 @@ function takeOnce(value: string): boolean {
   return true;
 }
 
+/** A token's state in the page language (the API's `active`, `revoked`, `expired`); an unforeseen one as it is. */
+function tokenStatus(ctx: PageCtx, status: string): string {
+  const key = `admin.tokenStatus.${status}`;
+  const m = ctx.t(key);
+  return m === key ? status : m;
+}
+
 export async function adminPage(app: FastifyInstance, ctx: PageCtx, flash: SafeHtml | null = null) {
   const { t } = ctx;
   if (!flash && q1(ctx.query.luu) === '1') flash = notice('ok', t('admin.saved'));
@@ -85,7 +92,7 @@ ${flash ?? ''}
   <div class="table-wrap" tabindex="0" role="region" aria-labelledby="tokens-h"><table>
     <thead><tr><th scope="col">${t('admin.tokenName')}</th><th scope="col">${t('admin.tokenUser')}</th><th scope="col">${t('admin.prefix')}</th><th scope="col">${t('common.state')}</th><th scope="col">${t('admin.lastUsed')}</th><th scope="col">${t('common.actions')}</th></tr></thead>
     <tbody>${tokenList.map(
-      (k) => html`<tr><td>${k.name}</td><td>${k.username}</td><td><code>${k.prefix}…</code></td><td>${k.status}</td><td>${formatDateTime(k.lastUsedAt, ctx.lang) || '—'}</td>
+      (k) => html`<tr><td>${k.name}</td><td>${k.username}</td><td><code>${k.prefix}…</code></td><td>${tokenStatus(ctx, k.status)}</td><td>${formatDateTime(k.lastUsedAt, ctx.lang) || '—'}</td>
       <td>${k.status === 'active' ? html`<form method="post" action="/quan-tri" class="inline-form">${csrf}<input type="hidden" name="op" value="revoke_token"><input type="hidden" name="id" value="${k.id}"><button type="submit" class="small secondary">${t('admin.revoke')}<span class="visually-hidden"> ${k.name}</span></button></form>` : t('admin.revoked')}</td></tr>`,
     )}</tbody>
   </table></div>

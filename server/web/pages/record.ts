@@ -350,6 +350,8 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
   ${field(t('record.publishedAt'), formatDateTime(rec.publishedAt, ctx.lang))}
 </dl>`;
 
+  // The reason field comes with a return, which needs one, and with a withdrawal, which may give one
+  // (kept as the note of its history entry).
   const workflow = actions.length || canEdit(ctx, rec)
     ? html`<section class="workflow" aria-labelledby="wf-h">
   <h2 id="wf-h">${t('record.workflow')}</h2>
@@ -357,7 +359,7 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
   ${actions.length
     ? html`<form method="post" action="/san-pham/${rec.id}/chuyen" class="transition-form">
     <input type="hidden" name="_csrf" value="${ctx.csrf}">
-    ${actions.includes('return') ? html`<div class="form-row${reasonError ? ' has-error' : ''}"><label for="reason">${t('record.reason')}</label>
+    ${actions.includes('return') || actions.includes('withdraw') ? html`<div class="form-row${reasonError ? ' has-error' : ''}"><label for="reason">${t('record.reason')}</label>
       <textarea id="reason" name="reason" rows="2" aria-describedby="reason-help${reasonError ? ' reason-error' : ''}"${reasonError ? html` aria-invalid="true" autofocus` : reason ? html` autofocus` : ''}>${reason}</textarea>
       <p class="help" id="reason-help">${t('record.reasonHelp')}</p>${reasonError ? html`<p class="field-error" id="reason-error">${reasonError}</p>` : ''}</div>` : ''}
     <div class="button-row">${actions.map((a) => html`<button type="submit" name="action" value="${a}" class="${a === 'return' || a === 'withdraw' ? 'secondary' : ''}">${t(`action.${a}`)}</button>`)}</div>
@@ -399,7 +401,7 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
   ${flash ?? ''}
   ${rec.state === 'returned' && rec.returnReason && ctx.principal ? notice('info', html`<strong>${t('record.returnReason')}:</strong> ${rec.returnReason}`) : ''}
   ${staff && rec.duplicateFlags.length
-    ? notice('info', html`${t('record.duplicates')}: ${[...new Set(rec.duplicateFlags.map((d) => d.productId))].map((pid, i) => html`${i > 0 ? '; ' : ''}<a href="/san-pham/${pid}">${duplicateTitles.get(pid) ?? ''} (#${pid})</a>`)}`)
+    ? notice('info', html`${t('record.duplicates')}: ${[...new Set(rec.duplicateFlags.map((d) => d.productId))].map((pid, i) => html`${i > 0 ? '; ' : ''}<a href="/san-pham/${pid}">${catalogueText(ctx, duplicateTitles.get(pid) ?? '')} (#${pid})</a>`)}`)
     : ''}
   ${processingNote}
   <div class="record-layout">
