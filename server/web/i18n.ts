@@ -296,6 +296,7 @@ const vi = {
   'form.datePlaceholder': 'dd/mm/yyyy',
   'desk.title': 'Bàn thẩm định',
   'desk.queue': 'Hàng chờ thẩm định (cũ nhất trước)',
+  'desk.fileCount': '{n} tệp',
   'desk.empty': 'Không còn hồ sơ nào chờ thẩm định.',
   'desk.dupFlag': 'Nghi trùng',
   'desk.select': 'Chọn hồ sơ {title}',
@@ -690,6 +691,7 @@ const en: Partial<Record<MsgKey, string>> = {
   'form.datePlaceholder': 'dd/mm/yyyy',
   'desk.title': 'Review desk',
   'desk.queue': 'Review queue (oldest first)',
+  'desk.fileCount': '{n} files',
   'desk.empty': 'Nothing waiting for review.',
   'desk.dupFlag': 'Possible duplicate',
   'desk.select': 'Select record {title}',
@@ -806,6 +808,7 @@ const enOne: Partial<Record<MsgKey, string>> = {
   'record.slides': '{n} slide',
   'record.sections': '{n} section',
   'record.sheets': '{n} sheet',
+  'desk.fileCount': '{n} file',
   'upload.limits': 'Up to {n} file, at most {size}. PDF, images, video, audio, documents (DOCX, DOC, ODT, RTF), spreadsheets (XLSX, XLS, ODS), EPUB e-books, slide decks (PPTX, PPT, ODP), text.',
 };
 

@@ -111,6 +111,17 @@ describe('pages as new users meet them', () => {
     expect(page).toContain('when withdrawing one, the reason is kept in its history');
   });
 
+  it('the review queue says what the number after the type counts', async () => {
+    const pdf = await makePdf(1, 'Hai tep');
+    await makeProduct(t.app, { title: 'Kỷ yếu hội thảo Pác Bó', agency: agencyCode, type: 'book' }, { files: [{ filename: 'ky-yeu.pdf', data: pdf }, { filename: 'bia.pdf', data: await makePdf(1, 'Bia') }] });
+    const vi = (await get('/tham-dinh?lang=vi', archivist)).body;
+    expect(vi).toMatch(/Kỷ yếu hội thảo Pác Bó<\/a> <span class="muted">\(Sách, 2 tệp\)<\/span>/);
+    expect(vi).toMatch(/Tờ rơi phòng chống cháy rừng<\/a> <span class="muted">\(Tờ rơi, 1 tệp\)<\/span>/);
+    const en = (await get('/tham-dinh?lang=en', archivist)).body;
+    expect(en).toMatch(/Kỷ yếu hội thảo Pác Bó<\/span><\/a> <span class="muted">\(Book, 2 files\)<\/span>/);
+    expect(en).toMatch(/Tờ rơi phòng chống cháy rừng<\/span><\/a> <span class="muted">\(Leaflet, 1 file\)<\/span>/);
+  });
+
   it('on an English page the title of a possible duplicate is marked Vietnamese', async () => {
     const pdf = await makePdf(1, 'Ban do du lich Cao Bang');
     const first = await makeProduct(t.app, { title: 'Bản đồ du lịch Cao Bằng', agency: agencyCode, type: 'map' }, { files: [{ filename: 'ban-do.pdf', data: pdf }] });

@@ -376,10 +376,10 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
     });
   const history = staff
     ? html`<section class="history" aria-labelledby="hist-h"><h2 id="hist-h">${t('record.history')}</h2>
-  <div class="table-wrap" tabindex="0" role="region" aria-labelledby="hist-h"><table>
-    <thead><tr><th scope="col">${t('record.history.at')}</th><th scope="col">${t('record.history.actor')}</th><th scope="col">${t('record.history.action')}</th><th scope="col">${t('record.history.detail')}</th></tr></thead>
-    <tbody>${readHistory(app.db.sqlite, 'product', rec.id).map(
-      (h) => html`<tr><td>${formatDateTime(h.at, ctx.lang)}</td><td>${h.actor}</td><td>${historyAction(ctx, h.action)}</td><td class="small detail">${historyDetails(ctx, historyNames(), h)}</td></tr>`,
+  <div class="table-wrap" tabindex="0" role="region" aria-labelledby="hist-h"><table class="stack-phone" role="table">
+    <thead role="rowgroup"><tr role="row"><th scope="col" role="columnheader">${t('record.history.at')}</th><th scope="col" role="columnheader">${t('record.history.actor')}</th><th scope="col" role="columnheader">${t('record.history.action')}</th><th scope="col" role="columnheader">${t('record.history.detail')}</th></tr></thead>
+    <tbody role="rowgroup">${readHistory(app.db.sqlite, 'product', rec.id).map(
+      (h) => html`<tr role="row"><td role="cell" data-label="${t('record.history.at')}">${formatDateTime(h.at, ctx.lang)}</td><td role="cell" data-label="${t('record.history.actor')}">${h.actor}</td><td role="cell" data-label="${t('record.history.action')}">${historyAction(ctx, h.action)}</td><td role="cell" class="small detail" data-label="${t('record.history.detail')}">${historyDetails(ctx, historyNames(), h)}</td></tr>`,
     )}</tbody>
   </table></div></section>`
     : html``;
