@@ -114,12 +114,27 @@ describe('pages as new users meet them', () => {
   it('the review queue says what the number after the type counts', async () => {
     const pdf = await makePdf(1, 'Hai tep');
     await makeProduct(t.app, { title: 'Kỷ yếu hội thảo Pác Bó', agency: agencyCode, type: 'book' }, { files: [{ filename: 'ky-yeu.pdf', data: pdf }, { filename: 'bia.pdf', data: await makePdf(1, 'Bia') }] });
+    await makeProduct(t.app, { title: 'Tờ rơi an toàn giao thông', agency: agencyCode, type: 'leaflet' });
     const vi = (await get('/tham-dinh?lang=vi', archivist)).body;
     expect(vi).toMatch(/Kỷ yếu hội thảo Pác Bó<\/a> <span class="muted">\(Sách, 2 tệp\)<\/span>/);
-    expect(vi).toMatch(/Tờ rơi phòng chống cháy rừng<\/a> <span class="muted">\(Tờ rơi, 1 tệp\)<\/span>/);
+    expect(vi).toMatch(/Tờ rơi an toàn giao thông<\/a> <span class="muted">\(Tờ rơi, 1 tệp\)<\/span>/);
     const en = (await get('/tham-dinh?lang=en', archivist)).body;
     expect(en).toMatch(/Kỷ yếu hội thảo Pác Bó<\/span><\/a> <span class="muted">\(Book, 2 files\)<\/span>/);
-    expect(en).toMatch(/Tờ rơi phòng chống cháy rừng<\/span><\/a> <span class="muted">\(Leaflet, 1 file\)<\/span>/);
+    expect(en).toMatch(/Tờ rơi an toàn giao thông<\/span><\/a> <span class="muted">\(Leaflet, 1 file\)<\/span>/);
+  });
+
+  it('the compliance report offers the years products were handed in, not only the plan years', async () => {
+    // A record handed in now; the plan seed's tasks are 2023's.
+    await makeProduct(t.app, { title: 'Băng rôn kỷ niệm ngày thành lập tỉnh', agency: agencyCode, type: 'other' });
+    const now = new Date().getUTCFullYear();
+    expect(now).not.toBe(2023);
+    const page = (await get('/bao-cao', archivist)).body;
+    const options = [...(/<select id="nam" name="nam">([\s\S]*?)<\/select>/.exec(page)![1].matchAll(/<option value="(\d+)"( selected)?>/g))].map((m) => `${m[1]}${m[2] ? '*' : ''}`);
+    expect(options).toEqual([String(now), '2023*']);
+    // That year's page draws the submissions (no plan tasks that year: the matrix says so).
+    const year = (await get(`/bao-cao?nam=${now}`, archivist)).body;
+    expect(year).toContain('<svg');
+    expect(year).toContain('Chưa có nhiệm vụ nào trong năm này.');
   });
 
   it('on an English page the title of a possible duplicate is marked Vietnamese', async () => {
