@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, type TestApp } from '../helpers/app.ts';
 import { makePdf } from '../helpers/samples.ts';
 import { INITIAL_ADMIN_FILE } from '../../server/plugins/catalogue.ts';
-import { createUser, firstAgency, login, makeProduct, type Session } from './helpers.ts';
+import { createUser, firstAgency, login, makeProduct, PASSWORD, type Session } from './helpers.ts';
 
 describe('pages as new users meet them', () => {
   let t: TestApp;
@@ -71,6 +71,36 @@ describe('pages as new users meet them', () => {
     const cells = (body: string) => [...body.matchAll(/<tr><td>(kịch bản sao lưu|khoá cũ)<\/td><td>[^<]*<\/td><td><code>[^<]*<\/code><\/td><td>([^<]*)<\/td>/g)].map((m) => `${m[1]}: ${m[2]}`).sort();
     expect(cells((await get('/quan-tri?lang=vi', admin)).body)).toEqual(['khoá cũ: Đã thu hồi', 'kịch bản sao lưu: Đang dùng']);
     expect(cells((await get('/quan-tri?lang=en', admin)).body)).toEqual(['khoá cũ: Revoked', 'kịch bản sao lưu: Active']);
+  });
+
+  it('the admin page sets a new password for an account, their own included', async () => {
+    await createUser(t.app, 'quen-mat-khau', 'agency', agencyCode);
+    await createUser(t.app, 'quan-tri-hai', 'admin');
+    const admin2 = await login(t.app, 'quan-tri-hai');
+    const idOf = (name: string) => (t.app.db.sqlite.prepare('SELECT id FROM users WHERE username = ?').get(name) as { id: number }).id;
+    const page = (await get('/quan-tri?lang=vi', admin2)).body;
+    expect(page).toContain(`<label class="visually-hidden" for="pw-${idOf('quen-mat-khau')}">Mật khẩu mới (ít nhất 10 ký tự) cho quen-mat-khau</label>`);
+    expect(page).toContain('Đặt mật khẩu<span class="visually-hidden"> quen-mat-khau</span>');
+    const apiLogin = (username: string, password: string) => t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } });
+    // Too short: refused in the page language, nothing changed.
+    const short = await form('/quan-tri?lang=vi', admin2, { op: 'set_password', id: String(idOf('quen-mat-khau')), password: 'ngan' });
+    expect(short.statusCode).toBe(400);
+    expect(short.body).toContain('Mật khẩu không hợp lệ: cần ít nhất 10 ký tự.');
+    expect((await apiLogin('quen-mat-khau', PASSWORD)).statusCode).toBe(200);
+    // Another account's: done, back to the page by GET.
+    const ok = await form('/quan-tri', admin2, { op: 'set_password', id: String(idOf('quen-mat-khau')), password: 'mật-khẩu-mới-của-văn-thư' });
+    expect(ok.statusCode).toBe(303);
+    expect(ok.headers.location).toBe('/quan-tri?luu=1');
+    expect((await apiLogin('quen-mat-khau', 'mật-khẩu-mới-của-văn-thư')).statusCode).toBe(200);
+    expect((await apiLogin('quen-mat-khau', PASSWORD)).statusCode).toBe(401);
+    // One's own (the first admin's task after the first start): sent to log in again, told why.
+    const own = await form('/quan-tri', admin2, { op: 'set_password', id: String(idOf('quan-tri-hai')), password: 'mật-khẩu-quản-trị-mới' });
+    expect(own.statusCode).toBe(303);
+    expect(own.headers.location).toBe('/dang-nhap?next=%2Fquan-tri&mat-khau-moi=1');
+    expect((await get('/quan-tri', admin2)).statusCode).not.toBe(200);
+    const loginPage = (await get(own.headers.location as string)).body;
+    expect(loginPage).toContain('Đã đặt mật khẩu mới. Hãy đăng nhập lại bằng mật khẩu đó.');
+    expect((await apiLogin('quan-tri-hai', 'mật-khẩu-quản-trị-mới')).statusCode).toBe(200);
   });
 
   it('the agency list names the record of each edit link, and an empty list leads to the upload form', async () => {

@@ -71,7 +71,11 @@ ${flash ?? ''}
         <select id="agency-${u.id}" name="agency"><option value="">—</option>${agencies.map((a) => html`<option value="${a.code}"${catalogueLang(ctx)}${a.code === u.agency?.code ? html` selected` : ''}>${a.shortName || a.name}</option>`)}</select>
         <button type="submit" class="small">${t('admin.apply')}<span class="visually-hidden"> ${u.username}</span></button></form>
       <form method="post" action="/quan-tri" class="inline-form">${csrf}<input type="hidden" name="op" value="set_active"><input type="hidden" name="id" value="${u.id}"><input type="hidden" name="active" value="${u.active ? '0' : '1'}">
-      <button type="submit" class="small secondary">${u.active ? (ctx.lang === 'vi' ? 'Khoá' : 'Disable') : (ctx.lang === 'vi' ? 'Mở khoá' : 'Enable')}<span class="visually-hidden"> ${u.username}</span></button></form></td></tr>`,
+      <button type="submit" class="small secondary">${u.active ? (ctx.lang === 'vi' ? 'Khoá' : 'Disable') : (ctx.lang === 'vi' ? 'Mở khoá' : 'Enable')}<span class="visually-hidden"> ${u.username}</span></button></form>
+      <form method="post" action="/quan-tri" class="inline-form role-form">${csrf}<input type="hidden" name="op" value="set_password"><input type="hidden" name="id" value="${u.id}">
+        <label class="visually-hidden" for="pw-${u.id}">${t('admin.newPassword')} ${u.username}</label>
+        <input id="pw-${u.id}" name="password" type="password" autocomplete="new-password" minlength="10" required>
+        <button type="submit" class="small secondary">${t('admin.setPassword')}<span class="visually-hidden"> ${u.username}</span></button></form></td></tr>`,
     )}</tbody>
   </table></div>
   <form method="post" action="/quan-tri" class="admin-form">
@@ -175,6 +179,12 @@ export async function adminPost(app: FastifyInstance, ctx: PageCtx) {
       break;
     case 'set_role':
       res = await callApi(app, ctx, 'PATCH', `/api/users/${Number(s('id'))}`, { role: s('role'), agency: s('role') === 'agency' ? (opt('agency') ?? null) : null });
+      break;
+    case 'set_password':
+      // A new password ends the account's sessions (server/catalogue/accounts.ts): one's own too, so
+      // the admin who set their own is sent to log in again with it.
+      res = await callApi(app, ctx, 'PATCH', `/api/users/${Number(s('id'))}`, { password: typeof b.password === 'string' ? b.password : '' });
+      if (res.status < 400 && Number(s('id')) === ctx.principal?.userId) return ctx.reply.redirect('/dang-nhap?next=%2Fquan-tri&mat-khau-moi=1', 303);
       break;
     case 'set_active':
       res = await callApi(app, ctx, 'PATCH', `/api/users/${Number(s('id'))}`, { active: s('active') === '1' });

@@ -67,7 +67,9 @@ export function loginPage(ctx: PageCtx, opts: LoginOptions = {}) {
   const { t } = ctx;
   const next = safeNext(opts.next ?? (q1(ctx.query.next) || '/'));
   // Sent here from a page that needs an account (or after the session ended): say so.
-  const info = opts.info ?? (next !== '/' && !opts.error && !ctx.principal ? t('login.needed') : undefined);
+  const info = opts.info
+    ?? (q1(ctx.query['mat-khau-moi']) === '1' && !opts.error ? t('login.passwordChanged') : undefined)
+    ?? (next !== '/' && !opts.error && !ctx.principal ? t('login.needed') : undefined);
   const body: SafeHtml = html`<section class="narrow">
   <h1>${t('login.title')}</h1>
   ${info ? notice('info', info) : ''}
