@@ -86,6 +86,30 @@ e2e('web UI edges in a real browser', () => {
     await ctx.close();
   });
 
+  it('Escape undoes the image zoom opened from the keyboard, from the button or from inside the picture', async () => {
+    const { ctx, page, errors } = await newContext(h, PHONE);
+    await uiLogin(page, 'luutru-bien');
+    await page.goto(`/san-pham/${editId}`);
+    const button = page.getByRole('button', { name: 'Phóng to / thu nhỏ ảnh' });
+    const box = page.locator('.zoom-box').first();
+    await button.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => box.getAttribute('class')).toContain('zoomed');
+    expect(await button.getAttribute('aria-pressed')).toBe('true');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => box.getAttribute('class')).not.toContain('zoomed');
+    expect(await button.getAttribute('aria-pressed')).toBe('false');
+    // Zoomed again, the focus moved into the picture (its link): Escape still undoes it and brings the focus back.
+    await page.keyboard.press('Enter');
+    await expect.poll(() => box.getAttribute('class')).toContain('zoomed');
+    await box.locator('a.zoom-link').focus();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => box.getAttribute('class')).not.toContain('zoomed');
+    expect(await page.evaluate(() => document.activeElement?.classList.contains('zoom-toggle'))).toBe(true);
+    expect(errors).toEqual([]);
+    await ctx.close();
+  });
+
   it('a field refused by the server keeps its help text described along with the message', async () => {
     const { ctx, page, errors } = await newContext(h);
     await uiLogin(page, 'vhttdl-bien');
