@@ -176,4 +176,26 @@ describe('pages as new users meet them', () => {
     const vi = (await get(`/san-pham/${second}?lang=vi`, archivist)).body;
     expect(vi).toContain(`Có thể trùng với: <a href="/san-pham/${first}">Bản đồ du lịch Cao Bằng (#${first})</a>`);
   });
+
+  it('an archive with nothing published says so and where to start, instead of asking to remove filters', async () => {
+    const fresh = await makeTestApp({ jobs: { workers: 0 } });
+    try {
+      await createUser(fresh.app, 'van-thu-dau-tien', 'agency', agencyCode);
+      const s = await login(fresh.app, 'van-thu-dau-tien');
+      const page = (await fresh.app.inject({ url: '/?lang=vi' })).body;
+      expect(page).toContain('Kho chưa có sản phẩm nào được công bố.');
+      expect(page).not.toContain('bỏ bớt bộ lọc');
+      expect(page).not.toContain('href="/nop"');
+      const en = (await fresh.app.inject({ url: '/?lang=en', headers: { cookie: s.cookie } })).body;
+      expect(en).toContain('Nothing has been published in the archive yet.');
+      expect(en).toContain('<a class="button" href="/nop">Submit the first product</a>');
+      // A search that finds nothing, no filter set: other words, not filters to remove.
+      const none = (await fresh.app.inject({ url: '/?lang=vi&q=kh%C3%B4ng%20c%C3%B3%20g%C3%AC' })).body;
+      expect(none).toContain('Không tìm thấy sản phẩm nào. Hãy thử từ khoá khác, ngắn hơn');
+      const filtered = (await fresh.app.inject({ url: '/?lang=vi&q=abc&type=book' })).body;
+      expect(filtered).toContain('Hãy thử từ khoá khác hoặc bỏ bớt bộ lọc.');
+    } finally {
+      await fresh.close();
+    }
+  });
 });
