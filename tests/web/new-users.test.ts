@@ -167,6 +167,15 @@ describe('pages as new users meet them', () => {
     expect(year).toContain('Chưa có nhiệm vụ nào trong năm này.');
   });
 
+  it('on English pages the return reason written by the archivist is marked Vietnamese', async () => {
+    const id = await makeProduct(t.app, { title: 'Áp phích ngày hội đại đoàn kết', agency: agencyCode, type: 'other' });
+    const r = await t.app.inject({ method: 'POST', url: `/api/products/${id}/transitions`, headers: auth(), payload: { action: 'return', reason: 'Thiếu năm phát hành trên bìa.' } });
+    expect(r.statusCode, r.body).toBeLessThan(300);
+    expect((await get(`/san-pham/${id}?lang=en`, clerk)).body).toContain('<strong>Reason for return:</strong> <span lang="vi">Thiếu năm phát hành trên bìa.</span>');
+    expect((await get('/cua-toi?lang=en', clerk)).body).toContain('<strong>Reason for return:</strong> <span lang="vi">Thiếu năm phát hành trên bìa.</span>');
+    expect((await get('/cua-toi?lang=vi', clerk)).body).toContain('<strong>Lý do trả lại:</strong> Thiếu năm phát hành trên bìa.</p>');
+  });
+
   it('on an English page the title of a possible duplicate is marked Vietnamese', async () => {
     const pdf = await makePdf(1, 'Ban do du lich Cao Bang');
     const first = await makeProduct(t.app, { title: 'Bản đồ du lịch Cao Bằng', agency: agencyCode, type: 'map' }, { files: [{ filename: 'ban-do.pdf', data: pdf }] });

@@ -24,7 +24,7 @@ ${rows.length === 0
     (r) => html`<li class="card state-row-${r.state}">
     <h2 class="card-title"><a href="/san-pham/${r.id}">${catalogueText(ctx, r.title)}</a></h2>
     <p class="card-meta">${stateBadge(ctx, r.state)} · ${t(`type.${r.type}`)}${r.year ? html` · ${r.year}` : ''} · ${t('common.updated')}: ${formatDateTime(r.updatedAt, ctx.lang)}</p>
-    ${r.state === 'returned' && r.returnReason ? html`<p class="reason"><strong>${t('record.returnReason')}:</strong> ${r.returnReason}</p>` : ''}
+    ${r.state === 'returned' && r.returnReason ? html`<p class="reason"><strong>${t('record.returnReason')}:</strong> ${catalogueText(ctx, r.returnReason)}</p>` : ''}
     ${editable(r.state) ? html`<p><a class="button small${r.state === 'returned' ? '' : ' secondary'}" href="/san-pham/${r.id}/sua">${r.state === 'returned' ? t('mine.fix') : t('mine.edit')}<span class="visually-hidden">: ${catalogueText(ctx, r.title)}</span></a></p>` : ''}
   </li>`,
   )}

@@ -399,7 +399,7 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
     ${rec.altTitle ? html`<p class="alt-title">${rec.altTitle}</p>` : ''}
   </header>
   ${flash ?? ''}
-  ${rec.state === 'returned' && rec.returnReason && ctx.principal ? notice('info', html`<strong>${t('record.returnReason')}:</strong> ${rec.returnReason}`) : ''}
+  ${rec.state === 'returned' && rec.returnReason && ctx.principal ? notice('info', html`<strong>${t('record.returnReason')}:</strong> ${catalogueText(ctx, rec.returnReason)}`) : ''}
   ${staff && rec.duplicateFlags.length
     ? notice('info', html`${t('record.duplicates')}: ${[...new Set(rec.duplicateFlags.map((d) => d.productId))].map((pid, i) => html`${i > 0 ? '; ' : ''}<a href="/san-pham/${pid}">${catalogueText(ctx, duplicateTitles.get(pid) ?? '')} (#${pid})</a>`)}`)
     : ''}
