@@ -97,7 +97,7 @@ describe('web UI beyond the happy path', () => {
     const deskId = await makeProduct(t.app, { title: 'Chờ thẩm định', agency: task.code });
     const deskPage = (await t.app.inject({ url: '/tham-dinh?lang=en', headers: { cookie: archivist.cookie } })).body;
     expect(deskPage).toContain(`href="/san-pham/${deskId}"`);
-    expect(deskPage).toContain(`<td lang="vi">${esc(task.name)}</td>`);
+    expect(deskPage).toContain(`data-label="Issuing agency" lang="vi">${esc(task.name)}</td>`);
     const report = (await t.app.inject({ url: '/bao-cao?nam=2023&lang=en', headers: { cookie: archivist.cookie } })).body;
     expect(report).toMatch(/<th scope="row" lang="vi">/);
     expect(report).toContain(`<span lang="vi">${esc(task.title)}</span>`);

@@ -30,6 +30,13 @@ function takeOnce(value: string): boolean {
   return true;
 }
 
+/** A token's state in the page language (the API's `active`, `revoked`, `expired`); an unforeseen one as it is. */
+function tokenStatus(ctx: PageCtx, status: string): string {
+  const key = `admin.tokenStatus.${status}`;
+  const m = ctx.t(key);
+  return m === key ? status : m;
+}
+
 export async function adminPage(app: FastifyInstance, ctx: PageCtx, flash: SafeHtml | null = null) {
   const { t } = ctx;
   if (!flash && q1(ctx.query.luu) === '1') flash = notice('ok', t('admin.saved'));
@@ -64,7 +71,11 @@ ${flash ?? ''}
         <select id="agency-${u.id}" name="agency"><option value="">—</option>${agencies.map((a) => html`<option value="${a.code}"${catalogueLang(ctx)}${a.code === u.agency?.code ? html` selected` : ''}>${a.shortName || a.name}</option>`)}</select>
         <button type="submit" class="small">${t('admin.apply')}<span class="visually-hidden"> ${u.username}</span></button></form>
       <form method="post" action="/quan-tri" class="inline-form">${csrf}<input type="hidden" name="op" value="set_active"><input type="hidden" name="id" value="${u.id}"><input type="hidden" name="active" value="${u.active ? '0' : '1'}">
-      <button type="submit" class="small secondary">${u.active ? (ctx.lang === 'vi' ? 'Khoá' : 'Disable') : (ctx.lang === 'vi' ? 'Mở khoá' : 'Enable')}<span class="visually-hidden"> ${u.username}</span></button></form></td></tr>`,
+      <button type="submit" class="small secondary">${u.active ? (ctx.lang === 'vi' ? 'Khoá' : 'Disable') : (ctx.lang === 'vi' ? 'Mở khoá' : 'Enable')}<span class="visually-hidden"> ${u.username}</span></button></form>
+      <form method="post" action="/quan-tri" class="inline-form role-form">${csrf}<input type="hidden" name="op" value="set_password"><input type="hidden" name="id" value="${u.id}">
+        <label class="visually-hidden" for="pw-${u.id}">${t('admin.newPassword')} ${u.username}</label>
+        <input id="pw-${u.id}" name="password" type="password" autocomplete="new-password" minlength="10" required>
+        <button type="submit" class="small secondary">${t('admin.setPassword')}<span class="visually-hidden"> ${u.username}</span></button></form></td></tr>`,
     )}</tbody>
   </table></div>
   <form method="post" action="/quan-tri" class="admin-form">
@@ -85,7 +96,7 @@ ${flash ?? ''}
   <div class="table-wrap" tabindex="0" role="region" aria-labelledby="tokens-h"><table>
     <thead><tr><th scope="col">${t('admin.tokenName')}</th><th scope="col">${t('admin.tokenUser')}</th><th scope="col">${t('admin.prefix')}</th><th scope="col">${t('common.state')}</th><th scope="col">${t('admin.lastUsed')}</th><th scope="col">${t('common.actions')}</th></tr></thead>
     <tbody>${tokenList.map(
-      (k) => html`<tr><td>${k.name}</td><td>${k.username}</td><td><code>${k.prefix}…</code></td><td>${k.status}</td><td>${formatDateTime(k.lastUsedAt, ctx.lang) || '—'}</td>
+      (k) => html`<tr><td>${k.name}</td><td>${k.username}</td><td><code>${k.prefix}…</code></td><td>${tokenStatus(ctx, k.status)}</td><td>${formatDateTime(k.lastUsedAt, ctx.lang) || '—'}</td>
       <td>${k.status === 'active' ? html`<form method="post" action="/quan-tri" class="inline-form">${csrf}<input type="hidden" name="op" value="revoke_token"><input type="hidden" name="id" value="${k.id}"><button type="submit" class="small secondary">${t('admin.revoke')}<span class="visually-hidden"> ${k.name}</span></button></form>` : t('admin.revoked')}</td></tr>`,
     )}</tbody>
   </table></div>
@@ -168,6 +179,12 @@ export async function adminPost(app: FastifyInstance, ctx: PageCtx) {
       break;
     case 'set_role':
       res = await callApi(app, ctx, 'PATCH', `/api/users/${Number(s('id'))}`, { role: s('role'), agency: s('role') === 'agency' ? (opt('agency') ?? null) : null });
+      break;
+    case 'set_password':
+      // A new password ends the account's sessions (server/catalogue/accounts.ts): one's own too, so
+      // the admin who set their own is sent to log in again with it.
+      res = await callApi(app, ctx, 'PATCH', `/api/users/${Number(s('id'))}`, { password: typeof b.password === 'string' ? b.password : '' });
+      if (res.status < 400 && Number(s('id')) === ctx.principal?.userId) return ctx.reply.redirect('/dang-nhap?next=%2Fquan-tri&mat-khau-moi=1', 303);
       break;
     case 'set_active':
       res = await callApi(app, ctx, 'PATCH', `/api/users/${Number(s('id'))}`, { active: s('active') === '1' });

@@ -40,18 +40,18 @@ ${flash ?? ''}
   <h2 id="queue-h">${t('desk.queue')}</h2>
   ${rows.length === 0
     ? html`<p class="empty">${t('desk.empty')}</p>`
-    : html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="queue-h"><table class="queue">
-    <thead><tr>
-      <th scope="col"><input type="checkbox" id="select-all" aria-label="${t('desk.selectAll')}" hidden></th>
-      <th scope="col">${t('record.title')}</th><th scope="col">${t('record.agency')}</th><th scope="col">${t('common.state')}</th><th scope="col">${t('record.submittedAt')}</th>
+    : html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="queue-h"><table class="queue stack-phone" role="table">
+    <thead role="rowgroup"><tr role="row">
+      <th scope="col" role="columnheader" class="pick"><input type="checkbox" id="select-all" aria-label="${t('desk.selectAll')}" hidden></th>
+      <th scope="col" role="columnheader">${t('record.title')}</th><th scope="col" role="columnheader">${t('record.agency')}</th><th scope="col" role="columnheader">${t('common.state')}</th><th scope="col" role="columnheader">${t('record.submittedAt')}</th>
     </tr></thead>
-    <tbody>${rows.map(
-      (r) => html`<tr>
-      <td><input type="checkbox" name="ids" value="${r.id}" id="sel-${r.id}" aria-label="${t('desk.select', { title: r.title })}"${keep?.ids.includes(r.id) ? html` checked` : ''}></td>
-      <td><a href="/san-pham/${r.id}">${catalogueText(ctx, r.title)}</a> <span class="muted">(${t(`type.${r.type}`)}, ${r.files})</span>${r.duplicateFlags > 0 ? html` <span class="badge dup-flag">${t('desk.dupFlag')}</span>` : ''}</td>
-      <td${r.agencyName ? catalogueLang(ctx) : ''}>${r.agencyName ?? '—'}</td>
-      <td>${stateBadge(ctx, r.state)}</td>
-      <td>${formatDateTime(r.submittedAt, ctx.lang)}</td>
+    <tbody role="rowgroup">${rows.map(
+      (r) => html`<tr role="row">
+      <td role="cell" class="pick"><input type="checkbox" name="ids" value="${r.id}" id="sel-${r.id}" aria-label="${t('desk.select', { title: r.title })}"${keep?.ids.includes(r.id) ? html` checked` : ''}></td>
+      <td role="cell"><a href="/san-pham/${r.id}">${catalogueText(ctx, r.title)}</a> <span class="muted">(${t(`type.${r.type}`)}, ${t('desk.fileCount', { n: r.files })})</span>${r.duplicateFlags > 0 ? html` <span class="badge dup-flag">${t('desk.dupFlag')}</span>` : ''}</td>
+      <td role="cell" data-label="${t('record.agency')}"${r.agencyName ? catalogueLang(ctx) : ''}>${r.agencyName ?? '—'}</td>
+      <td role="cell" data-label="${t('common.state')}">${stateBadge(ctx, r.state)}</td>
+      <td role="cell" data-label="${t('record.submittedAt')}">${formatDateTime(r.submittedAt, ctx.lang)}</td>
     </tr>`,
     )}</tbody>
   </table></div>

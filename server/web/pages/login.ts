@@ -4,11 +4,14 @@
  * double-submit CSRF cookie.
  */
 import type { FastifyInstance } from 'fastify';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { callApi } from '../api.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { csrfOk, q1, type PageCtx } from '../context.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { notice, sendPage } from '../layout.ts';
+import { INITIAL_ADMIN_FILE } from '../../plugins/catalogue.ts';
 
 /** Only local paths are allowed as the place to go after login. */
 export function safeNext(next: string): string {
@@ -50,11 +53,23 @@ function draftOf(body: Record<string, unknown>): Record<string, string> {
 const hiddenDraft = (draft: Record<string, string> | undefined): SafeHtml[] =>
   Object.entries(draft ?? {}).map(([k, v]) => html`<input type="hidden" name="${DRAFT_PREFIX}${k}" value="${v}">`);
 
+/**
+ * While the first admin's password file is still in the data folder (a fresh install), the login page
+ * says where the first password is: the person who started the server finds it without the README.
+ * Only the file's name is shown, never what it holds.
+ */
+function firstRun(ctx: PageCtx): SafeHtml | string {
+  if (ctx.principal || !existsSync(join(ctx.req.server.paths.dataDir, INITIAL_ADMIN_FILE))) return '';
+  return notice('info', html`${ctx.t('login.firstRun', { user: 'admin', file: INITIAL_ADMIN_FILE })}`);
+}
+
 export function loginPage(ctx: PageCtx, opts: LoginOptions = {}) {
   const { t } = ctx;
   const next = safeNext(opts.next ?? (q1(ctx.query.next) || '/'));
   // Sent here from a page that needs an account (or after the session ended): say so.
-  const info = opts.info ?? (next !== '/' && !opts.error && !ctx.principal ? t('login.needed') : undefined);
+  const info = opts.info
+    ?? (q1(ctx.query['mat-khau-moi']) === '1' && !opts.error ? t('login.passwordChanged') : undefined)
+    ?? (next !== '/' && !opts.error && !ctx.principal ? t('login.needed') : undefined);
   const body: SafeHtml = html`<section class="narrow">
   <h1>${t('login.title')}</h1>
   ${info ? notice('info', info) : ''}
@@ -68,6 +83,8 @@ export function loginPage(ctx: PageCtx, opts: LoginOptions = {}) {
       <input id="password" name="password" type="password" autocomplete="current-password" required${opts.error ? html` autofocus aria-invalid="true" aria-describedby="login-error"` : ''}></div>
     <button type="submit">${t('login.submit')}</button>
   </form>
+  ${firstRun(ctx)}
+  <p class="help">${t('login.noAccount')}</p>
 </section>`;
   return sendPage(ctx, { title: t('login.title'), body, status: opts.status ?? 200 });
 }

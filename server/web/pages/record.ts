@@ -383,6 +383,8 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
   ${field(t('record.publishedAt'), formatDateTime(rec.publishedAt, ctx.lang))}
 </dl>`;
 
+  // The reason field comes with a return, which needs one, and with a withdrawal, which may give one
+  // (kept as the note of its history entry).
   const workflow = actions.length || canEdit(ctx, rec)
     ? html`<section class="workflow" aria-labelledby="wf-h">
   <h2 id="wf-h">${t('record.workflow')}</h2>
@@ -390,7 +392,7 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
   ${actions.length
     ? html`<form method="post" action="/san-pham/${rec.id}/chuyen" class="transition-form">
     <input type="hidden" name="_csrf" value="${ctx.csrf}">
-    ${actions.includes('return') ? html`<div class="form-row${reasonError ? ' has-error' : ''}"><label for="reason">${t('record.reason')}</label>
+    ${actions.includes('return') || actions.includes('withdraw') ? html`<div class="form-row${reasonError ? ' has-error' : ''}"><label for="reason">${t('record.reason')}</label>
       <textarea id="reason" name="reason" rows="2" aria-describedby="reason-help${reasonError ? ' reason-error' : ''}"${reasonError ? html` aria-invalid="true" autofocus` : reason ? html` autofocus` : ''}>${reason}</textarea>
       <p class="help" id="reason-help">${t('record.reasonHelp')}</p>${reasonError ? html`<p class="field-error" id="reason-error">${reasonError}</p>` : ''}</div>` : ''}
     <div class="button-row">${actions.map((a) => html`<button type="submit" name="action" value="${a}" class="${a === 'return' || a === 'withdraw' ? 'secondary' : ''}">${t(`action.${a}`)}</button>`)}</div>
@@ -407,10 +409,10 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
     });
   const history = staff
     ? html`<section class="history" aria-labelledby="hist-h"><h2 id="hist-h">${t('record.history')}</h2>
-  <div class="table-wrap" tabindex="0" role="region" aria-labelledby="hist-h"><table>
-    <thead><tr><th scope="col">${t('record.history.at')}</th><th scope="col">${t('record.history.actor')}</th><th scope="col">${t('record.history.action')}</th><th scope="col">${t('record.history.detail')}</th></tr></thead>
-    <tbody>${readHistory(app.db.sqlite, 'product', rec.id).map(
-      (h) => html`<tr><td>${formatDateTime(h.at, ctx.lang)}</td><td>${h.actor}</td><td>${historyAction(ctx, h.action)}</td><td class="small detail">${historyDetails(ctx, historyNames(), h)}</td></tr>`,
+  <div class="table-wrap" tabindex="0" role="region" aria-labelledby="hist-h"><table class="stack-phone" role="table">
+    <thead role="rowgroup"><tr role="row"><th scope="col" role="columnheader">${t('record.history.at')}</th><th scope="col" role="columnheader">${t('record.history.actor')}</th><th scope="col" role="columnheader">${t('record.history.action')}</th><th scope="col" role="columnheader">${t('record.history.detail')}</th></tr></thead>
+    <tbody role="rowgroup">${readHistory(app.db.sqlite, 'product', rec.id).map(
+      (h) => html`<tr role="row"><td role="cell" data-label="${t('record.history.at')}">${formatDateTime(h.at, ctx.lang)}</td><td role="cell" data-label="${t('record.history.actor')}">${h.actor}</td><td role="cell" data-label="${t('record.history.action')}">${historyAction(ctx, h.action)}</td><td role="cell" class="small detail" data-label="${t('record.history.detail')}">${historyDetails(ctx, historyNames(), h)}</td></tr>`,
     )}</tbody>
   </table></div></section>`
     : html``;
@@ -430,9 +432,9 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
     ${rec.altTitle ? html`<p class="alt-title">${rec.altTitle}</p>` : ''}
   </header>
   ${flash ?? ''}
-  ${rec.state === 'returned' && rec.returnReason && ctx.principal ? notice('info', html`<strong>${t('record.returnReason')}:</strong> ${rec.returnReason}`) : ''}
+  ${rec.state === 'returned' && rec.returnReason && ctx.principal ? notice('info', html`<strong>${t('record.returnReason')}:</strong> ${catalogueText(ctx, rec.returnReason)}`) : ''}
   ${staff && rec.duplicateFlags.length
-    ? notice('info', html`${t('record.duplicates')}: ${[...new Set(rec.duplicateFlags.map((d) => d.productId))].map((pid, i) => html`${i > 0 ? '; ' : ''}<a href="/san-pham/${pid}">${duplicateTitles.get(pid) ?? ''} (#${pid})</a>`)}`)
+    ? notice('info', html`${t('record.duplicates')}: ${[...new Set(rec.duplicateFlags.map((d) => d.productId))].map((pid, i) => html`${i > 0 ? '; ' : ''}<a href="/san-pham/${pid}">${catalogueText(ctx, duplicateTitles.get(pid) ?? '')} (#${pid})</a>`)}`)
     : ''}
   ${processingNote}
   <div class="record-layout">

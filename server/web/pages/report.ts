@@ -58,11 +58,14 @@ export function barChart(id: string, title: string, bars: Array<{ label: string;
 export async function reportPage(app: FastifyInstance, ctx: PageCtx) {
   const { t } = ctx;
   const sqlite = app.db.sqlite;
-  const years = (sqlite.prepare('SELECT DISTINCT year FROM plan_tasks ORDER BY year DESC').all() as Array<{ year: number }>).map((r) => r.year);
+  const planYears = (sqlite.prepare('SELECT DISTINCT year FROM plan_tasks ORDER BY year DESC').all() as Array<{ year: number }>).map((r) => r.year);
+  // Years with submissions are offered too: products handed in outside the plan's years (the plan
+  // seed is 2023's) were in no year of the list, so their charts could not be reached from it.
+  const submittedYears = (sqlite.prepare(`SELECT DISTINCT CAST(substr(submitted_at, 1, 4) AS INTEGER) AS year FROM products WHERE state != 'withdrawn' AND submitted_at IS NOT NULL`).all() as Array<{ year: number }>).map((r) => r.year).filter((y) => y >= 2000 && y <= 2100);
   const thisYear = new Date().getUTCFullYear();
   const asked = Number.parseInt(q1(ctx.query.nam), 10);
-  const year = Number.isInteger(asked) && asked >= 2000 && asked <= 2100 ? asked : (years[0] ?? thisYear);
-  if (!years.includes(year)) years.unshift(year);
+  const year = Number.isInteger(asked) && asked >= 2000 && asked <= 2100 ? asked : (planYears[0] ?? thisYear);
+  const years = [...new Set([...planYears, ...submittedYears, year])].sort((a, b) => b - a);
 
   const res = await callApi<{ tasks?: ReportTask[] }>(app, ctx, 'GET', `/api/reports/compliance?year=${year}`);
   const tasks = res.status === 200 ? (res.body.tasks ?? []) : [];

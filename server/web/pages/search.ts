@@ -278,7 +278,10 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
       : res.total > 0
         // Past the last page (an old link, fewer results now): there are results, just not here.
         ? html`<p class="empty">${t('search.pastEnd', { n: lastPage, page: s.page })} <a href="${stateUrl(s, { page: lastPage })}">${t('search.toPage', { n: lastPage })}</a></p>`
-        : html`<p class="empty">${t(res.unsearchable ? 'search.unsearchable' : 'search.noResults')}</p>`}
+        : isBrowse
+          // Nothing published at all (a new archive): say so, and where to start for those who hand products in.
+          ? html`<p class="empty">${t('search.emptyCatalogue')}</p>${['admin', 'archivist', 'agency'].includes(ctx.principal?.role ?? '') ? html`<p><a class="button" href="/nop">${t('search.emptyCatalogueUpload')}</a></p>` : ''}`
+          : html`<p class="empty">${t(res.unsearchable ? 'search.unsearchable' : chips.length ? 'search.noResults' : 'search.noResultsNoFilter')}</p>`}
     ${paging}
   </section>
 </div>`;

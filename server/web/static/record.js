@@ -13,6 +13,14 @@ for (const btn of document.querySelectorAll('.zoom-toggle')) {
   };
   btn.addEventListener('click', toggle);
   box.querySelector('.zoom-link')?.addEventListener('click', toggle);
+  // Escape undoes the zoom, from the button or from inside the picture, and leaves the focus on the button.
+  const unzoom = (e) => {
+    if (e.key !== 'Escape' || !box.classList.contains('zoomed')) return;
+    toggle(e);
+    btn.focus();
+  };
+  btn.addEventListener('keydown', unzoom);
+  box.addEventListener('keydown', unzoom);
 }
 
 const status = document.querySelector('[data-poll]');
