@@ -9,7 +9,7 @@ import { canSee } from '../catalogue/visibility.ts';
 import { pageUnitOf, type PageUnit } from '../ingest/media-types.ts';
 import { canonicalTone, completesMarked, fold, foldForIndex, titleSortKey, tokenize } from './fold.ts';
 import { FieldIndex, createFoldMemo, viewOf, type Alt, type FieldMatch, type FieldSnapshot, type StoredDoc } from './field-index.ts';
-import { parseQuery, ftsQuote, type ParsedQuery } from './query.ts';
+import { parseQuery, ftsQuote, type Excluded, type ParsedQuery } from './query.ts';
 import { makeSnippet, escapeHtml, type TermMatcher } from './snippets.ts';
 import { INDEX_VERSION, createTables, dropTables, fingerprint, getMeta, loadSnapshot, saveSnapshot, setMeta, withPairs } from './store.ts';
 import type { HitAgency, SearchHit, SearchParams, SearchResponse, Snippet, Suggestion } from './types.ts';
@@ -1978,21 +1978,37 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const best = new Map<number, [number, number]>();
     const textHit = new Map<number, [number, number]>();
     let mode: 'and' | 'or' = 'and';
-    branches.forEach((bp, b) => {
+    // An alternative's own exclusions (`(a -b) OR c`), flagged before the matching (scratch of the field index).
+    const own = branches.map((bp) => excludedSet(bp.excluded));
+    // Each alternative's matches and text hits, copied out of the scratch arrays the next one reuses.
+    const matched = branches.map((bp, b) => {
       const m = matchQuery(bp, sees);
       plans.push(m.qp);
+      const out = own[b];
+      const hits: Array<[number, number]> = [];
+      for (let i = 0; i < m.n; i++) if (out === null || out[m.ids[i]] !== 1) hits.push([m.ids[i], m.scores[i]]);
+      const texts: Array<[number, number, number]> = [];
+      for (let k = 0; k < th.n; k++) {
+        const pid = th.pids[k];
+        if (out === null || out[pid] !== 1) texts.push([pid, th.blob[pid], th.score[pid]]);
+      }
+      return { mode: m.mode, hits, texts };
+    });
+    // An alternative that nothing matches as a whole adds nothing when another does: its fall-back to `or`
+    // (records holding half of its words) is no answer to `(giốc OR bó) (cao OR đồ)` when "giốc đồ" is held
+    // nowhere. Only when every alternative fell back is the answer the union of their fall-backs.
+    const anyAnd = matched.some((m) => m.mode === 'and' && m.hits.length > 0);
+    matched.forEach((m, b) => {
+      if (anyAnd && m.mode === 'or') return;
       if (m.mode === 'or') mode = 'or';
-      for (let i = 0; i < m.n; i++) {
-        const d = m.ids[i];
-        const sc = m.scores[i];
+      for (const [d, sc] of m.hits) {
         total.set(d, (total.get(d) ?? 0) + sc);
         const old = best.get(d);
         if (old === undefined || sc > old[1]) best.set(d, [b, sc]);
       }
-      for (let k = 0; k < th.n; k++) {
-        const pid = th.pids[k];
+      for (const [pid, blob, sc] of m.texts) {
         const old = textHit.get(pid);
-        if (old === undefined || th.score[pid] > old[1]) textHit.set(pid, [th.blob[pid], th.score[pid]]);
+        if (old === undefined || sc > old[1]) textHit.set(pid, [blob, sc]);
       }
     });
     // The merged text hits, where snippets and page look-ups read them.
@@ -2033,34 +2049,56 @@ export function createSearchService(deps: SearchDeps): SearchService {
   /**
    * Records holding any of the excluded words or phrases, in their fields or a file's text: a word in
    * any spelling folded alike (and its other i/y or leading-zero spelling, as a search takes it), a
-   * phrase as its chain of adjacent pairs (as a quoted phrase is matched). Null when nothing is excluded.
+   * phrase as its chain of adjacent pairs (as a quoted phrase is matched); an excluded group (`-(a b)`)
+   * where a record holds every word of one of its alternatives and none of that alternative's own
+   * exclusions. Null when nothing is excluded.
    */
-  function excludedSet(excluded: string[][]): Uint8Array | null {
+  function excludedSet(excluded: readonly Excluded[]): Uint8Array | null {
     if (excluded.length === 0) return null;
     const flags = new Uint8Array(attrs.length);
-    for (const words of excluded) {
-      let groups: string[][];
-      if (words.length === 1) {
-        const other = otherSpelling(words[0]);
-        groups = [other === null ? [words[0]] : [words[0], other]];
-      } else groups = words.slice(1).map((b, k) => [`${words[k]} ${b}`]);
-      const fm = fields.match(groups.map((g) => g.map((term) => ({ term, factor: 1 }))), [], 'and');
-      for (let i = 0; i < fm.n; i++) if (fm.ids[i] < flags.length) flags[fm.ids[i]] = 1;
-      if (blobInfo.size === 0) continue;
-      let blobs: Int32Array;
-      try {
-        blobs = evalText(groups.map((g) => g.map((t) => t.replace(' ', '_'))));
-      } catch {
+    for (const ex of excluded) {
+      if (Array.isArray(ex)) {
+        holdersInto(ex, flags);
         continue;
       }
-      for (const b of blobs) {
-        const holders = blobProducts.get(b);
-        if (holders !== undefined) for (const pid of holders) if (pid < flags.length) flags[pid] = 1;
+      for (const alt of ex.any) {
+        // Every word of the alternative (an intersection), then none of its exclusions.
+        let acc: Uint8Array | null = null;
+        for (const words of alt.all) {
+          const h = holdersInto(words, new Uint8Array(attrs.length));
+          if (acc === null) acc = h;
+          else for (let d = 0; d < acc.length; d++) acc[d] &= h[d];
+        }
+        if (acc === null) continue;
+        const not = excludedSet(alt.none);
+        for (let d = 0; d < acc.length; d++) if (acc[d] === 1 && (not === null || not[d] !== 1)) flags[d] = 1;
       }
     }
     return flags;
   }
 
+  /** Flags (in `flags`) the records holding one word or phrase (folded tokens), as an exclusion reads it. */
+  function holdersInto(words: string[], flags: Uint8Array): Uint8Array {
+    let groups: string[][];
+    if (words.length === 1) {
+      const other = otherSpelling(words[0]);
+      groups = [other === null ? [words[0]] : [words[0], other]];
+    } else groups = words.slice(1).map((b, k) => [`${words[k]} ${b}`]);
+    const fm = fields.match(groups.map((g) => g.map((term) => ({ term, factor: 1 }))), [], 'and');
+    for (let i = 0; i < fm.n; i++) if (fm.ids[i] < flags.length) flags[fm.ids[i]] = 1;
+    if (blobInfo.size === 0) return flags;
+    let blobs: Int32Array;
+    try {
+      blobs = evalText(groups.map((g) => g.map((t) => t.replace(' ', '_'))));
+    } catch {
+      return flags;
+    }
+    for (const b of blobs) {
+      const holders = blobProducts.get(b);
+      if (holders !== undefined) for (const pid of holders) if (pid < flags.length) flags[pid] = 1;
+    }
+    return flags;
+  }
 
   let keptIdsScratch = new Int32Array(0);
   let keptScoresScratch = new Float64Array(0);

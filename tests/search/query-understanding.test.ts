@@ -374,6 +374,46 @@ describe('what a researcher types around the words', () => {
     expect(sorted(ids('thác bản giốc OR OR pác bó'))).toEqual(sorted([waterfall, cave]));
   });
 
+  it('groups words in parentheses: OR inside a group, a minus or NOT before one, totals and facets following', () => {
+    const waterfall = m.add('Tờ gấp giới thiệu thác Bản Giốc Cao Bằng', { languages: ['tay'] });
+    const cave = add('Khu di tích Pác Bó Cao Bằng');
+    const mapCave = add('Bản đồ du lịch Pác Bó');
+    const history = add('Lịch sử Đảng bộ tỉnh Cao Bằng');
+    const far = add('Thác Bản Giốc nhìn từ Trung Quốc'); // no `cao bằng`
+    // `(a OR b) c`: c is required beside either side.
+    const r = search.search({ q: '(thác bản giốc OR pác bó) cao bằng' }, null);
+    expect(sorted(r.hits.map((h) => h.id))).toEqual(sorted([waterfall, cave]));
+    expect(r.total).toBe(2);
+    expect(r.facets.language).toEqual({ tay: 1, vi: 1 });
+    expect(r.ignored).toEqual([]);
+    expect(sorted(ids('cao bằng (thác OR pác)'))).toEqual(sorted([waterfall, cave]));
+    // Multiplied out: giốc cao, giốc đồ, bó cao, bó đồ (bó folded is also the "bộ" of "Đảng bộ"). "giốc đồ"
+    // is held nowhere: that alternative adds nothing (no fall-back to records holding half of it, `far`).
+    expect(sorted(ids('(giốc OR bó) (cao OR đồ)'))).toEqual(sorted([waterfall, cave, mapCave, history]));
+    // `c -(a b)`: leaves out the records holding both, not those holding one.
+    expect(sorted(ids('cao bằng -(pác bó)'))).toEqual(sorted([waterfall, history]));
+    expect(sorted(ids('cao bằng NOT (pác bó)'))).toEqual(sorted([waterfall, history]));
+    expect(sorted(ids('cao bằng -(pác thác)'))).toEqual(sorted([waterfall, cave, history]));
+    // `-(a OR b)` leaves out both.
+    expect(ids('cao bằng -(pác OR thác)')).toEqual([history]);
+    // An exclusion inside a group applies to that group: `(a -b) OR c`.
+    expect(sorted(ids('(cao bằng -tờ) OR bản đồ'))).toEqual(sorted([cave, history, mapCave]));
+    expect(sorted(ids('(pác bó -đồ) OR giốc'))).toEqual(sorted([cave, waterfall, far]));
+    // Only exclusions: everything but.
+    expect(sorted(ids('-(pác bó)'))).toEqual(sorted([waterfall, history, far]));
+    // Unbalanced or empty parentheses are punctuation: no error, read as the words.
+    for (const q of ['(cao bằng', 'cao bằng)', ')cao bằng(', '() cao bằng', 'cao (bằng', '((cao bằng)', 'cao -() bằng', '-(', '()']) {
+      const res = search.search({ q }, null);
+      if (q === '-(' || q === '()') expect(res.total, q).toBe(0);
+      else expect(sorted(res.hits.map((h) => h.id)), q).toEqual(sorted([waterfall, cave, history]));
+    }
+    // Plain parentheses around words change nothing (`Bản đồ du lịch (Pác Bó)`).
+    expect(search.search({ q: 'bản đồ (pác bó)' }, null).hits.map((h) => [h.id, h.score])).toEqual(search.search({ q: 'bản đồ pác bó' }, null).hits.map((h) => [h.id, h.score]));
+    // Bounded: nested too deep or multiplied beyond MAX_BRANCHES, the parentheses are read as punctuation.
+    expect(search.search({ q: '((((((cao))))))' }, null).total).toBe(3);
+    expect(search.search({ q: '(a OR b) (c OR d) (e OR f) (g OR h)' }, null).total).toBeGreaterThanOrEqual(0);
+  });
+
   it('keeps hostile operator input safe and meaningful', () => {
     add('Bản đồ du lịch Cao Bằng');
     add('Lịch sử Đảng bộ tỉnh Cao Bằng');

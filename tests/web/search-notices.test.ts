@@ -77,6 +77,10 @@ describe('search page notices', () => {
   it('explains the query syntax (operators) in both languages', async () => {
     expect((await get('/')).body).toContain('OR (viết hoa) giữa hai nhóm từ');
     expect((await get('/?lang=en')).body).toContain('OR (in capitals) between two groups of words');
+    expect((await get('/')).body).toContain('Ngoặc đơn gom nhóm: (thác Bản Giốc OR Pác Bó) Cao Bằng');
+    expect((await get('/?lang=en')).body).toContain('Parentheses group words: (thác Bản Giốc OR Pác Bó) Cao Bằng');
+    const grouped = (await get(`/api/search?q=${encodeURIComponent('(hồ chí minh OR hmong) -(tiếng việt)')}`)).json();
+    expect(grouped.total).toBeGreaterThan(0);
     const api = (await get(`/api/search?q=${encodeURIComponent('cao bằng -"hồ chí minh" OR hmong')}`)).json();
     expect(api.hits.map((h: { title: string }) => h.title).sort()).toEqual(['Báo cáo của Ủy ban nhân dân tỉnh Cao Bằng', "Tờ rơi tuyên truyền bằng tiếng H'Mông"]);
   });
