@@ -1361,22 +1361,69 @@ export function createSearchService(deps: SearchDeps): SearchService {
       }
       return v;
     };
+    /** Visible records whose fields hold `term` (a pair: a short list), as a set. */
+    const docsOf = (term: string): Set<number> => {
+      const set = new Set<number>();
+      fields.anyDoc(term, (d) => {
+        if (seen(d)) set.add(d);
+        return false;
+      });
+      return set;
+    };
+    /** Whether some record holds the three syllables side by side (both pairs), in its fields or a file's text. */
+    const chainHeld = (a: string, b: string, c: string): boolean => {
+      if (contextChecks++ >= CONTEXT_PAIR_CHECKS) return false;
+      const first = docsOf(`${a} ${b}`);
+      if (first.size > 0 && fields.anyDoc(`${b} ${c}`, (d) => first.has(d))) return true;
+      if (blobInfo.size === 0) return false;
+      for (const blob of evalText([[`${a}_${b}`], [`${b}_${c}`]])) {
+        const holders = blobProducts.get(blob);
+        if (holders !== undefined) for (const pid of holders) if (seen(pid)) return true;
+      }
+      return false;
+    };
+    /**
+     * Whether the word typed stands next to a neighbour as typed: folded, the pair; when either was typed
+     * with marks and some record's fields hold the pair, a record whose fields also spell the marked ones so
+     * (`bản dốc` is not the "bạn đọc" of "phục vụ bạn đọc", folded alike). File text is folded: a pair held
+     * only there counts as typed.
+     */
+    const typedPairHeld = (x: ParsedQuery['terms'][number], y: ParsedQuery['terms'][number]): boolean => {
+      if (!pairHeld(x.folded, y.folded)) return false;
+      const marked = [x, y].filter((z) => z.marked);
+      if (marked.length === 0) return true;
+      const docs = docsOf(`${x.folded} ${y.folded}`);
+      if (docs.size === 0) return true;
+      let left = docs;
+      for (const z of marked) {
+        const next = new Set<number>();
+        fields.anyDoc('=' + z.exact, (d) => {
+          if (left.has(d)) next.add(d);
+          return false;
+        });
+        left = next;
+        if (left.size === 0) return false;
+      }
+      return true;
+    };
     /**
      * A spelling to read the word at `i` as, from its context: another spelling with a commonly confused
      * onset (d/gi/r, s/x, ch/tr, l/n, b/p, c/k/q, g/gh, ng/ngh; its rhyme and, typed with marks, its marks
      * kept) that some record holds next to each typed neighbour (known syllables), when no record holds the
-     * word itself (nor `also`, its other i/y spelling) next to any of them. Null otherwise. A few dictionary
-     * probes: the vocabulary is not scanned.
+     * word itself (nor `also`, its other i/y spelling) next to any of them as typed. With a neighbour on
+     * each side, one side is enough when that side is a longer chain some record holds — the word before
+     * the neighbour, the neighbour and the spelling (`thác bản dốc trùng khánh`: "thác Bản Giốc") — and the
+     * other side holds neither the spelling nor the word typed. Null otherwise. A few dictionary probes:
+     * the vocabulary is not scanned.
      */
     const contextSpelling = (i: number, t: ParsedQuery['terms'][number], also: string | null): string | null => {
-      const nbs: Array<[string, boolean]> = [];
+      const nbs: Array<[string, boolean, ParsedQuery['terms'][number]]> = [];
       const prev = parsed.terms[i - 1];
       const next = parsed.terms[i + 1];
-      if (prev !== undefined && vocab.has(prev.folded)) nbs.push([prev.folded, true]);
-      if (next !== undefined && vocab.has(next.folded)) nbs.push([next.folded, false]);
+      if (prev !== undefined && vocab.has(prev.folded)) nbs.push([prev.folded, true, prev]);
+      if (next !== undefined && vocab.has(next.folded)) nbs.push([next.folded, false, next]);
       if (nbs.length === 0 || /\d/.test(t.folded)) return null;
-      const heldWith = ([nb, before]: [string, boolean], w: string): boolean => (before ? pairHeld(nb, w) : pairHeld(w, nb));
-      const held = (w: string): boolean => nbs.some((nb) => heldWith(nb, w));
+      const heldWith = ([nb, before]: [string, boolean, unknown], w: string): boolean => (before ? pairHeld(nb, w) : pairHeld(w, nb));
       let best: string | null = null;
       let bestDf = -1;
       for (const c of confusedSpellings(t.folded)) {
@@ -1386,10 +1433,17 @@ export function createSearchService(deps: SearchDeps): SearchService {
           const spellings = fields.exactSpellings(c);
           if (spellings.length > 0 && !spellings.some((sp) => sp.slice(sp.length - rhyme.length) === rhyme && sp.length - rhyme.length === c.length - rhymeOf(c).length)) continue;
         }
-        // Next to every neighbour: with words on both sides, a spelling that fits one side only (`người Dao
-        // đỏ`: "người giao" is held, "giao đỏ" is not) is no better reading than the word typed.
-        if (!nbs.every((nb) => heldWith(nb, c))) continue;
-        const df = nbs.reduce((sum, [nb, before]) => sum + fields.df(before ? `${nb} ${c}` : `${c} ${nb}`), 0);
+        // Next to every neighbour, or next to one as part of a longer chain (above). One side alone is weak
+        // evidence: `người Dao đỏ` would also search "giao" ("người giao" is held, "giao đỏ" is not, and no
+        // word stands before "người").
+        const support = nbs.filter((nb) => heldWith(nb, c));
+        if (support.length === 0) continue;
+        if (support.length < nbs.length) {
+          const [nb, before] = support[0];
+          const far = before ? parsed.terms[i - 2] : parsed.terms[i + 2];
+          if (far === undefined || !vocab.has(far.folded) || !(before ? chainHeld(far.folded, nb, c) : chainHeld(c, nb, far.folded))) continue;
+        }
+        const df = support.reduce((sum, [nb, before]) => sum + fields.df(before ? `${nb} ${c}` : `${c} ${nb}`), 0);
         if (df > bestDf) {
           best = c;
           bestDf = df;
@@ -1397,7 +1451,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
       }
       if (best === null) return null;
       // The word as typed stands next to a neighbour somewhere: it is what was meant.
-      if (held(t.folded) || (also !== null && held(also))) return null;
+      for (const [, before, nt] of nbs) {
+        if (before ? typedPairHeld(nt, t) : typedPairHeld(t, nt)) return null;
+        if (also !== null && heldWith([nt.folded, before, nt], also)) return null;
+      }
       return best;
     };
     for (const [i, t] of parsed.terms.entries()) {
