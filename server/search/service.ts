@@ -85,6 +85,27 @@ const TYPE_LABELS: Record<string, string> = {
 // nearly every record — not at all: as "tiếng Việt" it made `việt` and `tiếng` match almost every record
 // (and `vịt` a typo of `viet`). The language facet and filter serve it.
 const LANGUAGE_LABELS: Record<string, string> = { vi: '', tay: 'Tày', nut: 'Nùng', nung: 'Nùng', hmn: "H'Mông Mông", dao: 'Dao', en: 'Anh' };
+/** Folded word of a language's name → the language codes it names (`dao` → dao, `mong` → hmn), Vietnamese too. */
+const LANGUAGE_WORDS = new Map<string, string[]>([['viet', ['vi']]]);
+for (const [code, label] of Object.entries(LANGUAGE_LABELS)) {
+  for (const w of fold(label).split(/[^a-z0-9]+/)) {
+    if (w.length < 2) continue;
+    const list = LANGUAGE_WORDS.get(w) ?? [];
+    if (!list.includes(code)) list.push(code);
+    LANGUAGE_WORDS.set(w, list);
+  }
+}
+LANGUAGE_WORDS.set('hmong', ['hmn']);
+/** The language codes a query names as `tiếng X` (`tiếng Dao`, `tieng tay`): "tiếng" then a language's name. */
+function languagesNamed(terms: ReadonlyArray<{ folded: string; quoted: boolean }>): string[] {
+  const out: string[] = [];
+  terms.forEach((t, i) => {
+    const next = terms[i + 1];
+    if (t.folded !== 'tieng' || t.quoted || next === undefined) return;
+    for (const c of LANGUAGE_WORDS.get(next.folded) ?? []) if (!out.includes(c)) out.push(c);
+  });
+  return out;
+}
 
 const TOKEN_RE = /[\p{L}\p{M}\p{N}]+/gu;
 const tokensOf = (s: string | null | undefined): string => (s ? (s.normalize('NFC').toLowerCase().match(TOKEN_RE) ?? []).join(' ') : '');
@@ -1558,7 +1579,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
           }
         }
       }
-      if (alts.length === 0 && other === undefined) {
+      // "tiếng" before a language's name (`tiếng Dao`) introduces the language, whose records are indexed by
+      // its name alone: when no record holds the word it is left out, never read as a typo (`miệng`).
+      const namesLanguage = t.folded === 'tieng' && !t.quoted && LANGUAGE_WORDS.has(parsed.terms[i + 1]?.folded ?? '');
+      if (alts.length === 0 && other === undefined && !namesLanguage) {
         let cands = vocab.corrections(t.folded, 10);
         cands = cands.filter((c) => termSeen(c.term, sees ?? exists));
         // A spelling that stands next to a typed neighbour somewhere comes before more frequent ones that
@@ -2236,6 +2260,22 @@ export function createSearchService(deps: SearchDeps): SearchService {
     }
 
     prof.mark('merge');
+    // `tiếng Dao`, `tiếng Tày`: the language named first. Its records hold only its name (`dao`, also the
+    // folded "đạo" of "lãnh đạo"), as a language label of weight 1, so they ranked among every record
+    // holding the syllable; they now come before them (their own order kept), other records after.
+    const named = mode === 'all' ? [] : languagesNamed(parsed.terms);
+    if (named.length > 0 && n > 0) {
+      let mask = 0;
+      for (const code of named) {
+        const c = ft.languages.find(code);
+        if (c !== undefined) mask |= 1 << (c - 1);
+      }
+      if (mask !== 0) {
+        let top = 0;
+        for (let i = 0; i < n; i++) if (scores[i] > top) top = scores[i];
+        for (let i = 0; i < n; i++) if (ids[i] < lArr.length && (lArr[ids[i]] & mask) !== 0) scores[i] += top;
+      }
+    }
     // Filters, as code tables over the typed attribute arrays.
     const typeList = parseList(params.type);
     const typeSel = new Uint8Array(256);
