@@ -169,6 +169,11 @@ const PASTED_MIN_TERMS = 4;
  * by side with its neighbour.
  */
 const PASSAGE_MIN_TERMS = 6;
+/**
+ * Question and linking words of a query typed as a sentence (exact spellings, with their marks: unmarked,
+ * `co` is also cổ, `ve` vẽ), not required when two other words are left (see plan). Plus "tài liệu".
+ */
+const QUERY_FILLERS = new Set(['về', 'những', 'các', 'có', 'không', 'nào', 'tìm', 'gì', 'xin', 'hãy', 'muốn', 'cần', 'giúp', 'tôi', 'đâu', 'ạ']);
 /** What the form not typed scores, of what the form typed would (abbreviations). */
 const OTHER_FORM_FACTOR = 0.8;
 const TEXT_PHRASE_BONUS = 6;
@@ -1299,6 +1304,14 @@ export function createSearchService(deps: SearchDeps): SearchService {
         }
         if (loose.includes(i) || cut) optionalAt.add(i);
       }
+    }
+    // A question typed as a sentence ("có tài liệu nào về Pác Bó không", "những tờ gấp về thác Bản Giốc"):
+    // its question and linking words, typed with their marks, are not required when at least two other words
+    // are left. They still score where they occur; a record about Pác Bó that never writes "về" is found.
+    if (nq >= 3) {
+      const filler = parsed.terms.map((t, i) => !t.quoted && t.marked && (QUERY_FILLERS.has(t.exact) || (t.exact === 'tài' && parsed.terms[i + 1]?.exact === 'liệu') || (t.exact === 'liệu' && parsed.terms[i - 1]?.exact === 'tài')));
+      const left = filler.filter((f) => !f).length;
+      if (left >= 2 && left < nq) filler.forEach((f, i) => f && optionalAt.add(i));
     }
     // Words written out whose abbreviation some record writes (`ủy ban nhân dân` → UBND): each of the
     // words also matches the abbreviation, so a record writing "UBND" matches them all (a OR (b AND c) =

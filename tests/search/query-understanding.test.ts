@@ -584,6 +584,31 @@ describe('corrections from context, with a catalogue of Cao Bằng places and pe
   });
 });
 
+describe('a question typed as a sentence', () => {
+  it('does not require its question and linking words, typed with marks, and says so', () => {
+    const leaflet = add('Tờ gấp giới thiệu thác Bản Giốc');
+    const cave = add('Khu di tích Pác Bó', 'Nơi Bác Hồ sống và làm việc năm 1941');
+    const battle = add('Chiến thắng Đông Khê năm 1950');
+    const back = add('Kỷ niệm ngày Bác Hồ về nước');
+    const works = add('Những công trình đang xây dựng ở thành phố');
+    expect(ids('những tờ gấp về thác Bản Giốc')).toEqual([leaflet]);
+    expect(search.search({ q: 'những tờ gấp về thác Bản Giốc' }, null).optional).toEqual(['nhung', 've']);
+    expect(ids('có tài liệu nào về Pác Bó không')).toEqual([cave]);
+    expect(ids('tài liệu về chiến thắng Đông Khê năm 1950')).toEqual([battle]);
+    expect(ids('tôi cần tìm tài liệu về Pác Bó')).toEqual([cave]);
+    // Still scored where they stand: "về" ranks the record holding it first.
+    expect(ids('Bác Hồ về nước')[0]).toBe(back);
+    expect(ids('Bác Hồ năm 1941')).toEqual([cave]);
+    // Typed without marks they may be words (`co` is also cổ, `ve` vẽ): required as typed.
+    expect(search.search({ q: 'nhung to gap ve thac ban gioc' }, null).optional).not.toContain('ve');
+    // Alone, or with only one other word, they are what was asked for.
+    expect(ids('những')).toHaveLength(1);
+    expect(search.search({ q: 'về nước' }, null).optional).toEqual([]);
+    expect(search.search({ q: 'những công' }, null).optional).toEqual([]);
+    expect(ids('những công trình')[0]).toBe(works);
+  });
+});
+
 describe('a query with nothing searchable in it', () => {
   it('finds nothing and says so, while a blank query lists everything', () => {
     const a = add('Bản đồ du lịch Cao Bằng');

@@ -54,8 +54,8 @@ describe('search page notices', () => {
     const q = encodeURIComponent('c nhiệm vụ tuyên truyền giáo dục');
     const cut = (await get(`/api/search?q=${q}`)).json();
     expect(cut).toMatchObject({ mode: 'and', optional: ['c'], total: 1 });
-    expect((await get(`/?q=${q}`)).body).toContain('Không bắt buộc có từ (có thể bị cắt dở khi sao chép): c');
-    expect((await get(`/?q=${q}&lang=en`)).body).toContain('Not required (the word looks cut off where the text was copied): c');
+    expect((await get(`/?q=${q}`)).body).toContain('Không bắt buộc có từ (từ để hỏi, hoặc có thể bị cắt dở khi sao chép): c');
+    expect((await get(`/?q=${q}&lang=en`)).body).toContain('Not required (a question word, or a word that looks cut off where the text was copied): c');
   });
 
   it('answers a query of control characters or punctuation only with nothing, the same in the API, suggestions and page', async () => {
