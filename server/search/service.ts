@@ -157,6 +157,43 @@ export function confusedSpellings(f: string): string[] {
   for (const set of CONFUSED_ONSETS) if (set.includes(onset)) for (const o of set) if (o !== onset && !out.includes(o + rhyme)) out.push(o + rhyme);
   return out;
 }
+const ROMAN = /^(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})$/;
+const ROMAN_VALUES: ReadonlyArray<[string, number]> = [['xc', 90], ['l', 50], ['xl', 40], ['x', 10], ['ix', 9], ['v', 5], ['iv', 4], ['i', 1]];
+/** 2–89 in lower-case Roman numerals (`19` → xix). */
+export function toRoman(n: number): string {
+  let out = '';
+  for (const [r, v] of ROMAN_VALUES) while (n >= v) {
+    out += r;
+    n -= v;
+  }
+  return out;
+}
+/** Roman numerals that are also Vietnamese words (hành vi, xi măng, lí luận): never read as numbers. */
+const ROMAN_WORDS = new Set(['vi', 'xi', 'li']);
+/**
+ * Other ways of writing the number a folded query word is: digits as Roman numerals (2–89, letters i v x l
+ * only: `cd`, `mc`, `cm` are words) and back, but for the numerals that are words (`vi`, `xi`, `li`), and
+ * 4–6 digits with a thousands separator, as the pair of tokens a record writing "1.000" or "10 000" holds
+ * (`1 000`).
+ */
+export function numberSpellings(folded: string): string[] {
+  const out: string[] = [];
+  if (/^[1-9]\d?$/.test(folded)) {
+    const n = Number(folded);
+    if (n >= 2 && n <= 89 && !ROMAN_WORDS.has(toRoman(n))) out.push(toRoman(n));
+  } else if (/^[1-9]\d{3,5}$/.test(folded)) {
+    out.push(`${folded.slice(0, -3)} ${folded.slice(-3)}`);
+  } else if (folded.length >= 2 && ROMAN.test(folded) && !ROMAN_WORDS.has(folded)) {
+    let n = 0;
+    let rest = folded;
+    for (const [r, v] of ROMAN_VALUES) while (rest.startsWith(r)) {
+      n += v;
+      rest = rest.slice(r.length);
+    }
+    if (rest === '' && n >= 2 && toRoman(n) === folded) out.push(String(n));
+  }
+  return out;
+}
 /** What a spelling read from context scores, of what the word typed would. */
 const CONTEXT_FACTOR = 0.9;
 /** Pair look-ups of the context rule per query (a few per word at most). */
@@ -1523,6 +1560,17 @@ export function createSearchService(deps: SearchDeps): SearchService {
       if (iyKnown) {
         alts.push({ term: iy, factor: 1 });
         if (!known) corrections.push({ from: t.folded, to: iy });
+      }
+      // A number in digits and in Roman numerals (`đại hội 19` finds "lần thứ XIX", `khoá XVIII` "khoá 18"),
+      // and one of 4 to 6 digits as written with a thousands separator (`1000 bản` finds "in 1.000 bản",
+      // indexed as the pair `1 000`): the same number, when some record holds that form.
+      if (!t.quoted && !t.joined) {
+        for (const other of numberSpellings(t.folded)) {
+          const pair = other.includes(' ');
+          if (pair ? !termSeen(other, heldBy, other.replace(' ', '_')) : !(vocab.has(other) && termSeen(other, heldBy))) continue;
+          alts.push({ term: other, factor: 1 });
+          if (!known && !iyKnown) corrections.push({ from: t.folded, to: other });
+        }
       }
       // A real word that is a typo in its context (`thác bản dốc`, "Bản Giốc"): no record holds it next to a
       // typed neighbour, while one holds a spelling with a commonly confused onset there. That spelling is

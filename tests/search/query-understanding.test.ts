@@ -609,6 +609,35 @@ describe('a question typed as a sentence', () => {
   });
 });
 
+describe('numbers written in other ways', () => {
+  it('reads digits and Roman numerals as the same number, and 1000 as "1.000"', () => {
+    const congress = add('Văn kiện Đại hội Đảng bộ tỉnh lần thứ XIX', 'Nhiệm kỳ 2020 - 2025');
+    const term = add('Báo cáo của Ban Chấp hành Đảng bộ tỉnh khoá 18');
+    const book = add('Pác Bó - nơi Bác về', 'Sách ảnh, 352 trang, in 1.000 bản');
+    const wages = add('Quy định về hành vi vi phạm kỷ luật lao động', 'Chương VI: xử lý vi phạm; Điều 6');
+    const map = add('Bản đồ hành chính 1000 xã');
+    add('Đại hội Đoàn thanh niên lần thứ 5');
+    add('Khoá học bồi dưỡng nghiệp vụ');
+    add('Công văn số 19 và Điều 18 của Luật');
+    expect(ids('đại hội 19')).toEqual([congress]);
+    expect(ids('Đại hội XIX')).toEqual([congress]);
+    expect(ids('đại hội xix')).toEqual([congress]);
+    expect(ids('khóa XVIII')).toEqual([term]);
+    expect(ids('khoá 18')).toEqual([term]);
+    // A number of 4 to 6 digits also as written with a thousands separator (the tokens "1" "000" side by side).
+    expect(sorted(ids('1000 bản'))).toEqual(sorted([book, map]));
+    expect(ids('1000 xã')).toEqual([map]);
+    expect(ids('in 1000 bản')).toEqual([book]);
+    expect(ids('1.000 bản')).toEqual([book]);
+    // Roman numerals that are words are words: `vi` is "hành vi", and 6 is not searched as "vi".
+    expect(search.search({ q: 'hành vi' }, null).corrections).toEqual([]);
+    expect(ids('Điều 6')).toEqual([wages]);
+    expect(ids('điều vi phạm')).toEqual([wages]);
+    // A date's parts are not Roman numerals (`9/1950` is no "ix").
+    expect(search.search({ q: 'ngày 9/12' }, null).total).toBe(0);
+  });
+});
+
 describe('a query with nothing searchable in it', () => {
   it('finds nothing and says so, while a blank query lists everything', () => {
     const a = add('Bản đồ du lịch Cao Bằng');
