@@ -1753,7 +1753,11 @@ export function createSearchService(deps: SearchDeps): SearchService {
       for (const x of sides(i)) for (const y of sides(i + 1)) alts.push(`${lastSyllable(x)}_${firstSyllable(y)}`);
       pairs.push(alts);
     }
-    const phraseGroups = [...pairs, ...ftsGroups.filter((_, g) => chained[g])];
+    // One word typed (`HĐND`, `hochiminh`): its own syllables standing together are no phrase of the
+    // query's words, so a file's text holding it earns no phrase bonus — as for any single word (before, a
+    // text merely holding "HĐND" scored 6 and ranked above the record titled "Nghị quyết của Hội đồng nhân
+    // dân tỉnh…", 4.9).
+    const phraseGroups = parsed.terms.length >= 2 ? [...pairs, ...ftsGroups.filter((_, g) => chained[g])] : pairs;
     const ftsPhrase = phraseGroups.length > 0 ? phraseGroups : null;
     const ftsNear = pairs.length > 1 ? [pairs.flat()] : null;
     return { parsed, groups, boosts, ftsAnd, ftsOr, ftsPhrase, ftsNear, matcher, corrections, ignored: dropped, expansions, optional, nTerms: kept.length, impossible };

@@ -159,6 +159,19 @@ describe('abbreviations', () => {
     expect(search.search({ q: 'tp hcm' }, null).corrections).toEqual([]);
   });
 
+  it('ranks a record writing the words of an abbreviation typed alone above a file text merely holding it', () => {
+    const council = add('Nghị quyết của Hội đồng nhân dân tỉnh về phát triển du lịch');
+    const front = add('Tài liệu tuyên truyền bầu cử của Ủy ban Mặt trận Tổ quốc tỉnh');
+    const law = add('Thông tư hướng dẫn về lao động');
+    m.attachPdfText(law, 'c', 'thong-tu.pdf', 'Gửi HĐND, UBND các tỉnh; MTTQ các cấp phối hợp thực hiện');
+    for (const [q, want] of [['HĐND', council], ['hdnd', council], ['MTTQ', front]] as const) {
+      const r = search.search({ q }, null);
+      expect(r.hits.map((h) => h.id), q).toEqual([want, law]);
+    }
+    // Two words typed: a text holding them together still earns its phrase bonus.
+    expect(ids('HĐND UBND')).toEqual([law]);
+  });
+
   it('lists in docs/search.md every abbreviation it expands', () => {
     const doc = readFileSync(new URL('../../docs/search.md', import.meta.url), 'utf8');
     for (const a of ABBREVIATIONS) expect(doc, a.written).toContain(`${a.written} → ${a.display}`);
