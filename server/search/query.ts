@@ -129,8 +129,10 @@ export function parseQuery(raw: string, allowPrefix = true, isKnown?: (folded: s
   // Symbols): compatibility forms (NFKC), which leave Vietnamese letters as they are.
   let s = clean(rawText.normalize('NFKC')).replace(FULL_WIDTH, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/\u3000/g, ' ');
   if (s.length > MAX_QUERY_CHARS) s = s.slice(0, MAX_QUERY_CHARS);
-  // Typographic quotes count as quotes.
-  s = s.replace(/[“”„‟«»]/g, '"');
+  // Typographic quotes count as quotes, and a minus sign or an en dash typed right before a word (a phone's
+  // keyboard may substitute them for the hyphen: `bản đồ −cầm`, `–cầm`) as the minus; between words or
+  // numbers (`Cao Bằng – Miền non nước`, `1930–2020`) they stay punctuation.
+  s = s.replace(/[“”„‟«»]/g, '"').replace(/(^|[\s(])[\u2212\u2013](?=[\p{L}\p{N}"(])/gu, '$1-');
   // An ISBN typed with hyphens, as printed (978-604-0-00001-5), is stored without them; the hyphenated
   // parts are kept when no record holds it whole (a colophon in a file's text is indexed in parts).
   if (isKnown !== undefined) {

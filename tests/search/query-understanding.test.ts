@@ -338,6 +338,10 @@ describe('what a researcher types around the words', () => {
     expect(ids('199-KH/TU')).toContain(plan);
     // Lower-case `not` is a word: it excludes nothing.
     expect(ids('bản đồ not cầm')).not.toEqual([wall]);
+    // A minus sign or an en dash before a word, as a phone may type it, is the minus; between words it is not.
+    expect(ids('bản đồ \u2212cầm')).toEqual([wall]);
+    expect(ids('bản đồ \u2013cầm')).toEqual([wall]);
+    expect(sorted(ids('bản đồ \u2013 cầm'))).toEqual(sorted([map, atlas]));
   });
 
   it('excludes a quoted phrase only where its words stand together', () => {
