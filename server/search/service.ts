@@ -1507,7 +1507,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
         // Next to every neighbour, or next to one as part of a longer chain (above). One side alone is weak
         // evidence: `người Dao đỏ` would also search "giao" ("người giao" is held, "giao đỏ" is not, and no
         // word stands before "người").
-        const support = nbs.filter((nb) => heldWith(nb, c));
+        // (Both sides are looked up only when one side could be enough: a word stands beyond a neighbour.)
+        const oneSide = nbs.length === 2 && (parsed.terms[i - 2] !== undefined || parsed.terms[i + 2] !== undefined);
+        const support = oneSide ? nbs.filter((nb) => heldWith(nb, c)) : nbs.every((nb) => heldWith(nb, c)) ? nbs : [];
         if (support.length === 0) continue;
         if (support.length < nbs.length) {
           const [nb, before] = support[0];
