@@ -22,7 +22,7 @@ export function searchServiceOf(app: FastifyInstance): SearchService {
 const Counts = Type.Record(Type.String(), Type.Integer());
 
 export const SearchQuery = Type.Object({
-  q: Type.Optional(Type.String({ maxLength: 4096, description: 'Free text; diacritics optional; "quoted phrases" are exact' })),
+  q: Type.Optional(Type.String({ maxLength: 4096, description: 'Free text; diacritics optional; "quoted phrases" are exact; -word and NOT word exclude; a OR b in capitals; parentheses group: (a OR b) c, c -(a b)' })),
   type: Type.Optional(Type.String({ maxLength: 500, description: 'Product type, or several separated by commas' })),
   agency: Type.Optional(Type.String({ maxLength: 500, description: 'Agency code or id, or several separated by commas' })),
   year: Type.Optional(Type.Integer({ minimum: 0, maximum: 9999 })),

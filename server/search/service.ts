@@ -9,7 +9,7 @@ import { canSee } from '../catalogue/visibility.ts';
 import { pageUnitOf, type PageUnit } from '../ingest/media-types.ts';
 import { canonicalTone, completesMarked, fold, foldForIndex, titleSortKey, tokenize } from './fold.ts';
 import { FieldIndex, createFoldMemo, viewOf, type Alt, type FieldMatch, type FieldSnapshot, type StoredDoc } from './field-index.ts';
-import { parseQuery, ftsQuote, type ParsedQuery } from './query.ts';
+import { parseQuery, ftsQuote, type Excluded, type ParsedQuery } from './query.ts';
 import { makeSnippet, escapeHtml, type TermMatcher } from './snippets.ts';
 import { INDEX_VERSION, createTables, dropTables, fingerprint, getMeta, loadSnapshot, saveSnapshot, setMeta, withPairs } from './store.ts';
 import type { HitAgency, SearchHit, SearchParams, SearchResponse, Snippet, Suggestion } from './types.ts';
@@ -85,6 +85,27 @@ const TYPE_LABELS: Record<string, string> = {
 // nearly every record — not at all: as "tiếng Việt" it made `việt` and `tiếng` match almost every record
 // (and `vịt` a typo of `viet`). The language facet and filter serve it.
 const LANGUAGE_LABELS: Record<string, string> = { vi: '', tay: 'Tày', nut: 'Nùng', nung: 'Nùng', hmn: "H'Mông Mông", dao: 'Dao', en: 'Anh' };
+/** Folded word of a language's name → the language codes it names (`dao` → dao, `mong` → hmn), Vietnamese too. */
+const LANGUAGE_WORDS = new Map<string, string[]>([['viet', ['vi']]]);
+for (const [code, label] of Object.entries(LANGUAGE_LABELS)) {
+  for (const w of fold(label).split(/[^a-z0-9]+/)) {
+    if (w.length < 2) continue;
+    const list = LANGUAGE_WORDS.get(w) ?? [];
+    if (!list.includes(code)) list.push(code);
+    LANGUAGE_WORDS.set(w, list);
+  }
+}
+LANGUAGE_WORDS.set('hmong', ['hmn']);
+/** The language codes a query names as `tiếng X` (`tiếng Dao`, `tieng tay`): "tiếng" then a language's name. */
+function languagesNamed(terms: ReadonlyArray<{ folded: string; quoted: boolean }>): string[] {
+  const out: string[] = [];
+  terms.forEach((t, i) => {
+    const next = terms[i + 1];
+    if (t.folded !== 'tieng' || t.quoted || next === undefined) return;
+    for (const c of LANGUAGE_WORDS.get(next.folded) ?? []) if (!out.includes(c)) out.push(c);
+  });
+  return out;
+}
 
 const TOKEN_RE = /[\p{L}\p{M}\p{N}]+/gu;
 const tokensOf = (s: string | null | undefined): string => (s ? (s.normalize('NFC').toLowerCase().match(TOKEN_RE) ?? []).join(' ') : '');
@@ -136,6 +157,43 @@ export function confusedSpellings(f: string): string[] {
   for (const set of CONFUSED_ONSETS) if (set.includes(onset)) for (const o of set) if (o !== onset && !out.includes(o + rhyme)) out.push(o + rhyme);
   return out;
 }
+const ROMAN = /^(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})$/;
+const ROMAN_VALUES: ReadonlyArray<[string, number]> = [['xc', 90], ['l', 50], ['xl', 40], ['x', 10], ['ix', 9], ['v', 5], ['iv', 4], ['i', 1]];
+/** 2–89 in lower-case Roman numerals (`19` → xix). */
+export function toRoman(n: number): string {
+  let out = '';
+  for (const [r, v] of ROMAN_VALUES) while (n >= v) {
+    out += r;
+    n -= v;
+  }
+  return out;
+}
+/** Roman numerals that are also Vietnamese words (hành vi, xi măng, lí luận): never read as numbers. */
+const ROMAN_WORDS = new Set(['vi', 'xi', 'li']);
+/**
+ * Other ways of writing the number a folded query word is: digits as Roman numerals (2–89, letters i v x l
+ * only: `cd`, `mc`, `cm` are words) and back, but for the numerals that are words (`vi`, `xi`, `li`), and
+ * 4–6 digits with a thousands separator, as the pair of tokens a record writing "1.000" or "10 000" holds
+ * (`1 000`).
+ */
+export function numberSpellings(folded: string): string[] {
+  const out: string[] = [];
+  if (/^[1-9]\d?$/.test(folded)) {
+    const n = Number(folded);
+    if (n >= 2 && n <= 89 && !ROMAN_WORDS.has(toRoman(n))) out.push(toRoman(n));
+  } else if (/^[1-9]\d{3,5}$/.test(folded)) {
+    out.push(`${folded.slice(0, -3)} ${folded.slice(-3)}`);
+  } else if (folded.length >= 2 && ROMAN.test(folded) && !ROMAN_WORDS.has(folded)) {
+    let n = 0;
+    let rest = folded;
+    for (const [r, v] of ROMAN_VALUES) while (rest.startsWith(r)) {
+      n += v;
+      rest = rest.slice(r.length);
+    }
+    if (rest === '' && n >= 2 && toRoman(n) === folded) out.push(String(n));
+  }
+  return out;
+}
 /** What a spelling read from context scores, of what the word typed would. */
 const CONTEXT_FACTOR = 0.9;
 /** Pair look-ups of the context rule per query (a few per word at most). */
@@ -148,6 +206,11 @@ const PASTED_MIN_TERMS = 4;
  * by side with its neighbour.
  */
 const PASSAGE_MIN_TERMS = 6;
+/**
+ * Question and linking words of a query typed as a sentence (exact spellings, with their marks: unmarked,
+ * `co` is also cổ, `ve` vẽ), not required when two other words are left (see plan). Plus "tài liệu".
+ */
+const QUERY_FILLERS = new Set(['về', 'những', 'các', 'có', 'không', 'nào', 'tìm', 'gì', 'xin', 'hãy', 'muốn', 'cần', 'giúp', 'tôi', 'đâu', 'ạ']);
 /** What the form not typed scores, of what the form typed would (abbreviations). */
 const OTHER_FORM_FACTOR = 0.8;
 const TEXT_PHRASE_BONUS = 6;
@@ -1281,6 +1344,14 @@ export function createSearchService(deps: SearchDeps): SearchService {
         if (loose.includes(i) || cut) optionalAt.add(i);
       }
     }
+    // A question typed as a sentence ("có tài liệu nào về Pác Bó không", "những tờ gấp về thác Bản Giốc"):
+    // its question and linking words, typed with their marks, are not required when at least two other words
+    // are left. They still score where they occur; a record about Pác Bó that never writes "về" is found.
+    if (nq >= 3) {
+      const filler = parsed.terms.map((t, i) => !t.quoted && t.marked && (QUERY_FILLERS.has(t.exact) || (t.exact === 'tài' && parsed.terms[i + 1]?.exact === 'liệu') || (t.exact === 'liệu' && parsed.terms[i - 1]?.exact === 'tài')));
+      const left = filler.filter((f) => !f).length;
+      if (left >= 2 && left < nq) filler.forEach((f, i) => f && optionalAt.add(i));
+    }
     // Words written out whose abbreviation some record writes (`ủy ban nhân dân` → UBND): each of the
     // words also matches the abbreviation, so a record writing "UBND" matches them all (a OR (b AND c) =
     // (a OR b) AND (a OR c)); in each group it scores OTHER_FORM_FACTOR of what the word would, and it
@@ -1363,22 +1434,69 @@ export function createSearchService(deps: SearchDeps): SearchService {
       }
       return v;
     };
+    /** Visible records whose fields hold `term` (a pair: a short list), as a set. */
+    const docsOf = (term: string): Set<number> => {
+      const set = new Set<number>();
+      fields.anyDoc(term, (d) => {
+        if (seen(d)) set.add(d);
+        return false;
+      });
+      return set;
+    };
+    /** Whether some record holds the three syllables side by side (both pairs), in its fields or a file's text. */
+    const chainHeld = (a: string, b: string, c: string): boolean => {
+      if (contextChecks++ >= CONTEXT_PAIR_CHECKS) return false;
+      const first = docsOf(`${a} ${b}`);
+      if (first.size > 0 && fields.anyDoc(`${b} ${c}`, (d) => first.has(d))) return true;
+      if (blobInfo.size === 0) return false;
+      for (const blob of evalText([[`${a}_${b}`], [`${b}_${c}`]])) {
+        const holders = blobProducts.get(blob);
+        if (holders !== undefined) for (const pid of holders) if (seen(pid)) return true;
+      }
+      return false;
+    };
+    /**
+     * Whether the word typed stands next to a neighbour as typed: folded, the pair; when either was typed
+     * with marks and some record's fields hold the pair, a record whose fields also spell the marked ones so
+     * (`bản dốc` is not the "bạn đọc" of "phục vụ bạn đọc", folded alike). File text is folded: a pair held
+     * only there counts as typed.
+     */
+    const typedPairHeld = (x: ParsedQuery['terms'][number], y: ParsedQuery['terms'][number]): boolean => {
+      if (!pairHeld(x.folded, y.folded)) return false;
+      const marked = [x, y].filter((z) => z.marked);
+      if (marked.length === 0) return true;
+      const docs = docsOf(`${x.folded} ${y.folded}`);
+      if (docs.size === 0) return true;
+      let left = docs;
+      for (const z of marked) {
+        const next = new Set<number>();
+        fields.anyDoc('=' + z.exact, (d) => {
+          if (left.has(d)) next.add(d);
+          return false;
+        });
+        left = next;
+        if (left.size === 0) return false;
+      }
+      return true;
+    };
     /**
      * A spelling to read the word at `i` as, from its context: another spelling with a commonly confused
      * onset (d/gi/r, s/x, ch/tr, l/n, b/p, c/k/q, g/gh, ng/ngh; its rhyme and, typed with marks, its marks
      * kept) that some record holds next to each typed neighbour (known syllables), when no record holds the
-     * word itself (nor `also`, its other i/y spelling) next to any of them. Null otherwise. A few dictionary
-     * probes: the vocabulary is not scanned.
+     * word itself (nor `also`, its other i/y spelling) next to any of them as typed. With a neighbour on
+     * each side, one side is enough when that side is a longer chain some record holds — the word before
+     * the neighbour, the neighbour and the spelling (`thác bản dốc trùng khánh`: "thác Bản Giốc") — and the
+     * other side holds neither the spelling nor the word typed. Null otherwise. A few dictionary probes:
+     * the vocabulary is not scanned.
      */
     const contextSpelling = (i: number, t: ParsedQuery['terms'][number], also: string | null): string | null => {
-      const nbs: Array<[string, boolean]> = [];
+      const nbs: Array<[string, boolean, ParsedQuery['terms'][number]]> = [];
       const prev = parsed.terms[i - 1];
       const next = parsed.terms[i + 1];
-      if (prev !== undefined && vocab.has(prev.folded)) nbs.push([prev.folded, true]);
-      if (next !== undefined && vocab.has(next.folded)) nbs.push([next.folded, false]);
+      if (prev !== undefined && vocab.has(prev.folded)) nbs.push([prev.folded, true, prev]);
+      if (next !== undefined && vocab.has(next.folded)) nbs.push([next.folded, false, next]);
       if (nbs.length === 0 || /\d/.test(t.folded)) return null;
-      const heldWith = ([nb, before]: [string, boolean], w: string): boolean => (before ? pairHeld(nb, w) : pairHeld(w, nb));
-      const held = (w: string): boolean => nbs.some((nb) => heldWith(nb, w));
+      const heldWith = ([nb, before]: [string, boolean, unknown], w: string): boolean => (before ? pairHeld(nb, w) : pairHeld(w, nb));
       let best: string | null = null;
       let bestDf = -1;
       for (const c of confusedSpellings(t.folded)) {
@@ -1388,10 +1506,19 @@ export function createSearchService(deps: SearchDeps): SearchService {
           const spellings = fields.exactSpellings(c);
           if (spellings.length > 0 && !spellings.some((sp) => sp.slice(sp.length - rhyme.length) === rhyme && sp.length - rhyme.length === c.length - rhymeOf(c).length)) continue;
         }
-        // Next to every neighbour: with words on both sides, a spelling that fits one side only (`người Dao
-        // đỏ`: "người giao" is held, "giao đỏ" is not) is no better reading than the word typed.
-        if (!nbs.every((nb) => heldWith(nb, c))) continue;
-        const df = nbs.reduce((sum, [nb, before]) => sum + fields.df(before ? `${nb} ${c}` : `${c} ${nb}`), 0);
+        // Next to every neighbour, or next to one as part of a longer chain (above). One side alone is weak
+        // evidence: `người Dao đỏ` would also search "giao" ("người giao" is held, "giao đỏ" is not, and no
+        // word stands before "người").
+        // (Both sides are looked up only when one side could be enough: a word stands beyond a neighbour.)
+        const oneSide = nbs.length === 2 && (parsed.terms[i - 2] !== undefined || parsed.terms[i + 2] !== undefined);
+        const support = oneSide ? nbs.filter((nb) => heldWith(nb, c)) : nbs.every((nb) => heldWith(nb, c)) ? nbs : [];
+        if (support.length === 0) continue;
+        if (support.length < nbs.length) {
+          const [nb, before] = support[0];
+          const far = before ? parsed.terms[i - 2] : parsed.terms[i + 2];
+          if (far === undefined || !vocab.has(far.folded) || !(before ? chainHeld(far.folded, nb, c) : chainHeld(c, nb, far.folded))) continue;
+        }
+        const df = support.reduce((sum, [nb, before]) => sum + fields.df(before ? `${nb} ${c}` : `${c} ${nb}`), 0);
         if (df > bestDf) {
           best = c;
           bestDf = df;
@@ -1399,7 +1526,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
       }
       if (best === null) return null;
       // The word as typed stands next to a neighbour somewhere: it is what was meant.
-      if (held(t.folded) || (also !== null && held(also))) return null;
+      for (const [, before, nt] of nbs) {
+        if (before ? typedPairHeld(nt, t) : typedPairHeld(t, nt)) return null;
+        if (also !== null && heldWith([nt.folded, before, nt], also)) return null;
+      }
       return best;
     };
     for (const [i, t] of parsed.terms.entries()) {
@@ -1434,6 +1564,17 @@ export function createSearchService(deps: SearchDeps): SearchService {
       if (iyKnown) {
         alts.push({ term: iy, factor: 1 });
         if (!known) corrections.push({ from: t.folded, to: iy });
+      }
+      // A number in digits and in Roman numerals (`đại hội 19` finds "lần thứ XIX", `khoá XVIII` "khoá 18"),
+      // and one of 4 to 6 digits as written with a thousands separator (`1000 bản` finds "in 1.000 bản",
+      // indexed as the pair `1 000`): the same number, when some record holds that form.
+      if (!t.quoted && !t.joined) {
+        for (const other of numberSpellings(t.folded)) {
+          const pair = other.includes(' ');
+          if (pair ? !termSeen(other, heldBy, other.replace(' ', '_')) : !(vocab.has(other) && termSeen(other, heldBy))) continue;
+          alts.push({ term: other, factor: 1 });
+          if (!known && !iyKnown) corrections.push({ from: t.folded, to: other });
+        }
       }
       // A real word that is a typo in its context (`thác bản dốc`, "Bản Giốc"): no record holds it next to a
       // typed neighbour, while one holds a spelling with a commonly confused onset there. That spelling is
@@ -1503,7 +1644,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
           }
         }
       }
-      if (alts.length === 0 && other === undefined) {
+      // "tiếng" before a language's name (`tiếng Dao`) introduces the language, whose records are indexed by
+      // its name alone: when no record holds the word it is left out, never read as a typo (`miệng`).
+      const namesLanguage = t.folded === 'tieng' && !t.quoted && LANGUAGE_WORDS.has(parsed.terms[i + 1]?.folded ?? '');
+      if (alts.length === 0 && other === undefined && !namesLanguage) {
         let cands = vocab.corrections(t.folded, 10);
         cands = cands.filter((c) => termSeen(c.term, sees ?? exists));
         // A spelling that stands next to a typed neighbour somewhere comes before more frequent ones that
@@ -1613,7 +1757,11 @@ export function createSearchService(deps: SearchDeps): SearchService {
       for (const x of sides(i)) for (const y of sides(i + 1)) alts.push(`${lastSyllable(x)}_${firstSyllable(y)}`);
       pairs.push(alts);
     }
-    const phraseGroups = [...pairs, ...ftsGroups.filter((_, g) => chained[g])];
+    // One word typed (`HĐND`, `hochiminh`): its own syllables standing together are no phrase of the
+    // query's words, so a file's text holding it earns no phrase bonus — as for any single word (before, a
+    // text merely holding "HĐND" scored 6 and ranked above the record titled "Nghị quyết của Hội đồng nhân
+    // dân tỉnh…", 4.9).
+    const phraseGroups = parsed.terms.length >= 2 ? [...pairs, ...ftsGroups.filter((_, g) => chained[g])] : pairs;
     const ftsPhrase = phraseGroups.length > 0 ? phraseGroups : null;
     const ftsNear = pairs.length > 1 ? [pairs.flat()] : null;
     return { parsed, groups, boosts, ftsAnd, ftsOr, ftsPhrase, ftsNear, matcher, corrections, ignored: dropped, expansions, optional, nTerms: kept.length, impossible };
@@ -1980,21 +2128,37 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const best = new Map<number, [number, number]>();
     const textHit = new Map<number, [number, number]>();
     let mode: 'and' | 'or' = 'and';
-    branches.forEach((bp, b) => {
+    // An alternative's own exclusions (`(a -b) OR c`), flagged before the matching (scratch of the field index).
+    const own = branches.map((bp) => excludedSet(bp.excluded));
+    // Each alternative's matches and text hits, copied out of the scratch arrays the next one reuses.
+    const matched = branches.map((bp, b) => {
       const m = matchQuery(bp, sees);
       plans.push(m.qp);
+      const out = own[b];
+      const hits: Array<[number, number]> = [];
+      for (let i = 0; i < m.n; i++) if (out === null || out[m.ids[i]] !== 1) hits.push([m.ids[i], m.scores[i]]);
+      const texts: Array<[number, number, number]> = [];
+      for (let k = 0; k < th.n; k++) {
+        const pid = th.pids[k];
+        if (out === null || out[pid] !== 1) texts.push([pid, th.blob[pid], th.score[pid]]);
+      }
+      return { mode: m.mode, hits, texts };
+    });
+    // An alternative that nothing matches as a whole adds nothing when another does: its fall-back to `or`
+    // (records holding half of its words) is no answer to `(giốc OR bó) (cao OR đồ)` when "giốc đồ" is held
+    // nowhere. Only when every alternative fell back is the answer the union of their fall-backs.
+    const anyAnd = matched.some((m) => m.mode === 'and' && m.hits.length > 0);
+    matched.forEach((m, b) => {
+      if (anyAnd && m.mode === 'or') return;
       if (m.mode === 'or') mode = 'or';
-      for (let i = 0; i < m.n; i++) {
-        const d = m.ids[i];
-        const sc = m.scores[i];
+      for (const [d, sc] of m.hits) {
         total.set(d, (total.get(d) ?? 0) + sc);
         const old = best.get(d);
         if (old === undefined || sc > old[1]) best.set(d, [b, sc]);
       }
-      for (let k = 0; k < th.n; k++) {
-        const pid = th.pids[k];
+      for (const [pid, blob, sc] of m.texts) {
         const old = textHit.get(pid);
-        if (old === undefined || th.score[pid] > old[1]) textHit.set(pid, [th.blob[pid], th.score[pid]]);
+        if (old === undefined || sc > old[1]) textHit.set(pid, [blob, sc]);
       }
     });
     // The merged text hits, where snippets and page look-ups read them.
@@ -2035,34 +2199,56 @@ export function createSearchService(deps: SearchDeps): SearchService {
   /**
    * Records holding any of the excluded words or phrases, in their fields or a file's text: a word in
    * any spelling folded alike (and its other i/y or leading-zero spelling, as a search takes it), a
-   * phrase as its chain of adjacent pairs (as a quoted phrase is matched). Null when nothing is excluded.
+   * phrase as its chain of adjacent pairs (as a quoted phrase is matched); an excluded group (`-(a b)`)
+   * where a record holds every word of one of its alternatives and none of that alternative's own
+   * exclusions. Null when nothing is excluded.
    */
-  function excludedSet(excluded: string[][]): Uint8Array | null {
+  function excludedSet(excluded: readonly Excluded[]): Uint8Array | null {
     if (excluded.length === 0) return null;
     const flags = new Uint8Array(attrs.length);
-    for (const words of excluded) {
-      let groups: string[][];
-      if (words.length === 1) {
-        const other = otherSpelling(words[0]);
-        groups = [other === null ? [words[0]] : [words[0], other]];
-      } else groups = words.slice(1).map((b, k) => [`${words[k]} ${b}`]);
-      const fm = fields.match(groups.map((g) => g.map((term) => ({ term, factor: 1 }))), [], 'and');
-      for (let i = 0; i < fm.n; i++) if (fm.ids[i] < flags.length) flags[fm.ids[i]] = 1;
-      if (blobInfo.size === 0) continue;
-      let blobs: Int32Array;
-      try {
-        blobs = evalText(groups.map((g) => g.map((t) => t.replace(' ', '_'))));
-      } catch {
+    for (const ex of excluded) {
+      if (Array.isArray(ex)) {
+        holdersInto(ex, flags);
         continue;
       }
-      for (const b of blobs) {
-        const holders = blobProducts.get(b);
-        if (holders !== undefined) for (const pid of holders) if (pid < flags.length) flags[pid] = 1;
+      for (const alt of ex.any) {
+        // Every word of the alternative (an intersection), then none of its exclusions.
+        let acc: Uint8Array | null = null;
+        for (const words of alt.all) {
+          const h = holdersInto(words, new Uint8Array(attrs.length));
+          if (acc === null) acc = h;
+          else for (let d = 0; d < acc.length; d++) acc[d] &= h[d];
+        }
+        if (acc === null) continue;
+        const not = excludedSet(alt.none);
+        for (let d = 0; d < acc.length; d++) if (acc[d] === 1 && (not === null || not[d] !== 1)) flags[d] = 1;
       }
     }
     return flags;
   }
 
+  /** Flags (in `flags`) the records holding one word or phrase (folded tokens), as an exclusion reads it. */
+  function holdersInto(words: string[], flags: Uint8Array): Uint8Array {
+    let groups: string[][];
+    if (words.length === 1) {
+      const other = otherSpelling(words[0]);
+      groups = [other === null ? [words[0]] : [words[0], other]];
+    } else groups = words.slice(1).map((b, k) => [`${words[k]} ${b}`]);
+    const fm = fields.match(groups.map((g) => g.map((term) => ({ term, factor: 1 }))), [], 'and');
+    for (let i = 0; i < fm.n; i++) if (fm.ids[i] < flags.length) flags[fm.ids[i]] = 1;
+    if (blobInfo.size === 0) return flags;
+    let blobs: Int32Array;
+    try {
+      blobs = evalText(groups.map((g) => g.map((t) => t.replace(' ', '_'))));
+    } catch {
+      return flags;
+    }
+    for (const b of blobs) {
+      const holders = blobProducts.get(b);
+      if (holders !== undefined) for (const pid of holders) if (pid < flags.length) flags[pid] = 1;
+    }
+    return flags;
+  }
 
   let keptIdsScratch = new Int32Array(0);
   let keptScoresScratch = new Float64Array(0);
@@ -2143,6 +2329,22 @@ export function createSearchService(deps: SearchDeps): SearchService {
     }
 
     prof.mark('merge');
+    // `tiếng Dao`, `tiếng Tày`: the language named first. Its records hold only its name (`dao`, also the
+    // folded "đạo" of "lãnh đạo"), as a language label of weight 1, so they ranked among every record
+    // holding the syllable; they now come before them (their own order kept), other records after.
+    const named = mode === 'all' ? [] : languagesNamed(parsed.terms);
+    if (named.length > 0 && n > 0) {
+      let mask = 0;
+      for (const code of named) {
+        const c = ft.languages.find(code);
+        if (c !== undefined) mask |= 1 << (c - 1);
+      }
+      if (mask !== 0) {
+        let top = 0;
+        for (let i = 0; i < n; i++) if (scores[i] > top) top = scores[i];
+        for (let i = 0; i < n; i++) if (ids[i] < lArr.length && (lArr[ids[i]] & mask) !== 0) scores[i] += top;
+      }
+    }
     // Filters, as code tables over the typed attribute arrays.
     const typeList = parseList(params.type);
     const typeSel = new Uint8Array(256);

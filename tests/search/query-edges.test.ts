@@ -67,6 +67,31 @@ describe('language labels', () => {
   });
 });
 
+describe('the Dao people and the Dao language', () => {
+  it('reads `tiếng Dao` as the language: records in Dao first, and "tiếng" never a typo of miệng', () => {
+    const dao = add('Truyện cổ dân gian', { languages: ['dao'] });
+    const oral = add('Sổ tay công tác tuyên truyền miệng'); // "miệng", one letter from "tiếng"
+    const leaders = ['Lãnh đạo tỉnh thăm hỏi đồng bào vùng cao', 'Chỉ đạo công tác tuyên truyền', 'Đạo đức cách mạng của cán bộ'].map((t) => add(t));
+    const red = add('Trang phục người Dao đỏ');
+    for (const q of ['tiếng Dao', 'tieng dao', 'Tiếng Dao']) {
+      const r = search.search({ q }, null);
+      expect(r.corrections, q).toEqual([]);
+      expect(r.ignored, q).toEqual(['tieng']);
+      expect(r.hits[0]?.id, q).toBe(dao);
+      expect(r.hits.map((h) => h.id), q).not.toContain(oral);
+      expect(r.total, q).toBe(2 + leaders.length);
+    }
+    // The people, typed beside a word: the records writing "người Dao" (the pair), not "đạo".
+    expect(search.search({ q: 'người Dao' }, null).hits.map((h) => h.id)).toEqual([red]);
+    // Where "tiếng" is held, `tiếng Tày` matches the records holding both words, then the language comes first.
+    const tay = add('Dân ca', { languages: ['tay'] });
+    const said = add('Hát then bằng tiếng Tày');
+    const r = search.search({ q: 'tiếng Tày' }, null);
+    expect(r.hits.map((h) => h.id)).toEqual([said]);
+    void tay;
+  });
+});
+
 describe('records the viewer may not see tell nothing through the query plan', () => {
   const archivist = { userId: 1, username: 'luu-tru', role: 'archivist', agencyId: null, canSeeInternal: true, via: 'session' } as const;
 

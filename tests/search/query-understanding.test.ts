@@ -159,6 +159,19 @@ describe('abbreviations', () => {
     expect(search.search({ q: 'tp hcm' }, null).corrections).toEqual([]);
   });
 
+  it('ranks a record writing the words of an abbreviation typed alone above a file text merely holding it', () => {
+    const council = add('Nghị quyết của Hội đồng nhân dân tỉnh về phát triển du lịch');
+    const front = add('Tài liệu tuyên truyền bầu cử của Ủy ban Mặt trận Tổ quốc tỉnh');
+    const law = add('Thông tư hướng dẫn về lao động');
+    m.attachPdfText(law, 'c', 'thong-tu.pdf', 'Gửi HĐND, UBND các tỉnh; MTTQ các cấp phối hợp thực hiện');
+    for (const [q, want] of [['HĐND', council], ['hdnd', council], ['MTTQ', front]] as const) {
+      const r = search.search({ q }, null);
+      expect(r.hits.map((h) => h.id), q).toEqual([want, law]);
+    }
+    // Two words typed: a text holding them together still earns its phrase bonus.
+    expect(ids('HĐND UBND')).toEqual([law]);
+  });
+
   it('lists in docs/search.md every abbreviation it expands', () => {
     const doc = readFileSync(new URL('../../docs/search.md', import.meta.url), 'utf8');
     for (const a of ABBREVIATIONS) expect(doc, a.written).toContain(`${a.written} → ${a.display}`);
@@ -325,6 +338,10 @@ describe('what a researcher types around the words', () => {
     expect(ids('199-KH/TU')).toContain(plan);
     // Lower-case `not` is a word: it excludes nothing.
     expect(ids('bản đồ not cầm')).not.toEqual([wall]);
+    // A minus sign or an en dash before a word, as a phone may type it, is the minus; between words it is not.
+    expect(ids('bản đồ \u2212cầm')).toEqual([wall]);
+    expect(ids('bản đồ \u2013cầm')).toEqual([wall]);
+    expect(sorted(ids('bản đồ \u2013 cầm'))).toEqual(sorted([map, atlas]));
   });
 
   it('excludes a quoted phrase only where its words stand together', () => {
@@ -372,6 +389,46 @@ describe('what a researcher types around the words', () => {
     // Lower-case `or` is a word; `OR` at either end is a word too; several in a row are one.
     expect(ids('thác bản giốc or pác bó')).not.toContain(cave);
     expect(sorted(ids('thác bản giốc OR OR pác bó'))).toEqual(sorted([waterfall, cave]));
+  });
+
+  it('groups words in parentheses: OR inside a group, a minus or NOT before one, totals and facets following', () => {
+    const waterfall = m.add('Tờ gấp giới thiệu thác Bản Giốc Cao Bằng', { languages: ['tay'] });
+    const cave = add('Khu di tích Pác Bó Cao Bằng');
+    const mapCave = add('Bản đồ du lịch Pác Bó');
+    const history = add('Lịch sử Đảng bộ tỉnh Cao Bằng');
+    const far = add('Thác Bản Giốc nhìn từ Trung Quốc'); // no `cao bằng`
+    // `(a OR b) c`: c is required beside either side.
+    const r = search.search({ q: '(thác bản giốc OR pác bó) cao bằng' }, null);
+    expect(sorted(r.hits.map((h) => h.id))).toEqual(sorted([waterfall, cave]));
+    expect(r.total).toBe(2);
+    expect(r.facets.language).toEqual({ tay: 1, vi: 1 });
+    expect(r.ignored).toEqual([]);
+    expect(sorted(ids('cao bằng (thác OR pác)'))).toEqual(sorted([waterfall, cave]));
+    // Multiplied out: giốc cao, giốc đồ, bó cao, bó đồ (bó folded is also the "bộ" of "Đảng bộ"). "giốc đồ"
+    // is held nowhere: that alternative adds nothing (no fall-back to records holding half of it, `far`).
+    expect(sorted(ids('(giốc OR bó) (cao OR đồ)'))).toEqual(sorted([waterfall, cave, mapCave, history]));
+    // `c -(a b)`: leaves out the records holding both, not those holding one.
+    expect(sorted(ids('cao bằng -(pác bó)'))).toEqual(sorted([waterfall, history]));
+    expect(sorted(ids('cao bằng NOT (pác bó)'))).toEqual(sorted([waterfall, history]));
+    expect(sorted(ids('cao bằng -(pác thác)'))).toEqual(sorted([waterfall, cave, history]));
+    // `-(a OR b)` leaves out both.
+    expect(ids('cao bằng -(pác OR thác)')).toEqual([history]);
+    // An exclusion inside a group applies to that group: `(a -b) OR c`.
+    expect(sorted(ids('(cao bằng -tờ) OR bản đồ'))).toEqual(sorted([cave, history, mapCave]));
+    expect(sorted(ids('(pác bó -đồ) OR giốc'))).toEqual(sorted([cave, waterfall, far]));
+    // Only exclusions: everything but.
+    expect(sorted(ids('-(pác bó)'))).toEqual(sorted([waterfall, history, far]));
+    // Unbalanced or empty parentheses are punctuation: no error, read as the words.
+    for (const q of ['(cao bằng', 'cao bằng)', ')cao bằng(', '() cao bằng', 'cao (bằng', '((cao bằng)', 'cao -() bằng', '-(', '()']) {
+      const res = search.search({ q }, null);
+      if (q === '-(' || q === '()') expect(res.total, q).toBe(0);
+      else expect(sorted(res.hits.map((h) => h.id)), q).toEqual(sorted([waterfall, cave, history]));
+    }
+    // Plain parentheses around words change nothing (`Bản đồ du lịch (Pác Bó)`).
+    expect(search.search({ q: 'bản đồ (pác bó)' }, null).hits.map((h) => [h.id, h.score])).toEqual(search.search({ q: 'bản đồ pác bó' }, null).hits.map((h) => [h.id, h.score]));
+    // Bounded: nested too deep or multiplied beyond MAX_BRANCHES, the parentheses are read as punctuation.
+    expect(search.search({ q: '((((((cao))))))' }, null).total).toBe(3);
+    expect(search.search({ q: '(a OR b) (c OR d) (e OR f) (g OR h)' }, null).total).toBeGreaterThanOrEqual(0);
   });
 
   it('keeps hostile operator input safe and meaningful', () => {
@@ -464,6 +521,137 @@ describe('corrections from context', () => {
     add('Đi dọc bờ sông Quây Sơn');
     expect(search.search({ q: 'thác bản dọc' }, null).corrections).toEqual([]);
     expect(search.search({ q: 'thác bản doc' }, null).corrections).toEqual([{ from: 'doc', to: 'gioc', display: 'giốc' }]);
+  });
+});
+
+describe('corrections from context, with a catalogue of Cao Bằng places and people', () => {
+  /** A catalogue where "bạn đọc" (readers) is written, the folded twin of `bản dốc`, and valid phrases abound. */
+  const catalogue = (): Record<string, number> => ({
+    waterfall: add('Tờ gấp giới thiệu thác Bản Giốc', 'Thác Bản Giốc là thắng cảnh nổi tiếng của huyện Trùng Khánh.'),
+    readers: add('Sách phục vụ bạn đọc nhỏ tuổi', 'Tủ sách thư viện tỉnh dành cho bạn đọc ở vùng cao'),
+    slope: add('Đường dốc lên bản Khuổi Khon'),
+    dao: add('Trang phục người Dao đỏ'),
+    courier: add('Người giao hàng ở chợ phiên'),
+    nung: add('Truyện cổ Tày Nùng', 'Lịch sử dụng chữ Nôm Tày'),
+    cave: add('Khu di tích Pác Bó', 'Hang Cốc Bó, suối Lê Nin, núi Các Mác'),
+    forest: add('Rừng Trần Hưng Đạo và di tích lịch sử', 'Nơi thành lập Đội Việt Nam Tuyên truyền Giải phóng quân'),
+    dongKhe: add('Chiến thắng Đông Khê năm 1950', 'Chiến dịch Biên giới 1950 trên đường số 4'),
+    border: add('Cửa khẩu Tà Lùng và Trà Lĩnh'),
+    festival: add('Lễ hội Lồng Tồng của người Tày', 'hát then, đàn tính, hát sli'),
+    town: add('Phố cổ Phục Hòa và đền Kỳ Sầm'),
+    river: add('Sông Bằng Giang chảy qua thành phố'),
+    rural: add('Xây dựng nông thôn mới và giảm nghèo bền vững'),
+    culture: add('Giữ gìn bản sắc văn hóa dân tộc thiểu số'),
+    post: add('Đồn biên phòng trên biên giới Việt Trung'),
+    oral: add('Tuyên truyền miệng về Nghị quyết đại hội Đảng bộ tỉnh'),
+    geopark: add('Công viên địa chất toàn cầu Non nước Cao Bằng'),
+    house: add('Nhà sàn người Tày ở Hà Quảng'),
+    food: add('Ẩm thực Cao Bằng: bánh cuốn, vịt quay, hạt dẻ Trùng Khánh, lạp sườn'),
+    heroes: add('Anh hùng Kim Đồng và Hoàng Văn Thụ'),
+    elder: add('Già làng bản Nà Giàng'),
+    mass: add('Dân vận khéo', 'thì việc gì cũng thành công'),
+    reading: add('Đọc sách cùng con'),
+    daoPeople: add('Đời sống đồng bào dân tộc Dao ở Nguyên Bình'),
+    journey: add('Ra đi tìm đường cứu nước'),
+  });
+
+  it('reads `thác bản dốc` as Bản Giốc though a record writes "bạn đọc", folded alike', () => {
+    const c = catalogue();
+    for (const q of ['thác bản dốc', 'thác bản doc', 'Thác Bản Dốc']) {
+      const r = search.search({ q }, null);
+      expect(r.hits[0]?.id, q).toBe(c.waterfall);
+      expect(r.corrections, q).toEqual([{ from: 'doc', to: 'gioc', display: 'giốc' }]);
+    }
+    // Without marks the pair typed is "ban doc", which "bạn đọc" holds: read as typed (a known limit).
+    expect(search.search({ q: 'thac ban doc' }, null).corrections).toEqual([]);
+  });
+
+  it('reads `thác bản dốc trùng khánh` from the side that stands in a longer chain', () => {
+    const c = catalogue();
+    // (Typed without marks, `ban doc` is held by "bạn đọc" here: see above.)
+    for (const q of ['thác bản dốc trùng khánh', 'thác bản doc trung khanh', 'thác bản dốc Trùng Khánh']) {
+      const r = search.search({ q }, null);
+      expect(r.hits.map((h) => h.id), q).toEqual([c.waterfall]);
+      expect(r.corrections.map((x) => `${x.from}>${x.to}`), q).toEqual(['doc>gioc']);
+    }
+    // One side alone, with no longer chain behind it, is still not enough: `người Dao đỏ` is not "người giao".
+    expect(search.search({ q: 'người Dao đỏ' }, null).corrections).toEqual([]);
+  });
+
+  it('leaves 50 valid queries of places, peoples and phrases as typed', () => {
+    const c = catalogue();
+    const valid = [
+      'người Dao đỏ', 'Dao đỏ', 'người Dao', 'dân tộc Dao', 'đồng bào Dao', 'Dao Nguyên Bình', 'lịch sử Nùng', 'truyện Tày', 'Tày Nùng',
+      'chữ Nôm Tày', 'sử dụng chữ Nôm', 'bạn đọc', 'phục vụ bạn đọc', 'bạn đọc nhỏ tuổi', 'đọc sách', 'thư viện tỉnh', 'đường dốc',
+      'dốc lên bản', 'bản Khuổi Khon', 'thác Bản Giốc', 'Bản Giốc Trùng Khánh', 'hạt dẻ Trùng Khánh', 'Pác Bó', 'hang Cốc Bó',
+      'suối Lê Nin', 'núi Các Mác', 'rừng Trần Hưng Đạo', 'Giải phóng quân', 'chiến thắng Đông Khê', 'chiến dịch biên giới 1950',
+      'đường số 4', 'cửa khẩu Tà Lùng', 'Trà Lĩnh', 'lễ hội Lồng Tồng', 'hát then đàn tính', 'hát sli', 'phố cổ Phục Hòa',
+      'đền Kỳ Sầm', 'sông Bằng Giang', 'nông thôn mới', 'giảm nghèo bền vững', 'bản sắc văn hóa', 'dân tộc thiểu số',
+      'đồn biên phòng', 'biên giới Việt Trung', 'tuyên truyền miệng', 'Đảng bộ tỉnh', 'công viên địa chất', 'non nước Cao Bằng',
+      'nhà sàn người Tày', 'bánh cuốn vịt quay', 'lạp sườn', 'Kim Đồng', 'Hoàng Văn Thụ', 'già làng Nà Giàng', 'dân vận khéo',
+      'ra đi tìm đường cứu nước', 'người giao hàng', 'chợ phiên',
+    ];
+    expect(valid.length).toBeGreaterThanOrEqual(50);
+    for (const q of valid) {
+      const r = search.search({ q }, null);
+      expect(r.corrections, q).toEqual([]);
+      expect(r.total, q).toBeGreaterThan(0);
+    }
+    void c;
+  });
+});
+
+describe('a question typed as a sentence', () => {
+  it('does not require its question and linking words, typed with marks, and says so', () => {
+    const leaflet = add('Tờ gấp giới thiệu thác Bản Giốc');
+    const cave = add('Khu di tích Pác Bó', 'Nơi Bác Hồ sống và làm việc năm 1941');
+    const battle = add('Chiến thắng Đông Khê năm 1950');
+    const back = add('Kỷ niệm ngày Bác Hồ về nước');
+    const works = add('Những công trình đang xây dựng ở thành phố');
+    expect(ids('những tờ gấp về thác Bản Giốc')).toEqual([leaflet]);
+    expect(search.search({ q: 'những tờ gấp về thác Bản Giốc' }, null).optional).toEqual(['nhung', 've']);
+    expect(ids('có tài liệu nào về Pác Bó không')).toEqual([cave]);
+    expect(ids('tài liệu về chiến thắng Đông Khê năm 1950')).toEqual([battle]);
+    expect(ids('tôi cần tìm tài liệu về Pác Bó')).toEqual([cave]);
+    // Still scored where they stand: "về" ranks the record holding it first.
+    expect(ids('Bác Hồ về nước')[0]).toBe(back);
+    expect(ids('Bác Hồ năm 1941')).toEqual([cave]);
+    // Typed without marks they may be words (`co` is also cổ, `ve` vẽ): required as typed.
+    expect(search.search({ q: 'nhung to gap ve thac ban gioc' }, null).optional).not.toContain('ve');
+    // Alone, or with only one other word, they are what was asked for.
+    expect(ids('những')).toHaveLength(1);
+    expect(search.search({ q: 'về nước' }, null).optional).toEqual([]);
+    expect(search.search({ q: 'những công' }, null).optional).toEqual([]);
+    expect(ids('những công trình')[0]).toBe(works);
+  });
+});
+
+describe('numbers written in other ways', () => {
+  it('reads digits and Roman numerals as the same number, and 1000 as "1.000"', () => {
+    const congress = add('Văn kiện Đại hội Đảng bộ tỉnh lần thứ XIX', 'Nhiệm kỳ 2020 - 2025');
+    const term = add('Báo cáo của Ban Chấp hành Đảng bộ tỉnh khoá 18');
+    const book = add('Pác Bó - nơi Bác về', 'Sách ảnh, 352 trang, in 1.000 bản');
+    const wages = add('Quy định về hành vi vi phạm kỷ luật lao động', 'Chương VI: xử lý vi phạm; Điều 6');
+    const map = add('Bản đồ hành chính 1000 xã');
+    add('Đại hội Đoàn thanh niên lần thứ 5');
+    add('Khoá học bồi dưỡng nghiệp vụ');
+    add('Công văn số 19 và Điều 18 của Luật');
+    expect(ids('đại hội 19')).toEqual([congress]);
+    expect(ids('Đại hội XIX')).toEqual([congress]);
+    expect(ids('đại hội xix')).toEqual([congress]);
+    expect(ids('khóa XVIII')).toEqual([term]);
+    expect(ids('khoá 18')).toEqual([term]);
+    // A number of 4 to 6 digits also as written with a thousands separator (the tokens "1" "000" side by side).
+    expect(sorted(ids('1000 bản'))).toEqual(sorted([book, map]));
+    expect(ids('1000 xã')).toEqual([map]);
+    expect(ids('in 1000 bản')).toEqual([book]);
+    expect(ids('1.000 bản')).toEqual([book]);
+    // Roman numerals that are words are words: `vi` is "hành vi", and 6 is not searched as "vi".
+    expect(search.search({ q: 'hành vi' }, null).corrections).toEqual([]);
+    expect(ids('Điều 6')).toEqual([wages]);
+    expect(ids('điều vi phạm')).toEqual([wages]);
+    // A date's parts are not Roman numerals (`9/1950` is no "ix").
+    expect(search.search({ q: 'ngày 9/12' }, null).total).toBe(0);
   });
 });
 

@@ -54,8 +54,8 @@ describe('search page notices', () => {
     const q = encodeURIComponent('c nhiệm vụ tuyên truyền giáo dục');
     const cut = (await get(`/api/search?q=${q}`)).json();
     expect(cut).toMatchObject({ mode: 'and', optional: ['c'], total: 1 });
-    expect((await get(`/?q=${q}`)).body).toContain('Không bắt buộc có từ (có thể bị cắt dở khi sao chép): c');
-    expect((await get(`/?q=${q}&lang=en`)).body).toContain('Not required (the word looks cut off where the text was copied): c');
+    expect((await get(`/?q=${q}`)).body).toContain('Không bắt buộc có từ (từ để hỏi, hoặc có thể bị cắt dở khi sao chép): c');
+    expect((await get(`/?q=${q}&lang=en`)).body).toContain('Not required (a question word, or a word that looks cut off where the text was copied): c');
   });
 
   it('answers a query of control characters or punctuation only with nothing, the same in the API, suggestions and page', async () => {
@@ -77,6 +77,10 @@ describe('search page notices', () => {
   it('explains the query syntax (operators) in both languages', async () => {
     expect((await get('/')).body).toContain('OR (viết hoa) giữa hai nhóm từ');
     expect((await get('/?lang=en')).body).toContain('OR (in capitals) between two groups of words');
+    expect((await get('/')).body).toContain('Ngoặc đơn gom nhóm: (thác Bản Giốc OR Pác Bó) Cao Bằng');
+    expect((await get('/?lang=en')).body).toContain('Parentheses group words: (thác Bản Giốc OR Pác Bó) Cao Bằng');
+    const grouped = (await get(`/api/search?q=${encodeURIComponent('(hồ chí minh OR hmong) -(tiếng việt)')}`)).json();
+    expect(grouped.total).toBeGreaterThan(0);
     const api = (await get(`/api/search?q=${encodeURIComponent('cao bằng -"hồ chí minh" OR hmong')}`)).json();
     expect(api.hits.map((h: { title: string }) => h.title).sort()).toEqual(['Báo cáo của Ủy ban nhân dân tỉnh Cao Bằng', "Tờ rơi tuyên truyền bằng tiếng H'Mông"]);
   });
