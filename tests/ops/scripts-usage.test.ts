@@ -93,6 +93,21 @@ describe('operator scripts: usage and the data dir', () => {
     for (const r of [backup, list, report]) expect(r.stderr).not.toMatch(/^\s+at /m);
   });
 
+  it('backup refuses a backup folder inside the data dir (or the data dir itself) as bad usage, creating nothing', async () => {
+    const results = await Promise.all([
+      runScript('backup', [join(dir, 'sao lưu'), '--data-dir', dir]),
+      runScript('backup', [dir, '--data-dir', dir]),
+      runScript('backup', [join(dir, 'blobs'), '--data-dir', join(dir, '.')]),
+    ]);
+    for (const r of results) {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/error: the backup folder .* is inside the data dir .*: back up to a folder outside it/);
+    }
+    expect(existsSync(join(dir, 'sao lưu'))).toBe(false);
+    expect(existsSync(join(dir, 'snapshots'))).toBe(false);
+    expect(existsSync(join(dir, 'blobs', 'snapshots'))).toBe(false);
+  });
+
   it('reindex takes --data-dir and --help, and refuses unknown options', async () => {
     const [ok, help, bad] = await Promise.all([
       runScript('reindex', ['--data-dir', dir, '--quiet']),
@@ -125,7 +140,7 @@ describe('operator scripts on a read-only disk', () => {
   beforeAll(async () => {
     dir = await makeDataDir();
     openDatabase(join(dir, 'kho.sqlite')).close();
-    ro = join(dir, 'chỉ đọc');
+    ro = `${dir}-chỉ đọc`;
     await mkdir(ro);
     mounted = mountReadOnly(ro);
     if (!mounted) console.warn('read-only disk tests skipped: mount refused (not root?)');
@@ -133,6 +148,8 @@ describe('operator scripts on a read-only disk', () => {
   afterAll(async () => {
     if (mounted) spawnSync('umount', [ro]);
     await rm(dir, { recursive: true, force: true });
+    await rm(`${dir}-bản sao tốt`, { recursive: true, force: true });
+    await rm(ro, { recursive: true, force: true });
   });
 
   it('backup and restore say the disk is read-only (Node alone says "no such file or directory"); import refuses a report it could not write before importing anything', async (ctx) => {
@@ -141,11 +158,11 @@ describe('operator scripts on a read-only disk', () => {
     await mkdir(folder);
     await writeFile(join(folder, 'a.txt'), 'Báo cáo tổng kết công tác tuyên truyền năm 2023');
     await writeFile(join(dir, 'ds.csv'), 'Tệp,Tiêu đề,Loại\na.txt,Báo cáo tổng kết,tài liệu\n');
-    const good = await runScript('backup', [join(dir, 'bản sao tốt'), '--data-dir', dir, '--quiet']);
+    const good = await runScript('backup', [`${dir}-bản sao tốt`, '--data-dir', dir, '--quiet']);
     expect(good.code, good.stderr).toBe(0);
     const [bk, rs, im] = await Promise.all([
       runScript('backup', [join(ro, 'bản sao'), '--data-dir', dir, '--quiet']),
-      runScript('restore', [join(dir, 'bản sao tốt'), '--data-dir', join(ro, 'khôi phục'), '--quiet']),
+      runScript('restore', [`${dir}-bản sao tốt`, '--data-dir', join(ro, 'khôi phục'), '--quiet']),
       runScript('import', [folder, '--manifest', join(dir, 'ds.csv'), '--data-dir', dir, '--report', join(ro, 'báo cáo.json'), '--quiet']),
     ]);
     expect(bk.code, bk.stderr).toBe(1);
