@@ -3,7 +3,8 @@
  * A consistent snapshot of a running (or stopped) store: SQLite online backup + incremental blobs
  * + manifest of checksums. See docs/operations.md ("Backup and restore").
  */
-import { rm, stat } from 'node:fs/promises';
+import { realpath, rm, stat } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
 import { backup } from '../server/ops/backup.ts';
 import { EXIT, UsageError, concurrencyArg, existingDbFile, onInterrupt, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
 import { stopCopying } from '../server/ops/hash.ts';
@@ -31,6 +32,14 @@ async function main(): Promise<number> {
   if (destStat && !destStat.isDirectory()) throw new UsageError(`${dest} is not a folder`);
   const config = scriptConfig(values['data-dir']);
   const dbFile = existingDbFile(config);
+  const concurrency = concurrencyArg(values.concurrency);
+  // A backup inside the data dir is no backup (same disk, same folder the restore would replace), and
+  // one into the store's own blobs/ would mix with it (fixity then lists its files as stray).
+  const within = async (p: string) => realpath(p).catch(() => resolve(p));
+  const [destReal, dataReal] = await Promise.all([within(dest), within(config.dataDir)]);
+  if (destReal === dataReal || destReal.startsWith(dataReal + sep)) {
+    throw new UsageError(`the backup folder ${dest} is inside the data dir ${config.dataDir}: back up to a folder outside it, on another disk if you can`);
+  }
   const progress = createProgress({ label: 'backup', total: 0, silent: values.quiet });
   // Ctrl-C: the snapshot being made is dropped (its .partial folder, the copies in progress); blobs
   // already copied are whole (each written under a temp name, then renamed) and a next backup reuses them.
@@ -42,7 +51,7 @@ async function main(): Promise<number> {
       if (partial) await rm(partial, { recursive: true, force: true });
     },
   });
-  const r = await backup({ dataDir: config.dataDir, dest: dest, concurrency: concurrencyArg(values.concurrency), progress, onPartial: (dir) => (partial = dir) });
+  const r = await backup({ dataDir: config.dataDir, dest: dest, concurrency, progress, onPartial: (dir) => (partial = dir) });
   progress.done();
   if (values.json) {
     console.log(JSON.stringify({ ...r, manifest: { ...r.manifest, blobs: undefined, derivatives: undefined } }, null, 2));

@@ -3,7 +3,8 @@
  *                   [--process] [--data-dir storage] [--quiet]
  * See docs/operations.md ("Bulk import").
  */
-import { readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { isOwnTempName, stopTempFiles } from '../server/ingest/receive-file.ts';
 import { EXIT, UsageError, concurrencyArg, onInterrupt, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
@@ -46,6 +47,14 @@ async function main(): Promise<number> {
   if (!(await stat(values.manifest).catch(() => null))?.isFile()) throw new UsageError(`the manifest "${values.manifest}" does not exist or is not a file`);
   // Checked before the work: a report that cannot be written would otherwise be lost at the end.
   if (values.report && !(await stat(dirname(resolve(values.report))).catch(() => null))?.isDirectory()) throw new UsageError(`the folder of --report ${values.report} does not exist`);
+  // …and one that cannot be written to (a read-only disk, another user's folder; without --report: the current folder).
+  const reportDir = dirname(resolve(values.report ?? 'import-report.json'));
+  try {
+    await access(reportDir, constants.W_OK);
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'EROFS' ? 'it is on a read-only file system' : 'this user may not write in it';
+    throw new UsageError(`the report cannot be written in ${reportDir}: ${why}; choose another place with --report <file>`);
+  }
   const config = scriptConfig(values['data-dir']);
 
   let notify = () => {};
@@ -103,9 +112,10 @@ async function main(): Promise<number> {
     const stamp = report.startedAt.replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
     const reportPath = resolve(values.report ?? `import-report-${stamp}.json`);
     const text = formatImportReport(report);
+    // The summary first: if the report cannot be written after all, the operator still sees the outcome.
+    console.log(text);
     await writeFile(reportPath, `${JSON.stringify(report, null, 2)}\n`);
     await writeFile(reportPath.replace(/\.json$/i, '') + '.txt', `${text}\n`);
-    console.log(text);
     console.log(`report: ${reportPath}`);
     return importExitCode(report);
   } finally {

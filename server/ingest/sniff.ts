@@ -195,45 +195,67 @@ export function needsWholeFile(mime: string | undefined): boolean {
 /** The ISO base media file family (MP4, QuickTime, 3GP, M4A): the brand says little about what the file holds. */
 const ISO_MEDIA = new Set(['video/mp4', 'video/quicktime', 'video/3gpp', 'audio/mp4']);
 
-/** Largest `moov` box read to list the tracks (a long film's sample tables are a few MB). */
-const MAX_MOOV_BYTES = 64 * 1024 * 1024;
+/**
+ * Most box headers read to list an ISO media file's tracks: a bound on the time spent on a file
+ * with a pathological box tree (a real film's `moov` has a few dozen boxes on the path walked here).
+ */
+const MAX_ISO_BOX_READS = 10_000;
 
 /**
  * The handler types (`vide`, `soun`, `text`, `hint`, `meta`…) of the tracks of an ISO media file,
- * from `moov/trak/mdia/hdlr`; null when no readable `moov` is found (too large, cut, not ISO).
- * Top-level boxes are walked by their sizes, so only the headers and the `moov` box are read.
+ * from `moov/trak/mdia/hdlr`; null when no `moov` is found (cut, not ISO, too many boxes).
+ * Boxes are walked on disk by their headers, each level by its children's sizes, so only those
+ * headers and the `hdlr` boxes are read: a `moov` of any size (a long film's sample tables, `stbl`,
+ * can be hundreds of MB) is passed over without being buffered. A box cut short by the end of its
+ * parent or of the file is read as far as it goes.
  */
 export async function isoTrackHandlers(path: string): Promise<Set<string> | null> {
   const fh = await open(path, 'r');
   try {
     const { size } = await fh.stat();
+    let reads = 0;
     const hdr = Buffer.alloc(16);
-    for (let at = 0; at + 8 <= size; ) {
-      const { bytesRead } = await fh.read(hdr, 0, 16, at);
-      const box = boxHeader(hdr.subarray(0, bytesRead), 0, size - at);
-      if (box === null) return null;
-      const { type, boxSize, headerSize } = box;
-      if (type === 'moov') {
-        const len = Math.min(boxSize, size - at) - headerSize;
-        if (len > MAX_MOOV_BYTES) return null;
-        const moov = Buffer.alloc(len);
-        await fh.read(moov, 0, len, at + headerSize);
+    /** The boxes directly inside [from, to): their type and body range. */
+    async function* children(from: number, to: number): AsyncGenerator<{ type: string; body: number; end: number }> {
+      for (let at = from; at + 8 <= to; ) {
+        if (++reads > MAX_ISO_BOX_READS) throw new TooManyBoxes();
+        const { bytesRead } = await fh.read(hdr, 0, Math.min(16, to - at), at);
+        const box = boxHeader(hdr.subarray(0, bytesRead), 0, to - at);
+        if (box === null) return;
+        yield { type: box.type, body: at + box.headerSize, end: Math.min(at + box.boxSize, to) };
+        at += box.boxSize;
+      }
+    }
+    try {
+      for await (const top of children(0, size)) {
+        if (top.type !== 'moov') continue;
         const handlers = new Set<string>();
-        for (const trak of childBoxes(moov, 'trak')) {
-          for (const mdia of childBoxes(trak, 'mdia')) {
-            // hdlr: version and flags (4), pre_defined (4), handler_type (4).
-            for (const hdlr of childBoxes(mdia, 'hdlr')) if (hdlr.length >= 12) handlers.add(hdlr.toString('latin1', 8, 12));
+        for await (const trak of children(top.body, top.end)) {
+          if (trak.type !== 'trak') continue;
+          for await (const mdia of children(trak.body, trak.end)) {
+            if (mdia.type !== 'mdia') continue;
+            for await (const hdlr of children(mdia.body, mdia.end)) {
+              // hdlr: version and flags (4), pre_defined (4), handler_type (4).
+              if (hdlr.type !== 'hdlr' || hdlr.end - hdlr.body < 12) continue;
+              const t = Buffer.alloc(4);
+              await fh.read(t, 0, 4, hdlr.body + 8);
+              handlers.add(t.toString('latin1'));
+            }
           }
         }
         return handlers;
       }
-      at += boxSize;
+      return null;
+    } catch (e) {
+      if (e instanceof TooManyBoxes) return null;
+      throw e;
     }
-    return null;
   } finally {
     await fh.close();
   }
 }
+
+class TooManyBoxes extends Error {}
 
 /**
  * The ISO box header at `at` in `b`: its type, size (a 64-bit `largesize` when the 32-bit size is 1;
@@ -249,18 +271,6 @@ function boxHeader(b: Buffer, at: number, left: number): { type: string; boxSize
     headerSize = 16;
   } else if (boxSize === 0) boxSize = left;
   return boxSize < headerSize ? null : { type: b.toString('latin1', at + 4, at + 8), boxSize, headerSize };
-}
-
-/** The bodies of the boxes of one type directly inside `parent` (a box cut short is read as far as it goes). */
-function childBoxes(parent: Buffer, type: string): Buffer[] {
-  const out: Buffer[] = [];
-  for (let at = 0; at + 8 <= parent.length; ) {
-    const box = boxHeader(parent, at, parent.length - at);
-    if (box === null) break;
-    if (box.type === type) out.push(parent.subarray(at + box.headerSize, Math.min(at + box.boxSize, parent.length)));
-    at += box.boxSize;
-  }
-  return out;
 }
 
 /**
@@ -344,4 +354,22 @@ async function cfbStreamNames(path: string, names: string[]): Promise<Set<string
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Sniff a file already on disk (a stored blob) the way an upload of it is sniffed: from its first
+ * SNIFF_BYTES, and from the whole file when the head leaves it open (containers, ISO media).
+ */
+export async function sniffStoredFile(path: string): Promise<SniffResult> {
+  const fh = await open(path, 'r');
+  let head: Buffer;
+  try {
+    const buf = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
+    head = buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+  const r = await sniffHead(head);
+  return r === 'pending' ? sniffFile(path, head) : r;
 }

@@ -14,6 +14,8 @@ export interface FixityProblemBlob {
   size: number;
   /** Products holding the blob. */
   productIds: number[];
+  /** The files that are this blob: which record (id, title) holds it under which name. */
+  files: Array<{ productId: number; title: string; name: string }>;
   /** For corrupt blobs: the hash the bytes now have. */
   actualSha256?: string;
   actualSize?: number;
@@ -100,8 +102,13 @@ export async function runFixity(deps: FixityDeps, opts: FixityOptions = {}, run 
     ok: false,
   };
   const rows = sqlite.prepare('SELECT sha256, size FROM blobs ORDER BY sha256').all() as Array<{ sha256: string; size: number }>;
-  const holders = sqlite.prepare('SELECT DISTINCT product_id AS id FROM product_files WHERE sha256 = ? ORDER BY product_id');
-  const productIds = (sha: string) => (holders.all(sha) as { id: number }[]).map((r) => r.id);
+  const holders = sqlite.prepare(
+    'SELECT f.product_id AS productId, p.title, f.original_name AS name FROM product_files f JOIN products p ON p.id = f.product_id WHERE f.sha256 = ? ORDER BY f.product_id, f.position, f.id',
+  );
+  const held = (sha: string) => {
+    const files = holders.all(sha) as Array<{ productId: number; title: string; name: string }>;
+    return { productIds: [...new Set(files.map((f) => f.productId))], files };
+  };
   const progress = opts.progress ?? null;
   progress?.setTotal(rows.length, rows.reduce((a, r) => a + r.size, 0));
 
@@ -111,13 +118,13 @@ export async function runFixity(deps: FixityDeps, opts: FixityOptions = {}, run 
       const row = rows[next++];
       const st = await blobStore.stat(row.sha256);
       if (st === null) {
-        report.missing.push({ sha256: row.sha256, size: row.size, productIds: productIds(row.sha256) });
+        report.missing.push({ sha256: row.sha256, size: row.size, ...held(row.sha256) });
       } else {
         const h = await hashBlob(blobStore, row.sha256, opts.signal);
         if (opts.signal?.aborted) break;
         report.bytes += h.size;
         if (h.sha256 !== row.sha256 || h.size !== row.size) {
-          report.corrupt.push({ sha256: row.sha256, size: row.size, productIds: productIds(row.sha256), actualSha256: h.sha256, actualSize: h.size });
+          report.corrupt.push({ sha256: row.sha256, size: row.size, ...held(row.sha256), actualSha256: h.sha256, actualSize: h.size });
         }
       }
       report.checked++;
@@ -199,10 +206,19 @@ export function formatFixityReport(r: FixityReport): string {
     `fixity run #${r.runId}: ${r.checked} blobs checked (${(r.bytes / 1024 / 1024).toFixed(1)} MiB) in ${r.seconds.toFixed(1)} s`,
     `missing: ${r.missing.length}, corrupt: ${r.corrupt.length}, orphans: ${r.orphans.length}, stray files: ${r.strays.length}${r.aborted ? ' (ABORTED)' : ''}`,
   ];
-  for (const m of r.missing) lines.push(`  MISSING ${m.sha256} (${m.size} bytes) held by products ${m.productIds.join(', ') || '-'}`);
-  for (const c of r.corrupt) lines.push(`  CORRUPT ${c.sha256}: bytes now hash to ${c.actualSha256} (${c.actualSize} bytes), held by products ${c.productIds.join(', ') || '-'}`);
+  // Which records are hurt, by id, title and file name (reports stored before `files` existed: ids only).
+  const holders = (b: FixityProblemBlob) =>
+    b.files?.length ? b.files.map((f) => `\n      product #${f.productId} "${f.title}", file "${f.name}"`).join('') : ` held by products ${b.productIds.join(', ') || '-'}`;
+  for (const m of r.missing) lines.push(`  MISSING ${m.sha256} (${m.size} bytes)${holders(m)}`);
+  for (const c of r.corrupt) lines.push(`  CORRUPT ${c.sha256}: bytes now hash to ${c.actualSha256} (${c.actualSize} bytes)${holders(c)}`);
   for (const o of r.orphans) lines.push(`  ORPHAN  ${o.sha256} (${o.size ?? '?'} bytes): in the store, not in the database`);
   for (const s of r.strays) lines.push(`  STRAY   blobs/${s.path}${s.size === null ? '' : ` (${s.size} bytes)`}: not a blob of the store (its name is not the SHA-256 of a blob in its folder)`);
+  if (r.missing.length + r.corrupt.length > 0) {
+    lines.push(
+      'A missing or corrupt blob is put back by copying it from a backup folder, where it has the same path:',
+      '  <backup>/blobs/ab/cd/<sha256> → DATA_DIR/blobs/ab/cd/<sha256> (then npm run verify again); else upload the file again.',
+    );
+  }
   lines.push(r.ok ? 'OK: every blob matches its recorded SHA-256' : 'PROBLEMS FOUND');
   return lines.join('\n');
 }

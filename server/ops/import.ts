@@ -15,12 +15,12 @@ import { lstat, open, readdir, readFile, realpath, stat } from 'node:fs/promises
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Principal } from '../auth/principal.ts';
 import { parseNewProductFields, type ProductInsert } from '../catalogue/product-fields.ts';
-import { ACCESS_LEVELS } from '../db/schema.ts';
+import { ACCESS_LEVELS, PRODUCT_TYPES } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { DuplicateFilesError, type IngestService } from '../ingest/ingest-service.ts';
 import { formatBytes, DIRECT_WRITE_MIN_BYTES, receiveFile, unsupported, type ReceivedFile } from '../ingest/receive-file.ts';
 import { SNIFF_BYTES, sniffFile, sniffHead } from '../ingest/sniff.ts';
-import { isoDate, parseManifest, rowToRawFields, type ManifestProblem, type ManifestRow } from './manifest.ts';
+import { ACCESS_WORDS, isoDate, parseManifest, rowToRawFields, STATE_WORDS, TYPE_WORDS, type ManifestProblem, type ManifestRow } from './manifest.ts';
 import { createProgress, type Progress } from './progress.ts';
 
 export type RowStatus = 'imported' | 'skipped' | 'failed' | 'valid';
@@ -77,6 +77,22 @@ export interface ImportOptions {
 }
 
 const VALID_IMPORT_STATES = ['submitted', 'in_review', 'accepted', 'published'];
+
+const orList = (xs: readonly string[]) => `${xs.slice(0, -1).join(', ')} or ${xs.at(-1)}`;
+/** Columns holding one of a few words (a code or its Vietnamese alias), and how a wrong one is reported. */
+const WORD_COLUMNS: Array<{ col: 'type' | 'access' | 'state'; codes: readonly string[]; message: (written: string) => string }> = [
+  {
+    col: 'type',
+    codes: PRODUCT_TYPES,
+    message: (w) => `type "${w}" is not a product type: write one of ${PRODUCT_TYPES.join(', ')}, or in Vietnamese ${TYPE_WORDS.join(', ')}`,
+  },
+  { col: 'access', codes: ACCESS_LEVELS, message: (w) => `access "${w}" is not an access level: write ${orList(ACCESS_LEVELS)}, or in Vietnamese ${ACCESS_WORDS.join(', ')}` },
+  {
+    col: 'state',
+    codes: VALID_IMPORT_STATES,
+    message: (w) => `state "${w}" is not a state an import sets: write ${orList(VALID_IMPORT_STATES)}, or in Vietnamese ${STATE_WORDS.join(', ')}`,
+  },
+];
 
 /** Run an import (or a dry run). Never throws for bad rows: they are reported. */
 export async function runImport(opts: ImportOptions, deps: ImportDeps): Promise<ImportReport> {
@@ -185,6 +201,17 @@ async function importRow(
     });
     seenFields.add(key);
     delete raw[key];
+  }
+  // A word the manifest does not know in the type, access or state column: named as written, with
+  // the words the column takes (the catalogue parser would list the codes only, without the cell's
+  // value). A valid stand-in lets the parser go on to check the rest of the row.
+  for (const c of WORD_COLUMNS) {
+    const written = row.values[c.col];
+    const value = raw[c.col]?.[0];
+    if (written === undefined || value === undefined || c.codes.includes(value)) continue;
+    problems.push({ code: 'VALIDATION_FAILED', field: c.col, message: c.message(written) });
+    seenFields.add(c.col);
+    raw[c.col] = [c.codes[0]];
   }
   for (let attempt = 0; attempt < 12; attempt++) {
     try {

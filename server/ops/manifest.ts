@@ -45,6 +45,11 @@ export const TYPE_ALIASES: Record<string, string> = {
   'van ban': 'document', khac: 'other',
 };
 
+/** The Vietnamese words of the `type`, `access` and `state` columns as a person writes them (for messages; each folds to an alias key). */
+export const TYPE_WORDS = ['sách', 'tờ rơi', 'tờ gấp', 'bản đồ', 'phim', 'video', 'âm thanh', 'ghi âm', 'ảnh', 'hình ảnh', 'tài liệu', 'văn bản', 'khác'];
+export const ACCESS_WORDS = ['công khai', 'nội bộ'];
+export const STATE_WORDS = ['mới nộp', 'đã tiếp nhận', 'đã công bố'];
+
 /** Vietnamese values accepted in the `access` and `state` columns. */
 export const ACCESS_ALIASES: Record<string, string> = { 'cong khai': 'public', 'noi bo': 'internal' };
 export const STATE_ALIASES: Record<string, string> = { 'da cong bo': 'published', 'cong bo': 'published', 'moi nop': 'submitted', 'da tiep nhan': 'accepted' };

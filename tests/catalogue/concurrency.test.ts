@@ -59,6 +59,43 @@ describe('optimistic concurrency on record edits', () => {
     expect((await patch(id, { ...a.archivist.headers, 'if-match': '"v2"' }, { title: 'Tờ gấp C' })).statusCode).toBe(412);
   });
 
+  it('If-Match: * matches any current version (RFC 9110), edits and transitions alike', async () => {
+    const id = insertProduct(t.app.db.sqlite, { title: 'Tờ rơi phòng chống dịch', type: 'leaflet', agencyId: a.agencyA });
+    const edit = await patch(id, { ...a.archivist.headers, 'if-match': '*' }, { title: 'Tờ rơi phòng, chống dịch' });
+    expect(edit.statusCode, edit.body).toBe(200);
+    expect(edit.headers.etag).toBe('"v2"');
+    const move = await t.app.inject({ method: 'POST', url: `/api/products/${id}/transitions`, headers: { ...a.archivist.headers, 'if-match': '*' }, payload: { action: 'start_review' } });
+    expect(move.statusCode, move.body).toBe(200);
+    expect(move.json()).toMatchObject({ state: 'in_review', version: 3 });
+  });
+
+  it('a record that does not exist is 404 whatever If-Match says (never 412 or 428)', async () => {
+    const missing = 987_654;
+    for (const ifMatch of [undefined, '*', '"v1"', 'W/"v1"']) {
+      const headers = { ...a.archivist.headers, ...(ifMatch ? { 'if-match': ifMatch } : {}) };
+      const res = await patch(missing, headers, { title: 'Không có' });
+      expect(res.statusCode, `PATCH with If-Match ${ifMatch}`).toBe(404);
+      const tr = await t.app.inject({ method: 'POST', url: `/api/products/${missing}/transitions`, headers, payload: { action: 'start_review' } });
+      expect(tr.statusCode, `transition with If-Match ${ifMatch}`).toBe(404);
+      expect(tr.json().code).toBe(res.json().code);
+    }
+  });
+
+  it('an If-Match that is no entity-tag list is 400 BAD_IF_MATCH, not a stale write', async () => {
+    const id = insertProduct(t.app.db.sqlite, { title: 'Sổ tay tuyên truyền viên', type: 'book', agencyId: a.agencyA });
+    for (const bad of ['v1', '"v1" "v2"', '*, "v1"', '"v1', 'W/v1']) {
+      const res = await patch(id, { ...a.archivist.headers, 'if-match': bad }, { title: 'Sổ tay' });
+      expect(res.statusCode, bad).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'BAD_IF_MATCH' });
+      expect(res.json().message).toContain('"v1"');
+    }
+    // A well-formed tag that is not ours never matches: stale, with the current ETag to retry with.
+    const other = await patch(id, { ...a.archivist.headers, 'if-match': '"abc"' }, { title: 'Sổ tay' });
+    expect(other.statusCode).toBe(412);
+    expect(other.json()).toMatchObject({ code: 'STALE_WRITE', currentEtag: '"v1"' });
+    expect((await t.app.inject({ url: `/api/products/${id}`, headers: a.archivist.headers })).json().title).toBe('Sổ tay tuyên truyền viên');
+  });
+
   it('a transition with a stale If-Match is refused too', async () => {
     const id = insertProduct(t.app.db.sqlite, { title: 'Sách Cao Bằng thực lục', type: 'book', agencyId: a.agencyA });
     await patch(id, { ...a.archivist.headers, 'if-match': '"v1"' }, { publisher: 'NXB Chính trị quốc gia Sự thật' });

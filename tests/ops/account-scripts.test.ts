@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main as tokenCli } from '../../scripts/token.ts';
@@ -74,5 +74,15 @@ describe('user and token scripts: usage errors and --data-dir', () => {
     expect(lines).toEqual([expect.stringMatching(/^\d+\tluutru1\tarchivist\t/)]);
     expect(await userCli(['list', '--data-dir', '../x'], env, out)).toBe(2);
     expect(existsSync('/nonexistent-kho-data-dir')).toBe(false);
+  });
+
+  it('a data dir that cannot be made (a file in the way) is one line and exit 1, not a stack trace', async () => {
+    const file = join(dir, 'tệp thường.txt');
+    await writeFile(file, 'không phải thư mục');
+    for (const cli of [userCli, tokenCli]) {
+      lines.length = 0;
+      expect(await cli(['list', '--data-dir', join(file, 'kho')], env, out)).toBe(1);
+      expect(lines.at(-1)).toMatch(/^error: ENOTDIR: not a directory, mkdir '.*tệp thường\.txt\/kho'$/);
+    }
   });
 });

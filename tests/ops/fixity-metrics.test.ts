@@ -48,7 +48,11 @@ describe('fixity: verify script, admin API, metrics', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('missing: 1, corrupt: 1, orphans: 1');
     expect(r.stdout).toContain(`CORRUPT ${shas[0]}`);
-    expect(r.stdout).toContain(`MISSING ${shas[1]}`);
+    // It says which record is hurt: id, title and the file's name.
+    expect(r.stdout).toContain(`MISSING ${shas[1]} (`);
+    expect(r.stdout).toMatch(new RegExp(`MISSING ${shas[1]} \\(\\d+ bytes\\)\\n +product #2 "Tài liệu kiểm tra toàn vẹn số 1", file "tệp 1"`));
+    expect(r.stdout).toMatch(new RegExp(`CORRUPT ${shas[0]}: .*\\n +product #1 "Tài liệu kiểm tra toàn vẹn số 0", file "tệp 0"`));
+    expect(r.stdout).toContain('<backup>/blobs/ab/cd/<sha256> → DATA_DIR/blobs/ab/cd/<sha256>');
     expect(r.stdout).toContain(`ORPHAN  ${orphan}`);
 
     const list = await t.app.inject({ method: 'GET', url: '/api/admin/fixity', headers: auth() });
@@ -56,7 +60,7 @@ describe('fixity: verify script, admin API, metrics', () => {
     const latest = list.json().latest;
     expect(latest).toMatchObject({ missing: 1, corrupt: 1, orphans: 1, ok: false, trigger: 'verify-script' });
     const one = await t.app.inject({ method: 'GET', url: `/api/admin/fixity/${latest.id}`, headers: auth() });
-    expect(one.json().report.corrupt[0]).toMatchObject({ sha256: shas[0], productIds: [1] });
+    expect(one.json().report.corrupt[0]).toMatchObject({ sha256: shas[0], productIds: [1], files: [{ productId: 1, title: 'Tài liệu kiểm tra toàn vẹn số 0', name: 'tệp 0' }] });
     expect((await t.app.inject({ method: 'GET', url: '/api/admin/fixity' })).statusCode).toBe(401);
 
     // Started from the API, in the background.

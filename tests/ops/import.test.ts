@@ -4,7 +4,7 @@ import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openDatabase } from '../../server/db/client.ts';
-import { parseManifest, rowToRawFields } from '../../server/ops/manifest.ts';
+import { ACCESS_ALIASES, ACCESS_WORDS, foldKey, parseManifest, rowToRawFields, STATE_ALIASES, STATE_WORDS, TYPE_ALIASES, TYPE_WORDS } from '../../server/ops/manifest.ts';
 import { formatImportReport, runImport, type ImportReport } from '../../server/ops/import.ts';
 import { openStore, systemPrincipal, type OpsStore } from '../../server/ops/store.ts';
 import { auth, makeDataDir, makeTestApp, multipartBody, testConfig } from '../helpers/app.ts';
@@ -520,6 +520,25 @@ describe('import: messages, line numbers and dry runs that match the import', ()
       { code: 'VALIDATION_FAILED', field: 'copyReceivedOn', message: 'copyReceivedOn "hôm qua" is not a date (YYYY-MM-DD or DD/MM/YYYY)' },
     ]);
     expect(formatImportReport(r)).not.toContain('must be a date written YYYY-MM-DD');
+  });
+
+  it('a type, access or state the manifest does not know is named as written, with the words it takes, and the rest of the row is still checked', async () => {
+    const folder = join(dataDir, 'loai');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'b.png'), await makePng(30, 20, 62));
+    const manifest = join(dataDir, 'loai.csv');
+    await writeFile(manifest, 'Tệp;Tiêu đề;Loại;Cơ quan;Quyền truy cập;Trạng thái\nb.png;Tạp chí Văn hoá Cao Bằng;tạp chí;so-khong-co;mật;lưu trữ\n');
+    const r = await run(store, folder, manifest, true);
+    expect(r.rows[0].status).toBe('failed');
+    const byField = Object.fromEntries(r.rows[0].problems.map((p) => [p.field, p.message]));
+    expect(byField.type).toBe('type "tạp chí" is not a product type: write one of book, leaflet, flyer, map, video, audio, photo, document, other, or in Vietnamese sách, tờ rơi, tờ gấp, bản đồ, phim, video, âm thanh, ghi âm, ảnh, hình ảnh, tài liệu, văn bản, khác');
+    expect(byField.access).toBe('access "mật" is not an access level: write public or internal, or in Vietnamese công khai, nội bộ');
+    expect(byField.state).toBe('state "lưu trữ" is not a state an import sets: write submitted, in_review, accepted or published, or in Vietnamese mới nộp, đã tiếp nhận, đã công bố');
+    expect(byField.agency).toContain('so-khong-co');
+    // Every word the messages offer is one the manifest takes.
+    for (const [words, aliases] of [[TYPE_WORDS, TYPE_ALIASES], [ACCESS_WORDS, ACCESS_ALIASES], [STATE_WORDS, STATE_ALIASES]] as const) {
+      for (const w of words) expect(aliases[foldKey(w)], w).toBeDefined();
+    }
   });
 
   it('problems name the line a row starts on (CRLF line ends, empty lines, a cell with line breaks) or the sheet row', async () => {

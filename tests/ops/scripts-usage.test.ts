@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -93,6 +93,21 @@ describe('operator scripts: usage and the data dir', () => {
     for (const r of [backup, list, report]) expect(r.stderr).not.toMatch(/^\s+at /m);
   });
 
+  it('backup refuses a backup folder inside the data dir (or the data dir itself) as bad usage, creating nothing', async () => {
+    const results = await Promise.all([
+      runScript('backup', [join(dir, 'sao lưu'), '--data-dir', dir]),
+      runScript('backup', [dir, '--data-dir', dir]),
+      runScript('backup', [join(dir, 'blobs'), '--data-dir', join(dir, '.')]),
+    ]);
+    for (const r of results) {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/error: the backup folder .* is inside the data dir .*: back up to a folder outside it/);
+    }
+    expect(existsSync(join(dir, 'sao lưu'))).toBe(false);
+    expect(existsSync(join(dir, 'snapshots'))).toBe(false);
+    expect(existsSync(join(dir, 'blobs', 'snapshots'))).toBe(false);
+  });
+
   it('reindex takes --data-dir and --help, and refuses unknown options', async () => {
     const [ok, help, bad] = await Promise.all([
       runScript('reindex', ['--data-dir', dir, '--quiet']),
@@ -106,5 +121,59 @@ describe('operator scripts: usage and the data dir', () => {
     expect(help.stdout).toMatch(/^usage: npm run reindex/);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(`Unknown option '--bogus'`);
+  });
+});
+
+/**
+ * A read-only disk: a small tmpfs mounted read-only in a temp folder. Mounting needs root (as in CI
+ * here); where it is refused the test is skipped, saying so.
+ */
+function mountReadOnly(at: string): boolean {
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,ro', 'tmpfs', at], { encoding: 'utf8' });
+  return r.status === 0;
+}
+
+describe('operator scripts on a read-only disk', () => {
+  let dir: string;
+  let ro: string;
+  let mounted = false;
+  beforeAll(async () => {
+    dir = await makeDataDir();
+    openDatabase(join(dir, 'kho.sqlite')).close();
+    ro = `${dir}-chỉ đọc`;
+    await mkdir(ro);
+    mounted = mountReadOnly(ro);
+    if (!mounted) console.warn('read-only disk tests skipped: mount refused (not root?)');
+  });
+  afterAll(async () => {
+    if (mounted) spawnSync('umount', [ro]);
+    await rm(dir, { recursive: true, force: true });
+    await rm(`${dir}-bản sao tốt`, { recursive: true, force: true });
+    await rm(ro, { recursive: true, force: true });
+  });
+
+  it('backup and restore say the disk is read-only (Node alone says "no such file or directory"); import refuses a report it could not write before importing anything', async (ctx) => {
+    if (!mounted) ctx.skip();
+    const folder = join(dir, 'hồ sơ');
+    await mkdir(folder);
+    await writeFile(join(folder, 'a.txt'), 'Báo cáo tổng kết công tác tuyên truyền năm 2023');
+    await writeFile(join(dir, 'ds.csv'), 'Tệp,Tiêu đề,Loại\na.txt,Báo cáo tổng kết,tài liệu\n');
+    const good = await runScript('backup', [`${dir}-bản sao tốt`, '--data-dir', dir, '--quiet']);
+    expect(good.code, good.stderr).toBe(0);
+    const [bk, rs, im] = await Promise.all([
+      runScript('backup', [join(ro, 'bản sao'), '--data-dir', dir, '--quiet']),
+      runScript('restore', [`${dir}-bản sao tốt`, '--data-dir', join(ro, 'khôi phục'), '--quiet']),
+      runScript('import', [folder, '--manifest', join(dir, 'ds.csv'), '--data-dir', dir, '--report', join(ro, 'báo cáo.json'), '--quiet']),
+    ]);
+    expect(bk.code, bk.stderr).toBe(1);
+    expect(bk.stderr).toContain(`error: cannot create ${join(ro, 'bản sao')}: ${ro} is on a read-only file system`);
+    expect(bk.stderr).not.toMatch(/^\s+at /m);
+    expect(rs.code, rs.stderr).toBe(1);
+    expect(rs.stderr).toContain(`error: cannot create ${join(ro, 'khôi phục')}: ${ro} is on a read-only file system`);
+    expect(im.code, im.stderr).toBe(2);
+    expect(im.stderr).toContain(`error: the report cannot be written in ${ro}: it is on a read-only file system; choose another place with --report <file>`);
+    const db = openDatabase(join(dir, 'kho.sqlite'), { migrate: false });
+    expect((db.sqlite.prepare('SELECT count(*) AS n FROM products').get() as { n: number }).n).toBe(0);
+    db.close();
   });
 });

@@ -212,7 +212,7 @@ const HISTORY_LABELS: Record<string, string> = {
   identifier: 'record.identifier', isbn: 'record.isbn', printRun: 'record.printRun', languages: 'record.languages',
   subjects: 'record.subjects', planTask: 'record.planTask', copyReceivedOn: 'record.copyReceivedOn', copyCondition: 'record.copyCondition',
   copyShelf: 'record.copyShelf', access: 'record.access', state: 'record.state', returnReason: 'record.returnReason',
-  publishedAt: 'record.publishedAt', submittedAt: 'record.submittedAt', files: 'record.files',
+  publishedAt: 'record.publishedAt', submittedAt: 'record.submittedAt', files: 'record.files', mediaType: 'history.fileType',
 };
 const HISTORY_MAX = 80;
 
