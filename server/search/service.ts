@@ -1463,21 +1463,26 @@ export function createSearchService(deps: SearchDeps): SearchService {
      */
     const typedPairHeld = (x: ParsedQuery['terms'][number], y: ParsedQuery['terms'][number]): boolean => {
       if (!pairHeld(x.folded, y.folded)) return false;
-      const marked = [x, y].filter((z) => z.marked);
+      const marked = [x, y].filter((z) => z.marked).map((z) => '=' + z.exact);
       if (marked.length === 0) return true;
-      const docs = docsOf(`${x.folded} ${y.folded}`);
-      if (docs.size === 0) return true;
-      let left = docs;
-      for (const z of marked) {
+      const pair = `${x.folded} ${y.folded}`;
+      if (!fields.anyDoc(pair, seen)) return true;
+      // Some visible record holding the pair and the marked spellings: the postings intersected rarest
+      // first, the last only probed until one is found (a common word's postings run to tens of thousands).
+      const lists = [pair, ...marked].sort((p, q) => fields.df(p) - fields.df(q));
+      let left: Set<number> | null = null;
+      for (let k = 0; k < lists.length - 1; k++) {
         const next = new Set<number>();
-        fields.anyDoc('=' + z.exact, (d) => {
-          if (left.has(d)) next.add(d);
+        const inLeft = left;
+        fields.anyDoc(lists[k], (d) => {
+          if (inLeft === null ? seen(d) : inLeft.has(d)) next.add(d);
           return false;
         });
+        if (next.size === 0) return false;
         left = next;
-        if (left.size === 0) return false;
       }
-      return true;
+      const last = left!;
+      return fields.anyDoc(lists[lists.length - 1], (d) => last.has(d));
     };
     /**
      * A spelling to read the word at `i` as, from its context: another spelling with a commonly confused
