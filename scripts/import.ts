@@ -13,7 +13,7 @@ import { createProgress } from '../server/ops/progress.ts';
 import { openStore, startRunner, systemPrincipal } from '../server/ops/store.ts';
 
 const USAGE = `usage: npm run import -- <folder> --manifest <items.csv> [options]
-  --manifest <file>    CSV manifest (UTF-8; Vietnamese or English headers; see docs/import-template.csv), or an XLSX/XLS/ODS workbook (its first sheet)
+  --manifest <file>    CSV manifest (UTF-8 best; a Windows-1258, TCVN3 or VISCII file is read when clearly Vietnamese; Vietnamese or English headers; see docs/import-template.csv), or an XLSX/XLS/ODS workbook (its first sheet)
   --dry-run            check every row and file, report all problems, write nothing
   --report <file>      where to write the JSON report (default: import-report-<time>.json); a .txt summary is written beside it
   --concurrency <n>    rows read at the same time (default 4)
