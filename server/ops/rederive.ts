@@ -20,12 +20,17 @@ export interface RederiveFilter {
 
 export class RederiveUsageError extends Error {}
 
-/** Re-queue the matching jobs; returns how many. */
-export function requeueDerivatives(queue: JobQueue, filter: RederiveFilter): number {
+/** The --kind and --sha filters, checked before any work. */
+function checkFilter(filter: { kind?: string; sha256?: string }): void {
   if (filter.kind !== undefined && !(MEDIA_KINDS as readonly string[]).includes(filter.kind)) {
     throw new RederiveUsageError(`--kind must be one of ${MEDIA_KINDS.join(', ')}`);
   }
   if (filter.sha256 !== undefined && !/^[0-9a-f]{64}$/.test(filter.sha256)) throw new RederiveUsageError('--sha must be a SHA-256 in hex');
+}
+
+/** Re-queue the matching jobs; returns how many. */
+export function requeueDerivatives(queue: JobQueue, filter: RederiveFilter): number {
+  checkFilter(filter);
   return queue.requeue({ blobKind: filter.kind, failedOnly: filter.failedOnly, sha256: filter.sha256 });
 }
 
@@ -101,10 +106,7 @@ export async function resniffBlobs(
   shouldStop: () => boolean = () => false,
 ): Promise<ResniffReport> {
   const { sqlite, blobStore } = deps;
-  if (filter.kind !== undefined && !(MEDIA_KINDS as readonly string[]).includes(filter.kind)) {
-    throw new RederiveUsageError(`--kind must be one of ${MEDIA_KINDS.join(', ')}`);
-  }
-  if (filter.sha256 !== undefined && !/^[0-9a-f]{64}$/.test(filter.sha256)) throw new RederiveUsageError('--sha must be a SHA-256 in hex');
+  checkFilter(filter);
   const where: string[] = [];
   const args: string[] = [];
   if (filter.kind) {
