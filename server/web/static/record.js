@@ -23,6 +23,24 @@ for (const btn of document.querySelectorAll('.zoom-toggle')) {
   box.addEventListener('keydown', unzoom);
 }
 
+// Turning a PDF's pages replaces the history entry instead of adding one, so Back goes straight
+// back to where the record was opened from (the search results), however many pages were turned.
+for (const nav of document.querySelectorAll('.pdf-page .page-nav')) {
+  nav.addEventListener('click', (e) => {
+    const a = e.target.closest('a[href]');
+    if (!a || e.defaultPrevented || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
+    e.preventDefault();
+    location.replace(a.href);
+  });
+  const form = nav.querySelector('form.page-jump');
+  form?.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const url = new URL(form.action, location.href);
+    url.search = new URLSearchParams(new FormData(form)).toString();
+    location.replace(url.href);
+  });
+}
+
 const status = document.querySelector('[data-poll]');
 if (status) {
   const url = status.dataset.poll;
