@@ -58,6 +58,12 @@ function brand(ctx: PageCtx): SafeHtml | string {
 }
 const VI_NAME = translator('vi')('app.name');
 
+/** The messages of the browser's own form check in the page's language, for forms.js. */
+const FORM_CHECKS = ['required', 'choose', 'format', 'number', 'email', 'url', 'tooShort', 'tooLong', 'min', 'max', 'step', 'pattern'] as const;
+function formMessages(ctx: PageCtx): string {
+  return JSON.stringify(Object.fromEntries(FORM_CHECKS.map((k) => [k, ctx.t(`form.check.${k}`)])));
+}
+
 export function layout(ctx: PageCtx, opts: PageOptions): SafeHtml {
   const { t } = ctx;
   const current = (href: string) => (href === '/' ? ctx.path === '/' : ctx.path.startsWith(href));
@@ -68,10 +74,11 @@ export function layout(ctx: PageCtx, opts: PageOptions): SafeHtml {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="csrf-token" content="${ctx.csrf}">
+<meta name="form-messages" content="${formMessages(ctx)}">
 <title>${opts.title} — ${t('app.name')}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="${ctx.asset('app.css')}">
-${(opts.scripts ?? []).map((s) => html`<script type="module" src="${ctx.asset(s)}"></script>`)}
+${['forms.js', ...(opts.scripts ?? [])].map((s) => html`<script type="module" src="${ctx.asset(s)}"></script>`)}
 </head>
 <body class="${opts.bodyClass ?? ''}">
 <a class="skip-link" href="#main">${t('nav.skip')}</a>
