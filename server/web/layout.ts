@@ -78,7 +78,7 @@ export function layout(ctx: PageCtx, opts: PageOptions): SafeHtml {
 <title>${opts.title} — ${t('app.name')}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="${ctx.asset('app.css')}">
-${['forms.js', ...(opts.scripts ?? [])].map((s) => html`<script type="module" src="${ctx.asset(s)}"></script>`)}
+${['forms.js', 'offline.js', ...(opts.scripts ?? [])].map((s) => html`<script type="module" src="${ctx.asset(s)}"></script>`)}
 </head>
 <body class="${opts.bodyClass ?? ''}">
 <a class="skip-link" href="#main">${t('nav.skip')}</a>
@@ -98,6 +98,7 @@ ${['forms.js', ...(opts.scripts ?? [])].map((s) => html`<script type="module" sr
   </div>
 </header>
 <main id="main" tabindex="-1">
+<div id="offline-note" class="notice notice-error" role="alert" hidden>${t('net.offline')}</div>
 ${opts.body}
 </main>
 <footer class="site-footer"><p>${t('app.tagline')} · <a href="/docs">${t('footer.api')}</a></p></footer>
@@ -114,6 +115,15 @@ export function sendPage(ctx: PageCtx, opts: PageOptions) {
     .header('cache-control', String(ctx.reply.getHeader('cache-control') ?? 'private, no-cache'))
     .header('vary', 'Cookie')
     .send(layout(ctx, opts).value);
+}
+
+/**
+ * A link's whole address, shown only on paper (`.print-url`, app.css): a printed list or record
+ * names where each file and record is, which a link's text alone does not. The origin is the one
+ * the browser asked (Host, and the protocol behind a trusted proxy).
+ */
+export function printUrl(ctx: PageCtx, path: string): SafeHtml {
+  return html`<span class="print-url" aria-hidden="true">${`${ctx.req.protocol}://${ctx.req.host}${path}`}</span>`;
 }
 
 /** A short message box (role=status for success, role=alert for problems). */

@@ -15,7 +15,7 @@ import { locale } from '../i18n.ts';
 import { hasNumberedPages, isEbook, isSpreadsheet, mediaTypeInfo, pageUnitOf, playsInBrowser, type PageUnit } from '../../ingest/media-types.ts';
 import { blobPageText, blobPages, blobText, listAgencies, listPlanTasks } from '../data.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { catalogueLang, catalogueText, notice, sendPage } from '../layout.ts';
+import { catalogueLang, catalogueText, notice, printUrl, sendPage } from '../layout.ts';
 import { notFoundPage } from './errors.ts';
 
 /** Actions the viewer may take on the record now, in display order. */
@@ -379,7 +379,7 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
   <h3 id="file-${i + 1}-name" class="file-name">${f.originalName}</h3>
   <p class="facts">${facts(ctx, f).join(' · ')} · ${processingBadge(ctx, f.processing)}</p>
   ${preview(app, ctx, rec, f, i, f === pageTarget ? page : null)}
-  <p><a class="download" href="${f.url}?download=true" download>${t('record.download', { name: f.originalName })}</a></p>
+  <p><a class="download" href="${f.url}?download=true" download>${t('record.download', { name: f.originalName })}</a>${printUrl(ctx, f.url)}</p>
 </section>`,
   );
 
@@ -444,7 +444,7 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
     : html``;
 
   const processingNote = rec.processing === 'queued' || rec.processing === 'running'
-    ? html`<p class="processing-status" role="status" aria-live="polite" data-poll="/api/products/${rec.id}" data-label-done="${t('record.processingDone')}">${t('record.processing')}</p>`
+    ? html`<p class="processing-status" role="status" aria-live="polite" data-poll="/api/products/${rec.id}" data-label-done="${t('record.processingDone')}" data-label-show="${t('record.processingShow')}">${t('record.processing')}</p>`
     : failed.length && ctx.principal
       ? notice('error', t('record.processingFailed', { reason: failed.join('; ') }))
       : damaged.length && ctx.principal

@@ -51,8 +51,18 @@ if (status) {
       if (res.ok) {
         const rec = await res.json();
         if (rec.processing === 'done' || rec.processing === 'failed') {
-          // The previews (thumbnails, page counts) are ready now: show them.
-          location.reload();
+          // The previews (thumbnails, page counts) are ready now: show them, by reloading the page
+          // unless something is being typed in it (a return reason), which a reload would throw away.
+          // Then the status says so (a polite live region) and offers the reload as a link.
+          const typing = [...document.querySelectorAll('textarea, input:not([type=hidden]), select')].some(
+            (c) => c === document.activeElement || (c.type === 'checkbox' || c.type === 'radio' ? c.checked !== c.defaultChecked : c instanceof HTMLSelectElement ? [...c.options].some((o) => o.selected !== o.defaultSelected) : c.value !== c.defaultValue),
+          );
+          if (!typing) {
+            location.reload();
+            return;
+          }
+          const show = Object.assign(document.createElement('a'), { href: location.href, textContent: status.dataset.labelShow });
+          status.replaceChildren(`${status.dataset.labelDone} `, show);
           return;
         }
       }
