@@ -98,7 +98,7 @@ ${['forms.js', 'offline.js', ...(opts.scripts ?? [])].map((s) => html`<script ty
   </div>
 </header>
 <main id="main" tabindex="-1">
-<div id="offline-note" class="notice notice-error" role="alert" hidden>${t('net.offline')}</div>
+<div id="offline-note" class="offline-note" role="alert" hidden>${t('net.offline')}</div>
 ${opts.body}
 </main>
 <footer class="site-footer"><p>${t('app.tagline')} · <a href="/docs">${t('footer.api')}</a></p></footer>
@@ -129,6 +129,15 @@ export function printUrl(ctx: PageCtx, path: string): SafeHtml {
 /** A short message box (role=status for success, role=alert for problems). */
 export function notice(kind: 'ok' | 'error' | 'info', text: string | SafeHtml): SafeHtml {
   return html`<div class="notice notice-${kind}" role="${kind === 'error' ? 'alert' : 'status'}">${text}</div>`;
+}
+
+/**
+ * The outcome of an action, on the page a redirect after it led to (`?da=…`): a live region that is
+ * already there when the page loads is not read out, so the focus is put on it (`autofocus`), and a
+ * screen reader reads what was done before the rest of the page; Tab goes on from there.
+ */
+export function outcomeNotice(kind: 'ok' | 'info', text: string | SafeHtml): SafeHtml {
+  return html`<div class="notice notice-${kind} outcome" role="status" tabindex="-1" autofocus>${text}</div>`;
 }
 
 /**

@@ -219,4 +219,24 @@ e2e('fourth review of the web UI', () => {
     expect(errors).toEqual([]);
     await ctx.close();
   });
+
+  it('the outcome of a desk action and of a record action gets the focus, so a screen reader reads it first', async () => {
+    const id = await makeProduct(h.t.app, { title: 'Sách ảnh Thác Bản Giốc chờ thẩm định', type: 'book', agency: 'so-vhttdl', year: '2024' }, { files: [{ filename: 'sach-anh.png', data: await makePng(200, 150, 12) }] });
+    const { ctx, page, errors } = await newContext(h, DESKTOP);
+    await uiLogin(page, 'luutru-r4');
+    await page.goto('/tham-dinh');
+    await page.locator('tr', { hasText: 'Sách ảnh Thác Bản Giốc chờ thẩm định' }).getByRole('checkbox').check();
+    await page.getByLabel('Thao tác', { exact: true }).selectOption('start_review');
+    await Promise.all([page.waitForURL(/da=start_review/), page.getByRole('button', { name: 'Thực hiện' }).click()]);
+    await expect.poll(() => page.evaluate(() => (document.activeElement?.classList.contains('notice') ? document.activeElement.textContent : ''))).toContain('Đã xử lý 1 hồ sơ');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('role'))).toBe('status');
+    await page.goto(`/san-pham/${id}`);
+    await Promise.all([page.waitForURL(/da=accept/), page.getByRole('button', { name: 'Chấp nhận' }).click()]);
+    await expect.poll(() => page.evaluate(() => (document.activeElement?.classList.contains('notice') ? document.activeElement.textContent : ''))).toContain('Đã thực hiện: Chấp nhận');
+    // Tab goes on from the notice into the page, not back to the top.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.closest('main') !== null)).toBe(true);
+    expect(errors).toEqual([]);
+    await ctx.close();
+  });
 });

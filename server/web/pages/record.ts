@@ -15,7 +15,7 @@ import { locale } from '../i18n.ts';
 import { hasNumberedPages, isEbook, isSpreadsheet, mediaTypeInfo, pageUnitOf, playsInBrowser, type PageUnit } from '../../ingest/media-types.ts';
 import { blobPageText, blobPages, blobText, listAgencies, listPlanTasks } from '../data.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { catalogueLang, catalogueText, notice, printUrl, sendPage } from '../layout.ts';
+import { catalogueLang, catalogueText, notice, outcomeNotice, printUrl, sendPage } from '../layout.ts';
 import { notFoundPage } from './errors.ts';
 
 /** Actions the viewer may take on the record now, in display order. */
@@ -360,10 +360,10 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
       : [],
   );
   const done = q1(ctx.query.da);
-  if (!flash && done && done in TRANSITIONS) flash = notice('ok', t('action.done', { action: t(`action.${done}`) }));
-  if (!flash && q1(ctx.query.luu) === '1') flash = notice('ok', t('edit.saved'));
+  if (!flash && done && done in TRANSITIONS) flash = outcomeNotice('ok', t('action.done', { action: t(`action.${done}`) }));
+  if (!flash && q1(ctx.query.luu) === '1') flash = outcomeNotice('ok', t('edit.saved'));
   // Just submitted through the upload form (without JavaScript).
-  if (!flash && q1(ctx.query.nop) === '1') flash = notice('ok', t('upload.success', { id: rec.id }));
+  if (!flash && q1(ctx.query.nop) === '1') flash = outcomeNotice('ok', t('upload.success', { id: rec.id }));
   const actions = allowedActions(ctx, rec);
   // One line per failed file, in the page's language: each distinct problem once (a damaged file
   // fails its thumbnail and its text jobs alike), the worker's own English text only as a fallback.
