@@ -125,6 +125,12 @@ export function blobPages(sqlite: Database.Database, sha256: string, maxChars = 
   return { pages, truncated: false };
 }
 
+/** The text of one page of a file (a PDF's physical page `page`), null when none was stored. */
+export function blobPageText(sqlite: Database.Database, sha256: string, page: number): string | null {
+  const r = sqlite.prepare('SELECT text FROM blob_texts WHERE sha256 = ? AND page = ?').get(sha256, page) as { text: string } | undefined;
+  return r ? r.text : null;
+}
+
 /** Submissions of a year per month (1..12) and per agency id, withdrawn ones excluded. */
 export function submissionCounts(sqlite: Database.Database, year: number): { byMonth: number[]; byAgency: Map<number, number> } {
   const byMonth = new Array<number>(12).fill(0);

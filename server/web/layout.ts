@@ -58,6 +58,12 @@ function brand(ctx: PageCtx): SafeHtml | string {
 }
 const VI_NAME = translator('vi')('app.name');
 
+/** The messages of the browser's own form check in the page's language, for forms.js. */
+const FORM_CHECKS = ['required', 'choose', 'format', 'number', 'email', 'url', 'tooShort', 'tooLong', 'min', 'max', 'step', 'pattern'] as const;
+function formMessages(ctx: PageCtx): string {
+  return JSON.stringify(Object.fromEntries(FORM_CHECKS.map((k) => [k, ctx.t(`form.check.${k}`)])));
+}
+
 export function layout(ctx: PageCtx, opts: PageOptions): SafeHtml {
   const { t } = ctx;
   const current = (href: string) => (href === '/' ? ctx.path === '/' : ctx.path.startsWith(href));
@@ -68,10 +74,11 @@ export function layout(ctx: PageCtx, opts: PageOptions): SafeHtml {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="csrf-token" content="${ctx.csrf}">
+<meta name="form-messages" content="${formMessages(ctx)}">
 <title>${opts.title} — ${t('app.name')}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="${ctx.asset('app.css')}">
-${(opts.scripts ?? []).map((s) => html`<script type="module" src="${ctx.asset(s)}"></script>`)}
+${['forms.js', 'offline.js', ...(opts.scripts ?? [])].map((s) => html`<script type="module" src="${ctx.asset(s)}"></script>`)}
 </head>
 <body class="${opts.bodyClass ?? ''}">
 <a class="skip-link" href="#main">${t('nav.skip')}</a>
@@ -91,6 +98,7 @@ ${(opts.scripts ?? []).map((s) => html`<script type="module" src="${ctx.asset(s)
   </div>
 </header>
 <main id="main" tabindex="-1">
+<div id="offline-note" class="offline-note" role="alert" hidden>${t('net.offline')}</div>
 ${opts.body}
 </main>
 <footer class="site-footer"><p>${t('app.tagline')} · <a href="/docs">${t('footer.api')}</a></p></footer>
@@ -109,9 +117,27 @@ export function sendPage(ctx: PageCtx, opts: PageOptions) {
     .send(layout(ctx, opts).value);
 }
 
+/**
+ * A link's whole address, shown only on paper (`.print-url`, app.css): a printed list or record
+ * names where each file and record is, which a link's text alone does not. The origin is the one
+ * the browser asked (Host, and the protocol behind a trusted proxy).
+ */
+export function printUrl(ctx: PageCtx, path: string): SafeHtml {
+  return html`<span class="print-url" aria-hidden="true">${`${ctx.req.protocol}://${ctx.req.host}${path}`}</span>`;
+}
+
 /** A short message box (role=status for success, role=alert for problems). */
 export function notice(kind: 'ok' | 'error' | 'info', text: string | SafeHtml): SafeHtml {
   return html`<div class="notice notice-${kind}" role="${kind === 'error' ? 'alert' : 'status'}">${text}</div>`;
+}
+
+/**
+ * The outcome of an action, on the page a redirect after it led to (`?da=…`): a live region that is
+ * already there when the page loads is not read out, so the focus is put on it (`autofocus`), and a
+ * screen reader reads what was done before the rest of the page; Tab goes on from there.
+ */
+export function outcomeNotice(kind: 'ok' | 'info', text: string | SafeHtml): SafeHtml {
+  return html`<div class="notice notice-${kind} outcome" role="status" tabindex="-1" autofocus>${text}</div>`;
 }
 
 /**

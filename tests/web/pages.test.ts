@@ -449,7 +449,7 @@ describe('web pages', () => {
     for (let i = 0; i < 2; i++) {
       const page = await get(String(res.headers.location), archivist);
       expect(page.statusCode).toBe(200);
-      expect(page.body).toContain('<div class="notice notice-ok" role="status">Đã xử lý 2 hồ sơ; 0 hồ sơ không xử lý được.</div>');
+      expect(page.body).toContain('<div class="notice notice-ok outcome" role="status" tabindex="-1" autofocus>Đã xử lý 2 hồ sơ; 0 hồ sơ không xử lý được.</div>');
       expect(page.body).toContain('<form method="post" action="/tham-dinh?trang_thai=submitted" class="desk-form">');
     }
     expect(audits()).toBe(before);

@@ -120,7 +120,7 @@ ${flash ?? ''}
     ${csrf}<input type="hidden" name="op" value="create_agency">
     <h3>${t('admin.newAgency')}</h3>
     <div class="form-grid">
-      <div class="form-row"><label for="a-code">${t('admin.code')}</label><input id="a-code" name="code" required pattern="[a-z0-9][a-z0-9\\-]{1,63}"></div>
+      <div class="form-row"><label for="a-code">${t('admin.code')}</label><input id="a-code" name="code" required pattern="[a-z0-9][a-z0-9\\-]{1,63}" data-pattern-message="${t('admin.codePattern')}"></div>
       <div class="form-row"><label for="a-name">${t('admin.name')}</label><input id="a-name" name="name" required maxlength="300"></div>
       <div class="form-row"><label for="a-short">${t('admin.shortName')}</label><input id="a-short" name="shortName" maxlength="100"></div>
     </div>

@@ -9,7 +9,7 @@ import { apiError, callApi } from '../api.ts';
 import { csrfOk, formatDateTime, q1, urlWith, type PageCtx } from '../context.ts';
 import { DESK_STATES, reviewQueue } from '../data.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { catalogueLang, catalogueText, notice, sendPage } from '../layout.ts';
+import { catalogueLang, catalogueText, notice, outcomeNotice, sendPage } from '../layout.ts';
 import { stateBadge } from './record.ts';
 import { refusalMessage } from './transition.ts';
 
@@ -86,14 +86,14 @@ function bulkOutcome(app: FastifyInstance, ctx: PageCtx): { flash: SafeHtml | nu
     .slice(0, 200)
     .map((m) => ({ id: Number(m[1]), code: m[2] }));
   const failed = failures.length;
-  if (!failed) return { flash: notice('ok', t('desk.bulkDone', { ok, failed })), keep: null };
+  if (!failed) return { flash: outcomeNotice('ok', t('desk.bulkDone', { ok, failed })), keep: null };
   const failedIds = failures.map((r) => r.id);
   const titles = new Map(
     (app.db.sqlite.prepare(`SELECT id, title FROM products WHERE id IN (${failedIds.map(() => '?').join(',')})`).all(...failedIds) as Array<{ id: number; title: string }>).map((r) => [r.id, r.title]),
   );
   const why = failures.map((r) => html`<li><a href="/san-pham/${r.id}">${titles.get(r.id) ?? `#${r.id}`}</a>: ${refusalMessage(ctx, r.code, r.code)}</li>`);
   return {
-    flash: notice('info', html`${t('desk.bulkDone', { ok, failed })}<ul>${why}</ul>`),
+    flash: outcomeNotice('info', html`${t('desk.bulkDone', { ok, failed })}<ul>${why}</ul>`),
     keep: { ids: failedIds, action, reason: q1(ctx.query.ly_do) },
   };
 }

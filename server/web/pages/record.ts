@@ -13,9 +13,9 @@ import { TRANSITIONS, type Action } from '../../catalogue/workflow.ts';
 import { formatBytes, formatDate, formatDateTime, formatDuration, q1, type PageCtx } from '../context.ts';
 import { locale } from '../i18n.ts';
 import { hasNumberedPages, isEbook, isSpreadsheet, mediaTypeInfo, pageUnitOf, playsInBrowser, type PageUnit } from '../../ingest/media-types.ts';
-import { blobPages, blobText, listAgencies, listPlanTasks } from '../data.ts';
+import { blobPageText, blobPages, blobText, listAgencies, listPlanTasks } from '../data.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { catalogueLang, catalogueText, notice, sendPage } from '../layout.ts';
+import { catalogueLang, catalogueText, notice, outcomeNotice, printUrl, sendPage } from '../layout.ts';
 import { notFoundPage } from './errors.ts';
 
 /** Actions the viewer may take on the record now, in display order. */
@@ -146,6 +146,7 @@ function preview(app: FastifyInstance, ctx: PageCtx, rec: ProductRecord, f: Prod
   <iframe src="${src}" title="${f.originalName}" loading="lazy" class="pdf-frame"></iframe>
   <p class="hint"><a href="${src}" class="open-at-page">${t('search.openAtPage', { n: pdfPageName(f.metadata, n) })}</a></p>
 </div>
+${pdfPageReader(app, ctx, f, index, n, total)}
 ${garbledNote(ctx, f)}`;
     }
     case 'video':
@@ -170,6 +171,31 @@ ${garbledNote(ctx, f)}`;
     default:
       return html`<p class="hint">${t('record.noPreview')}</p>`;
   }
+}
+
+/**
+ * One page of a PDF as text, with links to the pages before and after it and a field to go to any
+ * page: what a phone shows, whose browser draws no PDF inside a page (the frame is hidden there by
+ * app.css; "Open at page N" hands the file to the phone's own viewer, which zooms). The links stay on
+ * the record page (`?trang=N&tep=…#file-K-page`); record.js makes them replace the history entry, so
+ * Back still goes to the search results in one step however many pages were turned.
+ */
+function pdfPageReader(app: FastifyInstance, ctx: PageCtx, f: ProductFile, index: number, n: number, total: number): SafeHtml {
+  const { t } = ctx;
+  const text = blobPageText(app.db.sqlite, f.sha256, n);
+  if (text === null && total <= 1) return html``;
+  const id = `file-${index + 1}-page`;
+  const href = (p: number) => `?trang=${p}&tep=${f.sha256}#${id}`;
+  const name = (p: number) => pdfPageName(f.metadata, p);
+  return html`<section class="pdf-page" id="${id}" aria-labelledby="${id}-h">
+  <h4 id="${id}-h">${t('record.pdfPage', { n: name(n), total })}</h4>
+  <nav class="page-nav" aria-label="${t('record.pdfPages')}">
+    ${n > 1 ? html`<a href="${href(n - 1)}" rel="prev" class="button secondary">${t('record.pdfPrev')}</a>` : ''}
+    ${n < total ? html`<a href="${href(n + 1)}" rel="next" class="button secondary">${t('record.pdfNext')}</a>` : ''}
+    ${total > 2 ? html`<form method="get" action="#${id}" class="page-jump" novalidate><input type="hidden" name="tep" value="${f.sha256}"><label for="${id}-n">${t('record.pdfGoTo')}</label> <input type="number" id="${id}-n" name="trang" min="1" max="${String(total)}" value="${String(n)}" inputmode="numeric"> <button type="submit" class="secondary">${t('record.pdfGo')}</button></form>` : ''}
+  </nav>
+  <div class="page-text" tabindex="0" role="region" aria-label="${t('record.pdfPageText', { n: name(n) })}"${catalogueLang(ctx)}>${text && text.trim() ? text : t('record.pdfPageEmpty')}</div>
+</section>`;
 }
 
 /** A video or sound in a format browsers do not play: its picture (frame or waveform) and a word on downloading it. */
@@ -334,10 +360,10 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
       : [],
   );
   const done = q1(ctx.query.da);
-  if (!flash && done && done in TRANSITIONS) flash = notice('ok', t('action.done', { action: t(`action.${done}`) }));
-  if (!flash && q1(ctx.query.luu) === '1') flash = notice('ok', t('edit.saved'));
+  if (!flash && done && done in TRANSITIONS) flash = outcomeNotice('ok', t('action.done', { action: t(`action.${done}`) }));
+  if (!flash && q1(ctx.query.luu) === '1') flash = outcomeNotice('ok', t('edit.saved'));
   // Just submitted through the upload form (without JavaScript).
-  if (!flash && q1(ctx.query.nop) === '1') flash = notice('ok', t('upload.success', { id: rec.id }));
+  if (!flash && q1(ctx.query.nop) === '1') flash = outcomeNotice('ok', t('upload.success', { id: rec.id }));
   const actions = allowedActions(ctx, rec);
   // One line per failed file, in the page's language: each distinct problem once (a damaged file
   // fails its thumbnail and its text jobs alike), the worker's own English text only as a fallback.
@@ -353,7 +379,7 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
   <h3 id="file-${i + 1}-name" class="file-name">${f.originalName}</h3>
   <p class="facts">${facts(ctx, f).join(' · ')} · ${processingBadge(ctx, f.processing)}</p>
   ${preview(app, ctx, rec, f, i, f === pageTarget ? page : null)}
-  <p><a class="download" href="${f.url}?download=true" download>${t('record.download', { name: f.originalName })}</a></p>
+  <p><a class="download" href="${f.url}?download=true" download>${t('record.download', { name: f.originalName })}</a>${printUrl(ctx, f.url)}</p>
 </section>`,
   );
 
@@ -418,7 +444,7 @@ export async function recordPage(app: FastifyInstance, ctx: PageCtx, id: number,
     : html``;
 
   const processingNote = rec.processing === 'queued' || rec.processing === 'running'
-    ? html`<p class="processing-status" role="status" aria-live="polite" data-poll="/api/products/${rec.id}" data-label-done="${t('record.processingDone')}">${t('record.processing')}</p>`
+    ? html`<p class="processing-status" role="status" aria-live="polite" data-poll="/api/products/${rec.id}" data-label-done="${t('record.processingDone')}" data-label-show="${t('record.processingShow')}">${t('record.processing')}</p>`
     : failed.length && ctx.principal
       ? notice('error', t('record.processingFailed', { reason: failed.join('; ') }))
       : damaged.length && ctx.principal

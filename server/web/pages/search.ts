@@ -9,10 +9,13 @@ import { fold } from '../../search/fold.ts';
 import { searcher } from '../search-access.ts';
 import { q1, urlWith, type PageCtx } from '../context.ts';
 import { listAgencies } from '../data.ts';
-import { translator } from '../i18n.ts';
+import { locale, translator } from '../i18n.ts';
 import { PRODUCT_TYPES } from '../../db/schema.ts';
 import { html, markedSnippet, type SafeHtml } from '../html.ts';
-import { catalogueLang, catalogueText, sendPage } from '../layout.ts';
+import { catalogueLang, catalogueText, printUrl, sendPage } from '../layout.ts';
+
+/** Values of a facet listed before the “more” toggle. */
+const FACET_SHOWN = 12;
 
 /** How a passage's page is named: a PDF page, a slide of a deck, a section of an e-book, a sheet. */
 const ON_UNIT = { page: 'search.onPage', slide: 'search.onSlide', section: 'search.onSection', sheet: 'search.onSheet' } as const;
@@ -168,6 +171,12 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
     return v;
   };
 
+  // Every value is reachable: the most frequent ones listed, the rest behind “more” (a 40-agency
+  // list was cut at 30 before, the others out of reach).
+  const facetItem = (f: Facet, selected: string[]) => ([v, n]: [string, number]) => {
+    const on = selected.includes(v);
+    return html`<li><a href="${toggle(s, f, v)}" class="facet-link${on ? ' is-on' : ''}" data-facet="${f}" data-value="${v}"${on ? html` aria-current="true"` : ''}><span class="facet-label"${f === 'agency' ? catalogueLang(ctx) : ''}>${label(f, v)}${on ? html`<span class="visually-hidden"> (${t('search.selected')})</span>` : ''}</span> <span class="count">${n}<span class="visually-hidden"> ${t('search.items', { n })}</span></span></a></li>`;
+  };
   const facetBlock = (f: Facet): SafeHtml => {
     const counts = Object.entries(res.facets[f] ?? {}).filter(([, n]) => n > 0);
     const selected = s.filters[f];
@@ -175,14 +184,13 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
     for (const v of selected) if (!counts.some(([k]) => k === v)) counts.push([v, 0]);
     if (counts.length === 0) return html``;
     counts.sort((a, b) => (f === 'year' ? Number(b[0]) - Number(a[0]) : b[1] - a[1] || label(f, a[0]).localeCompare(label(f, b[0]), 'vi')));
+    const facetList = (items: Array<[string, number]>) => html`<ul>${items.map(facetItem(f, selected))}</ul>`;
     return html`<section class="facet" aria-labelledby="facet-${f}">
   <h3 id="facet-${f}">${t(`facet.${f}`)}</h3>
-  <ul>
-    ${counts.slice(0, 30).map(([v, n]) => {
-      const on = selected.includes(v);
-      return html`<li><a href="${toggle(s, f, v)}" class="facet-link${on ? ' is-on' : ''}" data-facet="${f}" data-value="${v}"${on ? html` aria-current="true"` : ''}><span class="facet-label"${f === 'agency' ? catalogueLang(ctx) : ''}>${label(f, v)}${on ? html`<span class="visually-hidden"> (${t('search.selected')})</span>` : ''}</span> <span class="count">${n}<span class="visually-hidden"> ${t('search.items', { n })}</span></span></a></li>`;
-    })}
-  </ul>
+  ${facetList(counts.slice(0, FACET_SHOWN))}
+  ${counts.length > FACET_SHOWN
+    ? html`<details class="facet-more"${counts.slice(FACET_SHOWN).some(([v]) => selected.includes(v)) ? ' open' : ''}><summary>${t('search.facetMore', { n: counts.length - FACET_SHOWN })}</summary>${facetList(counts.slice(FACET_SHOWN))}</details>`
+    : ''}
 </section>`;
   };
 
@@ -214,7 +222,7 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
     ? html`<img src="${h.thumbnail}" alt="" loading="lazy" decoding="async" width="96" height="96">`
     : html`<span class="thumb-placeholder">${t(`type.${h.type}`)}</span>`}</a>
   <div class="hit-body">
-    <h3 class="hit-title"><a href="${href}">${catalogueText(ctx, h.title)}</a></h3>
+    <h3 class="hit-title"><a href="${href}">${catalogueText(ctx, h.title)}</a></h3>${printUrl(ctx, href)}
     <p class="hit-meta"><span class="badge">${t(`type.${h.type}`)}</span>${h.agency ? html` · <span${catalogueLang(ctx)}>${h.agency.name}</span>` : ''}${h.year ? html` · <span>${h.year}</span>` : ''}</p>
     ${h.snippets
       .filter((sn) => sn.field !== 'title')
@@ -229,10 +237,23 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
   const pageLinks: number[] = [];
   // Past the last page (an old link, fewer results now): the last pages stay reachable.
   for (let p = Math.max(1, Math.min(s.page, lastPage) - 2); p <= Math.min(lastPage, s.page + 2); p++) pageLinks.push(p);
+  // The first and the last page are always one click away, with a gap (…) where pages are left out.
+  const gap = html`<li class="gap" aria-hidden="true">…</li>`;
+  const pageLink = (p: number) => (p === s.page ? html`<li><span aria-current="page">${p}</span></li>` : html`<li><a href="${stateUrl(s, { page: p })}" aria-label="${t('search.page', { n: p })}">${p}</a></li>`);
+  const first = pageLinks[0] ?? 1;
+  const last = pageLinks[pageLinks.length - 1] ?? lastPage;
+  // Results past the last page that can be listed (100 pages): say so, and how to reach them.
+  const reachable = lastPage * PAGE_SIZE;
+  const askedPage = Number.parseInt(q1(ctx.query.page), 10);
+  const capNote = res.total > reachable && (s.page >= lastPage || askedPage > lastPage)
+    ? html`<p class="info">${t('search.capped', { shown: reachable.toLocaleString(locale(ctx.lang)), n: lastPage, total: res.total.toLocaleString(locale(ctx.lang)) })}</p>`
+    : html``;
   const paging = lastPage > 1
     ? html`<nav class="paging" aria-label="${t('search.paging')}"><ul>
   ${s.page > 1 ? html`<li><a rel="prev" href="${stateUrl(s, { page: Math.min(s.page - 1, lastPage) })}">${t('search.prev')}</a></li>` : ''}
-  ${pageLinks.map((p) => (p === s.page ? html`<li><span aria-current="page">${p}</span></li>` : html`<li><a href="${stateUrl(s, { page: p })}" aria-label="${t('search.page', { n: p })}">${p}</a></li>`))}
+  ${first > 1 ? html`${pageLink(1)}${first > 2 ? gap : ''}` : ''}
+  ${pageLinks.map(pageLink)}
+  ${last < lastPage ? html`${last < lastPage - 1 ? gap : ''}${pageLink(lastPage)}` : ''}
   ${s.page < lastPage ? html`<li><a rel="next" href="${stateUrl(s, { page: s.page + 1 })}">${t('search.next')}</a></li>` : ''}
 </ul></nav>`
     : html``;
@@ -265,6 +286,7 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
   <section class="results" aria-labelledby="results-heading">
     <div class="results-head">
       <h2 id="results-heading">${heading}</h2>
+      ${s.q || lastPage > 1 ? html`<p class="print-only">${s.q ? html`${t('search.printQuery')} “${catalogueText(ctx, s.q)}”` : ''}${s.q && lastPage > 1 ? ' · ' : ''}${lastPage > 1 ? t('search.printPage', { n: Math.min(s.page, lastPage), of: lastPage }) : ''}</p>` : ''}
       <a class="phone-only jump-filters" href="#bo-loc">${t('search.filters')}${chips.length ? ` (${chips.length})` : ''}</a>
       ${sortBlock}
     </div>
@@ -282,6 +304,7 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
           // Nothing published at all (a new archive): say so, and where to start for those who hand products in.
           ? html`<p class="empty">${t('search.emptyCatalogue')}</p>${['admin', 'archivist', 'agency'].includes(ctx.principal?.role ?? '') ? html`<p><a class="button" href="/nop">${t('search.emptyCatalogueUpload')}</a></p>` : ''}`
           : html`<p class="empty">${t(res.unsearchable ? 'search.unsearchable' : chips.length ? 'search.noResults' : 'search.noResultsNoFilter')}</p>`}
+    ${capNote}
     ${paging}
   </section>
 </div>`;

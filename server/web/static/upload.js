@@ -57,6 +57,8 @@ if (form) {
       li.dataset.index = String(idx);
       const entry = { file, li, bar, status, problem: problemOf(file) };
       remove.addEventListener('click', () => {
+        // While the files are being sent the list is what is being sent: cancel the upload instead.
+        if (busy) return;
         entries = entries.filter((e) => e !== entry);
         li.remove();
         refresh();
@@ -231,13 +233,42 @@ if (form) {
     busy = true;
     submit.disabled = true;
     statusEl.textContent = M.uploading;
+    for (const e of entries) e.li.querySelector('button').disabled = true;
     const xhr = new XMLHttpRequest();
+    // The upload can be stopped while it is sent (a slow network, the wrong file): nothing is saved,
+    // the fields stay as typed. Leaving the page meanwhile asks first.
+    const cancel = el('button', { type: 'button', id: 'upload-cancel', className: 'secondary', textContent: M.cancel });
+    submit.insertAdjacentElement('afterend', cancel);
+    cancel.addEventListener('click', () => xhr.abort());
+    const leaving = (e) => { e.preventDefault(); e.returnValue = ''; };
+    window.addEventListener('beforeunload', leaving);
+    const done = () => {
+      busy = false;
+      cancel.remove();
+      window.removeEventListener('beforeunload', leaving);
+      for (const e of entries) e.li.querySelector('button').disabled = false;
+    };
+    // The share sent so far, in steps of 10 %, in the status line (a polite live region: a screen
+    // reader hears it move without every byte being read out).
+    let said = 0;
+    xhr.onabort = () => {
+      done();
+      submit.disabled = false;
+      for (const e of entries) e.bar.value = 0;
+      statusEl.replaceChildren(el('p', { id: 'upload-cancelled', textContent: M.cancelled }));
+      submit.focus();
+    };
     xhr.open('POST', `/api/products?onDuplicate=${keepDuplicate ? 'flag' : 'reject'}`);
     xhr.setRequestHeader('x-csrf-token', csrf);
     xhr.setRequestHeader('accept', 'application/json');
     xhr.upload.onprogress = (e) => {
       if (!e.lengthComputable) return;
       const pos = e.loaded * (estimated / e.total);
+      const pct = Math.floor((e.loaded / e.total) * 10) * 10;
+      if (pct > said && pct < 100) {
+        said = pct;
+        statusEl.textContent = fmt(M.uploadingPct, { pct });
+      }
       entries.forEach((en, i) => {
         const [a, b] = ranges[i];
         const frac = b === a ? (pos >= a ? 1 : 0) : Math.min(1, Math.max(0, (pos - a) / (b - a)));
@@ -245,13 +276,13 @@ if (form) {
       });
     };
     xhr.onerror = () => {
-      busy = false;
+      done();
       submit.disabled = false;
       statusEl.replaceChildren();
       showErrors([M.NETWORK]);
     };
     xhr.onload = () => {
-      busy = false;
+      done();
       let body = null;
       try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
       if (xhr.status === 201 && body) {
