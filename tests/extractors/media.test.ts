@@ -108,6 +108,15 @@ describe('video extractor', () => {
     expect(s.channels[0].mean).toBeGreaterThan(40);
   });
 
+  it('finds a picture for the poster frame when black fills most of the clip', async () => {
+    const path = join(dir, 'long-black-start.mp4');
+    await makeVideo(path, { seconds: 5, blackLeadSec: 4 });
+    const { derivatives } = await video.thumbnail(await inputFor(path, 'video', 'video/mp4', dir));
+    const s = await sharp(thumb(derivatives, 256)).greyscale().stats();
+    expect(s.channels[0].mean).toBeGreaterThan(40);
+    expect(s.channels[0].stdev).toBeGreaterThan(10);
+  });
+
   it('an ffprobe that crashes is named as such, not as a malformed file', async () => {
     const path = join(dir, 'probe-ok.mp4');
     await makeVideo(path, { seconds: 1 });
