@@ -64,7 +64,7 @@ export const videoExtractor: Extractor = {
 
   async extract(input: ExtractInput): Promise<ExtractResult> {
     await assertNotEmpty(input);
-    const p = await probe(input.path, input.limits.ffprobePath, input.limits.deadline);
+    const p = await probe(input.path, input.limits.ffprobePath, input.limits.deadline, input.limits.ffmpegPath);
     const v = mainVideoStream(p);
     const rotation = v ? rotationOf(v) : 0;
     const size = v ? displaySize(v, rotation) : undefined;
@@ -110,7 +110,7 @@ export const videoExtractor: Extractor = {
   async thumbnail(input: ExtractInput): Promise<ThumbnailResult> {
     await assertNotEmpty(input);
     const { ffmpegPath, ffprobePath, deadline, maxImagePixels } = input.limits;
-    const p = await probe(input.path, ffprobePath, deadline);
+    const p = await probe(input.path, ffprobePath, deadline, ffmpegPath);
     const v = mainVideoStream(p);
     if (!v) return audioThumbnail(input, p);
     if ((v.width ?? 0) * (v.height ?? 0) > maxImagePixels) {
