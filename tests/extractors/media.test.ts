@@ -7,6 +7,7 @@ import { getExtractor } from '../../server/ingest/extractors/index.ts';
 import { repairLegacyTag } from '../../server/ingest/extractors/audio.ts';
 import { audioPeaks, defaultFfprobePath } from '../../server/ingest/adapters/ffmpeg.ts';
 import { PermanentExtractError } from '../../server/ingest/extractors/types.ts';
+import { sniffStoredFile } from '../../server/ingest/sniff.ts';
 import { asVniTyped, ffmpeg, inputFor, makeAudio, makeVideo, tempDir, toCp1258Form, failure } from '../helpers/fixtures.ts';
 import { cpuClock } from '../helpers/cpu.ts';
 
@@ -153,6 +154,19 @@ describe('video extractor', () => {
       const s = await sharp(thumb(derivatives, 256)).stats();
       expect(s.channels[0].stdev).toBeGreaterThan(10); // the test picture, not black
     }
+  });
+
+  it('a WebM holding only sound is sniffed as audio/webm, and the audio extractor reads its tags, duration and waveform', async () => {
+    const path = join(dir, 'bai-ca.webm');
+    await ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=4', '-c:a', 'libopus', '-metadata', 'title=Bài ca Cao Bằng', '-metadata', 'artist=Đội văn nghệ xã Ngọc Côn', path]);
+    expect(await sniffStoredFile(path)).toMatchObject({ ok: true, info: { mediaType: 'audio/webm', kind: 'audio' } });
+    const inp = await inputFor(path, 'audio', 'audio/webm', dir);
+    const { metadata, pages } = await audio.extract(inp);
+    expect(metadata.durationSec as number).toBeCloseTo(4, 0);
+    expect(pages[0].text).toBe('Bài ca Cao Bằng\nĐội văn nghệ xã Ngọc Côn');
+    const { derivatives, note } = await audio.thumbnail(inp);
+    expect(note).toBe('waveform');
+    expect(derivatives.length).toBe(2);
   });
 
   it('garbage fails with MEDIA_MALFORMED', async () => {
