@@ -48,6 +48,8 @@ export const MEDIA_TYPES: readonly MediaTypeInfo[] = [
   T('audio/amr', 'audio', 'amr', 'Âm thanh AMR'),
   T('audio/3gpp', 'audio', '3gp', 'Âm thanh 3GP'),
   T('audio/x-ms-wma', 'audio', 'wma', 'Âm thanh Windows Media (WMA)'),
+  T('audio/webm', 'audio', 'webm', 'Âm thanh WebM'),
+  T('audio/x-matroska', 'audio', 'mka', 'Âm thanh Matroska'),
   T('application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'office', 'docx', 'Văn bản Word (DOCX)'),
   T('application/vnd.oasis.opendocument.text', 'office', 'odt', 'Văn bản OpenDocument (ODT)'),
   T('application/msword', 'office', 'doc', 'Văn bản Word 97–2003 (DOC)'),
@@ -87,6 +89,8 @@ const OTHER_EXTENSIONS: Record<string, string[]> = {
   // Ogg Opus and Speex are sniffed as Ogg: their own extensions are kept.
   'audio/ogg': ['oga', 'ogx', 'opus', 'spx'],
   'audio/wav': ['wave'],
+  'audio/webm': ['weba'],
+  'audio/x-matroska': ['mkv'],
   'application/rtf': ['rtx'],
   'application/vnd.ms-excel': ['xlt'],
   'application/msword': ['dot'],
@@ -145,7 +149,7 @@ export const hasNumberedPages = (mediaType: string) => pageUnitOf(mediaType) !==
 /**
  * Types a current browser plays in <video>/<audio> (the others are offered for download, with the
  * thumbnail or waveform as their picture). Chromium and Firefox play MP4/H.264, WebM, Ogg, MP3, AAC,
- * FLAC and WAV (Chromium also QuickTime and Matroska with those codecs); Windows Media, Flash video, AVI, MPEG program/transport streams, 3GP and AMR they do not.
+ * FLAC, WAV and WebM audio (Chromium also QuickTime and Matroska with those codecs); Windows Media, Flash video, AVI, MPEG program/transport streams, 3GP and AMR they do not.
  */
-const PLAYABLE = new Set(['video/mp4', 'video/webm', 'video/quicktime', 'video/x-matroska', 'audio/mpeg', 'audio/mp4', 'audio/x-m4a', 'audio/ogg', 'audio/opus', 'audio/flac', 'audio/wav', 'audio/aac']);
+const PLAYABLE = new Set(['video/mp4', 'video/webm', 'video/quicktime', 'video/x-matroska', 'audio/mpeg', 'audio/mp4', 'audio/x-m4a', 'audio/ogg', 'audio/opus', 'audio/flac', 'audio/wav', 'audio/aac', 'audio/webm', 'audio/x-matroska']);
 export const playsInBrowser = (mediaType: string) => PLAYABLE.has(mediaType);

@@ -189,8 +189,11 @@ export function bomlessUtf16(head: Uint8Array): 'utf-16le' | 'utf-16be' | null {
 
 /** Is the head alone enough to decide? ZIP and CFB containers need the whole file (DOCX, ODT, DOC), and so do ISO media files (their track list may be at the end). */
 export function needsWholeFile(mime: string | undefined): boolean {
-  return mime === 'application/zip' || mime === 'application/x-cfb' || (mime !== undefined && ISO_MEDIA.has(normalise(mime)));
+  return mime === 'application/zip' || mime === 'application/x-cfb' || (mime !== undefined && (ISO_MEDIA.has(normalise(mime)) || MATROSKA.has(normalise(mime))));
 }
+
+/** Matroska and WebM: their DocType says nothing of whether the file holds a picture. */
+const MATROSKA = new Set(['video/webm', 'video/x-matroska']);
 
 /** The ISO base media file family (MP4, QuickTime, 3GP, M4A): the brand says little about what the file holds. */
 const ISO_MEDIA = new Set(['video/mp4', 'video/quicktime', 'video/3gpp', 'audio/mp4']);
@@ -286,6 +289,111 @@ async function isoMediaByTracks(path: string, mime: string): Promise<string> {
   return mime;
 }
 
+/** Most EBML element headers read to find a Matroska file's track list (see MAX_ISO_BOX_READS). */
+const MAX_EBML_READS = 10_000;
+/** Largest `Tracks` element read (a real one is a few hundred bytes per track, codec private data included). */
+const MAX_EBML_TRACKS_BYTES = 4 * 1024 * 1024;
+
+/** An EBML variable-length integer at `at`: its length and value (the length marker kept for IDs, removed for sizes; null value for "unknown size"). */
+function ebmlVint(b: Buffer, at: number, keepMarker: boolean): { len: number; value: number | null } | null {
+  if (at >= b.length) return null;
+  const first = b[at];
+  if (first === 0) return null;
+  const len = Math.clz32(first) - 23;
+  if (len > 8 || at + len > b.length) return null;
+  let value = keepMarker ? first : first & (0xff >> len);
+  let allOnes = value === (0xff >> len);
+  for (let i = 1; i < len; i++) {
+    value = value * 256 + b[at + i];
+    if (b[at + i] !== 0xff) allOnes = false;
+  }
+  return { len, value: !keepMarker && allOnes ? null : value };
+}
+
+/**
+ * The track types (1 video, 2 audio, 17 subtitles…) of a Matroska or WebM file, from
+ * `Segment/Tracks/TrackEntry/TrackType`; null when no track list is found before the first cluster
+ * (cut, damaged, or a pathological element tree). As for ISO media, the top-level elements of the
+ * segment are walked on disk by their headers, so only those and the `Tracks` element are read.
+ */
+export async function matroskaTrackTypes(path: string): Promise<Set<number> | null> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    const hdr = Buffer.alloc(12);
+    let reads = 0;
+    /** The element at `at`: its ID, body start and end (null size: to `to`). */
+    const element = async (at: number, to: number) => {
+      if (++reads > MAX_EBML_READS) return null;
+      const { bytesRead } = await fh.read(hdr, 0, Math.min(12, to - at), at);
+      const b = hdr.subarray(0, bytesRead);
+      const id = ebmlVint(b, 0, true);
+      if (id === null || id.len > 4) return null;
+      const sz = ebmlVint(b, id.len, false);
+      if (sz === null) return null;
+      const body = at + id.len + sz.len;
+      return { id: id.value as number, body, end: sz.value === null ? to : Math.min(to, body + sz.value), unknownSize: sz.value === null };
+    };
+    let segment = null;
+    for (let at = 0; at < size; ) {
+      const e = await element(at, size);
+      if (e === null) return null;
+      if (e.id === 0x18538067) {
+        segment = e;
+        break;
+      }
+      if (e.unknownSize) return null;
+      at = e.end;
+    }
+    if (segment === null) return null;
+    for (let at = segment.body; at < segment.end; ) {
+      const e = await element(at, segment.end);
+      if (e === null || e.id === 0x1f43b675) return null; // a cluster: no track list before the media
+      if (e.id === 0x1654ae6b) {
+        const len = Math.min(e.end - e.body, MAX_EBML_TRACKS_BYTES);
+        const tracks = Buffer.alloc(len);
+        const { bytesRead } = await fh.read(tracks, 0, len, e.body);
+        const types = new Set<number>();
+        // Tracks → TrackEntry (AE) → TrackType (83), walked in memory.
+        for (let t = 0; t < bytesRead; ) {
+          const id = ebmlVint(tracks, t, true);
+          const sz = id && ebmlVint(tracks, t + id.len, false);
+          if (!id || !sz || sz.value === null) break;
+          const body = t + id.len + sz.len;
+          const end = Math.min(bytesRead, body + sz.value);
+          if (id.value === 0xae) {
+            for (let c = body; c < end; ) {
+              const cid = ebmlVint(tracks, c, true);
+              const csz = cid && ebmlVint(tracks, c + cid.len, false);
+              if (!cid || !csz || csz.value === null) break;
+              const cb = c + cid.len + csz.len;
+              if (cid.value === 0x83 && csz.value >= 1 && csz.value <= 8 && cb + csz.value <= end) types.add(tracks.readUIntBE(cb + csz.value - Math.min(csz.value, 6), Math.min(csz.value, 6)));
+              c = cb + csz.value;
+            }
+          }
+          t = end;
+        }
+        return types;
+      }
+      if (e.unknownSize) return null;
+      at = e.end;
+    }
+    return null;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * A Matroska or WebM file's type from its tracks: sound without a picture is audio (a `.weba`/`.webm`
+ * Opus download, a `.mka` recording), as for ISO media. Without a readable track list, the DocType's answer stands.
+ */
+async function matroskaMediaByTracks(path: string, mime: string): Promise<string> {
+  const types = await matroskaTrackTypes(path);
+  if (types === null || types.has(1) || !types.has(2)) return mime;
+  return mime === 'video/webm' ? 'audio/webm' : 'audio/x-matroska';
+}
+
 /**
  * A TIFF header (`II*\0` or `MM\0*`). file-type reads the first IFD to tell TIFF from the camera
  * raw formats built on it; writers often put that IFD after the image data, past the head.
@@ -325,6 +433,7 @@ export async function sniffFile(path: string, head: Uint8Array): Promise<SniffRe
     return finish(ft.mime, head);
   }
   if (ft !== undefined && ISO_MEDIA.has(normalise(ft.mime))) return finish(await isoMediaByTracks(path, normalise(ft.mime)), head);
+  if (ft !== undefined && MATROSKA.has(normalise(ft.mime))) return finish(await matroskaMediaByTracks(path, normalise(ft.mime)), head);
   return finish(ft?.mime, head);
 }
 

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PDFDocument, PDFName } from 'pdf-lib';
+import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auth, makeTestApp, multipartBody, type TestApp } from '../helpers/app.ts';
 import { makeUnicodePdf, tempDir } from '../helpers/fixtures.ts';
@@ -101,6 +102,31 @@ describe('PDF page labels and unreadable text', () => {
       expect(page).toContain('Cần nhận dạng chữ (OCR)');
       const pageEn = (await t.app.inject({ url: `/san-pham/${rec.id}?lang=en` })).body;
       expect(pageEn).toContain('The text of 2 pages (pages 1–2) could not be read');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('a scanned PDF (pages that are only pictures) says on its record page that it has no text and needs OCR', async () => {
+    const { dir, cleanup } = await tempDir('kho-pdfpages-');
+    try {
+      t = await makeTestApp({ jobs: { workers: 1 } });
+      const doc = await PDFDocument.create();
+      const scan = await doc.embedJpg(await sharp({ create: { width: 620, height: 877, channels: 3, background: '#f3efe4' } })
+        .composite([{ input: { create: { width: 450, height: 20, channels: 3, background: '#222' } }, top: 100, left: 85 }]).jpeg().toBuffer());
+      for (let i = 0; i < 2; i++) doc.addPage([595, 842]).drawImage(scan, { x: 0, y: 0, width: 595, height: 842 });
+      doc.setTitle('Công văn số 15 của Ban Tuyên giáo (bản quét)');
+      const scanned = await publish(t.app, 'Công văn số 15 (bản quét)', [{ filename: 'công văn.pdf', data: Buffer.from(await doc.save()) }]);
+      expect(scanned.files[0].metadata).toMatchObject({ pages: 2, textChars: 0, pagesWithoutText: 2 });
+      const page = (await t.app.inject({ url: `/san-pham/${scanned.id}` })).body;
+      expect(page).toContain('Không tìm thấy chữ nào trong tệp PDF này');
+      expect(page).toContain('Cần nhận dạng chữ (OCR)');
+      expect((await t.app.inject({ url: `/san-pham/${scanned.id}?lang=en` })).body).toContain('No text was found in this PDF');
+      // A PDF with text says nothing of the kind.
+      const texted = join(dir, 'co-chu.pdf');
+      await makeUnicodePdf(texted, BODY);
+      const withText = await publish(t.app, 'Sách có chữ', [{ filename: 'sách.pdf', data: await readFile(texted) }]);
+      expect((await t.app.inject({ url: `/san-pham/${withText.id}` })).body).not.toContain('Không tìm thấy chữ nào');
     } finally {
       await cleanup();
     }

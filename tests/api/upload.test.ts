@@ -125,6 +125,11 @@ describe('POST /api/products (upload)', () => {
     ['Windows Media video', 'phong-su.wmv', ['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=5:duration=1', '-f', 'lavfi', '-i', 'sine=duration=1', '-c:v', 'wmv2', '-c:a', 'wmav2'], 'video/x-ms-wmv', 'video'],
     ['Windows Media audio', 'dan-ca.wma', ['-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-c:a', 'wmav2'], 'audio/x-ms-wma', 'audio'],
     ['Flash video', 'clip.flv', ['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=5:duration=1', '-c:v', 'flv'], 'video/x-flv', 'video'],
+    // Matroska and WebM are filed by their tracks, as ISO media: sound without a picture is audio.
+    ['WebM with only an Opus track', 'bai-hat.webm', ['-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-c:a', 'libopus'], 'audio/webm', 'audio'],
+    ['Matroska with only a Vorbis track', 'ghi-am.mka', ['-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-c:a', 'libvorbis'], 'audio/x-matroska', 'audio'],
+    ['WebM with a VP9 picture and no sound', 'hinh.webm', ['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=5:duration=1', '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8'], 'video/webm', 'video'],
+    ['Matroska with a picture, sound and subtitles', 'phim-phu-de.mkv', ['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=5:duration=1', '-f', 'lavfi', '-i', 'sine=duration=1', '-f', 'lavfi', '-i', 'sine=duration=1', '-map', '0', '-map', '1', '-c:v', 'mpeg4', '-c:a', 'libvorbis'], 'video/x-matroska', 'video'],
   ])('accepts %s, a type of the table under another name', async (_label, filename, args, mediaType, kind) => {
     const { dir, cleanup } = await tempDir('kho-upload-');
     try {

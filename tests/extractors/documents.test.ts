@@ -512,6 +512,25 @@ describe('text extractor', () => {
     expect(metadata.encoding).not.toBe('utf-8');
   });
 
+  it('UTF-8 with one broken character is read as UTF-8 (U+FFFD in its place), not as Windows-1252 mojibake', async () => {
+    const line = 'Báo cáo tổng kết công tác tuyên truyền năm 2023 của huyện Bảo Lạc. ';
+    const good = Buffer.from(line.repeat(60), 'utf8');
+    // "ổ" (E1 BB 95) cut to its first two bytes, 3 KB in: what joining two pieces of a file can leave.
+    const at = good.indexOf(Buffer.from('ổ'), 3000);
+    const path = join(dir, 'one-broken-char.txt');
+    await writeFile(path, Buffer.concat([good.subarray(0, at + 2), good.subarray(at + 3)]));
+    const { metadata, pages } = await text.extract(await inputFor(path, 'text', 'text/plain', dir));
+    expect(metadata.encoding).toBe('utf-8');
+    expect((metadata.encodingConfidence as number)).toBeLessThan(1);
+    const expected = line.repeat(60);
+    const cut = expected.indexOf('ổ', Buffer.from(expected).subarray(0, 3000).toString('utf8').length);
+    expect(pages[0].text).toBe(`${expected.slice(0, cut)}\ufffd${expected.slice(cut + 1)}`);
+    // Text in a legacy code page has no such run of valid sequences and is still read in it.
+    const legacyPath = join(dir, 'cp1258-long.txt');
+    await writeFile(legacyPath, iconv.encode(toCp1258Form(line.repeat(60)), 'windows-1258'));
+    expect((await text.extract(await inputFor(legacyPath, 'text', 'text/plain', dir))).metadata.encoding).toBe('windows-1258');
+  });
+
   it('CRLF becomes LF; form feeds make pages', async () => {
     const path = join(dir, 'ff.txt');
     await writeFile(path, 'một\r\nhai\fba\r\n');

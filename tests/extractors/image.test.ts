@@ -215,6 +215,68 @@ function exifBlock(entries: Array<[number, number, Buffer]>): Buffer {
   return Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), Buffer.from([0x49, 0x49, 0x2a, 0x00, 8, 0, 0, 0]), ifd, ...data]);
 }
 
+/**
+ * A baseline RGB TIFF laid out as libtiff writes it: pixels first, then the tag values, then IFD0 at
+ * the end. `order`: byte order. `tags`: IFD0 text tags as [tag, type, value].
+ */
+function tiffWithTags(order: 'II' | 'MM', tags: Array<[number, number, Buffer]>): Buffer {
+  const le = order === 'II';
+  const w = 16;
+  const h = 12;
+  const pixels = Buffer.alloc(w * h * 3, 0x80);
+  const parts: Buffer[] = [Buffer.alloc(8), pixels];
+  let at = 8 + pixels.length;
+  const bps = Buffer.alloc(6);
+  for (let i = 0; i < 3; i++) (le ? bps.writeUInt16LE(8, i * 2) : bps.writeUInt16BE(8, i * 2));
+  const bpsAt = at;
+  parts.push(bps);
+  at += 6;
+  const entries: Array<[number, number, number, number | Buffer]> = [[256, 3, 1, w], [257, 3, 1, h], [258, 3, 3, bpsAt], [259, 3, 1, 1], [262, 3, 1, 2], [273, 4, 1, 8], [277, 3, 1, 3], [278, 3, 1, h], [279, 4, 1, pixels.length]];
+  for (const [tag, type, value] of tags) {
+    entries.push([tag, type, value.length, at]);
+    const padded = value.length % 2 ? Buffer.concat([value, Buffer.alloc(1)]) : value;
+    parts.push(padded);
+    at += padded.length;
+  }
+  entries.sort((a, b) => a[0] - b[0]);
+  const ifd = Buffer.alloc(2 + entries.length * 12 + 4);
+  const u16 = (b: Buffer, v: number, o: number) => (le ? b.writeUInt16LE(v, o) : b.writeUInt16BE(v, o));
+  const u32 = (b: Buffer, v: number, o: number) => (le ? b.writeUInt32LE(v, o) : b.writeUInt32BE(v, o));
+  u16(ifd, entries.length, 0);
+  entries.forEach(([tag, type, count, value], i) => {
+    const e = 2 + i * 12;
+    u16(ifd, tag, e);
+    u16(ifd, type, e + 2);
+    u32(ifd, count, e + 4);
+    if (type === 3 && count === 1) u16(ifd, value as number, e + 8);
+    else u32(ifd, value as number, e + 8);
+  });
+  const head = parts[0];
+  head.write(order, 0, 'latin1');
+  u16(head, 42, 2);
+  u32(head, at, 4);
+  return Buffer.concat([...parts, ifd]);
+}
+
+describe('TIFF tags', () => {
+  it('a TIFF scan\'s own ImageDescription, Artist, Copyright and XPTitle (in IFD0, after the pixels) are read, in either byte order, and are its text', async () => {
+    const utf8 = (s: string) => Buffer.concat([Buffer.from(s, 'utf8'), Buffer.alloc(1)]);
+    const xp = (s: string) => Buffer.concat([Buffer.from(s, 'utf16le'), Buffer.alloc(2)]);
+    for (const order of ['II', 'MM'] as const) {
+      const path = join(dir, `scan-${order}.tif`);
+      await writeFile(path, tiffWithTags(order, [
+        [0x010e, 2, utf8('Đồn biên phòng Trà Lĩnh, Cao Bằng, năm 1979')],
+        [0x013b, 2, utf8('Trần Thị Hằng')],
+        [0x8298, 2, utf8('Bảo tàng tỉnh Cao Bằng')],
+        [0x9c9b, 1, xp('Ảnh tư liệu biên giới')],
+      ]));
+      const { metadata, pages } = await image.extract(await inputFor(path, 'image', 'image/tiff', dir));
+      expect(metadata).toMatchObject({ format: 'tiff', width: 16, height: 12, exif: { description: 'Đồn biên phòng Trà Lĩnh, Cao Bằng, năm 1979', artist: 'Trần Thị Hằng', copyright: 'Bảo tàng tỉnh Cao Bằng', title: 'Ảnh tư liệu biên giới' } });
+      expect(pages[0].text.split('\n')).toEqual(expect.arrayContaining(['Ảnh tư liệu biên giới', 'Đồn biên phòng Trà Lĩnh, Cao Bằng, năm 1979', 'Trần Thị Hằng', 'Bảo tàng tỉnh Cao Bằng']));
+    }
+  });
+});
+
 describe('EXIF', () => {
   it('reads the Windows Explorer fields (XPTitle, XPSubject, XPComment, XPKeywords, XPAuthor: UTF-16) and non-UTF-8 ASCII fields without U+FFFD', async () => {
     const ascii = (s: string, enc: BufferEncoding) => Buffer.concat([Buffer.from(s, enc), Buffer.alloc(1)]);

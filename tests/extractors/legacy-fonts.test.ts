@@ -103,4 +103,14 @@ describe('text typed in a VNI font (VNI-Times), as Office and PDF files hold it'
       expect(metadata).toMatchObject({ encoding: expect.stringMatching(encoding), legacyFont: 'vni', legacyLines: VNI_LINES.length });
     }
   });
+
+  it('plain text from a VNI font that chardet takes for Windows-1258 (ị, ỉ, ĩ, ã) is read as VNI on every line', async () => {
+    // chardet 2.x guesses windows-1258 for these bytes (checked when this test was written).
+    const lines = ['Khu di tích lịch sử Pác Bó, huyện Hà Quảng, tỉnh Cao Bằng.', 'Nơi Bác Hồ về nước năm 1941.'];
+    const path = join(dir, 'vni-1258-guess.txt');
+    await writeFile(path, Buffer.from(lines.map(asVniTyped).join('\r\n'), 'latin1'));
+    const { pages, metadata } = await getExtractor('text').extract(await inputFor(path, 'text', 'text/plain', dir));
+    expect(pages).toEqual([{ page: 1, text: lines.join('\n') }]);
+    expect(metadata).toMatchObject({ encoding: expect.stringMatching(/^(iso-8859-1|windows-1252)$/), legacyFont: 'vni', legacyLines: lines.length });
+  });
 });

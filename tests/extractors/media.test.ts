@@ -5,8 +5,9 @@ import sharp from 'sharp';
 import iconv from 'iconv-lite';
 import { getExtractor } from '../../server/ingest/extractors/index.ts';
 import { repairLegacyTag } from '../../server/ingest/extractors/audio.ts';
-import { audioPeaks } from '../../server/ingest/adapters/ffmpeg.ts';
+import { audioPeaks, defaultFfprobePath } from '../../server/ingest/adapters/ffmpeg.ts';
 import { PermanentExtractError } from '../../server/ingest/extractors/types.ts';
+import { sniffStoredFile } from '../../server/ingest/sniff.ts';
 import { asVniTyped, ffmpeg, inputFor, makeAudio, makeVideo, tempDir, toCp1258Form, failure } from '../helpers/fixtures.ts';
 import { cpuClock } from '../helpers/cpu.ts';
 
@@ -108,6 +109,15 @@ describe('video extractor', () => {
     expect(s.channels[0].mean).toBeGreaterThan(40);
   });
 
+  it('finds a picture for the poster frame when black fills most of the clip', async () => {
+    const path = join(dir, 'long-black-start.mp4');
+    await makeVideo(path, { seconds: 5, blackLeadSec: 4 });
+    const { derivatives } = await video.thumbnail(await inputFor(path, 'video', 'video/mp4', dir));
+    const s = await sharp(thumb(derivatives, 256)).greyscale().stats();
+    expect(s.channels[0].mean).toBeGreaterThan(40);
+    expect(s.channels[0].stdev).toBeGreaterThan(10);
+  });
+
   it('an ffprobe that crashes is named as such, not as a malformed file', async () => {
     const path = join(dir, 'probe-ok.mp4');
     await makeVideo(path, { seconds: 1 });
@@ -118,6 +128,45 @@ describe('video extractor', () => {
     const e = await failure(video.extract(inp));
     expect(e.code).toBe('MEDIA_PROBE_CRASHED');
     expect(e.message).toMatch(/ffprobe crashed \(SIGSEGV\)/);
+  });
+
+  it('an MPEG-TS recording that ffprobe crashes on is read through ffmpeg: duration, codecs, size, language and a frame', async () => {
+    const path = join(dir, 'ban-tin.ts');
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25:duration=6', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=6',
+      '-c:v', 'mpeg2video', '-c:a', 'mp2', '-metadata:s:a:0', 'language=vie', '-f', 'mpegts', path]);
+    // Stands in for the bundled static ffprobe, which dies with SIGSEGV on every MPEG-TS file: this
+    // one crashes on the file, and reads only a pipe (what ffmpeg hands it).
+    const crashing = join(dir, 'ts-crashing-ffprobe.sh');
+    await writeFile(crashing, `#!/bin/sh\ncase "$*" in *pipe:0*) exec '${defaultFfprobePath()}' "$@";; esac\nkill -SEGV $$\n`, { mode: 0o755 });
+    // A camcorder's .m2ts (192-byte packets) with H.264 and ADTS AAC.
+    const cam = join(dir, 'may-quay.m2ts');
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25:duration=3', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=3',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-mpegts_m2ts_mode', '1', '-f', 'mpegts', cam]);
+    const camInp = await inputFor(cam, 'video', 'video/mp2t', dir, { ffprobePath: crashing });
+    expect((await video.extract(camInp)).metadata).toMatchObject({ container: 'mpegts', videoCodec: 'h264', width: 640, height: 360, audioTracks: [{ codec: 'aac' }] });
+    for (const ffprobePath of [crashing, defaultFfprobePath()]) {
+      const inp = await inputFor(path, 'video', 'video/mp2t', dir, { ffprobePath });
+      const { metadata } = await video.extract(inp);
+      expect(metadata).toMatchObject({ container: 'mpegts', videoCodec: 'mpeg2video', width: 320, height: 240, frameRate: 25, audioTracks: [{ codec: 'mp2', channels: 1, sampleRate: 44100, language: 'vie' }] });
+      expect(metadata.durationSec as number).toBeGreaterThan(5.5);
+      expect(metadata.durationSec as number).toBeLessThan(6.5);
+      const { derivatives } = await video.thumbnail(inp);
+      const s = await sharp(thumb(derivatives, 256)).stats();
+      expect(s.channels[0].stdev).toBeGreaterThan(10); // the test picture, not black
+    }
+  });
+
+  it('a WebM holding only sound is sniffed as audio/webm, and the audio extractor reads its tags, duration and waveform', async () => {
+    const path = join(dir, 'bai-ca.webm');
+    await ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=4', '-c:a', 'libopus', '-metadata', 'title=Bài ca Cao Bằng', '-metadata', 'artist=Đội văn nghệ xã Ngọc Côn', path]);
+    expect(await sniffStoredFile(path)).toMatchObject({ ok: true, info: { mediaType: 'audio/webm', kind: 'audio' } });
+    const inp = await inputFor(path, 'audio', 'audio/webm', dir);
+    const { metadata, pages } = await audio.extract(inp);
+    expect(metadata.durationSec as number).toBeCloseTo(4, 0);
+    expect(pages[0].text).toBe('Bài ca Cao Bằng\nĐội văn nghệ xã Ngọc Côn');
+    const { derivatives, note } = await audio.thumbnail(inp);
+    expect(note).toBe('waveform');
+    expect(derivatives.length).toBe(2);
   });
 
   it('garbage fails with MEDIA_MALFORMED', async () => {
@@ -144,7 +193,9 @@ describe('audio extractor', () => {
     // MP4 sample entries of AAC often say 2 channels whatever the stream holds.
     if (ext !== 'm4a') expect(metadata.channels).toBe(1);
     expect(metadata.tags).toMatchObject({ title: vi.title, artist: vi.artist, album: vi.album, year: 2023 });
-    expect((metadata.tags as { comment?: string }).comment ?? vi.comment).toBe(vi.comment);
+    // ffmpeg writes an MP3's comment as a TXXX:comment frame (not COMM): it is read too, and is text.
+    expect((metadata.tags as { comment?: string }).comment).toBe(vi.comment);
+    expect(pages[0].text.split('\n')).toContain(vi.comment);
     expect(metadata.hasCover).toBe(false);
   });
 

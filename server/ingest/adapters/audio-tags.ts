@@ -98,7 +98,11 @@ export async function readAudioTags(path: string, opts: { withPicture?: boolean 
   }
   const f = m.format;
   const c = m.common;
-  const comment = c.comment?.map((x) => (typeof x === 'string' ? x : x.text)).map(nfc).filter(Boolean).join('\n');
+  // ffmpeg (and what is made with it) writes an MP3's comment as a `TXXX:comment` frame, not `COMM`:
+  // music-metadata maps only COMM to the common comment.
+  const txxx = m.native['ID3v2.3']?.concat(m.native['ID3v2.4'] ?? []) ?? m.native['ID3v2.4'] ?? [];
+  const txxxComment = txxx.find((t) => /^TXXX:comment$/i.test(t.id))?.value;
+  const comment = (c.comment?.map((x) => (typeof x === 'string' ? x : x.text)) ?? (typeof txxxComment === 'string' ? [txxxComment] : [])).map(nfc).filter(Boolean).join('\n');
   const rating = c.rating?.[0]?.rating;
   const pic = c.picture?.[0];
   const durationSec = f.duration !== undefined && Number.isFinite(f.duration) ? Math.round(f.duration * 1000) / 1000 : undefined;

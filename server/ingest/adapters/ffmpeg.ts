@@ -105,8 +105,14 @@ export interface ProbeResult {
   format: { format_name?: string; format_long_name?: string; duration?: string; bit_rate?: string; size?: string; tags?: Record<string, string> };
 }
 
-/** Probes container and streams. Fails with MEDIA_MALFORMED when ffprobe cannot read the file. */
-export async function probe(path: string, ffprobePath: string, deadline: number): Promise<ProbeResult> {
+/**
+ * Probes container and streams. Fails with MEDIA_MALFORMED when ffprobe cannot read the file. When
+ * ffprobe crashes on it (the bundled static build dies with SIGSEGV in its MPEG-TS demuxer, so on
+ * every `.ts`, a TV station's recording, and every camcorder `.mts`/`.m2ts`) and `ffmpegPath` is
+ * given, the file is read through ffmpeg instead (`probeThroughRemux`); MEDIA_PROBE_CRASHED only when
+ * that fails too.
+ */
+export async function probe(path: string, ffprobePath: string, deadline: number, ffmpegPath?: string): Promise<ProbeResult> {
   const r = await run(ffprobePath, ['-v', 'error', '-hide_banner', '-show_format', '-show_streams', '-of', 'json', '-i', path], { deadline, maxStdoutBytes: 8 * 1024 * 1024 });
   let parsed: Partial<ProbeResult> = {};
   try {
@@ -116,6 +122,8 @@ export async function probe(path: string, ffprobePath: string, deadline: number)
   }
   if (r.signal !== null) {
     // Not the file's fault: the bundled static ffprobe, for one, crashes on every MPEG-TS file.
+    const viaFfmpeg = ffmpegPath !== undefined && Date.now() < deadline ? await probeThroughRemux(path, ffmpegPath, ffprobePath, deadline) : null;
+    if (viaFfmpeg !== null) return viaFfmpeg;
     throw new PermanentExtractError(
       'MEDIA_PROBE_CRASHED',
       `ffprobe crashed (${r.signal}) while reading this file; another ffprobe build (FFPROBE_PATH) may read it`,
@@ -125,6 +133,72 @@ export async function probe(path: string, ffprobePath: string, deadline: number)
     throw new PermanentExtractError('MEDIA_MALFORMED', `The media file could not be read: ${lastLine(r.stderr) || 'unknown format'}`);
   }
   return { streams: parsed.streams ?? [], format: parsed.format };
+}
+
+/**
+ * Probes a file that ffprobe cannot open itself: ffmpeg (a build whose demuxers differ) opens it and
+ * copies its video and audio streams, unchanged, into a NUT stream on a pipe, and ffprobe reads
+ * that stream's header: codecs, sizes, frame rates, languages, tags as ffprobe reports them. ffprobe
+ * stops after the header and its analysis window (a few MB), and ffmpeg is killed then, so a 4 GB
+ * recording is not copied. The container's name, duration and bit rate, which the pipe cannot tell,
+ * are read from ffmpeg's own description of its input ("Input #0, mpegts", "Duration: 00:12:03.52, …,
+ * bitrate: 8000 kb/s"). Null when that does not give a readable stream either.
+ */
+export async function probeThroughRemux(path: string, ffmpegPath: string, ffprobePath: string, deadline: number): Promise<ProbeResult | null> {
+  const MAX_OUT = 8 * 1024 * 1024;
+  return new Promise((resolve) => {
+    const ff = spawn(ffmpegPath, ['-hide_banner', '-nostdin', '-v', 'info', '-i', path, '-map', '0:v?', '-map', '0:a?', '-dn', '-sn', '-c', 'copy', '-f', 'nut', 'pipe:1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const fp = spawn(ffprobePath, ['-v', 'error', '-hide_banner', '-show_format', '-show_streams', '-of', 'json', '-i', 'pipe:0'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    let ffErr = '';
+    const out: Buffer[] = [];
+    let outBytes = 0;
+    let done = false;
+    const finish = (r: ProbeResult | null) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      ff.kill('SIGKILL');
+      fp.kill('SIGKILL');
+      resolve(r);
+    };
+    const timer = setTimeout(() => finish(null), Math.max(1, deadline - Date.now()));
+    ff.stderr.on('data', (c: Buffer) => {
+      if (ffErr.length < 65536) ffErr += c.toString('utf8');
+    });
+    // NUT, not Matroska: it takes every codec as it is (Matroska refuses a camcorder's ADTS AAC without
+    // a bitstream filter). ffprobe closes its input once it has read enough: the broken pipe is expected.
+    fp.stdin.on('error', () => {});
+    ff.stdout.pipe(fp.stdin);
+    fp.stdout.on('data', (c: Buffer) => {
+      outBytes += c.length;
+      if (outBytes > MAX_OUT) return finish(null);
+      out.push(c);
+    });
+    ff.on('error', () => finish(null));
+    fp.on('error', () => finish(null));
+    fp.on('close', (code) => {
+      if (code !== 0) return finish(null);
+      let parsed: Partial<ProbeResult>;
+      try {
+        parsed = JSON.parse(Buffer.concat(out).toString('utf8') || '{}') as Partial<ProbeResult>;
+      } catch {
+        return finish(null);
+      }
+      const streams = parsed.streams ?? [];
+      if (!parsed.format || !streams.length) return finish(null);
+      // ffmpeg has described its input by the time ffprobe has read the header it wrote.
+      const input = /Input #0, ([^,\n]+),/.exec(ffErr);
+      const dur = /Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(ffErr);
+      const rate = /Duration: [^\n]*bitrate: (\d+) kb\/s/.exec(ffErr);
+      const format: ProbeResult['format'] = { ...parsed.format, format_name: input?.[1] ?? parsed.format.format_name, format_long_name: undefined };
+      delete format.duration;
+      delete format.size;
+      if (dur) format.duration = String(Number(dur[1]) * 3600 + Number(dur[2]) * 60 + Number(dur[3]));
+      format.bit_rate = rate ? String(Number(rate[1]) * 1000) : undefined;
+      // The pipe's stream durations are what was copied before ffprobe stopped, not the file's.
+      finish({ streams: streams.map((st) => ({ ...st, duration: undefined, nb_frames: undefined })), format });
+    });
+  });
 }
 
 /**

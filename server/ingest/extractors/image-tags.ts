@@ -152,6 +152,74 @@ export function exifDateToIso(s: string | undefined): string | undefined {
   return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}`;
 }
 
+/** IFD0 tags of a TIFF file that say something about the picture (text, and orientation): those parseExif reads from IFD0. */
+const TIFF_TEXT_TAGS = new Set([0x010e, 0x010f, 0x0110, 0x0112, 0x0131, 0x0132, 0x013b, 0x8298, 0x9c9b, 0x9c9c, 0x9c9d, 0x9c9e, 0x9c9f]);
+/** Longest value of one such tag read (a real caption is a few hundred bytes). */
+const MAX_TIFF_TAG_BYTES = 64 * 1024;
+
+/**
+ * A TIFF file's own IFD0 text tags (ImageDescription, Artist, Copyright, Windows' XP* fields…), as a
+ * small TIFF structure that parseExif reads. In a TIFF these tags are in the file's first IFD, not in
+ * an EXIF block, and libvips hands no EXIF block for them: a scan's caption and author were lost.
+ * Only the IFD0 entries and those tags' values are read (the IFD and its values may lie after
+ * hundreds of MB of pixels, as libtiff writes them), each value at most MAX_TIFF_TAG_BYTES.
+ */
+export async function readTiffIfd0(path: string): Promise<Buffer | undefined> {
+  const { open } = await import('node:fs/promises');
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(8);
+    if ((await fh.read(head, 0, 8, 0)).bytesRead < 8) return undefined;
+    const order = head.toString('latin1', 0, 2);
+    if (order !== 'II' && order !== 'MM') return undefined;
+    const le = order === 'II';
+    if ((le ? head.readUInt16LE(2) : head.readUInt16BE(2)) !== 42) return undefined; // not BigTIFF
+    const ifdAt = le ? head.readUInt32LE(4) : head.readUInt32BE(4);
+    const countBuf = Buffer.alloc(2);
+    if ((await fh.read(countBuf, 0, 2, ifdAt)).bytesRead < 2) return undefined;
+    const n = Math.min(le ? countBuf.readUInt16LE(0) : countBuf.readUInt16BE(0), 512);
+    const entries = Buffer.alloc(n * 12);
+    const got = (await fh.read(entries, 0, entries.length, ifdAt + 2)).bytesRead;
+    const SIZES: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 7: 1, 9: 4, 10: 8 };
+    const kept: Array<{ entry: Buffer; value: Buffer | null }> = [];
+    for (let i = 0; i + 12 <= got; i += 12) {
+      const e = Buffer.from(entries.subarray(i, i + 12));
+      const tag = le ? e.readUInt16LE(0) : e.readUInt16BE(0);
+      if (!TIFF_TEXT_TAGS.has(tag)) continue;
+      const size = (SIZES[le ? e.readUInt16LE(2) : e.readUInt16BE(2)] ?? 1) * (le ? e.readUInt32LE(4) : e.readUInt32BE(4));
+      if (size <= 4) {
+        kept.push({ entry: e, value: null });
+        continue;
+      }
+      const value = Buffer.alloc(Math.min(size, MAX_TIFF_TAG_BYTES));
+      const r = await fh.read(value, 0, value.length, le ? e.readUInt32LE(8) : e.readUInt32BE(8));
+      if (le) e.writeUInt32LE(value.length < size ? r.bytesRead : size, 4);
+      else e.writeUInt32BE(value.length < size ? r.bytesRead : size, 4);
+      kept.push({ entry: e, value: value.subarray(0, r.bytesRead) });
+    }
+    if (!kept.length) return undefined;
+    // Header, IFD0 (count, entries, next = 0), then the values, each entry pointing at its own.
+    const ifdLen = 2 + kept.length * 12 + 4;
+    let at = 8 + ifdLen;
+    const out = Buffer.alloc(8 + ifdLen + kept.reduce((t, k) => t + (k.value ? k.value.length + (k.value.length % 2) : 0), 0));
+    out.write(order, 0, 'latin1');
+    if (le) out.writeUInt16LE(42, 2), out.writeUInt32LE(8, 4), out.writeUInt16LE(kept.length, 8);
+    else out.writeUInt16BE(42, 2), out.writeUInt32BE(8, 4), out.writeUInt16BE(kept.length, 8);
+    kept.forEach((k, i) => {
+      if (k.value) {
+        if (le) k.entry.writeUInt32LE(at, 8);
+        else k.entry.writeUInt32BE(at, 8);
+        k.value.copy(out, at);
+        at += k.value.length + (k.value.length % 2);
+      }
+      k.entry.copy(out, 10 + i * 12);
+    });
+    return out;
+  } finally {
+    await fh.close();
+  }
+}
+
 export interface IptcBasics {
   objectName?: string;
   caption?: string;

@@ -24,7 +24,7 @@ import { readImageHeader, writeThumbnails, type ImageHeader, type ImageSource } 
 import { decodeHeic } from '../adapters/heic.ts';
 import { decodeStillToPng, probe } from '../adapters/ffmpeg.ts';
 import { assertNotEmpty, compact, tagText } from './common.ts';
-import { parseExif, parseIptc, parseXmp, readPngText } from './image-tags.ts';
+import { parseExif, parseIptc, parseXmp, readPngText, readTiffIfd0 } from './image-tags.ts';
 import { PermanentExtractError, type ExtractInput, type ExtractResult, type Extractor, type ThumbnailResult } from './types.ts';
 
 const isHevc = (format: string, compression: string | null) => format === 'heif' && compression !== 'av1';
@@ -67,7 +67,10 @@ export const imageExtractor: Extractor = {
   async extract(input: ExtractInput): Promise<ExtractResult> {
     await assertNotEmpty(input);
     const h = await readHeader(input);
-    const exif = parseExif(h.exif);
+    // A TIFF's own IFD0 holds its caption and author (libvips gives no EXIF block for them); an EXIF
+    // block, when there is one, has the camera's.
+    const tiff = h.format === 'tiff' ? parseExif(await readTiffIfd0(input.path).catch(() => undefined)) : {};
+    const exif = { ...compact({ ...tiff }), ...compact({ ...parseExif(h.exif) }) } as ReturnType<typeof parseExif>;
     const iptc = parseIptc(h.iptc);
     const xmp = parseXmp(h.xmp);
     const png = h.format === 'png' ? await readPngText(input.path) : {};

@@ -10,7 +10,7 @@
  * Failures: EMPTY_FILE.
  */
 import { open } from 'node:fs/promises';
-import { decodeText, readLegacyVietnamese } from '../adapters/text-encoding.ts';
+import { decodeBytes, decodeText, plausibility, readLegacyVietnamese } from '../adapters/text-encoding.ts';
 import { assertNotEmpty } from './common.ts';
 import type { ExtractedPage, ExtractInput, ExtractResult, Extractor } from './types.ts';
 
@@ -59,10 +59,21 @@ export const textExtractor: Extractor = {
     } finally {
       await fh.close();
     }
-    const decoded = decodeText(buf);
+    let decoded = decodeText(buf);
     // Text saved from a TCVN3 or VNI font through Windows-1252 (VNI files read as Windows-1252, or
     // such text later converted to UTF-8): its lines read in that encoding.
-    const legacy = readLegacyVietnamese(decoded.text.replace(/\r\n?/g, '\n'));
+    let legacy = readLegacyVietnamese(decoded.text.replace(/\r\n?/g, '\n'));
+    // chardet often takes VNI bytes for Windows-1258, where the bytes of VNI's ị, ĩ, ì, Ị… (F2, F3,
+    // EC, D2…) are combining tone marks and those of its marks õ, Õ, Ã are ơ, Ơ, Ă: such lines no longer
+    // read back as Windows-1252 and stayed garbled ("ḷch söû" for "lịch sử"). So an 8-bit reading
+    // other than Windows-1252 is compared with the Windows-1252 one read as TCVN3/VNI.
+    if (!decoded.bom && !/^(utf-|ascii$|windows-1252$|iso-8859-1$|latin1$)/.test(decoded.encoding)) {
+      const alt = readLegacyVietnamese(decodeBytes(buf, 'windows-1252').normalize('NFC').replace(/\r\n?/g, '\n'));
+      if (alt.tcvn3 + alt.vni > legacy.tcvn3 + legacy.vni && plausibility(alt.text) > plausibility(legacy.text)) {
+        decoded = { ...decoded, encoding: 'windows-1252', confidence: 0 };
+        legacy = alt;
+      }
+    }
     const text = legacy.text;
     const pages = paginate(text);
     return {

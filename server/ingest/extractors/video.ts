@@ -64,7 +64,7 @@ export const videoExtractor: Extractor = {
 
   async extract(input: ExtractInput): Promise<ExtractResult> {
     await assertNotEmpty(input);
-    const p = await probe(input.path, input.limits.ffprobePath, input.limits.deadline);
+    const p = await probe(input.path, input.limits.ffprobePath, input.limits.deadline, input.limits.ffmpegPath);
     const v = mainVideoStream(p);
     const rotation = v ? rotationOf(v) : 0;
     const size = v ? displaySize(v, rotation) : undefined;
@@ -110,7 +110,7 @@ export const videoExtractor: Extractor = {
   async thumbnail(input: ExtractInput): Promise<ThumbnailResult> {
     await assertNotEmpty(input);
     const { ffmpegPath, ffprobePath, deadline, maxImagePixels } = input.limits;
-    const p = await probe(input.path, ffprobePath, deadline);
+    const p = await probe(input.path, ffprobePath, deadline, ffmpegPath);
     const v = mainVideoStream(p);
     if (!v) return audioThumbnail(input, p);
     if ((v.width ?? 0) * (v.height ?? 0) > maxImagePixels) {
@@ -119,7 +119,9 @@ export const videoExtractor: Extractor = {
     const duration = durationOf(p) ?? 0;
     const long = Math.max(...THUMB_SIZES);
     let best: { png: Buffer; mean: number } | null = null;
-    for (const at of duration > 0 ? [0.1, 0.25, 0.4, 0.05] : [0]) {
+    // Later points are tried only while every frame so far is black or flat: a clip whose first
+    // half is a black lead-in or a fade (4 s of black in a 5 s spot) had a black thumbnail.
+    for (const at of duration > 0 ? [0.1, 0.25, 0.4, 0.05, 0.6, 0.8] : [0]) {
       if (Date.now() > deadline) break;
       const png = await grabFrame(input.path, ffmpegPath, duration * at, long, deadline);
       if (!png) continue;

@@ -63,15 +63,20 @@ function pageRanges(pages: number[]): string {
 
 /**
  * A PDF's pages whose text could not be read (glyph numbers instead of letters: the extractor's
- * garbled-text check), named by their labels when the PDF has them, for the archivist: they need OCR.
+ * garbled-text check), named by their labels when the PDF has them, for the archivist: they need OCR;
+ * and a PDF in which no text was found at all (a scan): it needs OCR too.
  */
 function garbledNote(ctx: PageCtx, f: ProductFile): SafeHtml | '' {
   const m = f.metadata ?? {};
   const pages = Array.isArray(m.garbledPages) ? m.garbledPages.filter((p): p is number => typeof p === 'number') : [];
-  if (!pages.length) return '';
+  // A PDF with pages but no text at all that is not all glyph numbers (a scan, photographs pasted
+  // into pages): nothing in it can be found either, and it said nothing of it.
+  const noText = m.textChars === 0 && typeof m.pages === 'number' && m.pages > pages.length;
+  const noTextNote = noText ? html`<p class="hint no-pdf-text">${ctx.t('record.noPdfText')}</p>` : '';
+  if (!pages.length) return noTextNote;
   const labelled = Array.isArray(m.pageLabels);
   const names = labelled ? pages.map((p) => pdfPageName(m, p)).join(', ') : pageRanges(pages);
-  return html`<p class="hint garbled-pages">${ctx.t('record.garbledPages', { n: pages.length, pages: names })}</p>`;
+  return html`<p class="hint garbled-pages">${ctx.t('record.garbledPages', { n: pages.length, pages: names })}</p>${noTextNote}`;
 }
 
 function facts(ctx: PageCtx, f: ProductFile): string[] {
