@@ -1367,6 +1367,21 @@ export function createSearchService(deps: SearchDeps): SearchService {
       }
       if (!expansions.some((e) => e.to === ab.abbr)) expansions.push({ from: ab.words.join(' '), to: ab.abbr, display: ab.written });
     }
+    // A number typed with thousands separators (`1.000`, `2.500.000`, `10 000`: its groups are words of their
+    // own, as in a record writing it so) is also the number written without them, when some record holds
+    // that: each group's word also takes it (a OR (b AND c) = (a OR b) AND (a OR c)), sharing its score, so
+    // `1.000 bản` finds "in 1000 bản" too (the reverse, `1000` → "1.000", is numberSpellings).
+    const grouped = new Map<number, Alt>();
+    for (let i = 0; i < nq; i++) {
+      const first = parsed.terms[i];
+      if (first.quoted || first.joined || !/^[1-9]\d{0,2}$/.test(first.folded)) continue;
+      let j = i + 1;
+      while (j < nq && !parsed.terms[j].quoted && !parsed.terms[j].joined && /^\d{3}$/.test(parsed.terms[j].folded)) j++;
+      if (j === i + 1) continue;
+      const whole = parsed.terms.slice(i, j).map((t) => t.folded).join('');
+      if (vocab.has(whole) && termSeen(whole, heldBy)) for (let k = i; k < j; k++) grouped.set(k, { term: whole, factor: 1 / (j - i) });
+      i = j - 1;
+    }
     /**
      * One typed word searched as several syllables standing together (`words`): one group per adjacent
      * pair (pairs are indexed terms, so the syllables must be side by side), each also matched by the
@@ -1530,9 +1545,18 @@ export function createSearchService(deps: SearchDeps): SearchService {
         }
       }
       if (best === null) return null;
-      // The word as typed stands next to a neighbour somewhere: it is what was meant.
-      for (const [, before, nt] of nbs) {
-        if (before ? typedPairHeld(nt, t) : typedPairHeld(t, nt)) return null;
+      // The word as typed stands next to a neighbour somewhere: it is what was meant — unless the word beyond
+      // that neighbour tells them apart. Typed without marks, `thac ban doc` holds the pair "ban doc" of "bạn
+      // đọc" (folded alike: pairs are indexed folded); but when some record holds the chain with the spelling
+      // ("thác Bản Giốc") and none the chain typed ("thác bạn đọc"), the spelling is read (as an alternative).
+      for (const [nb, before, nt] of nbs) {
+        if (before ? typedPairHeld(nt, t) : typedPairHeld(t, nt)) {
+          const far = before ? parsed.terms[i - 2] : parsed.terms[i + 2];
+          // (Both chains are looked up, or neither: a budget spent half-way reads nothing.)
+          if (far === undefined || far.quoted || !vocab.has(far.folded) || contextChecks + 2 > CONTEXT_PAIR_CHECKS) return null;
+          const chain = (w: string): boolean => (before ? chainHeld(far.folded, nb, w) : chainHeld(w, nb, far.folded));
+          if (!chain(best) || chain(t.folded)) return null;
+        }
         if (also !== null && heldWith([nt.folded, before, nt], also)) return null;
       }
       return best;
@@ -1581,6 +1605,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
           if (!known && !iyKnown) corrections.push({ from: t.folded, to: other });
         }
       }
+      const number = grouped.get(i);
+      if (number !== undefined) alts.push(number);
       // A real word that is a typo in its context (`thác bản dốc`, "Bản Giốc"): no record holds it next to a
       // typed neighbour, while one holds a spelling with a commonly confused onset there. That spelling is
       // searched too, as an alternative (the word typed still matches: it may be what was meant).

@@ -562,8 +562,18 @@ describe('corrections from context, with a catalogue of Cao Bằng places and pe
       expect(r.hits[0]?.id, q).toBe(c.waterfall);
       expect(r.corrections, q).toEqual([{ from: 'doc', to: 'gioc', display: 'giốc' }]);
     }
-    // Without marks the pair typed is "ban doc", which "bạn đọc" holds: read as typed (a known limit).
-    expect(search.search({ q: 'thac ban doc' }, null).corrections).toEqual([]);
+    // Without marks the pair typed is "ban doc", which "bạn đọc" holds; the word before it tells them apart:
+    // "thác Bản Giốc" is a chain some record holds, "thác bạn đọc" none.
+    for (const q of ['thac ban doc', 'thac ban doc trung khanh', 'to gap thac ban doc']) {
+      const r = search.search({ q }, null);
+      expect(r.hits[0]?.id, q).toBe(c.waterfall);
+      expect(r.corrections.map((x) => `${x.from}>${x.to}`), q).toEqual(['doc>gioc']);
+    }
+    // The readers are still found as typed, and the word typed still matches (an alternative, not a replacement).
+    for (const q of ['ban doc', 'phuc vu ban doc', 'ban doc nho tuoi', 'sach ban doc', 'thu vien ban doc']) {
+      expect(search.search({ q }, null).corrections, q).toEqual([]);
+      expect(ids(q), q).toContain(c.readers);
+    }
   });
 
   it('reads `thác bản dốc trùng khánh` from the side that stands in a longer chain', () => {
@@ -645,7 +655,17 @@ describe('numbers written in other ways', () => {
     expect(sorted(ids('1000 bản'))).toEqual(sorted([book, map]));
     expect(ids('1000 xã')).toEqual([map]);
     expect(ids('in 1000 bản')).toEqual([book]);
-    expect(ids('1.000 bản')).toEqual([book]);
+    // And back: a number typed with a thousands separator also finds it written without one (the map
+    // holds "1000" and "Bản"), below the record holding the words as typed and side by side.
+    expect(ids('1.000 bản')).toEqual([book, map]);
+    expect(sorted(ids('1.000'))).toEqual(sorted([book, map]));
+    expect(ids('1.000 xã')).toEqual([map]);
+    expect(ids('1 000 xã')).toEqual([map]);
+    const hit = search.search({ q: '1.000 xã' }, null).hits[0];
+    expect(JSON.stringify(hit.snippets)).toContain('<mark>1000</mark>');
+    const fund = add('Quỹ khuyến học 2500000 đồng');
+    const fund2 = add('Giải thưởng 2.500.000 đồng');
+    expect(sorted(ids('2.500.000 đồng'))).toEqual(sorted([fund, fund2]));
     // Roman numerals that are words are words: `vi` is "hành vi", and 6 is not searched as "vi".
     expect(search.search({ q: 'hành vi' }, null).corrections).toEqual([]);
     expect(ids('Điều 6')).toEqual([wages]);
