@@ -194,6 +194,13 @@ export function numberSpellings(folded: string): string[] {
   }
   return out;
 }
+/**
+ * Names of the peoples of Cao Bằng of one syllable whose folded form is also a common word (Dao: đạo, đào;
+ * Tày: tay, tây; Mông: mong, móng; Hoa: hoá, hoà; Kinh: kinh tế; Nùng, Ngái), and the words a record
+ * naming the people writes before the name ("người Dao", "dân tộc Dao").
+ */
+const PEOPLE_NAMES = new Set(['dao', 'tay', 'nung', 'mong', 'hoa', 'kinh', 'ngai']);
+const PEOPLE_CONTEXT = ['nguoi', 'toc'];
 /** What a spelling read from context scores, of what the word typed would. */
 const CONTEXT_FACTOR = 0.9;
 /** Pair look-ups of the context rule per query (a few per word at most). */
@@ -1736,6 +1743,20 @@ export function createSearchService(deps: SearchDeps): SearchService {
       // The text index has no prefix index: only the few most frequent expansions go there.
       // (A split word is its pair token there: `h_mong`.)
       ftsGroups.push(alts.slice(0, 6).map((a) => a.term.replace(' ', '_')));
+    }
+    // The name of a people of the province typed without a word beside it that it stands next to in some
+    // record (`Dao` alone, `video Dao`): its folded form is also a common word (đạo of "lãnh đạo", đào of "đào
+    // tạo", tay, hoá…), so the records naming the people — "người Dao", "dân tộc Dao" — earn a pair's boost
+    // and come first; beside a word it stands with (`lãnh đạo`, `đào tạo`, `cầm tay`) the pair decides.
+    for (const [i, t] of parsed.terms.entries()) {
+      if (t.quoted || !PEOPLE_NAMES.has(t.folded) || keptAt[i] === undefined || keptAt[i] < 0) continue;
+      const prev = parsed.terms[i - 1];
+      const next = parsed.terms[i + 1];
+      if ((prev !== undefined && pairHeld(prev.folded, t.folded)) || (next !== undefined && pairHeld(t.folded, next.folded))) continue;
+      for (const before of PEOPLE_CONTEXT) {
+        const pair = `${before} ${t.folded}`;
+        if (fields.df(pair) > 0) boosts.push({ term: pair, factor: PHRASE_BOOST });
+      }
     }
     // Adjacent syllables standing together (Vietnamese words are mostly two syllables) earn a boost.
     const terms = kept;

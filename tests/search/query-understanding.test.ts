@@ -675,6 +675,29 @@ describe('numbers written in other ways', () => {
   });
 });
 
+describe('what a researcher means by a people or a type named alone', () => {
+  it('lists the records naming the people first for `Dao` or `Tày` typed alone, while beside a word the pair decides', () => {
+    const rite = add('Lễ cấp sắc', 'Nghi lễ trưởng thành của nam giới dân tộc Dao');
+    const dress = add('Trang phục của người Dao đỏ');
+    const training = add('Đào tạo nghề cho lao động nông thôn');
+    const leaders = add('Lãnh đạo tỉnh thăm huyện Bảo Lâm');
+    const guide = add('Chỉ đạo phòng chống thiên tai');
+    const stilt = add('Nhà sàn của người Tày');
+    const hand = add('Máy cầm tay và dụng cụ cầm tay', 'Dụng cụ cầm tay, bàn tay, tay nghề');
+    for (const q of ['Dao', 'dao', 'Dao ']) {
+      const top = ids(q);
+      expect(sorted(top.slice(0, 2)), q).toEqual(sorted([rite, dress]));
+      expect(top, q).toEqual(expect.arrayContaining([training, leaders, guide]));
+    }
+    expect(ids('Tay')[0]).toBe(stilt);
+    expect(ids('tay')).toContain(hand);
+    // Beside a word it stands with, the pair decides: "đào tạo", "lãnh đạo", "cầm tay" come first.
+    expect(ids('dao tao')[0]).toBe(training);
+    expect(ids('lanh dao')[0]).toBe(leaders);
+    expect(ids('cam tay')[0]).toBe(hand);
+  });
+});
+
 describe('a query with nothing searchable in it', () => {
   it('finds nothing and says so, while a blank query lists everything', () => {
     const a = add('Bản đồ du lịch Cao Bằng');
