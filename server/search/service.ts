@@ -80,6 +80,10 @@ const TYPE_LABELS: Record<string, string> = {
   book: 'sách', leaflet: 'tờ rơi', flyer: 'tờ gấp', map: 'bản đồ', video: 'phim video clip', audio: 'âm thanh phát thanh',
   photo: 'ảnh', document: 'tài liệu văn bản', other: '',
 };
+/** The Vietnamese words of each type the API names in English (`audio`, `leaflet`), searched for the English name. */
+const TYPE_NAMES_VI = new Map<string, readonly string[]>([
+  ['book', ['sách']], ['leaflet', ['tờ rơi']], ['flyer', ['tờ gấp']], ['map', ['bản đồ']], ['audio', ['phát thanh', 'âm thanh']], ['photo', ['ảnh']], ['document', ['tài liệu', 'văn bản']],
+]);
 // Nùng is stored as its ISO 639-3 code `nut` (the only form the record fields accept); `nung` is kept for old rows.
 // Languages are indexed by their names without the generic "tiếng", and Vietnamese — the language of
 // nearly every record — not at all: as "tiếng Việt" it made `việt` and `tiếng` match almost every record
@@ -1614,6 +1618,20 @@ export function createSearchService(deps: SearchDeps): SearchService {
       }
       const number = grouped.get(i);
       if (number !== undefined) alts.push(number);
+      // A record type named in English, as the API names it (`audio Tày`, `leaflet H'Mông`): also the type's
+      // Vietnamese words, which every record of the type holds (its type label) and titles write.
+      // (A word of one syllable also earns its spelling's boost: `photo` is "ảnh", not "anh hùng".)
+      const typeWords = !t.quoted && !t.joined ? TYPE_NAMES_VI.get(t.folded) : undefined;
+      for (const w of typeWords ?? []) {
+        const term = fold(w);
+        if (!termSeen(term, seen, term.replace(' ', '_'))) continue;
+        alts.push({ term, factor: OTHER_FORM_FACTOR });
+        if (!term.includes(' ')) {
+          boosts.push({ term: '=' + w, factor: EXACT_BOOST });
+          matcher.exact!.add(w);
+        }
+        if (!expansions.some((e) => e.from === t.folded && e.to === term)) expansions.push({ from: t.folded, to: term, display: w });
+      }
       // A real word that is a typo in its context (`thác bản dốc`, "Bản Giốc"): no record holds it next to a
       // typed neighbour, while one holds a spelling with a commonly confused onset there. That spelling is
       // searched too, as an alternative (the word typed still matches: it may be what was meant).

@@ -696,6 +696,25 @@ describe('what a researcher means by a people or a type named alone', () => {
     expect(ids('lanh dao')[0]).toBe(leaders);
     expect(ids('cam tay')[0]).toBe(hand);
   });
+
+  it('reads a record type named in English as the type words of the catalogue', () => {
+    const radio = m.add('Bản tin tiếng Tày', { languages: ['tay'], description: 'Chương trình phát thanh hằng tuần' });
+    const leaflet = add('Tờ rơi tiếng H\u2019Mông về phòng chống dịch');
+    const photo = add('Ảnh tư liệu trang phục người Dao đỏ');
+    const hero = add('Anh hùng Kim Đồng', 'Người Dao đỏ kể chuyện');
+    const map = add('Bản đồ du lịch Cao Bằng');
+    add('Sổ tay du lịch Cao Bằng');
+    const audio = search.search({ q: 'audio Tày' }, null);
+    expect(audio.hits.map((h) => h.id)).toEqual([radio]);
+    expect(audio.expansions?.map((e) => e.display)).toContain('phát thanh');
+    expect(audio.corrections).toEqual([]);
+    expect(ids('leaflet Mông')).toEqual([leaflet]);
+    // `photo` is "ảnh", not "anh hùng": the record spelling it so comes first.
+    expect(ids('photo Dao đỏ')).toEqual([photo, hero]);
+    expect(ids('map du lich')).toEqual([map]);
+    // A word no type is named by is left as typed.
+    expect(search.search({ q: 'constructor du lịch' }, null).expansions).toEqual([]);
+  });
 });
 
 describe('a query with nothing searchable in it', () => {
