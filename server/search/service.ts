@@ -84,6 +84,8 @@ const TYPE_LABELS: Record<string, string> = {
 const TYPE_NAMES_VI = new Map<string, readonly string[]>([
   ['book', ['sách']], ['leaflet', ['tờ rơi']], ['flyer', ['tờ gấp']], ['map', ['bản đồ']], ['audio', ['phát thanh', 'âm thanh']], ['photo', ['ảnh']], ['document', ['tài liệu', 'văn bản']],
 ]);
+/** The type names of the API: words typed on purpose (`book hồ chí minh`), never pieces of a word cut off by a copy. */
+const TYPE_CODES = new Set([...TYPE_NAMES_VI.keys(), 'video']);
 // Nùng is stored as its ISO 639-3 code `nut` (the only form the record fields accept); `nung` is kept for old rows.
 // Languages are indexed by their names without the generic "tiếng", and Vietnamese — the language of
 // nearly every record — not at all: as "tiếng Việt" it made `việt` and `tiếng` match almost every record
@@ -1339,7 +1341,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       for (const i of [0, nq - 1]) {
         const t = parsed.terms[i];
         if (t.quoted) continue;
-        let cut = !/\d/.test(t.folded) && !t.upper && abbreviationOf(t.folded) === undefined && !(t.prefix && i === nq - 1);
+        let cut = !/\d/.test(t.folded) && !t.upper && abbreviationOf(t.folded) === undefined && !TYPE_CODES.has(t.folded) && !(t.prefix && i === nq - 1);
         // A word shaped like a syllable is cut off only in a passage (PASSAGE_MIN_TERMS words or more) and
         // only when no record holds it next to its neighbour (`ông tin`: the record says "thông tin"): a
         // whole word of a passage some record holds stands there beside the next one.

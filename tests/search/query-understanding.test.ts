@@ -712,6 +712,14 @@ describe('what a researcher means by a people or a type named alone', () => {
     // `photo` is "ảnh", not "anh hùng": the record spelling it so comes first.
     expect(ids('photo Dao đỏ')).toEqual([photo, hero]);
     expect(ids('map du lich')).toEqual([map]);
+    // In a query of four words or more a type name is a word typed on purpose, not a piece cut off by a copy.
+    const book = add('Sách ảnh Hồ Chí Minh với Cao Bằng');
+    const film = add('Hồ Chí Minh với Cao Bằng', 'Phim tài liệu');
+    db.sqlite.prepare("UPDATE products SET type = 'video' WHERE id = ?").run(film);
+    search.indexProduct(film);
+    const r = search.search({ q: 'book ho chi minh' }, null);
+    expect(r.optional).toEqual([]);
+    expect(r.hits.map((h) => h.id)).toEqual([book]);
     // A word no type is named by is left as typed.
     expect(search.search({ q: 'constructor du lịch' }, null).expansions).toEqual([]);
   });
