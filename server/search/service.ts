@@ -209,6 +209,8 @@ const PEOPLE_NAMES = new Set(['dao', 'tay', 'nung', 'mong', 'hoa', 'kinh', 'ngai
 const PEOPLE_CONTEXT = ['nguoi', 'toc'];
 /** What a spelling read from context scores, of what the word typed would. */
 const CONTEXT_FACTOR = 0.9;
+/** Records holding the far word's pair beyond which a typed pair held somewhere is not read again from a chain. */
+const CHAIN_MAX_DF = 256;
 /** Pair look-ups of the context rule per query (a few per word at most). */
 const CONTEXT_PAIR_CHECKS = 24;
 /** Words of a query that looks pasted from a passage (see the edge-word rule in plan). */
@@ -1474,8 +1476,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
     /** Whether some record holds the three syllables side by side (both pairs), in its fields or a file's text. */
     const chainHeld = (a: string, b: string, c: string): boolean => {
       if (contextChecks++ >= CONTEXT_PAIR_CHECKS) return false;
-      const first = docsOf(`${a} ${b}`);
-      if (first.size > 0 && fields.anyDoc(`${b} ${c}`, (d) => first.has(d))) return true;
+      // The rarer pair's records as a set, the other's probed until one is found (a common pair's list is long).
+      const [rare, common] = fields.df(`${a} ${b}`) <= fields.df(`${b} ${c}`) ? [`${a} ${b}`, `${b} ${c}`] : [`${b} ${c}`, `${a} ${b}`];
+      const first = fields.df(rare) > 0 ? docsOf(rare) : null;
+      if (first !== null && first.size > 0 && fields.anyDoc(common, (d) => first.has(d))) return true;
       if (blobInfo.size === 0) return false;
       for (const blob of evalText([[`${a}_${b}`], [`${b}_${c}`]])) {
         const holders = blobProducts.get(blob);
@@ -1567,8 +1571,12 @@ export function createSearchService(deps: SearchDeps): SearchService {
           const far = before ? parsed.terms[i - 2] : parsed.terms[i + 2];
           // (Both chains are looked up, or neither: a budget spent half-way reads nothing.)
           if (far === undefined || far.quoted || !vocab.has(far.folded) || contextChecks + 2 > CONTEXT_PAIR_CHECKS) return null;
+          // A pair of the far word and the neighbour written in many records tells little, and its records
+          // cost the most to intersect: past CHAIN_MAX_DF the word is read as typed (as before this rule).
+          if (fields.df(before ? `${far.folded} ${nb}` : `${nb} ${far.folded}`) > CHAIN_MAX_DF) return null;
           const chain = (w: string): boolean => (before ? chainHeld(far.folded, nb, w) : chainHeld(w, nb, far.folded));
-          if (!chain(best) || chain(t.folded)) return null;
+          // (The chain typed first: in most queries some record holds it, and that ends the look-ups.)
+          if (chain(t.folded) || !chain(best)) return null;
         }
         if (also !== null && heldWith([nt.folded, before, nt], also)) return null;
       }
