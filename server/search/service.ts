@@ -1778,9 +1778,13 @@ export function createSearchService(deps: SearchDeps): SearchService {
     // and come first; beside a word it stands with (`lãnh đạo`, `đào tạo`, `cầm tay`) the pair decides.
     for (const [i, t] of parsed.terms.entries()) {
       if (t.quoted || !PEOPLE_NAMES.has(t.folded) || keptAt[i] === undefined || keptAt[i] < 0) continue;
-      const prev = parsed.terms[i - 1];
-      const next = parsed.terms[i + 1];
-      if ((prev !== undefined && pairHeld(prev.folded, t.folded)) || (next !== undefined && pairHeld(t.folded, next.folded))) continue;
+      // A neighbour in the forms it is searched in: as typed, corrected, or completed while typed (`kinh doa`
+      // is "kinh doanh").
+      const forms = (j: number): string[] => {
+        const g = keptAt[j] !== undefined && keptAt[j] >= 0 ? groups[keptAt[j]] : undefined;
+        return g === undefined ? (parsed.terms[j] === undefined ? [] : [parsed.terms[j].folded]) : g.slice(0, 5).map((a) => a.term);
+      };
+      if (forms(i - 1).some((w) => pairHeld(lastSyllable(w), t.folded)) || forms(i + 1).some((w) => pairHeld(t.folded, firstSyllable(w)))) continue;
       for (const before of PEOPLE_CONTEXT) {
         const pair = `${before} ${t.folded}`;
         if (fields.df(pair) > 0) boosts.push({ term: pair, factor: PHRASE_BOOST });

@@ -695,6 +695,10 @@ describe('what a researcher means by a people or a type named alone', () => {
     expect(ids('dao tao')[0]).toBe(training);
     expect(ids('lanh dao')[0]).toBe(leaders);
     expect(ids('cam tay')[0]).toBe(hand);
+    // Also beside a word still being typed, by its completions: `kinh doa` is "kinh doanh", not the Kinh people.
+    const trade = add('Kinh doanh du lịch cộng đồng');
+    add('Người Kinh và người Tày ở Hoà An', 'Hộ kinh doanh nhỏ');
+    expect(ids('kinh doa')[0]).toBe(trade);
   });
 
   it('reads a record type named in English as the type words of the catalogue', () => {
