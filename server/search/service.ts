@@ -205,7 +205,7 @@ export function numberSpellings(folded: string): string[] {
  * Tày: tay, tây; Mông: mong, móng; Hoa: hoá, hoà; Kinh: kinh tế; Nùng, Ngái), and the words a record
  * naming the people writes before the name ("người Dao", "dân tộc Dao").
  */
-const PEOPLE_NAMES = new Set(['dao', 'tay', 'nung', 'mong', 'hoa', 'kinh', 'ngai']);
+const PEOPLE_NAMES = new Map([['dao', 'dao'], ['tay', 'tày'], ['nung', 'nùng'], ['mong', 'mông'], ['hoa', 'hoa'], ['kinh', 'kinh'], ['ngai', 'ngái']]);
 const PEOPLE_CONTEXT = ['nguoi', 'toc'];
 /** What a spelling read from context scores, of what the word typed would. */
 const CONTEXT_FACTOR = 0.9;
@@ -1777,7 +1777,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
     // tạo", tay, hoá…), so the records naming the people — "người Dao", "dân tộc Dao" — earn a pair's boost
     // and come first; beside a word it stands with (`lãnh đạo`, `đào tạo`, `cầm tay`) the pair decides.
     for (const [i, t] of parsed.terms.entries()) {
-      if (t.quoted || !PEOPLE_NAMES.has(t.folded) || keptAt[i] === undefined || keptAt[i] < 0) continue;
+      // (Typed with marks, only as the people's name is spelt: `đảo` is an island, not the Dao.)
+      const spelt = PEOPLE_NAMES.get(t.folded);
+      if (t.quoted || spelt === undefined || (t.marked && t.exact !== spelt) || keptAt[i] === undefined || keptAt[i] < 0) continue;
       // A neighbour in the forms it is searched in: as typed, corrected, or completed while typed (`kinh doa`
       // is "kinh doanh").
       const forms = (j: number): string[] => {

@@ -699,6 +699,13 @@ describe('what a researcher means by a people or a type named alone', () => {
     const trade = add('Kinh doanh du lịch cộng đồng');
     add('Người Kinh và người Tày ở Hoà An', 'Hộ kinh doanh nhỏ');
     expect(ids('kinh doa')[0]).toBe(trade);
+    // Typed with other marks it is another word: `đảo` (an island) earns the Dao records nothing.
+    const island = add('Du lịch đảo Cô Tô');
+    const isle = add('Hòn đảo nhỏ');
+    expect(sorted(ids('đảo').slice(0, 2))).toEqual(sorted([island, isle]));
+    const scoreOf = (q: string, id: number) => search.search({ q }, null).hits.find((h) => h.id === id)?.score;
+    expect(scoreOf('đảo ', dress)).toBe(scoreOf('"đảo"', dress));
+    expect(scoreOf('Dao ', dress)).toBeGreaterThan(scoreOf('"Dao"', dress)!);
   });
 
   it('reads a record type named in English as the type words of the catalogue', () => {
