@@ -80,6 +80,12 @@ const TYPE_LABELS: Record<string, string> = {
   book: 'sách', leaflet: 'tờ rơi', flyer: 'tờ gấp', map: 'bản đồ', video: 'phim video clip', audio: 'âm thanh phát thanh',
   photo: 'ảnh', document: 'tài liệu văn bản', other: '',
 };
+/** The Vietnamese words of each type the API names in English (`audio`, `leaflet`), searched for the English name. */
+const TYPE_NAMES_VI = new Map<string, readonly string[]>([
+  ['book', ['sách']], ['leaflet', ['tờ rơi']], ['flyer', ['tờ gấp']], ['map', ['bản đồ']], ['audio', ['phát thanh', 'âm thanh']], ['photo', ['ảnh']], ['document', ['tài liệu', 'văn bản']],
+]);
+/** The type names of the API: words typed on purpose (`book hồ chí minh`), never pieces of a word cut off by a copy. */
+const TYPE_CODES = new Set([...TYPE_NAMES_VI.keys(), 'video']);
 // Nùng is stored as its ISO 639-3 code `nut` (the only form the record fields accept); `nung` is kept for old rows.
 // Languages are indexed by their names without the generic "tiếng", and Vietnamese — the language of
 // nearly every record — not at all: as "tiếng Việt" it made `việt` and `tiếng` match almost every record
@@ -194,8 +200,17 @@ export function numberSpellings(folded: string): string[] {
   }
   return out;
 }
+/**
+ * Names of the peoples of Cao Bằng of one syllable whose folded form is also a common word (Dao: đạo, đào;
+ * Tày: tay, tây; Mông: mong, móng; Hoa: hoá, hoà; Kinh: kinh tế; Nùng, Ngái), and the words a record
+ * naming the people writes before the name ("người Dao", "dân tộc Dao").
+ */
+const PEOPLE_NAMES = new Map([['dao', 'dao'], ['tay', 'tày'], ['nung', 'nùng'], ['mong', 'mông'], ['hoa', 'hoa'], ['kinh', 'kinh'], ['ngai', 'ngái']]);
+const PEOPLE_CONTEXT = ['nguoi', 'toc'];
 /** What a spelling read from context scores, of what the word typed would. */
 const CONTEXT_FACTOR = 0.9;
+/** Records holding the far word's pair beyond which a typed pair held somewhere is not read again from a chain. */
+const CHAIN_MAX_DF = 256;
 /** Pair look-ups of the context rule per query (a few per word at most). */
 const CONTEXT_PAIR_CHECKS = 24;
 /** Words of a query that looks pasted from a passage (see the edge-word rule in plan). */
@@ -1328,7 +1343,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       for (const i of [0, nq - 1]) {
         const t = parsed.terms[i];
         if (t.quoted) continue;
-        let cut = !/\d/.test(t.folded) && !t.upper && abbreviationOf(t.folded) === undefined && !(t.prefix && i === nq - 1);
+        let cut = !/\d/.test(t.folded) && !t.upper && abbreviationOf(t.folded) === undefined && !TYPE_CODES.has(t.folded) && !(t.prefix && i === nq - 1);
         // A word shaped like a syllable is cut off only in a passage (PASSAGE_MIN_TERMS words or more) and
         // only when no record holds it next to its neighbour (`ông tin`: the record says "thông tin"): a
         // whole word of a passage some record holds stands there beside the next one.
@@ -1366,6 +1381,21 @@ export function createSearchService(deps: SearchDeps): SearchService {
         contracted.set(at + k, list);
       }
       if (!expansions.some((e) => e.to === ab.abbr)) expansions.push({ from: ab.words.join(' '), to: ab.abbr, display: ab.written });
+    }
+    // A number typed with thousands separators (`1.000`, `2.500.000`, `10 000`: its groups are words of their
+    // own, as in a record writing it so) is also the number written without them, when some record holds
+    // that: each group's word also takes it (a OR (b AND c) = (a OR b) AND (a OR c)), sharing its score, so
+    // `1.000 bản` finds "in 1000 bản" too (the reverse, `1000` → "1.000", is numberSpellings).
+    const grouped = new Map<number, Alt>();
+    for (let i = 0; i < nq; i++) {
+      const first = parsed.terms[i];
+      if (first.quoted || first.joined || !/^[1-9]\d{0,2}$/.test(first.folded)) continue;
+      let j = i + 1;
+      while (j < nq && !parsed.terms[j].quoted && !parsed.terms[j].joined && /^\d{3}$/.test(parsed.terms[j].folded)) j++;
+      if (j === i + 1) continue;
+      const whole = parsed.terms.slice(i, j).map((t) => t.folded).join('');
+      if (vocab.has(whole) && termSeen(whole, heldBy)) for (let k = i; k < j; k++) grouped.set(k, { term: whole, factor: 1 / (j - i) });
+      i = j - 1;
     }
     /**
      * One typed word searched as several syllables standing together (`words`): one group per adjacent
@@ -1446,8 +1476,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
     /** Whether some record holds the three syllables side by side (both pairs), in its fields or a file's text. */
     const chainHeld = (a: string, b: string, c: string): boolean => {
       if (contextChecks++ >= CONTEXT_PAIR_CHECKS) return false;
-      const first = docsOf(`${a} ${b}`);
-      if (first.size > 0 && fields.anyDoc(`${b} ${c}`, (d) => first.has(d))) return true;
+      // The rarer pair's records as a set, the other's probed until one is found (a common pair's list is long).
+      const [rare, common] = fields.df(`${a} ${b}`) <= fields.df(`${b} ${c}`) ? [`${a} ${b}`, `${b} ${c}`] : [`${b} ${c}`, `${a} ${b}`];
+      const first = fields.df(rare) > 0 ? docsOf(rare) : null;
+      if (first !== null && first.size > 0 && fields.anyDoc(common, (d) => first.has(d))) return true;
       if (blobInfo.size === 0) return false;
       for (const blob of evalText([[`${a}_${b}`], [`${b}_${c}`]])) {
         const holders = blobProducts.get(blob);
@@ -1530,9 +1562,22 @@ export function createSearchService(deps: SearchDeps): SearchService {
         }
       }
       if (best === null) return null;
-      // The word as typed stands next to a neighbour somewhere: it is what was meant.
-      for (const [, before, nt] of nbs) {
-        if (before ? typedPairHeld(nt, t) : typedPairHeld(t, nt)) return null;
+      // The word as typed stands next to a neighbour somewhere: it is what was meant — unless the word beyond
+      // that neighbour tells them apart. Typed without marks, `thac ban doc` holds the pair "ban doc" of "bạn
+      // đọc" (folded alike: pairs are indexed folded); but when some record holds the chain with the spelling
+      // ("thác Bản Giốc") and none the chain typed ("thác bạn đọc"), the spelling is read (as an alternative).
+      for (const [nb, before, nt] of nbs) {
+        if (before ? typedPairHeld(nt, t) : typedPairHeld(t, nt)) {
+          const far = before ? parsed.terms[i - 2] : parsed.terms[i + 2];
+          // (Both chains are looked up, or neither: a budget spent half-way reads nothing.)
+          if (far === undefined || far.quoted || !vocab.has(far.folded) || contextChecks + 2 > CONTEXT_PAIR_CHECKS) return null;
+          // A pair of the far word and the neighbour written in many records tells little, and its records
+          // cost the most to intersect: past CHAIN_MAX_DF the word is read as typed (as before this rule).
+          if (fields.df(before ? `${far.folded} ${nb}` : `${nb} ${far.folded}`) > CHAIN_MAX_DF) return null;
+          const chain = (w: string): boolean => (before ? chainHeld(far.folded, nb, w) : chainHeld(w, nb, far.folded));
+          // (The chain typed first: in most queries some record holds it, and that ends the look-ups.)
+          if (chain(t.folded) || !chain(best)) return null;
+        }
         if (also !== null && heldWith([nt.folded, before, nt], also)) return null;
       }
       return best;
@@ -1580,6 +1625,22 @@ export function createSearchService(deps: SearchDeps): SearchService {
           alts.push({ term: other, factor: 1 });
           if (!known && !iyKnown) corrections.push({ from: t.folded, to: other });
         }
+      }
+      const number = grouped.get(i);
+      if (number !== undefined) alts.push(number);
+      // A record type named in English, as the API names it (`audio Tày`, `leaflet H'Mông`): also the type's
+      // Vietnamese words, which every record of the type holds (its type label) and titles write.
+      // (A word of one syllable also earns its spelling's boost: `photo` is "ảnh", not "anh hùng".)
+      const typeWords = !t.quoted && !t.joined ? TYPE_NAMES_VI.get(t.folded) : undefined;
+      for (const w of typeWords ?? []) {
+        const term = fold(w);
+        if (!termSeen(term, seen, term.replace(' ', '_'))) continue;
+        alts.push({ term, factor: OTHER_FORM_FACTOR });
+        if (!term.includes(' ')) {
+          boosts.push({ term: '=' + w, factor: EXACT_BOOST });
+          matcher.exact!.add(w);
+        }
+        if (!expansions.some((e) => e.from === t.folded && e.to === term)) expansions.push({ from: t.folded, to: term, display: w });
       }
       // A real word that is a typo in its context (`thác bản dốc`, "Bản Giốc"): no record holds it next to a
       // typed neighbour, while one holds a spelling with a commonly confused onset there. That spelling is
@@ -1710,6 +1771,26 @@ export function createSearchService(deps: SearchDeps): SearchService {
       // The text index has no prefix index: only the few most frequent expansions go there.
       // (A split word is its pair token there: `h_mong`.)
       ftsGroups.push(alts.slice(0, 6).map((a) => a.term.replace(' ', '_')));
+    }
+    // The name of a people of the province typed without a word beside it that it stands next to in some
+    // record (`Dao` alone, `video Dao`): its folded form is also a common word (đạo of "lãnh đạo", đào of "đào
+    // tạo", tay, hoá…), so the records naming the people — "người Dao", "dân tộc Dao" — earn a pair's boost
+    // and come first; beside a word it stands with (`lãnh đạo`, `đào tạo`, `cầm tay`) the pair decides.
+    for (const [i, t] of parsed.terms.entries()) {
+      // (Typed with marks, only as the people's name is spelt: `đảo` is an island, not the Dao.)
+      const spelt = PEOPLE_NAMES.get(t.folded);
+      if (t.quoted || spelt === undefined || (t.marked && t.exact !== spelt) || keptAt[i] === undefined || keptAt[i] < 0) continue;
+      // A neighbour in the forms it is searched in: as typed, corrected, or completed while typed (`kinh doa`
+      // is "kinh doanh").
+      const forms = (j: number): string[] => {
+        const g = keptAt[j] !== undefined && keptAt[j] >= 0 ? groups[keptAt[j]] : undefined;
+        return g === undefined ? (parsed.terms[j] === undefined ? [] : [parsed.terms[j].folded]) : g.slice(0, 5).map((a) => a.term);
+      };
+      if (forms(i - 1).some((w) => pairHeld(lastSyllable(w), t.folded)) || forms(i + 1).some((w) => pairHeld(t.folded, firstSyllable(w)))) continue;
+      for (const before of PEOPLE_CONTEXT) {
+        const pair = `${before} ${t.folded}`;
+        if (fields.df(pair) > 0) boosts.push({ term: pair, factor: PHRASE_BOOST });
+      }
     }
     // Adjacent syllables standing together (Vietnamese words are mostly two syllables) earn a boost.
     const terms = kept;

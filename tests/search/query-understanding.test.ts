@@ -562,8 +562,18 @@ describe('corrections from context, with a catalogue of Cao Bằng places and pe
       expect(r.hits[0]?.id, q).toBe(c.waterfall);
       expect(r.corrections, q).toEqual([{ from: 'doc', to: 'gioc', display: 'giốc' }]);
     }
-    // Without marks the pair typed is "ban doc", which "bạn đọc" holds: read as typed (a known limit).
-    expect(search.search({ q: 'thac ban doc' }, null).corrections).toEqual([]);
+    // Without marks the pair typed is "ban doc", which "bạn đọc" holds; the word before it tells them apart:
+    // "thác Bản Giốc" is a chain some record holds, "thác bạn đọc" none.
+    for (const q of ['thac ban doc', 'thac ban doc trung khanh', 'to gap thac ban doc']) {
+      const r = search.search({ q }, null);
+      expect(r.hits[0]?.id, q).toBe(c.waterfall);
+      expect(r.corrections.map((x) => `${x.from}>${x.to}`), q).toEqual(['doc>gioc']);
+    }
+    // The readers are still found as typed, and the word typed still matches (an alternative, not a replacement).
+    for (const q of ['ban doc', 'phuc vu ban doc', 'ban doc nho tuoi', 'sach ban doc', 'thu vien ban doc']) {
+      expect(search.search({ q }, null).corrections, q).toEqual([]);
+      expect(ids(q), q).toContain(c.readers);
+    }
   });
 
   it('reads `thác bản dốc trùng khánh` from the side that stands in a longer chain', () => {
@@ -645,13 +655,84 @@ describe('numbers written in other ways', () => {
     expect(sorted(ids('1000 bản'))).toEqual(sorted([book, map]));
     expect(ids('1000 xã')).toEqual([map]);
     expect(ids('in 1000 bản')).toEqual([book]);
-    expect(ids('1.000 bản')).toEqual([book]);
+    // And back: a number typed with a thousands separator also finds it written without one (the map
+    // holds "1000" and "Bản"), below the record holding the words as typed and side by side.
+    expect(ids('1.000 bản')).toEqual([book, map]);
+    expect(sorted(ids('1.000'))).toEqual(sorted([book, map]));
+    expect(ids('1.000 xã')).toEqual([map]);
+    expect(ids('1 000 xã')).toEqual([map]);
+    const hit = search.search({ q: '1.000 xã' }, null).hits[0];
+    expect(JSON.stringify(hit.snippets)).toContain('<mark>1000</mark>');
+    const fund = add('Quỹ khuyến học 2500000 đồng');
+    const fund2 = add('Giải thưởng 2.500.000 đồng');
+    expect(sorted(ids('2.500.000 đồng'))).toEqual(sorted([fund, fund2]));
     // Roman numerals that are words are words: `vi` is "hành vi", and 6 is not searched as "vi".
     expect(search.search({ q: 'hành vi' }, null).corrections).toEqual([]);
     expect(ids('Điều 6')).toEqual([wages]);
     expect(ids('điều vi phạm')).toEqual([wages]);
     // A date's parts are not Roman numerals (`9/1950` is no "ix").
     expect(search.search({ q: 'ngày 9/12' }, null).total).toBe(0);
+  });
+});
+
+describe('what a researcher means by a people or a type named alone', () => {
+  it('lists the records naming the people first for `Dao` or `Tày` typed alone, while beside a word the pair decides', () => {
+    const rite = add('Lễ cấp sắc', 'Nghi lễ trưởng thành của nam giới dân tộc Dao');
+    const dress = add('Trang phục của người Dao đỏ');
+    const training = add('Đào tạo nghề cho lao động nông thôn');
+    const leaders = add('Lãnh đạo tỉnh thăm huyện Bảo Lâm');
+    const guide = add('Chỉ đạo phòng chống thiên tai');
+    const stilt = add('Nhà sàn của người Tày');
+    const hand = add('Máy cầm tay và dụng cụ cầm tay', 'Dụng cụ cầm tay, bàn tay, tay nghề');
+    for (const q of ['Dao', 'dao', 'Dao ']) {
+      const top = ids(q);
+      expect(sorted(top.slice(0, 2)), q).toEqual(sorted([rite, dress]));
+      expect(top, q).toEqual(expect.arrayContaining([training, leaders, guide]));
+    }
+    expect(ids('Tay')[0]).toBe(stilt);
+    expect(ids('tay')).toContain(hand);
+    // Beside a word it stands with, the pair decides: "đào tạo", "lãnh đạo", "cầm tay" come first.
+    expect(ids('dao tao')[0]).toBe(training);
+    expect(ids('lanh dao')[0]).toBe(leaders);
+    expect(ids('cam tay')[0]).toBe(hand);
+    // Also beside a word still being typed, by its completions: `kinh doa` is "kinh doanh", not the Kinh people.
+    const trade = add('Kinh doanh du lịch cộng đồng');
+    add('Người Kinh và người Tày ở Hoà An', 'Hộ kinh doanh nhỏ');
+    expect(ids('kinh doa')[0]).toBe(trade);
+    // Typed with other marks it is another word: `đảo` (an island) earns the Dao records nothing.
+    const island = add('Du lịch đảo Cô Tô');
+    const isle = add('Hòn đảo nhỏ');
+    expect(sorted(ids('đảo').slice(0, 2))).toEqual(sorted([island, isle]));
+    const scoreOf = (q: string, id: number) => search.search({ q }, null).hits.find((h) => h.id === id)?.score;
+    expect(scoreOf('đảo ', dress)).toBe(scoreOf('"đảo"', dress));
+    expect(scoreOf('Dao ', dress)).toBeGreaterThan(scoreOf('"Dao"', dress)!);
+  });
+
+  it('reads a record type named in English as the type words of the catalogue', () => {
+    const radio = m.add('Bản tin tiếng Tày', { languages: ['tay'], description: 'Chương trình phát thanh hằng tuần' });
+    const leaflet = add('Tờ rơi tiếng H\u2019Mông về phòng chống dịch');
+    const photo = add('Ảnh tư liệu trang phục người Dao đỏ');
+    const hero = add('Anh hùng Kim Đồng', 'Người Dao đỏ kể chuyện');
+    const map = add('Bản đồ du lịch Cao Bằng');
+    add('Sổ tay du lịch Cao Bằng');
+    const audio = search.search({ q: 'audio Tày' }, null);
+    expect(audio.hits.map((h) => h.id)).toEqual([radio]);
+    expect(audio.expansions?.map((e) => e.display)).toContain('phát thanh');
+    expect(audio.corrections).toEqual([]);
+    expect(ids('leaflet Mông')).toEqual([leaflet]);
+    // `photo` is "ảnh", not "anh hùng": the record spelling it so comes first.
+    expect(ids('photo Dao đỏ')).toEqual([photo, hero]);
+    expect(ids('map du lich')).toEqual([map]);
+    // In a query of four words or more a type name is a word typed on purpose, not a piece cut off by a copy.
+    const book = add('Sách ảnh Hồ Chí Minh với Cao Bằng');
+    const film = add('Hồ Chí Minh với Cao Bằng', 'Phim tài liệu');
+    db.sqlite.prepare("UPDATE products SET type = 'video' WHERE id = ?").run(film);
+    search.indexProduct(film);
+    const r = search.search({ q: 'book ho chi minh' }, null);
+    expect(r.optional).toEqual([]);
+    expect(r.hits.map((h) => h.id)).toEqual([book]);
+    // A word no type is named by is left as typed.
+    expect(search.search({ q: 'constructor du lịch' }, null).expansions).toEqual([]);
   });
 });
 
