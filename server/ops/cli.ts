@@ -1,6 +1,6 @@
 /** Small shared pieces of the operator scripts: config from env + `--data-dir`, usage errors, exit codes. */
-import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadPlanSeed, readPlanSeed } from '../catalogue/seed.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
@@ -134,31 +134,6 @@ function handleInterrupts(): void {
   }
 }
 
-/**
- * The message of a failed system call, for the operator. Node's recursive `mkdir` answers ENOENT
- * ("no such file or directory") when the real cause is a parent on a read-only file system or one
- * this user may not write: the first missing folder is then made alone, which gives the real reason
- * (the probe is removed again if, after all, it succeeds).
- */
-export function explainFsError(e: NodeJS.ErrnoException): string {
-  if (e.syscall !== 'mkdir' || e.code !== 'ENOENT' || typeof e.path !== 'string') return e.message;
-  let parent = dirname(e.path);
-  while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
-  const rel = relative(parent, e.path);
-  if (rel === '' || rel.startsWith('..')) return e.message;
-  const first = join(parent, rel.split(/[\\/]/)[0]);
-  try {
-    mkdirSync(first);
-    rmdirSync(first);
-  } catch (probe) {
-    const code = (probe as NodeJS.ErrnoException).code;
-    if (code === 'EROFS') return `cannot create ${e.path}: ${parent} is on a read-only file system`;
-    if (code === 'EACCES' || code === 'EPERM') return `cannot create ${e.path}: this user may not write in ${parent}`;
-    if (code === 'ENOSPC') return `cannot create ${e.path}: no space left on the disk of ${parent}`;
-  }
-  return e.message;
-}
-
 /** Run a script's main, mapping usage and config errors to exit code 2 and anything else to 1. */
 export function runCli(main: () => Promise<number>, usage: string): void {
   handleInterrupts();
@@ -182,9 +157,10 @@ export function runCli(main: () => Promise<number>, usage: string): void {
         process.exit(EXIT.problems);
       }
       // A failed system call (a file or folder missing, not writable, the disk full) says what and
-      // where in its message; a stack trace would only bury it.
+      // where in its message (a folder that could not be made: which and why, see makeDirs); a
+      // stack trace would only bury it.
       if (typeof (e as NodeJS.ErrnoException)?.syscall === 'string') {
-        console.error(`error: ${explainFsError(e as NodeJS.ErrnoException)}`);
+        console.error(`error: ${(e as Error).message}`);
         process.exit(EXIT.problems);
       }
       console.error(`error: ${(e as Error)?.stack ?? String(e)}`);
@@ -225,7 +201,7 @@ export async function withCatalogueDb(
   } catch (e) {
     // The data dir cannot be made or written (a file in the way, a read-only disk): say so, no stack trace.
     if (typeof (e as NodeJS.ErrnoException)?.syscall === 'string') {
-      out(`error: ${explainFsError(e as NodeJS.ErrnoException)}`);
+      out(`error: ${(e as Error).message}`);
       return EXIT.problems;
     }
     const damaged = explainDatabaseError(e, dbFile);
