@@ -7,7 +7,7 @@
 import { MEDIA_KINDS } from '../server/db/schema.ts';
 import { EXIT, UsageError, existingDbFile, onInterrupt, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
 import { createProgress } from '../server/ops/progress.ts';
-import { queueMissingJobs, requeueDerivatives, resniffBlobs, RederiveUsageError, waitForJobs, type ResniffReport } from '../server/ops/rederive.ts';
+import { checkFilter, queueMissingJobs, requeueDerivatives, resniffBlobs, RederiveUsageError, waitForJobs, type ResniffReport } from '../server/ops/rederive.ts';
 import { openStore, startRunner } from '../server/ops/store.ts';
 
 const USAGE = `usage: npm run rederive -- [--kind ${MEDIA_KINDS.join('|')}] [--failed-only | --resniff] [--sha <sha256>] [--process | --wait] [--data-dir <dir>]
@@ -38,6 +38,12 @@ async function main(): Promise<number> {
   const { values } = args;
   if (values.resniff && values['failed-only']) throw new UsageError('--resniff and --failed-only do not go together');
   if (values.process && values.wait) throw new UsageError('--process and --wait do not go together');
+  try {
+    checkFilter({ kind: values.kind, sha256: values.sha });
+  } catch (e) {
+    if (e instanceof RederiveUsageError) throw new UsageError(e.message);
+    throw e;
+  }
   const config = scriptConfig(values['data-dir']);
   existingDbFile(config);
   const store = await openStore(config);

@@ -172,8 +172,9 @@ export function runCli(main: () => Promise<number>, usage: string): void {
  * Open the catalogue of DATA_DIR (or `dataDir`, from `--data-dir`) for an account script (user,
  * token): the plan seed is loaded first so agencies exist even if the server never started; an
  * AppError is printed and gives exit code 1, or 2 with the usage when it is about a bad option value
- * (a 400: a role, a password, a number of days the account rules refuse); a bad configuration exit
- * code 2; the database is always closed.
+ * (a 400: a role, a password, a number of days the account rules refuse; a 404: a --username,
+ * --user or --id that names no account or token); a bad configuration exit code 2; the database is
+ * always closed.
  */
 export async function withCatalogueDb(
   env: Record<string, string | undefined>,
@@ -214,7 +215,8 @@ export async function withCatalogueDb(
     return await run(db);
   } catch (e) {
     if (e instanceof AppError) {
-      const badValue = e.code !== 'USAGE' && e.statusCode === 400;
+      // A value the rules refuse (400), or one that names no user or token (404): bad usage.
+      const badValue = e.code !== 'USAGE' && (e.statusCode === 400 || e.statusCode === 404);
       out(`error: ${e.message}${e.details.field ? ` (--${String(e.details.field)})` : ''}${badValue && usage ? `\n${usage}` : ''}`);
       return e.code === 'USAGE' || badValue ? EXIT.usage : EXIT.problems;
     }

@@ -20,8 +20,8 @@ export interface RederiveFilter {
 
 export class RederiveUsageError extends Error {}
 
-/** The --kind and --sha filters, checked before any work. */
-function checkFilter(filter: { kind?: string; sha256?: string }): void {
+/** The --kind and --sha filters, checked before any work (the script checks them before it opens the store). */
+export function checkFilter(filter: { kind?: string; sha256?: string }): void {
   if (filter.kind !== undefined && !(MEDIA_KINDS as readonly string[]).includes(filter.kind)) {
     throw new RederiveUsageError(`--kind must be one of ${MEDIA_KINDS.join(', ')}`);
   }
