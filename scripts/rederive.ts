@@ -48,19 +48,38 @@ async function main(): Promise<number> {
   existingDbFile(config);
   const store = await openStore(config);
   let resniff: ResniffReport | null = null;
+  // Ctrl-C / SIGTERM: every correction and the re-queueing are one transaction each, so what is
+  // committed is whole and kept; jobs this script runs (--process) are put back in the queue and
+  // its workers stopped; the same command goes on from there.
+  let stop = false;
+  let corrected = 0;
+  let runner: ReturnType<typeof startRunner> | null = null;
+  onInterrupt({
+    cleanup: async () => {
+      stop = true;
+      await runner?.stop(2_000);
+    },
+    note: () =>
+      [
+        values.resniff ? `the ${corrected} type(s) corrected so far are kept (each in its own transaction)` : null,
+        runner ? 'jobs running here are put back in the queue' : values.wait ? 'the queued jobs stay queued for the server' : null,
+        'run the same command again to go on',
+      ]
+        .filter((x) => x !== null)
+        .join('; '),
+  });
   try {
     let n: number;
     try {
       if (values.resniff) {
-        let stop = false;
         const progress = createProgress({ label: 'resniff', total: 0, silent: values.quiet });
-        onInterrupt({
-          cleanup: () => {
-            stop = true;
-          },
-          note: () => `the ${resniff?.changed.length ?? 'corrected'} type(s) corrected so far are kept (each in its own transaction); run the same command again to go on`,
-        });
-        resniff = await resniffBlobs({ sqlite: store.db.sqlite, blobStore: store.blobStore, maxAttempts: config.jobs.maxAttempts }, { kind: values.kind, sha256: values.sha }, progress, () => stop);
+        resniff = await resniffBlobs(
+          { sqlite: store.db.sqlite, blobStore: store.blobStore, maxAttempts: config.jobs.maxAttempts },
+          { kind: values.kind, sha256: values.sha },
+          progress,
+          () => stop,
+          () => corrected++,
+        );
         progress.done();
         printResniff(resniff);
         n = resniff.changed.length * 2;
@@ -77,7 +96,7 @@ async function main(): Promise<number> {
       return resniffProblems ? EXIT.problems : EXIT.ok;
     }
     const failedBefore = store.queue.counts().failed ?? 0;
-    const runner = values.process ? startRunner(store, config) : null;
+    runner = values.process ? startRunner(store, config) : null;
     const progress = createProgress({ label: 'rederive', total: n, silent: values.quiet });
     try {
       const counts = await waitForJobs(store.queue, n, progress);
