@@ -91,15 +91,20 @@ async function main(): Promise<number> {
     if (!values['failed-only'] && !values.sha && !values.resniff) n += queueMissingJobs(store.db.sqlite, config.jobs.maxAttempts, values.kind);
     const resniffProblems = resniff !== null && resniff.busy.length + resniff.missing.length + resniff.refused.length > 0;
     console.log(`re-queued ${n} job(s)`);
-    if (n === 0 || (!values.process && !values.wait)) {
+    // --process / --wait work through the whole queue: jobs queued before this run (by an import or
+    // a --resniff without --process, or left by a stopped run) too, not only the ones re-queued now.
+    const before = store.queue.counts();
+    const pending = (before.queued ?? 0) + (before.running ?? 0);
+    if (pending === 0 || (!values.process && !values.wait)) {
       if (n > 0) console.log('a running server picks them up within a few seconds (or re-run with --process when it is stopped)');
       return resniffProblems ? EXIT.problems : EXIT.ok;
     }
-    const failedBefore = store.queue.counts().failed ?? 0;
+    if (pending > n) console.log(`${pending - n} job(s) already in the queue ${values.process ? 'are run' : 'are waited for'} too`);
+    const failedBefore = before.failed ?? 0;
     runner = values.process ? startRunner(store, config) : null;
-    const progress = createProgress({ label: 'rederive', total: n, silent: values.quiet });
+    const progress = createProgress({ label: 'rederive', total: pending, silent: values.quiet });
     try {
-      const counts = await waitForJobs(store.queue, n, progress);
+      const counts = await waitForJobs(store.queue, pending, progress);
       progress.done(`jobs: ${JSON.stringify(counts)}`);
       const failed = (counts.failed ?? 0) - failedBefore;
       if (failed > 0) console.log(`${failed} job(s) failed: see GET /api/products/:id (derivatives) for the reasons`);
