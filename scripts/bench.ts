@@ -18,10 +18,33 @@ import { ROOT } from './bench/util.ts';
 const PARTS = ['ingest', 'derivatives', 'search', 'operations'] as const;
 type Part = (typeof PARTS)[number];
 
-const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } });
-const only = (values.only?.split(',').map((s) => s.trim()) ?? [...PARTS]) as Part[];
-for (const p of only) if (!PARTS.includes(p)) throw new Error(`unknown part "${p}" (one of ${PARTS.join(', ')})`);
-const quick = values.quick;
+const USAGE = `usage: npm run bench -- [--only ${PARTS.join(',')}] [--quick]
+  --only <parts>   some parts, separated by commas (default: all)
+  --quick          smaller sizes (a few minutes)
+exit codes: 0 done, 1 a part failed, 2 bad usage`;
+
+/** The options, or the exit after printing the usage (asked for: 0; an unknown option or part: 2, as the operator scripts). */
+function benchArgs(): { only: Part[]; quick: boolean } {
+  let values;
+  try {
+    ({ values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } }));
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const only = (values.only?.split(',').map((s) => s.trim()) ?? [...PARTS]) as Part[];
+  const unknown = only.find((p) => !PARTS.includes(p));
+  if (unknown !== undefined) {
+    console.error(`error: unknown part "${unknown}" (one of ${PARTS.join(', ')})\n\n${USAGE}`);
+    process.exit(2);
+  }
+  return { only, quick: values.quick };
+}
+const { only, quick } = benchArgs();
 
 const results: Record<string, unknown> = { startedAt: new Date().toISOString(), quick, machine: { cpus: (await import('node:os')).availableParallelism(), node: process.version } };
 const summaries: string[] = [];

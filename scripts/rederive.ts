@@ -7,7 +7,7 @@
 import { MEDIA_KINDS } from '../server/db/schema.ts';
 import { EXIT, UsageError, existingDbFile, onInterrupt, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
 import { createProgress } from '../server/ops/progress.ts';
-import { queueMissingJobs, requeueDerivatives, resniffBlobs, RederiveUsageError, waitForJobs, type ResniffReport } from '../server/ops/rederive.ts';
+import { checkFilter, queueMissingJobs, requeueDerivatives, resniffBlobs, RederiveUsageError, waitForJobs, type ResniffReport } from '../server/ops/rederive.ts';
 import { openStore, startRunner } from '../server/ops/store.ts';
 
 const USAGE = `usage: npm run rederive -- [--kind ${MEDIA_KINDS.join('|')}] [--failed-only | --resniff] [--sha <sha256>] [--process | --wait] [--data-dir <dir>]
@@ -38,23 +38,48 @@ async function main(): Promise<number> {
   const { values } = args;
   if (values.resniff && values['failed-only']) throw new UsageError('--resniff and --failed-only do not go together');
   if (values.process && values.wait) throw new UsageError('--process and --wait do not go together');
+  try {
+    checkFilter({ kind: values.kind, sha256: values.sha });
+  } catch (e) {
+    if (e instanceof RederiveUsageError) throw new UsageError(e.message);
+    throw e;
+  }
   const config = scriptConfig(values['data-dir']);
   existingDbFile(config);
   const store = await openStore(config);
   let resniff: ResniffReport | null = null;
+  // Ctrl-C / SIGTERM: every correction and the re-queueing are one transaction each, so what is
+  // committed is whole and kept; jobs this script runs (--process) are put back in the queue and
+  // its workers stopped; the same command goes on from there.
+  let stop = false;
+  let corrected = 0;
+  let runner: ReturnType<typeof startRunner> | null = null;
+  onInterrupt({
+    cleanup: async () => {
+      stop = true;
+      await runner?.stop(2_000);
+    },
+    note: () =>
+      [
+        values.resniff ? `the ${corrected} type(s) corrected so far are kept (each in its own transaction)` : null,
+        runner ? 'jobs running here are put back in the queue' : values.wait ? 'the queued jobs stay queued for the server' : null,
+        'run the same command again to go on',
+      ]
+        .filter((x) => x !== null)
+        .join('; '),
+  });
   try {
     let n: number;
     try {
       if (values.resniff) {
-        let stop = false;
         const progress = createProgress({ label: 'resniff', total: 0, silent: values.quiet });
-        onInterrupt({
-          cleanup: () => {
-            stop = true;
-          },
-          note: () => `the ${resniff?.changed.length ?? 'corrected'} type(s) corrected so far are kept (each in its own transaction); run the same command again to go on`,
-        });
-        resniff = await resniffBlobs({ sqlite: store.db.sqlite, blobStore: store.blobStore, maxAttempts: config.jobs.maxAttempts }, { kind: values.kind, sha256: values.sha }, progress, () => stop);
+        resniff = await resniffBlobs(
+          { sqlite: store.db.sqlite, blobStore: store.blobStore, maxAttempts: config.jobs.maxAttempts },
+          { kind: values.kind, sha256: values.sha },
+          progress,
+          () => stop,
+          () => corrected++,
+        );
         progress.done();
         printResniff(resniff);
         n = resniff.changed.length * 2;
@@ -66,15 +91,20 @@ async function main(): Promise<number> {
     if (!values['failed-only'] && !values.sha && !values.resniff) n += queueMissingJobs(store.db.sqlite, config.jobs.maxAttempts, values.kind);
     const resniffProblems = resniff !== null && resniff.busy.length + resniff.missing.length + resniff.refused.length > 0;
     console.log(`re-queued ${n} job(s)`);
-    if (n === 0 || (!values.process && !values.wait)) {
+    // --process / --wait work through the whole queue: jobs queued before this run (by an import or
+    // a --resniff without --process, or left by a stopped run) too, not only the ones re-queued now.
+    const before = store.queue.counts();
+    const pending = (before.queued ?? 0) + (before.running ?? 0);
+    if (pending === 0 || (!values.process && !values.wait)) {
       if (n > 0) console.log('a running server picks them up within a few seconds (or re-run with --process when it is stopped)');
       return resniffProblems ? EXIT.problems : EXIT.ok;
     }
-    const failedBefore = store.queue.counts().failed ?? 0;
-    const runner = values.process ? startRunner(store, config) : null;
-    const progress = createProgress({ label: 'rederive', total: n, silent: values.quiet });
+    if (pending > n) console.log(`${pending - n} job(s) already in the queue ${values.process ? 'are run' : 'are waited for'} too`);
+    const failedBefore = before.failed ?? 0;
+    runner = values.process ? startRunner(store, config) : null;
+    const progress = createProgress({ label: 'rederive', total: pending, silent: values.quiet });
     try {
-      const counts = await waitForJobs(store.queue, n, progress);
+      const counts = await waitForJobs(store.queue, pending, progress);
       progress.done(`jobs: ${JSON.stringify(counts)}`);
       const failed = (counts.failed ?? 0) - failedBefore;
       if (failed > 0) console.log(`${failed} job(s) failed: see GET /api/products/:id (derivatives) for the reasons`);

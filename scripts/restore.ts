@@ -14,7 +14,7 @@ const USAGE = `usage: npm run restore -- <src> [--snapshot <stamp>] [--data-dir 
   <src>               backup folder written by npm run backup
   --snapshot <stamp>  which snapshot (default: the one in <src>/LATEST); --list shows them
   --data-dir <dir>    where to restore (default: DATA_DIR or ./storage); must be empty or absent
-exit codes: 0 restored and verified, 1 problems (checksum mismatch, missing blob, refused), 2 bad usage`;
+exit codes: 0 restored and verified, 1 problems (checksum mismatch, missing blob, a damaged snapshot), 2 bad usage (no backup folder or snapshot there, a data dir that is not empty or not a folder)`;
 
 async function main(): Promise<number> {
   const args = scriptArgs(
@@ -30,6 +30,7 @@ async function main(): Promise<number> {
   if (args === null) return EXIT.ok;
   const { values, positional: src } = args;
   if (!(await stat(src).catch(() => null))?.isDirectory()) throw new UsageError(`no backup folder at ${src}`);
+  if (values.list && values.snapshot !== undefined) throw new UsageError('--list and --snapshot do not go together');
   if (values.list) {
     for (const s of await listSnapshots(src)) console.log(s);
     return EXIT.ok;
@@ -38,7 +39,16 @@ async function main(): Promise<number> {
   if (values.snapshot !== undefined && !(await listSnapshots(src)).includes(values.snapshot)) {
     throw new UsageError(`no snapshot "${values.snapshot}" in ${src} (npm run restore -- ${src} --list shows them)`);
   }
+  if (values.snapshot === undefined && !(await stat(join(src, 'LATEST')).catch(() => null))?.isFile()) {
+    throw new UsageError(`${src} holds no LATEST snapshot: is it a folder written by npm run backup? (npm run restore -- ${src} --list shows its snapshots; name one with --snapshot)`);
+  }
   const config = scriptConfig(values['data-dir']);
+  // The target must be a new or empty folder: anything else is the wrong folder, said before any work.
+  const target = await stat(config.dataDir).catch(() => null);
+  if (target !== null && !target.isDirectory()) throw new UsageError(`the data dir ${config.dataDir} is not a folder`);
+  if (target !== null && (await readdir(config.dataDir)).length > 0) {
+    throw new UsageError(`the data dir ${config.dataDir} is not empty: restore only into an empty (or new) folder, then point DATA_DIR at it`);
+  }
   const progress = createProgress({ label: 'restore', total: 0, silent: values.quiet });
   // Ctrl-C: a half-restored data dir must not be mistaken for a store (nor block a re-run, which
   // wants an empty folder): everything the restore wrote is removed. Only when the folder was empty

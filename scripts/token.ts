@@ -47,7 +47,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
         let userId: number | undefined;
         if (values.user) {
           const u = getUser(db.sqlite, values.user);
-          if (!u) throw new AppError(404, 'USER_NOT_FOUND', `no user "${values.user}"`);
+          if (!u) throw new AppError(404, 'USER_NOT_FOUND', `no user "${values.user}"`, { field: 'user' });
           userId = u.id;
         }
         for (const t of listTokens(db.sqlite, userId)) {
@@ -57,7 +57,13 @@ export async function main(argv: string[], env: Record<string, string | undefine
       }
       case 'revoke': {
         if (!values.id || !/^\d+$/.test(values.id)) throw new AppError(400, 'USAGE', `--id is required\n${USAGE}`);
-        const t = revokeToken(db.sqlite, Number(values.id));
+        let t;
+        try {
+          t = revokeToken(db.sqlite, Number(values.id));
+        } catch (e) {
+          if (e instanceof AppError && e.code === 'TOKEN_NOT_FOUND') throw new AppError(404, 'TOKEN_NOT_FOUND', `no token with id ${values.id} (npm run token -- list shows them)`);
+          throw e;
+        }
         out(`token ${t.id} (${t.username} "${t.name}") revoked at ${t.revokedAt}`);
         return 0;
       }

@@ -44,7 +44,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     };
     const userByName = (name: string) => {
       const u = getUser(db.sqlite, name);
-      if (!u) throw new AppError(404, 'USER_NOT_FOUND', `no user "${name}"`);
+      if (!u) throw new AppError(404, 'USER_NOT_FOUND', `no user "${name}"`, { field: 'username' });
       return u;
     };
     switch (cmd) {

@@ -2,6 +2,7 @@
  * Configuration comes only from the environment, read here once, validated, with defaults.
  * Every bad variable is reported at once. Tests build a Config object directly (see `defaultConfig`).
  */
+import { accessSync, constants, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 
@@ -94,10 +95,12 @@ export const ENV_DOC: Array<[name: string, defaultValue: string, meaning: string
   ['TRUST_PROXY', 'false', 'Set to true behind a TLS-terminating reverse proxy (Secure cookies)'],
   ['MAX_FILE_MB', '4096', 'Largest single uploaded file, MiB'],
   ['MAX_FILES', '20', 'Most files in one upload'],
+  ['UPLOAD_MIN_RATE', '1024', 'Bytes a second an upload must bring over each 2-minute window after the first (0 = no floor)'],
   ['JOB_WORKERS', 'number of CPUs', 'Extraction worker processes (0 = do not run jobs)'],
   ['JOB_TIMEOUT_S', '120', 'Time limit of one extraction job, seconds'],
   ['JOB_MEMORY_MB', '1024', 'Memory limit of one worker process (RSS), MiB'],
   ['JOB_MAX_ATTEMPTS', '3', 'Attempts for a job that fails transiently'],
+  ['SEARCH_WORKERS', 'CPUs − 1, at most 3', 'Search query worker threads, 0..16 (0 = search on the main thread only)'],
   ['MAX_IMAGE_PIXELS', '268402689', 'Largest image decoded (width × height); larger is refused as a pixel bomb'],
   ['FFMPEG_PATH', '(bundled)', 'ffmpeg binary to use instead of the one installed by npm'],
   ['FFPROBE_PATH', '(bundled)', 'ffprobe binary to use instead of the one installed by npm'],
@@ -143,6 +146,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     return isAbsolute(raw) ? raw : resolve(raw);
   };
 
+  /** A program the server runs (FFMPEG_PATH, FFPROBE_PATH): unset, or a file this user may execute. */
+  const program = (name: string): string | null => {
+    const raw = env[name]?.trim();
+    if (!raw) return null;
+    try {
+      if (!statSync(raw).isFile()) throw Object.assign(new Error(), { code: 'EISDIR' });
+      accessSync(raw, constants.X_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'there is no such file' : code === 'EISDIR' ? 'it is not a file' : 'this user may not run it';
+      problems.push(`${name} must be a program this user can run, got "${raw}" (${why})`);
+    }
+    return raw;
+  };
+
   const host = env.HOST?.trim() || d.host;
   const port = int('PORT', d.port, 0, 65535);
   const dataDir = path('DATA_DIR', d.dataDir);
@@ -177,13 +195,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     media: {
       maxImagePixels: int('MAX_IMAGE_PIXELS', d.media.maxImagePixels, 1, Number.MAX_SAFE_INTEGER),
-      ffmpegPath: env.FFMPEG_PATH?.trim() || null,
-      ffprobePath: env.FFPROBE_PATH?.trim() || null,
+      ffmpegPath: program('FFMPEG_PATH'),
+      ffprobePath: program('FFPROBE_PATH'),
     },
     minFreeDiskBytes: int('MIN_FREE_DISK_MB', d.minFreeDiskBytes / MiB, 0, 1024 * 1024) * MiB,
     fixityIntervalHours: int('FIXITY_INTERVAL_HOURS', d.fixityIntervalHours, 0, 24 * 366),
     oaiAdminEmail: env.OAI_ADMIN_EMAIL?.trim() || d.oaiAdminEmail,
   };
+  // Read by the search plugin (defaultSearchWorkers); checked here with the others so a typo is not
+  // taken silently as 0 (or a large number as 16).
+  int('SEARCH_WORKERS', 0, 0, 16);
   if (!/^\S+@(\S+\.)+\S+$/.test(config.oaiAdminEmail)) problems.push(`OAI_ADMIN_EMAIL must be an e-mail address, got "${config.oaiAdminEmail}"`);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -4,7 +4,9 @@
  */
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { DataDirBusy, lockDataDir } from './data-dir-lock.ts';
 import { explainStartupError } from './startup-errors.ts';
+import { makeDirs } from './storage/make-dirs.ts';
 
 /** Exit 1 with one clear line for a known start-up failure (else the error as it is). */
 function failStart(e: unknown, config: Config): never {
@@ -12,6 +14,8 @@ function failStart(e: unknown, config: Config): never {
   console.error(known ?? e);
   process.exit(1);
 }
+
+let dataDirLock: { release(): void } | null = null;
 
 async function main() {
   let config;
@@ -23,6 +27,18 @@ async function main() {
       process.exit(2);
     }
     throw e;
+  }
+  // One server per data dir (before anything is swept or resumed in it): see data-dir-lock.ts. Held
+  // in a module variable: a lock object left to the garbage collector would close, and release, it.
+  try {
+    await makeDirs(config.dataDir);
+    dataDirLock = lockDataDir(config.dataDir);
+  } catch (e) {
+    if (e instanceof DataDirBusy) {
+      console.error(e.message);
+      process.exit(1);
+    }
+    failStart(e, config);
   }
   const app = await buildApp(config).catch((e: unknown) => failStart(e, config));
   let closing = false;
@@ -37,6 +53,7 @@ async function main() {
     force.unref();
     try {
       await app.close();
+      dataDirLock?.release();
       process.exit(0);
     } catch (e) {
       app.log.error({ err: e }, 'error while shutting down');

@@ -4,6 +4,7 @@
  * that cannot be written, a damaged database file). Anything not recognised is shown as before.
  */
 import { join } from 'node:path';
+import { MakeDirError } from './storage/make-dirs.ts';
 
 interface StartupContext {
   host: string;
@@ -28,6 +29,8 @@ export function explainStartupError(e: unknown, ctx: StartupContext): string | n
   const db = explainDatabaseError(e, dbFile);
   if (db !== null) return db;
   if (code === 'ENOSPC' || code === 'SQLITE_FULL') return `No space left under DATA_DIR (${ctx.dataDir}): free some space and start again.`;
+  // A folder that could not be made says which and why (makeDirs).
+  if (e instanceof MakeDirError) return `Cannot use DATA_DIR (${ctx.dataDir}): ${err.message}. It must be a folder this user can create and write to.`;
   if (['ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'EEXIST'].includes(code) && err.path !== undefined) {
     return `Cannot use DATA_DIR (${ctx.dataDir}): ${err.message}. It must be a folder this user can create and write to.`;
   }

@@ -5,7 +5,8 @@
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { closeSync, fsync, mkdirSync, open as fsOpen, readFileSync } from 'node:fs';
+import { closeSync, fsync, open as fsOpen, readFileSync } from 'node:fs';
+import { makeDirsSync } from '../storage/make-dirs.ts';
 import { dirname, resolve } from 'node:path';
 import { MIGRATIONS_DIR } from '../paths.ts';
 import * as schema from './schema.ts';
@@ -33,7 +34,7 @@ export interface OpenDatabaseOptions {
 
 /** Open (creating if needed) the SQLite file at `file`, set pragmas, apply migrations. */
 export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): Database_ {
-  if (file !== ':memory:' && !opts.readonly) mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:' && !opts.readonly) makeDirsSync(dirname(file));
   const sqlite = new Database(file, { readonly: opts.readonly ?? false });
   sqlite.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
   if (!opts.readonly) {

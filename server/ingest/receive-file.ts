@@ -7,7 +7,8 @@
  * instead of the whole file. On any failure the temp file is removed.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { makeDirs } from '../storage/make-dirs.ts';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -92,7 +93,7 @@ export async function receiveFile(source: AsyncIterable<Buffer>, opts: ReceiveOp
       return await op();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      await mkdir(opts.tmpDir, { recursive: true });
+      await makeDirs(opts.tmpDir);
       return op();
     }
   };

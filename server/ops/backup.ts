@@ -20,6 +20,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import { openDatabase } from '../db/client.ts';
 import { dataPaths } from '../plugins/services.ts';
+import { makeDirs } from '../storage/make-dirs.ts';
 import { blobRel, ChecksumMismatch, copyVerified, hashFile } from './hash.ts';
 import type { Progress } from './progress.ts';
 
@@ -84,7 +85,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
   const paths = dataPaths(opts.dataDir);
   if (!(await sizeOrNull(paths.dbFile))) throw new Error(`no database at ${paths.dbFile}`);
   const snapshotsDir = join(opts.dest, 'snapshots');
-  await mkdir(snapshotsDir, { recursive: true });
+  await makeDirs(snapshotsDir);
   let stamp: string;
   if (opts.stamp !== undefined) {
     // A name given by the caller: made again from scratch.
@@ -111,7 +112,7 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
   const snapshotDir = join(snapshotsDir, stamp);
   const partialDir = join(snapshotsDir, `.partial-${stamp}`);
   opts.onPartial?.(partialDir);
-  await mkdir(join(opts.dest, 'blobs'), { recursive: true });
+  await makeDirs(join(opts.dest, 'blobs'));
 
   // 1. The database, through the online backup API: one step, so writers on other connections
   //    (the live server) cannot force it to restart; in WAL mode they are not blocked meanwhile.
@@ -277,8 +278,8 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
   const paths = dataPaths(opts.dataDir);
   const existing = await readdir(opts.dataDir).catch(() => [] as string[]);
   if (existing.length > 0) throw new RestoreRefused(`the data dir ${opts.dataDir} is not empty: restore only into an empty (or new) folder`);
-  await mkdir(paths.blobsDir, { recursive: true });
-  await mkdir(paths.tmpDir, { recursive: true });
+  await makeDirs(paths.blobsDir);
+  await makeDirs(paths.tmpDir);
 
   const result: RestoreResult = {
     snapshot: stamp,

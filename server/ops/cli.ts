@@ -1,6 +1,6 @@
 /** Small shared pieces of the operator scripts: config from env + `--data-dir`, usage errors, exit codes. */
-import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadPlanSeed, readPlanSeed } from '../catalogue/seed.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
@@ -134,31 +134,6 @@ function handleInterrupts(): void {
   }
 }
 
-/**
- * The message of a failed system call, for the operator. Node's recursive `mkdir` answers ENOENT
- * ("no such file or directory") when the real cause is a parent on a read-only file system or one
- * this user may not write: the first missing folder is then made alone, which gives the real reason
- * (the probe is removed again if, after all, it succeeds).
- */
-export function explainFsError(e: NodeJS.ErrnoException): string {
-  if (e.syscall !== 'mkdir' || e.code !== 'ENOENT' || typeof e.path !== 'string') return e.message;
-  let parent = dirname(e.path);
-  while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
-  const rel = relative(parent, e.path);
-  if (rel === '' || rel.startsWith('..')) return e.message;
-  const first = join(parent, rel.split(/[\\/]/)[0]);
-  try {
-    mkdirSync(first);
-    rmdirSync(first);
-  } catch (probe) {
-    const code = (probe as NodeJS.ErrnoException).code;
-    if (code === 'EROFS') return `cannot create ${e.path}: ${parent} is on a read-only file system`;
-    if (code === 'EACCES' || code === 'EPERM') return `cannot create ${e.path}: this user may not write in ${parent}`;
-    if (code === 'ENOSPC') return `cannot create ${e.path}: no space left on the disk of ${parent}`;
-  }
-  return e.message;
-}
-
 /** Run a script's main, mapping usage and config errors to exit code 2 and anything else to 1. */
 export function runCli(main: () => Promise<number>, usage: string): void {
   handleInterrupts();
@@ -182,9 +157,10 @@ export function runCli(main: () => Promise<number>, usage: string): void {
         process.exit(EXIT.problems);
       }
       // A failed system call (a file or folder missing, not writable, the disk full) says what and
-      // where in its message; a stack trace would only bury it.
+      // where in its message (a folder that could not be made: which and why, see makeDirs); a
+      // stack trace would only bury it.
       if (typeof (e as NodeJS.ErrnoException)?.syscall === 'string') {
-        console.error(`error: ${explainFsError(e as NodeJS.ErrnoException)}`);
+        console.error(`error: ${(e as Error).message}`);
         process.exit(EXIT.problems);
       }
       console.error(`error: ${(e as Error)?.stack ?? String(e)}`);
@@ -196,8 +172,9 @@ export function runCli(main: () => Promise<number>, usage: string): void {
  * Open the catalogue of DATA_DIR (or `dataDir`, from `--data-dir`) for an account script (user,
  * token): the plan seed is loaded first so agencies exist even if the server never started; an
  * AppError is printed and gives exit code 1, or 2 with the usage when it is about a bad option value
- * (a 400: a role, a password, a number of days the account rules refuse); a bad configuration exit
- * code 2; the database is always closed.
+ * (a 400: a role, a password, a number of days the account rules refuse; a 404: a --username,
+ * --user or --id that names no account or token); a bad configuration exit code 2; the database is
+ * always closed.
  */
 export async function withCatalogueDb(
   env: Record<string, string | undefined>,
@@ -225,7 +202,7 @@ export async function withCatalogueDb(
   } catch (e) {
     // The data dir cannot be made or written (a file in the way, a read-only disk): say so, no stack trace.
     if (typeof (e as NodeJS.ErrnoException)?.syscall === 'string') {
-      out(`error: ${explainFsError(e as NodeJS.ErrnoException)}`);
+      out(`error: ${(e as Error).message}`);
       return EXIT.problems;
     }
     const damaged = explainDatabaseError(e, dbFile);
@@ -238,7 +215,8 @@ export async function withCatalogueDb(
     return await run(db);
   } catch (e) {
     if (e instanceof AppError) {
-      const badValue = e.code !== 'USAGE' && e.statusCode === 400;
+      // A value the rules refuse (400), or one that names no user or token (404): bad usage.
+      const badValue = e.code !== 'USAGE' && (e.statusCode === 400 || e.statusCode === 404);
       out(`error: ${e.message}${e.details.field ? ` (--${String(e.details.field)})` : ''}${badValue && usage ? `\n${usage}` : ''}`);
       return e.code === 'USAGE' || badValue ? EXIT.usage : EXIT.problems;
     }

@@ -1,10 +1,11 @@
 /** Hashing and verified copying of store files. */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, utimes } from 'node:fs/promises';
+import { open, rename, rm, stat, utimes } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
+import { makeDirs } from '../storage/make-dirs.ts';
 
 /** SHA-256 (hex) and size of a file, streamed. */
 export async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
@@ -63,7 +64,7 @@ export function copyVerified(src: string, dest: string, expectedSha256?: string)
 }
 
 async function copyOnce(src: string, dest: string, expectedSha256?: string): Promise<{ sha256: string; size: number }> {
-  await mkdir(dirname(dest), { recursive: true });
+  await makeDirs(dirname(dest));
   const tmp = `${dest}.tmp-${randomBytes(4).toString('hex')}`;
   const hash = createHash('sha256');
   let size = 0;

@@ -20,8 +20,8 @@ export interface RederiveFilter {
 
 export class RederiveUsageError extends Error {}
 
-/** The --kind and --sha filters, checked before any work. */
-function checkFilter(filter: { kind?: string; sha256?: string }): void {
+/** The --kind and --sha filters, checked before any work (the script checks them before it opens the store). */
+export function checkFilter(filter: { kind?: string; sha256?: string }): void {
   if (filter.kind !== undefined && !(MEDIA_KINDS as readonly string[]).includes(filter.kind)) {
     throw new RederiveUsageError(`--kind must be one of ${MEDIA_KINDS.join(', ')}`);
   }
@@ -104,6 +104,8 @@ export async function resniffBlobs(
   filter: { kind?: string; sha256?: string },
   progress: Progress | null = null,
   shouldStop: () => boolean = () => false,
+  /** Told of each correction as soon as it is committed (an interrupted script says how many). */
+  onCorrected: (c: ResniffChange) => void = () => {},
 ): Promise<ResniffReport> {
   const { sqlite, blobStore } = deps;
   checkFilter(filter);
@@ -164,7 +166,10 @@ export async function resniffBlobs(
       else if (sniffed.info.mediaType !== b.mediaType) {
         const r = correct.immediate(b.sha256, { mediaType: b.mediaType, kind: b.kind }, { mediaType: sniffed.info.mediaType, kind: sniffed.info.kind });
         if (r === 'busy') report.busy.push(b.sha256);
-        else if (r !== 'moved') report.changed.push(r);
+        else if (r !== 'moved') {
+          report.changed.push(r);
+          onCorrected(r);
+        }
       }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;

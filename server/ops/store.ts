@@ -4,7 +4,6 @@
  * ingest service. `startRunner` adds a job runner for scripts given `--process`.
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import type { Principal } from '../auth/principal.ts';
 import type { Config } from '../config.ts';
 import { DEFAULT_PLAN_FILE, loadPlanSeed, readPlanSeed } from '../catalogue/seed.ts';
@@ -15,6 +14,7 @@ import { createJobQueue, type JobQueue } from '../ingest/jobs/queue.ts';
 import { createJobRunner, type JobRunner } from '../ingest/jobs/runner.ts';
 import { dataPaths, type DataPaths } from '../plugins/services.ts';
 import { createLocalBlobStore, type BlobStore } from '../storage/blob-store.ts';
+import { makeDirs } from '../storage/make-dirs.ts';
 
 export interface OpsStore {
   paths: DataPaths;
@@ -50,8 +50,8 @@ export interface OpenStoreOptions {
 export async function openStore(config: Config, opts: OpenStoreOptions = {}): Promise<OpsStore> {
   const paths = dataPaths(config.dataDir);
   if (!opts.readOnly) {
-    await mkdir(paths.blobsDir, { recursive: true });
-    await mkdir(paths.tmpDir, { recursive: true });
+    await makeDirs(paths.blobsDir);
+    await makeDirs(paths.tmpDir);
   }
   const db = openDatabase(opts.readOnly && !existsSync(paths.dbFile) ? ':memory:' : paths.dbFile, { busyTimeoutMs: 15_000 });
   if (opts.synchronous === 'NORMAL') db.sqlite.pragma('synchronous = NORMAL');

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import { openDatabase, type Database_ } from '../db/client.ts';
@@ -13,6 +13,7 @@ import { createIngestService, type IngestService } from '../ingest/ingest-servic
 import { createJobQueue, type JobQueue } from '../ingest/jobs/queue.ts';
 import { createJobRunner, type JobRunner } from '../ingest/jobs/runner.ts';
 import { createLocalBlobStore, type BlobStore } from '../storage/blob-store.ts';
+import { makeDirs } from '../storage/make-dirs.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -51,8 +52,8 @@ export default fp(
   async function servicesPlugin(app: FastifyInstance, opts: { config: Config }) {
     const config = opts.config;
     const paths = dataPaths(config.dataDir);
-    await mkdir(paths.blobsDir, { recursive: true });
-    await mkdir(paths.tmpDir, { recursive: true });
+    await makeDirs(paths.blobsDir);
+    await makeDirs(paths.tmpDir);
     const swept = await sweepTmp(paths.tmpDir);
     if (swept > 0) app.log.info({ swept }, 'removed stray temp files');
 

@@ -6,7 +6,8 @@
  * `localPath` would then download to a cache). `createLocalBlobStore` is the local-folder one.
  */
 import { close as closeFd, createReadStream, fsync, open as openFd, type ReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, link, unlink } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat, link, unlink } from 'node:fs/promises';
+import { makeDirs } from './make-dirs.ts';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -101,7 +102,7 @@ export function createLocalBlobStore(root: string): BlobStore {
       /** Run `op` with the shard folder made (once; again if it was removed behind our back). */
       const inShard = async (op: () => Promise<void>) => {
         if (!knownDirs.has(dir)) {
-          await mkdir(dir, { recursive: true });
+          await makeDirs(dir);
           knownDirs.add(dir);
         }
         try {
@@ -109,7 +110,7 @@ export function createLocalBlobStore(root: string): BlobStore {
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
           knownDirs.delete(dir);
-          await mkdir(dir, { recursive: true });
+          await makeDirs(dir);
           await op();
         }
       };
@@ -148,7 +149,7 @@ export function createLocalBlobStore(root: string): BlobStore {
     async putDerivative(sha256, name, tempPath) {
       assertSha(sha256);
       const dest = derivPath(sha256, name);
-      await mkdir(derivDir(sha256), { recursive: true });
+      await makeDirs(derivDir(sha256));
       const fh = await open(tempPath, 'r');
       try {
         await fh.sync();

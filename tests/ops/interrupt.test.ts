@@ -1,13 +1,13 @@
 /**
- * Operator scripts stopped half-way with Ctrl-C (SIGINT): one line saying what is kept, exit 130,
- * nothing half-written (no temp files, no partial snapshot, no half-restored data dir), and a re-run
- * finishes the work.
+ * Operator scripts stopped half-way with Ctrl-C (SIGINT) or SIGTERM: one line saying what is kept,
+ * exit 130 or 143, nothing half-written (no temp files, no partial snapshot, no half-restored data
+ * dir, no half-made type correction), and a re-run finishes the work.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeDataDir } from '../helpers/app.ts';
@@ -131,4 +131,97 @@ describe('operator scripts stopped with Ctrl-C', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(productCount(target)).toBe(ROWS);
   }, 240_000);
+});
+
+describe('rederive --resniff stopped with Ctrl-C or SIGTERM', () => {
+  let work: string;
+  const BLOBS = 3000;
+
+  /** A data dir whose BLOBS text files are all recorded as PDFs (as before a sniffing fix): resniff corrects each. */
+  async function misfiledStore(dataDir: string): Promise<void> {
+    const { openDatabase } = await import('../../server/db/client.ts');
+    const { blobRel } = await import('../../server/ops/hash.ts');
+    const { mkdir } = await import('node:fs/promises');
+    const db = openDatabase(join(dataDir, 'kho.sqlite'));
+    const blob = db.sqlite.prepare(`INSERT INTO blobs (sha256, size, media_type, kind) VALUES (?, ?, 'application/pdf', 'pdf')`);
+    const job = db.sqlite.prepare(`INSERT INTO jobs (sha256, kind, state, attempts) VALUES (?, ?, 'done', 1)`);
+    const rows: Array<[string, number]> = [];
+    for (let i = 0; i < BLOBS; i++) {
+      const bytes = Buffer.from(`Bản tin tuyên truyền số ${i} của huyện Hà Quảng ${randomBytes(6).toString('hex')}\n`);
+      const sha = createHash('sha256').update(bytes).digest('hex');
+      const path = join(dataDir, 'blobs', blobRel(sha));
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, bytes);
+      rows.push([sha, bytes.length]);
+    }
+    db.sqlite.transaction(() => {
+      for (const [sha, size] of rows) {
+        blob.run(sha, size);
+        job.run(sha, 'extract');
+        job.run(sha, 'thumbnail');
+      }
+    })();
+    db.close();
+  }
+
+  /** What resniff has committed: corrected blobs, their audit entries and queued jobs (each must match the others). */
+  function state(dataDir: string): { corrected: number; audits: number; queuedJobs: number; pdf: number } {
+    const db = new Database(join(dataDir, 'kho.sqlite'), { readonly: true, fileMustExist: true });
+    try {
+      const n = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+      return {
+        corrected: n(`SELECT count(*) AS n FROM blobs WHERE media_type = 'text/plain'`),
+        audits: n(`SELECT count(*) AS n FROM audit_log WHERE action = 'resniff'`),
+        queuedJobs: n(`SELECT count(*) AS n FROM jobs WHERE state = 'queued'`),
+        pdf: n(`SELECT count(*) AS n FROM blobs WHERE media_type = 'application/pdf'`),
+      };
+    } finally {
+      db.close();
+    }
+  }
+
+  beforeAll(async () => {
+    work = await makeDataDir();
+  });
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+    it(`${signal}: one line with the number kept (exit ${code}), every correction whole, and the same command finishes`, async () => {
+      const dataDir = join(work, `kho ${signal}`);
+      await misfiledStore(dataDir);
+      const { child, done } = start('rederive', ['--resniff', '--data-dir', dataDir], join(work, 'unused'));
+      await until('the first corrections', () => {
+        try {
+          return state(dataDir).audits >= 20;
+        } catch {
+          return false; // the database is being opened
+        }
+      });
+      child.kill(signal);
+      const r = await done;
+      expect(r.code, r.stderr).toBe(code);
+      const lines = r.stderr.split('\n').filter((l) => l.startsWith('interrupted'));
+      expect(lines).toHaveLength(1);
+      const m = /^interrupted \((SIG\w+)\): the (\d+) type\(s\) corrected so far are kept \(each in its own transaction\); run the same command again to go on$/.exec(lines[0]);
+      expect(m, r.stderr).not.toBeNull();
+      expect(m![1]).toBe(signal);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+      // Nothing half-done: the number said is the number committed, each with its audit entry and both jobs queued.
+      const s = state(dataDir);
+      expect(s.corrected).toBe(Number(m![2]));
+      expect(s.corrected).toBeGreaterThanOrEqual(20);
+      expect(s.corrected).toBeLessThan(BLOBS);
+      expect(s.audits).toBe(s.corrected);
+      expect(s.queuedJobs).toBe(2 * s.corrected);
+      expect(s.pdf).toBe(BLOBS - s.corrected);
+      expect(await readdir(join(dataDir, 'tmp'))).toEqual([]);
+      // The same command corrects the rest, and only the rest.
+      const again = await start('rederive', ['--resniff', '--data-dir', dataDir, '--quiet'], join(work, 'unused')).done;
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toContain(`re-sniffed ${BLOBS} file(s): ${BLOBS - s.corrected} type(s) corrected`);
+      expect(state(dataDir)).toEqual({ corrected: BLOBS, audits: BLOBS, queuedJobs: 2 * BLOBS, pdf: 0 });
+    }, 120_000);
+  }
 });

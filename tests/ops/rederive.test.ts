@@ -43,6 +43,22 @@ describe('rederive script', () => {
       db.close();
       for (const j of jobs) expect(j.state, `${j.kind} of ${j.sha256}`).toBe(j.sha256 === shas['ảnh bìa.png'] ? 'done' : 'failed');
       expect(thumbs.length).toBeGreaterThan(0);
+
+      // Jobs already queued (by an import, a --resniff without --process, a stopped run) are run by
+      // --process too, even when this run re-queues none of them.
+      const db2 = openDatabase(join(dataDir, 'kho.sqlite'), { migrate: false });
+      db2.sqlite.prepare(`UPDATE jobs SET state = 'queued', attempts = 0, error_code = NULL, error_message = NULL WHERE sha256 = ?`).run(shas['tài liệu.pdf']);
+      db2.close();
+      const q = run('--failed-only', '--process');
+      expect(q.status, q.stderr).toBe(0);
+      expect(q.stdout).toContain('re-queued 0 job(s)');
+      expect(q.stdout).toContain('2 job(s) already in the queue are run too');
+      const db3 = openDatabase(join(dataDir, 'kho.sqlite'), { migrate: false });
+      expect(db3.sqlite.prepare(`SELECT kind, state FROM jobs WHERE sha256 = ? ORDER BY kind`).all(shas['tài liệu.pdf'])).toEqual([
+        { kind: 'extract', state: 'done' },
+        { kind: 'thumbnail', state: 'done' },
+      ]);
+      db3.close();
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }

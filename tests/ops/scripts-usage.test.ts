@@ -1,9 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../server/db/client.ts';
+import { backup } from '../../server/ops/backup.ts';
 import { makeDataDir } from '../helpers/app.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -107,6 +108,61 @@ describe('operator scripts: usage and the data dir', () => {
     expect(existsSync(join(dir, 'snapshots'))).toBe(false);
     expect(existsSync(join(dir, 'blobs', 'snapshots'))).toBe(false);
   });
+
+  it('every refusal about what the command names is bad usage (exit 2, the error and the usage): restore into a folder that is not empty or not a folder, from one that is no backup; a --kind or --sha rederive refuses; an account or token that does not exist; an unknown bench part', async () => {
+    const bk = `${dir}-bản sao`;
+    await backup({ dataDir: dir, dest: bk });
+    const full = join(dir, 'kho đang dùng');
+    await mkdir(full);
+    await writeFile(join(full, 'ghi chú.txt'), 'Dữ liệu đang dùng');
+    const file = join(dir, 'một tệp');
+    await writeFile(file, 'x');
+    const noBackup = join(dir, 'không phải bản sao');
+    await mkdir(noBackup);
+    const bare = join(dir, 'chỉ có cơ sở dữ liệu');
+    await mkdir(bare);
+    openDatabase(join(bare, 'kho.sqlite')).close();
+    const results = await Promise.all([
+      runScript('restore', [bk, '--data-dir', full, '--quiet']),
+      runScript('restore', [bk, '--data-dir', file, '--quiet']),
+      runScript('restore', [noBackup, '--data-dir', join(dir, 'mới')]),
+      runScript('restore', [bk, '--list', '--snapshot', '20260101T000000Z']),
+      runScript('rederive', ['--data-dir', bare, '--kind', 'phim']),
+      runScript('rederive', ['--data-dir', bare, '--resniff', '--sha', 'abc']),
+      runScript('user', ['set-password', '--username', 'không-có', '--data-dir', dir]),
+      runScript('user', ['disable', '--username', 'khong-co', '--data-dir', dir]),
+      runScript('token', ['list', '--user', 'khong-co', '--data-dir', dir]),
+      runScript('token', ['revoke', '--id', '999', '--data-dir', dir]),
+      runScript('bench', ['--only', 'tìm-kiếm']),
+      runScript('bench', ['--bogus']),
+    ]);
+    const messages = [
+      `error: the data dir ${full} is not empty: restore only into an empty (or new) folder`,
+      `error: the data dir ${file} is not a folder`,
+      `error: ${noBackup} holds no LATEST snapshot: is it a folder written by npm run backup?`,
+      'error: --list and --snapshot do not go together',
+      'error: --kind must be one of pdf, image, video, audio, office, text',
+      'error: --sha must be a SHA-256 in hex',
+      'error: no user "không-có" (--username)',
+      'error: no user "khong-co" (--username)',
+      'error: no user "khong-co" (--user)',
+      'error: no token with id 999 (npm run token -- list shows them)',
+      'error: unknown part "tìm-kiếm" (one of ingest, derivatives, search, operations)',
+      "error: Unknown option '--bogus'",
+    ];
+    results.forEach((r, i) => {
+      const out = r.stdout + r.stderr;
+      expect(r.code, out).toBe(2);
+      expect(out).toContain(messages[i]);
+      expect(out).toMatch(/^usage/m);
+      expect(out).not.toMatch(/^\s+at /m);
+    });
+    // Nothing touched: the folder in use keeps its one file, the refused rederive opened no store.
+    expect(await readdir(full)).toEqual(['ghi chú.txt']);
+    expect(existsSync(join(dir, 'mới'))).toBe(false);
+    expect((await readdir(bare)).sort()).toEqual(['kho.sqlite']);
+    await rm(bk, { recursive: true, force: true });
+  }, 120_000);
 
   it('reindex takes --data-dir and --help, and refuses unknown options', async () => {
     const [ok, help, bad] = await Promise.all([

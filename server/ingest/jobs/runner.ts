@@ -7,7 +7,8 @@
  */
 import type Database from 'better-sqlite3';
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
+import { makeDirs } from '../../storage/make-dirs.ts';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { storageFault } from '../../errors.ts';
@@ -174,7 +175,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
     slot.startedAt = Date.now();
     try {
       const workDir = newTempPath(deps.tmpDir, `job-${job.id}`);
-      await mkdir(workDir, { recursive: true });
+      await makeDirs(workDir);
       slot.workDir = workDir;
       const input: ExtractInput = {
         path: await blobStore.localPath(job.sha256),
