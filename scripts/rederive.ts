@@ -5,7 +5,7 @@
  * --resniff sniffs the stored files again and corrects those whose type changed (then re-queues only their jobs).
  */
 import { MEDIA_KINDS } from '../server/db/schema.ts';
-import { EXIT, UsageError, existingDbFile, onInterrupt, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
+import { EXIT, UsageError, existingDbFile, lockOutServer, onInterrupt, runCli, scriptArgs, scriptConfig } from '../server/ops/cli.ts';
 import { createProgress } from '../server/ops/progress.ts';
 import { checkFilter, queueMissingJobs, requeueDerivatives, resniffBlobs, RederiveUsageError, waitForJobs, type ResniffReport } from '../server/ops/rederive.ts';
 import { openStore, startRunner } from '../server/ops/store.ts';
@@ -16,9 +16,10 @@ const USAGE = `usage: npm run rederive -- [--kind ${MEDIA_KINDS.join('|')}] [--f
   --resniff         sniff the stored files again (after a sniffing fix), correct the type of those
                     that changed and re-queue their jobs only; safe while the server runs
   --sha <sha256>    only this blob
-  --process         run the jobs in this process and wait (use when the server is stopped)
+  --process         run the jobs in this process and wait (server stopped: refused while one runs)
   --wait            wait (with progress) until a running server has worked through the queue
-exit codes: 0 ok (no job failed), 1 some jobs failed (--resniff: or a file was busy, missing or refused), 2 bad usage`;
+exit codes: 0 ok (no job failed), 1 some jobs failed (--resniff: or a file was busy, missing or refused;
+  --process: or a server runs on the data dir), 2 bad usage`;
 
 async function main(): Promise<number> {
   const args = scriptArgs(
@@ -46,6 +47,12 @@ async function main(): Promise<number> {
   }
   const config = scriptConfig(values['data-dir']);
   existingDbFile(config);
+  // --process runs the queue here, as a server does: not both at once (the server would take the
+  // same jobs, and at its next start re-queue the ones running here).
+  const lock = values.process
+    ? lockOutServer(config.dataDir, 'it runs the queued jobs itself: run rederive without --process (or with --wait to watch them), or stop the server first.')
+    : null;
+  if (values.process && lock === null) return EXIT.problems;
   const store = await openStore(config);
   let resniff: ResniffReport | null = null;
   // Ctrl-C / SIGTERM: every correction and the re-queueing are one transaction each, so what is
@@ -114,6 +121,7 @@ async function main(): Promise<number> {
     }
   } finally {
     store.close();
+    lock?.release();
   }
 }
 

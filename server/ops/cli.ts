@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadPlanSeed, readPlanSeed } from '../catalogue/seed.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { DataDirBusy, lockDataDir } from '../data-dir-lock.ts';
 import { openDatabase, type Database_ } from '../db/client.ts';
 import { AppError } from '../errors.ts';
 import { dataPaths } from '../plugins/services.ts';
@@ -13,6 +14,21 @@ import { explainDatabaseError } from '../startup-errors.ts';
 export const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
 
 export class UsageError extends Error {}
+
+/**
+ * The data dir's server lock (server/data-dir-lock.ts), for a script that must not run beside a
+ * server: held until `release()` or the script ends, so no server starts meanwhile. Null, with one
+ * line saying `why` printed, when a running server holds it.
+ */
+export function lockOutServer(dataDir: string, why: string): { release(): void } | null {
+  try {
+    return lockDataDir(dataDir);
+  } catch (e) {
+    if (!(e instanceof DataDirBusy)) throw e;
+    console.error(`error: a server is running on ${dataDir}: ${why}`);
+    return null;
+  }
+}
 
 /** A `--concurrency` value: a whole number 1..64, else a usage error (exit 2). */
 export function concurrencyArg(value: string): number {

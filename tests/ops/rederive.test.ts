@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { lockDataDir } from '../../server/data-dir-lock.ts';
 import { openDatabase } from '../../server/db/client.ts';
 import { auth, makeDataDir, makeTestApp, multipartBody } from '../helpers/app.ts';
 import { makePdf, makePng } from '../helpers/samples.ts';
@@ -32,6 +33,15 @@ describe('rederive script', () => {
           timeout: 120_000,
         });
       expect(run('--kind', 'spreadsheet').status).toBe(2);
+
+      // --process beside a running server (this process holds the lock a server takes at start) is
+      // refused before anything is re-queued: the re-queueing below still finds both failed jobs.
+      const serverLock = lockDataDir(dataDir);
+      const refused = run('--failed-only', '--kind', 'image', '--process');
+      serverLock.release();
+      expect(refused.status, refused.stderr).toBe(1);
+      expect(refused.stderr).toContain(`a server is running on ${dataDir}: it runs the queued jobs itself`);
+      expect(refused.stdout).not.toContain('re-queued');
 
       const r = run('--failed-only', '--kind', 'image', '--process');
       expect(r.stdout, r.stderr).toContain('re-queued 2 job(s)');
