@@ -1699,6 +1699,15 @@ export function createSearchService(deps: SearchDeps): SearchService {
           alts.push({ term: split, factor: 1 });
           corrections.push({ from: t.folded, to: split });
         } else {
+          // Letters run into a number (`muc1499`, `trang12`) that no record holds as one word: the word and
+          // the number side by side, as `mục 1499` finds them, when some record holds them so.
+          const mixed = /^([a-z]+)(\d+)$|^(\d+)([a-z]+)$/.exec(t.folded);
+          const words = mixed === null ? null : mixed[1] !== undefined ? [mixed[1], mixed[2]] : [mixed[3], mixed[4]];
+          if (words !== null && termSeen(words.join(' '), sees ?? exists, words.join('_'))) {
+            pushChain(t, words, null, 1);
+            corrections.push({ from: t.folded, to: words.join(' ') });
+            continue;
+          }
           // Three or more syllables run together (`hochiminh`): searched as those syllables side by side.
           // While typing (`hochimi`), the last syllable may be the start of one (Hồ Chí Minh).
           const segs = segmentJoined(t.folded, seen, t.prefix && i === nq - 1);

@@ -675,6 +675,26 @@ describe('numbers written in other ways', () => {
   });
 });
 
+describe('letters run into a number', () => {
+  it('reads `muc1499` as the word and the number side by side when some record holds them so', () => {
+    const book = add('Sổ tay nhiều mục');
+    m.attachPdfText(book, 'a', 'so-tay.pdf', 'Mục 999 nội dung. Mục 1499 nội dung khác. Trang 1499.');
+    const other = add('Phòng chống dịch');
+    m.attachPdfText(other, 'b', 'dich.pdf', 'Phòng chống covid19 và cúm năm 2020.');
+    expect(ids('muc1499')).toEqual([book]);
+    expect(ids('Mục1499')).toEqual([book]);
+    expect(ids('trang1499')).toEqual([book]);
+    const r = search.search({ q: 'muc1499' }, null);
+    expect(r.corrections).toEqual([expect.objectContaining({ from: 'muc1499', to: 'muc 1499' })]);
+    expect(r.hits[0].snippets.some((s) => s.text.includes('<mark>Mục</mark> <mark>1499</mark>'))).toBe(true);
+    // A pair no record holds is not invented: the word is left out as before.
+    expect(search.search({ q: 'so tay muc14' }, null).ignored).toEqual(['muc14']);
+    expect(ids('so tay muc14')).toEqual([book]);
+    // A word some record holds whole is searched whole.
+    expect(ids('covid19')).toEqual([other]);
+  });
+});
+
 describe('what a researcher means by a people or a type named alone', () => {
   it('lists the records naming the people first for `Dao` or `Tày` typed alone, while beside a word the pair decides', () => {
     const rite = add('Lễ cấp sắc', 'Nghi lễ trưởng thành của nam giới dân tộc Dao');
