@@ -392,6 +392,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
     vocabGet: sqlite.prepare('SELECT df FROM search_text_vocab WHERE term = ?').pluck(),
     vocabBump: sqlite.prepare('INSERT INTO search_text_vocab(term, df) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET df = df + excluded.df'),
     pageText: sqlite.prepare('SELECT text FROM blob_texts WHERE sha256 = ? AND page = ?').pluck(),
+    beginRead: sqlite.prepare('BEGIN'),
+    endRead: sqlite.prepare('COMMIT'),
     // A PDF page's label ("ii" for physical page 5), kept in the blob's metadata only when the PDF has labels.
     pageLabel: sqlite.prepare("SELECT json_extract(metadata, '$.pageLabels[' || CAST(? AS INTEGER) || ']') FROM blobs WHERE sha256 = ? AND json_valid(metadata)").pluck(),
     productText: sqlite.prepare(
@@ -2799,9 +2801,24 @@ export function createSearchService(deps: SearchDeps): SearchService {
     return r;
   }
 
+  /**
+   * One search's reads (a file's text rows, page lists and page texts, the hits' catalogue rows: some
+   * 15–20 statements) share one read transaction. Each statement on its own begins and ends one, and
+   * that costs ~5 µs here (WAL read locks), against ~0.6 µs for a primary-key read inside one.
+   */
   function searchUncached(params: SearchParams, viewer: Principal | null): SearchResponse {
     flushPending();
     ensureLoaded();
+    if (sqlite.inTransaction) return searchNow(params, viewer);
+    st.beginRead.run();
+    try {
+      return searchNow(params, viewer);
+    } finally {
+      if (sqlite.inTransaction) st.endRead.run();
+    }
+  }
+
+  function searchNow(params: SearchParams, viewer: Principal | null): SearchResponse {
     const t0 = performance.now();
     const limit = Math.min(Math.max(1, Math.floor(params.limit ?? 20)), MAX_LIMIT);
     const page = Math.max(1, Math.floor(params.page ?? 1));

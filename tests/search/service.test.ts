@@ -111,6 +111,23 @@ describe('full text and snippets', () => {
     expect(snip?.sha256).toBe(cat.blobs.get('long-book'));
   });
 
+  it('reads a search in one transaction of its own: none left open after it, an open one of the caller left open', () => {
+    const q = { q: 'chien thang dong khe', limit: 50 };
+    const alone = search.searchUncached(q, null);
+    expect(alone.hits.some((h) => h.snippets.some((s) => s.page === 199))).toBe(true);
+    expect(db.sqlite.inTransaction).toBe(false);
+    db.sqlite.exec('BEGIN');
+    const inside = search.searchUncached(q, null);
+    expect(db.sqlite.inTransaction).toBe(true);
+    db.sqlite.exec('COMMIT');
+    expect({ ...inside, tookMs: 0 }).toEqual({ ...alone, tookMs: 0 });
+    // A search that throws half-way still ends its transaction (here a table it reads is renamed away).
+    db.sqlite.exec('ALTER TABLE blob_texts RENAME TO blob_texts_gone');
+    expect(() => search.searchUncached(q, null)).toThrow();
+    expect(db.sqlite.inTransaction).toBe(false);
+    db.sqlite.exec('ALTER TABLE blob_texts_gone RENAME TO blob_texts');
+  });
+
   it('gives no page number for unpaged text', () => {
     const r = search.search({ q: 'thông tư bộ luật lao động nuôi con' }, null);
     const hit = r.hits.find((h) => cat.keys.get(h.id) === 'thong-tu-10')!;
