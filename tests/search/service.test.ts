@@ -113,19 +113,23 @@ describe('full text and snippets', () => {
 
   it('reads a search in one transaction of its own: none left open after it, an open one of the caller left open', () => {
     const q = { q: 'chien thang dong khe', limit: 50 };
-    const alone = search.searchUncached(q, null);
+    // No answer cache: every call below searches.
+    const uncached = createSearchService({ sqlite: db.sqlite, cacheSize: 0 });
+    uncached.ensureReady();
+    const alone = uncached.search(q, null);
     expect(alone.hits.some((h) => h.snippets.some((s) => s.page === 199))).toBe(true);
     expect(db.sqlite.inTransaction).toBe(false);
     db.sqlite.exec('BEGIN');
-    const inside = search.searchUncached(q, null);
+    const inside = uncached.search(q, null);
     expect(db.sqlite.inTransaction).toBe(true);
     db.sqlite.exec('COMMIT');
     expect({ ...inside, tookMs: 0 }).toEqual({ ...alone, tookMs: 0 });
     // A search that throws half-way still ends its transaction (here a table it reads is renamed away).
     db.sqlite.exec('ALTER TABLE blob_texts RENAME TO blob_texts_gone');
-    expect(() => search.searchUncached(q, null)).toThrow();
+    expect(() => uncached.search(q, null)).toThrow();
     expect(db.sqlite.inTransaction).toBe(false);
     db.sqlite.exec('ALTER TABLE blob_texts_gone RENAME TO blob_texts');
+    uncached.close();
   });
 
   it('gives no page number for unpaged text', () => {
