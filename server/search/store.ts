@@ -68,9 +68,11 @@ export function setMeta(sqlite: Database.Database, key: string, value: string): 
  * change anywhere changes it.
  */
 export function fingerprint(sqlite: Database.Database): string {
-  const p = sqlite
-    .prepare('SELECT count(*) AS n, coalesce(max(id), 0) AS mx, coalesce(total(version), 0) AS v, coalesce(max(updated_at), \'\') AS u FROM products')
-    .get() as { n: number; mx: number; v: number; u: string };
+  // Three statements, each answered from an index (products_version_idx, products_updated_idx, the
+  // smallest one for the count): together in one, they scanned the whole table (~0.4 s at 100,000 records).
+  const p = sqlite.prepare('SELECT count(*) AS n, coalesce(max(id), 0) AS mx FROM products').get() as { n: number; mx: number };
+  const v = sqlite.prepare('SELECT coalesce(total(version), 0) FROM products').pluck().get() as number;
+  const u = sqlite.prepare("SELECT coalesce(max(updated_at), '') FROM products").pluck().get() as string;
   const f = sqlite.prepare('SELECT count(*) AS n, coalesce(max(id), 0) AS mx FROM product_files').get() as { n: number; mx: number };
   const t = sqlite.prepare('SELECT count(*) AS n, coalesce(max(rowid), 0) AS mx FROM blob_texts').get() as { n: number; mx: number };
   const a = sqlite
@@ -78,7 +80,7 @@ export function fingerprint(sqlite: Database.Database): string {
     .get() as { n: number; s: string };
   let h = 0;
   for (let i = 0; i < a.s.length; i++) h = (Math.imul(h, 31) + a.s.charCodeAt(i)) | 0;
-  return [p.n, p.mx, p.v, p.u, f.n, f.mx, t.n, t.mx, a.n, h].join('/');
+  return [p.n, p.mx, v, u, f.n, f.mx, t.n, t.mx, a.n, h].join('/');
 }
 
 /** Index body of a folded text: its syllables, then its adjacent syllable pairs as `a_b` tokens. */

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database_ } from '../../server/db/client.ts';
-import { createTables, loadSnapshot, saveSnapshot } from '../../server/search/store.ts';
+import { createTables, fingerprint, loadSnapshot, saveSnapshot } from '../../server/search/store.ts';
 
 let db: Database_;
 beforeEach(() => {
@@ -32,5 +32,28 @@ describe('index snapshot', () => {
     put.run('docs', Buffer.from([9, 8, 7, 6]));
     put.run('fingerprint', Buffer.from('fp'));
     expect([...loadSnapshot(db.sqlite, 'fp', ['docs'])!.docs]).toEqual([9, 8, 7, 6]);
+  });
+});
+
+describe('fingerprint', () => {
+  it('reads products through indexes, never by scanning the table (the start-up check at 100,000 records)', () => {
+    const seen: string[] = [];
+    const prepare = db.sqlite.prepare.bind(db.sqlite);
+    const spy = ((sql: string) => {
+      seen.push(sql);
+      return prepare(sql);
+    }) as typeof db.sqlite.prepare;
+    db.sqlite.prepare = spy;
+    try {
+      expect(fingerprint(db.sqlite)).toMatch(/^0\/0\/0\/\//);
+    } finally {
+      db.sqlite.prepare = prepare;
+    }
+    const onProducts = seen.filter((sql) => /FROM products\b/.test(sql));
+    expect(onProducts.length).toBeGreaterThan(0);
+    for (const sql of onProducts) {
+      const plan = (db.sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
+      expect(plan, sql).toMatch(/USING (COVERING )?INDEX|USING INTEGER PRIMARY KEY/);
+    }
   });
 });

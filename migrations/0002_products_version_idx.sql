@@ -1,0 +1,1 @@
+CREATE INDEX `products_version_idx` ON `products` (`version`);
