@@ -11,7 +11,7 @@ import { canonicalTone, completesMarked, fold, foldForIndex, titleSortKey, token
 import { FieldIndex, createFoldMemo, viewOf, type Alt, type FieldMatch, type FieldSnapshot, type StoredDoc } from './field-index.ts';
 import { parseQuery, ftsQuote, type Excluded, type ParsedQuery } from './query.ts';
 import { makeSnippet, escapeHtml, type TermMatcher } from './snippets.ts';
-import { INDEX_VERSION, createTables, dropTables, fingerprint, getMeta, loadSnapshot, saveSnapshot, setMeta, withPairs } from './store.ts';
+import { INDEX_VERSION, createTables, dropTables, fingerprint, getMeta, loadSnapshot, loadSnapshotFile, saveSnapshot, saveSnapshotFile, setMeta, snapshotFileOf, withPairs } from './store.ts';
 import type { HitAgency, SearchHit, SearchParams, SearchResponse, Snippet, Suggestion } from './types.ts';
 import { Vocabulary, type Candidate as VocabCandidate } from './vocabulary.ts';
 import { ABBREVIATION_WORDS, abbreviationOf, abbreviationsWithPair, contractionsIn } from './abbreviations.ts';
@@ -364,6 +364,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
 
   const replica = deps.replica;
   if (replica === undefined) createTables(sqlite);
+  const snapshotFile = snapshotFileOf(sqlite);
   // The text index reads long doclists; SQLite's default 2 MB page cache thrashes on them.
   const cache = Number(sqlite.pragma('cache_size', { simple: true }));
   if (cache > -65536 && cache < 16384) sqlite.pragma('cache_size = -65536');
@@ -452,16 +453,33 @@ export function createSearchService(deps: SearchDeps): SearchService {
     return l;
   };
 
+  /** A product's attributes from its row (one product) or its slim row as an array (the load of them all). */
   function attrOf(p: Pick<ProductRow, 'title' | 'type' | 'agency_id' | 'year' | 'languages' | 'state' | 'access' | 'release_date' | 'created_at'>, thumb: string | null): Attr {
+    return attrOfSlim([0, p.title, p.type, p.agency_id, p.year, p.languages, p.state, p.access, p.release_date, p.created_at], thumb);
+  }
+
+  /** `SELECT …` of SLIM_COLUMNS, raw. */
+  type Slim = [number, string, string, number | null, number | null, string, string, string, string | null, string];
+  const SLIM_COLUMNS = 'id, title, type, agency_id, year, languages, state, access, release_date, created_at';
+  /** The few code words (types, states, access levels) as one string each, not one per record. */
+  const codeWords = new Map<string, string>();
+  const codeWord = (w: string): string => {
+    const k = codeWords.get(w);
+    if (k !== undefined) return k;
+    if (codeWords.size < 1000) codeWords.set(w, w);
+    return w;
+  };
+
+  function attrOfSlim(r: Slim, thumb: string | null): Attr {
     return {
-      title: p.title,
-      type: p.type,
-      agencyId: p.agency_id,
-      year: p.year,
-      langs: langsOf(p.languages),
-      state: p.state,
-      access: p.access,
-      date: dateKey(p.release_date, p.year, p.created_at),
+      title: r[1],
+      type: codeWord(r[2]),
+      agencyId: r[3],
+      year: r[4],
+      langs: langsOf(r[5]),
+      state: codeWord(r[6]),
+      access: codeWord(r[7]),
+      date: dateKey(r[8], r[4], r[9]),
       thumb,
     };
   }
@@ -513,7 +531,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     // loading their replicas while this thread loads the rest. With workers, the postings are read
     // straight into shared memory (see startWorkers).
     const shareable = replica === undefined && (deps.workers ?? 0) > 0 && !sqlite.memory;
-    const snap = given !== undefined ? null : fp === undefined ? null : loadSnapshot(sqlite, snapshotKey(fp), shareable ? ['off', 'docs', 'w'] : []);
+    const snap = given !== undefined || fp === undefined ? null : readSnapshot(snapshotKey(fp), shareable ? ['off', 'docs', 'w'] : []);
     if (given !== undefined) fields.restore(given);
     else if (snap !== null) {
       fields.restore({ ...(snap as unknown as FieldSnapshot), meta: snap.meta.toString('utf8') });
@@ -528,11 +546,11 @@ export function createSearchService(deps: SearchDeps): SearchService {
     for (const r of sqlite.prepare('SELECT product_id, sha256 FROM product_files ORDER BY product_id, position, id').raw().iterate() as Iterable<[number, string]>) {
       if (!firstFile.has(r[0])) firstFile.set(r[0], r[1]);
     }
-    const slim = 'SELECT id, title, type, agency_id, year, languages, state, access, release_date, created_at FROM products';
-    for (const p of sqlite.prepare(slim).iterate() as Iterable<ProductRow>) {
-      const a = attrOf(p, thumbUrl(firstFile.get(p.id)));
-      attrs[p.id] = a;
-      facetTable.set(p.id, a);
+    // Rows as arrays: no object with named keys per row (100,000 at start-up).
+    for (const r of sqlite.prepare(`SELECT ${SLIM_COLUMNS} FROM products`).raw().iterate() as Iterable<Slim>) {
+      const a = attrOfSlim(r, thumbUrl(firstFile.get(r[0])));
+      attrs[r[0]] = a;
+      facetTable.set(r[0], a);
     }
     subjectsReady = false;
     if (given === undefined && snap === null) fields.load(
@@ -1112,8 +1130,17 @@ export function createSearchService(deps: SearchDeps): SearchService {
   function writeSnapshot(): void {
     const fp = fingerprint(sqlite);
     const snap = fields.snapshot();
-    saveSnapshot(sqlite, { ...snap }, snapshotKey(fp));
+    if (snapshotFile !== null) {
+      saveSnapshotFile(snapshotFile, { ...snap }, snapshotKey(fp));
+      // One written by an earlier version inside the database is stale now.
+      sqlite.prepare('DELETE FROM search_snapshot').run();
+    } else saveSnapshot(sqlite, { ...snap }, snapshotKey(fp));
     setMeta(sqlite, 'search_fingerprint', fp);
+  }
+
+  /** The stored field index for `key`: from its file, or from the database (an in-memory one, or a data dir from before the file). */
+  function readSnapshot(key: string, shared: readonly string[]): Record<string, Buffer> | null {
+    return (snapshotFile !== null ? loadSnapshotFile(snapshotFile, key, shared) : null) ?? loadSnapshot(sqlite, key, shared);
   }
 
   function close(): void {

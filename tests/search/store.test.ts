@@ -1,6 +1,11 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database_ } from '../../server/db/client.ts';
-import { createTables, fingerprint, loadSnapshot, saveSnapshot } from '../../server/search/store.ts';
+import { createSearchService, type SearchService } from '../../server/search/index.ts';
+import { createTables, fingerprint, loadSnapshot, loadSnapshotFile, saveSnapshot, saveSnapshotFile } from '../../server/search/store.ts';
+import { loadCatalogue } from './relevance/fixture.ts';
 
 let db: Database_;
 beforeEach(() => {
@@ -32,6 +37,88 @@ describe('index snapshot', () => {
     put.run('docs', Buffer.from([9, 8, 7, 6]));
     put.run('fingerprint', Buffer.from('fp'));
     expect([...loadSnapshot(db.sqlite, 'fp', ['docs'])!.docs]).toEqual([9, 8, 7, 6]);
+  });
+});
+
+describe('index snapshot in a file', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kho-snapshot-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads back what it wrote, into shared memory when asked, and nothing for another key or a damaged file', () => {
+    const file = join(dir, 'kho.sqlite-search');
+    const big = Buffer.alloc(3 * 2 ** 20 + 5);
+    for (let i = 0; i + 4 <= big.length; i += 4) big.writeUInt32LE(i * 7, i);
+    const odd = Buffer.from([1, 2, 3]);
+    saveSnapshotFile(file, { meta: '{"tên":"Cao Bằng"}', len: odd, docs: big }, 'v1:fp-1');
+    expect(existsSync(`${file}.tmp`)).toBe(false);
+    for (const shared of [[], ['docs', 'len']]) {
+      const parts = loadSnapshotFile(file, 'v1:fp-1', shared)!;
+      expect(parts.meta.toString('utf8')).toBe('{"tên":"Cao Bằng"}');
+      expect(parts.len.equals(odd)).toBe(true);
+      expect(parts.docs.equals(big)).toBe(true);
+      expect(parts.docs.buffer instanceof SharedArrayBuffer).toBe(shared.length > 0);
+      expect(parts.meta.buffer instanceof SharedArrayBuffer).toBe(false);
+    }
+    expect(loadSnapshotFile(file, 'v1:fp-2')).toBeNull();
+    expect(loadSnapshotFile(join(dir, 'none'), 'v1:fp-1')).toBeNull();
+    // Cut short: the last part no longer fits.
+    const whole = readFileSync(file);
+    writeFileSync(file, whole.subarray(0, whole.length - 10));
+    expect(loadSnapshotFile(file, 'v1:fp-1')).toBeNull();
+    writeFileSync(file, Buffer.from('not a snapshot at all, just text'));
+    expect(loadSnapshotFile(file, 'v1:fp-1')).toBeNull();
+    writeFileSync(file, Buffer.concat([whole.subarray(0, 12), Buffer.from('{"key": broken')]));
+    expect(loadSnapshotFile(file, 'v1:fp-1')).toBeNull();
+  });
+
+  it('is where a server on a database file keeps its index: restored from it, from the old rows once, and re-analysed without it', () => {
+    const dbFile = join(dir, 'kho.sqlite');
+    const snapFile = `${dbFile}-search`;
+    const fileDb = openDatabase(dbFile);
+    const cat = loadCatalogue(fileDb.sqlite, 40);
+    const probe = ['cao bang', 'giáo dục truyền thống', 'bằng', 'thuc lucc', '"quê hương cách mạng"'];
+    const answers = (s: SearchService) => probe.map((q) => s.search({ q, limit: 50 }, null).hits.map((h) => [h.id, h.score]));
+    const first = createSearchService({ sqlite: fileDb.sqlite });
+    first.ensureReady();
+    const before = answers(first);
+    expect(before[0].length).toBeGreaterThan(0);
+    first.close();
+    expect(existsSync(snapFile)).toBe(true);
+    expect(fileDb.sqlite.prepare('SELECT count(*) FROM search_snapshot').pluck().get()).toBe(0);
+
+    // The analysed fields in the database are gone: only the file can give the same answers.
+    const docs = fileDb.sqlite.prepare('SELECT * FROM search_docs').all() as Array<Record<string, unknown>>;
+    fileDb.sqlite.exec('DELETE FROM search_docs');
+    const second = createSearchService({ sqlite: fileDb.sqlite });
+    expect(second.ensureReady().rebuilt).toBe(false);
+    expect(answers(second)).toEqual(before);
+    second.close();
+
+    // A data dir from before the file: the snapshot in rows is read once, then moved to the file.
+    const raw = readFileSync(snapFile);
+    const key = (JSON.parse(raw.subarray(12, 12 + raw.readUInt32LE(8)).toString('utf8')) as { key: string }).key;
+    saveSnapshot(fileDb.sqlite, loadSnapshotFile(snapFile, key)!, key);
+    rmSync(snapFile);
+    const third = createSearchService({ sqlite: fileDb.sqlite });
+    expect(third.ensureReady().rebuilt).toBe(false);
+    expect(answers(third)).toEqual(before);
+    third.close();
+    expect(existsSync(snapFile)).toBe(true);
+    expect(fileDb.sqlite.prepare('SELECT count(*) FROM search_snapshot').pluck().get()).toBe(0);
+
+    // A damaged file is passed over: the fields are analysed again from the database.
+    const insert = fileDb.sqlite.prepare('INSERT INTO search_docs(product_id, title, agency, subjects, meta) VALUES (@product_id, @title, @agency, @subjects, @meta)');
+    for (const d of docs) insert.run(d);
+    writeFileSync(snapFile, readFileSync(snapFile).subarray(0, 100));
+    const fourth = createSearchService({ sqlite: fileDb.sqlite });
+    expect(fourth.ensureReady().rebuilt).toBe(false);
+    expect(answers(fourth)).toEqual(before);
+    expect(fourth.search({ q: 'cao bang thuc luc' }, null).hits[0].id).toBe(cat.ids.get('thuc-luc'));
+    fourth.close();
+    fileDb.close();
   });
 });
 
