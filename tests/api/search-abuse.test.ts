@@ -206,6 +206,19 @@ describe('hostile requests to the search endpoints', () => {
     }
   });
 
+  it('reads combining marks typed alone as nothing searchable, not as a word ""', async () => {
+    for (const q of ['%CC%81', '%CC%81%CC%80%CC%83', '%20%CC%89%20']) {
+      const res = (await get(`/api/search?q=${q}`)).json();
+      expect(res, q).toMatchObject({ total: 0, mode: 'and', unsearchable: true });
+      expect(res.ignored ?? [], q).toEqual([]);
+    }
+    // Between words, a stray mark changes nothing.
+    const plain = (await get('/api/search?q=cao%20b%E1%BA%B1ng')).json();
+    const stray = (await get('/api/search?q=cao%20%CC%81%20b%E1%BA%B1ng')).json();
+    expect(stray.hits.map((h: { id: number }) => h.id)).toEqual(plain.hits.map((h: { id: number }) => h.id));
+    expect(stray.ignored ?? []).toEqual([]);
+  });
+
   it('filters and counts languages beyond the 32nd distinct code like the others', async () => {
     const all = (await get('/api/search?limit=100')).json();
     const codes = 'ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz'.split(' ');
