@@ -219,6 +219,20 @@ describe('hostile requests to the search endpoints', () => {
     expect(stray.ignored ?? []).toEqual([]);
   });
 
+  it('answers the search page with a query string that does not decode as a 400 page, not a search for its raw text', async () => {
+    for (const path of ['/?q=%ED%A0%80', '/?q=%FF', '/?q=cao&type=%E1%BB']) {
+      const res = await get(path, { accept: 'text/html' });
+      expect(res.status, path).toBe(400);
+      expect(res.body, path).toContain('BAD_URL');
+      expect(res.body, path).toContain('Địa chỉ trang không hợp lệ');
+      expect(res.body, path).not.toContain('Đã tìm theo');
+    }
+    const en = await get('/?q=%FF&lang=en', { accept: 'text/html', cookie: 'kho_lang=en' });
+    expect(en.status).toBe(400);
+    const ok = await get('/?q=c%C3%A0o', { accept: 'text/html' });
+    expect(ok.status).toBe(200);
+  });
+
   it('filters and counts languages beyond the 32nd distinct code like the others', async () => {
     const all = (await get('/api/search?limit=100')).json();
     const codes = 'ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz'.split(' ');
