@@ -202,6 +202,7 @@ describe('the search API against a reference computed from the database', () => 
   afterAll(async () => t?.close());
 
   /** What a viewer may see, with the state filter (a filter like any other, but on every facet too). */
+  const holds = (r: Rec, w: string) => r.fieldWords.has(w) || r.texts.some((s) => s.has(w));
   const holdsAll = (r: Rec, ws: string[]) => ws.every((w) => r.fieldWords.has(w)) || r.texts.some((s) => ws.every((w) => s.has(w)));
 
   interface Params {
@@ -298,7 +299,10 @@ describe('the search API against a reference computed from the database', () => 
       const typed = qWords.map((w) => (rnd() < 0.5 ? spelled.get(w)! : rnd() < 0.5 ? w : w.charAt(0).toUpperCase() + w.slice(1)));
       const p: Params = {};
       const asPrefix = typed.length > 0 && rnd() < 0.15;
-      if (typed.length > 0) p.q = typed.join(' ') + (asPrefix ? '' : ' ');
+      // Sometimes a word excluded (`-word`, first, so a prefix stays last): a word of another visible record.
+      const exWord = rnd() < 0.2 ? pick([...pick(visible).fieldWords].filter((w) => vocab.some((x) => fold(x) === w)).concat(usable)) : null;
+      const exTyped = exWord === null ? [] : [`-${rnd() < 0.5 ? spelled.get(exWord)! : exWord}`];
+      if (typed.length + exTyped.length > 0) p.q = [...exTyped, ...typed].join(' ') + (asPrefix ? '' : ' ');
       if (rnd() < 0.3) p.type = [pick(TYPES), ...(rnd() < 0.3 ? [pick(TYPES)] : [])].join(',');
       if (rnd() < 0.3) {
         const g = pick(AGENCIES);
@@ -327,11 +331,14 @@ describe('the search API against a reference computed from the database', () => 
       expect(new Set(ids).size, `${what}: an id listed twice`).toBe(ids.length);
       expect(ids.length, what).toBe(body.total);
       const sort = p.sort ?? (typed.length > 0 ? 'relevance' : 'date');
+      // An excluded word leaves out every record holding it, in its fields or a file's text (docs/search.md, Operators).
+      if (exWord !== null) for (const id of ids) expect(holds(byId.get(id)!, exWord), `${what}: ${id} holds the excluded word`).toBe(false);
+      const kept = (rs: Rec[]) => (exWord === null ? rs : rs.filter((r) => !holds(r, exWord)));
 
       let expected: Rec[] | null = null;
       if (typed.length === 0) {
         tally.browse++;
-        expected = visible;
+        expected = kept(visible);
         expect(body.mode, what).toBe('all');
       } else if (body.corrections.length > 0 || (body.expansions ?? []).length > 0) {
         tally.skipped++;
@@ -352,19 +359,22 @@ describe('the search API against a reference computed from the database', () => 
           const half = Math.max(1, Math.ceil(terms.length / 2));
           for (const id of ids) {
             const r = byId.get(id)!;
-            expect(required.some((w) => r.fieldWords.has(w) || r.texts.some((s) => s.has(w))), `${what}: or hit ${id}`).toBe(true);
+            // A last word typed as a prefix also matches its completions (docs/search.md, Prefixes).
+            const last = qWords[qWords.length - 1];
+            const completes = asPrefix && [...r.fieldWords, ...r.texts.flatMap((x) => [...x])].some((w) => w.startsWith(last));
+            expect(completes || required.some((w) => holds(r, w)), `${what}: or hit ${id}`).toBe(true);
           }
-          const must = visible.filter((r) => filterOk(r, p, null) && terms.filter((w) => r.fieldWords.has(w)).length >= half);
+          const must = kept(visible).filter((r) => filterOk(r, p, null) && terms.filter((w) => r.fieldWords.has(w)).length >= half);
           for (const r of must) expect(ids, `${what}: or mode misses ${r.id}`).toContain(r.id);
         } else if (asPrefix) {
           tally.prefix++;
           expect(body.mode, what).toBe('and');
           // The whole last word is one of the prefix's readings: at least those records.
-          for (const r of andSet.filter((x) => filterOk(x, p, null))) expect(ids, `${what}: prefix misses ${r.id}`).toContain(r.id);
+          for (const r of kept(andSet).filter((x) => filterOk(x, p, null))) expect(ids, `${what}: prefix misses ${r.id}`).toContain(r.id);
         } else {
           tally.exact++;
           expect(body.mode, `${what}: mode`).toBe('and');
-          expected = andSet;
+          expected = kept(andSet);
         }
       }
       if (expected !== null) {
