@@ -94,6 +94,20 @@ export function frameworkErrorReply(error: FastifyError, _req: FastifyRequest, r
   reply.code(status).header('content-type', 'application/json; charset=utf-8').header('x-content-type-options', 'nosniff').send(errorBody(status, code, message));
 }
 
+/** Whether every part of a URL's query string is well-formed percent-encoded UTF-8 (false: `%ED%A0%80`, `%FF`, `%`). */
+export function queryStringDecodes(url: string): boolean {
+  const at = url.indexOf('?');
+  if (at === -1) return true;
+  for (const part of url.slice(at + 1).split('&')) {
+    try {
+      decodeURIComponent(part.replace(/\+/g, ' '));
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
 /** Field name from a fastify/ajv validation error (`/title` → `title`, `querystring/size` → `size`). */
 function validationField(e: FastifyError): string | undefined {
   const v = e.validation?.[0];
@@ -161,15 +175,8 @@ export default fp(
       // A malformed percent-encoding, or one of bytes that are no UTF-8 (`%ED%A0%80`, a lone
       // surrogate; `%FF`): the query parser kept such a value as its raw text (`q=%ED%A0%80` was
       // searched for as "ed a0 80"). The same 400 as a malformed path.
-      const at = req.url.indexOf('?');
-      if (at !== -1) {
-        for (const part of req.url.slice(at + 1).split('&')) {
-          try {
-            decodeURIComponent(part.replace(/\+/g, ' '));
-          } catch {
-            throw new AppError(400, 'BAD_URL', 'The query string is not valid: a malformed percent-encoding, or one of bytes that are not UTF-8');
-          }
-        }
+      if (!queryStringDecodes(req.url)) {
+        throw new AppError(400, 'BAD_URL', 'The query string is not valid: a malformed percent-encoding, or one of bytes that are not UTF-8');
       }
       // A query key given twice (`?type=book&type=map`). The filters that take a comma-separated list
       // (docs/search.md) take the repetition as the same list, as a browser form with several boxes

@@ -12,6 +12,7 @@ import { err } from '../errors.ts';
 import { dublinCoreJson, dublinCoreXml } from '../ops/dublin-core.ts';
 import type { SearchParams, SearchResponse } from '../search/index.ts';
 import { ErrorSchema, IdParams } from './schemas.ts';
+import { checkSearchFilters, searchQueryGuard } from './search.ts';
 
 /** Most rows one export returns (the search service ranks at most this many). */
 export const EXPORT_MAX_ROWS = 2000;
@@ -122,8 +123,11 @@ export default async function exchangeRoutes(app: FastifyInstance) {
         querystring: ExportQuery,
         response: { 200: Type.Union([Type.String(), Type.Object({}, { additionalProperties: true })]), 400: ErrorSchema, 503: ErrorSchema },
       },
+      // The same checks as /api/search (unknown keys, whole numbers, closed lists, a year range backwards).
+      preValidation: searchQueryGuard(Object.keys(ExportQuery.properties), ['year', 'yearFrom', 'yearTo']),
     },
     async (req: FastifyRequest<{ Querystring: ExportQueryT }>, reply) => {
+      checkSearchFilters(req.query);
       const search = searchOf(app);
       if (!search) throw err.unavailable('SEARCH_UNAVAILABLE', 'The search index is not available');
       const { format = 'csv', ...params } = req.query;

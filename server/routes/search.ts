@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { SearchService } from '../search/index.ts';
 import { err } from '../errors.ts';
+import { PRODUCT_STATES, PRODUCT_TYPES } from '../db/schema.ts';
 import { ErrorSchema } from './schemas.ts';
 
 /**
@@ -20,6 +21,55 @@ export function searchServiceOf(app: FastifyInstance): SearchService {
 }
 
 const Counts = Type.Record(Type.String(), Type.Integer());
+
+/** A whole number as a query string writes it: decimal digits only (not `0x10`, `1e1`, ` 10`, `20.0`). */
+const DECIMAL = /^\d{1,9}$/;
+
+/**
+ * What the schema lets through and a search must not take quietly (docs/search.md, API). Run before
+ * validation, on the query string as sent:
+ * - a key the endpoint does not take — `q[]=x` and `q[a]=1` (a client's encoder writing an array or an
+ *   object: the query parser keeps `q[]` as its own key), a misspelt `lang=` — is 400 VALIDATION_FAILED
+ *   naming it; before, it was dropped, and `q[]=x` listed the whole catalogue as if it had matched;
+ * - a whole number written otherwise than in decimal digits is 400 (the schema's type coercion read
+ *   `limit=0x10` as 16 and `limit=1e1` as 10), as for an id in a path.
+ */
+export function searchQueryGuard(keys: readonly string[], wholeNumbers: readonly string[]) {
+  return async (req: FastifyRequest): Promise<void> => {
+    const query = req.query as Record<string, unknown> | undefined;
+    if (!query || typeof query !== 'object') return;
+    for (const [key, value] of Object.entries(query)) {
+      const name = key.length > 40 ? `${key.slice(0, 40)}…` : key;
+      if (!keys.includes(key)) throw err.validation(name, `unknown query parameter "${name}" (this endpoint takes ${keys.join(', ')})`);
+      if (wholeNumbers.includes(key) && typeof value === 'string' && !DECIMAL.test(value)) {
+        throw err.validation(key, `querystring/${key} must be a whole number written in decimal digits`);
+      }
+    }
+  };
+}
+
+/**
+ * The filters whose values are a closed list — `type` (PRODUCT_TYPES) and `state` (PRODUCT_STATES), in any
+ * case — refuse a value outside it with 400 VALIDATION_FAILED naming the field and the values allowed
+ * (before, `type=boook` answered 200 with no hits, as `sort=boook` never did); and a year range backwards
+ * is 400 YEAR_RANGE_INVERTED. `agency` and `language` stay open: an agency code or language no record uses
+ * finds nothing.
+ */
+export function checkSearchFilters(q: { type?: string; state?: string; yearFrom?: number; yearTo?: number }): void {
+  const closed: Array<['type' | 'state', readonly string[]]> = [['type', PRODUCT_TYPES], ['state', PRODUCT_STATES]];
+  for (const [field, allowed] of closed) {
+    for (const v of (q[field] ?? '').split(',')) {
+      const value = v.trim();
+      if (value !== '' && !allowed.includes(value.toLowerCase())) {
+        throw err.validation(field, `${field}: "${value.length > 40 ? `${value.slice(0, 40)}…` : value}" is not one of ${allowed.join(', ')}`);
+      }
+    }
+  }
+  // A range backwards would silently match nothing.
+  if (q.yearFrom !== undefined && q.yearTo !== undefined && q.yearFrom > q.yearTo) {
+    throw err.validation('yearTo', `yearFrom (${q.yearFrom}) is after yearTo (${q.yearTo})`, 'YEAR_RANGE_INVERTED');
+  }
+}
 
 export const SearchQuery = Type.Object({
   q: Type.Optional(Type.String({ maxLength: 4096, description: 'Free text; diacritics optional; "quoted phrases" are exact; -word and NOT word exclude; a OR b in capitals; parentheses group: (a OR b) c, c -(a b)' })),
@@ -107,14 +157,11 @@ export default async function searchRoutes(app: FastifyInstance) {
         querystring: SearchQuery,
         response: { 200: SearchResponseSchema, 400: ErrorSchema },
       },
+      preValidation: searchQueryGuard(Object.keys(SearchQuery.properties), ['year', 'yearFrom', 'yearTo', 'page', 'limit']),
     },
     async (req: FastifyRequest<{ Querystring: Static<typeof SearchQuery> }>, reply) => {
       reply.header('cache-control', 'private, no-cache');
-      const { yearFrom, yearTo } = req.query;
-      // A range backwards would silently match nothing.
-      if (yearFrom !== undefined && yearTo !== undefined && yearFrom > yearTo) {
-        throw err.validation('yearTo', `yearFrom (${yearFrom}) is after yearTo (${yearTo})`, 'YEAR_RANGE_INVERTED');
-      }
+      checkSearchFilters(req.query);
       // searchAsync: on a query worker thread when the service has one with room (see query-workers.ts).
       const s = service();
       return typeof s.searchAsync === 'function' ? s.searchAsync(req.query, req.principal ?? null) : s.search(req.query, req.principal ?? null);
@@ -130,6 +177,7 @@ export default async function searchRoutes(app: FastifyInstance) {
         querystring: SuggestQuery,
         response: { 200: SuggestResponseSchema, 400: ErrorSchema },
       },
+      preValidation: searchQueryGuard(Object.keys(SuggestQuery.properties), ['limit']),
     },
     async (req: FastifyRequest<{ Querystring: Static<typeof SuggestQuery> }>, reply) => {
       reply.header('cache-control', 'private, no-cache');

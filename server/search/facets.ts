@@ -42,12 +42,28 @@ export interface FacetAttrs {
   langs: string[];
 }
 
+/**
+ * Bit 31 of a record's language mask: the record holds a language beyond the first 31 distinct codes
+ * (those get bits 0–30), listed in `FacetTable.moreLangs`. Language codes are an open list (any
+ * `xx`/`xxx` code): before, the 33rd distinct code got no bit, so its records were neither counted in
+ * the language facet nor found by `language=` that code.
+ */
+export const MORE_LANGS = 0x80000000;
+
+/** A `language` filter as codes: bits of the first 31 codes, and the codes beyond (see MORE_LANGS). */
+export interface LangSelection {
+  mask: number;
+  more: Set<number>;
+}
+
 export class FacetTable {
   readonly types = new Codes(255);
   readonly states = new Codes(255);
   readonly accesses = new Codes(255);
-  /** Language codes as bits of a 32-bit mask (the first 32 distinct codes; more are not faceted). */
-  readonly languages = new Codes(33);
+  /** Language codes: the first 31 as bits of a 32-bit mask, any beyond in `moreLangs` (MORE_LANGS). */
+  readonly languages = new Codes(65_535);
+  /** Product id → the codes (≥ 32) of its languages beyond the mask's bits. */
+  readonly moreLangs = new Map<number, number[]>();
   present = new Uint8Array(0);
   type = new Uint8Array(0);
   state = new Uint8Array(0);
@@ -83,19 +99,54 @@ export class FacetTable {
     this.agency[id] = a.agencyId ?? -1;
     this.year[id] = a.year ?? 0;
     let mask = 0;
+    let more: number[] | null = null;
     for (const l of a.langs) {
       const c = this.languages.code(l);
-      if (c > 0) mask |= 1 << (c - 1);
+      if (c === 0) continue;
+      if (c < 32) mask |= 1 << (c - 1);
+      else {
+        mask |= MORE_LANGS;
+        (more ??= []).push(c);
+      }
     }
     this.langs[id] = mask >>> 0;
+    if (more !== null) this.moreLangs.set(id, more);
+    else this.moreLangs.delete(id);
     this.packed[id] = (this.type[id] | (this.state[id] << 8) | (this.access[id] << 16) | (1 << 24)) >>> 0;
   }
 
   clear(id: number): void {
+    this.moreLangs.delete(id);
     if (id < this.present.length) {
       this.present[id] = 0;
       this.packed[id] = 0;
     }
+  }
+
+  /** The codes of a list of language codes (any case), as a filter; codes no record holds are left out. */
+  langSelection(list: readonly string[]): LangSelection {
+    const sel: LangSelection = { mask: 0, more: new Set() };
+    for (const l of list) {
+      const c = this.languages.find(l);
+      if (c === undefined) continue;
+      if (c < 32) sel.mask |= 1 << (c - 1);
+      else sel.more.add(c);
+    }
+    return sel;
+  }
+
+  /** Whether record `id`, whose language mask is `lm`, holds one of the selected languages. */
+  hasLang(id: number, lm: number, sel: LangSelection): boolean {
+    if ((lm & sel.mask & ~MORE_LANGS) !== 0) return true;
+    if ((lm & MORE_LANGS) === 0 || sel.more.size === 0) return false;
+    for (const c of this.moreLangs.get(id) ?? []) if (sel.more.has(c)) return true;
+    return false;
+  }
+
+  /** Count record `id`'s languages (mask `lm`) into `counts`, indexed by language code (length ≥ languages.size). */
+  countLangs(id: number, lm: number, counts: Int32Array): void {
+    for (let rest = lm & ~MORE_LANGS; rest !== 0; rest &= rest - 1) counts[32 - Math.clz32(rest & -rest)]++;
+    if ((lm & MORE_LANGS) !== 0) for (const c of this.moreLangs.get(id) ?? []) counts[c]++;
   }
 
   has(id: number): boolean {

@@ -103,7 +103,11 @@ export function tokenize(s: string): Token[] {
   const out: Token[] = [];
   for (const m of src.matchAll(TOKEN_RE)) {
     const text = m[0];
-    out.push({ text, start: m.index!, end: m.index! + text.length, folded: foldToken(text), exact: canonicalTone(text.toLowerCase()) });
+    const folded = foldToken(text);
+    // Combining marks standing alone (`\u0301`, typed or pasted without their letter) fold to nothing: no
+    // word (it was a word "" in `ignored`, and a query of nothing else was not `unsearchable`).
+    if (folded === '') continue;
+    out.push({ text, start: m.index!, end: m.index! + text.length, folded, exact: canonicalTone(text.toLowerCase()) });
   }
   return out;
 }

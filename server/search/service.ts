@@ -2458,15 +2458,11 @@ export function createSearchService(deps: SearchDeps): SearchService {
     // holding the syllable; they now come before them (their own order kept), other records after.
     const named = mode === 'all' ? [] : languagesNamed(parsed.terms);
     if (named.length > 0 && n > 0) {
-      let mask = 0;
-      for (const code of named) {
-        const c = ft.languages.find(code);
-        if (c !== undefined) mask |= 1 << (c - 1);
-      }
-      if (mask !== 0) {
+      const sel = ft.langSelection(named);
+      if (sel.mask !== 0 || sel.more.size > 0) {
         let top = 0;
         for (let i = 0; i < n; i++) if (scores[i] > top) top = scores[i];
-        for (let i = 0; i < n; i++) if (ids[i] < lArr.length && (lArr[ids[i]] & mask) !== 0) scores[i] += top;
+        for (let i = 0; i < n; i++) if (ids[i] < lArr.length && ft.hasLang(ids[i], lArr[ids[i]], sel)) scores[i] += top;
       }
     }
     // Filters, as code tables over the typed attribute arrays.
@@ -2485,12 +2481,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
       else if (/^\d+$/.test(a)) agencySel.add(Number(a));
     }
     const agencyAll = agencyParam.length === 0;
-    let langMask = 0;
     const langList = parseList(params.language);
-    for (const l of langList) {
-      const c = ft.languages.find(l);
-      if (c !== undefined) langMask |= 1 << (c - 1);
-    }
+    const langSel = ft.langSelection(langList);
     const langAll = langList.length === 0;
     const stateList = parseList(params.state);
     const stateSel = new Uint8Array(256);
@@ -2515,7 +2507,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     for (const id of agencies.keys()) if (id > maxAgencyId) maxAgencyId = id;
     if (maxAgencyId > 1_000_000) maxAgencyId = 1_000_000;
     const cType = new Int32Array(256);
-    const cLang = new Int32Array(33);
+    const cLang = new Int32Array(ft.languages.size);
     const cAgency = new Int32Array(maxAgencyId + 1);
     const cYear = new Int32Array(10_000);
     if (keptIdsScratch.length < n) {
@@ -2544,7 +2536,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
         if (ag >= 0 && ag <= maxAgencyId) cAgency[ag]++;
         const y = yArr[d];
         if (y > 0 && y < 10_000) cYear[y]++;
-        for (let rest = lArr[d]; rest !== 0; rest &= rest - 1) cLang[32 - Math.clz32(rest & -rest)]++;
+        ft.countLangs(d, lArr[d], cLang);
         keptIds[nk] = d;
         keptScores[nk] = scores[i];
         nk++;
@@ -2566,13 +2558,13 @@ export function createSearchService(deps: SearchDeps): SearchService {
       const y = yArr[d];
       const okYear = yearAll || (y !== 0 && y >= yLo && y <= yHi);
       const lm = lArr[d];
-      const okLang = langAll || (lm & langMask) !== 0;
+      const okLang = langAll || ft.hasLang(d, lm, langSel);
       if (withFacets) {
         if (okAgency && okYear && okLang) cType[tc]++;
         if (okType && okYear && okLang && ag >= 0 && ag <= maxAgencyId) cAgency[ag]++;
         if (okType && okAgency && okLang && y > 0 && y < 10_000 && (rangeAll || (y >= rLo && y <= rHi))) cYear[y]++;
         if (okType && okAgency && okYear && lm !== 0) {
-          for (let rest = lm; rest !== 0; rest &= rest - 1) cLang[32 - Math.clz32(rest & -rest)]++;
+          ft.countLangs(d, lm, cLang);
         }
       }
       if (okType && okAgency && okYear && okLang) {

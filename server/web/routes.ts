@@ -17,6 +17,7 @@ import { adminPage, adminPost } from './pages/admin.ts';
 import { deskBulkPost, deskPage } from './pages/desk.ts';
 import { editPage, editPost, expiredEditPost } from './pages/edit.ts';
 import { clientErrorPage, errorPage, forbiddenPage, notFoundPage } from './pages/errors.ts';
+import { queryStringDecodes } from '../plugins/errors.ts';
 import { loginPage, loginPost, logoutPage, logoutPost } from './pages/login.ts';
 import { minePage } from './pages/mine.ts';
 import { recordPage } from './pages/record.ts';
@@ -79,7 +80,13 @@ export default async function webRoutes(app: FastifyInstance) {
     return reply.send(a.body);
   });
 
-  app.get('/', hide, async (req, reply) => searchPage(app, ctxOf(req, reply)));
+  app.get('/', hide, async (req, reply) => {
+    const ctx = ctxOf(req, reply);
+    // A query string that does not decode (`?q=%ED%A0%80`, a lone surrogate; `%FF`): the query parser kept
+    // its raw text, which was searched for ("Đã tìm theo: %%%"). A 400 page, as the API answers BAD_URL.
+    if (!queryStringDecodes(req.url)) return errorPage(ctx, 400, ctx.t('err.page.badUrl'), 'BAD_URL');
+    return searchPage(app, ctx);
+  });
   // Suggestions for the search box, from the search service in-process (same data as /api/suggest).
   app.get('/goi-y', hide, async (req, reply) => {
     const q = String((req.query as { q?: unknown }).q ?? '').slice(0, 100);
