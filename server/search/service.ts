@@ -1339,6 +1339,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
     // not a number, an abbreviation or a word in capitals) is read as cut off, and so are the edge words
     // `loose` lists. Such a word scores where it occurs but is not required.
     const optionalAt = new Set<number>();
+    /** Of those, the record types named in English: chosen by the reader, so not reported as `optional`. */
+    const typeLoose = new Set<number>();
     if (nq >= PASTED_MIN_TERMS) {
       for (const i of [0, nq - 1]) {
         const t = parsed.terms[i];
@@ -1366,6 +1368,13 @@ export function createSearchService(deps: SearchDeps): SearchService {
       const filler = parsed.terms.map((t, i) => !t.quoted && t.marked && (QUERY_FILLERS.has(t.exact) || (t.exact === 'tài' && parsed.terms[i + 1]?.exact === 'liệu') || (t.exact === 'liệu' && parsed.terms[i - 1]?.exact === 'tài')));
       const left = filler.filter((f) => !f).length;
       if (left >= 2 && left < nq) filler.forEach((f, i) => f && optionalAt.add(i));
+    }
+    // A record type named in English beside other words (`book lịch sử Đảng`, `audio Tày`): the reader wants
+    // that type first, not nothing when no record of the type is on the subject. The type word lifts the
+    // records of the type (their type label) and titles naming it, but is not required. Alone it stays required.
+    if (nq >= 2) {
+      const typeAt = parsed.terms.map((t) => !t.quoted && !t.joined && TYPE_CODES.has(t.folded));
+      if (typeAt.some((x, i) => !x && !optionalAt.has(i))) typeAt.forEach((x, i) => x && (optionalAt.add(i), typeLoose.add(i)));
     }
     // Words written out whose abbreviation some record writes (`ủy ban nhân dân` → UBND): each of the
     // words also matches the abbreviation, so a record writing "UBND" matches them all (a OR (b AND c) =
@@ -1751,7 +1760,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
           boosts.push(a);
           for (const part of a.term.split(' ')) matcher.terms.add(part);
         }
-        optional.push(t.folded);
+        if (!typeLoose.has(i)) optional.push(t.folded);
         keptAt.push(-1);
         continue;
       }

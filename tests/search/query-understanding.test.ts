@@ -734,15 +734,17 @@ describe('what a researcher means by a people or a type named alone', () => {
     const photo = add('Ảnh tư liệu trang phục người Dao đỏ');
     const hero = add('Anh hùng Kim Đồng', 'Người Dao đỏ kể chuyện');
     const map = add('Bản đồ du lịch Cao Bằng');
-    add('Sổ tay du lịch Cao Bằng');
+    const notebook = add('Sổ tay du lịch Cao Bằng');
+    // The type word lifts the records of the type; it is not required (nor reported as optional).
     const audio = search.search({ q: 'audio Tày' }, null);
-    expect(audio.hits.map((h) => h.id)).toEqual([radio]);
+    expect(audio.hits.map((h) => h.id)).toEqual([radio, notebook]);
     expect(audio.expansions?.map((e) => e.display)).toContain('phát thanh');
     expect(audio.corrections).toEqual([]);
+    expect(audio.optional).toEqual([]);
     expect(ids('leaflet Mông')).toEqual([leaflet]);
     // `photo` is "ảnh", not "anh hùng": the record spelling it so comes first.
     expect(ids('photo Dao đỏ')).toEqual([photo, hero]);
-    expect(ids('map du lich')).toEqual([map]);
+    expect(ids('map du lich')).toEqual([map, notebook]);
     // In a query of four words or more a type name is a word typed on purpose, not a piece cut off by a copy.
     const book = add('Sách ảnh Hồ Chí Minh với Cao Bằng');
     const film = add('Hồ Chí Minh với Cao Bằng', 'Phim tài liệu');
@@ -750,9 +752,34 @@ describe('what a researcher means by a people or a type named alone', () => {
     search.indexProduct(film);
     const r = search.search({ q: 'book ho chi minh' }, null);
     expect(r.optional).toEqual([]);
-    expect(r.hits.map((h) => h.id)).toEqual([book]);
+    expect(r.hits.map((h) => h.id)).toEqual([book, film]);
     // A word no type is named by is left as typed.
     expect(search.search({ q: 'constructor du lịch' }, null).expansions).toEqual([]);
+  });
+
+  it('lifts the type named in English but finds the other records when none of the type is on the subject', () => {
+    const cell = add('Chi bộ Đảng đầu tiên của tỉnh Cao Bằng năm 1930', 'Tài liệu lịch sử Đảng bộ tỉnh');
+    const leaflet = add('Tờ gấp lịch sử Đảng bộ huyện Hà Quảng');
+    const list = add('Danh sách đảng viên của chi bộ', 'Hồ sơ lưu trữ lịch sử');
+    const sport = add('Sách hướng dẫn luyện tập thể thao');
+    const asType = (id: number, type: string) => {
+      db.sqlite.prepare('UPDATE products SET type = ? WHERE id = ?').run(type, id);
+      search.indexProduct(id);
+    };
+    asType(cell, 'document');
+    asType(leaflet, 'leaflet');
+    asType(list, 'document');
+    // No book on the Party history: the records on it (before: only the list, which writes "sách").
+    const r = search.search({ q: 'book lich su dang' }, null);
+    expect(sorted(r.hits.map((h) => h.id))).toEqual(sorted([cell, leaflet, list]));
+    expect(r.optional).toEqual([]);
+    expect(sorted(ids('audio lich su dang'))).toEqual(sorted([cell, leaflet, list]));
+    // A book on it comes first once there is one.
+    const book = add('Lịch sử Đảng bộ tỉnh Cao Bằng 1930 - 2020');
+    expect(ids('book lich su dang')[0]).toBe(book);
+    expect(ids('lich su dang book')[0]).toBe(book);
+    // Alone, the type word is still required: the books (and a title writing "sách").
+    expect(sorted(ids('book'))).toEqual(sorted([list, sport, book]));
   });
 });
 
