@@ -1868,6 +1868,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const phraseGroups = parsed.terms.length >= 2 ? [...pairs, ...ftsGroups.filter((_, g) => chained[g])] : pairs;
     const ftsPhrase = phraseGroups.length > 0 ? phraseGroups : null;
     const ftsNear = pairs.length > 1 ? [pairs.flat()] : null;
+    // Syllables typed with marks and never without (`năm 1930`, not `Việt Nam năm`): snippets prefer the spelling typed.
+    for (const t of parsed.terms) if (t.marked) (matcher.strict ??= new Set()).add(t.folded);
+    if (matcher.strict !== undefined) for (const t of parsed.terms) if (!t.marked) matcher.strict.delete(t.folded);
     return { parsed, groups, boosts, ftsAnd, ftsOr, ftsPhrase, ftsNear, matcher, corrections, ignored: dropped, expansions, optional, nTerms: kept.length, impossible };
   }
 
