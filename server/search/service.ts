@@ -2922,6 +2922,13 @@ export function createSearchService(deps: SearchDeps): SearchService {
       }
     }
     const anyMarked = qx.some((x) => x !== null);
+    // Pairs the search boosts beyond what was typed (`Dao` alone: "người Dao", "dân tộc Dao"): a candidate
+    // holding one fits as if the syllables stood as typed, so suggestions agree with the search's first hits.
+    const typedSet = new Set(qt);
+    const contextPairs = r.qp.boosts
+      .map((b) => b.term)
+      .filter((t) => !t.startsWith('=') && t.split(' ').length === 2 && t.split(' ').some((w) => !typedSet.has(w)) && t.split(' ').some((w) => typedSet.has(w)))
+      .map((t) => ` ${t} `);
     /**
      * How well the typed syllables fit a candidate (folded; `text`, as written, when the query has marks),
      * or -1 when one of them starts none of its syllables. Each syllable typed in full counts 2, a prefix
@@ -2960,6 +2967,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
         prev = i;
       }
       if (qt.length > 1 && together) score += 3;
+      else if (contextPairs.length > 0 && contextPairs.some((p) => ` ${folded} `.includes(p))) score += 3;
       if (first === 0) score += 2;
       return score;
     };

@@ -726,6 +726,15 @@ describe('what a researcher means by a people or a type named alone', () => {
     const scoreOf = (q: string, id: number) => search.search({ q }, null).hits.find((h) => h.id === id)?.score;
     expect(scoreOf('đảo ', dress)).toBe(scoreOf('"đảo"', dress));
     expect(scoreOf('Dao ', dress)).toBeGreaterThan(scoreOf('"Dao"', dress)!);
+    // Suggestions agree with the search: `Dao` offers the title about the people first (before: "Đào tạo
+    // nghề…", which starts with the syllable), `dao tao` the training. ("Lễ cấp sắc" names no Dao in its title.)
+    for (const q of ['Dao', 'dao', 'Dao ']) {
+      const offered = search.suggest(q, null).map((x) => x.productId);
+      expect(offered[0], q).toBe(dress);
+      expect(offered, q).toContain(training);
+    }
+    expect(search.suggest('dao tao', null)[0].productId).toBe(training);
+    expect(search.suggest('lanh dao', null)[0].productId).toBe(leaders);
   });
 
   it('reads a record type named in English as the type words of the catalogue', () => {
