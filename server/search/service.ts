@@ -1433,7 +1433,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       if (tails.length === 0) matcher.phrases!.push(words);
       for (const c of tails) matcher.phrases!.push([...words, c]);
       // The form typed scores in full over the groups, the words written out pairFactor of their pairs' score.
-      if (typed !== null) matcher.terms.add(typed);
+      if (typed !== null) (typed.includes(' ') ? matcher.phrases!.push(typed.split(' ')) : matcher.terms.add(typed));
       // Another form: an abbreviation (marked wherever it stands), or one next to a syllable (`ubnd tinh`).
       for (const list of extra ?? []) for (const a of list ?? []) (a.term.includes(' ') ? matcher.phrases!.push(a.term.split(' ')) : matcher.terms.add(a.term));
     };
@@ -1598,7 +1598,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
       if (ab !== undefined) {
         const w = ab.words;
         if (w.slice(1).every((b, k) => termSeen(`${w[k]} ${b}`, seen, `${w[k]}_${b}`))) {
-          pushChain(t, w, termSeen(ab.abbr, heldBy) ? ab.abbr : null, OTHER_FORM_FACTOR);
+          const typedForm = termSeen(ab.abbr, heldBy) ? ab.abbr : t.halves !== undefined && termSeen(t.halves, heldBy, t.halves.replace(' ', '_')) ? t.halves : null;
+          pushChain(t, w, typedForm, OTHER_FORM_FACTOR);
           if (!expansions.some((e) => e.from === ab.abbr)) expansions.push({ from: ab.abbr, to: w.join(' '), display: ab.display });
           continue;
         }
@@ -1606,6 +1607,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
       const alts: Alt[] = [];
       const known = vocab.has(t.folded) && termSeen(t.folded, heldBy);
       if (known) alts.push({ term: t.folded, factor: 1 });
+      // An abbreviation typed in halves (`KT-XH`) whose words no record holds side by side: the halves as written.
+      if (t.halves !== undefined && termSeen(t.halves, heldBy, t.halves.replace(' ', '_'))) alts.push({ term: t.halves, factor: 1 });
       // A word some record holds that no syllable is written as, and that reads as two syllables records
       // hold side by side (`caobang`, held by a web address, for "Cao Bằng"): also that pair.
       if (known && !t.quoted && t.folded.length >= 4 && !syllableShaped(t.folded)) {

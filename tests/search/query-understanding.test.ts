@@ -147,6 +147,27 @@ describe('abbreviations', () => {
     expect(h.snippets.map((s) => s.text).join(' | ')).toContain('Hồ Ba Bể và <mark>Hồ</mark> <mark>Chí</mark> <mark>Minh</mark>');
   });
 
+  it('reads an abbreviation typed in halves (KT-XH, CNH-HĐH) as the abbreviation, not a document number', () => {
+    const report = add('Báo cáo tình hình kinh tế - xã hội tỉnh Cao Bằng năm 2023');
+    const short = add('Nghị quyết về phát triển KT-XH vùng biên giới');
+    const farm = add('Đẩy mạnh công nghiệp hóa, hiện đại hóa nông nghiệp vùng cao');
+    add('Kinh tế tập thể và xã hội hóa giáo dục'); // the words apart: not "kinh tế - xã hội"
+    for (const q of ['KT-XH', 'kt-xh', 'KT/XH', 'KT-XH 2023']) {
+      const r = search.search({ q }, null);
+      expect(sorted(r.hits.map((h) => h.id)), q).toEqual(q.includes('2023') ? [report] : sorted([report, short]));
+      expect(r.mode, q).toBe('and');
+    }
+    expect(search.search({ q: 'KT-XH' }, null).expansions).toEqual([{ from: 'ktxh', to: 'kinh te xa hoi', display: 'kinh tế - xã hội' }]);
+    // The record writing "KT-XH" has it marked where the halves stand together.
+    const marked = search.search({ q: 'KT-XH' }, null).hits.find((h) => h.id === short)!;
+    expect(marked.snippets.map((x) => x.text).join(' ')).toContain('<mark>KT</mark>-<mark>XH</mark>');
+    expect(ids('CNH-HĐH nông nghiệp')).toEqual([farm]);
+    expect(ids('cnh-hdh')).toEqual([farm]);
+    // A document number whose parts are no listed abbreviation stays a phrase.
+    const decision = add('Quyết định số 12/QĐ-UBND');
+    expect(ids('QĐ-UBND')).toEqual([decision]);
+  });
+
   it('reads HCM as Hồ Chí Minh, in TP.HCM too', () => {
     const city = add('Hội thảo tuyên truyền tại TP.HCM');
     const museum = add('Bảo tàng Hồ Chí Minh chi nhánh Cao Bằng');
