@@ -34,6 +34,11 @@ const WRITTEN: Array<[string, string]> = [
   ['VHTTDL', 'Văn hóa, Thể thao và Du lịch'],
   ['TPHCM', 'Thành phố Hồ Chí Minh'],
   ['HCM', 'Hồ Chí Minh'],
+  // Written with a hyphen between their halves (`KT-XH`, `CNH-HĐH`): the query reads the halves as one.
+  ['KTXH', 'kinh tế - xã hội'],
+  ['CNH', 'công nghiệp hóa'],
+  ['HĐH', 'hiện đại hóa'],
+  ['CNHHĐH', 'công nghiệp hóa, hiện đại hóa'],
   // Two letters: expanded from the query only (a record's "NQ/TW", "QĐ-UBND" is a document number,
   // so `trung ương` does not also find every record citing one).
   ['TW', 'Trung ương'],

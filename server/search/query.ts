@@ -4,6 +4,7 @@
  */
 import { normaliseIsbn } from '../catalogue/isbn.ts';
 import { clean, fold, hasMarks, tokenize } from './fold.ts';
+import { abbreviationOf } from './abbreviations.ts';
 
 export const MAX_QUERY_CHARS = 256;
 export const MAX_QUERY_TOKENS = 12;
@@ -27,6 +28,8 @@ export interface QueryTerm {
   joined?: boolean;
   /** Typed in capitals, two letters or more (`UBND`, `TU`): an abbreviation, never a piece of a word. */
   upper?: boolean;
+  /** A listed abbreviation typed as two halves joined by `-` or `/` (`KT-XH`): the halves as a pair (`kt xh`). */
+  halves?: string;
 }
 
 export interface ParsedQuery {
@@ -197,6 +200,14 @@ export function parseQuery(raw: string, allowPrefix = true, isKnown?: (folded: s
           prevItem.terms.push(term);
           prevItem.phrase = prevItem.terms.some((x) => /\p{L}/u.test(x.folded));
           prevItem.end = t.end;
+          // Two halves of a listed abbreviation (`KT-XH`, `CNH-HĐH`): that abbreviation, one word (its words
+          // written out found too), not a document number; the halves stay a form it is written in.
+          const [a, b] = prevItem.terms;
+          const whole = a.folded + b.folded;
+          if (prevItem.terms.length === 2 && /^[a-z]+$/.test(whole) && abbreviationOf(whole)?.contracts === true) {
+            prevItem.terms = [{ folded: whole, exact: a.exact + b.exact, marked: a.marked || b.marked, prefix: false, quoted: false, upper: a.upper && b.upper, halves: `${a.folded} ${b.folded}` }];
+            prevItem.phrase = false;
+          }
           continue;
         }
         items.push({ terms: [term], phrase: false, lost: false, minus: minusBefore(part, t.start, i > 0 ? parts[i - 1] : undefined), ...(op ? { op } : {}), partAt: i, end: t.end });

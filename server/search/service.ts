@@ -1368,6 +1368,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
     // not a number, an abbreviation or a word in capitals) is read as cut off, and so are the edge words
     // `loose` lists. Such a word scores where it occurs but is not required.
     const optionalAt = new Set<number>();
+    /** Of those, the record types named in English: chosen by the reader, so not reported as `optional`. */
+    const typeLoose = new Set<number>();
     if (nq >= PASTED_MIN_TERMS) {
       for (const i of [0, nq - 1]) {
         const t = parsed.terms[i];
@@ -1395,6 +1397,13 @@ export function createSearchService(deps: SearchDeps): SearchService {
       const filler = parsed.terms.map((t, i) => !t.quoted && t.marked && (QUERY_FILLERS.has(t.exact) || (t.exact === 'tài' && parsed.terms[i + 1]?.exact === 'liệu') || (t.exact === 'liệu' && parsed.terms[i - 1]?.exact === 'tài')));
       const left = filler.filter((f) => !f).length;
       if (left >= 2 && left < nq) filler.forEach((f, i) => f && optionalAt.add(i));
+    }
+    // A record type named in English beside other words (`book lịch sử Đảng`, `audio Tày`): the reader wants
+    // that type first, not nothing when no record of the type is on the subject. The type word lifts the
+    // records of the type (their type label) and titles naming it, but is not required. Alone it stays required.
+    if (nq >= 2) {
+      const typeAt = parsed.terms.map((t) => !t.quoted && !t.joined && TYPE_CODES.has(t.folded));
+      if (typeAt.some((x, i) => !x && !optionalAt.has(i))) typeAt.forEach((x, i) => x && (optionalAt.add(i), typeLoose.add(i)));
     }
     // Words written out whose abbreviation some record writes (`ủy ban nhân dân` → UBND): each of the
     // words also matches the abbreviation, so a record writing "UBND" matches them all (a OR (b AND c) =
@@ -1453,7 +1462,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       if (tails.length === 0) matcher.phrases!.push(words);
       for (const c of tails) matcher.phrases!.push([...words, c]);
       // The form typed scores in full over the groups, the words written out pairFactor of their pairs' score.
-      if (typed !== null) matcher.terms.add(typed);
+      if (typed !== null) (typed.includes(' ') ? matcher.phrases!.push(typed.split(' ')) : matcher.terms.add(typed));
       // Another form: an abbreviation (marked wherever it stands), or one next to a syllable (`ubnd tinh`).
       for (const list of extra ?? []) for (const a of list ?? []) (a.term.includes(' ') ? matcher.phrases!.push(a.term.split(' ')) : matcher.terms.add(a.term));
     };
@@ -1618,7 +1627,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
       if (ab !== undefined) {
         const w = ab.words;
         if (w.slice(1).every((b, k) => termSeen(`${w[k]} ${b}`, seen, `${w[k]}_${b}`))) {
-          pushChain(t, w, termSeen(ab.abbr, heldBy) ? ab.abbr : null, OTHER_FORM_FACTOR);
+          const typedForm = termSeen(ab.abbr, heldBy) ? ab.abbr : t.halves !== undefined && termSeen(t.halves, heldBy, t.halves.replace(' ', '_')) ? t.halves : null;
+          pushChain(t, w, typedForm, OTHER_FORM_FACTOR);
           if (!expansions.some((e) => e.from === ab.abbr)) expansions.push({ from: ab.abbr, to: w.join(' '), display: ab.display });
           continue;
         }
@@ -1626,6 +1636,8 @@ export function createSearchService(deps: SearchDeps): SearchService {
       const alts: Alt[] = [];
       const known = vocab.has(t.folded) && termSeen(t.folded, heldBy);
       if (known) alts.push({ term: t.folded, factor: 1 });
+      // An abbreviation typed in halves (`KT-XH`) whose words no record holds side by side: the halves as written.
+      if (t.halves !== undefined && termSeen(t.halves, heldBy, t.halves.replace(' ', '_'))) alts.push({ term: t.halves, factor: 1 });
       // A word some record holds that no syllable is written as, and that reads as two syllables records
       // hold side by side (`caobang`, held by a web address, for "Cao Bằng"): also that pair.
       if (known && !t.quoted && t.folded.length >= 4 && !syllableShaped(t.folded)) {
@@ -1780,7 +1792,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
           boosts.push(a);
           for (const part of a.term.split(' ')) matcher.terms.add(part);
         }
-        optional.push(t.folded);
+        if (!typeLoose.has(i)) optional.push(t.folded);
         keptAt.push(-1);
         continue;
       }
@@ -1888,6 +1900,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const phraseGroups = parsed.terms.length >= 2 ? [...pairs, ...ftsGroups.filter((_, g) => chained[g])] : pairs;
     const ftsPhrase = phraseGroups.length > 0 ? phraseGroups : null;
     const ftsNear = pairs.length > 1 ? [pairs.flat()] : null;
+    // Syllables typed with marks and never without (`năm 1930`, not `Việt Nam năm`): snippets prefer the spelling typed.
+    for (const t of parsed.terms) if (t.marked) (matcher.strict ??= new Set()).add(t.folded);
+    if (matcher.strict !== undefined) for (const t of parsed.terms) if (!t.marked) matcher.strict.delete(t.folded);
     return { parsed, groups, boosts, ftsAnd, ftsOr, ftsPhrase, ftsNear, matcher, corrections, ignored: dropped, expansions, optional, nTerms: kept.length, impossible };
   }
 
@@ -2946,6 +2961,13 @@ export function createSearchService(deps: SearchDeps): SearchService {
       }
     }
     const anyMarked = qx.some((x) => x !== null);
+    // Pairs the search boosts beyond what was typed (`Dao` alone: "người Dao", "dân tộc Dao"): a candidate
+    // holding one fits as if the syllables stood as typed, so suggestions agree with the search's first hits.
+    const typedSet = new Set(qt);
+    const contextPairs = r.qp.boosts
+      .map((b) => b.term)
+      .filter((t) => !t.startsWith('=') && t.split(' ').length === 2 && t.split(' ').some((w) => !typedSet.has(w)) && t.split(' ').some((w) => typedSet.has(w)))
+      .map((t) => ` ${t} `);
     /**
      * How well the typed syllables fit a candidate (folded; `text`, as written, when the query has marks),
      * or -1 when one of them starts none of its syllables. Each syllable typed in full counts 2, a prefix
@@ -2984,6 +3006,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
         prev = i;
       }
       if (qt.length > 1 && together) score += 3;
+      else if (contextPairs.length > 0 && contextPairs.some((p) => ` ${folded} `.includes(p))) score += 3;
       if (first === 0) score += 2;
       return score;
     };

@@ -18,6 +18,12 @@ export interface TermMatcher {
    * giáo" is not marked for UBND.
    */
   phrases?: string[][];
+  /**
+   * Folded syllables the reader typed only with marks (`năm`): where a text holds the spelling typed, its
+   * other spellings ("Nặm") are not marked; where it holds none, they are marked but do not count as a
+   * distinct match (so the field that writes the word as typed is the one shown).
+   */
+  strict?: Set<string>;
 }
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -210,6 +216,32 @@ export function makeSnippet(text: string, m: TermMatcher, window = 28): SnippetR
   const hitId = tHit;
   const exactHit = tExact;
   if (!any) return null;
+  // Syllables typed only with marks: another spelling is unmarked where the text holds the typed one, and
+  // counts for nothing in `distinct` where it does not (0 in `weight`).
+  let weight: Uint8Array | null = null;
+  if (m.strict !== undefined && m.strict.size > 0 && exactSet !== null) {
+    let strictIds: Uint8Array | null = null;
+    for (const f of m.strict) {
+      const id = ids.get(f);
+      if (id === undefined) continue;
+      strictIds ??= new Uint8Array(ids.size);
+      strictIds[id] = 1;
+    }
+    if (strictIds !== null) {
+      const held = new Uint8Array(ids.size);
+      for (let j = 0; j < n; j++) if (hitId[j] >= 0 && exactHit[j] === 1) held[hitId[j]] = 1;
+      weight = new Uint8Array(ids.size).fill(1);
+      let left = false;
+      for (let j = 0; j < n; j++) {
+        const id = hitId[j];
+        if (id < 0 || strictIds[id] === 0 || exactHit[j] === 1) continue;
+        if (held[id] === 1) hitId[j] = -1;
+        else weight[id] = 0;
+      }
+      for (let j = 0; j < n && !left; j++) left = hitId[j] >= 0;
+      if (!left) return null;
+    }
+  }
   const seenAt = new Int32Array(ids.size).fill(-1);
   // Runs of consecutive matched tokens, and the distinct syllables in the richest one.
   let together = 0;
@@ -244,7 +276,7 @@ export function makeSnippet(text: string, m: TermMatcher, window = 28): SnippetR
       if (id >= 0) {
         if (seenAt[id] !== i) {
           seenAt[id] = i;
-          distinct++;
+          if (weight === null || weight[id] === 1) distinct++;
         }
         hits++;
         if (j > i && hitId[j - 1] >= 0) adj++;

@@ -92,6 +92,27 @@ describe('the Dao people and the Dao language', () => {
   });
 });
 
+describe('snippets of a syllable typed with marks', () => {
+  it('show the field writing the spelling typed and mark only it there: `năm 1930` is not "Nặm"', () => {
+    const cell = add('Chi bộ Đảng đầu tiên của tỉnh Cao Bằng năm 1930', { description: 'Tháng 4/1930 chi bộ được thành lập tại Nặm Lìn, xã Hoàng Tung.' });
+    const r = search.search({ q: 'năm 1930' }, null);
+    expect(r.hits[0].id).toBe(cell);
+    const snip = r.hits[0].snippets.map((s) => s.text).join(' ');
+    expect(snip).toContain('<mark>năm</mark> <mark>1930</mark>');
+    expect(snip).not.toContain('<mark>Nặm</mark>');
+    // Where only another spelling is written, it is still marked (that is what matched).
+    const lake = add('Suối Nặm Lìn', { description: 'Tư liệu ảnh về suối Nặm Lìn' });
+    const only = search.search({ q: 'năm' }, null).hits.find((h) => h.id === lake)!;
+    expect(only.snippets.map((s) => s.text).join(' ')).toContain('<mark>Nặm</mark>');
+    // Typed without marks too (`Việt Nam năm 1945`), every spelling is marked.
+    const vn = add('Việt Nam năm 1945', { description: 'Nước Việt Nam ra đời năm 1945' });
+    const both = search.search({ q: 'Việt Nam năm 1945' }, null).hits.find((h) => h.id === vn)!;
+    const text = both.snippets.map((s) => s.text).join(' ');
+    expect(text).toContain('<mark>Nam</mark>');
+    expect(text).toContain('<mark>năm</mark>');
+  });
+});
+
 describe('records the viewer may not see tell nothing through the query plan', () => {
   const archivist = { userId: 1, username: 'luu-tru', role: 'archivist', agencyId: null, canSeeInternal: true, via: 'session' } as const;
 

@@ -147,6 +147,27 @@ describe('abbreviations', () => {
     expect(h.snippets.map((s) => s.text).join(' | ')).toContain('Hồ Ba Bể và <mark>Hồ</mark> <mark>Chí</mark> <mark>Minh</mark>');
   });
 
+  it('reads an abbreviation typed in halves (KT-XH, CNH-HĐH) as the abbreviation, not a document number', () => {
+    const report = add('Báo cáo tình hình kinh tế - xã hội tỉnh Cao Bằng năm 2023');
+    const short = add('Nghị quyết về phát triển KT-XH vùng biên giới');
+    const farm = add('Đẩy mạnh công nghiệp hóa, hiện đại hóa nông nghiệp vùng cao');
+    add('Kinh tế tập thể và xã hội hóa giáo dục'); // the words apart: not "kinh tế - xã hội"
+    for (const q of ['KT-XH', 'kt-xh', 'KT/XH', 'KT-XH 2023']) {
+      const r = search.search({ q }, null);
+      expect(sorted(r.hits.map((h) => h.id)), q).toEqual(q.includes('2023') ? [report] : sorted([report, short]));
+      expect(r.mode, q).toBe('and');
+    }
+    expect(search.search({ q: 'KT-XH' }, null).expansions).toEqual([{ from: 'ktxh', to: 'kinh te xa hoi', display: 'kinh tế - xã hội' }]);
+    // The record writing "KT-XH" has it marked where the halves stand together.
+    const marked = search.search({ q: 'KT-XH' }, null).hits.find((h) => h.id === short)!;
+    expect(marked.snippets.map((x) => x.text).join(' ')).toContain('<mark>KT</mark>-<mark>XH</mark>');
+    expect(ids('CNH-HĐH nông nghiệp')).toEqual([farm]);
+    expect(ids('cnh-hdh')).toEqual([farm]);
+    // A document number whose parts are no listed abbreviation stays a phrase.
+    const decision = add('Quyết định số 12/QĐ-UBND');
+    expect(ids('QĐ-UBND')).toEqual([decision]);
+  });
+
   it('reads HCM as Hồ Chí Minh, in TP.HCM too', () => {
     const city = add('Hội thảo tuyên truyền tại TP.HCM');
     const museum = add('Bảo tàng Hồ Chí Minh chi nhánh Cao Bằng');
@@ -726,6 +747,15 @@ describe('what a researcher means by a people or a type named alone', () => {
     const scoreOf = (q: string, id: number) => search.search({ q }, null).hits.find((h) => h.id === id)?.score;
     expect(scoreOf('đảo ', dress)).toBe(scoreOf('"đảo"', dress));
     expect(scoreOf('Dao ', dress)).toBeGreaterThan(scoreOf('"Dao"', dress)!);
+    // Suggestions agree with the search: `Dao` offers the title about the people first (before: "Đào tạo
+    // nghề…", which starts with the syllable), `dao tao` the training. ("Lễ cấp sắc" names no Dao in its title.)
+    for (const q of ['Dao', 'dao', 'Dao ']) {
+      const offered = search.suggest(q, null).map((x) => x.productId);
+      expect(offered[0], q).toBe(dress);
+      expect(offered, q).toContain(training);
+    }
+    expect(search.suggest('dao tao', null)[0].productId).toBe(training);
+    expect(search.suggest('lanh dao', null)[0].productId).toBe(leaders);
   });
 
   it('reads a record type named in English as the type words of the catalogue', () => {
@@ -734,15 +764,17 @@ describe('what a researcher means by a people or a type named alone', () => {
     const photo = add('Ảnh tư liệu trang phục người Dao đỏ');
     const hero = add('Anh hùng Kim Đồng', 'Người Dao đỏ kể chuyện');
     const map = add('Bản đồ du lịch Cao Bằng');
-    add('Sổ tay du lịch Cao Bằng');
+    const notebook = add('Sổ tay du lịch Cao Bằng');
+    // The type word lifts the records of the type; it is not required (nor reported as optional).
     const audio = search.search({ q: 'audio Tày' }, null);
-    expect(audio.hits.map((h) => h.id)).toEqual([radio]);
+    expect(audio.hits.map((h) => h.id)).toEqual([radio, notebook]);
     expect(audio.expansions?.map((e) => e.display)).toContain('phát thanh');
     expect(audio.corrections).toEqual([]);
+    expect(audio.optional).toEqual([]);
     expect(ids('leaflet Mông')).toEqual([leaflet]);
     // `photo` is "ảnh", not "anh hùng": the record spelling it so comes first.
     expect(ids('photo Dao đỏ')).toEqual([photo, hero]);
-    expect(ids('map du lich')).toEqual([map]);
+    expect(ids('map du lich')).toEqual([map, notebook]);
     // In a query of four words or more a type name is a word typed on purpose, not a piece cut off by a copy.
     const book = add('Sách ảnh Hồ Chí Minh với Cao Bằng');
     const film = add('Hồ Chí Minh với Cao Bằng', 'Phim tài liệu');
@@ -750,9 +782,34 @@ describe('what a researcher means by a people or a type named alone', () => {
     search.indexProduct(film);
     const r = search.search({ q: 'book ho chi minh' }, null);
     expect(r.optional).toEqual([]);
-    expect(r.hits.map((h) => h.id)).toEqual([book]);
+    expect(r.hits.map((h) => h.id)).toEqual([book, film]);
     // A word no type is named by is left as typed.
     expect(search.search({ q: 'constructor du lịch' }, null).expansions).toEqual([]);
+  });
+
+  it('lifts the type named in English but finds the other records when none of the type is on the subject', () => {
+    const cell = add('Chi bộ Đảng đầu tiên của tỉnh Cao Bằng năm 1930', 'Tài liệu lịch sử Đảng bộ tỉnh');
+    const leaflet = add('Tờ gấp lịch sử Đảng bộ huyện Hà Quảng');
+    const list = add('Danh sách đảng viên của chi bộ', 'Hồ sơ lưu trữ lịch sử');
+    const sport = add('Sách hướng dẫn luyện tập thể thao');
+    const asType = (id: number, type: string) => {
+      db.sqlite.prepare('UPDATE products SET type = ? WHERE id = ?').run(type, id);
+      search.indexProduct(id);
+    };
+    asType(cell, 'document');
+    asType(leaflet, 'leaflet');
+    asType(list, 'document');
+    // No book on the Party history: the records on it (before: only the list, which writes "sách").
+    const r = search.search({ q: 'book lich su dang' }, null);
+    expect(sorted(r.hits.map((h) => h.id))).toEqual(sorted([cell, leaflet, list]));
+    expect(r.optional).toEqual([]);
+    expect(sorted(ids('audio lich su dang'))).toEqual(sorted([cell, leaflet, list]));
+    // A book on it comes first once there is one.
+    const book = add('Lịch sử Đảng bộ tỉnh Cao Bằng 1930 - 2020');
+    expect(ids('book lich su dang')[0]).toBe(book);
+    expect(ids('lich su dang book')[0]).toBe(book);
+    // Alone, the type word is still required: the books (and a title writing "sách").
+    expect(sorted(ids('book'))).toEqual(sorted([list, sport, book]));
   });
 });
 
