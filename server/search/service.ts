@@ -73,7 +73,12 @@ export interface SearchDeps {
 }
 
 /** A change to replay in a query worker's copy of the in-memory index (see `applyChange`). */
-export type IndexChange = { op: 'products'; ids: number[] } | { op: 'remove'; id: number } | { op: 'blob'; sha: string } | { op: 'agencies' };
+/** A write the query workers replay; `vocab`: how many more (or fewer) records' fields hold each word. */
+export type IndexChange =
+  | { op: 'products'; ids: number[]; vocab?: Array<[string, number]> }
+  | { op: 'remove'; id: number; vocab?: Array<[string, number]> }
+  | { op: 'blob'; sha: string }
+  | { op: 'agencies' };
 
 /** Vietnamese labels of product types and languages, indexed with the record so `sách` or `Tày` find them. */
 const TYPE_LABELS: Record<string, string> = {
@@ -376,6 +381,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
       'INSERT INTO search_docs(product_id, title, agency, subjects, meta) VALUES (@id, @title, @agency, @subjects, @meta) ON CONFLICT(product_id) DO UPDATE SET title = excluded.title, agency = excluded.agency, subjects = excluded.subjects, meta = excluded.meta',
     ),
     deleteDoc: sqlite.prepare('DELETE FROM search_docs WHERE product_id = ?'),
+    docWords: sqlite.prepare('SELECT title, agency, subjects, meta FROM search_docs WHERE product_id = ?'),
     blobMeta: sqlite.prepare('SELECT media_type FROM blobs WHERE sha256 = ?'),
     blobPages: sqlite.prepare('SELECT page, text FROM blob_texts WHERE sha256 = ? ORDER BY page'),
     blobHasText: sqlite.prepare('SELECT 1 FROM blob_texts WHERE sha256 = ? LIMIT 1'),
@@ -690,7 +696,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
       loadAgencyShort();
     }
     const doc = storedDoc(p);
-    if (persist) st.upsertDoc.run(doc);
+    if (persist) {
+      countFieldWords(st.docWords.get(productId) as StoredWords | undefined, doc);
+      st.upsertDoc.run(doc);
+    }
     fields.upsert(doc, scoresAll({ state: p.state, access: p.access, agencyId: p.agency_id }));
     const files = st.productFiles.all(productId) as Array<{ sha256: string }>;
     const a = attrOf(p, thumbUrl(files[0]?.sha256));
@@ -702,18 +711,58 @@ export function createSearchService(deps: SearchDeps): SearchService {
     }
     unlinkProduct(productId);
     for (const f of files) linkFile(f.sha256);
-    for (const f of ['title', 'agency', 'subjects', 'meta'] as const) {
-      for (const tok of doc[f].split(' ')) {
-        if (tok === '|' || tok === '') continue;
-        const t = foldTok(tok);
-        if (!vocab.has(t)) vocab.add(t, 1);
-      }
-    }
   }
 
   function removeProductNow(productId: number): void {
+    countFieldWords(st.docWords.get(productId) as StoredWords | undefined, undefined);
     st.deleteDoc.run(productId);
     removeFromMemory(productId);
+  }
+
+  /** The stored fields a record's words are counted from. */
+  type StoredWords = Pick<StoredDoc, 'title' | 'agency' | 'subjects' | 'meta'>;
+
+  /** A stored document's folded words, once each: what the vocabulary counts per record (fields.unigrams()). */
+  function fieldWords(doc: StoredWords | undefined): Set<string> {
+    const out = new Set<string>();
+    if (doc === undefined) return out;
+    for (const f of ['title', 'agency', 'subjects', 'meta'] as const) {
+      for (const tok of doc[f].split(' ')) {
+        if (tok === '|' || tok === '') continue;
+        out.add(foldTok(tok));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The vocabulary's record counts follow a record's words from `before` to `after`, as a start-up
+   * would count them (fields.unigrams()). Before, a word already known was not counted again and
+   * nothing was ever taken off, so completions and corrections (the most frequent first) changed
+   * order at the next start: the same query scored differently after a restart. The changes go to the
+   * query workers with the write (`vocab` of the change), as they cannot read the replaced row.
+   */
+  let vocabDelta: Map<string, number> | null = null;
+  function countFieldWords(before: StoredWords | undefined, after: StoredWords | undefined): void {
+    const was = fieldWords(before);
+    const now = fieldWords(after);
+    const bump = (t: string, d: number) => {
+      vocab.add(t, d);
+      if (vocabDelta !== null) vocabDelta.set(t, (vocabDelta.get(t) ?? 0) + d);
+    };
+    for (const t of now) if (!was.has(t)) bump(t, 1);
+    for (const t of was) if (!now.has(t)) bump(t, -1);
+  }
+
+  /** Run a write, collecting its vocabulary changes for the query workers. */
+  function withVocabDelta(write: () => void): Array<[string, number]> {
+    vocabDelta = new Map();
+    try {
+      write();
+      return [...vocabDelta].filter(([, d]) => d !== 0);
+    } finally {
+      vocabDelta = null;
+    }
   }
 
   function removeFromMemory(productId: number): void {
@@ -782,10 +831,11 @@ export function createSearchService(deps: SearchDeps): SearchService {
     flushPending();
     ensureLoaded();
     invalidate();
+    let vocabChange: Array<[string, number]> = [];
     try {
-      removeProductNow(productId);
+      vocabChange = withVocabDelta(() => removeProductNow(productId));
     } finally {
-      propagate({ op: 'remove', id: productId });
+      propagate({ op: 'remove', id: productId, vocab: vocabChange });
     }
   }
 
@@ -864,13 +914,14 @@ export function createSearchService(deps: SearchDeps): SearchService {
     ensureLoaded();
     if (ids.length === 0) return;
     invalidate();
+    let vocabChange: Array<[string, number]> = [];
     try {
-      sqlite.transaction(() => {
+      vocabChange = withVocabDelta(() => sqlite.transaction(() => {
         for (const id of ids) indexProductTx(id);
-      })();
+      })());
       maybeCompact();
     } finally {
-      propagate({ op: 'products', ids });
+      propagate({ op: 'products', ids, vocab: vocabChange });
     }
   }
 
@@ -1008,6 +1059,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     if (replica === undefined) throw new Error('search: applyChange is for query workers');
     ensureLoaded();
     invalidate();
+    for (const [t, d] of (change.op === 'products' || change.op === 'remove' ? change.vocab : undefined) ?? []) vocab.add(t, d);
     if (change.op === 'remove') removeFromMemory(change.id);
     else if (change.op === 'agencies') {
       loadAgencies();

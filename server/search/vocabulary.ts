@@ -72,8 +72,9 @@ export class Vocabulary {
     return this.recent.length;
   }
 
+  /** Held by some record or file (a word whose last record went away is counted 0 and not held). */
   has(term: string): boolean {
-    return this.df.has(term);
+    return (this.df.get(term) ?? 0) > 0;
   }
 
   frequency(term: string): number {
@@ -90,7 +91,8 @@ export class Vocabulary {
       if (bucket === undefined) continue;
       for (const cand of bucket) {
         const d = boundedDistance(term, cand, max);
-        if (d <= max) out.push({ term: cand, df: this.df.get(cand) ?? 0, distance: d });
+        const df = this.df.get(cand) ?? 0;
+        if (df > 0 && d <= max) out.push({ term: cand, df, distance: d });
       }
     }
     out.sort((a, b) => a.distance - b.distance || b.df - a.df || (a.term < b.term ? -1 : 1));
@@ -110,9 +112,13 @@ export class Vocabulary {
     }
     for (let i = lo; i < this.sorted.length && this.sorted[i].startsWith(prefix); i++) {
       const t = this.sorted[i];
-      if (t !== prefix) out.push({ term: t, df: this.df.get(t) ?? 0, distance: 0 });
+      const df = this.df.get(t) ?? 0;
+      if (t !== prefix && df > 0) out.push({ term: t, df, distance: 0 });
     }
-    for (const t of this.recent) if (t !== prefix && t.startsWith(prefix)) out.push({ term: t, df: this.df.get(t) ?? 0, distance: 0 });
+    for (const t of this.recent) {
+      const df = this.df.get(t) ?? 0;
+      if (t !== prefix && df > 0 && t.startsWith(prefix)) out.push({ term: t, df, distance: 0 });
+    }
     out.sort((a, b) => b.df - a.df || (a.term < b.term ? -1 : 1));
     return out.slice(0, limit);
   }

@@ -383,6 +383,34 @@ describe('index maintenance', () => {
     expect(pageTerms).toBe(MAX_BLOB_TERMS);
   });
 
+  it('answers the same after a restart as before it, once records were added, edited and removed while it ran', () => {
+    const add = (title: string, description: string) =>
+      Number(db.sqlite.prepare("INSERT INTO products(title, description, type, state, access) VALUES (?, ?, 'book', 'published', 'public')").run(title, description).lastInsertRowid);
+    const added = [
+      add('Hương thơm núi rừng Thạch An', 'Thơm ngát mùa hồi chín'),
+      add('Chè thơm Phia Đén', 'Thơm thảo tấm lòng người Tày'),
+      add('Lúa thơm ruộng bậc thang', 'Thơm hương lúa mới'),
+      add('Thơm thảo bánh trứng kiến', 'Món ăn của người Tày'),
+      add('Thịt treo gác bếp', 'Thành phẩm thơm ngon'),
+    ];
+    for (const id of added) search.indexProduct(id);
+    db.sqlite.prepare("UPDATE products SET title = 'Thác Thăm Thiên mùa thu', version = version + 1 WHERE id = ?").run(added[4]);
+    search.indexProduct(added[4]);
+    db.sqlite.prepare('DELETE FROM products WHERE id = ?').run(cat.ids.get('thuc-luc'));
+    search.removeProduct(cat.ids.get('thuc-luc')!);
+    const probe = ['th', 'cao th', 'lúa th', 'huong th', 'thm', 'thom thao', 'thuc luc', 'tha'];
+    const answers = (s: SearchService) =>
+      probe.map((q) => {
+        const r = s.search({ q, limit: 50 }, null);
+        return { q, total: r.total, hits: r.hits.map((h) => [h.id, h.score]), corrections: r.corrections, expansions: r.expansions };
+      });
+    const before = answers(search);
+    search.close();
+    search = createSearchService({ sqlite: db.sqlite });
+    expect(search.ensureReady().rebuilt).toBe(false);
+    expect(answers(search)).toEqual(before);
+  });
+
   it('reloads without rebuilding after a clean close, rebuilds after unindexed changes or a new format', () => {
     // Incremental changes before the close must survive the snapshot.
     const extra = Number(db.sqlite.prepare("INSERT INTO products(title, type, state) VALUES ('Sơ đồ hang Ngườm Ngao', 'map', 'published')").run().lastInsertRowid);
