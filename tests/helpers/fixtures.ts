@@ -1001,3 +1001,15 @@ export function makeXlsxTable(rows: Array<Array<string | number | null>>, firstR
     }),
   );
 }
+
+/** A small seeded pseudo-random generator (mulberry32): reproducible test data from a seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

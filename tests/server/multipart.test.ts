@@ -7,20 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../server/errors.ts';
 import { multipartBoundary, readMultipart, type MultipartLimits } from '../../server/ingest/multipart.ts';
 import { cpuClock } from '../helpers/cpu.ts';
+import { seededRandom } from '../helpers/fixtures.ts';
 
 const LIMITS: MultipartLimits = { maxFileBytes: 1 << 20, maxFiles: 5, maxFieldBytes: 1000, maxFields: 20, maxParts: 30 };
 
-/** A deterministic pseudo-random generator (mulberry32). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function* chunksOf(body: Buffer, cuts: number[]) {
   let at = 0;
@@ -77,7 +67,7 @@ function encode(boundary: string, parts: Got[], opts: { preamble?: string; epilo
 
 describe('multipart reader', () => {
   it('reads fields and files exactly, whatever the chunking (randomized)', async () => {
-    const rand = rng(20261126);
+    const rand = seededRandom(20261126);
     const boundary = '----kho-test-7MA4YWxkTrZu0gW';
     const delimiterish = Buffer.from(`\r\n--${boundary}`);
     for (let round = 0; round < 150; round++) {
