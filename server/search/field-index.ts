@@ -35,6 +35,8 @@ export interface FieldMatch {
 
 const K1 = 1.2;
 const B = 0.5;
+/** A binary-search step against a step of walking a posting list (see `lookUpRather`). */
+const LOOKUP_COST = 3;
 
 export function createFoldMemo(): (tok: string) => string {
   const memo = new Map<string, string>();
@@ -107,6 +109,12 @@ export class FieldIndex {
    */
   private pW = new Uint16Array(0);
   private mainTerms = 0;
+  /**
+   * Per main term: 0 not looked at yet, 1 its doc ids ascend, 2 they do not. A bulk load writes every
+   * list in id order and `compact` merges in order, so lists ascend; checked once per term before a
+   * match looks documents up in a list by binary search (`findDoc`). Reset whenever the lists change.
+   */
+  private ascends = new Uint8Array(0);
   private mainValid = new Uint8Array(0);
   private docLen = new Float32Array(0);
   private present = new Uint8Array(0);
@@ -340,6 +348,7 @@ export class FieldIndex {
     }
     this.off = off;
     this.pDocs = pDocs;
+    this.ascends = new Uint8Array(0);
     this.pW = pW;
     this.mainTerms = T;
     this.scoreAll();
@@ -383,23 +392,34 @@ export class FieldIndex {
     const ws = new Uint16Array(off[T]);
     for (let t = 0; t < T; t++) {
       let k = off[t];
+      // The delta's documents merged in id order, so the lists keep ascending (see `ascends`).
+      const m = this.deltaPost.get(t);
+      const extra = m === undefined ? null : [...m].sort((a, b) => a[0] - b[0]);
+      let e = 0;
       if (t < this.mainTerms) {
         for (let i = this.off[t]; i < this.off[t + 1]; i++) {
           const d = this.pDocs[i];
-          if (this.mainValid[d] === 1) {
-            docs[k] = d;
-            ws[k++] = this.pW[i];
+          if (this.mainValid[d] !== 1) continue;
+          if (extra !== null) {
+            for (; e < extra.length && extra[e][0] < d; e++) {
+              docs[k] = extra[e][0];
+              ws[k++] = twice(extra[e][1]);
+            }
           }
+          docs[k] = d;
+          ws[k++] = this.pW[i];
         }
       }
-      const m = this.deltaPost.get(t);
-      if (m !== undefined) for (const [d, w] of m) {
-        docs[k] = d;
-        ws[k++] = twice(w);
+      if (extra !== null) {
+        for (; e < extra.length; e++) {
+          docs[k] = extra[e][0];
+          ws[k++] = twice(extra[e][1]);
+        }
       }
     }
     this.off = off;
     this.pDocs = docs;
+    this.ascends = new Uint8Array(0);
     this.pW = ws;
     this.mainTerms = T;
     this.mainValid.set(this.present);
@@ -467,6 +487,7 @@ export class FieldIndex {
     this.deltaDocs = new Map();
     this.off = viewOf(s.off, Int32Array);
     this.pDocs = viewOf(s.docs, Int32Array);
+    this.ascends = new Uint8Array(0);
     this.pW = viewOf(s.w, Uint16Array);
     this.mainTerms = this.off.length - 1;
     this.mainValid = new Uint8Array(0);
@@ -549,6 +570,47 @@ export class FieldIndex {
     return false;
   }
 
+  /**
+   * Whether some document holding every one of `terms` passes `accept`: the documents of the rarest
+   * term are tried in turn, each looked up in the other terms' postings, stopping at the first that does.
+   */
+  anyDocHoldingAll(terms: string[], accept: (doc: number) => boolean): boolean {
+    const ids: number[] = [];
+    for (const t of terms) {
+      const id = this.resolve(t);
+      if (id === undefined) return false;
+      ids.push(id);
+    }
+    ids.sort((a, b) => this.dfOf(a) - this.dfOf(b));
+    const first = ids[0];
+    const holdsRest = (d: number): boolean => {
+      for (let k = 1; k < ids.length; k++) if (!this.holds(ids[k], d)) return false;
+      return true;
+    };
+    if (first < this.mainTerms) {
+      for (let i = this.off[first]; i < this.off[first + 1]; i++) {
+        const d = this.pDocs[i];
+        if (this.mainValid[d] === 1 && accept(d) && holdsRest(d)) return true;
+      }
+    }
+    const delta = this.deltaPost.get(first);
+    if (delta !== undefined) for (const d of delta.keys()) if (accept(d) && holdsRest(d)) return true;
+    return false;
+  }
+
+  /** Whether document `d` holds term `id` now (its main postings while they are valid, else the delta). */
+  private holds(id: number, d: number): boolean {
+    if (d < this.mainValid.length && this.mainValid[d] === 1) {
+      if (id >= this.mainTerms) return false;
+      const from = this.off[id];
+      const to = this.off[id + 1];
+      if (this.ascending(id)) return this.findDoc(from, to, d) >= 0;
+      for (let i = from; i < to; i++) if (this.pDocs[i] === d) return true;
+      return false;
+    }
+    return this.deltaPost.get(id)?.has(d) ?? false;
+  }
+
   /** BM25 idf of a query term over the scoring documents (see `idf`), 0 for a term that never occurs. */
   idfOf(term: string): number {
     const id = this.resolve(term);
@@ -623,8 +685,55 @@ export class FieldIndex {
     return Math.log(1 + (N - df + 0.5) / (df + 0.5));
   }
 
+  /** Whether the main postings of term `id` ascend by doc id (checked on first use, see `ascends`). */
+  private ascending(id: number): boolean {
+    if (this.ascends.length !== this.mainTerms) this.ascends = new Uint8Array(this.mainTerms);
+    let a = this.ascends[id];
+    if (a === 0) {
+      a = 1;
+      const { pDocs } = this;
+      for (let i = this.off[id] + 1; i < this.off[id + 1]; i++) {
+        if (pDocs[i] <= pDocs[i - 1]) {
+          a = 2;
+          break;
+        }
+      }
+      this.ascends[id] = a;
+    }
+    return a === 1;
+  }
+
+  /**
+   * Whether looking `n` documents up in the main postings of term `id` by binary search is clearly
+   * cheaper than walking its list (a step of the search costs several of the walk's).
+   */
+  private lookUpRather(id: number, n: number): boolean {
+    if (id >= this.mainTerms) return false;
+    const len = this.off[id + 1] - this.off[id];
+    return n * (32 - Math.clz32(len)) * LOOKUP_COST < len && this.ascending(id);
+  }
+
+  /** Position of document `d` in the ascending postings `[from, to)`, or -1. */
+  private findDoc(from: number, to: number, d: number): number {
+    const { pDocs } = this;
+    let lo = from;
+    let hi = to - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = pDocs[mid];
+      if (v < d) lo = mid + 1;
+      else if (v > d) hi = mid - 1;
+      else return mid;
+    }
+    return -1;
+  }
+
   /** Per query group, a document's score contribution (only read for documents matching every group). */
   private contrib: Float64Array[] = [];
+  /** Scratch: the documents still in the running of an `and` match (see `matchAndReordered`). */
+  private alive = new Int32Array(0);
+  /** How many documents the last `and` match (`matchAndReordered`) matched. */
+  private nMatched = 0;
 
   /** Postings of a group, all alternatives together (an upper bound on its matches). */
   private groupSize(alts: Alt[]): number {
@@ -663,25 +772,57 @@ export class FieldIndex {
     const ng = order.length;
     while (this.contrib.length < ng) this.contrib.push(new Float64Array(0));
     for (let g = 0; g < ng; g++) if (this.contrib[g].length < acc.length) this.contrib[g] = new Float64Array(acc.length);
+    if (this.alive.length < acc.length) this.alive = new Int32Array(acc.length);
+    const alive = this.alive;
     let nt = 0;
+    /** Documents still in the running (count k) at the start of group k; listed in `alive` when `listedAt` is k. */
+    let nAlive = 0;
+    let listedAt = -1;
+    let nListed = 0;
     for (let k = 0; k < ng; k++) {
       const g = order[k];
       const contrib = this.contrib[g];
+      let reached = 0;
       for (const alt of groups[g]) {
         const id = this.resolve(alt.term);
         if (id === undefined) continue;
         const idf = this.idf(id) * alt.factor * (K1 + 1);
         const from = id < this.mainTerms ? off[id] : 0;
         const to = id < this.mainTerms ? off[id + 1] : 0;
-        // A document is in the running while its count is k; once an alternative of this group has
-        // matched it, its count is k + 1 and the group's other alternatives pass it by (as the stamp does).
-        for (let i = from; i < to; i++) {
-          const d = pDocs[i];
-          if (cnt[d] !== k || mainValid[d] !== 1) continue;
-          if (k === 0) touched[nt++] = d;
-          cnt[d] = k + 1;
-          const w = pW[i] * 0.5;
-          contrib[d] = (idf * w) / (w + norm0 + normB * docLen[d]);
+        if (k > 0 && this.lookUpRather(id, nAlive)) {
+          // Few documents left against a long list: look each up in it instead of walking it.
+          if (listedAt !== k) {
+            let m = 0;
+            if (listedAt === k - 1) {
+              for (let i = 0; i < nListed; i++) if (cnt[alive[i]] === k) alive[m++] = alive[i];
+            } else {
+              for (let i = 0; i < nt; i++) if (cnt[touched[i]] === k) alive[m++] = touched[i];
+            }
+            nListed = m;
+            listedAt = k;
+          }
+          for (let j = 0; j < nListed; j++) {
+            const d = alive[j];
+            if (cnt[d] !== k || mainValid[d] !== 1) continue;
+            const i = this.findDoc(from, to, d);
+            if (i < 0) continue;
+            cnt[d] = k + 1;
+            reached++;
+            const w = pW[i] * 0.5;
+            contrib[d] = (idf * w) / (w + norm0 + normB * docLen[d]);
+          }
+        } else {
+          // A document is in the running while its count is k; once an alternative of this group has
+          // matched it, its count is k + 1 and the group's other alternatives pass it by (as the stamp does).
+          for (let i = from; i < to; i++) {
+            const d = pDocs[i];
+            if (cnt[d] !== k || mainValid[d] !== 1) continue;
+            if (k === 0) touched[nt++] = d;
+            cnt[d] = k + 1;
+            reached++;
+            const w = pW[i] * 0.5;
+            contrib[d] = (idf * w) / (w + norm0 + normB * docLen[d]);
+          }
         }
         const delta = this.deltaPost.get(id);
         if (delta !== undefined) {
@@ -689,11 +830,14 @@ export class FieldIndex {
             if (cnt[d] !== k) continue;
             if (k === 0) touched[nt++] = d;
             cnt[d] = k + 1;
+            reached++;
             contrib[d] = (idf * w) / (w + norm0 + normB * docLen[d]);
           }
         }
       }
+      nAlive = reached;
     }
+    this.nMatched = nAlive;
     const contribs = this.contrib;
     for (let i = 0; i < nt; i++) {
       const d = touched[i];
@@ -759,13 +903,29 @@ export class FieldIndex {
       }
     }
     const need = mode === 'and' ? ng : Math.max(1, minMatch);
+    /** The matched documents of an `and` match, listed in `alive` when a boost looks them up. */
+    let nListed = -1;
     for (const alt of boosts) {
       const id = this.resolve(alt.term);
       if (id === undefined) continue;
       const idf = this.idf(id) * alt.factor * (K1 + 1);
       const from = id < this.mainTerms ? off[id] : 0;
       const to = id < this.mainTerms ? off[id + 1] : 0;
-      for (let i = from; i < to; i++) {
+      if (andOrder !== null && this.lookUpRather(id, this.nMatched)) {
+        const alive = this.alive;
+        if (nListed < 0) {
+          nListed = 0;
+          for (let i = 0; i < nt; i++) if (cnt[touched[i]] >= need) alive[nListed++] = touched[i];
+        }
+        for (let j = 0; j < nListed; j++) {
+          const d = alive[j];
+          if (mainValid[d] !== 1) continue;
+          const i = this.findDoc(from, to, d);
+          if (i < 0) continue;
+          const w = pW[i] * 0.5;
+          acc[d] += (idf * w) / (w + norm0 + normB * docLen[d]);
+        }
+      } else for (let i = from; i < to; i++) {
         const d = pDocs[i];
         if (cnt[d] < need || mainValid[d] !== 1) continue;
         const w = pW[i] * 0.5;

@@ -1589,22 +1589,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
       if (marked.length === 0) return true;
       const pair = `${x.folded} ${y.folded}`;
       if (!fields.anyDoc(pair, seen)) return true;
-      // Some visible record holding the pair and the marked spellings: the postings intersected rarest
-      // first, the last only probed until one is found (a common word's postings run to tens of thousands).
-      const lists = [pair, ...marked].sort((p, q) => fields.df(p) - fields.df(q));
-      let left: Set<number> | null = null;
-      for (let k = 0; k < lists.length - 1; k++) {
-        const next = new Set<number>();
-        const inLeft = left;
-        fields.anyDoc(lists[k], (d) => {
-          if (inLeft === null ? seen(d) : inLeft.has(d)) next.add(d);
-          return false;
-        });
-        if (next.size === 0) return false;
-        left = next;
-      }
-      const last = left!;
-      return fields.anyDoc(lists[lists.length - 1], (d) => last.has(d));
+      // Some visible record holding the pair and the marked spellings (the rarest list's records looked up
+      // in the others, stopping at the first; a common word's postings run to tens of thousands).
+      return fields.anyDocHoldingAll([pair, ...marked], seen);
     };
     /**
      * A spelling to read the word at `i` as, from its context: another spelling with a commonly confused
