@@ -2711,6 +2711,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
    * common syllables), so only the best MAX_PAGE_LOOKUPS text hits of a response get page passages;
    * the others show their catalogue-field passage.
    */
+  /** Scratch of snippetsFor: per page (page numbers are 16-bit), the query groups it holds and the last group counted. */
+  const pageGroups = new Uint8Array(65536);
+  const pageStamp = new Int32Array(65536);
+  let pageStampNext = 0;
   function snippetsFor(id: number, qp: QueryPlan, blobId: number | undefined, rows?: Map<number, ProductTextRow>): Snippet[] {
     const out: Snippet[] = [];
     if (qp.parsed.terms.length === 0) return out;
@@ -2737,19 +2741,35 @@ export function createSearchService(deps: SearchDeps): SearchService {
     if (blobId !== undefined && qp.ftsAnd !== null) {
       const info = blobInfo.get(blobId);
       if (info !== undefined) {
-        // Pages holding the most query syllables (any spelling alternative), from the page map.
-        const perPage = new Map<number, number>();
+        // Pages holding the most query syllables (any spelling alternative), from the page map: counted
+        // per page in scratch arrays (a stamp per group so a page counts once per group), then the pages
+        // holding `most` in page order (only those are read).
+        const touchedPages: number[] = [];
+        let most = 0;
         for (const g of qp.groups.slice(0, qp.nTerms)) {
-          const seen = new Set<number>();
+          if (pageStampNext === 0x7fffffff) {
+            pageStamp.fill(0);
+            pageStampNext = 0;
+          }
+          const stamp = ++pageStampNext;
           for (const alt of g.slice(0, 4)) {
             const pages = pagesOf(blobId, lastSyllable(alt.term));
             if (pages === null) continue;
-            for (const page of pages) seen.add(page);
+            for (let i = 0; i < pages.length; i++) {
+              const page = pages[i];
+              if (pageStamp[page] === stamp) continue;
+              pageStamp[page] = stamp;
+              if (pageGroups[page] === 0) touchedPages.push(page);
+              if (++pageGroups[page] > most) most = pageGroups[page];
+            }
           }
-          for (const page of seen) perPage.set(page, (perPage.get(page) ?? 0) + 1);
         }
-        const sorted = [...perPage].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-        const most = sorted.length > 0 ? sorted[0][1] : 0;
+        const sorted: number[] = [];
+        for (const page of touchedPages) {
+          if (pageGroups[page] === most) sorted.push(page);
+          pageGroups[page] = 0;
+        }
+        sorted.sort((a, b) => a - b);
         const scored: Array<{ page: number; html: string; rank: number; together: boolean }> = [];
         const read = (page: number) => {
           const txt = st.pageText.get(info.sha, page) as string | undefined;
@@ -2759,13 +2779,13 @@ export function createSearchService(deps: SearchDeps): SearchService {
         };
         // The first pages holding the most query syllables.
         let next = 0;
-        for (; next < Math.min(4, sorted.length) && sorted[next][1] === most; next++) read(sorted[next][0]);
+        for (; next < Math.min(4, sorted.length); next++) read(sorted[next]);
         // When the file holds the query's syllables side by side (its pairs are all in the text index) but
         // none of those pages does, look further among the pages holding them all, within a budget: a phrase
         // of common syllables is on a few of the many pages that hold each of them.
         if (want >= 2 && most === want && textPhrase(id, blobId) && !scored.some((c) => c.together)) {
-          for (; next < sorted.length && sorted[next][1] === most && extraPages > 0; next++, extraPages--) {
-            read(sorted[next][0]);
+          for (; next < sorted.length && extraPages > 0; next++, extraPages--) {
+            read(sorted[next]);
             if (scored[scored.length - 1]?.together) break;
           }
         }
