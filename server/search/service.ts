@@ -2194,6 +2194,13 @@ export function createSearchService(deps: SearchDeps): SearchService {
     },
   };
 
+  /**
+   * matchQuery's field matches with the text-only matches appended, when there are some: scratch reused
+   * by every query (valid for its first `n` entries until the next match, like the field index's).
+   */
+  let mergedIds = new Int32Array(0);
+  let mergedScores = new Float64Array(0);
+
   /** Whether a field or text match of the query is a record `sees` accepts. */
   function anyMatchSeen(fm: FieldMatch, text: TextHits, sees: (id: number) => boolean): boolean {
     for (let i = 0; i < fm.n; i++) if (sees(fm.ids[i])) return true;
@@ -2283,17 +2290,23 @@ export function createSearchService(deps: SearchDeps): SearchService {
         has[pid] = 1;
       }
       if (extra.length > 0) {
-        const ids2 = new Int32Array(n + extra.length);
-        const sc2 = new Float64Array(n + extra.length);
-        ids2.set(ids.subarray(0, n));
-        sc2.set(scores.subarray(0, n));
-        extra.forEach((pid, k) => {
-          ids2[n + k] = pid;
-          sc2[n + k] = tS[pid];
-        });
-        ids = ids2;
-        scores = sc2;
-        n += extra.length;
+        // Into scratch kept for the next queries (as the field index's own): fresh arrays of the
+        // matches' size each time cost more than the copy (memory touched for the first time).
+        const total = n + extra.length;
+        if (mergedIds.length < total) {
+          const cap = Math.max(total, mergedIds.length * 2);
+          mergedIds = new Int32Array(cap);
+          mergedScores = new Float64Array(cap);
+        }
+        mergedIds.set(ids.subarray(0, n));
+        mergedScores.set(scores.subarray(0, n));
+        for (let k = 0; k < extra.length; k++) {
+          mergedIds[n + k] = extra[k];
+          mergedScores[n + k] = tS[extra[k]];
+        }
+        ids = mergedIds;
+        scores = mergedScores;
+        n = total;
       }
     }
     return { qp, mode, ids, scores, n };
