@@ -789,7 +789,9 @@ export class FieldIndex {
         const idf = this.idf(id) * alt.factor * (K1 + 1);
         const from = id < this.mainTerms ? off[id] : 0;
         const to = id < this.mainTerms ? off[id + 1] : 0;
-        if (k > 0 && this.lookUpRather(id, nAlive)) {
+        // Documents of this group still unmatched: those left when it began, less those an earlier
+        // alternative matched (a prefix's completions are 10–20 alternatives, most documents matched early).
+        if (k > 0 && this.lookUpRather(id, nAlive - reached)) {
           // Few documents left against a long list: look each up in it instead of walking it.
           if (listedAt !== k) {
             let m = 0;
