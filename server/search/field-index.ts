@@ -582,6 +582,7 @@ export class FieldIndex {
       ids.push(id);
     }
     ids.sort((a, b) => this.dfOf(a) - this.dfOf(b));
+    for (let k = 1; k < ids.length; k++) if (ids[k] < this.mainTerms && !this.ascending(ids[k])) return this.anyDocHoldingAllBySets(ids, accept);
     const first = ids[0];
     const holdsRest = (d: number): boolean => {
       for (let k = 1; k < ids.length; k++) if (!this.holds(ids[k], d)) return false;
@@ -598,16 +599,30 @@ export class FieldIndex {
     return false;
   }
 
-  /** Whether document `d` holds term `id` now (its main postings while they are valid, else the delta). */
-  private holds(id: number, d: number): boolean {
-    if (d < this.mainValid.length && this.mainValid[d] === 1) {
-      if (id >= this.mainTerms) return false;
-      const from = this.off[id];
-      const to = this.off[id + 1];
-      if (this.ascending(id)) return this.findDoc(from, to, d) >= 0;
-      for (let i = from; i < to; i++) if (this.pDocs[i] === d) return true;
-      return false;
+  /**
+   * anyDocHoldingAll over lists not in id order (a snapshot written before they were kept so): the
+   * documents holding each term, rarest first, collected list by list.
+   */
+  private anyDocHoldingAllBySets(ids: number[], accept: (doc: number) => boolean): boolean {
+    let left: Set<number> | null = null;
+    for (const id of ids) {
+      const next = new Set<number>();
+      const inLeft: Set<number> | null = left;
+      const take = (d: number) => {
+        if (inLeft === null ? accept(d) : inLeft.has(d)) next.add(d);
+      };
+      if (id < this.mainTerms) for (let i = this.off[id]; i < this.off[id + 1]; i++) if (this.mainValid[this.pDocs[i]] === 1) take(this.pDocs[i]);
+      const delta = this.deltaPost.get(id);
+      if (delta !== undefined) for (const d of delta.keys()) take(d);
+      if (next.size === 0) return false;
+      left = next;
     }
+    return true;
+  }
+
+  /** Whether document `d` holds term `id` now (its main postings, ascending, while valid; else the delta). */
+  private holds(id: number, d: number): boolean {
+    if (d < this.mainValid.length && this.mainValid[d] === 1) return id < this.mainTerms && this.findDoc(this.off[id], this.off[id + 1], d) >= 0;
     return this.deltaPost.get(id)?.has(d) ?? false;
   }
 

@@ -118,6 +118,11 @@ describe('FieldIndex lookups in long posting lists', () => {
     const restored = new FieldIndex();
     restored.restore({ ...snap, docs: Buffer.from(ids.buffer), w: Buffer.from(ws.buffer) });
     const after = LOOKUP_QUERIES.map((g) => asMap(restored.match(g, LOOKUP_BOOSTS, 'and')));
+    // A record holding the pair and the marked spelling, through lists that are walked instead.
+    for (const accept of [() => true, (d: number) => d % 997 === 0, () => false]) {
+      expect(restored.anyDocHoldingAll(['cao bang', '=bằng', 'pac bo'], accept)).toBe(index.anyDocHoldingAll(['cao bang', '=bằng', 'pac bo'], accept));
+    }
+    expect(restored.anyDocHoldingAll(['cao bang', '=bằng', 'pac bo'], () => true)).toBe(true);
     expect(after.map((m) => m.size)).toEqual(before.map((m) => m.size));
     for (let q = 0; q < before.length; q++) for (const [d, s] of before[q]) expect(after[q].get(d)).toBe(s);
     expect(expectLookupsAsWalks(restored)).toBeGreaterThan(30);
