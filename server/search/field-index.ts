@@ -416,6 +416,7 @@ export class FieldIndex {
           ws[k++] = twice(extra[e][1]);
         }
       }
+      sortPostings(docs, ws, off[t], k);
     }
     this.off = off;
     this.pDocs = docs;
@@ -974,6 +975,21 @@ export class FieldIndex {
     }
     return { ids, scores, n };
   }
+}
+
+/**
+ * Puts the postings `[from, to)` in doc id order, weights with their documents, when they are not
+ * (a list restored from a snapshot written before lists were kept in order); a pass when they are.
+ */
+function sortPostings(docs: Int32Array, ws: Uint16Array, from: number, to: number): void {
+  let inOrder = true;
+  for (let i = from + 1; i < to && inOrder; i++) inOrder = docs[i] > docs[i - 1];
+  if (inOrder) return;
+  const order = Array.from({ length: to - from }, (_, i) => from + i).sort((a, b) => docs[a] - docs[b]);
+  const d2 = order.map((i) => docs[i]);
+  const w2 = order.map((i) => ws[i]);
+  docs.set(d2, from);
+  ws.set(w2, from);
 }
 
 /** Serialised form of a FieldIndex (see FieldIndex.snapshot / FieldIndex.restore). */

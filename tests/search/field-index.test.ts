@@ -123,6 +123,23 @@ describe('FieldIndex lookups in long posting lists', () => {
       expect(restored.anyDocHoldingAll(['cao bang', '=bằng', 'pac bo'], accept)).toBe(index.anyDocHoldingAll(['cao bang', '=bằng', 'pac bo'], accept));
     }
     expect(restored.anyDocHoldingAll(['cao bang', '=bằng', 'pac bo'], () => true)).toBe(true);
+    // The next compaction (a change, then a snapshot) puts the lists in order again, weights with their documents.
+    restored.upsert({ id: 20_001, title: 'Pác Bó Cao Bằng', agency: '', subjects: '', meta: '' });
+    const withDelta = LOOKUP_QUERIES.map((g) => asMap(restored.match(g, LOOKUP_BOOSTS, 'and')));
+    const healed = restored.snapshot();
+    const hOff = new Int32Array(healed.off.buffer, healed.off.byteOffset, healed.off.byteLength / 4);
+    const hIds = new Int32Array(healed.docs.buffer, healed.docs.byteOffset, healed.docs.byteLength / 4);
+    let descents = 0;
+    for (let t = 0; t + 1 < hOff.length; t++) for (let i = hOff[t] + 1; i < hOff[t + 1]; i++) if (hIds[i] <= hIds[i - 1]) descents++;
+    expect(descents).toBe(0);
+    const again = new FieldIndex();
+    again.restore(healed);
+    for (let q = 0; q < withDelta.length; q++) {
+      const m = asMap(again.match(LOOKUP_QUERIES[q], LOOKUP_BOOSTS, 'and'));
+      expect(m.size).toBe(withDelta[q].size);
+      for (const [d, sc] of withDelta[q]) expect(m.get(d)).toBe(sc);
+    }
+    expect(withDelta[0].has(20_001)).toBe(true);
     expect(after.map((m) => m.size)).toEqual(before.map((m) => m.size));
     for (let q = 0; q < before.length; q++) for (const [d, s] of before[q]) expect(after[q].get(d)).toBe(s);
     expect(expectLookupsAsWalks(restored)).toBeGreaterThan(30);
