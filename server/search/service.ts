@@ -14,7 +14,7 @@ import { makeSnippet, escapeHtml, type TermMatcher } from './snippets.ts';
 import { INDEX_VERSION, createTables, dropTables, fingerprint, getMeta, loadSnapshot, loadSnapshotFile, saveSnapshot, saveSnapshotFile, setMeta, snapshotFileOf, withPairs } from './store.ts';
 import type { HitAgency, SearchHit, SearchParams, SearchResponse, Snippet, Suggestion } from './types.ts';
 import { Vocabulary, type Candidate as VocabCandidate } from './vocabulary.ts';
-import { ABBREVIATION_WORDS, abbreviationOf, abbreviationsWithPair, contractionsIn } from './abbreviations.ts';
+import { ABBREVIATION_WORDS, abbreviationOf, abbreviationsWithPair, contractionsIn, type Abbreviation } from './abbreviations.ts';
 import { FacetTable } from './facets.ts';
 import { grownTo } from './typed-arrays.ts';
 import { QueryWorkers } from './query-workers.ts';
@@ -1462,15 +1462,20 @@ export function createSearchService(deps: SearchDeps): SearchService {
     // (a OR b) AND (a OR c)); in each group it scores OTHER_FORM_FACTOR of what the word would, and it
     // earns no pair boost. Abbreviations of two letters are not looked for this way (a record's "NQ/TW"
     // is a document number).
+    // An abbreviation written in halves (`KT-XH`) is looked for as the pair of its halves when no record
+    // the viewer may see writes it whole.
+    const contractedForm = (ab: Abbreviation): { term: string; display: string } | null =>
+      termSeen(ab.abbr, seen) ? { term: ab.abbr, display: ab.written } : ab.halves !== undefined && termSeen(ab.halves.pair, seen, ab.halves.pair.replace(' ', '_')) ? { term: ab.halves.pair, display: ab.halves.written } : null;
     const contracted = new Map<number, Alt[]>();
     for (const [at, ab] of contractionsIn(parsed.terms.map((t, i) => (t.quoted || optionalAt.has(i) ? '' : t.folded)))) {
-      if (!termSeen(ab.abbr, seen)) continue;
+      const form = contractedForm(ab);
+      if (form === null) continue;
       for (let k = 0; k < ab.words.length; k++) {
         const list = contracted.get(at + k) ?? [];
-        list.push({ term: ab.abbr, factor: OTHER_FORM_FACTOR });
+        list.push({ term: form.term, factor: OTHER_FORM_FACTOR });
         contracted.set(at + k, list);
       }
-      if (!expansions.some((e) => e.to === ab.abbr)) expansions.push({ from: ab.words.join(' '), to: ab.abbr, display: ab.written });
+      if (!expansions.some((e) => e.to === ab.abbr)) expansions.push({ from: ab.words.join(' '), to: ab.abbr, display: form.display });
     }
     // A number typed with thousands separators (`1.000`, `2.500.000`, `10 000`: its groups are words of their
     // own, as in a record writing it so) is also the number written without them, when some record holds
@@ -1527,6 +1532,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const chainContractions = (words: string[]): Alt[][] | undefined => {
       let extra: Alt[][] | undefined;
       for (const [at, ab] of contractionsIn(words)) {
+        // (Written whole only: the halves' pair (`kt xh`), rarer than the words' pairs, would outscore them here.)
         if (!termSeen(ab.abbr, seen)) continue;
         extra ??= [];
         const add = (k: number, term: string): void => {

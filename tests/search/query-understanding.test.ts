@@ -168,6 +168,45 @@ describe('abbreviations', () => {
     expect(ids('QĐ-UBND')).toEqual([decision]);
   });
 
+  it('reads an abbreviation typed in halves with spaces or another dash between them (KT - XH, KT – XH) as KT-XH', () => {
+    const report = add('Báo cáo tình hình kinh tế - xã hội tỉnh Cao Bằng năm 2023');
+    const short = add('Nghị quyết về phát triển KT-XH vùng biên giới');
+    const farm = add('Đẩy mạnh công nghiệp hóa, hiện đại hóa nông nghiệp vùng cao');
+    add('Kinh tế tập thể và xã hội hóa giáo dục');
+    const want = sorted(ids('KT-XH'));
+    expect(want).toEqual(sorted([report, short]));
+    for (const q of ['KT - XH', 'KT – XH', 'KT—XH', 'KT–XH', 'kt - xh', 'KT / XH', 'KT -XH']) {
+      const r = search.search({ q }, null);
+      expect(sorted(r.hits.map((h) => h.id)), q).toEqual(want);
+      expect(r.expansions, q).toEqual([{ from: 'ktxh', to: 'kinh te xa hoi', display: 'kinh tế - xã hội' }]);
+    }
+    expect(ids('CNH - HĐH nông nghiệp')).toEqual([farm]);
+    expect(ids('cnh – hdh')).toEqual([farm]);
+    // Words around a spaced dash that are no listed abbreviation stay two words.
+    expect(ids('kinh tế - xã hội 2023')).toEqual([report]);
+  });
+
+  it('finds a record writing only KT-XH or CNH-HĐH by the words written out, after the records writing the words', () => {
+    const short = add('Nghị quyết về phát triển KT-XH vùng biên giới');
+    const full = add('Nghị quyết về phát triển kinh tế - xã hội vùng biên giới');
+    const farmShort = add('Đẩy mạnh CNH-HĐH nông nghiệp vùng cao');
+    const farmFull = add('Đẩy mạnh công nghiệp hóa, hiện đại hóa nông nghiệp vùng cao');
+    add('Kinh tế tập thể và xã hội hóa giáo dục'); // the words apart
+    for (const q of ['kinh tế xã hội', 'kinh te xa hoi', 'kinh tế - xã hội vùng biên giới']) {
+      const r = search.search({ q }, null);
+      // (The record holding the four words apart is found too, by the words.)
+      expect(r.hits[0].id, q).toBe(full);
+      expect(r.hits.map((h) => h.id), q).toContain(short);
+      expect(r.expansions, q).toContainEqual({ from: 'kinh te xa hoi', to: 'ktxh', display: 'KT-XH' });
+    }
+    for (const q of ['công nghiệp hóa hiện đại hóa', 'cong nghiep hoa hien dai hoa nong nghiep']) {
+      expect(ids(q), q).toEqual([farmFull, farmShort]);
+    }
+    // The halves are marked in the snippet of the record writing them.
+    const h = search.search({ q: 'kinh tế xã hội' }, null).hits.find((x) => x.id === short)!;
+    expect(h.snippets.map((x) => x.text).join(' ')).toContain('<mark>KT</mark>-<mark>XH</mark>');
+  });
+
   it('reads HCM as Hồ Chí Minh, in TP.HCM too', () => {
     const city = add('Hội thảo tuyên truyền tại TP.HCM');
     const museum = add('Bảo tàng Hồ Chí Minh chi nhánh Cao Bằng');
