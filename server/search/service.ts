@@ -2748,8 +2748,11 @@ export function createSearchService(deps: SearchDeps): SearchService {
         const value = typeof v === 'function' ? v() : v;
         if (!value) continue;
         const s = makeSnippet(value, qp.matcher, 30);
+        // Every field is looked at: the one showing the most distinct query syllables wins, the first on a
+        // tie. (Stopping at the first field holding as many syllables as the query has groups showed a
+        // description writing "kinh tế - xã hội" for `KT-XH 2023`, not the title holding 2023 too: a word
+        // searched as its syllables side by side is fewer groups than syllables.)
         if (s !== null && (best === null || s.distinct > best.d)) best = { field, html: s.html, d: s.distinct };
-        if (best !== null && best.d >= want) break;
       }
       if (best !== null) out.push({ text: best.html, field: best.field });
     }

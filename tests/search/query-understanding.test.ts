@@ -207,6 +207,18 @@ describe('abbreviations', () => {
     expect(h.snippets.map((x) => x.text).join(' ')).toContain('<mark>KT</mark>-<mark>XH</mark>');
   });
 
+  it('shows the snippet of the field holding more of the query (the title holding kinh tế - xã hội and 2023, not a description lacking 2023)', () => {
+    const id = add('Báo cáo tình hình kinh tế - xã hội tỉnh Cao Bằng năm 2023', 'Đánh giá kết quả phát triển kinh tế - xã hội, quốc phòng, an ninh của tỉnh');
+    for (const q of ['KT-XH 2023', 'kinh tế xã hội 2023']) {
+      const hit = search.search({ q }, null).hits.find((h) => h.id === id)!;
+      expect(hit.snippets[0].field, q).toBe('title');
+      expect(hit.snippets[0].text, q).toContain('<mark>2023</mark>');
+    }
+    // A description holding all the query still comes first (the title is not preferred as such).
+    const both = add('Báo cáo năm 2023', 'Tình hình kinh tế - xã hội năm 2023 của tỉnh');
+    expect(search.search({ q: 'KT-XH 2023' }, null).hits.find((h) => h.id === both)!.snippets[0].field).toBe('description');
+  });
+
   it('reads HCM as Hồ Chí Minh, in TP.HCM too', () => {
     const city = add('Hội thảo tuyên truyền tại TP.HCM');
     const museum = add('Bảo tàng Hồ Chí Minh chi nhánh Cao Bằng');
