@@ -2744,15 +2744,18 @@ export function createSearchService(deps: SearchDeps): SearchService {
         ['title', row.title],
       ];
       let best: { field: Snippet['field']; html: string; d: number } | null = null;
+      const kept = qp.groups.slice(0, want);
+      const wantSyllables = kept.some((g) => g[0].term.includes(' ')) ? Math.max(want, new Set(kept.flatMap((g) => g[0].term.split(' '))).size) : want;
       for (const [field, v] of candidates) {
         const value = typeof v === 'function' ? v() : v;
         if (!value) continue;
         const s = makeSnippet(value, qp.matcher, 30);
-        // Every field is looked at: the one showing the most distinct query syllables wins, the first on a
-        // tie. (Stopping at the first field holding as many syllables as the query has groups showed a
-        // description writing "kinh tế - xã hội" for `KT-XH 2023`, not the title holding 2023 too: a word
-        // searched as its syllables side by side is fewer groups than syllables.)
+        // The field showing the most distinct query syllables wins, the first on a tie; one showing every
+        // syllable of the groups' first forms ends the look (a word searched as syllables side by side, as
+        // `KT-XH` → kinh tế - xã hội, is fewer groups than syllables: stopping at the number of groups
+        // showed a description writing "kinh tế - xã hội" for `KT-XH 2023`, not the title holding 2023 too).
         if (s !== null && (best === null || s.distinct > best.d)) best = { field, html: s.html, d: s.distinct };
+        if (best !== null && best.d >= wantSyllables) break;
       }
       if (best !== null) out.push({ text: best.html, field: best.field });
     }
