@@ -1798,11 +1798,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
           alts.push({ term: split, factor: 1 });
           corrections.push({ from: t.folded, to: split });
         } else {
-          // Letters run into a number (`muc1499`, `trang12`) that no record holds as one word: the word and
-          // the number side by side, as `mục 1499` finds them, when some record holds them so.
-          const mixed = /^([a-z]+)(\d+)$|^(\d+)([a-z]+)$/.exec(t.folded);
-          const words = mixed === null ? null : mixed[1] !== undefined ? [mixed[1], mixed[2]] : [mixed[3], mixed[4]];
-          if (words !== null && termSeen(words.join(' '), sees ?? exists, words.join('_'))) {
+          // Letters run into a number (`muc1499`, `trang12`, `ocop4sao`) that no record holds as one word: the
+          // words and numbers side by side, as `mục 1499` finds them, when some record holds each pair so.
+          const words = /\d/.test(t.folded) && /[a-z]/.test(t.folded) ? t.folded.match(/[a-z]+|\d+/g) : null;
+          if (words !== null && words.length <= 6 && words.every((w, k) => k === 0 || termSeen(`${words[k - 1]} ${w}`, sees ?? exists, `${words[k - 1]}_${w}`))) {
             pushChain(t, words, null, 1);
             corrections.push({ from: t.folded, to: words.join(' ') });
             continue;

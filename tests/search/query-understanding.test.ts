@@ -765,6 +765,18 @@ describe('letters run into a number', () => {
     // A word some record holds whole is searched whole.
     expect(ids('covid19')).toEqual([other]);
   });
+
+  it('reads words and numbers run together in more than two pieces (`ocop4sao`) likewise', () => {
+    const ocop = add('HTX miến dong đạt OCOP 4 sao');
+    add('Sản phẩm OCOP 3 sao, 4 mặt hàng'); // "OCOP" and "4" not side by side with "sao"
+    const flu = add('Cúm gia cầm A/H5N1 ở Cao Bằng');
+    expect(ids('ocop4sao')).toEqual([ocop]);
+    expect(search.search({ q: 'ocop4sao' }, null).corrections).toEqual([expect.objectContaining({ from: 'ocop4sao', to: 'ocop 4 sao' })]);
+    expect(ids('mien dong ocop4sao')).toEqual([ocop]);
+    expect(ids('h5n1')).toEqual([flu]); // held whole: searched whole
+    // A piece no record holds beside its neighbour: nothing invented.
+    expect(search.search({ q: 'ocop5sao' }, null).total).toBe(0);
+  });
 });
 
 describe('what a researcher means by a people or a type named alone', () => {
