@@ -148,6 +148,8 @@ const EXACT_BOOST = 2;
 const SYLLABLE_MAX = 7;
 /** Pair look-ups allowed per run-together word (segmentJoined): bounded cost for long junk. */
 const SEGMENT_PAIR_CHECKS = 300;
+/** Variants of a run-together word with one letter mistyped that are read (joinedWithTypo). */
+const JOINED_TYPO_TRIES = 6;
 /** Completions kept for the syllable being typed at the end of a run-together word (`hochimi` → minh). */
 const TYPING_TAILS = 5;
 /** Pair look-ups allowed for the completions of that syllable, per word. */
@@ -1269,6 +1271,56 @@ export function createSearchService(deps: SearchDeps): SearchService {
   }
 
   /**
+   * An unknown folded word of words run together with one letter mistyped (`khuyennnong` → khuyen nong,
+   * `dongngummngao` → dong nguom ngao): its variants with a doubled letter taken out, then with one letter
+   * replaced by a vowel, then with any letter taken out, read as splitJoined or segmentJoined would; only
+   * variants the vocabulary's syllables tile whole are tried (hash look-ups), at most JOINED_TYPO_TRIES of
+   * them, so junk costs little.
+   */
+  function joinedWithTypo(word: string, sees: (id: number) => boolean): string[] | null {
+    const L = word.length;
+    if (L < 8 || L > 24 || /\d/.test(word)) return null;
+    const tiles = (v: string): boolean => {
+      const ok = new Uint8Array(v.length + 1);
+      ok[0] = 1;
+      for (let i = 0; i < v.length; i++) {
+        if (ok[i] === 0) continue;
+        // (Syllables of two letters or more, but for a first one of one letter, as in segmentJoined.)
+        for (let k = i === 0 ? 1 : 2; k <= SYLLABLE_MAX && i + k <= v.length; k++) if (vocab.has(v.slice(i, i + k))) ok[i + k] = 1;
+      }
+      return ok[v.length] === 1;
+    };
+    const tried = new Set<string>();
+    let tries = 0;
+    const read = (v: string): string[] | null => {
+      if (tried.has(v) || tries >= JOINED_TYPO_TRIES || !tiles(v)) return null;
+      tried.add(v);
+      tries++;
+      const split = splitJoined(v, sees);
+      if (split !== null) return split.split(' ');
+      return segmentJoined(v, sees)?.words ?? null;
+    };
+    // A key pressed twice first (`nnn`, `ii`), then a vowel mistyped, then any letter too many.
+    for (let i = 1; i < L; i++) {
+      if (word[i] !== word[i - 1]) continue;
+      const r = read(word.slice(0, i) + word.slice(i + 1));
+      if (r !== null) return r;
+    }
+    for (let i = 0; i < L; i++) {
+      for (const c of 'aeiouy') {
+        if (c === word[i]) continue;
+        const r = read(word.slice(0, i) + c + word.slice(i + 1));
+        if (r !== null) return r;
+      }
+    }
+    for (let i = 0; i < L; i++) {
+      const r = read(word.slice(0, i) + word.slice(i + 1));
+      if (r !== null) return r;
+    }
+    return null;
+  }
+
+  /**
    * An unknown folded word read as three or more known syllables (`hochiminh` → ho chi minh), each
    * adjacent pair of which some record `sees` accepts holds side by side: fewest syllables first, then
    * the pairs most records hold. Dynamic programming over (end, last syllable's start), syllables of at
@@ -1813,6 +1865,14 @@ export function createSearchService(deps: SearchDeps): SearchService {
             const { words, tails } = segs;
             pushChain(t, words, null, 1, tails.length === 0 ? chainContractions(words) : undefined, tails);
             corrections.push({ from: t.folded, to: [...words, ...tails.slice(0, 1)].join(' ') });
+            continue;
+          }
+          // Words run together with one letter mistyped (`khuyennnong`, `dongngummngao`): the same reads
+          // after one letter taken out or one vowel put in another letter's place.
+          const typo = t.quoted ? null : joinedWithTypo(t.folded, seen);
+          if (typo !== null) {
+            pushChain(t, typo, null, 1);
+            corrections.push({ from: t.folded, to: typo.join(' ') });
             continue;
           }
         }

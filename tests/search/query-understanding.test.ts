@@ -747,6 +747,27 @@ describe('numbers written in other ways', () => {
   });
 });
 
+describe('words run together with one letter mistyped', () => {
+  it('reads `dongngummngao` and `khuyennnong` as the words side by side, one letter put right', () => {
+    const cave = add('Động Ngườm Ngao - hang động đẹp ở Trùng Khánh');
+    const farm = add('Sổ tay khuyến nông viên cơ sở');
+    add('Nông dân trồng ngô'); // "ngô", "nông" apart from the other words
+    for (const [q, want, to] of [
+      ['dongngummngao', cave, 'dong nguom ngao'],
+      ['dongnguomngaoo', cave, 'dong nguom ngao'],
+      ['khuyennnong', farm, 'khuyen nong'],
+      ['khuyennongg', farm, 'khuyen nong'],
+    ] as const) {
+      const r = search.search({ q }, null);
+      expect(r.hits.map((h) => h.id), q).toEqual([want]);
+      expect(r.corrections, q).toEqual([expect.objectContaining({ from: q, to })]);
+    }
+    // Read with the words typed beside it too, and not for letters no record holds side by side.
+    expect(ids('hang dongngummngao')).toEqual([cave]);
+    expect(search.search({ q: 'qxzkhuyennnongqxz' }, null).total).toBe(0);
+  });
+});
+
 describe('letters run into a number', () => {
   it('reads `muc1499` as the word and the number side by side when some record holds them so', () => {
     const book = add('Sổ tay nhiều mục');
