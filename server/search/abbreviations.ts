@@ -12,7 +12,7 @@
 import { fold } from './fold.ts';
 
 /** Abbreviation as written → the words, as written (marks kept, for display). */
-const WRITTEN: Array<[string, string]> = [
+const WRITTEN: Array<[string, string, string?]> = [
   ['UBND', 'Ủy ban nhân dân'],
   ['HĐND', 'Hội đồng nhân dân'],
   ['MTTQ', 'Mặt trận Tổ quốc'],
@@ -34,11 +34,12 @@ const WRITTEN: Array<[string, string]> = [
   ['VHTTDL', 'Văn hóa, Thể thao và Du lịch'],
   ['TPHCM', 'Thành phố Hồ Chí Minh'],
   ['HCM', 'Hồ Chí Minh'],
-  // Written with a hyphen between their halves (`KT-XH`, `CNH-HĐH`): the query reads the halves as one.
-  ['KTXH', 'kinh tế - xã hội'],
+  // Written with a hyphen between their halves (`KT-XH`, `CNH-HĐH`): the query reads the halves as one,
+  // and the words written out also find a record writing the halves (third entry: as written).
+  ['KTXH', 'kinh tế - xã hội', 'KT-XH'],
   ['CNH', 'công nghiệp hóa'],
   ['HĐH', 'hiện đại hóa'],
-  ['CNHHĐH', 'công nghiệp hóa, hiện đại hóa'],
+  ['CNHHĐH', 'công nghiệp hóa, hiện đại hóa', 'CNH-HĐH'],
   // Two letters: expanded from the query only (a record's "NQ/TW", "QĐ-UBND" is a document number,
   // so `trung ương` does not also find every record citing one).
   ['TW', 'Trung ương'],
@@ -58,16 +59,19 @@ export interface Abbreviation {
   display: string;
   /** Also found when the words are typed (abbreviations of three letters or more). */
   contracts: boolean;
+  /** Usually written in two halves joined by a hyphen: the folded halves as an indexed pair (`kt xh`) and as written (`KT-XH`). */
+  halves?: { pair: string; written: string };
 }
 
 const WORD_RE = /[\p{L}\p{M}\p{N}]+/gu;
 const BY_ABBR = new Map<string, Abbreviation>();
 /** First folded word → the abbreviations whose words start with it, longest first. */
 const BY_FIRST_WORD = new Map<string, Abbreviation[]>();
-for (const [written, display] of WRITTEN) {
+for (const [written, display, inHalves] of WRITTEN) {
   const abbr = fold(written);
   const words = (fold(display).match(WORD_RE) ?? []) as string[];
   const a: Abbreviation = { abbr, written, words, display, contracts: abbr.length >= 3 };
+  if (inHalves !== undefined) a.halves = { pair: ((fold(inHalves).match(WORD_RE) ?? []) as string[]).join(' '), written: inHalves };
   BY_ABBR.set(abbr, a);
   if (a.contracts) {
     const list = BY_FIRST_WORD.get(words[0]) ?? [];

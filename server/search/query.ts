@@ -10,6 +10,8 @@ export const MAX_QUERY_CHARS = 256;
 export const MAX_QUERY_TOKENS = 12;
 const MAX_TOKEN_CHARS = 40;
 const LINK = /^[-/]$/;
+/** A dash between two words with spaces around it, or an en/em dash or minus sign alone (`KT - XH`, `KT–XH`). */
+const SPACED_LINK = /^(?:\s*[-\u2013\u2014\u2212]\s*|\s*\/\s*)$/;
 const ALNUM = /^[\p{L}\p{M}\p{N}]$/u;
 const FULL_WIDTH = /[\uff01-\uff5e]/g;
 const OPERATORS = new Set(['AND', 'OR', 'NOT']);
@@ -196,7 +198,12 @@ export function parseQuery(raw: string, allowPrefix = true, isKnown?: (folded: s
         // tháng 01 năm 2023".
         const prevItem = items[items.length - 1];
         const prevTok = prevItem?.terms[prevItem.terms.length - 1];
-        if (joined && prevTok !== undefined && prevItem.op === undefined && prevItem.partAt === i && LINK.test(part.slice(prevItem.end!, t.start))) {
+        const gap = prevTok !== undefined && prevItem.partAt === i ? part.slice(prevItem.end!, t.start) : '';
+        // The halves of a listed abbreviation typed with spaces or another dash between them (`KT - XH`,
+        // `KT – XH`, `CNH — HĐH`) are joined as `KT-XH` is; other words around a spaced dash stay apart.
+        const spacedHalves =
+          !joined && prevTok !== undefined && prevItem.terms.length === 1 && SPACED_LINK.test(gap) && /^[a-z]+$/.test(prevTok.folded + t.folded) && abbreviationOf(prevTok.folded + t.folded)?.contracts === true;
+        if ((joined || spacedHalves) && prevTok !== undefined && prevItem.op === undefined && prevItem.partAt === i && (LINK.test(gap) || spacedHalves)) {
           prevItem.terms.push(term);
           prevItem.phrase = prevItem.terms.some((x) => /\p{L}/u.test(x.folded));
           prevItem.end = t.end;

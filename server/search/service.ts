@@ -14,7 +14,7 @@ import { makeSnippet, escapeHtml, type TermMatcher } from './snippets.ts';
 import { INDEX_VERSION, createTables, dropTables, fingerprint, getMeta, loadSnapshot, loadSnapshotFile, saveSnapshot, saveSnapshotFile, setMeta, snapshotFileOf, withPairs } from './store.ts';
 import type { HitAgency, SearchHit, SearchParams, SearchResponse, Snippet, Suggestion } from './types.ts';
 import { Vocabulary, type Candidate as VocabCandidate } from './vocabulary.ts';
-import { ABBREVIATION_WORDS, abbreviationOf, abbreviationsWithPair, contractionsIn } from './abbreviations.ts';
+import { ABBREVIATION_WORDS, abbreviationOf, abbreviationsWithPair, contractionsIn, type Abbreviation } from './abbreviations.ts';
 import { FacetTable } from './facets.ts';
 import { grownTo } from './typed-arrays.ts';
 import { QueryWorkers } from './query-workers.ts';
@@ -148,6 +148,8 @@ const EXACT_BOOST = 2;
 const SYLLABLE_MAX = 7;
 /** Pair look-ups allowed per run-together word (segmentJoined): bounded cost for long junk. */
 const SEGMENT_PAIR_CHECKS = 300;
+/** Variants of a run-together word with one letter mistyped that are read (joinedWithTypo). */
+const JOINED_TYPO_TRIES = 6;
 /** Completions kept for the syllable being typed at the end of a run-together word (`hochimi` → minh). */
 const TYPING_TAILS = 5;
 /** Pair look-ups allowed for the completions of that syllable, per word. */
@@ -1269,6 +1271,56 @@ export function createSearchService(deps: SearchDeps): SearchService {
   }
 
   /**
+   * An unknown folded word of words run together with one letter mistyped (`khuyennnong` → khuyen nong,
+   * `dongngummngao` → dong nguom ngao): its variants with a doubled letter taken out, then with one letter
+   * replaced by a vowel, then with any letter taken out, read as splitJoined or segmentJoined would; only
+   * variants the vocabulary's syllables tile whole are tried (hash look-ups), at most JOINED_TYPO_TRIES of
+   * them, so junk costs little.
+   */
+  function joinedWithTypo(word: string, sees: (id: number) => boolean): string[] | null {
+    const L = word.length;
+    if (L < 8 || L > 24 || /\d/.test(word)) return null;
+    const tiles = (v: string): boolean => {
+      const ok = new Uint8Array(v.length + 1);
+      ok[0] = 1;
+      for (let i = 0; i < v.length; i++) {
+        if (ok[i] === 0) continue;
+        // (Syllables of two letters or more, but for a first one of one letter, as in segmentJoined.)
+        for (let k = i === 0 ? 1 : 2; k <= SYLLABLE_MAX && i + k <= v.length; k++) if (vocab.has(v.slice(i, i + k))) ok[i + k] = 1;
+      }
+      return ok[v.length] === 1;
+    };
+    const tried = new Set<string>();
+    let tries = 0;
+    const read = (v: string): string[] | null => {
+      if (tried.has(v) || tries >= JOINED_TYPO_TRIES || !tiles(v)) return null;
+      tried.add(v);
+      tries++;
+      const split = splitJoined(v, sees);
+      if (split !== null) return split.split(' ');
+      return segmentJoined(v, sees)?.words ?? null;
+    };
+    // A key pressed twice first (`nnn`, `ii`), then a vowel mistyped, then any letter too many.
+    for (let i = 1; i < L; i++) {
+      if (word[i] !== word[i - 1]) continue;
+      const r = read(word.slice(0, i) + word.slice(i + 1));
+      if (r !== null) return r;
+    }
+    for (let i = 0; i < L; i++) {
+      for (const c of 'aeiouy') {
+        if (c === word[i]) continue;
+        const r = read(word.slice(0, i) + c + word.slice(i + 1));
+        if (r !== null) return r;
+      }
+    }
+    for (let i = 0; i < L; i++) {
+      const r = read(word.slice(0, i) + word.slice(i + 1));
+      if (r !== null) return r;
+    }
+    return null;
+  }
+
+  /**
    * An unknown folded word read as three or more known syllables (`hochiminh` → ho chi minh), each
    * adjacent pair of which some record `sees` accepts holds side by side: fewest syllables first, then
    * the pairs most records hold. Dynamic programming over (end, last syllable's start), syllables of at
@@ -1462,15 +1514,20 @@ export function createSearchService(deps: SearchDeps): SearchService {
     // (a OR b) AND (a OR c)); in each group it scores OTHER_FORM_FACTOR of what the word would, and it
     // earns no pair boost. Abbreviations of two letters are not looked for this way (a record's "NQ/TW"
     // is a document number).
+    // An abbreviation written in halves (`KT-XH`) is looked for as the pair of its halves when no record
+    // the viewer may see writes it whole.
+    const contractedForm = (ab: Abbreviation): { term: string; display: string } | null =>
+      termSeen(ab.abbr, seen) ? { term: ab.abbr, display: ab.written } : ab.halves !== undefined && termSeen(ab.halves.pair, seen, ab.halves.pair.replace(' ', '_')) ? { term: ab.halves.pair, display: ab.halves.written } : null;
     const contracted = new Map<number, Alt[]>();
     for (const [at, ab] of contractionsIn(parsed.terms.map((t, i) => (t.quoted || optionalAt.has(i) ? '' : t.folded)))) {
-      if (!termSeen(ab.abbr, seen)) continue;
+      const form = contractedForm(ab);
+      if (form === null) continue;
       for (let k = 0; k < ab.words.length; k++) {
         const list = contracted.get(at + k) ?? [];
-        list.push({ term: ab.abbr, factor: OTHER_FORM_FACTOR });
+        list.push({ term: form.term, factor: OTHER_FORM_FACTOR });
         contracted.set(at + k, list);
       }
-      if (!expansions.some((e) => e.to === ab.abbr)) expansions.push({ from: ab.words.join(' '), to: ab.abbr, display: ab.written });
+      if (!expansions.some((e) => e.to === ab.abbr)) expansions.push({ from: ab.words.join(' '), to: ab.abbr, display: form.display });
     }
     // A number typed with thousands separators (`1.000`, `2.500.000`, `10 000`: its groups are words of their
     // own, as in a record writing it so) is also the number written without them, when some record holds
@@ -1527,6 +1584,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
     const chainContractions = (words: string[]): Alt[][] | undefined => {
       let extra: Alt[][] | undefined;
       for (const [at, ab] of contractionsIn(words)) {
+        // (Written whole only: the halves' pair (`kt xh`), rarer than the words' pairs, would outscore them here.)
         if (!termSeen(ab.abbr, seen)) continue;
         extra ??= [];
         const add = (k: number, term: string): void => {
@@ -1779,11 +1837,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
           alts.push({ term: split, factor: 1 });
           corrections.push({ from: t.folded, to: split });
         } else {
-          // Letters run into a number (`muc1499`, `trang12`) that no record holds as one word: the word and
-          // the number side by side, as `mục 1499` finds them, when some record holds them so.
-          const mixed = /^([a-z]+)(\d+)$|^(\d+)([a-z]+)$/.exec(t.folded);
-          const words = mixed === null ? null : mixed[1] !== undefined ? [mixed[1], mixed[2]] : [mixed[3], mixed[4]];
-          if (words !== null && termSeen(words.join(' '), sees ?? exists, words.join('_'))) {
+          // Letters run into a number (`muc1499`, `trang12`, `ocop4sao`) that no record holds as one word: the
+          // words and numbers side by side, as `mục 1499` finds them, when some record holds each pair so.
+          const words = /\d/.test(t.folded) && /[a-z]/.test(t.folded) ? t.folded.match(/[a-z]+|\d+/g) : null;
+          if (words !== null && words.length <= 6 && words.every((w, k) => k === 0 || termSeen(`${words[k - 1]} ${w}`, sees ?? exists, `${words[k - 1]}_${w}`))) {
             pushChain(t, words, null, 1);
             corrections.push({ from: t.folded, to: words.join(' ') });
             continue;
@@ -1795,6 +1852,14 @@ export function createSearchService(deps: SearchDeps): SearchService {
             const { words, tails } = segs;
             pushChain(t, words, null, 1, tails.length === 0 ? chainContractions(words) : undefined, tails);
             corrections.push({ from: t.folded, to: [...words, ...tails.slice(0, 1)].join(' ') });
+            continue;
+          }
+          // Words run together with one letter mistyped (`khuyennnong`, `dongngummngao`): the same reads
+          // after one letter taken out or one vowel put in another letter's place.
+          const typo = t.quoted ? null : joinedWithTypo(t.folded, seen);
+          if (typo !== null) {
+            pushChain(t, typo, null, 1);
+            corrections.push({ from: t.folded, to: typo.join(' ') });
             continue;
           }
         }
@@ -2745,12 +2810,18 @@ export function createSearchService(deps: SearchDeps): SearchService {
         ['title', row.title],
       ];
       let best: { field: Snippet['field']; html: string; d: number } | null = null;
+      const kept = qp.groups.slice(0, want);
+      const wantSyllables = kept.some((g) => g[0].term.includes(' ')) ? Math.max(want, new Set(kept.flatMap((g) => g[0].term.split(' '))).size) : want;
       for (const [field, v] of candidates) {
         const value = typeof v === 'function' ? v() : v;
         if (!value) continue;
         const s = makeSnippet(value, qp.matcher, 30);
+        // The field showing the most distinct query syllables wins, the first on a tie; one showing every
+        // syllable of the groups' first forms ends the look (a word searched as syllables side by side, as
+        // `KT-XH` → kinh tế - xã hội, is fewer groups than syllables: stopping at the number of groups
+        // showed a description writing "kinh tế - xã hội" for `KT-XH 2023`, not the title holding 2023 too).
         if (s !== null && (best === null || s.distinct > best.d)) best = { field, html: s.html, d: s.distinct };
-        if (best !== null && best.d >= want) break;
+        if (best !== null && best.d >= wantSyllables) break;
       }
       if (best !== null) out.push({ text: best.html, field: best.field });
     }

@@ -168,6 +168,57 @@ describe('abbreviations', () => {
     expect(ids('QĐ-UBND')).toEqual([decision]);
   });
 
+  it('reads an abbreviation typed in halves with spaces or another dash between them (KT - XH, KT – XH) as KT-XH', () => {
+    const report = add('Báo cáo tình hình kinh tế - xã hội tỉnh Cao Bằng năm 2023');
+    const short = add('Nghị quyết về phát triển KT-XH vùng biên giới');
+    const farm = add('Đẩy mạnh công nghiệp hóa, hiện đại hóa nông nghiệp vùng cao');
+    add('Kinh tế tập thể và xã hội hóa giáo dục');
+    const want = sorted(ids('KT-XH'));
+    expect(want).toEqual(sorted([report, short]));
+    for (const q of ['KT - XH', 'KT – XH', 'KT—XH', 'KT–XH', 'kt - xh', 'KT / XH', 'KT -XH']) {
+      const r = search.search({ q }, null);
+      expect(sorted(r.hits.map((h) => h.id)), q).toEqual(want);
+      expect(r.expansions, q).toEqual([{ from: 'ktxh', to: 'kinh te xa hoi', display: 'kinh tế - xã hội' }]);
+    }
+    expect(ids('CNH - HĐH nông nghiệp')).toEqual([farm]);
+    expect(ids('cnh – hdh')).toEqual([farm]);
+    // Words around a spaced dash that are no listed abbreviation stay two words.
+    expect(ids('kinh tế - xã hội 2023')).toEqual([report]);
+  });
+
+  it('finds a record writing only KT-XH or CNH-HĐH by the words written out, after the records writing the words', () => {
+    const short = add('Nghị quyết về phát triển KT-XH vùng biên giới');
+    const full = add('Nghị quyết về phát triển kinh tế - xã hội vùng biên giới');
+    const farmShort = add('Đẩy mạnh CNH-HĐH nông nghiệp vùng cao');
+    const farmFull = add('Đẩy mạnh công nghiệp hóa, hiện đại hóa nông nghiệp vùng cao');
+    add('Kinh tế tập thể và xã hội hóa giáo dục'); // the words apart
+    for (const q of ['kinh tế xã hội', 'kinh te xa hoi', 'kinh tế - xã hội vùng biên giới']) {
+      const r = search.search({ q }, null);
+      // (The record holding the four words apart is found too, by the words.)
+      expect(r.hits[0].id, q).toBe(full);
+      expect(r.hits.map((h) => h.id), q).toContain(short);
+      expect(r.expansions, q).toContainEqual({ from: 'kinh te xa hoi', to: 'ktxh', display: 'KT-XH' });
+    }
+    for (const q of ['công nghiệp hóa hiện đại hóa', 'cong nghiep hoa hien dai hoa nong nghiep']) {
+      expect(ids(q), q).toEqual([farmFull, farmShort]);
+    }
+    // The halves are marked in the snippet of the record writing them.
+    const h = search.search({ q: 'kinh tế xã hội' }, null).hits.find((x) => x.id === short)!;
+    expect(h.snippets.map((x) => x.text).join(' ')).toContain('<mark>KT</mark>-<mark>XH</mark>');
+  });
+
+  it('shows the snippet of the field holding more of the query (the title holding kinh tế - xã hội and 2023, not a description lacking 2023)', () => {
+    const id = add('Báo cáo tình hình kinh tế - xã hội tỉnh Cao Bằng năm 2023', 'Đánh giá kết quả phát triển kinh tế - xã hội, quốc phòng, an ninh của tỉnh');
+    for (const q of ['KT-XH 2023', 'kinh tế xã hội 2023']) {
+      const hit = search.search({ q }, null).hits.find((h) => h.id === id)!;
+      expect(hit.snippets[0].field, q).toBe('title');
+      expect(hit.snippets[0].text, q).toContain('<mark>2023</mark>');
+    }
+    // A description holding all the query still comes first (the title is not preferred as such).
+    const both = add('Báo cáo năm 2023', 'Tình hình kinh tế - xã hội năm 2023 của tỉnh');
+    expect(search.search({ q: 'KT-XH 2023' }, null).hits.find((h) => h.id === both)!.snippets[0].field).toBe('description');
+  });
+
   it('reads HCM as Hồ Chí Minh, in TP.HCM too', () => {
     const city = add('Hội thảo tuyên truyền tại TP.HCM');
     const museum = add('Bảo tàng Hồ Chí Minh chi nhánh Cao Bằng');
@@ -696,6 +747,27 @@ describe('numbers written in other ways', () => {
   });
 });
 
+describe('words run together with one letter mistyped', () => {
+  it('reads `dongngummngao` and `khuyennnong` as the words side by side, one letter put right', () => {
+    const cave = add('Động Ngườm Ngao - hang động đẹp ở Trùng Khánh');
+    const farm = add('Sổ tay khuyến nông viên cơ sở');
+    add('Nông dân trồng ngô'); // "ngô", "nông" apart from the other words
+    for (const [q, want, to] of [
+      ['dongngummngao', cave, 'dong nguom ngao'],
+      ['dongnguomngaoo', cave, 'dong nguom ngao'],
+      ['khuyennnong', farm, 'khuyen nong'],
+      ['khuyennongg', farm, 'khuyen nong'],
+    ] as const) {
+      const r = search.search({ q }, null);
+      expect(r.hits.map((h) => h.id), q).toEqual([want]);
+      expect(r.corrections, q).toEqual([expect.objectContaining({ from: q, to })]);
+    }
+    // Read with the words typed beside it too, and not for letters no record holds side by side.
+    expect(ids('hang dongngummngao')).toEqual([cave]);
+    expect(search.search({ q: 'qxzkhuyennnongqxz' }, null).total).toBe(0);
+  });
+});
+
 describe('letters run into a number', () => {
   it('reads `muc1499` as the word and the number side by side when some record holds them so', () => {
     const book = add('Sổ tay nhiều mục');
@@ -713,6 +785,18 @@ describe('letters run into a number', () => {
     expect(ids('so tay muc14')).toEqual([book]);
     // A word some record holds whole is searched whole.
     expect(ids('covid19')).toEqual([other]);
+  });
+
+  it('reads words and numbers run together in more than two pieces (`ocop4sao`) likewise', () => {
+    const ocop = add('HTX miến dong đạt OCOP 4 sao');
+    add('Sản phẩm OCOP 3 sao, 4 mặt hàng'); // "OCOP" and "4" not side by side with "sao"
+    const flu = add('Cúm gia cầm A/H5N1 ở Cao Bằng');
+    expect(ids('ocop4sao')).toEqual([ocop]);
+    expect(search.search({ q: 'ocop4sao' }, null).corrections).toEqual([expect.objectContaining({ from: 'ocop4sao', to: 'ocop 4 sao' })]);
+    expect(ids('mien dong ocop4sao')).toEqual([ocop]);
+    expect(ids('h5n1')).toEqual([flu]); // held whole: searched whole
+    // A piece no record holds beside its neighbour: nothing invented.
+    expect(search.search({ q: 'ocop5sao' }, null).total).toBe(0);
   });
 });
 
