@@ -48,6 +48,7 @@ const vi = {
   'search.newest': 'Sản phẩm mới công bố',
   'search.noResults': 'Không tìm thấy sản phẩm nào. Hãy thử từ khoá khác hoặc bỏ bớt bộ lọc.',
   'search.noResultsNoFilter': 'Không tìm thấy sản phẩm nào. Hãy thử từ khoá khác, ngắn hơn (gõ có hoặc không dấu đều được).',
+  'search.unpublished': 'Trang tra cứu chỉ liệt kê sản phẩm đã công bố. {n} hồ sơ chưa công bố mà bạn được xem cũng khớp với truy vấn này (chỉ cán bộ thấy dòng này):',
   'search.emptyCatalogue': 'Kho chưa có sản phẩm nào được công bố. Sản phẩm các cơ quan nộp sẽ hiện ở đây sau khi được thẩm định và công bố.',
   'search.emptyCatalogueUpload': 'Nộp sản phẩm đầu tiên',
   'search.pastEnd': 'Danh sách chỉ có {n} trang: trang {page} không có kết quả nào.',
@@ -486,6 +487,7 @@ const en: Partial<Record<MsgKey, string>> = {
   'search.newest': 'Newest published products',
   'search.noResults': 'No products found. Try other words or remove some filters.',
   'search.noResultsNoFilter': 'No products found. Try other, fewer words (with or without Vietnamese marks).',
+  'search.unpublished': 'This page lists published products only. {n} unpublished records you may see also match this query (only staff see this):',
   'search.emptyCatalogue': 'Nothing has been published in the archive yet. Products handed in by the agencies show here once reviewed and published.',
   'search.emptyCatalogueUpload': 'Submit the first product',
   'search.pastEnd': 'The list has only {n} pages: there are no results on page {page}.',
@@ -884,6 +886,7 @@ const en: Partial<Record<MsgKey, string>> = {
 
 /** English singular forms of counted messages, used when `{n}` is 1 (Vietnamese nouns do not inflect). */
 const enOne: Partial<Record<MsgKey, string>> = {
+  'search.unpublished': 'This page lists published products only. 1 unpublished record you may see also matches this query (only staff see this):',
   'search.results': '{n} result',
   'search.pastEnd': 'The list has only 1 page: there are no results on page {page}.',
   'search.items': 'product',
