@@ -50,6 +50,15 @@ export default async function webRoutes(app: FastifyInstance) {
     return null;
   };
 
+  /**
+   * A desk or admin form sent after the session ended (expired, or logged out in another tab): the
+   * login page says that what was sent was not done, instead of the plain "log in to continue" of a
+   * page visit, after which the admin, back on an empty form, could take the account or the bulk
+   * action for done.
+   */
+  const expiredPost = (ctx: PageCtx, next: string): FastifyReply | null =>
+    ctx.principal ? null : loginPage(ctx, { status: 401, next, info: ctx.t('login.postExpired') });
+
   app.setErrorHandler((error: FastifyError, req, reply) => {
     const ctx = ctxOf(req, reply);
     const status = error.statusCode ?? 500;
@@ -140,7 +149,7 @@ export default async function webRoutes(app: FastifyInstance) {
   });
   app.post('/tham-dinh', hide, async (req, reply) => {
     const ctx = ctxOf(req, reply);
-    return gate(ctx, ['admin', 'archivist']) ?? deskBulkPost(app, ctx);
+    return expiredPost(ctx, '/tham-dinh') ?? gate(ctx, ['admin', 'archivist']) ?? deskBulkPost(app, ctx);
   });
   app.get('/bao-cao', hide, async (req, reply) => {
     const ctx = ctxOf(req, reply);
@@ -152,7 +161,7 @@ export default async function webRoutes(app: FastifyInstance) {
   });
   app.post('/quan-tri', hide, async (req, reply) => {
     const ctx = ctxOf(req, reply);
-    return gate(ctx, ['admin']) ?? adminPost(app, ctx);
+    return expiredPost(ctx, '/quan-tri') ?? gate(ctx, ['admin']) ?? adminPost(app, ctx);
   });
 
   app.get('/dang-nhap', hide, async (req, reply) => {

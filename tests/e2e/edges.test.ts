@@ -130,6 +130,12 @@ e2e('web UI edges in a real browser', () => {
     await expect.poll(() => page.locator('#new-record-link').count(), { timeout: 20_000 }).toBe(1);
     expect(await languages.getAttribute('aria-invalid')).toBeNull();
     expect(await languages.getAttribute('aria-describedby')).toBe('languages-help');
+    // The sent form stays disabled; the next product starts from an empty form, one link away.
+    expect(await page.getByLabel('Tên sản phẩm *').isDisabled()).toBe(true);
+    await page.getByRole('link', { name: 'Nộp sản phẩm khác' }).click();
+    await page.waitForURL(/\/nop$/);
+    expect(await page.getByLabel('Tên sản phẩm *').isDisabled()).toBe(false);
+    expect(await page.getByLabel('Tên sản phẩm *').inputValue()).toBe('');
     expect(errors).toEqual([]);
     await ctx.close();
   });

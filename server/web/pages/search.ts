@@ -10,7 +10,7 @@ import { searcher } from '../search-access.ts';
 import { q1, urlWith, type PageCtx } from '../context.ts';
 import { listAgencies } from '../data.ts';
 import { locale, translator } from '../i18n.ts';
-import { PRODUCT_TYPES } from '../../db/schema.ts';
+import { PRODUCT_STATES, PRODUCT_TYPES } from '../../db/schema.ts';
 import { html, markedSnippet, type SafeHtml } from '../html.ts';
 import { catalogueLang, catalogueText, printUrl, sendPage } from '../layout.ts';
 
@@ -64,7 +64,7 @@ function toggle(s: SearchState, f: Facet, v: string): string {
   return stateUrl(s, { filters: { ...s.filters, [f]: next }, page: 1 });
 }
 
-function runSearch(app: FastifyInstance, ctx: PageCtx, s: SearchState): SearchResponse {
+function searchParams(s: SearchState): SearchParams {
   const params: SearchParams = {
     page: s.page,
     limit: PAGE_SIZE,
@@ -75,9 +75,32 @@ function runSearch(app: FastifyInstance, ctx: PageCtx, s: SearchState): SearchRe
   if (s.filters.agency.length) params.agency = s.filters.agency.join(',');
   if (s.filters.year.length) params.year = Number(s.filters.year[0]);
   if (s.filters.language.length) params.language = s.filters.language[0];
+  return params;
+}
+
+function runSearch(app: FastifyInstance, ctx: PageCtx, s: SearchState): SearchResponse {
   // Staff searching the public page see what the public sees: published records only.
-  params.state = 'published';
-  return searcher(app).search(params, ctx.principal);
+  return searcher(app).search({ ...searchParams(s), state: 'published' }, ctx.principal);
+}
+
+/** How many of the records a staff member's query matches beyond the published ones are named on the page. */
+const UNPUBLISHED_SHOWN = 5;
+const UNPUBLISHED_STATES = PRODUCT_STATES.filter((st) => st !== 'published');
+
+/**
+ * Staff (agency, archivist, admin) typing a query: the records they may see that match it but are
+ * not published, which this page does not list. Before, an archivist searching for a record just
+ * handed in read "0 results … try other words", as if it did not exist. Null for the public, a
+ * browse without words, or when there are none.
+ */
+function unpublishedMatches(app: FastifyInstance, ctx: PageCtx, s: SearchState): { total: number; items: Array<{ id: number; title: string; state: string }> } | null {
+  const role = ctx.principal?.role;
+  if (!s.q || !role || !['admin', 'archivist', 'agency'].includes(role)) return null;
+  const res = searcher(app).search({ ...searchParams(s), page: 1, limit: UNPUBLISHED_SHOWN, sort: 'relevance', state: UNPUBLISHED_STATES.join(',') }, ctx.principal);
+  if (res.total === 0 || res.hits.length === 0) return null;
+  const stateOf = app.db.sqlite.prepare('SELECT state FROM products WHERE id = ?');
+  const items = res.hits.map((h) => ({ id: h.id, title: h.title, state: (stateOf.get(h.id) as { state: string } | undefined)?.state ?? '' }));
+  return { total: res.total, items };
 }
 
 /**
@@ -162,6 +185,7 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
   const agencies = new Map(listAgencies(app.db.sqlite).map((a) => [a.code, a]));
   const s = knownFilters(app, readState(ctx.query), agencies);
   const res = runSearch(app, ctx, s);
+  const unpublished = unpublishedMatches(app, ctx, s);
   const t1 = process.hrtime.bigint();
 
   const label = (f: Facet, v: string): string => {
@@ -295,6 +319,10 @@ export async function searchPage(app: FastifyInstance, ctx: PageCtx) {
     ${cut ? html`<p class="info">${t('search.optional', { list: cut })}</p>` : ''}
     ${res.mode === 'or' ? html`<p class="info">${t('search.partial')}</p>` : ''}
     ${chipsBlock}
+    ${unpublished
+      ? html`<div class="info staff-unpublished"><p>${t('search.unpublished', { n: unpublished.total.toLocaleString(locale(ctx.lang)) })}</p>
+      <ul>${unpublished.items.map((u) => html`<li><a href="/san-pham/${u.id}">${catalogueText(ctx, u.title)}</a> · ${t(`state.${u.state}`)}</li>`)}</ul></div>`
+      : ''}
     ${res.hits.length
       ? html`<ol class="hits" start="${(s.page - 1) * PAGE_SIZE + 1}">${hits}</ol>`
       : res.total > 0

@@ -72,6 +72,7 @@ export async function uploadPage(app: FastifyInstance, ctx: PageCtx, st: UploadS
     cancelled: t('upload.cancelled'),
     success: t('upload.success'),
     viewRecord: t('upload.viewRecord'),
+    another: t('upload.another'),
     submitAnyway: t('upload.submitAnyway'),
     processingState: t('upload.processingState'),
     remove: t('upload.remove'),

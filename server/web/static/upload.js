@@ -293,6 +293,8 @@ if (form) {
           el('p', { textContent: fmt(M.success, { id: body.id }) }),
           el('p', { id: 'processing-state', textContent: fmt(M.processingState, { state: M[`processing.${body.processing}`] || body.processing }) }),
           el('p', {}, link),
+          // The form stays as sent (disabled): the next product starts from an empty one.
+          el('p', {}, el('a', { href: '/nop', textContent: M.another, id: 'another-upload-link' })),
         );
         statusEl.scrollIntoView({ block: 'nearest' });
         link.focus();
