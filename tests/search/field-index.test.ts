@@ -79,6 +79,15 @@ function expectAndAsOr(index: FieldIndex, queries: Alt[][][], boosts: Alt[]): nu
 }
 const expectLookupsAsWalks = (index: FieldIndex): number => expectAndAsOr(index, LOOKUP_QUERIES, LOOKUP_BOOSTS);
 
+/** How many times a snapshot's posting lists step down (a later doc id not above the one before it). */
+function descentsOf(snap: ReturnType<FieldIndex['snapshot']>): number {
+  const off = new Int32Array(snap.off.buffer, snap.off.byteOffset, snap.off.byteLength / 4);
+  const ids = new Int32Array(snap.docs.buffer, snap.docs.byteOffset, snap.docs.byteLength / 4);
+  let descents = 0;
+  for (let t = 0; t + 1 < off.length; t++) for (let i = off[t] + 1; i < off[t + 1]; i++) if (ids[i] <= ids[i - 1]) descents++;
+  return descents;
+}
+
 describe('FieldIndex lookups in long posting lists', () => {
   it('match as walking the lists does, with re-indexed, removed and compacted documents', () => {
     const { index, docs } = longListIndex();
@@ -90,12 +99,7 @@ describe('FieldIndex lookups in long posting lists', () => {
     expect(expectLookupsAsWalks(index)).toBeGreaterThan(100);
     // Compacted: the delta merged into the lists, which still ascend.
     index.compact();
-    const snap = index.snapshot();
-    const off = new Int32Array(snap.off.buffer, snap.off.byteOffset, snap.off.byteLength / 4);
-    const ids = new Int32Array(snap.docs.buffer, snap.docs.byteOffset, snap.docs.byteLength / 4);
-    let descents = 0;
-    for (let t = 0; t + 1 < off.length; t++) for (let i = off[t] + 1; i < off[t + 1]; i++) if (ids[i] <= ids[i - 1]) descents++;
-    expect(descents).toBe(0);
+    expect(descentsOf(index.snapshot())).toBe(0);
     expect(expectLookupsAsWalks(index)).toBeGreaterThan(100);
   });
 
@@ -123,11 +127,7 @@ describe('FieldIndex lookups in long posting lists', () => {
     restored.upsert({ id: 20_001, title: 'Pác Bó Cao Bằng', agency: '', subjects: '', meta: '' });
     const withDelta = LOOKUP_QUERIES.map((g) => asMap(restored.match(g, LOOKUP_BOOSTS, 'and')));
     const healed = restored.snapshot();
-    const hOff = new Int32Array(healed.off.buffer, healed.off.byteOffset, healed.off.byteLength / 4);
-    const hIds = new Int32Array(healed.docs.buffer, healed.docs.byteOffset, healed.docs.byteLength / 4);
-    let descents = 0;
-    for (let t = 0; t + 1 < hOff.length; t++) for (let i = hOff[t] + 1; i < hOff[t + 1]; i++) if (hIds[i] <= hIds[i - 1]) descents++;
-    expect(descents).toBe(0);
+    expect(descentsOf(healed)).toBe(0);
     const again = new FieldIndex();
     again.restore(healed);
     for (let q = 0; q < withDelta.length; q++) {
