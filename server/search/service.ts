@@ -2787,15 +2787,16 @@ export function createSearchService(deps: SearchDeps): SearchService {
     return topK(items, need, sort === 'date' ? byDate : byTitle);
   }
 
+  /** Scratch of snippetsFor: per page (page numbers are 16-bit), the query groups it holds and the last group counted. */
+  const pageGroups = new Uint8Array(65536);
+  const pageStamp = new Int32Array(65536);
+  let pageStampNext = 0;
+
   /**
    * Locating the page inside a long text costs an FTS range query (1–5 ms over 170,000 pages for
    * common syllables), so only the best MAX_PAGE_LOOKUPS text hits of a response get page passages;
    * the others show their catalogue-field passage.
    */
-  /** Scratch of snippetsFor: per page (page numbers are 16-bit), the query groups it holds and the last group counted. */
-  const pageGroups = new Uint8Array(65536);
-  const pageStamp = new Int32Array(65536);
-  let pageStampNext = 0;
   function snippetsFor(id: number, qp: QueryPlan, blobId: number | undefined, rows?: Map<number, ProductTextRow>): Snippet[] {
     const out: Snippet[] = [];
     if (qp.parsed.terms.length === 0) return out;
